@@ -1,0 +1,98 @@
+"""The member list's filters. Every choice offered lies within the user's scope."""
+
+import datetime
+import re
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongzhan import idnumber
+from tongzhan.crypto import lookup_hash
+from tongzhan.models import Area
+
+from .models import Category, Ethnicity, Member, PoliticalStatus
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+class MemberFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        help_text=_("Name, full ID number, phone or last 4 digits"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=Category.objects.all(),
+        method="filter_category",
+        to_field_name="code",
+    )
+    area = django_filters.ModelChoiceFilter(
+        label=_("Area"), queryset=Area.objects.none(), method="filter_area", to_field_name="code"
+    )
+    political_status = django_filters.ModelChoiceFilter(
+        label=_("Political status"), queryset=PoliticalStatus.objects.all(), to_field_name="code"
+    )
+    ethnicity = django_filters.ModelChoiceFilter(
+        label=_("Ethnic group"), queryset=Ethnicity.objects.all(), to_field_name="code"
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Member.Status.choices, empty_label=_("All statuses")
+    )
+    is_representative = django_filters.BooleanFilter(label=_("Representative figure"))
+    age_min = django_filters.NumberFilter(label=_("Age from"), method="filter_age_min", min_value=0)
+    age_max = django_filters.NumberFilter(label=_("Age to"), method="filter_age_max", min_value=0)
+
+    class Meta:
+        model = Member
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas = Area.objects.visible_to(user).exclude(level=Area.Level.GRID)
+        self.filters["area"].queryset = areas
+        self.form.fields["area"].label_from_instance = _area_label
+
+    def filter_q(self, queryset, name, value):
+        text = idnumber.normalize(value)
+        if not text:
+            return queryset
+        if re.fullmatch(r"\d{17}[\dX]", text):
+            return queryset.filter(id_number_hash=lookup_hash(text))
+        phone = text.replace("-", "")
+        if re.fullmatch(r"1\d{10}|0\d{9,11}", phone):
+            return queryset.filter(phone_hash=lookup_hash(phone))
+        if re.fullmatch(r"\d{4}|\d{3}X", text):
+            return queryset.filter(
+                Q(id_number_masked__endswith=text) | Q(phone_masked__endswith=text)
+            )
+        return queryset.filter(name__contains=value.strip())
+
+    def filter_category(self, queryset, name, value):
+        through = Member.categories.through.objects.filter(category=value)
+        return queryset.filter(pk__in=through.values("member_id"))
+
+    def filter_area(self, queryset, name, value):
+        return queryset.filter(
+            community__in=Area.objects.filter(code__startswith=value.code).values("pk")
+        )
+
+    def filter_age_min(self, queryset, name, value):
+        latest_birth = _years_before(timezone.localdate(), int(value))
+        return queryset.filter(birth_date__lte=latest_birth)
+
+    def filter_age_max(self, queryset, name, value):
+        earliest_birth = _years_before(timezone.localdate(), int(value) + 1)
+        return queryset.filter(birth_date__gt=earliest_birth)
+
+
+def _area_label(area: Area) -> str:
+    indent = {"district": "", "street": "　", "community": "　　"}.get(area.level, "")
+    return f"{indent}{area.name}"

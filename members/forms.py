@@ -1,0 +1,212 @@
+"""Member forms. The model carries the field rules; these add the rules that span the
+categories and the user's scope, and the import reuses them row by row."""
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tongzhan import idnumber
+from tongzhan.crypto import lookup_hash
+from tongzhan.models import Area
+
+from .models import Category, Member
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MemberForm(forms.ModelForm):
+    """Create and edit a member within the user's scope."""
+
+    class Meta:
+        model = Member
+        fields = [
+            "name",
+            "id_number",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "political_status",
+            "education",
+            "native_place",
+            "workplace",
+            "professional_title",
+            "social_positions",
+            "is_representative",
+            "phone",
+            "address",
+            "community",
+            "grid",
+            "specialty",
+            "categories",
+            *Member.category_field_names(),
+            "notes",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "party_joined_on": DateInput(),
+            "returned_on": DateInput(),
+            "categories": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 22}),
+            "phone": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+        }
+        help_texts = {
+            "sex": gettext_lazy("Leave empty to take it from the ID number."),
+            "birth_date": gettext_lazy("Leave empty to take it from the ID number."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        visible = Area.objects.visible_to(user)
+        self.fields["community"].queryset = visible.communities()
+        self.fields["grid"].queryset = visible.filter(level=Area.Level.GRID)
+        self.fields["categories"].queryset = Category.objects.all()
+        # Stable slugs in the form, so the script and saved links do not depend on row ids.
+        self.fields["categories"].to_field_name = "slug"
+        if user.area_id and user.area.level == Area.Level.COMMUNITY and not self.instance.pk:
+            self.fields["community"].initial = user.area_id
+        if self.instance.pk:
+            # Moving a member is a transfer, with its own page and history entry.
+            self.fields["community"].disabled = True
+
+    def clean_id_number(self):
+        raw = self.cleaned_data.get("id_number", "")
+        try:
+            number = idnumber.parse(raw).number
+        except forms.ValidationError:
+            # Member.clean() reports the reason against this field.
+            return raw
+        others = Member.objects.filter(id_number_hash=lookup_hash(number))
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        existing = others.select_related("community").first()
+        if existing is None:
+            return number
+        if Member.objects.visible_to(self.user).filter(pk=existing.pk).exists():
+            message = _("This person is already registered in %(community)s.") % {
+                "community": existing.community.name
+            }
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("members:detail", args=[existing.pk]),
+                _("Open the record; a transfer is offered there."),
+            )
+            raise forms.ValidationError(format_html("{} {}", message, link), code="duplicate")
+        raise forms.ValidationError(
+            _(
+                "This person is already registered in another area outside yours; ask the "
+                "street or district office to transfer the record instead of creating a new one."
+            ),
+            code="duplicate_elsewhere",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        categories = cleaned.get("categories")
+        slugs = {category.slug for category in categories} if categories is not None else set()
+        status = cleaned.get("political_status")
+        if status is not None and categories is not None:
+            if "democratic_party" in slugs and not status.is_democratic_party:
+                self.add_error(
+                    "political_status",
+                    _("Members of the democratic parties category have a party as status."),
+                )
+            if status.is_democratic_party and "democratic_party" not in slugs:
+                self.add_error(
+                    "categories",
+                    _("%(party)s belongs to the category %(category)s; tick it.")
+                    % {
+                        "party": status.name,
+                        "category": Category.objects.get(slug="democratic_party").name,
+                    },
+                )
+        ethnicity = cleaned.get("ethnicity")
+        if ethnicity is not None and ethnicity.is_han and "ethnic_minority" in slugs:
+            self.add_error("ethnicity", _("The ethnic minority category needs a minority group."))
+        # Fields of categories the member is not in are hidden in the form; clear them so
+        # nothing stale stays stored.
+        kept = {field for slug in slugs for field in Member.CATEGORY_FIELDS.get(slug, ())}
+        for name in Member.category_field_names():
+            if name not in kept and name in cleaned:
+                cleaned[name] = None if isinstance(self.fields[name], forms.DateField) else ""
+        return cleaned
+
+    @staticmethod
+    def category_sections_for(slugs=None) -> list[dict]:
+        """Groups of category fields: title, field names and the categories that show them.
+
+        Hong Kong, Macao and Taiwan share one group. With `slugs`, only the groups of those
+        categories.
+        """
+        titles = {
+            "democratic_party": _("Democratic party"),
+            "religious": _("Religion"),
+            "private_economy": _("Non-public economy"),
+            "new_stratum": _("New social stratum"),
+            "overseas_study": _("Study abroad"),
+            "hong_kong": _("Hong Kong, Macao and Taiwan"),
+            "overseas_chinese": _("Overseas Chinese affairs"),
+        }
+        sections: dict[tuple, dict] = {}
+        for slug, names in Member.CATEGORY_FIELDS.items():
+            section = sections.setdefault(
+                names, {"title": titles.get(slug), "names": names, "slugs": []}
+            )
+            section["slugs"].append(slug)
+        return [
+            section
+            for section in sections.values()
+            if slugs is None or set(section["slugs"]) & set(slugs)
+        ]
+
+    def category_sections(self) -> list[dict]:
+        """The groups with their bound fields, for the template."""
+        return [
+            {
+                **section,
+                "slugs": " ".join(section["slugs"]),
+                "fields": [self[n] for n in section["names"]],
+            }
+            for section in self.category_sections_for()
+        ]
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.instance.pk:
+            data.pop("community", None)
+        return data
+
+
+class MemberStatusForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("status"), choices=Member.Status.choices)
+    date = forms.DateField(label=gettext_lazy("date"), widget=DateInput())
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=200, required=False)
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        if date > timezone.localdate():
+            raise forms.ValidationError(_("The date lies in the future."))
+        return date
+
+
+class MemberTransferForm(forms.Form):
+    to_community = forms.ModelChoiceField(
+        label=gettext_lazy("to community"),
+        queryset=Area.objects.communities().select_related("parent"),
+    )
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=200)
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_community"]
+        field.queryset = field.queryset.exclude(pk=member.community_id)
+        field.label_from_instance = lambda area: f"{area.parent.name} · {area.name}"

@@ -1,0 +1,373 @@
+"""The member registry (统战对象信息库): people, their categories and their history."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from tongzhan import idnumber
+from tongzhan.crypto import EncryptedCharField, lookup_hash
+from tongzhan.masking import mask_id_number, mask_phone
+from tongzhan.models import Area, User
+from tongzhan.scoping import ScopedQuerySet
+
+from .validators import normalize_phone, validate_credit_code
+
+
+class Category(models.Model):
+    """One of the 13 statutory categories of united-front members, in their statutory order.
+
+    Codes are stable: forms, imports and reports refer to categories by code or slug.
+    """
+
+    code = models.CharField(_("code"), max_length=2, unique=True)
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=40, unique=True)
+    short_name = models.CharField(_("short name"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("member category")
+        verbose_name_plural = _("member categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Ethnicity(models.Model):
+    """The 56 ethnic groups with their GB/T 3304-1991 codes."""
+
+    code = models.CharField(_("code"), max_length=2, unique=True)
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=20, unique=True)
+
+    class Meta:
+        verbose_name = _("ethnic group")
+        verbose_name_plural = _("ethnic groups")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_han(self) -> bool:
+        return self.code == "01"
+
+
+class PoliticalStatus(models.Model):
+    """政治面貌 with the GB/T 4762-1984 codes, including the eight democratic parties."""
+
+    code = models.CharField(_("code"), max_length=2, unique=True)
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=40, unique=True)
+    short_name = models.CharField(_("short name"), max_length=10, blank=True)
+    is_democratic_party = models.BooleanField(_("democratic party"), default=False)
+
+    class Meta:
+        verbose_name = _("political status")
+        verbose_name_plural = _("political statuses")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberQuerySet(ScopedQuerySet):
+    area_field = "community"
+    change_permission = "members.change_member"
+
+    def for_list(self):
+        """What a list row shows, in a fixed number of queries."""
+        return self.select_related(
+            "community", "grid", "ethnicity", "political_status"
+        ).prefetch_related("categories")
+
+
+class Member(models.Model):
+    """A person registered in the information base, kept by one community."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Registered")
+        MOVED_OUT = "moved_out", _("Moved out")
+        DECEASED = "deceased", _("Deceased")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Education(models.TextChoices):
+        # GB/T 4658-2006 学历代码, at the level rosters record.
+        DOCTORATE = "11", _("Doctoral graduate")
+        MASTER = "14", _("Master's graduate")
+        BACHELOR = "21", _("University (bachelor)")
+        COLLEGE = "31", _("College (associate)")
+        VOCATIONAL = "41", _("Secondary vocational")
+        HIGH_SCHOOL = "61", _("Senior high school")
+        JUNIOR = "71", _("Junior high school")
+        PRIMARY = "81", _("Primary school or less")
+
+    class Religion(models.TextChoices):
+        BUDDHISM = "buddhism", _("Buddhism")
+        TAOISM = "taoism", _("Taoism")
+        ISLAM = "islam", _("Islam")
+        CATHOLICISM = "catholicism", _("Catholicism")
+        CHRISTIANITY = "christianity", _("Protestant Christianity")
+        OTHER = "other", _("Other")
+
+    class EnterpriseScale(models.TextChoices):
+        # Scale bands of 统计上大中小微型企业划分办法.
+        LARGE = "large", _("Large")
+        MEDIUM = "medium", _("Medium")
+        SMALL = "small", _("Small")
+        MICRO = "micro", _("Micro")
+
+    class NewStratumGroup(models.TextChoices):
+        # The four groups named in the 统一战线工作条例 (2020), art. 29.
+        ENTERPRISE_STAFF = (
+            "enterprise_staff",
+            _("Managers and technicians of private and foreign-funded enterprises"),
+        )
+        INTERMEDIARY = "intermediary", _("Staff of intermediary and social organisations")
+        FREELANCE = "freelance", _("Freelancers")
+        NEW_MEDIA = "new_media", _("New media practitioners")
+
+    class OverseasIdentity(models.TextChoices):
+        OVERSEAS = "overseas", _("Overseas Chinese")
+        RETURNED = "returned", _("Returned overseas Chinese")
+        RELATIVE = "relative", _("Relative of overseas Chinese")
+        FOREIGN = "foreign", _("Foreign citizen of Chinese origin")
+
+    # Identity. The ID number is encrypted; its hash finds it and keeps it unique.
+    name = models.CharField(_("name"), max_length=50)
+    # Sex and date of birth may be left empty: they are derived from the ID number.
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    ethnicity = models.ForeignKey(
+        Ethnicity, verbose_name=_("ethnic group"), on_delete=models.PROTECT, related_name="+"
+    )
+    birth_date = models.DateField(_("date of birth"), blank=True)
+    id_number = EncryptedCharField(_("citizen identity number"))
+    id_number_hash = models.CharField(max_length=64, editable=False)
+    id_number_masked = models.CharField(max_length=18, editable=False)
+    political_status = models.ForeignKey(
+        PoliticalStatus,
+        verbose_name=_("political status"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    education = models.CharField(
+        _("education"), max_length=2, choices=Education.choices, blank=True
+    )
+    native_place = models.CharField(_("native place"), max_length=50, blank=True)
+    workplace = models.CharField(_("workplace and position"), max_length=200, blank=True)
+    professional_title = models.CharField(_("professional title"), max_length=50, blank=True)
+    social_positions = models.CharField(
+        _("social positions and political arrangements"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: district people's congress deputy, CPPCC member."),
+    )
+    phone = EncryptedCharField(_("phone"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    phone_masked = models.CharField(max_length=20, blank=True, editable=False)
+    address = models.CharField(_("current address"), max_length=200, blank=True)
+    community = models.ForeignKey(
+        Area,
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        limit_choices_to={"level": Area.Level.COMMUNITY},
+    )
+    grid = models.ForeignKey(
+        Area,
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="grid_members",
+        limit_choices_to={"level": Area.Level.GRID},
+    )
+    specialty = models.CharField(_("expertise"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories"), related_name="members"
+    )
+    is_representative = models.BooleanField(_("representative figure"), default=False)
+
+    # Democratic party members: the party itself is the political status.
+    party_joined_on = models.DateField(_("date joined the party"), null=True, blank=True)
+    party_post = models.CharField(_("post in the party"), max_length=100, blank=True)
+    # Religious figures.
+    religion = models.CharField(_("religion"), max_length=20, choices=Religion.choices, blank=True)
+    religious_title = models.CharField(_("religious title or role"), max_length=100, blank=True)
+    religious_venue = models.CharField(_("place of religious activity"), max_length=200, blank=True)
+    # Non-public economy.
+    enterprise_name = models.CharField(_("enterprise name"), max_length=200, blank=True)
+    enterprise_credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        blank=True,
+        validators=[validate_credit_code],
+    )
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    enterprise_scale = models.CharField(
+        _("enterprise scale"), max_length=10, choices=EnterpriseScale.choices, blank=True
+    )
+    # New social strata.
+    new_stratum_group = models.CharField(
+        _("new social stratum group"), max_length=20, choices=NewStratumGroup.choices, blank=True
+    )
+    # Studied abroad.
+    study_country = models.CharField(_("country or region of study"), max_length=50, blank=True)
+    study_school = models.CharField(_("school abroad"), max_length=100, blank=True)
+    study_degree = models.CharField(_("degree obtained"), max_length=50, blank=True)
+    returned_on = models.DateField(_("date of return"), null=True, blank=True)
+    # Hong Kong, Macao and Taiwan compatriots and their relatives.
+    hmt_origin = models.CharField(_("place of origin"), max_length=50, blank=True)
+    hmt_relation = models.CharField(_("relation to the compatriot"), max_length=50, blank=True)
+    # Overseas Chinese, returned overseas Chinese and their relatives.
+    overseas_country = models.CharField(_("country of residence abroad"), max_length=50, blank=True)
+    overseas_identity = models.CharField(
+        _("overseas identity"), max_length=10, choices=OverseasIdentity.choices, blank=True
+    )
+
+    # Life in the registry (动态管理).
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_date = models.DateField(_("status date"), null=True, blank=True)
+    status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    # The fields that belong to each category; forms show them only for a member in it.
+    CATEGORY_FIELDS = {
+        "democratic_party": ("party_joined_on", "party_post"),
+        "religious": ("religion", "religious_title", "religious_venue"),
+        "private_economy": (
+            "enterprise_name",
+            "enterprise_credit_code",
+            "industry",
+            "enterprise_scale",
+        ),
+        "new_stratum": ("new_stratum_group",),
+        "overseas_study": ("study_country", "study_school", "study_degree", "returned_on"),
+        "hong_kong": ("hmt_origin", "hmt_relation"),
+        "macao": ("hmt_origin", "hmt_relation"),
+        "taiwan": ("hmt_origin", "hmt_relation"),
+        "overseas_chinese": ("overseas_country", "overseas_identity"),
+    }
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-id"]
+        permissions = [
+            ("reveal_member", _("Can see full ID numbers and phones")),
+            ("transfer_member", _("Can transfer members between communities")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="member_unique_id_number"),
+        ]
+        indexes = [
+            models.Index(fields=["community", "status"], name="member_community_status_idx"),
+            models.Index(fields=["status", "birth_date"], name="member_status_birth_idx"),
+            models.Index(fields=["phone_hash"], name="member_phone_hash_idx"),
+            models.Index(fields=["name"], name="member_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def category_field_names(cls) -> list[str]:
+        return list(dict.fromkeys(f for fields in cls.CATEGORY_FIELDS.values() for f in fields))
+
+    def set_id_number(self, raw) -> idnumber.IdNumber:
+        """Store a number and what derives from it; raise ValidationError if it is invalid."""
+        parsed = idnumber.parse(raw)
+        self.id_number = parsed.number
+        self.id_number_hash = lookup_hash(parsed.number)
+        self.id_number_masked = mask_id_number(parsed.number)
+        return parsed
+
+    def set_phone(self, raw) -> None:
+        phone = normalize_phone(raw)
+        self.phone = phone
+        self.phone_hash = lookup_hash(phone) if phone else ""
+        self.phone_masked = mask_phone(phone)
+
+    @property
+    def age(self) -> int | None:
+        if not self.birth_date:
+            return None
+        today = datetime.date.today()
+        before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
+        return today.year - self.birth_date.year - before_birthday
+
+    def clean(self):
+        errors = {}
+        try:
+            parsed = self.set_id_number(self.id_number)
+        except ValidationError as error:
+            errors["id_number"] = error.messages
+        else:
+            if self.birth_date and self.birth_date != parsed.birth_date:
+                errors["birth_date"] = _(
+                    "The date of birth does not match the ID number, which gives %(date)s."
+                ) % {"date": parsed.birth_date.isoformat()}
+            if self.sex and self.sex != parsed.sex:
+                errors["sex"] = _("The sex does not match the ID number, which gives %(sex)s.") % {
+                    "sex": self.Sex(parsed.sex).label
+                }
+            self.birth_date = self.birth_date or parsed.birth_date
+            self.sex = self.sex or parsed.sex
+        try:
+            self.set_phone(self.phone)
+        except ValidationError as error:
+            errors["phone"] = error.messages
+        if self.community_id and self.community.level != Area.Level.COMMUNITY:
+            errors["community"] = _("Choose a community.")
+        if self.grid_id and self.community_id and self.grid.parent_id != self.community_id:
+            errors["grid"] = _("The grid %(grid)s does not belong to %(community)s.") % {
+                "grid": self.grid,
+                "community": self.community,
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+class MemberChange(models.Model):
+    """One entry of a member's history: who changed what, when, from which source.
+
+    Values are stored as shown to people (names of choices, masked numbers), so the
+    history reads the same after reference data or keys change.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("New registration")
+        UPDATE = "update", _("Updated")
+        STATUS = "status", _("Status changed")
+        TRANSFER = "transfer", _("Transferred")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("member change")
+        verbose_name_plural = _("member changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["member", "-at"], name="memberchange_member_at_idx")]
+
+    def __str__(self):
+        return f"{self.member} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,42 @@
+"""Test data for members: valid ID numbers and members created through the service."""
+
+import datetime
+import itertools
+
+import factory
+
+from members.models import Category, Ethnicity, Member, PoliticalStatus
+from members.services import member_create
+from tongzhan.idnumber import check_character
+
+_serials = itertools.count(1)
+
+
+def id_number_for(
+    birth: datetime.date | None = None, *, sex: str = "M", area: str = "140106"
+) -> str:
+    """A valid 18-character number; without a birth date, different on every call."""
+    serial = next(_serials)
+    birth = birth or datetime.date(1960, 1, 1) + datetime.timedelta(days=serial)
+    sequence = f"{serial % 100:02d}" + ("1" if sex == "M" else "2")
+    first17 = f"{area}{birth:%Y%m%d}{sequence}"
+    return first17 + check_character(first17)
+
+
+class MemberFactory(factory.Factory):
+    """Builds the data dict and registers the member through `member_create`."""
+
+    class Meta:
+        model = dict
+
+    name = factory.Sequence(lambda n: f"测试{n}号")
+    id_number = factory.LazyFunction(id_number_for)
+    ethnicity = factory.LazyFunction(lambda: Ethnicity.objects.get(code="01"))
+    political_status = factory.LazyFunction(lambda: PoliticalStatus.objects.get(code="13"))
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    categories = factory.LazyFunction(lambda: [Category.objects.get(slug="intellectual")])
+    community = None
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, **data) -> Member:
+        return member_create(actor=actor, data=data, source="测试")

@@ -1,0 +1,296 @@
+"""Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.views.generic import CreateView, DetailView, FormView, UpdateView
+from django_filters.views import FilterView
+
+from tongzhan.audit import audit_record
+from tongzhan.models import AuditEvent
+
+from . import services
+from .filters import MemberFilterSet
+from .forms import MemberForm, MemberStatusForm, MemberTransferForm
+from .models import Member
+
+WEB_FORM = "网页表单"
+
+
+class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
+    permission_required = "members.view_member"
+    filterset_class = MemberFilterSet
+    template_name = "members/member_list.html"
+    context_object_name = "members"
+
+    def get_queryset(self):
+        return Member.objects.visible_to(self.request.user).for_list()
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        data = self.request.GET.copy()
+        # The registry lists registered members unless the user asks for another status.
+        data.setdefault("status", Member.Status.ACTIVE)
+        kwargs["data"] = data
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_paginate_by(self, queryset):
+        try:
+            size = int(self.request.GET.get("per_page", ""))
+        except ValueError:
+            size = 0
+        sizes = settings.MEMBER_LIST_PAGE_SIZES
+        return size if size in sizes else sizes[0]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        context["page_sizes"] = settings.MEMBER_LIST_PAGE_SIZES
+        return context
+
+
+class MemberMixin(LoginRequiredMixin):
+    """A member the user may see (else 404), and whether they may change it."""
+
+    @cached_property
+    def member(self) -> Member:
+        return get_object_or_404(Member.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_object(self, queryset=None):
+        return self.member
+
+    def require_editable(self, permission="members.change_member"):
+        user = self.request.user
+        editable = Member.objects.editable_by(user).filter(pk=self.member.pk).exists()
+        if not editable or not user.has_perm(permission):
+            raise PermissionDenied
+
+
+class MemberDetailView(MemberMixin, DetailView):
+    template_name = "members/member_detail.html"
+    context_object_name = "member"
+    revealed = False
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Member.objects.visible_to(self.request.user).select_related(
+                "community__parent", "grid", "ethnicity", "political_status"
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+    def post(self, request, *args, **kwargs):
+        """Reveal the full ID number and phone, once, and log that it was done."""
+        self.object = self.get_object()
+        if not request.user.has_perm("members.reveal_member"):
+            raise PermissionDenied
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.REVEAL,
+            obj=self.object,
+            request=request,
+            detail={"fields": ["id_number", "phone"], "page": "detail"},
+        )
+        self.revealed = True
+        return self.render_to_response(self.get_context_data(object=self.object))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        member, user = self.object, self.request.user
+        categories = list(member.categories.all())
+        slugs = {category.slug for category in categories}
+        sections = []
+        for form_section in MemberForm.category_sections_for(slugs):
+            sections.append(
+                {
+                    "title": form_section["title"],
+                    "rows": [
+                        (Member._meta.get_field(name).verbose_name, _field_display(member, name))
+                        for name in form_section["names"]
+                    ],
+                }
+            )
+        editable = Member.objects.editable_by(user).filter(pk=member.pk).exists()
+        context.update(
+            categories=categories,
+            category_sections=sections,
+            revealed=self.revealed,
+            can_reveal=user.has_perm("members.reveal_member"),
+            can_edit=editable,
+            can_transfer=editable and user.has_perm("members.transfer_member"),
+            history=_history(member),
+        )
+        return context
+
+
+def _field_display(member: Member, name: str) -> str:
+    value = getattr(member, name)
+    display = getattr(member, f"get_{name}_display", None)
+    if display is not None:
+        return display()
+    return "" if value is None else value
+
+
+def _history(member: Member) -> list[dict]:
+    labels = {
+        field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
+    }
+    labels["categories"] = Member._meta.get_field("categories").verbose_name
+    entries = []
+    for change in member.changes.select_related("actor"):
+        entries.append(
+            {
+                "change": change,
+                "rows": [
+                    {
+                        "label": labels.get(row["field"], row["field"]),
+                        "old": row.get("old", ""),
+                        "new": row.get("new", ""),
+                    }
+                    for row in change.changes
+                ],
+            }
+        )
+    return entries
+
+
+class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+    permission_required = "members.add_member"
+    model = Member
+    form_class = MemberForm
+    template_name = "members/member_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            member = services.member_create(
+                actor=self.request.user,
+                data=form.service_data(),
+                source=WEB_FORM,
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("%(name)s was registered.") % {"name": member.name})
+        return redirect("members:detail", pk=member.pk)
+
+
+class MemberUpdateView(MemberMixin, UpdateView):
+    model = Member
+    form_class = MemberForm
+    template_name = "members/member_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        # The form shows the full ID number and phone to edit them: that is a reveal.
+        audit_record(
+            actor=request.user,
+            action=AuditEvent.Action.REVEAL,
+            obj=self.member,
+            request=request,
+            detail={"fields": ["id_number", "phone"], "page": "edit"},
+        )
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            services.member_update(
+                actor=self.request.user,
+                member=form.instance,
+                data=form.service_data(),
+                source=WEB_FORM,
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The changes were saved."))
+        return redirect("members:detail", pk=form.instance.pk)
+
+
+class MemberStatusView(MemberMixin, FormView):
+    form_class = MemberStatusForm
+    template_name = "members/member_status.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"status": self.member.status, "reason": self.member.status_reason}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.member_set_status(
+                actor=self.request.user,
+                member=self.member,
+                request=self.request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The status was changed."))
+        return redirect("members:detail", pk=self.member.pk)
+
+
+class MemberTransferView(MemberMixin, FormView):
+    form_class = MemberTransferForm
+    template_name = "members/member_transfer.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable("members.transfer_member")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "member": self.member}
+
+    def get_initial(self):
+        return {"to_community": self.request.GET.get("to")}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.member_transfer(
+                actor=self.request.user,
+                member=self.member,
+                to_community=form.cleaned_data["to_community"],
+                reason=form.cleaned_data["reason"],
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        member = self.member
+        messages.success(
+            self.request,
+            _("%(name)s was transferred to %(community)s.")
+            % {"name": member.name, "community": member.community.name},
+        )
+        if Member.objects.visible_to(self.request.user).filter(pk=member.pk).exists():
+            return redirect("members:detail", pk=member.pk)
+        return redirect("members:list")

@@ -1,0 +1,79 @@
+"""Admin for areas, accounts and the audit log, scoped like every other page."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Area, AuditEvent, User
+from .scoping import area_prefix
+from .services import user_set_role
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # Members and accounts hang on areas; an area is renamed, never deleted here.
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "get_full_name", "role", "area", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    list_select_related = ["area"]
+    search_fields = ["username", "first_name", "last_name", "area__name"]
+    autocomplete_fields = ["area"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Person"), {"fields": ["last_name", "first_name", "email"]}),
+        (_("Role and area"), {"fields": ["role", "area", "is_active"]}),
+        (
+            _("Extra permissions"),
+            {"fields": ["groups", "user_permissions"], "classes": ["collapse"]},
+        ),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "password1", "password2", "role", "area"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        prefix = area_prefix(request.user)
+        if prefix is None:
+            return queryset.none()
+        return queryset.filter(area__code__startswith=prefix) if prefix else queryset
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or {"role", "area"} & set(form.changed_data):
+            user_set_role(actor=request.user, user=obj, role=obj.role, area=obj.area)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only through the application."""
+
+    list_display = ["at", "username", "action", "object_type", "object_repr", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["username", "object_repr", "object_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,24 @@
+"""Writing the audit log. Callers pass masked values only; see `tongzhan.masking`."""
+
+from .models import AuditEvent
+
+
+def client_ip(request) -> str | None:
+    # Behind the documented nginx, REMOTE_ADDR is the proxy; nginx sets X-Real-IP.
+    if request is None:
+        return None
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(*, actor, action, obj=None, request=None, detail=None, username=""):
+    """Append one event. `actor` may be None (failed login); `obj` any model instance."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        username=username or (actor.get_username() if actor is not None else ""),
+        ip=client_ip(request),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        detail=detail or {},
+    )

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from tongzhan.services import AreaFileError, areas_load, read_area_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Load or update the area tree from a CSV or XLSX file with the columns "
+        "code,name,parent_code,level (or 区划代码,名称,上级代码,层级)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args, file: Path, **options):
+        if not file.is_file():
+            raise CommandError(_("%(file)s: no such file") % {"file": file})
+        try:
+            result = areas_load(rows=read_area_rows(file))
+        except AreaFileError as error:
+            raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(error.errors)) from error
+        self.stdout.write(
+            f"created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}"
+        )

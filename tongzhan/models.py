@@ -1,0 +1,220 @@
+"""What every app shares: the area tree, accounts with a role and an area, the audit log."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .scoping import AreaQuerySet
+
+
+class Area(models.Model):
+    """A node of the administrative tree: district → street → community → grid.
+
+    Codes are the statistical division codes (统计用区划代码): 6 digits for a district, 9 for a
+    street, 12 for a community; a grid extends its community's code. Because every code extends
+    its parent's, "everything below an area" is a code prefix, which is how scoping works.
+    """
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", _("District")
+        STREET = "street", _("Street")
+        COMMUNITY = "community", _("Community")
+        GRID = "grid", _("Grid")
+
+    # The code length of each level, and the level its parent must have.
+    CODE_LENGTHS = {Level.DISTRICT: (6,), Level.STREET: (9,), Level.COMMUNITY: (12,)}
+    PARENT_LEVEL = {
+        Level.DISTRICT: None,
+        Level.STREET: Level.DISTRICT,
+        Level.COMMUNITY: Level.STREET,
+        Level.GRID: Level.COMMUNITY,
+    }
+
+    code = models.CharField(
+        _("division code"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6,20}$", _("A division code is 6 to 20 digits."))],
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        # On PostgreSQL the unique code also gets Django's varchar_pattern_ops "_like" index,
+        # which serves the prefix lookups of scoping.
+        indexes = [
+            models.Index(fields=["level", "code"], name="area_level_code_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = area_tree_errors(
+            code=self.code,
+            level=self.level,
+            parent_code=self.parent.code if self.parent_id else None,
+            parent_level=self.parent.level if self.parent_id else None,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def is_within(self, other: "Area") -> bool:
+        """Whether this area is `other` or lies below it."""
+        return self.code.startswith(other.code)
+
+
+def area_tree_errors(*, code, level, parent_code, parent_level) -> dict:
+    """The reasons a (code, level, parent) triple does not fit the tree, by field name."""
+    errors = {}
+    Level = Area.Level
+    if level not in Level.values:
+        return {"level": _("Unknown level “%(level)s”.") % {"level": level}}
+    lengths = Area.CODE_LENGTHS.get(level)
+    if lengths and len(code) not in lengths:
+        errors["code"] = _("A %(level)s code has %(n)s digits.") % {
+            "level": Level(level).label,
+            "n": lengths[0],
+        }
+    expected_parent = Area.PARENT_LEVEL[level]
+    if expected_parent is None:
+        if parent_code:
+            errors["parent"] = _("A district has no parent area.")
+    elif not parent_code:
+        errors["parent"] = _("A %(level)s needs a parent area.") % {"level": Level(level).label}
+    else:
+        if parent_level != expected_parent:
+            errors["parent"] = _("The parent of a %(level)s must be a %(parent)s.") % {
+                "level": Level(level).label,
+                "parent": Level(expected_parent).label,
+            }
+        if not code.startswith(parent_code) or len(code) <= len(parent_code):
+            errors["code"] = _("Code %(code)s does not extend its parent's code %(parent)s.") % {
+                "code": code,
+                "parent": parent_code,
+            }
+    return errors
+
+
+class User(AbstractUser):
+    """An account: a role (which is also the Django group that carries its permissions) and
+    the one area whose records it works on."""
+
+    class Role(models.TextChoices):
+        COMMUNITY = "community", _("Community committee member")
+        STREET = "street", _("Street officer")
+        DISTRICT = "district", _("District united front department")
+        ADMIN = "admin", _("System administrator")
+
+    # The area level each role works at; administrators may have no area at all.
+    ROLE_AREA_LEVEL = {
+        Role.COMMUNITY: Area.Level.COMMUNITY,
+        Role.STREET: Area.Level.STREET,
+        Role.DISTRICT: Area.Level.DISTRICT,
+        Role.ADMIN: None,
+    }
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["username"]
+
+    def __str__(self):
+        full = self.get_full_name()
+        return f"{full}（{self.username}）" if full else self.username
+
+    def get_full_name(self):
+        # Chinese names are written family name first, without a space.
+        return f"{self.last_name}{self.first_name}".strip()
+
+    def clean(self):
+        super().clean()
+        if not self.role:
+            return
+        level = self.ROLE_AREA_LEVEL[self.Role(self.role)]
+        if level is None:
+            return
+        if self.area_id is None:
+            raise ValidationError({"area": _("This role needs an area.")})
+        if self.area.level != level:
+            raise ValidationError(
+                {
+                    "area": _("A %(role)s works in a %(level)s.")
+                    % {"role": self.get_role_display(), "level": Area.Level(level).label}
+                }
+            )
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or (self.role == self.Role.ADMIN and self.area_id is None)
+
+
+class AuditEvent(models.Model):
+    """One line of the append-only audit log: who did or saw what, when, from where.
+
+    Personal data never enters it unmasked; the application only ever inserts rows.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logged out")
+        REVEAL = "reveal", _("Viewed full personal data")
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        STATUS = "status", _("Changed status")
+        TRANSFER = "transfer", _("Transferred")
+        IMPORT = "import", _("Imported")
+        EXPORT = "export", _("Exported")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=50, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"

@@ -1,0 +1,63 @@
+"""The one scoping mechanism: what a user may see and change is what lies in their area.
+
+An area's code extends its parent's code, so the records below an area are those whose
+area code starts with it. Every list, detail, count, search, export, admin page and picker
+starts from ``visible_to(user)``; writes start from ``editable_by(user)``.
+Anchor: NetBox ``RestrictedQuerySet.restrict(user, action)``, reduced to areas.
+"""
+
+from django.db import models
+
+
+def area_prefix(user) -> str | None:
+    """The code prefix a user's records share; "" for everything, None for nothing."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    if user.sees_everything:
+        return ""
+    if user.area_id is None:
+        return None
+    return user.area.code
+
+
+class AreaQuerySet(models.QuerySet):
+    """Areas; `within(area)` is the area and everything below it."""
+
+    def within(self, area):
+        return self.filter(code__startswith=area.code)
+
+    def communities(self):
+        return self.filter(level="community")
+
+    def visible_to(self, user):
+        prefix = area_prefix(user)
+        if prefix is None:
+            return self.none()
+        return self.filter(code__startswith=prefix) if prefix else self.all()
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Records that belong to an area through ``area_field`` (a foreign key to Area).
+
+    ``change_permission`` is the Django permission that makes a visible record editable.
+    """
+
+    area_field = "community"
+    change_permission = ""
+
+    def visible_to(self, user):
+        prefix = area_prefix(user)
+        if prefix is None:
+            return self.none()
+        if not prefix:
+            return self.all()
+        from .models import Area
+
+        # A semi-join on the (small) area table keeps the big table free of a join.
+        areas = Area.objects.filter(code__startswith=prefix).values("pk")
+        return self.filter(**{f"{self.area_field}__in": areas})
+
+    def editable_by(self, user):
+        if not user.is_authenticated or not user.has_perm(self.change_permission):
+            return self.none()
+        return self.visible_to(user)

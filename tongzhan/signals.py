@@ -1,0 +1,28 @@
+"""Audit receivers for authentication events, which Django reports only through signals."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .audit import audit_record
+from .models import AuditEvent
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    audit_record(actor=user, action=AuditEvent.Action.LOGIN, request=request)
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(actor=user, action=AuditEvent.Action.LOGOUT, request=request)
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        request=request,
+        username=str(credentials.get("username", ""))[:150],
+    )
