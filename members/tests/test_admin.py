@@ -1,0 +1,94 @@
+"""The Django admin reads through the same scope and writes through the same services."""
+
+import pytest
+from django.urls import reverse
+
+from members.models import Member
+from tongzhan.models import User
+from tongzhan.services import user_create
+
+from .helpers import member_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def district_admin(areas):
+    """An administrator whose account is limited to 迎泽区."""
+    return user_create(
+        actor=None, username="henry", password="Zx-9-test-password", role=User.Role.ADMIN,
+        area=areas["140106"],
+    )  # fmt: skip
+
+
+def test_a_community_worker_cannot_enter_the_admin(client, community_user):
+    client.force_login(community_user)
+    response = client.get(reverse("admin:members_member_changelist"))
+    assert response.status_code == 302
+
+
+def test_admin_list_is_scoped_to_the_admins_area(
+    client, district_admin, member, neighbour_member, far_member
+):
+    client.force_login(district_admin)
+    response = client.get(reverse("admin:members_member_changelist"))
+    assert response.status_code == 200
+    names = {m.name for m in response.context["cl"].result_list}
+    assert names == {"张三", "李四"}
+    assert client.get(reverse("admin:members_member_change", args=[far_member.pk])).status_code in (
+        302,
+        404,
+    )
+
+
+def test_a_system_administrator_without_area_sees_everyone(client, admin_user, member, far_member):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:members_member_changelist"))
+    assert {m.name for m in response.context["cl"].result_list} == {"张三", "赵六"}
+
+
+def test_admin_edits_go_through_the_service_and_into_history(client, admin_user, member):
+    client.force_login(admin_user)
+    data = member_form_data(member, workplace="山西大学")
+    data.update(
+        {
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+            "changes-MIN_NUM_FORMS": "0",
+            "changes-MAX_NUM_FORMS": "0",
+        }
+    )
+    response = client.post(reverse("admin:members_member_change", args=[member.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.workplace == "山西大学"
+    change = member.changes.get(action="update")
+    assert change.source == "管理后台" and change.actor == admin_user
+
+
+def test_admin_adds_a_member_through_the_service(client, admin_user, areas):
+    client.force_login(admin_user)
+    data = member_form_data(None, name="新人", community=areas["140106001001"].pk)
+    data.update({"changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0"})
+    response = client.post(reverse("admin:members_member_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member = Member.objects.get(name="新人")
+    assert member.changes.get().action == "create"
+
+
+def test_members_cannot_be_deleted_in_the_admin(client, admin_user, member):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:members_member_delete", args=[member.pk]))
+    assert response.status_code == 403
+
+
+def test_audit_log_is_read_only(client, admin_user, community_user, member):
+    client.force_login(community_user)
+    client.post(reverse("members:detail", args=[member.pk]))
+    client.force_login(admin_user)
+    from tongzhan.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="reveal").get()
+    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403
+    assert client.get(reverse("admin:tongzhan_auditevent_add")).status_code == 403

@@ -1,0 +1,41 @@
+"""The login page is Chinese, and each demo account logs in to its home page."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+DEMO_PASSWORD = "Tz-demo-2026"
+
+
+def test_login_page_is_chinese_even_for_an_english_browser(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in html
+    assert "登录" in html and "统战信息库" in html
+    assert "Log in" not in html
+
+
+def test_english_is_available_when_chosen(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/login/"})
+    assert "Log in" in client.get(reverse("login")).content.decode()
+
+
+def test_each_demo_account_logs_in(client):
+    call_command("seed_demo", members=40, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for username in ("shequ", "jiedao", "quwei", "admin"):
+        response = client.post(
+            reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True
+        )
+        assert response.status_code == 200, username
+        assert response.context["user"].username == username
+        assert "统战对象" in response.content.decode()
+        client.post(reverse("logout"))
+
+
+def test_a_wrong_password_is_refused_in_chinese(client, community_user):
+    response = client.post(reverse("login"), {"username": "alice", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
