@@ -3,6 +3,7 @@ categories and the user's scope, and the import reuses them row by row."""
 
 from django import forms
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -95,11 +96,25 @@ class MemberForm(forms.ModelForm):
             message = _("This person is already registered in %(community)s.") % {
                 "community": existing.community.name
             }
-            link = format_html(
-                '<a href="{}">{}</a>',
-                reverse("members:detail", args=[existing.pk]),
-                _("Open the record; a transfer is offered there."),
+            may_transfer = self.user.has_perm("members.transfer_member") and (
+                Member.objects.editable_by(self.user).filter(pk=existing.pk).exists()
             )
+            if may_transfer:
+                # Offer to move the existing record here rather than create a second one.
+                target = self.data.get("community", "")
+                url = reverse("members:transfer", args=[existing.pk])
+                link = format_html(
+                    '<a href="{}?{}">{}</a>',
+                    url,
+                    urlencode({"to": target}) if str(target).isdigit() else "",
+                    _("Transfer the record here"),
+                )
+            else:
+                link = format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("members:detail", args=[existing.pk]),
+                    _("Open the record"),
+                )
             raise forms.ValidationError(format_html("{} {}", message, link), code="duplicate")
         raise forms.ValidationError(
             _(

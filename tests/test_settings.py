@@ -17,7 +17,9 @@ SECRETS = {
 
 
 def manage(*args, env):
-    base = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "DJANGO_SETTINGS_MODULE"}
+    base = {
+        k: v for k, v in os.environ.items() if k not in SECRETS and k != "DJANGO_SETTINGS_MODULE"
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args, "--settings=tongzhan.settings.production"],
         cwd=ROOT,

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import Area, AuditEvent, User
@@ -25,8 +26,15 @@ class AreaAdmin(admin.ModelAdmin):
         return False
 
 
+class AccountCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "last_name", "first_name", "role", "area"]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = AccountCreationForm
     list_display = ["username", "get_full_name", "role", "area", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     list_select_related = ["area"]
@@ -43,7 +51,20 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["username", "password1", "password2", "role", "area"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "username",
+                    "last_name",
+                    "first_name",
+                    "role",
+                    "area",
+                    "password1",
+                    "password2",
+                ]
+            },
+        ),
     ]
     readonly_fields = ["last_login", "date_joined"]
 

@@ -90,5 +90,7 @@ def test_audit_log_is_read_only(client, admin_user, community_user, member):
 
     event = AuditEvent.objects.filter(action="reveal").get()
     assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 200
-    assert client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403
+    assert (
+        client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403
+    )
     assert client.get(reverse("admin:tongzhan_auditevent_add")).status_code == 403

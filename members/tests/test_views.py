@@ -200,7 +200,8 @@ def test_registering_a_known_person_says_where_within_scope(
     response = client.post(reverse("members:create"), data)
     message = response.context["form"].errors["id_number"][0]
     assert "五一二社区" in message
-    assert reverse("members:detail", args=[neighbour_member.pk]) in message
+    transfer = reverse("members:transfer", args=[neighbour_member.pk])
+    assert f"{transfer}?to={areas['140106001001'].pk}" in message
     assert Member.objects.count() == 1
 
 
@@ -289,3 +290,23 @@ def test_a_community_worker_who_transfers_a_member_out_no_longer_sees_it(
     )
     assert response.status_code == 302 and response.url == reverse("members:list")
     assert client.get(reverse("members:detail", args=[member.pk])).status_code == 404
+
+
+def test_a_read_only_officer_is_pointed_to_the_record_not_offered_a_transfer(
+    client, areas, street_user, neighbour_member
+):
+    from members.forms import MemberForm
+
+    data = member_form_data(None, id_number=neighbour_member.id_number)
+    form = MemberForm(data=data, user=street_user)
+    assert not form.is_valid()
+    message = form.errors["id_number"][0]
+    assert reverse("members:detail", args=[neighbour_member.pk]) in message
+    assert "transfer" not in message
+
+
+def test_the_transfer_page_preselects_the_offered_community(client, areas, district_user, member):
+    client.force_login(district_user)
+    target = areas["140106002001"]
+    response = client.get(reverse("members:transfer", args=[member.pk]), {"to": target.pk})
+    assert response.context["form"]["to_community"].value() == str(target.pk)
