@@ -3,9 +3,9 @@ categories and the user's scope, and the import reuses them row by row."""
 
 from django import forms
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
