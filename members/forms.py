@@ -92,6 +92,9 @@ class MemberForm(forms.ModelForm):
         existing = others.select_related("community").first()
         if existing is None:
             return number
+        # Member.clean() re-parses the instance's number; give it the valid one so the
+        # duplicate is the only message on the field.
+        self.instance.id_number = number
         if Member.objects.visible_to(self.user).filter(pk=existing.pk).exists():
             message = _("This person is already registered in %(community)s.") % {
                 "community": existing.community.name

@@ -198,7 +198,7 @@ def test_registering_a_known_person_says_where_within_scope(
         None, id_number=neighbour_member.id_number, community=areas["140106001001"].pk
     )
     response = client.post(reverse("members:create"), data)
-    message = response.context["form"].errors["id_number"][0]
+    [message] = response.context["form"].errors["id_number"]
     assert "五一二社区" in message
     transfer = reverse("members:transfer", args=[neighbour_member.pk])
     assert f"{transfer}?to={areas['140106001001'].pk}" in message
