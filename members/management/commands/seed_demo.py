@@ -1,0 +1,829 @@
+"""Load a demo district (迎泽区), its demo accounts and N realistic members.
+
+Members are built in memory and bulk-inserted instead of going through `member_create`: at
+200,000 rows one service call each (full_clean, permission and FK queries, an audit row)
+would take the better part of an hour. The rules the service enforces are kept by
+construction here, and `full_clean` runs on the first members of every run so that a new
+model rule the generator breaks fails loudly instead of leaving bad demo data.
+"""
+
+import datetime
+import random
+import time
+import unicodedata
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, reset_queries, transaction
+from django.utils import timezone
+
+from members.models import Category, Ethnicity, Member, MemberChange, PoliticalStatus
+from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
+from tongzhan.idnumber import check_character
+from tongzhan.models import Area, User
+from tongzhan.services import AreaFileError, areas_load, read_area_rows, user_create
+
+AREAS_FILE = Path(__file__).resolve().parents[2] / "demo_areas.csv"
+# A published demo password, printed on every start; never use these accounts in production.
+DEMO_PASSWORD = "Tz-demo-2026"  # noqa: S105
+SOURCE = "演示数据"
+BATCH = 5000
+CHECKED_SAMPLE = 50
+
+# username, role, area code, family name, given name
+DEMO_ACCOUNTS = [
+    ("shequ", User.Role.COMMUNITY, "140106001001", "李", "秀梅"),
+    ("shequ2", User.Role.COMMUNITY, "140106001002", "赵", "建华"),
+    ("jiedao", User.Role.STREET, "140106001", "王", "志强"),
+    ("quwei", User.Role.DISTRICT, "140106", "张", "卫东"),
+    ("admin", User.Role.ADMIN, None, "刘", "洋"),
+]
+
+
+def _weighted(pairs):
+    """(values, cumulative weights) for Random.choices."""
+    values = [value for value, _weight in pairs]
+    cumulative, total = [], 0.0
+    for _value, weight in pairs:
+        total += weight
+        cumulative.append(total)
+    return values, cumulative
+
+
+# -- Names ------------------------------------------------------------------------------------
+# Frequent surnames, the northern ones (王李张刘赵杨郭) weighted up as in Shanxi.
+SURNAMES = _weighted(
+    [("王", 9), ("李", 8.5), ("张", 8), ("刘", 6.5), ("陈", 4), ("杨", 4.2), ("赵", 4.5),
+     ("黄", 1.5), ("周", 2), ("吴", 1.5), ("徐", 1.5), ("孙", 2), ("胡", 1.5), ("朱", 1.2),
+     ("高", 2), ("林", 0.6), ("何", 0.8), ("郭", 3.5), ("马", 2), ("罗", 0.6), ("梁", 1.5),
+     ("宋", 1), ("郑", 1), ("谢", 0.5), ("韩", 1.6), ("唐", 0.6), ("冯", 1.3), ("于", 0.6),
+     ("董", 1.2), ("程", 1), ("曹", 1), ("袁", 0.6), ("邓", 0.4), ("许", 0.6), ("傅", 0.4),
+     ("沈", 0.4), ("曾", 0.3), ("彭", 0.4), ("吕", 0.9), ("苏", 0.6), ("卢", 0.5), ("蒋", 0.3),
+     ("蔡", 0.3), ("贾", 1.5), ("丁", 0.6), ("魏", 1), ("薛", 1), ("叶", 0.3), ("阎", 1.2),
+     ("段", 0.8), ("雷", 0.5), ("侯", 0.9), ("郝", 1.2), ("武", 1.5), ("田", 1), ("任", 1),
+     ("范", 0.7), ("石", 0.7), ("姚", 0.6), ("白", 0.8), ("崔", 0.7), ("康", 0.6), ("乔", 0.7),
+     ("史", 0.6), ("孟", 0.6), ("秦", 0.6), ("常", 0.7), ("温", 0.5), ("牛", 0.6), ("霍", 0.5),
+     ("裴", 0.3), ("申", 0.3), ("尹", 0.3), ("贺", 0.5), ("闫", 0.8), ("卫", 0.3), ("原", 0.2)]
+)  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# Given names by (sex, born before 1975): two-character names, then single characters.
+GIVEN = {
+    ("M", True): (
+        _words(
+            "建国 建军 建华 国庆 国强 志强 志刚 志明 卫东 卫国 永红 永强 海林 振华 德明 文斌 立新 "
+            "红军 跃进 保国 庆丰 世杰 晓东 建平 金山 玉柱 福生 长青 双喜 俊明 宏伟 学军"
+        ),
+        "军华明强平刚勇斌林东涛杰峰伟民忠文生海",
+    ),
+    ("M", False): (
+        _words(
+            "浩然 子豪 宇航 俊杰 博文 浩宇 子轩 鹏飞 晓明 志远 嘉豪 家乐 泽宇 天宇 一鸣 思远 "
+            "皓轩 宇轩 明轩 佳豪 文博 晨阳 睿哲 俊熙 子墨 建伟 晓峰 海涛 志鹏"
+        ),
+        "磊鹏超浩鑫宇凯博旭健龙辉峰睿航豪毅杰帅阳",
+    ),
+    ("F", True): (
+        _words(
+            "秀英 桂兰 秀兰 玉兰 桂英 凤英 淑珍 玉梅 丽华 秀珍 美玲 红梅 春梅 翠萍 爱华 海燕 "
+            "建英 彩霞 素梅 玉珍 慧敏 丽萍 金凤 月娥 巧玲 晓红 雪梅"
+        ),
+        "芳霞红梅萍琴英兰华燕玲丽敏娟静",
+    ),
+    ("F", False): (
+        _words(
+            "欣怡 梓涵 雨萱 诗涵 思琪 佳怡 子涵 雨涵 可欣 晓雪 婷婷 佳琪 梦瑶 雅琪 静怡 心怡 "
+            "一诺 紫萱 晓彤 佳慧 文静 丽娜 晓燕 晓丽 艳芳"
+        ),
+        "娜静婷雪晶颖倩蕾璐瑶楠丹媛莹琳洁慧悦",
+    ),
+}
+
+# -- Reference weights ------------------------------------------------------------------------
+ETHNICITIES = _weighted(
+    [("汉族", 92), ("回族", 3.2), ("满族", 1.8), ("蒙古族", 1.4), ("朝鲜族", 0.4), ("壮族", 0.3),
+     ("土家族", 0.25), ("苗族", 0.2), ("藏族", 0.15), ("维吾尔族", 0.1), ("彝族", 0.1),
+     ("锡伯族", 0.1)]
+)  # fmt: skip
+POLITICAL_STATUSES = _weighted(
+    [("13", 44), ("01", 15), ("02", 0.8), ("03", 3), ("12", 8), ("05", 5.5), ("06", 4.5),
+     ("07", 4.5), ("08", 3.2), ("10", 3.2), ("04", 2.3), ("09", 1.2), ("11", 0.3)]
+)  # fmt: skip
+CPC = {"01", "02"}
+CYL = "03"
+NON_PARTY = "12"
+# Primary category for people who are neither in a democratic party nor 无党派人士.
+PRIMARY_CATEGORIES = [
+    ("intellectual", 26), ("private_economy", 18), ("new_stratum", 20), ("religious", 3),
+    ("overseas_study", 8), ("hong_kong", 1.2), ("macao", 0.6), ("taiwan", 2.2),
+    ("overseas_chinese", 4), ("other", 6),
+]  # fmt: skip
+SECOND_CATEGORIES = [
+    ("intellectual", 30), ("overseas_study", 20), ("private_economy", 15), ("new_stratum", 15),
+    ("overseas_chinese", 10), ("taiwan", 5), ("hong_kong", 2),
+]  # fmt: skip
+# Categories that only people outside the Communist Party (and its youth league) belong to.
+NOT_FOR_CPC = {"intellectual", "religious"}
+PRIMARY_FOR = {
+    False: _weighted(PRIMARY_CATEGORIES),
+    True: _weighted([(slug, w) for slug, w in PRIMARY_CATEGORIES if slug not in NOT_FOR_CPC]),
+}
+
+# Area codes of the ID numbers: mostly born or registered in Taiyuan, some elsewhere in Shanxi.
+ID_AREA_CODES = _weighted(
+    [("140106", 52), ("140105", 10), ("140107", 8), ("140108", 4), ("140109", 5), ("140110", 3),
+     ("140121", 3), ("140181", 2), ("140202", 2), ("140302", 2), ("140402", 2), ("140702", 3),
+     ("140802", 1.5), ("141002", 1.5), ("142301", 1)]
+)  # fmt: skip
+# 港澳台居民居住证 numbers carry these address codes in place of a mainland one.
+HMT_ID_CODES = {"hong_kong": "810000", "macao": "820000", "taiwan": "830000"}
+
+EDUCATION_HIGH = _weighted([("11", 8), ("14", 25), ("21", 47), ("31", 20)])
+EDUCATION_GRADUATE = _weighted([("11", 15), ("14", 40), ("21", 45)])
+# (under this age, weights)
+EDUCATION_BY_AGE = [
+    (40, _weighted([("11", 1), ("14", 7), ("21", 36), ("31", 28), ("41", 12), ("61", 11),
+                    ("71", 5)])),
+    (60, _weighted([("11", 1), ("14", 3), ("21", 20), ("31", 25), ("41", 15), ("61", 22),
+                    ("71", 12), ("81", 2)])),
+    (200, _weighted([("14", 1), ("21", 10), ("31", 15), ("41", 15), ("61", 28), ("71", 22),
+                     ("81", 9)])),
+]  # fmt: skip
+
+NATIVE_PLACES = _weighted(
+    [("山西太原", 60), ("山西忻州", 6), ("山西晋中", 6), ("山西吕梁", 4), ("山西大同", 3),
+     ("山西长治", 3), ("山西临汾", 3), ("山西运城", 3), ("山西阳泉", 2), ("山西朔州", 1.5),
+     ("山西晋城", 1.5), ("河北石家庄", 1.5), ("河北邯郸", 1), ("河南安阳", 1), ("山东济南", 1),
+     ("陕西西安", 1), ("内蒙古呼和浩特", 1)]
+)  # fmt: skip
+MOBILE_PREFIXES = [
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152",
+    "153", "155", "156", "157", "158", "159", "166", "173", "175", "176", "177", "178", "180",
+    "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199",
+]  # fmt: skip
+
+ROADS = {
+    "140106001": ["柳巷", "桥东街", "五一路", "新建路", "解放南路", "钟楼街", "桥头街"],
+    "140106002": ["文庙巷", "府东街", "起凤街", "海子边街", "上马街", "校尉营街"],
+    "140106003": ["庙前街", "开化寺街", "大南门街", "柳溪街", "南海子街"],
+    "140106004": ["迎泽大街", "双塔西街", "双塔北路", "朝阳街", "东岗路", "青年路"],
+    "140106005": ["老军营南路", "南内环街", "建设南路", "上官巷", "并州南路"],
+}
+ESTATES = ["", "", "", "铁路宿舍", "教育局家属院", "迎泽苑", "双塔小区", "朝阳小区", "龙城花园",
+           "汾河湾小区", "锦绣苑", "并州小区", "桃园小区"]  # fmt: skip
+
+# Units where 党外知识分子 work, with their job titles (职称) and posts.
+KNOWLEDGE_UNITS = [
+    ("山西大学", ["教授", "副教授", "讲师"], ["教师", "系主任", "研究所所长"]),
+    ("太原理工大学", ["教授", "副教授", "讲师"], ["教师", "实验室主任"]),
+    ("山西医科大学", ["教授", "副教授", "讲师"], ["教师", "教研室主任"]),
+    ("山西财经大学", ["教授", "副教授", "讲师"], ["教师"]),
+    ("太原师范学院", ["教授", "副教授", "讲师"], ["教师"]),
+    ("山西省人民医院", ["主任医师", "副主任医师", "主治医师"], ["医师", "科主任"]),
+    ("山西医科大学第一医院", ["主任医师", "副主任医师", "主治医师"], ["医师", "科副主任"]),
+    ("太原市中心医院", ["主任医师", "副主任医师", "主治医师"], ["医师", "科主任"]),
+    ("太原市第五中学", ["正高级教师", "高级教师", "一级教师"], ["教师", "教研组长"]),
+    ("太原市第十二中学", ["高级教师", "一级教师"], ["教师", "年级组长"]),
+    ("太原市迎泽区实验小学", ["高级教师", "一级教师"], ["教师"]),
+    ("山西省农业科学院", ["研究员", "副研究员", "助理研究员"], ["科研人员", "课题组长"]),
+    ("山西省社会科学院", ["研究员", "副研究员", "助理研究员"], ["科研人员"]),
+    ("中国煤炭科工集团太原研究院", ["正高级工程师", "高级工程师", "工程师"], ["工程师"]),
+    ("山西省建筑设计研究院", ["正高级工程师", "高级工程师", "工程师"], ["建筑师", "所长"]),
+    ("山西省图书馆", ["研究馆员", "副研究馆员", "馆员"], ["馆员"]),
+    ("山西博物院", ["研究馆员", "副研究馆员", "馆员"], ["研究人员"]),
+]
+GENERAL_UNITS = [
+    ("太原钢铁（集团）有限公司", ["职工", "技术员", "工段长"]),
+    ("山西焦煤集团有限责任公司", ["职员", "技术员", "部门经理"]),
+    ("国网太原供电公司", ["职员", "技术员", "班长"]),
+    ("中国银行太原迎泽支行", ["柜员", "客户经理", "会计"]),
+    ("太原市公共交通控股（集团）有限公司", ["驾驶员", "调度员", "职员"]),
+    ("太原铁路局", ["职工", "列车员", "技术员"]),
+    ("太原市自来水有限公司", ["职员", "技术员"]),
+    ("太原重型机械集团有限公司", ["工人", "技术员", "车间主任"]),
+    ("迎泽区柳巷社区卫生服务中心", ["护士", "医生", "药剂师"]),
+    ("太原市迎泽区第二幼儿园", ["教师", "保育员"]),
+    ("太原市迎泽区柳巷商业街", ["个体经营"]),
+]
+GENERAL_TITLES = ["工程师", "助理工程师", "会计师", "经济师", "高级工程师", "技师"]
+
+TRADE_NAMES = [
+    "晋阳", "汾河", "龙城", "并州", "鑫源", "华泰", "恒通", "宏达", "聚丰", "瑞丰", "盛世", "锦程",
+    "博远", "天成", "德润", "永盛", "金鼎", "三晋", "太行", "晋商", "新科", "信达", "泰和", "华晋",
+    "东方", "双塔", "迎泽", "柳巷", "鼎盛", "佳和", "鸿运", "益民", "晋华", "顺通", "腾飞", "康泰",
+]  # fmt: skip
+# GB/T 4754-2017 sections with words that end a company name in them.
+INDUSTRIES = [
+    ("批发和零售业", ["商贸", "贸易", "商行", "百货"]),
+    ("住宿和餐饮业", ["餐饮管理", "酒店管理", "饮食服务"]),
+    ("信息传输、软件和信息技术服务业", ["信息技术", "软件", "网络科技", "数据科技"]),
+    ("建筑业", ["建筑工程", "建设工程", "装饰工程"]),
+    ("制造业", ["机械制造", "食品", "醋业", "精密铸造", "新材料"]),
+    ("租赁和商务服务业", ["企业管理咨询", "商务服务", "广告"]),
+    ("房地产业", ["房地产开发", "物业管理"]),
+    ("居民服务、修理和其他服务业", ["家政服务", "汽车维修", "养老服务"]),
+    ("文化、体育和娱乐业", ["文化传媒", "文化艺术", "体育发展"]),
+    ("交通运输、仓储和邮政业", ["物流", "运输", "仓储"]),
+    ("卫生和社会工作", ["医药", "康复医疗"]),
+    ("教育", ["教育科技", "培训"]),
+]
+# GB 11714-1997: weights of the organisation code's check character.
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+SCALES = _weighted([("micro", 40), ("small", 35), ("medium", 18), ("large", 7)])
+OWNER_POSTS = ["董事长", "总经理", "执行董事", "董事长兼总经理", "监事", "经理"]
+
+NEW_STRATUM = _weighted(
+    [("enterprise_staff", 45), ("intermediary", 25), ("freelance", 15), ("new_media", 15)]
+)
+STAFF_POSTS = ["技术总监", "项目经理", "财务总监", "研发工程师", "人力资源经理", "副总经理"]
+INTERMEDIARY_JOBS = [
+    "山西{t}律师事务所 律师", "山西{t}律师事务所 合伙人", "山西{t}会计师事务所 注册会计师",
+    "太原市{t}资产评估有限公司 评估师", "迎泽区{t}社会工作服务中心 主任",
+    "山西{t}税务师事务所 税务师", "太原市{t}行业协会 秘书长",
+]  # fmt: skip
+FREELANCE_JOBS = [
+    "自由职业（平面设计）", "自由职业（翻译）", "自由职业（摄影）", "自由职业（独立策展）",
+    "自由职业（钢琴教学）", "个人工作室（室内设计）",
+]  # fmt: skip
+NEW_MEDIA_JOBS = [
+    "{t}文化传媒工作室 主播", "网络作家", "太原{t}网络科技有限公司 新媒体运营",
+    "自媒体（本地生活）", "短视频创作者",
+]  # fmt: skip
+
+RELIGIONS = _weighted(
+    [("buddhism", 36), ("taoism", 14), ("islam", 8), ("catholicism", 12), ("christianity", 28),
+     ("other", 2)]
+)  # fmt: skip
+RELIGIOUS_TITLES = {
+    "buddhism": ["住持", "监院", "知客", "法师", "居士"],
+    "taoism": ["住持", "监院", "道长", "道士"],
+    "islam": ["教长（阿訇）", "阿訇", "寺管会主任", "寺管会委员"],
+    "catholicism": ["神父", "修女", "堂区管委会主任"],
+    "christianity": ["牧师", "长老", "传道员", "堂委会主任"],
+    "other": ["负责人"],
+}
+RELIGIOUS_VENUES = {
+    "buddhism": ["崇善寺", "永祚寺（双塔寺）", "白云寺", "净因寺"],
+    "taoism": ["纯阳宫", "龙泉观"],
+    "islam": ["太原清真古寺", "太原市南清真寺"],
+    "catholicism": ["太原天主教堂"],
+    "christianity": ["太原基督教海子边堂", "太原基督教东羊市堂"],
+    "other": ["民间信仰活动场所"],
+}
+
+STUDY = {
+    "美国": ["哥伦比亚大学", "加州大学洛杉矶分校", "密歇根大学", "纽约大学", "宾夕法尼亚州立大学"],
+    "英国": ["伦敦大学学院", "曼彻斯特大学", "爱丁堡大学", "华威大学", "利兹大学"],
+    "日本": ["东京大学", "早稻田大学", "京都大学", "大阪大学", "名古屋大学"],
+    "澳大利亚": ["墨尔本大学", "悉尼大学", "新南威尔士大学", "莫纳什大学"],
+    "德国": ["慕尼黑工业大学", "亚琛工业大学", "海德堡大学", "柏林自由大学"],
+    "加拿大": ["多伦多大学", "不列颠哥伦比亚大学", "麦吉尔大学", "滑铁卢大学"],
+    "韩国": ["首尔大学", "高丽大学", "延世大学"],
+    "俄罗斯": ["莫斯科国立大学", "圣彼得堡国立大学"],
+    "法国": ["巴黎萨克雷大学", "里昂大学", "格勒诺布尔-阿尔卑斯大学"],
+    "新加坡": ["新加坡国立大学", "南洋理工大学"],
+    "荷兰": ["代尔夫特理工大学", "阿姆斯特丹大学"],
+}
+STUDY_COUNTRIES = _weighted(
+    [("美国", 22), ("英国", 20), ("日本", 12), ("澳大利亚", 12), ("德国", 8), ("加拿大", 7),
+     ("韩国", 6), ("俄罗斯", 5), ("法国", 4), ("新加坡", 4), ("荷兰", 2)]
+)  # fmt: skip
+# degree, education code, (youngest, oldest) age on return
+DEGREES = _weighted(
+    [(("硕士", "14", (24, 30)), 50), (("博士", "11", (28, 36)), 20),
+     (("学士", "21", (22, 25)), 20), (("访问学者", "11", (35, 50)), 10)]
+)  # fmt: skip
+
+HMT_ORIGINS = {
+    "hong_kong": ["香港九龙", "香港新界", "香港岛"],
+    "macao": ["澳门半岛", "澳门氹仔"],
+    "taiwan": ["台湾台北", "台湾新北", "台湾台中", "台湾台南", "台湾高雄", "台湾桃园", "台湾新竹"],
+}
+HMT_RELATIONS = _weighted(
+    [("本人", 35), ("配偶", 20), ("子女", 15), ("父母", 15), ("兄弟姐妹", 15)]
+)  # fmt: skip
+OVERSEAS_COUNTRIES = _weighted(
+    [("印度尼西亚", 18), ("马来西亚", 15), ("泰国", 12), ("新加坡", 10), ("美国", 14),
+     ("加拿大", 8), ("菲律宾", 6), ("缅甸", 4), ("越南", 4), ("日本", 5), ("澳大利亚", 4)]
+)  # fmt: skip
+OVERSEAS_IDENTITIES = _weighted([("returned", 30), ("relative", 62), ("overseas", 8)])
+
+PARTY_POSTS = ["迎泽区支部主委", "迎泽区支部副主委", "迎泽区支部委员", "太原市委员会委员",
+               "迎泽区总支秘书长", "基层委员会委员"]  # fmt: skip
+SOCIAL_POSITIONS = _weighted(
+    [("迎泽区政协委员", 30), ("迎泽区人大代表", 18), ("太原市政协委员", 8), ("太原市人大代表", 5),
+     ("迎泽区政协常委", 5), ("迎泽区工商联执委", 8), ("迎泽区侨联委员", 4),
+     ("迎泽区知联会理事", 8), ("迎泽区新联会理事", 8), ("山西省政协委员", 1)]
+)  # fmt: skip
+REPRESENTATIVE_ODDS = {
+    "democratic_party": 0.13, "non_party": 0.2, "private_economy": 0.11, "religious": 0.15,
+    "intellectual": 0.06, "ethnic_minority": 0.07, "overseas_chinese": 0.06,
+}  # fmt: skip
+SPECIALTIES = [
+    "书法", "国画", "中医推拿", "法律咨询", "心理咨询", "摄影", "剪纸", "面塑", "古琴", "太极拳",
+    "财务会计", "计算机维修", "英语翻译", "声乐", "民族舞蹈", "晋剧", "健康讲座", "家庭教育指导",
+]  # fmt: skip
+STATUS_REASONS = {
+    "moved_out": ["迁往小店区", "迁往杏花岭区", "迁往万柏林区", "随子女迁居北京市",
+                  "工作调动至大同市", "迁居外省"],
+    "deceased": ["因病去世", "病故"],
+    "withdrawn": ["本人申请退出", "不再符合统战对象条件", "长期失联，经社区核实注销"],
+}  # fmt: skip
+STATUSES = _weighted(
+    [("active", 95), ("moved_out", 2.5), ("deceased", 1.5), ("withdrawn", 1)]
+)  # fmt: skip
+
+
+def credit_code(rng: random.Random, kind: str) -> str:
+    """A unified social credit code (GB 32100-2015) with valid check characters.
+
+    `kind` is the registration type: "91" a company, "92" an individual business.
+    The organisation code inside carries its own GB 11714 check character.
+    """
+    body = "".join(rng.choice("0123456789") for _ in range(8))
+    total = sum(int(digit) * weight for digit, weight in zip(body, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    org = body + {10: "X", 11: "0"}.get(check, str(check))
+    first17 = kind + rng.choice(("140106", "140100")) + org
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(char) * weight
+        for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return first17 + CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+class MemberMaker:
+    """Builds unsaved members with their category slugs and history lines."""
+
+    def __init__(self, rng: random.Random, communities, grids, existing_hashes: set[str]):
+        self.rng = rng
+        self.today = timezone.localdate()
+        self.communities = communities
+        self.community_weights = _weighted(
+            [(community, rng.uniform(0.5, 1.5)) for community in communities]
+        )[1]
+        self.grids = grids
+        self.hashes = existing_hashes
+        self.numbers: set[str] = set()
+        self.ethnicities = {e.name: e for e in Ethnicity.objects.all()}
+        self.statuses = {s.code: s for s in PoliticalStatus.objects.all()}
+        self.categories = {c.slug: c for c in Category.objects.all()}
+        # Labels the history shows, computed once instead of per row.
+        self.sex_labels = {value: str(label) for value, label in Member.Sex.choices}
+        self.status_labels = {value: str(label) for value, label in Member.Status.choices}
+
+    def pick(self, table):
+        values, cumulative = table
+        return self.rng.choices(values, cum_weights=cumulative)[0]
+
+    def date_between(self, start: datetime.date, end: datetime.date) -> datetime.date:
+        if end <= start:
+            return start
+        return start + datetime.timedelta(days=self.rng.randrange((end - start).days + 1))
+
+    def years_after(self, date: datetime.date, years: int) -> datetime.date:
+        try:
+            return date.replace(year=date.year + years)
+        except ValueError:  # 29 February
+            return date.replace(year=date.year + years, day=28)
+
+    def name(self, sex: str, birth: datetime.date, ethnicity: str) -> str:
+        surname = self.pick(SURNAMES)
+        if ethnicity == "回族" and self.rng.random() < 0.3:
+            surname = "马"
+        doubles, singles = GIVEN[(sex, birth.year < 1975)]
+        if self.rng.random() < 0.3:
+            return surname + self.rng.choice(singles)
+        return surname + self.rng.choice(doubles)
+
+    def id_number(self, area_code: str, birth: datetime.date, sex: str) -> str:
+        rng = self.rng
+        while True:
+            last = rng.choice("13579" if sex == "M" else "02468")
+            first17 = f"{area_code}{birth:%Y%m%d}{rng.randrange(100):02d}{last}"
+            number = first17 + check_character(first17)
+            if number not in self.numbers:
+                self.numbers.add(number)
+                return number
+
+    def phone(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.05:
+            return ""
+        if roll < 0.08:
+            return f"0351-{self.rng.randrange(2000000, 8999999)}"
+        return self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(100000000):08d}"[:8]
+
+    def categories_for(self, status_code: str, party: bool, han: bool) -> list[str]:
+        rng = self.rng
+        cpc = status_code in CPC or status_code == CYL
+        if party:
+            chosen = ["democratic_party"]
+        elif status_code == NON_PARTY:
+            chosen = ["non_party"]
+        elif not han and rng.random() < 0.75:
+            chosen = ["ethnic_minority"]
+        else:
+            chosen = [self.pick(PRIMARY_FOR[cpc])]
+        if rng.random() < 0.28 and chosen != ["other"]:
+            second = [
+                (slug, weight)
+                for slug, weight in SECOND_CATEGORIES
+                if slug not in chosen
+                and not (cpc and slug in NOT_FOR_CPC)
+                and {slug, chosen[0]} != {"private_economy", "new_stratum"}
+            ]
+            if not han and "ethnic_minority" not in chosen:
+                second.append(("ethnic_minority", 60))
+            if chosen[0] != "religious":
+                chosen.append(self.pick(_weighted(second)))
+        return chosen
+
+    def make(self):
+        """(member, category slugs, history lines) for one new member."""
+        rng = self.rng
+        community = rng.choices(self.communities, cum_weights=self.community_weights)[0]
+        days_old = int(rng.triangular(22 * 365.25 + 1, 85.9 * 365.25, 52 * 365.25))
+        birth = self.today - datetime.timedelta(days=days_old)
+        age = (self.today - birth).days // 365
+        sex = "M" if rng.random() < 0.54 else "F"
+        ethnicity = self.ethnicities[self.pick(ETHNICITIES)]
+        han = ethnicity.name == "汉族"
+        status_code = self.pick(POLITICAL_STATUSES)
+        if status_code == CYL and age >= 28:  # the youth league ends at 28
+            status_code = "13"
+        political_status = self.statuses[status_code]
+        party = political_status.is_democratic_party
+        slugs = self.categories_for(status_code, party, han)
+
+        member = Member(
+            name=self.name(sex, birth, ethnicity.name),
+            sex=sex,
+            birth_date=birth,
+            ethnicity=ethnicity,
+            political_status=political_status,
+            community=community,
+            native_place=self.pick(NATIVE_PLACES),
+            address=self.address(community),
+        )
+        grids = self.grids.get(community.pk)
+        if grids and rng.random() < 0.75:
+            member.grid = rng.choice(grids)
+
+        high = bool(
+            {"intellectual", "overseas_study", "democratic_party", "non_party"} & set(slugs)
+        )
+        if rng.random() < 0.97:
+            if high:
+                member.education = self.pick(EDUCATION_HIGH)
+            else:
+                member.education = self.pick(
+                    next(t for limit, t in EDUCATION_BY_AGE if age < limit)
+                )
+        self.workplace(member, slugs[0], age)
+        for slug in slugs:
+            self.category_fields(member, slug, birth, age)
+
+        id_area = self.pick(ID_AREA_CODES)
+        if member.hmt_relation == "本人":
+            id_area = HMT_ID_CODES[next(s for s in slugs if s in HMT_ID_CODES)]
+        while True:
+            member.set_id_number(self.id_number(id_area, birth, sex))
+            if member.id_number_hash not in self.hashes:
+                self.hashes.add(member.id_number_hash)
+                break
+        member.set_phone(self.phone())
+
+        odds = max(REPRESENTATIVE_ODDS.get(slug, 0.03) for slug in slugs)
+        if rng.random() < odds:
+            member.is_representative = True
+            positions = {self.pick(SOCIAL_POSITIONS)}
+            if rng.random() < 0.3:
+                positions.add(self.pick(SOCIAL_POSITIONS))
+            member.social_positions = "、".join(sorted(positions))
+        if rng.random() < 0.22:
+            member.specialty = rng.choice(SPECIALTIES)
+
+        status = self.pick(STATUSES)
+        if status == "deceased" and age < 55:
+            status = "moved_out"
+        if status != "active":
+            member.status = status
+            member.status_date = self.date_between(
+                self.today - datetime.timedelta(days=1000), self.today
+            )
+            member.status_reason = rng.choice(STATUS_REASONS[status])
+
+        changes = [
+            ("name", member.name),
+            ("sex", self.sex_labels[sex]),
+            ("ethnicity", ethnicity.name),
+            ("birth_date", birth.isoformat()),
+            ("id_number", member.id_number_masked),
+            ("political_status", political_status.name),
+            ("phone", member.phone_masked),
+            ("community", community.name),
+            ("grid", member.grid.name if member.grid else ""),
+            ("categories", "、".join(self.categories[slug].name for slug in slugs)),
+            ("status", self.status_labels[member.status]),
+        ]
+        history = [{"field": field, "old": "", "new": new} for field, new in changes if new]
+        return member, slugs, history
+
+    def address(self, community) -> str:
+        rng = self.rng
+        roads = ROADS.get(community.code[:9]) or ROADS["140106001"]
+        estate = rng.choice(ESTATES)
+        where = f"太原市迎泽区{rng.choice(roads)}{rng.randrange(1, 220)}号{estate}"
+        if rng.random() < 0.85:
+            where += (
+                f"{rng.randrange(1, 25)}号楼{rng.randrange(1, 7)}单元"
+                f"{rng.randrange(1, 19)}{rng.randrange(1, 5):02d}室"
+            )
+        return where
+
+    def enterprise(self, industry_words, individual: bool) -> str:
+        trade = self.rng.choice(TRADE_NAMES)
+        word = self.rng.choice(industry_words)
+        if individual:
+            return f"太原市迎泽区{trade}{word}{self.rng.choice(('店', '经营部', '工作室'))}"
+        prefix = self.rng.choice(("太原市", "山西", "山西省", "太原"))
+        suffix = self.rng.choices(("有限公司", "有限责任公司", "股份有限公司"), (80, 14, 6))[0]
+        return f"{prefix}{trade}{word}{suffix}"
+
+    def workplace(self, member: Member, primary: str, age: int) -> None:
+        rng = self.rng
+        retired = age >= 62 and rng.random() < 0.7
+        if primary in {"intellectual", "non_party", "democratic_party", "overseas_study"} and (
+            primary == "intellectual" or rng.random() < 0.6
+        ):
+            unit, titles, posts = rng.choice(KNOWLEDGE_UNITS)
+            member.professional_title = rng.choice(titles)
+            if member.education not in {"11", "14", "21"}:
+                member.education = self.pick(EDUCATION_GRADUATE)
+            member.workplace = f"{unit}（退休）" if retired else f"{unit} {rng.choice(posts)}"
+            return
+        if primary in {"private_economy", "new_stratum", "religious"}:
+            return  # their category's fields give the workplace
+        unit, posts = rng.choice(GENERAL_UNITS)
+        member.workplace = f"{unit}（退休）" if retired else f"{unit} {rng.choice(posts)}"
+        if rng.random() < 0.12:
+            member.professional_title = rng.choice(GENERAL_TITLES)
+
+    def category_fields(self, member: Member, slug: str, birth: datetime.date, age: int) -> None:
+        rng = self.rng
+        if slug == "democratic_party":
+            earliest = max(
+                self.years_after(birth, 25 if age >= 30 else 21), datetime.date(1980, 1, 1)
+            )
+            member.party_joined_on = self.date_between(
+                earliest, self.today - datetime.timedelta(days=30)
+            )
+            if rng.random() < 0.45:
+                party = member.political_status.short_name
+                for ending in ("会员", "盟员", "党员", "社员"):
+                    party = party.removesuffix(ending)
+                member.party_post = f"{party}{rng.choice(PARTY_POSTS)}"
+        elif slug == "religious":
+            religion = "islam" if member.ethnicity.name == "回族" else self.pick(RELIGIONS)
+            if religion == "islam" and member.ethnicity.name == "汉族":
+                religion = "buddhism"
+            member.religion = religion
+            member.religious_title = rng.choice(RELIGIOUS_TITLES[religion])
+            member.religious_venue = rng.choice(RELIGIOUS_VENUES[religion])
+            member.workplace = f"{member.religious_venue} {member.religious_title}"
+        elif slug == "private_economy":
+            industry, words = rng.choice(INDUSTRIES)
+            scale = self.pick(SCALES)
+            individual = scale == "micro" and rng.random() < 0.4
+            member.enterprise_name = self.enterprise(words, individual)
+            member.industry = industry
+            member.enterprise_scale = scale
+            if rng.random() < 0.9:
+                member.enterprise_credit_code = credit_code(rng, "92" if individual else "91")
+            post = "经营者" if individual else rng.choice(OWNER_POSTS)
+            if not member.workplace or rng.random() < 0.5:
+                member.workplace = f"{member.enterprise_name} {post}"
+        elif slug == "new_stratum":
+            group = self.pick(NEW_STRATUM)
+            member.new_stratum_group = group
+            trade = rng.choice(TRADE_NAMES)
+            if group == "enterprise_staff":
+                words = rng.choice(INDUSTRIES)[1]
+                job = f"{self.enterprise(words, False)} {rng.choice(STAFF_POSTS)}"
+            elif group == "intermediary":
+                job = rng.choice(INTERMEDIARY_JOBS).format(t=trade)
+            elif group == "freelance":
+                job = rng.choice(FREELANCE_JOBS)
+            else:
+                job = rng.choice(NEW_MEDIA_JOBS).format(t=trade)
+            if not member.workplace or rng.random() < 0.5:
+                member.workplace = job
+        elif slug == "overseas_study":
+            country = self.pick(STUDY_COUNTRIES)
+            degree, education, (young, old) = self.pick(DEGREES)
+            if age <= young:
+                degree, education, (young, old) = "学士", "21", (22, 25)
+            returned = self.years_after(birth, rng.randint(young, min(old, age)))
+            member.study_country = country
+            member.study_school = rng.choice(STUDY[country])
+            member.study_degree = degree
+            member.returned_on = min(returned, self.today - datetime.timedelta(days=30))
+            if member.education not in {"11", "14"} or education in {"11", "14"}:
+                member.education = education
+        elif slug in HMT_ORIGINS:
+            if not member.hmt_origin:
+                member.hmt_origin = rng.choice(HMT_ORIGINS[slug])
+                member.hmt_relation = self.pick(HMT_RELATIONS)
+                if member.hmt_relation == "本人":
+                    member.native_place = member.hmt_origin
+        elif slug == "overseas_chinese":
+            member.overseas_country = self.pick(OVERSEAS_COUNTRIES)
+            member.overseas_identity = self.pick(OVERSEAS_IDENTITIES)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append(
+            "  ".join(
+                cell + " " * (width - display_width(cell))
+                for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo district 迎泽区 (streets, communities, grids), create the demo accounts "
+        f"(password {DEMO_PASSWORD}) and generate realistic members."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=3000, help="how many members to add")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if any member exists (what `make run` calls on every start)",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="random seed (reproducible)")
+
+    def handle(self, *args, members: int, if_empty: bool, seed: int, **options):
+        self.verbosity = options["verbosity"]
+        self.started = time.monotonic()
+        if if_empty and Member.objects.exists():
+            self.stdout.write("Members exist already; nothing seeded.")
+            self.print_accounts()
+            return
+        self.load_areas()
+        self.create_accounts()
+        if members > 0:
+            self.create_members(members, seed)
+        self.print_accounts()
+
+    def progress(self, message: str) -> None:
+        self.stdout.write(f"[{time.monotonic() - self.started:7.1f} s] {message}")
+
+    def load_areas(self) -> None:
+        try:
+            result = areas_load(rows=read_area_rows(AREAS_FILE))
+        except AreaFileError as error:
+            raise CommandError("\n".join(error.errors)) from error
+        self.progress(
+            f"areas: {result.created} created, {result.renamed} renamed, "
+            f"{result.unchanged} unchanged"
+        )
+
+    def create_accounts(self) -> None:
+        codes = [account[2] for account in DEMO_ACCOUNTS if account[2]]
+        areas = Area.objects.in_bulk(codes, field_name="code")
+        existing = set(
+            User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).values_list(
+                "username", flat=True
+            )
+        )
+        created = []
+        for username, role, area_code, last_name, first_name in DEMO_ACCOUNTS:
+            if username in existing:
+                continue
+            extra = {"is_superuser": True} if role == User.Role.ADMIN else {}
+            user_create(
+                actor=None,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                area=areas[area_code] if area_code else None,
+                last_name=last_name,
+                first_name=first_name,
+                **extra,
+            )
+            created.append(username)
+        self.progress(
+            f"accounts: {len(created)} created"
+            + (f" ({', '.join(created)})" if created else "")
+            + f", {len(existing)} existed"
+        )
+
+    def create_members(self, count: int, seed: int) -> None:
+        codes = {values["code"] for _number, values in read_area_rows(AREAS_FILE)}
+        areas = list(Area.objects.filter(code__in=codes).order_by("code"))
+        communities = [a for a in areas if a.level == Area.Level.COMMUNITY]
+        grids: dict[int, list[Area]] = {}
+        for area in areas:
+            if area.level == Area.Level.GRID:
+                grids.setdefault(area.parent_id, []).append(area)
+        existing = set(Member.objects.values_list("id_number_hash", flat=True))
+        maker = MemberMaker(random.Random(seed), communities, grids, existing)
+        Through = Member.categories.through
+        category_ids = {slug: category.pk for slug, category in maker.categories.items()}
+        report_every = max(BATCH, count // 10 // BATCH * BATCH)
+
+        self.progress(f"members: generating {count} ({len(existing)} exist already)")
+        done = links = 0
+        with transaction.atomic():
+            while done < count:
+                size = min(BATCH, count - done)
+                built = [maker.make() for _ in range(size)]
+                if done == 0:
+                    self.check_sample(built[:CHECKED_SAMPLE])
+                batch = Member.objects.bulk_create([m for m, _s, _h in built], batch_size=2000)
+                if batch[0].pk is None:
+                    raise CommandError("The database did not return the keys of inserted rows.")
+                rows = [
+                    Through(member_id=member.pk, category_id=category_ids[slug])
+                    for member, slugs, _h in built
+                    for slug in slugs
+                ]
+                Through.objects.bulk_create(rows, batch_size=5000)
+                MemberChange.objects.bulk_create(
+                    [
+                        MemberChange(
+                            member_id=member.pk,
+                            action=MemberChange.Action.CREATE,
+                            source=SOURCE,
+                            changes=history,
+                        )
+                        for member, _s, history in built
+                    ],
+                    batch_size=2000,
+                )
+                done += size
+                links += len(rows)
+                # With DEBUG on, the query log would keep every multi-megabyte INSERT.
+                reset_queries()
+                if self.verbosity > 1 or done % report_every == 0 or done == count:
+                    self.progress(f"members: {done}/{count} saved, {links} category links")
+        self.analyze(Member, Through, MemberChange)
+        self.progress(f"members: done, {Member.objects.count()} in the database")
+
+    def analyze(self, *models) -> None:
+        """Fresh planner statistics, so the first pages after a large load are not planned
+        for empty tables. On PostgreSQL also VACUUM, when outside a transaction: it sets the
+        visibility map the index-only counts of the member list need, which autovacuum
+        (if it is on at all) would only do minutes later."""
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        with connection.cursor() as cursor:
+            for model in models:
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
+        self.progress("members: " + ("vacuumed and analysed" if vacuum else "analysed"))
+
+    def check_sample(self, sample) -> None:
+        """full_clean the first members: the generator must keep up with the model's rules."""
+        for member, slugs, _history in sample:
+            try:
+                member.full_clean(validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                raise CommandError(f"Generated member {member.name} is invalid: {error}") from error
+            if ("democratic_party" in slugs) != member.political_status.is_democratic_party:
+                raise CommandError(f"{member.name}: democratic party category and status disagree")
+
+    def print_accounts(self) -> None:
+        users = User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS]).select_related(
+            "area"
+        )
+        users = {user.username: user for user in users}
+        rows = [["username", "password", "role", "area"]]
+        for username, *_rest in DEMO_ACCOUNTS:
+            user = users.get(username)
+            if user is None:
+                continue
+            area = f"{user.area.name} ({user.area.code})" if user.area else "—"
+            rows.append([username, DEMO_PASSWORD, str(user.get_role_display()), area])
+        if len(rows) == 1:
+            self.stdout.write("No demo accounts in this database.")
+            return
+        self.stdout.write("\nDemo accounts:\n" + table(rows))
