@@ -80,9 +80,8 @@ class MemberFilterSet(django_filters.FilterSet):
         return queryset.filter(pk__in=through.values("member_id"))
 
     def filter_area(self, queryset, name, value):
-        return queryset.filter(
-            community__in=Area.objects.filter(code__startswith=value.code).values("pk")
-        )
+        ids = Area.objects.within(value).values_list("pk", flat=True)
+        return queryset.filter(community_id__in=list(ids))
 
     def filter_age_min(self, queryset, name, value):
         latest_birth = _years_before(timezone.localdate(), int(value))

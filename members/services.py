@@ -6,8 +6,10 @@ transaction (anchor: Zulip's `do_*` actions with their RealmAuditLog rows).
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
@@ -56,8 +58,13 @@ def history_fields() -> list[str]:
 
 
 def snapshot(member: Member) -> dict[str, str]:
-    """What the history shows of a member: each field as a person reads it."""
-    return {name: _display(member, name) for name in history_fields()}
+    """What the history shows of a member: each field as a person reads it.
+
+    Written in the registry's language whatever the editor's interface language, so the
+    record reads the same for everyone.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return {name: _display(member, name) for name in history_fields()}
 
 
 def _changes(before: dict, after: dict) -> list[dict]:

@@ -36,6 +36,28 @@ class AreaQuerySet(models.QuerySet):
         return self.filter(code__startswith=prefix) if prefix else self.all()
 
 
+def visible_area_ids(user) -> list[int] | None:
+    """The ids of the areas at or below the user's area; None for every area.
+
+    Looked up once per user object (so once per request) and passed to queries as literal
+    ids: with a subquery the planner cannot tell which areas are meant and, on the big
+    tables, falls back to scanning them whole.
+    """
+    prefix = area_prefix(user)
+    if prefix == "":
+        return None
+    if prefix is None:
+        return []
+    cached = getattr(user, "_visible_area_ids", None)
+    if cached is None or cached[0] != prefix:
+        from .models import Area
+
+        ids = list(Area.objects.filter(code__startswith=prefix).values_list("pk", flat=True))
+        cached = (prefix, ids)
+        user._visible_area_ids = cached
+    return cached[1]
+
+
 class ScopedQuerySet(models.QuerySet):
     """Records that belong to an area through ``area_field`` (a foreign key to Area).
 
@@ -46,16 +68,14 @@ class ScopedQuerySet(models.QuerySet):
     change_permission = ""
 
     def visible_to(self, user):
-        prefix = area_prefix(user)
-        if prefix is None:
-            return self.none()
-        if not prefix:
+        ids = visible_area_ids(user)
+        if ids is None:
             return self.all()
-        from .models import Area
-
-        # A semi-join on the (small) area table keeps the big table free of a join.
-        areas = Area.objects.filter(code__startswith=prefix).values("pk")
-        return self.filter(**{f"{self.area_field}__in": areas})
+        if not ids:
+            return self.none()
+        if len(ids) == 1:
+            return self.filter(**{f"{self.area_field}_id": ids[0]})
+        return self.filter(**{f"{self.area_field}_id__in": ids})
 
     def editable_by(self, user):
         if not user.is_authenticated or not user.has_perm(self.change_permission):

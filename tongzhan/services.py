@@ -87,8 +87,8 @@ def read_area_rows(path: Path) -> list[tuple[int, dict]]:
 @transaction.atomic
 def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
     """Add new areas and rename known ones; refuse the whole file if any row is wrong."""
-    existing = {area.code: area for area in Area.objects.all()}
-    planned: dict[str, tuple[str, str]] = {}  # code -> (level, name) after this load
+    existing = {area.code: area for area in Area.objects.select_related("parent")}
+    planned: dict[str, tuple] = {}  # code -> (level, name, parent code, row number)
     errors = []
     seen = {}
     for number, values in rows:

@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('at', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('action', models.CharField(choices=[('create', 'Registered'), ('update', 'Updated'), ('status', 'Status changed'), ('transfer', 'Transferred')], max_length=10, verbose_name='action')),
+                ('action', models.CharField(choices=[('create', 'New registration'), ('update', 'Updated'), ('status', 'Status changed'), ('transfer', 'Transferred')], max_length=10, verbose_name='action')),
                 ('source', models.CharField(blank=True, max_length=200, verbose_name='source')),
                 ('changes', models.JSONField(blank=True, default=list, verbose_name='changes')),
                 ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
@@ -138,19 +138,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='member',
-            index=models.Index(fields=['community', 'status'], name='member_community_status_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['status', 'birth_date'], name='member_status_birth_idx'),
+            index=models.Index(fields=['status', 'community'], include=('id', 'birth_date', 'name'), name='member_status_community_idx'),
         ),
         migrations.AddIndex(
             model_name='member',
             index=models.Index(fields=['phone_hash'], name='member_phone_hash_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['name'], name='member_name_idx'),
         ),
         migrations.AddConstraint(
             model_name='member',
