@@ -4,6 +4,7 @@ import datetime
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,10 @@ class MemberFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Member.Status.choices, empty_label=_("All statuses")
     )
-    is_representative = django_filters.BooleanFilter(label=_("Representative figure"))
+    is_representative = django_filters.BooleanFilter(
+        label=_("Representative figure"),
+        widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
+    )
     age_min = django_filters.NumberFilter(label=_("Age from"), method="filter_age_min", min_value=0)
     age_max = django_filters.NumberFilter(label=_("Age to"), method="filter_age_max", min_value=0)
 

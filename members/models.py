@@ -151,7 +151,7 @@ class Member(models.Model):
     birth_date = models.DateField(_("date of birth"), blank=True)
     id_number = EncryptedCharField(_("citizen identity number"))
     id_number_hash = models.CharField(max_length=64, editable=False)
-    id_number_masked = models.CharField(max_length=18, editable=False)
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18, editable=False)
     political_status = models.ForeignKey(
         PoliticalStatus,
         verbose_name=_("political status"),
@@ -172,7 +172,7 @@ class Member(models.Model):
     )
     phone = EncryptedCharField(_("phone"), blank=True)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False)
-    phone_masked = models.CharField(max_length=20, blank=True, editable=False)
+    phone_masked = models.CharField(_("phone (masked)"), max_length=20, blank=True, editable=False)
     address = models.CharField(_("current address"), max_length=200, blank=True)
     community = models.ForeignKey(
         Area,
