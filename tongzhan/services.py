@@ -183,11 +183,17 @@ def _row_of(message: str) -> int:
 
 @transaction.atomic
 def user_create(*, actor, username, password, role, area=None, **fields) -> User:
-    user = User(username=username, role=role, area=area, **fields)
+    """Create an account; its group follows the role. `actor` None is a command or seed."""
+    user = User(username=username, **fields)
     user.set_password(password)
-    user.full_clean()
-    user.save()
-    user_set_role(actor=actor, user=user, role=role, area=area)
+    user_set_role(actor=None, user=user, role=role, area=area)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=user,
+            detail={"role": role, "area": area.code if area else None},
+        )
     return user
 
 

@@ -94,3 +94,16 @@ def test_audit_log_is_read_only(client, admin_user, community_user, member):
         client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403
     )
     assert client.get(reverse("admin:tongzhan_auditevent_add")).status_code == 403
+
+
+def test_area_admin_and_its_autocomplete_are_scoped(client, district_admin, areas):
+    client.force_login(district_admin)
+    response = client.get(reverse("admin:tongzhan_area_changelist"))
+    codes = {area.code for area in response.context["cl"].result_list}
+    assert "140106001001" in codes and "140105" not in codes
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "社区", "app_label": "tongzhan", "model_name": "user", "field_name": "area"},
+    )
+    names = {item["text"] for item in response.json()["results"]}
+    assert "桥东一社区" in names and "坞城社区" not in names
