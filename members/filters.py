@@ -4,7 +4,6 @@ import datetime
 import re
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tongzhan import idnumber
 from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area
+from tongzhan.widgets import CompactSelect
 
 from .models import Category, Ethnicity, Member, PoliticalStatus
 
@@ -34,22 +34,36 @@ class MemberFilterSet(django_filters.FilterSet):
         queryset=Category.objects.all(),
         method="filter_category",
         to_field_name="code",
+        widget=CompactSelect,
     )
     area = django_filters.ModelChoiceFilter(
-        label=_("Area"), queryset=Area.objects.none(), method="filter_area", to_field_name="code"
+        label=_("Area"),
+        queryset=Area.objects.none(),
+        method="filter_area",
+        to_field_name="code",
+        widget=CompactSelect,
     )
     political_status = django_filters.ModelChoiceFilter(
-        label=_("Political status"), queryset=PoliticalStatus.objects.all(), to_field_name="code"
+        label=_("Political status"),
+        queryset=PoliticalStatus.objects.all(),
+        to_field_name="code",
+        widget=CompactSelect,
     )
     ethnicity = django_filters.ModelChoiceFilter(
-        label=_("Ethnic group"), queryset=Ethnicity.objects.all(), to_field_name="code"
+        label=_("Ethnic group"),
+        queryset=Ethnicity.objects.all(),
+        to_field_name="code",
+        widget=CompactSelect,
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=Member.Status.choices, empty_label=_("All statuses")
+        label=_("Status"),
+        choices=Member.Status.choices,
+        empty_label=_("All statuses"),
+        widget=CompactSelect,
     )
     is_representative = django_filters.BooleanFilter(
         label=_("Representative figure"),
-        widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
+        widget=CompactSelect(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
     )
     age_min = django_filters.NumberFilter(label=_("Age from"), method="filter_age_min", min_value=0)
     age_max = django_filters.NumberFilter(label=_("Age to"), method="filter_age_max", min_value=0)
