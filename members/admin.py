@@ -1,5 +1,6 @@
 """Admin for the registry. It reads through `visible_to` and writes through the services."""
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
@@ -52,6 +53,13 @@ class MemberAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # The admin leaves out many-to-many fields with their own link model; the
+        # categories' link model has no extra fields, so the plain field edits it.
+        if db_field.name == "categories":
+            return db_field.formfield(**{"widget": forms.CheckboxSelectMultiple, **kwargs})
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):

@@ -193,7 +193,7 @@ class Member(models.Model):
     specialty = models.CharField(_("expertise"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     categories = models.ManyToManyField(
-        Category, verbose_name=_("categories"), related_name="members"
+        Category, verbose_name=_("categories"), related_name="members", through="MemberCategory"
     )
     is_representative = models.BooleanField(_("representative figure"), default=False)
 
@@ -344,6 +344,30 @@ class Member(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+
+class MemberCategory(models.Model):
+    """That a member is in a category: the link table behind `Member.categories`.
+
+    Its own model for the index by category first, which lets a category filter read the
+    members of one category from the index alone.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, db_index=False)
+
+    class Meta:
+        verbose_name = _("category membership")
+        verbose_name_plural = _("category memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "category"], name="membercategory_unique_member_category"
+            )
+        ]
+        indexes = [models.Index(fields=["category", "member"], name="membercategory_category_idx")]
+
+    def __str__(self):
+        return f"{self.member_id}·{self.category_id}"
 
 
 class MemberChange(models.Model):
