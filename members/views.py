@@ -59,9 +59,12 @@ class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
 class MemberMixin(LoginRequiredMixin):
     """A member the user may see (else 404), and whether they may change it."""
 
+    def get_queryset(self):
+        return Member.objects.visible_to(self.request.user)
+
     @cached_property
     def member(self) -> Member:
-        return get_object_or_404(Member.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def get_object(self, queryset=None):
         return self.member
@@ -78,12 +81,11 @@ class MemberDetailView(MemberMixin, DetailView):
     context_object_name = "member"
     revealed = False
 
-    def get_object(self, queryset=None):
-        return get_object_or_404(
-            Member.objects.visible_to(self.request.user).select_related(
-                "community__parent", "grid", "ethnicity", "political_status"
-            ),
-            pk=self.kwargs["pk"],
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("community__parent", "grid", "ethnicity", "political_status")
         )
 
     def post(self, request, *args, **kwargs):

@@ -310,3 +310,21 @@ def test_the_transfer_page_preselects_the_offered_community(client, areas, distr
     target = areas["140106002001"]
     response = client.get(reverse("members:transfer", args=[member.pk]), {"to": target.pk})
     assert response.context["form"]["to_community"].value() == str(target.pk)
+
+
+def test_detail_page_queries_do_not_grow_with_the_history(client, community_user, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.services import member_update
+
+    client.force_login(community_user)
+    url = reverse("members:detail", args=[member.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(5):
+        member_update(actor=community_user, member=member, data={"workplace": f"单位{index}"})
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["history"]) == 6
+    assert len(many) == len(few)
