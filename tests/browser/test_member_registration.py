@@ -4,11 +4,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from conftest import PASSWORD
 from members.models import Member
 from members.tests.factories import id_number_for
 from tongzhan.models import AuditEvent
-
-from conftest import PASSWORD
 
 # Browser tests run against a live server: real transactions, so the reference data from
 # the migrations is restored after each test.
@@ -43,7 +42,8 @@ def test_register_a_democratic_party_member_on_a_phone(
     Select(browser.find_element(By.NAME, "political_status")).select_by_visible_text(
         "中国民主同盟盟员"
     )
-    browser.find_element(By.CSS_SELECTOR, 'input[name=categories][value="democratic_party"]').click()
+    tick = 'input[name=categories][value="democratic_party"]'
+    browser.find_element(By.CSS_SELECTOR, tick).click()
     assert section(browser, "democratic_party").is_displayed()
     assert not section(browser, "religious").is_displayed()
     browser.find_element(By.NAME, "party_post").send_keys("支部委员")
