@@ -4,6 +4,7 @@ import datetime
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,13 +28,16 @@ class MemberFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="filter_q",
-        help_text=_("Name, full ID number, phone or last 4 digits"),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name, full ID number, phone or last 4 digits")}
+        ),
     )
     category = django_filters.ModelChoiceFilter(
         label=_("Category"),
         queryset=Category.objects.all(),
         method="filter_category",
         to_field_name="code",
+        empty_label=_("All"),
         widget=CompactSelect,
     )
     area = django_filters.ModelChoiceFilter(
@@ -41,18 +45,21 @@ class MemberFilterSet(django_filters.FilterSet):
         queryset=Area.objects.none(),
         method="filter_area",
         to_field_name="code",
+        empty_label=_("All"),
         widget=CompactSelect,
     )
     political_status = django_filters.ModelChoiceFilter(
         label=_("Political status"),
         queryset=PoliticalStatus.objects.all(),
         to_field_name="code",
+        empty_label=_("All"),
         widget=CompactSelect,
     )
     ethnicity = django_filters.ModelChoiceFilter(
         label=_("Ethnic group"),
         queryset=Ethnicity.objects.all(),
         to_field_name="code",
+        empty_label=_("All"),
         widget=CompactSelect,
     )
     status = django_filters.ChoiceFilter(
