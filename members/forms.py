@@ -139,14 +139,13 @@ class MemberForm(forms.ModelForm):
                     _("Members of the democratic parties category have a party as status."),
                 )
             if status.is_democratic_party and "democratic_party" not in slugs:
-                self.add_error(
-                    "categories",
-                    _("%(party)s belongs to the category %(category)s; tick it.")
-                    % {
-                        "party": status.name,
-                        "category": Category.objects.get(slug="democratic_party").name,
-                    },
-                )
+                # A member of a democratic party is in that category by definition
+                # (统一战线工作条例 art. 5); rosters often leave it out.
+                cleaned["categories"] = [
+                    *categories,
+                    Category.objects.get(slug="democratic_party"),
+                ]
+                slugs.add("democratic_party")
         ethnicity = cleaned.get("ethnicity")
         if ethnicity is not None and ethnicity.is_han and "ethnic_minority" in slugs:
             self.add_error("ethnicity", _("The ethnic minority category needs a minority group."))

@@ -328,3 +328,18 @@ def test_detail_page_queries_do_not_grow_with_the_history(client, community_user
         response = client.get(url)
     assert len(response.context["history"]) == 6
     assert len(many) == len(few)
+
+
+def test_a_party_member_is_put_in_the_democratic_party_category(client, areas, community_user):
+    client.force_login(community_user)
+    data = member_form_data(
+        None,
+        name="钱七",
+        political_status=PoliticalStatus.objects.get(code="06").pk,
+        categories=["intellectual"],
+        community=areas["140106001001"].pk,
+    )
+    response = client.post(reverse("members:create"), data)
+    assert response.status_code == 302
+    member = Member.objects.get(name="钱七")
+    assert {c.slug for c in member.categories.all()} == {"intellectual", "democratic_party"}
