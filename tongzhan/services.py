@@ -89,7 +89,7 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
     """Add new areas and rename known ones; refuse the whole file if any row is wrong."""
     existing = {area.code: area for area in Area.objects.select_related("parent")}
     planned: dict[str, tuple] = {}  # code -> (level, name, parent code, row number)
-    errors = []
+    errors: list[tuple[int, str]] = []  # (row number, reason)
     seen = {}
     for number, values in rows:
         code, name = values["code"], values["name"]
@@ -97,7 +97,7 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
         parent_code = values["parent_code"] or None
 
         def refuse(message, number=number):
-            errors.append(_("Row %(row)s: %(message)s") % {"row": number, "message": message})
+            errors.append((number, message))
 
         if not code.isdigit():
             refuse(_("the code “%(code)s” is not all digits.") % {"code": code})
@@ -131,12 +131,11 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
                 parent_level = existing[parent_code].level
             else:
                 errors.append(
-                    _("Row %(row)s: %(message)s")
-                    % {
-                        "row": number,
-                        "message": _("the parent code %(code)s is neither in the file nor loaded.")
+                    (
+                        number,
+                        _("the parent code %(code)s is neither in the file nor loaded.")
                         % {"code": parent_code},
-                    }
+                    )
                 )
                 continue
         problems = area_tree_errors(
@@ -150,10 +149,14 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
             problems["parent"] = _("it is already under %(parent)s.") % {
                 "parent": existing[code].parent.code
             }
-        for message in problems.values():
-            errors.append(_("Row %(row)s: %(message)s") % {"row": number, "message": message})
+        errors.extend((number, message) for message in problems.values())
     if errors:
-        raise AreaFileError(sorted(errors, key=_row_of))
+        raise AreaFileError(
+            [
+                _("Row %(row)s: %(message)s") % {"row": number, "message": message}
+                for number, message in sorted(errors, key=lambda error: error[0])
+            ]
+        )
 
     created = renamed = unchanged = 0
     # Parents first: a code is always longer than its parent's.
@@ -174,11 +177,6 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
         else:
             unchanged += 1
     return AreaLoadResult(created=created, renamed=renamed, unchanged=unchanged)
-
-
-def _row_of(message: str) -> int:
-    digits = "".join(ch for ch in message.split(":")[0].split("：")[0] if ch.isdigit())
-    return int(digits) if digits else 0
 
 
 @transaction.atomic

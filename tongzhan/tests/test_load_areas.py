@@ -121,3 +121,17 @@ def test_a_known_code_cannot_change_level(tmp_path):
         )
     assert "第 2 行" in str(error.value)
     assert Area.objects.get(code="140106001001").level == "community"
+
+
+@pytest.mark.django_db
+def test_every_bad_row_is_reported_in_row_order(tmp_path):
+    text = (
+        "code,name,parent_code,level\n"
+        "140106,迎泽区,,district\n"
+        "140106009001,孤儿社区,140106009,community\n"  # row 3: unknown parent
+        "14010600A,坏代码,140106,street\n"  # row 4: not digits
+    )
+    with pytest.raises(CommandError) as error:
+        load(write(tmp_path, text))
+    lines = str(error.value).splitlines()[1:]
+    assert [line.split("：")[0] for line in lines] == ["第 3 行", "第 4 行"]
