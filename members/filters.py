@@ -86,19 +86,18 @@ class MemberFilterSet(django_filters.FilterSet):
         self.form.fields["area"].label_from_instance = _area_label
 
     def filter_q(self, queryset, name, value):
-        text = idnumber.normalize(value)
-        if not text:
-            return queryset
-        if re.fullmatch(r"\d{17}[\dX]", text):
+        kind, text = search_kind(value)
+        if kind == "id_number":
             return queryset.filter(id_number_hash=lookup_hash(text))
-        phone = text.replace("-", "")
-        if re.fullmatch(r"1\d{10}|0\d{9,11}", phone):
-            return queryset.filter(phone_hash=lookup_hash(phone))
-        if re.fullmatch(r"\d{4}|\d{3}X", text):
+        if kind == "phone":
+            return queryset.filter(phone_hash=lookup_hash(text))
+        if kind == "last_four":
             return queryset.filter(
                 Q(id_number_masked__endswith=text) | Q(phone_masked__endswith=text)
             )
-        return queryset.filter(name__contains=value.strip())
+        if kind == "name":
+            return queryset.filter(name__contains=text)
+        return queryset
 
     def filter_category(self, queryset, name, value):
         through = Member.categories.through.objects.filter(category=value)
@@ -115,6 +114,21 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_age_max(self, queryset, name, value):
         earliest_birth = _years_before(timezone.localdate(), int(value) + 1)
         return queryset.filter(birth_date__gt=earliest_birth)
+
+
+def search_kind(value: str) -> tuple[str, str]:
+    """What a search box entry is: ("id_number" | "phone" | "last_four" | "name" | "", text)."""
+    text = idnumber.normalize(value)
+    if not text:
+        return "", ""
+    if re.fullmatch(r"\d{17}[\dX]", text):
+        return "id_number", text
+    phone = text.replace("-", "")
+    if re.fullmatch(r"1\d{10}|0\d{9,11}", phone):
+        return "phone", phone
+    if re.fullmatch(r"\d{4}|\d{3}X", text):
+        return "last_four", text
+    return "name", str(value).strip()
 
 
 def _area_label(area: Area) -> str:

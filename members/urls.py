@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.MemberUpdateView.as_view(), name="update"),
     path("<int:pk>/status/", views.MemberStatusView.as_view(), name="status"),
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),
+    path("export/", views.member_export, name="export"),
+    path("template/", views.member_template, name="template"),
 ]

@@ -1,24 +1,39 @@
 """Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
 
+import tempfile
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
 from tongzhan.audit import audit_record
+from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
 
-from . import services
-from .filters import MemberFilterSet
+from . import exports, services
+from .filters import MemberFilterSet, search_kind
 from .forms import MemberForm, MemberStatusForm, MemberTransferForm
 from .models import Member
 
 WEB_FORM = "网页表单"
+
+
+def member_filterset(request, queryset) -> MemberFilterSet:
+    """The list's filters on `queryset`, as the list and its export apply them."""
+    data = request.GET.copy()
+    # The registry lists registered members unless the user asks for another status.
+    data.setdefault("status", Member.Status.ACTIVE)
+    return MemberFilterSet(data, queryset=queryset, user=request.user)
 
 
 class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
@@ -30,14 +45,8 @@ class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
     def get_queryset(self):
         return Member.objects.visible_to(self.request.user).for_list()
 
-    def get_filterset_kwargs(self, filterset_class):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        data = self.request.GET.copy()
-        # The registry lists registered members unless the user asks for another status.
-        data.setdefault("status", Member.Status.ACTIVE)
-        kwargs["data"] = data
-        kwargs["user"] = self.request.user
-        return kwargs
+    def get_filterset(self, filterset_class):
+        return member_filterset(self.request, self.get_queryset())
 
     def get_paginate_by(self, queryset):
         try:
@@ -296,3 +305,52 @@ class MemberTransferView(MemberMixin, FormView):
         if Member.objects.visible_to(self.request.user).filter(pk=member.pk).exists():
             return redirect("members:detail", pk=member.pk)
         return redirect("members:list")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _masked_filters(query) -> dict:
+    """The list's filters for the audit log, a searched ID number or phone masked."""
+    filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
+    kind, value = search_kind(query.get("q", ""))
+    if kind == "id_number":
+        filters["q"] = mask_id_number(value)
+    elif kind == "phone":
+        filters["q"] = mask_phone(value)
+    return filters
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def member_export(request):
+    """The list as it is filtered, as an .xlsx roster; full numbers only for who may see them."""
+    user = request.user
+    full = user.has_perm("members.reveal_member")
+    queryset = Member.objects.visible_to(user).order_by("community__code", "id")
+    filterset = member_filterset(request, queryset)
+    members = filterset.qs if filterset.is_valid() else queryset.none()
+    # On disk, not in memory: a district's roster is tens of megabytes. FileResponse closes it.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    rows = exports.write_roster(exports.roster_queryset(members, full=full), out, full=full)
+    query = request.GET.copy()
+    query.pop("page", None)
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        detail={"filters": _masked_filters(query), "rows": rows, "full": full},
+    )
+    out.seek(0)
+    name = f"统战对象_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+
+
+@login_required
+def member_template(request):
+    """The blank roster to fill in for an import."""
+    response = HttpResponse(exports.write_template(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename="统战对象导入模板.xlsx"
+    )
+    return response

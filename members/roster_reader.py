@@ -1,0 +1,859 @@
+"""Reading a roster (花名册) file: its table, its header row and its rows as normalised values.
+
+Pure parsing, no database: names of communities and grids stay text, the ID number is only
+normalised, and each row comes back with the problems found in it. Checking the values against
+the registry (areas, duplicates, the ID number's check character) is the importer's job.
+"""
+
+import csv
+import datetime
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from tongzhan import idnumber
+
+from .reference import CATEGORIES, ETHNICITIES, POLITICAL_STATUSES
+from .roster import COLUMNS, IGNORED_HEADERS, Column
+from .validators import normalize_phone
+
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MB
+DEFAULT_MAX_UNCOMPRESSED = 200 * MB
+MAX_ZIP_ENTRIES = 10_000
+# A zip entry this large that inflates more than MAX_RATIO times is a zip bomb: real sheet XML
+# compresses about 10-30 times.
+LARGE_ENTRY = 10 * MB
+MAX_RATIO = 200
+HEADER_SCAN_ROWS = 20
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# Office keeps a password-protected .xlsx as an OLE file with these two streams (MS-OFFCRYPTO).
+ENCRYPTION_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+CSV_EXTENSIONS = (".csv", ".txt")
+CSV_DELIMITERS = (",", ";", "\t")
+
+# Excel's day 0; serials after 60 are right from this origin (Excel counts a 29 Feb 1900).
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+
+
+class RosterFileError(Exception):
+    """The file cannot be read as a roster; the message says why, for the person uploading it."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Header:
+    row: int  # the row number as Excel shows it
+    columns: dict[int, Column]  # cell index → the roster column it holds
+    titles: dict[int, str]  # cell index → the header as written, for messages
+    unknown: list[str] = field(default_factory=list)  # headers neither known nor ignored
+    missing: list[Column] = field(default_factory=list)  # required columns not found
+    duplicates: list[str] = field(default_factory=list)  # a column found twice: the later ones
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str  # the header as written in the file
+    message: str
+
+
+# -- Reading the file -----------------------------------------------------------------------
+
+
+def _setting(name: str, default: int) -> int:
+    return getattr(settings, name, default)
+
+
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int | None = None,
+    max_uncompressed: int | None = None,
+) -> list[tuple[int, list]]:
+    """The rows of the first sheet as (row number as Excel shows it, cell values).
+
+    Cells keep their type: numbers are floats (calamine reads every number as one, so an ID
+    typed as a number stays visibly numeric), dates are `date`/`datetime`, text is `str`, empty
+    cells are "". CSV cells are all text. Raise RosterFileError for anything not a readable,
+    reasonable spreadsheet.
+    """
+    if max_bytes is None:
+        max_bytes = _setting("ROSTER_MAX_BYTES", DEFAULT_MAX_BYTES)
+    if max_uncompressed is None:
+        max_uncompressed = _setting("ROSTER_MAX_UNCOMPRESSED", DEFAULT_MAX_UNCOMPRESSED)
+    if not data:
+        # 文件是空的：请选择填好的花名册。
+        raise RosterFileError(_("The file is empty: choose a filled-in roster."))
+    if len(data) > max_bytes:
+        raise RosterFileError(
+            # 文件太大（%(size)s MB），上限为 %(limit)s MB：请分成几个文件分别导入。
+            _(
+                "The file is too large (%(size)s MB; the limit is %(limit)s MB): split the "
+                "roster into several files and import them one by one."
+            )
+            % {"size": _megabytes(len(data)), "limit": _megabytes(max_bytes)}
+        )
+    extension = PurePath(filename or "").suffix.lower()
+    if data.startswith(ZIP_MAGICS):
+        _check_zip(data, max_uncompressed)
+        rows = _read_workbook(data)
+    elif data.startswith(OLE_MAGIC):
+        if any(stream in data for stream in ENCRYPTION_STREAMS):
+            raise _encrypted_error()
+        rows = _read_workbook(data, ole_extension=extension)
+    elif extension in CSV_EXTENSIONS:
+        rows = _read_csv(data)
+    else:
+        raise _not_a_spreadsheet_error()
+    if not any(_has_value(cells) for _number, cells in rows):
+        # 表格里没有内容：请检查是否选错了文件，或数据不在第一个工作表。
+        raise RosterFileError(
+            _(
+                "The table has no content: check that this is the right file and that the "
+                "roster is on the first sheet."
+            )
+        )
+    return rows
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f}".removesuffix(".0")
+
+
+def _not_a_spreadsheet_error() -> RosterFileError:
+    # 这不是电子表格文件：请上传 Excel 文件（.xlsx 或 .xls）或 CSV 文件。
+    return RosterFileError(
+        _("This is not a spreadsheet: upload an Excel file (.xlsx or .xls) or a CSV file.")
+    )
+
+
+def _encrypted_error() -> RosterFileError:
+    # 工作簿设置了密码：请在 Excel 中取消密码（文件→信息→保护工作簿）后另存，再上传。
+    return RosterFileError(
+        _(
+            "The workbook is protected with a password: remove the password in Excel "
+            "(File → Info → Protect Workbook), save it and upload it again."
+        )
+    )
+
+
+def _corrupt_error() -> RosterFileError:
+    # 文件已损坏，无法读取：请在 Excel 中打开，另存为 .xlsx 后再上传。
+    return RosterFileError(
+        _("The file is damaged and cannot be read: open it in Excel, save it as .xlsx and retry.")
+    )
+
+
+def _zip_bomb_error() -> RosterFileError:
+    # 文件解压后过大或结构异常，不像正常的花名册：请在 Excel 中另存为 .xlsx 后再上传。
+    return RosterFileError(
+        _(
+            "The file unpacks to an abnormal size or structure and does not look like a "
+            "roster: save it again as .xlsx in Excel and retry."
+        )
+    )
+
+
+def _check_zip(data: bytes, max_uncompressed: int) -> None:
+    """Refuse a zip bomb before the workbook reader inflates anything.
+
+    The sizes in the central directory are what the archive declares; the reader below is
+    only handed an archive whose declarations are sane, and Python's zipfile, which stops at
+    the declared size and checks the CRC, is what verifies them.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise _corrupt_error() from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise _zip_bomb_error()
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        if total > max_uncompressed:
+            raise _zip_bomb_error()
+        if entry.file_size > LARGE_ENTRY and entry.file_size > MAX_RATIO * max(
+            entry.compress_size, 1
+        ):
+            raise _zip_bomb_error()
+
+
+def _read_workbook(data: bytes, ole_extension: str | None = None) -> list[tuple[int, list]]:
+    # Imported here: only workbook uploads need the extension module.
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            sheet = workbook.get_sheet_by_index(0)
+            # skip_empty_area=False: the list starts at A1, so index + 1 is Excel's row number.
+            table = sheet.to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except PasswordError:
+        raise _encrypted_error() from None
+    except Exception:
+        # An OLE file named .xlsx that is no .xls either is what Excel makes of an encrypted
+        # .xlsx whose streams we did not recognise; anything else is damaged.
+        if ole_extension is not None and ole_extension != ".xls":
+            raise _encrypted_error() from None
+        raise _corrupt_error() from None
+    except BaseException as error:
+        # A panic in the Rust reader surfaces as pyo3's PanicException, a BaseException.
+        if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        raise _corrupt_error() from None
+    return [(index, cells) for index, cells in enumerate(table, start=1)]
+
+
+def _decode_text(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" is UTF-16 with a byte order mark.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _not_a_spreadsheet_error() from None
+    if b"\x00" in data[:8192]:
+        raise _not_a_spreadsheet_error()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # What Excel writes on a Chinese Windows; a superset of GBK and GB2312.
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _not_a_spreadsheet_error() from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    counts = {delimiter: sample.count(delimiter) for delimiter in CSV_DELIMITERS}
+    best = max(CSV_DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _read_csv(data: bytes) -> list[tuple[int, list]]:
+    text = _decode_text(data)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+        return [(index, cells) for index, cells in enumerate(reader, start=1)]
+    except csv.Error:
+        raise _corrupt_error() from None
+
+
+def _has_value(cells: list) -> bool:
+    return any(cell is not None and cell != "" for cell in cells)
+
+
+# -- The header -----------------------------------------------------------------------------
+
+_HEADER_DROP = re.compile(r"[\s*＊]+")
+_HEADER_HINT = re.compile(r"[(（\[【].*?[)）\]】]$")
+
+
+def normalize_header(text) -> str:
+    """Header text as compared: NFKC, without spaces (also full-width), line breaks and '*'."""
+    return _HEADER_DROP.sub("", unicodedata.normalize("NFKC", str(text or "")))
+
+
+_HEADERS: dict[str, Column] = {
+    normalize_header(header): column for column in COLUMNS for header in column.headers
+}
+_IGNORED = frozenset(normalize_header(header) for header in IGNORED_HEADERS)
+
+
+def _match_header(text: str) -> Column | None:
+    column = _HEADERS.get(text)
+    if column is None and text.endswith((")", "）", "]", "】")):
+        # A hint after the name: 身份证号码(18位), 出生年月(如1980.01).
+        column = _HEADERS.get(_HEADER_HINT.sub("", text))
+    return column
+
+
+def find_header(rows: list[tuple[int, list]]) -> Header:
+    """The header row among the first rows: the one naming the most known columns."""
+    best: Header | None = None
+    best_score = 0
+    for number, cells in rows[:HEADER_SCAN_ROWS]:
+        columns: dict[int, Column] = {}
+        titles: dict[int, str] = {}
+        unknown: list[str] = []
+        duplicates: list[str] = []
+        for index, cell in enumerate(cells):
+            if not isinstance(cell, str):
+                continue
+            text = normalize_header(cell)
+            if not text:
+                continue
+            column = _match_header(text)
+            written = " ".join(cell.split())
+            if column is None:
+                if text not in _IGNORED and _HEADER_HINT.sub("", text) not in _IGNORED:
+                    unknown.append(written)
+            elif column in columns.values():
+                duplicates.append(written)
+            else:
+                columns[index] = column
+                titles[index] = written
+        if len(columns) > best_score:
+            best_score = len(columns)
+            best = Header(number, columns, titles, unknown, duplicates=duplicates)
+    if best is None or best_score < 2:
+        required = "、".join(column.title for column in COLUMNS if column.required)
+        raise RosterFileError(
+            # 未找到表头：前 %(rows)s 行中应有一行写明列名，至少包括：%(required)s。
+            _(
+                "No header row found: one of the first %(rows)s rows must name the columns, "
+                "at least: %(required)s."
+            )
+            % {"rows": HEADER_SCAN_ROWS, "required": required}
+        )
+    found = set(best.columns.values())
+    best.missing = [column for column in COLUMNS if column.required and column not in found]
+    return best
+
+
+# -- Values ---------------------------------------------------------------------------------
+
+# Middle dots of names such as 阿依古丽·买买提, typed with whatever the keyboard had.
+_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·", "･": "·", "．": "·", "∙": "·"})
+
+
+class _Refused(Exception):
+    """A value that cannot be used; the message says why."""
+
+
+def _number_text(value: float) -> str:
+    if value == int(value):
+        return str(int(value))
+    return repr(value)
+
+
+def _text(value) -> str:
+    """A cell as text: NFKC (full-width digits and letters to ASCII), spaces collapsed."""
+    if isinstance(value, str):
+        if not value:
+            return ""
+        if not value.isascii():
+            value = unicodedata.normalize("NFKC", value)
+        # split() also takes the full-width space (NFKC made it a plain one anyway).
+        return " ".join(value.split())
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat(" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+def _compact(value) -> str:
+    """A cell as text without any white space, for codes and names looked up in a table."""
+    text = _text(value)
+    return text.replace(" ", "") if " " in text else text
+
+
+def _name(value) -> str:
+    text = _text(value).translate(_DOTS)
+    # Offices pad two-character names (王  伟); a Latin name keeps its single spaces.
+    if " " in text and not any("a" <= char.lower() <= "z" for char in text):
+        text = text.replace(" ", "")
+    return text
+
+
+def _lookup(table: dict[str, str], value) -> tuple[str, str | None]:
+    """The value as compact text, and what the table maps it to ("" for empty, None unknown)."""
+    text = _compact(value)
+    if not text:
+        return text, ""
+    found = table.get(text)
+    if found is None:
+        found = table.get(text.upper())
+    return text, found
+
+
+_SEXES = {"男": "M", "男性": "M", "M": "M", "MALE": "M", "女": "F", "女性": "F", "F": "F"}
+_SEXES["FEMALE"] = "F"
+
+
+def _sex(value) -> str:
+    text, found = _lookup(_SEXES, value)
+    if found is None:
+        # “%(value)s”不是性别：请填写“男”或“女”。
+        raise _Refused(_("“%(value)s” is not a sex: write 男 or 女.") % {"value": text})
+    return found
+
+
+_ETHNICITIES: dict[str, str] = {}
+for _code, _group in ETHNICITIES:
+    _ETHNICITIES[_group] = _code
+    _ETHNICITIES[_group.removesuffix("族")] = _code
+
+
+def _ethnicity(value) -> str:
+    text, found = _lookup(_ETHNICITIES, value)
+    if found is None:
+        raise _Refused(
+            # “%(value)s”不是56个民族之一：请填写民族的标准名称，如“汉族”“回族”。
+            _(
+                "“%(value)s” is not one of the 56 ethnic groups: write the standard name, "
+                "such as 汉族 or 回族."
+            )
+            % {"value": text}
+        )
+    return found
+
+
+_POLITICAL_STATUSES: dict[str, str] = {}
+for _code, _full, _short, _party in POLITICAL_STATUSES:
+    _POLITICAL_STATUSES[_full] = _POLITICAL_STATUSES[_short] = _code
+# The short forms rosters write, after the standard's own short names.
+for _code, _forms in {
+    "01": ("党员", "共产党员", "中国共产党员", "中共正式党员"),
+    "02": ("预备党员", "中共预备党员"),
+    "03": ("团员", "共青团员"),
+    "04": ("民革", "民革党员", "民革会员"),
+    "05": ("民盟", "民盟盟员"),
+    "06": ("民建", "民建会员"),
+    "07": ("民进", "民进会员"),
+    "08": ("农工党", "农工党党员", "农工民主党", "农工民主党党员"),
+    "09": ("致公党", "致公党党员"),
+    "10": ("九三学社", "九三", "九三学社社员"),
+    "11": ("台盟", "台盟盟员"),
+    "12": ("无党派", "无党派人士", "无党派民主人士"),
+    "13": ("群众",),
+}.items():
+    for _form in _forms:
+        _POLITICAL_STATUSES[_form] = _code
+
+
+def _political_status(value) -> str:
+    text, found = _lookup(_POLITICAL_STATUSES, value)
+    if found is None:
+        raise _Refused(
+            # “%(value)s”不是政治面貌：请填写如“中共党员”“民盟盟员”“无党派人士”“群众”。
+            _(
+                "“%(value)s” is not a political status: write, for example, 中共党员, 民盟盟员, "
+                "无党派人士 or 群众."
+            )
+            % {"value": text}
+        )
+    return found
+
+
+_EDUCATION = {
+    form: code
+    for code, forms in {
+        "11": ("博士", "博士研究生", "博士研究生毕业"),
+        "14": ("硕士", "研究生", "硕士研究生", "硕士研究生毕业", "研究生毕业"),
+        "21": ("本科", "大学本科", "大学", "大学本科毕业", "本科毕业"),
+        "31": ("大专", "专科", "大学专科", "大学专科毕业", "大专毕业"),
+        "41": ("中专", "中职", "中技", "职高", "技校", "中等专科", "中等职业教育"),
+        "61": ("高中", "普通高中", "高中毕业"),
+        "71": ("初中", "初中毕业"),
+        "81": ("小学", "小学及以下", "小学毕业"),
+    }.items()
+    for form in forms
+}
+
+
+def _education(value) -> str:
+    text, found = _lookup(_EDUCATION, value)
+    if found is None:
+        raise _Refused(
+            # “%(value)s”不是学历：请填写博士、硕士、本科、大专、中专、高中、初中或小学。
+            _(
+                "“%(value)s” is not a level of education: write 博士, 硕士, 本科, 大专, 中专, "
+                "高中, 初中 or 小学."
+            )
+            % {"value": text}
+        )
+    return found
+
+
+_REPRESENTATIVE = {
+    **dict.fromkeys(("是", "Y", "YES", "√", "✓", "✔", "1", "TRUE", "是的"), True),
+    **dict.fromkeys(("否", "N", "NO", "0", "FALSE", "×", "✗", "不是", "无"), False),
+}
+
+
+def _is_representative(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _compact(value)
+    if not text:
+        return False
+    found = _REPRESENTATIVE.get(text.upper())
+    if found is None:
+        # “%(value)s”无法识别：“代表人士”一列请填写“是”或“否”（空白视为否）。
+        raise _Refused(
+            _("“%(value)s” is not understood: write 是 or 否 in this column (empty means 否).")
+            % {"value": text}
+        )
+    return found
+
+
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$", re.IGNORECASE)
+
+
+def _numeric_id_error(shown: str) -> _Refused:
+    return _Refused(
+        # 身份证号码被存成了数字（显示为 %(value)s），Excel 只保留15位有效数字，后几位已丢失：
+        # 请把这一列设置为“文本”格式，再重新输入完整号码。
+        _(
+            "The ID number was stored as a number (%(value)s) and Excel keeps only 15 "
+            "significant digits, so its last digits are lost: format the column as text and "
+            "type the full number again."
+        )
+        % {"value": shown}
+    )
+
+
+def _id_number(value) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Even a number that looks right is refused: its last digits were rounded by Excel.
+        raise _numeric_id_error(_number_text(value) if value < 1e21 else repr(value))
+    text = idnumber.normalize(value).lstrip("'")
+    if _SCIENTIFIC.match(text):
+        raise _numeric_id_error(text)
+    return text
+
+
+def _phone(value) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        # Excel stores a mobile number typed in as a number; it has only 11 digits, so nothing
+        # was lost.
+        value = _number_text(value)
+    try:
+        return normalize_phone(_text(value))
+    except ValidationError as error:
+        raise _Refused(" ".join(error.messages)) from None
+
+
+# -- Dates
+
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:[.\-/月]\s*(?:(\d{1,2})\s*日?)?|月)?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_DATE_DIGITS = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
+
+
+def _birth_date_error(text: str) -> _Refused:
+    return _Refused(
+        # “%(value)s”不是有效的出生日期：请写成 1980.05、1980年5月3日 或 1980-05-03 等形式。
+        _(
+            "“%(value)s” is not a valid date of birth: write it as 1980.05, 1980年5月3日 "
+            "or 1980-05-03."
+        )
+        % {"value": text}
+    )
+
+
+def _make_date(text: str, year: int, month: int, day: int | None) -> tuple[datetime.date, str]:
+    try:
+        date = datetime.date(year, month, day or 1)
+    except ValueError:
+        raise _birth_date_error(text) from None
+    if not EARLIEST_BIRTH <= date <= datetime.date.today():
+        raise _birth_date_error(text)
+    return date, ("day" if day else "month")
+
+
+def _birth_date(value) -> tuple[datetime.date, str] | None:
+    """(date, "day" or "month"); a month-only value gives the first of the month."""
+    if isinstance(value, datetime.datetime):
+        return _make_date(value.isoformat(), value.year, value.month, value.day)
+    if isinstance(value, datetime.date):
+        return _make_date(value.isoformat(), value.year, value.month, value.day)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _birth_date_number(value)
+    text = _text(value)
+    if not text:
+        return None
+    match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
+    if match is None:
+        raise _birth_date_error(text)
+    year, month, day = match.groups()
+    return _make_date(text, int(year), int(month), int(day) if day else None)
+
+
+def _birth_date_number(value: float) -> tuple[datetime.date, str]:
+    text = _number_text(value)
+    if value == int(value):
+        number = int(value)
+        if 19000101 <= number <= 21001231 or 190001 <= number <= 210012:
+            # 19800503 or 198005 typed into a number cell.
+            return _birth_date(text)
+        if 1 <= number <= 100_000:
+            # An Excel serial date in a cell not formatted as a date (dates before 1 March
+            # 1900 are off by Excel's phantom 29 February; no one alive was born then).
+            date = EXCEL_EPOCH + datetime.timedelta(days=number)
+            return _make_date(text, date.year, date.month, date.day)
+        raise _birth_date_error(text)
+    if 1900 <= value < 2101:
+        # 1980.05 typed into a number cell: the month is the decimals, but Excel dropped a
+        # trailing zero, so 1980.1 may have been 1980.10.
+        year, decimals = text.split(".")
+        if decimals == "1":
+            raise _Refused(
+                # “%(value)s”可能是1月也可能是10月（Excel 去掉了末尾的0）：请把这一列设置为
+                # “文本”格式，写成 %(year)s.01 或 %(year)s.10。
+                _(
+                    "“%(value)s” may mean January or October (Excel dropped a trailing zero): "
+                    "format the column as text and write %(year)s.01 or %(year)s.10."
+                )
+                % {"value": text, "year": year}
+            )
+        if len(decimals) <= 2:
+            return _make_date(text, int(year), int(decimals), None)
+        raise _birth_date_error(text)
+    if 1 <= value <= 100_000:
+        # A date with a time of day.
+        date = EXCEL_EPOCH + datetime.timedelta(days=int(value))
+        return _make_date(text, date.year, date.month, date.day)
+    raise _birth_date_error(text)
+
+
+# -- Categories
+
+_CATEGORY_SUFFIXES = ("人士", "人员", "成员")
+_CATEGORIES: dict[str, str] = {}
+for _code, _slug, _full, _short in CATEGORIES:
+    _CATEGORIES[_full] = _CATEGORIES[_short] = _slug
+for _slug, _forms in {
+    "democratic_party": ("民主党派", "民主党派成员", "民主党派人士"),
+    "non_party": ("无党派", "无党派人士"),
+    "intellectual": ("党外知识分子",),
+    "ethnic_minority": ("少数民族", "少数民族人士"),
+    "religious": ("宗教界", "宗教界人士", "宗教人士"),
+    "private_economy": ("非公经济人士", "非公有制经济人士", "非公", "非公经济", "非公有制经济"),
+    "new_stratum": ("新阶层", "新阶层人士", "新的社会阶层", "新的社会阶层人士", "新社会阶层"),
+    "overseas_study": ("留学人员", "出国和归国留学人员", "归国留学人员", "留学归国人员"),
+    "hong_kong": ("港胞", "香港同胞"),
+    "macao": ("澳胞", "澳门同胞"),
+    "taiwan": ("台胞", "台属", "台胞台属", "台湾同胞", "台湾同胞及其在大陆的亲属"),
+    "overseas_chinese": ("华侨", "归侨", "侨眷", "归侨侨眷", "归侨及侨眷", "华侨归侨及侨眷"),
+    "other": ("其他", "其它", "其他需要联系和团结的人员"),
+}.items():
+    for _form in _forms:
+        _CATEGORIES[_form] = _slug
+for _form, _slug in list(_CATEGORIES.items()):
+    for _suffix in _CATEGORY_SUFFIXES:
+        if _form.endswith(_suffix) and len(_form) > len(_suffix) + 1:
+            _CATEGORIES.setdefault(_form.removesuffix(_suffix), _slug)
+_CATEGORY_SEPARATORS = re.compile(r"[、,;/\s]+")
+# Names that contain a separator themselves (华侨、归侨及侨眷): matched whole before splitting.
+_CATEGORY_WHOLE = sorted(
+    (name for name in _CATEGORIES if _CATEGORY_SEPARATORS.search(name)), key=len, reverse=True
+)
+_CATEGORY_MARK = "\x00"
+
+
+def _categories(value) -> list[str]:
+    text = _text(value)
+    if not text:
+        return []
+    for name in _CATEGORY_WHOLE:
+        if name in text:
+            text = text.replace(name, f",{_CATEGORY_MARK}{_CATEGORIES[name]},")
+    slugs: list[str] = []
+    unknown: list[str] = []
+    for item in _CATEGORY_SEPARATORS.split(text):
+        if not item:
+            continue
+        if item.startswith(_CATEGORY_MARK):
+            slug = item[1:]
+        else:
+            slug = _CATEGORIES.get(item)
+            if slug is None:
+                for suffix in _CATEGORY_SUFFIXES:
+                    if item.endswith(suffix):
+                        slug = _CATEGORIES.get(item.removesuffix(suffix))
+                        break
+        if slug is None:
+            unknown.append(item)
+        elif slug not in slugs:
+            slugs.append(slug)
+    if unknown:
+        raise _Refused(
+            # “%(value)s”不是统战对象类别：请使用13类之一的名称或简称，如“民主党派成员”
+            # “非公经济人士”“新阶层”，多个类别用顿号分隔。
+            _(
+                "“%(value)s” is not a member category: use the name or short name of one of "
+                "the 13 categories, such as 民主党派成员, 非公经济人士 or 新阶层, and separate "
+                "several with 、."
+            )
+            % {"value": "、".join(unknown)}
+        )
+    return slugs
+
+
+def _community(value) -> str:
+    return _compact(value)
+
+
+_PARSERS = {
+    "name": _name,
+    "sex": _sex,
+    "ethnicity": _ethnicity,
+    "birth_date": _birth_date,
+    "id_number": _id_number,
+    "political_status": _political_status,
+    "education": _education,
+    "phone": _phone,
+    "community": _community,
+    "grid": _community,
+    "categories": _categories,
+    "is_representative": _is_representative,
+}
+# What a column with a refused value holds in the row, so the dict always has every key.
+_EMPTY = {"birth_date": None, "categories": (), "is_representative": False}
+
+
+def _empty(key: str):
+    value = _EMPTY.get(key, "")
+    return [] if value == () else value
+
+
+# -- Rows -----------------------------------------------------------------------------------
+
+# Lines offices write under the table: 注：…, 填表人：…, 制表日期：…, 合计：60人.
+_NOTE_PREFIXES = (
+    "注",
+    "附注",
+    "备注",
+    "说明",
+    "填表说明",
+    "填表人",
+    "填报人",
+    "填表日期",
+    "填报日期",
+    "填报单位",
+    "制表",
+    "审核",
+    "审核人",
+    "负责人",
+    "合计",
+    "总计",
+)
+
+
+def _plan(header: Header) -> list[tuple[int, str, object]]:
+    """(cell index, key, parser) per known column, worked out once per header."""
+    plan = header.__dict__.get("_plan")
+    if plan is None:
+        plan = [
+            (index, column.key, _PARSERS.get(column.key, _text))
+            for index, column in header.columns.items()
+        ]
+        header.__dict__["_plan"] = plan
+    return plan
+
+
+def parse_row(number: int, cells: list, header: Header) -> tuple[dict, list[RowError]]:
+    """The row's values, normalised, and what is wrong with them.
+
+    Keys are the roster column keys the header found. A blank row (nothing in the known
+    columns) gives ({}, []). Values: text fields a str ("" when empty); sex "M"/"F"/"";
+    ethnicity, political_status and education their codes or ""; birth_date (date, "day" or
+    "month") or None; categories a list of category slugs; is_representative a bool.
+    """
+    values: dict = {}
+    errors: list[RowError] = []
+    blank = True
+    length = len(cells)
+    for index, key, parser in _plan(header):
+        value = cells[index] if index < length else ""
+        if value == "" or value is None or (value.__class__ is str and value.isspace()):
+            values[key] = _empty(key)
+            continue
+        blank = False
+        try:
+            values[key] = parser(value)
+        except _Refused as refused:
+            values[key] = _empty(key)
+            errors.append(RowError(number, header.titles[index], str(refused)))
+    if blank:
+        return {}, []
+    return values, errors
+
+
+def _note_like(cells: list, header: Header, in_notes: bool) -> tuple[bool, int]:
+    """Whether every value in the known columns starts like a note, and how many there are.
+
+    Outside the notes the count is only exact when it is 0: the first value that is no note
+    settles the question.
+    """
+    filled = 0
+    notes = 0
+    length = len(cells)
+    for index in header.columns:
+        value = cells[index] if index < length else ""
+        if value == "" or value is None:
+            continue
+        filled += 1
+        if isinstance(value, str) and value.lstrip().startswith(_NOTE_PREFIXES):
+            notes += 1
+        elif not in_notes:
+            return False, filled
+    return filled > 0 and notes == filled, filled
+
+
+def _repeats_header(cells: list, name_index: int) -> bool:
+    value = cells[name_index] if name_index < len(cells) else ""
+    if not isinstance(value, str) or len(value) > 10:
+        return False
+    column = _HEADERS.get(normalize_header(value))
+    return column is not None and column.key == "name"
+
+
+def iter_rows(rows: list[tuple[int, list]], header: Header):
+    """(row number, values, errors) for each data row below the header.
+
+    Blank rows are skipped (a row with only a 序号 is blank). Notes below the data are not
+    data: a row whose values all start like a note (注：…, 填表人：…), and after such a row
+    any row with a single value (the numbered lines of a 说明). A row after the notes with
+    more values is data again, so nothing real is dropped silently.
+    """
+    id_index = next((i for i, c in header.columns.items() if c.key == "id_number"), None)
+    name_index = next((i for i, c in header.columns.items() if c.key == "name"), None)
+    in_notes = False
+    for number, cells in rows:
+        if number <= header.row:
+            continue
+        noted, filled = _note_like(cells, header, in_notes)
+        if filled == 0:
+            continue
+        if name_index is not None and _repeats_header(cells, name_index):
+            # Printed rosters repeat the header on every page.
+            continue
+        has_id = id_index is not None and id_index < len(cells) and cells[id_index] != ""
+        if not has_id and (noted or (in_notes and filled == 1)):
+            in_notes = True
+            continue
+        in_notes = False
+        values, errors = parse_row(number, cells, header)
+        if values:
+            yield number, values, errors
