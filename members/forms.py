@@ -14,6 +14,7 @@ from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area
 
 from .models import Category, Member
+from .rules import apply_category_rules, categories_by_slug
 
 
 class DateInput(forms.DateInput):
@@ -130,25 +131,18 @@ class MemberForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         categories = cleaned.get("categories")
-        slugs = {category.slug for category in categories} if categories is not None else set()
-        status = cleaned.get("political_status")
-        if status is not None and categories is not None:
-            if "democratic_party" in slugs and not status.is_democratic_party:
-                self.add_error(
-                    "political_status",
-                    _("Members of the democratic parties category have a party as status."),
-                )
-            if status.is_democratic_party and "democratic_party" not in slugs:
-                # A member of a democratic party is in that category by definition
-                # (统一战线工作条例 art. 5); rosters often leave it out.
-                cleaned["categories"] = [
-                    *categories,
-                    Category.objects.get(slug="democratic_party"),
-                ]
-                slugs.add("democratic_party")
-        ethnicity = cleaned.get("ethnicity")
-        if ethnicity is not None and ethnicity.is_han and "ethnic_minority" in slugs:
-            self.add_error("ethnicity", _("The ethnic minority category needs a minority group."))
+        slugs = [category.slug for category in categories] if categories is not None else []
+        if categories is not None:
+            slugs, errors = apply_category_rules(
+                slugs=slugs,
+                political_status=cleaned.get("political_status"),
+                ethnicity=cleaned.get("ethnicity"),
+            )
+            for field_name, message in errors.items():
+                self.add_error(field_name, message)
+            if len(slugs) > len(categories):
+                by_slug = categories_by_slug()
+                cleaned["categories"] = [by_slug[slug] for slug in slugs]
         # Fields of categories the member is not in are hidden in the form; clear them so
         # nothing stale stays stored.
         kept = {field for slug in slugs for field in Member.CATEGORY_FIELDS.get(slug, ())}

@@ -30,11 +30,13 @@ HISTORY_EXCLUDED = {
 }
 
 
-def _display(member: Member, field_name: str) -> str:
+def _display(member: Member, field_name: str, categories=None) -> str:
     if field_name in MASKED_FIELDS:
         return getattr(member, MASKED_FIELDS[field_name])
     if field_name == "categories":
-        return "、".join(category.name for category in member.categories.all())
+        if categories is None:
+            categories = member.categories.all()
+        return "、".join(category.name for category in sorted(categories, key=_by_code))
     field = member._meta.get_field(field_name)
     value = getattr(member, field_name)
     if value in (None, ""):
@@ -57,17 +59,21 @@ def history_fields() -> list[str]:
     return names
 
 
-def snapshot(member: Member) -> dict[str, str]:
+def _by_code(category) -> str:
+    return category.code
+
+
+def snapshot(member: Member, categories=None) -> dict[str, str]:
     """What the history shows of a member: each field as a person reads it.
 
     Written in the registry's language whatever the editor's interface language, so the
-    record reads the same for everyone.
+    record reads the same for everyone. `categories`, when given, saves the query for them.
     """
     with translation.override(settings.LANGUAGE_CODE):
-        return {name: _display(member, name) for name in history_fields()}
+        return {name: _display(member, name, categories) for name in history_fields()}
 
 
-def _changes(before: dict, after: dict) -> list[dict]:
+def changes_between(before: dict, after: dict) -> list[dict]:
     return [
         {"field": name, "old": before.get(name, ""), "new": after[name]}
         for name in after
@@ -127,7 +133,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         actor=actor,
         member=member,
         action=MemberChange.Action.CREATE,
-        changes=_changes({}, after),
+        changes=changes_between({}, after),
         source=source,
         request=request,
     )
@@ -146,7 +152,7 @@ def member_update(*, actor, member: Member, data: dict, source: str = "", reques
     member.save()
     if categories is not None:
         member.categories.set(categories)
-    changes = _changes(before, snapshot(member))
+    changes = changes_between(before, snapshot(member))
     if changes:
         _record(
             actor=actor,
@@ -177,7 +183,7 @@ def member_set_status(
         actor=actor,
         member=member,
         action=MemberChange.Action.STATUS,
-        changes=_changes(before, snapshot(member)),
+        changes=changes_between(before, snapshot(member)),
         source="",
         request=request,
     )
@@ -208,7 +214,7 @@ def member_transfer(
     member.community, member.grid = to_community, to_grid
     member.full_clean()
     member.save(update_fields=["community", "grid", "updated_at"])
-    changes = _changes(before, snapshot(member))
+    changes = changes_between(before, snapshot(member))
     _record(
         actor=actor,
         member=member,

@@ -12,12 +12,16 @@ MEMBER_WRITE = [
 
 ROLE_GROUPS = {
     "community": ("社区统战委员", MEMBER_WRITE),
-    "street": ("街道统战干部", ["members.view_member", "members.view_memberchange"]),
-    "district": ("区委统战部", MEMBER_WRITE),
+    "street": (
+        "街道统战干部",
+        ["members.view_member", "members.view_memberchange", "members.import_member"],
+    ),
+    "district": ("区委统战部", [*MEMBER_WRITE, "members.import_member"]),
     "admin": (
         "系统管理员",
         [
             *MEMBER_WRITE,
+            "members.import_member",
             "tongzhan.view_area",
             "tongzhan.add_area",
             "tongzhan.change_area",

@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'member',
                 'verbose_name_plural': 'members',
                 'ordering': ['-id'],
-                'permissions': [('reveal_member', 'Can see full ID numbers and phones'), ('transfer_member', 'Can transfer members between communities')],
+                'permissions': [('reveal_member', 'Can see full ID numbers and phones'), ('transfer_member', 'Can transfer members between communities'), ('import_member', 'Can import rosters')],
             },
         ),
         migrations.CreateModel(

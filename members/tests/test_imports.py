@@ -1,0 +1,188 @@
+"""Importing rosters: what is created, updated, left alone and refused, and what is written."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from openpyxl import Workbook
+
+from members.exports import roster_queryset, write_roster
+from members.imports import roster_import
+from members.models import Member, MemberChange
+from members.roster import COLUMNS
+from tongzhan.models import AuditEvent
+
+from .factories import MemberFactory, id_number_for
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "roster_sample.xlsx"
+SAMPLE_AREAS = Path(__file__).resolve().parents[3] / "shared" / "samples" / "areas.csv"
+TITLES = [column.title for column in COLUMNS]
+
+
+def roster(
+    *rows, titles=("姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别")
+):
+    """An .xlsx roster as bytes: a title row, then the header, then the rows."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["某街道统战对象花名册"])
+    sheet.append(list(titles))
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def person(
+    name="陈一", community="桥东一社区", number=None, status="群众", category="党外知识分子"
+):
+    return (name, "男", "汉族", number or id_number_for(), status, community, category)
+
+
+def run(data, actor=None, **options):
+    return roster_import(actor=actor, data=data, filename="花名册.xlsx", **options)
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="shared/samples is beside the repository")
+def test_the_shared_sample(areas):
+    call_command("load_areas", str(SAMPLE_AREAS), stdout=io.StringIO())
+    report = run(SAMPLE.read_bytes(), dry_run=True)
+    refused = {(error.row, error.column) for error in report.refused}
+    # The rows the sample's README names: two IDs typed as numbers, a wrong check
+    # character, a category that does not exist.
+    assert {
+        (7, "身份证号码"),
+        (21, "身份证号码"),
+        (12, "身份证号码"),
+        (16, "统战对象类别"),
+    } <= refused
+    assert report.created + len({row for row, _column in refused}) == 60
+    assert not report.written and not Member.objects.exists()
+
+
+def test_new_people_are_created_with_history_naming_the_file(areas):
+    report = run(roster(person("陈一"), person("陈二", community="140106001002")))
+    assert (report.created, report.updated, report.unchanged, report.refused) == (2, 0, 0, [])
+    member = Member.objects.get(name="陈二")
+    assert member.community.code == "140106001002"
+    change = member.changes.get()
+    assert (change.action, change.source) == ("create", "导入：花名册.xlsx")
+    assert AuditEvent.objects.get(action="import").detail["created"] == 2
+
+
+def test_reimporting_the_same_file_changes_nothing(areas):
+    data = roster(person("陈一"), person("陈二"))
+    run(data)
+    report = run(data)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    assert MemberChange.objects.count() == 2
+
+
+def test_known_people_are_updated_only_in_what_changed(areas):
+    number = id_number_for()
+    run(roster(person("陈一", number=number)))
+    report = run(roster(person("陈一", number=number, status="民盟")))
+    assert (report.created, report.updated) == (0, 1)
+    member = Member.objects.get()
+    assert member.political_status.code == "05"
+    assert {c.slug for c in member.categories.all()} == {"intellectual", "democratic_party"}
+    change = member.changes.get(action="update")
+    assert {row["field"] for row in change.changes} == {"political_status", "categories"}
+    assert report.changes == [
+        {"row": 3, "name": "陈一", "fields": ["political_status", "categories"]}
+    ]
+
+
+def test_empty_cells_do_not_clear_stored_values(areas):
+    member = MemberFactory(community=areas["140106001001"], workplace="太原理工大学")
+    titles = ("姓名", "民族", "公民身份号码", "政治面貌", "统战对象类别", "工作单位及职务")
+    data = roster(
+        (member.name, "汉族", member.id_number, "群众", "党外知识分子", ""), titles=titles
+    )
+    report = run(data, community=areas["140106001001"])
+    assert report.refused == []
+    member.refresh_from_db()
+    assert member.workplace == "太原理工大学"
+
+
+def test_a_person_of_another_community_is_reported_not_moved(areas, neighbour_member):
+    data = roster(person("李四", number=neighbour_member.id_number))
+    report = run(data)
+    [error] = report.refused
+    assert (error.row, error.column) == (3, "公民身份号码")
+    assert "五一二社区" in error.message
+    neighbour_member.refresh_from_db()
+    assert neighbour_member.community.code == "140106001002"
+
+
+def test_the_same_person_twice_in_a_file_is_reported(areas):
+    number = id_number_for()
+    report = run(roster(person("陈一", number=number), person("陈一", number=number.lower())))
+    [error] = report.refused
+    assert error.row == 4 and "3" in error.message
+    assert Member.objects.count() == 1
+
+
+def test_strict_mode_writes_nothing_if_a_row_is_refused(areas):
+    report = run(roster(person("陈一"), person("陈二", category="热心群众")), strict=True)
+    assert report.created == 1 and len(report.refused) == 1
+    assert not report.written and not Member.objects.exists()
+
+
+def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(MemberChange.objects, "bulk_create", crash)
+    with pytest.raises(RuntimeError):
+        run(roster(person("陈一"), person("陈二")))
+    assert not Member.objects.exists()
+    assert not AuditEvent.objects.filter(action="import").exists()
+
+
+def test_an_officer_cannot_import_into_another_area(areas, street_user):
+    report = run(roster(person("陈一", community="府东一社区")), actor=street_user)
+    [error] = report.refused
+    assert error.column == "所属社区"
+    assert not Member.objects.exists()
+
+
+def test_a_community_worker_may_not_import(areas, community_user):
+    with pytest.raises(PermissionDenied):
+        run(roster(person()), actor=community_user)
+
+
+def test_unknown_and_missing_columns_stop_the_import(areas):
+    from members.roster_reader import RosterFileError
+
+    data = roster(("陈一", "汉族", "x"), titles=("姓名", "民族", "入党时间"))
+    with pytest.raises(RosterFileError) as error:
+        run(data)
+    assert "入党时间" in error.value.message and "公民身份号码" in error.value.message
+
+
+def test_an_export_reimports_unchanged(areas, district_user):
+    for index in range(5):
+        MemberFactory(community=areas["140106001001" if index % 2 else "140106002001"])
+    out = io.BytesIO()
+    write_roster(roster_queryset(Member.objects.all(), full=True), out, full=True)
+    report = roster_import(actor=district_user, data=out.getvalue(), filename="export.xlsx")
+    assert (report.created, report.updated, report.unchanged, report.refused) == (0, 0, 5, [])
+
+
+def test_command_prints_json_last(areas, tmp_path):
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(roster(person("陈一"), person("陈二", category="热心群众")))
+    out = io.StringIO()
+    call_command("import_members", str(path), "--json", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["created"] == 1 and result["updated"] == 0 and result["unchanged"] == 0
+    assert result["refused"][0]["row"] == 4
+    assert result["refused"][0]["column"] == "统战对象类别"
+    assert Member.objects.count() == 1
