@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
+from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.models import Area, AuditEvent
 
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
@@ -290,7 +291,7 @@ def _match_existing(rows, report, context, titles):
         chunk = hashes[start : start + BATCH]
         for member in (
             Member.objects.filter(id_number_hash__in=chunk)
-            .select_related("community")
+            .select_related("community", "grid", "ethnicity", "political_status")
             .prefetch_related("categories")
         ):
             known[member.id_number_hash] = member
@@ -353,9 +354,14 @@ def _match_existing(rows, report, context, titles):
 def _merge(existing: Member, row: _Row) -> Member:
     """The stored member with what the row fills in; empty cells leave values alone."""
     new = row.member
-    for name in (*PLAIN_FIELDS, "grid_id", "ethnicity_id", "political_status_id"):
+    for name in PLAIN_FIELDS:
         value = getattr(new, name)
         if value not in ("", None):
+            setattr(existing, name, value)
+    for name in ("grid", "ethnicity", "political_status"):
+        # Related objects, not ids, so the history reads the new values without a query.
+        value = getattr(new, name)
+        if value is not None:
             setattr(existing, name, value)
     if new.is_representative:
         existing.is_representative = True
@@ -368,11 +374,11 @@ def _write(*, actor, creates, updates, report: ImportReport, context: _Context) 
     source = SOURCE % report.filename
     actor_or_none = actor if actor is not None and actor.pk else None
     members = [row.member for row in creates]
-    Member.objects.bulk_create(members, batch_size=BATCH)
+    insert_objects(Member, members)
     links, history = [], []
     for row in creates:
         categories = [context.categories[slug] for slug in row.slugs]
-        links.extend(MemberCategory(member=row.member, category=c) for c in categories)
+        links.extend((row.member.pk, category.pk) for category in categories)
         history.append(
             MemberChange(
                 member=row.member,
@@ -395,8 +401,8 @@ def _write(*, actor, creates, updates, report: ImportReport, context: _Context) 
                 changes=changes,
             )
         )
-    MemberCategory.objects.bulk_create(links, batch_size=BATCH)
-    MemberChange.objects.bulk_create(history, batch_size=BATCH)
+    insert_rows(MemberCategory, ["member_id", "category_id"], links)
+    insert_objects(MemberChange, history)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.IMPORT,

@@ -5,6 +5,7 @@ transaction (anchor: Zulip's `do_*` actions with their RealmAuditLog rows).
 """
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,12 +38,12 @@ def _display(member: Member, field_name: str, categories=None) -> str:
         if categories is None:
             categories = member.categories.all()
         return "、".join(category.name for category in sorted(categories, key=_by_code))
-    field = member._meta.get_field(field_name)
     value = getattr(member, field_name)
-    if value in (None, ""):
+    if value is None or value == "":
         return ""
-    if field.choices:
-        return str(getattr(member, f"get_{field_name}_display")())
+    labels = _choice_labels(field_name)
+    if labels:
+        return str(labels.get(value, value))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, datetime.date):
@@ -50,13 +51,18 @@ def _display(member: Member, field_name: str, categories=None) -> str:
     return str(value)
 
 
-def history_fields() -> list[str]:
-    names = [
+@functools.cache
+def _choice_labels(field_name: str) -> dict:
+    return dict(Member._meta.get_field(field_name).flatchoices)
+
+
+@functools.cache
+def history_fields() -> tuple[str, ...]:
+    return tuple(
         field.name
         for field in Member._meta.get_fields()
         if field.concrete and not field.auto_created and field.name not in HISTORY_EXCLUDED
-    ]
-    return names
+    )
 
 
 def _by_code(category) -> str:

@@ -136,10 +136,17 @@ def test_strict_mode_writes_nothing_if_a_row_is_refused(areas):
 
 
 def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
-    def crash(*args, **kwargs):
-        raise RuntimeError("disk full")
+    from members import imports
 
-    monkeypatch.setattr(MemberChange.objects, "bulk_create", crash)
+    insert = imports.insert_objects
+
+    def crash_at_the_history(model, objects, **kwargs):
+        # The members and their categories are in by now.
+        if model is MemberChange:
+            raise RuntimeError("disk full")
+        insert(model, objects, **kwargs)
+
+    monkeypatch.setattr(imports, "insert_objects", crash_at_the_history)
     with pytest.raises(RuntimeError):
         run(roster(person("陈一"), person("陈二")))
     assert not Member.objects.exists()
@@ -186,3 +193,16 @@ def test_command_prints_json_last(areas, tmp_path):
     assert result["refused"][0]["row"] == 4
     assert result["refused"][0]["column"] == "统战对象类别"
     assert Member.objects.count() == 1
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_queries_do_not_grow_with_the_rows(areas, count, django_assert_max_num_queries):
+    rows = [person(f"陈{index}") for index in range(count)]
+    data = roster(*rows)
+    with django_assert_max_num_queries(20):
+        run(data)  # create
+    with django_assert_max_num_queries(20):
+        run(data)  # all unchanged
+    changed = roster(*[(*row[:4], "民盟", *row[5:]) for row in rows])
+    with django_assert_max_num_queries(20 + 4 * count):  # an update saves each person
+        run(changed)
