@@ -12,13 +12,13 @@ with the filters people use. See benchmarks/README.md.
 
 import argparse
 import math
-import os
 import statistics
 import sys
-import tempfile
 import time
 import unicodedata
 from pathlib import Path
+
+import common  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tongzhan_bench"
@@ -39,16 +39,7 @@ WARMUP = 3
 
 
 def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tongzhan.settings.local"
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    # Production runs without DEBUG; with it every query is also logged and re-quoted.
-    # Without DEBUG, static files come from a manifest, so they are collected first.
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("STATIC_ROOT", str(Path(tempfile.gettempdir()) / "tongzhan-bench-static"))
-    import django
-
-    django.setup()
+    common.setup_django(DEFAULT_DATABASE_URL)
 
 
 def pad(text: str, width: int) -> str:

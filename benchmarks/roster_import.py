@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import common  # noqa: E402  (benchmarks/ is the script's folder)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tongzhan_import_bench"
 GOAL_SECONDS = 15
@@ -57,15 +59,7 @@ STREETS = ["迎泽大街", "并州路", "桥东街", "郝庄路", "双塔寺街"
 
 
 def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tongzhan.settings.local"
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    # As production: with DEBUG every query is also kept in memory, which would be measured.
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("STATIC_ROOT", str(Path(tempfile.gettempdir()) / "tongzhan-bench-static"))
-    import django
-
-    django.setup()
+    common.setup_django(DEFAULT_DATABASE_URL)
 
 
 def peak_mb() -> float:
