@@ -90,6 +90,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "object_repr", "object_id"]
     date_hierarchy = "at"
 
+    def has_view_permission(self, request, obj=None):
+        # The log names people of every area; an administrator limited to one area would
+        # see beyond it. (Who may read the log at all is the auditor role's question.)
+        return request.user.sees_everything and super().has_view_permission(request, obj)
+
     def has_add_permission(self, request):
         return False
 

@@ -185,13 +185,7 @@ def user_create(*, actor, username, password, role, area=None, **fields) -> User
     user = User(username=username, **fields)
     user.set_password(password)
     user_set_role(actor=None, user=user, role=role, area=area)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.CREATE,
-            obj=user,
-            detail={"role": role, "area": area.code if area else None},
-        )
+    _audit_role(actor, AuditEvent.Action.CREATE, user)
     return user
 
 
@@ -206,11 +200,15 @@ def user_set_role(*, actor, user, role, area) -> User:
     role_groups = Group.objects.filter(name__in=[name for name, _perms in ROLE_GROUPS.values()])
     user.groups.remove(*role_groups)
     user.groups.add(Group.objects.get(name=ROLE_GROUPS[role][0]))
+    _audit_role(actor, AuditEvent.Action.UPDATE, user)
+    return user
+
+
+def _audit_role(actor, action, user: User) -> None:
     if actor is not None:
         audit_record(
             actor=actor,
-            action=AuditEvent.Action.UPDATE,
+            action=action,
             obj=user,
-            detail={"role": role, "area": area.code if area else None},
+            detail={"role": user.role, "area": user.area.code if user.area_id else None},
         )
-    return user

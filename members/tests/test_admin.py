@@ -107,3 +107,13 @@ def test_area_admin_and_its_autocomplete_are_scoped(client, district_admin, area
     )
     names = {item["text"] for item in response.json()["results"]}
     assert "桥东一社区" in names and "坞城社区" not in names
+
+
+def test_an_administrator_limited_to_an_area_cannot_read_the_whole_audit_log(
+    client, district_admin
+):
+    from django.contrib.auth.models import Permission
+
+    district_admin.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    client.force_login(district_admin)
+    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 403
