@@ -7,10 +7,12 @@ the reason. Valid rows are written in one transaction, with a history entry whos
 the file; with `strict`, nothing is written if any row is refused.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
@@ -37,7 +39,8 @@ PLAIN_FIELDS = (
     "specialty",
     "notes",
 )
-BATCH = 1000
+# Rows checked and written at a time: memory stays flat, queries stay few.
+CHUNK = 2000
 
 
 @dataclass
@@ -136,11 +139,14 @@ def roster_import(
     community: Area | None = None,
     strict: bool = False,
     dry_run: bool = False,
+    progress=None,
 ) -> ImportReport:
     """Check every row of a roster file and, unless `dry_run`, write the valid ones.
 
     `actor` None is a command run by an administrator: every area. Raises RosterFileError
     for a file that cannot be imported at all (unreadable, missing or unknown columns).
+    Rows are checked and written CHUNK at a time inside one transaction, so memory stays
+    flat and a failure half-way writes nothing; `progress(done, total)` hears of each chunk.
     """
     if actor is not None and not actor.has_perm("members.import_member"):
         raise PermissionDenied
@@ -154,37 +160,46 @@ def roster_import(
     header = find_header(table)
     _check_columns(header)
     titles = {column.key: header.titles[index] for index, column in header.columns.items()}
-    context = _Context(actor, community)
     report = ImportReport(filename=filename)
-
-    rows: list[_Row] = []
+    batch = _Batch(actor, _Context(actor, community), titles, report, write=not dry_run)
+    total = max(len(table) - header.row, 0)
     first_row_of: dict[str, int] = {}
-    for number, values, errors in iter_rows(table, header):
-        if errors:
-            report.refused.extend(errors)
-            continue
-        row, errors = _check_row(number, values, context, titles)
-        if errors:
-            report.refused.extend(errors)
-            continue
-        first = first_row_of.setdefault(row.member.id_number_hash, number)
-        if first != number:
-            report.refused.append(
-                RowError(
-                    number,
-                    titles["id_number"],
-                    _("The same person is already in row %(row)s of this file.") % {"row": first},
+    rows: list[_Row] = []
+    with transaction.atomic():
+        for number, values, errors in iter_rows(table, header):
+            if errors:
+                report.refused.extend(errors)
+                continue
+            row, errors = _check_row(number, values, batch.context, titles)
+            if errors:
+                report.refused.extend(errors)
+                continue
+            first = first_row_of.setdefault(row.member.id_number_hash, number)
+            if first != number:
+                report.refused.append(
+                    RowError(
+                        number,
+                        titles["id_number"],
+                        _("The same person is already in row %(row)s of this file.")
+                        % {"row": first},
+                    )
                 )
-            )
-            continue
-        rows.append(row)
-
-    creates, updates = _match_existing(rows, report, context, titles)
-    if strict and report.refused:
-        return report
-    if not dry_run:
-        _write(actor=actor, creates=creates, updates=updates, report=report, context=context)
-        report.written = True
+                continue
+            rows.append(row)
+            if len(rows) == CHUNK:
+                batch.finish(rows, strict=strict)
+                rows = []
+                if progress is not None:
+                    progress(number - header.row, total)
+        batch.finish(rows, strict=strict)
+        report.written = batch.write and not (strict and report.refused)
+        if report.written:
+            batch.audit()
+        elif batch.write:
+            # Strict, and a row was refused after earlier chunks were written.
+            transaction.set_rollback(True)
+    if progress is not None:
+        progress(total, total)
     return report
 
 
@@ -239,7 +254,7 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
         if getattr(member, f"{key}_id") is None:
             refuse(key, Member._meta.get_field(key).error_messages["required"])
     try:
-        _validate(member)
+        _validate(member, given=values.keys())
     except ValidationError as error:
         for key, messages in error.message_dict.items():
             for message in messages:
@@ -270,90 +285,178 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     return _Row(number=number, member=member, slugs=slugs), []
 
 
-def _validate(member: Member) -> None:
+def _validate(member: Member, given=None) -> None:
     """The model's field rules and `Member.clean()`, as the form runs them.
 
     The foreign keys were resolved from loaded tables and uniqueness is checked for the
-    whole file at once, so neither costs a query per row here.
+    whole file at once, so neither costs a query per row here. With `given`, the names of
+    the fields the row filled in, the others keep their (valid) defaults and are skipped.
     """
-    member.full_clean(
-        exclude=["categories", "community", "grid", "ethnicity", "political_status"],
-        validate_unique=False,
-        validate_constraints=False,
-    )
+    exclude = {"categories", "community", "grid", "ethnicity", "political_status"}
+    if given is not None:
+        exclude.update(name for name in _field_names() if name not in given)
+    member.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
 
 
-def _match_existing(rows, report, context, titles):
-    """Split the valid rows into people to create and known people to update."""
-    known: dict[str, Member] = {}
-    hashes = [row.member.id_number_hash for row in rows]
-    for start in range(0, len(hashes), BATCH):
-        chunk = hashes[start : start + BATCH]
-        for member in (
-            Member.objects.filter(id_number_hash__in=chunk)
+@functools.cache
+def _field_names() -> frozenset[str]:
+    return frozenset(field.name for field in Member._meta.concrete_fields)
+
+
+class _Batch:
+    """Matches checked rows against the registry and writes them, one chunk at a time."""
+
+    def __init__(self, actor, context: _Context, titles: dict, report: ImportReport, write):
+        self.actor = actor
+        self.context = context
+        self.titles = titles
+        self.report = report
+        self.write = write
+        self.source = SOURCE % report.filename
+        self.actor_id = actor.pk if actor is not None else None
+
+    def finish(self, rows: list[_Row], *, strict: bool) -> None:
+        creates, updates = self._match(rows)
+        # Strict, once a row is refused nothing will be kept: check the rest, write no more.
+        if self.write and not (strict and self.report.refused):
+            self._write(creates, updates)
+
+    def _match(self, rows: list[_Row]):
+        """Split the chunk into people to create and known people to update."""
+        report, titles, context = self.report, self.titles, self.context
+        known = {
+            member.id_number_hash: member
+            for member in Member.objects.filter(pk__in=_known_ids(rows))
+            # The stored number equals the row's (same hash): it is not decrypted.
+            .defer("id_number")
             .select_related("community", "grid", "ethnicity", "political_status")
             .prefetch_related("categories")
-        ):
-            known[member.id_number_hash] = member
-    visible = (
-        set(Member.objects.visible_to(context.actor).filter(pk__in=[m.pk for m in known.values()]))
-        if context.actor is not None
-        else set(known.values())
-    )
-    creates, updates = [], []
-    for row in rows:
-        existing = known.get(row.member.id_number_hash)
-        if existing is None:
-            creates.append(row)
-            report.created += 1
-            continue
-        if existing.community_id != row.member.community_id:
-            if existing in visible:
-                message = _(
-                    "This person is already registered in %(community)s: transfer the record "
-                    "there instead of importing it here."
-                ) % {"community": existing.community.name}
-            else:
-                message = _(
-                    "This person is already registered in another area outside yours; ask the "
-                    "street or district office to transfer the record instead of creating a new "
-                    "one."
-                )
-            report.refused.append(RowError(row.number, titles["id_number"], message))
-            continue
-        before = snapshot(existing, list(existing.categories.all()))
-        merged = _merge(existing, row)
-        slugs, rule_errors = apply_category_rules(
-            slugs=row.slugs, political_status=merged.political_status, ethnicity=merged.ethnicity
-        )
-        try:
-            _validate(merged)
-        except ValidationError as error:
-            rule_errors.update({key: messages[0] for key, messages in error.message_dict.items()})
-        if rule_errors:
-            report.refused.extend(
-                RowError(row.number, titles.get(key, ""), message)
-                for key, message in rule_errors.items()
+        }
+        elsewhere = [
+            member.pk
+            for row in rows
+            if (member := known.get(row.member.id_number_hash)) is not None
+            and member.community_id != row.member.community_id
+        ]
+        visible = set()
+        if elsewhere:
+            members = Member.objects.filter(pk__in=elsewhere)
+            if context.actor is not None:
+                members = members.visible_to(context.actor)
+            visible = set(members.values_list("pk", flat=True))
+        creates, updates = [], []
+        for row in rows:
+            existing = known.get(row.member.id_number_hash)
+            if existing is None:
+                creates.append(row)
+                report.created += 1
+                continue
+            if existing.community_id != row.member.community_id:
+                if existing.pk in visible:
+                    message = _(
+                        "This person is already registered in %(community)s: transfer the "
+                        "record there instead of importing it here."
+                    ) % {"community": existing.community.name}
+                else:
+                    message = _(
+                        "This person is already registered in another area outside yours; ask "
+                        "the street or district office to transfer the record instead of "
+                        "creating a new one."
+                    )
+                report.refused.append(RowError(row.number, titles["id_number"], message))
+                continue
+            before = snapshot(existing, list(existing.categories.all()))
+            merged = _merge(existing, row)
+            slugs, rule_errors = apply_category_rules(
+                slugs=row.slugs,
+                political_status=merged.political_status,
+                ethnicity=merged.ethnicity,
             )
-            continue
-        row.slugs = slugs
-        after = snapshot(merged, [context.categories[slug] for slug in row.slugs])
-        changes = changes_between(before, after)
-        if not changes:
-            report.unchanged += 1
-            continue
-        row.existing = merged
-        updates.append((row, changes))
-        report.updated += 1
-        report.changes.append(
-            {"row": row.number, "name": merged.name, "fields": [c["field"] for c in changes]}
+            changes = changes_between(
+                before, snapshot(merged, [context.categories[slug] for slug in slugs])
+            )
+            if not changes and not rule_errors:
+                # The stored member was valid and the row was checked: nothing to do.
+                report.unchanged += 1
+                continue
+            try:
+                _validate(merged)
+            except ValidationError as error:
+                rule_errors.update(
+                    {key: messages[0] for key, messages in error.message_dict.items()}
+                )
+            if rule_errors:
+                report.refused.extend(
+                    RowError(row.number, titles.get(key, ""), message)
+                    for key, message in rule_errors.items()
+                )
+                continue
+            row.slugs = slugs
+            row.existing = merged
+            updates.append((row, changes))
+            report.updated += 1
+            report.changes.append({"row": row.number, "name": merged.name, "changes": changes})
+        return creates, updates
+
+    def _write(self, creates: list[_Row], updates: list) -> None:
+        categories = self.context.categories
+        insert_objects(Member, [row.member for row in creates])
+        links, history = [], []
+        now = timezone.now()
+        for row in creates:
+            chosen = [categories[slug] for slug in row.slugs]
+            links.extend((row.member.pk, category.pk) for category in chosen)
+            changes = changes_between({}, snapshot(row.member, chosen))
+            history.append((row.member.pk, MemberChange.Action.CREATE, changes))
+        for row, changes in updates:
+            member = row.existing
+            member.save()
+            member.categories.set([categories[slug] for slug in row.slugs])
+            history.append((member.pk, MemberChange.Action.UPDATE, changes))
+        insert_rows(MemberCategory, ["member_id", "category_id"], links)
+        insert_rows(
+            MemberChange,
+            ["member_id", "at", "actor_id", "action", "source", "changes"],
+            [
+                (member_id, now, self.actor_id, action, self.source, changes)
+                for member_id, action, changes in history
+            ],
         )
-    return creates, updates
+
+    def audit(self) -> None:
+        report = self.report
+        audit_record(
+            actor=self.actor,
+            action=AuditEvent.Action.IMPORT,
+            username="" if self.actor is not None else "manage.py",
+            detail={
+                "file": report.filename,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "refused": len(report.refused),
+            },
+        )
+
+
+def _known_ids(rows: list[_Row]) -> list[int]:
+    """Ids of the registered people among the rows, found by the hash of their ID number.
+
+    On PostgreSQL one array parameter instead of an IN list of CHUNK parameters: for a first
+    import, where nobody is known yet, binding those parameters was most of the lookup.
+    """
+    hashes = [row.member.id_number_hash for row in rows]
+    if connection.vendor != "postgresql":
+        return list(Member.objects.filter(id_number_hash__in=hashes).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM members_member WHERE id_number_hash = ANY(%s)", [hashes])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _merge(existing: Member, row: _Row) -> Member:
     """The stored member with what the row fills in; empty cells leave values alone."""
     new = row.member
+    existing.id_number = new.id_number
     for name in PLAIN_FIELDS:
         value = getattr(new, name)
         if value not in ("", None):
@@ -367,51 +470,3 @@ def _merge(existing: Member, row: _Row) -> Member:
         existing.is_representative = True
     existing.set_phone(existing.phone)
     return existing
-
-
-@transaction.atomic
-def _write(*, actor, creates, updates, report: ImportReport, context: _Context) -> None:
-    source = SOURCE % report.filename
-    actor_or_none = actor if actor is not None and actor.pk else None
-    members = [row.member for row in creates]
-    insert_objects(Member, members)
-    links, history = [], []
-    for row in creates:
-        categories = [context.categories[slug] for slug in row.slugs]
-        links.extend((row.member.pk, category.pk) for category in categories)
-        history.append(
-            MemberChange(
-                member=row.member,
-                actor=actor_or_none,
-                action=MemberChange.Action.CREATE,
-                source=source,
-                changes=changes_between({}, snapshot(row.member, categories)),
-            )
-        )
-    for row, changes in updates:
-        member = row.existing
-        member.save()
-        member.categories.set([context.categories[slug] for slug in row.slugs])
-        history.append(
-            MemberChange(
-                member=member,
-                actor=actor_or_none,
-                action=MemberChange.Action.UPDATE,
-                source=source,
-                changes=changes,
-            )
-        )
-    insert_rows(MemberCategory, ["member_id", "category_id"], links)
-    insert_objects(MemberChange, history)
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.IMPORT,
-        username="" if actor is not None else "manage.py",
-        detail={
-            "file": report.filename,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "refused": len(report.refused),
-        },
-    )

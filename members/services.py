@@ -9,7 +9,7 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -31,29 +31,46 @@ HISTORY_EXCLUDED = {
 }
 
 
-def _display(member: Member, field_name: str, categories=None) -> str:
-    if field_name in MASKED_FIELDS:
-        return getattr(member, MASKED_FIELDS[field_name])
-    if field_name == "categories":
+@functools.cache
+def _history_plan(language: str) -> tuple:
+    """How each history field is read, with its labels translated once per language."""
+    with translation.override(language):
+        yes_no = (str(_("yes")), str(_("no")))
+        plan = []
+        for name in history_fields():
+            if name in MASKED_FIELDS:
+                plan.append((name, "masked", MASKED_FIELDS[name]))
+            elif name == "categories":
+                plan.append((name, "categories", None))
+            else:
+                field = Member._meta.get_field(name)
+                if field.flatchoices:
+                    labels = {value: str(label) for value, label in field.flatchoices}
+                    plan.append((name, "choice", labels))
+                elif isinstance(field, models.BooleanField):
+                    plan.append((name, "bool", yes_no))
+                else:
+                    plan.append((name, "value", None))
+    return tuple(plan)
+
+
+def _display(member: Member, name: str, kind: str, extra, categories) -> str:
+    if kind == "masked":
+        return getattr(member, extra)
+    if kind == "categories":
         if categories is None:
             categories = member.categories.all()
         return "、".join(category.name for category in sorted(categories, key=_by_code))
-    value = getattr(member, field_name)
+    value = getattr(member, name)
     if value is None or value == "":
         return ""
-    labels = _choice_labels(field_name)
-    if labels:
-        return str(labels.get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
+    if kind == "choice":
+        return extra.get(value, str(value))
+    if kind == "bool":
+        return extra[0] if value else extra[1]
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
-
-
-@functools.cache
-def _choice_labels(field_name: str) -> dict:
-    return dict(Member._meta.get_field(field_name).flatchoices)
 
 
 @functools.cache
@@ -75,8 +92,10 @@ def snapshot(member: Member, categories=None) -> dict[str, str]:
     Written in the registry's language whatever the editor's interface language, so the
     record reads the same for everyone. `categories`, when given, saves the query for them.
     """
-    with translation.override(settings.LANGUAGE_CODE):
-        return {name: _display(member, name, categories) for name in history_fields()}
+    return {
+        name: _display(member, name, kind, extra, categories)
+        for name, kind, extra in _history_plan(settings.LANGUAGE_CODE)
+    }
 
 
 def changes_between(before: dict, after: dict) -> list[dict]:

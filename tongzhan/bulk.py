@@ -5,7 +5,39 @@ value; for a 100,000-row roster that quoting was most of the import's time. COPY
 the rows instead. Objects get their primary keys as with bulk_create.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+# Fields whose Python value psycopg writes as the column wants it: no preparation by Django.
+# Exact types: a subclass (an encrypted field, say) may prepare its value.
+_PLAIN_FIELDS = frozenset(
+    {
+        models.AutoField,
+        models.BigAutoField,
+        models.BigIntegerField,
+        models.BooleanField,
+        models.CharField,
+        models.DateField,
+        models.DateTimeField,
+        models.ForeignKey,
+        models.IntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.SlugField,
+        models.SmallIntegerField,
+        models.TextField,
+    }
+)
+
+
+def _preparers(fields, connection) -> list:
+    """Per field: None when the attribute goes to COPY as it is, else what prepares it."""
+
+    def preparer(field):
+        if type(field) in _PLAIN_FIELDS:
+            return None
+        return lambda value: field.get_db_prep_save(value, connection)
+
+    return [preparer(field) for field in fields]
 
 
 def insert_objects(model, objects: list, *, batch_size: int = 1000) -> None:
@@ -19,6 +51,11 @@ def insert_objects(model, objects: list, *, batch_size: int = 1000) -> None:
         return
     meta = model._meta
     fields = list(meta.local_concrete_fields)
+    # auto_now and auto_now_add fill their value in pre_save.
+    stamped = [field for field in fields if getattr(field, "auto_now_add", False)]
+    stamped += [field for field in fields if getattr(field, "auto_now", False)]
+    attnames = [field.attname for field in fields]
+    preparers = _preparers(fields, connection)
     with connection.cursor() as cursor:
         # Reserve the ids first, so links and history can point at the new rows.
         cursor.execute(
@@ -31,10 +68,13 @@ def insert_objects(model, objects: list, *, batch_size: int = 1000) -> None:
         sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for obj in objects:
+                for field in stamped:
+                    field.pre_save(obj, True)
+                values = obj.__dict__
                 copy.write_row(
                     [
-                        field.get_db_prep_save(field.pre_save(obj, True), connection)
-                        for field in fields
+                        values[attname] if prepare is None else prepare(values[attname])
+                        for attname, prepare in zip(attnames, preparers, strict=True)
                     ]
                 )
     for obj in objects:
@@ -53,15 +93,24 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
         )
         return
     meta = model._meta
-    names = ", ".join(
-        connection.ops.quote_name(meta.get_field(column.removesuffix("_id")).column)
-        for column in columns
-    )
+    fields = [meta.get_field(column.removesuffix("_id")) for column in columns]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    preparers = _preparers(fields, connection)
+    if not any(preparers):
+        prepared = rows
+    else:
+        prepared = (
+            [
+                value if prepare is None else prepare(value)
+                for value, prepare in zip(row, preparers, strict=True)
+            ]
+            for row in rows
+        )
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(
             f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
         ) as copy,
     ):
-        for row in rows:
+        for row in prepared:
             copy.write_row(row)

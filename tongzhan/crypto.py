@@ -40,8 +40,16 @@ def decrypt(token: str) -> str:
 
 def lookup_hash(value: str) -> str:
     """Keyed hash of a normalised value: equal inputs give equal hashes, nothing reverses it."""
-    key = settings.FIELD_HASH_KEY.encode() or _derived_key(b"tongzhan-field-hash")
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    hasher = _hasher(settings.FIELD_HASH_KEY, settings.SECRET_KEY).copy()
+    hasher.update(value.encode())
+    return hasher.hexdigest()
+
+
+@functools.cache
+def _hasher(hash_key: str, secret_key: str):
+    """The keyed HMAC before any input, copied for each value (the key is set up once)."""
+    key = hash_key.encode() or _derived_key(b"tongzhan-field-hash")
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 class EncryptedCharField(models.TextField):

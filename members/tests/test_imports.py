@@ -66,6 +66,18 @@ def test_the_shared_sample(areas):
     assert not report.written and not Member.objects.exists()
 
 
+def test_strict_mode_undoes_chunks_written_before_the_refused_row(areas, monkeypatch):
+    from members import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    report = run(
+        roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")), strict=True
+    )
+    assert report.created == 2 and [error.row for error in report.refused] == [5]
+    assert not report.written
+    assert not Member.objects.exists() and not MemberChange.objects.exists()
+
+
 def test_new_people_are_created_with_history_naming_the_file(areas):
     report = run(roster(person("陈一"), person("陈二", community="140106001002")))
     assert (report.created, report.updated, report.unchanged, report.refused) == (2, 0, 0, [])
@@ -94,9 +106,7 @@ def test_known_people_are_updated_only_in_what_changed(areas):
     assert {c.slug for c in member.categories.all()} == {"intellectual", "democratic_party"}
     change = member.changes.get(action="update")
     assert {row["field"] for row in change.changes} == {"political_status", "categories"}
-    assert report.changes == [
-        {"row": 3, "name": "陈一", "fields": ["political_status", "categories"]}
-    ]
+    assert report.changes == [{"row": 3, "name": "陈一", "changes": change.changes}]
 
 
 def test_empty_cells_do_not_clear_stored_values(areas):
@@ -138,17 +148,21 @@ def test_strict_mode_writes_nothing_if_a_row_is_refused(areas):
 def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
     from members import imports
 
-    insert = imports.insert_objects
+    insert = imports.insert_rows
+    written = []
 
-    def crash_at_the_history(model, objects, **kwargs):
-        # The members and their categories are in by now.
-        if model is MemberChange:
+    def crash_at_the_second_history(model, columns, rows):
+        # By then the first row's member, categories and history are written.
+        if model is MemberChange and MemberChange in written:
             raise RuntimeError("disk full")
-        insert(model, objects, **kwargs)
+        insert(model, columns, rows)
+        written.append(model)
 
-    monkeypatch.setattr(imports, "insert_objects", crash_at_the_history)
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    monkeypatch.setattr(imports, "insert_rows", crash_at_the_second_history)
     with pytest.raises(RuntimeError):
         run(roster(person("陈一"), person("陈二")))
+    assert MemberChange in written
     assert not Member.objects.exists()
     assert not AuditEvent.objects.filter(action="import").exists()
 
