@@ -312,3 +312,68 @@ def write_template() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# -- Refused rows -----------------------------------------------------------------------------
+
+REASON_HEADER = "错误原因"
+ROW_HEADER = "原行号"
+
+
+def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
+    """The refused rows of an imported file, as they were, with why each was refused.
+
+    Same header as the file (plus the row number in the file and the reason, both columns
+    the import ignores), so the office fixes the rows and uploads this file again. Empty
+    bytes when no row was refused.
+    """
+    if not refused:
+        return b""
+    from .roster_reader import find_header, read_table
+
+    table = read_table(data, filename)
+    header = find_header(table)
+    reasons: dict[int, list[str]] = {}
+    for error in refused:
+        text = f"{error.column}：{error.message}" if error.column else error.message
+        reasons.setdefault(error.row, []).append(text)
+    header_cells = next(cells for number, cells in table if number == header.row)
+    width = max(len(header_cells), max(header.columns) + 1)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("未导入的行")
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions[get_column_letter(width + 2)].width = 60
+    bold = Font(bold=True)
+    red = Font(bold=True, color="B42318")
+    titles = [_cell_value(sheet, value) for value in _padded(header_cells, width)]
+    for cell_font, title in ((bold, ROW_HEADER), (red, REASON_HEADER)):
+        cell = WriteOnlyCell(sheet, title)
+        cell.font = cell_font
+        titles.append(cell)
+    sheet.append(titles)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for number, cells in table:
+        if number not in reasons:
+            continue
+        reason = WriteOnlyCell(sheet, _xml_text("；".join(reasons[number])))
+        reason.data_type = "s"
+        reason.alignment = wrap
+        sheet.append(
+            [*(_cell_value(sheet, value) for value in _padded(cells, width)), number, reason]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _padded(cells: list, width: int) -> list:
+    return list(cells[:width]) + [""] * (width - len(cells))
+
+
+def _cell_value(sheet, value):
+    """A cell of the uploaded file written back: text never as a formula, numbers as numbers."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        return _text_cell(sheet, value) if _needs_cell(value) else value
+    return value

@@ -14,6 +14,7 @@ from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area
 
 from .models import Category, Member
+from .roster_reader import RosterFileError, check_size
 from .rules import apply_category_rules, categories_by_slug
 
 
@@ -221,3 +222,44 @@ class MemberTransferForm(forms.Form):
         field = self.fields["to_community"]
         field.queryset = field.queryset.exclude(pk=member.community_id)
         field.label_from_instance = lambda area: f"{area.parent.name} · {area.name}"
+
+
+class RosterUploadForm(forms.Form):
+    """A roster file to check and import, with the options of `import_members`."""
+
+    file = forms.FileField(
+        label=gettext_lazy("Roster file"),
+        help_text=gettext_lazy(
+            "Excel (.xlsx, .xls) or CSV (UTF-8 or GBK); the first sheet is read. The file is "
+            "checked first: nothing is written before you confirm."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+    )
+    community = forms.ModelChoiceField(
+        label=gettext_lazy("Community for rows without one"),
+        queryset=Area.objects.communities().select_related("parent"),
+        required=False,
+        help_text=gettext_lazy("Rows that name their community keep it."),
+    )
+    strict = forms.BooleanField(
+        label=gettext_lazy("Import only if every row is valid"),
+        required=False,
+        help_text=gettext_lazy(
+            "Otherwise the valid rows are imported and the refused ones are offered as an "
+            "Excel file to fix and upload again."
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["community"]
+        field.queryset = field.queryset.visible_to(user)
+        field.label_from_instance = lambda area: f"{area.parent.name} · {area.name}"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)
+        except RosterFileError as error:
+            raise forms.ValidationError(error.message) from None
+        return upload

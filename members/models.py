@@ -403,3 +403,102 @@ class MemberChange(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportJobQuerySet(ScopedQuerySet):
+    area_field = "area"
+
+
+class ImportJob(models.Model):
+    """One roster upload: checked in the background, previewed, then imported on confirmation.
+
+    The uploaded bytes stay in the database (so a worker on any machine can read them) until
+    the import is done or cancelled. The report keeps counts, refused rows and changes; the
+    refused rows are also kept as an .xlsx ready to fix and upload again.
+    """
+
+    class State(models.TextChoices):
+        CHECK_QUEUED = "check_queued", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        IMPORT_QUEUED = "import_queued", _("Waiting to be imported")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", pgettext_lazy("import state", "Imported")
+        NOTHING_WRITTEN = "nothing_written", _("Nothing written")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    QUEUED = (State.CHECK_QUEUED, State.IMPORT_QUEUED)
+    RUNNING = (State.CHECKING, State.IMPORTING)
+    FINISHED = (State.DONE, State.NOTHING_WRITTEN, State.FAILED, State.CANCELLED)
+
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The uploader's area (None for administrators of every area): who else may see the job.
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    data = models.BinaryField(_("file contents"), null=True, editable=False)
+    community = models.ForeignKey(
+        Area,
+        verbose_name=_("community for rows without one"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    strict = models.BooleanField(_("only if every row is valid"), default=False)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.CHECK_QUEUED
+    )
+    done_rows = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    # Set while a worker runs the job and refreshed with its progress; a job whose heartbeat
+    # stopped belongs to a worker that died, and is queued again.
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    check_report = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    refused_file = models.BinaryField(null=True, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="importjob_state_idx")]
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def is_queued(self) -> bool:
+        return self.state in self.QUEUED
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def is_busy(self) -> bool:
+        return self.is_queued or self.is_running
+
+    @property
+    def percent(self) -> int:
+        if self.state in self.FINISHED or self.state == self.State.CHECKED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.done_rows * 100 // self.total_rows)

@@ -47,5 +47,6 @@ COLUMNS = [
     Column("notes", "备注"),
 ]
 
-# Headers that rosters carry and the registry has no use for; they are not "unknown".
-IGNORED_HEADERS = ("序号", "编号", "年龄")
+# Headers that rosters carry and the registry has no use for; they are not "unknown". The
+# last two are what a file of refused rows adds, so it can be uploaded again once fixed.
+IGNORED_HEADERS = ("序号", "编号", "年龄", "原行号", "错误原因")

@@ -92,22 +92,9 @@ def read_table(
     cells are "". CSV cells are all text. Raise RosterFileError for anything not a readable,
     reasonable spreadsheet.
     """
-    if max_bytes is None:
-        max_bytes = _setting("ROSTER_MAX_BYTES", DEFAULT_MAX_BYTES)
     if max_uncompressed is None:
         max_uncompressed = _setting("ROSTER_MAX_UNCOMPRESSED", DEFAULT_MAX_UNCOMPRESSED)
-    if not data:
-        # 文件是空的：请选择填好的花名册。
-        raise RosterFileError(_("The file is empty: choose a filled-in roster."))
-    if len(data) > max_bytes:
-        raise RosterFileError(
-            # 文件太大（%(size)s MB），上限为 %(limit)s MB：请分成几个文件分别导入。
-            _(
-                "The file is too large (%(size)s MB; the limit is %(limit)s MB): split the "
-                "roster into several files and import them one by one."
-            )
-            % {"size": _megabytes(len(data)), "limit": _megabytes(max_bytes)}
-        )
+    check_size(len(data), max_bytes)
     extension = PurePath(filename or "").suffix.lower()
     if data.startswith(ZIP_MAGICS):
         _check_zip(data, max_uncompressed)
@@ -129,6 +116,24 @@ def read_table(
             )
         )
     return rows
+
+
+def check_size(size: int, max_bytes: int | None = None) -> None:
+    """Refuse an empty file and one above `max_bytes` (ROSTER_MAX_BYTES), before reading it."""
+    if max_bytes is None:
+        max_bytes = _setting("ROSTER_MAX_BYTES", DEFAULT_MAX_BYTES)
+    if not size:
+        # 文件是空的：请选择填好的花名册。
+        raise RosterFileError(_("The file is empty: choose a filled-in roster."))
+    if size > max_bytes:
+        raise RosterFileError(
+            # 文件太大（%(size)s MB），上限为 %(limit)s MB：请分成几个文件分别导入。
+            _(
+                "The file is too large (%(size)s MB; the limit is %(limit)s MB): split the "
+                "roster into several files and import them one by one."
+            )
+            % {"size": _megabytes(size), "limit": _megabytes(max_bytes)}
+        )
 
 
 def _megabytes(size: int) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -12,4 +12,11 @@ urlpatterns = [
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),
     path("export/", views.member_export, name="export"),
     path("template/", views.member_template, name="template"),
+    path("imports/", import_views.ImportListView.as_view(), name="import_list"),
+    path("imports/new/", import_views.ImportCreateView.as_view(), name="import_create"),
+    path("imports/<int:pk>/", import_views.ImportDetailView.as_view(), name="import_detail"),
+    path("imports/<int:pk>/status/", import_views.import_status, name="import_status"),
+    path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/cancel/", import_views.import_cancel, name="import_cancel"),
+    path("imports/<int:pk>/refused.xlsx", import_views.import_refused, name="import_refused"),
 ]

@@ -211,18 +211,21 @@ def test_template_has_headers_lists_and_instructions(client, community_user):
     assert "、" in instructions and "；" in instructions
 
 
-def test_list_links_to_export_with_the_query_and_to_the_template(client, street_user):
+def test_list_links_to_export_with_the_query_and_to_the_import(client, street_user):
     client.force_login(street_user)
     html = client.get(reverse("members:list"), {"category": "03"}).content.decode()
     assert f"{reverse('members:export')}?category=03" in html
+    assert reverse("members:import_create") in html
+    html = client.get(reverse("members:import_create")).content.decode()
     assert reverse("members:template") in html
 
 
-def test_a_community_worker_who_may_not_import_is_not_offered_the_template(client, community_user):
+def test_a_community_worker_who_may_not_import_is_not_offered_the_import(client, community_user):
     client.force_login(community_user)
     html = client.get(reverse("members:list")).content.decode()
     assert reverse("members:export") in html
-    assert reverse("members:template") not in html
+    assert reverse("members:import_create") not in html
+    assert reverse("members:import_list") not in html
 
 
 @pytest.mark.parametrize("name", ["members:export", "members:template"])

@@ -135,6 +135,13 @@ FIELD_HASH_KEY = os.environ.get("FIELD_HASH_KEY", "")
 
 MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 
+# Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
+ROSTER_MAX_BYTES = 20 * 1024 * 1024
+ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+# Where uploaded rosters are checked and imported (members/jobs.py): "thread" in the web
+# process (the embedded server), "worker" in `manage.py import_worker` processes.
+IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "thread")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -31,3 +31,7 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Gunicorn runs several processes, on several machines: rosters are checked and imported by
+# `manage.py import_worker` processes, not by threads of the web workers.
+IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "worker")

@@ -13,3 +13,6 @@ LANGUAGE_CODE = "zh-hans"
 # Serve static files from the app folders directly; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Uploaded rosters are checked and imported within the request that queues them.
+IMPORT_JOBS_RUN = "inline"

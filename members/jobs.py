@@ -1,0 +1,286 @@
+"""Roster imports in the background: a queue in the database, workers that take from it.
+
+An upload becomes an `ImportJob`. A worker checks it (a dry run of `roster_import`), the
+uploader reads the preview and confirms, a worker imports it. Where the work runs is
+`settings.IMPORT_JOBS_RUN`:
+
+- "thread": a thread in the web process runs queued jobs (the embedded `make run`; one
+  process, no extra service);
+- "worker": `manage.py import_worker` processes, on as many machines as needed, take jobs
+  with `SELECT … FOR UPDATE SKIP LOCKED`, so each job runs once;
+- "inline": in the request that queued it (the test suite).
+
+The import itself runs in one transaction, which other connections cannot look into; its
+progress goes out through a second connection (PostgreSQL) and, for the embedded server,
+through memory shared with the web threads (SQLite allows one writer at a time).
+"""
+
+import datetime
+import logging
+import os
+import socket
+import threading
+import time
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongzhan.models import Area
+
+from .exports import refused_rows_bytes
+from .imports import roster_import
+from .models import ImportJob
+from .roster_reader import RosterFileError
+
+logger = logging.getLogger(__name__)
+
+State = ImportJob.State
+# A running job whose worker has not reported for this long is taken to be abandoned (the
+# worker died; its transaction rolled back) and is queued again.
+STALE_AFTER = 300
+PROGRESS_EVERY = 1.0
+# Refused rows and changes kept in the report for the page; the file holds all refused rows.
+REPORT_LIMIT = 1000
+
+# job id → (done, total) while the job runs in this process.
+_live_progress: dict[int, tuple[int, int]] = {}
+
+
+# -- Writes on jobs ---------------------------------------------------------------------------
+
+
+def job_create(*, actor, data: bytes, filename: str, community=None, strict=False) -> ImportJob:
+    """Queue an uploaded roster for checking."""
+    if not actor.has_perm("members.import_member"):
+        raise PermissionDenied
+    if community is not None and not Area.objects.visible_to(actor).filter(pk=community.pk):
+        raise PermissionDenied
+    job = ImportJob.objects.create(
+        created_by=actor,
+        area=actor.area if not actor.sees_everything else None,
+        filename=filename[:200],
+        data=data,
+        community=community,
+        strict=strict,
+    )
+    _queued()
+    return job
+
+
+def job_confirm(*, actor, job: ImportJob) -> None:
+    """Queue a checked job for the import proper."""
+    _check_owner(actor, job)
+    updated = ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
+        state=State.IMPORT_QUEUED, confirmed_at=timezone.now()
+    )
+    if not updated:
+        raise PermissionDenied
+    _queued()
+
+
+def job_cancel(*, actor, job: ImportJob) -> None:
+    """Drop a job that is not running; the uploaded file is deleted."""
+    _check_owner(actor, job)
+    updated = ImportJob.objects.filter(
+        pk=job.pk, state__in=[State.CHECK_QUEUED, State.CHECKED, State.IMPORT_QUEUED]
+    ).update(state=State.CANCELLED, data=None, finished_at=timezone.now())
+    if not updated:
+        raise PermissionDenied
+
+
+def can_decide(user, job: ImportJob) -> bool:
+    """Whether `user` may confirm or cancel `job`: its uploader, or an administrator."""
+    return job.created_by_id == user.pk or user.sees_everything
+
+
+def _check_owner(actor, job: ImportJob) -> None:
+    if not can_decide(actor, job):
+        raise PermissionDenied
+
+
+def job_progress(job: ImportJob) -> tuple[int, int]:
+    """(rows done, rows in all) of a job, from this process's memory while it runs here."""
+    return _live_progress.get(job.pk, (job.done_rows, job.total_rows))
+
+
+# -- Running jobs -----------------------------------------------------------------------------
+
+
+def _queued() -> None:
+    """A job was queued: see that it gets run, the way `IMPORT_JOBS_RUN` says."""
+    mode = settings.IMPORT_JOBS_RUN
+    if mode == "inline":
+        run_pending()
+    elif mode == "thread":
+        # Once committed, so the thread's own connection sees the job.
+        transaction.on_commit(_wake_thread)
+    # "worker": import_worker processes poll the queue.
+
+
+def job_claim(worker: str) -> ImportJob | None:
+    """Take the oldest queued (or abandoned) job and mark it running for `worker`."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=STALE_AFTER)
+    waiting = Q(state__in=ImportJob.QUEUED) | Q(state__in=ImportJob.RUNNING, heartbeat__lt=stale)
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(waiting)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if job is None:
+            return None
+        checking = job.state in (State.CHECK_QUEUED, State.CHECKING)
+        job.state = State.CHECKING if checking else State.IMPORTING
+        job.heartbeat = now
+        job.worker = worker
+        job.done_rows = job.total_rows = 0
+        job.save(update_fields=["state", "heartbeat", "worker", "done_rows", "total_rows"])
+    return job
+
+
+def job_run(job: ImportJob) -> None:
+    """Check or import a claimed job and record the outcome on it."""
+    checking = job.state == State.CHECKING
+    progress = _Progress(job)
+    data = bytes(job.data)
+    try:
+        report = roster_import(
+            actor=job.created_by,
+            data=data,
+            filename=job.filename,
+            community=job.community,
+            strict=job.strict,
+            dry_run=checking,
+            progress=progress,
+        )
+    except RosterFileError as error:
+        _finish(job, State.FAILED, error=error.message)
+    except PermissionDenied:
+        _finish(
+            job,
+            State.FAILED,
+            error=_("You may no longer import into this area; nothing was written."),
+        )
+    except Exception:
+        logger.exception("Roster import job %s failed", job.pk)
+        _finish(
+            job,
+            State.FAILED,
+            error=_(
+                "The import stopped because of an error in the system; nothing was written. "
+                "Try again later, or tell the administrator (import number %(id)s)."
+            )
+            % {"id": job.pk},
+        )
+    else:
+        outcome = _report_dict(report)
+        job.refused_file = refused_rows_bytes(data, job.filename, report.refused) or None
+        if checking:
+            job.check_report = outcome
+            _finish(job, State.CHECKED)
+        else:
+            job.report = outcome
+            _finish(job, State.DONE if report.written else State.NOTHING_WRITTEN)
+    finally:
+        progress.close()
+
+
+def run_pending(worker: str | None = None) -> int:
+    """Run queued jobs until there are none; return how many ran."""
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    count = 0
+    while (job := job_claim(worker)) is not None:
+        job_run(job)
+        count += 1
+    return count
+
+
+def _report_dict(report) -> dict:
+    outcome = report.as_json()
+    outcome["refused_count"] = len(outcome["refused"])
+    outcome["refused_rows"] = len({error["row"] for error in outcome["refused"]})
+    outcome["refused"] = outcome["refused"][:REPORT_LIMIT]
+    outcome["changes"] = report.changes[:REPORT_LIMIT]
+    outcome["written"] = report.written
+    return outcome
+
+
+def _finish(job: ImportJob, state: str, *, error: str = "") -> None:
+    job.state = state
+    job.error = error
+    job.heartbeat = None
+    job.done_rows = job.total_rows
+    if state != State.CHECKED:
+        job.data = None
+        job.finished_at = timezone.now()
+    job.save()
+    _live_progress.pop(job.pk, None)
+
+
+class _Progress:
+    """Tells others how far a job is while its transaction keeps everything else unseen."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.last = 0.0
+        self.side = None
+
+    def __call__(self, done: int, total: int) -> None:
+        self.job.done_rows, self.job.total_rows = done, total
+        _live_progress[self.job.pk] = (done, total)
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY or connection.vendor != "postgresql":
+            return
+        self.last = now
+        if self.side is None:
+            self.side = connections[DEFAULT_DB_ALIAS].copy()
+        with self.side.cursor() as cursor:
+            # Autocommit on its own connection: seen at once by the page polling the job.
+            cursor.execute(
+                "UPDATE members_importjob SET done_rows = %s, total_rows = %s, heartbeat = %s "
+                "WHERE id = %s",
+                [done, total, timezone.now(), self.job.pk],
+            )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+# -- The embedded runner ----------------------------------------------------------------------
+
+_thread_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_wanted = False
+
+
+def _wake_thread() -> None:
+    global _thread, _wanted
+    with _thread_lock:
+        _wanted = True
+        if _thread is None:
+            _thread = threading.Thread(target=_thread_main, name="import-jobs", daemon=True)
+            _thread.start()
+
+
+def _thread_main() -> None:
+    global _thread, _wanted
+    try:
+        while True:
+            with _thread_lock:
+                if not _wanted:
+                    _thread = None
+                    return
+                _wanted = False
+            try:
+                run_pending()
+            except Exception:
+                logger.exception("The import thread failed; queued jobs wait for the next upload")
+    finally:
+        connections.close_all()

@@ -1,0 +1,258 @@
+"""Importing a roster in the browser: upload, check in the background, preview, confirm."""
+
+import io
+from urllib.parse import quote
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from members import jobs
+from members.models import ImportJob, Member, MemberChange
+from tongzhan.models import AuditEvent
+
+from .factories import MemberFactory, id_number_for
+from .test_imports import person, roster
+
+pytestmark = pytest.mark.django_db
+
+State = ImportJob.State
+
+
+def upload(client, data, name="柳巷花名册.xlsx", **fields):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post(reverse("members:import_create"), {"file": file, **fields})
+
+
+def good_and_bad():
+    """Two people to register and one row refused for its category."""
+    return roster(person("陈一"), person("陈二"), person("陈三", category="热心群众"))
+
+
+def test_upload_is_checked_and_previewed_before_anything_is_written(client, street_user):
+    client.force_login(street_user)
+    response = upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:import_detail", args=[job.pk])
+    assert job.state == State.CHECKED and job.created_by == street_user
+    assert not Member.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "预览" in page and 'id="confirm-import"' in page
+    assert job.check_report["created"] == 2 and job.check_report["refused_rows"] == 1
+    assert "热心群众" in page  # the refused row's reason
+    assert reverse("members:import_refused", args=[job.pk]) in page
+
+
+def test_confirming_writes_the_valid_rows_with_the_file_as_history_source(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    response = client.post(reverse("members:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert response.status_code == 302
+    assert job.state == State.DONE and job.report["created"] == 2
+    assert job.data is None  # the uploaded file is not kept once imported
+    assert set(Member.objects.values_list("name", flat=True)) == {"陈一", "陈二"}
+    change = MemberChange.objects.filter(member__name="陈一").get()
+    assert change.source == "导入：柳巷花名册.xlsx" and change.actor == street_user
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "结果" in page and 'id="confirm-import"' not in page
+
+
+def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    response = client.get(reverse("members:import_refused", args=[job.pk]))
+    assert response.status_code == 200
+    assert quote("柳巷花名册") in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header, (refused,) = rows[0], rows[1:]
+    assert header[-2:] == ["原行号", "错误原因"]
+    assert refused[0] == "陈三" and refused[-2] == 5
+    assert "统战对象类别" in refused[-1] and "热心群众" in refused[-1]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=street_user).exists()
+
+    # Fixed in the downloaded file and uploaded again: the extra columns are read past.
+    book = load_workbook(io.BytesIO(response.content))
+    book.active.cell(row=2, column=header.index("统战对象类别") + 1, value="党外知识分子")
+    fixed = io.BytesIO()
+    book.save(fixed)
+    upload(client, fixed.getvalue(), name="fixed.xlsx")
+    again = ImportJob.objects.get(filename="fixed.xlsx")
+    assert again.state == State.CHECKED
+    assert (again.check_report["created"], again.check_report["refused_rows"]) == (1, 0)
+
+
+def test_strict_upload_with_a_refused_row_offers_no_confirmation(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad(), strict="on")
+    job = ImportJob.objects.get()
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert 'id="confirm-import"' not in page
+    # Confirmed anyway (a stale page): the import itself refuses to write.
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == State.NOTHING_WRITTEN and not Member.objects.exists()
+
+
+def test_updates_show_each_changed_field_before_and_after(client, street_user, areas):
+    number = id_number_for()
+    MemberFactory(name="陈一", community=areas["140106001001"], id_number=number)
+    client.force_login(street_user)
+    upload(client, roster(person("陈一", number=number, status="民盟")))
+    job = ImportJob.objects.get()
+    assert job.check_report["updated"] == 1
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "政治面貌" in page and "群众" in page and "中国民主同盟盟员" in page
+
+
+def test_cancelling_drops_the_file_and_the_job_cannot_be_confirmed(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    client.post(reverse("members:import_cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == State.CANCELLED and job.data is None
+    assert client.post(reverse("members:import_confirm", args=[job.pk])).status_code == 403
+    assert not Member.objects.exists()
+
+
+def test_a_file_that_is_no_spreadsheet_fails_with_its_reason(client, street_user):
+    client.force_login(street_user)
+    upload(client, b"MZ\x90\x00 not a roster", name="roster.exe")
+    job = ImportJob.objects.get()
+    assert job.state == State.FAILED
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "这不是电子表格文件" in page
+
+
+def test_an_empty_file_is_refused_on_the_form(client, street_user):
+    client.force_login(street_user)
+    response = upload(client, b"")
+    assert response.status_code == 200
+    assert not ImportJob.objects.exists()
+
+
+def test_a_file_above_the_limit_is_refused_on_the_form(client, street_user, settings):
+    settings.ROSTER_MAX_BYTES = 1024
+    client.force_login(street_user)
+    response = upload(client, roster(*(person(f"陈{i}") for i in range(60))))
+    assert "文件太大" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_jobs_are_scoped_to_the_uploaders_area(
+    client, street_user, other_street_user, district_user, community_user
+):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    urls = [
+        reverse(name, args=[job.pk])
+        for name in ("members:import_detail", "members:import_status", "members:import_refused")
+    ]
+    client.force_login(other_street_user)
+    assert all(client.get(url).status_code == 404 for url in urls)
+    assert client.post(reverse("members:import_confirm", args=[job.pk])).status_code == 404
+    assert job.filename not in client.get(reverse("members:import_list")).content.decode()
+    # The district sees the street's import, but only its uploader decides on it.
+    client.force_login(district_user)
+    assert job.filename in client.get(reverse("members:import_list")).content.decode()
+    page = client.get(urls[0]).content.decode()
+    assert 'id="confirm-import"' not in page
+    assert client.post(reverse("members:import_confirm", args=[job.pk])).status_code == 403
+    # A community worker may not import at all.
+    client.force_login(community_user)
+    assert client.get(reverse("members:import_create")).status_code == 403
+    assert client.get(reverse("members:import_list")).status_code == 403
+
+
+def test_the_community_choice_offers_only_communities_in_scope(client, street_user, areas):
+    client.force_login(street_user)
+    page = client.get(reverse("members:import_create")).content.decode()
+    assert "桥东一社区" in page and "坞城社区" not in page
+    response = upload(client, roster(person(community="")), community=areas["140105001001"].pk)
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+
+
+def test_a_row_for_a_community_outside_the_area_is_refused(client, other_street_user):
+    client.force_login(other_street_user)
+    upload(client, roster(person(community="桥东一社区")))
+    job = ImportJob.objects.get()
+    assert job.check_report["refused_rows"] == 1 and job.check_report["created"] == 0
+
+
+def test_the_history_lists_who_imported_which_file_when(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    client.post(reverse("members:import_confirm", args=[ImportJob.objects.get().pk]))
+    page = client.get(reverse("members:import_list")).content.decode()
+    uploader = street_user.get_full_name() or street_user.username
+    assert "柳巷花名册.xlsx" in page and uploader in page and "已导入" in page
+
+
+def test_with_workers_the_upload_waits_in_the_queue_with_a_progress_bar(
+    client, street_user, settings
+):
+    settings.IMPORT_JOBS_RUN = "worker"
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    assert job.state == State.CHECK_QUEUED
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "<progress" in page and "import_progress.js" in page
+    status = client.get(reverse("members:import_status", args=[job.pk])).json()
+    assert status["busy"] and status["state"] == "check_queued"
+
+    call_command("import_worker", "--once", stdout=io.StringIO())
+    status = client.get(reverse("members:import_status", args=[job.pk])).json()
+    assert not status["busy"] and status["state"] == "checked" and status["percent"] == 100
+
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    assert ImportJob.objects.get().state == State.IMPORT_QUEUED
+    call_command("import_worker", "--once", stdout=io.StringIO())
+    assert ImportJob.objects.get().state == State.DONE and Member.objects.count() == 2
+
+
+def test_a_job_abandoned_by_a_dead_worker_is_run_again(street_user, settings):
+    settings.IMPORT_JOBS_RUN = "worker"
+    job = jobs.job_create(actor=street_user, data=good_and_bad(), filename="a.xlsx")
+    claimed = jobs.job_claim("dead-worker")
+    assert claimed.pk == job.pk and jobs.job_claim("other") is None  # running, not stale
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat=claimed.heartbeat - jobs.datetime.timedelta(seconds=jobs.STALE_AFTER + 1)
+    )
+    assert jobs.run_pending("new-worker") == 1
+    assert ImportJob.objects.get().state == State.CHECKED
+
+
+def test_an_error_half_way_fails_the_job_and_writes_nothing(client, street_user, monkeypatch):
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("members.imports.insert_rows", broken)
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == State.FAILED and str(job.pk) in job.error
+    assert not Member.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_server_runs_jobs_in_a_thread(client, street_user, settings):
+    settings.IMPORT_JOBS_RUN = "thread"
+    client.force_login(street_user)
+    upload(client, good_and_bad())
+    thread = jobs._thread
+    if thread is not None:
+        thread.join(timeout=30)
+    assert ImportJob.objects.get().state == State.CHECKED
