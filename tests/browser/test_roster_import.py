@@ -1,0 +1,97 @@
+"""A street officer imports a roster: upload, progress, preview, confirm, refused rows."""
+
+import base64
+import io
+
+import pytest
+from openpyxl import load_workbook
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from members import jobs
+from members.models import ImportJob, Member
+from members.tests.test_imports import person, roster
+
+from .conftest import DESKTOP, PHONE
+from .test_member_registration import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+FETCH_AS_BASE64 = """
+const done = arguments[arguments.length - 1];
+fetch(arguments[0], {credentials: "same-origin"})
+  .then(r => r.arrayBuffer().then(b => [r.status, r.headers.get("content-type"), b]))
+  .then(([status, type, buffer]) => {
+    let text = "";
+    new Uint8Array(buffer).forEach(byte => { text += String.fromCharCode(byte); });
+    done([status, type, btoa(text)]);
+  });
+"""
+
+
+def wait_for_text(browser, selector, text, timeout=15):
+    WebDriverWait(browser, timeout).until(
+        lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
+    )
+
+
+def test_upload_preview_confirm_and_download_the_refused_rows(
+    browser, live_server, street_user, screenshot, settings, tmp_path
+):
+    # Workers, not the request, run the jobs: the page shows the queue and its progress
+    # until the test runs the worker.
+    settings.IMPORT_JOBS_RUN = "worker"
+    path = tmp_path / "柳巷街道花名册.xlsx"
+    path.write_bytes(roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")))
+    browser.set_window_size(*DESKTOP)
+    log_in(browser, live_server, "charlie")
+    browser.get(f"{live_server.url}/members/")
+    browser.find_element(By.LINK_TEXT, "导入花名册").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("导入花名册")
+    browser.find_element(By.NAME, "file").send_keys(str(path))
+    screenshot("upload")
+    browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
+
+    # Queued: a progress bar and the waiting state.
+    progress = browser.find_element(By.CSS_SELECTOR, "#job-progress progress")
+    assert progress.is_displayed()
+    assert browser.find_element(By.ID, "job-state").text == "等待检查"
+    screenshot("queued")
+    assert jobs.run_pending("browser-test") == 1
+
+    # The page notices by itself and shows the preview.
+    wait_for_text(browser, "main", "预览：导入将做什么")
+    assert browser.find_element(By.ID, "count-created").text == "2"
+    assert browser.find_element(By.ID, "count-refused").text == "1"
+    refused = browser.find_element(By.CSS_SELECTOR, ".refused-rows tbody").text
+    assert "统战对象类别" in refused and "热心群众" in refused
+    assert not Member.objects.exists()
+    screenshot("preview")
+    browser.set_window_size(*PHONE)
+    screenshot("preview-phone")
+    browser.set_window_size(*DESKTOP)
+
+    browser.find_element(By.ID, "confirm-import").click()
+    assert browser.find_element(By.ID, "job-state").text == "等待导入"
+    assert browser.find_element(By.CSS_SELECTOR, "#job-progress progress").is_displayed()
+    assert jobs.run_pending("browser-test") == 1
+    wait_for_text(browser, "main", "导入结果")
+    assert browser.find_element(By.ID, "job-state").text == "已导入"
+    assert browser.find_element(By.ID, "count-created").text == "2"
+    assert set(Member.objects.values_list("name", flat=True)) == {"陈一", "陈二"}
+    screenshot("result")
+
+    # The refused rows, as an Excel file with the reason beside each row.
+    link = browser.find_element(By.ID, "download-refused").get_attribute("href")
+    status, content_type, body = browser.execute_async_script(FETCH_AS_BASE64, link)
+    assert status == 200 and "spreadsheetml" in content_type
+    sheet = load_workbook(io.BytesIO(base64.b64decode(body))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == "陈三" and "热心群众" in rows[1][-1]
+
+    # The history keeps the import.
+    browser.find_element(By.LINK_TEXT, "导入记录").click()
+    history = browser.find_element(By.CSS_SELECTOR, "table.imports").text
+    assert "柳巷街道花名册.xlsx" in history and "已导入" in history
+    assert ImportJob.objects.get().created_by == street_user
+    screenshot("history")
