@@ -247,7 +247,7 @@ def test_an_error_half_way_fails_the_job_and_writes_nothing(client, street_user,
     assert not Member.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_embedded_server_runs_jobs_in_a_thread(client, street_user, settings):
     settings.IMPORT_JOBS_RUN = "thread"
     client.force_login(street_user)

@@ -19,6 +19,8 @@ def log_in(browser, live_server, username):
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # Logged in once the page shows the account menu (waits for the redirect to finish).
+    browser.find_element(By.CSS_SELECTOR, ".account")
 
 
 def section(browser, slug):

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -30,7 +31,8 @@ fetch(arguments[0], {credentials: "same-origin"})
 
 
 def wait_for_text(browser, selector, text, timeout=15):
-    WebDriverWait(browser, timeout).until(
+    # The page reloads itself while we look: an element may go stale between two reads.
+    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
     )
 
