@@ -7,8 +7,7 @@ administrator) confirms or cancels.
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -144,7 +143,7 @@ def import_refused(request, pk):
     """The refused rows as an .xlsx with a reason column: personal data, so logged."""
     job = get_object_or_404(_jobs(request.user).defer("data"), pk=pk)
     if job.refused_file is None:
-        raise PermissionDenied
+        raise Http404(_("No refused rows are kept for this import."))
     report = job.report or job.check_report
     audit_record(
         actor=request.user,

@@ -292,15 +292,21 @@ def _validate(member: Member, given=None) -> None:
     whole file at once, so neither costs a query per row here. With `given`, the names of
     the fields the row filled in, the others keep their (valid) defaults and are skipped.
     """
-    exclude = {"categories", "community", "grid", "ethnicity", "political_status"}
-    if given is not None:
-        exclude.update(name for name in _field_names() if name not in given)
-    member.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    member.full_clean(
+        exclude=_not_validated(frozenset(given) if given is not None else None),
+        validate_unique=False,
+        validate_constraints=False,
+    )
 
 
 @functools.cache
-def _field_names() -> frozenset[str]:
-    return frozenset(field.name for field in Member._meta.concrete_fields)
+def _not_validated(given: frozenset[str] | None) -> frozenset[str]:
+    excluded = {"categories", "community", "grid", "ethnicity", "political_status"}
+    if given is not None:
+        excluded.update(
+            field.name for field in Member._meta.concrete_fields if field.name not in given
+        )
+    return frozenset(excluded)
 
 
 class _Batch:

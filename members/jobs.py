@@ -45,6 +45,10 @@ STALE_AFTER = 300
 PROGRESS_EVERY = 1.0
 # Refused rows and changes kept in the report for the page; the file holds all refused rows.
 REPORT_LIMIT = 1000
+# Personal data is not kept longer than the work needs: a checked upload nobody confirms is
+# dropped after UNCONFIRMED_DAYS, a file of refused rows after REFUSED_FILE_DAYS.
+UNCONFIRMED_DAYS = 7
+REFUSED_FILE_DAYS = 30
 
 # job id → (done, total) while the job runs in this process.
 _live_progress: dict[int, tuple[int, int]] = {}
@@ -194,11 +198,30 @@ def job_run(job: ImportJob) -> None:
 def run_pending(worker: str | None = None) -> int:
     """Run queued jobs until there are none; return how many ran."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    jobs_expire()
     count = 0
     while (job := job_claim(worker)) is not None:
         job_run(job)
         count += 1
     return count
+
+
+def jobs_expire() -> None:
+    """Delete uploaded files and refused rows that have been kept long enough."""
+    now = timezone.now()
+    ImportJob.objects.filter(
+        state=State.CHECKED, created_at__lt=now - datetime.timedelta(days=UNCONFIRMED_DAYS)
+    ).update(
+        state=State.CANCELLED,
+        data=None,
+        finished_at=now,
+        error=_("Not confirmed within %(days)s days: cancelled, and the file deleted.")
+        % {"days": UNCONFIRMED_DAYS},
+    )
+    ImportJob.objects.filter(
+        refused_file__isnull=False,
+        finished_at__lt=now - datetime.timedelta(days=REFUSED_FILE_DAYS),
+    ).update(refused_file=None)
 
 
 def _report_dict(report) -> dict:

@@ -1,11 +1,13 @@
 """Importing a roster in the browser: upload, check in the background, preview, confirm."""
 
+import datetime
 import io
 from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from members import jobs
@@ -256,3 +258,31 @@ def test_the_embedded_server_runs_jobs_in_a_thread(client, street_user, settings
     if thread is not None:
         thread.join(timeout=30)
     assert ImportJob.objects.get().state == State.CHECKED
+
+
+def test_uploads_are_not_kept_longer_than_the_work_needs(client, street_user):
+    client.force_login(street_user)
+    upload(client, good_and_bad(), name="unconfirmed.xlsx")
+    upload(client, good_and_bad(), name="imported.xlsx")
+    imported = ImportJob.objects.get(filename="imported.xlsx")
+    client.post(reverse("members:import_confirm", args=[imported.pk]))
+    now = timezone.now()
+    ImportJob.objects.filter(filename="unconfirmed.xlsx").update(
+        created_at=now - datetime.timedelta(days=jobs.UNCONFIRMED_DAYS, minutes=1)
+    )
+    ImportJob.objects.filter(pk=imported.pk).update(
+        finished_at=now - datetime.timedelta(days=jobs.REFUSED_FILE_DAYS - 1)
+    )
+    jobs.jobs_expire()
+    unconfirmed = ImportJob.objects.get(filename="unconfirmed.xlsx")
+    assert unconfirmed.state == State.CANCELLED and unconfirmed.data is None
+    assert "7" in unconfirmed.error
+    assert ImportJob.objects.get(pk=imported.pk).refused_file is not None  # 29 days: kept
+
+    ImportJob.objects.filter(pk=imported.pk).update(
+        finished_at=now - datetime.timedelta(days=jobs.REFUSED_FILE_DAYS, minutes=1)
+    )
+    jobs.jobs_expire()
+    assert ImportJob.objects.get(pk=imported.pk).refused_file is None
+    response = client.get(reverse("members:import_refused", args=[imported.pk]))
+    assert response.status_code == 404

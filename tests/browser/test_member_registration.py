@@ -4,23 +4,15 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import PASSWORD
 from members.models import Member
 from members.tests.factories import id_number_for
 from tongzhan.models import AuditEvent
 
+from .helpers import log_in, wait_for_text
+
 # Browser tests run against a live server: real transactions, so the reference data from
 # the migrations is restored after each test.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def log_in(browser, live_server, username):
-    browser.get(f"{live_server.url}/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    # Logged in once the page shows the account menu (waits for the redirect to finish).
-    browser.find_element(By.CSS_SELECTOR, ".account")
 
 
 def section(browser, slug):
@@ -54,7 +46,7 @@ def test_register_a_democratic_party_member_on_a_phone(
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
 
     # The detail page: masked numbers, the party section, the history.
-    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("周明远")
+    wait_for_text(browser, "h1", "周明远")
     page = browser.find_element(By.TAG_NAME, "main").text
     assert number[:6] + "********" + number[-4:] in page
     assert number not in page
@@ -62,6 +54,6 @@ def test_register_a_democratic_party_member_on_a_phone(
     screenshot("detail")
 
     browser.find_element(By.XPATH, "//button[contains(., '显示完整')]").click()
-    assert number in browser.find_element(By.TAG_NAME, "main").text
+    wait_for_text(browser, "main", number)
     member = Member.objects.get(name="周明远")
     assert AuditEvent.objects.filter(action="reveal", object_id=str(member.pk)).count() == 1

@@ -5,16 +5,14 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from members import jobs
 from members.models import ImportJob, Member
 from members.tests.test_imports import person, roster
 
 from .conftest import DESKTOP, PHONE
-from .test_member_registration import log_in
+from .helpers import log_in, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,13 +28,6 @@ fetch(arguments[0], {credentials: "same-origin"})
 """
 
 
-def wait_for_text(browser, selector, text, timeout=15):
-    # The page reloads itself while we look: an element may go stale between two reads.
-    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
-    )
-
-
 def test_upload_preview_confirm_and_download_the_refused_rows(
     browser, live_server, street_user, screenshot, settings, tmp_path
 ):
@@ -49,7 +40,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     log_in(browser, live_server, "charlie")
     browser.get(f"{live_server.url}/members/")
     browser.find_element(By.LINK_TEXT, "导入花名册").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("导入花名册")
+    wait_for_text(browser, "h1", "导入花名册")
     browser.find_element(By.NAME, "file").send_keys(str(path))
     screenshot("upload")
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
@@ -74,7 +65,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     browser.set_window_size(*DESKTOP)
 
     browser.find_element(By.ID, "confirm-import").click()
-    assert browser.find_element(By.ID, "job-state").text == "等待导入"
+    wait_for_text(browser, "#job-state", "等待导入")
     assert browser.find_element(By.CSS_SELECTOR, "#job-progress progress").is_displayed()
     assert jobs.run_pending("browser-test") == 1
     wait_for_text(browser, "main", "导入结果")

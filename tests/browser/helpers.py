@@ -1,0 +1,24 @@
+"""What the browser tests share: logging in and waiting for a page to show something."""
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import PASSWORD
+
+
+def log_in(browser, live_server, username):
+    browser.get(f"{live_server.url}/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # Logged in once the page shows the account menu (waits for the redirect to finish).
+    browser.find_element(By.CSS_SELECTOR, ".account")
+
+
+def wait_for_text(browser, selector, text, timeout=15):
+    """Wait until the element at `selector` shows `text` (across page loads)."""
+    # The page may be replaced while we look: an element can go stale between two reads.
+    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
+    )
