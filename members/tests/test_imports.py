@@ -121,6 +121,24 @@ def test_empty_cells_do_not_clear_stored_values(areas):
     assert member.workplace == "太原理工大学"
 
 
+def test_an_update_keeps_the_phone_and_grid_the_file_does_not_give(areas):
+    grid = areas["140106001001001"]
+    member = MemberFactory(community=areas["140106001001"], phone="13812345678")
+    Member.objects.filter(pk=member.pk).update(grid=grid)
+    titles = ("姓名", "民族", "公民身份号码", "政治面貌", "统战对象类别", "工作单位及职务")
+    data = roster(
+        (member.name, "汉族", member.id_number, "群众", "党外知识分子", "太原理工大学"),
+        titles=titles,
+    )
+    report = run(data, community=areas["140106001001"])
+    assert (report.updated, report.refused) == (1, [])
+    member = Member.objects.get(pk=member.pk)
+    assert member.workplace == "太原理工大学"
+    assert (member.phone, member.phone_masked, member.grid) == ("13812345678", "138****5678", grid)
+    change = member.changes.get(action="update")
+    assert [row["field"] for row in change.changes] == ["workplace"]
+
+
 def test_a_person_of_another_community_is_reported_not_moved(areas, neighbour_member):
     data = roster(person("李四", number=neighbour_member.id_number))
     report = run(data)
