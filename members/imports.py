@@ -23,7 +23,7 @@ from tongzhan.models import Area, AuditEvent
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
 from .roster_reader import RosterFileError, RowError, find_header, iter_rows, read_table
 from .rules import apply_category_rules, categories_by_slug
-from .services import changes_between, snapshot
+from .services import changes_between, registration_changes, snapshot
 
 SOURCE = "导入：%s"
 # Roster columns that map straight onto a Member field of the same name.
@@ -469,7 +469,7 @@ class _Batch:
         for row in creates:
             chosen = [categories[slug] for slug in row.slugs]
             links.extend((row.member.pk, category.pk) for category in chosen)
-            changes = changes_between({}, snapshot(row.member, chosen))
+            changes = registration_changes(row.member, chosen)
             history.append((row.member.pk, MemberChange.Action.CREATE, changes))
         for row, changes in updates:
             member = row.existing

@@ -98,6 +98,20 @@ def snapshot(member: Member, categories=None) -> dict[str, str]:
     }
 
 
+def registration_changes(member: Member, categories=None) -> list[dict]:
+    """The history entry of a new registration: each field that has a value.
+
+    What `changes_between({}, snapshot(member))` gives, without the intermediate snapshot
+    (an import writes one per row).
+    """
+    changes = []
+    for name, kind, extra in _history_plan(settings.LANGUAGE_CODE):
+        value = _display(member, name, kind, extra, categories)
+        if value != "":
+            changes.append({"field": name, "old": "", "new": value})
+    return changes
+
+
 def changes_between(before: dict, after: dict) -> list[dict]:
     return [
         {"field": name, "old": before.get(name, ""), "new": after[name]}
@@ -153,12 +167,11 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
     member.full_clean()
     member.save()
     member.categories.set(categories or [])
-    after = snapshot(member)
     _record(
         actor=actor,
         member=member,
         action=MemberChange.Action.CREATE,
-        changes=changes_between({}, after),
+        changes=registration_changes(member),
         source=source,
         request=request,
     )
