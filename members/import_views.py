@@ -106,7 +106,8 @@ def import_status(request, pk):
     """What the progress bar polls."""
     job = get_object_or_404(_jobs(request.user).defer("data", "refused_file"), pk=pk)
     done, total = jobs.job_progress(job)
-    percent = job.percent if not total or not job.is_running else min(100, done * 100 // total)
+    # 99 at most while running: the result is still being put together after the last row.
+    percent = job.percent if not total or not job.is_running else min(99, done * 100 // total)
     return JsonResponse(
         {
             "state": job.state,

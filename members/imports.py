@@ -181,6 +181,8 @@ def roster_import(
     report = ImportReport(filename=filename)
     batch = _Batch(actor, _Context(actor, community), titles, report, write=not dry_run)
     total = max(len(table) - header.row, 0)
+    if progress is not None:
+        progress(0, total)
     first_row_of: dict[str, int] = {}
     rows: list[_Row] = []
     with transaction.atomic():

@@ -19,7 +19,9 @@
       .then(function (job) {
         bar.value = job.percent;
         state.textContent = job.label;
-        if (job.total) {
+        if (job.total && job.done >= job.total) {
+          text.textContent = text.dataset.finishing;
+        } else if (job.total) {
           text.textContent = text.dataset.rows
             .replace("{done}", job.done)
             .replace("{total}", job.total);
