@@ -238,3 +238,53 @@ def test_queries_do_not_grow_with_the_rows(areas, count, django_assert_max_num_q
     changed = roster(*[(*row[:4], "民盟", *row[5:]) for row in rows])
     with django_assert_max_num_queries(20 + 4 * count):  # an update saves each person
         run(changed)
+
+
+# As the command and the workers run it: no transaction of the caller's around the import,
+# so these see what is really committed.
+outside_a_transaction = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@outside_a_transaction
+def test_outside_a_transaction_the_writes_commit_together(areas, monkeypatch):
+    from members import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    report = run(roster(person("陈一"), person("陈二"), person("陈三")))
+    assert report.written and report.created == 3
+    assert Member.objects.count() == 3 and MemberChange.objects.count() == 3
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.IMPORT).count() == 1
+
+
+@outside_a_transaction
+def test_outside_a_transaction_a_crash_half_way_writes_nothing(areas, monkeypatch):
+    from members import imports
+
+    insert = imports.insert_rows
+    written = []
+
+    def crash_at_the_second_history(model, columns, rows):
+        if model is MemberChange and MemberChange in written:
+            raise RuntimeError("disk full")
+        insert(model, columns, rows)
+        written.append(model)
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    monkeypatch.setattr(imports, "insert_rows", crash_at_the_second_history)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(roster(*(person(f"陈{index}") for index in range(6))))
+    assert MemberChange in written
+    assert not Member.objects.exists() and not MemberChange.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.IMPORT).exists()
+
+
+@outside_a_transaction
+def test_outside_a_transaction_strict_mode_undoes_the_chunks_written(areas, monkeypatch):
+    from members import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    report = run(
+        roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")), strict=True
+    )
+    assert not report.written and [error.row for error in report.refused] == [5]
+    assert not Member.objects.exists() and not MemberChange.objects.exists()
