@@ -66,18 +66,6 @@ def test_the_shared_sample(areas):
     assert not report.written and not Member.objects.exists()
 
 
-def test_strict_mode_undoes_chunks_written_before_the_refused_row(areas, monkeypatch):
-    from members import imports
-
-    monkeypatch.setattr(imports, "CHUNK", 1)
-    report = run(
-        roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")), strict=True
-    )
-    assert report.created == 2 and [error.row for error in report.refused] == [5]
-    assert not report.written
-    assert not Member.objects.exists() and not MemberChange.objects.exists()
-
-
 def test_new_people_are_created_with_history_naming_the_file(areas):
     report = run(roster(person("陈一"), person("陈二", community="140106001002")))
     assert (report.created, report.updated, report.unchanged, report.refused) == (2, 0, 0, [])
@@ -161,6 +149,18 @@ def test_strict_mode_writes_nothing_if_a_row_is_refused(areas):
     report = run(roster(person("陈一"), person("陈二", category="热心群众")), strict=True)
     assert report.created == 1 and len(report.refused) == 1
     assert not report.written and not Member.objects.exists()
+
+
+def test_strict_mode_undoes_chunks_written_before_the_refused_row(areas, monkeypatch):
+    from members import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    report = run(
+        roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")), strict=True
+    )
+    assert report.created == 2 and [error.row for error in report.refused] == [5]
+    assert not report.written
+    assert not Member.objects.exists() and not MemberChange.objects.exists()
 
 
 def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
