@@ -10,18 +10,33 @@ MEMBER_WRITE = [
     "members.view_memberchange",
 ]
 
+ACTIVITY_WRITE = [
+    "activities.view_activity",
+    "activities.add_activity",
+    "activities.change_activity",
+]
+
 ROLE_GROUPS = {
-    "community": ("社区统战委员", MEMBER_WRITE),
+    "community": ("社区统战委员", [*MEMBER_WRITE, *ACTIVITY_WRITE]),
     "street": (
         "街道统战干部",
-        ["members.view_member", "members.view_memberchange", "members.import_member"],
+        [
+            "members.view_member",
+            "members.view_memberchange",
+            "members.import_member",
+            *ACTIVITY_WRITE,
+        ],
     ),
-    "district": ("区委统战部", [*MEMBER_WRITE, "members.import_member"]),
+    "district": ("区委统战部", [*MEMBER_WRITE, "members.import_member", *ACTIVITY_WRITE]),
     "admin": (
         "系统管理员",
         [
             *MEMBER_WRITE,
             "members.import_member",
+            *ACTIVITY_WRITE,
+            "activities.view_activitytype",
+            "activities.add_activitytype",
+            "activities.change_activitytype",
             "tongzhan.view_area",
             "tongzhan.add_area",
             "tongzhan.change_area",
@@ -36,3 +51,28 @@ ROLE_GROUPS = {
         ],
     ),
 }
+
+
+def grant_role_permissions(apps, app_labels) -> None:
+    """Give each role's group the permissions ROLE_GROUPS lists for `app_labels`.
+
+    For data migrations: permissions are normally created after all migrations, so those of
+    the apps named are created first.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        if app_config.label in app_labels:
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, codenames in ROLE_GROUPS.values():
+        group, _created = Group.objects.get_or_create(name=group_name)
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            if app_label in app_labels:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )

@@ -1,24 +1,11 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from tongzhan.roles import ROLE_GROUPS
+from tongzhan.roles import ROLE_GROUPS, grant_role_permissions
 
 
 def create_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for group_name, codenames in ROLE_GROUPS.values():
-        group, _ = Group.objects.get_or_create(name=group_name)
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    # Later apps grant their own permissions in their migrations.
+    grant_role_permissions(apps, ("auth", "tongzhan", "members"))
 
 
 def delete_groups(apps, schema_editor):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "tongzhan",
     "members",
+    "activities",
 ]
 
 MIDDLEWARE = [
