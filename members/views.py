@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
+from activities.models import Activity
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
@@ -137,8 +138,24 @@ class MemberDetailView(MemberMixin, DetailView):
             can_edit=editable,
             can_transfer=editable and user.has_perm("members.transfer_member"),
             history=_history(member),
+            activities=_activities(user, member),
         )
         return context
+
+
+MEMBER_PAGE_ACTIVITIES = 20
+
+
+def _activities(user, member: Member) -> list:
+    """The latest activities the member took part in, among those the viewer may see."""
+    if not user.has_perm("activities.view_activity"):
+        return []
+    return list(
+        Activity.objects.visible_to(user)
+        .filter(participation__member=member)
+        .select_related("type")
+        .order_by("-starts_at", "-id")[:MEMBER_PAGE_ACTIVITIES]
+    )
 
 
 def _field_display(member: Member, name: str) -> str:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_filters",
     "tongzhan",
     "members",
@@ -133,6 +134,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # from SECRET_KEY so a laptop needs no extra setup.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = os.environ.get("FIELD_HASH_KEY", "")
+
+# Widgets render through the project's template settings, so a widget's template can live
+# in templates/ beside the pages (Django's own widget templates come from django.forms).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 

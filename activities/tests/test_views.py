@@ -1,0 +1,181 @@
+"""Activity pages: scope of every page and action, the picker, fixed query counts."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services
+from activities.models import Activity, ActivityType
+from members.tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def record(actor, area, participants=(), **fields):
+    start = timezone.make_aware(datetime.datetime(2026, 9, 10, 9, 30))
+    data = {
+        "type": ActivityType.objects.get(code="consultation"),
+        "title": "协商议事会",
+        "starts_at": start,
+        "area": area,
+        **fields,
+    }
+    return services.activity_create(actor=actor, data=data, participants=participants)
+
+
+def form_data(area, participants=(), **fields):
+    return {
+        "type": ActivityType.objects.get(code="free_clinic").pk,
+        "title": "重阳节义诊",
+        "starts_at": "2026-10-29T09:00",
+        "ends_at": "2026-10-29T11:30",
+        "place": "社区卫生服务站",
+        "area": area.pk,
+        "participants": [member.pk for member in participants],
+        "other_attendees": "3",
+        "people_served": "86",
+        "funds": "0",
+        **fields,
+    }
+
+
+def test_a_community_worker_records_an_activity_from_the_form(
+    client, community_user, member, areas
+):
+    client.force_login(community_user)
+    page = client.get(reverse("activities:create")).content.decode()
+    assert "义诊" in page and reverse("activities:member_search") in page
+    response = client.post(reverse("activities:create"), form_data(areas["140106001001"], [member]))
+    activity = Activity.objects.get()
+    assert response["Location"] == reverse("activities:detail", args=[activity.pk])
+    assert list(activity.participants.all()) == [member]
+    assert activity.people_served == 86 and activity.created_by == community_user
+    detail = client.get(response["Location"]).content.decode()
+    assert "重阳节义诊" in detail and member.name in detail
+    member_page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "重阳节义诊" in member_page
+
+
+def test_a_posted_participant_from_outside_the_scope_is_refused(
+    client, community_user, neighbour_member, areas
+):
+    client.force_login(community_user)
+    response = client.post(
+        reverse("activities:create"), form_data(areas["140106001001"], [neighbour_member])
+    )
+    assert response.status_code == 200 and not Activity.objects.exists()
+
+
+def test_the_organising_area_offers_only_areas_in_scope(client, community_user, areas):
+    client.force_login(community_user)
+    response = client.get(reverse("activities:create"))
+    choices = {area.code for area in response.context["form"].fields["area"].queryset}
+    assert choices == {"140106001001"}
+    response = client.post(reverse("activities:create"), form_data(areas["140106001002"]))
+    assert response.status_code == 200 and not Activity.objects.exists()
+
+
+def test_the_member_search_finds_only_members_in_scope(
+    client, community_user, member, neighbour_member, far_member
+):
+    client.force_login(community_user)
+    url = reverse("activities:member_search")
+    for other in (neighbour_member, far_member):
+        found = client.get(url, {"q": other.name}).json()["results"]
+        assert other.pk not in [row["id"] for row in found]
+    found = client.get(url, {"q": member.name[:1]}).json()["results"]
+    assert [row["id"] for row in found] == [member.pk]
+
+
+def test_scope_of_the_detail_and_edit_pages(
+    client, community_user, neighbour_user, street_user, district_user, other_street_user, areas
+):
+    activity = record(community_user, areas["140106001001"])
+    detail = reverse("activities:detail", args=[activity.pk])
+    edit = reverse("activities:update", args=[activity.pk])
+    client.force_login(neighbour_user)
+    assert client.get(detail).status_code == 404
+    assert client.get(edit).status_code == 404
+    client.force_login(other_street_user)
+    assert client.get(detail).status_code == 404
+    client.force_login(district_user)
+    assert client.get(edit).status_code == 200
+    # A joint activity of the street: its communities see it, only the street edits it.
+    joint = record(street_user, areas["140106001"], title="街道联谊会")
+    client.force_login(community_user)
+    assert client.get(reverse("activities:detail", args=[joint.pk])).status_code == 200
+    assert client.get(reverse("activities:update", args=[joint.pk])).status_code == 403
+    titles = {a.title for a in client.get(reverse("activities:list")).context["activities"]}
+    assert titles == {"协商议事会", "街道联谊会"}
+
+
+def test_a_joint_activity_names_only_the_participants_the_viewer_may_see(
+    client, street_user, community_user, member, neighbour_member, areas
+):
+    joint = record(street_user, areas["140106001"], participants=[member, neighbour_member])
+    client.force_login(community_user)
+    response = client.get(reverse("activities:detail", args=[joint.pk]))
+    page = response.content.decode()
+    assert member.name in page and neighbour_member.name not in page
+    assert response.context["participants_elsewhere"] == 1
+
+
+def test_an_edit_goes_into_the_history(client, community_user, member, areas):
+    activity = record(community_user, areas["140106001001"])
+    client.force_login(community_user)
+    response = client.post(
+        reverse("activities:update", args=[activity.pk]),
+        form_data(areas["140106001001"], [member], title="重阳节义诊（改）"),
+    )
+    assert response.status_code == 302
+    change = activity.changes.get(action="update")
+    assert "title" in {row["field"] for row in change.changes}
+    page = client.get(reverse("activities:detail", args=[activity.pk])).content.decode()
+    assert "<td>标题</td><td>协商议事会</td><td>重阳节义诊（改）</td>" in page
+
+
+def test_the_list_filters_by_type_area_dates_and_member(client, street_user, member, areas):
+    record(street_user, areas["140106001001"], participants=[member], title="甲")
+    record(street_user, areas["140106001002"], title="乙")
+    record(
+        street_user,
+        areas["140106001001"],
+        title="丙",
+        type=ActivityType.objects.get(code="training"),
+        starts_at=timezone.make_aware(datetime.datetime(2026, 3, 1, 9, 0)),
+    )
+    client.force_login(street_user)
+
+    def titles(**query):
+        response = client.get(reverse("activities:list"), query)
+        return {activity.title for activity in response.context["activities"]}
+
+    assert titles() == {"甲", "乙", "丙"}
+    assert titles(type="training") == {"丙"}
+    assert titles(area="140106001002") == {"乙"}
+    assert titles(start="2026-09-01") == {"甲", "乙"}
+    assert titles(end="2026-03-31") == {"丙"}
+    assert titles(member=member.pk) == {"甲"}
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_keeps_a_fixed_number_of_queries(
+    client, street_user, areas, count, django_assert_max_num_queries
+):
+    members = [MemberFactory(community=areas["140106001001"]) for _ in range(3)]
+    for index in range(count):
+        record(street_user, areas["140106001001"], participants=members, title=f"活动{index}")
+    client.force_login(street_user)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("activities:list"))
+    rows = response.context["activities"]
+    assert len(rows) == min(count, 25) and all(row.participant_count == 3 for row in rows)
+    assert '<td class="num" data-label="参加的统战对象">3</td>' in response.content.decode()
+
+
+def test_read_only_and_anonymous_users(client, street_user, areas):
+    activity = record(street_user, areas["140106001"])
+    for url in (reverse("activities:list"), reverse("activities:detail", args=[activity.pk])):
+        assert client.get(url).status_code == 302  # to the login page

@@ -1,0 +1,85 @@
+// The participant picker: the chosen members as a list with remove buttons, and a search
+// box that asks the server for members of the user's area by name. The <select multiple>
+// stays the form's field (hidden once this runs), so the form posts as without the script.
+(function () {
+  "use strict";
+  document.querySelectorAll(".participants-picker").forEach(function (picker) {
+    var select = picker.querySelector("select");
+    var chosen = picker.querySelector(".chosen");
+    var search = picker.querySelector(".picker-search");
+    var results = picker.querySelector(".picker-results");
+    var url = picker.dataset.searchUrl;
+    var timer = null;
+
+    select.hidden = true;
+    search.hidden = false;
+
+    function render() {
+      chosen.textContent = "";
+      Array.prototype.forEach.call(select.options, function (option) {
+        var item = document.createElement("li");
+        item.className = "tag";
+        item.textContent = option.textContent + " ";
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "link";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", option.textContent);
+        remove.addEventListener("click", function () {
+          option.remove();
+          render();
+        });
+        item.appendChild(remove);
+        chosen.appendChild(item);
+      });
+    }
+
+    function add(member) {
+      var exists = Array.prototype.some.call(select.options, function (option) {
+        return option.value === String(member.id);
+      });
+      if (!exists) {
+        var option = new Option(member.label, member.id, true, true);
+        select.add(option);
+      }
+      render();
+      results.textContent = "";
+      search.value = "";
+      search.focus();
+    }
+
+    function lookup() {
+      var text = search.value.trim();
+      results.textContent = "";
+      if (!text) return;
+      fetch(url + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          results.textContent = "";
+          data.results.forEach(function (member) {
+            var item = document.createElement("li");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "picker-result";
+            button.textContent = member.label;
+            button.addEventListener("click", function () { add(member); });
+            item.appendChild(button);
+            results.appendChild(item);
+          });
+        });
+    }
+
+    search.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(lookup, 250);
+    });
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();  // Enter picks the first result, never submits the form
+        var first = results.querySelector("button");
+        if (first) first.click();
+      }
+    });
+    render();
+  });
+})();

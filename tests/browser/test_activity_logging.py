@@ -1,0 +1,53 @@
+"""A community worker logs an activity with participants from a phone-sized window."""
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from activities.models import Activity
+
+from .conftest import DESKTOP
+from .helpers import log_in, wait_for_text
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_log_an_activity_with_participants_on_a_phone(
+    browser, live_server, community_user, member, screenshot
+):
+    log_in(browser, live_server, "alice")
+    browser.find_element(By.LINK_TEXT, "活动").click()
+    browser.find_element(By.LINK_TEXT, "登记活动").click()
+    wait_for_text(browser, "h1", "登记活动")
+    Select(browser.find_element(By.NAME, "type")).select_by_visible_text("义诊")
+    browser.find_element(By.NAME, "title").send_keys("重阳节义诊")
+    # datetime-local takes the digits as typed on a phone keyboard.
+    browser.execute_script("document.querySelector('[name=starts_at]').value = '2026-10-29T09:00'")
+    browser.find_element(By.NAME, "place").send_keys("社区卫生服务站")
+
+    # The picker: type part of a name, pick the member found.
+    search = browser.find_element(By.CSS_SELECTOR, ".picker-search")
+    search.send_keys(member.name[:1])
+    browser.find_element(By.CSS_SELECTOR, ".picker-result").click()
+    wait_for_text(browser, ".participants-picker .chosen", member.name)
+    browser.find_element(By.NAME, "people_served").clear()
+    browser.find_element(By.NAME, "people_served").send_keys("86")
+    screenshot("form")
+    browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
+
+    wait_for_text(browser, "h1", "重阳节义诊")
+    assert member.name in browser.find_element(By.CSS_SELECTOR, ".participants").text
+    activity = Activity.objects.get()
+    assert list(activity.participants.all()) == [member] and activity.people_served == 86
+    screenshot("detail")
+
+    # The member's page lists it.
+    browser.find_element(By.LINK_TEXT, member.name).click()
+    wait_for_text(browser, ".member-activities", "重阳节义诊")
+    screenshot("member")
+
+    # The list at a desktop width.
+    browser.set_window_size(*DESKTOP)
+    browser.get(f"{live_server.url}/activities/")
+    assert "重阳节义诊" in browser.find_element(By.CSS_SELECTOR, "table.activities").text
+    screenshot("list-desktop")
