@@ -161,16 +161,18 @@ class Participation(models.Model):
         return f"{self.activity_id}·{self.member_id}"
 
 
-class ActivityChange(models.Model):
-    """One entry of an activity's history, as `members.MemberChange` is for members."""
+class ChangeRecord(models.Model):
+    """One entry of a record's history, as `members.MemberChange` is for members.
+
+    Values are stored as people read them, so the history reads the same after reference
+    data changes. Subclasses add the foreign key to their record.
+    """
 
     class Action(models.TextChoices):
         CREATE = "create", _("Recorded")
         UPDATE = "update", _("Updated")
+        STATUS = "status", _("Status changed")
 
-    activity = models.ForeignKey(
-        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="changes"
-    )
     at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.ForeignKey(
         User, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
@@ -179,10 +181,195 @@ class ActivityChange(models.Model):
     changes = models.JSONField(_("changes"), default=list, blank=True)
 
     class Meta:
-        verbose_name = _("activity change")
-        verbose_name_plural = _("activity changes")
+        abstract = True
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["activity", "-at"], name="activitychange_activity_idx")]
 
     def __str__(self):
-        return f"{self.activity} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ActivityChange(ChangeRecord):
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="changes"
+    )
+
+    class Meta(ChangeRecord.Meta):
+        verbose_name = _("activity change")
+        verbose_name_plural = _("activity changes")
+        indexes = [models.Index(fields=["activity", "-at"], name="activitychange_activity_idx")]
+
+
+class VisitQuerySet(ScopedQuerySet):
+    area_field = "community"
+    change_permission = "activities.change_visit"
+
+
+class Visit(models.Model):
+    """A visit or talk (走访 / 谈心谈话) with one or more members of a community."""
+
+    class Way(models.TextChoices):
+        HOME = "home", _("Home visit")
+        PHONE = "phone", _("Phone call")
+        WECHAT = "wechat", _("WeChat")
+        MEETING = "meeting", _("Talk at a meeting")
+
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    members = models.ManyToManyField(
+        Member, verbose_name=_("members visited"), related_name="visits"
+    )
+    date = models.DateField(_("date"))
+    staff = models.CharField(_("staff who went"), max_length=100)
+    way = models.CharField(_("way"), max_length=10, choices=Way.choices, default=Way.HOME)
+    situation = models.TextField(_("situation learnt"), blank=True)
+    opinions = models.TextField(_("opinions and suggestions"), blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["community", "-date"], name="visit_community_date_idx")]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_way_display()}"
+
+    def clean(self):
+        if self.community_id and self.community.level != Area.Level.COMMUNITY:
+            raise ValidationError({"community": _("Choose a community.")})
+
+
+class VisitChange(ChangeRecord):
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="changes"
+    )
+
+    class Meta(ChangeRecord.Meta):
+        verbose_name = _("visit change")
+        verbose_name_plural = _("visit changes")
+        indexes = [models.Index(fields=["visit", "-at"], name="visitchange_visit_idx")]
+
+
+class NeedQuerySet(ScopedQuerySet):
+    area_field = "community"
+    change_permission = "activities.change_need"
+
+    def still_open(self):
+        return self.filter(status__in=Need.OPEN)
+
+
+class Need(models.Model):
+    """A need (诉求 / 实事) a member raised, followed until it is resolved (解决实事)."""
+
+    class Kind(models.TextChoices):
+        EMPLOYMENT = "employment", _("Employment")
+        SCHOOLING = "schooling", _("School place for a child")
+        MEDICAL = "medical", _("Medical care")
+        FINANCING = "financing", _("Financing")
+        LEGAL = "legal", _("Legal matter")
+        HARDSHIP = "hardship", _("Hardship in daily life")
+        SUGGESTION = "suggestion", _("Opinion or suggestion")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To do")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        IMPOSSIBLE = "impossible", _("Cannot be resolved")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        FAIRLY = "fairly", _("Fairly satisfied")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    OPEN = (Status.OPEN, Status.IN_PROGRESS)
+    # The statuses a need may move to from each status.
+    NEXT = {
+        Status.OPEN: (Status.IN_PROGRESS, Status.RESOLVED, Status.IMPOSSIBLE),
+        Status.IN_PROGRESS: (Status.RESOLVED, Status.IMPOSSIBLE),
+        Status.RESOLVED: (),
+        Status.IMPOSSIBLE: (),
+    }
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="needs"
+    )
+    # The member's community when the need was raised: who follows it up.
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("raised on the visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="needs",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    description = models.TextField(_("description"))
+    handler = models.CharField(_("handled by"), max_length=100, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("how it was handled"), blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("member's satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    created_by = models.ForeignKey(
+        User, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "status", "due_date"], name="need_community_idx"),
+            models.Index(fields=["status", "closed_on"], name="need_status_closed_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def clean(self):
+        errors = {}
+        closed = self.status in (self.Status.RESOLVED, self.Status.IMPOSSIBLE)
+        if closed and not self.resolution.strip():
+            errors["resolution"] = (
+                _("Say why it cannot be resolved.")
+                if self.status == self.Status.IMPOSSIBLE
+                else _("Say how it was resolved.")
+            )
+        if closed and not self.closed_on:
+            errors["closed_on"] = _("Give the date it was closed.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class NeedChange(ChangeRecord):
+    need = models.ForeignKey(
+        Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="changes"
+    )
+
+    class Meta(ChangeRecord.Meta):
+        verbose_name = _("need change")
+        verbose_name_plural = _("need changes")
+        indexes = [models.Index(fields=["need", "-at"], name="needchange_need_idx")]

@@ -7,16 +7,17 @@ audit event in one transaction, as `members.services` does for members.
 import datetime
 import decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import Member
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 
-from .models import Activity, ActivityChange
+from .models import Activity, ActivityChange, ChangeRecord, Need, NeedChange, Visit, VisitChange
 
 # The fields an activity's history shows, in order.
 HISTORY_FIELDS = (
@@ -98,6 +99,8 @@ def _display(value) -> str:
         return ""
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return str(value)
 
 
@@ -130,15 +133,184 @@ def _members_in_scope(actor, members) -> list[Member]:
     return members
 
 
+AUDIT_ACTIONS = {
+    ChangeRecord.Action.CREATE: AuditEvent.Action.CREATE,
+    ChangeRecord.Action.UPDATE: AuditEvent.Action.UPDATE,
+    ChangeRecord.Action.STATUS: AuditEvent.Action.STATUS,
+}
+
+
 def _record(*, actor, activity, action, changes, request=None) -> None:
     ActivityChange.objects.create(activity=activity, actor=actor, action=action, changes=changes)
+    _audit(actor, activity, action, changes, request)
+
+
+def _audit(actor, obj, action, changes, request) -> None:
     audit_record(
         actor=actor,
-        action={
-            ActivityChange.Action.CREATE: AuditEvent.Action.CREATE,
-            ActivityChange.Action.UPDATE: AuditEvent.Action.UPDATE,
-        }[action],
-        obj=activity,
+        action=AUDIT_ACTIONS[action],
+        obj=obj,
         request=request,
         detail={"fields": [change["field"] for change in changes]},
     )
+
+
+# -- Visits -----------------------------------------------------------------------------------
+
+VISIT_FIELDS = ("date", "way", "staff", "situation", "opinions")
+
+
+def visit_create(*, actor, data: dict, members, request=None) -> Visit:
+    """Record a visit to members of one community in the actor's scope."""
+    if not actor.has_perm("activities.add_visit"):
+        raise PermissionDenied
+    with transaction.atomic():
+        visit = Visit(created_by=actor, **data)
+        visited = _visited(actor, visit, members)
+        visit.full_clean()
+        visit.save()
+        visit.members.set(visited)
+        changes = _changes({}, visit_snapshot(visit))
+        VisitChange.objects.create(
+            visit=visit, actor=actor, action=ChangeRecord.Action.CREATE, changes=changes
+        )
+        _audit(actor, visit, ChangeRecord.Action.CREATE, changes, request)
+    return visit
+
+
+def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None) -> Visit:
+    if not Visit.objects.editable_by(actor).filter(pk=visit.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        before = visit_snapshot(Visit.objects.get(pk=visit.pk))
+        for name, value in data.items():
+            setattr(visit, name, value)
+        visited = _visited(actor, visit, members) if members is not None else None
+        visit.full_clean()
+        visit.save()
+        if visited is not None:
+            visit.members.set(visited)
+        changes = _changes(before, visit_snapshot(visit))
+        if changes:
+            VisitChange.objects.create(
+                visit=visit, actor=actor, action=ChangeRecord.Action.UPDATE, changes=changes
+            )
+            _audit(actor, visit, ChangeRecord.Action.UPDATE, changes, request)
+    return visit
+
+
+def visit_snapshot(visit: Visit) -> dict[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {name: _display(_choice(visit, name)) for name in VISIT_FIELDS}
+    values["members"] = "、".join(sorted(member.name for member in visit.members.all()))
+    return values
+
+
+def _visited(actor, visit: Visit, members) -> list[Member]:
+    """The members visited: in the actor's scope and all of the visit's community."""
+    _check_area(actor, visit.community)
+    members = _members_in_scope(actor, members)
+    if not members:
+        raise ValidationError({"members": _("Choose at least one member.")})
+    if any(member.community_id != visit.community_id for member in members):
+        raise ValidationError(
+            {"members": _("Everyone visited must belong to the visit's community.")}
+        )
+    return members
+
+
+# -- Needs ------------------------------------------------------------------------------------
+
+NEED_FIELDS = (
+    "kind",
+    "description",
+    "handler",
+    "due_date",
+    "status",
+    "resolution",
+    "closed_on",
+    "satisfaction",
+)
+
+
+def need_create(*, actor, member: Member, data: dict, visit: Visit | None = None, request=None):
+    """Record a need a member raised, possibly on a visit; it starts as 待办."""
+    if not actor.has_perm("activities.add_need"):
+        raise PermissionDenied
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    if visit is not None and not visit.members.filter(pk=member.pk).exists():
+        raise ValidationError({"visit": _("The member was not on this visit.")})
+    with transaction.atomic():
+        need = Need(
+            created_by=actor,
+            member=member,
+            community_id=member.community_id,
+            visit=visit,
+            **data,
+        )
+        need.status = Need.Status.OPEN
+        need.full_clean()
+        need.save()
+        changes = _changes({}, need_snapshot(need))
+        NeedChange.objects.create(
+            need=need, actor=actor, action=ChangeRecord.Action.CREATE, changes=changes
+        )
+        _audit(actor, need, ChangeRecord.Action.CREATE, changes, request)
+    return need
+
+
+def need_update(*, actor, need: Need, data: dict, request=None) -> Need:
+    """Change what a need is about (not its status: see `need_set_status`)."""
+    if "status" in data:
+        raise ValidationError({"status": _("Change the status with its own action.")})
+    return _need_change(actor, need, data, ChangeRecord.Action.UPDATE, request)
+
+
+def need_set_status(
+    *, actor, need: Need, status: str, resolution="", closed_on=None, satisfaction="",
+    request=None,
+) -> Need:  # fmt: skip
+    """Move a need along 待办 → 办理中 → 已办结 (or 无法办理, with the reason)."""
+    if status not in Need.NEXT[need.status]:
+        raise ValidationError(
+            {
+                "status": _("A need that is %(current)s cannot become %(new)s.")
+                % {
+                    "current": need.get_status_display(),
+                    "new": Need.Status(status).label,
+                }
+            }
+        )
+    data = {"status": status}
+    if status in (Need.Status.RESOLVED, Need.Status.IMPOSSIBLE):
+        data.update(resolution=resolution, closed_on=closed_on, satisfaction=satisfaction)
+    return _need_change(actor, need, data, ChangeRecord.Action.STATUS, request)
+
+
+def need_snapshot(need: Need) -> dict[str, str]:
+    # In the registry's language whatever the editor's, as members' history is.
+    with translation.override(settings.LANGUAGE_CODE):
+        return {name: _display(_choice(need, name)) for name in NEED_FIELDS}
+
+
+def _need_change(actor, need: Need, data: dict, action, request) -> Need:
+    if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        before = need_snapshot(Need.objects.get(pk=need.pk))
+        for name, value in data.items():
+            setattr(need, name, value)
+        need.full_clean()
+        need.save()
+        changes = _changes(before, need_snapshot(need))
+        if changes:
+            NeedChange.objects.create(need=need, actor=actor, action=action, changes=changes)
+            _audit(actor, need, action, changes, request)
+    return need
+
+
+def _choice(obj, name: str):
+    """A field's value as people read it: the label of a choice, else the value."""
+    display = getattr(obj, f"get_{name}_display", None)
+    return display() if display is not None else getattr(obj, name)

@@ -11,9 +11,9 @@ MEMBER_WRITE = [
 ]
 
 ACTIVITY_WRITE = [
-    "activities.view_activity",
-    "activities.add_activity",
-    "activities.change_activity",
+    f"activities.{action}_{model}"
+    for model in ("activity", "visit", "need")
+    for action in ("view", "add", "change")
 ]
 
 ROLE_GROUPS = {
