@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member
 from tongzhan.models import Area
 
-from .models import Activity, ActivityType
+from .models import Activity, ActivityType, Need, Visit
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -87,3 +87,88 @@ class ActivityForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "participants"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class VisitForm(forms.ModelForm):
+    """A visit, and optionally the need it raised (the common case on a phone, in one go)."""
+
+    need_kind = forms.ChoiceField(
+        label=_("Need raised"),
+        choices=[("", _("None"))] + list(Need.Kind.choices),
+        required=False,
+    )
+    need_description = forms.CharField(
+        label=_("What the member needs"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    class Meta:
+        model = Visit
+        fields = ["community", "members", "date", "way", "staff", "situation", "opinions"]
+        widgets = {
+            "date": DateInput(),
+            "situation": forms.Textarea(attrs={"rows": 4}),
+            "opinions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, search_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        community = self.fields["community"]
+        community.queryset = Area.objects.communities().visible_to(user).order_by("code")
+        community.label_from_instance = lambda item: item.name
+        if user.area_id and user.area.level == Area.Level.COMMUNITY and not self.instance.pk:
+            community.initial = user.area_id
+        members = self.fields["members"]
+        members.queryset = Member.objects.visible_to(user).select_related("community")
+        members.label_from_instance = lambda member: f"{member.name}（{member.community.name}）"
+        members.widget = ParticipantsWidget(search_url=search_url)
+        members.widget.choices = members.choices
+        if self.instance.pk:
+            del self.fields["need_kind"], self.fields["need_description"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("need_kind") and not data.get("need_description", "").strip():
+            self.add_error("need_description", _("Say what the member needs."))
+        if data.get("need_kind") and len(data.get("members") or []) != 1:
+            self.add_error(
+                "need_kind", _("A need is raised by one member: record it from their visit alone.")
+            )
+        return data
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields if name != "members"}
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["kind", "description", "handler", "due_date"]
+        widgets = {"due_date": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
+
+
+class NeedStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"))
+    resolution = forms.CharField(
+        label=_("How it was handled"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    closed_on = forms.DateField(label=_("Closed on"), widget=DateInput(), required=False)
+    satisfaction = forms.ChoiceField(
+        label=_("Member's satisfaction"),
+        choices=[("", "—")] + list(Need.Satisfaction.choices),
+        required=False,
+    )
+
+    def __init__(self, *args, need: Need, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (status, Need.Status(status).label) for status in Need.NEXT[need.status]
+        ]

@@ -160,8 +160,11 @@ def _audit(actor, obj, action, changes, request) -> None:
 VISIT_FIELDS = ("date", "way", "staff", "situation", "opinions")
 
 
-def visit_create(*, actor, data: dict, members, request=None) -> Visit:
-    """Record a visit to members of one community in the actor's scope."""
+def visit_create(*, actor, data: dict, members, need: dict | None = None, request=None) -> Visit:
+    """Record a visit to members of one community in the actor's scope.
+
+    `need`, the fields of a need the (one) member raised on it, is recorded with the visit.
+    """
     if not actor.has_perm("activities.add_visit"):
         raise PermissionDenied
     with transaction.atomic():
@@ -175,6 +178,10 @@ def visit_create(*, actor, data: dict, members, request=None) -> Visit:
             visit=visit, actor=actor, action=ChangeRecord.Action.CREATE, changes=changes
         )
         _audit(actor, visit, ChangeRecord.Action.CREATE, changes, request)
+        if need:
+            if len(visited) != 1:
+                raise ValidationError({"members": _("A need is raised by one member.")})
+            need_create(actor=actor, member=visited[0], visit=visit, data=need, request=request)
     return visit
 
 

@@ -9,4 +9,11 @@ urlpatterns = [
     path("<int:pk>/", views.ActivityDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.ActivityUpdateView.as_view(), name="update"),
     path("members/search/", views.member_search, name="member_search"),
+    path("members/not-contacted/", views.NotContactedView.as_view(), name="not_contacted"),
+    path("visits/", views.VisitListView.as_view(), name="visit_list"),
+    path("visits/new/", views.VisitCreateView.as_view(), name="visit_create"),
+    path("visits/<int:pk>/", views.VisitDetailView.as_view(), name="visit_detail"),
+    path("needs/", views.NeedListView.as_view(), name="need_list"),
+    path("needs/new/", views.NeedCreateView.as_view(), name="need_create"),
+    path("needs/<int:pk>/", views.NeedDetailView.as_view(), name="need_detail"),
 ]

@@ -1,4 +1,7 @@
-"""Activity pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
+"""Activity, visit and need pages. Every queryset starts from `visible_to`; out of scope is 404,
+read-only 403."""
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -6,18 +9,19 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import CreateView, DetailView, UpdateView
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from django_filters.views import FilterView
 
 from members.models import Member
 
 from . import services
 from .filters import ActivityFilterSet
-from .forms import ActivityForm
-from .models import Activity, Participation
+from .forms import ActivityForm, NeedForm, NeedStatusForm, VisitForm
+from .models import Activity, Need, Participation, Visit
 
 SEARCH_LIMIT = 20
 
@@ -180,3 +184,248 @@ def member_search(request):
             ]
         }
     )
+
+
+# -- Visits -----------------------------------------------------------------------------------
+
+
+class VisitListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    permission_required = "activities.view_visit"
+    template_name = "activities/visit_list.html"
+    context_object_name = "visits"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return (
+            Visit.objects.visible_to(self.request.user)
+            .select_related("community")
+            .prefetch_related("members")
+        )
+
+
+class VisitDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    permission_required = "activities.view_visit"
+    template_name = "activities/visit_detail.html"
+    context_object_name = "visit"
+
+    def get_queryset(self):
+        return Visit.objects.visible_to(self.request.user).select_related("community", "created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visit = self.object
+        context.update(
+            members=visit.members.all(),
+            needs=visit.needs.all(),
+            editable=Visit.objects.editable_by(self.request.user).filter(pk=visit.pk).exists(),
+        )
+        return context
+
+
+class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+    permission_required = "activities.add_visit"
+    model = Visit
+    form_class = VisitForm
+    template_name = "activities/visit_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "search_url": reverse("activities:member_search"),
+        }
+        # Started from a member's page: that member, in their community.
+        member = Member.objects.visible_to(self.request.user).filter(
+            pk=self.request.GET.get("member") or 0
+        )
+        member = member.first()
+        if member is not None and self.request.method == "GET":
+            kwargs["initial"] = {"members": [member.pk], "community": member.community_id}
+        return kwargs
+
+    def form_valid(self, form):
+        need = None
+        if form.cleaned_data.get("need_kind"):
+            need = {
+                "kind": form.cleaned_data["need_kind"],
+                "description": form.cleaned_data["need_description"],
+            }
+        try:
+            visit = services.visit_create(
+                actor=self.request.user,
+                data=form.service_data(),
+                members=form.cleaned_data["members"],
+                need=need,
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The visit was recorded."))
+        return redirect("activities:visit_detail", pk=visit.pk)
+
+
+# -- Needs ------------------------------------------------------------------------------------
+
+
+class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Open, overdue or closed needs of the user's area, and how many were resolved."""
+
+    permission_required = "activities.view_need"
+    template_name = "activities/need_list.html"
+    context_object_name = "needs"
+    paginate_by = 25
+    SHOWS = ("open", "overdue", "closed")
+
+    @property
+    def show(self) -> str:
+        show = self.request.GET.get("show", "open")
+        return show if show in self.SHOWS else "open"
+
+    def get_queryset(self):
+        needs = Need.objects.visible_to(self.request.user).select_related("member", "community")
+        today = timezone.localdate()
+        if self.show == "open":
+            return needs.still_open().order_by("due_date", "-created_at")
+        if self.show == "overdue":
+            return needs.still_open().filter(due_date__lt=today).order_by("due_date")
+        return needs.exclude(status__in=Need.OPEN).order_by("-closed_on", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        needs = Need.objects.visible_to(self.request.user)
+        today = timezone.localdate()
+        year_start = today.replace(month=1, day=1)
+        context.update(
+            show=self.show,
+            counts={
+                "open": needs.still_open().count(),
+                "overdue": needs.still_open().filter(due_date__lt=today).count(),
+                "closed": needs.exclude(status__in=Need.OPEN).count(),
+                # 解决实事 this year.
+                "resolved_this_year": needs.filter(
+                    status=Need.Status.RESOLVED, closed_on__gte=year_start
+                ).count(),
+            },
+            query_without_page=f"show={self.show}",
+        )
+        return context
+
+
+class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    permission_required = "activities.view_need"
+    template_name = "activities/need_detail.html"
+    context_object_name = "need"
+
+    def get_queryset(self):
+        return Need.objects.visible_to(self.request.user).select_related(
+            "member", "community", "visit", "created_by"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        need = self.object
+        editable = Need.objects.editable_by(self.request.user).filter(pk=need.pk).exists()
+        context.update(
+            editable=editable,
+            status_form=kwargs.get("status_form")
+            or (NeedStatusForm(need=need) if editable and need.is_open else None),
+            history=need.changes.select_related("actor"),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        """Move the need to its next status."""
+        self.object = need = self.get_object()
+        if not Need.objects.editable_by(request.user).filter(pk=need.pk).exists():
+            raise PermissionDenied
+        form = NeedStatusForm(request.POST, need=need)
+        if form.is_valid():
+            try:
+                services.need_set_status(
+                    actor=request.user, need=need, request=request, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The status was changed."))
+                return redirect("activities:need_detail", pk=need.pk)
+        need.refresh_from_db()
+        return self.render_to_response(self.get_context_data(status_form=form))
+
+
+class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+    """A need raised by a member (given in the address), outside a visit or on one."""
+
+    permission_required = "activities.add_need"
+    model = Need
+    form_class = NeedForm
+    template_name = "activities/need_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.member = get_object_or_404(
+                Member.objects.visible_to(request.user), pk=request.GET.get("member") or 0
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "member": self.member}
+
+    def form_valid(self, form):
+        try:
+            need = services.need_create(
+                actor=self.request.user,
+                member=self.member,
+                data=form.cleaned_data,
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The need was recorded."))
+        return redirect("activities:need_detail", pk=need.pk)
+
+
+# -- Members not contacted lately ---------------------------------------------------------------
+
+
+class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Registered members of the user's area with no visit or activity in N months."""
+
+    permission_required = "activities.view_visit"
+    template_name = "activities/not_contacted.html"
+    context_object_name = "members"
+    paginate_by = 50
+    DEFAULT_MONTHS = 12
+
+    @property
+    def months(self) -> int:
+        try:
+            months = int(self.request.GET.get("months", self.DEFAULT_MONTHS))
+        except ValueError:
+            months = self.DEFAULT_MONTHS
+        return min(max(months, 1), 120)
+
+    def get_queryset(self):
+        since = timezone.localdate() - datetime.timedelta(days=round(self.months * 30.44))
+        visited = Visit.members.through.objects.filter(visit__date__gte=since).values("member_id")
+        took_part = Participation.objects.filter(activity__starts_at__date__gte=since).values(
+            "member_id"
+        )
+        return (
+            Member.objects.visible_to(self.request.user)
+            .filter(status=Member.Status.ACTIVE)
+            .exclude(pk__in=visited)
+            .exclude(pk__in=took_part)
+            .select_related("community")
+            .defer("id_number", "phone")
+            .order_by("community__code", "name", "id")
+        )
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "months": self.months,
+            "query_without_page": f"months={self.months}",
+        }

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
-from activities.models import Activity
+from activities.models import Activity, Need, Visit
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
@@ -139,11 +139,25 @@ class MemberDetailView(MemberMixin, DetailView):
             can_transfer=editable and user.has_perm("members.transfer_member"),
             history=_history(member),
             activities=_activities(user, member),
+            visits=_visits(user, member),
+            needs=_needs(user, member),
         )
         return context
 
 
 MEMBER_PAGE_ACTIVITIES = 20
+
+
+def _visits(user, member: Member) -> list:
+    if not user.has_perm("activities.view_visit"):
+        return []
+    return list(Visit.objects.visible_to(user).filter(members=member)[:MEMBER_PAGE_ACTIVITIES])
+
+
+def _needs(user, member: Member) -> list:
+    if not user.has_perm("activities.view_need"):
+        return []
+    return list(Need.objects.visible_to(user).filter(member=member)[:MEMBER_PAGE_ACTIVITIES])
 
 
 def _activities(user, member: Member) -> list:

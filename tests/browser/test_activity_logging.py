@@ -51,3 +51,39 @@ def test_log_an_activity_with_participants_on_a_phone(
     browser.get(f"{live_server.url}/activities/")
     assert "重阳节义诊" in browser.find_element(By.CSS_SELECTOR, "table.activities").text
     screenshot("list-desktop")
+
+
+def test_record_a_visit_that_raises_a_need_and_close_it_on_a_phone(
+    browser, live_server, community_user, member, screenshot
+):
+    from activities.models import Need
+
+    log_in(browser, live_server, "alice")
+    browser.get(f"{live_server.url}/members/{member.pk}/")
+    browser.find_element(By.LINK_TEXT, "登记走访").click()
+    wait_for_text(browser, "h1", "登记走访")
+    # Started from the member's page: the member is already chosen.
+    assert member.name in browser.find_element(By.CSS_SELECTOR, ".chosen").text
+    browser.execute_script("document.querySelector('[name=date]').value = '2026-11-02'")
+    browser.find_element(By.NAME, "staff").send_keys("王丽")
+    browser.find_element(By.NAME, "situation").send_keys("孩子明年上小学，想了解学区。")
+    Select(browser.find_element(By.NAME, "need_kind")).select_by_visible_text("子女入学")
+    browser.find_element(By.NAME, "need_description").send_keys("咨询子女入学")
+    screenshot("visit-form")
+    browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
+
+    wait_for_text(browser, "main", "走访已登记")
+    browser.find_element(By.LINK_TEXT, "子女入学").click()
+    wait_for_text(browser, "#need-status", "待办")
+    screenshot("need-open")
+
+    # Later: resolved, with how and when.
+    Select(browser.find_element(By.NAME, "status")).select_by_visible_text("已办结")
+    browser.find_element(By.NAME, "resolution").send_keys("协调学区，已办理入学。")
+    browser.execute_script("document.querySelector('[name=closed_on]').value = '2026-11-20'")
+    Select(browser.find_element(By.NAME, "satisfaction")).select_by_visible_text("满意")
+    browser.find_element(By.ID, "change-status").click()
+    wait_for_text(browser, "#need-status", "已办结")
+    need = Need.objects.get()
+    assert need.status == "resolved" and need.satisfaction == "satisfied"
+    screenshot("need-resolved")

@@ -1,0 +1,160 @@
+"""Visit and need pages: record, scope, status changes, not-contacted list."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services
+from activities.models import Activity, ActivityType, Need, Visit
+from members.tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def visit_data(community, members, **fields):
+    return {
+        "community": community.pk,
+        "members": [member.pk for member in members],
+        "date": "2026-11-02",
+        "way": "home",
+        "staff": "王丽、李强",
+        "situation": "孩子明年上小学",
+        **fields,
+    }
+
+
+def test_a_visit_recorded_with_the_need_it_raised(client, community_user, member, areas):
+    client.force_login(community_user)
+    page = client.get(reverse("activities:visit_create"), {"member": member.pk})
+    assert page.context["form"].initial["members"] == [member.pk]
+    response = client.post(
+        reverse("activities:visit_create"),
+        visit_data(
+            areas["140106001001"], [member], need_kind="schooling", need_description="子女入学"
+        ),
+    )
+    visit = Visit.objects.get()
+    assert response["Location"] == reverse("activities:visit_detail", args=[visit.pk])
+    need = Need.objects.get()
+    assert (need.member, need.visit, need.status) == (member, visit, "open")
+    detail = client.get(response["Location"]).content.decode()
+    assert "子女入学" in detail and member.name in detail
+    member_page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "待办" in member_page
+
+
+def test_a_need_with_several_members_visited_is_refused_on_the_form(
+    client, community_user, member, areas
+):
+    other = MemberFactory(community=areas["140106001001"])
+    client.force_login(community_user)
+    response = client.post(
+        reverse("activities:visit_create"),
+        visit_data(areas["140106001001"], [member, other], need_kind="other", need_description="x"),
+    )
+    assert response.status_code == 200 and not Visit.objects.exists()
+
+
+def test_a_need_is_closed_from_its_page(client, community_user, member):
+    need = services.need_create(
+        actor=community_user, member=member, data={"kind": "legal", "description": "劳动纠纷"}
+    )
+    client.force_login(community_user)
+    url = reverse("activities:need_detail", args=[need.pk])
+    # Closing without saying how is refused with the reason.
+    response = client.post(url, {"status": "resolved"})
+    assert response.status_code == 200 and "请填写办理情况" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "status": "resolved",
+            "resolution": "法律援助中心已受理",
+            "closed_on": "2026-11-20",
+            "satisfaction": "satisfied",
+        },
+    )
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert need.status == "resolved" and need.closed_on == datetime.date(2026, 11, 20)
+    assert 'id="change-status"' not in client.get(url).content.decode()
+
+
+def test_the_need_lists_count_open_overdue_and_resolved(client, community_user, member):
+    today = timezone.localdate()
+    late = services.need_create(
+        actor=community_user,
+        member=member,
+        data={"kind": "medical", "description": "就医", "due_date": today - datetime.timedelta(1)},
+    )
+    services.need_create(
+        actor=community_user, member=member, data={"kind": "other", "description": "咨询"}
+    )
+    done = services.need_create(
+        actor=community_user, member=member, data={"kind": "legal", "description": "纠纷"}
+    )
+    services.need_set_status(
+        actor=community_user, need=done, status="resolved", resolution="已办", closed_on=today
+    )
+    client.force_login(community_user)
+    response = client.get(reverse("activities:need_list"))
+    assert response.context["counts"] == {
+        "open": 2,
+        "overdue": 1,
+        "closed": 1,
+        "resolved_this_year": 1,
+    }
+    overdue = client.get(reverse("activities:need_list"), {"show": "overdue"})
+    assert [need.pk for need in overdue.context["needs"]] == [late.pk]
+    # Each count equals its list.
+    for show, count in (("open", 2), ("closed", 1)):
+        listed = client.get(reverse("activities:need_list"), {"show": show}).context["needs"]
+        assert len(listed) == count
+
+
+def test_visit_and_need_pages_are_scoped(
+    client, community_user, neighbour_user, street_user, member, areas
+):
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": datetime.date(2026, 11, 2),
+              "staff": "王丽", "way": "phone"},
+        members=[member],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    need = Need.objects.get()
+    client.force_login(neighbour_user)
+    assert client.get(reverse("activities:visit_detail", args=[visit.pk])).status_code == 404
+    assert client.get(reverse("activities:need_detail", args=[need.pk])).status_code == 404
+    assert client.post(reverse("activities:need_detail", args=[need.pk])).status_code == 404
+    assert client.get(reverse("activities:need_create"), {"member": member.pk}).status_code == 404
+    assert not client.get(reverse("activities:need_list")).context["needs"]
+    client.force_login(street_user)
+    assert client.get(reverse("activities:need_detail", args=[need.pk])).status_code == 200
+
+
+def test_members_not_contacted_lately(client, community_user, member, areas):
+    visited = MemberFactory(community=areas["140106001001"])
+    active = MemberFactory(community=areas["140106001001"])
+    services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": timezone.localdate(),
+              "staff": "王丽", "way": "home"},
+        members=[visited],
+    )  # fmt: skip
+    services.activity_create(
+        actor=community_user,
+        data={
+            "type": ActivityType.objects.get(code="training"),
+            "title": "学习会",
+            "starts_at": timezone.now(),
+            "area": areas["140106001001"],
+        },
+        participants=[active],
+    )
+    assert Activity.objects.count() == 1
+    client.force_login(community_user)
+    response = client.get(reverse("activities:not_contacted"))
+    assert [m.pk for m in response.context["members"]] == [member.pk]
+    assert response.context["months"] == 12
