@@ -5,6 +5,8 @@ An activity belongs to the area that organised it; members take part through
 index alone.
 """
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -138,6 +140,46 @@ class Activity(models.Model):
             errors["ends_at"] = _("The end lies before the start.")
         if errors:
             raise ValidationError(errors)
+
+
+def _file_path(instance, filename: str) -> str:
+    # A random name: the uploaded one may say more than it should, and is kept in `name`.
+    return f"activities/{instance.activity_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class ActivityFile(models.Model):
+    """A photo or document of an activity. Served only through a view that checks scope."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        PDF = "pdf", _("PDF document")
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(_("file"), upload_to=_file_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("activity file")
+        verbose_name_plural = _("activity files")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".pdf"
+        )
 
 
 class Participation(models.Model):

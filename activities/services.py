@@ -17,7 +17,17 @@ from members.models import Member
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 
-from .models import Activity, ActivityChange, ChangeRecord, Need, NeedChange, Visit, VisitChange
+from .models import (
+    Activity,
+    ActivityChange,
+    ActivityFile,
+    ChangeRecord,
+    Need,
+    NeedChange,
+    Visit,
+    VisitChange,
+)
+from .uploads import UploadRefused, check_upload
 
 # The fields an activity's history shows, in order.
 HISTORY_FIELDS = (
@@ -153,6 +163,33 @@ def _audit(actor, obj, action, changes, request) -> None:
         request=request,
         detail={"fields": [change["field"] for change in changes]},
     )
+
+
+def activity_file_add(*, actor, activity: Activity, upload, request=None) -> ActivityFile:
+    """Attach a photo or PDF to an activity the actor may edit; anything else is refused."""
+    if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
+        raise PermissionDenied
+    try:
+        file_type = check_upload(upload)
+    except UploadRefused as refused:
+        raise ValidationError({"file": refused.message}) from None
+    with transaction.atomic():
+        attached = ActivityFile(
+            activity=activity,
+            name=upload.name[:200],
+            kind=file_type.kind,
+            content_type=file_type.content_type,
+            size=upload.size,
+            uploaded_by=actor,
+        )
+        attached.file.save("upload", upload, save=False)
+        attached.save()
+        changes = [{"field": "files", "old": "", "new": attached.name}]
+        ActivityChange.objects.create(
+            activity=activity, actor=actor, action=ChangeRecord.Action.UPDATE, changes=changes
+        )
+        _audit(actor, activity, ChangeRecord.Action.UPDATE, changes, request)
+    return attached
 
 
 # -- Visits -----------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from django_filters.views import FilterView
 
@@ -21,7 +22,7 @@ from members.models import Member
 from . import services
 from .filters import ActivityFilterSet
 from .forms import ActivityForm, NeedForm, NeedStatusForm, VisitForm
-from .models import Activity, Need, Participation, Visit
+from .models import Activity, ActivityFile, Need, Participation, Visit
 
 SEARCH_LIMIT = 20
 
@@ -83,6 +84,7 @@ class ActivityDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
             participants=participants,
             participants_elsewhere=total - len(participants),
             editable=Activity.objects.editable_by(user).filter(pk=activity.pk).exists(),
+            files=activity.files.all(),
             history=_history(activity),
         )
         return context
@@ -429,3 +431,43 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             "months": self.months,
             "query_without_page": f"months={self.months}",
         }
+
+
+# -- Activity files ---------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@permission_required("activities.change_activity", raise_exception=True)
+def activity_file_upload(request, pk):
+    activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
+    uploads = request.FILES.getlist("files")
+    if not uploads:
+        messages.error(request, _("Choose a photo or PDF to upload."))
+    for upload in uploads:
+        try:
+            services.activity_file_add(
+                actor=request.user, activity=activity, upload=upload, request=request
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": upload.name})
+    return redirect("activities:detail", pk=activity.pk)
+
+
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def activity_file(request, pk, file_pk):
+    """A file of an activity the user may see; never served from a public URL."""
+    activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
+    attached = get_object_or_404(activity.files, pk=file_pk)
+    response = FileResponse(
+        attached.file.open("rb"),
+        content_type=attached.content_type,
+        as_attachment=attached.kind != ActivityFile.Kind.IMAGE,
+        filename=attached.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -141,6 +141,8 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 
+# Photos and PDF documents of activities: the largest file accepted.
+ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
