@@ -1,5 +1,8 @@
 """A community worker logs an activity with participants from a phone-sized window."""
 
+import struct
+import zlib
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -12,8 +15,25 @@ from .helpers import log_in, wait_for_text
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+def png(width: int, height: int, rgb=(178, 34, 34)) -> bytes:
+    """A small solid-colour PNG, as a phone would upload a photo."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def test_log_an_activity_with_participants_on_a_phone(
-    browser, live_server, community_user, member, screenshot
+    browser, live_server, community_user, member, screenshot, tmp_path
 ):
     log_in(browser, live_server, "alice")
     browser.find_element(By.LINK_TEXT, "活动").click()
@@ -39,6 +59,15 @@ def test_log_an_activity_with_participants_on_a_phone(
     assert member.name in browser.find_element(By.CSS_SELECTOR, ".participants").text
     activity = Activity.objects.get()
     assert list(activity.participants.all()) == [member] and activity.people_served == 86
+
+    # A photo from the phone.
+    photo = tmp_path / "义诊现场.png"
+    photo.write_bytes(png(320, 200))
+    browser.find_element(By.ID, "files").send_keys(str(photo))
+    browser.find_element(By.CSS_SELECTOR, ".upload button[type=submit]").click()
+    wait_for_text(browser, ".messages", "义诊现场.png")
+    image = browser.find_element(By.CSS_SELECTOR, ".activity-files img")
+    assert browser.execute_script("return arguments[0].naturalWidth", image) == 320
     screenshot("detail")
 
     # The member's page lists it.
