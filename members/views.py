@@ -1,5 +1,6 @@
 """Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
 
+import datetime
 import tempfile
 
 from django.conf import settings
@@ -137,39 +138,46 @@ class MemberDetailView(MemberMixin, DetailView):
             can_reveal=user.has_perm("members.reveal_member"),
             can_edit=editable,
             can_transfer=editable and user.has_perm("members.transfer_member"),
-            history=_history(member),
-            activities=_activities(user, member),
-            visits=_visits(user, member),
-            needs=_needs(user, member),
+            timeline=_timeline(user, member),
         )
         return context
 
 
-MEMBER_PAGE_ACTIVITIES = 20
+# The latest of each kind of entry on a member's timeline; older ones are on their lists.
+TIMELINE_LIMIT = 50
 
 
-def _visits(user, member: Member) -> list:
-    if not user.has_perm("activities.view_visit"):
-        return []
-    return list(Visit.objects.visible_to(user).filter(members=member)[:MEMBER_PAGE_ACTIVITIES])
+def _timeline(user, member: Member) -> list[dict]:
+    """Registration, changes, activities, visits and needs of a member, newest first.
+
+    One query per kind, each limited, and only what the viewer may see (a joint
+    activity of another area is not shown to a worker who cannot see it).
+    """
+    entries = [{"at": entry["change"].at, "kind": "change", **entry} for entry in _history(member)]
+    if user.has_perm("activities.view_activity"):
+        activities = (
+            Activity.objects.visible_to(user)
+            .filter(participation__member=member)
+            .select_related("type")
+            .order_by("-starts_at", "-id")[:TIMELINE_LIMIT]
+        )
+        entries += [{"at": a.starts_at, "kind": "activity", "activity": a} for a in activities]
+    if user.has_perm("activities.view_visit"):
+        visits = Visit.objects.visible_to(user).filter(members=member)[:TIMELINE_LIMIT]
+        entries += [{"at": _day_start(v.date), "kind": "visit", "visit": v} for v in visits]
+    if user.has_perm("activities.view_need"):
+        for need in Need.objects.visible_to(user).filter(member=member)[:TIMELINE_LIMIT]:
+            entries.append({"at": need.created_at, "kind": "need", "need": need})
+            if need.closed_on:
+                entries.append(
+                    {"at": _day_start(need.closed_on), "kind": "need_closed", "need": need}
+                )
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries
 
 
-def _needs(user, member: Member) -> list:
-    if not user.has_perm("activities.view_need"):
-        return []
-    return list(Need.objects.visible_to(user).filter(member=member)[:MEMBER_PAGE_ACTIVITIES])
-
-
-def _activities(user, member: Member) -> list:
-    """The latest activities the member took part in, among those the viewer may see."""
-    if not user.has_perm("activities.view_activity"):
-        return []
-    return list(
-        Activity.objects.visible_to(user)
-        .filter(participation__member=member)
-        .select_related("type")
-        .order_by("-starts_at", "-id")[:MEMBER_PAGE_ACTIVITIES]
-    )
+def _day_start(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def _field_display(member: Member, name: str) -> str:

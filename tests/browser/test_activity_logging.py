@@ -72,7 +72,7 @@ def test_log_an_activity_with_participants_on_a_phone(
 
     # The member's page lists it.
     browser.find_element(By.LINK_TEXT, member.name).click()
-    wait_for_text(browser, ".member-activities", "重阳节义诊")
+    wait_for_text(browser, ".member-timeline", "重阳节义诊")
     screenshot("member")
 
     # The list at a desktop width.
