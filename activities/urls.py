@@ -6,6 +6,7 @@ app_name = "activities"
 urlpatterns = [
     path("", views.ActivityListView.as_view(), name="list"),
     path("new/", views.ActivityCreateView.as_view(), name="create"),
+    path("month/", views.ActivityMonthView.as_view(), name="month"),
     path("<int:pk>/", views.ActivityDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.ActivityUpdateView.as_view(), name="update"),
     path("<int:pk>/files/", views.activity_file_upload, name="file_upload"),

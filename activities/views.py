@@ -1,6 +1,7 @@
 """Activity, visit and need pages. Every queryset starts from `visible_to`; out of scope is 404,
 read-only 403."""
 
+import calendar
 import datetime
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.generic import CreateView, DetailView, ListView, UpdateView
+from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
 from members.models import Member
@@ -471,3 +472,45 @@ def activity_file(request, pk, file_pk):
     )
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The activities of one month on a calendar (a list of days on a phone)."""
+
+    permission_required = "activities.view_activity"
+    template_name = "activities/activity_month.html"
+
+    def month(self) -> datetime.date:
+        try:
+            year, month = (int(part) for part in self.request.GET.get("month", "").split("-"))
+            return datetime.date(year, month, 1)
+        except ValueError:
+            return timezone.localdate().replace(day=1)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        first = self.month()
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        activities = (
+            Activity.objects.visible_to(self.request.user)
+            .filter(starts_at__date__gte=first, starts_at__date__lt=following)
+            .select_related("type")
+            .order_by("starts_at", "id")
+        )
+        by_day: dict[datetime.date, list] = {}
+        for activity in activities:
+            by_day.setdefault(timezone.localdate(activity.starts_at), []).append(activity)
+        weeks = [
+            [{"day": day, "in_month": day.month == first.month, "activities": by_day.get(day, [])}
+             for day in week]
+            for week in calendar.Calendar().monthdatescalendar(first.year, first.month)
+        ]  # fmt: skip
+        previous = (first - datetime.timedelta(days=1)).replace(day=1)
+        context.update(
+            first=first,
+            weeks=weeks,
+            previous=f"{previous:%Y-%m}",
+            following=f"{following:%Y-%m}",
+            today=timezone.localdate(),
+        )
+        return context

@@ -179,3 +179,29 @@ def test_read_only_and_anonymous_users(client, street_user, areas):
     activity = record(street_user, areas["140106001"])
     for url in (reverse("activities:list"), reverse("activities:detail", args=[activity.pk])):
         assert client.get(url).status_code == 302  # to the login page
+
+
+def test_the_month_view_puts_each_activity_on_its_day(client, community_user, areas):
+    record(
+        community_user,
+        areas["140106001001"],
+        title="中秋联谊会",
+        starts_at=timezone.make_aware(datetime.datetime(2026, 9, 25, 19, 0)),
+    )
+    record(
+        community_user,
+        areas["140106001001"],
+        title="国庆座谈",
+        starts_at=timezone.make_aware(datetime.datetime(2026, 10, 1, 9, 0)),
+    )
+    client.force_login(community_user)
+    response = client.get(reverse("activities:month"), {"month": "2026-09"})
+    days = {
+        cell["day"]: [activity.title for activity in cell["activities"]]
+        for week in response.context["weeks"]
+        for cell in week
+        if cell["activities"]
+    }
+    assert days == {datetime.date(2026, 9, 25): ["中秋联谊会"]}
+    assert response.context["following"] == "2026-10"
+    assert client.get(reverse("activities:month"), {"month": "junk"}).status_code == 200

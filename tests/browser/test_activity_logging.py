@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select
 
 from activities.models import Activity
 
-from .conftest import DESKTOP
+from .conftest import DESKTOP, PHONE
 from .helpers import log_in, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -80,6 +80,11 @@ def test_log_an_activity_with_participants_on_a_phone(
     browser.get(f"{live_server.url}/activities/")
     assert "重阳节义诊" in browser.find_element(By.CSS_SELECTOR, "table.activities").text
     screenshot("list-desktop")
+    browser.get(f"{live_server.url}/activities/month/?month=2026-10")
+    assert "重阳节义诊" in browser.find_element(By.CSS_SELECTOR, ".calendar").text
+    screenshot("month-desktop")
+    browser.set_window_size(*PHONE)
+    screenshot("month-phone")
 
 
 def test_record_a_visit_that_raises_a_need_and_close_it_on_a_phone(
