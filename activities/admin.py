@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member
 
 from . import services
-from .models import Activity, ActivityType
+from .models import Activity, ActivityType, Need, Visit
 
 
 class ActivityAdminForm(forms.ModelForm):
@@ -92,3 +92,34 @@ class ActivityAdmin(admin.ModelAdmin):
         # The participants were set by the service; the form must not set them again.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    """Visits and needs are recorded and changed on their pages (through the services);
+    the admin shows them, within the administrator's scope."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyScopedAdmin):
+    list_display = ["date", "community", "way", "staff"]
+    list_filter = ["way"]
+    date_hierarchy = "date"
+
+
+@admin.register(Need)
+class NeedAdmin(ReadOnlyScopedAdmin):
+    list_display = ["member", "kind", "status", "due_date", "closed_on", "community"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["member", "community"]

@@ -38,3 +38,10 @@ def test_admin_lists_only_activities_in_scope(client, admin_user):
     client.force_login(admin_user)
     assert client.get(reverse("admin:activities_activity_changelist")).status_code == 200
     assert client.get(reverse("admin:activities_activitytype_changelist")).status_code == 200
+
+
+def test_visits_and_needs_are_shown_read_only_in_the_admin(client, admin_user):
+    client.force_login(admin_user)
+    for name in ("visit", "need"):
+        assert client.get(reverse(f"admin:activities_{name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:activities_{name}_add")).status_code == 403

@@ -18,8 +18,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
+from activities.models import Activity, ActivityType, Need, Participation, Visit
 from members.models import Category, Ethnicity, Member, MemberChange, PoliticalStatus
 from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
+from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.idnumber import check_character
 from tongzhan.models import Area, User
 from tongzhan.services import AreaFileError, areas_load, read_area_rows, user_create
@@ -30,6 +32,11 @@ DEMO_PASSWORD = "Tz-demo-2026"  # noqa: S105
 SOURCE = "演示数据"
 BATCH = 5000
 CHECKED_SAMPLE = 50
+# Activity records in proportion to the members added: participations per member, a visit
+# for every VISITS_EVERY members, a need raised on every NEEDS_EVERY_VISITS-th visit.
+PARTICIPATIONS_PER_MEMBER = 5
+VISITS_EVERY = 4
+NEEDS_EVERY_VISITS = 5
 
 # username, role, area code, family name, given name
 DEMO_ACCOUNTS = [
@@ -680,8 +687,15 @@ class Command(BaseCommand):
             help="do nothing if any member exists (what `make run` calls on every start)",
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed (reproducible)")
+        parser.add_argument(
+            "--participations",
+            type=int,
+            default=None,
+            help="activity participations to add (default: 5 per member added); activities, "
+            "visits and needs are added in proportion",
+        )
 
-    def handle(self, *args, members: int, if_empty: bool, seed: int, **options):
+    def handle(self, *args, members: int, if_empty: bool, seed: int, participations, **options):
         self.verbosity = options["verbosity"]
         self.started = time.monotonic()
         if if_empty and Member.objects.exists():
@@ -692,6 +706,10 @@ class Command(BaseCommand):
         self.create_accounts()
         if members > 0:
             self.create_members(members, seed)
+        if participations is None:
+            participations = members * PARTICIPATIONS_PER_MEMBER
+        if participations > 0:
+            self.create_activity_records(participations, seed)
         self.print_accounts()
 
     def progress(self, message: str) -> None:
@@ -789,6 +807,116 @@ class Command(BaseCommand):
         self.analyze(Member, Through, MemberChange)
         self.progress(f"members: done, {Member.objects.count()} in the database")
 
+    def create_activity_records(self, participations: int, seed: int) -> None:
+        """Activities with their participants, visits and the needs raised, over two years.
+
+        Participants are members of the organising area; most activities belong to a
+        community, some to its street or the district. Written with COPY on PostgreSQL, no
+        history entries (these are not changes anybody made).
+        """
+        rng = random.Random(seed + 1)
+        by_community: dict[int, list[int]] = {}
+        for member_id, community_id in Member.objects.values_list("pk", "community_id"):
+            by_community.setdefault(community_id, []).append(member_id)
+        if not by_community:
+            return
+        communities = {area.pk: area for area in Area.objects.filter(pk__in=by_community)}
+        streets: dict[int, list[int]] = {}
+        for community in communities.values():
+            streets.setdefault(community.parent_id, []).extend(by_community[community.pk])
+        district = [member_id for ids in by_community.values() for member_id in ids]
+        district_area = Area.objects.get(code=communities[next(iter(communities))].code[:6])
+        types = list(ActivityType.objects.all())
+        creator = User.objects.get(username="shequ")
+        now = timezone.now()
+        community_ids = list(communities)
+        weights = [len(by_community[pk]) for pk in community_ids]
+        activities, pools = [], []
+        planned = 0
+        while planned < participations:
+            roll = rng.random()
+            if roll < 0.8:
+                area_id = rng.choices(community_ids, weights)[0]
+                pool = by_community[area_id]
+            elif roll < 0.95:
+                area_id = communities[rng.choices(community_ids, weights)[0]].parent_id
+                pool = streets[area_id]
+            else:
+                area_id, pool = district_area.pk, district
+            size = min(len(pool), rng.randint(5, 35))
+            activity_type = rng.choice(types)
+            start = now - datetime.timedelta(days=rng.randrange(0, 730), hours=rng.randrange(0, 10))
+            activities.append(
+                Activity(
+                    type=activity_type,
+                    title=f"{activity_type.name}（{start:%Y年%m月}）",
+                    starts_at=start,
+                    ends_at=start + datetime.timedelta(hours=2),
+                    place="社区活动室",
+                    area_id=area_id,
+                    organiser="社区统战工作站",
+                    other_attendees=rng.randrange(0, 20),
+                    people_served=rng.randrange(20, 200) if activity_type.serves_people else 0,
+                    created_by=creator,
+                )
+            )
+            pools.append((pool, size))
+            planned += size
+        with transaction.atomic():
+            insert_objects(Activity, activities)
+            rows = []
+            for activity, (pool, size) in zip(activities, pools, strict=True):
+                rows.extend((activity.pk, member_id) for member_id in rng.sample(pool, size))
+                if len(rows) >= 50_000:
+                    insert_rows(Participation, ["activity_id", "member_id"], rows)
+                    rows = []
+            insert_rows(Participation, ["activity_id", "member_id"], rows)
+            self.progress(f"activities: {len(activities)} with {planned} participations")
+            visits, visited = [], []
+            for _ in range(len(district) // VISITS_EVERY):
+                community_id = rng.choices(community_ids, weights)[0]
+                visits.append(
+                    Visit(
+                        community_id=community_id,
+                        date=(now - datetime.timedelta(days=rng.randrange(0, 730))).date(),
+                        staff="社区统战委员",
+                        way=rng.choice(Visit.Way.values),
+                        situation="家庭情况稳定，关心社区事务。",
+                        created_by=creator,
+                    )
+                )
+                visited.append(rng.choice(by_community[community_id]))
+            insert_objects(Visit, visits)
+            insert_rows(
+                Visit.members.through,
+                ["visit_id", "member_id"],
+                [(visit.pk, member_id) for visit, member_id in zip(visits, visited, strict=True)],
+            )
+            needs = []
+            for visit, member_id in zip(
+                visits[::NEEDS_EVERY_VISITS], visited[::NEEDS_EVERY_VISITS], strict=True
+            ):
+                closed = rng.random() < 0.7
+                needs.append(
+                    Need(
+                        member_id=member_id,
+                        community_id=visit.community_id,
+                        visit=visit,
+                        kind=rng.choice(Need.Kind.values),
+                        description="走访中提出。",
+                        due_date=visit.date + datetime.timedelta(days=30),
+                        status=Need.Status.RESOLVED if closed else Need.Status.OPEN,
+                        resolution="已协调解决。" if closed else "",
+                        closed_on=visit.date + datetime.timedelta(days=rng.randrange(1, 40))
+                        if closed
+                        else None,
+                        created_by=creator,
+                    )
+                )
+            insert_objects(Need, needs)
+            self.progress(f"visits: {len(visits)}, needs: {len(needs)}")
+        self.analyze(Activity, Participation, Visit, Visit.members.through, Need)
+
     def analyze(self, *models) -> None:
         """Fresh planner statistics, so the first pages after a large load are not planned
         for empty tables. On PostgreSQL also VACUUM, when outside a transaction: it sets the
@@ -799,7 +927,9 @@ class Command(BaseCommand):
             for model in models:
                 table = connection.ops.quote_name(model._meta.db_table)
                 cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
-        self.progress("members: " + ("vacuumed and analysed" if vacuum else "analysed"))
+        self.progress(
+            ("vacuumed and analysed" if vacuum else "analysed") + f": {len(models)} tables"
+        )
 
     def check_sample(self, sample) -> None:
         """full_clean the first members: the generator must keep up with the model's rules."""
