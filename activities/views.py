@@ -480,6 +480,18 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
     permission_required = "activities.view_activity"
     template_name = "activities/activity_month.html"
 
+    # A district holds thousands of activities a month: a day shows the first few and links
+    # to the list of that day.
+    PER_DAY = 3
+
+    def cell(self, day: datetime.date, first: datetime.date, activities: list) -> dict:
+        return {
+            "day": day,
+            "in_month": day.month == first.month,
+            "activities": activities[: self.PER_DAY],
+            "more": max(len(activities) - self.PER_DAY, 0),
+        }
+
     def month(self) -> datetime.date:
         try:
             year, month = (int(part) for part in self.request.GET.get("month", "").split("-"))
@@ -494,17 +506,19 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
         activities = (
             Activity.objects.visible_to(self.request.user)
             .filter(starts_at__date__gte=first, starts_at__date__lt=following)
-            .select_related("type")
             .order_by("starts_at", "id")
+            .values_list("pk", "title", "starts_at")
         )
         by_day: dict[datetime.date, list] = {}
-        for activity in activities:
-            by_day.setdefault(timezone.localdate(activity.starts_at), []).append(activity)
+        for pk, title, starts_at in activities:
+            starts_at = timezone.localtime(starts_at)
+            by_day.setdefault(starts_at.date(), []).append(
+                {"pk": pk, "title": title, "starts_at": starts_at}
+            )
         weeks = [
-            [{"day": day, "in_month": day.month == first.month, "activities": by_day.get(day, [])}
-             for day in week]
+            [self.cell(day, first, by_day.get(day, [])) for day in week]
             for week in calendar.Calendar().monthdatescalendar(first.year, first.month)
-        ]  # fmt: skip
+        ]
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         context.update(
             first=first,

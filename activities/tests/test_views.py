@@ -197,11 +197,22 @@ def test_the_month_view_puts_each_activity_on_its_day(client, community_user, ar
     client.force_login(community_user)
     response = client.get(reverse("activities:month"), {"month": "2026-09"})
     days = {
-        cell["day"]: [activity.title for activity in cell["activities"]]
+        cell["day"]: [activity["title"] for activity in cell["activities"]]
         for week in response.context["weeks"]
         for cell in week
         if cell["activities"]
     }
     assert days == {datetime.date(2026, 9, 25): ["中秋联谊会"]}
+    for index in range(4):
+        record(
+            community_user,
+            areas["140106001001"],
+            title=f"学习{index}",
+            starts_at=timezone.make_aware(datetime.datetime(2026, 9, 26, 9, index)),
+        )
+    response = client.get(reverse("activities:month"), {"month": "2026-09"})
+    [busy] = [cell for week in response.context["weeks"] for cell in week if cell["more"]]
+    assert busy["day"] == datetime.date(2026, 9, 26) and len(busy["activities"]) == 3
+    assert "start=2026-09-26&amp;end=2026-09-26" in response.content.decode()
     assert response.context["following"] == "2026-10"
     assert client.get(reverse("activities:month"), {"month": "junk"}).status_code == 200
