@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from activities.models import Activity
 
@@ -67,6 +67,12 @@ def test_log_an_activity_with_participants_on_a_phone(
     browser.find_element(By.CSS_SELECTOR, ".upload button[type=submit]").click()
     wait_for_text(browser, ".messages", "义诊现场.png")
     image = browser.find_element(By.CSS_SELECTOR, ".activity-files img")
+    # Served through the scoped view and decoded by the browser: it has its real width.
+    WebDriverWait(browser, 10).until(
+        lambda driver: driver.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", image
+        )
+    )
     assert browser.execute_script("return arguments[0].naturalWidth", image) == 320
     screenshot("detail")
 
