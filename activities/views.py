@@ -8,17 +8,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
 from members.models import Member
+from tongzhan.models import Area
 
 from . import services
 from .filters import ActivityFilterSet
@@ -272,7 +274,11 @@ class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
 
 
 class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
-    """Open, overdue or closed needs of the user's area, and how many were resolved."""
+    """Open, overdue or closed needs of an area, with counts per community.
+
+    `area` narrows to a street or community of the user's; `since` and `until` set the
+    period whose resolved needs (解决实事) are counted (default: this year so far).
+    """
 
     permission_required = "activities.view_need"
     template_name = "activities/need_list.html"
@@ -285,8 +291,31 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         show = self.request.GET.get("show", "open")
         return show if show in self.SHOWS else "open"
 
+    @cached_property
+    def area(self) -> Area | None:
+        code = self.request.GET.get("area", "")
+        return Area.objects.visible_to(self.request.user).filter(code=code).first()
+
+    @cached_property
+    def period(self) -> tuple[datetime.date, datetime.date]:
+        today = timezone.localdate()
+
+        def day(name, default):
+            try:
+                return datetime.date.fromisoformat(self.request.GET.get(name, ""))
+            except ValueError:
+                return default
+
+        return day("since", today.replace(month=1, day=1)), day("until", today)
+
+    def needs(self):
+        needs = Need.objects.visible_to(self.request.user)
+        if self.area is not None:
+            needs = needs.filter(community__code__startswith=self.area.code)
+        return needs
+
     def get_queryset(self):
-        needs = Need.objects.visible_to(self.request.user).select_related("member", "community")
+        needs = self.needs().select_related("member", "community")
         today = timezone.localdate()
         if self.show == "open":
             return needs.still_open().order_by("due_date", "-created_at")
@@ -296,23 +325,49 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        needs = Need.objects.visible_to(self.request.user)
         today = timezone.localdate()
-        year_start = today.replace(month=1, day=1)
+        since, until = self.period
+        still_open = Q(status__in=Need.OPEN)
+        counted = {
+            "open": Count("id", filter=still_open),
+            "overdue": Count("id", filter=still_open & Q(due_date__lt=today)),
+            "closed": Count("id", filter=~still_open),
+            "resolved": Count(
+                "id",
+                filter=Q(status=Need.Status.RESOLVED, closed_on__gte=since, closed_on__lte=until),
+            ),
+        }
+        # One query for the totals, one for the rows per community.
+        totals = self.needs().aggregate(**counted)
+        per_community = (
+            self.needs()
+            .values("community__code", "community__name")
+            .annotate(**counted)
+            .order_by("community__code")
+        )
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query["show"] = self.show
         context.update(
             show=self.show,
-            counts={
-                "open": needs.still_open().count(),
-                "overdue": needs.still_open().filter(due_date__lt=today).count(),
-                "closed": needs.exclude(status__in=Need.OPEN).count(),
-                # 解决实事 this year.
-                "resolved_this_year": needs.filter(
-                    status=Need.Status.RESOLVED, closed_on__gte=year_start
-                ).count(),
-            },
-            query_without_page=f"show={self.show}",
+            counts=totals,
+            per_community=per_community if len(per_community) > 1 else [],
+            since=since,
+            until=until,
+            areas=Area.objects.visible_to(self.request.user)
+            .exclude(level=Area.Level.GRID)
+            .order_by("code"),
+            area=self.area,
+            query_without_page=query.urlencode(),
+            query_without_show=_without(query, "show"),
         )
         return context
+
+
+def _without(query, name: str) -> str:
+    others = query.copy()
+    others.pop(name, None)
+    return others.urlencode()
 
 
 class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):

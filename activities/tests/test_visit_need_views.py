@@ -99,12 +99,7 @@ def test_the_need_lists_count_open_overdue_and_resolved(client, community_user, 
     )
     client.force_login(community_user)
     response = client.get(reverse("activities:need_list"))
-    assert response.context["counts"] == {
-        "open": 2,
-        "overdue": 1,
-        "closed": 1,
-        "resolved_this_year": 1,
-    }
+    assert response.context["counts"] == {"open": 2, "overdue": 1, "closed": 1, "resolved": 1}
     overdue = client.get(reverse("activities:need_list"), {"show": "overdue"})
     assert [need.pk for need in overdue.context["needs"]] == [late.pk]
     # Each count equals its list.
@@ -158,3 +153,37 @@ def test_members_not_contacted_lately(client, community_user, member, areas):
     response = client.get(reverse("activities:not_contacted"))
     assert [m.pk for m in response.context["members"]] == [member.pk]
     assert response.context["months"] == 12
+
+
+def test_needs_per_community_and_resolved_per_period(
+    client, street_user, community_user, member, neighbour_member
+):
+    def close(need, day):
+        services.need_set_status(
+            actor=street_user, need=need, status="resolved", resolution="已办", closed_on=day
+        )
+
+    for owner, days in ((member, [datetime.date(2026, 3, 5), None]), (neighbour_member, [None])):
+        for day in days:
+            need = services.need_create(
+                actor=street_user, member=owner, data={"kind": "other", "description": "x"}
+            )
+            if day:
+                close(need, day)
+    client.force_login(street_user)
+    url = reverse("activities:need_list")
+    response = client.get(url, {"since": "2026-03-01", "until": "2026-03-31"})
+    rows = {row["community__code"]: row for row in response.context["per_community"]}
+    assert (rows["140106001001"]["open"], rows["140106001001"]["resolved"]) == (1, 1)
+    assert (rows["140106001002"]["open"], rows["140106001002"]["resolved"]) == (1, 0)
+    assert response.context["counts"]["resolved"] == 1
+    april = client.get(url, {"since": "2026-04-01", "until": "2026-04-30"})
+    assert april.context["counts"]["resolved"] == 0
+    one = client.get(url, {"area": "140106001002"})
+    assert [need.member for need in one.context["needs"]] == [neighbour_member]
+    # Each number links to its list: the community's open count equals its list.
+    assert len(one.context["needs"]) == one.context["counts"]["open"]
+    # An area outside the scope is ignored, not shown.
+    client.force_login(community_user)
+    other = client.get(url, {"area": "140106001002"})
+    assert all(need.member == member for need in other.context["needs"])
