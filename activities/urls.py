@@ -16,7 +16,9 @@ urlpatterns = [
     path("visits/", views.VisitListView.as_view(), name="visit_list"),
     path("visits/new/", views.VisitCreateView.as_view(), name="visit_create"),
     path("visits/<int:pk>/", views.VisitDetailView.as_view(), name="visit_detail"),
+    path("visits/<int:pk>/edit/", views.VisitUpdateView.as_view(), name="visit_update"),
     path("needs/", views.NeedListView.as_view(), name="need_list"),
     path("needs/new/", views.NeedCreateView.as_view(), name="need_create"),
     path("needs/<int:pk>/", views.NeedDetailView.as_view(), name="need_detail"),
+    path("needs/<int:pk>/edit/", views.NeedUpdateView.as_view(), name="need_update"),
 ]

@@ -583,3 +583,74 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
             today=timezone.localdate(),
         )
         return context
+
+
+class VisitUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+    permission_required = "activities.change_visit"
+    model = Visit
+    form_class = VisitForm
+    template_name = "activities/visit_form.html"
+
+    def get_queryset(self):
+        return Visit.objects.visible_to(self.request.user)
+
+    def get_object(self, queryset=None):
+        visit = super().get_object(queryset)
+        if not Visit.objects.editable_by(self.request.user).filter(pk=visit.pk).exists():
+            raise PermissionDenied
+        return visit
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "search_url": reverse("activities:member_search"),
+        }
+
+    def form_valid(self, form):
+        try:
+            services.visit_update(
+                actor=self.request.user,
+                visit=form.instance,
+                data=form.service_data(),
+                members=form.cleaned_data["members"],
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The changes were saved."))
+        return redirect("activities:visit_detail", pk=form.instance.pk)
+
+
+class NeedUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+    permission_required = "activities.change_need"
+    model = Need
+    form_class = NeedForm
+    template_name = "activities/need_form.html"
+
+    def get_queryset(self):
+        return Need.objects.visible_to(self.request.user).select_related("member")
+
+    def get_object(self, queryset=None):
+        need = super().get_object(queryset)
+        if not Need.objects.editable_by(self.request.user).filter(pk=need.pk).exists():
+            raise PermissionDenied
+        return need
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "member": self.object.member}
+
+    def form_valid(self, form):
+        try:
+            services.need_update(
+                actor=self.request.user,
+                need=form.instance,
+                data=form.cleaned_data,
+                request=self.request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The changes were saved."))
+        return redirect("activities:need_detail", pk=form.instance.pk)

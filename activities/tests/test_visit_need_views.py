@@ -187,3 +187,35 @@ def test_needs_per_community_and_resolved_per_period(
     client.force_login(community_user)
     other = client.get(url, {"area": "140106001002"})
     assert all(need.member == member for need in other.context["needs"])
+
+
+def test_visits_and_needs_are_edited_with_their_history(
+    client, community_user, neighbour_user, member, areas
+):
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": datetime.date(2026, 11, 2),
+              "staff": "王丽", "way": "phone"},
+        members=[member],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    need = Need.objects.get()
+    client.force_login(neighbour_user)
+    assert client.get(reverse("activities:visit_update", args=[visit.pk])).status_code == 404
+    assert client.get(reverse("activities:need_update", args=[need.pk])).status_code == 404
+    client.force_login(community_user)
+    response = client.post(
+        reverse("activities:visit_update", args=[visit.pk]),
+        visit_data(areas["140106001001"], [member], situation="家庭和睦"),
+    )
+    assert response.status_code == 302
+    change = visit.changes.get(action="update")
+    assert {row["field"] for row in change.changes} == {"way", "staff", "situation"}
+    response = client.post(
+        reverse("activities:need_update", args=[need.pk]),
+        {"kind": "legal", "description": "劳动合同纠纷", "handler": "司法所", "due_date": ""},
+    )
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert (need.kind, need.handler, need.status) == ("legal", "司法所", "open")
+    assert need.changes.filter(action="update").exists()
