@@ -216,3 +216,63 @@ def test_the_month_view_puts_each_activity_on_its_day(client, community_user, ar
     assert "start=2026-09-26&amp;end=2026-09-26" in response.content.decode()
     assert response.context["following"] == "2026-10"
     assert client.get(reverse("activities:month"), {"month": "junk"}).status_code == 200
+
+
+@pytest.fixture
+def reader(areas):
+    """A community account whose role may look at activities, visits and needs only."""
+    from django.contrib.auth.models import Permission
+
+    from tongzhan.models import User
+    from tongzhan.services import user_create
+
+    user = user_create(
+        actor=None,
+        username="ivy",
+        password="Zx-9-test-password",
+        role=User.Role.COMMUNITY,
+        area=areas["140106001001"],
+    )
+    user.groups.clear()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="activities", codename__startswith="view_"
+        )
+    )
+    return User.objects.get(pk=user.pk)
+
+
+def test_a_read_only_role_sees_but_does_not_record_or_change(
+    client, reader, community_user, member, areas
+):
+    activity = record(community_user, areas["140106001001"], participants=[member])
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": datetime.date(2026, 11, 2),
+              "staff": "王丽", "way": "home"},
+        members=[member],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    need = visit.needs.get()
+    client.force_login(reader)
+    for name, args in (
+        ("activities:detail", [activity.pk]),
+        ("activities:visit_detail", [visit.pk]),
+        ("activities:need_detail", [need.pk]),
+        ("activities:list", []),
+    ):
+        assert client.get(reverse(name, args=args)).status_code == 200
+    page = client.get(reverse("activities:need_detail", args=[need.pk])).content.decode()
+    assert 'id="change-status"' not in page
+    for name, args in (
+        ("activities:create", []),
+        ("activities:update", [activity.pk]),
+        ("activities:visit_create", []),
+        ("activities:visit_update", [visit.pk]),
+        ("activities:need_update", [need.pk]),
+        ("activities:member_search", []),
+    ):
+        assert client.get(reverse(name, args=args)).status_code == 403, name
+    assert client.post(reverse("activities:need_detail", args=[need.pk])).status_code == 403
+    response = client.post(reverse("activities:file_upload", args=[activity.pk]))
+    assert response.status_code == 403
