@@ -108,6 +108,29 @@ def _history(activity: Activity) -> list[dict]:
     ]
 
 
+class EditableMixin:
+    """For update views: an object the user may see (else 404) and may edit (else 403)."""
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user)
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not self.model.objects.editable_by(self.request.user).filter(pk=obj.pk).exists():
+            raise PermissionDenied
+        return obj
+
+
+def _saved(form, write) -> bool:
+    """Run a service write; its ValidationError goes onto the form (and False comes back)."""
+    try:
+        write()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
+
+
 class ActivityFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
     model = Activity
     form_class = ActivityForm
@@ -139,29 +162,20 @@ class ActivityCreateView(ActivityFormMixin, CreateView):
         return redirect("activities:detail", pk=activity.pk)
 
 
-class ActivityUpdateView(ActivityFormMixin, UpdateView):
+class ActivityUpdateView(EditableMixin, ActivityFormMixin, UpdateView):
     permission_required = "activities.change_activity"
 
-    def get_queryset(self):
-        return Activity.objects.visible_to(self.request.user)
-
-    def get_object(self, queryset=None):
-        activity = super().get_object(queryset)
-        if not Activity.objects.editable_by(self.request.user).filter(pk=activity.pk).exists():
-            raise PermissionDenied
-        return activity
-
     def form_valid(self, form):
-        try:
-            services.activity_update(
+        if not _saved(
+            form,
+            lambda: services.activity_update(
                 actor=self.request.user,
                 activity=form.instance,
                 data=form.service_data(),
                 participants=form.cleaned_data["participants"],
                 request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+            ),
+        ):
             return self.form_invalid(form)
         messages.success(self.request, _("The changes were saved."))
         return redirect("activities:detail", pk=form.instance.pk)
@@ -585,20 +599,11 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
         return context
 
 
-class VisitUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+class VisitUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
     permission_required = "activities.change_visit"
     model = Visit
     form_class = VisitForm
     template_name = "activities/visit_form.html"
-
-    def get_queryset(self):
-        return Visit.objects.visible_to(self.request.user)
-
-    def get_object(self, queryset=None):
-        visit = super().get_object(queryset)
-        if not Visit.objects.editable_by(self.request.user).filter(pk=visit.pk).exists():
-            raise PermissionDenied
-        return visit
 
     def get_form_kwargs(self):
         return {
@@ -608,49 +613,40 @@ class VisitUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
         }
 
     def form_valid(self, form):
-        try:
-            services.visit_update(
+        if not _saved(
+            form,
+            lambda: services.visit_update(
                 actor=self.request.user,
                 visit=form.instance,
                 data=form.service_data(),
                 members=form.cleaned_data["members"],
                 request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+            ),
+        ):
             return self.form_invalid(form)
         messages.success(self.request, _("The changes were saved."))
         return redirect("activities:visit_detail", pk=form.instance.pk)
 
 
-class NeedUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+class NeedUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
     permission_required = "activities.change_need"
     model = Need
     form_class = NeedForm
     template_name = "activities/need_form.html"
 
-    def get_queryset(self):
-        return Need.objects.visible_to(self.request.user).select_related("member")
-
-    def get_object(self, queryset=None):
-        need = super().get_object(queryset)
-        if not Need.objects.editable_by(self.request.user).filter(pk=need.pk).exists():
-            raise PermissionDenied
-        return need
-
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "member": self.object.member}
 
     def form_valid(self, form):
-        try:
-            services.need_update(
+        if not _saved(
+            form,
+            lambda: services.need_update(
                 actor=self.request.user,
                 need=form.instance,
                 data=form.cleaned_data,
                 request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
+            ),
+        ):
             return self.form_invalid(form)
         messages.success(self.request, _("The changes were saved."))
         return redirect("activities:need_detail", pk=form.instance.pk)
