@@ -25,13 +25,16 @@ class ParticipantsWidget(forms.SelectMultiple):
 
     template_name = "activities/widgets/participants.html"
 
-    def __init__(self, search_url: str = "", **kwargs):
+    def __init__(self, search_url: str = "", community_field: str = "", **kwargs):
         super().__init__(**kwargs)
         self.search_url = search_url
+        # The form field whose community the search keeps to, if any.
+        self.community_field = community_field
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["search_url"] = self.search_url
+        context["widget"]["community_field"] = self.community_field
         return context
 
     def optgroups(self, name, value, attrs=None):
@@ -129,7 +132,7 @@ class VisitForm(forms.ModelForm):
         members = self.fields["members"]
         members.queryset = Member.objects.visible_to(user).select_related("community")
         members.label_from_instance = lambda member: f"{member.name}（{member.community.name}）"
-        members.widget = ParticipantsWidget(search_url=search_url)
+        members.widget = ParticipantsWidget(search_url=search_url, community_field="community")
         members.widget.choices = members.choices
         if self.instance.pk:
             del self.fields["need_kind"], self.fields["need_description"]

@@ -182,16 +182,27 @@ class ActivityUpdateView(EditableMixin, ActivityFormMixin, UpdateView):
 
 
 @login_required
-@permission_required("activities.add_activity", raise_exception=True)
 def member_search(request):
-    """Members of the user's area whose name contains `q`, for the participant picker."""
+    """Members of the user's area whose name contains `q`, for the participant pickers.
+
+    `community` (an id) narrows to one community, as a visit's members must share it.
+    """
+    if not (
+        request.user.has_perm("activities.add_activity")
+        or request.user.has_perm("activities.add_visit")
+    ):
+        raise PermissionDenied
     text = request.GET.get("q", "").strip()
     if not text:
         return JsonResponse({"results": []})
+    members = Member.objects.visible_to(request.user).filter(
+        name__contains=text, status=Member.Status.ACTIVE
+    )
+    community = request.GET.get("community", "")
+    if community.isdigit():
+        members = members.filter(community_id=int(community))
     members = (
-        Member.objects.visible_to(request.user)
-        .filter(name__contains=text, status=Member.Status.ACTIVE)
-        .select_related("community")
+        members.select_related("community")
         .only("id", "name", "community__name")
         .order_by("name", "id")[:SEARCH_LIMIT]
     )

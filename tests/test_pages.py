@@ -1,5 +1,7 @@
 """The login page is Chinese, and each demo account logs in to its home page."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -39,3 +41,21 @@ def test_a_wrong_password_is_refused_in_chinese(client, community_user):
     response = client.post(reverse("login"), {"username": "alice", "password": "wrong-password"})
     assert response.status_code == 200
     assert "请输入一个正确的" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("address", "current"),
+    [
+        ("/members/", "统战对象"),
+        ("/activities/", "活动"),
+        ("/activities/month/", "活动"),
+        ("/activities/visits/", "走访"),
+        ("/activities/members/not-contacted/", "走访"),
+        ("/activities/needs/", "诉求"),
+    ],
+)
+def test_the_menu_marks_the_section_of_the_page(client, community_user, address, current):
+    client.force_login(community_user)
+    html = client.get(address).content.decode()
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+    assert marked == [current]

@@ -89,6 +89,19 @@ def test_the_member_search_finds_only_members_in_scope(
     assert [row["id"] for row in found] == [member.pk]
 
 
+def test_the_member_search_keeps_to_the_chosen_community(
+    client, street_user, member, neighbour_member
+):
+    client.force_login(street_user)
+    url = reverse("activities:member_search")
+    both = {row["id"] for row in client.get(url, {"q": "李"}).json()["results"]} | {
+        row["id"] for row in client.get(url, {"q": "张"}).json()["results"]
+    }
+    assert both == {member.pk, neighbour_member.pk}
+    one = client.get(url, {"q": neighbour_member.name, "community": member.community_id})
+    assert one.json()["results"] == []
+
+
 def test_scope_of_the_detail_and_edit_pages(
     client, community_user, neighbour_user, street_user, district_user, other_street_user, areas
 ):

@@ -52,7 +52,13 @@
       var text = search.value.trim();
       results.textContent = "";
       if (!text) return;
-      fetch(url + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+      var address = url + "?q=" + encodeURIComponent(text);
+      var field = picker.dataset.communityField;
+      var community = field && select.form ? select.form.elements[field] : null;
+      if (community && community.value) {
+        address += "&community=" + encodeURIComponent(community.value);
+      }
+      fetch(address, { credentials: "same-origin" })
         .then(function (response) { return response.json(); })
         .then(function (data) {
           results.textContent = "";
