@@ -61,7 +61,10 @@ def job_create(*, actor, data: bytes, filename: str, community=None, strict=Fals
     """Queue an uploaded roster for checking."""
     if not actor.has_perm("members.import_member"):
         raise PermissionDenied
-    if community is not None and not Area.objects.visible_to(actor).filter(pk=community.pk):
+    if (
+        community is not None
+        and not Area.objects.visible_to(actor).filter(pk=community.pk).exists()
+    ):
         raise PermissionDenied
     job = ImportJob.objects.create(
         created_by=actor,
