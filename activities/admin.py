@@ -60,7 +60,10 @@ class ActivityAdmin(admin.ModelAdmin):
         return super().get_queryset(request).visible_to(request.user).select_related("type", "area")
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not Activity.objects.editable_by(request.user).filter(pk=obj.pk):
+        if (
+            obj is not None
+            and not Activity.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+        ):
             return False
         return super().has_change_permission(request, obj)
 

@@ -5,13 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tongzhan.models import Area
-from tongzhan.widgets import CompactSelect
+from tongzhan.widgets import CompactSelect, DateInput
 
 from .models import Activity, ActivityType
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class ActivityFilterSet(django_filters.FilterSet):

@@ -5,15 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from tongzhan.models import Area
+from tongzhan.widgets import DateInput, DateTimeInput
 
 from .models import Activity, ActivityType, Need, Visit
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class ParticipantsWidget(forms.SelectMultiple):
@@ -90,13 +84,6 @@ class ActivityForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "participants"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class VisitForm(forms.ModelForm):

@@ -12,17 +12,11 @@ from django.utils.translation import gettext_lazy
 from tongzhan import idnumber
 from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area
+from tongzhan.widgets import DateInput
 
 from .models import Category, Member
 from .roster_reader import RosterFileError, check_size
 from .rules import apply_category_rules, categories_by_slug
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class MemberForm(forms.ModelForm):

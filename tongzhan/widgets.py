@@ -33,3 +33,21 @@ class CompactSelect(forms.Select):
             flatatt({"name": name} | widget["attrs"]),
             format_html_join("", "{}", ((part,) for part in parts)),
         )
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value in the ISO form it expects."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (a phone shows its own)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
