@@ -192,6 +192,26 @@ def activity_file_add(*, actor, activity: Activity, upload, request=None) -> Act
     return attached
 
 
+def activity_file_remove(*, actor, attached: ActivityFile, request=None) -> None:
+    """Take a photo or PDF off an activity the actor may edit; the stored file goes with it."""
+    activity = attached.activity
+    if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        stored, storage = attached.file.name, attached.file.storage
+        attached.delete()
+        changes = [{"field": "files", "old": attached.name, "new": ""}]
+        _record(
+            actor=actor,
+            activity=activity,
+            action=ChangeRecord.Action.UPDATE,
+            changes=changes,
+            request=request,
+        )
+        # Only once the removal is committed: a rollback must not leave a row without its file.
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
 # -- Visits -----------------------------------------------------------------------------------
 
 VISIT_FIELDS = ("date", "way", "staff", "situation", "opinions")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.ActivityUpdateView.as_view(), name="update"),
     path("<int:pk>/files/", views.activity_file_upload, name="file_upload"),
     path("<int:pk>/files/<int:file_pk>/", views.activity_file, name="file"),
+    path("<int:pk>/files/<int:file_pk>/remove/", views.activity_file_remove, name="file_remove"),
     path("members/search/", views.member_search, name="member_search"),
     path("members/not-contacted/", views.NotContactedView.as_view(), name="not_contacted"),
     path("visits/", views.VisitListView.as_view(), name="visit_list"),

@@ -96,7 +96,10 @@ class ActivityDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
 def _history(activity: Activity) -> list[dict]:
     """The activity's history entries, each changed field under its label."""
     fields = [*Activity._meta.concrete_fields, *Activity._meta.many_to_many]
-    labels = {field.name: field.verbose_name for field in fields}
+    # Files are not a field of the activity: their changes are recorded under "files".
+    labels = {field.name: field.verbose_name for field in fields} | {
+        "files": _("Photos and documents")
+    }
     return [
         {
             "change": change,
@@ -535,6 +538,17 @@ def activity_file_upload(request, pk):
                 messages.error(request, message)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": upload.name})
+    return redirect("activities:detail", pk=activity.pk)
+
+
+@require_POST
+@login_required
+@permission_required("activities.change_activity", raise_exception=True)
+def activity_file_remove(request, pk, file_pk):
+    activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
+    attached = get_object_or_404(activity.files, pk=file_pk)
+    services.activity_file_remove(actor=request.user, attached=attached, request=request)
+    messages.success(request, _("%(name)s was removed.") % {"name": attached.name})
     return redirect("activities:detail", pk=activity.pk)
 
 

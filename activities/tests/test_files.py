@@ -103,3 +103,29 @@ def test_files_are_not_served_outside_the_scope(client, community_user, neighbou
     client.force_login(community_user)
     wrong = reverse("activities:file", args=[other.pk, attached.pk])
     assert client.get(wrong).status_code == 404
+
+
+def test_a_file_is_removed_with_its_stored_copy_and_a_history_entry(
+    client, community_user, neighbour_user, activity, django_capture_on_commit_callbacks
+):
+    attached = services.activity_file_add(
+        actor=community_user,
+        activity=activity,
+        upload=SimpleUploadedFile("错传.jpg", JPEG, "image/jpeg"),
+    )
+    stored, storage = attached.file.name, attached.file.storage
+    url = reverse("activities:file_remove", args=[activity.pk, attached.pk])
+    client.force_login(neighbour_user)
+    assert client.post(url).status_code == 404
+    assert client.get(url).status_code == 405
+    assert storage.exists(stored) and ActivityFile.objects.filter(pk=attached.pk).exists()
+    client.force_login(community_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    page = response.content.decode()
+    assert "已删除" in page and "错传.jpg" in page  # the message names the file it removed
+    assert "<td>照片和资料</td>" in page  # in the history, under a Chinese label
+    assert not ActivityFile.objects.filter(pk=attached.pk).exists()
+    assert not storage.exists(stored)
+    last = activity.changes.order_by("-id").first()
+    assert last.changes == [{"field": "files", "old": "错传.jpg", "new": ""}]

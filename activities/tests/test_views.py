@@ -188,7 +188,7 @@ def test_the_list_keeps_a_fixed_number_of_queries(
     assert '<td class="num" data-label="参加的统战对象">3</td>' in response.content.decode()
 
 
-def test_read_only_and_anonymous_users(client, street_user, areas):
+def test_anonymous_users_are_sent_to_log_in(client, street_user, areas):
     activity = record(street_user, areas["140106001"])
     for url in (reverse("activities:list"), reverse("activities:detail", args=[activity.pk])):
         assert client.get(url).status_code == 302  # to the login page
@@ -288,4 +288,6 @@ def test_a_read_only_role_sees_but_does_not_record_or_change(
         assert client.get(reverse(name, args=args)).status_code == 403, name
     assert client.post(reverse("activities:need_detail", args=[need.pk])).status_code == 403
     response = client.post(reverse("activities:file_upload", args=[activity.pk]))
+    assert response.status_code == 403
+    response = client.post(reverse("activities:file_remove", args=[activity.pk, 1]))
     assert response.status_code == 403
