@@ -219,3 +219,63 @@ def test_visits_and_needs_are_edited_with_their_history(
     need.refresh_from_db()
     assert (need.kind, need.handler, need.status) == ("legal", "司法所", "open")
     assert need.changes.filter(action="update").exists()
+
+
+def test_the_neighbouring_community_reaches_none_of_it(
+    client, community_user, neighbour_user, member, areas
+):
+    """Every page and action of the app, as a worker of the next community: 404 or nothing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    activity = services.activity_create(
+        actor=community_user,
+        data={"type": ActivityType.objects.get(code="training"), "title": "学习会",
+              "starts_at": timezone.now(), "area": areas["140106001001"]},
+        participants=[member],
+    )  # fmt: skip
+    attached = services.activity_file_add(
+        actor=community_user,
+        activity=activity,
+        upload=SimpleUploadedFile("签到表.pdf", b"%PDF-1.7\n" + b"0" * 50, "application/pdf"),
+    )
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": timezone.localdate(),
+              "staff": "王丽", "way": "home"},
+        members=[member],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    need = visit.needs.get()
+    client.force_login(neighbour_user)
+    hidden = [
+        ("get", "activities:detail", [activity.pk]),
+        ("get", "activities:update", [activity.pk]),
+        ("post", "activities:update", [activity.pk]),
+        ("post", "activities:file_upload", [activity.pk]),
+        ("get", "activities:file", [activity.pk, attached.pk]),
+        ("post", "activities:file_remove", [activity.pk, attached.pk]),
+        ("get", "activities:visit_detail", [visit.pk]),
+        ("get", "activities:visit_update", [visit.pk]),
+        ("post", "activities:visit_update", [visit.pk]),
+        ("get", "activities:need_detail", [need.pk]),
+        ("post", "activities:need_detail", [need.pk]),
+        ("get", "activities:need_update", [need.pk]),
+        ("post", "activities:need_update", [need.pk]),
+    ]
+    for method, name, args in hidden:
+        response = getattr(client, method)(reverse(name, args=args))
+        assert response.status_code == 404, (method, name)
+    response = client.get(reverse("activities:need_create"), {"member": member.pk})
+    assert response.status_code == 404
+    assert not client.get(reverse("activities:list")).context["activities"]
+    assert not client.get(reverse("activities:visit_list")).context["visits"]
+    assert not client.get(reverse("activities:need_list")).context["needs"]
+    listed = client.get(reverse("activities:not_contacted")).context["members"]
+    assert member.pk not in {row.pk for row in listed}
+    month = client.get(reverse("activities:month")).content.decode()
+    assert "学习会" not in month
+    found = client.get(reverse("activities:member_search"), {"q": member.name[:1]}).json()
+    assert member.pk not in {row["id"] for row in found["results"]}
+    # Nothing was changed by any of it.
+    assert activity.files.count() == 1 and need.status == Need.objects.get(pk=need.pk).status
+    assert activity.changes.count() == 2 and visit.changes.count() == 1
