@@ -279,3 +279,53 @@ def test_the_neighbouring_community_reaches_none_of_it(
     # Nothing was changed by any of it.
     assert activity.files.count() == 1 and need.status == Need.objects.get(pk=need.pk).status
     assert activity.changes.count() == 2 and visit.changes.count() == 1
+
+
+def test_lists_keep_a_fixed_number_of_queries(client, street_user, areas):
+    """The same number of queries for 2 records as for 20, page by page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pages = [
+        reverse("activities:visit_list"),
+        reverse("activities:need_list"),
+        reverse("activities:need_list") + "?show=closed",
+        reverse("activities:not_contacted"),
+        reverse("activities:month"),
+        reverse("activities:list"),
+    ]
+
+    def add(count):
+        for index in range(count):
+            community = areas["140106001001" if index % 2 else "140106001002"]
+            member = MemberFactory(community=community)
+            services.visit_create(
+                actor=street_user,
+                data={"community": community, "date": timezone.localdate(),
+                      "staff": "王丽", "way": "home"},
+                members=[member, MemberFactory(community=community)],
+            )  # fmt: skip
+            services.need_create(
+                actor=street_user, member=member, data={"kind": "other", "description": "找工作"}
+            )
+            services.activity_create(
+                actor=street_user,
+                data={"type": ActivityType.objects.get(code="training"), "title": f"学习{index}",
+                      "starts_at": timezone.now(), "area": community},
+                participants=[member],
+            )  # fmt: skip
+            MemberFactory(community=community)  # not contacted
+
+    def counts():
+        numbers = []
+        for page in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(page).status_code == 200
+            numbers.append(len(queries))
+        return numbers
+
+    client.force_login(street_user)
+    add(2)
+    few = counts()
+    add(18)
+    assert counts() == few
