@@ -67,6 +67,11 @@ class ActivityAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would bypass the services: no history entry, and the members' last contact
+        # and the dashboards' numbers would keep the activity. A wrong record is corrected.
+        return False
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name]

@@ -32,6 +32,10 @@ def test_admin_records_an_activity_with_participants_through_the_service(
     assert list(activity.participants.all()) == [member]
     assert activity.created_by == admin_user
     assert activity.changes.get().action == "create"
+    # Deleting would bypass the service and its history: the admin does not offer it.
+    delete = reverse("admin:activities_activity_delete", args=[activity.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Activity.objects.filter(pk=activity.pk).exists()
 
 
 def test_admin_lists_only_activities_in_scope(client, admin_user):
