@@ -10,10 +10,13 @@ import decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.models import Member
+from members.models import Member, MemberTally
+from members.services import tally_refresh
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 
@@ -24,6 +27,7 @@ from .models import (
     ChangeRecord,
     Need,
     NeedChange,
+    Participation,
     Visit,
     VisitChange,
 )
@@ -64,6 +68,7 @@ def activity_create(*, actor, data: dict, participants=(), request=None) -> Acti
             changes=_changes({}, snapshot(activity)),
             request=request,
         )
+        contacts_refresh([member.pk for member in members])
     return activity
 
 
@@ -75,6 +80,7 @@ def activity_update(
         raise PermissionDenied
     with transaction.atomic():
         before = snapshot(Activity.objects.get(pk=activity.pk))
+        took_part = set(activity.participants.values_list("pk", flat=True))
         for name, value in data.items():
             setattr(activity, name, value)
         _check_area(actor, activity.area)
@@ -91,7 +97,47 @@ def activity_update(
                 changes=changes,
                 request=request,
             )
+        took_part.update(activity.participants.values_list("pk", flat=True))
+        contacts_refresh(took_part)
     return activity
+
+
+def contacts_refresh(member_ids=None) -> None:
+    """Set each member's last contact to the day of their latest activity or visit.
+
+    Called by every write that adds, moves or removes an activity's participants or a visit's
+    members; the dashboards' "not contacted" tally of their communities follows. None: every
+    member (`manage.py tally_rebuild`).
+    """
+    if member_ids is not None:
+        member_ids = list(member_ids)
+        if not member_ids:
+            return
+    took_part = (
+        Participation.objects.filter(member=OuterRef("pk"))
+        .annotate(day=TruncDate("activity__starts_at"))
+        .order_by("-day")
+        .values("day")[:1]
+    )
+    visited = (
+        Visit.members.through.objects.filter(member=OuterRef("pk"))
+        .order_by("-visit__date")
+        .values("visit__date")[:1]
+    )
+    activity_day, visit_day = Subquery(took_part), Subquery(visited)
+    members = (
+        Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=member_ids)
+    )
+    # Greatest is NULL on SQLite when either side is: each side falls back on the other.
+    members.update(
+        last_contact_on=Greatest(
+            Coalesce(activity_day, visit_day), Coalesce(visit_day, activity_day)
+        )
+    )
+    tally_refresh(
+        communities=set(members.values_list("community_id", flat=True).distinct()),
+        dimensions=[MemberTally.Dimension.LAST_CONTACT],
+    )
 
 
 def snapshot(activity: Activity) -> dict[str, str]:
@@ -230,6 +276,7 @@ def visit_create(*, actor, data: dict, members, need: dict | None = None, reques
         visit.full_clean()
         visit.save()
         visit.members.set(visited)
+        contacts_refresh([member.pk for member in visited])
         changes = _changes({}, visit_snapshot(visit))
         VisitChange.objects.create(
             visit=visit, actor=actor, action=ChangeRecord.Action.CREATE, changes=changes
@@ -247,6 +294,7 @@ def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None)
         raise PermissionDenied
     with transaction.atomic():
         before = visit_snapshot(Visit.objects.get(pk=visit.pk))
+        was_visited = set(visit.members.values_list("pk", flat=True))
         for name, value in data.items():
             setattr(visit, name, value)
         visited = _visited(actor, visit, members) if members is not None else None
@@ -254,6 +302,7 @@ def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None)
         visit.save()
         if visited is not None:
             visit.members.set(visited)
+        contacts_refresh(was_visited | set(visit.members.values_list("pk", flat=True)))
         changes = _changes(before, visit_snapshot(visit))
         if changes:
             VisitChange.objects.create(

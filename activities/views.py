@@ -3,6 +3,7 @@ read-only 403."""
 
 import calendar
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
-from members.models import Member
+from members.models import Member, contact_cutoff
 from tongzhan.models import Area
 
 from . import services
@@ -312,7 +313,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     template_name = "activities/need_list.html"
     context_object_name = "needs"
     paginate_by = 25
-    SHOWS = ("open", "overdue", "closed")
+    SHOWS = ("open", "overdue", "closed", "resolved")
 
     @property
     def show(self) -> str:
@@ -349,6 +350,11 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             return needs.still_open().order_by("due_date", "-created_at")
         if self.show == "overdue":
             return needs.still_open().filter(due_date__lt=today).order_by("due_date")
+        if self.show == "resolved":
+            since, until = self.period
+            return needs.filter(
+                status=Need.Status.RESOLVED, closed_on__gte=since, closed_on__lte=until
+            ).order_by("-closed_on", "-id")
         return needs.exclude(status__in=Need.OPEN).order_by("-closed_on", "-id")
 
     def get_context_data(self, **kwargs):
@@ -493,27 +499,38 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             months = self.DEFAULT_MONTHS
         return min(max(months, 1), 120)
 
+    @property
+    def since(self) -> datetime.date:
+        return contact_cutoff(self.months, timezone.localdate())
+
+    @cached_property
+    def area(self) -> Area | None:
+        """The area asked for (by code), within the user's scope; 404 outside it."""
+        code = self.request.GET.get("area")
+        if not code:
+            return None
+        return get_object_or_404(Area.objects.visible_to(self.request.user), code=code)
+
     def get_queryset(self):
-        since = timezone.localdate() - datetime.timedelta(days=round(self.months * 30.44))
-        visited = Visit.members.through.objects.filter(visit__date__gte=since).values("member_id")
-        took_part = Participation.objects.filter(activity__starts_at__date__gte=since).values(
-            "member_id"
-        )
+        members = Member.objects.visible_to(self.request.user)
+        if self.area is not None:
+            members = members.filter(community__code__startswith=self.area.code)
         return (
-            Member.objects.visible_to(self.request.user)
-            .filter(status=Member.Status.ACTIVE)
-            .exclude(pk__in=visited)
-            .exclude(pk__in=took_part)
+            members.filter(status=Member.Status.ACTIVE)
+            .not_contacted_since(self.since)
             .select_related("community")
             .defer("id_number", "phone")
             .order_by("community__code", "name", "id")
         )
 
     def get_context_data(self, **kwargs):
+        query = {"months": self.months} | ({"area": self.area.code} if self.area else {})
         return {
             **super().get_context_data(**kwargs),
             "months": self.months,
-            "query_without_page": f"months={self.months}",
+            "since": self.since,
+            "area": self.area,
+            "query_without_page": urlencode(query),
         }
 
 

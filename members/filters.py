@@ -62,6 +62,9 @@ class MemberFilterSet(django_filters.FilterSet):
         empty_label=_("All"),
         widget=CompactSelect,
     )
+    sex = django_filters.ChoiceFilter(
+        label=_("Sex"), choices=Member.Sex.choices, empty_label=_("All"), widget=CompactSelect
+    )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=Member.Status.choices,
@@ -74,6 +77,30 @@ class MemberFilterSet(django_filters.FilterSet):
     )
     age_min = django_filters.NumberFilter(label=_("Age from"), method="filter_age_min", min_value=0)
     age_max = django_filters.NumberFilter(label=_("Age to"), method="filter_age_max", min_value=0)
+    # The dashboards' age bands count by year of birth (年龄 = 统计年度 − 出生年份).
+    born_from = django_filters.NumberFilter(
+        label=_("Born from (year)"), field_name="birth_date", lookup_expr="year__gte"
+    )
+    born_to = django_filters.NumberFilter(
+        label=_("Born to (year)"), field_name="birth_date", lookup_expr="year__lte"
+    )
+    registered = django_filters.CharFilter(
+        label=_("Registered in (month)"),
+        method="filter_registered",
+        widget=forms.TextInput(attrs={"type": "month"}),
+    )
+    left = django_filters.CharFilter(
+        label=_("Left in (month)"),
+        method="filter_left",
+        widget=forms.TextInput(attrs={"type": "month"}),
+    )
+    incomplete = django_filters.BooleanFilter(
+        label=_("Record complete"),
+        method="filter_incomplete",
+        widget=CompactSelect(
+            choices=[("", _("All")), ("false", _("Complete")), ("true", _("Missing fields"))]
+        ),
+    )
 
     class Meta:
         model = Member
@@ -107,6 +134,20 @@ class MemberFilterSet(django_filters.FilterSet):
         ids = Area.objects.within(value).values_list("pk", flat=True)
         return queryset.filter(community_id__in=list(ids))
 
+    def filter_registered(self, queryset, name, value):
+        start, end = month_range(value)
+        return queryset.filter(created_at__gte=start, created_at__lt=end)
+
+    def filter_left(self, queryset, name, value):
+        start, end = month_range(value)
+        return queryset.exclude(status=Member.Status.ACTIVE).filter(
+            status_date__gte=start.date(), status_date__lt=end.date()
+        )
+
+    def filter_incomplete(self, queryset, name, value):
+        condition = Member.incomplete_q()
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
     def filter_age_min(self, queryset, name, value):
         latest_birth = _years_before(timezone.localdate(), int(value))
         return queryset.filter(birth_date__lte=latest_birth)
@@ -114,6 +155,21 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_age_max(self, queryset, name, value):
         earliest_birth = _years_before(timezone.localdate(), int(value) + 1)
         return queryset.filter(birth_date__gt=earliest_birth)
+
+
+def month_range(value: str) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first moment of a month "2026-03" and of the next, in local time.
+
+    A value that is not a month matches nothing rather than everything.
+    """
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        start = datetime.datetime(year, month, 1)
+    except ValueError:
+        start = datetime.datetime(1, 1, 1)
+        return timezone.make_aware(start), timezone.make_aware(start)
+    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    return timezone.make_aware(start), timezone.make_aware(end)
 
 
 def search_kind(value: str) -> tuple[str, str]:

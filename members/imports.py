@@ -23,7 +23,7 @@ from tongzhan.models import Area, AuditEvent
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
 from .roster_reader import RosterFileError, RowError, find_header, iter_rows, read_table
 from .rules import apply_category_rules, categories_by_slug
-from .services import changes_between, registration_changes, snapshot
+from .services import changes_between, registration_changes, snapshot, tally_refresh
 
 SOURCE = "导入：%s"
 # Roster columns that map straight onto a Member field of the same name.
@@ -214,6 +214,7 @@ def roster_import(
         batch.finish(rows, strict=strict)
         report.written = batch.write and not (strict and report.refused)
         if report.written:
+            tally_refresh(communities=batch.communities)
             batch.audit()
         elif batch.write:
             # Strict, and a row was refused after earlier chunks were written.
@@ -367,6 +368,7 @@ class _Batch:
         self.write = write
         self.source = SOURCE % report.filename
         self.actor_id = actor.pk if actor is not None else None
+        self.communities: set[int] = set()  # written to: their tallies are recounted
 
     def finish(self, rows: list[_Row], *, strict: bool) -> None:
         creates, updates = self._match(rows)
@@ -466,6 +468,8 @@ class _Batch:
     def _write(self, creates: list[_Row], updates: list) -> None:
         categories = self.context.categories
         insert_objects(Member, [row.member for row in creates])
+        self.communities.update(row.member.community_id for row in creates)
+        self.communities.update(row.existing.community_id for row, _changes in updates)
         links, history = [], []
         now = timezone.now()
         for row in creates:

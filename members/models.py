@@ -85,6 +85,22 @@ class MemberQuerySet(ScopedQuerySet):
             .defer("id_number", "phone")
         )
 
+    def not_contacted_since(self, day: datetime.date):
+        """Members with no activity or visit on or after `day`."""
+        return self.filter(
+            models.Q(last_contact_on__isnull=True) | models.Q(last_contact_on__lt=day)
+        )
+
+
+def contact_cutoff(months: int, today: datetime.date) -> datetime.date:
+    """The first day of the last `months` calendar months, the current one included.
+
+    "Not contacted in 12 months" on 22 November 2026 means nothing since 1 December 2025:
+    whole months, so the dashboards can count it from monthly tallies.
+    """
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
 
 class Member(models.Model):
     """A person registered in the information base, kept by one community."""
@@ -242,6 +258,11 @@ class Member(models.Model):
     status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The day of the member's latest activity or visit, kept by the activities' services, so
+    # "not contacted lately" is a column to compare instead of a search of every visit.
+    last_contact_on = models.DateField(
+        _("last contacted on"), null=True, blank=True, editable=False
+    )
 
     objects = MemberQuerySet.as_manager()
 
@@ -288,6 +309,29 @@ class Member(models.Model):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def incomplete_q(cls) -> models.Q:
+        """Members missing a field one of their categories asks for (data completeness).
+
+        The one definition behind the dashboards' completeness and the list's filter.
+        """
+        by_fields: dict[tuple[str, ...], list[str]] = {}
+        for slug, names in cls.CATEGORY_FIELDS.items():
+            by_fields.setdefault(names, []).append(slug)
+        condition = models.Q()
+        for names, slugs in by_fields.items():
+            missing = models.Q()
+            for name in names:
+                field = cls._meta.get_field(name)
+                missing |= models.Q(**{f"{name}__isnull": True} if field.null else {name: ""})
+            in_category = models.Exists(
+                MemberCategory.objects.filter(
+                    member=models.OuterRef("pk"), category__slug__in=slugs
+                )
+            )
+            condition |= in_category & missing
+        return condition
 
     @classmethod
     def category_field_names(cls) -> list[str]:
@@ -403,6 +447,53 @@ class MemberChange(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MemberTally(models.Model):
+    """How many members of one community have one value of one dimension (统计汇总).
+
+    The dashboards add up these rows instead of counting a million members on every view.
+    `members.services.tally_refresh` recounts a community's rows in the transaction of every
+    write that can change them, so a number is never older than the last saved change.
+    """
+
+    class Dimension(models.TextChoices):
+        # Registered members (status active) unless said otherwise; value "" where none.
+        TOTAL = "total", _("Registered members")
+        REPRESENTATIVE = "representative", _("Representative figures")
+        CATEGORY = "category", _("Category")  # Category.code
+        POLITICAL_STATUS = "political_status", _("Political status")  # code or ""
+        ETHNICITY = "ethnicity", _("Ethnic group")  # code
+        SEX = "sex", _("Sex")  # M, F or ""
+        BIRTH_YEAR = "birth_year", _("Year of birth")  # "1966"
+        INCOMPLETE = "incomplete", _("Incomplete records")
+        LAST_CONTACT = "last_contact", _("Last contact")  # month "2026-03", "" never
+        # Any status: the month registered, and the month a member left the registry.
+        JOINED = "joined", _("Registered in")
+        LEFT = "left", _("Left in")
+
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.CASCADE, related_name="+"
+    )
+    dimension = models.CharField(_("dimension"), max_length=20, choices=Dimension.choices)
+    value = models.CharField(_("value"), max_length=10, blank=True)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("member tally")
+        verbose_name_plural = _("member tallies")
+        ordering = ["community", "dimension", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "dimension", "value"], name="membertally_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["dimension", "community"], name="membertally_dimension_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.community_id} {self.dimension}={self.value}: {self.count}"
 
 
 class ImportJobQuerySet(ScopedQuerySet):

@@ -10,13 +10,15 @@ import functools
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 
-from .models import Member, MemberChange
+from .models import Member, MemberCategory, MemberChange, MemberTally
 
 # Fields whose history keeps the masked value, never the full one.
 MASKED_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
@@ -175,6 +177,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         source=source,
         request=request,
     )
+    tally_refresh(communities=[member.community_id])
     return member
 
 
@@ -200,6 +203,7 @@ def member_update(*, actor, member: Member, data: dict, source: str = "", reques
             source=source,
             request=request,
         )
+        tally_refresh(communities=[member.community_id])
     return member
 
 
@@ -225,6 +229,7 @@ def member_set_status(
         source="",
         request=request,
     )
+    tally_refresh(communities=[member.community_id])
     return member
 
 
@@ -249,6 +254,7 @@ def member_transfer(
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the transfer.")})
     before = snapshot(member)
+    from_community = member.community_id
     member.community, member.grid = to_community, to_grid
     member.full_clean()
     member.save(update_fields=["community", "grid", "updated_at"])
@@ -262,6 +268,7 @@ def member_transfer(
         request=request,
         detail={"to": to_community.code, "reason": reason.strip()},
     )
+    tally_refresh(communities=[from_community, to_community.pk])
     return member
 
 
@@ -270,3 +277,75 @@ def _may_write_in(actor, community: Area | None) -> bool:
     if community is None or not actor.has_perm("members.add_member"):
         return community is None and actor.has_perm("members.add_member")
     return Area.objects.visible_to(actor).filter(pk=community.pk).exists()
+
+
+# -- Tallies for the dashboards -----------------------------------------------------------------
+
+
+def _month(value) -> str:
+    return f"{value:%Y-%m}" if value else ""
+
+
+def _tally_counts(dimension: str, ids: list[int]):
+    """(community id, value, count) of one dimension over the given communities."""
+    D = MemberTally.Dimension
+    everyone = Member.objects.filter(community_id__in=ids)
+    active = everyone.filter(status=Member.Status.ACTIVE)
+    if dimension == D.CATEGORY:
+        rows = (
+            MemberCategory.objects.filter(
+                member__community_id__in=ids, member__status=Member.Status.ACTIVE
+            )
+            .values_list("member__community_id", "category__code")
+            .annotate(n=Count("*"))
+        )
+        return list(rows)
+    grouped = {
+        D.TOTAL: (active, Value("")),
+        D.REPRESENTATIVE: (active.filter(is_representative=True), Value("")),
+        D.INCOMPLETE: (active.filter(Member.incomplete_q()), Value("")),
+        D.POLITICAL_STATUS: (active, Coalesce("political_status__code", Value(""))),
+        D.ETHNICITY: (active, Coalesce("ethnicity__code", Value(""))),
+        D.SEX: (active, F("sex")),
+        D.BIRTH_YEAR: (active, ExtractYear("birth_date")),
+        D.LAST_CONTACT: (active, TruncMonth("last_contact_on")),
+        D.JOINED: (everyone, TruncMonth("created_at")),
+        D.LEFT: (
+            everyone.exclude(status=Member.Status.ACTIVE).filter(status_date__isnull=False),
+            TruncMonth("status_date"),
+        ),
+    }
+    members, value = grouped[dimension]
+    rows = (
+        members.annotate(tally_value=value)
+        .values_list("community_id", "tally_value")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    if dimension in (D.LAST_CONTACT, D.JOINED, D.LEFT):
+        return [(community, _month(month), n) for community, month, n in rows]
+    return [(community, "" if v is None else str(v), n) for community, v, n in rows]
+
+
+def tally_refresh(*, communities, dimensions=None) -> None:
+    """Recount the dashboards' tallies of these communities (ids), all or some dimensions.
+
+    Called inside the transaction of every write that changes what is counted. The
+    communities are locked first, so two writes in one community count one after the other
+    (each sees the other's committed change) instead of both missing the other's.
+    """
+    ids = sorted({pk for pk in communities if pk is not None})
+    if not ids:
+        return
+    dimensions = list(dimensions or MemberTally.Dimension.values)
+    with transaction.atomic():
+        list(Area.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        MemberTally.objects.filter(community_id__in=ids, dimension__in=dimensions).delete()
+        MemberTally.objects.bulk_create(
+            [
+                MemberTally(community_id=community, dimension=dimension, value=value, count=n)
+                for dimension in dimensions
+                for community, value, n in _tally_counts(dimension, ids)
+            ],
+            batch_size=5000,
+        )

@@ -33,8 +33,10 @@ WEB_FORM = "网页表单"
 def member_filterset(request, queryset) -> MemberFilterSet:
     """The list's filters on `queryset`, as the list and its export apply them."""
     data = request.GET.copy()
-    # The registry lists registered members unless the user asks for another status.
-    data.setdefault("status", Member.Status.ACTIVE)
+    # The registry lists registered members unless the user asks for another status, or for
+    # the members who left in a month (none of whom is registered any more).
+    if not data.get("left"):
+        data.setdefault("status", Member.Status.ACTIVE)
     return MemberFilterSet(data, queryset=queryset, user=request.user)
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tongzhan",
     "members",
     "activities",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

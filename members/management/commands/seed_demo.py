@@ -7,6 +7,7 @@ construction here, and `full_clean` runs on the first members of every run so th
 model rule the generator breaks fails loudly instead of leaving bad demo data.
 """
 
+import contextlib
 import datetime
 import random
 import time
@@ -14,12 +15,20 @@ import unicodedata
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from activities.models import Activity, ActivityType, Need, Participation, Visit
-from members.models import Category, Ethnicity, Member, MemberChange, PoliticalStatus
+from members.models import (
+    Category,
+    Ethnicity,
+    Member,
+    MemberChange,
+    MemberTally,
+    PoliticalStatus,
+)
 from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.idnumber import check_character
@@ -35,6 +44,7 @@ CHECKED_SAMPLE = 50
 # Activity records in proportion to the members added: participations per member, a visit
 # for every VISITS_EVERY members, a need raised on every NEEDS_EVERY_VISITS-th visit.
 PARTICIPATIONS_PER_MEMBER = 5
+REGISTERED_WITHIN_DAYS = 3 * 365
 VISITS_EVERY = 4
 NEEDS_EVERY_VISITS = 5
 
@@ -46,6 +56,23 @@ DEMO_ACCOUNTS = [
     ("quwei", User.Role.DISTRICT, "140106", "张", "卫东"),
     ("admin", User.Role.ADMIN, None, "刘", "洋"),
 ]
+
+
+@contextlib.contextmanager
+def _given_registration_times():
+    """Let bulk_create keep the registration times the generator gives.
+
+    `auto_now_add` would stamp every demo member with the moment of seeding, and the
+    dashboards' "registered per month" would show one bar.
+    """
+    fields = [Member._meta.get_field("created_at"), MemberChange._meta.get_field("at")]
+    for field in fields:
+        field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field in fields:
+            field.auto_now_add = True
 
 
 def _weighted(pairs):
@@ -369,7 +396,8 @@ class MemberMaker:
 
     def __init__(self, rng: random.Random, communities, grids, existing_hashes: set[str]):
         self.rng = rng
-        self.today = timezone.localdate()
+        self.now = timezone.now()
+        self.today = timezone.localdate(self.now)
         self.communities = communities
         self.community_weights = _weighted(
             [(community, rng.uniform(0.5, 1.5)) for community in communities]
@@ -516,14 +544,23 @@ class MemberMaker:
         if rng.random() < 0.22:
             member.specialty = rng.choice(SPECIALTIES)
 
+        # Registered some time in the last REGISTERED_WITHIN_DAYS, as a registry builds up.
+        registered = self.date_between(
+            self.today - datetime.timedelta(days=REGISTERED_WITHIN_DAYS), self.today
+        )
+        member.created_at = min(
+            timezone.make_aware(
+                datetime.datetime.combine(registered, datetime.time(9))
+                + datetime.timedelta(minutes=rng.randrange(8 * 60))
+            ),
+            self.now,  # today's registrations happened before now
+        )
         status = self.pick(STATUSES)
         if status == "deceased" and age < 55:
             status = "moved_out"
         if status != "active":
             member.status = status
-            member.status_date = self.date_between(
-                self.today - datetime.timedelta(days=1000), self.today
-            )
+            member.status_date = self.date_between(registered, self.today)
             member.status_reason = rng.choice(STATUS_REASONS[status])
 
         changes = [
@@ -710,6 +747,10 @@ class Command(BaseCommand):
             participations = members * PARTICIPATIONS_PER_MEMBER
         if participations > 0:
             self.create_activity_records(participations, seed)
+        if members > 0 or participations > 0:
+            # Written around the services: recount what they would have kept current.
+            call_command("tally_rebuild", stdout=self.stdout)
+            self.analyze(Member, MemberTally)
         self.print_accounts()
 
     def progress(self, message: str) -> None:
@@ -777,7 +818,8 @@ class Command(BaseCommand):
                 built = [maker.make() for _ in range(size)]
                 if done == 0:
                     self.check_sample(built[:CHECKED_SAMPLE])
-                batch = Member.objects.bulk_create([m for m, _s, _h in built], batch_size=2000)
+                with _given_registration_times():
+                    batch = Member.objects.bulk_create([m for m, _s, _h in built], batch_size=2000)
                 if batch[0].pk is None:
                     raise CommandError("The database did not return the keys of inserted rows.")
                 rows = [
@@ -786,18 +828,20 @@ class Command(BaseCommand):
                     for slug in slugs
                 ]
                 Through.objects.bulk_create(rows, batch_size=5000)
-                MemberChange.objects.bulk_create(
-                    [
-                        MemberChange(
-                            member_id=member.pk,
-                            action=MemberChange.Action.CREATE,
-                            source=SOURCE,
-                            changes=history,
-                        )
-                        for member, _s, history in built
-                    ],
-                    batch_size=2000,
-                )
+                with _given_registration_times():
+                    MemberChange.objects.bulk_create(
+                        [
+                            MemberChange(
+                                member_id=member.pk,
+                                at=member.created_at,
+                                action=MemberChange.Action.CREATE,
+                                source=SOURCE,
+                                changes=history,
+                            )
+                            for member, _s, history in built
+                        ],
+                        batch_size=2000,
+                    )
                 done += size
                 links += len(rows)
                 # With DEBUG on, the query log would keep every multi-megabyte INSERT.

@@ -1,0 +1,438 @@
+"""The numbers of the dashboards and reports, each within the viewer's scope.
+
+Member numbers add up `members.MemberTally` rows (kept current by the services), activity
+and need numbers are counted from their tables. Every number comes with the address of the
+list behind it, filtered so that the list counts the same records.
+"""
+
+import dataclasses
+import datetime
+from collections import defaultdict
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from activities.models import Activity, ActivityType, Need
+from members.models import (
+    Category,
+    Ethnicity,
+    Member,
+    MemberTally,
+    PoliticalStatus,
+    contact_cutoff,
+)
+from tongzhan.models import Area, User
+
+D = MemberTally.Dimension
+MONTHS = 12  # the months the dashboards look back over
+NOT_CONTACTED_MONTHS = 12
+# Age bands by year of birth (年龄 = 统计年度 − 出生年份): (from, to), None open-ended.
+AGE_BANDS = [(None, 35), (36, 45), (46, 55), (56, 65), (66, None)]
+# The level each role's dashboard breaks its numbers down by.
+BREAKDOWN_LEVEL = {
+    User.Role.DISTRICT: Area.Level.STREET,
+    User.Role.STREET: Area.Level.COMMUNITY,
+    User.Role.ADMIN: Area.Level.STREET,
+}
+
+
+def link(name: str, **query) -> str:
+    """The address of a list with its filters."""
+    query = {key: value for key, value in query.items() if value is not None}
+    return reverse(name) + (f"?{urlencode(query)}" if query else "")
+
+
+def month_keys(today: datetime.date, months: int = MONTHS) -> list[str]:
+    """The last `months` months as "YYYY-MM", oldest first, this month last."""
+    index = today.year * 12 + today.month - 1
+    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+
+
+def month_bounds(key: str) -> tuple[datetime.date, datetime.date]:
+    """First and last day of a month "YYYY-MM"."""
+    year, month = (int(part) for part in key.split("-"))
+    first = datetime.date(year, month, 1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of a table: a label, its numbers and the lists behind them."""
+
+    label: str
+    count: int
+    url: str = ""
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+class Dashboard:
+    """Everything a user's dashboard shows, computed on first use within their scope."""
+
+    def __init__(self, user, today: datetime.date | None = None):
+        self.user = user
+        self.today = today or timezone.localdate()
+        self.year = self.today.year
+        self.months = month_keys(self.today)
+        self.contact_since = contact_cutoff(NOT_CONTACTED_MONTHS, self.today)
+        # Activities are counted over whole months, this one included to its last day.
+        self.period_start = month_bounds(self.months[0])[0]
+        self.period_end = month_bounds(self.months[-1])[1]
+
+    # -- Scope --------------------------------------------------------------------------
+
+    @cached_property
+    def areas(self) -> list[Area]:
+        """Every area the user sees (one query), in code order."""
+        return list(Area.objects.visible_to(self.user).order_by("code"))
+
+    @cached_property
+    def community_ids(self) -> list[int]:
+        return [area.pk for area in self.areas if area.level == Area.Level.COMMUNITY]
+
+    @cached_property
+    def breakdown(self) -> list[Area]:
+        """The areas the user's numbers are broken down by: streets, or communities."""
+        level = BREAKDOWN_LEVEL.get(self.user.role)
+        if self.user.area is not None and self.user.area.level == Area.Level.STREET:
+            level = Area.Level.COMMUNITY
+        return [area for area in self.areas if area.level == level] if level else []
+
+    def _breakdown_of(self, code: str) -> Area | None:
+        for area in self.breakdown:
+            if code.startswith(area.code):
+                return area
+        return None
+
+    # -- Members ------------------------------------------------------------------------
+
+    @cached_property
+    def tallies(self) -> dict[str, dict[str, int]]:
+        """dimension → value → members, summed over the user's communities."""
+        sums: dict[str, dict[str, int]] = defaultdict(dict)
+        rows = (
+            MemberTally.objects.filter(community_id__in=self.community_ids)
+            .values_list("dimension", "value")
+            .annotate(n=Sum("count"))
+            .order_by()
+        )
+        for dimension, value, n in rows:
+            sums[dimension][value] = n
+        return sums
+
+    def tally(self, dimension: str, value: str = "") -> int:
+        return self.tallies.get(dimension, {}).get(value, 0)
+
+    def _not_contacted(self, values: dict[str, int]) -> int:
+        since = f"{self.contact_since:%Y-%m}"
+        return sum(n for month, n in values.items() if month == "" or month < since)
+
+    @cached_property
+    def per_community(self) -> dict[int, dict[str, int]]:
+        """community id → total, representatives, incomplete, not contacted."""
+        rows = MemberTally.objects.filter(
+            community_id__in=self.community_ids,
+            dimension__in=[D.TOTAL, D.REPRESENTATIVE, D.INCOMPLETE, D.LAST_CONTACT],
+        ).values_list("community_id", "dimension", "value", "count")
+        numbers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        contacts: dict[int, dict[str, int]] = defaultdict(dict)
+        for community, dimension, value, n in rows:
+            if dimension == D.LAST_CONTACT:
+                contacts[community][value] = n
+            else:
+                numbers[community][dimension] += n
+        for community, values in contacts.items():
+            numbers[community]["not_contacted"] = self._not_contacted(values)
+        return numbers
+
+    @cached_property
+    def summary(self) -> list[Row]:
+        total = self.tally(D.TOTAL)
+        incomplete = self.tally(D.INCOMPLETE)
+        return [
+            Row(_("Registered members"), total, link("members:list")),
+            Row(
+                _("Representative figures"),
+                self.tally(D.REPRESENTATIVE),
+                link("members:list", is_representative="true"),
+            ),
+            Row(
+                _("Not contacted in %(months)s months") % {"months": NOT_CONTACTED_MONTHS},
+                self._not_contacted(self.tallies.get(D.LAST_CONTACT, {})),
+                link("activities:not_contacted", months=NOT_CONTACTED_MONTHS),
+            ),
+            Row(
+                _("Records missing fields"),
+                incomplete,
+                link("members:list", incomplete="true"),
+                {"complete_share": share(total - incomplete, total)},
+            ),
+            Row(_("Open needs"), self.needs["open"], link("activities:need_list", show="open")),
+            Row(
+                _("Overdue needs"),
+                self.needs["overdue"],
+                link("activities:need_list", show="overdue"),
+            ),
+        ]
+
+    @cached_property
+    def categories(self) -> list[Row]:
+        counts = self.tallies.get(D.CATEGORY, {})
+        return [
+            Row(
+                category.name,
+                counts.get(category.code, 0),
+                link("members:list", category=category.code),
+                {"short": category.short_name or category.name},
+            )
+            for category in Category.objects.all()
+        ]
+
+    @cached_property
+    def political_statuses(self) -> list[Row]:
+        counts = self.tallies.get(D.POLITICAL_STATUS, {})
+        rows = [
+            Row(
+                status.short_name or status.name,
+                counts.get(status.code, 0),
+                link("members:list", political_status=status.code),
+            )
+            for status in PoliticalStatus.objects.all()
+            if counts.get(status.code)
+        ]
+        return sorted(rows, key=lambda row: -row.count)
+
+    @cached_property
+    def ethnicities(self) -> list[Row]:
+        counts = self.tallies.get(D.ETHNICITY, {})
+        rows = [
+            Row(group.name, counts.get(group.code, 0), link("members:list", ethnicity=group.code))
+            for group in Ethnicity.objects.filter(code__in=[c for c, n in counts.items() if n])
+        ]
+        return sorted(rows, key=lambda row: -row.count)
+
+    @cached_property
+    def sexes(self) -> list[Row]:
+        counts = self.tallies.get(D.SEX, {})
+        return [
+            Row(str(label), counts.get(value, 0), link("members:list", sex=value))
+            for value, label in Member.Sex.choices
+        ]
+
+    @cached_property
+    def age_bands(self) -> list[Row]:
+        by_year = {int(year): n for year, n in self.tallies.get(D.BIRTH_YEAR, {}).items() if year}
+        rows = []
+        for low, high in AGE_BANDS:
+            born_from = self.year - high if high is not None else None
+            born_to = self.year - low if low is not None else None
+            count = sum(
+                n
+                for year, n in by_year.items()
+                if (born_from is None or year >= born_from) and (born_to is None or year <= born_to)
+            )
+            if low is None:
+                label = _("%(age)s and under") % {"age": high}
+            elif high is None:
+                label = _("%(age)s and over") % {"age": low}
+            else:
+                label = f"{low}–{high}"
+            rows.append(
+                Row(label, count, link("members:list", born_from=born_from, born_to=born_to))
+            )
+        return rows
+
+    @cached_property
+    def joined_and_left(self) -> list[Row]:
+        joined = self.tallies.get(D.JOINED, {})
+        left = self.tallies.get(D.LEFT, {})
+        return [
+            Row(
+                month,
+                joined.get(month, 0),
+                link("members:list", registered=month, status=""),
+                {
+                    "left": left.get(month, 0),
+                    "left_url": link("members:list", left=month),
+                },
+            )
+            for month in self.months
+        ]
+
+    # -- Activities and needs -----------------------------------------------------------
+
+    @cached_property
+    def activity_types(self) -> list[ActivityType]:
+        return list(ActivityType.objects.all())
+
+    @cached_property
+    def _activity_counts(self) -> list[tuple]:
+        """(area id, month, type id, activities, people served) over the last MONTHS."""
+        first = self.period_start
+        return list(
+            Activity.objects.visible_to(self.user)
+            .filter(starts_at__date__gte=first, starts_at__date__lte=self.period_end)
+            .annotate(month=TruncMonth("starts_at"))
+            .values_list("area_id", "month", "type_id")
+            .annotate(n=Count("id"), served=Sum("people_served"))
+            .order_by()
+        )
+
+    @cached_property
+    def activities_by_month(self) -> list[Row]:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_type: dict[tuple[str, int], int] = defaultdict(int)
+        for _area, month, type_id, n, served in self._activity_counts:
+            key = f"{month:%Y-%m}"
+            counts[key][0] += n
+            counts[key][1] += served or 0
+            by_type[key, type_id] += n
+        rows = []
+        for month in self.months:
+            first, last = month_bounds(month)
+            rows.append(
+                Row(
+                    month,
+                    counts[month][0],
+                    link("activities:list", start=first.isoformat(), end=last.isoformat()),
+                    {
+                        "served": counts[month][1],
+                        "types": [by_type[month, kind.pk] for kind in self.activity_types],
+                    },
+                )
+            )
+        return rows
+
+    @cached_property
+    def activities_by_type(self) -> list[Row]:
+        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for _area, _month, type_id, n, served in self._activity_counts:
+            counts[type_id][0] += n
+            counts[type_id][1] += served or 0
+        return [
+            Row(
+                kind.name,
+                counts[kind.pk][0],
+                link(
+                    "activities:list",
+                    type=kind.code,
+                    start=self.period_start.isoformat(),
+                    end=self.period_end.isoformat(),
+                ),
+                {"served": counts[kind.pk][1]},
+            )
+            for kind in self.activity_types
+        ]
+
+    @cached_property
+    def _need_counts(self) -> dict[int, dict[str, int]]:
+        """community id → open, overdue, resolved this year."""
+        still_open = Q(status__in=Need.OPEN)
+        rows = (
+            Need.objects.visible_to(self.user)
+            .values("community_id")
+            .annotate(
+                open=Count("id", filter=still_open),
+                overdue=Count("id", filter=still_open & Q(due_date__lt=self.today)),
+                resolved=Count(
+                    "id",
+                    filter=Q(
+                        status=Need.Status.RESOLVED,
+                        closed_on__gte=datetime.date(self.year, 1, 1),
+                        closed_on__lte=self.today,
+                    ),
+                ),
+            )
+            .order_by()
+        )
+        return {row.pop("community_id"): row for row in rows}
+
+    @cached_property
+    def needs(self) -> dict[str, int]:
+        totals = {"open": 0, "overdue": 0, "resolved": 0}
+        for counts in self._need_counts.values():
+            for key in totals:
+                totals[key] += counts[key]
+        return totals
+
+    @cached_property
+    def need_rows(self) -> list[Row]:
+        return [
+            Row(_("Open"), self.needs["open"], link("activities:need_list", show="open")),
+            Row(_("Overdue"), self.needs["overdue"], link("activities:need_list", show="overdue")),
+            Row(
+                _("Resolved this year"),
+                self.needs["resolved"],
+                link("activities:need_list", show="resolved"),
+            ),
+        ]
+
+    # -- Per area -----------------------------------------------------------------------
+
+    @cached_property
+    def by_area(self) -> list[Row]:
+        """One row per street or community: members, completeness, contact, activities, needs."""
+        if not self.breakdown:
+            return []
+        code_of = {area.pk: area.code for area in self.areas}
+        numbers: dict[int, dict[str, int]] = {area.pk: defaultdict(int) for area in self.breakdown}
+        for community, counts in self.per_community.items():
+            area = self._breakdown_of(code_of[community])
+            if area is not None:
+                for key, n in counts.items():
+                    numbers[area.pk][key] += n
+        for community, counts in self._need_counts.items():
+            area = self._breakdown_of(code_of.get(community, ""))
+            if area is not None:
+                for key, n in counts.items():
+                    numbers[area.pk][f"needs_{key}"] += n
+        for area_id, _month, _type, n, _served in self._activity_counts:
+            area = self._breakdown_of(code_of.get(area_id, ""))
+            if area is not None:
+                numbers[area.pk]["activities"] += n
+        rows = []
+        for area in self.breakdown:
+            counts = numbers[area.pk]
+            total = counts["total"]
+            rows.append(
+                Row(
+                    area.name,
+                    total,
+                    link("members:list", area=area.code),
+                    {
+                        "code": area.code,
+                        "representatives": counts["representative"],
+                        "representatives_url": link(
+                            "members:list", area=area.code, is_representative="true"
+                        ),
+                        "incomplete": counts["incomplete"],
+                        "incomplete_url": link("members:list", area=area.code, incomplete="true"),
+                        "complete_share": share(total - counts["incomplete"], total),
+                        "not_contacted": counts["not_contacted"],
+                        "not_contacted_url": link(
+                            "activities:not_contacted",
+                            months=NOT_CONTACTED_MONTHS,
+                            area=area.code,
+                        ),
+                        "activities": counts["activities"],
+                        "activities_url": link(
+                            "activities:list",
+                            area=area.code,
+                            start=self.period_start.isoformat(),
+                            end=self.period_end.isoformat(),
+                        ),
+                        "needs_open": counts["needs_open"],
+                        "needs_open_url": link("activities:need_list", show="open", area=area.code),
+                    },
+                )
+            )
+        return rows
