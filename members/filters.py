@@ -135,13 +135,17 @@ class MemberFilterSet(django_filters.FilterSet):
         return queryset.filter(community_id__in=list(ids))
 
     def filter_registered(self, queryset, name, value):
-        start, end = month_range(value)
-        return queryset.filter(created_at__gte=start, created_at__lt=end)
+        month = month_range(value)
+        if month is None:  # not a month: matches nothing rather than everything
+            return queryset.none()
+        return queryset.filter(created_at__gte=month[0], created_at__lt=month[1])
 
     def filter_left(self, queryset, name, value):
-        start, end = month_range(value)
+        month = month_range(value)
+        if month is None:
+            return queryset.none()
         return queryset.exclude(status=Member.Status.ACTIVE).filter(
-            status_date__gte=start.date(), status_date__lt=end.date()
+            status_date__gte=month[0].date(), status_date__lt=month[1].date()
         )
 
     def filter_incomplete(self, queryset, name, value):
@@ -157,17 +161,16 @@ class MemberFilterSet(django_filters.FilterSet):
         return queryset.filter(birth_date__gt=earliest_birth)
 
 
-def month_range(value: str) -> tuple[datetime.datetime, datetime.datetime]:
-    """The first moment of a month "2026-03" and of the next, in local time.
-
-    A value that is not a month matches nothing rather than everything.
-    """
+def month_range(value: str) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """The first moment of a month "2026-03" and of the next, in local time; None if the
+    value is not a month from 1900 on."""
     try:
         year, month = (int(part) for part in value.split("-"))
         start = datetime.datetime(year, month, 1)
     except ValueError:
-        start = datetime.datetime(1, 1, 1)
-        return timezone.make_aware(start), timezone.make_aware(start)
+        return None
+    if not 1900 <= year <= 9998:
+        return None
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     return timezone.make_aware(start), timezone.make_aware(end)
 

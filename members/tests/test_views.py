@@ -70,6 +70,10 @@ def test_opening_the_edit_form_is_a_logged_reveal(client, community_user, member
     assert AuditEvent.objects.filter(action="reveal", object_id=str(member.pk)).count() == 1
 
 
+THIS_MONTH = datetime.date.today()
+THIS_YEAR = THIS_MONTH.year
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
@@ -83,6 +87,16 @@ def test_opening_the_edit_form_is_a_logged_reveal(client, community_user, member
         ({"status": "deceased"}, {"王五"}),
         ({"status": ""}, {"张三", "李四", "王五"}),
         ({}, {"张三", "李四"}),
+        ({"sex": "F"}, {"李四"}),
+        ({"born_from": THIS_YEAR - 70, "born_to": THIS_YEAR - 70}, {"李四"}),
+        ({"born_to": THIS_YEAR - 46}, {"李四"}),
+        ({"incomplete": "true"}, {"李四"}),  # no religion, no party details
+        ({"incomplete": "false"}, {"张三"}),
+        ({"registered": f"{THIS_MONTH:%Y-%m}", "status": ""}, {"张三", "李四", "王五"}),
+        ({"registered": "2001-01", "status": ""}, set()),
+        ({"registered": "junk"}, set()),
+        ({"left": f"{THIS_MONTH:%Y-%m}"}, {"王五"}),  # not only the registered
+        ({"left": "2001-01"}, set()),
     ],
 )
 def test_filters(client, areas, district_user, params, expected):
@@ -95,7 +109,7 @@ def test_filters(client, areas, district_user, params, expected):
     MemberFactory(
         name="李四",
         community=areas["140106001002"],
-        id_number=id_number_for(today.replace(year=today.year - 70)),
+        id_number=id_number_for(today.replace(year=today.year - 70), sex="F"),
         political_status=PoliticalStatus.objects.get(code="05"),
         ethnicity=__import__("members.models").models.Ethnicity.objects.get(code="03"),
         categories=list(
@@ -104,7 +118,7 @@ def test_filters(client, areas, district_user, params, expected):
         is_representative=True,
     )
     dead = MemberFactory(name="王五", community=areas["140106001001"])
-    Member.objects.filter(pk=dead.pk).update(status="deceased")
+    Member.objects.filter(pk=dead.pk).update(status="deceased", status_date=today)
     client.force_login(district_user)
     response = client.get(reverse("members:list"), params)
     assert {m.name for m in response.context["members"]} == expected

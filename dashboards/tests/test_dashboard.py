@@ -1,0 +1,244 @@
+"""Every number of every dashboard is the count of the list it links to, within scope."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services as activity_services
+from activities.models import ActivityType, Need
+from dashboards.stats import Dashboard
+from members import services as member_services
+from members.models import Category, Ethnicity, Member, PoliticalStatus
+from members.tests.factories import MemberFactory, id_number_for
+
+pytestmark = pytest.mark.django_db
+
+
+def register(community, *, born=1980, sex="M", categories=("intellectual",), **fields):
+    return MemberFactory(
+        community=community,
+        id_number=id_number_for(datetime.date(born, 6, 1), sex=sex),
+        categories=list(Category.objects.filter(slug__in=categories)),
+        **fields,
+    )
+
+
+@pytest.fixture
+def world(areas, street_user, district_user, other_district_user):
+    """A little of everything in 迎泽区, and some of it in the neighbouring 小店区."""
+    today = timezone.localdate()
+    qiaodong, wuyier = areas["140106001001"], areas["140106001002"]
+    fudong, wucheng = areas["140106002001"], areas["140105001001"]
+    hui = Ethnicity.objects.get(code="03")
+    minmeng = PoliticalStatus.objects.get(code="05")
+    members = [
+        register(qiaodong, born=1950, sex="F", is_representative=True),
+        register(qiaodong, born=1990, categories=("intellectual", "religious")),  # incomplete
+        register(
+            qiaodong,
+            born=1970,
+            ethnicity=hui,
+            categories=("ethnic_minority", "democratic_party"),
+            political_status=minmeng,
+            party_joined_on=datetime.date(2001, 7, 1),
+            party_post="支部委员",
+        ),
+        register(wuyier, born=1985, sex="F"),
+        register(wuyier, born=1960, categories=("private_economy",)),  # incomplete
+        register(fudong, born=2000),
+        register(wucheng, born=1975, is_representative=True),  # another district
+    ]
+    leaving = register(qiaodong, born=1945)
+    member_services.member_set_status(
+        actor=None, member=leaving, status=Member.Status.MOVED_OUT, date=today, reason="迁往小店区"
+    )
+    moving = register(wuyier, born=1988)
+    member_services.member_transfer(
+        actor=None, member=moving, to_community=fudong, reason="搬家"
+    )  # fmt: skip
+    kind = ActivityType.objects.get(code="consultation")
+    now = timezone.now()
+    for actor, area, participants in (
+        (street_user, qiaodong, members[:2]),
+        (street_user, areas["140106001"], [members[0], members[3]]),  # joint, of the street
+        (district_user, areas["140106"], [members[5]]),  # joint, of the district
+        (other_district_user, wucheng, [members[6]]),
+    ):
+        activity_services.activity_create(
+            actor=actor,
+            data={"type": kind, "title": "座谈会", "starts_at": now, "area": area,
+                  "people_served": 30},
+            participants=participants,
+        )  # fmt: skip
+    visit = activity_services.visit_create(
+        actor=street_user,
+        data={"community": wuyier, "date": today, "staff": "王丽", "way": "home"},
+        members=[members[3]],
+        need={"kind": "employment", "description": "找工作", "due_date": today - datetime.timedelta(days=3)},
+    )  # fmt: skip
+    resolved = activity_services.need_create(
+        actor=street_user, member=members[4], data={"kind": "legal", "description": "合同纠纷"}
+    )
+    activity_services.need_set_status(
+        actor=street_user,
+        need=resolved,
+        status=Need.Status.RESOLVED,
+        resolution="已调解",
+        closed_on=today,
+    )
+    activity_services.need_create(
+        actor=other_district_user,
+        member=members[6],
+        data={"kind": "medical", "description": "就医"},
+    )
+    return {"members": members, "visit": visit}
+
+
+def numbers_and_lists(dashboard: Dashboard):
+    """(what, number, address of its list) for every linked number of a dashboard."""
+    tables = (
+        dashboard.summary,
+        dashboard.categories,
+        dashboard.political_statuses,
+        dashboard.ethnicities,
+        dashboard.sexes,
+        dashboard.age_bands,
+        dashboard.joined_and_left,
+        dashboard.activities_by_month,
+        dashboard.activities_by_type,
+        dashboard.need_rows,
+        dashboard.by_area,
+    )
+    for rows in tables:
+        for row in rows:
+            yield row.label, row.count, row.url
+            for key, value in row.extra.items():
+                if f"{key}_url" in row.extra:
+                    yield f"{row.label} {key}", value, row.extra[f"{key}_url"]
+
+
+USERS = [
+    "community_user",
+    "neighbour_user",
+    "street_user",
+    "other_street_user",
+    "district_user",
+    "other_district_user",
+    "admin_user",
+]
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_every_number_is_the_count_of_its_list(client, world, who, request):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    dashboard = response.context["dashboard"]
+    checked = 0
+    for what, number, url in numbers_and_lists(dashboard):
+        assert f'href="{url}"'.replace("&", "&amp;") in response.content.decode(), what
+        listed = client.get(url)
+        assert listed.status_code == 200, (what, url)
+        assert listed.context["paginator"].count == number, (what, url)
+        checked += 1
+    assert checked > 60
+
+
+def test_the_numbers_are_those_of_the_users_area(world, community_user, street_user):
+    mine = Dashboard(community_user)
+    assert mine.tally("total") == 3  # 桥东一社区: the one who moved out is not counted
+    assert {row.label: row.count for row in mine.categories}["少数民族人士"] == 1
+    assert mine.needs == {"open": 0, "overdue": 0, "resolved": 0}
+    assert mine.by_area == []
+    street = Dashboard(street_user)
+    assert street.tally("total") == 5  # and 五一二社区, whose member moved to 府东一社区
+    assert [(row.label, row.count) for row in street.by_area] == [("桥东一社区", 3), ("五一二社区", 2)]
+    assert street.needs == {"open": 1, "overdue": 1, "resolved": 1}
+    assert {row.label: row.count for row in street.summary}["信息不完整"] == 2
+    # The street's own joint activity is the street's; the district's is seen but not theirs.
+    assert sum(row.count for row in street.activities_by_month) == 3
+    assert sum(row.extra["activities"] for row in street.by_area) == 1
+
+
+def test_work_elsewhere_changes_none_of_my_numbers(
+    client, world, community_user, neighbour_user, other_district_user, areas
+):
+    def everything(user):
+        client.force_login(user)
+        dashboard = client.get(reverse("home")).context["dashboard"]
+        return [(what, number) for what, number, _url in numbers_and_lists(dashboard)]
+
+    before = everything(community_user)
+    neighbour = register(areas["140106001002"], born=1999, is_representative=True)
+    activity_services.visit_create(
+        actor=neighbour_user,
+        data={"community": areas["140106001002"], "date": timezone.localdate(),
+              "staff": "赵", "way": "phone"},
+        members=[neighbour],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    register(areas["140105001001"], born=1940)
+    assert everything(community_user) == before
+
+
+def test_a_saved_change_shows_at_once(client, world, community_user, areas):
+    client.force_login(community_user)
+    total = Dashboard(community_user).tally("total")
+    newcomer = register(areas["140106001001"], born=1995)
+    assert Dashboard(community_user).tally("total") == total + 1
+    member_services.member_set_status(
+        actor=community_user,
+        member=newcomer,
+        status=Member.Status.DECEASED,
+        date=timezone.localdate(),
+        reason="病故",
+    )
+    assert Dashboard(community_user).tally("total") == total
+
+
+def test_the_dashboard_keeps_a_fixed_number_of_queries(
+    client, world, district_user, areas, django_assert_max_num_queries
+):
+    client.force_login(district_user)
+    with django_assert_max_num_queries(24) as few:
+        client.get(reverse("home"))
+    for born in range(1950, 1990, 2):
+        register(areas["140106002001"], born=born, is_representative=True)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("home"))
+
+
+def test_age_bands_count_by_year_of_birth_at_their_edges(areas, community_user):
+    for born in (1991, 1990, 1981, 1980, 1961, 1960):
+        register(areas["140106001001"], born=born)
+    dashboard = Dashboard(community_user, today=datetime.date(2026, 1, 5))
+    assert [(row.label, row.count) for row in dashboard.age_bands] == [
+        ("35岁及以下", 1),  # 1991
+        ("36–45", 2),  # 1990, 1981
+        ("46–55", 1),  # 1980
+        ("56–65", 1),  # 1961
+        ("66岁及以上", 1),  # 1960
+    ]
+    assert dashboard.age_bands[1].url == "/members/?born_from=1981&born_to=1990"
+
+
+def test_not_contacted_counts_whole_months(areas, community_user, street_user):
+    from members.models import contact_cutoff
+
+    assert contact_cutoff(12, datetime.date(2026, 11, 22)) == datetime.date(2025, 12, 1)
+    assert contact_cutoff(1, datetime.date(2026, 1, 31)) == datetime.date(2026, 1, 1)
+    assert contact_cutoff(13, datetime.date(2026, 1, 31)) == datetime.date(2025, 1, 1)
+    never, lately, long_ago = (register(areas["140106001001"], born=b) for b in (1960, 1961, 1962))
+    for member, day in ((lately, datetime.date(2025, 12, 1)), (long_ago, datetime.date(2025, 11, 30))):
+        activity_services.visit_create(
+            actor=street_user,
+            data={"community": areas["140106001001"], "date": day, "staff": "王", "way": "home"},
+            members=[member],
+        )  # fmt: skip
+    dashboard = Dashboard(community_user, today=datetime.date(2026, 11, 22))
+    assert dashboard.summary[2].count == 2  # never, and 30 November 2025
+    lately.refresh_from_db()
+    assert lately.last_contact_on == datetime.date(2025, 12, 1)

@@ -1,0 +1,87 @@
+"""The tallies the services keep are what a full recount finds, after every kind of write."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from activities import services as activity_services
+from activities.models import ActivityType
+from members import services as member_services
+from members.imports import roster_import
+from members.models import Category, Member, MemberTally
+from members.tests.factories import MemberFactory
+from members.tests.test_imports import person, roster
+
+pytestmark = pytest.mark.django_db
+
+
+def tallies() -> set[tuple]:
+    return set(MemberTally.objects.values_list("community_id", "dimension", "value", "count"))
+
+
+def last_contacts() -> dict[int, datetime.date | None]:
+    return dict(Member.objects.values_list("pk", "last_contact_on"))
+
+
+def assert_current():
+    kept, contacts = tallies(), last_contacts()
+    call_command("tally_rebuild", stdout=io.StringIO())
+    assert kept == tallies()
+    assert contacts == last_contacts()
+
+
+def test_every_write_keeps_the_tallies_current(areas, street_user):
+    qiaodong, wuyier = areas["140106001001"], areas["140106001002"]
+    first, second = MemberFactory(community=qiaodong), MemberFactory(community=wuyier)
+    assert_current()
+    member_services.member_update(
+        actor=None,
+        member=first,
+        data={"categories": list(Category.objects.filter(slug__in=["religious", "non_party"]))},
+    )
+    assert_current()
+    member_services.member_set_status(
+        actor=None, member=second, status="withdrawn", date=timezone.localdate(),
+        reason="本人申请",
+    )  # fmt: skip
+    assert_current()
+    member_services.member_transfer(
+        actor=None, member=first, to_community=wuyier, reason="搬家"
+    )
+    assert_current()
+    report = roster_import(
+        actor=street_user,
+        data=roster(person("王五"), person("赵七", community="五一二社区")),
+        filename="花名册.xlsx",
+    )
+    assert report.created == 2
+    assert_current()
+    activity = activity_services.activity_create(
+        actor=street_user,
+        data={"type": ActivityType.objects.get(code="training"), "title": "学习会",
+              "starts_at": timezone.now() - datetime.timedelta(days=400), "area": qiaodong},
+        participants=[first, second],
+    )  # fmt: skip
+    assert_current()
+    activity_services.activity_update(
+        actor=street_user,
+        activity=activity,
+        data={"starts_at": timezone.now()},
+        participants=[first],  # the other no longer took part
+    )
+    assert_current()
+    visit = activity_services.visit_create(
+        actor=street_user,
+        data={"community": wuyier, "date": timezone.localdate(), "staff": "王", "way": "home"},
+        members=[second],
+    )
+    assert_current()
+    activity_services.visit_update(
+        actor=street_user, visit=visit, data={"date": datetime.date(2020, 1, 1)}
+    )
+    assert_current()
+    second.refresh_from_db()
+    assert second.last_contact_on == datetime.date(2020, 1, 1)
