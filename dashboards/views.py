@@ -19,6 +19,7 @@ def charts(dashboard: Dashboard) -> dict:
     """What static/js/dashboard.js draws: labels and series of each chart, by name."""
     members = _("Members")
     months = dashboard.activities_by_month
+    flows = dashboard.joined_and_left
     return {
         "categories": {
             **_chart(dashboard.categories, members),
@@ -30,10 +31,10 @@ def charts(dashboard: Dashboard) -> dict:
         "age": _chart(dashboard.age_bands, members),
         "sex": _chart(dashboard.sexes, members),
         "joined": {
-            "labels": [row.label for row in dashboard.joined_and_left],
+            "labels": [row.label for row in flows],
             "series": [
-                {"name": _("Newly registered"), "values": [r.count for r in dashboard.joined_and_left]},
-                {"name": _("Left"), "values": [r.extra["left"] for r in dashboard.joined_and_left]},
+                {"name": _("Newly registered"), "values": [row.count for row in flows]},
+                {"name": _("Left"), "values": [row.extra["left"] for row in flows]},
             ],
         },
         "activities": {

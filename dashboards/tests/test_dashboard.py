@@ -76,7 +76,8 @@ def world(areas, street_user, district_user, other_district_user):
         actor=street_user,
         data={"community": wuyier, "date": today, "staff": "王丽", "way": "home"},
         members=[members[3]],
-        need={"kind": "employment", "description": "找工作", "due_date": today - datetime.timedelta(days=3)},
+        need={"kind": "employment", "description": "找工作",
+              "due_date": today - datetime.timedelta(days=3)},
     )  # fmt: skip
     resolved = activity_services.need_create(
         actor=street_user, member=members[4], data={"kind": "legal", "description": "合同纠纷"}
@@ -155,7 +156,8 @@ def test_the_numbers_are_those_of_the_users_area(world, community_user, street_u
     assert mine.by_area == []
     street = Dashboard(street_user)
     assert street.tally("total") == 5  # and 五一二社区, whose member moved to 府东一社区
-    assert [(row.label, row.count) for row in street.by_area] == [("桥东一社区", 3), ("五一二社区", 2)]
+    by_area = [(row.label, row.count) for row in street.by_area]
+    assert by_area == [("桥东一社区", 3), ("五一二社区", 2)]
     assert street.needs == {"open": 1, "overdue": 1, "resolved": 1}
     assert {row.label: row.count for row in street.summary}["信息不完整"] == 2
     # The street's own joint activity is the street's; the district's is seen but not theirs.
@@ -232,7 +234,8 @@ def test_not_contacted_counts_whole_months(areas, community_user, street_user):
     assert contact_cutoff(1, datetime.date(2026, 1, 31)) == datetime.date(2026, 1, 1)
     assert contact_cutoff(13, datetime.date(2026, 1, 31)) == datetime.date(2025, 1, 1)
     never, lately, long_ago = (register(areas["140106001001"], born=b) for b in (1960, 1961, 1962))
-    for member, day in ((lately, datetime.date(2025, 12, 1)), (long_ago, datetime.date(2025, 11, 30))):
+    visits = ((lately, datetime.date(2025, 12, 1)), (long_ago, datetime.date(2025, 11, 30)))
+    for member, day in visits:
         activity_services.visit_create(
             actor=street_user,
             data={"community": areas["140106001001"], "date": day, "staff": "王", "way": "home"},
