@@ -1,11 +1,20 @@
 """The home dashboard of every role and the statistical reports."""
 
-from django.contrib.auth.decorators import login_required
+import datetime
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from members.models import Member, MemberChange
+from members.views import XLSX
+from tongzhan.audit import audit_record
+from tongzhan.models import AuditEvent
 
+from .reports import REPORTS, workbook
 from .stats import Dashboard
 
 
@@ -64,3 +73,50 @@ def home(request):
         "recent": recent,
     }
     return render(request, "dashboards/dashboard.html", context)
+
+
+def _day(value: str, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return default
+
+
+def _period(request) -> tuple[datetime.date, datetime.date]:
+    """The period asked for; by default this year so far."""
+    today = timezone.localdate()
+    since = _day(request.GET.get("since", ""), today.replace(month=1, day=1))
+    until = _day(request.GET.get("until", ""), today)
+    return (since, until) if since <= until else (until, since)
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def report_list(request):
+    """The statistical reports, each for a chosen period, to download."""
+    since, until = _period(request)
+    return render(
+        request,
+        "dashboards/reports.html",
+        {"reports": REPORTS.values(), "since": since, "until": until},
+    )
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def report_download(request, key):
+    report = REPORTS.get(key)
+    if report is None:
+        raise Http404
+    since, until = _period(request)
+    data, rows = workbook(report, Dashboard(request.user), since, until)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        detail={"report": key, "since": f"{since}", "until": f"{until}", "rows": rows},
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    name = f"{report.title}_{since:%Y%m%d}-{until:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response

@@ -1,0 +1,267 @@
+"""统计报表: the standard statistical tables, as offices file them, in .xlsx.
+
+Each report is a table of areas (the user's streets or communities) by columns grouped under
+merged headers, with a totals row, under a title, the reporting unit, the period and the date.
+Totals are written as numbers, not formulas, so any reader sees them without recalculating.
+"""
+
+import dataclasses
+import datetime
+import io
+from collections import defaultdict
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from activities.models import Activity, ActivityType, Need
+from members.models import Category, MemberTally
+from tongzhan.models import Area
+
+from .stats import Dashboard
+
+
+@dataclasses.dataclass
+class Table:
+    """Columns in groups (a group's label over its sub-labels) and one row per area."""
+
+    groups: list[tuple[str, list[str]]]
+    rows: list[tuple[str, list[int]]]
+
+    @property
+    def totals(self) -> list[int]:
+        width = sum(max(len(labels), 1) for _group, labels in self.groups)
+        return [sum(values[index] for _label, values in self.rows) for index in range(width)]
+
+
+class RowsByArea:
+    """Which row of a report a record of an area counts in: the user's breakdown area that
+    contains it, or, above that level, the area itself (its own work, 本级)."""
+
+    def __init__(self, dashboard: Dashboard):
+        self.dashboard = dashboard
+        self.areas = {area.pk: area for area in dashboard.areas}
+        breakdown = dashboard.breakdown
+        if not breakdown and dashboard.user.area is not None:
+            breakdown = [dashboard.user.area]
+        self.breakdown = breakdown
+        self.own: dict[int, Area] = {}  # areas above the breakdown that have records
+
+    def key(self, area_id: int) -> int | None:
+        area = self.areas.get(area_id)
+        if area is None:
+            return None
+        for candidate in self.breakdown:
+            if area.code.startswith(candidate.code):
+                return candidate.pk
+        self.own[area.pk] = area
+        return area.pk
+
+    def labelled(self, values: dict[int, list[int]], width: int) -> list[tuple[str, list[int]]]:
+        rows = [(area.name, values.get(area.pk, [0] * width)) for area in self.breakdown]
+        for area in sorted(self.own.values(), key=lambda item: item.code):
+            rows.append((_("%(area)s (own)") % {"area": area.name}, values[area.pk]))
+        return rows
+
+
+def members_by_category(dashboard: Dashboard, since, until) -> Table:
+    categories = list(Category.objects.all())
+    index = {category.code: position + 1 for position, category in enumerate(categories)}
+    width = len(categories) + 1
+    rows = RowsByArea(dashboard)
+    values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
+    tallies = MemberTally.objects.filter(
+        community_id__in=dashboard.community_ids,
+        dimension__in=[MemberTally.Dimension.TOTAL, MemberTally.Dimension.CATEGORY],
+    ).values_list("community_id", "dimension", "value", "count")
+    for community, dimension, value, count in tallies:
+        key = rows.key(community)
+        if key is None:
+            continue
+        position = 0 if dimension == MemberTally.Dimension.TOTAL else index[value]
+        values[key][position] += count
+    groups = [(_("Members (each counted once)"), [])] + [
+        (category.name, []) for category in categories
+    ]
+    return Table(groups, rows.labelled(values, width))
+
+
+def activities_by_type(dashboard: Dashboard, since, until) -> Table:
+    types = list(ActivityType.objects.all())
+    index = {kind.pk: position for position, kind in enumerate(types)}
+    width = 2 * (len(types) + 1)
+    rows = RowsByArea(dashboard)
+    values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
+    # The area's own work: activities organised within it, not the joint ones above it.
+    counted = (
+        Activity.objects.filter(area_id__in=list(rows.areas))
+        .filter(starts_at__date__gte=since, starts_at__date__lte=until)
+        .values_list("area_id", "type_id")
+        .annotate(n=Count("id"), served=Sum("people_served"))
+        .order_by()
+    )
+    for area_id, type_id, n, served in counted:
+        key = rows.key(area_id)
+        if key is None:
+            continue
+        for position in (0, 2 * (index[type_id] + 1)):
+            values[key][position] += n
+            values[key][position + 1] += served or 0
+    sub = [_("Number of activities"), _("People served")]
+    groups = [(_("All types"), sub)] + [(kind.name, sub) for kind in types]
+    return Table(groups, rows.labelled(values, width))
+
+
+def needs_by_kind(dashboard: Dashboard, since, until) -> Table:
+    kinds, statuses = Need.Kind.choices, Need.Status.choices
+    width = len(statuses) * (len(kinds) + 1)
+    kind_index = {value: position + 1 for position, (value, _label) in enumerate(kinds)}
+    status_index = {value: position for position, (value, _label) in enumerate(statuses)}
+    rows = RowsByArea(dashboard)
+    values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
+    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
+    end = timezone.make_aware(
+        datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
+    )
+    counted = (
+        Need.objects.visible_to(dashboard.user)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .values_list("community_id", "kind", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for community, kind, status, n in counted:
+        key = rows.key(community)
+        if key is None:
+            continue
+        for group in (0, kind_index[kind]):
+            values[key][group * len(statuses) + status_index[status]] += n
+    sub = [str(label) for _value, label in statuses]
+    groups = [(_("All kinds"), sub)] + [(str(label), sub) for _value, label in kinds]
+    return Table(groups, rows.labelled(values, width))
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    key: str
+    title: str  # after the reporting unit's name
+    unit: str
+    build: object
+    at_a_time: bool = False  # a count of the registry now, not of a period
+
+
+REPORTS = {
+    report.key: report
+    for report in (
+        Report(
+            "members",
+            gettext_lazy("Members by category"),
+            gettext_lazy("Unit: persons"),
+            members_by_category,
+            at_a_time=True,
+        ),
+        Report(
+            "activities",
+            gettext_lazy("Activities by type"),
+            gettext_lazy("Unit: activities, people served"),
+            activities_by_type,
+        ),
+        Report(
+            "needs",
+            gettext_lazy("Needs by kind and status"),
+            gettext_lazy("Unit: needs"),
+            needs_by_kind,
+        ),
+    )
+}
+
+THIN = Side(style="thin", color="000000")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTRED = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def workbook(report: Report, dashboard: Dashboard, since, until) -> tuple[bytes, int]:
+    """The report as .xlsx bytes, and the number of area rows in it."""
+    table = report.build(dashboard, since, until)
+    unit_name = dashboard.user.area.name if dashboard.user.area else _("All areas")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(report.title)[:31]
+    width = 1 + sum(max(len(labels), 1) for _group, labels in table.groups)
+    last = get_column_letter(width)
+
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"] = f"{unit_name}{report.title}"
+    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].alignment = CENTRED
+    sheet.row_dimensions[1].height = 30
+    today = timezone.localdate()
+    if report.at_a_time:
+        period = _("As of %(day)s") % {"day": today.isoformat()}
+    else:
+        period = _("Period: %(since)s to %(until)s") % {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+        }
+    third = max(width // 3, 1)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=third)
+    sheet.cell(2, 1, _("Reporting unit: %(unit)s") % {"unit": unit_name})
+    sheet.merge_cells(start_row=2, start_column=third + 1, end_row=2, end_column=width - 1)
+    sheet.cell(2, third + 1, period).alignment = Alignment(horizontal="center")
+    sheet.cell(2, width, str(report.unit)).alignment = Alignment(horizontal="right")
+
+    # Two header rows: a group over its sub-columns, or one label over both rows.
+    sheet.merge_cells("A3:A4")
+    sheet["A3"] = _("Area")
+    column = 2
+    for group, labels in table.groups:
+        if labels:
+            sheet.merge_cells(
+                start_row=3, start_column=column, end_row=3, end_column=column + len(labels) - 1
+            )
+            sheet.cell(3, column, group)
+            for offset, label in enumerate(labels):
+                sheet.cell(4, column + offset, label)
+            column += len(labels)
+        else:
+            sheet.merge_cells(start_row=3, start_column=column, end_row=4, end_column=column)
+            sheet.cell(3, column, group)
+            column += 1
+    for row in sheet.iter_rows(min_row=3, max_row=4, max_col=width):
+        for cell in row:
+            cell.font = Font(bold=True)
+            cell.alignment = CENTRED
+            cell.border = BOX
+
+    line = 5
+    for label, values in [*table.rows, (_("Total"), table.totals)]:
+        sheet.cell(line, 1, label).border = BOX
+        for offset, value in enumerate(values):
+            cell = sheet.cell(line, 2 + offset, value)
+            cell.border = BOX
+            cell.number_format = "#,##0"
+        line += 1
+    for cell in sheet[line - 1]:
+        cell.font = Font(bold=True)
+    sheet.cell(line + 1, 1, _("Made on %(day)s by %(who)s") % {
+        "day": today.isoformat(),
+        "who": dashboard.user.get_full_name() or dashboard.user.username,
+    })  # fmt: skip
+
+    sheet.column_dimensions["A"].width = 18
+    for index in range(2, width + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 10
+    sheet.row_dimensions[3].height = 32
+    sheet.freeze_panes = "B5"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "3:4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), len(table.rows)

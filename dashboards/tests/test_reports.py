@@ -1,0 +1,110 @@
+"""The statistical reports: laid out as offices file them, with the right totals."""
+
+import csv
+import datetime
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from tongzhan.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def download(client, key, **period):
+    response = client.get(reverse("dashboards:report", args=[key]), period)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return response.content
+
+
+def table(data: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_members_by_area_and_category(client, world, street_user):
+    client.force_login(street_user)
+    data = download(client, "members")
+    rows = table(data)
+    assert rows[0][0] == "柳巷街道统战对象分类统计表"
+    assert rows[1][0] == "填报单位：柳巷街道" and rows[1][-1] == "单位：人"
+    assert rows[2][:3] == ["区域", "统战对象总数（去重）", "民主党派成员"]
+    body = {row[0]: row[1:] for row in rows[4:7]}
+    assert list(body) == ["桥东一社区", "五一二社区", "合计"]
+    assert body["桥东一社区"][0] == 3 and body["五一二社区"][0] == 2
+    pairs = zip(body["桥东一社区"], body["五一二社区"], strict=True)
+    assert body["合计"] == [a + b for a, b in pairs]
+    # 少数民族人士 is the fourth category; each member is counted in each of theirs.
+    assert body["合计"][4] == 1 and sum(body["合计"][1:]) > body["合计"][0]
+    sheet = load_workbook(io.BytesIO(data)).active
+    merged = {str(cells) for cells in sheet.merged_cells.ranges}
+    assert {"A1:O1", "A3:A4", "B3:B4"} <= merged
+    event = AuditEvent.objects.filter(action="export").latest("id")
+    assert event.detail["report"] == "members" and event.detail["rows"] == 2
+
+
+def test_activities_and_needs_by_area_for_a_period(client, world, district_user):
+    client.force_login(district_user)
+    today = timezone.localdate()
+    rows = table(download(client, "activities", since=f"{today:%Y}-01-01", until=f"{today}"))
+    assert rows[2][1] == "合计" and rows[3][1:3] == ["活动次数", "服务群众人次"]
+    body = {row[0]: row[1:] for row in rows[4:] if row[0] and not row[0].startswith("制表")}
+    # Streets, then the district's own joint activity; the neighbouring district's is not here.
+    assert list(body) == ["柳巷街道", "文庙街道", "迎泽区（本级）", "合计"]
+    assert body["柳巷街道"][:2] == [2, 60] and body["迎泽区（本级）"][:2] == [1, 30]
+    assert body["合计"][:2] == [3, 90]
+    empty = table(download(client, "activities", since="2001-01-01", until="2001-12-31"))
+    assert "统计时段：2001-01-01 至 2001-12-31" in empty[1]
+    assert [row[1] for row in empty if row[0] == "合计"] == [0]
+
+    rows = table(download(client, "needs", since=f"{today:%Y}-01-01", until=f"{today}"))
+    assert rows[2][1] == "合计" and rows[3][1:5] == ["待办", "办理中", "已办结", "无法办理"]
+    total = next(row for row in rows if row[0] == "合计")
+    assert total[1:5] == [1, 0, 1, 0]  # one open (the overdue one), one resolved
+
+
+def test_reports_are_scoped_and_need_the_view_permission(client, world, community_user):
+    client.force_login(community_user)
+    rows = table(download(client, "members"))
+    assert [row[0] for row in rows[4:6]] == ["桥东一社区", "合计"]
+    assert client.get(reverse("dashboards:report", args=["nothing"])).status_code == 404
+    client.logout()
+    assert client.get(reverse("dashboards:report", args=["members"])).status_code == 302
+
+
+@pytest.mark.skipif(
+    not shutil.which("soffice") and not os.environ.get("CI"),
+    reason="LibreOffice is not installed (.ci/run installs it)",
+)
+def test_libreoffice_opens_the_report_and_reads_the_totals(client, world, district_user, tmp_path):
+    client.force_login(district_user)
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(download(client, "members"))
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
+         str(path)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    with open(tmp_path / "report.csv", encoding="utf-8") as opened:
+        rows = list(csv.reader(opened))
+    assert rows[0][0] == "迎泽区统战对象分类统计表"
+    totals = next(row for row in rows if row[0] == "合计")
+    streets = [row for row in rows if row[0] in ("柳巷街道", "文庙街道")]
+    assert int(totals[1]) == 7 == sum(int(row[1]) for row in streets)
+
+
+def test_the_reports_page_offers_each_report_for_the_period(client, street_user):
+    client.force_login(street_user)
+    page = client.get(reverse("dashboards:reports"), {"since": "2026-01-01", "until": "2026-06-30"})
+    html = page.content.decode()
+    assert "统战对象分类统计表" in html and "诉求办理情况统计表" in html
+    assert "/reports/activities.xlsx?since=2026-01-01&amp;until=2026-06-30" in html
+    assert datetime.date(2026, 6, 30) == page.context["until"]
