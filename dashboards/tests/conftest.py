@@ -23,6 +23,10 @@ def register(community, *, born=1980, sex="M", categories=("intellectual",), **f
 
 @pytest.fixture
 def world(areas, street_user, district_user, other_district_user):
+    return build_world(areas, street_user, district_user, other_district_user)
+
+
+def build_world(areas, street_user, district_user, other_district_user):
     """A little of everything in 迎泽区, and some of it in the neighbouring 小店区."""
     today = timezone.localdate()
     qiaodong, wuyier = areas["140106001001"], areas["140106001002"]

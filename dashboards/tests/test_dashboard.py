@@ -66,7 +66,7 @@ def test_every_number_is_the_count_of_its_list(client, world, who, request):
     assert checked > 60
 
 
-def test_the_numbers_are_those_of_the_users_area(world, community_user, street_user):
+def test_the_numbers_are_those_of_the_users_area(world, community_user, street_user, admin_user):
     mine = Dashboard(community_user)
     assert mine.tally("total") == 3  # 桥东一社区: the one who moved out is not counted
     assert {row.label: row.count for row in mine.categories}["少数民族人士"] == 1
@@ -81,6 +81,9 @@ def test_the_numbers_are_those_of_the_users_area(world, community_user, street_u
     # The street's own joint activity is the street's; the district's is seen but not theirs.
     assert sum(row.count for row in street.activities_by_month) == 3
     assert sum(row.extra["activities"] for row in street.by_area) == 1
+    # An administrator of two districts compares the districts.
+    everything = Dashboard(admin_user)
+    assert [(row.label, row.count) for row in everything.by_area] == [("小店区", 1), ("迎泽区", 7)]
 
 
 def test_work_elsewhere_changes_none_of_my_numbers(
