@@ -37,6 +37,21 @@ class ActivityType(models.Model):
         return self.name
 
 
+def organiser_ids(user) -> list[int] | None:
+    """The areas whose activities the user sees: theirs and below, and the areas above
+    theirs (joint activities); None for every area."""
+    ids = visible_area_ids(user)
+    if not ids:
+        return ids
+    code = user.area.code
+    above = list(
+        Area.objects.filter(code__in=[code[:6], code[:9]])
+        .exclude(code=code)
+        .values_list("pk", flat=True)
+    )
+    return [*ids, *above]
+
+
 class ActivityQuerySet(ScopedQuerySet):
     area_field = "area"
     change_permission = "activities.change_activity"
@@ -48,16 +63,10 @@ class ActivityQuerySet(ScopedQuerySet):
         workers see it (and pick their members as participants); editing stays with the
         organising area (`editable_by`).
         """
-        ids = visible_area_ids(user)
+        ids = organiser_ids(user)
         if ids is None or not ids:
             return super().visible_to(user)
-        code = user.area.code
-        above = list(
-            Area.objects.filter(code__in=[code[:6], code[:9]])
-            .exclude(code=code)
-            .values_list("pk", flat=True)
-        )
-        return self.filter(area_id__in=[*ids, *above])
+        return self.filter(area_id__in=ids)
 
     def editable_by(self, user):
         if not user.is_authenticated or not user.has_perm(self.change_permission):
@@ -180,6 +189,37 @@ class ActivityFile(models.Model):
         return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
             self.content_type, ".pdf"
         )
+
+
+class ActivityTally(models.Model):
+    """Activities of one organising area in one month, by type, and the people they served.
+
+    The dashboards add up these rows instead of counting every activity of a year on each
+    view; `activities.services.activity_tally_refresh` recounts an area's month in the
+    transaction of every activity write.
+    """
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("organising area"), on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField(_("month"))  # its first day, in local time
+    type = models.ForeignKey(
+        ActivityType, verbose_name=_("type"), on_delete=models.CASCADE, related_name="+"
+    )
+    count = models.PositiveIntegerField(_("activities"))
+    people_served = models.PositiveIntegerField(_("people served"))
+
+    class Meta:
+        verbose_name = _("activity tally")
+        verbose_name_plural = _("activity tallies")
+        ordering = ["area", "month", "type"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "month", "type"], name="activitytally_unique")
+        ]
+        indexes = [models.Index(fields=["month", "area"], name="activitytally_month_idx")]
+
+    def __str__(self):
+        return f"{self.area_id} {self.month:%Y-%m} {self.type_id}: {self.count}"
 
 
 class Participation(models.Model):

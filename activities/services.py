@@ -6,17 +6,18 @@ audit event in one transaction, as `members.services` does for members.
 
 import datetime
 import decimal
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import Member, MemberTally
-from members.services import tally_refresh
+from members.services import tally_apply, tally_change
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 
@@ -24,6 +25,7 @@ from .models import (
     Activity,
     ActivityChange,
     ActivityFile,
+    ActivityTally,
     ChangeRecord,
     Need,
     NeedChange,
@@ -69,6 +71,7 @@ def activity_create(*, actor, data: dict, participants=(), request=None) -> Acti
             request=request,
         )
         contacts_refresh([member.pk for member in members])
+        activity_tally_refresh([tally_key(activity)])
     return activity
 
 
@@ -79,7 +82,8 @@ def activity_update(
     if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
         raise PermissionDenied
     with transaction.atomic():
-        before = snapshot(Activity.objects.get(pk=activity.pk))
+        stored = Activity.objects.get(pk=activity.pk)
+        before = snapshot(stored)
         took_part = set(activity.participants.values_list("pk", flat=True))
         for name, value in data.items():
             setattr(activity, name, value)
@@ -99,7 +103,62 @@ def activity_update(
             )
         took_part.update(activity.participants.values_list("pk", flat=True))
         contacts_refresh(took_part)
+        activity_tally_refresh([tally_key(stored), tally_key(activity)])
     return activity
+
+
+def tally_key(activity: Activity) -> tuple[int, datetime.date]:
+    """The organising area and month an activity is counted under."""
+    return activity.area_id, timezone.localtime(activity.starts_at).date().replace(day=1)
+
+
+def activity_tally_refresh(keys=None) -> None:
+    """Recount the dashboards' activity tallies of these (area id, month) pairs; None: all.
+
+    The areas are locked first, as `members.services.tally_refresh` does for communities.
+    """
+    with transaction.atomic():
+        if keys is None:
+            ActivityTally.objects.all().delete()
+            counted = Activity.objects.annotate(month=TruncMonth("starts_at"))
+        else:
+            keys = sorted(set(keys))
+            areas = sorted({area for area, _month in keys})
+            list(Area.objects.select_for_update().filter(pk__in=areas).order_by("pk").values("pk"))
+            within = Q()
+            for area, month in keys:
+                ActivityTally.objects.filter(area_id=area, month=month).delete()
+                following = (month + datetime.timedelta(days=32)).replace(day=1)
+                within |= Q(
+                    area_id=area,
+                    starts_at__gte=_local_midnight(month),
+                    starts_at__lt=_local_midnight(following),
+                )
+            counted = Activity.objects.filter(within).annotate(month=TruncMonth("starts_at"))
+        rows = (
+            counted.values_list("area_id", "month", "type_id")
+            .annotate(n=Count("id"), served=Sum("people_served"))
+            .order_by()
+        )
+        ActivityTally.objects.bulk_create(
+            [
+                ActivityTally(
+                    area_id=area,
+                    month=timezone.localtime(month).date()
+                    if isinstance(month, datetime.datetime)
+                    else month,
+                    type_id=kind,
+                    count=n,
+                    people_served=served or 0,
+                )
+                for area, month, kind, n, served in rows
+            ],
+            batch_size=5000,
+        )
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def contacts_refresh(member_ids=None) -> None:
@@ -125,18 +184,28 @@ def contacts_refresh(member_ids=None) -> None:
         .values("visit__date")[:1]
     )
     activity_day, visit_day = Subquery(took_part), Subquery(visited)
-    members = (
-        Member.objects.all() if member_ids is None else Member.objects.filter(pk__in=member_ids)
-    )
+    members = Member.objects.filter(pk__in=member_ids) if member_ids else Member.objects.all()
+    if member_ids is not None:
+        # Locked until commit: a concurrent write on the same members waits and then
+        # reads what this one stored, so neither counts a contact twice.
+        before = _last_contacts(members.select_for_update())
     # Greatest is NULL on SQLite when either side is: each side falls back on the other.
     members.update(
         last_contact_on=Greatest(
             Coalesce(activity_day, visit_day), Coalesce(visit_day, activity_day)
         )
     )
-    tally_refresh(
-        communities=set(members.values_list("community_id", flat=True).distinct()),
-        dimensions=[MemberTally.Dimension.LAST_CONTACT],
+    if member_ids is not None:
+        tally_apply(tally_change(before, _last_contacts(members)))
+
+
+def _last_contacts(members) -> Counter:
+    """The "last contact" tallies these members count in (registered members only)."""
+    return Counter(
+        (community, MemberTally.Dimension.LAST_CONTACT, f"{day:%Y-%m}" if day else "")
+        for community, day in members.filter(status=Member.Status.ACTIVE).values_list(
+            "community_id", "last_contact_on"
+        )
     )
 
 

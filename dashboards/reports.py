@@ -70,7 +70,7 @@ class RowsByArea:
 
 def members_by_category(dashboard: Dashboard, since, until) -> Table:
     categories = list(Category.objects.all())
-    index = {category.code: position + 1 for position, category in enumerate(categories)}
+    index = {str(category.pk): position + 1 for position, category in enumerate(categories)}
     width = len(categories) + 1
     rows = RowsByArea(dashboard)
     values: dict[int, list[int]] = defaultdict(lambda: [0] * width)

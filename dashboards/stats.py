@@ -11,13 +11,12 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, ActivityType, Need
+from activities.models import ActivityTally, ActivityType, Need, organiser_ids
 from members.models import (
     Category,
     Ethnicity,
@@ -193,7 +192,7 @@ class Dashboard:
         return [
             Row(
                 category.name,
-                counts.get(category.code, 0),
+                counts.get(str(category.pk), 0),
                 link("members:list", category=category.code),
                 {"short": category.short_name or category.name},
             )
@@ -206,20 +205,21 @@ class Dashboard:
         rows = [
             Row(
                 status.short_name or status.name,
-                counts.get(status.code, 0),
+                counts[str(status.pk)],
                 link("members:list", political_status=status.code),
             )
             for status in PoliticalStatus.objects.all()
-            if counts.get(status.code)
+            if counts.get(str(status.pk))
         ]
         return sorted(rows, key=lambda row: -row.count)
 
     @cached_property
     def ethnicities(self) -> list[Row]:
         counts = self.tallies.get(D.ETHNICITY, {})
+        present = [int(pk) for pk, n in counts.items() if pk and n]
         rows = [
-            Row(group.name, counts.get(group.code, 0), link("members:list", ethnicity=group.code))
-            for group in Ethnicity.objects.filter(code__in=[c for c, n in counts.items() if n])
+            Row(group.name, counts[str(group.pk)], link("members:list", ethnicity=group.code))
+            for group in Ethnicity.objects.filter(pk__in=present)
         ]
         return sorted(rows, key=lambda row: -row.count)
 
@@ -279,16 +279,15 @@ class Dashboard:
 
     @cached_property
     def _activity_counts(self) -> list[tuple]:
-        """(area id, month, type id, activities, people served) over the last MONTHS."""
-        first = self.period_start
-        return list(
-            Activity.objects.visible_to(self.user)
-            .filter(starts_at__date__gte=first, starts_at__date__lte=self.period_end)
-            .annotate(month=TruncMonth("starts_at"))
-            .values_list("area_id", "month", "type_id")
-            .annotate(n=Count("id"), served=Sum("people_served"))
-            .order_by()
+        """(area id, month, type id, activities, people served) over the last MONTHS, of the
+        activities the user sees (`Activity.objects.visible_to`)."""
+        tallies = ActivityTally.objects.filter(
+            month__gte=self.period_start, month__lte=self.period_end
         )
+        ids = organiser_ids(self.user)
+        if ids is not None:
+            tallies = tallies.filter(area_id__in=ids)
+        return list(tallies.values_list("area_id", "month", "type_id", "count", "people_served"))
 
     @cached_property
     def activities_by_month(self) -> list[Row]:

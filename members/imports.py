@@ -8,6 +8,7 @@ the file; with `strict`, nothing is written if any row is refused.
 """
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +24,14 @@ from tongzhan.models import Area, AuditEvent
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
 from .roster_reader import RosterFileError, RowError, find_header, iter_rows, read_table
 from .rules import apply_category_rules, categories_by_slug
-from .services import changes_between, registration_changes, snapshot, tally_refresh
+from .services import (
+    changes_between,
+    registration_changes,
+    snapshot,
+    tally_apply,
+    tally_change,
+    tally_keys,
+)
 
 SOURCE = "导入：%s"
 # Roster columns that map straight onto a Member field of the same name.
@@ -73,6 +81,7 @@ class _Row:
     member: Member
     slugs: list[str]
     existing: Member | None = None
+    counted: Counter | None = None  # the tallies a known person counted in before the row
 
 
 class _Context:
@@ -214,7 +223,7 @@ def roster_import(
         batch.finish(rows, strict=strict)
         report.written = batch.write and not (strict and report.refused)
         if report.written:
-            tally_refresh(communities=batch.communities)
+            tally_apply(batch.tallies)
             batch.audit()
         elif batch.write:
             # Strict, and a row was refused after earlier chunks were written.
@@ -368,7 +377,8 @@ class _Batch:
         self.write = write
         self.source = SOURCE % report.filename
         self.actor_id = actor.pk if actor is not None else None
-        self.communities: set[int] = set()  # written to: their tallies are recounted
+        # The dashboards' tallies move by what the written rows change, applied at the end.
+        self.tallies: Counter = Counter()
 
     def finish(self, rows: list[_Row], *, strict: bool) -> None:
         creates, updates = self._match(rows)
@@ -429,6 +439,7 @@ class _Batch:
                 continue
             context.relate(existing, row.member.community)
             before = snapshot(existing, categories_of.get(existing.pk, []))
+            row.counted = tally_keys(existing, categories_of.get(existing.pk, []))
             merged = _merge(existing, row)
             slugs, rule_errors = apply_category_rules(
                 slugs=row.slugs,
@@ -468,8 +479,11 @@ class _Batch:
     def _write(self, creates: list[_Row], updates: list) -> None:
         categories = self.context.categories
         insert_objects(Member, [row.member for row in creates])
-        self.communities.update(row.member.community_id for row in creates)
-        self.communities.update(row.existing.community_id for row, _changes in updates)
+        for row in creates:
+            self.tallies.update(tally_keys(row.member, [categories[slug] for slug in row.slugs]))
+        for row, _changes in updates:
+            after = tally_keys(row.existing, [categories[slug] for slug in row.slugs])
+            self.tallies.update(tally_change(row.counted, after))
         links, history = [], []
         now = timezone.now()
         for row in creates:

@@ -310,6 +310,15 @@ class Member(models.Model):
     def __str__(self):
         return self.name
 
+    def misses_category_fields(self, slugs) -> bool:
+        """Whether a field one of these categories asks for is empty: `incomplete_q()`
+        for one member in memory (the dashboards' tallies count it on every save)."""
+        return any(
+            getattr(self, name) in ("", None)
+            for slug in slugs
+            for name in self.CATEGORY_FIELDS.get(slug, ())
+        )
+
     @classmethod
     def incomplete_q(cls) -> models.Q:
         """Members missing a field one of their categories asks for (data completeness).
@@ -443,7 +452,11 @@ class MemberChange(models.Model):
         verbose_name = _("member change")
         verbose_name_plural = _("member changes")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["member", "-at"], name="memberchange_member_at_idx")]
+        indexes = [
+            models.Index(fields=["member", "-at"], name="memberchange_member_at_idx"),
+            # The dashboards' latest changes of an area: newest first, stop after a few.
+            models.Index(fields=["-at", "-id"], name="memberchange_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.member} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
@@ -453,8 +466,9 @@ class MemberTally(models.Model):
     """How many members of one community have one value of one dimension (统计汇总).
 
     The dashboards add up these rows instead of counting a million members on every view.
-    `members.services.tally_refresh` recounts a community's rows in the transaction of every
-    write that can change them, so a number is never older than the last saved change.
+    Every write that changes what is counted applies its difference in its own transaction
+    (`members.services.tally_apply`), so a number is never older than the last saved change;
+    `manage.py tally_rebuild` recounts everything. Values of reference data are their ids.
     """
 
     class Dimension(models.TextChoices):

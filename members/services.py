@@ -6,13 +6,14 @@ transaction (anchor: Zulip's `do_*` actions with their RealmAuditLog rows).
 
 import datetime
 import functools
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, Value
-from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
-from django.utils import translation
+from django.db.models.functions import ExtractYear, TruncMonth
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
@@ -177,8 +178,19 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         source=source,
         request=request,
     )
-    tally_refresh(communities=[member.community_id])
+    tally_apply(tally_keys(member, categories or []))
     return member
+
+
+def _stored_tally_keys(member: Member) -> Counter:
+    """The tallies the member counts in as stored, before a write changes them."""
+    # Locked until commit, so a concurrent write on the member starts from this one's result.
+    stored = Member.objects.select_for_update().defer("id_number", "phone").get(pk=member.pk)
+    return tally_keys(stored, list(stored.categories.all()))
+
+
+def _tally_keys_now(member: Member) -> Counter:
+    return tally_keys(member, list(member.categories.all()))
 
 
 @transaction.atomic
@@ -186,6 +198,7 @@ def member_update(*, actor, member: Member, data: dict, source: str = "", reques
     """Change a member's fields; only what really changed enters the history."""
     _check_editable(actor, member)
     before = snapshot(Member.objects.get(pk=member.pk))
+    counted = _stored_tally_keys(member)
     if "community" in data and data["community"] != member.community:
         raise ValidationError({"community": _("Use a transfer to move a member.")})
     categories = _apply(member, data)
@@ -203,7 +216,7 @@ def member_update(*, actor, member: Member, data: dict, source: str = "", reques
             source=source,
             request=request,
         )
-        tally_refresh(communities=[member.community_id])
+        tally_apply(tally_change(counted, _tally_keys_now(member)))
     return member
 
 
@@ -218,6 +231,7 @@ def member_set_status(
     if status != Member.Status.ACTIVE and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the change.")})
     before = snapshot(member)
+    counted = _stored_tally_keys(member)
     member.status, member.status_date, member.status_reason = status, date, reason.strip()
     member.full_clean()
     member.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
@@ -229,7 +243,7 @@ def member_set_status(
         source="",
         request=request,
     )
-    tally_refresh(communities=[member.community_id])
+    tally_apply(tally_change(counted, _tally_keys_now(member)))
     return member
 
 
@@ -254,7 +268,7 @@ def member_transfer(
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the transfer.")})
     before = snapshot(member)
-    from_community = member.community_id
+    counted = _stored_tally_keys(member)
     member.community, member.grid = to_community, to_grid
     member.full_clean()
     member.save(update_fields=["community", "grid", "updated_at"])
@@ -268,7 +282,7 @@ def member_transfer(
         request=request,
         detail={"to": to_community.code, "reason": reason.strip()},
     )
-    tally_refresh(communities=[from_community, to_community.pk])
+    tally_apply(tally_change(counted, _tally_keys_now(member)))
     return member
 
 
@@ -280,14 +294,97 @@ def _may_write_in(actor, community: Area | None) -> bool:
 
 
 # -- Tallies for the dashboards -----------------------------------------------------------------
+#
+# Each member counts once under each (community, dimension, value) `tally_keys` names. A write
+# applies the difference between the member's keys before and after it (`tally_apply`), so
+# keeping the tallies costs a few rows per save whatever the size of the community;
+# `tally_refresh` recounts communities from scratch (`manage.py tally_rebuild`).
 
 
 def _month(value) -> str:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value)
     return f"{value:%Y-%m}" if value else ""
 
 
+def _value(value) -> str:
+    return "" if value is None else str(value)
+
+
+def tally_keys(member: Member, categories) -> Counter:
+    """The tallies one member counts in; `categories` are the member's Category objects."""
+    D = MemberTally.Dimension
+    community = member.community_id
+    keys = [(community, D.JOINED, _month(member.created_at))]
+    if member.status != Member.Status.ACTIVE:
+        if member.status_date:
+            keys.append((community, D.LEFT, _month(member.status_date)))
+        return Counter(keys)
+    keys += [
+        (community, D.TOTAL, ""),
+        (community, D.POLITICAL_STATUS, _value(member.political_status_id)),
+        (community, D.ETHNICITY, _value(member.ethnicity_id)),
+        (community, D.SEX, member.sex),
+        (community, D.BIRTH_YEAR, _value(member.birth_date and member.birth_date.year)),
+        (community, D.LAST_CONTACT, _month(member.last_contact_on)),
+    ]
+    keys += [(community, D.CATEGORY, str(category.pk)) for category in categories]
+    if member.is_representative:
+        keys.append((community, D.REPRESENTATIVE, ""))
+    if member.misses_category_fields([category.slug for category in categories]):
+        keys.append((community, D.INCOMPLETE, ""))
+    return Counter(keys)
+
+
+def tally_apply(delta: dict) -> None:
+    """Add `delta` ({(community id, dimension, value): change}) to the stored tallies.
+
+    The communities are locked first, so concurrent writes in one community add up one
+    after the other; a tally that reaches zero is removed, as a recount would not have it.
+    """
+    delta = {key: change for key, change in delta.items() if change}
+    if not delta:
+        return
+    communities = sorted({community for community, _dimension, _value in delta})
+    with transaction.atomic():
+        list(
+            Area.objects.select_for_update()
+            .filter(pk__in=communities)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        stored = MemberTally.objects.filter(community_id__in=communities)
+        if len(delta) <= 40:
+            wanted = models.Q()
+            for community, dimension, value in delta:
+                wanted |= models.Q(community_id=community, dimension=dimension, value=value)
+            stored = stored.filter(wanted)
+        rows = {(row.community_id, row.dimension, row.value): row for row in stored}
+        changed, created, emptied = [], [], []
+        for key, change in delta.items():
+            row = rows.get(key)
+            if row is None:
+                created.append(MemberTally(community_id=key[0], dimension=key[1], value=key[2]))
+                row = created[-1]
+                row.count = 0
+            elif row.count + change:
+                changed.append(row)
+            else:
+                emptied.append(row.pk)
+            row.count += change
+        if any(row.count < 0 for row in [*changed, *created]):
+            raise ValueError(f"Tallies out of step with the members: {delta}")
+        MemberTally.objects.bulk_update(changed, ["count"], batch_size=1000)
+        MemberTally.objects.bulk_create(created, batch_size=1000)
+        MemberTally.objects.filter(pk__in=emptied).delete()
+
+
+def tally_change(before: Counter, after: Counter) -> dict:
+    return {key: after[key] - before[key] for key in before.keys() | after.keys()}
+
+
 def _tally_counts(dimension: str, ids: list[int]):
-    """(community id, value, count) of one dimension over the given communities."""
+    """(community id, value, count) of one dimension over the given communities, counted."""
     D = MemberTally.Dimension
     everyone = Member.objects.filter(community_id__in=ids)
     active = everyone.filter(status=Member.Status.ACTIVE)
@@ -296,16 +393,17 @@ def _tally_counts(dimension: str, ids: list[int]):
             MemberCategory.objects.filter(
                 member__community_id__in=ids, member__status=Member.Status.ACTIVE
             )
-            .values_list("member__community_id", "category__code")
+            .values_list("member__community_id", "category_id")
             .annotate(n=Count("*"))
+            .order_by()
         )
-        return list(rows)
+        return [(community, str(category), n) for community, category, n in rows]
     grouped = {
         D.TOTAL: (active, Value("")),
         D.REPRESENTATIVE: (active.filter(is_representative=True), Value("")),
         D.INCOMPLETE: (active.filter(Member.incomplete_q()), Value("")),
-        D.POLITICAL_STATUS: (active, Coalesce("political_status__code", Value(""))),
-        D.ETHNICITY: (active, Coalesce("ethnicity__code", Value(""))),
+        D.POLITICAL_STATUS: (active, F("political_status_id")),
+        D.ETHNICITY: (active, F("ethnicity_id")),
         D.SEX: (active, F("sex")),
         D.BIRTH_YEAR: (active, ExtractYear("birth_date")),
         D.LAST_CONTACT: (active, TruncMonth("last_contact_on")),
@@ -324,27 +422,21 @@ def _tally_counts(dimension: str, ids: list[int]):
     )
     if dimension in (D.LAST_CONTACT, D.JOINED, D.LEFT):
         return [(community, _month(month), n) for community, month, n in rows]
-    return [(community, "" if v is None else str(v), n) for community, v, n in rows]
+    return [(community, _value(value), n) for community, value, n in rows]
 
 
-def tally_refresh(*, communities, dimensions=None) -> None:
-    """Recount the dashboards' tallies of these communities (ids), all or some dimensions.
-
-    Called inside the transaction of every write that changes what is counted. The
-    communities are locked first, so two writes in one community count one after the other
-    (each sees the other's committed change) instead of both missing the other's.
-    """
+def tally_refresh(*, communities) -> None:
+    """Recount the dashboards' tallies of these communities (ids) from the members."""
     ids = sorted({pk for pk in communities if pk is not None})
     if not ids:
         return
-    dimensions = list(dimensions or MemberTally.Dimension.values)
     with transaction.atomic():
         list(Area.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
-        MemberTally.objects.filter(community_id__in=ids, dimension__in=dimensions).delete()
+        MemberTally.objects.filter(community_id__in=ids).delete()
         MemberTally.objects.bulk_create(
             [
                 MemberTally(community_id=community, dimension=dimension, value=value, count=n)
-                for dimension in dimensions
+                for dimension in MemberTally.Dimension.values
                 for community, value, n in _tally_counts(dimension, ids)
             ],
             batch_size=5000,

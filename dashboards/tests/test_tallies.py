@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from activities import services as activity_services
-from activities.models import ActivityType
+from activities.models import ActivityTally, ActivityType
 from members import services as member_services
 from members.imports import roster_import
 from members.models import Category, Member, MemberTally
@@ -19,7 +19,11 @@ pytestmark = pytest.mark.django_db
 
 
 def tallies() -> set[tuple]:
-    return set(MemberTally.objects.values_list("community_id", "dimension", "value", "count"))
+    members = MemberTally.objects.values_list("community_id", "dimension", "value", "count")
+    activities = ActivityTally.objects.values_list(
+        "area_id", "month", "type_id", "count", "people_served"
+    )
+    return set(members) | set(activities)
 
 
 def last_contacts() -> dict[int, datetime.date | None]:
@@ -64,13 +68,16 @@ def test_every_write_keeps_the_tallies_current(areas, street_user):
         participants=[first, second],
     )  # fmt: skip
     assert_current()
+    assert ActivityTally.objects.get().count == 1
     activity_services.activity_update(
         actor=street_user,
         activity=activity,
-        data={"starts_at": timezone.now()},
+        data={"starts_at": timezone.now(), "area": areas["140106001"], "people_served": 40},
         participants=[first],  # the other no longer took part
     )
     assert_current()
+    moved = ActivityTally.objects.get()  # from 桥东一社区 a year ago to the street this month
+    assert (moved.area, moved.people_served) == (areas["140106001"], 40)
     visit = activity_services.visit_create(
         actor=street_user,
         data={"community": wuyier, "date": timezone.localdate(), "staff": "王", "way": "home"},

@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from activities.services import contacts_refresh
+from activities.services import activity_tally_refresh, contacts_refresh
 from members.services import tally_refresh
 from tongzhan.models import Area
 
@@ -21,5 +21,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         with transaction.atomic():
             contacts_refresh()
+            activity_tally_refresh()
             tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
         self.stdout.write(f"Tallies recounted in {time.monotonic() - started:.1f} s.")
