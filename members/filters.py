@@ -149,8 +149,7 @@ class MemberFilterSet(django_filters.FilterSet):
         )
 
     def filter_incomplete(self, queryset, name, value):
-        condition = Member.incomplete_q()
-        return queryset.filter(condition) if value else queryset.exclude(condition)
+        return queryset.filter(incomplete=value)
 
     def filter_age_min(self, queryset, name, value):
         latest_birth = _years_before(timezone.localdate(), int(value))

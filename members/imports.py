@@ -478,10 +478,13 @@ class _Batch:
 
     def _write(self, creates: list[_Row], updates: list) -> None:
         categories = self.context.categories
+        for row in creates:
+            row.member.incomplete = row.member.misses_category_fields(row.slugs)
         insert_objects(Member, [row.member for row in creates])
         for row in creates:
             self.tallies.update(tally_keys(row.member, [categories[slug] for slug in row.slugs]))
         for row, _changes in updates:
+            row.existing.incomplete = row.existing.misses_category_fields(row.slugs)
             after = tally_keys(row.existing, [categories[slug] for slug in row.slugs])
             self.tallies.update(tally_change(row.counted, after))
         links, history = [], []

@@ -263,6 +263,9 @@ class Member(models.Model):
     last_contact_on = models.DateField(
         _("last contacted on"), null=True, blank=True, editable=False
     )
+    # Whether a field one of the member's categories asks for is empty; set by the services
+    # on every save (`misses_category_fields`), so completeness is a column to filter on.
+    incomplete = models.BooleanField(_("fields missing"), default=False, editable=False)
 
     objects = MemberQuerySet.as_manager()
 
@@ -305,6 +308,15 @@ class Member(models.Model):
                 name="member_status_community_idx",
             ),
             models.Index(fields=["phone_hash"], name="member_phone_hash_idx"),
+            # The lists behind the dashboards' numbers: incomplete records, not contacted
+            # lately, left in a month.
+            models.Index(
+                fields=["community"],
+                condition=models.Q(incomplete=True),
+                name="member_incomplete_idx",
+            ),
+            models.Index(fields=["last_contact_on"], name="member_last_contact_idx"),
+            models.Index(fields=["status_date"], name="member_status_date_idx"),
         ]
 
     def __str__(self):

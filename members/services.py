@@ -31,6 +31,9 @@ HISTORY_EXCLUDED = {
     "phone_masked",
     "created_at",
     "updated_at",
+    # Kept by the services from other data, not changes anybody made to the record.
+    "last_contact_on",
+    "incomplete",
 }
 
 
@@ -167,6 +170,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
     categories = _apply(member, data)
     if actor is not None and not _may_write_in(actor, member.community):
         raise PermissionDenied
+    member.incomplete = member.misses_category_fields([c.slug for c in categories or []])
     member.full_clean()
     member.save()
     member.categories.set(categories or [])
@@ -183,10 +187,14 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
 
 
 def _stored_tally_keys(member: Member) -> Counter:
-    """The tallies the member counts in as stored, before a write changes them."""
+    """The tallies the member counts in as stored, before a write changes them; the stored
+    member and categories ride along as `.stored` and `.categories`."""
     # Locked until commit, so a concurrent write on the member starts from this one's result.
     stored = Member.objects.select_for_update().defer("id_number", "phone").get(pk=member.pk)
-    return tally_keys(stored, list(stored.categories.all()))
+    categories = list(stored.categories.all())
+    keys = tally_keys(stored, categories)
+    keys.stored, keys.categories = stored, categories
+    return keys
 
 
 def _tally_keys_now(member: Member) -> Counter:
@@ -202,6 +210,10 @@ def member_update(*, actor, member: Member, data: dict, source: str = "", reques
     if "community" in data and data["community"] != member.community:
         raise ValidationError({"community": _("Use a transfer to move a member.")})
     categories = _apply(member, data)
+    # Kept by the activities' services: an instance read before a visit must not undo it.
+    member.last_contact_on = counted.stored.last_contact_on
+    slugs = [c.slug for c in (categories if categories is not None else counted.categories)]
+    member.incomplete = member.misses_category_fields(slugs)
     member.full_clean()
     member.save()
     if categories is not None:
@@ -331,7 +343,7 @@ def tally_keys(member: Member, categories) -> Counter:
     keys += [(community, D.CATEGORY, str(category.pk)) for category in categories]
     if member.is_representative:
         keys.append((community, D.REPRESENTATIVE, ""))
-    if member.misses_category_fields([category.slug for category in categories]):
+    if member.incomplete:
         keys.append((community, D.INCOMPLETE, ""))
     return Counter(keys)
 
@@ -401,7 +413,7 @@ def _tally_counts(dimension: str, ids: list[int]):
     grouped = {
         D.TOTAL: (active, Value("")),
         D.REPRESENTATIVE: (active.filter(is_representative=True), Value("")),
-        D.INCOMPLETE: (active.filter(Member.incomplete_q()), Value("")),
+        D.INCOMPLETE: (active.filter(incomplete=True), Value("")),
         D.POLITICAL_STATUS: (active, F("political_status_id")),
         D.ETHNICITY: (active, F("ethnicity_id")),
         D.SEX: (active, F("sex")),
@@ -423,6 +435,16 @@ def _tally_counts(dimension: str, ids: list[int]):
     if dimension in (D.LAST_CONTACT, D.JOINED, D.LEFT):
         return [(community, _month(month), n) for community, month, n in rows]
     return [(community, _value(value), n) for community, value, n in rows]
+
+
+def completeness_refresh() -> int:
+    """Set every member's `incomplete` flag from `Member.incomplete_q()`; the number changed."""
+    condition = Member.incomplete_q()
+    with transaction.atomic():
+        changed = Member.objects.filter(condition).exclude(incomplete=True).update(incomplete=True)
+        return changed + Member.objects.exclude(condition).filter(incomplete=True).update(
+            incomplete=False
+        )
 
 
 def tally_refresh(*, communities) -> None:

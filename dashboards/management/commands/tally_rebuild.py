@@ -1,4 +1,4 @@
-"""Recount every member's last contact and every community's dashboard tallies.
+"""Recount every member's completeness and last contact, and the dashboards' tallies.
 
 The services keep both current on every write; this is for data written around them (the
 demo seed, a restore from a dump, a repair by hand) and safe to run at any time.
@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from activities.services import activity_tally_refresh, contacts_refresh
-from members.services import tally_refresh
+from members.services import completeness_refresh, tally_refresh
 from tongzhan.models import Area
 
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         with transaction.atomic():
+            completeness_refresh()
             contacts_refresh()
             activity_tally_refresh()
             tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))

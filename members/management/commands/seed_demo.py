@@ -544,6 +544,7 @@ class MemberMaker:
         if rng.random() < 0.22:
             member.specialty = rng.choice(SPECIALTIES)
 
+        member.incomplete = member.misses_category_fields(slugs)
         # Registered some time in the last REGISTERED_WITHIN_DAYS, as a registry builds up.
         registered = self.date_between(
             self.today - datetime.timedelta(days=REGISTERED_WITHIN_DAYS), self.today
