@@ -381,6 +381,32 @@ class Dashboard:
     # -- Per area -----------------------------------------------------------------------
 
     @cached_property
+    def completeness(self) -> list[Row]:
+        """Each community's share of complete records, the least complete first; shown where
+        the breakdown is coarser than communities (a district's streets)."""
+        if not self.breakdown or self.breakdown[0].level == Area.Level.COMMUNITY:
+            return []
+        names = {area.pk: area.name for area in self.areas}
+        parents = {area.pk: area.parent_id for area in self.areas}
+        rows = []
+        for area in self.areas:
+            if area.level != Area.Level.COMMUNITY:
+                continue
+            counts = self.per_community.get(area.pk, {})
+            total, incomplete = counts.get(D.TOTAL, 0), counts.get(D.INCOMPLETE, 0)
+            if not total:
+                continue
+            rows.append(
+                Row(
+                    f"{names.get(parents[area.pk], '')} {area.name}".strip(),
+                    incomplete,
+                    link("members:list", area=area.code, incomplete="true"),
+                    {"total": total, "complete_share": share(total - incomplete, total)},
+                )
+            )
+        return sorted(rows, key=lambda row: (row.extra["complete_share"], row.label))
+
+    @cached_property
     def by_area(self) -> list[Row]:
         """One row per street or community: members, completeness, contact, activities, needs."""
         if not self.breakdown:

@@ -52,6 +52,8 @@ def test_a_wrong_password_is_refused_in_chinese(client, community_user):
         ("/activities/visits/", "走访"),
         ("/activities/members/not-contacted/", "走访"),
         ("/activities/needs/", "诉求"),
+        ("/", "首页"),
+        ("/reports/", "报表"),
     ],
 )
 def test_the_menu_marks_the_section_of_the_page(client, community_user, address, current):

@@ -29,6 +29,7 @@ def numbers_and_lists(dashboard: Dashboard):
         dashboard.activities_by_type,
         dashboard.need_rows,
         dashboard.by_area,
+        dashboard.completeness,
     )
     for rows in tables:
         for row in rows:
@@ -66,7 +67,9 @@ def test_every_number_is_the_count_of_its_list(client, world, who, request):
     assert checked > 60
 
 
-def test_the_numbers_are_those_of_the_users_area(world, community_user, street_user, admin_user):
+def test_the_numbers_are_those_of_the_users_area(
+    world, community_user, street_user, district_user, admin_user
+):
     mine = Dashboard(community_user)
     assert mine.tally("total") == 3  # 桥东一社区: the one who moved out is not counted
     assert {row.label: row.count for row in mine.categories}["少数民族人士"] == 1
@@ -81,6 +84,15 @@ def test_the_numbers_are_those_of_the_users_area(world, community_user, street_u
     # The street's own joint activity is the street's; the district's is seen but not theirs.
     assert sum(row.count for row in street.activities_by_month) == 3
     assert sum(row.extra["activities"] for row in street.by_area) == 1
+    assert street.completeness == []  # its table of areas is already by community
+    district = Dashboard(district_user)
+    assert [
+        (row.label, row.count, row.extra["complete_share"]) for row in district.completeness
+    ] == [
+        ("柳巷街道 五一二社区", 1, 50.0),
+        ("柳巷街道 桥东一社区", 1, 66.7),
+        ("文庙街道 府东一社区", 0, 100.0),
+    ]
     # An administrator of two districts compares the districts.
     everything = Dashboard(admin_user)
     assert [(row.label, row.count) for row in everything.by_area] == [("小店区", 1), ("迎泽区", 7)]
