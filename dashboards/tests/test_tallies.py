@@ -90,3 +90,51 @@ def test_every_write_keeps_the_tallies_current(areas, street_user):
     assert_current()
     second.refresh_from_db()
     assert second.last_contact_on == datetime.date(2020, 1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writes_at_once_in_one_community_both_count(areas):
+    """The second write waits for the first to commit and counts on from its result."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from members.services import tally_apply
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write at a time anyway")
+    community = areas["140106001001"].pk
+    key = (community, MemberTally.Dimension.TOTAL, "")
+    MemberTally.objects.create(community_id=community, dimension=key[1], value="", count=5)
+    applied, release, errors = threading.Event(), threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                tally_apply({key: 1})
+                applied.set()
+                release.wait(10)  # still uncommitted while the second one starts
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            applied.wait(10)
+            tally_apply({key: 1})
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # the second one is waiting by now
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    assert MemberTally.objects.get(community_id=community, dimension=key[1]).count == 7
