@@ -16,8 +16,20 @@ ACTIVITY_WRITE = [
     for action in ("view", "add", "change")
 ]
 
+ASSESSMENT_VIEW = [
+    f"assessment.view_{model}"
+    for model in ("period", "indicator", "target", "manualscore", "result")
+]
+ASSESSMENT_MANAGE = [
+    *ASSESSMENT_VIEW,
+    "assessment.add_period",
+    "assessment.change_period",
+    "assessment.score_indicator",
+    "assessment.finalise_period",
+]
+
 ROLE_GROUPS = {
-    "community": ("社区统战委员", [*MEMBER_WRITE, *ACTIVITY_WRITE]),
+    "community": ("社区统战委员", [*MEMBER_WRITE, *ACTIVITY_WRITE, *ASSESSMENT_VIEW]),
     "street": (
         "街道统战干部",
         [
@@ -25,15 +37,21 @@ ROLE_GROUPS = {
             "members.view_memberchange",
             "members.import_member",
             *ACTIVITY_WRITE,
+            *ASSESSMENT_VIEW,
+            "assessment.score_indicator",
         ],
     ),
-    "district": ("区委统战部", [*MEMBER_WRITE, "members.import_member", *ACTIVITY_WRITE]),
+    "district": (
+        "区委统战部",
+        [*MEMBER_WRITE, "members.import_member", *ACTIVITY_WRITE, *ASSESSMENT_MANAGE],
+    ),
     "admin": (
         "系统管理员",
         [
             *MEMBER_WRITE,
             "members.import_member",
             *ACTIVITY_WRITE,
+            *ASSESSMENT_MANAGE,
             "activities.view_activitytype",
             "activities.add_activitytype",
             "activities.change_activitytype",

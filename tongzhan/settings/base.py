@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "members",
     "activities",
     "dashboards",
+    "assessment",
 ]
 
 MIDDLEWARE = [

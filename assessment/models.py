@@ -1,0 +1,310 @@
+"""The yearly assessment of communities (考核) with targets that scale with their members.
+
+A district opens a period with indicators; each indicator's target for a community follows
+from the community's registered members when the period opens (a tier table, or base +
+rate × members). Measured indicators are counted from what was logged in the period,
+hand-scored ones are entered with evidence. Finalising computes every community's score,
+ranking, grade and outcome and locks the period.
+"""
+
+import decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from activities.models import ActivityType
+from tongzhan.models import Area, User
+from tongzhan.scoping import ScopedQuerySet
+
+
+class PeriodQuerySet(ScopedQuerySet):
+    """Periods belong to a district; everyone in it sees the period (its results are
+    limited further by `Period.results_visible_to`)."""
+
+    area_field = "district"
+    change_permission = "assessment.change_period"
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self.all()
+        if user.area_id is None:
+            return self.none()
+        return self.filter(district__code=user.area.code[:6])
+
+
+class Period(models.Model):
+    """A period of assessment (考核周期): a year or a half, of one district."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Being set up")
+        OPEN = "open", _("Open")
+        FINAL = "final", _("Finalised")
+
+    district = models.ForeignKey(
+        Area,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Area.Level.DISTRICT},
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=60)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    # Grades by total score (等次): at least this for 优秀, 良好, 合格; below is 不合格.
+    excellent_from = models.DecimalField(
+        _("excellent from"), max_digits=6, decimal_places=2, default=decimal.Decimal(90)
+    )
+    good_from = models.DecimalField(
+        _("good from"), max_digits=6, decimal_places=2, default=decimal.Decimal(80)
+    )
+    pass_from = models.DecimalField(
+        _("pass from"), max_digits=6, decimal_places=2, default=decimal.Decimal(60)
+    )
+    # 示范社区: the best this many of the district, if they are graded 优秀.
+    model_communities = models.PositiveSmallIntegerField(_("model communities"), default=3)
+    published = models.BooleanField(_("ranking published"), default=False)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assessment period")
+        verbose_name_plural = _("assessment periods")
+        ordering = ["-starts_on", "district"]
+        permissions = [
+            ("score_indicator", _("Can score hand-scored indicators")),
+            ("finalise_period", _("Can finalise and publish assessment periods")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="period_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(excellent_from__gte=models.F("good_from"))
+                & models.Q(good_from__gte=models.F("pass_from")),
+                name="period_grades_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.district.name} {self.name}"
+
+    def clean(self):
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The period ends before it starts.")
+        if not (self.excellent_from >= self.good_from >= self.pass_from):
+            errors["good_from"] = _("The grade thresholds must go down from excellent to pass.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Indicator(models.Model):
+    """What a period measures or scores (考核指标), with its weight and target rule."""
+
+    class Kind(models.TextChoices):
+        MEASURED = "measured", _("Measured from the data")
+        SCORED = "scored", _("Scored by hand")
+        BONUS = "bonus", _("Bonus item")
+        DEDUCTION = "deduction", _("Deduction item")
+
+    class Metric(models.TextChoices):
+        ACTIVITIES = "activities", _("Activities held")
+        PEOPLE_SERVED = "people_served", _("People served")
+        VISITED_SHARE = "visited_share", _("Share of members visited (%)")
+        NEEDS_RESOLVED = "needs_resolved", _("Needs resolved")
+        NEEDS_ON_TIME = "needs_on_time", _("Needs resolved on time")
+        COMPLETENESS = "completeness", _("Complete records (%)")
+
+    class Rule(models.TextChoices):
+        TIERS = "tiers", _("Tier table by members")
+        LINEAR = "linear", _("Base + rate × members")
+        FIXED = "fixed", _("The same for every community")
+
+    class ScoredBy(models.TextChoices):
+        DISTRICT = "district", _("District staff")
+        STREET = "street", _("Street staff")
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    metric = models.CharField(_("measure"), max_length=20, choices=Metric.choices, blank=True)
+    activity_type = models.ForeignKey(
+        ActivityType,
+        verbose_name=_("only activities of type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Points: the score at full marks, or the most a bonus adds or a deduction takes away.
+    weight = models.DecimalField(
+        _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    rule = models.CharField(_("target rule"), max_length=10, choices=Rule.choices, blank=True)
+    # Tiers: [[from members, target], ...]; linear: base + rate × members, rounded.
+    tiers = models.JSONField(_("tiers"), default=list, blank=True)
+    base = models.DecimalField(_("base"), max_digits=10, decimal_places=2, default=0)
+    rate = models.DecimalField(_("rate per member"), max_digits=10, decimal_places=4, default=0)
+    # Actual ÷ target counts up to this (1.00: no credit beyond the target); empty: uncapped.
+    cap = models.DecimalField(
+        _("cap on actual ÷ target"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=decimal.Decimal(1),
+    )
+    scored_by = models.CharField(
+        _("scored by"), max_length=10, choices=ScoredBy.choices, blank=True
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["period", "sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_measured(self) -> bool:
+        return self.kind == self.Kind.MEASURED
+
+    def clean(self):
+        from .rules import TargetRuleError, check_tiers
+
+        errors = {}
+        if self.is_measured:
+            if not self.metric:
+                errors["metric"] = _("Choose what is measured.")
+            if not self.rule:
+                errors["rule"] = _("Choose how the target follows from the members.")
+            if self.rule == self.Rule.TIERS:
+                try:
+                    check_tiers(self.tiers)
+                except TargetRuleError as error:
+                    errors["tiers"] = error.message
+        elif not self.scored_by:
+            errors["scored_by"] = _("Say who scores this item.")
+        if self.activity_type_id and self.metric not in (
+            self.Metric.ACTIVITIES,
+            self.Metric.PEOPLE_SERVED,
+        ):
+            errors["activity_type"] = _("A type of activity applies to activity measures only.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Target(models.Model):
+    """What one community must reach on one measured indicator (考核目标), fixed when the
+    period opens from the community's registered members at that moment."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="targets"
+    )
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    members = models.PositiveIntegerField(_("registered members at the start"))
+    value = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["indicator", "community__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "community"], name="target_unique_indicator_community"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} · {self.community}: {self.value}"
+
+
+class ManualScore(models.Model):
+    """A hand-scored item, bonus or deduction for one community, with its evidence."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="scores"
+    )
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    points = models.DecimalField(
+        _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    evidence = models.TextField(_("evidence and notes"))
+    scored_by = models.ForeignKey(
+        User, verbose_name=_("scored by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scored_at = models.DateTimeField(_("scored at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("hand score")
+        verbose_name_plural = _("hand scores")
+        ordering = ["indicator", "community__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "community"], name="manualscore_unique_indicator_community"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} · {self.community}: {self.points}"
+
+
+class Result(models.Model):
+    """A community's outcome of a finalised period: the scores as they were locked."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("Excellent")
+        GOOD = "good", _("Good")
+        PASS = "pass", _("Pass")
+        FAIL = "fail", _("Fail")
+
+    class Outcome(models.TextChoices):
+        MODEL = "model", _("Model community")
+        RECTIFY = "rectify", _("Rectify within a deadline")
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="results"
+    )
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    total = models.DecimalField(_("total score"), max_digits=8, decimal_places=2)
+    rank_in_street = models.PositiveIntegerField(_("rank in the street"))
+    rank_in_district = models.PositiveIntegerField(_("rank in the district"))
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    # Per indicator: {"indicator": id, "target": "6", "actual": "7", "score": "20.00"}.
+    breakdown = models.JSONField(_("breakdown"), default=list)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["period", "rank_in_district", "community__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "community"], name="result_unique_period_community"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period} · {self.community}: {self.total}"

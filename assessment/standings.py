@@ -1,0 +1,226 @@
+"""Where each community of a period stands: target, actual and score per indicator, total,
+ranks, grade and outcome. Live while the period is open; stored in `Result` once final."""
+
+import dataclasses
+import datetime
+import decimal
+from collections import defaultdict
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from activities.models import Activity, Need, Visit
+from members.models import MemberTally
+from tongzhan.models import Area
+
+from . import rules
+from .models import Indicator, ManualScore, Period, Result, Target
+
+D = decimal.Decimal
+M = Indicator.Metric
+
+
+@dataclasses.dataclass
+class Line:
+    """One indicator for one community."""
+
+    indicator: Indicator
+    target: D | None  # measured indicators only
+    actual: D | None
+    score: D
+    evidence: str = ""
+
+    @property
+    def progress(self) -> D | None:
+        """Actual ÷ target in per cent, for the progress bars."""
+        if self.target is None or self.actual is None:
+            return None
+        if self.target <= 0:
+            return D(100)
+        return (self.actual / self.target * 100).quantize(D("0.1"))
+
+
+@dataclasses.dataclass
+class Standing:
+    community: Area
+    street: Area | None
+    lines: list[Line]
+    total: D = D(0)
+    rank_in_street: int = 0
+    rank_in_district: int = 0
+    grade: str = ""
+    outcome: str = ""
+
+    def get_grade_display(self) -> str:
+        return str(Result.Grade(self.grade).label) if self.grade else ""
+
+    def get_outcome_display(self) -> str:
+        return str(Result.Outcome(self.outcome).label) if self.outcome else ""
+
+
+def _local_range(period: Period) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime.combine(period.starts_on, datetime.time()))
+    end = timezone.make_aware(
+        datetime.datetime.combine(period.ends_on + datetime.timedelta(days=1), datetime.time())
+    )
+    return start, end
+
+
+def _percent(part: int, whole: int) -> D:
+    if not whole:
+        return D(0)
+    return (D(part) * 100 / whole).quantize(D("0.1"), rounding=decimal.ROUND_HALF_UP)
+
+
+def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict:
+    """{(indicator id, community id): actual} for the measured indicators, over the period."""
+    start, end = _local_range(period)
+    registered, complete = defaultdict(int), defaultdict(int)
+    for community, dimension, n in MemberTally.objects.filter(
+        community_id__in=ids,
+        dimension__in=[MemberTally.Dimension.TOTAL, MemberTally.Dimension.INCOMPLETE],
+    ).values_list("community_id", "dimension", "count"):
+        registered[community] += n if dimension == MemberTally.Dimension.TOTAL else 0
+        complete[community] += n if dimension == MemberTally.Dimension.TOTAL else -n
+    actual = {}
+    for indicator in indicators:
+        if not indicator.is_measured:
+            continue
+        metric, values = indicator.metric, {}
+        if metric in (M.ACTIVITIES, M.PEOPLE_SERVED):
+            activities = Activity.objects.filter(
+                area_id__in=ids, starts_at__gte=start, starts_at__lt=end
+            )
+            if indicator.activity_type_id:
+                activities = activities.filter(type_id=indicator.activity_type_id)
+            counted = Count("id") if metric == M.ACTIVITIES else Sum("people_served")
+            values = dict(activities.values_list("area_id").annotate(n=counted).order_by())
+        elif metric == M.VISITED_SHARE:
+            visited = dict(
+                Visit.members.through.objects.filter(
+                    visit__community_id__in=ids,
+                    visit__date__gte=period.starts_on,
+                    visit__date__lte=period.ends_on,
+                )
+                .values_list("visit__community_id")
+                .annotate(n=Count("member_id", distinct=True))
+                .order_by()
+            )
+            values = {pk: _percent(visited.get(pk, 0), registered[pk]) for pk in ids}
+        elif metric in (M.NEEDS_RESOLVED, M.NEEDS_ON_TIME):
+            needs = Need.objects.filter(
+                community_id__in=ids,
+                status=Need.Status.RESOLVED,
+                closed_on__gte=period.starts_on,
+                closed_on__lte=period.ends_on,
+            )
+            if metric == M.NEEDS_ON_TIME:
+                needs = needs.filter(Q(due_date__isnull=True) | Q(closed_on__lte=F("due_date")))
+            values = dict(needs.values_list("community_id").annotate(n=Count("id")).order_by())
+        elif metric == M.COMPLETENESS:
+            values = {pk: _percent(complete[pk], registered[pk]) for pk in ids}
+        for pk in ids:
+            actual[indicator.pk, pk] = D(values.get(pk) or 0)
+    return actual
+
+
+def standings(period: Period) -> list[Standing]:
+    """Every community of the period's district, best first (stored results once final)."""
+    indicators = list(period.indicators.select_related("activity_type"))
+    communities = list(
+        Area.objects.communities().within(period.district).select_related("parent").order_by("code")
+    )
+    if period.state == Period.State.FINAL:
+        return _stored(period, indicators, communities)
+    ids = [community.pk for community in communities]
+    targets = {
+        (target.indicator_id, target.community_id): target.value
+        for target in Target.objects.filter(indicator__period=period)
+    }
+    scored = {
+        (score.indicator_id, score.community_id): score
+        for score in ManualScore.objects.filter(indicator__period=period)
+    }
+    actual = measure(period, indicators, ids)
+    result = []
+    for community in communities:
+        lines = []
+        for indicator in indicators:
+            key = (indicator.pk, community.pk)
+            if indicator.is_measured:
+                target = targets.get(key)
+                points = (
+                    rules.score(indicator.weight, actual[key], target, indicator.cap)
+                    if target is not None
+                    else D(0)
+                )
+                lines.append(Line(indicator, target, actual[key], points))
+            else:
+                entry = scored.get(key)
+                points = entry.points if entry else D(0)
+                if indicator.kind == Indicator.Kind.DEDUCTION:
+                    points = -points
+                lines.append(Line(indicator, None, None, points, entry.evidence if entry else ""))
+        result.append(Standing(community, community.parent, lines))
+    _rank(period, result)
+    return result
+
+
+def _rank(period: Period, standings_: list[Standing]) -> None:
+    for standing in standings_:
+        standing.total = sum((line.score for line in standing.lines), D(0))
+        standing.grade = rules.grade(
+            standing.total,
+            excellent=period.excellent_from,
+            good=period.good_from,
+            passing=period.pass_from,
+        )
+    for standing, rank in zip(standings_, rules.ranks([s.total for s in standings_]), strict=True):
+        standing.rank_in_district = rank
+    by_street = defaultdict(list)
+    for standing in standings_:
+        by_street[standing.community.parent_id].append(standing)
+    for members in by_street.values():
+        for standing, rank in zip(members, rules.ranks([s.total for s in members]), strict=True):
+            standing.rank_in_street = rank
+    for standing, outcome in zip(
+        standings_,
+        rules.outcomes(
+            [(s.rank_in_district, s.grade) for s in standings_], period.model_communities
+        ),
+        strict=True,
+    ):
+        standing.outcome = outcome
+    standings_.sort(key=lambda s: (s.rank_in_district, s.community.code))
+
+
+def _stored(period, indicators, communities) -> list[Standing]:
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    places = {community.pk: community for community in communities}
+    result = []
+    for stored in period.results.all():
+        community = places[stored.community_id]
+        lines = [
+            Line(
+                by_id[line["indicator"]],
+                D(line["target"]) if line["target"] is not None else None,
+                D(line["actual"]) if line["actual"] is not None else None,
+                D(line["score"]),
+                line.get("evidence", ""),
+            )
+            for line in stored.breakdown
+            if line["indicator"] in by_id
+        ]
+        result.append(
+            Standing(
+                community,
+                community.parent,
+                lines,
+                stored.total,
+                stored.rank_in_street,
+                stored.rank_in_district,
+                stored.grade,
+                stored.outcome,
+            )
+        )
+    return result
