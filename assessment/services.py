@@ -194,6 +194,7 @@ def period_finalise(*, actor, period: Period, request=None) -> list[Result]:
     _check_not_final(period)
     if period.state != Period.State.OPEN:
         raise ValidationError(_("Open the period before finalising it."))
+    given = period
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
         _check_not_final(period)
@@ -223,6 +224,7 @@ def period_finalise(*, actor, period: Period, request=None) -> list[Result]:
         period.state, period.finalised_at = Period.State.FINAL, timezone.now()
         period.save(update_fields=["state", "finalised_at"])
         _audit(actor, period, AuditEvent.Action.STATUS, {"state": period.state}, request)
+    given.state, given.finalised_at = period.state, period.finalised_at
     return results
 
 
@@ -231,6 +233,7 @@ def period_publish(*, actor, period: Period, request=None) -> Period:
     _check_manages(actor, period)
     if not actor.has_perm("assessment.finalise_period"):
         raise PermissionDenied
+    period.refresh_from_db(fields=["state", "published"])
     if period.state != Period.State.FINAL:
         raise ValidationError(_("Only a finalised period's ranking is published."))
     with transaction.atomic():

@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from assessment.models import Period
+from assessment.standings import standings
 from members.models import Member, MemberChange
 from members.views import XLSX
 from tongzhan.audit import audit_record
-from tongzhan.models import AuditEvent
+from tongzhan.models import Area, AuditEvent
 
 from .reports import REPORTS, workbook
 from .stats import Dashboard
@@ -58,6 +60,23 @@ def charts(dashboard: Dashboard) -> dict:
     }
 
 
+def assessment_progress(user) -> dict:
+    """A community's standing in its district's open assessment period, if there is one."""
+    area = user.area
+    if area is None or area.level != Area.Level.COMMUNITY:
+        return {}
+    period = (
+        Period.objects.visible_to(user)
+        .filter(state=Period.State.OPEN)
+        .order_by("-starts_on")
+        .first()
+    )
+    if period is None:
+        return {}
+    standing = next((row for row in standings(period) if row.community.pk == area.pk), None)
+    return {"assessment_period": period, "assessment_standing": standing}
+
+
 @login_required
 def home(request):
     """The user's dashboard: their area's registry, activities and needs at a glance."""
@@ -71,6 +90,7 @@ def home(request):
         "dashboard": dashboard,
         "charts": charts(dashboard),
         "recent": recent,
+        **assessment_progress(request.user),
     }
     return render(request, "dashboards/dashboard.html", context)
 

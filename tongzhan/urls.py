@@ -19,6 +19,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
     path("reports/", include("dashboards.urls")),
+    path("assessment/", include("assessment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

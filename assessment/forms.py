@@ -1,0 +1,84 @@
+"""Forms for setting up a period, its indicators, and hand scores."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from activities.models import ActivityType
+from tongzhan.widgets import DateInput
+
+from . import rules
+from .models import Indicator, Period
+
+
+class PeriodForm(forms.ModelForm):
+    class Meta:
+        model = Period
+        fields = [
+            "name",
+            "starts_on",
+            "ends_on",
+            "excellent_from",
+            "good_from",
+            "pass_from",
+            "model_communities",
+        ]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+
+class IndicatorForm(forms.ModelForm):
+    # Typed as text; the model keeps the parsed list.
+    tiers = forms.CharField(
+        label=_("Tiers"),
+        required=False,
+        help_text=_('From how many members, which target: "0:4, 20:6, 51:10".'),
+    )
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "name",
+            "kind",
+            "metric",
+            "activity_type",
+            "weight",
+            "rule",
+            "tiers",
+            "base",
+            "rate",
+            "cap",
+            "scored_by",
+            "sort_order",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity_type"].queryset = ActivityType.objects.filter(is_active=True)
+        self.fields["cap"].help_text = _("1 gives no credit beyond the target; empty: uncapped.")
+        for name in ("base", "rate", "sort_order"):  # only some rules use them
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        for name in ("base", "rate", "sort_order"):
+            if data.get(name) is None:
+                data[name] = 0
+        return data
+
+    def clean_tiers(self):
+        text = self.cleaned_data["tiers"]
+        if not text.strip():
+            return []
+        try:
+            return rules.parse_tiers(text)
+        except rules.TargetRuleError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class ScoreForm(forms.Form):
+    points = forms.DecimalField(label=_("Points"), min_value=0, decimal_places=2)
+    evidence = forms.CharField(
+        label=_("Evidence and notes"), widget=forms.Textarea(attrs={"rows": 3})
+    )

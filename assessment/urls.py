@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessment"
+urlpatterns = [
+    path("", views.period_list, name="list"),
+    path("new/", views.period_create, name="create"),
+    path("<int:pk>/", views.period_detail, name="detail"),
+    path("<int:pk>/open/", views.period_open, name="open"),
+    path("<int:pk>/finalise/", views.period_finalise, name="finalise"),
+    path("<int:pk>/publish/", views.period_publish, name="publish"),
+    path("<int:pk>/results.xlsx", views.period_export, name="export"),
+    path(
+        "<int:pk>/indicators/<int:indicator_pk>/remove/",
+        views.indicator_remove,
+        name="indicator_remove",
+    ),
+    path("<int:pk>/<str:code>/", views.community_detail, name="community"),
+]

@@ -1,0 +1,290 @@
+"""Assessment pages. A period is seen by everyone of its district; results are limited by
+`visible_standings`: a community or street sees its own until the ranking is published."""
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from members.views import XLSX
+from tongzhan.audit import audit_record
+from tongzhan.models import Area, AuditEvent, User
+
+from . import services
+from .forms import IndicatorForm, PeriodForm, ScoreForm
+from .models import Indicator, Period
+from .standings import standings
+
+
+def sees_whole_ranking(user, period: Period) -> bool:
+    """District staff and administrators always; everyone else once it is published."""
+    if user.sees_everything or period.published:
+        return True
+    return user.role == User.Role.DISTRICT and user.area_id == period.district_id
+
+
+def visible_standings(user, period: Period, rows=None) -> list:
+    rows = standings(period) if rows is None else rows
+    if sees_whole_ranking(user, period):
+        return rows
+    code = user.area.code if user.area else None
+    return [row for row in rows if code and row.community.code.startswith(code)]
+
+
+def _period(request, pk) -> Period:
+    return get_object_or_404(
+        Period.objects.visible_to(request.user).select_related("district"), pk=pk
+    )
+
+
+def _may_manage(user, period: Period) -> bool:
+    return user.has_perm("assessment.change_period") and services._district_staff(
+        user, period.district
+    )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_list(request):
+    periods = Period.objects.visible_to(request.user).select_related("district")
+    return render(request, "assessment/period_list.html", {"periods": periods})
+
+
+@login_required
+@permission_required("assessment.add_period", raise_exception=True)
+def period_create(request):
+    user = request.user
+    districts = Area.objects.visible_to(user).filter(level=Area.Level.DISTRICT)
+    if user.area is not None and user.area.level != Area.Level.DISTRICT:
+        raise PermissionDenied
+    form = PeriodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        district = user.area or districts.filter(code=request.POST.get("district")).first()
+        try:
+            period = services.period_create(
+                actor=user,
+                data={**form.cleaned_data, "district": district},
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The period was created: now choose its indicators."))
+            return redirect("assessment:detail", pk=period.pk)
+    return render(
+        request,
+        "assessment/period_form.html",
+        {"form": form, "districts": districts if user.area is None else []},
+    )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_detail(request, pk):
+    period = _period(request, pk)
+    user = request.user
+    manage = _may_manage(user, period)
+    indicator_form = IndicatorForm(request.POST or None, prefix="indicator")
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied
+        if indicator_form.is_valid():
+            try:
+                services.indicator_add(
+                    actor=user, period=period, data=indicator_form.service_data(), request=request
+                )
+            except ValidationError as error:
+                indicator_form.add_error(None, error)
+            else:
+                messages.success(request, _("The indicator was added."))
+                return redirect("assessment:detail", pk=period.pk)
+    rows = visible_standings(user, period) if period.state != Period.State.DRAFT else []
+    return render(
+        request,
+        "assessment/period_detail.html",
+        {
+            "period": period,
+            "indicators": period.indicators.select_related("activity_type"),
+            "rows": rows,
+            "whole_ranking": sees_whole_ranking(user, period),
+            "manage": manage,
+            "indicator_form": indicator_form if manage and period.state == "draft" else None,
+        },
+    )
+
+
+def _act(request, pk, write, done: str):
+    period = _period(request, pk)
+    try:
+        write(period)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect("assessment:detail", pk=period.pk)
+
+
+@require_POST
+@login_required
+def period_open(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda period: services.period_open(actor=request.user, period=period, request=request),
+        _("The period is open: every community's targets are set."),
+    )
+
+
+@require_POST
+@login_required
+def period_finalise(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda period: services.period_finalise(actor=request.user, period=period, request=request),
+        _("The period is finalised and locked."),
+    )
+
+
+@require_POST
+@login_required
+def period_publish(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda period: services.period_publish(actor=request.user, period=period, request=request),
+        _("The ranking is published to every community of the district."),
+    )
+
+
+@require_POST
+@login_required
+def indicator_remove(request, pk, indicator_pk):
+    period = _period(request, pk)
+    indicator = get_object_or_404(period.indicators, pk=indicator_pk)
+    return _act(
+        request,
+        pk,
+        lambda _period: services.indicator_remove(
+            actor=request.user, indicator=indicator, request=request
+        ),
+        _("The indicator was removed."),
+    )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def community_detail(request, pk, code):
+    """One community's targets, progress and scores; hand scores entered here."""
+    period = _period(request, pk)
+    user = request.user
+    community = get_object_or_404(Area.objects.communities().within(period.district), code=code)
+    if period.state == Period.State.DRAFT:
+        raise Http404
+    rows = visible_standings(user, period)
+    standing = next((row for row in rows if row.community.pk == community.pk), None)
+    if standing is None:
+        raise Http404
+    scorable = {
+        indicator.pk
+        for indicator in period.indicators.all()
+        if period.state == Period.State.OPEN and services.may_score(user, indicator, community)
+    }
+    form, scoring = ScoreForm(request.POST or None), None
+    if request.method == "POST":
+        scoring = get_object_or_404(Indicator, pk=request.POST.get("indicator"), period=period)
+        if scoring.pk not in scorable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.score_set(
+                    actor=user,
+                    indicator=scoring,
+                    community=community,
+                    points=form.cleaned_data["points"],
+                    evidence=form.cleaned_data["evidence"],
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The score was saved."))
+                return redirect("assessment:community", pk=period.pk, code=community.code)
+    return render(
+        request,
+        "assessment/community_detail.html",
+        {
+            "period": period,
+            "community": community,
+            "standing": standing,
+            "whole_ranking": sees_whole_ranking(user, period),
+            "scorable": scorable,
+            "form": form,
+            "scoring": scoring,
+        },
+    )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_export(request, pk):
+    """The results the user may see, with every indicator's target, actual and score."""
+    period = _period(request, pk)
+    if period.state == Period.State.DRAFT:
+        raise Http404
+    rows = visible_standings(request.user, period)
+    whole = sees_whole_ranking(request.user, period)
+    indicators = list(period.indicators.all())
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Results")
+    sheet.append([f"{period.district.name}{period.name}{_('Assessment results')}"])
+    sheet["A1"].font = Font(size=14, bold=True)
+    heading = [_("Community"), _("Street"), _("Total score")]
+    if whole:
+        heading += [_("Rank in the district"), _("Rank in the street")]
+    heading += [_("Grade"), _("Outcome")]
+    for indicator in indicators:
+        heading += [
+            f"{indicator.name} {_('target')}",
+            f"{indicator.name} {_('actual')}",
+            f"{indicator.name} {_('score')}",
+        ]
+    sheet.append(heading)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        line = [row.community.name, row.street.name if row.street else "", float(row.total)]
+        if whole:
+            line += [row.rank_in_district, row.rank_in_street]
+        line += [row.get_grade_display(), row.get_outcome_display()]
+        for item in row.lines:
+            line += [
+                None if item.target is None else float(item.target),
+                None if item.actual is None else float(item.actual),
+                float(item.score),
+            ]
+        sheet.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        obj=period,
+        detail={"report": "assessment", "rows": len(rows)},
+    )
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{period.district.name}{period.name}考核结果.xlsx"
+    )
+    return response
