@@ -42,7 +42,7 @@ class Period(models.Model):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Being set up")
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("assessment period", "Open")
         FINAL = "final", _("Finalised")
 
     district = models.ForeignKey(
@@ -72,7 +72,12 @@ class Period(models.Model):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        User, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = PeriodQuerySet.as_manager()

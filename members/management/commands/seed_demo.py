@@ -752,7 +752,46 @@ class Command(BaseCommand):
             # Written around the services: recount what they would have kept current.
             call_command("tally_rebuild", stdout=self.stdout)
             self.analyze(Member, MemberTally)
+            self.open_assessment()
         self.print_accounts()
+
+    def open_assessment(self) -> None:
+        """This year's assessment of the demo district, open, with the usual kinds of items."""
+        from assessment import services as assessment
+        from assessment.models import Indicator, Period
+
+        district = Area.objects.get(code=DEMO_ACCOUNTS[3][2])
+        year = timezone.localdate().year
+        if Period.objects.filter(district=district, starts_on__year=year).exists():
+            return
+        period = assessment.period_create(
+            actor=None,
+            data={"district": district, "name": f"{year}年度社区统战工作考核",
+                  "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
+        )  # fmt: skip
+        M, K = Indicator.Metric, Indicator.Kind
+        for sort_order, data in enumerate(
+            [
+                {"name": "开展统战活动", "kind": K.MEASURED, "metric": M.ACTIVITIES,
+                 "weight": 30, "rule": "tiers", "tiers": [[0, 4], [50, 8], [150, 12]]},
+                {"name": "走访覆盖率", "kind": K.MEASURED, "metric": M.VISITED_SHARE,
+                 "weight": 20, "rule": "fixed", "base": 30},
+                {"name": "解决实事", "kind": K.MEASURED, "metric": M.NEEDS_RESOLVED,
+                 "weight": 20, "rule": "linear", "base": 1, "rate": "0.02"},
+                {"name": "信息完整率", "kind": K.MEASURED, "metric": M.COMPLETENESS,
+                 "weight": 10, "rule": "fixed", "base": 95},
+                {"name": "工作制度健全", "kind": K.SCORED, "weight": 20, "scored_by": "street"},
+                {"name": "工作创新（加分）", "kind": K.BONUS, "weight": 5,
+                 "scored_by": "district"},
+                {"name": "信息报送不及时（减分）", "kind": K.DEDUCTION, "weight": 5,
+                 "scored_by": "district"},
+            ]
+        ):  # fmt: skip
+            assessment.indicator_add(
+                actor=None, period=period, data={**data, "sort_order": sort_order}
+            )
+        assessment.period_open(actor=None, period=period)
+        self.progress(f"assessment: {period.name} open with 7 indicators")
 
     def progress(self, message: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.started:7.1f} s] {message}")
