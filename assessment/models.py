@@ -313,3 +313,209 @@ class Result(models.Model):
 
     def __str__(self):
         return f"{self.period} · {self.community}: {self.total}"
+
+
+# -- Evaluation of representatives (综合评价, 三评) ------------------------------------------------
+
+
+class EvaluationTemplate(models.Model):
+    """Categories and items with their maximum scores; administrators keep the templates."""
+
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100, unique=True)
+    is_example = models.BooleanField(_("example"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation template")
+        verbose_name_plural = _("evaluation templates")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class EvaluationCategory(models.Model):
+    """A category of a template (政治素质, 能力素质 ...)."""
+
+    template = models.ForeignKey(
+        EvaluationTemplate,
+        verbose_name=_("template"),
+        on_delete=models.CASCADE,
+        related_name="categories",
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=60)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("evaluation category")
+        verbose_name_plural = _("evaluation categories")
+        ordering = ["template", "sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class EvaluationItem(models.Model):
+    """An item scored up to `max_score`, or a veto item (一票否决): one mark fails."""
+
+    category = models.ForeignKey(
+        EvaluationCategory,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=200)
+    max_score = models.DecimalField(
+        _("maximum score"), max_digits=6, decimal_places=2, default=0,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    is_veto = models.BooleanField(_("veto item"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("evaluation item")
+        verbose_name_plural = _("evaluation items")
+        ordering = ["category", "sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class RoundQuerySet(ScopedQuerySet):
+    """Rounds of the user's area and below: the staff who run them."""
+
+    area_field = "area"
+    change_permission = "assessment.score_evaluation"
+
+
+class EvaluationRound(models.Model):
+    """An evaluation of the representatives of an area, from three sources with weights."""
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("assessment period", "Open")
+        CONFIRMED = "confirmed", _("Outcome confirmed")
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100)
+    template = models.ForeignKey(
+        EvaluationTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Weights of 上级评议, 自我评价 and 社会评价 in per cent; they add up to 100.
+    superior_weight = models.PositiveSmallIntegerField(
+        _("weight of the superiors' review"), default=50
+    )
+    self_weight = models.PositiveSmallIntegerField(_("weight of the self-assessment"), default=20)
+    public_weight = models.PositiveSmallIntegerField(
+        _("weight of the public assessment"), default=30
+    )
+    # 末位淘汰: this share (per cent) of the lowest ranked are flagged.
+    cut_share = models.PositiveSmallIntegerField(_("lowest share flagged (%)"), default=10)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    objects = RoundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
+        ordering = ["-id"]
+        permissions = [("score_evaluation", _("Can enter evaluation scores"))]
+
+    def __str__(self):
+        return f"{self.area.name} {self.name}"
+
+    def clean(self):
+        if self.superior_weight + self.self_weight + self.public_weight != 100:
+            raise ValidationError({"superior_weight": _("The three weights must add up to 100.")})
+        if self.cut_share > 50:
+            raise ValidationError({"cut_share": _("Flag at most half of the representatives.")})
+
+
+class Evaluation(models.Model):
+    """One representative's evaluation in a round."""
+
+    class Source(models.TextChoices):
+        SUPERIOR = "superior", _("Superiors' review")
+        SELF = "self", _("Self-assessment")
+        PUBLIC = "public", _("Public assessment")
+
+    round = models.ForeignKey(
+        EvaluationRound, verbose_name=_("round"), on_delete=models.CASCADE,
+        related_name="evaluations",
+    )  # fmt: skip
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("representative"), on_delete=models.PROTECT,
+        related_name="evaluations",
+    )  # fmt: skip
+    # Set when the round's outcome is confirmed.
+    removed = models.BooleanField(_("removed from the representatives"), default=False)
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["round", "member__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "member"], name="evaluation_unique_member")
+        ]
+
+    def __str__(self):
+        return f"{self.round} · {self.member}"
+
+
+class EvaluationScore(models.Model):
+    """What one source gave one item of one evaluation."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="scores"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Evaluation.Source.choices)
+    item = models.ForeignKey(
+        EvaluationItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("evaluation score")
+        verbose_name_plural = _("evaluation scores")
+        ordering = ["evaluation", "source", "item"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "source", "item"], name="evaluationscore_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation} {self.source} {self.item}: {self.score}"
+
+
+class VetoMark(models.Model):
+    """A veto item (一票否决) marked against a representative: the evaluation fails."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="vetoes"
+    )
+    item = models.ForeignKey(
+        EvaluationItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("evidence and notes"))
+    marked_by = models.ForeignKey(
+        User, verbose_name=_("marked by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("veto mark")
+        verbose_name_plural = _("veto marks")
+        ordering = ["evaluation", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "item"], name="vetomark_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation} ✗ {self.item}"

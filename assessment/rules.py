@@ -109,3 +109,26 @@ def outcomes(results: Iterable[tuple[int, str]], model_communities: int) -> list
         else ""
         for rank, grade_ in results
     ]
+
+
+# -- Evaluation of representatives -----------------------------------------------------------
+
+
+def weighted_total(by_source: dict[str, D], weights: dict[str, int]) -> D:
+    """Σ weight% × the source's total: 上级评议, 自我评价 and 社会评价 together."""
+    total = sum(
+        (D(weights[source]) * D(by_source.get(source, 0)) / 100 for source in weights), D(0)
+    )
+    return total.quantize(CENT, rounding=decimal.ROUND_HALF_UP)
+
+
+def lowest_share(totals: Sequence[D], share: int) -> list[bool]:
+    """末位淘汰: the lowest `share` per cent of the totals (rounded up to whole people).
+
+    Whoever ties with the last one caught is caught too: a tie does not decide who stays.
+    """
+    if not totals or share <= 0:
+        return [False] * len(totals)
+    count = -(-len(totals) * share // 100)  # ceiling
+    line = sorted(totals)[count - 1]
+    return [total <= line for total in totals]

@@ -6,17 +6,30 @@ open, finalise and publish it; hand-scored items are scored by the role the indi
 period is final. Every write leaves an audit event.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.models import MemberTally
+from members.models import Member, MemberTally
+from members.services import member_update
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 
 from . import rules
-from .models import Indicator, ManualScore, Period, Result, Target
+from .models import (
+    Evaluation,
+    EvaluationItem,
+    EvaluationRound,
+    EvaluationScore,
+    Indicator,
+    ManualScore,
+    Period,
+    Result,
+    Target,
+    VetoMark,
+)
 from .standings import standings
 
 
@@ -244,3 +257,176 @@ def period_publish(*, actor, period: Period, request=None) -> Period:
         period.save(update_fields=["published"])
         _audit(actor, period, AuditEvent.Action.STATUS, {"published": True}, request)
     return period
+
+
+# -- Evaluation of representatives (综合评价) -------------------------------------------------
+
+
+def _sees(actor, area: Area) -> bool:
+    return actor.sees_everything or (
+        actor.area is not None and area.code.startswith(actor.area.code)
+    )
+
+
+def _check_round_open(evaluation_round: EvaluationRound) -> None:
+    if evaluation_round.state != EvaluationRound.State.OPEN:
+        raise ValidationError(_("The outcome of this round is confirmed: it cannot change."))
+
+
+def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
+    """An evaluation round over the registered representatives of an area in the actor's."""
+    area = data.get("area")
+    if (
+        not actor.has_perm("assessment.add_evaluationround")
+        or area is None
+        or not _sees(actor, area)
+    ):
+        raise PermissionDenied
+    with transaction.atomic():
+        evaluation_round = EvaluationRound(created_by=actor, **data)
+        evaluation_round.full_clean()
+        evaluation_round.save()
+        representatives = Member.objects.filter(
+            community__code__startswith=area.code,
+            status=Member.Status.ACTIVE,
+            is_representative=True,
+        )
+        Evaluation.objects.bulk_create(
+            [Evaluation(round=evaluation_round, member=member) for member in representatives]
+        )
+        _audit(
+            actor,
+            evaluation_round,
+            AuditEvent.Action.CREATE,
+            {"name": evaluation_round.name},
+            request,
+        )
+    return evaluation_round
+
+
+def may_enter(actor, evaluation: Evaluation, source: str) -> bool:
+    """上级评议 by district staff; 自我评价 and 社会评价 by staff of the area, entered for the
+    representative and from the public assessment forms."""
+    if not actor.has_perm("assessment.score_evaluation"):
+        return False
+    if not _sees(actor, evaluation.member.community):
+        return False
+    if source == Evaluation.Source.SUPERIOR:
+        return actor.sees_everything or actor.role == User.Role.DISTRICT
+    return True
+
+
+def evaluation_score(
+    *, actor, evaluation: Evaluation, source: str, scores: dict, request=None
+) -> None:
+    """Enter one source's scores ({item: score}) for a representative."""
+    _check_round_open(evaluation.round)
+    if source not in Evaluation.Source.values:
+        raise ValidationError({"source": _("Unknown source.")})
+    if not may_enter(actor, evaluation, source):
+        raise PermissionDenied
+    items = {
+        item.pk: item
+        for item in EvaluationItem.objects.filter(
+            category__template=evaluation.round.template, is_veto=False
+        )
+    }
+    errors = {}
+    for item, score in scores.items():
+        item = items.get(getattr(item, "pk", item))
+        if item is None:
+            raise ValidationError(_("An item that is not in this round's template."))
+        if score is None or score < 0 or score > item.max_score:
+            errors[f"item_{item.pk}"] = _("Give between 0 and %(most)s points.") % {
+                "most": item.max_score
+            }
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for item, score in scores.items():
+            EvaluationScore.objects.update_or_create(
+                evaluation=evaluation,
+                source=source,
+                item_id=getattr(item, "pk", item),
+                defaults={"score": score},
+            )
+        _audit(
+            actor,
+            evaluation.member,
+            AuditEvent.Action.UPDATE,
+            {"evaluation": evaluation.round.name, "source": source},
+            request,
+        )
+
+
+def veto_mark(*, actor, evaluation: Evaluation, item: EvaluationItem, note: str, request=None):
+    """Mark a veto item (一票否决) against a representative; district staff only."""
+    _check_round_open(evaluation.round)
+    if not may_enter(actor, evaluation, Evaluation.Source.SUPERIOR):
+        raise PermissionDenied
+    if not item.is_veto or item.category.template_id != evaluation.round.template_id:
+        raise ValidationError({"item": _("Choose a veto item of this round's template.")})
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Say what the score rests on.")})
+    with transaction.atomic():
+        mark, _created = VetoMark.objects.update_or_create(
+            evaluation=evaluation, item=item, defaults={"note": note.strip(), "marked_by": actor}
+        )
+        _audit(actor, evaluation.member, AuditEvent.Action.UPDATE, {"veto": item.name}, request)
+    return mark
+
+
+def _reason(evaluation_round: EvaluationRound, row) -> str:
+    if row.vetoed:
+        return _("Vetoed in %(round)s: %(items)s") % {
+            "round": evaluation_round.name,
+            "items": "、".join(row.vetoes),
+        }
+    return _("Among the lowest ranked in %(round)s (rank %(rank)s of %(count)s)") % {
+        "round": evaluation_round.name,
+        "rank": row.rank,
+        "count": row.count,
+    }
+
+
+def round_confirm(*, actor, evaluation_round: EvaluationRound, request=None) -> list[Evaluation]:
+    """Confirm the outcome: the failed and the lowest ranked leave the representatives, each
+    with this evaluation as the reason in their history."""
+    from .standings import round_results
+
+    if not actor.has_perm("assessment.change_evaluationround") or not _sees(
+        actor, evaluation_round.area
+    ):
+        raise PermissionDenied
+    if not (actor.sees_everything or actor.role == User.Role.DISTRICT):
+        raise PermissionDenied
+    with transaction.atomic():
+        evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
+        _check_round_open(evaluation_round)
+        removed = []
+        for row in round_results(evaluation_round):
+            if not (row.vetoed or row.flagged):
+                continue
+            with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
+                reason = _reason(evaluation_round, row)
+            member_update(
+                actor=actor,
+                member=row.evaluation.member,
+                data={"is_representative": False},
+                source=reason[:200],
+                request=request,
+            )
+            row.evaluation.removed = True
+            row.evaluation.save(update_fields=["removed"])
+            removed.append(row.evaluation)
+        evaluation_round.state = EvaluationRound.State.CONFIRMED
+        evaluation_round.confirmed_at = timezone.now()
+        evaluation_round.save(update_fields=["state", "confirmed_at"])
+        _audit(
+            actor,
+            evaluation_round,
+            AuditEvent.Action.STATUS,
+            {"removed": [evaluation.member_id for evaluation in removed]},
+            request,
+        )
+    return removed

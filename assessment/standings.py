@@ -224,3 +224,70 @@ def _stored(period, indicators, communities) -> list[Standing]:
             )
         )
     return result
+
+
+@dataclasses.dataclass
+class EvaluationRow:
+    """A representative's evaluation: each source's total, weighted total, rank, outcome."""
+
+    evaluation: object
+    by_source: dict
+    total: D
+    vetoes: list[str]
+    rank: int = 0
+    count: int = 0
+    flagged: bool = False  # among the lowest share
+
+    @property
+    def vetoed(self) -> bool:
+        return bool(self.vetoes)
+
+    @property
+    def fails(self) -> bool:
+        return self.vetoed or self.flagged
+
+
+def round_results(evaluation_round) -> list[EvaluationRow]:
+    """Every representative of a round, best first."""
+    from .models import Evaluation, EvaluationScore, VetoMark
+
+    evaluations = list(
+        evaluation_round.evaluations.select_related("member__community").order_by("member__name")
+    )
+    sums = defaultdict(dict)
+    for evaluation, source, total in (
+        EvaluationScore.objects.filter(evaluation__round=evaluation_round)
+        .values_list("evaluation_id", "source")
+        .annotate(total=Sum("score"))
+        .order_by()
+    ):
+        sums[evaluation][source] = total
+    vetoes = defaultdict(list)
+    for evaluation, item in VetoMark.objects.filter(evaluation__round=evaluation_round).values_list(
+        "evaluation_id", "item__name"
+    ):
+        vetoes[evaluation].append(item)
+    weights = {
+        Evaluation.Source.SUPERIOR: evaluation_round.superior_weight,
+        Evaluation.Source.SELF: evaluation_round.self_weight,
+        Evaluation.Source.PUBLIC: evaluation_round.public_weight,
+    }
+    rows = [
+        EvaluationRow(
+            evaluation,
+            sums[evaluation.pk],
+            rules.weighted_total(sums[evaluation.pk], weights),
+            vetoes[evaluation.pk],
+        )
+        for evaluation in evaluations
+    ]
+    totals = [row.total for row in rows]
+    for row, rank, flagged in zip(
+        rows,
+        rules.ranks(totals),
+        rules.lowest_share(totals, evaluation_round.cut_share),
+        strict=True,
+    ):
+        row.rank, row.count, row.flagged = rank, len(rows), flagged
+    rows.sort(key=lambda row: (row.rank, row.evaluation.member.name))
+    return rows

@@ -20,12 +20,26 @@ ASSESSMENT_VIEW = [
     f"assessment.view_{model}"
     for model in ("period", "indicator", "target", "manualscore", "result")
 ]
+EVALUATION_ENTER = [
+    "assessment.view_evaluationround",
+    "assessment.view_evaluation",
+    "assessment.score_evaluation",
+]
 ASSESSMENT_MANAGE = [
     *ASSESSMENT_VIEW,
+    *EVALUATION_ENTER,
     "assessment.add_period",
     "assessment.change_period",
     "assessment.score_indicator",
     "assessment.finalise_period",
+    "assessment.add_evaluationround",
+    "assessment.change_evaluationround",
+    "assessment.view_evaluationtemplate",
+]
+TEMPLATE_EDIT = [
+    f"assessment.{action}_{model}"
+    for model in ("evaluationtemplate", "evaluationcategory", "evaluationitem")
+    for action in ("view", "add", "change")
 ]
 
 ROLE_GROUPS = {
@@ -38,6 +52,7 @@ ROLE_GROUPS = {
             "members.import_member",
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
+            *EVALUATION_ENTER,
             "assessment.score_indicator",
         ],
     ),
@@ -52,6 +67,7 @@ ROLE_GROUPS = {
             "members.import_member",
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
+            *TEMPLATE_EDIT,
             "activities.view_activitytype",
             "activities.add_activitytype",
             "activities.change_activitytype",

@@ -87,3 +87,29 @@ def test_model_communities_are_the_best_graded_excellent_and_failures_rectify():
     assert rules.outcomes(results, model_communities=2) == [
         "model", "model", "", "", "rectify",
     ]  # fmt: skip
+
+
+def test_the_three_sources_are_weighted():
+    weights = {"superior": 50, "self": 20, "public": 30}
+    assert rules.weighted_total({"superior": D(90), "self": D(100), "public": D(80)}, weights) == D(
+        "89.00"
+    )
+    assert rules.weighted_total({"superior": D(90)}, weights) == D("45.00")  # a source missing
+
+
+@pytest.mark.parametrize(
+    ("totals", "share", "flagged"),
+    [
+        ([90, 80, 70, 60, 50, 40, 30, 20, 10, 5], 10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+        (
+            [90, 80, 70, 60, 50, 40, 30, 20, 10, 5, 4],
+            10,
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+        ),  # 1.1 → 2
+        ([90, 80, 70, 60, 50, 40, 30, 20, 5, 5], 10, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]),  # a tie
+        ([90, 80], 0, [0, 0]),
+        ([], 10, []),
+    ],
+)
+def test_the_lowest_share_is_flagged(totals, share, flagged):
+    assert rules.lowest_share([D(t) for t in totals], share) == [bool(f) for f in flagged]
