@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ActivityType
+from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
 from . import rules
-from .models import Indicator, Period
+from .models import EvaluationItem, EvaluationRound, Indicator, Period
 
 
 class PeriodForm(forms.ModelForm):
@@ -82,3 +83,57 @@ class ScoreForm(forms.Form):
     evidence = forms.CharField(
         label=_("Evidence and notes"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = EvaluationRound
+        fields = [
+            "area",
+            "name",
+            "template",
+            "superior_weight",
+            "self_weight",
+            "public_weight",
+            "cut_share",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        area = self.fields["area"]
+        area.queryset = Area.objects.visible_to(user).filter(
+            level__in=[Area.Level.DISTRICT, Area.Level.STREET]
+        )
+        area.label_from_instance = lambda item: item.name
+
+
+class SheetForm(forms.Form):
+    """One source's scores for every item of a template."""
+
+    def __init__(self, *args, items, scores=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        scores = scores or {}
+        self.items = items
+        for item in items:
+            self.fields[f"item_{item.pk}"] = forms.DecimalField(
+                label=f"{item.category.name} · {item.name}",
+                min_value=0,
+                max_value=item.max_score,
+                decimal_places=2,
+                initial=scores.get(item.pk),
+                help_text=_("up to %(most)s") % {"most": item.max_score},
+            )
+
+    def scores(self) -> dict:
+        return {item: self.cleaned_data[f"item_{item.pk}"] for item in self.items}
+
+
+class VetoForm(forms.Form):
+    item = forms.ModelChoiceField(label=_("Veto item"), queryset=EvaluationItem.objects.none())
+    note = forms.CharField(label=_("Evidence and notes"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, template, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = EvaluationItem.objects.filter(
+            category__template=template, is_veto=True
+        )

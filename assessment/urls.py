@@ -16,5 +16,13 @@ urlpatterns = [
         views.indicator_remove,
         name="indicator_remove",
     ),
+    path("evaluations/", views.round_list, name="rounds"),
+    path("evaluations/<int:pk>/", views.round_detail, name="round"),
+    path("evaluations/<int:pk>/confirm/", views.round_confirm, name="round_confirm"),
+    path(
+        "evaluations/<int:pk>/<int:evaluation_pk>/",
+        views.evaluation_detail,
+        name="evaluation",
+    ),
     path("<int:pk>/<str:code>/", views.community_detail, name="community"),
 ]

@@ -19,9 +19,9 @@ from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 
 from . import services
-from .forms import IndicatorForm, PeriodForm, ScoreForm
-from .models import Indicator, Period
-from .standings import standings
+from .forms import IndicatorForm, PeriodForm, RoundForm, ScoreForm, SheetForm, VetoForm
+from .models import Evaluation, EvaluationItem, EvaluationRound, Indicator, Period
+from .standings import round_results, standings
 
 
 def sees_whole_ranking(user, period: Period) -> bool:
@@ -288,3 +288,156 @@ def period_export(request, pk):
         as_attachment=True, filename=f"{period.district.name}{period.name}考核结果.xlsx"
     )
     return response
+
+
+# -- Evaluation of representatives -----------------------------------------------------------
+
+
+def _round(request, pk) -> EvaluationRound:
+    return get_object_or_404(
+        EvaluationRound.objects.visible_to(request.user).select_related("area", "template"),
+        pk=pk,
+    )
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_list(request):
+    rounds = EvaluationRound.objects.visible_to(request.user).select_related("area", "template")
+    form = None
+    if request.user.has_perm("assessment.add_evaluationround"):
+        form = RoundForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                created = services.round_create(
+                    actor=request.user, data=form.cleaned_data, request=request
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The evaluation round was created."))
+                return redirect("assessment:round", pk=created.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "assessment/round_list.html", {"rounds": rounds, "form": form})
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_detail(request, pk):
+    evaluation_round = _round(request, pk)
+    user = request.user
+    return render(
+        request,
+        "assessment/round_detail.html",
+        {
+            "round": evaluation_round,
+            "rows": round_results(evaluation_round),
+            "may_confirm": user.has_perm("assessment.change_evaluationround")
+            and (user.sees_everything or user.role == User.Role.DISTRICT),
+        },
+    )
+
+
+@require_POST
+@login_required
+def round_confirm(request, pk):
+    evaluation_round = _round(request, pk)
+    try:
+        removed = services.round_confirm(
+            actor=request.user, evaluation_round=evaluation_round, request=request
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("The outcome is confirmed: %(count)s left the representatives.")
+            % {"count": len(removed)},
+        )
+    return redirect("assessment:round", pk=evaluation_round.pk)
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def evaluation_detail(request, pk, evaluation_pk):
+    """One representative: each source's sheet (to the roles that enter it) and veto marks."""
+    evaluation_round = _round(request, pk)
+    evaluation = get_object_or_404(
+        evaluation_round.evaluations.select_related("member__community"), pk=evaluation_pk
+    )
+    user = request.user
+    if not services._sees(user, evaluation.member.community):
+        raise Http404
+    items = list(
+        EvaluationItem.objects.filter(
+            category__template=evaluation_round.template, is_veto=False
+        ).select_related("category")
+    )
+    stored = {}
+    for source, item, score in evaluation.scores.values_list("source", "item_id", "score"):
+        stored.setdefault(source, {})[item] = score
+    open_round = evaluation_round.state == EvaluationRound.State.OPEN
+    sheets = []
+    posted = request.POST.get("source") if request.method == "POST" else None
+    for source, label in Evaluation.Source.choices:
+        if not (open_round and services.may_enter(user, evaluation, source)):
+            continue
+        form = SheetForm(
+            request.POST if posted == source else None,
+            items=items,
+            scores=stored.get(source),
+            prefix=source,
+        )
+        if posted == source and form.is_valid():
+            try:
+                services.evaluation_score(
+                    actor=user,
+                    evaluation=evaluation,
+                    source=source,
+                    scores=form.scores(),
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The scores were saved."))
+                return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
+        sheets.append({"source": source, "label": label, "form": form})
+    veto_form = None
+    if open_round and services.may_enter(user, evaluation, Evaluation.Source.SUPERIOR):
+        veto_form = VetoForm(
+            request.POST if posted == "veto" else None, template=evaluation_round.template
+        )
+        if posted == "veto" and veto_form.is_valid():
+            try:
+                services.veto_mark(
+                    actor=user,
+                    evaluation=evaluation,
+                    item=veto_form.cleaned_data["item"],
+                    note=veto_form.cleaned_data["note"],
+                    request=request,
+                )
+            except ValidationError as error:
+                veto_form.add_error(None, error)
+            else:
+                messages.success(request, _("The veto item was marked."))
+                return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
+    if posted and not any(sheet["source"] == posted for sheet in sheets) and posted != "veto":
+        raise PermissionDenied
+    if posted == "veto" and veto_form is None:
+        raise PermissionDenied
+    row = next(r for r in round_results(evaluation_round) if r.evaluation.pk == evaluation.pk)
+    return render(
+        request,
+        "assessment/evaluation_detail.html",
+        {
+            "round": evaluation_round,
+            "evaluation": evaluation,
+            "row": row,
+            "sheets": sheets,
+            "veto_form": veto_form,
+            "vetoes": evaluation.vetoes.select_related("item"),
+        },
+    )

@@ -132,3 +132,57 @@ def test_who_enters_which_source(
         )  # fmt: skip
     with pytest.raises(PermissionDenied):
         services.round_confirm(actor=street_user, evaluation_round=evaluation_round)
+
+
+def test_administrators_edit_the_templates_in_the_admin(client, admin_user, template):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    url = reverse("admin:assessment_evaluationtemplate_change", args=[template.pk])
+    assert client.get(url).status_code == 200
+    category = template.categories.first()
+    page = client.get(reverse("admin:assessment_evaluationcategory_change", args=[category.pk]))
+    assert "坚持中国共产党的领导" in page.content.decode()
+
+
+def test_the_round_pages_from_creation_to_confirmation(
+    client, areas, district_user, street_user, other_street_user, community_user, template
+):
+    from django.urls import reverse
+
+    MemberFactory(name="甲", community=areas["140106001001"], is_representative=True)
+    MemberFactory(name="乙", community=areas["140106001002"], is_representative=True)
+    client.force_login(district_user)
+    response = client.post(
+        reverse("assessment:rounds"),
+        {"area": areas["140106001"].pk, "name": "2026年综合评价", "template": template.pk,
+         "superior_weight": 50, "self_weight": 20, "public_weight": 40, "cut_share": 10},
+    )  # fmt: skip
+    assert "三项权重之和须为 100" in response.content.decode()
+    response = client.post(
+        reverse("assessment:rounds"),
+        {"area": areas["140106001"].pk, "name": "2026年综合评价", "template": template.pk,
+         "superior_weight": 50, "self_weight": 20, "public_weight": 30, "cut_share": 50},
+    )  # fmt: skip
+    evaluation_round = EvaluationRound.objects.get()
+    assert response.url == reverse("assessment:round", args=[evaluation_round.pk])
+    first = evaluation_round.evaluations.get(member__name="甲")
+    page = reverse("assessment:evaluation", args=[evaluation_round.pk, first.pk])
+    items = EvaluationItem.objects.filter(category__template=template, is_veto=False)
+    sheet = {f"superior-item_{item.pk}": str(item.max_score) for item in items}
+    response = client.post(page, {"source": "superior", **sheet}, follow=True)
+    assert response.context["row"].by_source == {"superior": D(100)}
+    client.force_login(street_user)
+    html = client.get(page).content.decode()
+    assert 'id="save-public"' in html and 'id="save-superior"' not in html
+    assert client.post(page, {"source": "superior", **sheet}).status_code == 403
+    client.force_login(other_street_user)
+    assert client.get(page).status_code == 404
+    client.force_login(community_user)
+    assert client.get(reverse("assessment:rounds")).status_code == 403
+    client.force_login(district_user)
+    client.post(reverse("assessment:round_confirm", args=[evaluation_round.pk]))
+    removed = set(Member.objects.filter(is_representative=False).values_list("name", flat=True))
+    assert removed == {"乙"}  # 50 % of two: the lower one
+    html = client.get(reverse("assessment:round", args=[evaluation_round.pk])).content.decode()
+    assert "已移出代表人士" in html or "结果已确认" in html
