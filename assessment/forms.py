@@ -83,6 +83,13 @@ class ScoreForm(forms.Form):
     evidence = forms.CharField(
         label=_("Evidence and notes"), widget=forms.Textarea(attrs={"rows": 3})
     )
+    evidence_file = forms.FileField(
+        label=_("Evidence file (photo or PDF, up to 10 MB)"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}
+        ),
+    )
 
 
 class RoundForm(forms.ModelForm):

@@ -8,6 +8,7 @@ ranking, grade and outcome and locks the period.
 """
 
 import decimal
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -242,8 +243,14 @@ class Target(models.Model):
         return f"{self.indicator} · {self.community}: {self.value}"
 
 
+def _evidence_path(instance, filename: str) -> str:
+    # A random name: the uploaded one may say more than it should, and is kept in `evidence_name`.
+    return f"assessment/{instance.indicator.period_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
 class ManualScore(models.Model):
-    """A hand-scored item, bonus or deduction for one community, with its evidence."""
+    """A hand-scored item, bonus or deduction for one community, with its evidence: notes
+    and, if given, a photo or PDF (checked as activity files are, served within scope)."""
 
     indicator = models.ForeignKey(
         Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="scores"
@@ -255,6 +262,11 @@ class ManualScore(models.Model):
         _("points"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
     )
     evidence = models.TextField(_("evidence and notes"))
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to=_evidence_path, max_length=200, blank=True
+    )
+    evidence_name = models.CharField(_("file name"), max_length=200, blank=True)
+    evidence_type = models.CharField(max_length=50, blank=True)
     scored_by = models.ForeignKey(
         User, verbose_name=_("scored by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -272,6 +284,12 @@ class ManualScore(models.Model):
 
     def __str__(self):
         return f"{self.indicator} · {self.community}: {self.points}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.evidence_type, ".pdf"
+        )
 
 
 class Result(models.Model):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from activities.uploads import UploadRefused, check_upload
 from members.models import Member, MemberTally
 from members.services import member_update
 from tongzhan.audit import audit_record
@@ -167,9 +168,17 @@ def may_score(actor, indicator: Indicator, community: Area) -> bool:
 
 
 def score_set(
-    *, actor, indicator: Indicator, community: Area, points, evidence: str, request=None
+    *,
+    actor,
+    indicator: Indicator,
+    community: Area,
+    points,
+    evidence: str,
+    upload=None,
+    request=None,
 ) -> ManualScore:
-    """Score a hand-scored item, bonus or deduction for a community, with evidence."""
+    """Score a hand-scored item, bonus or deduction for a community, with evidence: notes
+    and optionally a photo or PDF (`upload`), which replaces an earlier one."""
     period = indicator.period
     _check_not_final(period)
     if period.state != Period.State.OPEN:
@@ -186,12 +195,26 @@ def score_set(
         )
     if not (evidence or "").strip():
         raise ValidationError({"evidence": _("Say what the score rests on.")})
+    file_type = None
+    if upload is not None:
+        try:
+            file_type = check_upload(upload)
+        except UploadRefused as refused:
+            raise ValidationError({"evidence_file": refused.message}) from None
     with transaction.atomic():
         score, _created = ManualScore.objects.update_or_create(
             indicator=indicator,
             community=community,
             defaults={"points": points, "evidence": evidence.strip(), "scored_by": actor},
         )
+        if file_type is not None:
+            replaced = score.evidence_file.name
+            storage = score.evidence_file.storage
+            score.evidence_type, score.evidence_name = file_type.content_type, upload.name[:200]
+            score.evidence_file.save("evidence", upload, save=False)
+            score.save(update_fields=["evidence_file", "evidence_name", "evidence_type"])
+            if replaced:
+                transaction.on_commit(lambda: storage.delete(replaced))
         _audit(
             actor,
             period,

@@ -7,6 +7,7 @@ import decimal
 from collections import defaultdict
 
 from django.db.models import Count, F, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity, Need, Visit
@@ -29,6 +30,7 @@ class Line:
     actual: D | None
     score: D
     evidence: str = ""
+    evidence_url: str = ""  # the evidence file of a hand score, if one was given
 
     @property
     def progress(self) -> D | None:
@@ -160,10 +162,25 @@ def standings(period: Period) -> list[Standing]:
                 points = entry.points if entry else D(0)
                 if indicator.kind == Indicator.Kind.DEDUCTION:
                     points = -points
-                lines.append(Line(indicator, None, None, points, entry.evidence if entry else ""))
+                lines.append(
+                    Line(
+                        indicator,
+                        None,
+                        None,
+                        points,
+                        entry.evidence if entry else "",
+                        _evidence_url(period, community, entry),
+                    )
+                )
         result.append(Standing(community, community.parent, lines))
     _rank(period, result)
     return result
+
+
+def _evidence_url(period: Period, community: Area, entry) -> str:
+    if entry is None or not entry.evidence_file:
+        return ""
+    return reverse("assessment:evidence", args=[period.pk, community.code, entry.pk])
 
 
 def _rank(period: Period, standings_: list[Standing]) -> None:
@@ -197,6 +214,10 @@ def _rank(period: Period, standings_: list[Standing]) -> None:
 def _stored(period, indicators, communities) -> list[Standing]:
     by_id = {indicator.pk: indicator for indicator in indicators}
     places = {community.pk: community for community in communities}
+    files = {
+        (score.indicator_id, score.community_id): score
+        for score in ManualScore.objects.filter(indicator__period=period).exclude(evidence_file="")
+    }
     result = []
     for stored in period.results.all():
         community = places[stored.community_id]
@@ -207,6 +228,7 @@ def _stored(period, indicators, communities) -> list[Standing]:
                 D(line["actual"]) if line["actual"] is not None else None,
                 D(line["score"]),
                 line.get("evidence", ""),
+                _evidence_url(period, community, files.get((line["indicator"], community.pk))),
             )
             for line in stored.breakdown
             if line["indicator"] in by_id

@@ -25,4 +25,5 @@ urlpatterns = [
         name="evaluation",
     ),
     path("<int:pk>/<str:code>/", views.community_detail, name="community"),
+    path("<int:pk>/<str:code>/evidence/<int:score_pk>/", views.score_evidence, name="evidence"),
 ]

@@ -6,7 +6,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -20,7 +20,14 @@ from tongzhan.models import Area, AuditEvent, User
 
 from . import services
 from .forms import IndicatorForm, PeriodForm, RoundForm, ScoreForm, SheetForm, VetoForm
-from .models import Evaluation, EvaluationItem, EvaluationRound, Indicator, Period
+from .models import (
+    Evaluation,
+    EvaluationItem,
+    EvaluationRound,
+    Indicator,
+    ManualScore,
+    Period,
+)
 from .standings import round_results, standings
 
 
@@ -199,7 +206,7 @@ def community_detail(request, pk, code):
         for indicator in period.indicators.all()
         if period.state == Period.State.OPEN and services.may_score(user, indicator, community)
     }
-    form, scoring = ScoreForm(request.POST or None), None
+    form, scoring = ScoreForm(request.POST or None, request.FILES or None), None
     if request.method == "POST":
         scoring = get_object_or_404(Indicator, pk=request.POST.get("indicator"), period=period)
         if scoring.pk not in scorable:
@@ -212,6 +219,7 @@ def community_detail(request, pk, code):
                     community=community,
                     points=form.cleaned_data["points"],
                     evidence=form.cleaned_data["evidence"],
+                    upload=form.cleaned_data["evidence_file"],
                     request=request,
                 )
             except ValidationError as error:
@@ -232,6 +240,31 @@ def community_detail(request, pk, code):
             "scoring": scoring,
         },
     )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def score_evidence(request, pk, code, score_pk):
+    """A hand score's evidence file, to whoever may see that community's standing."""
+    period = _period(request, pk)
+    if period.state == Period.State.DRAFT:
+        raise Http404
+    community = get_object_or_404(Area.objects.communities().within(period.district), code=code)
+    if not any(row.community.pk == community.pk for row in visible_standings(request.user, period)):
+        raise Http404
+    score = get_object_or_404(
+        ManualScore, pk=score_pk, community=community, indicator__period=period
+    )
+    if not score.evidence_file:
+        raise Http404
+    response = FileResponse(
+        score.evidence_file.open("rb"),
+        content_type=score.evidence_type,
+        as_attachment=not score.evidence_type.startswith("image/"),
+        filename=score.evidence_name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required

@@ -137,3 +137,27 @@ def test_only_district_staff_open_finalise_and_publish(
     assert client.get(reverse("assessment:create")).status_code == 403
     period.refresh_from_db()
     assert period.state == Period.State.DRAFT
+
+
+def test_a_hand_score_carries_an_evidence_file_served_within_scope(
+    client, areas, running, indicators, street_user, neighbour_user, community_user, settings,
+    tmp_path,
+):  # fmt: skip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse("assessment:community", args=[running.pk, "140106001001"])
+    posted = {"indicator": indicators["system"].pk, "points": "30", "evidence": "制度上墙"}
+    client.force_login(street_user)
+    program = SimpleUploadedFile("制度.jpg", b"MZ\x90\x00" + b"\x00" * 100, "image/jpeg")
+    refused = client.post(url, {**posted, "evidence_file": program})
+    assert refused.status_code == 200 and "不是照片" in refused.content.decode()
+    pdf = SimpleUploadedFile("制度汇编.pdf", b"%PDF-1.7\n" + b"0" * 100, "application/pdf")
+    page = client.post(url, {**posted, "evidence_file": pdf}, follow=True)
+    [line] = [line for line in page.context["standing"].lines if line.evidence_url]
+    served = client.get(line.evidence_url)
+    assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"%PDF")
+    client.force_login(community_user)  # its own community's evidence
+    assert client.get(line.evidence_url).status_code == 200
+    client.force_login(neighbour_user)  # not the neighbour's, before the ranking is published
+    assert client.get(line.evidence_url).status_code == 404
