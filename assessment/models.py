@@ -3,7 +3,7 @@
 A district opens a period with indicators; each indicator's target for a community follows
 from the community's registered members when the period opens (a tier table, or base +
 rate × members). Measured indicators are counted from what was logged in the period,
-hand-scored ones are entered with evidence. Finalising computes every community's score,
+hand-scored ones are entered with evidence. Finalizing computes every community's score,
 ranking, grade and outcome and locks the period.
 """
 
@@ -44,7 +44,7 @@ class Period(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Being set up")
         OPEN = "open", pgettext_lazy("assessment period", "Open")
-        FINAL = "final", _("Finalised")
+        FINAL = "final", _("Finalized")
 
     district = models.ForeignKey(
         Area,
@@ -71,7 +71,7 @@ class Period(models.Model):
     model_communities = models.PositiveSmallIntegerField(_("model communities"), default=3)
     published = models.BooleanField(_("ranking published"), default=False)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
-    finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
     created_by = models.ForeignKey(
         User,
         verbose_name=_("created by"),
@@ -89,7 +89,7 @@ class Period(models.Model):
         ordering = ["-starts_on", "district"]
         permissions = [
             ("score_indicator", _("Can score hand-scored indicators")),
-            ("finalise_period", _("Can finalise and publish assessment periods")),
+            ("finalize_period", _("Can finalize and publish assessment periods")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -293,7 +293,7 @@ class ManualScore(models.Model):
 
 
 class Result(models.Model):
-    """A community's outcome of a finalised period: the scores as they were locked."""
+    """A community's outcome of a finalized period: the scores as they were locked."""
 
     class Grade(models.TextChoices):
         EXCELLENT = "excellent", _("Excellent")

@@ -1,7 +1,7 @@
 """Writes on assessment periods. Views, admin and commands call these and nothing else.
 
 Who may do what: district staff (and administrators) of the period's district set it up,
-open, finalise and publish it; hand-scored items are scored by the role the indicator names
+open, finalize and publish it; hand-scored items are scored by the role the indicator names
 (district staff, or the street staff of the community's street). Nothing changes once a
 period is final. Every write leaves an audit event.
 """
@@ -56,7 +56,7 @@ def _check_manages(actor, period: Period) -> None:
 
 def _check_not_final(period: Period) -> None:
     if period.state == Period.State.FINAL:
-        raise ValidationError(_("The period is finalised: nothing in it can change any more."))
+        raise ValidationError(_("The period is finalized: nothing in it can change any more."))
 
 
 def _audit(actor, obj, action, detail, request=None) -> None:
@@ -225,14 +225,14 @@ def score_set(
     return score
 
 
-def period_finalise(*, actor, period: Period, request=None) -> list[Result]:
+def period_finalize(*, actor, period: Period, request=None) -> list[Result]:
     """Compute and store every community's result, then lock the period."""
     _check_manages(actor, period)
-    if not actor.has_perm("assessment.finalise_period"):
+    if not actor.has_perm("assessment.finalize_period"):
         raise PermissionDenied
     _check_not_final(period)
     if period.state != Period.State.OPEN:
-        raise ValidationError(_("Open the period before finalising it."))
+        raise ValidationError(_("Open the period before finalizing it."))
     given = period
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
@@ -260,21 +260,21 @@ def period_finalise(*, actor, period: Period, request=None) -> list[Result]:
             for standing in standings(period)
         ]
         Result.objects.bulk_create(results)
-        period.state, period.finalised_at = Period.State.FINAL, timezone.now()
-        period.save(update_fields=["state", "finalised_at"])
+        period.state, period.finalized_at = Period.State.FINAL, timezone.now()
+        period.save(update_fields=["state", "finalized_at"])
         _audit(actor, period, AuditEvent.Action.STATUS, {"state": period.state}, request)
-    given.state, given.finalised_at = period.state, period.finalised_at
+    given.state, given.finalized_at = period.state, period.finalized_at
     return results
 
 
 def period_publish(*, actor, period: Period, request=None) -> Period:
     """Let every community of the district see the whole ranking."""
     _check_manages(actor, period)
-    if not actor.has_perm("assessment.finalise_period"):
+    if not actor.has_perm("assessment.finalize_period"):
         raise PermissionDenied
     period.refresh_from_db(fields=["state", "published"])
     if period.state != Period.State.FINAL:
-        raise ValidationError(_("Only a finalised period's ranking is published."))
+        raise ValidationError(_("Only a finalized period's ranking is published."))
     with transaction.atomic():
         period.published = True
         period.save(update_fields=["published"])

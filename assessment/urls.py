@@ -8,7 +8,7 @@ urlpatterns = [
     path("new/", views.period_create, name="create"),
     path("<int:pk>/", views.period_detail, name="detail"),
     path("<int:pk>/open/", views.period_open, name="open"),
-    path("<int:pk>/finalise/", views.period_finalise, name="finalise"),
+    path("<int:pk>/finalize/", views.period_finalize, name="finalize"),
     path("<int:pk>/publish/", views.period_publish, name="publish"),
     path("<int:pk>/results.xlsx", views.period_export, name="export"),
     path(

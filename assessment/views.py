@@ -153,12 +153,12 @@ def period_open(request, pk):
 
 @require_POST
 @login_required
-def period_finalise(request, pk):
+def period_finalize(request, pk):
     return _act(
         request,
         pk,
-        lambda period: services.period_finalise(actor=request.user, period=period, request=request),
-        _("The period is finalised and locked."),
+        lambda period: services.period_finalize(actor=request.user, period=period, request=request),
+        _("The period is finalized and locked."),
     )
 
 

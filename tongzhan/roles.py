@@ -31,7 +31,7 @@ ASSESSMENT_MANAGE = [
     "assessment.add_period",
     "assessment.change_period",
     "assessment.score_indicator",
-    "assessment.finalise_period",
+    "assessment.finalize_period",
     "assessment.add_evaluationround",
     "assessment.change_evaluationround",
     "assessment.view_evaluationtemplate",

@@ -1,4 +1,4 @@
-"""A period from set-up to finalising: targets, scores, ranks, grades, locking, who may act."""
+"""A period from set-up to finalizing: targets, scores, ranks, grades, locking, who may act."""
 
 import datetime
 from decimal import Decimal as D
@@ -131,7 +131,7 @@ def test_hand_scored_items_only_by_the_roles_that_may_score_them(
     assert give(street_user, system, qiaodong, 40).points == 40
 
 
-def test_only_the_districts_staff_set_up_open_and_finalise(
+def test_only_the_districts_staff_set_up_open_and_finalize(
     areas, period, indicators, street_user, other_district_user, district_user
 ):
     for actor in (street_user, other_district_user):
@@ -141,12 +141,12 @@ def test_only_the_districts_staff_set_up_open_and_finalise(
             services.indicator_add(actor=actor, period=period, data={})
     services.period_open(actor=district_user, period=period)
     with pytest.raises(PermissionDenied):
-        services.period_finalise(actor=street_user, period=period)
+        services.period_finalize(actor=street_user, period=period)
     with pytest.raises(ValidationError):
         services.period_publish(actor=district_user, period=period)  # not final yet
 
 
-def test_finalising_stores_the_results_and_locks_the_period(
+def test_finalizing_stores_the_results_and_locks_the_period(
     areas, period, indicators, district_user, street_user
 ):
     qiaodong = areas["140106001001"]
@@ -154,19 +154,19 @@ def test_finalising_stores_the_results_and_locks_the_period(
     services.period_open(actor=district_user, period=period)
     hold_activities(street_user, qiaodong, 2)
     give(street_user, indicators["system"], qiaodong, 30)
-    services.period_finalise(actor=district_user, period=period)
+    services.period_finalize(actor=district_user, period=period)
     period.refresh_from_db()
     assert period.state == Period.State.FINAL
     stored = Result.objects.get(period=period, community=qiaodong)
     assert (stored.total, stored.grade, stored.rank_in_district) == (D("90.00"), "excellent", 1)
-    # After finalising, work logged later changes nothing and nothing can be edited.
+    # After finalizing, work logged later changes nothing and nothing can be edited.
     hold_activities(street_user, areas["140106001002"], 5)
     assert {s.community.name: s.total for s in standings(period)}["五一二社区"] == D(0)
     for attempt in (
         lambda: give(street_user, indicators["system"], qiaodong, 40),
         lambda: services.period_update(actor=district_user, period=period, data={"pass_from": 50}),
         lambda: services.indicator_add(actor=district_user, period=period, data={"name": "x"}),
-        lambda: services.period_finalise(actor=district_user, period=period),
+        lambda: services.period_finalize(actor=district_user, period=period),
     ):
         with pytest.raises(ValidationError):
             attempt()

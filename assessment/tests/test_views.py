@@ -75,7 +75,7 @@ def test_a_community_sees_only_its_own_results_until_the_ranking_is_published(
         "桥东一社区"
     ]
     client.force_login(district_user)
-    services.period_finalise(actor=district_user, period=running)
+    services.period_finalize(actor=district_user, period=running)
     client.force_login(community_user)
     assert client.get(other).status_code == 404  # final, not yet published
     services.period_publish(actor=district_user, period=running)
@@ -128,11 +128,11 @@ def test_the_community_dashboard_shows_the_same_progress_as_the_assessment_page(
     assert 'id="assessment-total"' in home.content.decode()
 
 
-def test_only_district_staff_open_finalise_and_publish(
+def test_only_district_staff_open_finalize_and_publish(
     client, areas, period, indicators, street_user
 ):
     client.force_login(street_user)
-    for name in ("open", "finalise", "publish"):
+    for name in ("open", "finalize", "publish"):
         assert client.post(reverse(f"assessment:{name}", args=[period.pk])).status_code == 403
     assert client.get(reverse("assessment:create")).status_code == 403
     period.refresh_from_db()

@@ -1,4 +1,4 @@
-"""A small assessment period end to end: configure, log some work, score, finalise, export."""
+"""A small assessment period end to end: configure, log some work, score, finalize, export."""
 
 import base64
 import datetime
@@ -98,14 +98,14 @@ def test_a_period_from_set_up_to_export(
     assert browser.find_element(By.ID, "total-score").text == "95.00"
     screenshot("scored")
 
-    # The district finalises and downloads the results.
+    # The district finalizes and downloads the results.
     log_out(browser)
     log_in(browser, live_server, "erin")
     browser.get(f"{live_server.url}/assessment/{period.pk}/")
-    browser.find_element(By.ID, "finalise-period").click()
+    browser.find_element(By.ID, "finalize-period").click()
     wait_for_text(browser, ".messages", "已定稿并锁定")
     wait_for_text(browser, ".standings", "优秀")
-    screenshot("finalised")
+    screenshot("finalized")
     href = browser.find_element(By.ID, "export-results").get_attribute("href")
     data = base64.b64decode(browser.execute_async_script(FETCH, href))
     rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
