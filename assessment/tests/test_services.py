@@ -174,3 +174,69 @@ def test_finalizing_stores_the_results_and_locks_the_period(
     services.period_publish(actor=district_user, period=period)
     period.refresh_from_db()
     assert period.published
+
+
+def test_each_measure_counts_what_was_logged_in_the_period(
+    areas, period, district_user, street_user
+):
+    from activities import services as activity_services
+    from activities.models import ActivityType, Need
+    from assessment.standings import measure
+
+    qiaodong = areas["140106001001"]
+    members = populate(qiaodong, 4)
+    training = ActivityType.objects.get(code="training")
+    hold_activities(street_user, qiaodong, 2, people_served=30)
+    hold_activities(street_user, qiaodong, 1, type=training, people_served=5)
+    today = datetime.date.today()
+    for member in members[:3]:  # three of four visited, one of them twice
+        activity_services.visit_create(
+            actor=street_user,
+            data={"community": qiaodong, "date": today, "staff": "王", "way": "home"},
+            members=[member],
+        )
+    activity_services.visit_create(
+        actor=street_user,
+        data={"community": qiaodong, "date": today, "staff": "王", "way": "phone"},
+        members=[members[0]],
+    )
+    for due, closed in ((today, today), (today - datetime.timedelta(days=5), today)):
+        need = activity_services.need_create(
+            actor=street_user, member=members[0],
+            data={"kind": "legal", "description": "咨询", "due_date": due},
+        )  # fmt: skip
+        activity_services.need_set_status(
+            actor=street_user, need=need, status=Need.Status.RESOLVED, resolution="已办",
+            closed_on=closed,
+        )  # fmt: skip
+    metrics = [
+        ("activities", None), ("activities", training), ("people_served", None),
+        ("visited_share", None), ("needs_resolved", None), ("needs_on_time", None),
+        ("completeness", None),
+    ]  # fmt: skip
+    indicators = [
+        services.indicator_add(
+            actor=district_user,
+            period=period,
+            data={
+                "name": f"{metric}{index}",
+                "kind": "measured",
+                "metric": metric,
+                "activity_type": kind,
+                "weight": D(10),
+                "rule": "fixed",
+                "base": D(1),
+            },
+        )  # fmt: skip
+        for index, (metric, kind) in enumerate(metrics)
+    ]
+    actual = measure(period, indicators, [qiaodong.pk])
+    assert [actual[indicator.pk, qiaodong.pk] for indicator in indicators] == [
+        3,  # activities of every type
+        1,  # of the training type only
+        65,  # people served: 30 + 30 + 5
+        D("75.0"),  # 3 of 4 members visited
+        2,  # needs resolved
+        1,  # on time: the other was closed after its due date
+        D("100.0"),  # every record complete
+    ]
