@@ -1,11 +1,16 @@
-"""The interface is Chinese unless the user picked another language.
+"""The project's middleware: the interface language, security headers, session lifetime.
 
-Django's LocaleMiddleware would follow the browser's Accept-Language, and an intranet PC
-with an English browser would then show English to a Chinese office. Here only the
-language cookie (set by the switcher in the footer) overrides LANGUAGE_CODE.
+The interface is Chinese unless the user picked another language: Django's LocaleMiddleware
+would follow the browser's Accept-Language, and an intranet PC with an English browser would
+then show English to a Chinese office. Here only the language cookie (set by the switcher in
+the footer) overrides LANGUAGE_CODE.
 """
 
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.utils import translation
 
 
@@ -22,3 +27,51 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+# -- Request ids, security headers, session lifetime -------------------------------------------
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy (and Permissions-Policy) on every response: scripts, styles,
+    images and connections from this site only, no inline script, no framing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            f"{directive} {' '.join(sources)}"
+            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        return response
+
+
+class SessionLifetimeMiddleware:
+    """Sessions end after SESSION_IDLE_SECONDS without a request and SESSION_ABSOLUTE_SECONDS
+    after logging in, whichever comes first; the login page then says why."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            started = session.setdefault("started_at", now)
+            seen = session.get("seen_at", now)
+            idle = now - seen > settings.SESSION_IDLE_SECONDS
+            if idle or now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                request.session["ended"] = "idle" if idle else "absolute"
+                return redirect_to_login(request.get_full_path())
+            # Written at most once a minute: not a database write on every request.
+            if now - seen >= 60 or "seen_at" not in session:
+                session["seen_at"] = now
+        return self.get_response(request)

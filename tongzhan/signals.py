@@ -1,4 +1,7 @@
-"""Audit receivers for authentication events, which Django reports only through signals."""
+"""Receivers for authentication events, which Django reports only through signals: the
+audit log, and the start of a session's lifetime (tongzhan.middleware)."""
+
+import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -10,6 +13,12 @@ from .models import AuditEvent
 @receiver(user_logged_in)
 def audit_login(sender, request, user, **kwargs):
     audit_record(actor=user, action=AuditEvent.Action.LOGIN, request=request)
+
+
+@receiver(user_logged_in)
+def start_session_clock(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session["started_at"] = request.session["seen_at"] = int(time.time())
 
 
 @receiver(user_logged_out)

@@ -5,16 +5,15 @@ from django.urls import include, path
 
 from dashboards import views as dashboards
 
+from . import views
+
 admin.site.site_header = settings.ADMIN_SITE_HEADER
 admin.site.site_title = settings.ADMIN_SITE_HEADER
 
 urlpatterns = [
     path("", dashboards.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("health/", views.health, name="health"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
@@ -23,3 +22,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "tongzhan.views.server_error"

@@ -1,0 +1,62 @@
+"""Pages of the project itself: logging in, the health check, error pages."""
+
+from django.contrib.auth import views as auth_views
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
+
+SESSION_ENDED = {
+    "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
+    "absolute": lambda: _("Your session reached its longest allowed time. Please log in again."),
+}
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ended = self.request.session.pop("ended", None)
+        if ended in SESSION_ENDED:
+            context["session_ended"] = SESSION_ENDED[ended]()
+        return context
+
+
+_migrations_applied = False
+
+
+@never_cache
+def health(request):
+    """For the load balancer: 200 when the database answers and every migration is applied,
+    else 503; says which, and nothing else."""
+    global _migrations_applied
+    checks = {"database": "ok", "migrations": "ok"}
+    try:
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        # The migration graph is read once per process after it was found complete.
+        if not _migrations_applied:
+            executor = MigrationExecutor(connection)
+            if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+                checks["migrations"] = "pending"
+            else:
+                _migrations_applied = True
+    except Exception:  # noqa: BLE001 (any failure means: not healthy)
+        checks["database"] = "unreachable"
+        checks["migrations"] = "unknown"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(checks, status=200 if healthy else 503)
+
+
+@requires_csrf_token
+def server_error(request):
+    """The 500 page in Chinese with the request id to quote; nothing about the error."""
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(
+        template.render({"request_id": getattr(request, "id", "")}, request)
+    )
