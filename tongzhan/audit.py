@@ -1,13 +1,18 @@
 """Writing the audit log. Callers pass masked values only; see `tongzhan.masking`."""
 
+from django.conf import settings
+
 from .models import AuditEvent
 
 
 def client_ip(request) -> str | None:
-    # Behind the documented nginx, REMOTE_ADDR is the proxy; nginx sets X-Real-IP.
+    """The client's address: behind the documented nginx (BEHIND_PROXY) REMOTE_ADDR is the
+    proxy and nginx sets X-Real-IP; elsewhere that header is the client's word, ignored."""
     if request is None:
         return None
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+    if settings.BEHIND_PROXY and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"]
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(*, actor, action, obj=None, request=None, detail=None, username=""):

@@ -60,3 +60,13 @@ def server_error(request):
     return HttpResponseServerError(
         template.render({"request_id": getattr(request, "id", "")}, request)
     )
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes calls this once a username or an address has failed too often: the same
+    page whichever it was, so it tells nobody whether an account exists."""
+    from django.conf import settings
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)

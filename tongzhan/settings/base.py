@@ -4,6 +4,7 @@ Anchor: cookiecutter-django ``config/settings``. Values that differ between a la
 intranet server are read from the environment here, never edited in the other modules.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_filters",
+    "axes",
     "tongzhan",
     "members",
     "activities",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "tongzhan.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the Chinese lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tongzhan.urls"
@@ -95,6 +99,24 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 AUTH_USER_MODEL = "tongzhan.User"
 LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Failed logins (django-axes): LOGIN_FAILURE_LIMIT failures lock the username, and the same
+# number from one address lock that address, for LOGIN_LOCKOUT_MINUTES. Counting per address
+# too means one address can lock at most one account before it is itself locked out.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tongzhan.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "tongzhan.audit.client_ip"
+AXES_VERBOSE = False
+# Behind the documented nginx the client's address comes in X-Real-IP; elsewhere the header
+# is the client's own word and is ignored.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

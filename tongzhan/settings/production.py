@@ -25,6 +25,8 @@ required("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = required("FIELD_HASH_KEY")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production runs behind the documented nginx, which sets X-Real-IP.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", True)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
