@@ -12,7 +12,10 @@ from tongzhan.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-def attempt(client, username, password="wrong-password-1", address="10.0.0.1"):
+WRONG = "wrong-password-1"  # noqa: S105
+
+
+def attempt(client, username, password=WRONG, address="10.0.0.1"):
     return client.post(
         reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
     )
