@@ -59,3 +59,85 @@ def test_a_failed_login_says_nothing_about_whether_the_account_exists(client, co
     unknown = attempt(client, "nobody-here").content.decode()
     known = attempt(client, "alice").content.decode()
     assert "请输入一个正确的" in unknown and "请输入一个正确的" in known
+
+
+# -- Password rules --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Ab-1", "太短"),
+        ("abcdefghijk", "至少"),  # one kind of character
+        ("abcdefgh12", "至少"),  # two kinds
+        ("Alice-2026-x", "用户名"),
+        ("Password123!", None),  # four kinds, not in the common list
+    ],
+)
+def test_password_rules(community_user, password, message):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        if message is None:
+            validate_password(password, community_user)
+            return
+        with pytest.raises(ValidationError) as refused:
+            validate_password(password, community_user)
+    assert message in " ".join(refused.value.messages)
+
+
+def test_an_account_the_administrator_created_changes_its_password_first(client, admin_user, areas):
+    from tongzhan.models import User
+
+    client.force_login(admin_user)
+    client.post(
+        reverse("admin:tongzhan_user_add"),
+        {"username": "newbie", "last_name": "新", "first_name": "人", "role": "community",
+         "area": areas["140106001001"].pk, "password1": "Initial-Pass-2026",
+         "password2": "Initial-Pass-2026"},
+    )  # fmt: skip
+    newbie = User.objects.get(username="newbie")
+    assert newbie.must_change_password
+    client.logout()
+    assert attempt(client, "newbie", "Initial-Pass-2026").status_code == 302
+    response = client.get(reverse("members:list"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+    page = client.get(reverse("password_change")).content.decode()
+    assert "请先把收到的" in page
+    refused = client.post(
+        reverse("password_change"),
+        {"old_password": "Initial-Pass-2026", "new_password1": "short", "new_password2": "short"},
+    )
+    assert refused.status_code == 200 and "太短" in refused.content.decode()
+    client.post(
+        reverse("password_change"),
+        {"old_password": "Initial-Pass-2026", "new_password1": "Qw-84-ruyi-xz",
+         "new_password2": "Qw-84-ruyi-xz"},
+    )  # fmt: skip
+    newbie.refresh_from_db()
+    assert not newbie.must_change_password and newbie.password_changed_at
+    assert client.get(reverse("members:list")).status_code == 200  # still logged in
+
+    # A password reset by the administrator is the administrator's: changed again.
+    client.force_login(admin_user)
+    client.post(
+        reverse("admin:auth_user_password_change", args=[newbie.pk]),
+        {"password1": "Reset-Pass-2027", "password2": "Reset-Pass-2027"},
+    )
+    newbie.refresh_from_db()
+    assert newbie.must_change_password and newbie.check_password("Reset-Pass-2027")
+
+
+def test_passwords_expire_when_the_setting_says(client, community_user, settings):
+    from django.utils import timezone
+
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    community_user.password_changed_at = timezone.now() - datetime.timedelta(days=91)
+    community_user.save()
+    client.force_login(community_user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+    settings.PASSWORD_MAX_AGE_DAYS = 0
+    assert client.get(reverse("home")).status_code == 200

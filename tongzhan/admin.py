@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Area, AuditEvent, User
@@ -30,6 +31,18 @@ class AccountCreationForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "last_name", "first_name", "role", "area"]
+
+
+class AccountPasswordResetForm(AdminPasswordChangeForm):
+    """A password set by an administrator is changed by the owner at the next login."""
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.must_change_password = True
+        user.password_changed_at = timezone.now()
+        if commit:
+            user.save()
+        return user
 
 
 @admin.register(User)
@@ -75,7 +88,12 @@ class UserAdmin(DjangoUserAdmin):
             return queryset.none()
         return queryset.filter(area__code__startswith=prefix) if prefix else queryset
 
+    change_password_form = AccountPasswordResetForm
+
     def save_model(self, request, obj, form, change):
+        if not change:  # the initial password is the administrator's: the owner replaces it
+            obj.must_change_password = True
+            obj.password_changed_at = timezone.now()
         super().save_model(request, obj, form, change)
         if not change or {"role", "area"} & set(form.changed_data):
             user_set_role(actor=request.user, user=obj, role=obj.role, area=obj.area)

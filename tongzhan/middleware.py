@@ -11,6 +11,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
 from django.utils import translation
 
 
@@ -75,3 +76,34 @@ class SessionLifetimeMiddleware:
             if now - seen >= 60 or "seen_at" not in session:
                 session["seen_at"] = now
         return self.get_response(request)
+
+
+class PasswordPolicyMiddleware:
+    """An account that must change its password (first login with an initial password, or
+    PASSWORD_MAX_AGE_DAYS passed) can do nothing else until it has."""
+
+    ALLOWED = ("password_change", "password_change_done", "logout", "set_language", "health")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and (user.must_change_password or user.password_expired())
+        ):
+            match = request.resolver_match or _resolve(request.path_info)
+            if match is None or match.url_name not in self.ALLOWED:
+                return redirect("password_change")
+        return self.get_response(request)
+
+
+def _resolve(path):
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

@@ -139,6 +139,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    # An account created or reset by an administrator changes its password at first login.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("account")
@@ -169,6 +172,17 @@ class User(AbstractUser):
                     % {"role": self.get_role_display(), "level": Area.Level(level).label}
                 }
             )
+
+    def password_expired(self, now=None) -> bool:
+        """Whether PASSWORD_MAX_AGE_DAYS have passed since the password was last set."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        if not settings.PASSWORD_MAX_AGE_DAYS:
+            return False
+        since = self.password_changed_at or self.date_joined
+        age = (now or timezone.now()) - since
+        return age.days >= settings.PASSWORD_MAX_AGE_DAYS
 
     @property
     def sees_everything(self) -> bool:

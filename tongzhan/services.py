@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_record
@@ -180,10 +181,17 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
 
 
 @transaction.atomic
-def user_create(*, actor, username, password, role, area=None, **fields) -> User:
-    """Create an account; its group follows the role. `actor` None is a command or seed."""
-    user = User(username=username, **fields)
+def user_create(
+    *, actor, username, password, role, area=None, must_change_password=False, **fields
+) -> User:
+    """Create an account; its group follows the role. `actor` None is a command or seed.
+
+    An initial password given by someone else should be changed at first login
+    (`must_change_password`), as the admin's new accounts are.
+    """
+    user = User(username=username, must_change_password=must_change_password, **fields)
     user.set_password(password)
+    user.password_changed_at = timezone.now()
     user_set_role(actor=None, user=user, role=role, area=area)
     _audit_role(actor, AuditEvent.Action.CREATE, user)
     return user

@@ -15,6 +15,14 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("health/", views.health, name="health"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
     path("reports/", include("dashboards.urls")),

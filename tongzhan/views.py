@@ -70,3 +70,30 @@ def locked_out(request, credentials=None, *args, **kwargs):
 
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing one's own password; also where a forced change (first login, expiry) lands."""
+
+    template_name = "registration/password_change_form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["forced"] = user.must_change_password or user.password_expired()
+        return context
+
+    def form_valid(self, form):
+        from django.utils import timezone
+
+        from .audit import audit_record
+        from .models import AuditEvent
+
+        response = super().form_valid(form)
+        user = form.user
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["must_change_password", "password_changed_at"])
+        audit_record(actor=user, action=AuditEvent.Action.UPDATE, obj=user, request=self.request,
+                     detail={"fields": ["password"]})  # fmt: skip
+        return response

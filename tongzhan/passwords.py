@@ -1,0 +1,69 @@
+"""Password rules beyond Django's: several kinds of character, no username inside.
+
+Configured in AUTH_PASSWORD_VALIDATORS (settings), so forms, the admin and `changepassword`
+apply them alike.
+"""
+
+import re
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+CLASSES = (
+    ("lower", re.compile(r"[a-z]")),
+    ("upper", re.compile(r"[A-Z]")),
+    ("digit", re.compile(r"[0-9]")),
+    ("other", re.compile(r"[^a-zA-Z0-9]")),
+)
+
+
+class CharacterClassesValidator:
+    """At least `min_classes` of: lower-case letters, capitals, digits, other characters."""
+
+    def __init__(self, min_classes: int = 3):
+        self.min_classes = min_classes
+
+    def validate(self, password, user=None):
+        found = sum(1 for _name, pattern in CLASSES if pattern.search(password))
+        if found < self.min_classes:
+            raise ValidationError(
+                _(
+                    "Use at least %(count)s of these: lower-case letters, capital letters, "
+                    "digits, other characters."
+                )
+                % {"count": self.min_classes},
+                code="password_too_simple",
+            )
+
+    def get_help_text(self):
+        return _(
+            "At least %(count)s of: lower-case letters, capital letters, digits, other characters."
+        ) % {"count": self.min_classes}
+
+
+class NoUsernameValidator:
+    """The password must not contain the username (in any case)."""
+
+    def validate(self, password, user=None):
+        username = getattr(user, "username", "") or ""
+        if len(username) >= 3 and username.lower() in password.lower():
+            raise ValidationError(
+                _("The password must not contain the username."), code="password_has_username"
+            )
+
+    def get_help_text(self):
+        return _("It must not contain your username.")
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with a message the Chinese catalogue translates (Django 5.2's wording of it
+    is not translated in its own zh_Hans catalogue)."""
+
+    def get_error_message(self):
+        return _("The password is too short: it needs at least %(count)s characters.") % {
+            "count": self.min_length
+        }
+
+    def get_help_text(self):
+        return _("At least %(count)s characters.") % {"count": self.min_length}
