@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from assessment.standings import standings
 from members.models import Member, MemberChange
 from members.views import XLSX
 from tongzhan.audit import audit_record
-from tongzhan.models import Area, AuditEvent
+from tongzhan.models import Area, AuditEvent, User
 
 from .reports import REPORTS, workbook
 from .stats import Dashboard
@@ -79,7 +79,11 @@ def assessment_progress(user) -> dict:
 
 @login_required
 def home(request):
-    """The user's dashboard: their area's registry, activities and needs at a glance."""
+    """The user's dashboard: their area's registry, activities and needs at a glance.
+
+    An auditor reads the audit log and nothing else: that is their home page."""
+    if request.user.role == User.Role.AUDITOR:
+        return redirect("audit")
     dashboard = Dashboard(request.user)
     recent = (
         MemberChange.objects.filter(member__in=Member.objects.visible_to(request.user))

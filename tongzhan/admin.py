@@ -1,11 +1,14 @@
 """Admin for areas, accounts and the audit log, scoped like every other page."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_record
 from .models import Area, AuditEvent, User
 from .scoping import area_prefix
 from .services import user_set_role
@@ -95,8 +98,62 @@ class UserAdmin(DjangoUserAdmin):
             obj.must_change_password = True
             obj.password_changed_at = timezone.now()
         super().save_model(request, obj, form, change)
+        if not change:
+            audit_record(actor=request.user, action=AuditEvent.Action.CREATE, obj=obj,
+                         request=request, detail={"role": obj.role})  # fmt: skip
+        elif set(form.changed_data) - {"role", "area", "groups", "user_permissions"}:
+            audit_record(actor=request.user, action=AuditEvent.Action.UPDATE, obj=obj,
+                         request=request, detail={"fields": sorted(form.changed_data)})  # fmt: skip
         if not change or {"role", "area"} & set(form.changed_data):
             user_set_role(actor=request.user, user=obj, role=obj.role, area=obj.area)
+
+    def save_related(self, request, form, formsets, change):
+        # Extra groups and permissions given by hand: a permission change, audited.
+        super().save_related(request, form, formsets, change)
+        if change and {"groups", "user_permissions"} & set(form.changed_data):
+            user = form.instance
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE,
+                obj=user,
+                request=request,
+                detail={
+                    "groups": sorted(user.groups.values_list("name", flat=True)),
+                    "permissions": sorted(
+                        f"{app}.{code}"
+                        for app, code in user.user_permissions.values_list(
+                            "content_type__app_label", "codename"
+                        )
+                    ),
+                },
+            )
+
+
+class AuditedGroupAdmin(GroupAdmin):
+    """A role's permissions changed in the admin are a permission change: audited."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "permissions" in form.changed_data or not change:
+            group = form.instance
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+                obj=group,
+                request=request,
+                detail={
+                    "permissions": sorted(
+                        f"{app}.{code}"
+                        for app, code in group.permissions.values_list(
+                            "content_type__app_label", "codename"
+                        )
+                    )
+                },
+            )
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, AuditedGroupAdmin)
 
 
 @admin.register(AuditEvent)
@@ -109,9 +166,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
     def has_view_permission(self, request, obj=None):
-        # The log names people of every area; an administrator limited to one area would
-        # see beyond it. (Who may read the log at all is the auditor role's question.)
-        return request.user.sees_everything and super().has_view_permission(request, obj)
+        # Separation of duties: only auditors read the log, administrators included (a
+        # superuser holds every permission, so the role decides, not the permission).
+        return request.user.is_auditor
 
     def has_add_permission(self, request):
         return False

@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from .models import AuditEvent
+from .requestid import request_id_var
 
 
 def client_ip(request) -> str | None:
@@ -15,13 +16,20 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit_record(*, actor, action, obj=None, request=None, detail=None, username=""):
-    """Append one event. `actor` may be None (failed login); `obj` any model instance."""
+def audit_record(*, actor, action, obj=None, request=None, detail=None, username="", outcome=None):
+    """Append one event. `actor` may be None (failed login); `obj` any model instance.
+
+    Times are stored in UTC; the request id ties the line to the server's log.
+    """
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         username=username or (actor.get_username() if actor is not None else ""),
         ip=client_ip(request),
+        request_id=getattr(request, "id", "")
+        if request is not None
+        else (request_id_var.get() if request_id_var.get() != "-" else ""),
         action=action,
+        outcome=outcome or AuditEvent.Outcome.DONE,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -121,6 +122,8 @@ class User(AbstractUser):
         STREET = "street", _("Street officer")
         DISTRICT = "district", _("District united front department")
         ADMIN = "admin", _("System administrator")
+        # Reads the audit log and nothing else (separation of duties).
+        AUDITOR = "auditor", _("Auditor")
 
     # The area level each role works at; administrators may have no area at all.
     ROLE_AREA_LEVEL = {
@@ -128,6 +131,7 @@ class User(AbstractUser):
         Role.STREET: Area.Level.STREET,
         Role.DISTRICT: Area.Level.DISTRICT,
         Role.ADMIN: None,
+        Role.AUDITOR: None,
     }
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -184,6 +188,22 @@ class User(AbstractUser):
         age = (now or timezone.now()) - since
         return age.days >= settings.PASSWORD_MAX_AGE_DAYS
 
+    @cached_property
+    def is_auditor(self) -> bool:
+        """Whether the account reads the audit log: the auditor role, or an account (an
+        administrator, say) also given the auditor group. A superuser holds every permission,
+        so the group decides, not the permission: administering does not include reading
+        the log of it. (The group permissions are cached by the permission checks.)"""
+        if self.role == self.Role.AUDITOR:
+            return True
+        if not self.is_active:
+            return False
+        if self.is_superuser:  # Django gives a superuser every permission: ask the group
+            from .roles import ROLE_GROUPS
+
+            return self.groups.filter(name=ROLE_GROUPS["auditor"][0]).exists()
+        return "tongzhan.view_auditevent" in self.get_group_permissions()
+
     @property
     def sees_everything(self) -> bool:
         return self.is_superuser or (self.role == self.Role.ADMIN and self.area_id is None)
@@ -207,6 +227,10 @@ class AuditEvent(models.Model):
         IMPORT = "import", _("Imported")
         EXPORT = "export", _("Exported")
 
+    class Outcome(models.TextChoices):
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         User,
@@ -218,7 +242,11 @@ class AuditEvent(models.Model):
     )
     username = models.CharField(_("user name"), max_length=150, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request ID"), max_length=64, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.DONE
+    )
     object_type = models.CharField(_("object type"), max_length=50, blank=True)
     object_id = models.CharField(_("object ID"), max_length=50, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -232,3 +260,13 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
+
+    # Append-only: the application inserts and never changes or removes a line. On
+    # PostgreSQL a trigger refuses it in the database as well (migration 0004).
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -60,6 +60,7 @@ ROLE_GROUPS = {
         "区委统战部",
         [*MEMBER_WRITE, "members.import_member", *ACTIVITY_WRITE, *ASSESSMENT_MANAGE],
     ),
+    "auditor": ("审计员", ["tongzhan.view_auditevent"]),
     "admin": (
         "系统管理员",
         [

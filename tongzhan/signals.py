@@ -32,6 +32,7 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     audit_record(
         actor=None,
         action=AuditEvent.Action.LOGIN_FAILED,
+        outcome=AuditEvent.Outcome.REFUSED,
         request=request,
         username=str(credentials.get("username", ""))[:150],
     )

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", dashboards.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("health/", views.health, name="health"),
+    path("audit/", views.AuditLogView.as_view(), name="audit"),
+    path("audit/export/", views.AuditExportView.as_view(), name="audit_export"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(

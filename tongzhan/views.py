@@ -1,13 +1,26 @@
-"""Pages of the project itself: logging in, the health check, error pages."""
+"""Pages of the project itself: logging in, passwords, the health check, error pages, the
+audit log."""
+
+import datetime
+import io
+import json
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
+from django_filters.views import FilterView
+
+from .filters import AuditEventFilterSet
+from .models import AuditEvent
 
 SESSION_ENDED = {
     "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
@@ -96,4 +109,74 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         user.save(update_fields=["must_change_password", "password_changed_at"])
         audit_record(actor=user, action=AuditEvent.Action.UPDATE, obj=user, request=self.request,
                      detail={"fields": ["password"]})  # fmt: skip
+        return response
+
+
+# -- The audit log (auditors only) ----------------------------------------------------------
+
+
+class AuditorRequiredMixin(LoginRequiredMixin):
+    """Auditors only: an administrator reads the log only if also given the auditor role."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_auditor:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AuditLogView(AuditorRequiredMixin, FilterView):
+    filterset_class = AuditEventFilterSet
+    template_name = "audit/audit_list.html"
+    context_object_name = "events"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return AuditEvent.objects.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class AuditExportView(AuditorRequiredMixin, FilterView):
+    """The events as filtered, as .xlsx; the export is itself an event of the log."""
+
+    filterset_class = AuditEventFilterSet
+
+    def get(self, request, *args, **kwargs):
+        from openpyxl import Workbook
+
+        from .audit import audit_record
+
+        filterset = self.filterset_class(request.GET, queryset=AuditEvent.objects.all())
+        events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(_("Audit log"))
+        sheet.append([_("Time (UTC)"), _("User"), _("IP address"), _("Action"), _("Outcome"),
+                      _("Object"), _("Object ID"), _("Request ID"), _("Detail")])  # fmt: skip
+        actions, outcomes = dict(AuditEvent.Action.choices), dict(AuditEvent.Outcome.choices)
+        rows = 0
+        for event in events.iterator(chunk_size=2000):
+            sheet.append([
+                event.at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                event.username, event.ip or "", str(actions.get(event.action, event.action)),
+                str(outcomes.get(event.outcome, event.outcome)), event.object_repr,
+                event.object_id, event.request_id, json.dumps(event.detail, ensure_ascii=False),
+            ])  # fmt: skip
+            rows += 1
+        out = io.BytesIO()
+        book.save(out)
+        query = {key: value for key, value in request.GET.items() if value}
+        audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, request=request,
+                     detail={"report": "audit", "filters": query, "rows": rows})  # fmt: skip
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"审计日志_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+        )
         return response

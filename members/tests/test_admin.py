@@ -82,13 +82,20 @@ def test_members_cannot_be_deleted_in_the_admin(client, admin_user, member):
     assert response.status_code == 403
 
 
-def test_audit_log_is_read_only(client, admin_user, community_user, member):
+def test_audit_log_is_read_only_and_for_auditors_only(client, admin_user, community_user, member):
+    from django.contrib.auth.models import Group
+
+    from tongzhan.models import AuditEvent, User
+
     client.force_login(community_user)
     client.post(reverse("members:detail", args=[member.pk]))
     client.force_login(admin_user)
-    from tongzhan.models import AuditEvent
-
     event = AuditEvent.objects.filter(action="reveal").get()
+    # Separation of duties: administering does not include reading the log ...
+    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 403
+    # ... unless the administrator is given the auditor role too.
+    admin_user.groups.add(Group.objects.get(name="审计员"))
+    client.force_login(User.objects.get(pk=admin_user.pk))
     assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 200
     assert (
         client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403

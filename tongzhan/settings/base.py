@@ -225,6 +225,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Failed logins are in the audit log already; django-axes need only report problems.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 ADMIN_SITE_HEADER = _("United Front Information Base")

@@ -1,0 +1,124 @@
+"""The audit log: what is logged, who reads it, and that nobody changes it."""
+
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from conftest import PASSWORD, _user
+from tongzhan.models import AuditEvent, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def auditor(areas):
+    return _user("ivan", User.Role.AUDITOR, None)
+
+
+def test_every_audited_action_lands_in_the_log_with_personal_data_masked(
+    client, community_user, admin_user, member, areas
+):
+    client.post(reverse("login"), {"username": "alice", "password": "wrong-password-9"})
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    client.post(reverse("members:detail", args=[member.pk]))  # reveal the full numbers
+    client.get(reverse("members:export"))
+    client.post(
+        reverse("members:update", args=[member.pk]),
+        {**_form_of(client, member), "address": "迎泽大街1号"},
+    )
+    client.post(reverse("logout"))
+    client.force_login(admin_user)
+    client.post(
+        reverse("admin:tongzhan_user_add"),
+        {"username": "newbie", "role": "community", "area": areas["140106001001"].pk,
+         "password1": "Initial-Pass-2026", "password2": "Initial-Pass-2026"},
+    )  # fmt: skip
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"login_failed", "login", "reveal", "export", "update", "logout", "create"} <= actions
+    failed = AuditEvent.objects.get(action="login_failed")
+    assert (failed.username, failed.outcome, failed.ip) == ("alice", "refused", "127.0.0.1")
+    assert AuditEvent.objects.filter(action="create", object_type="tongzhan.user").exists()
+    role = AuditEvent.objects.filter(action="update", object_type="tongzhan.user").latest("id")
+    assert role.detail["role"] == "community"  # the role and area given, audited
+    everything = json.dumps(
+        list(AuditEvent.objects.values("object_repr", "detail")), ensure_ascii=False
+    )
+    assert member.id_number not in everything and member.phone not in everything
+    # Every event of a real request carries its id, to find it in the server's log.
+    assert all(event.request_id for event in AuditEvent.objects.exclude(ip=None))
+
+
+def _form_of(client, member) -> dict:
+    form = client.get(reverse("members:update", args=[member.pk])).context["form"]
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [getattr(item, "pk", item) for item in value]
+        else:
+            data[name] = getattr(value, "pk", value)
+    return data
+
+
+def test_auditors_search_and_export_the_log_and_do_nothing_else(
+    client, auditor, community_user, member
+):
+    client.force_login(community_user)
+    client.post(reverse("members:detail", args=[member.pk]))
+    client.force_login(auditor)
+    assert client.get(reverse("home")).url == reverse("audit")
+    page = client.get(reverse("audit"), {"username": "alice", "action": "reveal"})
+    assert [event.action for event in page.context["events"]] == ["reveal"]
+    found = client.get(reverse("audit"), {"object": member.name}).context["events"]
+    assert {event.action for event in found} == {"create", "reveal"}
+    assert (
+        client.get(reverse("audit"), {"since": "2001-01-01", "until": "2001-12-31"})
+        .context["paginator"]
+        .count
+        == 0
+    )
+    exported = client.get(reverse("audit_export"), {"action": "reveal"})
+    rows = list(load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "时间（UTC）" and len(rows) == 2 and rows[1][1] == "alice"
+    logged = AuditEvent.objects.filter(action="export", username="ivan").get()
+    assert logged.detail["filters"] == {"action": "reveal"} and logged.detail["rows"] == 1
+    for page in ("members:list", "activities:list", "dashboards:reports", "assessment:list"):
+        assert client.get(reverse(page)).status_code == 403, page
+
+
+def test_administrators_read_the_log_only_with_the_auditor_role(client, admin_user, community_user):
+    for user in (admin_user, community_user):
+        client.force_login(user)
+        assert client.get(reverse("audit")).status_code == 403
+        assert client.get(reverse("audit_export")).status_code == 403
+    admin_user.groups.add(Group.objects.get(name="审计员"))
+    client.force_login(User.objects.get(pk=admin_user.pk))
+    assert client.get(reverse("audit")).status_code == 200
+    client.logout()
+    assert client.get(reverse("audit")).status_code == 302
+
+
+def test_the_log_cannot_be_changed_or_emptied(community_user, member):
+    event = AuditEvent.objects.create(action="reveal", username="alice")
+    event.username = "someone else"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    if connection.vendor == "postgresql":  # the database refuses too, around the model
+        from django.db import DatabaseError, transaction
+
+        for statement in (
+            "UPDATE tongzhan_auditevent SET username = 'x'",
+            "DELETE FROM tongzhan_auditevent",
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement)
+    assert AuditEvent.objects.filter(pk=event.pk, username="alice").exists()
