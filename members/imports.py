@@ -284,7 +284,7 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
         member.birth_date = birth[0]
     for key in ("ethnicity", "political_status"):
         if getattr(member, f"{key}_id") is None:
-            refuse(key, Member._meta.get_field(key).error_messages["required"])
+            refuse(key, Member._meta.get_field(key).error_messages["blank"])
     try:
         _validate(member, given=values.keys())
     except ValidationError as error:

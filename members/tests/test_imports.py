@@ -289,3 +289,13 @@ def test_outside_a_transaction_strict_mode_undoes_the_chunks_written(areas, monk
     )
     assert not report.written and [error.row for error in report.refused] == [5]
     assert not Member.objects.exists() and not MemberChange.objects.exists()
+
+
+def test_an_empty_ethnic_group_or_political_status_is_refused_not_a_crash(areas):
+    # Found by the property test: an empty 民族 cell raised KeyError instead of refusing.
+    no_group = ("陈二", "男", None, id_number_for(), "群众", "桥东一社区", "党外知识分子")
+    no_status = ("陈三", "男", "汉族", id_number_for(), None, "桥东一社区", "党外知识分子")
+    report = run(roster(no_group, no_status))
+    assert report.created == 0
+    assert {(error.row, error.column) for error in report.refused} == {(3, "民族"), (4, "政治面貌")}
+    assert all("不能为空" in error.message for error in report.refused)
