@@ -1,0 +1,249 @@
+"""Every URL of the application, for each role, anonymous, and users of the next area.
+
+One row per address: the expected status for each user, in this order:
+
+    anon   not logged in
+    alice  community worker of 桥东一社区, where every record below lives
+    bob    community worker of the neighbouring 五一二社区
+    carl   street officer of 柳巷街道 (above both)
+    erin   district officer of 迎泽区
+    frank  district officer of the neighbouring 小店区
+    grace  administrator (superuser)
+    ivan   auditor
+
+302 is "to the login page" for anonymous visitors (and a redirect after a POST), 404 is
+"not in your area", 403 is "your role may not". A new URL must be added here:
+`test_the_matrix_covers_every_url` fails until it is.
+"""
+
+import datetime
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from activities import services as activity_services
+from activities.models import ActivityType
+from assessment import services as assessment_services
+from assessment.models import EvaluationTemplate
+from conftest import _user
+from members import jobs
+from members.tests.factories import MemberFactory
+from members.tests.test_imports import person, roster
+from tongzhan.models import User
+
+pytestmark = pytest.mark.django_db
+
+USERS = ["anon", "alice", "bob", "carl", "erin", "frank", "grace", "ivan"]
+PDF = b"%PDF-1.7\n" + b"0" * 100
+
+# (name, arguments, method, expected statuses for USERS)
+MATRIX = [
+    ("home", [], "get", "302 200 200 200 200 200 200 302"),
+    ("login", [], "get", "200 302 302 302 302 302 302 302"),
+    ("logout", [], "post", "302 302 302 302 302 302 302 302"),
+    ("health", [], "get", "200 200 200 200 200 200 200 200"),
+    ("password_change", [], "get", "302 200 200 200 200 200 200 200"),
+    ("password_change_done", [], "get", "302 200 200 200 200 200 200 200"),
+    ("audit", [], "get", "302 403 403 403 403 403 403 200"),
+    ("audit_export", [], "get", "302 403 403 403 403 403 403 200"),
+    ("members:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("members:create", [], "get", "302 200 200 403 200 200 200 403"),
+    ("members:detail", ["member"], "get", "302 200 404 200 200 404 200 404"),
+    ("members:update", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:status", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:export", [], "get", "302 200 200 200 200 200 200 403"),
+    ("members:template", [], "get", "302 200 200 200 200 200 200 200"),
+    ("members:import_list", [], "get", "302 403 403 200 200 200 200 403"),
+    ("members:import_create", [], "get", "302 403 403 200 200 200 200 403"),
+    ("members:import_detail", ["job"], "get", "302 403 403 200 200 404 200 403"),
+    ("members:import_status", ["job"], "get", "302 403 403 200 200 404 200 403"),
+    ("members:import_confirm", ["fresh_job"], "post", "302 403 403 302 403 404 302 403"),
+    ("members:import_cancel", ["fresh_job"], "post", "302 403 403 302 403 404 302 403"),
+    ("members:import_refused", ["job"], "get", "302 403 403 200 200 404 200 403"),
+    ("activities:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:month", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:detail", ["activity"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:update", ["activity"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:file_upload", ["activity"], "post", "302 302 404 302 302 404 302 403"),
+    ("activities:file", ["activity", "file"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:file_remove", ["activity", "fresh_file"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
+    ("activities:member_search", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:not_contacted", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:visit_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:visit_create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:visit_detail", ["visit"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:visit_update", ["visit"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:need_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:need_create", ["?member"], "get", "302 200 404 200 200 404 200 404"),
+    ("activities:need_detail", ["need"], "get", "302 200 404 200 200 404 200 403"),
+    ("activities:need_update", ["need"], "get", "302 200 404 200 200 404 200 403"),
+    ("dashboards:reports", [], "get", "302 200 200 200 200 200 200 403"),
+    ("dashboards:report", ["report"], "get", "302 200 200 200 200 200 200 403"),
+    ("assessment:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("assessment:create", [], "get", "302 403 403 403 200 200 200 403"),
+    ("assessment:detail", ["period"], "get", "302 200 200 200 200 404 200 403"),
+    ("assessment:open", ["draft_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:finalize", ["open_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:publish", ["final_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:export", ["period"], "get", "302 200 200 200 200 404 200 403"),
+    ("assessment:indicator_remove", ["period", "indicator"], "post", "302 403 403 403 302 404 302 404"),  # noqa: E501
+    ("assessment:community", ["period", "code"], "get", "302 200 404 200 200 404 200 403"),
+    ("assessment:evidence", ["period", "code", "score"], "get", "302 200 404 200 200 404 200 403"),
+    ("assessment:rounds", [], "get", "302 403 403 200 200 200 200 403"),
+    ("assessment:round", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_confirm", ["fresh_round"], "post", "302 404 404 403 302 404 302 404"),
+    ("assessment:evaluation", ["round", "evaluation"], "get", "302 403 403 200 200 404 200 403"),
+]  # fmt: skip
+
+
+def url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin" or "i18n" in str(pattern.pattern):
+                    continue
+                walk(pattern.url_patterns, pattern.namespace)
+            elif pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_the_matrix_covers_every_url():
+    assert {name for name, *_rest in MATRIX} == url_names()
+
+
+@pytest.fixture
+def world(areas, community_user, neighbour_user, street_user, district_user,
+          other_district_user, admin_user):  # fmt: skip
+    qiaodong = areas["140106001001"]
+    member = MemberFactory(community=qiaodong, is_representative=True)
+    activity = activity_services.activity_create(
+        actor=community_user,
+        data={"type": ActivityType.objects.get(code="training"), "title": "学习会",
+              "starts_at": timezone.now(), "area": qiaodong},
+        participants=[member],
+    )  # fmt: skip
+    attached = activity_services.activity_file_add(
+        actor=community_user, activity=activity,
+        upload=SimpleUploadedFile("签到表.pdf", PDF, "application/pdf"),
+    )  # fmt: skip
+    visit = activity_services.visit_create(
+        actor=community_user,
+        data={"community": qiaodong, "date": datetime.date.today(), "staff": "王",
+              "way": "home"},
+        members=[member],
+        need={"kind": "other", "description": "咨询"},
+    )  # fmt: skip
+    job = jobs.job_create(
+        actor=street_user, data=roster(person("陈一"), person("钱二", number="x")),
+        filename="花名册.xlsx",
+    )  # fmt: skip
+    period = assessment_services.period_create(
+        actor=district_user,
+        data={"district": areas["140106"], "name": "年度考核",
+              "starts_on": datetime.date(2026, 1, 1), "ends_on": datetime.date(2026, 12, 31)},
+    )  # fmt: skip
+    indicator = assessment_services.indicator_add(
+        actor=district_user, period=period,
+        data={"name": "制度", "kind": "scored", "weight": D(10), "scored_by": "street"},
+    )  # fmt: skip
+    spare = assessment_services.indicator_add(
+        actor=district_user, period=period,
+        data={"name": "备用", "kind": "bonus", "weight": D(5), "scored_by": "district"},
+    )  # fmt: skip
+    assessment_services.period_open(actor=district_user, period=period)
+    score = assessment_services.score_set(
+        actor=street_user, indicator=indicator, community=qiaodong, points=D(5),
+        evidence="制度上墙", upload=SimpleUploadedFile("制度.pdf", PDF, "application/pdf"),
+    )  # fmt: skip
+    evaluation_round = assessment_services.round_create(
+        actor=district_user,
+        data={"area": areas["140106001"], "name": "综合评价",
+              "template": EvaluationTemplate.objects.get(is_example=True)},
+    )  # fmt: skip
+
+    def fresh_job():
+        return jobs.job_create(
+            actor=street_user, data=roster(person("孙三")), filename="花名册.xlsx"
+        ).pk
+
+    def fresh_file():
+        return activity_services.activity_file_add(
+            actor=community_user, activity=activity,
+            upload=SimpleUploadedFile("照片.pdf", PDF, "application/pdf"),
+        ).pk  # fmt: skip
+
+    def new_period(state):
+        made = assessment_services.period_create(
+            actor=district_user,
+            data={"district": areas["140106"], "name": "半年考核",
+                  "starts_on": datetime.date(2026, 1, 1), "ends_on": datetime.date(2026, 6, 30)},
+        )  # fmt: skip
+        assessment_services.indicator_add(
+            actor=district_user, period=made,
+            data={"name": "制度", "kind": "scored", "weight": D(10), "scored_by": "street"},
+        )  # fmt: skip
+        if state in ("open", "final"):
+            assessment_services.period_open(actor=district_user, period=made)
+        if state == "final":
+            assessment_services.period_finalize(actor=district_user, period=made)
+        return made.pk
+
+    def fresh_round():
+        return assessment_services.round_create(
+            actor=district_user,
+            data={"area": areas["140106001"], "name": "复评",
+                  "template": EvaluationTemplate.objects.get(is_example=True)},
+        ).pk  # fmt: skip
+
+    users = {
+        "alice": community_user, "bob": neighbour_user, "carl": street_user,
+        "erin": district_user, "frank": other_district_user, "grace": admin_user,
+        "ivan": _user("ivan", User.Role.AUDITOR, None),
+    }  # fmt: skip
+    arguments = {
+        "member": member.pk, "activity": activity.pk, "file": attached.pk, "visit": visit.pk,
+        "need": visit.needs.get().pk, "job": job.pk, "report": "members", "period": period.pk,
+        "indicator": spare.pk, "code": qiaodong.code, "score": score.pk,
+        "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
+        # A write changes its object: each user's attempt gets one of its own.
+        "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,
+        "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),
+        "final_period": lambda: new_period("final"), "?member": member.pk,
+    }  # fmt: skip
+    return users, arguments
+
+
+def test_every_url_answers_each_user_as_the_matrix_says(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    users, arguments = world
+    wrong = []
+    for name, args, method, expected in MATRIX:
+        for username, status in zip(USERS, expected.split(), strict=True):
+            values = [
+                arguments[arg]() if callable(arguments[arg]) else arguments[arg] for arg in args
+            ]
+            path_args = [value for arg, value in zip(args, values, strict=True) if arg[0] != "?"]
+            query = "&".join(
+                f"{arg[1:]}={value}"
+                for arg, value in zip(args, values, strict=True)
+                if arg[0] == "?"
+            )
+            url = reverse(name, args=path_args) + (f"?{query}" if query else "")
+            client = Client()
+            if username != "anon":
+                client.force_login(users[username])
+            got = getattr(client, method)(url).status_code
+            if got != int(status):
+                wrong.append(f"{name} as {username}: {got}, expected {status}")
+    assert wrong == []
