@@ -141,3 +141,62 @@ def test_passwords_expire_when_the_setting_says(client, community_user, settings
     assert response.status_code == 302 and response.url == reverse("password_change")
     settings.PASSWORD_MAX_AGE_DAYS = 0
     assert client.get(reverse("home")).status_code == 200
+
+
+# -- Second factor ---------------------------------------------------------------------------
+
+
+def _current_code(device, ahead: int = 0) -> str:
+    """The code the app shows now (or `ahead` steps later: a code is accepted only once)."""
+    from django_otp.oath import totp
+
+    drift = device.drift + ahead
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}"
+
+
+def test_administrators_set_up_and_then_use_an_authenticator_when_required(
+    client, admin_user, settings
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.ADMIN_TOTP_REQUIRED = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # a wrong code delays the next one; not here
+    assert attempt(client, "grace", PASSWORD).status_code == 302
+    response = client.get(reverse("members:list"))
+    assert response.url == reverse("two_factor_setup")  # nothing else before it is set up
+    page = client.get(reverse("two_factor_setup"))
+    assert 'src="data:image/svg+xml;base64,' in page.content.decode()
+    device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
+    wrong = client.post(reverse("two_factor_setup"), {"code": "000000"})
+    assert "不对" in wrong.content.decode()
+    client.post(reverse("two_factor_setup"), {"code": _current_code(device)})
+    assert client.get(reverse("members:list")).status_code == 200
+
+    # The next login asks for the code, and a wrong one is refused and audited.
+    client.logout()
+    attempt(client, "grace", PASSWORD)
+    assert client.get(reverse("home")).url == reverse("two_factor_verify")
+    assert "不对" in client.post(reverse("two_factor_verify"), {"code": "123456"}).content.decode()
+    assert AuditEvent.objects.filter(
+        action="login_failed", username="grace", detail__second_factor="wrong code"
+    ).exists()
+    device.refresh_from_db()
+    response = client.post(reverse("two_factor_verify"), {"code": _current_code(device, 1)})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_without_the_setting_the_second_factor_is_optional_but_used_once_set(
+    client, community_user, settings
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.ADMIN_TOTP_REQUIRED = False
+    attempt(client, "alice", PASSWORD)
+    assert client.get(reverse("home")).status_code == 200  # no authenticator, none asked
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=community_user)
+    client.post(reverse("two_factor_setup"), {"code": _current_code(device)})
+    client.logout()
+    attempt(client, "alice", PASSWORD)
+    assert client.get(reverse("home")).url == reverse("two_factor_verify")

@@ -107,3 +107,28 @@ def _resolve(path):
         return resolve(path)
     except Resolver404:
         return None
+
+
+class SecondFactorMiddleware:
+    """An account with an authenticator enters its code after the password; an administrator
+    without one sets it up first when ADMIN_TOTP_REQUIRED says so.
+
+    Whether the account has an authenticator is noted in the session at login
+    (`tongzhan.signals`), so ordinary requests cost no query.
+    """
+
+    ALLOWED = ("two_factor_setup", "two_factor_verify", "logout", "set_language", "health")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_verified():
+            needed = request.session.get("second_factor")
+            if needed == "verify" or (needed == "setup" and settings.ADMIN_TOTP_REQUIRED):
+                match = request.resolver_match or _resolve(request.path_info)
+                if match is None or match.url_name not in self.ALLOWED:
+                    target = "two_factor_verify" if needed == "verify" else "two_factor_setup"
+                    return redirect(target)
+        return self.get_response(request)

@@ -19,6 +19,18 @@ def audit_login(sender, request, user, **kwargs):
 def start_session_clock(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session["started_at"] = request.session["seen_at"] = int(time.time())
+        request.session["second_factor"] = second_factor_needed(user)
+
+
+def second_factor_needed(user) -> str:
+    """ "verify" (has an authenticator), "setup" (an administrator without one), or ""."""
+    from django_otp import devices_for_user
+
+    if any(True for _device in devices_for_user(user, confirmed=True)):
+        return "verify"
+    if user.role == user.Role.ADMIN or user.is_superuser:
+        return "setup"
+    return ""
 
 
 @receiver(user_logged_out)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.forms",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tongzhan",
     "members",
     "activities",
@@ -58,7 +60,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "tongzhan.middleware.SessionLifetimeMiddleware",
+    "tongzhan.middleware.SecondFactorMiddleware",
     "tongzhan.middleware.PasswordPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -140,6 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "0"))
+
+# A second factor (TOTP, an authenticator app): anyone may set one up; with
+# ADMIN_TOTP_REQUIRED administrators must, before they can do anything else.
+ADMIN_TOTP_REQUIRED = env_bool("ADMIN_TOTP_REQUIRED", False)
+OTP_TOTP_ISSUER = "统战信息库"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
