@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -23,7 +24,7 @@ from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
 
 from . import exports, services
-from .filters import MemberFilterSet, search_kind
+from .filters import MemberFilterSet, search_kind, tallied_count
 from .forms import MemberForm, MemberStatusForm, MemberTransferForm
 from .models import Member
 
@@ -40,6 +41,18 @@ def member_filterset(request, queryset) -> MemberFilterSet:
     return MemberFilterSet(data, queryset=queryset, user=request.user)
 
 
+class TalliedPaginator(Paginator):
+    """A paginator told the count (from the tallies) instead of counting the rows."""
+
+    def __init__(self, *args, count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_count = count
+
+    @cached_property
+    def count(self):
+        return self.known_count if self.known_count is not None else super().count
+
+
 class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
     permission_required = "members.view_member"
     filterset_class = MemberFilterSet
@@ -51,6 +64,14 @@ class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
 
     def get_filterset(self, filterset_class):
         return member_filterset(self.request, self.get_queryset())
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kw):
+        count = (
+            tallied_count(self.filterset, self.request.user)
+            if settings.MEMBER_LIST_TALLIED_COUNTS
+            else None
+        )
+        return TalliedPaginator(queryset, per_page, orphans, allow_empty_first_page, count=count)
 
     def get_paginate_by(self, queryset):
         try:

@@ -384,3 +384,62 @@ def test_a_party_member_is_put_in_the_democratic_party_category(client, areas, c
     assert response.status_code == 302
     member = Member.objects.get(name="钱七")
     assert {c.slug for c in member.categories.all()} == {"intellectual", "democratic_party"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"category": "05"},
+        {"political_status": "05"},
+        {"ethnicity": "03"},
+        {"sex": "F"},
+        {"is_representative": "true"},
+        {"incomplete": "true"},
+        {"area": "140106001002"},
+        {"area": "140106001002", "category": "05"},
+        # Not from the tallies: counted.
+        {"q": "李"},
+        {"category": "05", "sex": "F"},
+        {"status": ""},
+        {"age_min": "60"},
+    ],
+)
+def test_the_list_counts_from_the_tallies_what_it_would_count(
+    client, areas, district_user, settings, params
+):
+    MemberFactory(community=areas["140106001001"], id_number=id_number_for(sex="F"))
+    MemberFactory(
+        name="李四",
+        community=areas["140106001002"],
+        id_number=id_number_for(datetime.date(1950, 1, 1), sex="F"),
+        political_status=PoliticalStatus.objects.get(code="05"),
+        ethnicity=__import__("members.models").models.Ethnicity.objects.get(code="03"),
+        categories=list(
+            Category.objects.filter(slug__in=["democratic_party", "religious", "ethnic_minority"])
+        ),
+        is_representative=True,
+    )
+    from members.services import member_set_status
+
+    dead = MemberFactory(community=areas["140106001001"])
+    member_set_status(
+        actor=None, member=dead, status="deceased", date=datetime.date.today(), reason="病故"
+    )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(district_user)
+    with CaptureQueriesContext(connection) as queries:
+        tallied = client.get(reverse("members:list"), params).context["paginator"].count
+    counted_rows = any(
+        "COUNT(" in query["sql"] and "members_membertally" not in query["sql"]
+        for query in queries.captured_queries
+    )
+    from_tallies = (
+        not ({"q", "status", "age_min"} & set(params)) and len(set(params) - {"area"}) <= 1
+    )
+    assert counted_rows != from_tallies, queries.captured_queries[-3:]
+    settings.MEMBER_LIST_TALLIED_COUNTS = False
+    counted = client.get(reverse("members:list"), params).context["paginator"].count
+    assert tallied == counted

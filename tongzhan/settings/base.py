@@ -208,6 +208,9 @@ FIELD_HASH_KEY = os.environ.get("FIELD_HASH_KEY", "")
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
+# The member list counts from the dashboards' tallies where its filters allow
+# (members.filters.tallied_count) instead of counting up to a million rows.
+MEMBER_LIST_TALLIED_COUNTS = True
 
 # Photos and PDF documents of activities: the largest file accepted.
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
