@@ -1,5 +1,5 @@
 """Faults: a worker killed in the middle of an import leaves nothing half written, and the
-import runs again to the end."""
+import runs again to the end; PostgreSQL restarted under the running application."""
 
 import datetime
 import os
@@ -78,3 +78,50 @@ def test_a_worker_killed_half_way_writes_nothing_and_the_import_runs_again(
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE
     assert Member.objects.count() == ROWS
+
+
+def _cluster(action: str) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
+        if action == "stop"
+        else ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    if action == "start":
+        for _ in range(60):
+            if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise RuntimeError("PostgreSQL did not come back")
+
+
+def test_requests_fail_cleanly_while_postgresql_restarts_and_recover_without_a_restart(
+    client, community_user, member
+):
+    """The application keeps running while the database goes away and comes back: requests
+    meanwhile get the Chinese error page (the health check 503), and the next ones after the
+    restart succeed on new connections."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the production database is PostgreSQL")
+    if not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
+        pytest.skip("needs the local Debian cluster and root to restart it")
+    from django.test import Client
+
+    balancer = Client(raise_request_exception=False)  # the load balancer sends no cookie
+    client.force_login(community_user)
+    client.raise_request_exception = False
+    assert client.get("/members/").status_code == 200
+    _cluster("stop")
+    try:
+        down = client.get("/members/")
+        assert down.status_code == 500 and "出错了" in down.content.decode()
+        assert balancer.get("/health/").status_code == 503
+    finally:
+        _cluster("start")
+        connection.close()  # the test's own connection died with the server, as the app's did
+    assert balancer.get("/health/").status_code == 200
+    page = client.get("/members/")
+    assert page.status_code == 200 and member.name in page.content.decode()
