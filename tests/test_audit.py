@@ -122,3 +122,24 @@ def test_the_log_cannot_be_changed_or_emptied(community_user, member):
             with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(statement)
     assert AuditEvent.objects.filter(pk=event.pk, username="alice").exists()
+
+
+def test_every_write_in_the_admin_is_audited_too(client, admin_user, areas):
+    from assessment.models import EvaluationTemplate
+
+    client.force_login(admin_user)
+    client.post(
+        reverse("admin:assessment_evaluationtemplate_add"),
+        {"name": "简化模板", "notes": "", "categories-TOTAL_FORMS": "0",
+         "categories-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    added = EvaluationTemplate.objects.get(name="简化模板")
+    client.post(
+        reverse("admin:assessment_evaluationtemplate_delete", args=[added.pk]), {"post": "yes"}
+    )
+    assert not EvaluationTemplate.objects.filter(pk=added.pk).exists()
+    lines = AuditEvent.objects.filter(
+        object_type="assessment.evaluationtemplate", object_id=str(added.pk)
+    )
+    assert sorted(lines.values_list("action", flat=True)) == ["create", "delete"]
+    assert all(line.detail["admin"] and line.ip and line.request_id for line in lines)

@@ -226,6 +226,7 @@ class AuditEvent(models.Model):
         TRANSFER = "transfer", _("Transferred")
         IMPORT = "import", _("Imported")
         EXPORT = "export", _("Exported")
+        DELETE = "delete", _("Deleted")
 
     class Outcome(models.TextChoices):
         DONE = "done", _("Done")
