@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from members.models import Member, MemberTally
 from members.services import tally_apply, tally_change
 from tongzhan.audit import audit_record
+from tongzhan.dates import local_midnight
 from tongzhan.models import Area, AuditEvent
 
 from .models import (
@@ -131,8 +132,8 @@ def activity_tally_refresh(keys=None) -> None:
                 following = (month + datetime.timedelta(days=32)).replace(day=1)
                 within |= Q(
                     area_id=area,
-                    starts_at__gte=_local_midnight(month),
-                    starts_at__lt=_local_midnight(following),
+                    starts_at__gte=local_midnight(month),
+                    starts_at__lt=local_midnight(following),
                 )
             counted = Activity.objects.filter(within).annotate(month=TruncMonth("starts_at"))
         rows = (
@@ -155,10 +156,6 @@ def activity_tally_refresh(keys=None) -> None:
             ],
             batch_size=5000,
         )
-
-
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def contacts_refresh(member_ids=None) -> None:

@@ -34,7 +34,8 @@ from .models import (
 from .standings import standings
 
 
-def _district_staff(actor, period_district: Area) -> bool:
+def manages_district(actor, period_district: Area) -> bool:
+    """District staff of that district, or an administrator of every area."""
     if actor.sees_everything:
         return True
     return (
@@ -48,7 +49,7 @@ def _check_manages(actor, period: Period) -> None:
     """`actor` None is a command run by an administrator (the demo seed)."""
     if actor is None:
         return
-    if not actor.has_perm("assessment.change_period") or not _district_staff(
+    if not actor.has_perm("assessment.change_period") or not manages_district(
         actor, period.district
     ):
         raise PermissionDenied

@@ -2,16 +2,15 @@
 ranks, grade and outcome. Live while the period is open; stored in `Result` once final."""
 
 import dataclasses
-import datetime
 import decimal
 from collections import defaultdict
 
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
-from django.utils import timezone
 
 from activities.models import Activity, Need, Visit
 from members.models import MemberTally
+from tongzhan.dates import local_days
 from tongzhan.models import Area
 
 from . import rules
@@ -60,14 +59,6 @@ class Standing:
         return str(Result.Outcome(self.outcome).label) if self.outcome else ""
 
 
-def _local_range(period: Period) -> tuple[datetime.datetime, datetime.datetime]:
-    start = timezone.make_aware(datetime.datetime.combine(period.starts_on, datetime.time()))
-    end = timezone.make_aware(
-        datetime.datetime.combine(period.ends_on + datetime.timedelta(days=1), datetime.time())
-    )
-    return start, end
-
-
 def _percent(part: int, whole: int) -> D:
     if not whole:
         return D(0)
@@ -76,7 +67,7 @@ def _percent(part: int, whole: int) -> D:
 
 def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict:
     """{(indicator id, community id): actual} for the measured indicators, over the period."""
-    start, end = _local_range(period)
+    start, end = local_days(period.starts_on, period.ends_on)
     registered, complete = defaultdict(int), defaultdict(int)
     for community, dimension, n in MemberTally.objects.filter(
         community_id__in=ids,

@@ -7,9 +7,9 @@ urlpatterns = [
     path("", views.period_list, name="list"),
     path("new/", views.period_create, name="create"),
     path("<int:pk>/", views.period_detail, name="detail"),
-    path("<int:pk>/open/", views.period_open, name="open"),
-    path("<int:pk>/finalize/", views.period_finalize, name="finalize"),
-    path("<int:pk>/publish/", views.period_publish, name="publish"),
+    path("<int:pk>/open/", views.period_step, {"step": "open"}, name="open"),
+    path("<int:pk>/finalize/", views.period_step, {"step": "finalize"}, name="finalize"),
+    path("<int:pk>/publish/", views.period_step, {"step": "publish"}, name="publish"),
     path("<int:pk>/results.xlsx", views.period_export, name="export"),
     path(
         "<int:pk>/indicators/<int:indicator_pk>/remove/",

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -53,7 +54,7 @@ def _period(request, pk) -> Period:
 
 
 def _may_manage(user, period: Period) -> bool:
-    return user.has_perm("assessment.change_period") and services._district_staff(
+    return user.has_perm("assessment.change_period") and services.manages_district(
         user, period.district
     )
 
@@ -140,36 +141,29 @@ def _act(request, pk, write, done: str):
     return redirect("assessment:detail", pk=period.pk)
 
 
-@require_POST
-@login_required
-def period_open(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda period: services.period_open(actor=request.user, period=period, request=request),
-        _("The period is open: every community's targets are set."),
-    )
+# The steps of a period's life: the service that takes it and what the user is told.
+PERIOD_STEPS = {
+    "open": (
+        services.period_open,
+        gettext_lazy("The period is open: every community's targets are set."),
+    ),
+    "finalize": (services.period_finalize, gettext_lazy("The period is finalized and locked.")),
+    "publish": (
+        services.period_publish,
+        gettext_lazy("The ranking is published to every community of the district."),
+    ),
+}
 
 
 @require_POST
 @login_required
-def period_finalize(request, pk):
+def period_step(request, pk, step):
+    write, done = PERIOD_STEPS[step]
     return _act(
         request,
         pk,
-        lambda period: services.period_finalize(actor=request.user, period=period, request=request),
-        _("The period is finalized and locked."),
-    )
-
-
-@require_POST
-@login_required
-def period_publish(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda period: services.period_publish(actor=request.user, period=period, request=request),
-        _("The ranking is published to every community of the district."),
+        lambda period: write(actor=request.user, period=period, request=request),
+        str(done),
     )
 
 

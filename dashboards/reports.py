@@ -6,7 +6,6 @@ Totals are written as numbers, not formulas, so any reader sees them without rec
 """
 
 import dataclasses
-import datetime
 import io
 from collections import defaultdict
 
@@ -20,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from activities.models import Activity, ActivityType, Need
 from members.models import Category, MemberTally
+from tongzhan.dates import local_days
 from tongzhan.models import Area
 
 from .stats import Dashboard
@@ -123,10 +123,7 @@ def needs_by_kind(dashboard: Dashboard, since, until) -> Table:
     status_index = {value: position for position, (value, _label) in enumerate(statuses)}
     rows = RowsByArea(dashboard)
     values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
-    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
-    end = timezone.make_aware(
-        datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time())
-    )
+    start, end = local_days(since, until)
     counted = (
         Need.objects.visible_to(dashboard.user)
         .filter(created_at__gte=start, created_at__lt=end)

@@ -1,6 +1,5 @@
 """Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
 
-import datetime
 import tempfile
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django_filters.views import FilterView
 
 from activities.models import Activity, Need, Visit
 from tongzhan.audit import audit_record
+from tongzhan.dates import local_midnight
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
 
@@ -187,20 +187,16 @@ def _timeline(user, member: Member) -> list[dict]:
         entries += [{"at": a.starts_at, "kind": "activity", "activity": a} for a in activities]
     if user.has_perm("activities.view_visit"):
         visits = Visit.objects.visible_to(user).filter(members=member)[:TIMELINE_LIMIT]
-        entries += [{"at": _day_start(v.date), "kind": "visit", "visit": v} for v in visits]
+        entries += [{"at": local_midnight(v.date), "kind": "visit", "visit": v} for v in visits]
     if user.has_perm("activities.view_need"):
         for need in Need.objects.visible_to(user).filter(member=member)[:TIMELINE_LIMIT]:
             entries.append({"at": need.created_at, "kind": "need", "need": need})
             if need.closed_on:
                 entries.append(
-                    {"at": _day_start(need.closed_on), "kind": "need_closed", "need": need}
+                    {"at": local_midnight(need.closed_on), "kind": "need_closed", "need": need}
                 )
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def _field_display(member: Member, name: str) -> str:

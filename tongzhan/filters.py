@@ -1,13 +1,11 @@
 """The audit log's search: by user, action, outcome, object and time."""
 
-import datetime
-
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .dates import local_days, local_midnight
 from .models import AuditEvent
 from .widgets import CompactSelect, DateInput
 
@@ -41,11 +39,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         )
 
     def filter_since(self, queryset, name, value):
-        return queryset.filter(at__gte=_midnight(value))
+        return queryset.filter(at__gte=local_midnight(value))
 
     def filter_until(self, queryset, name, value):
-        return queryset.filter(at__lt=_midnight(value + datetime.timedelta(days=1)))
-
-
-def _midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+        return queryset.filter(at__lt=local_days(value, value)[1])

@@ -1,10 +1,14 @@
 """Pages of the project itself: logging in, passwords, the health check, error pages, the
 audit log."""
 
+import base64
 import datetime
 import io
 import json
 
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,7 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django_filters.views import FilterView
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from openpyxl import Workbook
 
+from .audit import audit_record
 from .filters import AuditEventFilterSet
 from .models import AuditEvent
 
@@ -81,8 +90,6 @@ def server_error(request):
 def locked_out(request, credentials=None, *args, **kwargs):
     """django-axes calls this once a username or an address has failed too often: the same
     page whichever it was, so it tells nobody whether an account exists."""
-    from django.conf import settings
-    from django.shortcuts import render
 
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
@@ -100,11 +107,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return context
 
     def form_valid(self, form):
-        from django.utils import timezone
-
-        from .audit import audit_record
-        from .models import AuditEvent
-
         response = super().form_valid(form)
         user = form.user
         user.must_change_password = False
@@ -150,10 +152,6 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
     filterset_class = AuditEventFilterSet
 
     def get(self, request, *args, **kwargs):
-        from openpyxl import Workbook
-
-        from .audit import audit_record
-
         filterset = self.filterset_class(request.GET, queryset=AuditEvent.objects.all())
         events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
         book = Workbook(write_only=True)
@@ -190,11 +188,6 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
 
 def _qr_data_uri(text: str) -> str:
     """The otpauth address as a QR code, an SVG in a data: address (allowed by the CSP)."""
-    import base64
-
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
@@ -207,11 +200,6 @@ def _code_ok(device, code: str) -> bool:
 @login_required
 def two_factor_setup(request):
     """Set up an authenticator app: scan the code, type the six digits it shows."""
-    from django_otp import login as otp_login
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from .audit import audit_record
-
     user = request.user
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         messages.info(request, _("An authenticator is already set up for this account."))
@@ -239,19 +227,12 @@ def two_factor_setup(request):
 
 
 def _base32(device) -> str:
-    import base64
-
     return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
 @login_required
 def two_factor_verify(request):
     """After the password: the code from the authenticator app."""
-    from django_otp import devices_for_user
-    from django_otp import login as otp_login
-
-    from .audit import audit_record
-
     user = request.user
     error = ""
     if request.method == "POST":
