@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .dates import local_days, local_midnight
 from .models import AuditEvent
@@ -17,9 +18,11 @@ class AuditEventFilterSet(django_filters.FilterSet):
         widget=CompactSelect,
     )  # fmt: skip
     outcome = django_filters.ChoiceFilter(
-        label=_("Outcome"), choices=AuditEvent.Outcome.choices, empty_label=_("All"),
+        label=pgettext_lazy("of an audited action", "Outcome"),
+        choices=AuditEvent.Outcome.choices,
+        empty_label=_("All"),
         widget=CompactSelect,
-    )  # fmt: skip
+    )
     object = django_filters.CharFilter(
         label=_("Object"),
         method="filter_object",

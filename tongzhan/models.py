@@ -246,7 +246,10 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request ID"), max_length=64, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     outcome = models.CharField(
-        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.DONE
+        pgettext_lazy("of an audited action", "outcome"),
+        max_length=10,
+        choices=Outcome.choices,
+        default=Outcome.DONE,
     )
     object_type = models.CharField(_("object type"), max_length=50, blank=True)
     object_id = models.CharField(_("object ID"), max_length=50, blank=True)

@@ -22,6 +22,7 @@ from django.template import loader
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django_filters.views import FilterView
@@ -156,7 +157,8 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
         events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
         book = Workbook(write_only=True)
         sheet = book.create_sheet(_("Audit log"))
-        sheet.append([_("Time (UTC)"), _("User"), _("IP address"), _("Action"), _("Outcome"),
+        outcome = pgettext("of an audited action", "Outcome")
+        sheet.append([_("Time (UTC)"), _("User"), _("IP address"), _("Action"), outcome,
                       _("Object"), _("Object ID"), _("Request ID"), _("Detail")])  # fmt: skip
         actions, outcomes = dict(AuditEvent.Action.choices), dict(AuditEvent.Outcome.choices)
         rows = 0
