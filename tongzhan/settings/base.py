@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "activities",
     "dashboards",
     "assessment",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from activities.models import Activity, ActivityType, Need, Participation, Visit
+from assessment import services as assessment
+from assessment.models import Indicator, Period
 from members.models import (
     Category,
     Ethnicity,
@@ -757,9 +759,6 @@ class Command(BaseCommand):
 
     def open_assessment(self) -> None:
         """This year's assessment of the demo district, open, with the usual kinds of items."""
-        from assessment import services as assessment
-        from assessment.models import Indicator, Period
-
         district = Area.objects.get(code=DEMO_ACCOUNTS[3][2])
         year = timezone.localdate().year
         if Period.objects.filter(district=district, starts_on__year=year).exists():
