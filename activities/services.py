@@ -21,6 +21,7 @@ from members.services import tally_apply, tally_change
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.models import Area, AuditEvent
+from tongzhan.uploads import UploadRefused, check_upload
 
 from .models import (
     Activity,
@@ -34,7 +35,6 @@ from .models import (
     Visit,
     VisitChange,
 )
-from .uploads import UploadRefused, check_upload
 
 # The fields an activity's history shows, in order.
 HISTORY_FIELDS = (

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.uploads import UploadRefused, check_upload
 from members.models import Member, MemberTally
 from members.services import member_update
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
+from tongzhan.uploads import UploadRefused, check_upload
 
 from . import rules
 from .models import (

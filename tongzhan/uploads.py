@@ -1,4 +1,6 @@
-"""What an activity file may be: a photo (JPEG, PNG, WebP) or a PDF, recognised by its bytes.
+"""What an uploaded file may be: a photo (JPEG, PNG, WebP) or a PDF, recognised by its bytes.
+
+Activity files and assessment evidence are checked here alike.
 
 The name and the browser's content type are the uploader's word; the first bytes are the
 file's. A program renamed to .jpg starts with MZ or ELF, not with a JPEG marker, and is
@@ -10,12 +12,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-
 
 @dataclass(frozen=True)
 class FileType:
-    kind: str  # ActivityFile.Kind
+    kind: str  # "image" or "pdf", as activity files store it
     content_type: str
     extensions: tuple[str, ...]
 
@@ -43,7 +43,7 @@ class UploadRefused(Exception):
 
 def check_upload(upload) -> FileType:
     """The type of an uploaded file, or UploadRefused saying why it is not accepted."""
-    limit = getattr(settings, "ACTIVITY_FILE_MAX_BYTES", DEFAULT_MAX_BYTES)
+    limit = settings.ACTIVITY_FILE_MAX_BYTES
     if not upload.size:
         raise UploadRefused(_("%(name)s is empty.") % {"name": upload.name})
     if upload.size > limit:
