@@ -1,9 +1,21 @@
-from django.urls import path
+"""The home page (each role's dashboard) and the reports under /reports/.
+
+Included at the root by the kernel's URLconf by name, so the kernel imports no app above it.
+"""
+
+from django.urls import include, path
 
 from . import views
 
-app_name = "dashboards"
+reports = (
+    [
+        path("", views.report_list, name="reports"),
+        path("<slug:key>.xlsx", views.report_download, name="report"),
+    ],
+    "dashboards",
+)
+
 urlpatterns = [
-    path("", views.report_list, name="reports"),
-    path("<slug:key>.xlsx", views.report_download, name="report"),
+    path("", views.home, name="home"),
+    path("reports/", include(reports)),
 ]
