@@ -11,7 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -21,6 +21,8 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView,
 from django_filters.views import FilterView
 
 from members.models import Member, contact_cutoff
+from members.views import member_history
+from tongzhan.dates import local_midnight
 from tongzhan.models import Area
 
 from . import services
@@ -692,3 +694,42 @@ class NeedUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin,
             return self.form_invalid(form)
         messages.success(self.request, _("The changes were saved."))
         return redirect("activities:need_detail", pk=form.instance.pk)
+
+
+# The latest of each kind of entry on a member's timeline; older ones are on their lists.
+TIMELINE_LIMIT = 50
+
+
+@login_required
+def member_timeline(request, pk):
+    """A member's registration, changes, activities, visits and needs, newest first.
+
+    The list on the member's page, which the page fetches into its own list of registration
+    and changes. One query per kind, each limited, and only what the viewer may see (a
+    joint activity of another area is not shown to a worker who cannot see it).
+    """
+    user = request.user
+    member = get_object_or_404(Member.objects.visible_to(user), pk=pk)
+    entries = member_history(member)
+    if user.has_perm("activities.view_activity"):
+        activities = (
+            Activity.objects.visible_to(user)
+            .filter(participation__member=member)
+            .select_related("type")
+            .order_by("-starts_at", "-id")[:TIMELINE_LIMIT]
+        )
+        entries += [{"at": a.starts_at, "kind": "activity", "activity": a} for a in activities]
+    if user.has_perm("activities.view_visit"):
+        visits = Visit.objects.visible_to(user).filter(members=member)[:TIMELINE_LIMIT]
+        entries += [{"at": local_midnight(v.date), "kind": "visit", "visit": v} for v in visits]
+    if user.has_perm("activities.view_need"):
+        for need in Need.objects.visible_to(user).filter(member=member)[:TIMELINE_LIMIT]:
+            entries.append({"at": need.created_at, "kind": "need", "need": need})
+            if need.closed_on:
+                entries.append(
+                    {"at": local_midnight(need.closed_on), "kind": "need_closed", "need": need}
+                )
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return render(
+        request, "activities/member_timeline.html", {"member": member, "timeline": entries}
+    )

@@ -17,9 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
-from activities.models import Activity, Need, Visit
 from tongzhan.audit import audit_record
-from tongzhan.dates import local_midnight
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import AuditEvent
 
@@ -161,42 +159,11 @@ class MemberDetailView(MemberMixin, DetailView):
             can_reveal=user.has_perm("members.reveal_member"),
             can_edit=editable,
             can_transfer=editable and user.has_perm("members.transfer_member"),
-            timeline=_timeline(user, member),
+            # Registration and changes; the activities app's timeline adds what else the
+            # member took part in, loaded into the same list (activities:member_timeline).
+            timeline=member_history(member),
         )
         return context
-
-
-# The latest of each kind of entry on a member's timeline; older ones are on their lists.
-TIMELINE_LIMIT = 50
-
-
-def _timeline(user, member: Member) -> list[dict]:
-    """Registration, changes, activities, visits and needs of a member, newest first.
-
-    One query per kind, each limited, and only what the viewer may see (a joint
-    activity of another area is not shown to a worker who cannot see it).
-    """
-    entries = [{"at": entry["change"].at, "kind": "change", **entry} for entry in _history(member)]
-    if user.has_perm("activities.view_activity"):
-        activities = (
-            Activity.objects.visible_to(user)
-            .filter(participation__member=member)
-            .select_related("type")
-            .order_by("-starts_at", "-id")[:TIMELINE_LIMIT]
-        )
-        entries += [{"at": a.starts_at, "kind": "activity", "activity": a} for a in activities]
-    if user.has_perm("activities.view_visit"):
-        visits = Visit.objects.visible_to(user).filter(members=member)[:TIMELINE_LIMIT]
-        entries += [{"at": local_midnight(v.date), "kind": "visit", "visit": v} for v in visits]
-    if user.has_perm("activities.view_need"):
-        for need in Need.objects.visible_to(user).filter(member=member)[:TIMELINE_LIMIT]:
-            entries.append({"at": need.created_at, "kind": "need", "need": need})
-            if need.closed_on:
-                entries.append(
-                    {"at": local_midnight(need.closed_on), "kind": "need_closed", "need": need}
-                )
-    entries.sort(key=lambda entry: entry["at"], reverse=True)
-    return entries
 
 
 def _field_display(member: Member, name: str) -> str:
@@ -207,7 +174,8 @@ def _field_display(member: Member, name: str) -> str:
     return "" if value is None else value
 
 
-def _history(member: Member) -> list[dict]:
+def member_history(member: Member) -> list[dict]:
+    """Registration and every change of a member, newest first, as timeline entries."""
     labels = {
         field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
     }
@@ -216,6 +184,8 @@ def _history(member: Member) -> list[dict]:
     for change in member.changes.select_related("actor"):
         entries.append(
             {
+                "at": change.at,
+                "kind": "change",
                 "change": change,
                 "rows": [
                     {

@@ -54,8 +54,8 @@ def test_a_community_worker_records_an_activity_from_the_form(
     assert activity.people_served == 86 and activity.created_by == community_user
     detail = client.get(response["Location"]).content.decode()
     assert "重阳节义诊" in detail and member.name in detail
-    member_page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert "重阳节义诊" in member_page
+    timeline = client.get(reverse("activities:member_timeline", args=[member.pk]))
+    assert "重阳节义诊" in timeline.content.decode()
 
 
 def test_a_posted_participant_from_outside_the_scope_is_refused(

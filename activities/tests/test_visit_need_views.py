@@ -41,8 +41,8 @@ def test_a_visit_recorded_with_the_need_it_raised(client, community_user, member
     assert (need.member, need.visit, need.status) == (member, visit, "open")
     detail = client.get(response["Location"]).content.decode()
     assert "子女入学" in detail and member.name in detail
-    member_page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert "待办" in member_page
+    timeline = client.get(reverse("activities:member_timeline", args=[member.pk]))
+    assert "待办" in timeline.content.decode()
 
 
 def test_a_need_with_several_members_visited_is_refused_on_the_form(

@@ -326,51 +326,6 @@ def test_the_transfer_page_preselects_the_offered_community(client, areas, distr
     assert response.context["form"]["to_community"].value() == str(target.pk)
 
 
-def test_detail_page_queries_do_not_grow_with_the_timeline(client, community_user, member):
-    import datetime
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from activities import services as activity_services
-    from activities.models import ActivityType
-    from members.services import member_update
-
-    client.force_login(community_user)
-    url = reverse("members:detail", args=[member.pk])
-    with CaptureQueriesContext(connection) as few:
-        client.get(url)
-    day = datetime.date(2026, 11, 1)
-    for index in range(5):
-        member_update(actor=community_user, member=member, data={"workplace": f"单位{index}"})
-        activity_services.activity_create(
-            actor=community_user,
-            data={
-                "type": ActivityType.objects.get(code="training"),
-                "title": f"学习会{index}",
-                "starts_at": timezone.now() - datetime.timedelta(days=index),
-                "area": member.community,
-            },
-            participants=[member],
-        )
-        activity_services.visit_create(
-            actor=community_user,
-            data={"community": member.community, "date": day, "staff": "王丽"},
-            members=[member],
-            need={"kind": "other", "description": f"诉求{index}"},
-        )
-    with CaptureQueriesContext(connection) as many:
-        response = client.get(url)
-    kinds = [entry["kind"] for entry in response.context["timeline"]]
-    assert (kinds.count("change"), kinds.count("activity")) == (6, 5)
-    assert (kinds.count("visit"), kinds.count("need")) == (5, 5)
-    # Newest first.
-    moments = [entry["at"] for entry in response.context["timeline"]]
-    assert moments == sorted(moments, reverse=True)
-    assert len(many) == len(few)
-
-
 def test_a_party_member_is_put_in_the_democratic_party_category(client, areas, community_user):
     client.force_login(community_user)
     data = member_form_data(
