@@ -1,0 +1,38 @@
+"""seed_demo fills every app: areas, accounts, members, activities and an open assessment."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from activities.models import Activity, Participation
+from assessment.models import Period
+from members.models import Member
+from tongzhan.models import Area, User
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
+    output = seed(members=30)
+    assert Area.objects.communities().filter(code__startswith="140106").exists()
+    usernames = {"shequ", "shequ2", "jiedao", "quwei", "admin"}
+    assert set(User.objects.filter(username__in=usernames).values_list("username", flat=True)) == (
+        usernames
+    )
+    assert Member.objects.count() == 30
+    assert Participation.objects.count() >= 150  # five per member, whole activities
+    assert Activity.objects.exists()
+    assert Period.objects.get().state == Period.State.OPEN
+    assert "Tz-demo-2026" in output
+
+    # What `make run` calls on every start: nothing more once members exist.
+    output = seed(if_empty=True)
+    assert "nothing seeded" in output
+    assert Member.objects.count() == 30 and Period.objects.count() == 1
