@@ -17,24 +17,29 @@ import common  # noqa: E402  (benchmarks/ is the script's folder)
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tongzhan_bench"
 GOAL_P95_MS = 150
 
-# Scenario name and address. Filter names are those of activities/filters.py; "timeline" is
-# the member page of the member of 桥东一社区 with the most activities (found at setup).
+# Scenario name and address. Filter names are those of activities/filters.py; the member page
+# and its timeline (which the page fetches) are those of the member of 桥东一社区 with the most
+# activities (found at setup).
 SCENARIOS = [
     ("activities, unfiltered", "/activities/"),
     ("activities, type 义诊", "/activities/?type=free_clinic"),
     ("activities, one month", "/activities/?start=2026-03-01&end=2026-03-31"),
-    ("activities, page 20", "/activities/?page=20"),
+    ("activities, page {page}", "/activities/?page={page}"),
     ("activities, month view", "/activities/month/?month=2026-03"),
     ("needs, open", "/activities/needs/"),
-    ("member timeline", "/members/{member}/"),
+    ("member page", "/members/{member}/"),
+    ("member timeline", "/activities/members/{member}/timeline/"),
 ]
+DEEP_PAGE = 20  # "page {page}": this one, or the last at a smaller --members
 USERS = ["quwei", "shequ"]  # the district officer (迎泽区) and a community worker (桥东一社区)
 
 
 def cases() -> list[tuple[str, str, str]]:
     from django.db.models import Count
 
-    from activities.models import Participation
+    from activities.models import Activity, Participation
+    from activities.views import ActivityListView
+    from tongzhan.models import User
 
     busiest = (
         Participation.objects.filter(member__community__code="140106001001")
@@ -45,11 +50,18 @@ def cases() -> list[tuple[str, str, str]]:
     )
     print(f"Timeline of member {busiest['member']}: {busiest['count']} activities.")
     print(f"Participations: {Participation.objects.count()}.")
-    return [
-        (user, name, address.format(member=busiest["member"]))
-        for user in USERS
-        for name, address in SCENARIOS
-    ]
+    result = []
+    for username in USERS:
+        activities = Activity.objects.visible_to(User.objects.get(username=username)).count()
+        values = {
+            "member": busiest["member"],
+            "page": common.deep_page(activities, ActivityListView.paginate_by, DEEP_PAGE),
+        }
+        result += [
+            (username, name.format(**values), address.format(**values))
+            for name, address in SCENARIOS
+        ]
+    return result
 
 
 if __name__ == "__main__":

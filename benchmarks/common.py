@@ -47,6 +47,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
+def deep_page(rows: int, per_page: int, wanted: int) -> int:
+    """Page `wanted` of a list, or its last page when a small --members makes it shorter."""
+    return max(1, min(wanted, math.ceil(rows / per_page)))
+
+
 def page_benchmark(
     *, description: str, database_url: str, users, make_cases, goal_ms: float
 ) -> int:

@@ -25,13 +25,29 @@ SCENARIOS = [
     ("name search q=王", "q=王"),
     ("age 40-60", "age_min=40&age_max=60"),
     ("political status 05 民盟", "political_status=05"),
-    ("page 50, unfiltered", "page=50"),
+    ("page {page}, unfiltered", "page={page}"),
 ]
+DEEP_PAGE = 50  # "page {page}": this one, or the last at a smaller --members
 USERS = ["quwei", "shequ"]  # the district officer (迎泽区) and a community worker (桥东一社区)
 
 
 def cases() -> list[tuple[str, str, str]]:
-    return [(user, name, f"/members/?{query}") for user in USERS for name, query in SCENARIOS]
+    from django.conf import settings
+
+    from members.models import Member
+    from tongzhan.models import User
+
+    result = []
+    for username in USERS:
+        registered = Member.objects.visible_to(User.objects.get(username=username)).filter(
+            status=Member.Status.ACTIVE
+        )
+        page = common.deep_page(registered.count(), settings.MEMBER_LIST_PAGE_SIZES[0], DEEP_PAGE)
+        result += [
+            (username, name.format(page=page), f"/members/?{query.format(page=page)}")
+            for name, query in SCENARIOS
+        ]
+    return result
 
 
 if __name__ == "__main__":
