@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
 from . import services
 from .forms import MemberForm
@@ -81,20 +80,16 @@ class MemberAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.service_data()
-        try:
-            if change:
-                services.member_update(
-                    actor=request.user, member=obj, data=data, source=ADMIN_SOURCE, request=request
-                )
-            else:
-                created = services.member_create(
-                    actor=request.user, data=data, source=ADMIN_SOURCE, request=request
-                )
-                # The admin goes on with `obj` (its log entry, its redirect).
-                obj.pk, obj._state.adding = created.pk, False
-        except ValidationError:
-            # The form ran the same validation; reaching here means the data changed under us.
-            raise
+        if change:
+            services.member_update(
+                actor=request.user, member=obj, data=data, source=ADMIN_SOURCE, request=request
+            )
+        else:
+            created = services.member_create(
+                actor=request.user, data=data, source=ADMIN_SOURCE, request=request
+            )
+            # The admin goes on with `obj` (its log entry, its redirect).
+            obj.pk, obj._state.adding = created.pk, False
 
     def save_related(self, request, form, formsets, change):
         # The services already saved the categories; only the (read-only) inline remains.

@@ -31,7 +31,6 @@ from . import reference
 from .models import Category, Ethnicity, Member, PoliticalStatus
 from .roster import COLUMNS
 
-EXPORT_COLUMNS = COLUMNS
 CATEGORY_SEPARATOR = "、"
 TEXT_FORMAT = "@"
 # Columns kept as text so Excel neither rounds 18 digits nor drops a leading 0.
