@@ -53,7 +53,10 @@ class OfficeUser(HttpUser):
     @task(3)
     def member_detail(self):
         if self.members:
-            self._page(f"/members/{random.choice(self.members)}/", "member detail")
+            member = random.choice(self.members)
+            self._page(f"/members/{member}/", "member detail")
+            # What the page's script then fetches into its list.
+            self._page(f"/activities/members/{member}/timeline/", "member timeline")
 
     @task(3)
     def activity_list(self):
