@@ -1,4 +1,5 @@
-"""Production settings refuse to start without their secrets and pass `check --deploy`."""
+"""Production settings refuse to start without their secrets, database and host names, and
+pass `check --deploy`."""
 
 import os
 import subprocess
@@ -13,6 +14,7 @@ SECRETS = {
     "FIELD_ENCRYPTION_KEYS": "6Q6nM0tq2n0p1qFYTNv2Jm5T2QTKUSo3y6oN5m2l1Hk=",
     "FIELD_HASH_KEY": "hash-key-for-the-test",
     "ALLOWED_HOSTS": "tongzhan.example",
+    "DATABASE_URL": "postgres://tongzhan:secret@db.example:5432/tongzhan",
 }
 
 
@@ -30,12 +32,19 @@ def manage(*args, env):
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "FIELD_HASH_KEY"])
-def test_production_refuses_to_start_without_a_secret(missing):
+@pytest.mark.parametrize("missing", list(SECRETS))
+def test_production_refuses_to_start_without_a_secret_its_database_or_its_hosts(missing):
     env = {k: v for k, v in SECRETS.items() if k != missing}
     result = manage("check", env=env)
     assert result.returncode != 0
-    assert missing in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"The environment variable {missing} must be set in production." in result.stderr
+
+
+def test_production_refuses_an_embedded_sqlite_database():
+    result = manage("check", env={**SECRETS, "DATABASE_URL": "sqlite:///tmp/tongzhan.sqlite3"})
+    assert result.returncode != 0
+    assert "production needs PostgreSQL" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():

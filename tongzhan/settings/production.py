@@ -1,15 +1,17 @@
 """Production settings: every secret comes from the environment and has no default.
 
-A missing SECRET_KEY, FIELD_ENCRYPTION_KEYS or FIELD_HASH_KEY stops the process at start
-rather than running with a guessable key.
+A missing SECRET_KEY, FIELD_ENCRYPTION_KEYS, FIELD_HASH_KEY, DATABASE_URL or ALLOWED_HOSTS
+stops the process at start rather than running with a guessable key, on an embedded SQLite
+file beside the code, or answering to any host name.
 """
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env_bool, env_list
 
 
 def required(name: str) -> str:
@@ -23,6 +25,23 @@ DEBUG = False
 SECRET_KEY = required("SECRET_KEY")
 required("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = required("FIELD_HASH_KEY")
+
+# The registry lives in PostgreSQL (README, "Production deployment"); base.py's fallback to a
+# SQLite file is for a laptop.
+DATABASES = {
+    "default": dj_database_url.parse(
+        required("DATABASE_URL"),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL names a SQLite database; production needs PostgreSQL "
+        "(postgres://USER:PASSWORD@HOST:5432/NAME)."
+    )
+required("ALLOWED_HOSTS")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Production runs behind the documented nginx, which sets X-Real-IP.
