@@ -200,3 +200,34 @@ def test_without_the_setting_the_second_factor_is_optional_but_used_once_set(
     client.logout()
     attempt(client, "alice", PASSWORD)
     assert client.get(reverse("home")).url == reverse("two_factor_verify")
+
+
+def test_a_password_change_refuses_the_current_password(client, community_user, admin_user):
+    from tongzhan.models import User
+
+    client.force_login(community_user)
+    refused = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert refused.status_code == 200
+    assert "新密码不能与当前密码相同" in refused.content.decode()
+    assert not AuditEvent.objects.filter(detail__fields=["password"]).exists()
+
+    # The forced change after an administrator's reset is the same page, the same rule ...
+    community_user.must_change_password = True
+    community_user.save()
+    refused = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert "新密码不能与当前密码相同" in refused.content.decode()
+    # ... and an administrator setting the password the account has already is refused too.
+    client.force_login(admin_user)
+    refused = client.post(
+        reverse("admin:auth_user_password_change", args=[community_user.pk]),
+        {"password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert refused.status_code == 200
+    assert "新密码不能与当前密码相同" in refused.content.decode()
+    assert User.objects.get(pk=community_user.pk).check_password(PASSWORD)

@@ -128,3 +128,72 @@ def test_disabling_an_account_ends_its_sessions(client, community_user):
     community_user.is_active = False
     community_user.save()
     assert client.get(reverse("home")).status_code == 302
+
+
+# -- Redirects after logging in stay on this site -------------------------------------------
+
+EVIL = ["https://evil.example/", "//evil.example", "https:evil.example", "/\\evil.example"]
+
+
+def _with_authenticator(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def _code(device, ahead=0):
+    from django_otp.oath import totp
+
+    drift = device.drift + ahead
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}"
+
+
+def _internal(location: str) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    return url_has_allowed_host_and_scheme(location, allowed_hosts={"testserver"})
+
+
+@pytest.mark.parametrize("evil", EVIL)
+def test_next_after_the_password_and_the_authenticator_code_stays_on_this_site(
+    client, community_user, settings, evil
+):
+    from urllib.parse import quote
+
+    from conftest import PASSWORD
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    device = _with_authenticator(community_user)
+    chained = reverse("two_factor_verify") + "?next=" + quote(evil, safe="")
+    login = client.post(
+        reverse("login") + "?next=" + quote(chained, safe=""),
+        {"username": "alice", "password": PASSWORD, "next": chained},
+    )
+    assert login.status_code == 302 and _internal(login.url)
+    assert login.url.startswith(reverse("two_factor_verify"))  # the internal hop is kept
+    verified = client.post(login.url, {"code": _code(device)})
+    assert verified.status_code == 302
+    assert _internal(verified.url), verified.url
+    assert verified.url == reverse("home")
+    assert client.get(verified.url).status_code == 200
+
+
+@pytest.mark.parametrize("evil", EVIL)
+def test_other_pages_that_follow_next_stay_on_this_site(client, community_user, evil):
+    from conftest import PASSWORD
+
+    login = client.post(reverse("login"), {"username": "alice", "password": PASSWORD, "next": evil})
+    assert _internal(login.url)
+    language = client.post(reverse("set_language"), {"language": "en", "next": evil})
+    assert _internal(language.url)
+    logout = client.post(reverse("logout"), {"next": evil})
+    assert _internal(logout.url)
+
+
+def test_an_internal_next_is_followed_after_the_authenticator_code(client, community_user):
+    device = _with_authenticator(community_user)
+    client.force_login(community_user)
+    response = client.post(
+        reverse("two_factor_verify") + "?next=" + reverse("members:list"), {"code": _code(device)}
+    )
+    assert response.url == reverse("members:list")

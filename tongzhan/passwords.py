@@ -1,4 +1,5 @@
-"""Password rules beyond Django's: several kinds of character, no username inside.
+"""Password rules beyond Django's: several kinds of character, no username inside, not the
+password the account has now.
 
 Configured in AUTH_PASSWORD_VALIDATORS (settings), so forms, the admin and `changepassword`
 apply them alike.
@@ -7,6 +8,7 @@ apply them alike.
 import re
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -54,6 +56,23 @@ class NoUsernameValidator:
 
     def get_help_text(self):
         return _("It must not contain your username.")
+
+
+class NotCurrentPasswordValidator:
+    """A change must change the password: typing the current one again is refused (the
+    forced change at first login or expiry would otherwise be a formality)."""
+
+    def validate(self, password, user=None):
+        encoded = getattr(user, "password", "") or ""
+        # The hash is compared without the model's setter, which would re-save the account.
+        if encoded and check_password(password, encoded):
+            raise ValidationError(
+                _("The new password must differ from the current one."),
+                code="password_unchanged",
+            )
+
+    def get_help_text(self):
+        return _("It must differ from your current password.")
 
 
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):

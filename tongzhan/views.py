@@ -17,10 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template import loader
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
@@ -39,6 +39,20 @@ SESSION_ENDED = {
     "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
     "absolute": lambda: _("Your session reached its longest allowed time. Please log in again."),
 }
+
+
+def safe_next(request, default: str = "home") -> str:
+    """Where `next` (posted or in the address) points, if that is this site; else `default`.
+
+    Every page that follows `next` asks here, so a chain of pages each passing it on (login,
+    then the authenticator code, ...) cannot end on another site: each hop checks its own.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)
 
 
 class LoginView(auth_views.LoginView):
@@ -241,7 +255,7 @@ def two_factor_verify(request):
         for device in devices_for_user(user, confirmed=True):
             if _code_ok(device, request.POST.get("code")):
                 otp_login(request, device)
-                return redirect(request.GET.get("next") or "home")
+                return redirect(safe_next(request))
         audit_record(
             actor=user,
             action=AuditEvent.Action.LOGIN_FAILED,

@@ -127,7 +127,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Password rules (configurable): PASSWORD_MIN_LENGTH characters (10), PASSWORD_MIN_CLASSES of
-# the four kinds of character (3), not a common password, not containing the username.
+# the four kinds of character (3), not a common password, not containing the username, not
+# the account's current password.
 # An account created or reset by an administrator must change its password at first login;
 # PASSWORD_MAX_AGE_DAYS (0: never) makes passwords expire.
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,6 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "tongzhan.passwords.NoUsernameValidator"},
+    {"NAME": "tongzhan.passwords.NotCurrentPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
