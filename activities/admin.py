@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from tongzhan.admin import AuditedAdminMixin
 
 from . import services
 from .models import Activity, ActivityType, Need, Visit
@@ -26,7 +27,9 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(ActivityType)
-class ActivityTypeAdmin(admin.ModelAdmin):
+class ActivityTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """An editable list without a service: the admin's log writes the audit line."""
+
     list_display = ["name", "code", "serves_people", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
 

@@ -1,6 +1,10 @@
-"""Administrators keep the evaluation templates here; periods and rounds have their pages."""
+"""Administrators keep the evaluation templates here; periods and rounds have their pages.
+
+Templates have no service: the admin's log writes their audit line (`AuditedAdminMixin`)."""
 
 from django.contrib import admin
+
+from tongzhan.admin import AuditedAdminMixin
 
 from .models import EvaluationCategory, EvaluationItem, EvaluationTemplate
 
@@ -12,7 +16,7 @@ class CategoryInline(admin.TabularInline):
 
 
 @admin.register(EvaluationTemplate)
-class EvaluationTemplateAdmin(admin.ModelAdmin):
+class EvaluationTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "is_example"]
     inlines = [CategoryInline]
 
@@ -23,7 +27,7 @@ class ItemInline(admin.TabularInline):
 
 
 @admin.register(EvaluationCategory)
-class EvaluationCategoryAdmin(admin.ModelAdmin):
+class EvaluationCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "template", "sort_order"]
     list_filter = ["template"]
     inlines = [ItemInline]

@@ -231,3 +231,155 @@ def test_a_password_change_refuses_the_current_password(client, community_user, 
     assert refused.status_code == 200
     assert "新密码不能与当前密码相同" in refused.content.decode()
     assert User.objects.get(pk=community_user.pk).check_password(PASSWORD)
+
+
+# -- Administrators limited to an area, and nobody widening their own rights ----------------
+
+
+@pytest.fixture
+def street_admin(areas):
+    """An administrator whose account is limited to 柳巷街道."""
+    from conftest import _user
+    from tongzhan.models import User
+
+    return _user("kate", User.Role.ADMIN, areas["140106001"])
+
+
+def _change_page(client, user):
+    from tests.admin_forms import admin_form_data
+
+    page = client.get(reverse("admin:tongzhan_user_change", args=[user.pk]))
+    assert page.status_code == 200
+    return lambda **changes: client.post(
+        reverse("admin:tongzhan_user_change", args=[user.pk]), admin_form_data(page, **changes)
+    )
+
+
+NEW_ACCOUNT = {"last_name": "新", "first_name": "人", "password1": "Initial-Pass-2026",
+               "password2": "Initial-Pass-2026"}  # fmt: skip
+
+
+def test_a_scoped_administrator_cannot_create_an_unrestricted_administrator(
+    client, street_admin, areas
+):
+    from tongzhan.models import User
+
+    client.force_login(street_admin)
+    for area in ("", areas["140106"].pk, areas["140106002"].pk):  # none, above, beside
+        refused = client.post(
+            reverse("admin:tongzhan_user_add"),
+            {**NEW_ACCOUNT, "username": "boss", "role": "admin", "area": area,
+             "is_superuser": "on", "is_staff": "on"},
+        )  # fmt: skip
+        assert refused.status_code == 200
+        assert "area" in refused.context["adminform"].form.errors
+    assert not User.objects.filter(username="boss").exists()
+    # Within its street it may; a superuser's flag never comes from the form.
+    created = client.post(
+        reverse("admin:tongzhan_user_add"),
+        {**NEW_ACCOUNT, "username": "helper", "role": "admin", "area": areas["140106001"].pk,
+         "is_superuser": "on"},
+    )  # fmt: skip
+    assert created.status_code == 302
+    helper = User.objects.get(username="helper")
+    assert not helper.is_superuser and helper.area == areas["140106001"]
+    assert not helper.sees_everything
+
+
+def test_a_scoped_administrator_cannot_clear_its_own_area_or_change_its_role(
+    client, street_admin, areas, far_member
+):
+    from tongzhan.models import User
+
+    client.force_login(street_admin)
+    post = _change_page(client, street_admin)
+    post(area="", role="admin")
+    post(area=areas["140106"].pk)
+    kate = User.objects.get(pk=street_admin.pk)
+    assert kate.area == areas["140106001"] and not kate.sees_everything
+    assert client.get(reverse("admin:members_member_change", args=[far_member.pk])).status_code in (
+        302,
+        404,
+    )
+
+
+def test_a_scoped_administrator_cannot_move_accounts_to_another_street(
+    client, street_admin, community_user, other_street_user, areas
+):
+    from tongzhan.models import User
+
+    client.force_login(street_admin)
+    refused = _change_page(client, community_user)(area=areas["140106002001"].pk)
+    assert refused.status_code == 200
+    assert "area" in refused.context["adminform"].form.errors
+    assert User.objects.get(pk=community_user.pk).area == areas["140106001001"]
+    # Accounts of another street are not its to open.
+    other = client.get(reverse("admin:tongzhan_user_change", args=[other_street_user.pk]))
+    assert other.status_code == 302 and other.url == reverse("admin:index")
+
+
+def test_nobody_adds_themselves_to_the_auditors_or_gives_rights_beyond_the_role(
+    client, street_admin, admin_user, community_user
+):
+    from django.contrib.auth.models import Group, Permission
+
+    from tongzhan.models import User
+
+    auditors = Group.objects.get(name="审计员")
+    everything = Permission.objects.get(codename="delete_member")
+    client.force_login(street_admin)
+    _change_page(client, street_admin)(groups=[auditors.pk], user_permissions=[everything.pk])
+    _change_page(client, community_user)(groups=[auditors.pk], user_permissions=[everything.pk])
+    for user in (street_admin, community_user):
+        user = User.objects.get(pk=user.pk)
+        assert not user.is_auditor and not user.has_perm("members.delete_member")
+        assert auditors not in user.groups.all()
+    # A superuser in the admin cannot either: the auditor role is given on the command line.
+    client.force_login(admin_user)
+    refused = _change_page(client, community_user)(groups=[auditors.pk])
+    assert refused.status_code == 200
+    _change_page(client, admin_user)(groups=[auditors.pk], role="community")  # read-only
+    refused = client.post(
+        reverse("admin:tongzhan_user_add"), {**NEW_ACCOUNT, "username": "eve", "role": "auditor"}
+    )
+    assert refused.status_code == 200 and "role" in refused.context["adminform"].form.errors
+    assert not User.objects.filter(username="eve").exists()
+    grace = User.objects.get(pk=admin_user.pk)
+    assert grace.role == "admin" and not grace.is_auditor
+    assert not User.objects.get(pk=community_user.pk).is_auditor
+
+
+def test_a_scoped_administrator_does_not_change_the_roles_permissions(client, street_admin):
+    from django.contrib.auth.models import Group, Permission
+
+    client.force_login(street_admin)
+    group = Group.objects.get(name="系统管理员")
+    response = client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": group.name, "permissions": [Permission.objects.get(codename="delete_user").pk]},
+    )
+    assert response.status_code == 403
+    assert not group.permissions.filter(codename="delete_user").exists()
+
+
+def test_the_admin_never_shows_an_authenticators_secret(client, admin_user, community_user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=community_user, name="手机", confirmed=True)
+    client.force_login(admin_user)
+    pages = [
+        client.get(reverse("admin:otp_totp_totpdevice_changelist")),
+        client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert device.key not in html and "qrcode" not in html
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code != 200
+    assert client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+    # Removing a lost authenticator is what the admin is for: the owner sets up a new one.
+    client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert (
+        AuditEvent.objects.filter(action="delete", object_type="otp_totp.totpdevice").count() == 1
+    )

@@ -1,21 +1,79 @@
-"""Admin for areas, accounts and the audit log, scoped like every other page."""
+"""Admin for areas, accounts and the audit log, scoped like every other page.
 
+One audit writer: an admin page whose model has a service (accounts, groups, members,
+activities) saves through it, and the service writes the audit line. Models without one
+(areas, activity types, evaluation templates, ...) are edited only here; their admins take
+`AuditedAdminMixin`, which writes the line when the admin logs its addition, change or
+deletion. An admin does one or the other, never both.
+"""
+
+import copy
+import json
+
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
 from .models import Area, AuditEvent, User
 from .scoping import area_prefix
-from .services import user_set_role
+from .services import (
+    AUDITOR_GROUP,
+    ROLE_GROUP_NAMES,
+    account_errors,
+    group_delete,
+    group_errors,
+    group_save,
+    user_create,
+    user_set_password,
+    user_update,
+)
+
+
+class AuditedAdminMixin:
+    """For an admin-only model without a service: the one audit line of each addition,
+    change and deletion, written when the admin logs it (after the related objects are
+    saved, before a deletion)."""
+
+    def audit_detail(self, obj) -> dict:
+        return {}
+
+    def _audit(self, request, action, obj, message) -> None:
+        if isinstance(message, list):
+            message = json.dumps(message)
+        change = LogEntry(change_message=message or "").get_change_message()
+        audit_record(
+            actor=request.user,
+            action=action,
+            obj=obj,
+            request=request,
+            detail={"admin": True, "change": change[:500], **self.audit_detail(obj)},
+        )
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, AuditEvent.Action.CREATE, obj, message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, AuditEvent.Action.UPDATE, obj, message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, AuditEvent.Action.DELETE, obj, "")
+        return super().log_deletions(request, queryset)
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -30,27 +88,101 @@ class AreaAdmin(admin.ModelAdmin):
         return False
 
 
-class AccountCreationForm(UserCreationForm):
+# -- Accounts ---------------------------------------------------------------------------------
+
+
+def _add_service_errors(form, errors: dict) -> None:
+    """The service's refusals beside the fields they concern (or above the form)."""
+    for field, messages in errors.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class AccountFormMixin:
+    """The choices an administrator may make: areas within theirs (required if they are
+    limited to one), no auditor role (granted on the command line), extra groups other than
+    the roles' (a role's group follows the role)."""
+
+    actor: User
+
+    def limit_choices(self):
+        roles = self.fields.get("role")
+        if roles is not None and not roles.disabled:
+            roles.choices = [c for c in roles.choices if c[0] != User.Role.AUDITOR]
+        area = self.fields.get("area")
+        if area is not None and not area.disabled:
+            area.queryset = Area.objects.visible_to(self.actor)
+            area.required = bool(area_prefix(self.actor))
+        groups = self.fields.get("groups")
+        if groups is not None and not groups.disabled:
+            groups.queryset = Group.objects.exclude(name__in=ROLE_GROUP_NAMES)
+            if self.instance.pk:
+                self.initial["groups"] = list(
+                    self.instance.groups.exclude(name__in=ROLE_GROUP_NAMES)
+                )
+
+
+class AccountCreationForm(AccountFormMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "last_name", "first_name", "role", "area"]
 
+    def clean(self):
+        cleaned = super().clean()
+        if "role" in cleaned and "area" in cleaned:
+            _add_service_errors(
+                self,
+                account_errors(
+                    actor=self.actor, user=None, role=cleaned["role"], area=cleaned["area"]
+                ),
+            )
+        return cleaned
+
+
+class AccountChangeForm(AccountFormMixin, UserChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        stored = User.objects.get(pk=self.instance.pk)
+        _add_service_errors(
+            self,
+            account_errors(
+                actor=self.actor,
+                user=self.instance,
+                role=cleaned.get("role", stored.role),
+                area=cleaned.get("area", stored.area) if "area" in self.fields else stored.area,
+                groups=cleaned.get("groups"),
+                permissions=cleaned.get("user_permissions"),
+            ),
+        )
+        return cleaned
+
 
 class AccountPasswordResetForm(AdminPasswordChangeForm):
-    """A password set by an administrator is changed by the owner at the next login."""
+    """A password set by an administrator is changed by the owner at the next login. Saved by
+    `user_set_password`, which writes the audit line; the admin gives the form its request."""
+
+    request = None
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        # Accounts are disabled, not left without a password.
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
 
     def save(self, commit=True):
-        user = super().save(commit=False)
-        user.must_change_password = True
-        user.password_changed_at = timezone.now()
-        if commit:
-            user.save()
-        return user
+        return user_set_password(
+            actor=self.request.user,
+            user=self.user,
+            password=self.cleaned_data["password1"],
+            must_change=True,
+            request=self.request,
+        )
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = AccountCreationForm
+    form = AccountChangeForm
+    change_password_form = AccountPasswordResetForm
     list_display = ["username", "get_full_name", "role", "area", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     list_select_related = ["area"]
@@ -82,78 +214,203 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
-    readonly_fields = ["last_login", "date_joined"]
 
     def get_queryset(self, request):
+        # Accounts within the administrator's area; superusers' and auditors' accounts only
+        # for a superuser (an auditor's account changes on the command line).
         queryset = super().get_queryset(request)
         prefix = area_prefix(request.user)
         if prefix is None:
             return queryset.none()
-        return queryset.filter(area__code__startswith=prefix) if prefix else queryset
+        if prefix:
+            queryset = queryset.filter(area__code__startswith=prefix)
+        if not request.user.is_superuser:
+            queryset = queryset.filter(is_superuser=False).exclude(role=User.Role.AUDITOR)
+        return queryset
 
-    change_password_form = AccountPasswordResetForm
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and area_prefix(request.user):
+            # Limited to an area: no rights beyond the role's.
+            fieldsets = [entry for entry in fieldsets if "groups" not in entry[1]["fields"]]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["last_login", "date_joined"]
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody widens their own rights (the service refuses it too).
+            fields += ["role", "area", "groups", "user_permissions"]
+        elif obj is not None and obj.role == User.Role.AUDITOR:
+            fields += ["role", "area"]
+        return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class ScopedAccountForm(form_class):
+            actor = request.user
+
+            def __init__(self, *args, **inner):
+                super().__init__(*args, **inner)
+                self.limit_choices()
+
+        return ScopedAccountForm
+
+    def has_delete_permission(self, request, obj=None):
+        # An account is disabled, never deleted: the audit log names it.
+        return False
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
         if not change:  # the initial password is the administrator's: the owner replaces it
-            obj.must_change_password = True
-            obj.password_changed_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        if not change:
-            audit_record(actor=request.user, action=AuditEvent.Action.CREATE, obj=obj,
-                         request=request, detail={"role": obj.role})  # fmt: skip
-        elif set(form.changed_data) - {"role", "area", "groups", "user_permissions"}:
-            audit_record(actor=request.user, action=AuditEvent.Action.UPDATE, obj=obj,
-                         request=request, detail={"fields": sorted(form.changed_data)})  # fmt: skip
-        if not change or {"role", "area"} & set(form.changed_data):
-            user_set_role(actor=request.user, user=obj, role=obj.role, area=obj.area)
+            created = user_create(
+                actor=request.user,
+                username=data["username"],
+                password=data["password1"],
+                role=data["role"],
+                area=data["area"],
+                must_change_password=True,
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                request=request,
+            )
+            # The admin goes on with `obj` (its log entry, its redirect).
+            obj.pk, obj._state.adding = created.pk, False
+            return
+        stored = User.objects.select_related("area").get(pk=obj.pk)
+        user_update(
+            actor=request.user,
+            user=obj,
+            role=data.get("role", stored.role),
+            area=data.get("area", stored.area),
+            fields={
+                name: data[name]
+                for name in ("username", "first_name", "last_name", "email", "is_active")
+                if name in data
+            },
+            groups=data.get("groups"),
+            permissions=data.get("user_permissions"),
+            request=request,
+        )
 
     def save_related(self, request, form, formsets, change):
-        # Extra groups and permissions given by hand: a permission change, audited.
-        super().save_related(request, form, formsets, change)
-        if change and {"groups", "user_permissions"} & set(form.changed_data):
-            user = form.instance
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.UPDATE,
-                obj=user,
-                request=request,
-                detail={
-                    "groups": sorted(user.groups.values_list("name", flat=True)),
-                    "permissions": sorted(
-                        f"{app}.{code}"
-                        for app, code in user.user_permissions.values_list(
-                            "content_type__app_label", "codename"
-                        )
-                    ),
-                },
-            )
+        # The service set the groups and permissions; the form must not set them again.
+        pass
+
+    def user_change_password(self, request, id, form_url=""):
+        # The form saves through the service, which needs who is asking: a copy of this
+        # admin for this request carries it (the shared admin object is not per request).
+        for_request = copy.copy(self)
+        for_request.change_password_form = type(
+            "AccountPasswordResetFormForRequest",
+            (AccountPasswordResetForm,),
+            {"request": request},
+        )
+        return DjangoUserAdmin.user_change_password(for_request, request, id, form_url)
 
 
-class AuditedGroupAdmin(GroupAdmin):
-    """A role's permissions changed in the admin are a permission change: audited."""
+# -- Groups (the roles' permissions) ------------------------------------------------------------
+
+
+class GroupForm(forms.ModelForm):
+    actor: User
+
+    def clean(self):
+        cleaned = super().clean()
+        for message in group_errors(
+            actor=self.actor,
+            group=self.instance,
+            permissions=cleaned.get("permissions") or [],
+        ):
+            self.add_error(None, message)
+        return cleaned
+
+
+class AccountGroupAdmin(GroupAdmin):
+    """A role's permissions are changed here, through `group_save` (rules and audit line).
+    The auditor's group is fixed (a migration sets it) and not listed."""
+
+    form = GroupForm
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(name=AUDITOR_GROUP)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        return type("ScopedGroupForm", (form_class,), {"actor": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        # Groups apply in every area: not for an administrator limited to one.
+        return super().has_change_permission(request, obj) and request.user.sees_everything
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and request.user.sees_everything
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.name in ROLE_GROUP_NAMES:
+            return False
+        return super().has_delete_permission(request, obj) and request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its permissions by the service, in save_related
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if "permissions" in form.changed_data or not change:
-            group = form.instance
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
-                obj=group,
-                request=request,
-                detail={
-                    "permissions": sorted(
-                        f"{app}.{code}"
-                        for app, code in group.permissions.values_list(
-                            "content_type__app_label", "codename"
-                        )
-                    )
-                },
-            )
+        group_save(
+            actor=request.user,
+            group=form.instance,
+            permissions=form.cleaned_data.get("permissions") or [],
+            request=request,
+        )
+
+    def delete_model(self, request, obj):
+        group_delete(actor=request.user, group=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            group_delete(actor=request.user, group=group, request=request)
 
 
 admin.site.unregister(Group)
-admin.site.register(Group, AuditedGroupAdmin)
+admin.site.register(Group, AccountGroupAdmin)
+
+
+# -- Authenticators and login attempts: no secret shown, every change audited --------------------
+
+
+class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Replaces django-otp's, which shows the secret key and its QR code: here an
+    administrator sees who has an authenticator and removes a lost one (the owner sets up a
+    new one at the next login), nothing else."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__last_name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        accounts = UserAdmin(User, self.admin_site).get_queryset(request)
+        return super().get_queryset(request).filter(user__in=accounts).select_related("user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, AuthenticatorAdmin)
+
+# Deleting a login attempt unlocks an account or an address: audited.
+for _model, _admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(_admin.__name__, (AuditedAdminMixin, _admin), {}))
 
 
 @admin.register(AuditEvent)
@@ -166,8 +423,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
     def has_view_permission(self, request, obj=None):
-        # Separation of duties: only auditors read the log, administrators included (a
-        # superuser holds every permission, so the role decides, not the permission).
+        # Separation of duties: only auditors read the log (a superuser holds every
+        # permission, so the auditor's group decides, not the permission).
         return request.user.is_auditor
 
     def has_add_permission(self, request):

@@ -164,6 +164,12 @@ class User(AbstractUser):
         super().clean()
         if not self.role:
             return
+        administers, audits = self.duties()
+        if administers and audits:
+            # 三员分立: system administration and audit are never one account's duties.
+            raise ValidationError(
+                _("An account cannot be both a system administrator and an auditor.")
+            )
         level = self.ROLE_AREA_LEVEL[self.Role(self.role)]
         if level is None:
             return
@@ -188,21 +194,32 @@ class User(AbstractUser):
         age = (now or timezone.now()) - since
         return age.days >= settings.PASSWORD_MAX_AGE_DAYS
 
+    def duties(self) -> tuple[bool, bool]:
+        """(administers, audits): whether the account holds the system administrator's duty
+        (role, superuser flag or group) and the auditor's (role or group)."""
+        from .roles import ROLE_GROUPS
+
+        names = set(self.groups.values_list("name", flat=True)) if self.pk else set()
+        administers = (
+            self.is_superuser or self.role == self.Role.ADMIN or ROLE_GROUPS["admin"][0] in names
+        )
+        audits = self.role == self.Role.AUDITOR or ROLE_GROUPS["auditor"][0] in names
+        return administers, audits
+
     @cached_property
     def is_auditor(self) -> bool:
-        """Whether the account reads the audit log: the auditor role, or an account (an
-        administrator, say) also given the auditor group. A superuser holds every permission,
-        so the group decides, not the permission: administering does not include reading
-        the log of it. (The group permissions are cached by the permission checks.)"""
-        if self.role == self.Role.AUDITOR:
-            return True
+        """Whether the account reads the audit log: it holds the auditor's group (given by a
+        superuser with `manage.py grant_auditor`) and no administrator's duty. The two are
+        kept apart (三员分立): an administrator given the group by hand still reads nothing,
+        and a permission given to another group does not make an auditor either."""
+        from .roles import ROLE_GROUPS
+
         if not self.is_active:
             return False
-        if self.is_superuser:  # Django gives a superuser every permission: ask the group
-            from .roles import ROLE_GROUPS
-
-            return self.groups.filter(name=ROLE_GROUPS["auditor"][0]).exists()
-        return "tongzhan.view_auditevent" in self.get_group_permissions()
+        administers, _audits = self.duties()
+        if administers:
+            return False
+        return self.groups.filter(name=ROLE_GROUPS["auditor"][0]).exists()
 
     @property
     def sees_everything(self) -> bool:

@@ -11,9 +11,6 @@ import re
 import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-# The request being handled, for audit lines written where no request is passed (the admin's
-# log entries, through a signal).
-current_request_var: contextvars.ContextVar = contextvars.ContextVar("request", default=None)
 _TRUSTED_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
@@ -27,12 +24,10 @@ class RequestIdMiddleware:
         given = request.headers.get("X-Request-ID", "")
         request.id = given if _TRUSTED_ID.match(given) else uuid.uuid4().hex[:16]
         token = request_id_var.set(request.id)
-        current = current_request_var.set(request)
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
-            current_request_var.reset(current)
         response.headers["X-Request-ID"] = request.id
         return response
 

@@ -5,7 +5,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from .audit import audit_record
 from .models import Area, AuditEvent, User, area_tree_errors
 from .roles import ROLE_GROUPS
+from .scoping import area_prefix
 
 AREA_COLUMNS = {
     "code": ("code", "区划代码", "代码", "统计用区划代码"),
@@ -180,43 +183,340 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
     return AreaLoadResult(created=created, renamed=renamed, unchanged=unchanged)
 
 
+# -- Accounts --------------------------------------------------------------------------------
+#
+# Three duties apart (三员分立): the system administrator runs accounts, the auditor reads the
+# log of it, and nobody holds both. An administrator limited to an area administers accounts
+# within that area only, and nobody widens their own rights. The admin, the commands and the
+# seed all go through these functions; `account_errors` is the one statement of the rules,
+# which the admin's forms also ask to show the messages beside the fields.
+
+ACCOUNT_FIELDS = {"username", "first_name", "last_name", "email", "is_active"}
+AUDITOR_GROUP = ROLE_GROUPS["auditor"][0]
+ROLE_GROUP_NAMES = frozenset(name for name, _perms in ROLE_GROUPS.values())
+
+
+def _within(area, prefix: str) -> bool:
+    return area is not None and area.code.startswith(prefix)
+
+
+def account_errors(
+    *, actor, user, role, area, groups=None, permissions=None, fields=()
+) -> dict[str, list[str]]:
+    """Why `actor` may not give `user` (None: a new account) this role, area, extra groups and
+    permissions, or set these `fields`; by field name ("__all__" for the account), empty if
+    allowed. `actor` None is a command or the seed, which the operator runs."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if actor is None:
+        return errors
+    prefix = area_prefix(actor)
+    stored = User.objects.select_related("area").get(pk=user.pk) if user and user.pk else None
+    if prefix is None or not actor.has_perm(
+        "tongzhan.change_user" if stored else "tongzhan.add_user"
+    ):
+        refuse("__all__", _("You may not administer accounts."))
+        return errors
+    if {"is_superuser", "is_staff"} & set(fields):
+        refuse("__all__", _("Superuser and staff flags are not set here: the role decides them."))
+    if stored is not None:
+        if prefix and not _within(stored.area, prefix):
+            refuse("__all__", _("This account is outside your area."))
+        if stored.is_superuser and not actor.is_superuser:
+            refuse("__all__", _("Only a superuser administers a superuser's account."))
+        if stored.duties()[1] and not actor.is_superuser:
+            refuse("__all__", _("An auditor's account is administered from the command line."))
+    was = stored.role if stored is not None else None
+    if User.Role.AUDITOR in (role, was) and role != was:
+        refuse(
+            "role",
+            _(
+                "The auditor role is granted and revoked only by a superuser, on the server "
+                "(manage.py grant_auditor)."
+            ),
+        )
+    if prefix and not _within(area, prefix):
+        refuse(
+            "area",
+            _("Choose an area within yours (%(area)s): an administrator limited to an area "
+              "cannot give an account another area, or none.") % {"area": actor.area.name},
+        )  # fmt: skip
+    own = stored is not None and stored.pk == actor.pk
+    if own and (role != stored.role or area != stored.area):
+        refuse("role", _("Nobody changes their own role or area; ask another administrator."))
+    given_groups = set(groups or [])
+    given_permissions = set(permissions or [])
+    if stored is not None:
+        extra = set(stored.groups.exclude(name__in=ROLE_GROUP_NAMES))
+        direct = set(stored.user_permissions.all())
+    else:
+        extra, direct = set(), set()
+    widened = (groups is not None and given_groups != extra) or (
+        permissions is not None and given_permissions != direct
+    )
+    if widened:
+        if own:
+            refuse("groups", _("Nobody changes their own groups or permissions."))
+        if prefix:
+            refuse(
+                "groups",
+                _("An administrator limited to an area gives no rights beyond the role."),
+            )
+        if any(group.name in ROLE_GROUP_NAMES for group in given_groups):
+            refuse("groups", _("A role's group follows the role; choose the role instead."))
+        if not actor.is_superuser:
+            held = actor.get_all_permissions()
+            beyond = sorted(
+                f"{p.content_type.app_label}.{p.codename}"
+                for p in given_permissions - direct
+                if f"{p.content_type.app_label}.{p.codename}" not in held
+            )
+            beyond += sorted(
+                f"{group.name}: {p.content_type.app_label}.{p.codename}"
+                for group in given_groups - extra
+                for p in group.permissions.select_related("content_type")
+                if f"{p.content_type.app_label}.{p.codename}" not in held
+            )
+            if beyond:
+                refuse(
+                    "user_permissions",
+                    _("You cannot give permissions you do not hold: %(perms)s.")
+                    % {"perms": "、".join(beyond)},
+                )
+    return errors
+
+
+def _refuse(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def user_create(
-    *, actor, username, password, role, area=None, must_change_password=False, **fields
+    *,
+    actor,
+    username,
+    password,
+    role,
+    area=None,
+    must_change_password=False,
+    request=None,
+    **fields,
 ) -> User:
     """Create an account; its group follows the role. `actor` None is a command or seed.
 
     An initial password given by someone else should be changed at first login
-    (`must_change_password`), as the admin's new accounts are.
+    (`must_change_password`), as the admin's new accounts are. One audit line.
     """
+    _refuse(account_errors(actor=actor, user=None, role=role, area=area, fields=fields))
     user = User(username=username, must_change_password=must_change_password, **fields)
     user.set_password(password)
     user.password_changed_at = timezone.now()
-    user_set_role(actor=None, user=user, role=role, area=area)
-    _audit_role(actor, AuditEvent.Action.CREATE, user)
+    _apply_role(user, role, area)
+    _audit_account(actor, AuditEvent.Action.CREATE, user, {}, request)
     return user
 
 
 @transaction.atomic
-def user_set_role(*, actor, user, role, area) -> User:
+def user_update(
+    *, actor, user, role, area, fields=None, groups=None, permissions=None, request=None
+) -> User:
+    """Change an account: its role and area (its group follows), `fields` (names, e-mail,
+    active), and with `groups`/`permissions` its extra groups and permissions. One audit line
+    with what changed."""
+    fields = dict(fields or {})
+    unknown = set(fields) - ACCOUNT_FIELDS
+    errors = account_errors(
+        actor=actor, user=user, role=role, area=area, groups=groups, permissions=permissions,
+        fields=unknown,
+    )  # fmt: skip
+    if unknown - {"is_superuser", "is_staff"}:
+        errors.setdefault("__all__", []).append(
+            _("These fields are not changed here: %(fields)s.")
+            % {"fields": "、".join(sorted(unknown))}
+        )
+    _refuse(errors)
+    stored = User.objects.select_for_update().select_related("area").get(pk=user.pk)
+    changed = {}
+    for name, value in fields.items():
+        if getattr(stored, name) != value:
+            changed[name] = value if name == "is_active" else True
+            setattr(user, name, value)
+    if (role, area) != (stored.role, stored.area):
+        changed.update(role=role, area=area.code if area else None)
+    _apply_role(user, role, area)
+    if groups is not None:
+        extra = [group for group in groups if group.name not in ROLE_GROUP_NAMES]
+        user.groups.remove(*user.groups.exclude(name__in=ROLE_GROUP_NAMES))
+        user.groups.add(*extra)
+        changed["groups"] = sorted(group.name for group in extra)
+    if permissions is not None:
+        user.user_permissions.set(permissions)
+        changed["permissions"] = _permission_names(user.user_permissions.all())
+    _audit_account(actor, AuditEvent.Action.UPDATE, user, changed, request)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, actor, user, role, area, request=None) -> User:
     """Give an account a role and an area; its group follows the role."""
+    return user_update(actor=actor, user=user, role=role, area=area, request=request)
+
+
+@transaction.atomic
+def user_set_password(*, actor, user, password, must_change: bool, request=None) -> User:
+    """Set a password: the owner's own change (`must_change` False) or an administrator's reset,
+    which the owner changes at the next login. Validated by AUTH_PASSWORD_VALIDATORS."""
+    if actor is not None and actor.pk != user.pk:
+        _refuse(account_errors(actor=actor, user=user, role=user.role, area=user.area))
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    _audit_account(actor, AuditEvent.Action.UPDATE, user, {"password": True}, request)
+    return user
+
+
+def _apply_role(user: User, role, area) -> None:
+    """Role, area, staff flag and the role's group: saved."""
     user.role = role
     user.area = area
     user.is_staff = role == User.Role.ADMIN
     user.full_clean()
     user.save()
-    role_groups = Group.objects.filter(name__in=[name for name, _perms in ROLE_GROUPS.values()])
-    user.groups.remove(*role_groups)
+    user.groups.remove(*user.groups.filter(name__in=ROLE_GROUP_NAMES))
     user.groups.add(Group.objects.get(name=ROLE_GROUPS[role][0]))
-    _audit_role(actor, AuditEvent.Action.UPDATE, user)
+
+
+@transaction.atomic
+def user_grant_auditor(*, actor, user) -> User:
+    """Make an account an auditor (the role, its group, no area, nothing else). Only a
+    superuser, from the command line; never a system administrator (三员分立)."""
+    _auditor_change_allowed(actor, user)
+    if user.duties()[0]:
+        raise ValidationError(
+            _("%(user)s is a system administrator; an administrator never also audits "
+              "(三员分立). Use another account.") % {"user": user.username}
+        )  # fmt: skip
+    previous = user.role
+    user.user_permissions.clear()
+    user.groups.clear()
+    _apply_role(user, User.Role.AUDITOR, None)
+    _audit_account(actor, AuditEvent.Action.UPDATE, user,
+                   {"auditor": "granted", "previous_role": previous})  # fmt: skip
     return user
 
 
-def _audit_role(actor, action, user: User) -> None:
+@transaction.atomic
+def user_revoke_auditor(*, actor, user) -> User:
+    """End an account's auditor role. An auditor's account has no other duty: it is disabled
+    (an administrator cannot hand it back: the role is changed here only)."""
+    _auditor_change_allowed(actor, user, own_allowed=True)  # giving up a right is allowed
+    if not user.duties()[1]:
+        raise ValidationError(_("%(user)s is not an auditor.") % {"user": user.username})
+    user.groups.remove(*user.groups.filter(name=AUDITOR_GROUP))
+    if user.role == User.Role.AUDITOR:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    _audit_account(actor, AuditEvent.Action.UPDATE, user, {"auditor": "revoked"})
+    return user
+
+
+def _auditor_change_allowed(actor, user, own_allowed=False) -> None:
+    if actor is None or not actor.is_superuser or not actor.is_active:
+        raise ValidationError(_("Only a superuser grants or revokes the auditor role."))
+    if actor.pk == user.pk and not own_allowed:
+        raise ValidationError(
+            _("Nobody changes their own role or area; ask another administrator.")
+        )
+
+
+def _permission_names(permissions) -> list[str]:
+    return sorted(
+        f"{app}.{code}"
+        for app, code in permissions.values_list("content_type__app_label", "codename")
+    )
+
+
+def _audit_account(actor, action, user: User, changed: dict, request=None) -> None:
+    """The one audit line of an account write: role and area as they are now, and what
+    changed. A command or the seed (actor None) writes none, as before."""
     if actor is not None:
         audit_record(
             actor=actor,
             action=action,
             obj=user,
-            detail={"role": user.role, "area": user.area.code if user.area_id else None},
+            request=request,
+            detail={
+                "role": user.role,
+                "area": user.area.code if user.area_id else None,
+                **({"changed": changed} if changed else {}),
+            },
         )
+
+
+# -- Role groups ------------------------------------------------------------------------------
+
+
+def group_errors(*, actor, group, permissions) -> list[str]:
+    """Why `actor` may not give `group` these permissions: a role's group changes what every
+    account of the role may do, in every area."""
+    errors = []
+    if actor.is_superuser:
+        pass
+    elif not actor.sees_everything:
+        errors.append(_("An administrator limited to an area does not change groups."))
+    else:
+        if group.pk and actor.groups.filter(pk=group.pk).exists():
+            errors.append(_("Nobody changes the permissions of a group they belong to."))
+        held = actor.get_all_permissions()
+        current = set(group.permissions.all()) if group.pk else set()
+        beyond = sorted(
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in set(permissions) - current
+            if f"{p.content_type.app_label}.{p.codename}" not in held
+        )
+        if beyond:
+            errors.append(
+                _("You cannot give permissions you do not hold: %(perms)s.")
+                % {"perms": "、".join(beyond)}
+            )
+    stored_name = Group.objects.get(pk=group.pk).name if group.pk else group.name
+    if AUDITOR_GROUP in (group.name, stored_name):
+        errors.append(_("The auditor's group is fixed: it reads the audit log and nothing else."))
+    elif stored_name in ROLE_GROUP_NAMES and group.name != stored_name:
+        errors.append(_("A role's group keeps its name."))
+    return errors
+
+
+@transaction.atomic
+def group_save(*, actor, group, permissions, request=None) -> Group:
+    """Create or change a group and its permissions; one audit line with the permissions."""
+    errors = group_errors(actor=actor, group=group, permissions=permissions)
+    if errors:
+        raise ValidationError(errors)
+    created = group.pk is None
+    group.full_clean()
+    group.save()
+    group.permissions.set(permissions)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        obj=group,
+        request=request,
+        detail={"permissions": _permission_names(group.permissions.all())},
+    )
+    return group
+
+
+@transaction.atomic
+def group_delete(*, actor, group, request=None) -> None:
+    """Delete a group that is not a role's (a superuser's act); one audit line."""
+    if group.name in ROLE_GROUP_NAMES or not actor.is_superuser:
+        raise ValidationError(_("A role's group is not deleted."))
+    audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=group, request=request)
+    group.delete()

@@ -10,6 +10,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -34,6 +35,7 @@ from openpyxl import Workbook
 from .audit import audit_record
 from .filters import AuditEventFilterSet
 from .models import AuditEvent
+from .services import user_set_password
 
 SESSION_ENDED = {
     "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
@@ -122,14 +124,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return context
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        user = form.user
-        user.must_change_password = False
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["must_change_password", "password_changed_at"])
-        audit_record(actor=user, action=AuditEvent.Action.UPDATE, obj=user, request=self.request,
-                     detail={"fields": ["password"]})  # fmt: skip
-        return response
+        # Saved by the service (the audit line, the end of a forced change); the session
+        # stays logged in with the new password.
+        user_set_password(
+            actor=form.user,
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            must_change=False,
+            request=self.request,
+        )
+        update_session_auth_hash(self.request, form.user)
+        return redirect(self.get_success_url())
 
 
 # -- The audit log (auditors only) ----------------------------------------------------------
