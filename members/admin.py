@@ -1,7 +1,14 @@
-"""Admin for the registry. It reads through `visible_to` and writes through the services."""
+"""Admin for the registry. It reads through `visible_to` and writes through the services.
+
+Full ID numbers and phones are not shown here: like every page, the admin shows them masked,
+and the one way to see them is the member page's reveal, which the audit log records."""
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .forms import MemberForm
@@ -49,6 +56,17 @@ class MemberAdmin(admin.ModelAdmin):
     list_select_related = ["community"]
     search_fields = ["name"]
     inlines = [MemberChangeInline]
+    readonly_fields = ["full_numbers"]
+
+    @admin.display(description=_("Full ID number and phone"))
+    def full_numbers(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("members:detail", args=[obj.pk]),
+            gettext("Shown on the member's page on request, and recorded in the audit log"),
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -75,6 +93,30 @@ class MemberAdmin(admin.ModelAdmin):
         class ScopedMemberForm(form_class):
             def __init__(self, *args, **inner):
                 super().__init__(*args, user=request.user, **inner)
+                if self.instance.pk:
+                    # Empty unless a new number is typed; the page shows the masked one.
+                    for name, masked in (
+                        ("id_number", self.instance.id_number_masked),
+                        ("phone", self.instance.phone_masked),
+                    ):
+                        field = self.fields[name]
+                        self.initial[name] = ""
+                        field.required = False
+                        field.widget.attrs["placeholder"] = masked
+                        field.help_text = gettext(
+                            "Now %(masked)s. Leave empty to keep it; type a new one to change it."
+                        ) % {"masked": masked or "-"}
+
+            def clean_id_number(self):
+                if self.instance.pk and not self.cleaned_data.get("id_number"):
+                    self.cleaned_data["id_number"] = self.instance.id_number
+                return super().clean_id_number()
+
+            def clean_phone(self):
+                if self.instance.pk and not self.cleaned_data.get("phone"):
+                    return self.instance.phone
+                clean = getattr(super(), "clean_phone", None)
+                return clean() if clean else self.cleaned_data.get("phone")
 
         return ScopedMemberForm
 

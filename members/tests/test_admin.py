@@ -125,3 +125,44 @@ def test_an_administrator_limited_to_an_area_cannot_read_the_whole_audit_log(
     district_admin.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
     client.force_login(district_admin)
     assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 403
+
+
+def test_the_admin_shows_numbers_masked_and_reveals_them_only_on_the_audited_page(
+    client, admin_user, member
+):
+    from tongzhan.models import AuditEvent
+
+    client.force_login(admin_user)
+    for page in (
+        client.get(reverse("admin:members_member_changelist")),
+        client.get(reverse("admin:members_member_change", args=[member.pk])),
+    ):
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert member.id_number not in html and member.phone not in html
+        assert member.id_number[:6] + "*" * 8 in html or member.id_number_masked in html
+    html = client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
+    assert member.phone_masked in html
+    assert reverse("members:detail", args=[member.pk]) in html  # the one way to see them
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+
+
+def test_saving_the_admin_form_without_retyping_the_numbers_keeps_them(client, admin_user, member):
+    from tests.admin_forms import admin_form_data
+    from tongzhan.models import AuditEvent
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:members_member_change", args=[member.pk]))
+    data = admin_form_data(page, workplace="山西大学")
+    assert data["id_number"] == "" and data["phone"] == ""
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("admin:members_member_change", args=[member.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    saved = Member.objects.get(pk=member.pk)
+    assert (saved.id_number, saved.phone) == (member.id_number, member.phone)
+    assert saved.workplace == "山西大学"
+    assert AuditEvent.objects.count() == before + 1
+    # A number typed anew replaces the old one.
+    data["phone"] = "13912345678"
+    client.post(reverse("admin:members_member_change", args=[member.pk]), data)
+    assert Member.objects.get(pk=member.pk).phone == "13912345678"
