@@ -402,7 +402,15 @@ class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
 admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, AuthenticatorAdmin)
 
-# Deleting a login attempt unlocks an account or an address: audited.
+
+class LoginRecordAdminMixin(AuditedAdminMixin):
+    """django-axes' records of logins: read, or deleted to unlock an account or an address
+    before its time (audited); never edited."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 for _model, _admin in (
     (AccessAttempt, AccessAttemptAdmin),
     (AccessLog, AccessLogAdmin),
@@ -410,7 +418,7 @@ for _model, _admin in (
 ):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
-        admin.site.register(_model, type(_admin.__name__, (AuditedAdminMixin, _admin), {}))
+        admin.site.register(_model, type(_admin.__name__, (LoginRecordAdminMixin, _admin), {}))
 
 
 @admin.register(AuditEvent)
