@@ -339,7 +339,7 @@ def user_update(
             % {"fields": "、".join(sorted(unknown))}
         )
     _refuse(errors)
-    stored = User.objects.select_for_update().select_related("area").get(pk=user.pk)
+    stored = User.objects.select_for_update(of=("self",)).select_related("area").get(pk=user.pk)
     changed = {}
     for name, value in fields.items():
         if getattr(stored, name) != value:
