@@ -7,7 +7,6 @@ ISO 7064 MOD 11-2, which catches every single-character change and every adjacen
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,8 +18,17 @@ CHECK_CHARACTERS = "10X98765432"
 EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 ONE_DAY = datetime.timedelta(days=1)
 
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_OLD_SHAPE = re.compile(r"^\d{15}$")
+# ASCII digits only: Python's \d, str.isdigit and int() also take the digits of every other
+# script (Arabic-Indic ١, Devanagari १, ...), which would give one person a second number.
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+_OLD_SHAPE = re.compile(r"^[0-9]{15}$")
+ALLOWED = frozenset("0123456789X")
+# The only other characters a number may be typed with: full-width digits and X, which
+# Chinese input methods produce, and a lower-case x.
+_TYPED = str.maketrans(
+    {**{chr(0xFF10 + digit): str(digit) for digit in range(10)}, "Ｘ": "X", "ｘ": "X", "x": "X"}
+)
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,11 @@ class IdNumber:
 
 
 def normalize(raw) -> str:
-    """Full-width characters to ASCII, white space removed, a lower-case x made upper."""
-    text = unicodedata.normalize("NFKC", str(raw or ""))
-    return re.sub(r"\s+", "", text).upper()
+    """White space removed, full-width digits and X to ASCII, a lower-case x made upper.
+
+    Every other character stays as it is, for `parse` to refuse by its position.
+    """
+    return _SPACE.sub("", str(raw or "")).translate(_TYPED)
 
 
 def check_character(first17: str) -> str:
@@ -59,6 +69,20 @@ def parse(raw) -> IdNumber:
     number = normalize(raw)
     if not number:
         raise ValidationError(_("Enter the citizen identity number."), code="required")
+    for position, character in enumerate(number, start=1):
+        if character not in ALLOWED:
+            raise ValidationError(
+                _(
+                    "Character %(position)s of the number, “%(character)s” (%(code)s), is not "
+                    "a digit 0-9 or X: type the number again with ordinary digits."
+                ),
+                code="character",
+                params={
+                    "position": position,
+                    "character": character,
+                    "code": f"U+{ord(character):04X}",
+                },
+            )
     if _OLD_SHAPE.match(number):
         raise ValidationError(
             _(

@@ -120,3 +120,29 @@ def test_messages_are_in_chinese():
     with pytest.raises(ValidationError) as error:
         idnumber.parse("140105198001011234")
     assert "校验" in error.value.messages[0]
+
+
+def test_an_arabic_indic_digit_is_refused_naming_its_position():
+    # U+0661 looks like 1, and Python's \d, isdigit() and int() all take it as 1.
+    number = "\u0661" + "1010519491231002X"[1:]
+    assert int(number[0]) == 1
+    with pytest.raises(ValidationError) as error:
+        idnumber.parse(number)
+    assert codes(error.value) == {"character"}
+    assert error.value.messages == [
+        "号码的第 1 个字符“\u0661”（U+0661）不是 0-9 的数字或 X，请用普通数字重新输入。"
+    ]
+
+
+def test_the_position_counts_the_characters_of_the_number_not_the_spaces():
+    with pytest.raises(ValidationError) as error:
+        idnumber.parse("110105 1949123l 002X")
+    assert "第 14 个字符“l”" in error.value.messages[0]
+
+
+def test_mathematical_and_circled_digits_are_not_taken_for_digits():
+    # Unicode normalisation (NFKC) would turn these into 1; only full-width forms are mapped.
+    for one in ("\U0001d7cf", "\u2460", "\u00b9"):
+        with pytest.raises(ValidationError) as error:
+            idnumber.parse(one + "1010519491231002X"[1:])
+        assert codes(error.value) == {"character"}

@@ -2,14 +2,24 @@
 
 import datetime
 import string
+import sys
+import unicodedata
 
 from django.core.exceptions import ValidationError
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tongzhan import idnumber
 from tongzhan.masking import mask_id_number, mask_phone
 
+# Every decimal digit Unicode knows (category Nd) but the ASCII and full-width ones, which
+# stand for themselves: Arabic-Indic, Devanagari, Thai, mathematical bold, ...
+FOREIGN_DIGITS = [
+    character
+    for character in map(chr, range(sys.maxunicode + 1))
+    if unicodedata.category(character) == "Nd"
+    and not ("0" <= character <= "9" or "０" <= character <= "９")
+]
 AREAS = st.sampled_from(["110105", "140105", "140106", "310104", "440305", "650102"])
 BIRTHS = st.dates(min_value=datetime.date(1901, 1, 1), max_value=datetime.date(2020, 12, 31))
 
@@ -73,3 +83,53 @@ def test_a_masked_phone_never_shows_more_than_seven_characters(phone):
     masked = mask_phone(phone)
     assert len(masked) == len(phone)
     assert sum(1 for shown in masked if shown != "*") <= min(7, max(len(phone) - 4, 4))
+
+
+def test_there_are_hundreds_of_other_decimal_digits():
+    assert len(FOREIGN_DIGITS) > 600 and "\u0661" in FOREIGN_DIGITS
+
+
+@st.composite
+def numbers_with_a_foreign_digit(draw) -> tuple[str, str, int]:
+    """A valid number, and the same number with one digit written in another script.
+
+    The changed number passes every check the ASCII one passes when digits are read with
+    int() or \\d, as they were: the same birth date, the same check character.
+    """
+    number = draw(valid_numbers())
+    digit = draw(st.sampled_from(FOREIGN_DIGITS))
+    position = draw(st.integers(0, 16))
+    first17 = number[:position] + str(unicodedata.decimal(digit)) + number[position + 1 : 17]
+    number = first17 + idnumber.check_character(first17)
+    try:
+        idnumber.parse(number)
+    except ValidationError:
+        assume(False)  # the ASCII digit made the birth date impossible
+    return number, number[:position] + digit + number[position + 1 :], position
+
+
+@given(numbers_with_a_foreign_digit())
+def test_a_decimal_digit_of_any_other_script_is_refused(numbers):
+    number, changed, position = numbers
+    assert [int(character) for character in changed[:17]] == [int(c) for c in number[:17]]
+    try:
+        idnumber.parse(changed)
+    except ValidationError as refused:
+        assert refused.error_list[0].code == "character"
+        assert f"第 {position + 1} 个字符" in refused.messages[0]
+    else:
+        raise AssertionError(f"{changed!r} was accepted as {number}")
+
+
+def test_every_other_decimal_digit_is_refused_in_place_of_its_ascii_twin():
+    number = "11010519491231002X"
+    for digit in FOREIGN_DIGITS:
+        ascii_digit = str(unicodedata.decimal(digit))
+        position = number.index(ascii_digit) if ascii_digit in number else 6
+        changed = number[:position] + digit + number[position + 1 :]
+        try:
+            idnumber.parse(changed)
+        except ValidationError as refused:
+            assert refused.error_list[0].code == "character", digit
+        else:
+            raise AssertionError(f"U+{ord(digit):04X} was accepted")
