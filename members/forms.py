@@ -1,5 +1,5 @@
-"""Member forms. The model carries the field rules; these add the rules that span the
-categories and the user's scope, and the import reuses them row by row."""
+"""Member forms. The model carries the field rules and `services.member_check` the rules
+that span fields and the registry; the forms show their messages."""
 
 from django import forms
 from django.urls import reverse
@@ -10,17 +10,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongzhan import idnumber
-from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
+from . import services
 from .models import Category, Member
 from .roster_reader import RosterFileError, check_size
-from .rules import apply_category_rules, categories_by_slug
 
 
 class MemberForm(forms.ModelForm):
     """Create and edit a member within the user's scope."""
+
+    # The member's version when the form was opened: saving over a later change is refused
+    # (`services.member_update`). Not named `version`: that model field is not editable.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:
         model = Member
@@ -60,9 +63,10 @@ class MemberForm(forms.ModelForm):
             "birth_date": gettext_lazy("Leave empty to take it from the ID number."),
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
         visible = Area.objects.visible_to(user)
         self.fields["community"].queryset = visible.communities()
         self.fields["grid"].queryset = visible.filter(level=Area.Level.GRID)
@@ -74,70 +78,39 @@ class MemberForm(forms.ModelForm):
         if self.instance.pk:
             # Moving a member is a transfer, with its own page and history entry.
             self.fields["community"].disabled = True
+            self.fields["opened_version"].required = True
+            self.fields["opened_version"].initial = self.instance.version
 
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number", "")
         try:
-            number = idnumber.parse(raw).number
+            return idnumber.parse(raw).number
         except forms.ValidationError:
             # Member.clean() reports the reason against this field.
             return raw
-        others = Member.objects.filter(id_number_hash=lookup_hash(number))
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        existing = others.select_related("community").first()
-        if existing is None:
-            return number
-        # Member.clean() re-parses the instance's number; give it the valid one so the
-        # duplicate is the only message on the field.
-        self.instance.id_number = number
-        if Member.objects.visible_to(self.user).filter(pk=existing.pk).exists():
-            message = _("This person is already registered in %(community)s.") % {
-                "community": existing.community.name
-            }
-            may_transfer = self.user.has_perm("members.transfer_member") and (
-                Member.objects.editable_by(self.user).filter(pk=existing.pk).exists()
-            )
-            if may_transfer:
-                # Offer to move the existing record here rather than create a second one.
-                target = self.data.get("community", "")
-                url = reverse("members:transfer", args=[existing.pk])
-                link = format_html(
-                    '<a href="{}?{}">{}</a>',
-                    url,
-                    urlencode({"to": target}) if str(target).isdigit() else "",
-                    _("Transfer the record here"),
-                )
-            else:
-                link = format_html(
-                    '<a href="{}">{}</a>',
-                    reverse("members:detail", args=[existing.pk]),
-                    _("Open the record"),
-                )
-            raise forms.ValidationError(format_html("{} {}", message, link), code="duplicate")
-        raise forms.ValidationError(
-            _(
-                "This person is already registered in another area outside yours; ask the "
-                "street or district office to transfer the record instead of creating a new one."
-            ),
-            code="duplicate_elsewhere",
-        )
 
     def clean(self):
         cleaned = super().clean()
-        categories = cleaned.get("categories")
-        slugs = [category.slug for category in categories] if categories is not None else []
-        if categories is not None:
-            slugs, errors = apply_category_rules(
-                slugs=slugs,
-                political_status=cleaned.get("political_status"),
-                ethnicity=cleaned.get("ethnicity"),
+        data = self.service_data(cleaned)
+        try:
+            categories = services.member_check(
+                actor=self.user,
+                data=data,
+                member=self.instance if self.instance.pk else None,
+                request=self.request,
             )
-            for field_name, message in errors.items():
-                self.add_error(field_name, message)
-            if len(slugs) > len(categories):
-                by_slug = categories_by_slug()
-                cleaned["categories"] = [by_slug[slug] for slug in slugs]
+        except forms.ValidationError as refused:
+            categories = None
+            for name, errors in refused.error_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, [self._with_link(error) for error in errors])
+            if "id_number" in refused.error_dict:
+                # Member.clean() re-parses the instance's number; give it the valid one so
+                # the duplicate is the only message on the field.
+                self.instance.id_number = data["id_number"]
+        if categories is not None:
+            cleaned["categories"] = categories
+        slugs = [category.slug for category in cleaned.get("categories") or []]
         # Fields of categories the member is not in are hidden in the form; clear them so
         # nothing stale stays stored.
         kept = {field for slug in slugs for field in Member.CATEGORY_FIELDS.get(slug, ())}
@@ -145,6 +118,32 @@ class MemberForm(forms.ModelForm):
             if name not in kept and name in cleaned:
                 cleaned[name] = None if isinstance(self.fields[name], forms.DateField) else ""
         return cleaned
+
+    def _with_link(self, error: forms.ValidationError):
+        """A duplicate within the user's area, with a link to move that record here (for who
+        may) or to open it."""
+        if error.code != "duplicate":
+            return error
+        existing = error.params["member"]
+        may_transfer = self.user.has_perm("members.transfer_member") and (
+            Member.objects.editable_by(self.user).filter(pk=existing).exists()
+        )
+        if may_transfer:
+            target = self.data.get("community", "")
+            link = format_html(
+                '<a href="{}?{}">{}</a>',
+                reverse("members:transfer", args=[existing]),
+                urlencode({"to": target}) if str(target).isdigit() else "",
+                _("Transfer the record here"),
+            )
+        else:
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("members:detail", args=[existing]),
+                _("Open the record"),
+            )
+        message = format_html("{} {}", error.messages[0], link)
+        return forms.ValidationError(message, code="duplicate")
 
     @staticmethod
     def category_sections_for(slugs=None) -> list[dict]:
@@ -185,8 +184,10 @@ class MemberForm(forms.ModelForm):
             for section in self.category_sections_for()
         ]
 
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
+    def service_data(self, cleaned=None) -> dict:
+        """What the services take: the model's fields and the categories."""
+        data = dict(self.cleaned_data if cleaned is None else cleaned)
+        data.pop("opened_version", None)
         if self.instance.pk:
             data.pop("community", None)
         return data

@@ -23,9 +23,11 @@ from tongzhan.models import Area, AuditEvent
 
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
 from .roster_reader import RosterFileError, RowError, find_header, iter_rows, read_table
-from .rules import apply_category_rules, categories_by_slug
+from .rules import categories_by_slug
 from .services import (
     changes_between,
+    member_check_categories,
+    registered_error,
     registration_changes,
     snapshot,
     tally_apply,
@@ -303,15 +305,15 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
             _("The date of birth does not match the ID number, which gives %(date)s.")
             % {"date": member.birth_date.isoformat()},
         )
-    slugs, rule_errors = apply_category_rules(
-        slugs=values.get("categories", []),
-        political_status=member.political_status if member.political_status_id else None,
-        ethnicity=member.ethnicity if member.ethnicity_id else None,
-    )
-    for key, message in rule_errors.items():
-        refuse("categories" if key == "political_status" else key, message)
-    if not slugs:
-        refuse("categories", _("Give at least one member category."))
+    try:
+        slugs = member_check_categories(
+            slugs=values.get("categories", []),
+            political_status=member.political_status if member.political_status_id else None,
+            ethnicity=member.ethnicity if member.ethnicity_id else None,
+        )
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            refuse("categories" if key == "political_status" else key, messages[0])
     if errors:
         return None, errors
     return _Row(number=number, member=member, slugs=slugs), []
@@ -404,18 +406,6 @@ class _Batch:
             "member_id", "category_id"
         ):
             categories_of.setdefault(member_id, []).append(context.categories_by_id[category_id])
-        elsewhere = [
-            member.pk
-            for row in rows
-            if (member := known.get(row.member.id_number_hash)) is not None
-            and member.community_id != row.member.community_id
-        ]
-        visible = {}
-        if elsewhere:
-            members = Member.objects.filter(pk__in=elsewhere)
-            if context.actor is not None:
-                members = members.visible_to(context.actor)
-            visible = dict(members.values_list("pk", "community__name"))
         creates, changed = [], []
         for row in rows:
             existing = known.get(row.member.id_number_hash)
@@ -424,28 +414,22 @@ class _Batch:
                 report.created += 1
                 continue
             if existing.community_id != row.member.community_id:
-                if existing.pk in visible:
-                    message = _(
-                        "This person is already registered in %(community)s: transfer the "
-                        "record there instead of importing it here."
-                    ) % {"community": visible[existing.pk]}
-                else:
-                    message = _(
-                        "This person is already registered in another area outside yours; ask "
-                        "the street or district office to transfer the record instead of "
-                        "creating a new one."
-                    )
-                report.refused.append(RowError(row.number, titles["id_number"], message))
+                error = registered_error(actor=context.actor, existing=existing)
+                report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
                 continue
             context.relate(existing, row.member.community)
             before = snapshot(existing, categories_of.get(existing.pk, []))
             row.counted = tally_keys(existing, categories_of.get(existing.pk, []))
             merged = _merge(existing, row)
-            slugs, rule_errors = apply_category_rules(
-                slugs=row.slugs,
-                political_status=merged.political_status,
-                ethnicity=merged.ethnicity,
-            )
+            slugs, rule_errors = row.slugs, {}
+            try:
+                slugs = member_check_categories(
+                    slugs=row.slugs,
+                    political_status=merged.political_status,
+                    ethnicity=merged.ethnicity,
+                )
+            except ValidationError as error:
+                rule_errors = {key: messages[0] for key, messages in error.message_dict.items()}
             changes = changes_between(
                 before, snapshot(merged, [context.categories[slug] for slug in slugs])
             )
@@ -496,6 +480,7 @@ class _Batch:
             history.append((row.member.pk, MemberChange.Action.CREATE, changes))
         for row, changes in updates:
             member = row.existing
+            member.version += 1  # one write, one history entry, as in the services
             member.save()
             member.categories.set([categories[slug] for slug in row.slugs])
             history.append((member.pk, MemberChange.Action.UPDATE, changes))

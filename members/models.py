@@ -266,6 +266,9 @@ class Member(models.Model):
     # Whether a field one of the member's categories asks for is empty; set by the services
     # on every save (`misses_category_fields`), so completeness is a column to filter on.
     incomplete = models.BooleanField(_("fields missing"), default=False, editable=False)
+    # Raised by one at every write of the services that enters the history, so a form saved
+    # over a change made after it was opened is recognised and refused (no lost update).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = MemberQuerySet.as_manager()
 

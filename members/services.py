@@ -4,6 +4,8 @@ Each write validates the member, saves it and records its history and audit entr
 transaction (anchor: Zulip's `do_*` actions with their RealmAuditLog rows).
 """
 
+import contextlib
+import copy
 import datetime
 import functools
 from collections import Counter
@@ -16,10 +18,13 @@ from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from tongzhan import idnumber
 from tongzhan.audit import audit_record
+from tongzhan.crypto import lookup_hash
 from tongzhan.models import Area, AuditEvent
 
 from .models import Member, MemberCategory, MemberChange, MemberTally
+from .rules import apply_category_rules, categories_by_slug
 
 # Fields whose history keeps the masked value, never the full one.
 MASKED_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
@@ -34,6 +39,7 @@ HISTORY_EXCLUDED = {
     # Kept by the services from other data, not changes anybody made to the record.
     "last_contact_on",
     "incomplete",
+    "version",
 }
 
 
@@ -126,6 +132,204 @@ def changes_between(before: dict, after: dict) -> list[dict]:
     ]
 
 
+# -- The member write contract ----------------------------------------------------------------
+#
+# Beyond the model's field rules (`Member.clean`): the category rules and that nobody is
+# registered twice. The services enforce them on every write; the member form and the import
+# call the same functions to show their messages before anything is written.
+
+
+class MemberChanged(ValidationError):
+    """A form saved over a change somebody made after it was opened: refused, with the
+    fields they changed, their values and the form's; `version` is the member's current one."""
+
+    def __init__(self, messages: list, *, version: int):
+        super().__init__(messages, code="stale")
+        self.version = version
+
+
+def member_check(*, actor, data: dict, member: Member | None = None, request=None):
+    """Check `data` about to be written against the contract, for a new member or `member`.
+
+    Returns the categories after the rules (a party member joins 民主党派成员), or None when
+    `data` leaves them alone; raises ValidationError by field. For an existing member only
+    what `data` touches is checked, so a write of other fields never fails on old records.
+    """
+    errors = {}
+    categories = None
+    try:
+        categories = _checked_categories(data, member)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if "id_number" in data:
+        try:
+            _check_not_registered(
+                actor=actor, raw=data["id_number"], member=member, request=request
+            )
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return categories
+
+
+def _checked_categories(data: dict, member: Member | None):
+    categories = data.get("categories")
+    if member is not None and not {"categories", "political_status", "ethnicity"} & data.keys():
+        return None
+    if categories is None:
+        categories = list(member.categories.all()) if member is not None else []
+    slugs = [category.slug for category in categories]
+    checked = member_check_categories(
+        slugs=slugs,
+        political_status=_value_of(data, member, "political_status"),
+        ethnicity=_value_of(data, member, "ethnicity"),
+    )
+    if checked != slugs:
+        by_slug = categories_by_slug()
+        return [by_slug[slug] for slug in checked]
+    return categories if "categories" in data or member is None else None
+
+
+def _value_of(data: dict, member: Member | None, name: str):
+    if name in data:
+        return data[name]
+    if member is None or getattr(member, f"{name}_id") is None:
+        return None
+    return getattr(member, name)
+
+
+def member_check_categories(*, slugs: list[str], political_status, ethnicity) -> list[str]:
+    """The category slugs after the rules of `rules.apply_category_rules`, or ValidationError
+    by field (民主党派成员 needs a party, 少数民族人士 a minority group, and a member at least
+    one category)."""
+    slugs, errors = apply_category_rules(
+        slugs=slugs, political_status=political_status, ethnicity=ethnicity
+    )
+    if not slugs:
+        errors.setdefault("categories", _("Give at least one member category."))
+    if errors:
+        raise ValidationError(errors)
+    return slugs
+
+
+def _check_not_registered(*, actor, raw, member: Member | None, request) -> None:
+    try:
+        number = idnumber.parse(raw).number
+    except ValidationError:
+        return  # The model's own rules say what is wrong with the number.
+    others = Member.objects.filter(id_number_hash=lookup_hash(number)).select_related("community")
+    if member is not None:
+        others = others.exclude(pk=member.pk)
+    existing = others.first()
+    if existing is not None:
+        raise ValidationError(
+            {"id_number": registered_error(actor=actor, existing=existing, request=request)}
+        )
+
+
+def registered_error(*, actor, existing: Member, request=None) -> ValidationError:
+    """Why a person cannot be registered again: they already are, as `existing`.
+
+    Within the actor's area it says where. Outside it says only that the person is registered
+    elsewhere (that stops a second record), yet even that answers whether somebody the actor
+    may not see is in the registry: every such answer is audited (the number masked), and a
+    user gets MEMBER_PROBE_LIMIT_PER_HOUR of them an hour; beyond it the refusal is audited.
+    """
+    if actor is None or Member.objects.visible_to(actor).filter(pk=existing.pk).exists():
+        return ValidationError(
+            _("This person is already registered in %(community)s."),
+            code="duplicate",
+            params={"community": existing.community.name, "member": existing.pk},
+        )
+    detail = {"probe": existing.id_number_masked}
+    limit = settings.MEMBER_PROBE_LIMIT_PER_HOUR
+    answered = AuditEvent.objects.filter(
+        actor=actor,
+        action=AuditEvent.Action.REVEAL,
+        outcome=AuditEvent.Outcome.DONE,
+        at__gte=timezone.now() - datetime.timedelta(hours=1),
+        detail__has_key="probe",
+    ).count()
+    if answered >= limit:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.REVEAL,
+            obj=existing,
+            request=request,
+            detail=detail,
+            outcome=AuditEvent.Outcome.REFUSED,
+        )
+        return ValidationError(
+            _(
+                "Too many people registered outside your area were looked up in the last hour "
+                "(at most %(limit)s): try again later."
+            ),
+            code="probe_limit",
+            params={"limit": limit},
+        )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.REVEAL, obj=existing, request=request, detail=detail
+    )
+    return ValidationError(
+        _(
+            "This person is already registered in another area outside yours; ask the "
+            "street or district office to transfer the record instead of creating a new one."
+        ),
+        code="duplicate_elsewhere",
+    )
+
+
+def _changed_meanwhile(
+    stored: Member, stored_categories: list, data: dict, version: int
+) -> MemberChanged:
+    """The refusal of a form opened at `version`: what the writes since then changed, with
+    the stored value and the form's."""
+    since = MemberChange.objects.filter(member=stored).select_related("actor")
+    since = list(since[: max(stored.version - version, 0)])
+    changed = {row["field"] for change in since for row in change.changes}
+    theirs = snapshot(stored, stored_categories)
+    mine = copy.copy(stored)
+    categories = _apply(mine, data)
+    for name, setter in (("id_number", mine.set_id_number), ("phone", mine.set_phone)):
+        if name in data:
+            # An invalid value is reported when the form is saved again.
+            with contextlib.suppress(ValidationError):
+                setter(data[name])
+    yours = snapshot(mine, categories if categories is not None else stored_categories)
+    latest = since[0] if since else None
+    messages = [
+        _(
+            "%(who)s saved this member at %(time)s, after you opened the form; nothing of "
+            "yours was saved. Compare the values below, correct the form where needed and "
+            "save again."
+        )
+        % {
+            "who": (latest.actor.get_full_name() or latest.actor.username)
+            if latest and latest.actor
+            else _("Someone else"),
+            "time": timezone.localtime(latest.at).strftime("%Y-%m-%d %H:%M") if latest else "-",
+        }
+    ]
+    labels = _history_labels()
+    empty = _("(empty)")
+    for name in theirs:
+        if name in changed and theirs[name] != yours[name]:
+            messages.append(
+                _("%(field)s: saved meanwhile “%(theirs)s”, in your form “%(yours)s”.")
+                % {
+                    "field": labels[name],
+                    "theirs": theirs[name] or empty,
+                    "yours": yours[name] or empty,
+                }
+            )
+    return MemberChanged(messages, version=stored.version)
+
+
+def _history_labels() -> dict:
+    return {name: Member._meta.get_field(name).verbose_name for name in history_fields()}
+
+
 def _check_editable(actor, member: Member) -> None:
     if actor is not None and not Member.objects.editable_by(actor).filter(pk=member.pk).exists():
         raise PermissionDenied
@@ -163,26 +367,30 @@ def _apply(member: Member, data: dict) -> list:
     return categories
 
 
-@transaction.atomic
 def member_create(*, actor, data: dict, source: str = "", request=None) -> Member:
     """Register a person. `data` holds model field values and `categories`."""
     member = Member()
-    categories = _apply(member, data)
+    _apply(member, data)
     if actor is not None and not _may_write_in(actor, member.community):
         raise PermissionDenied
-    member.incomplete = member.misses_category_fields([c.slug for c in categories or []])
-    member.full_clean()
-    member.save()
-    member.categories.set(categories or [])
-    _record(
-        actor=actor,
-        member=member,
-        action=MemberChange.Action.CREATE,
-        changes=registration_changes(member),
-        source=source,
-        request=request,
-    )
-    tally_apply(tally_keys(member, categories or []))
+    # Before the transaction: the audit line of an answer about a person outside the actor's
+    # area stays when the registration is refused.
+    _check_not_registered(actor=actor, raw=data.get("id_number"), member=None, request=request)
+    with transaction.atomic():
+        categories = _checked_categories(data, None)
+        member.incomplete = member.misses_category_fields([c.slug for c in categories])
+        member.full_clean()
+        member.save()
+        member.categories.set(categories)
+        _record(
+            actor=actor,
+            member=member,
+            action=MemberChange.Action.CREATE,
+            changes=registration_changes(member),
+            source=source,
+            request=request,
+        )
+        tally_apply(tally_keys(member, categories))
     return member
 
 
@@ -201,34 +409,54 @@ def _tally_keys_now(member: Member) -> Counter:
     return tally_keys(member, list(member.categories.all()))
 
 
-@transaction.atomic
-def member_update(*, actor, member: Member, data: dict, source: str = "", request=None) -> Member:
-    """Change a member's fields; only what really changed enters the history."""
+def member_update(
+    *,
+    actor,
+    member: Member,
+    data: dict,
+    version: int | None = None,
+    source: str = "",
+    request=None,
+) -> Member:
+    """Change a member's fields; only what really changed enters the history.
+
+    `version` is the member's version when the form was opened: a member written since is
+    not overwritten (`MemberChanged`). Writes without a form (imports, commands) leave it out.
+    """
     _check_editable(actor, member)
-    before = snapshot(Member.objects.get(pk=member.pk))
-    counted = _stored_tally_keys(member)
-    if "community" in data and data["community"] != member.community:
-        raise ValidationError({"community": _("Use a transfer to move a member.")})
-    categories = _apply(member, data)
-    # Kept by the activities' services: an instance read before a visit must not undo it.
-    member.last_contact_on = counted.stored.last_contact_on
-    slugs = [c.slug for c in (categories if categories is not None else counted.categories)]
-    member.incomplete = member.misses_category_fields(slugs)
-    member.full_clean()
-    member.save()
-    if categories is not None:
-        member.categories.set(categories)
-    changes = changes_between(before, snapshot(member))
-    if changes:
-        _record(
-            actor=actor,
-            member=member,
-            action=MemberChange.Action.UPDATE,
-            changes=changes,
-            source=source,
-            request=request,
-        )
-        tally_apply(tally_change(counted, _tally_keys_now(member)))
+    if "id_number" in data:
+        # Before the transaction, as in `member_create`.
+        _check_not_registered(actor=actor, raw=data["id_number"], member=member, request=request)
+    with transaction.atomic():
+        counted = _stored_tally_keys(member)
+        stored = counted.stored
+        if version is not None and version != stored.version:
+            raise _changed_meanwhile(stored, counted.categories, data, version)
+        if "community" in data and data["community"] != stored.community:
+            raise ValidationError({"community": _("Use a transfer to move a member.")})
+        before = snapshot(stored, counted.categories)
+        categories = _checked_categories(data, stored)
+        _apply(member, data)
+        # Kept by the activities' services: an instance read before a visit must not undo it.
+        member.last_contact_on = stored.last_contact_on
+        kept = categories if categories is not None else counted.categories
+        member.incomplete = member.misses_category_fields([c.slug for c in kept])
+        member.full_clean()
+        changes = changes_between(before, snapshot(member, kept))
+        member.version = stored.version + 1 if changes else stored.version
+        member.save()
+        if categories is not None:
+            member.categories.set(categories)
+        if changes:
+            _record(
+                actor=actor,
+                member=member,
+                action=MemberChange.Action.UPDATE,
+                changes=changes,
+                source=source,
+                request=request,
+            )
+            tally_apply(tally_change(counted, _tally_keys_now(member)))
     return member
 
 
@@ -245,8 +473,9 @@ def member_set_status(
     before = snapshot(member)
     counted = _stored_tally_keys(member)
     member.status, member.status_date, member.status_reason = status, date, reason.strip()
+    member.version = counted.stored.version + 1
     member.full_clean()
-    member.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
+    member.save(update_fields=["status", "status_date", "status_reason", "version", "updated_at"])
     _record(
         actor=actor,
         member=member,
@@ -282,8 +511,9 @@ def member_transfer(
     before = snapshot(member)
     counted = _stored_tally_keys(member)
     member.community, member.grid = to_community, to_grid
+    member.version = counted.stored.version + 1
     member.full_clean()
-    member.save(update_fields=["community", "grid", "updated_at"])
+    member.save(update_fields=["community", "grid", "version", "updated_at"])
     changes = changes_between(before, snapshot(member))
     _record(
         actor=actor,

@@ -207,7 +207,7 @@ class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
     template_name = "members/member_form.html"
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+        return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
     def form_valid(self, form):
         try:
@@ -246,7 +246,7 @@ class MemberUpdateView(MemberMixin, UpdateView):
         return super().get(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+        return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
     def form_valid(self, form):
         try:
@@ -254,9 +254,16 @@ class MemberUpdateView(MemberMixin, UpdateView):
                 actor=self.request.user,
                 member=form.instance,
                 data=form.service_data(),
+                version=form.cleaned_data["opened_version"],
                 source=WEB_FORM,
                 request=self.request,
             )
+        except services.MemberChanged as changed:
+            form.add_error(None, changed)
+            # Shown with both values; saved again, the form overwrites what it now shows.
+            form.data = form.data.copy()
+            form.data["opened_version"] = changed.version
+            return self.form_invalid(form)
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)

@@ -29,6 +29,8 @@ def member_form_data(member: Member | None, **overrides) -> dict:
                 continue
             data[field.name] = "" if value is None else str(value)
         data["categories"] = [category.slug for category in member.categories.all()]
+        # The hidden field of the edit form: the version it was opened at.
+        data["opened_version"] = str(member.version)
     else:
         from members.models import Ethnicity, PoliticalStatus
 

@@ -299,3 +299,13 @@ def test_an_empty_ethnic_group_or_political_status_is_refused_not_a_crash(areas)
     assert report.created == 0
     assert {(error.row, error.column) for error in report.refused} == {(3, "民族"), (4, "政治面貌")}
     assert all("不能为空" in error.message for error in report.refused)
+
+
+def test_an_arabic_indic_digit_does_not_import_a_person_twice(areas, member):
+    lookalike = "\u0661" + member.id_number[1:]
+    report = run(roster(person(member.name, number=lookalike)))
+    assert report.created == 0
+    [error] = report.refused
+    assert (error.row, error.column) == (3, "公民身份号码")
+    assert "第 1 个字符" in error.message
+    assert Member.objects.count() == 1

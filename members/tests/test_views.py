@@ -1,6 +1,7 @@
 """What people see on the member pages: scope, masking, reveals, forms, history."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -398,3 +399,72 @@ def test_the_list_counts_from_the_tallies_what_it_would_count(
     settings.MEMBER_LIST_TALLIED_COUNTS = False
     counted = client.get(reverse("members:list"), params).context["paginator"].count
     assert tallied == counted
+
+
+def test_the_form_refuses_an_id_number_with_an_arabic_indic_digit(
+    client, areas, community_user, member
+):
+    client.force_login(community_user)
+    lookalike = "\u0661" + member.id_number[1:]
+    data = member_form_data(None, id_number=lookalike, community=areas["140106001001"].pk)
+    response = client.post(reverse("members:create"), data)
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["id_number"]
+    assert "第 1 个字符“\u0661”" in message
+    assert Member.objects.count() == 1
+
+
+def opened_edit_form(client, member, **changes) -> dict:
+    """Open the edit page and fill it in as a browser does, hidden fields included."""
+    html = client.get(reverse("members:update", args=[member.pk])).content.decode()
+    data = member_form_data(Member.objects.get(pk=member.pk), **changes)
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html):
+        if name != "csrfmiddlewaretoken":
+            data[name] = value
+    return data
+
+
+def test_the_second_of_two_editors_is_shown_both_values_and_nothing_is_lost(
+    client, areas, community_user, district_user, member
+):
+    url = reverse("members:update", args=[member.pk])
+    client.force_login(community_user)
+    first = opened_edit_form(client, member, workplace="太原理工大学")
+    client.force_login(district_user)
+    second = opened_edit_form(client, member, workplace="山西大学", address="迎泽大街1号")
+    client.force_login(community_user)
+    assert client.post(url, first).status_code == 302
+    client.force_login(district_user)
+    response = client.post(url, second)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "王丽" in html
+    assert "工作单位及职务：对方已保存为“太原理工大学”，您的表单中为“山西大学”。" in html
+    assert 'value="山西大学"' in html and 'value="迎泽大街1号"' in html  # the form keeps yours
+    member.refresh_from_db()
+    assert (member.workplace, member.address) == ("太原理工大学", "")
+    # Saving the form shown, with both values in view, goes through.
+    again = {**second, "opened_version": re.search(r'name="opened_version" value="(\d+)"', html)[1]}
+    assert client.post(url, again).status_code == 302
+    member.refresh_from_db()
+    assert (member.workplace, member.address) == ("山西大学", "迎泽大街1号")
+
+
+def test_lookups_of_people_outside_scope_are_audited_and_limited(
+    client, areas, community_user, settings
+):
+    settings.MEMBER_PROBE_LIMIT_PER_HOUR = 1
+    first, second = (MemberFactory(community=areas["140105001001"]) for _ in range(2))
+    client.force_login(community_user)
+    messages = []
+    for far in (first, second):
+        data = member_form_data(None, id_number=far.id_number, community=areas["140106001001"].pk)
+        response = client.post(reverse("members:create"), data)
+        messages.append(response.context["form"].errors["id_number"][0])
+    assert "管辖范围以外" in messages[0]
+    assert "次数过多" in messages[1] and "稍后再试" in messages[1]
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL).order_by("id")
+    assert [(e.outcome, e.detail["probe"], e.ip) for e in events] == [
+        ("done", first.id_number_masked, "127.0.0.1"),
+        ("refused", second.id_number_masked, "127.0.0.1"),
+    ]

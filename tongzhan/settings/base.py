@@ -214,6 +214,9 @@ MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 # The member list counts from the dashboards' tallies where its filters allow
 # (members.filters.tallied_count) instead of counting up to a million rows.
 MEMBER_LIST_TALLIED_COUNTS = True
+# "Registered outside your area" answers whether somebody the user may not see is in the
+# registry: each answer is audited, and a user gets this many an hour (members.services).
+MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", "10"))
 
 # Photos and PDF documents of activities: the largest file accepted.
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
