@@ -285,7 +285,8 @@ def _changed_meanwhile(
 ) -> MemberChanged:
     """The refusal of a form opened at `version`: what the writes since then changed, with
     the stored value and the form's."""
-    since = MemberChange.objects.filter(member=stored).select_related("actor")
+    # Writes on one member are serialised by its row lock, so ids give their order.
+    since = MemberChange.objects.filter(member=stored).select_related("actor").order_by("-id")
     since = list(since[: max(stored.version - version, 0)])
     changed = {row["field"] for change in since for row in change.changes}
     theirs = snapshot(stored, stored_categories)
@@ -436,9 +437,14 @@ def member_update(
             raise ValidationError({"community": _("Use a transfer to move a member.")})
         before = snapshot(stored, counted.categories)
         categories = _checked_categories(data, stored)
+        # Only `data` is written: every other field comes from the row as locked, so an
+        # instance read before another write (a status change, a visit's last contact, a
+        # transfer) cannot undo it.
+        fresh = Member.objects.get(pk=member.pk)
+        for field in Member._meta.concrete_fields:
+            if field.name not in data:
+                setattr(member, field.attname, getattr(fresh, field.attname))
         _apply(member, data)
-        # Kept by the activities' services: an instance read before a visit must not undo it.
-        member.last_contact_on = stored.last_contact_on
         kept = categories if categories is not None else counted.categories
         member.incomplete = member.misses_category_fields([c.slug for c in kept])
         member.full_clean()
