@@ -124,7 +124,7 @@ def test_messages_are_in_chinese():
 
 def test_an_arabic_indic_digit_is_refused_naming_its_position():
     # U+0661 looks like 1, and Python's \d, isdigit() and int() all take it as 1.
-    number = "\u0661" + "1010519491231002X"[1:]
+    number = "\u0661" + "11010519491231002X"[1:]
     assert int(number[0]) == 1
     with pytest.raises(ValidationError) as error:
         idnumber.parse(number)
@@ -144,5 +144,5 @@ def test_mathematical_and_circled_digits_are_not_taken_for_digits():
     # Unicode normalisation (NFKC) would turn these into 1; only full-width forms are mapped.
     for one in ("\U0001d7cf", "\u2460", "\u00b9"):
         with pytest.raises(ValidationError) as error:
-            idnumber.parse(one + "1010519491231002X"[1:])
+            idnumber.parse(one + "11010519491231002X"[1:])
         assert codes(error.value) == {"character"}
