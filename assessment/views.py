@@ -1,8 +1,6 @@
 """Assessment pages. A period is seen by everyone of its district; results are limited by
 `visible_standings`: a community or street sees its own until the ranking is published."""
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,10 +10,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from members.views import XLSX
+from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 
@@ -271,11 +268,10 @@ def period_export(request, pk):
     rows = visible_standings(request.user, period)
     whole = sees_whole_ranking(request.user, period)
     indicators = list(period.indicators.all())
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Results")
-    sheet.append([f"{period.district.name}{period.name}{_('Assessment results')}"])
-    sheet["A1"].font = Font(size=14, bold=True)
+    book = xlsx.Book()
+    sheet = book.sheet(_("Results"))
+    title = f"{period.district.name}{period.name}{_('Assessment results')}"
+    sheet.append([xlsx.text(title, xlsx.Style(bold=True, size=14))])
     heading = [_("Community"), _("Street"), _("Total score")]
     if whole:
         heading += [_("Rank in the district"), _("Rank in the street")]
@@ -286,23 +282,21 @@ def period_export(request, pk):
             f"{indicator.name} {_('actual')}",
             f"{indicator.name} {_('score')}",
         ]
-    sheet.append(heading)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    bold = xlsx.Style(bold=True)
+    sheet.append([xlsx.text(label, bold) for label in heading])
     for row in rows:
-        line = [row.community.name, row.street.name if row.street else "", float(row.total)]
+        line = [
+            row.community.name,
+            row.street.name if row.street else "",
+            xlsx.number(float(row.total)),
+        ]
         if whole:
-            line += [row.rank_in_district, row.rank_in_street]
+            line += [xlsx.number(row.rank_in_district), xlsx.number(row.rank_in_street)]
         line += [row.get_grade_display(), row.get_outcome_display()]
         for item in row.lines:
-            line += [
-                None if item.target is None else float(item.target),
-                None if item.actual is None else float(item.actual),
-                float(item.score),
-            ]
+            line += [_amount(item.target), _amount(item.actual), xlsx.number(float(item.score))]
         sheet.append(line)
-    out = io.BytesIO()
-    book.save(out)
+    content = book.bytes()
     audit_record(
         actor=request.user,
         action=AuditEvent.Action.EXPORT,
@@ -310,11 +304,15 @@ def period_export(request, pk):
         obj=period,
         detail={"report": "assessment", "rows": len(rows)},
     )
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{period.district.name}{period.name}考核结果.xlsx"
     )
     return response
+
+
+def _amount(value):
+    return None if value is None else xlsx.number(float(value))
 
 
 # -- Evaluation of representatives -----------------------------------------------------------

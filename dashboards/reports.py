@@ -6,19 +6,16 @@ Totals are written as numbers, not formulas, so any reader sees them without rec
 """
 
 import dataclasses
-import io
 from collections import defaultdict
 
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 
 from activities.models import Activity, ActivityType, Need
 from members.models import Category, MemberTally
+from tongzhan import spreadsheets as xlsx
 from tongzhan.dates import local_days
 from tongzhan.models import Area
 
@@ -176,26 +173,27 @@ REPORTS = {
     )
 }
 
-THIN = Side(style="thin", color="000000")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-CENTRED = Alignment(horizontal="center", vertical="center", wrap_text=True)
+CENTRED = xlsx.Style(horizontal="center", vertical="center", wrap=True)
+TITLE = dataclasses.replace(CENTRED, bold=True, size=16)
+HEADING = dataclasses.replace(CENTRED, bold=True, border=True)
+LABEL = xlsx.Style(border=True)
+COUNT = xlsx.Style(border=True, number_format="#,##0")
+TOTAL_LABEL = dataclasses.replace(LABEL, bold=True)
+TOTAL = dataclasses.replace(COUNT, bold=True)
 
 
 def workbook(report: Report, dashboard: Dashboard, since, until) -> tuple[bytes, int]:
     """The report as .xlsx bytes, and the number of area rows in it."""
     table = report.build(dashboard, since, until)
     unit_name = dashboard.user.area.name if dashboard.user.area else _("All areas")
-    book = Workbook()
-    sheet = book.active
-    sheet.title = str(report.title)[:31]
     width = 1 + sum(max(len(labels), 1) for _group, labels in table.groups)
-    last = get_column_letter(width)
+    widths = {1: 18} | dict.fromkeys(range(2, width + 1), 10)
+    book = xlsx.Book()
+    sheet = book.sheet(str(report.title)[:31], widths=widths, freeze="B5")
 
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"] = f"{unit_name}{report.title}"
-    sheet["A1"].font = Font(size=16, bold=True)
-    sheet["A1"].alignment = CENTRED
-    sheet.row_dimensions[1].height = 30
+    sheet.merge(1, 1, 1, width)
+    sheet.write(1, 1, f"{unit_name}{report.title}", TITLE)
+    sheet.row_height(1, 30)
     today = timezone.localdate()
     if report.at_a_time:
         period = _("As of %(day)s") % {"day": today.isoformat()}
@@ -205,60 +203,43 @@ def workbook(report: Report, dashboard: Dashboard, since, until) -> tuple[bytes,
             "until": until.isoformat(),
         }
     third = max(width // 3, 1)
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=third)
-    sheet.cell(2, 1, _("Reporting unit: %(unit)s") % {"unit": unit_name})
-    sheet.merge_cells(start_row=2, start_column=third + 1, end_row=2, end_column=width - 1)
-    sheet.cell(2, third + 1, period).alignment = Alignment(horizontal="center")
-    sheet.cell(2, width, str(report.unit)).alignment = Alignment(horizontal="right")
+    sheet.merge(2, 1, 2, third)
+    sheet.write(2, 1, _("Reporting unit: %(unit)s") % {"unit": unit_name})
+    sheet.merge(2, third + 1, 2, width - 1)
+    sheet.write(2, third + 1, period, xlsx.Style(horizontal="center"))
+    sheet.write(2, width, str(report.unit), xlsx.Style(horizontal="right"))
 
     # Two header rows: a group over its sub-columns, or one label over both rows.
-    sheet.merge_cells("A3:A4")
-    sheet["A3"] = _("Area")
+    sheet.merge(3, 1, 4, 1)
+    sheet.write(3, 1, _("Area"))
     column = 2
     for group, labels in table.groups:
         if labels:
-            sheet.merge_cells(
-                start_row=3, start_column=column, end_row=3, end_column=column + len(labels) - 1
-            )
-            sheet.cell(3, column, group)
+            sheet.merge(3, column, 3, column + len(labels) - 1)
+            sheet.write(3, column, group)
             for offset, label in enumerate(labels):
-                sheet.cell(4, column + offset, label)
+                sheet.write(4, column + offset, label)
             column += len(labels)
         else:
-            sheet.merge_cells(start_row=3, start_column=column, end_row=4, end_column=column)
-            sheet.cell(3, column, group)
+            sheet.merge(3, column, 4, column)
+            sheet.write(3, column, group)
             column += 1
-    for row in sheet.iter_rows(min_row=3, max_row=4, max_col=width):
-        for cell in row:
-            cell.font = Font(bold=True)
-            cell.alignment = CENTRED
-            cell.border = BOX
+    for row in (3, 4):
+        for column in range(1, width + 1):
+            sheet.write(row, column, None, HEADING)
 
-    line = 5
-    for label, values in [*table.rows, (_("Total"), table.totals)]:
-        sheet.cell(line, 1, label).border = BOX
-        for offset, value in enumerate(values):
-            cell = sheet.cell(line, 2 + offset, value)
-            cell.border = BOX
-            cell.number_format = "#,##0"
-        line += 1
-    for cell in sheet[line - 1]:
-        cell.font = Font(bold=True)
-    sheet.cell(line + 1, 1, _("Made on %(day)s by %(who)s") % {
+    for label, values in table.rows:
+        sheet.append([xlsx.text(label, LABEL), *(xlsx.number(value, COUNT) for value in values)])
+    sheet.append([
+        xlsx.text(_("Total"), TOTAL_LABEL),
+        *(xlsx.number(value, TOTAL) for value in table.totals),
+    ])  # fmt: skip
+    sheet.append([])
+    sheet.append([_("Made on %(day)s by %(who)s") % {
         "day": today.isoformat(),
         "who": dashboard.user.get_full_name() or dashboard.user.username,
-    })  # fmt: skip
+    }])  # fmt: skip
 
-    sheet.column_dimensions["A"].width = 18
-    for index in range(2, width + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 10
-    sheet.row_dimensions[3].height = 32
-    sheet.freeze_panes = "B5"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "3:4"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue(), len(table.rows)
+    sheet.row_height(3, 32)
+    sheet.print_setup(landscape=True, fit_width=True, title_rows="3:4")
+    return book.bytes(), len(table.rows)

@@ -12,38 +12,28 @@ Notes for whoever reads these files back:
 - Without ``full`` (the web export for roles without ``members.reveal_member``) the ID
   number and phone are masked. Such a file cannot be re-imported as it is: the import
   finds members by their full ID number, so a re-import needs a full export.
-- Every text cell is a string cell, never a formula (see `_text_cell`).
+- Every file is written by `tongzhan.spreadsheets`: text is never a formula.
 """
 
+import dataclasses
 import io
-import re
 from collections.abc import Iterable
 
 from django.utils import translation
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
+
+from tongzhan import spreadsheets as xlsx
 
 from . import reference
 from .models import Category, Ethnicity, Member, PoliticalStatus
 from .roster import COLUMNS
 
 CATEGORY_SEPARATOR = "、"
-TEXT_FORMAT = "@"
 # Columns kept as text so Excel neither rounds 18 digits nor drops a leading 0.
 TEXT_COLUMNS = ("id_number", "phone")
+TEXT_CELL = xlsx.Style(number_format=xlsx.TEXT_FORMAT)
+HEADER = xlsx.Style(bold=True)
 TEMPLATE_ROWS = 1000
 CHUNK = 2000
-
-# What spreadsheet programs read as the start of a formula (=, +, -, @) or, in CSV-style
-# injection, smuggle one in (tab, carriage return). OWASP "CSV Injection".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# _xHHHH_ already in a value would be read as an escape by Excel: escape its underscore.
-_LITERAL_ESCAPE_RE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CONTROL_RE = re.compile(ILLEGAL_CHARACTERS_RE.pattern + r"|\r")
 
 WIDTHS = {
     "name": 10,
@@ -68,39 +58,8 @@ WIDTHS = {
 }
 
 
-def _xml_text(value: str) -> str:
-    """Control characters as OOXML escapes (_x000D_), as Excel writes them.
-
-    XML cannot hold most control characters, and parsers turn a bare CR into LF; Excel,
-    LibreOffice and calamine read the escapes back as the characters (openpyxl does not).
-    """
-    value = _LITERAL_ESCAPE_RE.sub(r"_x005F_\1", value)
-    return _CONTROL_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-
-
-def _text_cell(sheet, value: str, *, number_format: str | None = None):
-    """A cell that holds `value` as a string, never as a formula.
-
-    openpyxl makes a formula of any string that starts with "="; the data type is set back
-    to string, which is written as an inline string that no program evaluates. The quote
-    prefix style keeps it text when someone edits the cell in Excel.
-    """
-    cell = WriteOnlyCell(sheet, _xml_text(value))
-    cell.data_type = "s"
-    if value.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True
-    if number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def _needs_cell(value: str) -> bool:
-    return (
-        value.startswith(FORMULA_STARTS)
-        or value in ERROR_CODES
-        or _CONTROL_RE.search(value) is not None
-        or "_x" in value
-    )
+def _widths() -> dict[int, float]:
+    return {index: WIDTHS.get(column.key, 12) for index, column in enumerate(COLUMNS, 1)}
 
 
 def _values(member: Member, *, full: bool, labels: dict) -> dict[str, str]:
@@ -156,31 +115,17 @@ def write_roster(members: Iterable[Member], out, *, full: bool) -> int:
     if hasattr(members, "iterator"):
         members = members.iterator(chunk_size=CHUNK)
     labels = _choice_labels()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("统战对象")
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column.key, 12)
-    bold = Font(bold=True)
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(sheet, column.title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    book = xlsx.Book(streaming=True)
+    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2")
+    sheet.append([xlsx.text(column.title, HEADER) for column in COLUMNS])
+    text_columns = [column.key in TEXT_COLUMNS for column in COLUMNS]
     rows = 0
     for member in members:
         values = _values(member, full=full, labels=labels)
-        row = []
-        for column in COLUMNS:
-            value = values[column.key]
-            if column.key in TEXT_COLUMNS:
-                row.append(_text_cell(sheet, value, number_format=TEXT_FORMAT))
-            elif value and _needs_cell(value):
-                row.append(_text_cell(sheet, value))
-            else:
-                row.append(value or None)
-        sheet.append(row)
+        sheet.append([
+            xlsx.text(values[column.key], TEXT_CELL) if as_text else values[column.key]
+            for column, as_text in zip(COLUMNS, text_columns, strict=True)
+        ])  # fmt: skip
         rows += 1
     book.save(out)
     return rows
@@ -222,101 +167,75 @@ INSTRUCTIONS = [
 ]
 
 
-def _list_range(sheet_title: str, column: str, count: int) -> str:
-    return f"{quote_sheetname(sheet_title)}!${column}$1:${column}${count}"
+TEMPLATE_HEADER = xlsx.Style(bold=True, fill="DDEBF7", horizontal="center", vertical="center")
+REQUIRED_HEADER = dataclasses.replace(TEMPLATE_HEADER, color="C00000")
+INSTRUCTION = xlsx.Style(wrap=True, vertical="top")
+INSTRUCTIONS_TITLE = dataclasses.replace(INSTRUCTION, bold=True, size=14)
 
 
 def write_template() -> bytes:
     """The blank roster to fill in: standard headers, text columns and drop-down lists."""
     with translation.override("zh-hans"):
         education = [str(label) for _value, label in Member.Education.choices]
-    lists = {
-        "A": [c.name for c in Category.objects.order_by("code")]
+    lists = [
+        [c.name for c in Category.objects.order_by("code")]
         or [name for _code, _slug, name, _short in reference.CATEGORIES],
-        "B": [e.name for e in Ethnicity.objects.order_by("code")]
+        [e.name for e in Ethnicity.objects.order_by("code")]
         or [name for _code, name in reference.ETHNICITIES],
-        "C": [p.name for p in PoliticalStatus.objects.order_by("code")]
+        [p.name for p in PoliticalStatus.objects.order_by("code")]
         or [name for _code, name, _short, _party in reference.POLITICAL_STATUSES],
-        "D": education,
-    }
+        education,
+    ]
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "统战对象"
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    letters = {}
-    for index, column in enumerate(COLUMNS, 1):
-        letter = get_column_letter(index)
-        letters[column.key] = letter
-        cell = sheet.cell(row=1, column=index, value=column.title)
-        cell.font = Font(bold=True, color="C00000" if column.required else None)
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        sheet.column_dimensions[letter].width = WIDTHS.get(column.key, 12)
-    sheet.freeze_panes = "A2"
+    book = xlsx.Book()
+    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2")
+    sheet.append([
+        xlsx.text(column.title, REQUIRED_HEADER if column.required else TEMPLATE_HEADER)
+        for column in COLUMNS
+    ])  # fmt: skip
+    columns = {column.key: index for index, column in enumerate(COLUMNS, 1)}
     last = TEMPLATE_ROWS + 1
     for key in TEXT_COLUMNS:
-        letter = letters[key]
-        # The column style covers rows typed beyond the formatted ones in Excel.
-        sheet.column_dimensions[letter].number_format = TEXT_FORMAT
-        for row in range(2, last + 1):
-            sheet[f"{letter}{row}"].number_format = TEXT_FORMAT
+        sheet.text_column(columns[key], 2, last)
 
-    options = book.create_sheet(LISTS_SHEET)
-    for letter, values in lists.items():
+    options = book.sheet(LISTS_SHEET, hidden=True)
+    for list_column, values in enumerate(lists, 1):
         for row, value in enumerate(values, 1):
-            options[f"{letter}{row}"] = value
-    options.sheet_state = "hidden"
+            options.write(row, list_column, value)
+    categories, ethnicities, statuses, educations = (
+        options.list_range(list_column, len(values)) for list_column, values in enumerate(lists, 1)
+    )
 
-    def validate(key, formula, *, strict=True, warn=False, error=""):
-        validation = DataValidation(type="list", formula1=formula, allow_blank=True)
-        validation.showErrorMessage = strict
-        if strict:
-            validation.errorStyle = "warning" if warn else "stop"
-            validation.errorTitle = "输入有误"
-            validation.error = error
-        validation.add(f"{letters[key]}2:{letters[key]}{last}")
-        sheet.add_data_validation(validation)
+    def validate(key, choices, *, warn=False, error=""):
+        sheet.choose_from(
+            columns[key], 2, last, choices, error=error, error_title="输入有误", warn=warn
+        )
 
     # An Excel list offers one value; several categories are typed, so any value is allowed.
-    validate("categories", _list_range(LISTS_SHEET, "A", len(lists["A"])), strict=False)
-    validate(
-        "ethnicity",
-        _list_range(LISTS_SHEET, "B", len(lists["B"])),
-        error="请从列表中选择民族的全称，如“汉族”。",
-    )
-    validate("sex", '"男,女"', error="请填写“男”或“女”。")
+    validate("categories", categories)
+    validate("ethnicity", ethnicities, error="请从列表中选择民族的全称，如“汉族”。")
+    validate("sex", ["男", "女"], error="请填写“男”或“女”。")
     validate(
         "political_status",
-        _list_range(LISTS_SHEET, "C", len(lists["C"])),
+        statuses,
         warn=True,
         error="政治面貌宜写全称，如“中国民主同盟盟员”。",
     )
-    validate(
-        "education",
-        _list_range(LISTS_SHEET, "D", len(lists["D"])),
-        warn=True,
-        error="请从列表中选择学历。",
-    )
-    validate("is_representative", '"是,否"', error="请填写“是”或“否”。")
+    validate("education", educations, warn=True, error="请从列表中选择学历。")
+    validate("is_representative", ["是", "否"], error="请填写“是”或“否”。")
 
-    notes = book.create_sheet(INSTRUCTIONS_SHEET, 1)
-    notes.column_dimensions["A"].width = 110
-    for row, text in enumerate(INSTRUCTIONS, 1):
-        cell = notes.cell(row=row, column=1, value=text)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    notes["A1"].font = Font(bold=True, size=14)
-
-    book.active = 0
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    notes = book.sheet(INSTRUCTIONS_SHEET, index=1, widths={1: 110})
+    for row, line in enumerate(INSTRUCTIONS, 1):
+        notes.append([xlsx.text(line, INSTRUCTIONS_TITLE if row == 1 else INSTRUCTION)])
+    return book.bytes()
 
 
 # -- Refused rows -----------------------------------------------------------------------------
 
 REASON_HEADER = "错误原因"
 ROW_HEADER = "原行号"
+REASON_TITLE = xlsx.Style(bold=True, color="B42318")
+REASON = xlsx.Style(wrap=True, vertical="top")
 
 
 def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
@@ -338,41 +257,23 @@ def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
         reasons.setdefault(error.row, []).append(text)
     header_cells = next(cells for number, cells in table if number == header.row)
     width = max(len(header_cells), max(header.columns) + 1)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("未导入的行")
-    sheet.freeze_panes = "A2"
-    sheet.column_dimensions[get_column_letter(width + 2)].width = 60
-    bold = Font(bold=True)
-    red = Font(bold=True, color="B42318")
-    titles = [_cell_value(sheet, value) for value in _padded(header_cells, width)]
-    for cell_font, title in ((bold, ROW_HEADER), (red, REASON_HEADER)):
-        cell = WriteOnlyCell(sheet, title)
-        cell.font = cell_font
-        titles.append(cell)
-    sheet.append(titles)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    book = xlsx.Book(streaming=True)
+    sheet = book.sheet("未导入的行", widths={width + 2: 60}, freeze="A2")
+    sheet.append([
+        *(xlsx.typed(value) for value in _padded(header_cells, width)),
+        xlsx.text(ROW_HEADER, HEADER),
+        xlsx.text(REASON_HEADER, REASON_TITLE),
+    ])  # fmt: skip
     for number, cells in table:
         if number not in reasons:
             continue
-        reason = WriteOnlyCell(sheet, _xml_text("；".join(reasons[number])))
-        reason.data_type = "s"
-        reason.alignment = wrap
-        sheet.append(
-            [*(_cell_value(sheet, value) for value in _padded(cells, width)), number, reason]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        sheet.append([
+            *(xlsx.typed(value) for value in _padded(cells, width)),
+            xlsx.number(number),
+            xlsx.text("；".join(reasons[number]), REASON),
+        ])  # fmt: skip
+    return book.bytes()
 
 
 def _padded(cells: list, width: int) -> list:
     return list(cells[:width]) + [""] * (width - len(cells))
-
-
-def _cell_value(sheet, value):
-    """A cell of the uploaded file written back: text never as a formula, numbers as numbers."""
-    if isinstance(value, str):
-        if not value:
-            return None
-        return _text_cell(sheet, value) if _needs_cell(value) else value
-    return value

@@ -3,7 +3,6 @@ audit log."""
 
 import base64
 import datetime
-import io
 import json
 
 import qrcode
@@ -30,8 +29,8 @@ from django_filters.views import FilterView
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from openpyxl import Workbook
 
+from . import spreadsheets
 from .audit import audit_record
 from .filters import AuditEventFilterSet
 from .models import AuditEvent
@@ -174,8 +173,8 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET, queryset=AuditEvent.objects.all())
         events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Audit log"))
+        book = spreadsheets.Book(streaming=True)
+        sheet = book.sheet(_("Audit log"))
         outcome = pgettext("of an audited action", "Outcome")
         sheet.append([_("Time (UTC)"), _("User"), _("IP address"), _("Action"), outcome,
                       _("Object"), _("Object ID"), _("Request ID"), _("Detail")])  # fmt: skip
@@ -189,13 +188,12 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
                 event.object_id, event.request_id, json.dumps(event.detail, ensure_ascii=False),
             ])  # fmt: skip
             rows += 1
-        out = io.BytesIO()
-        book.save(out)
+        content = book.bytes()
         query = {key: value for key, value in request.GET.items() if value}
         audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, request=request,
                      detail={"report": "audit", "filters": query, "rows": rows})  # fmt: skip
         response = HttpResponse(
-            out.getvalue(),
+            content,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = content_disposition_header(
