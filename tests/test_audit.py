@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from conftest import PASSWORD, _user
 from tongzhan.models import AuditEvent, User
+from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +346,16 @@ def test_every_write_in_the_admin_is_exactly_one_audit_line(
         one_line(client.post(reverse(f"{info}_delete", args=[obj.pk]), {"post": "yes"}))
         assert not model.objects.filter(pk=obj.pk).exists()
     assert " ".join(tried) == WRITES.get(label, "")
+
+
+@needs_libreoffice
+def test_the_export_shows_a_formula_typed_as_a_user_name_as_text(client, auditor, tmp_path):
+    names = ["=2*21", '=HYPERLINK("http://x","y")']
+    for name in names:
+        client.post(reverse("login"), {"username": name, "password": "wrong-password-9"})
+    client.force_login(auditor)
+    content = client.get(reverse("audit_export"), {"action": "login_failed"}).content
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    rows = csv_rows(content, tmp_path)
+    assert sorted(row[1] for row in rows[1:]) == sorted(names)  # not 42, not a link

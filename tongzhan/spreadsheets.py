@@ -231,6 +231,8 @@ class Sheet:
             raise TypeError("a streaming sheet is written row by row with append()")
         if isinstance(value, Cell):
             value, style = value.value, style or value.style
+        elif value is not None and not isinstance(value, str):
+            raise TypeError(_refused(value))
         self._last_row = max(self._last_row, row)
         cell = self._sheet.cell(row, column)
         if value is not None and value != "":

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from assessment import services
 from assessment.models import Indicator, Period, Target
+from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
 from .conftest import YEAR, hold_activities, populate
 
@@ -84,6 +85,19 @@ def test_a_community_sees_only_its_own_results_until_the_ranking_is_published(
     assert client.get(other).status_code == 200
     client.force_login(other_district_user)
     assert client.get(reverse("assessment:detail", args=[running.pk])).status_code == 404
+
+
+@needs_libreoffice
+def test_an_indicator_named_like_a_formula_shows_as_written(
+    client, running, indicators, district_user, tmp_path
+):
+    Indicator.objects.filter(pk=indicators["activities"].pk).update(name="=1+1")
+    client.force_login(district_user)
+    content = client.get(reverse("assessment:export", args=[running.pk])).content
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    heading = csv_rows(content, tmp_path)[1]
+    assert "=1+1 目标" in heading and "=1+1 得分" in heading
 
 
 def test_hand_scores_are_entered_on_the_community_page_by_the_right_role(

@@ -1,18 +1,16 @@
 """The statistical reports: laid out as offices file them, with the right totals."""
 
-import csv
 import datetime
 import io
-import os
-import shutil
-import subprocess
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from tongzhan.models import AuditEvent
+from activities.models import ActivityType
+from tongzhan.models import Area, AuditEvent
+from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
 pytestmark = pytest.mark.django_db
 
@@ -79,26 +77,30 @@ def test_reports_are_scoped_and_need_the_view_permission(client, world, communit
     assert client.get(reverse("dashboards:report", args=["members"])).status_code == 302
 
 
-@pytest.mark.skipif(
-    not shutil.which("soffice") and not os.environ.get("CI"),
-    reason="LibreOffice is not installed (.ci/run installs it)",
-)
+@needs_libreoffice
 def test_libreoffice_opens_the_report_and_reads_the_totals(client, world, district_user, tmp_path):
     client.force_login(district_user)
-    path = tmp_path / "report.xlsx"
-    path.write_bytes(download(client, "members"))
-    subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
-         str(path)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    with open(tmp_path / "report.csv", encoding="utf-8") as opened:
-        rows = list(csv.reader(opened))
+    rows = csv_rows(download(client, "members"), tmp_path)
     assert rows[0][0] == "迎泽区统战对象分类统计表"
     totals = next(row for row in rows if row[0] == "合计")
     streets = [row for row in rows if row[0] in ("柳巷街道", "文庙街道")]
     assert int(totals[1]) == 7 == sum(int(row[1]) for row in streets)
+
+
+@needs_libreoffice
+def test_names_that_look_like_formulas_show_as_written(client, world, district_user, tmp_path):
+    Area.objects.filter(code="140106001").update(name="=2*21")
+    ActivityType.objects.filter(code="consultation").update(name='=HYPERLINK("http://x","y")')
+    client.force_login(district_user)
+    today = timezone.localdate()
+    content = download(client, "activities", since=f"{today:%Y}-01-01", until=f"{today}")
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    rows = csv_rows(content, tmp_path)
+    assert '=HYPERLINK("http://x","y")' in rows[2]
+    streets = {row[0]: row[1:3] for row in rows[4:]}
+    assert streets["=2*21"] == ["2", "60"]  # the street's row, not 42
+    assert streets["合计"] == ["3", "90"]  # totals are numbers
 
 
 def test_the_reports_page_offers_each_report_for_the_period(client, street_user):

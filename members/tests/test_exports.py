@@ -13,6 +13,7 @@ from members import exports
 from members.models import Category, Member
 from members.roster import COLUMNS
 from tongzhan.models import AuditEvent
+from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
 from .factories import MemberFactory
 
@@ -160,6 +161,28 @@ def test_text_that_looks_like_a_formula_stays_text(client, district_user, areas,
         # openpyxl does not decode the _x000D_ escape Excel and calamine read as CR.
         assert cell.value == text.replace("\r", "_x000D_")
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+@needs_libreoffice
+def test_formula_like_names_addresses_and_notes_show_as_written(
+    client, district_user, areas, tmp_path
+):
+    written = ["＝1+1", "+1", "@SUM(A1)", "\t=1", " =1"]
+    for text in written:
+        MemberFactory(community=areas["140106001001"], name=text, address=text, notes=text)
+    client.force_login(district_user)
+    content = b"".join(client.get(reverse("members:export")).streaming_content)
+    sheet = _sheet(content)
+    columns = [TITLES.index(title) + 1 for title in ("姓名", "现居住地址", "备注")]
+    for row in range(2, 2 + len(written)):
+        for column in columns:
+            cell = sheet.cell(row=row, column=column)
+            # Text, and quote-prefixed: an edit in Excel (which reads ＝ as =) keeps it text.
+            assert cell.data_type == "s" and cell.quotePrefix, (cell.value, cell.coordinate)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    rows = csv_rows(content, tmp_path)
+    shown = {tuple(row[column - 1] for column in columns) for row in rows[1:]}
+    assert shown == {(text, text, text) for text in written}
 
 
 def test_carriage_return_reads_back_unchanged_in_calamine(areas):

@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 
 from members import jobs
 from members.models import ImportJob, Member, MemberChange
+from tongzhan import spreadsheets as xlsx
 from tongzhan.models import AuditEvent
+from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
 from .factories import MemberFactory, id_number_for
 from .test_imports import person, roster
@@ -89,6 +91,28 @@ def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, 
     again = ImportJob.objects.get(filename="fixed.xlsx")
     assert again.state == State.CHECKED
     assert (again.check_report["created"], again.check_report["refused_rows"]) == (1, 0)
+
+
+@needs_libreoffice
+def test_refused_rows_show_formula_like_cells_as_they_were_uploaded(client, street_user, tmp_path):
+    names = ["=2*21", "＝1+1", "+1", "@SUM(A1)", "\t=1", " =1"]
+    book = xlsx.Book()
+    sheet = book.sheet("花名册")
+    sheet.append(["姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别"])
+    for name in names:
+        sheet.append(person(name, category="热心群众"))
+    client.force_login(street_user)
+    upload(client, book.bytes())
+    job = ImportJob.objects.get()
+    content = client.get(reverse("members:import_refused", args=[job.pk])).content
+    refused = load_workbook(io.BytesIO(content)).active
+    assert all(cell.data_type != "f" for row in refused.iter_rows() for cell in row)
+    cells = [row[0] for row in refused.iter_rows(min_row=2)]
+    # Text, and quote-prefixed: an edit in Excel (which reads ＝ as =) keeps it text.
+    assert [(cell.value, cell.data_type, cell.quotePrefix) for cell in cells] == [
+        (name, "s", True) for name in names
+    ]
+    assert [row[0] for row in csv_rows(content, tmp_path)[1:]] == names
 
 
 def test_strict_upload_with_a_refused_row_offers_no_confirmation(client, street_user):
