@@ -270,7 +270,9 @@ def period_export(request, pk):
     indicators = list(period.indicators.all())
     book = xlsx.Book()
     sheet = book.sheet(_("Results"))
-    title = f"{period.district.name}{period.name}{_('Assessment results')}"
+    # Outside the f-string, where makemessages finds it.
+    results = _("Assessment results")
+    title = f"{period.district.name}{period.name}{results}"
     sheet.append([xlsx.text(title, xlsx.Style(bold=True, size=14))])
     heading = [_("Community"), _("Street"), _("Total score")]
     if whole:

@@ -96,7 +96,8 @@ def test_an_indicator_named_like_a_formula_shows_as_written(
     content = client.get(reverse("assessment:export", args=[running.pk])).content
     sheet = load_workbook(io.BytesIO(content)).active
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
-    heading = csv_rows(content, tmp_path)[1]
+    title, heading = csv_rows(content, tmp_path)[:2]
+    assert title[0] == f"迎泽区{YEAR}年度考核结果"
     assert "=1+1 目标" in heading and "=1+1 得分" in heading
 
 
