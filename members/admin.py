@@ -92,7 +92,7 @@ class MemberAdmin(admin.ModelAdmin):
 
         class ScopedMemberForm(form_class):
             def __init__(self, *args, **inner):
-                super().__init__(*args, user=request.user, **inner)
+                super().__init__(*args, user=request.user, request=request, **inner)
                 if self.instance.pk:
                     # Empty unless a new number is typed; the page shows the masked one.
                     for name, masked in (
@@ -112,6 +112,16 @@ class MemberAdmin(admin.ModelAdmin):
                     self.cleaned_data["id_number"] = self.instance.id_number
                 return super().clean_id_number()
 
+            def clean(self):
+                cleaned = super().clean()
+                if self.instance.pk and not self.errors:
+                    services.member_check_version(
+                        member=self.instance,
+                        data=self.service_data(cleaned),
+                        version=cleaned.get("opened_version"),
+                    )
+                return cleaned
+
             def clean_phone(self):
                 if self.instance.pk and not self.cleaned_data.get("phone"):
                     return self.instance.phone
@@ -124,7 +134,12 @@ class MemberAdmin(admin.ModelAdmin):
         data = form.service_data()
         if change:
             services.member_update(
-                actor=request.user, member=obj, data=data, source=ADMIN_SOURCE, request=request
+                actor=request.user,
+                member=obj,
+                data=data,
+                version=form.cleaned_data.get("opened_version"),
+                source=ADMIN_SOURCE,
+                request=request,
             )
         else:
             created = services.member_create(

@@ -327,6 +327,15 @@ def _changed_meanwhile(
     return MemberChanged(messages, version=stored.version)
 
 
+def member_check_version(*, member: Member, data: dict, version: int | None) -> None:
+    """`member_update`'s refusal of a stale form, for a form that shows it while validating
+    (the admin, which cannot show a refusal once it saves); the update checks again under
+    the row lock."""
+    stored = Member.objects.get(pk=member.pk)
+    if version is not None and version != stored.version:
+        raise _changed_meanwhile(stored, list(stored.categories.all()), data, version)
+
+
 def _history_labels() -> dict:
     return {name: Member._meta.get_field(name).verbose_name for name in history_fields()}
 

@@ -163,6 +163,24 @@ def test_saving_the_admin_form_without_retyping_the_numbers_keeps_them(client, a
     assert saved.workplace == "山西大学"
     assert AuditEvent.objects.count() == before + 1
     # A number typed anew replaces the old one.
-    data["phone"] = "13912345678"
+    page = client.get(reverse("admin:members_member_change", args=[member.pk]))
+    data = admin_form_data(page, phone="13912345678")
     client.post(reverse("admin:members_member_change", args=[member.pk]), data)
     assert Member.objects.get(pk=member.pk).phone == "13912345678"
+
+
+def test_two_administrators_editing_one_member_lose_nothing(client, admin_user, member):
+    """The admin's form is checked like the member page's: the second save of two pages opened
+    together is refused, showing what was saved meanwhile beside its own value."""
+    from tests.admin_forms import admin_form_data
+
+    client.force_login(admin_user)
+    url = reverse("admin:members_member_change", args=[member.pk])
+    first = admin_form_data(client.get(url), workplace="山西大学")
+    second = admin_form_data(client.get(url), workplace="太原理工大学")
+    assert client.post(url, first).status_code == 302
+    response = client.post(url, second)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "山西大学" in page and "太原理工大学" in page
+    assert Member.objects.get(pk=member.pk).workplace == "山西大学"
