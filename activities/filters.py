@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tongzhan.models import Area
+from tongzhan.scoping import within_area
 from tongzhan.widgets import CompactSelect, DateInput
 
 from .models import Activity, ActivityType
@@ -49,4 +50,4 @@ class ActivityFilterSet(django_filters.FilterSet):
 
     def filter_area(self, queryset, name, value):
         # An area and everything below it.
-        return queryset.filter(area__code__startswith=value.code)
+        return queryset.filter(within_area(value, "area"))

@@ -24,6 +24,7 @@ from members.models import Member, contact_cutoff
 from members.views import member_history
 from tongzhan.dates import local_midnight
 from tongzhan.models import Area
+from tongzhan.scoping import within_area
 
 from . import services
 from .filters import ActivityFilterSet
@@ -342,7 +343,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     def needs(self):
         needs = Need.objects.visible_to(self.request.user)
         if self.area is not None:
-            needs = needs.filter(community__code__startswith=self.area.code)
+            needs = needs.filter(within_area(self.area, "community"))
         return needs
 
     def get_queryset(self):
@@ -516,7 +517,7 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     def get_queryset(self):
         members = Member.objects.visible_to(self.request.user)
         if self.area is not None:
-            members = members.filter(community__code__startswith=self.area.code)
+            members = members.filter(within_area(self.area, "community"))
         return (
             members.filter(status=Member.Status.ACTIVE)
             .not_contacted_since(self.since)

@@ -16,6 +16,7 @@ from members.models import Member, MemberTally
 from members.services import member_update
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
+from tongzhan.scoping import within_area
 from tongzhan.uploads import UploadRefused, check_upload
 
 from . import rules
@@ -161,7 +162,7 @@ def may_score(actor, indicator: Indicator, community: Area) -> bool:
         return False
     if actor.sees_everything:
         return True
-    if actor.area is None or not community.code.startswith(actor.area.code):
+    if actor.area is None or not community.is_within(actor.area):
         return False
     if indicator.scored_by == Indicator.ScoredBy.DISTRICT:
         return actor.role == User.Role.DISTRICT
@@ -184,9 +185,7 @@ def score_set(
     _check_not_final(period)
     if period.state != Period.State.OPEN:
         raise ValidationError(_("Items are scored while the period is open."))
-    if community.level != Area.Level.COMMUNITY or not community.code.startswith(
-        period.district.code
-    ):
+    if community.level != Area.Level.COMMUNITY or not community.is_within(period.district):
         raise ValidationError({"community": _("Choose a community of the period's district.")})
     if not may_score(actor, indicator, community):
         raise PermissionDenied
@@ -287,9 +286,7 @@ def period_publish(*, actor, period: Period, request=None) -> Period:
 
 
 def _sees(actor, area: Area) -> bool:
-    return actor.sees_everything or (
-        actor.area is not None and area.code.startswith(actor.area.code)
-    )
+    return actor.sees_everything or (actor.area is not None and area.is_within(actor.area))
 
 
 def _check_round_open(evaluation_round: EvaluationRound) -> None:
@@ -311,7 +308,7 @@ def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
         evaluation_round.full_clean()
         evaluation_round.save()
         representatives = Member.objects.filter(
-            community__code__startswith=area.code,
+            within_area(area, "community"),
             status=Member.Status.ACTIVE,
             is_representative=True,
         )

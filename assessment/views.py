@@ -40,8 +40,8 @@ def visible_standings(user, period: Period, rows=None) -> list:
     rows = standings(period) if rows is None else rows
     if sees_whole_ranking(user, period):
         return rows
-    code = user.area.code if user.area else None
-    return [row for row in rows if code and row.community.code.startswith(code)]
+    area = user.area
+    return [row for row in rows if area is not None and row.community.is_within(area)]
 
 
 def _period(request, pk) -> Period:

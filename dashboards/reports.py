@@ -53,7 +53,7 @@ class RowsByArea:
         if area is None:
             return None
         for candidate in self.breakdown:
-            if area.code.startswith(candidate.code):
+            if area.is_within(candidate):
                 return candidate.pk
         self.own[area.pk] = area
         return area.pk

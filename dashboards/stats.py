@@ -109,11 +109,11 @@ class Dashboard:
             return districts  # an administrator of several districts compares districts
         return [area for area in self.areas if area.level == level] if level else []
 
-    def _breakdown_of(self, code: str) -> Area | None:
-        for area in self.breakdown:
-            if code.startswith(area.code):
-                return area
-        return None
+    def _breakdown_of(self, area: Area | None) -> Area | None:
+        """The breakdown area `area` lies in, if any."""
+        if area is None:
+            return None
+        return next((candidate for candidate in self.breakdown if area.is_within(candidate)), None)
 
     # -- Members ------------------------------------------------------------------------
 
@@ -411,20 +411,20 @@ class Dashboard:
         """One row per street or community: members, completeness, contact, activities, needs."""
         if not self.breakdown:
             return []
-        code_of = {area.pk: area.code for area in self.areas}
+        area_of = {area.pk: area for area in self.areas}
         numbers: dict[int, dict[str, int]] = {area.pk: defaultdict(int) for area in self.breakdown}
         for community, counts in self.per_community.items():
-            area = self._breakdown_of(code_of[community])
+            area = self._breakdown_of(area_of[community])
             if area is not None:
                 for key, n in counts.items():
                     numbers[area.pk][key] += n
         for community, counts in self._need_counts.items():
-            area = self._breakdown_of(code_of.get(community, ""))
+            area = self._breakdown_of(area_of.get(community))
             if area is not None:
                 for key, n in counts.items():
                     numbers[area.pk][f"needs_{key}"] += n
         for area_id, _month, _type, n, _served in self._activity_counts:
-            area = self._breakdown_of(code_of.get(area_id, ""))
+            area = self._breakdown_of(area_of.get(area_id))
             if area is not None:
                 numbers[area.pk]["activities"] += n
         rows = []

@@ -202,7 +202,7 @@ def tallied_count(filterset: MemberFilterSet, user) -> int | None:
     if ids is not None:
         communities = communities.filter(pk__in=ids)
     if area is not None:
-        communities = communities.filter(code__startswith=area.code)
+        communities = communities.within(area)
     total = MemberTally.objects.filter(
         community__in=communities, dimension=key[0], value=key[1]
     ).aggregate(n=Sum("count"))["n"]

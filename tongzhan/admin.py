@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
 from .models import Area, AuditEvent, User
-from .scoping import area_prefix
+from .scoping import area_prefix, within_area
 from .services import (
     AUDITOR_GROUP,
     ROLE_GROUP_NAMES,
@@ -223,7 +223,7 @@ class UserAdmin(DjangoUserAdmin):
         if prefix is None:
             return queryset.none()
         if prefix:
-            queryset = queryset.filter(area__code__startswith=prefix)
+            queryset = queryset.filter(within_area(prefix, "area"))
         if not request.user.is_superuser:
             queryset = queryset.filter(is_superuser=False).exclude(role=User.Role.AUDITOR)
         return queryset

@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .scoping import AreaQuerySet
+from .scoping import AreaQuerySet, code_within
 
 
 class Area(models.Model):
@@ -78,7 +78,7 @@ class Area(models.Model):
 
     def is_within(self, other: "Area") -> bool:
         """Whether this area is `other` or lies below it."""
-        return self.code.startswith(other.code)
+        return code_within(self.code, other.code)
 
 
 def area_tree_errors(*, code, level, parent_code, parent_level) -> dict:
@@ -105,7 +105,7 @@ def area_tree_errors(*, code, level, parent_code, parent_level) -> dict:
                 "level": Level(level).label,
                 "parent": Level(expected_parent).label,
             }
-        if not code.startswith(parent_code) or len(code) <= len(parent_code):
+        if not code_within(code, parent_code) or len(code) <= len(parent_code):
             errors["code"] = _("Code %(code)s does not extend its parent's code %(parent)s.") % {
                 "code": code,
                 "parent": parent_code,

@@ -7,6 +7,26 @@ Anchor: NetBox ``RestrictedQuerySet.restrict(user, action)``, reduced to areas.
 """
 
 from django.db import models
+from django.db.models import Q
+
+
+def code_within(code: str, prefix: str) -> bool:
+    """Whether the area coded `code` is the area coded `prefix` or lies below it.
+
+    The one test of "this area and below" on codes; `Area.is_within` asks it of areas and
+    `within_area` of queries.
+    """
+    return code.startswith(prefix)
+
+
+def within_area(area, field: str = "") -> Q:
+    """A filter for the records whose area is `area` (an Area or its code) or lies below it.
+
+    `field` leads from the record to its area ("community", "area", "member__community");
+    empty for areas themselves.
+    """
+    code = area if isinstance(area, str) else area.code
+    return Q(**{f"{field}__code__startswith" if field else "code__startswith": code})
 
 
 def area_prefix(user) -> str | None:
@@ -24,7 +44,7 @@ class AreaQuerySet(models.QuerySet):
     """Areas; `within(area)` is the area and everything below it."""
 
     def within(self, area):
-        return self.filter(code__startswith=area.code)
+        return self.filter(within_area(area))
 
     def communities(self):
         return self.filter(level="community")
@@ -33,7 +53,7 @@ class AreaQuerySet(models.QuerySet):
         prefix = area_prefix(user)
         if prefix is None:
             return self.none()
-        return self.filter(code__startswith=prefix) if prefix else self.all()
+        return self.filter(within_area(prefix)) if prefix else self.all()
 
 
 def visible_area_ids(user) -> list[int] | None:
@@ -52,7 +72,7 @@ def visible_area_ids(user) -> list[int] | None:
     if cached is None or cached[0] != prefix:
         from .models import Area
 
-        ids = list(Area.objects.filter(code__startswith=prefix).values_list("pk", flat=True))
+        ids = list(Area.objects.filter(within_area(prefix)).values_list("pk", flat=True))
         cached = (prefix, ids)
         user._visible_area_ids = cached
     return cached[1]
