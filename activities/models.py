@@ -5,11 +5,13 @@ An activity belongs to the area that organised it; members take part through
 index alone.
 """
 
+import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -340,11 +342,53 @@ class VisitChange(ChangeRecord):
 
 
 class NeedQuerySet(ScopedQuerySet):
+    """Needs. What counts as open, overdue, closed and resolved is said here once; the lists,
+    dashboards, reports and assessment filter (`.open()`) or count (`Count("id",
+    filter=NeedQuerySet.is_open())`) with the same conditions."""
+
     area_field = "community"
     change_permission = "activities.change_need"
 
-    def still_open(self):
-        return self.filter(status__in=Need.OPEN)
+    @staticmethod
+    def is_open() -> Q:
+        """待办 or 办理中."""
+        return Q(status__in=Need.OPEN)
+
+    @staticmethod
+    def is_overdue(today: datetime.date) -> Q:
+        """Open after its due date."""
+        return NeedQuerySet.is_open() & Q(due_date__lt=today)
+
+    @staticmethod
+    def is_closed() -> Q:
+        """已办结 or 无法办理."""
+        return ~NeedQuerySet.is_open()
+
+    @staticmethod
+    def is_resolved(between: tuple[datetime.date, datetime.date]) -> Q:
+        """Resolved (解决实事) on a day from `between[0]` to `between[1]`, both included."""
+        since, until = between
+        return Q(status=Need.Status.RESOLVED, closed_on__gte=since, closed_on__lte=until)
+
+    @staticmethod
+    def is_on_time() -> Q:
+        """Closed by its due date, or without one."""
+        return Q(due_date__isnull=True) | Q(closed_on__lte=models.F("due_date"))
+
+    def open(self):
+        return self.filter(self.is_open())
+
+    def overdue(self, today: datetime.date):
+        return self.filter(self.is_overdue(today))
+
+    def closed(self):
+        return self.filter(self.is_closed())
+
+    def resolved(self, between: tuple[datetime.date, datetime.date]):
+        return self.filter(self.is_resolved(between))
+
+    def on_time(self):
+        return self.filter(self.is_on_time())
 
 
 class Need(models.Model):

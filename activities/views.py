@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +29,7 @@ from tongzhan.scoping import within_area
 from . import services
 from .filters import ActivityFilterSet
 from .forms import ActivityForm, NeedForm, NeedStatusForm, VisitForm
-from .models import Activity, ActivityFile, Need, Participation, Visit
+from .models import Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
 
 SEARCH_LIMIT = 20
 
@@ -348,31 +348,22 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
 
     def get_queryset(self):
         needs = self.needs().select_related("member", "community")
-        today = timezone.localdate()
         if self.show == "open":
-            return needs.still_open().order_by("due_date", "-created_at")
+            return needs.open().order_by("due_date", "-created_at")
         if self.show == "overdue":
-            return needs.still_open().filter(due_date__lt=today).order_by("due_date")
+            return needs.overdue(timezone.localdate()).order_by("due_date")
         if self.show == "resolved":
-            since, until = self.period
-            return needs.filter(
-                status=Need.Status.RESOLVED, closed_on__gte=since, closed_on__lte=until
-            ).order_by("-closed_on", "-id")
-        return needs.exclude(status__in=Need.OPEN).order_by("-closed_on", "-id")
+            return needs.resolved(self.period).order_by("-closed_on", "-id")
+        return needs.closed().order_by("-closed_on", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
         since, until = self.period
-        still_open = Q(status__in=Need.OPEN)
         counted = {
-            "open": Count("id", filter=still_open),
-            "overdue": Count("id", filter=still_open & Q(due_date__lt=today)),
-            "closed": Count("id", filter=~still_open),
-            "resolved": Count(
-                "id",
-                filter=Q(status=Need.Status.RESOLVED, closed_on__gte=since, closed_on__lte=until),
-            ),
+            "open": Count("id", filter=NeedQuerySet.is_open()),
+            "overdue": Count("id", filter=NeedQuerySet.is_overdue(timezone.localdate())),
+            "closed": Count("id", filter=NeedQuerySet.is_closed()),
+            "resolved": Count("id", filter=NeedQuerySet.is_resolved(self.period)),
         }
         # One query for the totals, one for the rows per community.
         totals = self.needs().aggregate(**counted)

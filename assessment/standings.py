@@ -5,7 +5,7 @@ import dataclasses
 import decimal
 from collections import defaultdict
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Sum
 from django.urls import reverse
 
 from activities.models import Activity, Need, Visit
@@ -101,14 +101,11 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
             )
             values = {pk: _percent(visited.get(pk, 0), registered[pk]) for pk in ids}
         elif metric in (M.NEEDS_RESOLVED, M.NEEDS_ON_TIME):
-            needs = Need.objects.filter(
-                community_id__in=ids,
-                status=Need.Status.RESOLVED,
-                closed_on__gte=period.starts_on,
-                closed_on__lte=period.ends_on,
+            needs = Need.objects.filter(community_id__in=ids).resolved(
+                (period.starts_on, period.ends_on)
             )
             if metric == M.NEEDS_ON_TIME:
-                needs = needs.filter(Q(due_date__isnull=True) | Q(closed_on__lte=F("due_date")))
+                needs = needs.on_time()
             values = dict(needs.values_list("community_id").annotate(n=Count("id")).order_by())
         elif metric == M.COMPLETENESS:
             values = {pk: _percent(complete[pk], registered[pk]) for pk in ids}

@@ -10,13 +10,13 @@ import datetime
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from activities.models import ActivityTally, ActivityType, Need, organiser_ids
+from activities.models import ActivityTally, ActivityType, Need, NeedQuerySet, organiser_ids
 from members.models import (
     Category,
     Ethnicity,
@@ -338,21 +338,14 @@ class Dashboard:
     @cached_property
     def _need_counts(self) -> dict[int, dict[str, int]]:
         """community id → open, overdue, resolved this year."""
-        still_open = Q(status__in=Need.OPEN)
+        this_year = (datetime.date(self.year, 1, 1), self.today)
         rows = (
             Need.objects.visible_to(self.user)
             .values("community_id")
             .annotate(
-                open=Count("id", filter=still_open),
-                overdue=Count("id", filter=still_open & Q(due_date__lt=self.today)),
-                resolved=Count(
-                    "id",
-                    filter=Q(
-                        status=Need.Status.RESOLVED,
-                        closed_on__gte=datetime.date(self.year, 1, 1),
-                        closed_on__lte=self.today,
-                    ),
-                ),
+                open=Count("id", filter=NeedQuerySet.is_open()),
+                overdue=Count("id", filter=NeedQuerySet.is_overdue(self.today)),
+                resolved=Count("id", filter=NeedQuerySet.is_resolved(this_year)),
             )
             .order_by()
         )
