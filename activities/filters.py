@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from members.models import Member
 from tongzhan.models import Area
 from tongzhan.scoping import within_area
 from tongzhan.widgets import CompactSelect, DateInput
@@ -34,8 +35,13 @@ class ActivityFilterSet(django_filters.FilterSet):
     end = django_filters.DateFilter(
         label=_("To"), field_name="starts_at", lookup_expr="date__lte", widget=DateInput
     )
-    member = django_filters.NumberFilter(
-        label=_("Member"), field_name="participants", widget=forms.HiddenInput
+    # Only members the user may see: another area's member is not a valid choice, so the
+    # list comes back empty instead of telling whose activities those are.
+    member = django_filters.ModelChoiceFilter(
+        label=_("Member"),
+        queryset=Member.objects.none(),
+        field_name="participants",
+        widget=forms.HiddenInput,
     )
 
     class Meta:
@@ -47,6 +53,7 @@ class ActivityFilterSet(django_filters.FilterSet):
         self.filters["area"].queryset = (
             Area.objects.visible_to(user).exclude(level=Area.Level.GRID).order_by("code")
         )
+        self.filters["member"].queryset = Member.objects.visible_to(user).only("pk")
 
     def filter_area(self, queryset, name, value):
         # An area and everything below it.

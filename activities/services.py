@@ -211,8 +211,9 @@ def snapshot(activity: Activity) -> dict[str, str]:
     values = {name: _display(getattr(activity, name)) for name in HISTORY_FIELDS}
     # The same amount reads the same whether it came from the form or the database.
     values["funds"] = f"{decimal.Decimal(activity.funds or 0):.2f}"
-    names = sorted(member.name for member in activity.participants.all())
-    values["participants"] = "、".join(names)
+    # Ids, not names: a joint activity's participants come from areas not every viewer of its
+    # history may see, so the page names each viewer's own and counts the others.
+    values["participants"] = sorted(member.pk for member in activity.participants.all())
     return values
 
 
@@ -230,7 +231,7 @@ def _changes(before: dict, after: dict) -> list[dict]:
     return [
         {"field": name, "old": before.get(name, ""), "new": value}
         for name, value in after.items()
-        if before.get(name, "") != value
+        if (before.get(name) or "") != (value or "")
     ]
 
 
@@ -381,7 +382,8 @@ def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None)
 def visit_snapshot(visit: Visit) -> dict[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
         values = {name: _display(_choice(visit, name)) for name in VISIT_FIELDS}
-    values["members"] = "、".join(sorted(member.name for member in visit.members.all()))
+    # Ids, as an activity's participants: whoever reads the history sees the names in scope.
+    values["members"] = sorted(member.pk for member in visit.members.all())
     return values
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
@@ -92,27 +93,80 @@ class ActivityDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
             participants_elsewhere=total - len(participants),
             editable=Activity.objects.editable_by(user).filter(pk=activity.pk).exists(),
             files=activity.files.all(),
-            history=_history(activity),
+            history=_history(activity, user),
         )
         return context
 
 
-def _history(activity: Activity) -> list[dict]:
-    """The activity's history entries, each changed field under its label."""
+def _history(activity: Activity, user) -> list[dict]:
+    """The activity's history entries, each changed field under its label; participants as
+    the viewer may see them."""
     fields = [*Activity._meta.concrete_fields, *Activity._meta.many_to_many]
     # Files are not a field of the activity: their changes are recorded under "files".
     labels = {field.name: field.verbose_name for field in fields} | {
         "files": _("Photos and documents")
     }
+    changes = list(activity.changes.select_related("actor"))
+    people = PeopleAsSeen(
+        user,
+        [
+            value
+            for change in changes
+            for row in change.changes
+            if row["field"] == "participants"
+            for value in (row["old"], row["new"])
+        ],
+    )
     return [
         {
             "change": change,
             "rows": [
-                {**row, "label": labels.get(row["field"], row["field"])} for row in change.changes
+                {
+                    **row,
+                    **(
+                        {"old": people.text(row["old"]), "new": people.text(row["new"])}
+                        if row["field"] == "participants"
+                        else {}
+                    ),
+                    "label": labels.get(row["field"], row["field"]),
+                }
+                for row in change.changes
             ],
         }
-        for change in activity.changes.select_related("actor")
+        for change in changes
     ]
+
+
+class PeopleAsSeen:
+    """Lists of members (by id) as one viewer may read them: the names of those in the
+    viewer's scope, the others counted, as the participant panel does. Looked up in one query
+    for a page's lists."""
+
+    def __init__(self, user, lists):
+        ids = {pk for value in lists if isinstance(value, list) for pk in value}
+        self.names = dict(
+            Member.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name")
+        )
+        self.sees_everything = user.sees_everything
+
+    def text(self, value) -> str:
+        if not value:
+            return ""
+        if isinstance(value, str):
+            # Recorded as names before histories kept ids: whose they are is unknown, so only
+            # a viewer of every area reads them; others see how many.
+            if self.sees_everything:
+                return value
+            count = len(value.split("、"))
+            return ngettext("%(count)s member", "%(count)s members", count) % {"count": count}
+        names = sorted(self.names[pk] for pk in value if pk in self.names)
+        others = len(value) - len(names)
+        if not others:
+            return "、".join(names)
+        elsewhere = ngettext(
+            "%(count)s member from other areas", "%(count)s members from other areas", others
+        ) % {"count": others}
+        return "、".join([*names, elsewhere])
 
 
 class EditableMixin:

@@ -42,7 +42,7 @@ def test_a_community_worker_records_an_activity_with_members(community_user, mem
     change = activity.changes.get()
     assert change.action == "create" and change.actor == community_user
     fields = {row["field"]: row["new"] for row in change.changes}
-    assert fields["title"] == "重阳节义诊" and fields["participants"] == member.name
+    assert fields["title"] == "重阳节义诊" and fields["participants"] == [member.pk]
     assert fields["starts_at"] == "2026-09-10 09:30"
     assert AuditEvent.objects.filter(action="create", object_id=str(activity.pk)).exists()
 
@@ -80,7 +80,7 @@ def test_an_update_records_only_what_changed(community_user, member, areas):
     change = activity.changes.get(action="update")
     assert {row["field"]: (row["old"], row["new"]) for row in change.changes} == {
         "people_served": ("120", "150"),
-        "participants": ("", member.name),
+        "participants": ([], [member.pk]),
     }
 
 
