@@ -284,8 +284,34 @@ class ActivityChange(ChangeRecord):
 
 
 class VisitQuerySet(ScopedQuerySet):
+    """Visits follow the people visited: a visit is seen where one of its members is kept
+    now (the community that made it keeps only its count, `Visit.community`). It is changed
+    by the staff of that community and above, while everyone on it is still theirs."""
+
     area_field = "community"
     change_permission = "activities.change_visit"
+
+    def visible_to(self, user):
+        ids = visible_area_ids(user)
+        if ids is None or not ids:
+            return super().visible_to(user)
+        visited = Visit.members.through.objects.filter(member__community_id__in=ids)
+        # A visit whose members were all deleted stays with the community that made it.
+        nobody = ~models.Exists(Visit.members.through.objects.filter(visit=models.OuterRef("pk")))
+        return self.filter(
+            Q(pk__in=visited.values("visit_id")) | (nobody & Q(community_id__in=ids))
+        )
+
+    def editable_by(self, user):
+        if not user.is_authenticated or not user.has_perm(self.change_permission):
+            return self.none()
+        ids = visible_area_ids(user)
+        if ids is None or not ids:
+            return super().visible_to(user)
+        moved_away = Visit.members.through.objects.filter(visit=models.OuterRef("pk")).exclude(
+            member__community_id__in=ids
+        )
+        return self.filter(community_id__in=ids).exclude(models.Exists(moved_away))
 
 
 class Visit(models.Model):
@@ -297,6 +323,7 @@ class Visit(models.Model):
         WECHAT = "wechat", _("WeChat")
         MEETING = "meeting", _("Talk at a meeting")
 
+    # The community that made the visit; its counts stay there when a member moves away.
     community = models.ForeignKey(
         Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )
@@ -346,7 +373,8 @@ class NeedQuerySet(ScopedQuerySet):
     dashboards, reports and assessment filter (`.open()`) or count (`Count("id",
     filter=NeedQuerySet.is_open())`) with the same conditions."""
 
-    area_field = "community"
+    # A need follows its member: the community keeping her now sees and follows it up.
+    area_field = "member__community"
     change_permission = "activities.change_need"
 
     @staticmethod
@@ -427,7 +455,9 @@ class Need(models.Model):
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="needs"
     )
-    # The member's community when the need was raised: who follows it up.
+    # The community whose work the need counts as: the member's when it was raised, and the
+    # one that closed it (`need_set_status`). Who may open it goes by the member's community
+    # now (`NeedQuerySet`), so after a transfer the old community keeps only its count.
     community = models.ForeignKey(
         Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )

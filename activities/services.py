@@ -466,6 +466,10 @@ def need_set_status(
     data = {"status": status}
     if status in (Need.Status.RESOLVED, Need.Status.IMPOSSIBLE):
         data.update(resolution=resolution, closed_on=closed_on, satisfaction=satisfaction)
+        # Closed by the community keeping the member now: the resolved need counts as its work.
+        data["community_id"] = Member.objects.values_list("community_id", flat=True).get(
+            pk=need.member_id
+        )
     return _need_change(actor, need, data, ChangeRecord.Action.STATUS, request)
 
 

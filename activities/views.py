@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, F, Prefetch
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -287,10 +287,13 @@ class VisitListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
+        # Each visit names the members the viewer may see (a member may have moved away).
         return (
             Visit.objects.visible_to(self.request.user)
             .select_related("community")
-            .prefetch_related("members")
+            .prefetch_related(
+                Prefetch("members", queryset=Member.objects.visible_to(self.request.user))
+            )
         )
 
 
@@ -304,10 +307,13 @@ class VisitDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        visit = self.object
+        visit, user = self.object, self.request.user
+        # Members who have moved out of the viewer's scope since are counted, not named.
+        members = list(Member.objects.visible_to(user).filter(visits=visit).order_by("name"))
         context.update(
-            members=visit.members.all(),
-            needs=visit.needs.all(),
+            members=members,
+            members_elsewhere=visit.members.count() - len(members),
+            needs=Need.objects.visible_to(user).filter(visit=visit),
             editable=Visit.objects.editable_by(self.request.user).filter(pk=visit.pk).exists(),
         )
         return context
@@ -397,7 +403,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     def needs(self):
         needs = Need.objects.visible_to(self.request.user)
         if self.area is not None:
-            needs = needs.filter(within_area(self.area, "community"))
+            needs = needs.filter(within_area(self.area, "member__community"))
         return needs
 
     def get_queryset(self):
@@ -423,9 +429,9 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         totals = self.needs().aggregate(**counted)
         per_community = (
             self.needs()
-            .values("community__code", "community__name")
+            .values(code=F("member__community__code"), name=F("member__community__name"))
             .annotate(**counted)
-            .order_by("community__code")
+            .order_by("code")
         )
         query = self.request.GET.copy()
         query.pop("page", None)

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -337,19 +337,28 @@ class Dashboard:
 
     @cached_property
     def _need_counts(self) -> dict[int, dict[str, int]]:
-        """community id → open, overdue, resolved this year."""
+        """community id → open and overdue needs of the members it keeps (what its lists
+        show), and needs it resolved this year (its work, `Need.community`, which stays with
+        it when a member moves away)."""
         this_year = (datetime.date(self.year, 1, 1), self.today)
+        kept = Q(member__community_id__in=self.community_ids)
+        worked = Q(community_id__in=self.community_ids)
         rows = (
-            Need.objects.visible_to(self.user)
-            .values("community_id")
+            Need.objects.filter(kept | worked)
+            .values_list("member__community_id", "community_id")
             .annotate(
-                open=Count("id", filter=NeedQuerySet.is_open()),
-                overdue=Count("id", filter=NeedQuerySet.is_overdue(self.today)),
-                resolved=Count("id", filter=NeedQuerySet.is_resolved(this_year)),
+                open=Count("id", filter=kept & NeedQuerySet.is_open()),
+                overdue=Count("id", filter=kept & NeedQuerySet.is_overdue(self.today)),
+                resolved=Count("id", filter=worked & NeedQuerySet.is_resolved(this_year)),
             )
             .order_by()
         )
-        return {row.pop("community_id"): row for row in rows}
+        counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for keeping, working, still_open, overdue, resolved in rows:
+            counts[keeping]["open"] += still_open
+            counts[keeping]["overdue"] += overdue
+            counts[working]["resolved"] += resolved
+        return counts
 
     @cached_property
     def needs(self) -> dict[str, int]:

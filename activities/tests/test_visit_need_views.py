@@ -173,7 +173,7 @@ def test_needs_per_community_and_resolved_per_period(
     client.force_login(street_user)
     url = reverse("activities:need_list")
     response = client.get(url, {"since": "2026-03-01", "until": "2026-03-31"})
-    rows = {row["community__code"]: row for row in response.context["per_community"]}
+    rows = {row["code"]: row for row in response.context["per_community"]}
     assert (rows["140106001001"]["open"], rows["140106001001"]["resolved"]) == (1, 1)
     assert (rows["140106001002"]["open"], rows["140106001002"]["resolved"]) == (1, 0)
     assert response.context["counts"]["resolved"] == 1
