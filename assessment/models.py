@@ -90,6 +90,11 @@ class Period(models.Model):
         permissions = [
             ("score_indicator", _("Can score hand-scored indicators")),
             ("finalize_period", _("Can finalize and publish assessment periods")),
+            # The district's own staff run its periods and score its items; the street's
+            # staff score theirs. An administrator of every area does both by scope.
+            ("manage_period", _("Can run the assessment periods of its own district")),
+            ("score_district_item", _("Can score the items the district scores")),
+            ("score_street_item", _("Can score the items the street scores")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -443,7 +448,11 @@ class EvaluationRound(models.Model):
         verbose_name = _("evaluation round")
         verbose_name_plural = _("evaluation rounds")
         ordering = ["-id"]
-        permissions = [("score_evaluation", _("Can enter evaluation scores"))]
+        permissions = [
+            ("score_evaluation", _("Can enter evaluation scores")),
+            ("review_evaluation", _("Can enter the superiors' review and mark veto items")),
+            ("confirm_evaluationround", _("Can confirm the outcome of an evaluation round")),
+        ]
 
     def __str__(self):
         return f"{self.area.name} {self.name}"
@@ -471,8 +480,19 @@ class Evaluation(models.Model):
         "members.Member", verbose_name=_("representative"), on_delete=models.PROTECT,
         related_name="evaluations",
     )  # fmt: skip
+
+    class Left(models.TextChoices):
+        """Why a representative is no longer evaluated in the round."""
+
+        MOVED_OUT = "moved_out", pgettext_lazy("a representative", "Moved out")
+        DECEASED = "deceased", pgettext_lazy("a representative", "Deceased")
+        WITHDRAWN = "withdrawn", pgettext_lazy("a representative", "Withdrawn")
+
     # Set when the round's outcome is confirmed.
     removed = models.BooleanField(_("removed from the representatives"), default=False)
+    # Stored when the round's outcome is confirmed; while it is open, `departure()` reads it
+    # from the member's record now.
+    left = models.CharField(_("left the round"), max_length=10, choices=Left.choices, blank=True)
 
     class Meta:
         verbose_name = _("evaluation")
@@ -484,6 +504,19 @@ class Evaluation(models.Model):
 
     def __str__(self):
         return f"{self.round} · {self.member}"
+
+    def departure(self) -> str:
+        """Why the representative left the round ("" if she has not): she is no longer
+        registered (迁出/去世/退出), or was transferred out of the round's area. Such an
+        evaluation is kept and marked, not ranked or cut, and her record is not touched."""
+        if self.round.state == EvaluationRound.State.CONFIRMED:
+            return self.left
+        member = self.member
+        if member.status != member.Status.ACTIVE:
+            return member.status
+        if not member.community.is_within(self.round.area):
+            return self.Left.MOVED_OUT
+        return ""
 
 
 class EvaluationScore(models.Model):

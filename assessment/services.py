@@ -1,9 +1,11 @@
 """Writes on assessment periods. Views, admin and commands call these and nothing else.
 
-Who may do what: district staff (and administrators) of the period's district set it up,
-open, finalize and publish it; hand-scored items are scored by the role the indicator names
-(district staff, or the street staff of the community's street). Nothing changes once a
-period is final. Every write leaves an audit event.
+Who may do what is decided by permissions (the role groups carry them, `tongzhan.roles`),
+where by scope: staff of the period's district holding `assessment.manage_period` (and
+administrators of every area) set it up, open, finalize and publish it; hand-scored items
+are scored within the scorer's area by whoever holds the permission for the level the
+indicator names (`score_district_item`, `score_street_item`). Nothing changes once a period
+is final. Every write leaves an audit event.
 """
 
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 from members.models import Member, MemberTally
 from members.services import member_update
 from tongzhan.audit import audit_record
-from tongzhan.models import Area, AuditEvent, User
+from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
 from tongzhan.uploads import UploadRefused, check_upload
 
@@ -36,14 +38,10 @@ from .standings import standings
 
 
 def manages_district(actor, period_district: Area) -> bool:
-    """District staff of that district, or an administrator of every area."""
+    """Staff of that district who run its periods, or an administrator of every area."""
     if actor.sees_everything:
         return True
-    return (
-        actor.role == User.Role.DISTRICT
-        and actor.area is not None
-        and actor.area.code == period_district.code
-    )
+    return actor.has_perm("assessment.manage_period") and actor.area_id == period_district.pk
 
 
 def _check_manages(actor, period: Period) -> None:
@@ -165,8 +163,8 @@ def may_score(actor, indicator: Indicator, community: Area) -> bool:
     if actor.area is None or not community.is_within(actor.area):
         return False
     if indicator.scored_by == Indicator.ScoredBy.DISTRICT:
-        return actor.role == User.Role.DISTRICT
-    return actor.role == User.Role.STREET
+        return actor.has_perm("assessment.score_district_item")
+    return actor.has_perm("assessment.score_street_item")
 
 
 def score_set(
@@ -330,10 +328,10 @@ def may_enter(actor, evaluation: Evaluation, source: str) -> bool:
     representative and from the public assessment forms."""
     if not actor.has_perm("assessment.score_evaluation"):
         return False
-    if not _sees(actor, evaluation.member.community):
+    if not _sees(actor, evaluation.member.community) or evaluation.departure():
         return False
     if source == Evaluation.Source.SUPERIOR:
-        return actor.sees_everything or actor.role == User.Role.DISTRICT
+        return actor.sees_everything or actor.has_perm("assessment.review_evaluation")
     return True
 
 
@@ -410,23 +408,33 @@ def _reason(evaluation_round: EvaluationRound, row) -> str:
     }
 
 
+def may_confirm(actor, evaluation_round: EvaluationRound) -> bool:
+    """District staff (and administrators of every area) confirm a round of their area."""
+    if not actor.has_perm("assessment.change_evaluationround"):
+        return False
+    if not _sees(actor, evaluation_round.area):
+        return False
+    return actor.sees_everything or actor.has_perm("assessment.confirm_evaluationround")
+
+
 def round_confirm(*, actor, evaluation_round: EvaluationRound, request=None) -> list[Evaluation]:
     """Confirm the outcome: the failed and the lowest ranked leave the representatives, each
-    with this evaluation as the reason in their history."""
+    with this evaluation as the reason in their history. Representatives who left the round
+    (`Evaluation.departure`) are marked as such and their record is left alone."""
     from .standings import round_results
 
-    if not actor.has_perm("assessment.change_evaluationround") or not _sees(
-        actor, evaluation_round.area
-    ):
-        raise PermissionDenied
-    if not (actor.sees_everything or actor.role == User.Role.DISTRICT):
+    if not may_confirm(actor, evaluation_round):
         raise PermissionDenied
     with transaction.atomic():
         evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
         _check_round_open(evaluation_round)
         removed = []
-        for row in round_results(evaluation_round):
-            if not (row.vetoed or row.flagged):
+        rows = round_results(evaluation_round)
+        for row in rows:
+            row.evaluation.left = row.left
+        Evaluation.objects.bulk_update([row.evaluation for row in rows if row.left], ["left"])
+        for row in rows:
+            if not row.fails:
                 continue
             with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
                 reason = _reason(evaluation_round, row)

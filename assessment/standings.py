@@ -247,6 +247,7 @@ class EvaluationRow:
     rank: int = 0
     count: int = 0
     flagged: bool = False  # among the lowest share
+    left: str = ""  # `Evaluation.Left`: no longer ranked, cut or removed
 
     @property
     def vetoed(self) -> bool:
@@ -254,7 +255,12 @@ class EvaluationRow:
 
     @property
     def fails(self) -> bool:
-        return self.vetoed or self.flagged
+        return not self.left and (self.vetoed or self.flagged)
+
+    def get_left_display(self) -> str:
+        from .models import Evaluation
+
+        return str(Evaluation.Left(self.left).label) if self.left else ""
 
 
 def round_results(evaluation_round) -> list[EvaluationRow]:
@@ -264,6 +270,8 @@ def round_results(evaluation_round) -> list[EvaluationRow]:
     evaluations = list(
         evaluation_round.evaluations.select_related("member__community").order_by("member__name")
     )
+    for evaluation in evaluations:
+        evaluation.round = evaluation_round
     sums = defaultdict(dict)
     for evaluation, source, total in (
         EvaluationScore.objects.filter(evaluation__round=evaluation_round)
@@ -288,16 +296,20 @@ def round_results(evaluation_round) -> list[EvaluationRow]:
             sums[evaluation.pk],
             rules.weighted_total(sums[evaluation.pk], weights),
             vetoes[evaluation.pk],
+            left=evaluation.departure(),
         )
         for evaluation in evaluations
     ]
-    totals = [row.total for row in rows]
+    # Those who left are shown, marked, after the others: ranks and the cut are among those
+    # still in the round.
+    ranked = [row for row in rows if not row.left]
+    totals = [row.total for row in ranked]
     for row, rank, flagged in zip(
-        rows,
+        ranked,
         rules.ranks(totals),
         rules.lowest_share(totals, evaluation_round.cut_share),
         strict=True,
     ):
-        row.rank, row.count, row.flagged = rank, len(rows), flagged
-    rows.sort(key=lambda row: (row.rank, row.evaluation.member.name))
+        row.rank, row.count, row.flagged = rank, len(ranked), flagged
+    rows.sort(key=lambda row: (bool(row.left), row.rank, row.evaluation.member.name))
     return rows

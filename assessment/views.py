@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
-from tongzhan.models import Area, AuditEvent, User
+from tongzhan.models import Area, AuditEvent
 
 from . import services
 from .forms import IndicatorForm, PeriodForm, RoundForm, ScoreForm, SheetForm, VetoForm
@@ -31,9 +31,7 @@ from .standings import round_results, standings
 
 def sees_whole_ranking(user, period: Period) -> bool:
     """District staff and administrators always; everyone else once it is published."""
-    if user.sees_everything or period.published:
-        return True
-    return user.role == User.Role.DISTRICT and user.area_id == period.district_id
+    return period.published or services.manages_district(user, period.district)
 
 
 def visible_standings(user, period: Period, rows=None) -> list:
@@ -360,8 +358,7 @@ def round_detail(request, pk):
         {
             "round": evaluation_round,
             "rows": round_results(evaluation_round),
-            "may_confirm": user.has_perm("assessment.change_evaluationround")
-            and (user.sees_everything or user.role == User.Role.DISTRICT),
+            "may_confirm": services.may_confirm(user, evaluation_round),
         },
     )
 

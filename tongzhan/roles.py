@@ -36,6 +36,16 @@ ASSESSMENT_MANAGE = [
     "assessment.change_evaluationround",
     "assessment.view_evaluationtemplate",
 ]
+# The district's own part of the assessment; administrators of every area do it by scope.
+ASSESSMENT_RUN = [
+    f"assessment.{codename}"
+    for codename in (
+        "manage_period",
+        "score_district_item",
+        "review_evaluation",
+        "confirm_evaluationround",
+    )
+]
 TEMPLATE_EDIT = [
     f"assessment.{action}_{model}"
     for model in ("evaluationtemplate", "evaluationcategory", "evaluationitem")
@@ -54,11 +64,18 @@ ROLE_GROUPS = {
             *ASSESSMENT_VIEW,
             *EVALUATION_ENTER,
             "assessment.score_indicator",
+            "assessment.score_street_item",
         ],
     ),
     "district": (
         "区委统战部",
-        [*MEMBER_WRITE, "members.import_member", *ACTIVITY_WRITE, *ASSESSMENT_MANAGE],
+        [
+            *MEMBER_WRITE,
+            "members.import_member",
+            *ACTIVITY_WRITE,
+            *ASSESSMENT_MANAGE,
+            *ASSESSMENT_RUN,
+        ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),
     "admin": (
@@ -108,6 +125,7 @@ def grant_role_permissions(apps, app_labels) -> None:
         for dotted in codenames:
             app_label, codename = dotted.split(".")
             if app_label in app_labels:
+                # A permission a later migration adds is granted by that migration.
                 group.permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                    *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
                 )
