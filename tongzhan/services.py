@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from .audit import audit_record
 from .models import Area, AuditEvent, User, area_tree_errors
 from .roles import ROLE_GROUPS
-from .scoping import area_prefix
+from .scoping import area_prefix, code_within
 
 AREA_COLUMNS = {
     "code": ("code", "区划代码", "代码", "统计用区划代码"),
@@ -197,7 +197,7 @@ ROLE_GROUP_NAMES = frozenset(name for name, _perms in ROLE_GROUPS.values())
 
 
 def _within(area, prefix: str) -> bool:
-    return area is not None and area.code.startswith(prefix)
+    return area is not None and code_within(area.code, prefix)
 
 
 def account_errors(
