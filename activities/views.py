@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
@@ -24,6 +24,7 @@ from django_filters.views import FilterView
 from members.models import Member, contact_cutoff
 from members.views import member_history
 from tongzhan.dates import local_midnight
+from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import Area
 from tongzhan.scoping import within_area
 
@@ -182,20 +183,11 @@ class EditableMixin:
         return obj
 
 
-def _saved(form, write) -> bool:
-    """Run a service write; its ValidationError goes onto the form (and False comes back)."""
-    try:
-        write()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
-
-
-class ActivityFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
+class ActivityFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
     model = Activity
     form_class = ActivityForm
     template_name = "activities/activity_form.html"
+    success_url_name = "activities:detail"
 
     def get_form_kwargs(self):
         return {
@@ -207,39 +199,29 @@ class ActivityFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 class ActivityCreateView(ActivityFormMixin, CreateView):
     permission_required = "activities.add_activity"
+    success_message = gettext_lazy("The activity was recorded.")
 
-    def form_valid(self, form):
-        try:
-            activity = services.activity_create(
-                actor=self.request.user,
-                data=form.service_data(),
-                participants=form.cleaned_data["participants"],
-                request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The activity was recorded."))
-        return redirect("activities:detail", pk=activity.pk)
+    def write(self, form):
+        return services.activity_create(
+            actor=self.request.user,
+            data=form.service_data(),
+            participants=form.cleaned_data["participants"],
+            request=self.request,
+        )
 
 
 class ActivityUpdateView(EditableMixin, ActivityFormMixin, UpdateView):
     permission_required = "activities.change_activity"
+    success_message = gettext_lazy("The changes were saved.")
 
-    def form_valid(self, form):
-        if not _saved(
-            form,
-            lambda: services.activity_update(
-                actor=self.request.user,
-                activity=form.instance,
-                data=form.service_data(),
-                participants=form.cleaned_data["participants"],
-                request=self.request,
-            ),
-        ):
-            return self.form_invalid(form)
-        messages.success(self.request, _("The changes were saved."))
-        return redirect("activities:detail", pk=form.instance.pk)
+    def write(self, form):
+        return services.activity_update(
+            actor=self.request.user,
+            activity=form.instance,
+            data=form.service_data(),
+            participants=form.cleaned_data["participants"],
+            request=self.request,
+        )
 
 
 @login_required
@@ -319,7 +301,7 @@ class VisitDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         return context
 
 
-class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
     permission_required = "activities.add_visit"
     model = Visit
     form_class = VisitForm
@@ -340,26 +322,23 @@ class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
             kwargs["initial"] = {"members": [member.pk], "community": member.community_id}
         return kwargs
 
-    def form_valid(self, form):
+    success_message = gettext_lazy("The visit was recorded.")
+    success_url_name = "activities:visit_detail"
+
+    def write(self, form):
         need = None
         if form.cleaned_data.get("need_kind"):
             need = {
                 "kind": form.cleaned_data["need_kind"],
                 "description": form.cleaned_data["need_description"],
             }
-        try:
-            visit = services.visit_create(
-                actor=self.request.user,
-                data=form.service_data(),
-                members=form.cleaned_data["members"],
-                need=need,
-                request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The visit was recorded."))
-        return redirect("activities:visit_detail", pk=visit.pk)
+        return services.visit_create(
+            actor=self.request.user,
+            data=form.service_data(),
+            members=form.cleaned_data["members"],
+            need=need,
+            request=self.request,
+        )
 
 
 # -- Needs ------------------------------------------------------------------------------------
@@ -486,21 +465,20 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         if not Need.objects.editable_by(request.user).filter(pk=need.pk).exists():
             raise PermissionDenied
         form = NeedStatusForm(request.POST, need=need)
-        if form.is_valid():
-            try:
-                services.need_set_status(
-                    actor=request.user, need=need, request=request, **form.cleaned_data
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("The status was changed."))
-                return redirect("activities:need_detail", pk=need.pk)
+        if form.is_valid() and form_write(
+            request,
+            form,
+            lambda: services.need_set_status(
+                actor=request.user, need=need, request=request, **form.cleaned_data
+            ),
+            done=_("The status was changed."),
+        ):
+            return redirect("activities:need_detail", pk=need.pk)
         need.refresh_from_db()
         return self.render_to_response(self.get_context_data(status_form=form))
 
 
-class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
     """A need raised by a member (given in the address), outside a visit or on one."""
 
     permission_required = "activities.add_need"
@@ -518,19 +496,16 @@ class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "member": self.member}
 
-    def form_valid(self, form):
-        try:
-            need = services.need_create(
-                actor=self.request.user,
-                member=self.member,
-                data=form.cleaned_data,
-                request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The need was recorded."))
-        return redirect("activities:need_detail", pk=need.pk)
+    success_message = gettext_lazy("The need was recorded.")
+    success_url_name = "activities:need_detail"
+
+    def write(self, form):
+        return services.need_create(
+            actor=self.request.user,
+            member=self.member,
+            data=form.cleaned_data,
+            request=self.request,
+        )
 
 
 # -- Members not contacted lately ---------------------------------------------------------------
@@ -600,15 +575,13 @@ def activity_file_upload(request, pk):
     if not uploads:
         messages.error(request, _("Choose a photo or PDF to upload."))
     for upload in uploads:
-        try:
-            services.activity_file_add(
+        action_write(
+            request,
+            lambda upload=upload: services.activity_file_add(
                 actor=request.user, activity=activity, upload=upload, request=request
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("%(name)s was added.") % {"name": upload.name})
+            ),
+            done=_("%(name)s was added.") % {"name": upload.name},
+        )
     return redirect("activities:detail", pk=activity.pk)
 
 
@@ -695,7 +668,9 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
         return context
 
 
-class VisitUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+class VisitUpdateView(
+    EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, UpdateView
+):
     permission_required = "activities.change_visit"
     model = Visit
     form_class = VisitForm
@@ -708,23 +683,22 @@ class VisitUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin
             "search_url": reverse("activities:member_search"),
         }
 
-    def form_valid(self, form):
-        if not _saved(
-            form,
-            lambda: services.visit_update(
-                actor=self.request.user,
-                visit=form.instance,
-                data=form.service_data(),
-                members=form.cleaned_data["members"],
-                request=self.request,
-            ),
-        ):
-            return self.form_invalid(form)
-        messages.success(self.request, _("The changes were saved."))
-        return redirect("activities:visit_detail", pk=form.instance.pk)
+    success_message = gettext_lazy("The changes were saved.")
+    success_url_name = "activities:visit_detail"
+
+    def write(self, form):
+        return services.visit_update(
+            actor=self.request.user,
+            visit=form.instance,
+            data=form.service_data(),
+            members=form.cleaned_data["members"],
+            request=self.request,
+        )
 
 
-class NeedUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+class NeedUpdateView(
+    EditableMixin, LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, UpdateView
+):
     permission_required = "activities.change_need"
     model = Need
     form_class = NeedForm
@@ -733,19 +707,16 @@ class NeedUpdateView(EditableMixin, LoginRequiredMixin, PermissionRequiredMixin,
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "member": self.object.member}
 
-    def form_valid(self, form):
-        if not _saved(
-            form,
-            lambda: services.need_update(
-                actor=self.request.user,
-                need=form.instance,
-                data=form.cleaned_data,
-                request=self.request,
-            ),
-        ):
-            return self.form_invalid(form)
-        messages.success(self.request, _("The changes were saved."))
-        return redirect("activities:need_detail", pk=form.instance.pk)
+    success_message = gettext_lazy("The changes were saved.")
+    success_url_name = "activities:need_detail"
+
+    def write(self, form):
+        return services.need_update(
+            actor=self.request.user,
+            need=form.instance,
+            data=form.cleaned_data,
+            request=self.request,
+        )
 
 
 # The latest of each kind of entry on a member's timeline; older ones are on their lists.

@@ -3,7 +3,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
+from tongzhan.mixins import action_write, form_write
 from tongzhan.models import Area, AuditEvent
 
 from . import services
@@ -71,16 +72,15 @@ def period_create(request):
     form = PeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         district = user.area or districts.filter(code=request.POST.get("district")).first()
-        try:
-            period = services.period_create(
-                actor=user,
-                data={**form.cleaned_data, "district": district},
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The period was created: now choose its indicators."))
+        period = form_write(
+            request,
+            form,
+            lambda: services.period_create(
+                actor=user, data={**form.cleaned_data, "district": district}, request=request
+            ),
+            done=_("The period was created: now choose its indicators."),
+        )
+        if period:
             return redirect("assessment:detail", pk=period.pk)
     return render(
         request,
@@ -99,16 +99,15 @@ def period_detail(request, pk):
     if request.method == "POST":
         if not manage:
             raise PermissionDenied
-        if indicator_form.is_valid():
-            try:
-                services.indicator_add(
-                    actor=user, period=period, data=indicator_form.service_data(), request=request
-                )
-            except ValidationError as error:
-                indicator_form.add_error(None, error)
-            else:
-                messages.success(request, _("The indicator was added."))
-                return redirect("assessment:detail", pk=period.pk)
+        if indicator_form.is_valid() and form_write(
+            request,
+            indicator_form,
+            lambda: services.indicator_add(
+                actor=user, period=period, data=indicator_form.service_data(), request=request
+            ),
+            done=_("The indicator was added."),
+        ):
+            return redirect("assessment:detail", pk=period.pk)
     rows = visible_standings(user, period) if period.state != Period.State.DRAFT else []
     return render(
         request,
@@ -126,13 +125,7 @@ def period_detail(request, pk):
 
 def _act(request, pk, write, done: str):
     period = _period(request, pk)
-    try:
-        write(period)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
+    action_write(request, lambda: write(period), done=done)
     return redirect("assessment:detail", pk=period.pk)
 
 
@@ -200,22 +193,21 @@ def community_detail(request, pk, code):
         scoring = get_object_or_404(Indicator, pk=request.POST.get("indicator"), period=period)
         if scoring.pk not in scorable:
             raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.score_set(
-                    actor=user,
-                    indicator=scoring,
-                    community=community,
-                    points=form.cleaned_data["points"],
-                    evidence=form.cleaned_data["evidence"],
-                    upload=form.cleaned_data["evidence_file"],
-                    request=request,
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("The score was saved."))
-                return redirect("assessment:community", pk=period.pk, code=community.code)
+        if form.is_valid() and form_write(
+            request,
+            form,
+            lambda: services.score_set(
+                actor=user,
+                indicator=scoring,
+                community=community,
+                points=form.cleaned_data["points"],
+                evidence=form.cleaned_data["evidence"],
+                upload=form.cleaned_data["evidence_file"],
+                request=request,
+            ),
+            done=_("The score was saved."),
+        ):
+            return redirect("assessment:community", pk=period.pk, code=community.code)
     return render(
         request,
         "assessment/community_detail.html",
@@ -333,14 +325,15 @@ def round_list(request):
     if request.user.has_perm("assessment.add_evaluationround"):
         form = RoundForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
-            try:
-                created = services.round_create(
+            created = form_write(
+                request,
+                form,
+                lambda: services.round_create(
                     actor=request.user, data=form.cleaned_data, request=request
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("The evaluation round was created."))
+                ),
+                done=_("The evaluation round was created."),
+            )
+            if created:
                 return redirect("assessment:round", pk=created.pk)
     elif request.method == "POST":
         raise PermissionDenied
@@ -367,14 +360,13 @@ def round_detail(request, pk):
 @login_required
 def round_confirm(request, pk):
     evaluation_round = _round(request, pk)
-    try:
-        removed = services.round_confirm(
+    removed = action_write(
+        request,
+        lambda: services.round_confirm(
             actor=request.user, evaluation_round=evaluation_round, request=request
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
+        ),
+    )
+    if removed is not None:
         messages.success(
             request,
             _("The outcome is confirmed: %(count)s left the representatives.")
@@ -414,40 +406,46 @@ def evaluation_detail(request, pk, evaluation_pk):
             scores=stored.get(source),
             prefix=source,
         )
-        if posted == source and form.is_valid():
-            try:
-                services.evaluation_score(
+        if (
+            posted == source
+            and form.is_valid()
+            and form_write(
+                request,
+                form,
+                lambda form=form, source=source: services.evaluation_score(
                     actor=user,
                     evaluation=evaluation,
                     source=source,
                     scores=form.scores(),
                     request=request,
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("The scores were saved."))
-                return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
+                ),
+                done=_("The scores were saved."),
+            )
+        ):
+            return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
         sheets.append({"source": source, "label": label, "form": form})
     veto_form = None
     if open_round and services.may_enter(user, evaluation, Evaluation.Source.SUPERIOR):
         veto_form = VetoForm(
             request.POST if posted == "veto" else None, template=evaluation_round.template
         )
-        if posted == "veto" and veto_form.is_valid():
-            try:
-                services.veto_mark(
+        if (
+            posted == "veto"
+            and veto_form.is_valid()
+            and form_write(
+                request,
+                veto_form,
+                lambda: services.veto_mark(
                     actor=user,
                     evaluation=evaluation,
                     item=veto_form.cleaned_data["item"],
                     note=veto_form.cleaned_data["note"],
                     request=request,
-                )
-            except ValidationError as error:
-                veto_form.add_error(None, error)
-            else:
-                messages.success(request, _("The veto item was marked."))
-                return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
+                ),
+                done=_("The veto item was marked."),
+            )
+        ):
+            return redirect("assessment:evaluation", pk=pk, evaluation_pk=evaluation.pk)
     if posted and not any(sheet["source"] == posted for sheet in sheets) and posted != "veto":
         raise PermissionDenied
     if posted == "veto" and veto_form is None:

@@ -3,22 +3,24 @@
 import tempfile
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_id_number, mask_phone
+from tongzhan.mixins import ServiceFormMixin
 from tongzhan.models import AuditEvent
 
 from . import exports, services
@@ -200,7 +202,7 @@ def member_history(member: Member) -> list[dict]:
     return entries
 
 
-class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
     permission_required = "members.add_member"
     model = Member
     form_class = MemberForm
@@ -209,22 +211,19 @@ class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
-    def form_valid(self, form):
-        try:
-            member = services.member_create(
-                actor=self.request.user,
-                data=form.service_data(),
-                source=WEB_FORM,
-                request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("%(name)s was registered.") % {"name": member.name})
-        return redirect("members:detail", pk=member.pk)
+    def write(self, form):
+        return services.member_create(
+            actor=self.request.user, data=form.service_data(), source=WEB_FORM, request=self.request
+        )
+
+    def get_success_message(self):
+        return _("%(name)s was registered.") % {"name": self.written.name}
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.written.pk])
 
 
-class MemberUpdateView(MemberMixin, UpdateView):
+class MemberUpdateView(MemberMixin, ServiceFormMixin, UpdateView):
     model = Member
     form_class = MemberForm
     template_name = "members/member_form.html"
@@ -248,30 +247,30 @@ class MemberUpdateView(MemberMixin, UpdateView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
-    def form_valid(self, form):
-        try:
-            services.member_update(
-                actor=self.request.user,
-                member=form.instance,
-                data=form.service_data(),
-                version=form.cleaned_data["opened_version"],
-                source=WEB_FORM,
-                request=self.request,
-            )
-        except services.MemberChanged as changed:
-            form.add_error(None, changed)
+    success_message = gettext_lazy("The changes were saved.")
+
+    def write(self, form):
+        return services.member_update(
+            actor=self.request.user,
+            member=form.instance,
+            data=form.service_data(),
+            version=form.cleaned_data["opened_version"],
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+    def refused(self, form, error):
+        super().refused(form, error)
+        if isinstance(error, services.MemberChanged):
             # Shown with both values; saved again, the form overwrites what it now shows.
             form.data = form.data.copy()
-            form.data["opened_version"] = changed.version
-            return self.form_invalid(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The changes were saved."))
-        return redirect("members:detail", pk=form.instance.pk)
+            form.data["opened_version"] = error.version
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.object.pk])
 
 
-class MemberStatusView(MemberMixin, FormView):
+class MemberStatusView(MemberMixin, ServiceFormMixin, FormView):
     form_class = MemberStatusForm
     template_name = "members/member_status.html"
 
@@ -286,22 +285,18 @@ class MemberStatusView(MemberMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(member=self.member, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            services.member_set_status(
-                actor=self.request.user,
-                member=self.member,
-                request=self.request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The status was changed."))
-        return redirect("members:detail", pk=self.member.pk)
+    success_message = gettext_lazy("The status was changed.")
+
+    def write(self, form):
+        return services.member_set_status(
+            actor=self.request.user, member=self.member, request=self.request, **form.cleaned_data
+        )
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.member.pk])
 
 
-class MemberTransferView(MemberMixin, FormView):
+class MemberTransferView(MemberMixin, ServiceFormMixin, FormView):
     form_class = MemberTransferForm
     template_name = "members/member_transfer.html"
 
@@ -319,27 +314,25 @@ class MemberTransferView(MemberMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(member=self.member, **kwargs)
 
-    def form_valid(self, form):
-        try:
-            services.member_transfer(
-                actor=self.request.user,
-                member=self.member,
-                to_community=form.cleaned_data["to_community"],
-                reason=form.cleaned_data["reason"],
-                request=self.request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
-        member = self.member
-        messages.success(
-            self.request,
-            _("%(name)s was transferred to %(community)s.")
-            % {"name": member.name, "community": member.community.name},
+    def write(self, form):
+        return services.member_transfer(
+            actor=self.request.user,
+            member=self.member,
+            to_community=form.cleaned_data["to_community"],
+            reason=form.cleaned_data["reason"],
+            request=self.request,
         )
-        if Member.objects.visible_to(self.request.user).filter(pk=member.pk).exists():
-            return redirect("members:detail", pk=member.pk)
-        return redirect("members:list")
+
+    def get_success_message(self):
+        return _("%(name)s was transferred to %(community)s.") % {
+            "name": self.member.name,
+            "community": self.member.community.name,
+        }
+
+    def get_success_url(self):
+        if Member.objects.visible_to(self.request.user).filter(pk=self.member.pk).exists():
+            return reverse("members:detail", args=[self.member.pk])
+        return reverse("members:list")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
