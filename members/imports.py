@@ -52,6 +52,9 @@ PLAIN_FIELDS = (
 )
 # Rows checked and written at a time: memory stays flat, queries stay few.
 CHUNK = 2000
+# Refusals kept before the check stops: a file this wrong has the wrong columns or values
+# throughout, and its reasons alone would take hundreds of MB (issue 12, hole 10).
+MAX_REFUSALS = 100_000
 
 
 @dataclass
@@ -198,6 +201,8 @@ def roster_import(
     rows: list[_Row] = []
     with transaction.atomic():
         for number, values, errors in iter_rows(table, header):
+            if len(report.refused) > MAX_REFUSALS:
+                raise _too_many_refusals_error(report.refused)
             if errors:
                 report.refused.extend(errors)
                 continue
@@ -233,6 +238,24 @@ def roster_import(
     if progress is not None:
         progress(total, total)
     return report
+
+
+def _too_many_refusals_error(refused: list[RowError]) -> RosterFileError:
+    first = "；".join(
+        _("Row %(row)s, %(column)s: %(message)s")
+        % {"row": error.row, "column": error.column, "message": error.message}
+        for error in refused[:3]
+    )
+    return RosterFileError(
+        # 错误超过 %(limit)s 处，检查已停止，没有写入任何内容：请先按以下错误检查整列的内容
+        # 和所选社区，修改后重新上传。最先发现的错误：%(first)s
+        _(
+            "More than %(limit)s errors: the check stopped and nothing was written. Check "
+            "whole columns and the community chosen against the first errors found, then "
+            "upload the file again. First errors: %(first)s"
+        )
+        % {"limit": f"{MAX_REFUSALS:,}", "first": first}
+    )
 
 
 def _check_columns(header) -> None:

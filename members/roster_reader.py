@@ -8,11 +8,14 @@ the registry (areas, duplicates, the ID number's check character) is the importe
 import csv
 import datetime
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +30,14 @@ from .validators import normalize_phone
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MB
 DEFAULT_MAX_UNCOMPRESSED = 200 * MB
+# Cells of the first sheet, empty ones included, counted as the reader holds them: from A1 to
+# the last row and column that hold anything. 100,000 people in 30 columns pass; a file of a
+# few MB whose one far-away cell makes 13 million empty ones does not (read, it took 1 GB).
+DEFAULT_MAX_CELLS = 3_200_000
+# Text of the sheet's cells once read: a shared string counts at every cell that shows it, as
+# the reader copies it into each (one 10,000-character string in 20,000 cells of a 40 kB
+# file took 600 MB).
+DEFAULT_MAX_TEXT = 100 * MB
 MAX_ZIP_ENTRIES = 10_000
 # A zip entry this large that inflates more than MAX_RATIO times is a zip bomb: real sheet XML
 # compresses about 10-30 times.
@@ -54,6 +65,24 @@ class RosterFileError(Exception):
         self.message = message
 
 
+class Table:
+    """The rows of a roster's first sheet: (row number as Excel shows it, cell values).
+
+    Iterated as often as needed, one row at a time: the rows never exist all at once as
+    Python objects. `len()` is the number of rows, empty ones included.
+    """
+
+    def __init__(self, rows: Callable[[], Iterable[list]], height: int):
+        self._rows = rows
+        self.height = height
+
+    def __iter__(self) -> Iterator[tuple[int, list]]:
+        return enumerate(self._rows(), start=1)
+
+    def __len__(self) -> int:
+        return self.height
+
+
 @dataclass
 class Header:
     row: int  # the row number as Excel shows it
@@ -61,10 +90,14 @@ class Header:
     titles: dict[int, str]  # cell index → the header as written, for messages
     unknown: list[str] = field(default_factory=list)  # headers neither known nor ignored
     missing: list[Column] = field(default_factory=list)  # required columns not found
-    duplicates: list[str] = field(default_factory=list)  # a column found twice: the later ones
+    # A field found under two or more headers (联系电话 and 手机): the first one's index → the
+    # others'. Every row takes the field from whichever is filled; filled differently, the row
+    # is refused naming both, so no column's data is dropped without a word.
+    twins: dict[int, list[int]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+# Slots: a large file of wrong values yields a million of these, 100 bytes each fewer.
+@dataclass(frozen=True, slots=True)
 class RowError:
     row: int
     column: str  # the header as written in the file
@@ -84,27 +117,38 @@ def read_table(
     *,
     max_bytes: int | None = None,
     max_uncompressed: int | None = None,
-) -> list[tuple[int, list]]:
+    max_cells: int | None = None,
+    max_text: int | None = None,
+) -> Table:
     """The rows of the first sheet as (row number as Excel shows it, cell values).
 
     Cells keep their type: numbers are floats (calamine reads every number as one, so an ID
     typed as a number stays visibly numeric), dates are `date`/`datetime`, text is `str`, empty
     cells are "". CSV cells are all text. Raise RosterFileError for anything not a readable,
-    reasonable spreadsheet.
+    reasonable spreadsheet, and for one whose cells (ROSTER_MAX_CELLS) or text
+    (ROSTER_MAX_TEXT) would take more memory to read than a roster needs, before reading it.
     """
     if max_uncompressed is None:
         max_uncompressed = _setting("ROSTER_MAX_UNCOMPRESSED", DEFAULT_MAX_UNCOMPRESSED)
+    limits = _Limits(
+        cells=max_cells
+        if max_cells is not None
+        else _setting("ROSTER_MAX_CELLS", DEFAULT_MAX_CELLS),
+        text=max_text if max_text is not None else _setting("ROSTER_MAX_TEXT", DEFAULT_MAX_TEXT),
+    )
     check_size(len(data), max_bytes)
     extension = PurePath(filename or "").suffix.lower()
     if data.startswith(ZIP_MAGICS):
         _check_zip(data, max_uncompressed)
+        _check_xlsx_size(data, limits)
         rows = _read_workbook(data)
     elif data.startswith(OLE_MAGIC):
         if any(stream in data for stream in ENCRYPTION_STREAMS):
             raise _encrypted_error()
+        _check_xls_size(data, limits)
         rows = _read_workbook(data, ole_extension=extension)
     elif extension in CSV_EXTENSIONS:
-        rows = _read_csv(data)
+        rows = _read_csv(data, limits)
     else:
         raise _not_a_spreadsheet_error()
     if not any(_has_value(cells) for _number, cells in rows):
@@ -199,7 +243,206 @@ def _check_zip(data: bytes, max_uncompressed: int) -> None:
             raise _zip_bomb_error()
 
 
-def _read_workbook(data: bytes, ole_extension: str | None = None) -> list[tuple[int, list]]:
+# -- What reading would cost ----------------------------------------------------------------
+#
+# calamine reads a whole sheet at once, into one slot per cell from A1 to the last used row
+# and column (about 32 bytes each, empty or not) plus a copy of its text per cell (a shared
+# string is copied into every cell that shows it). The figures are worked out from the file
+# first, cheaply, so a file within the size limits cannot make the server read gigabytes.
+
+
+@dataclass(frozen=True)
+class _Limits:
+    cells: int
+    text: int
+
+
+def _too_many_cells_error(cells: int, limit: int) -> RosterFileError:
+    return RosterFileError(
+        # 表格太大：第一个工作表从A1到最后一个有内容的单元格共 %(cells)s 个单元格（含空白），
+        # 上限为 %(limit)s 个：请删除表格下方和右侧多余的行和列（包括远处只有格式或空格的单元格），
+        # 或分成几个文件分别导入。
+        _(
+            "The sheet is too large: from A1 to the last cell with content it spans "
+            "%(cells)s cells (empty ones included), and the limit is %(limit)s. Delete the "
+            "unused rows and columns below and to the right of the table (including far-away "
+            "cells holding only a space or formatting), or split the roster into several "
+            "files."
+        )
+        % {"cells": f"{cells:,}", "limit": f"{limit:,}"}
+    )
+
+
+def _too_much_text_error(size: int, limit: int) -> RosterFileError:
+    return RosterFileError(
+        # 表格中的文字太多（读出后约 %(size)s MB，上限为 %(limit)s MB）：请检查是否有很长的内容被
+        # 复制到了大量单元格中，或分成几个文件分别导入。
+        _(
+            "The sheet holds too much text (about %(size)s MB once read; the limit is "
+            "%(limit)s MB): check whether a long text was copied into many cells, or split "
+            "the roster into several files."
+        )
+        % {"size": _megabytes(size), "limit": _megabytes(limit)}
+    )
+
+
+def _check_counts(cells: int, count: int, text: int, limits: _Limits) -> None:
+    """`cells` the slots from A1 to the last used cell, `count` the cells the file writes."""
+    if max(cells, count) > limits.cells:
+        raise _too_many_cells_error(max(cells, count), limits.cells)
+    if text > limits.text:
+        raise _too_much_text_error(text, limits.text)
+
+
+_SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SCAN_BLOCK = 4 * MB
+_ROOT_PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
+
+
+def _check_xlsx_size(data: bytes, limits: _Limits) -> None:
+    """Refuse a workbook whose first sheet would take too much memory to read."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheet, shared = _xlsx_parts(archive)
+            sizes = _shared_string_sizes(archive, shared, limits) if shared else []
+            cells, count, text = _xlsx_sheet_size(archive, sheet, sizes)
+    except (zipfile.BadZipFile, etree.LxmlError, KeyError, IndexError, ValueError):
+        raise _corrupt_error() from None
+    _check_counts(cells, count, text, limits)
+
+
+def _xlsx_parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
+    """The first sheet's part and the shared strings' part, as the workbook names them."""
+    names = set(archive.namelist())
+    workbook = _parse_part(archive, "xl/workbook.xml")
+    first = workbook.find(f"{{{_SPREADSHEET_NS}}}sheets/{{{_SPREADSHEET_NS}}}sheet")
+    relation = first.get(f"{{{_RELATIONSHIPS_NS}}}id") if first is not None else None
+    targets: dict[str, str] = {}
+    shared = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None
+    if "xl/_rels/workbook.xml.rels" in names:
+        relations = _parse_part(archive, "xl/_rels/workbook.xml.rels")
+        for item in relations.iter(f"{{{_PACKAGE_RELATIONSHIPS_NS}}}Relationship"):
+            target = item.get("Target", "")
+            path = (
+                target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+            )
+            targets[item.get("Id", "")] = path
+            if item.get("Type", "").endswith("/sharedStrings") and path in names:
+                shared = path
+    sheet = targets.get(relation or "")
+    if sheet not in names:
+        raise KeyError(sheet)
+    return sheet, shared
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str):
+    """A small XML part of the workbook, its entities left unexpanded."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.fromstring(archive.read(name), parser)
+
+
+def _shared_string_sizes(archive: zipfile.ZipFile, name: str, limits: _Limits) -> list[int]:
+    """The UTF-8 size of each shared string, in order."""
+    from lxml import etree
+
+    sizes: list[int] = []
+    text = f"{{{_SPREADSHEET_NS}}}t"
+    with archive.open(name) as stream:
+        items = etree.iterparse(
+            stream, tag=f"{{{_SPREADSHEET_NS}}}si", resolve_entities=False, no_network=True
+        )
+        for _event, element in items:
+            sizes.append(sum(len((part.text or "").encode()) for part in element.iter(text)))
+            element.clear()
+            if len(sizes) > limits.cells:
+                # The reader keeps every shared string, used or not.
+                raise _too_many_cells_error(len(sizes), limits.cells)
+    return sizes
+
+
+def _xlsx_sheet_size(
+    archive: zipfile.ZipFile, name: str, shared_sizes: list[int]
+) -> tuple[int, int, int]:
+    """(cells from A1 to the last used cell, cells written, text in the cells) of a sheet.
+
+    A pass over the sheet's XML with byte searches, in blocks: about a second for 100,000
+    rows, against several for reading it.
+    """
+    count = 0
+    last_row = 0
+    columns: set[bytes] = set()
+    text = 0
+    with archive.open(name) as stream:
+        head = stream.peek(4096)[:4096]
+        match = _ROOT_PREFIX.search(head)
+        if match is None or b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise ValueError(name)
+        prefix = match.group(1) or b""
+        starts = (b"<" + prefix + b"c ", b"<" + prefix + b"c>", b"<" + prefix + b"c/>")
+        positioned = b"<" + prefix + b'c r="'
+        letters = re.compile(re.escape(positioned) + rb"([A-Z]{1,3})")
+        digits = re.compile(re.escape(positioned) + rb"[A-Z]{1,3}(\d{1,7})\"")
+        shared = re.compile(
+            re.escape(positioned)
+            + rb'[^>]*?\st="s"[^>]*>\s*<'
+            + re.escape(prefix)
+            + rb"v>\s*(\d+)\s*<"
+        )
+        cut_at = starts[0]
+        tail = b""
+        while True:
+            block = stream.read(_SCAN_BLOCK)
+            chunk = tail + block
+            if block:
+                # Keep the last cell, which may go on in the next block, for the next round.
+                cut = chunk.rfind(cut_at)
+                if cut <= 0:
+                    cut = chunk.rfind(b"<")
+                chunk, tail = chunk[: max(cut, 0)], chunk[max(cut, 0) :]
+            cells = sum(chunk.count(start) for start in starts)
+            if chunk.count(positioned) != cells:
+                # Cells without their position, or with attributes before it: not what Excel,
+                # WPS or LibreOffice write, and the reader would place them where it can.
+                raise ValueError(name)
+            count += cells
+            if cells:
+                columns.update(letters.findall(chunk))
+                last_row = max(last_row, max(map(int, set(digits.findall(chunk))), default=0))
+                if shared_sizes:
+                    for index, times in Counter(shared.findall(chunk)).items():
+                        text += shared_sizes[int(index)] * times
+            if not block:
+                break
+    last_column = max((_column_number(letters) for letters in columns), default=0)
+    return last_row * last_column, count, text
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_xls_size(data: bytes, limits: _Limits) -> None:
+    """Refuse an .xls whose first sheet would take too much memory to read."""
+    from .xls_size import XlsSizeError, xls_sheet_size
+
+    try:
+        cells, count, text = xls_sheet_size(data)
+    except XlsSizeError:
+        # Not an .xls the check understands: calamine says what it is (damaged, encrypted).
+        return
+    _check_counts(cells, count, text, limits)
+
+
+def _read_workbook(data: bytes, ole_extension: str | None = None) -> Table:
     # Imported here: only workbook uploads need the extension module.
     from python_calamine import CalamineWorkbook, PasswordError
 
@@ -207,8 +450,6 @@ def _read_workbook(data: bytes, ole_extension: str | None = None) -> list[tuple[
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
             sheet = workbook.get_sheet_by_index(0)
-            # skip_empty_area=False: the list starts at A1, so index + 1 is Excel's row number.
-            table = sheet.to_python(skip_empty_area=False)
         finally:
             workbook.close()
     except PasswordError:
@@ -224,7 +465,19 @@ def _read_workbook(data: bytes, ole_extension: str | None = None) -> list[tuple[
         if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
         raise _corrupt_error() from None
-    return [(index, cells) for index, cells in enumerate(table, start=1)]
+    if sheet.end is None:
+        return Table(list, 0)
+    # iter_rows() hands rows over one at a time (to_python() built all of them at once: 500 MB
+    # for 13 million empty cells). Its rows start at row 1 but at the first used column, so
+    # they are padded to start at column A as Excel numbers them.
+    padding = [""] * sheet.start[1]
+
+    def rows():
+        if not padding:
+            return sheet.iter_rows()
+        return (padding + cells for cells in sheet.iter_rows())
+
+    return Table(rows, sheet.end[0] + 1)
 
 
 def _decode_text(data: bytes) -> str:
@@ -254,13 +507,25 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(data: bytes) -> list[tuple[int, list]]:
+def _read_csv(data: bytes, limits: _Limits) -> Table:
     text = _decode_text(data)
+    delimiter = _sniff_delimiter(text)
+
+    def rows():
+        return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    # A first pass counts, so that a file of nothing but commas is refused like the workbook
+    # of empty cells: the rows are read again, one at a time, by whoever uses the table.
+    height = cells = 0
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-        return [(index, cells) for index, cells in enumerate(reader, start=1)]
+        for row in rows():
+            height += 1
+            cells += len(row)
+            if cells > limits.cells:
+                raise _too_many_cells_error(cells, limits.cells)
     except csv.Error:
         raise _corrupt_error() from None
+    return Table(rows, height)
 
 
 def _has_value(cells: list) -> bool:
@@ -292,15 +557,16 @@ def _match_header(text: str) -> Column | None:
     return column
 
 
-def find_header(rows: list[tuple[int, list]]) -> Header:
+def find_header(rows: Iterable[tuple[int, list]]) -> Header:
     """The header row among the first rows: the one naming the most known columns."""
     best: Header | None = None
     best_score = 0
-    for number, cells in rows[:HEADER_SCAN_ROWS]:
+    for number, cells in itertools.islice(rows, HEADER_SCAN_ROWS):
         columns: dict[int, Column] = {}
         titles: dict[int, str] = {}
         unknown: list[str] = []
-        duplicates: list[str] = []
+        twins: dict[int, list[int]] = {}
+        first_of: dict[Column, int] = {}
         for index, cell in enumerate(cells):
             if not isinstance(cell, str):
                 continue
@@ -312,14 +578,16 @@ def find_header(rows: list[tuple[int, list]]) -> Header:
             if column is None:
                 if text not in _IGNORED and _HEADER_HINT.sub("", text) not in _IGNORED:
                     unknown.append(written)
-            elif column in columns.values():
-                duplicates.append(written)
+            elif column in first_of:
+                twins.setdefault(first_of[column], []).append(index)
+                titles[index] = written
             else:
                 columns[index] = column
                 titles[index] = written
+                first_of[column] = index
         if len(columns) > best_score:
             best_score = len(columns)
-            best = Header(number, columns, titles, unknown, duplicates=duplicates)
+            best = Header(number, columns, titles, unknown, twins=twins)
     if best is None or best_score < 2:
         required = "、".join(column.title for column in COLUMNS if column.required)
         raise RosterFileError(
@@ -765,12 +1033,13 @@ _NOTE_PREFIXES = (
 )
 
 
-def _plan(header: Header) -> list[tuple[int, str, object]]:
-    """(cell index, key, parser) per known column, worked out once per header."""
+def _plan(header: Header) -> list[tuple[int, str, object, list[int]]]:
+    """(cell index, key, parser, indexes of the same field's other columns) per known
+    column, worked out once per header."""
     plan = header.__dict__.get("_plan")
     if plan is None:
         plan = [
-            (index, column.key, _PARSERS.get(column.key, _text))
+            (index, column.key, _PARSERS.get(column.key, _text), header.twins.get(index, []))
             for index, column in header.columns.items()
         ]
         header.__dict__["_plan"] = plan
@@ -789,8 +1058,12 @@ def parse_row(number: int, cells: list, header: Header) -> tuple[dict, list[RowE
     errors: list[RowError] = []
     blank = True
     length = len(cells)
-    for index, key, parser in _plan(header):
+    for index, key, parser, twins in _plan(header):
         value = cells[index] if index < length else ""
+        if twins:
+            found = len(errors)
+            index, value = _one_of_twins(number, cells, header, index, twins, parser, errors)
+            blank = blank and len(errors) == found
         if value == "" or value is None or (value.__class__ is str and value.isspace()):
             values[key] = _empty(key)
             continue
@@ -805,6 +1078,45 @@ def parse_row(number: int, cells: list, header: Header) -> tuple[dict, list[RowE
     return values, errors
 
 
+def _one_of_twins(number, cells, header, index, twins, parser, errors) -> tuple[int, object]:
+    """The cell a field is read from when several columns hold it: the filled one.
+
+    Filled in several, they must say the same once read (138 1234 5678 is 13812345678);
+    otherwise the row is refused naming both columns, and the field is left empty.
+    """
+    filled = []
+    for candidate in (index, *twins):
+        value = cells[candidate] if candidate < len(cells) else ""
+        if not (value == "" or value is None or (isinstance(value, str) and value.isspace())):
+            filled.append((candidate, value))
+    if len(filled) < 2:
+        return filled[0] if filled else (index, "")
+    read = {}
+    for candidate, value in filled:
+        try:
+            read[candidate] = parser(value)
+        except _Refused:
+            # Its own error is reported when it is parsed below, if it is the one kept.
+            return candidate, value
+    first, *others = read
+    for other in others:
+        if read[other] != read[first]:
+            errors.append(
+                RowError(
+                    number,
+                    header.titles[first],
+                    # 「%(first)s」与「%(second)s」是同一项，本行内容不一致：请只保留正确的一个。
+                    _(
+                        "%(first)s and %(second)s are the same field and disagree in this "
+                        "row: keep only the right one."
+                    )
+                    % {"first": header.titles[first], "second": header.titles[other]},
+                )
+            )
+            return first, ""
+    return first, filled[0][1]
+
+
 def _note_like(cells: list, header: Header, in_notes: bool) -> tuple[bool, int]:
     """Whether every value in the known columns starts like a note, and how many there are.
 
@@ -814,7 +1126,7 @@ def _note_like(cells: list, header: Header, in_notes: bool) -> tuple[bool, int]:
     filled = 0
     notes = 0
     length = len(cells)
-    for index in header.columns:
+    for index in itertools.chain(header.columns, *header.twins.values()):
         value = cells[index] if index < length else ""
         if value == "" or value is None:
             continue
@@ -834,7 +1146,7 @@ def _repeats_header(cells: list, name_index: int) -> bool:
     return column is not None and column.key == "name"
 
 
-def iter_rows(rows: list[tuple[int, list]], header: Header):
+def iter_rows(rows: Iterable[tuple[int, list]], header: Header):
     """(row number, values, errors) for each data row below the header.
 
     Blank rows are skipped (a row with only a 序号 is blank). Notes below the data are not

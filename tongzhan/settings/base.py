@@ -223,6 +223,12 @@ ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+# What reading the first sheet may hold, worked out before it is read: its cells from A1 to the
+# last one used, empty ones included (100,000 people in 30 columns pass), and their text, a
+# shared string counted in every cell that shows it. Either one far above what a roster needs
+# takes the server's memory (members/roster_reader.py).
+ROSTER_MAX_CELLS = 3_200_000
+ROSTER_MAX_TEXT = 100 * 1024 * 1024
 # Where uploaded rosters are checked and imported (members/jobs.py): "thread" in the web
 # process (the embedded server), "worker" in `manage.py import_worker` processes.
 IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "thread")
