@@ -19,9 +19,10 @@ from tongzhan.models import AuditEvent
 
 from . import jobs
 from .forms import RosterUploadForm
+from .imports import IMPORT_PERMISSIONS
 from .models import ImportJob, Member
 
-PERMISSION = "members.import_member"
+PERMISSION = IMPORT_PERMISSIONS
 # Updated people listed on the preview page; the rest are counted.
 CHANGES_SHOWN = 200
 
@@ -56,6 +57,7 @@ class ImportCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
             filename=upload.name,
             community=form.cleaned_data["community"],
             strict=form.cleaned_data["strict"],
+            request=self.request,
         )
         return redirect("members:import_detail", job.pk)
 
@@ -125,7 +127,7 @@ def import_status(request, pk):
 @permission_required(PERMISSION, raise_exception=True)
 def import_confirm(request, pk):
     job = get_object_or_404(_jobs(request.user), pk=pk)
-    jobs.job_confirm(actor=request.user, job=job)
+    jobs.job_confirm(actor=request.user, job=job, request=request)
     return redirect("members:import_detail", job.pk)
 
 
@@ -134,7 +136,7 @@ def import_confirm(request, pk):
 @permission_required(PERMISSION, raise_exception=True)
 def import_cancel(request, pk):
     job = get_object_or_404(_jobs(request.user), pk=pk)
-    jobs.job_cancel(actor=request.user, job=job)
+    jobs.job_cancel(actor=request.user, job=job, request=request)
     return redirect("members:import_detail", job.pk)
 
 

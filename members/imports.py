@@ -36,6 +36,11 @@ from .services import (
 )
 
 SOURCE = "导入：%s"
+# Importing registers people, so it needs what the registration form needs besides its own
+# permission; a row that changes someone registered needs what the edit page needs
+# (`Member.objects.editable_by`). One rule for form and import: a street officer, who reads
+# only, cannot change members by import either.
+IMPORT_PERMISSIONS = ("members.import_member", "members.add_member")
 # Roster columns that map straight onto a Member field of the same name.
 PLAIN_FIELDS = (
     "name",
@@ -172,6 +177,8 @@ def roster_import(
     strict: bool = False,
     dry_run: bool = False,
     progress=None,
+    audit_object=None,
+    audit_origin: dict | None = None,
 ) -> ImportReport:
     """Check every row of a roster file and, unless `dry_run`, write the valid ones.
 
@@ -179,15 +186,11 @@ def roster_import(
     for a file that cannot be imported at all (unreadable, missing or unknown columns).
     Rows are checked and written CHUNK at a time inside one transaction, so memory stays
     flat and a failure half-way writes nothing; `progress(done, total)` hears of each chunk.
+    The audit line names `audit_object` (the upload's job) and carries `audit_origin` (the
+    `ip` and `request_id` of the request that confirmed it) when the import runs later.
     """
-    if actor is not None and not actor.has_perm("members.import_member"):
-        raise PermissionDenied
-    if (
-        community is not None
-        and actor is not None
-        and not Area.objects.visible_to(actor).filter(pk=community.pk).exists()
-    ):
-        raise PermissionDenied
+    if actor is not None:
+        check_import_allowed(actor, community)
     table = read_table(data, filename)
     header = find_header(table)
     _check_columns(header)
@@ -231,13 +234,25 @@ def roster_import(
         report.written = batch.write and not (strict and report.refused)
         if report.written:
             tally_apply(batch.tallies)
-            batch.audit()
+            batch.audit(audit_object, audit_origin or {})
         elif batch.write:
             # Strict, and a row was refused after earlier chunks were written.
             transaction.set_rollback(True)
     if progress is not None:
         progress(total, total)
     return report
+
+
+def check_import_allowed(actor, community: Area | None = None) -> None:
+    """PermissionDenied unless `actor` may import, into `community` if one is chosen: the
+    communities an import registers people in are those the form may register them in."""
+    if not actor.has_perms(IMPORT_PERMISSIONS):
+        raise PermissionDenied
+    if (
+        community is not None
+        and not Area.objects.visible_to(actor).filter(pk=community.pk).exists()
+    ):
+        raise PermissionDenied
 
 
 def _too_many_refusals_error(refused: list[RowError]) -> RosterFileError:
@@ -420,6 +435,14 @@ class _Batch:
         """
         report, titles, context = self.report, self.titles, self.context
         ids = _known_ids(rows)
+        # Whom the rows may change: the edit page's rule, for the people found.
+        editable = None
+        if context.actor is not None:
+            editable = set(
+                Member.objects.editable_by(context.actor)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
         known = {
             member.id_number_hash: member
             for member in Member.objects.filter(pk__in=ids).defer("id_number", "phone")
@@ -459,6 +482,18 @@ class _Batch:
             if not changes and not rule_errors:
                 # The stored member was valid and the row was checked: nothing to do.
                 report.unchanged += 1
+                continue
+            if editable is not None and existing.pk not in editable:
+                report.refused.append(
+                    RowError(
+                        row.number,
+                        titles["id_number"],
+                        _(
+                            "This person is already registered and you may not change "
+                            "registered members: ask the community that keeps the record."
+                        ),
+                    )
+                )
                 continue
             changed.append((row, merged, slugs, changes, rule_errors))
         _load_phones([merged for _row, merged, *_rest in changed])
@@ -517,13 +552,16 @@ class _Batch:
             ],
         )
 
-    def audit(self) -> None:
+    def audit(self, obj, origin: dict) -> None:
         report = self.report
         audit_record(
             actor=self.actor,
             action=AuditEvent.Action.IMPORT,
+            obj=obj,
             username="" if self.actor is not None else "manage.py",
+            **origin,
             detail={
+                "step": "import",
                 "file": report.filename,
                 "created": report.created,
                 "updated": report.updated,

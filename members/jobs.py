@@ -29,10 +29,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhan.models import Area
+from tongzhan.audit import audit_record, client_ip
+from tongzhan.models import AuditEvent
 
 from .exports import refused_rows_bytes
-from .imports import roster_import
+from .imports import check_import_allowed, roster_import
 from .models import ImportJob
 from .roster_reader import RosterFileError
 
@@ -57,15 +58,11 @@ _live_progress: dict[int, tuple[int, int]] = {}
 # -- Writes on jobs ---------------------------------------------------------------------------
 
 
-def job_create(*, actor, data: bytes, filename: str, community=None, strict=False) -> ImportJob:
+def job_create(
+    *, actor, data: bytes, filename: str, community=None, strict=False, request=None
+) -> ImportJob:
     """Queue an uploaded roster for checking."""
-    if not actor.has_perm("members.import_member"):
-        raise PermissionDenied
-    if (
-        community is not None
-        and not Area.objects.visible_to(actor).filter(pk=community.pk).exists()
-    ):
-        raise PermissionDenied
+    check_import_allowed(actor, community)
     job = ImportJob.objects.create(
         created_by=actor,
         area=actor.area if not actor.sees_everything else None,
@@ -73,23 +70,30 @@ def job_create(*, actor, data: bytes, filename: str, community=None, strict=Fals
         data=data,
         community=community,
         strict=strict,
+        uploaded_ip=client_ip(request),
+        uploaded_request_id=getattr(request, "id", ""),
     )
+    _audit(job, actor, "upload", request=request, size=len(data))
     _queued()
     return job
 
 
-def job_confirm(*, actor, job: ImportJob) -> None:
+def job_confirm(*, actor, job: ImportJob, request=None) -> None:
     """Queue a checked job for the import proper."""
     _check_owner(actor, job)
     updated = ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
-        state=State.IMPORT_QUEUED, confirmed_at=timezone.now()
+        state=State.IMPORT_QUEUED,
+        confirmed_at=timezone.now(),
+        confirmed_ip=client_ip(request),
+        confirmed_request_id=getattr(request, "id", ""),
     )
     if not updated:
         raise PermissionDenied
+    _audit(job, actor, "confirm", request=request)
     _queued()
 
 
-def job_cancel(*, actor, job: ImportJob) -> None:
+def job_cancel(*, actor, job: ImportJob, request=None) -> None:
     """Drop a job that is not running; the uploaded file is deleted."""
     _check_owner(actor, job)
     updated = ImportJob.objects.filter(
@@ -97,6 +101,20 @@ def job_cancel(*, actor, job: ImportJob) -> None:
     ).update(state=State.CANCELLED, data=None, finished_at=timezone.now())
     if not updated:
         raise PermissionDenied
+    _audit(job, actor, "cancel", request=request)
+
+
+def _audit(job: ImportJob, actor, step: str, *, request=None, ip=None, request_id="", **detail):
+    """One audit line per step of an import: upload, check, confirm, import, cancel."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        obj=job,
+        request=request,
+        ip=ip,
+        request_id=request_id,
+        detail={"step": step, "file": job.filename, **detail},
+    )
 
 
 def can_decide(user, job: ImportJob) -> bool:
@@ -156,6 +174,12 @@ def job_run(job: ImportJob) -> None:
     checking = job.state == State.CHECKING
     progress = _Progress(job)
     data = bytes(job.data)
+    # The lines written from here carry the address and request id of the upload (the check)
+    # or of the confirmation (the import), which asked for this work.
+    if checking:
+        origin = {"ip": job.uploaded_ip, "request_id": job.uploaded_request_id}
+    else:
+        origin = {"ip": job.confirmed_ip, "request_id": job.confirmed_request_id}
     try:
         report = roster_import(
             actor=job.created_by,
@@ -165,6 +189,8 @@ def job_run(job: ImportJob) -> None:
             strict=job.strict,
             dry_run=checking,
             progress=progress,
+            audit_object=job,
+            audit_origin=origin,
         )
     except RosterFileError as error:
         _finish(job, State.FAILED, error=error.message)
@@ -191,6 +217,18 @@ def job_run(job: ImportJob) -> None:
         if checking:
             job.check_report = outcome
             _finish(job, State.CHECKED)
+            # What the preview shows its uploader, who learns from it which ID numbers are
+            # registered (and whether outside their area).
+            _audit(
+                job,
+                job.created_by,
+                "check",
+                **origin,
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                refused=len(report.refused),
+            )
         else:
             job.report = outcome
             _finish(job, State.DONE if report.written else State.NOTHING_WRITTEN)

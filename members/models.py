@@ -591,6 +591,12 @@ class ImportJob(models.Model):
     refused_file = models.BinaryField(null=True, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Where the upload and the confirmation came from, for the audit lines the background
+    # check and import write later, away from the request.
+    uploaded_ip = models.GenericIPAddressField(null=True, blank=True)
+    uploaded_request_id = models.CharField(max_length=64, blank=True)
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_request_id = models.CharField(max_length=64, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 

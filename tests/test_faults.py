@@ -39,19 +39,19 @@ def worker_environment() -> dict:
 
 
 def test_a_worker_killed_half_way_writes_nothing_and_the_import_runs_again(
-    areas, street_user, settings
+    areas, district_user, settings
 ):
     if connection.vendor != "postgresql":
         pytest.skip("workers run against PostgreSQL")
     settings.IMPORT_JOBS_RUN = "worker"
     data = roster(*[person(f"陈{index}") for index in range(ROWS)])
-    job = jobs.job_create(actor=street_user, data=data, filename="大花名册.xlsx")
+    job = jobs.job_create(actor=district_user, data=data, filename="大花名册.xlsx")
     env = worker_environment()
     command = [sys.executable, str(ROOT / "manage.py"), "import_worker", "--once"]
     subprocess.run(command, env=env, check=True, timeout=300, capture_output=True)
     job.refresh_from_db()
     assert job.state == ImportJob.State.CHECKED, job.state
-    jobs.job_confirm(actor=street_user, job=job)
+    jobs.job_confirm(actor=district_user, job=job)
 
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

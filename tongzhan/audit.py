@@ -16,18 +16,33 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit_record(*, actor, action, obj=None, request=None, detail=None, username="", outcome=None):
+def audit_record(
+    *,
+    actor,
+    action,
+    obj=None,
+    request=None,
+    detail=None,
+    username="",
+    outcome=None,
+    ip=None,
+    request_id="",
+):
     """Append one event. `actor` may be None (failed login); `obj` any model instance.
 
-    Times are stored in UTC; the request id ties the line to the server's log.
+    Times are stored in UTC; the request id ties the line to the server's log. Work done
+    later, away from the request (a background import), passes the `ip` and `request_id`
+    of the request that asked for it, kept until then.
     """
+    if request is not None:
+        ip, request_id = client_ip(request), getattr(request, "id", "")
+    elif not request_id and request_id_var.get() != "-":
+        request_id = request_id_var.get()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         username=username or (actor.get_username() if actor is not None else ""),
-        ip=client_ip(request),
-        request_id=getattr(request, "id", "")
-        if request is not None
-        else (request_id_var.get() if request_id_var.get() != "-" else ""),
+        ip=ip,
+        request_id=request_id,
         action=action,
         outcome=outcome or AuditEvent.Outcome.DONE,
         object_type=obj._meta.label_lower if obj is not None else "",

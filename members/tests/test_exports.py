@@ -234,8 +234,8 @@ def test_template_has_headers_lists_and_instructions(client, community_user):
     assert "、" in instructions and "；" in instructions
 
 
-def test_list_links_to_export_with_the_query_and_to_the_import(client, street_user):
-    client.force_login(street_user)
+def test_list_links_to_export_with_the_query_and_to_the_import(client, district_user):
+    client.force_login(district_user)
     html = client.get(reverse("members:list"), {"category": "03"}).content.decode()
     assert f"{reverse('members:export')}?category=03" in html
     assert reverse("members:import_create") in html

@@ -35,13 +35,13 @@ def good_and_bad():
     return roster(person("陈一"), person("陈二"), person("陈三", category="热心群众"))
 
 
-def test_upload_is_checked_and_previewed_before_anything_is_written(client, street_user):
-    client.force_login(street_user)
+def test_upload_is_checked_and_previewed_before_anything_is_written(client, district_user):
+    client.force_login(district_user)
     response = upload(client, good_and_bad())
     job = ImportJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("members:import_detail", args=[job.pk])
-    assert job.state == State.CHECKED and job.created_by == street_user
+    assert job.state == State.CHECKED and job.created_by == district_user
     assert not Member.objects.exists()
     page = client.get(response["Location"]).content.decode()
     assert "预览" in page and 'id="confirm-import"' in page
@@ -50,8 +50,8 @@ def test_upload_is_checked_and_previewed_before_anything_is_written(client, stre
     assert reverse("members:import_refused", args=[job.pk]) in page
 
 
-def test_confirming_writes_the_valid_rows_with_the_file_as_history_source(client, street_user):
-    client.force_login(street_user)
+def test_confirming_writes_the_valid_rows_with_the_file_as_history_source(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     response = client.post(reverse("members:import_confirm", args=[job.pk]))
@@ -61,13 +61,13 @@ def test_confirming_writes_the_valid_rows_with_the_file_as_history_source(client
     assert job.data is None  # the uploaded file is not kept once imported
     assert set(Member.objects.values_list("name", flat=True)) == {"陈一", "陈二"}
     change = MemberChange.objects.filter(member__name="陈一").get()
-    assert change.source == "导入：柳巷花名册.xlsx" and change.actor == street_user
+    assert change.source == "导入：柳巷花名册.xlsx" and change.actor == district_user
     page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
     assert "结果" in page and 'id="confirm-import"' not in page
 
 
-def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, street_user):
-    client.force_login(street_user)
+def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     client.post(reverse("members:import_confirm", args=[job.pk]))
@@ -80,7 +80,7 @@ def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, 
     assert header[-2:] == ["原行号", "错误原因"]
     assert refused[0] == "陈三" and refused[-2] == 5
     assert "统战对象类别" in refused[-1] and "热心群众" in refused[-1]
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=street_user).exists()
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=district_user).exists()
 
     # Fixed in the downloaded file and uploaded again: the extra columns are read past.
     book = load_workbook(io.BytesIO(response.content))
@@ -94,14 +94,16 @@ def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, 
 
 
 @needs_libreoffice
-def test_refused_rows_show_formula_like_cells_as_they_were_uploaded(client, street_user, tmp_path):
+def test_refused_rows_show_formula_like_cells_as_they_were_uploaded(
+    client, district_user, tmp_path
+):
     names = ["=2*21", "＝1+1", "+1", "@SUM(A1)", "\t=1", " =1"]
     book = xlsx.Book()
     sheet = book.sheet("花名册")
     sheet.append(["姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别"])
     for name in names:
         sheet.append(person(name, category="热心群众"))
-    client.force_login(street_user)
+    client.force_login(district_user)
     upload(client, book.bytes())
     job = ImportJob.objects.get()
     content = client.get(reverse("members:import_refused", args=[job.pk])).content
@@ -115,8 +117,8 @@ def test_refused_rows_show_formula_like_cells_as_they_were_uploaded(client, stre
     assert [row[0] for row in csv_rows(content, tmp_path)[1:]] == names
 
 
-def test_strict_upload_with_a_refused_row_offers_no_confirmation(client, street_user):
-    client.force_login(street_user)
+def test_strict_upload_with_a_refused_row_offers_no_confirmation(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad(), strict="on")
     job = ImportJob.objects.get()
     page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
@@ -127,10 +129,10 @@ def test_strict_upload_with_a_refused_row_offers_no_confirmation(client, street_
     assert job.state == State.NOTHING_WRITTEN and not Member.objects.exists()
 
 
-def test_updates_show_each_changed_field_before_and_after(client, street_user, areas):
+def test_updates_show_each_changed_field_before_and_after(client, district_user, areas):
     number = id_number_for()
     MemberFactory(name="陈一", community=areas["140106001001"], id_number=number)
-    client.force_login(street_user)
+    client.force_login(district_user)
     upload(client, roster(person("陈一", number=number, status="民盟")))
     job = ImportJob.objects.get()
     assert job.check_report["updated"] == 1
@@ -138,8 +140,8 @@ def test_updates_show_each_changed_field_before_and_after(client, street_user, a
     assert "政治面貌" in page and "群众" in page and "中国民主同盟盟员" in page
 
 
-def test_cancelling_drops_the_file_and_the_job_cannot_be_confirmed(client, street_user):
-    client.force_login(street_user)
+def test_cancelling_drops_the_file_and_the_job_cannot_be_confirmed(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     client.post(reverse("members:import_cancel", args=[job.pk]))
@@ -149,8 +151,8 @@ def test_cancelling_drops_the_file_and_the_job_cannot_be_confirmed(client, stree
     assert not Member.objects.exists()
 
 
-def test_a_file_that_is_no_spreadsheet_fails_with_its_reason(client, street_user):
-    client.force_login(street_user)
+def test_a_file_that_is_no_spreadsheet_fails_with_its_reason(client, district_user):
+    client.force_login(district_user)
     upload(client, b"MZ\x90\x00 not a roster", name="roster.exe")
     job = ImportJob.objects.get()
     assert job.state == State.FAILED
@@ -158,76 +160,75 @@ def test_a_file_that_is_no_spreadsheet_fails_with_its_reason(client, street_user
     assert "这不是电子表格文件" in page
 
 
-def test_an_empty_file_is_refused_on_the_form(client, street_user):
-    client.force_login(street_user)
+def test_an_empty_file_is_refused_on_the_form(client, district_user):
+    client.force_login(district_user)
     response = upload(client, b"")
     assert response.status_code == 200
     assert not ImportJob.objects.exists()
 
 
-def test_a_file_above_the_limit_is_refused_on_the_form(client, street_user, settings):
+def test_a_file_above_the_limit_is_refused_on_the_form(client, district_user, settings):
     settings.ROSTER_MAX_BYTES = 1024
-    client.force_login(street_user)
+    client.force_login(district_user)
     response = upload(client, roster(*(person(f"陈{i}") for i in range(60))))
     assert "文件太大" in response.content.decode()
     assert not ImportJob.objects.exists()
 
 
 def test_jobs_are_scoped_to_the_uploaders_area(
-    client, street_user, other_street_user, district_user, community_user
+    client, district_user, other_district_user, admin_user, community_user, street_user
 ):
-    client.force_login(street_user)
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     urls = [
         reverse(name, args=[job.pk])
         for name in ("members:import_detail", "members:import_status", "members:import_refused")
     ]
-    client.force_login(other_street_user)
+    client.force_login(other_district_user)
     assert all(client.get(url).status_code == 404 for url in urls)
     assert client.post(reverse("members:import_confirm", args=[job.pk])).status_code == 404
     assert job.filename not in client.get(reverse("members:import_list")).content.decode()
-    # The district sees the street's import, but only its uploader decides on it.
-    client.force_login(district_user)
+    # A community worker may not import at all, nor a street officer, who only reads.
+    for user in (community_user, street_user):
+        client.force_login(user)
+        assert client.get(reverse("members:import_create")).status_code == 403
+        assert client.get(reverse("members:import_list")).status_code == 403
+    # An administrator decides on anyone's import.
+    client.force_login(admin_user)
     assert job.filename in client.get(reverse("members:import_list")).content.decode()
-    page = client.get(urls[0]).content.decode()
-    assert 'id="confirm-import"' not in page
-    assert client.post(reverse("members:import_confirm", args=[job.pk])).status_code == 403
-    # A community worker may not import at all.
-    client.force_login(community_user)
-    assert client.get(reverse("members:import_create")).status_code == 403
-    assert client.get(reverse("members:import_list")).status_code == 403
+    assert 'id="confirm-import"' in client.get(urls[0]).content.decode()
 
 
-def test_the_community_choice_offers_only_communities_in_scope(client, street_user, areas):
-    client.force_login(street_user)
+def test_the_community_choice_offers_only_communities_in_scope(client, district_user, areas):
+    client.force_login(district_user)
     page = client.get(reverse("members:import_create")).content.decode()
     assert "桥东一社区" in page and "坞城社区" not in page
     response = upload(client, roster(person(community="")), community=areas["140105001001"].pk)
     assert response.status_code == 200 and not ImportJob.objects.exists()
 
 
-def test_a_row_for_a_community_outside_the_area_is_refused(client, other_street_user):
-    client.force_login(other_street_user)
+def test_a_row_for_a_community_outside_the_area_is_refused(client, other_district_user):
+    client.force_login(other_district_user)
     upload(client, roster(person(community="桥东一社区")))
     job = ImportJob.objects.get()
     assert job.check_report["refused_rows"] == 1 and job.check_report["created"] == 0
 
 
-def test_the_history_lists_who_imported_which_file_when(client, street_user):
-    client.force_login(street_user)
+def test_the_history_lists_who_imported_which_file_when(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad())
     client.post(reverse("members:import_confirm", args=[ImportJob.objects.get().pk]))
     page = client.get(reverse("members:import_list")).content.decode()
-    uploader = street_user.get_full_name() or street_user.username
+    uploader = district_user.get_full_name() or district_user.username
     assert "柳巷花名册.xlsx" in page and uploader in page and "已导入" in page
 
 
 def test_with_workers_the_upload_waits_in_the_queue_with_a_progress_bar(
-    client, street_user, settings
+    client, district_user, settings
 ):
     settings.IMPORT_JOBS_RUN = "worker"
-    client.force_login(street_user)
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     assert job.state == State.CHECK_QUEUED
@@ -246,9 +247,9 @@ def test_with_workers_the_upload_waits_in_the_queue_with_a_progress_bar(
     assert ImportJob.objects.get().state == State.DONE and Member.objects.count() == 2
 
 
-def test_a_job_abandoned_by_a_dead_worker_is_run_again(street_user, settings):
+def test_a_job_abandoned_by_a_dead_worker_is_run_again(district_user, settings):
     settings.IMPORT_JOBS_RUN = "worker"
-    job = jobs.job_create(actor=street_user, data=good_and_bad(), filename="a.xlsx")
+    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
     claimed = jobs.job_claim("dead-worker")
     assert claimed.pk == job.pk and jobs.job_claim("other") is None  # running, not stale
     ImportJob.objects.filter(pk=job.pk).update(
@@ -258,8 +259,8 @@ def test_a_job_abandoned_by_a_dead_worker_is_run_again(street_user, settings):
     assert ImportJob.objects.get().state == State.CHECKED
 
 
-def test_an_error_half_way_fails_the_job_and_writes_nothing(client, street_user, monkeypatch):
-    client.force_login(street_user)
+def test_an_error_half_way_fails_the_job_and_writes_nothing(client, district_user, monkeypatch):
+    client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
 
@@ -274,9 +275,9 @@ def test_an_error_half_way_fails_the_job_and_writes_nothing(client, street_user,
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_embedded_server_runs_jobs_in_a_thread(client, street_user, settings):
+def test_the_embedded_server_runs_jobs_in_a_thread(client, district_user, settings):
     settings.IMPORT_JOBS_RUN = "thread"
-    client.force_login(street_user)
+    client.force_login(district_user)
     upload(client, good_and_bad())
     thread = jobs._thread
     if thread is not None:
@@ -284,8 +285,8 @@ def test_the_embedded_server_runs_jobs_in_a_thread(client, street_user, settings
     assert ImportJob.objects.get().state == State.CHECKED
 
 
-def test_uploads_are_not_kept_longer_than_the_work_needs(client, street_user):
-    client.force_login(street_user)
+def test_uploads_are_not_kept_longer_than_the_work_needs(client, district_user):
+    client.force_login(district_user)
     upload(client, good_and_bad(), name="unconfirmed.xlsx")
     upload(client, good_and_bad(), name="imported.xlsx")
     imported = ImportJob.objects.get(filename="imported.xlsx")

@@ -185,8 +185,8 @@ def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
     assert not AuditEvent.objects.filter(action="import").exists()
 
 
-def test_an_officer_cannot_import_into_another_area(areas, street_user):
-    report = run(roster(person("陈一", community="府东一社区")), actor=street_user)
+def test_an_officer_cannot_import_into_another_area(areas, other_district_user):
+    report = run(roster(person("陈一", community="府东一社区")), actor=other_district_user)
     [error] = report.refused
     assert error.column == "所属社区"
     assert not Member.objects.exists()

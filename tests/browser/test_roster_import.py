@@ -29,7 +29,7 @@ fetch(arguments[0], {credentials: "same-origin"})
 
 
 def test_upload_preview_confirm_and_download_the_refused_rows(
-    browser, live_server, street_user, screenshot, settings, tmp_path
+    browser, live_server, district_user, screenshot, settings, tmp_path
 ):
     # Workers, not the request, run the jobs: the page shows the queue and its progress
     # until the test runs the worker.
@@ -37,7 +37,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     path = tmp_path / "柳巷街道花名册.xlsx"
     path.write_bytes(roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")))
     browser.set_window_size(*DESKTOP)
-    log_in(browser, live_server, "charlie")
+    log_in(browser, live_server, "erin")
     browser.get(f"{live_server.url}/members/")
     browser.find_element(By.LINK_TEXT, "导入花名册").click()
     wait_for_text(browser, "h1", "导入花名册")
@@ -86,5 +86,5 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     browser.find_element(By.LINK_TEXT, "导入记录").click()
     history = browser.find_element(By.CSS_SELECTOR, "table.imports").text
     assert "柳巷街道花名册.xlsx" in history and "已导入" in history
-    assert ImportJob.objects.get().created_by == street_user
+    assert ImportJob.objects.get().created_by == district_user
     screenshot("history")
