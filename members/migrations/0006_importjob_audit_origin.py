@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0004_member_last_contact_and_tally'),
+        ('members', '0005_member_version'),
     ]
 
     operations = [
