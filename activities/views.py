@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +24,13 @@ from django_filters.views import FilterView
 from members.models import Member, contact_cutoff
 from members.views import member_history
 from tongzhan.dates import local_midnight
+from tongzhan.filters import FIRST_DAY, LAST_DAY, query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import Area
 from tongzhan.scoping import within_area
 
 from . import services
-from .filters import ActivityFilterSet
+from .filters import ActivityFilterSet, NeedFilterForm, NotContactedForm
 from .forms import ActivityForm, NeedForm, NeedStatusForm, VisitForm
 from .models import Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
 
@@ -236,14 +237,14 @@ def member_search(request):
     ):
         raise PermissionDenied
     text = request.GET.get("q", "").strip()
-    if not text:
+    if not text or "\x00" in text:  # no name holds a NUL (PostgreSQL refuses it)
         return JsonResponse({"results": []})
     members = Member.objects.visible_to(request.user).filter(
         name__contains=text, status=Member.Status.ACTIVE
     )
-    community = request.GET.get("community", "")
-    if community.isdigit():
-        members = members.filter(community_id=int(community))
+    community = query_id(request.GET.get("community"))
+    if community is not None:
+        members = members.filter(community_id=community)
     members = (
         members.select_related("community")
         .only("id", "name", "community__name")
@@ -315,7 +316,7 @@ class VisitCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMi
         }
         # Started from a member's page: that member, in their community.
         member = Member.objects.visible_to(self.request.user).filter(
-            pk=self.request.GET.get("member") or 0
+            pk=query_id(self.request.GET.get("member")) or 0
         )
         member = member.first()
         if member is not None and self.request.method == "GET":
@@ -363,24 +364,25 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         return show if show in self.SHOWS else "open"
 
     @cached_property
+    def filters(self) -> NeedFilterForm:
+        form = NeedFilterForm(self.request.GET, user=self.request.user)
+        form.is_valid()
+        return form
+
+    @cached_property
     def area(self) -> Area | None:
-        code = self.request.GET.get("area", "")
-        return Area.objects.visible_to(self.request.user).filter(code=code).first()
+        return self.filters.cleaned_data.get("area")
 
     @cached_property
     def period(self) -> tuple[datetime.date, datetime.date]:
         today = timezone.localdate()
-
-        def day(name, default):
-            try:
-                return datetime.date.fromisoformat(self.request.GET.get(name, ""))
-            except ValueError:
-                return default
-
-        return day("since", today.replace(month=1, day=1)), day("until", today)
+        chosen = self.filters.cleaned_data
+        return chosen.get("since") or today.replace(month=1, day=1), chosen.get("until") or today
 
     def needs(self):
         needs = Need.objects.visible_to(self.request.user)
+        if self.filters.errors:  # as the filtered lists do: nothing rather than all of it
+            return needs.none()
         if self.area is not None:
             needs = needs.filter(within_area(self.area, "member__community"))
         return needs
@@ -425,6 +427,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             .exclude(level=Area.Level.GRID)
             .order_by("code"),
             area=self.area,
+            filters=self.filters,
             query_without_page=query.urlencode(),
             query_without_show=_without(query, "show"),
         )
@@ -489,7 +492,8 @@ class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMix
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.member = get_object_or_404(
-                Member.objects.visible_to(request.user), pk=request.GET.get("member") or 0
+                Member.objects.visible_to(request.user),
+                pk=query_id(request.GET.get("member")) or 0,
             )
         return super().dispatch(request, *args, **kwargs)
 
@@ -520,13 +524,17 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     paginate_by = 50
     DEFAULT_MONTHS = 12
 
+    @cached_property
+    def filters(self) -> NotContactedForm:
+        data = self.request.GET.copy()
+        data.setdefault("months", self.DEFAULT_MONTHS)
+        form = NotContactedForm(data, user=self.request.user)
+        form.is_valid()
+        return form
+
     @property
     def months(self) -> int:
-        try:
-            months = int(self.request.GET.get("months", self.DEFAULT_MONTHS))
-        except ValueError:
-            months = self.DEFAULT_MONTHS
-        return min(max(months, 1), 120)
+        return self.filters.cleaned_data.get("months") or self.DEFAULT_MONTHS
 
     @property
     def since(self) -> datetime.date:
@@ -535,13 +543,14 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     @cached_property
     def area(self) -> Area | None:
         """The area asked for (by code), within the user's scope; 404 outside it."""
-        code = self.request.GET.get("area")
-        if not code:
-            return None
-        return get_object_or_404(Area.objects.visible_to(self.request.user), code=code)
+        if "area" in self.filters.errors:
+            raise Http404
+        return self.filters.cleaned_data.get("area")
 
     def get_queryset(self):
         members = Member.objects.visible_to(self.request.user)
+        if self.filters.errors:  # as the filtered lists do: nothing rather than all of it
+            return members.none()
         if self.area is not None:
             members = members.filter(within_area(self.area, "community"))
         return (
@@ -559,6 +568,7 @@ class NotContactedView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             "months": self.months,
             "since": self.since,
             "area": self.area,
+            "filters": self.filters,
             "query_without_page": urlencode(query),
         }
 
@@ -631,11 +641,14 @@ class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
         }
 
     def month(self) -> datetime.date:
+        this_month = timezone.localdate().replace(day=1)
         try:
             year, month = (int(part) for part in self.request.GET.get("month", "").split("-"))
-            return datetime.date(year, month, 1)
+            first = datetime.date(year, month, 1)
         except ValueError:
-            return timezone.localdate().replace(day=1)
+            return this_month
+        # Within the years a filter accepts: the calendar's neighbours stay within Python's.
+        return first if FIRST_DAY <= first <= LAST_DAY else this_month
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -14,6 +14,7 @@ from assessment.standings import standings
 from members.models import Member, MemberChange
 from members.views import XLSX
 from tongzhan.audit import audit_record
+from tongzhan.filters import query_day
 from tongzhan.models import Area, AuditEvent, User
 
 from .reports import REPORTS, workbook
@@ -99,18 +100,11 @@ def home(request):
     return render(request, "dashboards/dashboard.html", context)
 
 
-def _day(value: str, default: datetime.date) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return default
-
-
 def _period(request) -> tuple[datetime.date, datetime.date]:
     """The period asked for; by default this year so far."""
     today = timezone.localdate()
-    since = _day(request.GET.get("since", ""), today.replace(month=1, day=1))
-    until = _day(request.GET.get("until", ""), today)
+    since = query_day(request.GET.get("since", ""), today.replace(month=1, day=1))
+    until = query_day(request.GET.get("until", ""), today)
     return (since, until) if since <= until else (until, since)
 
 

@@ -5,12 +5,14 @@ import re
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongzhan import idnumber
 from tongzhan.crypto import lookup_hash
+from tongzhan.filters import FIRST_DAY, LAST_DAY, FilterForm, IntegerFilter, YearFilter
 from tongzhan.models import Area
 from tongzhan.widgets import CompactSelect
 
@@ -22,6 +24,19 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+MAX_AGE = 150
+MONTHS = (f"{FIRST_DAY:%Y-%m}", f"{LAST_DAY:%Y-%m}")
+
+
+def validate_month(value: str) -> None:
+    if month_range(value) is None:
+        raise ValidationError(
+            _("Enter a month as %(example)s, from %(first)s to %(last)s."),
+            code="invalid",
+            params={"example": "2026-03", "first": MONTHS[0], "last": MONTHS[1]},
+        )
 
 
 class MemberFilterSet(django_filters.FilterSet):
@@ -69,30 +84,37 @@ class MemberFilterSet(django_filters.FilterSet):
         label=_("Status"),
         choices=Member.Status.choices,
         empty_label=_("All statuses"),
+        initial=Member.Status.ACTIVE,  # the list's default (member_filterset)
         widget=CompactSelect,
     )
     is_representative = django_filters.BooleanFilter(
         label=_("Representative figure"),
         widget=CompactSelect(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
     )
-    age_min = django_filters.NumberFilter(label=_("Age from"), method="filter_age_min", min_value=0)
-    age_max = django_filters.NumberFilter(label=_("Age to"), method="filter_age_max", min_value=0)
+    age_min = IntegerFilter(
+        label=_("Age from"), method="filter_age_min", min_value=0, max_value=MAX_AGE
+    )
+    age_max = IntegerFilter(
+        label=_("Age to"), method="filter_age_max", min_value=0, max_value=MAX_AGE
+    )
     # The dashboards' age bands count by year of birth (年龄 = 统计年度 − 出生年份).
-    born_from = django_filters.NumberFilter(
+    born_from = YearFilter(
         label=_("Born from (year)"), field_name="birth_date", lookup_expr="year__gte"
     )
-    born_to = django_filters.NumberFilter(
+    born_to = YearFilter(
         label=_("Born to (year)"), field_name="birth_date", lookup_expr="year__lte"
     )
     registered = django_filters.CharFilter(
         label=_("Registered in (month)"),
         method="filter_registered",
-        widget=forms.TextInput(attrs={"type": "month"}),
+        validators=[validate_month],
+        widget=forms.TextInput(attrs={"type": "month", "min": MONTHS[0], "max": MONTHS[1]}),
     )
     left = django_filters.CharFilter(
         label=_("Left in (month)"),
         method="filter_left",
-        widget=forms.TextInput(attrs={"type": "month"}),
+        validators=[validate_month],
+        widget=forms.TextInput(attrs={"type": "month", "min": MONTHS[0], "max": MONTHS[1]}),
     )
     incomplete = django_filters.BooleanFilter(
         label=_("Record complete"),
@@ -105,6 +127,7 @@ class MemberFilterSet(django_filters.FilterSet):
     class Meta:
         model = Member
         fields = []
+        form = FilterForm
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -211,13 +234,13 @@ def tallied_count(filterset: MemberFilterSet, user) -> int | None:
 
 def month_range(value: str) -> tuple[datetime.datetime, datetime.datetime] | None:
     """The first moment of a month "2026-03" and of the next, in local time; None if the
-    value is not a month from 1900 on."""
+    value is not a month from 1900 to 2100."""
     try:
         year, month = (int(part) for part in value.split("-"))
         start = datetime.datetime(year, month, 1)
     except ValueError:
         return None
-    if not 1900 <= year <= 9998:
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
         return None
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     return timezone.make_aware(start), timezone.make_aware(end)

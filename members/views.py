@@ -3,12 +3,13 @@
 import tempfile
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -357,12 +358,16 @@ def member_export(request):
     full = user.has_perm("members.reveal_member")
     queryset = Member.objects.visible_to(user).order_by("community__code", "id")
     filterset = member_filterset(request, queryset)
-    members = filterset.qs if filterset.is_valid() else queryset.none()
+    if not filterset.is_valid():  # the list shows which filter is wrong, and why
+        messages.error(request, _("Nothing was exported: correct the filters marked below."))
+        return redirect(f"{reverse('members:list')}?{request.GET.urlencode()}")
+    members = filterset.qs
     # On disk, not in memory: a district's roster is tens of megabytes. FileResponse closes it.
     out = tempfile.TemporaryFile()  # noqa: SIM115
     rows = exports.write_roster(exports.roster_queryset(members, full=full), out, full=full)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in set(query) - set(filterset.filters):  # the filters, not whatever else came
+        query.pop(name)
     audit_record(
         actor=user,
         action=AuditEvent.Action.EXPORT,

@@ -1,7 +1,10 @@
-"""The audit log's search: by user, action, outcome, object and time."""
+"""Filters the lists share (numbers and days within bounds), and the audit log's search."""
+
+import datetime
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -9,6 +12,78 @@ from django.utils.translation import pgettext_lazy
 from .dates import local_days, local_midnight
 from .models import AuditEvent
 from .widgets import CompactSelect, DateInput
+
+# The days and years a filter accepts. Nobody on a roster was born before 1900 and no plan
+# reaches past 2100; outside them the arithmetic on dates leaves Python's range (year 1 to
+# 9999) and a number the databases' integers (SQLite's and PostgreSQL's) cannot hold.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2100, 12, 31)
+DAY_BOUNDS = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
+
+
+class FilterForm(forms.Form):
+    """The form of a list's filters (the FilterSets' `Meta.form`, or a page's own form)."""
+
+    @property
+    def in_use(self) -> bool:
+        """Whether a visible filter has a value of its own or an error: the page then shows
+        the filters open. A value the view fills in by default equals the field's initial."""
+        if not self.is_bound:
+            return False
+        changed = set(self.changed_data)
+        return bool(self.errors) or any(field.name in changed for field in self.visible_fields())
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number between `min_value` and `max_value`, which every use must give.
+
+    django-filter's NumberFilter takes decimals up to 1e50; anything out of bounds here is a
+    form error (in Chinese, Django's own message) instead of an overflow in the query.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, min_value: int, max_value: int, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+
+    def get_max_validator(self):
+        return None  # max_value is the bound
+
+
+class YearFilter(IntegerFilter):
+    """A year from 1900 to 2100."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=FIRST_DAY.year, max_value=LAST_DAY.year, **kwargs)
+
+
+class DayField(forms.DateField):
+    """A day from 1900-01-01 to 2100-12-31, picked with the browser's date picker."""
+
+    default_validators = DAY_BOUNDS
+    widget = DateInput(attrs={"min": FIRST_DAY, "max": LAST_DAY})
+
+
+class DateFilter(django_filters.DateFilter):
+    field_class = DayField
+
+
+def query_id(value) -> int | None:
+    """An id given in a query string (ASCII digits, within a bigint), or None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
+def query_day(value: str, default: datetime.date) -> datetime.date:
+    """A day given in a query string ("2026-03-01"), or `default` if it is none or out of
+    bounds: for pages whose period has a default rather than a filter form."""
+    try:
+        day = datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return default
+    return day if FIRST_DAY <= day <= LAST_DAY else default
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -28,12 +103,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         method="filter_object",
         widget=forms.TextInput(attrs={"placeholder": _("Type, ID or name")}),
     )
-    since = django_filters.DateFilter(label=_("From"), method="filter_since", widget=DateInput)
-    until = django_filters.DateFilter(label=_("To"), method="filter_until", widget=DateInput)
+    since = DateFilter(label=_("From"), method="filter_since")
+    until = DateFilter(label=_("To"), method="filter_until")
 
     class Meta:
         model = AuditEvent
         fields = []
+        form = FilterForm
 
     def filter_object(self, queryset, name, value):
         value = value.strip()

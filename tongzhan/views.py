@@ -19,6 +19,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -172,7 +173,10 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
 
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET, queryset=AuditEvent.objects.all())
-        events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
+        if not filterset.is_valid():  # the log shows which filter is wrong, and why
+            messages.error(request, _("Nothing was exported: correct the filters marked below."))
+            return redirect(f"{reverse('audit')}?{request.GET.urlencode()}")
+        events = filterset.qs
         book = spreadsheets.Book(streaming=True)
         sheet = book.sheet(_("Audit log"))
         outcome = pgettext("of an audited action", "Outcome")
@@ -189,7 +193,9 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
             ])  # fmt: skip
             rows += 1
         content = book.bytes()
-        query = {key: value for key, value in request.GET.items() if value}
+        query = {
+            key: value for key, value in request.GET.items() if value and key in filterset.filters
+        }
         audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, request=request,
                      detail={"report": "audit", "filters": query, "rows": rows})  # fmt: skip
         response = HttpResponse(
