@@ -70,7 +70,7 @@ class NeedFilterForm(FilterForm):
     """The need lists' filters: an area of the user's, and the period whose resolved needs
     (解决实事) are counted. Which list (`show`) is kept by the page's own links."""
 
-    show = forms.CharField(required=False, widget=forms.HiddenInput)
+    show = forms.CharField(label=_("Which needs"), required=False, widget=forms.HiddenInput)
     area = forms.ModelChoiceField(
         label=_("Area"),
         queryset=Area.objects.none(),
@@ -101,7 +101,11 @@ class NotContactedForm(FilterForm):
         required=False,
     )
     area = forms.ModelChoiceField(
-        queryset=Area.objects.none(), to_field_name="code", required=False, widget=forms.HiddenInput
+        label=_("Area"),
+        queryset=Area.objects.none(),
+        to_field_name="code",
+        required=False,
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -365,7 +365,12 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
 
     @cached_property
     def filters(self) -> NeedFilterForm:
-        form = NeedFilterForm(self.request.GET, user=self.request.user)
+        today = timezone.localdate()
+        period = {"since": today.replace(month=1, day=1), "until": today}
+        data = self.request.GET.copy()
+        for name, day in period.items():
+            data.setdefault(name, day.isoformat())
+        form = NeedFilterForm(data, initial=period, user=self.request.user)
         form.is_valid()
         return form
 
@@ -375,9 +380,8 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
 
     @cached_property
     def period(self) -> tuple[datetime.date, datetime.date]:
-        today = timezone.localdate()
-        chosen = self.filters.cleaned_data
-        return chosen.get("since") or today.replace(month=1, day=1), chosen.get("until") or today
+        chosen, default = self.filters.cleaned_data, self.filters.initial
+        return chosen.get("since") or default["since"], chosen.get("until") or default["until"]
 
     def needs(self):
         needs = Need.objects.visible_to(self.request.user)
@@ -423,9 +427,6 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             per_community=per_community if len(per_community) > 1 else [],
             since=since,
             until=until,
-            areas=Area.objects.visible_to(self.request.user)
-            .exclude(level=Area.Level.GRID)
-            .order_by("code"),
             area=self.area,
             filters=self.filters,
             query_without_page=query.urlencode(),

@@ -226,3 +226,19 @@ def test_no_query_string_reaches_a_server_error(users, data):
     client = Client()
     client.force_login(data.draw(st.sampled_from(users), label="user"))
     _get(client, name, args, query)
+
+
+def test_every_list_shows_a_bad_filter_by_its_field_and_keeps_the_filters_per_page(users):
+    client = Client()
+    client.force_login(users[2])
+    for name, query, message in (
+        ("activities:need_list", {"since": "9999-12-31"}, "确保该值小于或等于2100-12-31。"),
+        ("activities:not_contacted", {"months": "500"}, "确保该值小于或等于120。"),
+        ("activities:list", {"start": "0001-01-01"}, "确保该值大于或等于1900-01-01。"),
+    ):
+        page = _get(client, name, [], query).content.decode()
+        assert message in page and '<details class="filters card" open>' in page
+    # The table's tail: which rows of how many, and a page size that keeps the filters.
+    page = _get(client, "members:list", [], {"sex": "F"}).content.decode()
+    assert re.search(r"第 1–\d+ 条，共 \d+ 条", page)
+    assert '<input type="hidden" name="sex" value="F">' in page
