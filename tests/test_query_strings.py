@@ -126,6 +126,9 @@ def test_every_page_reading_its_query_string_is_driven():
     assert {"age_min", "age_max", "born_from", "born_to", "registered"} <= params["members:list"]
     assert {"age_min", "born_from"} <= params["members:export"]
     assert {"since", "until"} <= params["dashboards:report"]
+    assert {"area", "since", "until", "show"} <= params["activities:need_list"]
+    assert {"area", "months"} <= params["activities:not_contacted"]
+    assert {"start", "end", "member"} <= params["activities:list"]
     for name, pattern in _patterns():
         if name in driven and pattern.pattern.converters:
             assert name in PATH_ARGUMENTS, f"{name} reads its query string: give its arguments"
