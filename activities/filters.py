@@ -59,7 +59,6 @@ class ActivityFilterSet(django_filters.FilterSet):
         # An area and everything below it.
         return queryset.filter(within_area(value, "area"))
 
-
     def filter_member(self, queryset, name, value):
         if not self.members.filter(pk=value).exists():
             return queryset.none()
