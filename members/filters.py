@@ -251,12 +251,12 @@ def search_kind(value: str) -> tuple[str, str]:
     text = idnumber.normalize(value)
     if not text:
         return "", ""
-    if re.fullmatch(r"\d{17}[\dX]", text):
+    if re.fullmatch(r"[0-9]{17}[0-9X]", text):
         return "id_number", text
     phone = text.replace("-", "")
-    if re.fullmatch(r"1\d{10}|0\d{9,11}", phone):
+    if re.fullmatch(r"1[0-9]{10}|0[0-9]{9,11}", phone):
         return "phone", phone
-    if re.fullmatch(r"\d{4}|\d{3}X", text):
+    if re.fullmatch(r"[0-9]{4}|[0-9]{3}X", text):
         return "last_four", text
     return "name", str(value).strip()
 

@@ -139,6 +139,15 @@ def test_search_by_full_id_number_phone_and_last_four(
         assert [m.name for m in response.context["members"]] == ["张三"], query
 
 
+def test_digits_of_another_script_are_searched_as_a_name_not_as_numbers():
+    from members.filters import search_kind
+
+    # Arabic-Indic digits: `\d` matched them, and the list looked for an ID number's last
+    # four characters that no stored number can have.
+    assert search_kind("\u0661\u0662\u0663\u0664") == ("name", "\u0661\u0662\u0663\u0664")
+    assert search_kind("1234")[0] == "last_four"
+
+
 def test_area_filter_offers_only_areas_in_scope(client, street_user):
     client.force_login(street_user)
     response = client.get(reverse("members:list"))
