@@ -8,7 +8,7 @@ Totals are written as numbers, not formulas, so any reader sees them without rec
 import dataclasses
 from collections import defaultdict
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -121,15 +121,22 @@ def needs_by_kind(dashboard: Dashboard, since, until) -> Table:
     rows = RowsByArea(dashboard)
     values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
     start, end = local_days(since, until)
+    # As the dashboard counts them: an open need under the community that keeps its member
+    # now, a closed one under the community that closed it (its work stays with it when the
+    # member moves away).
+    communities = dashboard.community_ids
     counted = (
-        Need.objects.visible_to(dashboard.user)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .values_list("community_id", "kind", "status")
+        Need.objects.filter(
+            Q(member__community_id__in=communities) | Q(community_id__in=communities),
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .values_list("member__community_id", "community_id", "kind", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for community, kind, status, n in counted:
-        key = rows.key(community)
+    for keeping, working, kind, status, n in counted:
+        key = rows.key(keeping if status in Need.OPEN else working)
         if key is None:
             continue
         for group in (0, kind_index[kind]):
