@@ -179,7 +179,7 @@ def test_member_update_refuses_the_number_of_another_member(
     assert list(refused.value.message_dict) == ["id_number"]
 
 
-def test_the_form_and_the_import_show_the_services_messages(areas, community_user, street_user):
+def test_the_form_and_the_import_show_the_services_messages(areas, community_user, district_user):
     party = [Category.objects.get(slug="democratic_party")]
     with pytest.raises(ValidationError) as refused:
         services.member_create(
@@ -197,7 +197,7 @@ def test_the_form_and_the_import_show_the_services_messages(areas, community_use
     assert form.errors["political_status"] == [message]
 
     report = roster_import(
-        actor=street_user,
+        actor=district_user,
         data=roster(person(category="民主党派成员")),
         filename="花名册.xlsx",
         dry_run=True,
@@ -368,17 +368,17 @@ def test_answers_older_than_an_hour_do_not_count(areas, community_user, settings
 
 
 def test_an_import_answer_about_a_person_outside_the_area_is_audited(
-    areas, street_user, far_member
+    areas, district_user, far_member
 ):
     report = roster_import(
-        actor=street_user,
+        actor=district_user,
         data=roster(person(number=far_member.id_number)),
         filename="花名册.xlsx",
         dry_run=True,
     )
     assert "管辖范围以外" in report.refused[0].message
     event = probes().get()
-    assert (event.actor, event.detail) == (street_user, {"probe": far_member.id_number_masked})
+    assert (event.actor, event.detail) == (district_user, {"probe": far_member.id_number_masked})
 
 
 def test_an_answer_within_the_area_is_no_probe(areas, district_user, neighbour_member):
