@@ -4,7 +4,7 @@
 # The time may also be given as locust takes it (10s, 2m); `.ci/run` runs it tiny that way.
 # Uses the benchmark database of benchmarks/dashboards.py (tongzhan_dash, 1,000,000 members;
 # seed it first with that script) and locust from its own virtualenv ($LOCUST, default
-# /tmp/locustenv/bin/locust: python3 -m venv /tmp/locustenv && /tmp/locustenv/bin/pip install locust).
+# /tmp/locustenv/bin/locust: python3 -m venv /tmp/locustenv && /tmp/locustenv/bin/pip install -r benchmarks/load-requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${1:-50}; RUN_TIME=${2:-3}; WORKERS=${3:-5}; SPAWN=${4:-10}
