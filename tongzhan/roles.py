@@ -59,7 +59,6 @@ ROLE_GROUPS = {
         [
             "members.view_member",
             "members.view_memberchange",
-            "members.import_member",
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *EVALUATION_ENTER,
