@@ -6,7 +6,9 @@ and the one way to see them is the member page's reveal, which the audit log rec
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,10 +41,30 @@ admin.site.register(PoliticalStatus, ReferenceAdmin)
 
 class MemberChangeInline(admin.TabularInline):
     model = MemberChange
-    fields = ["at", "action", "actor", "source", "changes"]
+    fields = ["at", "action", "actor", "source", "changed"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("changes"))
+    def changed(self, obj):
+        """One line a field, "label: before → after", as the member page shows them."""
+        labels = {
+            field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
+        }
+        labels["categories"] = Member._meta.get_field("categories").verbose_name
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}：{} → {}",
+            (
+                (
+                    capfirst(labels.get(row["field"], row["field"])),
+                    row.get("old") or "—",
+                    row.get("new") or "—",
+                )
+                for row in obj.changes
+            ),
+        )
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -474,7 +475,8 @@ class MemberChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.member} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        at = timezone.localtime(self.at)
+        return f"{self.member} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
 
 
 class MemberTally(models.Model):

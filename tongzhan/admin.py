@@ -377,16 +377,43 @@ admin.site.register(Group, AccountGroupAdmin)
 # -- Authenticators and login attempts: no secret shown, every change audited --------------------
 
 
+class SetUpFilter(admin.BooleanFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("set up")
+
+
 class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Replaces django-otp's, which shows the secret key and its QR code: here an
     administrator sees who has an authenticator and removes a lost one (the owner sets up a
     new one at the next login), nothing else."""
 
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    list_filter = ["confirmed"]
+    # django-otp names its fields in English only: the columns carry Chinese names here.
+    list_display = ["account", "device_name", "is_confirmed", "created", "last_used"]
+    list_filter = [("confirmed", SetUpFilter)]
     search_fields = ["user__username", "user__last_name"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = list_display
     readonly_fields = fields
+
+    @admin.display(description=_("account"), ordering="user")
+    def account(self, obj):
+        return obj.user
+
+    @admin.display(description=_("device name"), ordering="name")
+    def device_name(self, obj):
+        return obj.name
+
+    @admin.display(description=_("set up"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, obj):
+        return obj.confirmed
+
+    @admin.display(description=_("set up at"), ordering="created_at")
+    def created(self, obj):
+        return obj.created_at
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used(self, obj):
+        return obj.last_used_at
 
     def get_queryset(self, request):
         accounts = UserAdmin(User, self.admin_site).get_queryset(request)

@@ -1,10 +1,63 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
 
 
 class TongzhanConfig(AppConfig):
+    default = True  # this module also holds the configs below
     name = "tongzhan"
     verbose_name = _("Areas, accounts and audit")
 
     def ready(self):
         from . import signals  # noqa: F401  (login/logout audit receivers)
+
+
+class LoginRecordsConfig(AxesConfig):
+    """django-axes under a Chinese name in the admin (its own catalogue has no Chinese)."""
+
+    verbose_name = _("Logins and lockouts")
+
+
+class AuthenticatorsConfig(TOTPConfig):
+    """django-otp's authenticators under a Chinese name in the admin."""
+
+    verbose_name = _("Authenticators")
+
+
+# The words of django-axes' admin pages, which its own catalogue has in no Chinese: listed
+# here so that `makemessages` keeps their translations in ours.
+AXES_WORDS = (
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("Access Attempt"),
+    gettext_noop("Access lock out"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Expires At"),
+    gettext_noop("Failed Logins"),
+    gettext_noop("Form Data"),
+    gettext_noop("GET Data"),
+    gettext_noop("HTTP Accept"),
+    gettext_noop("IP Address"),
+    gettext_noop("Locked Out"),
+    gettext_noop("Logout Time"),
+    gettext_noop("Meta Data"),
+    gettext_noop("Not set"),
+    gettext_noop("POST Data"),
+    gettext_noop("Path"),
+    gettext_noop("Session key hash (sha256)"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("User Agent"),
+    gettext_noop("Username"),
+    # Django's own admin, whose Chinese catalogue lacks this sentence of the account form.
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+)

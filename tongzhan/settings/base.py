@@ -40,9 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_filters",
-    "axes",
+    "tongzhan.apps.LoginRecordsConfig",  # django-axes, named in Chinese
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "tongzhan.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, named in Chinese
     "tongzhan",
     "members",
     "activities",
