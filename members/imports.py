@@ -27,6 +27,8 @@ from .rules import categories_by_slug
 from .services import (
     changes_between,
     member_check_categories,
+    probe_answers_left,
+    probe_refusal,
     registered_error,
     registration_changes,
     snapshot,
@@ -453,14 +455,23 @@ class _Batch:
         ):
             categories_of.setdefault(member_id, []).append(context.categories_by_id[category_id])
         creates, changed = [], []
+        # Answers about people registered outside the actor's area left this hour: past them,
+        # such a row and a row of a free number get the same refusal (as the form gives).
+        left = probe_answers_left(context.actor) if context.actor is not None else None
         for row in rows:
             existing = known.get(row.member.id_number_hash)
+            if existing is None and left is not None and left <= 0:
+                error = probe_refusal(actor=context.actor, masked=row.member.id_number_masked)
+                report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
+                continue
             if existing is None:
                 creates.append(row)
                 report.created += 1
                 continue
             if existing.community_id != row.member.community_id:
-                error = registered_error(actor=context.actor, existing=existing)
+                error = registered_error(actor=context.actor, existing=existing, left=left)
+                if error.code == "duplicate_elsewhere":
+                    left -= 1
                 report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
                 continue
             context.relate(existing, row.member.community)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tongzhan import idnumber
 from tongzhan.audit import audit_record
 from tongzhan.crypto import lookup_hash
+from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 
 from .models import Member, MemberCategory, MemberChange, MemberTally
@@ -218,32 +219,24 @@ def _check_not_registered(*, actor, raw, member: Member | None, request) -> None
         number = idnumber.parse(raw).number
     except ValidationError:
         return  # The model's own rules say what is wrong with the number.
-    others = Member.objects.filter(id_number_hash=lookup_hash(number)).select_related("community")
-    if member is not None:
-        others = others.exclude(pk=member.pk)
-    existing = others.first()
+    number_hash = lookup_hash(number)
+    if member is not None and member.id_number_hash == number_hash:
+        return  # The member's own number: nothing is looked up.
+    existing = Member.objects.filter(id_number_hash=number_hash).select_related("community").first()
     if existing is not None:
         raise ValidationError(
             {"id_number": registered_error(actor=actor, existing=existing, request=request)}
         )
+    if actor is not None and probe_answers_left(actor) <= 0:
+        # Past the limit a free number gets the same answer as one registered outside the
+        # user's area, or the refusal itself would tell them apart.
+        refusal = probe_refusal(actor=actor, masked=mask_id_number(number), request=request)
+        raise ValidationError({"id_number": refusal})
 
 
-def registered_error(*, actor, existing: Member, request=None) -> ValidationError:
-    """Why a person cannot be registered again: they already are, as `existing`.
-
-    Within the actor's area it says where. Outside it says only that the person is registered
-    elsewhere (that stops a second record), yet even that answers whether somebody the actor
-    may not see is in the registry: every such answer is audited (the number masked), and a
-    user gets MEMBER_PROBE_LIMIT_PER_HOUR of them an hour; beyond it the refusal is audited.
-    """
-    if actor is None or Member.objects.visible_to(actor).filter(pk=existing.pk).exists():
-        return ValidationError(
-            _("This person is already registered in %(community)s."),
-            code="duplicate",
-            params={"community": existing.community.name, "member": existing.pk},
-        )
-    detail = {"probe": existing.id_number_masked}
-    limit = settings.MEMBER_PROBE_LIMIT_PER_HOUR
+def probe_answers_left(actor) -> int:
+    """How many more answers about people registered outside the actor's area the actor gets
+    this hour (MEMBER_PROBE_LIMIT_PER_HOUR, counted from the audit log)."""
     answered = AuditEvent.objects.filter(
         actor=actor,
         action=AuditEvent.Action.REVEAL,
@@ -251,25 +244,55 @@ def registered_error(*, actor, existing: Member, request=None) -> ValidationErro
         at__gte=timezone.now() - datetime.timedelta(hours=1),
         detail__has_key="probe",
     ).count()
-    if answered >= limit:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.REVEAL,
-            obj=existing,
-            request=request,
-            detail=detail,
-            outcome=AuditEvent.Outcome.REFUSED,
-        )
+    return settings.MEMBER_PROBE_LIMIT_PER_HOUR - answered
+
+
+def probe_refusal(*, actor, masked: str, obj=None, request=None) -> ValidationError:
+    """The answer past the limit, for any number not in the actor's area (audited)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REVEAL,
+        obj=obj,
+        request=request,
+        detail={"probe": masked},
+        outcome=AuditEvent.Outcome.REFUSED,
+    )
+    return ValidationError(
+        _(
+            "Too many people registered outside your area were looked up in the last hour "
+            "(at most %(limit)s): try again later."
+        ),
+        code="probe_limit",
+        params={"limit": settings.MEMBER_PROBE_LIMIT_PER_HOUR},
+    )
+
+
+def registered_error(*, actor, existing: Member, request=None, left=None) -> ValidationError:
+    """Why a person cannot be registered again: they already are, as `existing`.
+
+    Within the actor's area it says where. Outside it says only that the person is registered
+    elsewhere (that stops a second record), yet even that answers whether somebody the actor
+    may not see is in the registry: every such answer is audited (the number masked), and a
+    user gets MEMBER_PROBE_LIMIT_PER_HOUR of them an hour (`left`, when the caller counts);
+    beyond it the refusal is audited, and free numbers get it too (`_check_not_registered`,
+    the import). The error's code says which: duplicate, duplicate_elsewhere, probe_limit.
+    """
+    if actor is None or Member.objects.visible_to(actor).filter(pk=existing.pk).exists():
         return ValidationError(
-            _(
-                "Too many people registered outside your area were looked up in the last hour "
-                "(at most %(limit)s): try again later."
-            ),
-            code="probe_limit",
-            params={"limit": limit},
+            _("This person is already registered in %(community)s."),
+            code="duplicate",
+            params={"community": existing.community.name, "member": existing.pk},
+        )
+    if (probe_answers_left(actor) if left is None else left) <= 0:
+        return probe_refusal(
+            actor=actor, masked=existing.id_number_masked, obj=existing, request=request
         )
     audit_record(
-        actor=actor, action=AuditEvent.Action.REVEAL, obj=existing, request=request, detail=detail
+        actor=actor,
+        action=AuditEvent.Action.REVEAL,
+        obj=existing,
+        request=request,
+        detail={"probe": existing.id_number_masked},
     )
     return ValidationError(
         _(

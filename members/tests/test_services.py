@@ -381,6 +381,30 @@ def test_an_import_answer_about_a_person_outside_the_area_is_audited(
     assert (event.actor, event.detail) == (district_user, {"probe": far_member.id_number_masked})
 
 
+def test_past_the_limit_an_import_refuses_free_numbers_as_it_refuses_numbers_elsewhere(
+    areas, district_user, far_member, settings
+):
+    """An import's check would tell registered from free numbers at scale: past the limit a
+    row of a free number gets the refusal a row of a number registered elsewhere gets."""
+    settings.MEMBER_PROBE_LIMIT_PER_HOUR = 1
+    other = MemberFactory(community=areas["140105001001"])
+    report = roster_import(
+        actor=district_user,
+        data=roster(
+            person(number=far_member.id_number),
+            person(number=other.id_number),
+            person(number=id_number_for()),
+        ),
+        filename="花名册.xlsx",
+        dry_run=True,
+    )
+    answered, registered, free = (error.message for error in report.refused)
+    assert "管辖范围以外" in answered
+    assert "次数过多" in registered and free == registered
+    assert report.created == 0
+    assert probes(AuditEvent.Outcome.REFUSED).count() == 2
+
+
 def test_an_answer_within_the_area_is_no_probe(areas, district_user, neighbour_member):
     data = new_member_data(areas["140106001001"], id_number=neighbour_member.id_number)
     with pytest.raises(ValidationError):

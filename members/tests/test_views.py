@@ -477,3 +477,27 @@ def test_lookups_of_people_outside_scope_are_audited_and_limited(
         ("done", first.id_number_masked, "127.0.0.1"),
         ("refused", second.id_number_masked, "127.0.0.1"),
     ]
+
+
+def test_past_the_lookup_limit_a_free_number_gets_the_same_answer_as_one_registered_elsewhere(
+    client, areas, community_user, settings
+):
+    """Past MEMBER_PROBE_LIMIT_PER_HOUR the refusal "too many lookups" is given only for numbers
+    registered outside the user's area; a free number gets no word. So the limit limits
+    nothing: a form left invalid elsewhere (no name) tells, without registering anyone and as
+    often as the user likes, whether anybody is in the registry."""
+    settings.MEMBER_PROBE_LIMIT_PER_HOUR = 1
+    first, second = (MemberFactory(community=areas["140105001001"]) for _ in range(2))
+    client.force_login(community_user)
+
+    def id_number_errors(number):
+        data = member_form_data(None, id_number=number, community=areas["140106001001"].pk, name="")
+        response = client.post(reverse("members:create"), data)
+        assert response.status_code == 200 and not Member.objects.filter(name="").exists()
+        return response.context["form"].errors.get("id_number", [])
+
+    assert "管辖范围以外" in id_number_errors(first.id_number)[0]  # the one answer allowed
+    registered = id_number_errors(second.id_number)
+    free = id_number_errors(id_number_for())
+    assert "次数过多" in registered[0]
+    assert free == registered
