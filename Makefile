@@ -1,5 +1,7 @@
-# make run: set everything up and serve the app; make test: the whole suite.
-# DATABASE_URL switches both from the embedded SQLite to PostgreSQL.
+# make run: set everything up and serve the app as production does (DEBUG off, static files
+# collected and served by WhiteNoise); make dev: the same with DEBUG on, for developers;
+# make test: the whole suite. DATABASE_URL switches them from the embedded SQLite to
+# PostgreSQL; PORT (8000) and HOST (127.0.0.1) say where to serve.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate lint messages clean
+.PHONY: run dev test install migrate lint messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,13 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=0 $(PY) manage.py runserver $(HOST):$(PORT)
+
+dev: migrate
+	$(PY) manage.py seed_demo --if-empty
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

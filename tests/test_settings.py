@@ -1,6 +1,7 @@
 """Production settings refuse to start without their secrets, database and host names, and
-pass `check --deploy`."""
+pass `check --deploy`; `make run` serves as production does, `make dev` with DEBUG on."""
 
+import json
 import os
 import subprocess
 import sys
@@ -51,3 +52,138 @@ def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=SECRETS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# `make run` and `make dev`: the embedded server on one's own machine (tongzhan/settings/local.py).
+
+# Run with the settings `make run` uses, on a database and a static folder of its own: an
+# out-of-scope member and an unknown address, then a stylesheet, as a browser would ask.
+AS_MAKE_RUN_SERVES = """
+import json
+
+import django
+
+django.setup()
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client
+
+from members.tests.factories import MemberFactory
+from tongzhan.models import Area, User
+from tongzhan.services import user_create
+
+call_command("migrate", "--noinput", verbosity=0)
+call_command("collectstatic", "--noinput", verbosity=0)
+street = Area.objects.create(code="140106001", name="柳巷街道", level="street")
+own, other = (
+    Area.objects.create(code=code, name=name, level="community", parent=street)
+    for code, name in [("140106001001", "桥东一社区"), ("140106001002", "五一二社区")]
+)
+user = user_create(actor=None, username="alice", password="Zx-9-test-password",
+                   role=User.Role.COMMUNITY, area=own)
+far = MemberFactory(name="李四", community=other)
+client = Client(SERVER_NAME="127.0.0.1")
+client.force_login(user)
+answers = {}
+for name, url in [("member", f"/members/{far.pk}/"), ("unknown", "/no-such-page/"),
+                  ("css", static("css/app.css"))]:
+    response = client.get(url)
+    body = b"".join(response) if response.streaming else response.content
+    answers[name] = {"status": response.status_code, "type": response.get("Content-Type", ""),
+                     "body": body.decode("utf-8", "replace"), "url": url}
+print(json.dumps(answers))
+"""
+
+
+def as_make_run(tmp_path, script, env=None):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SECRETS and k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "tongzhan.settings.local",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "LOCAL_KEYS_FILE": str(tmp_path / "keys.json"),
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def make_dry_run(target):
+    result = subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_serves_with_debug_off_and_make_dev_with_debug_on():
+    run = make_dry_run("run")
+    assert "DEBUG=1" not in run
+    assert "DJANGO_DEBUG=0" in run
+    assert "collectstatic" in run
+    assert "runserver 127.0.0.1:8000" in run
+    assert "DJANGO_DEBUG=1" in make_dry_run("dev")
+    assert (
+        "runserver 127.0.0.1:8001"
+        in subprocess.run(
+            ["make", "-n", "run", "PORT=8001"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+    )
+
+
+def test_the_settings_make_run_uses_show_the_chinese_error_pages_and_serve_static_files(
+    tmp_path,
+):
+    result = as_make_run(tmp_path, AS_MAKE_RUN_SERVES)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    for name in ("member", "unknown"):
+        answer = answers[name]
+        assert answer["status"] == 404
+        assert "该页面不存在，或者不在您负责的区域内。" in answer["body"], answer["body"][:500]
+        assert "Page not found" not in answer["body"]
+        assert "URLconf" not in answer["body"]
+        assert "DEBUG = True" not in answer["body"]
+    css = answers["css"]
+    # Collected under a name with its hash, as in production, and served by WhiteNoise.
+    assert css["url"] != "/static/css/app.css"
+    assert css["status"] == 200
+    assert css["type"].startswith("text/css")
+    assert ".topbar" in css["body"]
+
+
+PRINT_KEYS = """
+import django, json
+django.setup()
+from django.conf import settings
+print(json.dumps([settings.DEBUG, settings.SECRET_KEY, settings.FIELD_ENCRYPTION_KEYS,
+                  settings.FIELD_HASH_KEY]))
+"""
+
+
+def test_make_run_keys_are_made_once_kept_private_and_the_environment_wins(tmp_path):
+    def keys(env=None):
+        result = as_make_run(tmp_path, PRINT_KEYS, env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    debug, secret, encryption, hash_key = first = keys()
+    assert debug is False
+    assert len(secret) >= 50 and "insecure" not in secret
+    assert len(encryption) == 1 and encryption[0] and hash_key
+    assert keys() == first  # a restart reads the same keys: the stored data stays readable
+    assert (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
+    assert keys({"SECRET_KEY": "from-the-environment", "DJANGO_DEBUG": "1"})[:2] == [
+        True,
+        "from-the-environment",
+    ]
