@@ -1,10 +1,15 @@
-"""The login page is Chinese, and each demo account logs in to its home page."""
+"""The login page is Chinese, each demo account logs in to its home page, and a disabled
+account is told so once its password is right."""
 
 import re
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+
+from conftest import PASSWORD
+from tongzhan.models import AuditEvent
+from tongzhan.services import user_update
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +46,58 @@ def test_a_wrong_password_is_refused_in_chinese(client, community_user):
     response = client.post(reverse("login"), {"username": "alice", "password": "wrong-password"})
     assert response.status_code == 200
     assert "请输入一个正确的" in response.content.decode()
+
+
+DISABLED = "此账号已停用，请联系系统管理员。"
+
+
+@pytest.fixture
+def disabled_user(community_user, admin_user):
+    return user_update(
+        actor=admin_user,
+        user=community_user,
+        role=community_user.role,
+        area=community_user.area,
+        fields={"is_active": False},
+    )
+
+
+def log_in(client, password, address="10.0.0.1"):
+    return client.post(
+        reverse("login"), {"username": "alice", "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_a_disabled_account_is_told_so_after_the_right_password(client, disabled_user):
+    response = log_in(client, PASSWORD)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert DISABLED in html
+    assert "请输入一个正确的" not in html
+    assert "_auth_user_id" not in client.session
+    refused = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED, username="alice")
+    assert refused.get().outcome == AuditEvent.Outcome.REFUSED
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN).exists()
+
+
+def test_a_disabled_account_with_a_wrong_password_is_told_only_that_the_login_failed(
+    client, disabled_user
+):
+    html = log_in(client, "wrong-password-1").content.decode()
+    assert "请输入一个正确的" in html
+    assert "停用" not in html
+    unknown = client.post(
+        reverse("login"), {"username": "nobody-here", "password": PASSWORD}
+    ).content.decode()
+    assert "请输入一个正确的" in unknown and "停用" not in unknown
+
+
+def test_a_locked_out_disabled_account_is_not_told_it_is_disabled(client, disabled_user):
+    for number in range(5):
+        log_in(client, "wrong-password-1", address=f"10.0.1.{number}")
+    response = log_in(client, PASSWORD, address="10.9.9.9")
+    assert response.status_code == 429
+    assert "停用" not in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
@@ -23,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django_filters.views import FilterView
@@ -57,7 +59,38 @@ def safe_next(request, default: str = "home") -> str:
     return resolve_url(default)
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form, which also tells a disabled account so once its password is right.
+
+    Django refuses a disabled account as it refuses a wrong password: django-axes counts it and
+    the audit log records a refused login (tongzhan.signals). Only then does this form ask
+    whether the password was right for a disabled account, so nobody learns that an account
+    exists, or is disabled, without its password. Every refused login asks, and the asking
+    costs one password check whether the account exists or not, so the time taken tells
+    nothing either; a locked-out login is not asked (django-axes answers it).
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "inactive": gettext_lazy(
+            "This account has been disabled. Please ask your system administrator."
+        ),
+    }
+
+    def get_invalid_login_error(self):
+        if not getattr(self.request, "axes_locked_out", False):
+            user = AllowAllUsersModelBackend().authenticate(
+                self.request,
+                username=self.cleaned_data.get("username"),
+                password=self.cleaned_data.get("password"),
+            )
+            if user is not None and not user.is_active:
+                return ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
+
+
 class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
