@@ -118,3 +118,46 @@ def test_the_menu_marks_the_section_of_the_page(client, community_user, address,
     html = client.get(address).content.decode()
     marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
     assert marked == [current]
+
+
+def filters_of(html):
+    """The search box shown on its own (or None), and the folded filters' opening tag and
+    the field names inside them."""
+    search = re.search(r'<div class="search-bar" role="search">(.*?)</div>', html, re.S)
+    details = re.search(r'(<details class="filters card"[^>]*>)(.*?)</details>', html, re.S)
+    inside = set(re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', details.group(2)))
+    return (search.group(1) if search else None), details.group(1), inside
+
+
+def test_the_member_search_box_stands_above_the_folded_filters(client, community_user, member):
+    client.force_login(community_user)
+    search, opening, inside = filters_of(client.get("/members/").content.decode())
+    assert 'name="q"' in search and "搜索" in search
+    assert opening == '<details class="filters card">' and "q" not in inside
+    assert {"category", "sex", "status"} <= inside
+
+    # A search alone leaves the filters folded; a filter opens them, and keeps the search.
+    search, opening, _inside = filters_of(client.get("/members/?q=张三").content.decode())
+    assert 'value="张三"' in search and opening == '<details class="filters card">'
+    html = client.get("/members/?q=张三&sex=F").content.decode()
+    search, opening, _inside = filters_of(html)
+    assert 'value="张三"' in search and opening == '<details class="filters card" open>'
+
+
+@pytest.mark.parametrize(
+    ("address", "fields"),
+    [
+        ("/activities/", {"q", "type"}),
+        ("/activities/needs/", {"since"}),
+        ("/activities/members/not-contacted/", {"months"}),
+    ],
+)
+def test_the_other_lists_keep_every_filter_in_their_folded_form(
+    client, district_user, address, fields
+):
+    client.force_login(district_user)
+    response = client.get(address)
+    assert response.status_code == 200
+    search, opening, inside = filters_of(response.content.decode())
+    assert search is None and opening == '<details class="filters card">'
+    assert fields <= inside

@@ -25,14 +25,28 @@ MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
 class FilterForm(forms.Form):
     """The form of a list's filters (the FilterSets' `Meta.form`, or a page's own form)."""
 
+    # The search box, which a list may show above its folded filters (includes/filter_form.html).
+    search_field = "q"
+
     @property
     def in_use(self) -> bool:
         """Whether a visible filter has a value of its own or an error: the page then shows
         the filters open. A value the view fills in by default equals the field's initial."""
+        return self._in_use(exclude="")
+
+    @property
+    def in_use_besides_search(self) -> bool:
+        """`in_use` for the filters below a search box shown on its own: a search alone
+        leaves them folded, so its results start on the first screen of a phone."""
+        return self._in_use(exclude=self.search_field)
+
+    def _in_use(self, *, exclude: str) -> bool:
         if not self.is_bound:
             return False
         changed = set(self.changed_data)
-        return bool(self.errors) or any(field.name in changed for field in self.visible_fields())
+        return any(name != exclude for name in self.errors) or any(
+            field.name in changed for field in self.visible_fields() if field.name != exclude
+        )
 
 
 class IntegerFilter(django_filters.NumberFilter):
