@@ -511,6 +511,11 @@ class Evaluation(models.Model):
         evaluation is kept and marked, not ranked or cut, and her record is not touched."""
         if self.round.state == EvaluationRound.State.CONFIRMED:
             return self.left
+        return self.departure_now()
+
+    def departure_now(self) -> str:
+        """Why the representative is out of the round's area today, whatever the round's state
+        (a reopened round gives the representative flag back only to those still in it)."""
         member = self.member
         if member.status != member.Status.ACTIVE:
             return member.status

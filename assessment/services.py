@@ -8,9 +8,13 @@ indicator names (`score_district_item`, `score_street_item`). Nothing changes on
 is final. Every write leaves an audit event.
 """
 
+import dataclasses
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,7 +38,7 @@ from .models import (
     Target,
     VetoMark,
 )
-from .standings import standings
+from .standings import EvaluationRow, round_results, standings
 
 
 def manages_district(actor, period_district: Area) -> bool:
@@ -409,7 +413,8 @@ def _reason(evaluation_round: EvaluationRound, row) -> str:
 
 
 def may_confirm(actor, evaluation_round: EvaluationRound) -> bool:
-    """District staff (and administrators of every area) confirm a round of their area."""
+    """District staff (and administrators of every area) confirm a round of their area, and
+    may reopen it for `EVALUATION_REOPEN_DAYS` after (`round_reopen`)."""
     if not actor.has_perm("assessment.change_evaluationround"):
         return False
     if not _sees(actor, evaluation_round.area):
@@ -417,25 +422,123 @@ def may_confirm(actor, evaluation_round: EvaluationRound) -> bool:
     return actor.sees_everything or actor.has_perm("assessment.confirm_evaluationround")
 
 
-def round_confirm(*, actor, evaluation_round: EvaluationRound, request=None) -> list[Evaluation]:
+@dataclasses.dataclass
+class Missing:
+    """A representative still in the round without a full sheet from some weighted sources."""
+
+    row: EvaluationRow
+    sources: list[str]
+
+    def labels(self) -> list[str]:
+        return [str(Evaluation.Source(source).label) for source in self.sources]
+
+
+@dataclasses.dataclass
+class RoundOutcome:
+    """What confirming a round would do, as `round_confirm` does it."""
+
+    rows: list[EvaluationRow]
+    missing: list[Missing]  # the round cannot be confirmed while anyone is here
+    vetoed: list[EvaluationRow]
+    lowest: list[EvaluationRow]  # among the lowest share, not vetoed
+    loses_flag: list[EvaluationRow]  # flagged and a representative today
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+    @property
+    def flagged(self) -> list[EvaluationRow]:
+        return self.vetoed + self.lowest
+
+
+def _weighted_sources(evaluation_round: EvaluationRound) -> list[str]:
+    weights = {
+        Evaluation.Source.SUPERIOR: evaluation_round.superior_weight,
+        Evaluation.Source.SELF: evaluation_round.self_weight,
+        Evaluation.Source.PUBLIC: evaluation_round.public_weight,
+    }
+    return [source for source, weight in weights.items() if weight > 0]
+
+
+def round_outcome_preview(evaluation_round: EvaluationRound) -> RoundOutcome:
+    """Who lacks scores, who is flagged and who loses the representative flag if the round
+    were confirmed now. A sheet is full when each item of the template has its score: a
+    missing sheet would count as nought and cut a representative nobody has scored."""
+    rows = round_results(evaluation_round)
+    items = EvaluationItem.objects.filter(
+        category__template=evaluation_round.template_id, is_veto=False
+    ).count()
+    scored = {
+        (evaluation, source): count
+        for evaluation, source, count in EvaluationScore.objects.filter(
+            evaluation__round=evaluation_round,
+            item__category__template=evaluation_round.template_id,
+            item__is_veto=False,
+        )
+        .values_list("evaluation_id", "source")
+        .annotate(count=Count("item", distinct=True))
+        .order_by()
+    }
+    sources = _weighted_sources(evaluation_round)
+    missing = []
+    for row in rows:
+        if row.left:
+            continue
+        lacking = [s for s in sources if scored.get((row.evaluation.pk, s), 0) < items]
+        if lacking:
+            missing.append(Missing(row, lacking))
+    failing = [row for row in rows if row.fails]
+    return RoundOutcome(
+        rows=rows,
+        missing=missing,
+        vetoed=[row for row in failing if row.vetoed],
+        lowest=[row for row in failing if not row.vetoed],
+        loses_flag=[row for row in failing if row.evaluation.member.is_representative],
+    )
+
+
+def _missing_message(missing: list[Missing]) -> str:
+    return _(
+        "The outcome cannot be confirmed yet: %(count)s representatives still lack scores "
+        "(%(who)s). Enter them first."
+    ) % {
+        "count": len(missing),
+        "who": "；".join(
+            f"{entry.row.evaluation.member.name}：{'、'.join(entry.labels())}" for entry in missing
+        ),
+    }
+
+
+def round_confirm(
+    *, actor, evaluation_round: EvaluationRound, expected=None, request=None
+) -> list[Evaluation]:
     """Confirm the outcome: the failed and the lowest ranked leave the representatives, each
     with this evaluation as the reason in their history. Representatives who left the round
-    (`Evaluation.departure`) are marked as such and their record is left alone."""
-    from .standings import round_results
+    (`Evaluation.departure`) are marked as such and their record is left alone.
 
+    Refused while anyone still in the round lacks a weighted source's scores. `expected`, the
+    ids of the members the confirmation page said would lose the flag, refuses a confirmation
+    whose outcome changed since the page was shown."""
     if not may_confirm(actor, evaluation_round):
         raise PermissionDenied
     with transaction.atomic():
         evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
         _check_round_open(evaluation_round)
-        removed = []
-        rows = round_results(evaluation_round)
+        outcome = round_outcome_preview(evaluation_round)
+        if outcome.missing:
+            raise ValidationError(_missing_message(outcome.missing))
+        losing = {row.evaluation.member_id for row in outcome.loses_flag}
+        if expected is not None and {str(pk) for pk in expected} != {str(pk) for pk in losing}:
+            raise ValidationError(
+                _("The outcome changed since it was shown: check it again before confirming.")
+            )
+        rows = outcome.rows
         for row in rows:
             row.evaluation.left = row.left
         Evaluation.objects.bulk_update([row.evaluation for row in rows if row.left], ["left"])
-        for row in rows:
-            if not row.fails:
-                continue
+        removed = []
+        for row in outcome.loses_flag:
             with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
                 reason = _reason(evaluation_round, row)
             member_update(
@@ -455,7 +558,84 @@ def round_confirm(*, actor, evaluation_round: EvaluationRound, request=None) -> 
             actor,
             evaluation_round,
             AuditEvent.Action.STATUS,
-            {"removed": [evaluation.member_id for evaluation in removed]},
+            {"confirmed": True, "removed": [evaluation.member_id for evaluation in removed]},
             request,
         )
     return removed
+
+
+def round_reopen_until(evaluation_round: EvaluationRound):
+    """When a confirmed round can no longer be reopened (None while it is open)."""
+    if evaluation_round.confirmed_at is None:
+        return None
+    return evaluation_round.confirmed_at + datetime.timedelta(days=settings.EVALUATION_REOPEN_DAYS)
+
+
+def may_reopen(actor, evaluation_round: EvaluationRound) -> bool:
+    """Whoever may confirm the round may reopen it, while it is confirmed and recent."""
+    until = round_reopen_until(evaluation_round)
+    return (
+        evaluation_round.state == EvaluationRound.State.CONFIRMED
+        and until is not None
+        and timezone.now() <= until
+        and may_confirm(actor, evaluation_round)
+    )
+
+
+def round_reopen_preview(evaluation_round: EvaluationRound) -> tuple[list, list]:
+    """(restored, kept out): the evaluations whose representative flag the confirmation removed
+    and reopening gives back, and those whose member has left the round's area or the registry
+    since (their record now belongs to wherever they are; it is not touched)."""
+    restored, kept_out = [], []
+    for evaluation in evaluation_round.evaluations.filter(removed=True).select_related(
+        "member__community"
+    ):
+        (kept_out if evaluation.departure_now() else restored).append(evaluation)
+    return restored, kept_out
+
+
+def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> list[Evaluation]:
+    """Take a confirmation back within `EVALUATION_REOPEN_DAYS`: the representatives it removed
+    are representatives again (with the reopening in their history) and the round is open."""
+    if not may_confirm(actor, evaluation_round):
+        raise PermissionDenied
+    with transaction.atomic():
+        evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
+        if evaluation_round.state != EvaluationRound.State.CONFIRMED:
+            raise ValidationError(_("Only a confirmed round can be reopened."))
+        if timezone.now() > round_reopen_until(evaluation_round):
+            raise ValidationError(
+                _(
+                    "The outcome was confirmed on %(date)s, more than %(days)s days ago: "
+                    "it can no longer be reopened."
+                )
+                % {
+                    "date": timezone.localdate(evaluation_round.confirmed_at).isoformat(),
+                    "days": settings.EVALUATION_REOPEN_DAYS,
+                }
+            )
+        restored, _kept_out = round_reopen_preview(evaluation_round)
+        with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
+            reason = _("%(round)s reopened: the confirmed outcome is taken back") % {
+                "round": evaluation_round.name
+            }
+        for evaluation in restored:
+            member_update(
+                actor=actor,
+                member=evaluation.member,
+                data={"is_representative": True},
+                source=reason[:200],
+                request=request,
+            )
+        evaluation_round.evaluations.update(removed=False, left="")
+        evaluation_round.state = EvaluationRound.State.OPEN
+        evaluation_round.confirmed_at = None
+        evaluation_round.save(update_fields=["state", "confirmed_at"])
+        _audit(
+            actor,
+            evaluation_round,
+            AuditEvent.Action.STATUS,
+            {"reopened": True, "restored": [evaluation.member_id for evaluation in restored]},
+            request,
+        )
+    return restored

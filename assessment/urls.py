@@ -19,6 +19,7 @@ urlpatterns = [
     path("evaluations/", views.round_list, name="rounds"),
     path("evaluations/<int:pk>/", views.round_detail, name="round"),
     path("evaluations/<int:pk>/confirm/", views.round_confirm, name="round_confirm"),
+    path("evaluations/<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
     path(
         "evaluations/<int:pk>/<int:evaluation_pk>/",
         views.evaluation_detail,

@@ -1,6 +1,7 @@
 """Assessment pages. A period is seen by everyone of its district; results are limited by
 `visible_standings`: a community or street sees its own until the ranking is published."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -345,34 +346,95 @@ def round_list(request):
 def round_detail(request, pk):
     evaluation_round = _round(request, pk)
     user = request.user
+    outcome = services.round_outcome_preview(evaluation_round)
     return render(
         request,
         "assessment/round_detail.html",
         {
             "round": evaluation_round,
-            "rows": round_results(evaluation_round),
+            "rows": outcome.rows,
+            "missing": outcome.missing if evaluation_round.state == "open" else [],
             "may_confirm": services.may_confirm(user, evaluation_round),
+            "may_reopen": services.may_reopen(user, evaluation_round),
+            "reopen_until": services.round_reopen_until(evaluation_round),
         },
     )
 
 
-@require_POST
-@login_required
-def round_confirm(request, pk):
+def _round_to_decide(request, pk) -> EvaluationRound:
+    """A round the user may confirm or reopen: in scope (404 otherwise) and hers to decide
+    (403 otherwise)."""
     evaluation_round = _round(request, pk)
-    removed = action_write(
-        request,
-        lambda: services.round_confirm(
-            actor=request.user, evaluation_round=evaluation_round, request=request
-        ),
-    )
-    if removed is not None:
+    if not services.may_confirm(request.user, evaluation_round):
+        raise PermissionDenied
+    return evaluation_round
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_confirm(request, pk):
+    """GET: what confirming would do, from the service; POST: confirm it."""
+    evaluation_round = _round_to_decide(request, pk)
+    if request.method == "POST":
+        removed = action_write(
+            request,
+            lambda: services.round_confirm(
+                actor=request.user,
+                evaluation_round=evaluation_round,
+                expected=request.POST.getlist("loses"),
+                request=request,
+            ),
+        )
+        if removed is None:
+            return redirect("assessment:round_confirm", pk=evaluation_round.pk)
         messages.success(
             request,
             _("The outcome is confirmed: %(count)s left the representatives.")
             % {"count": len(removed)},
         )
-    return redirect("assessment:round", pk=evaluation_round.pk)
+        return redirect("assessment:round", pk=evaluation_round.pk)
+    return render(
+        request,
+        "assessment/round_confirm.html",
+        {
+            "round": evaluation_round,
+            "outcome": services.round_outcome_preview(evaluation_round),
+            "reopen_days": settings.EVALUATION_REOPEN_DAYS,
+        },
+    )
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_reopen(request, pk):
+    """GET: who gets the representative flag back; POST: reopen the round."""
+    evaluation_round = _round_to_decide(request, pk)
+    if request.method == "POST":
+        restored = action_write(
+            request,
+            lambda: services.round_reopen(
+                actor=request.user, evaluation_round=evaluation_round, request=request
+            ),
+        )
+        if restored is not None:
+            messages.success(
+                request,
+                _("The round is open again: %(count)s are representatives again.")
+                % {"count": len(restored)},
+            )
+        return redirect("assessment:round", pk=evaluation_round.pk)
+    restored, kept_out = services.round_reopen_preview(evaluation_round)
+    return render(
+        request,
+        "assessment/round_reopen.html",
+        {
+            "round": evaluation_round,
+            "restored": restored,
+            "kept_out": kept_out,
+            "may_reopen": services.may_reopen(request.user, evaluation_round),
+            "reopen_until": services.round_reopen_until(evaluation_round),
+        },
+    )
 
 
 @login_required

@@ -28,7 +28,7 @@ from django.utils import timezone
 from activities import services as activity_services
 from activities.models import ActivityType
 from assessment import services as assessment_services
-from assessment.models import EvaluationTemplate
+from assessment.models import EvaluationItem, EvaluationTemplate
 from conftest import _user
 from members import jobs
 from members.tests.factories import MemberFactory
@@ -100,7 +100,10 @@ MATRIX = [
     ("assessment:evidence", ["period", "code", "score"], "get", "302 200 404 200 200 404 200 403"),
     ("assessment:rounds", [], "get", "302 403 403 200 200 200 200 403"),
     ("assessment:round", ["round"], "get", "302 403 403 200 200 404 200 403"),
-    ("assessment:round_confirm", ["fresh_round"], "post", "302 404 404 403 302 404 302 404"),
+    ("assessment:round_confirm", ["round"], "get", "302 403 403 403 200 404 200 403"),
+    ("assessment:round_confirm", ["fresh_round"], "post", "302 403 403 403 302 404 302 403"),
+    ("assessment:round_reopen", ["confirmed_round"], "get", "302 403 403 403 200 404 200 403"),
+    ("assessment:round_reopen", ["fresh_confirmed_round"], "post", "302 403 403 403 302 404 302 403"),  # noqa: E501
     ("assessment:evaluation", ["round", "evaluation"], "get", "302 403 403 200 200 404 200 403"),
 ]  # fmt: skip
 
@@ -209,6 +212,22 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
                   "template": EvaluationTemplate.objects.get(is_example=True)},
         ).pk  # fmt: skip
 
+    def confirmed_round():
+        made = assessment_services.round_create(
+            actor=district_user,
+            data={"area": areas["140106001"], "name": "已确认的评价",
+                  "template": EvaluationTemplate.objects.get(is_example=True)},
+        )  # fmt: skip
+        items = EvaluationItem.objects.filter(category__template=made.template, is_veto=False)
+        for evaluation in made.evaluations.all():
+            for source in ("superior", "self", "public"):
+                assessment_services.evaluation_score(
+                    actor=district_user, evaluation=evaluation, source=source,
+                    scores={item: item.max_score for item in items},
+                )  # fmt: skip
+        assessment_services.round_confirm(actor=district_user, evaluation_round=made)
+        return made.pk
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -221,6 +240,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
         # A write changes its object: each user's attempt gets one of its own.
         "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,
+        "confirmed_round": confirmed_round(), "fresh_confirmed_round": confirmed_round,
         "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),
         "final_period": lambda: new_period("final"), "?member": member.pk,
     }  # fmt: skip

@@ -181,7 +181,16 @@ def test_the_round_pages_from_creation_to_confirmation(
     client.force_login(community_user)
     assert client.get(reverse("assessment:rounds")).status_code == 403
     client.force_login(district_user)
-    client.post(reverse("assessment:round_confirm", args=[evaluation_round.pk]))
+    for evaluation in evaluation_round.evaluations.all():
+        for source in ("superior", "self", "public"):
+            share = 100 if evaluation.member.name == "甲" else 50
+            services.evaluation_score(
+                actor=district_user, evaluation=evaluation, source=source,
+                scores={item: item.max_score * share / 100 for item in items},
+            )  # fmt: skip
+    confirm = reverse("assessment:round_confirm", args=[evaluation_round.pk])
+    loses = client.get(confirm).context["outcome"].loses_flag
+    client.post(confirm, {"loses": [row.evaluation.member_id for row in loses]})
     removed = set(Member.objects.filter(is_representative=False).values_list("name", flat=True))
     assert removed == {"乙"}  # 50 % of two: the lower one
     html = client.get(reverse("assessment:round", args=[evaluation_round.pk])).content.decode()

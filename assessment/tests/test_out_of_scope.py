@@ -91,15 +91,18 @@ def evaluation_round(areas, district_user):
 
 
 def superior_scores(evaluation_round, district_user, percent):
+    """Every source's sheet alike (the district enters them all), so the round can be
+    confirmed and ranks by these shares."""
     items = EvaluationItem.objects.filter(
         category__template=evaluation_round.template, is_veto=False
     )
     for evaluation in evaluation_round.evaluations.select_related("member"):
-        services.evaluation_score(
-            actor=district_user, evaluation=evaluation, source="superior",
-            scores={item: item.max_score * percent[evaluation.member.name] / 100
-                    for item in items},
-        )  # fmt: skip
+        for source in ("superior", "self", "public"):
+            services.evaluation_score(
+                actor=district_user, evaluation=evaluation, source=source,
+                scores={item: item.max_score * percent[evaluation.member.name] / 100
+                        for item in items},
+            )  # fmt: skip
 
 
 def test_a_representative_who_left_is_marked_and_keeps_her_record_on_confirmation(

@@ -218,6 +218,10 @@ MEMBER_LIST_TALLIED_COUNTS = True
 # registry: each answer is audited, and a user gets this many an hour (members.services).
 MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", "10"))
 
+# A confirmed evaluation round may be reopened by the district this many days after its
+# confirmation, restoring the representatives it removed (assessment.services.round_reopen).
+EVALUATION_REOPEN_DAYS = int(os.environ.get("EVALUATION_REOPEN_DAYS", "30"))
+
 # Photos and PDF documents of activities: the largest file accepted.
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
