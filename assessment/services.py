@@ -448,6 +448,11 @@ class RoundOutcome:
         return not self.missing
 
     @property
+    def ranked(self) -> list[EvaluationRow]:
+        """Those still in the round: ranked, and cut if they are the lowest."""
+        return [row for row in self.rows if not row.left]
+
+    @property
     def flagged(self) -> list[EvaluationRow]:
         return self.vetoed + self.lowest
 
