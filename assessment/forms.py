@@ -51,8 +51,17 @@ class IndicatorForm(forms.ModelForm):
             "sort_order",
         ]
 
+    # The fields each kind of indicator uses (static/js/indicator_form.js shows only these);
+    # what a kind does not use is not kept, whatever was typed there.
+    MEASURED_ONLY = ("metric", "activity_type", "rule", "tiers", "base", "rate", "cap")
+    SCORED_ONLY = ("scored_by",)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.tiers:
+            self.initial["tiers"] = ", ".join(
+                f"{low}:{target}" for low, target in self.instance.tiers
+            )
         self.fields["activity_type"].queryset = ActivityType.objects.filter(is_active=True)
         self.fields["cap"].help_text = _("1 gives no credit beyond the target; empty: uncapped.")
         for name in ("base", "rate", "sort_order"):  # only some rules use them
@@ -63,6 +72,11 @@ class IndicatorForm(forms.ModelForm):
         for name in ("base", "rate", "sort_order"):
             if data.get(name) is None:
                 data[name] = 0
+        if data.get("kind") == Indicator.Kind.MEASURED:
+            data["scored_by"] = ""
+        elif data.get("kind"):
+            data.update(metric="", activity_type=None, rule="", tiers=[], base=0, rate=0)
+            data["cap"] = Indicator._meta.get_field("cap").default
         return data
 
     def clean_tiers(self):
@@ -76,6 +90,27 @@ class IndicatorForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class CopyIndicatorsForm(forms.Form):
+    """Which earlier period of the district to copy the indicators from."""
+
+    source = forms.ModelChoiceField(
+        label=_("Copy the indicators of"), queryset=Period.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, period, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        source = self.fields["source"]
+        source.queryset = (
+            Period.objects.visible_to(user)
+            .filter(district_id=period.district_id, indicators__isnull=False)
+            .exclude(pk=period.pk)
+            .distinct()
+        )
+        source.label_from_instance = lambda item: (
+            f"{item.name}（{item.starts_on:%Y-%m-%d} – {item.ends_on:%Y-%m-%d}）"
+        )
 
 
 class ScoreForm(forms.Form):

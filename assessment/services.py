@@ -10,6 +10,7 @@ is final. Every write leaves an audit event.
 
 import dataclasses
 import datetime
+import decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -91,11 +92,15 @@ def period_update(*, actor, period: Period, data: dict, request=None) -> Period:
     return period
 
 
-def indicator_add(*, actor, period: Period, data: dict, request=None) -> Indicator:
-    """Add an indicator while the period is being set up."""
+def _check_draft(actor, period: Period) -> None:
     _check_manages(actor, period)
     if period.state != Period.State.DRAFT:
         raise ValidationError(_("Indicators are chosen before the period opens."))
+
+
+def indicator_add(*, actor, period: Period, data: dict, request=None) -> Indicator:
+    """Add an indicator while the period is being set up."""
+    _check_draft(actor, period)
     with transaction.atomic():
         indicator = Indicator(period=period, **data)
         indicator.full_clean()
@@ -104,11 +109,66 @@ def indicator_add(*, actor, period: Period, data: dict, request=None) -> Indicat
     return indicator
 
 
+def indicator_update(*, actor, indicator: Indicator, data: dict, request=None) -> Indicator:
+    """Change an indicator while the period is being set up: the checks of `indicator_add`."""
+    period = indicator.period
+    _check_draft(actor, period)
+    with transaction.atomic():
+        changed = sorted(name for name, value in data.items() if getattr(indicator, name) != value)
+        for name, value in data.items():
+            setattr(indicator, name, value)
+        indicator.full_clean()
+        indicator.save()
+        _audit(
+            actor,
+            period,
+            AuditEvent.Action.UPDATE,
+            {"indicator": indicator.name, "fields": changed},
+            request,
+        )
+    return indicator
+
+
+# What a copied indicator keeps of the one it is copied from.
+COPIED_FIELDS = [
+    "name", "kind", "metric", "activity_type", "weight", "rule", "tiers", "base", "rate", "cap",
+    "scored_by", "sort_order",
+]  # fmt: skip
+
+
+def period_copy_indicators(*, actor, period: Period, source: Period, request=None):
+    """Copy the indicators of another period of the same district into a period being set up
+    (added to those it has): a district's yearly assessment mostly repeats the last one."""
+    _check_draft(actor, period)
+    if source.pk == period.pk or source.district_id != period.district_id:
+        raise ValidationError(
+            {"source": _("Choose another assessment period of the same district.")}
+        )
+    originals = list(source.indicators.all())
+    if not originals:
+        raise ValidationError({"source": _("That period has no indicators to copy.")})
+    with transaction.atomic():
+        copies = []
+        for original in originals:
+            copy = Indicator(
+                period=period, **{name: getattr(original, name) for name in COPIED_FIELDS}
+            )
+            copy.full_clean()
+            copies.append(copy)
+        Indicator.objects.bulk_create(copies)
+        _audit(
+            actor,
+            period,
+            AuditEvent.Action.UPDATE,
+            {"copied_from": source.pk, "indicators": [copy.name for copy in copies]},
+            request,
+        )
+    return copies
+
+
 def indicator_remove(*, actor, indicator: Indicator, request=None) -> None:
     period = indicator.period
-    _check_manages(actor, period)
-    if period.state != Period.State.DRAFT:
-        raise ValidationError(_("Indicators are chosen before the period opens."))
+    _check_draft(actor, period)
     with transaction.atomic():
         name = indicator.name
         indicator.delete()
@@ -124,15 +184,176 @@ def target_for(indicator: Indicator, members: int):
     return rules.linear_target(indicator.base, 0, 0)  # fixed: the base for everyone
 
 
-def period_open(*, actor, period: Period, request=None) -> Period:
-    """Open the period: every community's targets follow from its registered members now."""
-    _check_manages(actor, period)
+# -- The steps of a period's life and what each needs ------------------------------------------
+
+# The points of the measured and hand-scored items add up to this; bonus and deduction items
+# come on top (加分、减分项另计).
+FULL_MARKS = decimal.Decimal(100)
+COUNTED_KINDS = (Indicator.Kind.MEASURED, Indicator.Kind.SCORED)
+
+
+@dataclasses.dataclass
+class PreCheck:
+    """One condition a step needs, as its confirmation page lists it: `problem` is empty when
+    it is met, and `details` name what stands in the way (communities without a score)."""
+
+    label: str
+    problem: str = ""
+    details: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return not self.problem
+
+
+def period_weight_total(period: Period) -> decimal.Decimal:
+    """The points of the measured and hand-scored items (bonus and deduction items apart)."""
+    return sum(
+        (indicator.weight for indicator in period.indicators.all()
+         if indicator.kind in COUNTED_KINDS),
+        decimal.Decimal(0),
+    )  # fmt: skip
+
+
+def period_overlapping(period: Period):
+    """Periods of the same district already opened whose dates overlap this one's."""
+    return (
+        Period.objects.filter(
+            district_id=period.district_id,
+            starts_on__lte=period.ends_on,
+            ends_on__gte=period.starts_on,
+        )
+        .exclude(pk=period.pk)
+        .exclude(state=Period.State.DRAFT)
+    )
+
+
+def period_unscored(period: Period) -> list[tuple[Indicator, list[Area]]]:
+    """Each hand-scored item with the communities of the district that have no score on it.
+    Bonus and deduction items are not in the list: no entry there means none was earned."""
+    communities = list(Area.objects.communities().within(period.district).order_by("code"))
+    scored = set(
+        ManualScore.objects.filter(indicator__period=period).values_list(
+            "indicator_id", "community_id"
+        )
+    )
+    missing = []
+    for indicator in period.indicators.filter(kind=Indicator.Kind.SCORED):
+        lacking = [c for c in communities if (indicator.pk, c.pk) not in scored]
+        if lacking:
+            missing.append((indicator, lacking))
+    return missing
+
+
+def _names(items) -> str:
+    return "、".join(str(item) for item in items)
+
+
+def _open_checks(period: Period) -> list[PreCheck]:
+    checks = [PreCheck(_("The period is being set up"))]
     if period.state != Period.State.DRAFT:
-        raise ValidationError(_("The period is already open."))
-    indicators = list(period.indicators.all())
-    if not indicators:
-        raise ValidationError(_("Choose the indicators first."))
+        checks[0].problem = _("The period is already open.")
+    has_indicators = period.indicators.exists()
+    checks.append(PreCheck(_("Indicators are chosen")))
+    if not has_indicators:
+        checks[-1].problem = _("Choose the indicators first.")
+    total = period_weight_total(period)
+    checks.append(PreCheck(_("The points add up to 100")))
+    if has_indicators and total != FULL_MARKS:
+        checks[-1].problem = _(
+            "The measured and hand-scored items add up to %(total)s points, not 100: "
+            "change their points before opening the period."
+        ) % {"total": _number(total)}
+    overlapping = list(period_overlapping(period))
+    checks.append(PreCheck(_("No other period of the district covers the same dates")))
+    if overlapping:
+        checks[-1].problem = _("The dates overlap another period of the district: %(periods)s.") % {
+            "periods": _names(
+                f"{other.name}（{other.starts_on:%Y-%m-%d} – {other.ends_on:%Y-%m-%d}）"
+                for other in overlapping
+            )
+        }
+    return checks
+
+
+def _number(value) -> str:
+    return f"{value.normalize():f}" if isinstance(value, decimal.Decimal) else str(value)
+
+
+def _finalize_checks(period: Period) -> list[PreCheck]:
+    checks = [PreCheck(_("The period is open"))]
+    if period.state != Period.State.OPEN:
+        checks[0].problem = (
+            _("The period is finalized: nothing in it can change any more.")
+            if period.state == Period.State.FINAL
+            else _("Open the period before finalizing it.")
+        )
+    unscored = period_unscored(period) if period.state == Period.State.OPEN else []
+    check = PreCheck(_("Every hand-scored item is scored in every community"))
+    if unscored:
+        check.problem = _(
+            "Hand-scored items are not scored in every community: score them (0 points too, "
+            "with the reason) before finalizing."
+        )
+        check.details = [
+            _("%(item)s: not scored in %(count)s communities: %(communities)s")
+            % {"item": indicator.name, "count": len(lacking), "communities": _names(
+                community.name for community in lacking)}
+            for indicator, lacking in unscored
+        ]  # fmt: skip
+    checks.append(check)
+    return checks
+
+
+def _publish_checks(period: Period) -> list[PreCheck]:
+    check = PreCheck(_("The period is finalized and not yet published"))
+    if period.state != Period.State.FINAL:
+        check.problem = _("Only a finalized period's ranking is published.")
+    elif period.published:
+        check.problem = _("The ranking is published already.")
+    return [check]
+
+
+def _reopen_checks(period: Period) -> list[PreCheck]:
+    check = PreCheck(_("The period is finalized and its ranking not published"))
+    if period.state != Period.State.FINAL:
+        check.problem = _("Only a finalized period is reopened.")
+    elif period.published:
+        check.problem = _("The ranking is published: the period can no longer be reopened.")
+    return [check]
+
+
+PRE_CHECKS = {
+    "open": _open_checks,
+    "finalize": _finalize_checks,
+    "publish": _publish_checks,
+    "reopen": _reopen_checks,
+}
+
+
+def period_checks(period: Period, step: str) -> list[PreCheck]:
+    """What the step needs, each condition met or not (the confirmation page lists them)."""
+    return PRE_CHECKS[step](period)
+
+
+def _refuse_unless_ready(period: Period, step: str) -> None:
+    problems = [check.problem for check in period_checks(period, step) if not check.met]
+    if problems:
+        raise ValidationError(problems)
+
+
+def period_open(*, actor, period: Period, request=None) -> Period:
+    """Open the period: every community's targets follow from its registered members now.
+    Refused unless the measured and hand-scored items add up to 100 points and no opened
+    period of the district covers any of the same days."""
+    _check_manages(actor, period)
+    given = period
     with transaction.atomic():
+        # Two periods of a district opened at once must not each miss the other.
+        Area.objects.select_for_update().filter(pk=period.district_id).get()
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        _refuse_unless_ready(period, "open")
+        indicators = list(period.indicators.all())
         communities = list(Area.objects.communities().within(period.district))
         members = dict(
             MemberTally.objects.filter(
@@ -155,7 +376,8 @@ def period_open(*, actor, period: Period, request=None) -> Period:
         period.state, period.opened_at = Period.State.OPEN, timezone.now()
         period.save(update_fields=["state", "opened_at"])
         _audit(actor, period, AuditEvent.Action.STATUS, {"state": period.state}, request)
-    return period
+    given.state, given.opened_at = period.state, period.opened_at
+    return given
 
 
 def may_score(actor, indicator: Indicator, community: Area) -> bool:
@@ -227,18 +449,22 @@ def score_set(
     return score
 
 
-def period_finalize(*, actor, period: Period, request=None) -> list[Result]:
-    """Compute and store every community's result, then lock the period."""
+def _check_finalizes(actor, period: Period) -> None:
     _check_manages(actor, period)
-    if not actor.has_perm("assessment.finalize_period"):
+    if actor is not None and not actor.has_perm("assessment.finalize_period"):
         raise PermissionDenied
-    _check_not_final(period)
-    if period.state != Period.State.OPEN:
-        raise ValidationError(_("Open the period before finalizing it."))
+
+
+def period_finalize(*, actor, period: Period, request=None) -> list[Result]:
+    """Compute and store every community's result, then lock the period. Refused while a
+    hand-scored item has no score in some community: an item nobody scored would count 0
+    everywhere and grade communities 不合格 for a score that was never given. A 0 is entered
+    like any score, with its reason."""
+    _check_finalizes(actor, period)
     given = period
     with transaction.atomic():
         period = Period.objects.select_for_update().get(pk=period.pk)
-        _check_not_final(period)
+        _refuse_unless_ready(period, "finalize")
         results = [
             Result(
                 period=period,
@@ -270,17 +496,37 @@ def period_finalize(*, actor, period: Period, request=None) -> list[Result]:
 
 
 def period_publish(*, actor, period: Period, request=None) -> Period:
-    """Let every community of the district see the whole ranking."""
-    _check_manages(actor, period)
-    if not actor.has_perm("assessment.finalize_period"):
-        raise PermissionDenied
-    period.refresh_from_db(fields=["state", "published"])
-    if period.state != Period.State.FINAL:
-        raise ValidationError(_("Only a finalized period's ranking is published."))
+    """Let every community of the district see the whole ranking; the period cannot be
+    reopened after that."""
+    _check_finalizes(actor, period)
     with transaction.atomic():
-        period.published = True
-        period.save(update_fields=["published"])
-        _audit(actor, period, AuditEvent.Action.STATUS, {"published": True}, request)
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        _refuse_unless_ready(locked, "publish")
+        locked.published = True
+        locked.save(update_fields=["published"])
+        _audit(actor, locked, AuditEvent.Action.STATUS, {"published": True}, request)
+    period.state, period.published = locked.state, locked.published
+    return period
+
+
+def period_reopen(*, actor, period: Period, request=None) -> Period:
+    """Take a finalized period back to 进行中 before its ranking is published, to correct a
+    score: its stored results are discarded and computed again when it is finalized anew."""
+    _check_finalizes(actor, period)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        _refuse_unless_ready(locked, "reopen")
+        discarded, _deleted = Result.objects.filter(period=locked).delete()
+        locked.state, locked.finalized_at = Period.State.OPEN, None
+        locked.save(update_fields=["state", "finalized_at"])
+        _audit(
+            actor,
+            locked,
+            AuditEvent.Action.STATUS,
+            {"state": locked.state, "reopened": True, "results_discarded": discarded},
+            request,
+        )
+    period.state, period.finalized_at = locked.state, locked.finalized_at
     return period
 
 

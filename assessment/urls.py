@@ -10,7 +10,18 @@ urlpatterns = [
     path("<int:pk>/open/", views.period_step, {"step": "open"}, name="open"),
     path("<int:pk>/finalize/", views.period_step, {"step": "finalize"}, name="finalize"),
     path("<int:pk>/publish/", views.period_step, {"step": "publish"}, name="publish"),
+    path("<int:pk>/reopen/", views.period_step, {"step": "reopen"}, name="reopen"),
+    path(
+        "<int:pk>/copy-indicators/",
+        views.period_copy_indicators,
+        name="copy_indicators",
+    ),
     path("<int:pk>/results.xlsx", views.period_export, name="export"),
+    path(
+        "<int:pk>/indicators/<int:indicator_pk>/",
+        views.indicator_update,
+        name="indicator_update",
+    ),
     path(
         "<int:pk>/indicators/<int:indicator_pk>/remove/",
         views.indicator_remove,

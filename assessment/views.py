@@ -1,6 +1,10 @@
 """Assessment pages. A period is seen by everyone of its district; results are limited by
 `visible_standings`: a community or street sees its own until the ranking is published."""
 
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -10,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
@@ -19,7 +23,15 @@ from tongzhan.mixins import action_write, form_write
 from tongzhan.models import Area, AuditEvent
 
 from . import services
-from .forms import IndicatorForm, PeriodForm, RoundForm, ScoreForm, SheetForm, VetoForm
+from .forms import (
+    CopyIndicatorsForm,
+    IndicatorForm,
+    PeriodForm,
+    RoundForm,
+    ScoreForm,
+    SheetForm,
+    VetoForm,
+)
 from .models import (
     Evaluation,
     EvaluationItem,
@@ -27,6 +39,7 @@ from .models import (
     Indicator,
     ManualScore,
     Period,
+    Result,
 )
 from .standings import round_results, standings
 
@@ -110,18 +123,25 @@ def period_detail(request, pk):
         ):
             return redirect("assessment:detail", pk=period.pk)
     rows = visible_standings(user, period) if period.state != Period.State.DRAFT else []
-    return render(
-        request,
-        "assessment/period_detail.html",
-        {
-            "period": period,
-            "indicators": period.indicators.select_related("activity_type"),
-            "rows": rows,
-            "whole_ranking": sees_whole_ranking(user, period),
-            "manage": manage,
-            "indicator_form": indicator_form if manage and period.state == "draft" else None,
-        },
-    )
+    setting_up = manage and period.state == Period.State.DRAFT
+    context = {
+        "period": period,
+        "indicators": period.indicators.select_related("activity_type"),
+        "rows": rows,
+        "whole_ranking": sees_whole_ranking(user, period),
+        "manage": manage,
+        "indicator_form": indicator_form if setting_up else None,
+    }
+    if setting_up:
+        total = services.period_weight_total(period)
+        copy_form = CopyIndicatorsForm(period=period, user=user)
+        context.update(
+            weight_total=total,
+            missing=services.FULL_MARKS - total,
+            excess=total - services.FULL_MARKS,
+            copy_form=copy_form if copy_form.fields["source"].queryset.exists() else None,
+        )
+    return render(request, "assessment/period_detail.html", context)
 
 
 def _act(request, pk, write, done: str):
@@ -130,37 +150,144 @@ def _act(request, pk, write, done: str):
     return redirect("assessment:detail", pk=period.pk)
 
 
-# The steps of a period's life: the service that takes it and what the user is told.
+@dataclasses.dataclass(frozen=True)
+class PeriodStep:
+    """A step of a period's life: the service that takes it, what its confirmation page
+    says will happen, and what the user is told once it is taken."""
+
+    write: Callable
+    title: str
+    happens: str
+    button: str
+    done: str
+    # Opening is setting up; the later steps decide the results.
+    permission: str = "assessment.finalize_period"
+
+
 PERIOD_STEPS = {
-    "open": (
+    "open": PeriodStep(
         services.period_open,
+        gettext_lazy("Open the period"),
+        gettext_lazy(
+            "Each community's targets are set from its registered members now and do not "
+            "change later; the indicators can no longer be changed."
+        ),
+        gettext_lazy("Confirm: open the period"),
         gettext_lazy("The period is open: every community's targets are set."),
+        permission="assessment.change_period",
     ),
-    "finalize": (services.period_finalize, gettext_lazy("The period is finalized and locked.")),
-    "publish": (
+    "finalize": PeriodStep(
+        services.period_finalize,
+        gettext_lazy("Finalize"),
+        gettext_lazy(
+            "Every community's score, rank, grade and outcome are computed and stored, and "
+            "the period is locked: scores can no longer be entered. Until the ranking is "
+            "published the district can reopen the period."
+        ),
+        gettext_lazy("Confirm: finalize"),
+        gettext_lazy("The period is finalized and locked."),
+    ),
+    "publish": PeriodStep(
         services.period_publish,
+        gettext_lazy("Publish the ranking"),
+        gettext_lazy(
+            "Every community and street of the district sees the whole ranking. After "
+            "publication the period can no longer be reopened."
+        ),
+        gettext_lazy("Confirm: publish the ranking"),
         gettext_lazy("The ranking is published to every community of the district."),
+    ),
+    "reopen": PeriodStep(
+        services.period_reopen,
+        gettext_lazy("Reopen the period"),
+        gettext_lazy(
+            "The stored results are discarded and the period is open again: scores can be "
+            "corrected, and the results are computed anew when it is finalized again."
+        ),
+        gettext_lazy("Confirm: reopen the period"),
+        gettext_lazy("The period is open again: its results were discarded."),
     ),
 }
 
 
-@require_POST
+def _may_take(user, period: Period, step: PeriodStep) -> bool:
+    return _may_manage(user, period) and user.has_perm(step.permission)
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def period_step(request, pk, step):
-    write, done = PERIOD_STEPS[step]
-    return _act(
+    """A step's confirmation page: what it needs, each condition met or not, and what will
+    happen; the step is taken when confirmed (POST), and the service checks again."""
+    taking = PERIOD_STEPS[step]
+    period = _period(request, pk)
+    if not _may_take(request.user, period, taking):
+        raise PermissionDenied
+    if request.method == "POST":
+        taken = action_write(
+            request,
+            lambda: taking.write(actor=request.user, period=period, request=request),
+            done=str(taking.done),
+        )
+        if taken is not None:
+            return redirect("assessment:detail", pk=period.pk)
+        return redirect(request.path)
+    checks = services.period_checks(period, step)
+    context = {"period": period, "step": step, "taking": taking, "checks": checks}
+    context["ready"] = all(check.met for check in checks)
+    if step == "open":
+        context["total"] = services.period_weight_total(period)
+        context["communities"] = Area.objects.communities().within(period.district).count()
+    elif step == "finalize" and period.state == Period.State.OPEN:
+        counted = Counter(row.grade for row in standings(period))
+        context["grades"] = [(label, counted[grade]) for grade, label in Result.Grade.choices]
+    return render(request, "assessment/period_step.html", context)
+
+
+def _draft_indicator(request, pk, indicator_pk) -> tuple[Period, Indicator]:
+    """An indicator of a period being set up, for the staff who set it up."""
+    period = _period(request, pk)
+    indicator = get_object_or_404(period.indicators, pk=indicator_pk)
+    if not _may_manage(request.user, period):
+        raise PermissionDenied
+    return period, indicator
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def indicator_update(request, pk, indicator_pk):
+    period, indicator = _draft_indicator(request, pk, indicator_pk)
+    if period.state != Period.State.DRAFT:
+        messages.error(request, _("Indicators are chosen before the period opens."))
+        return redirect("assessment:detail", pk=period.pk)
+    form = IndicatorForm(request.POST or None, instance=indicator, prefix="indicator")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form_write(
+            request,
+            form,
+            lambda: services.indicator_update(
+                actor=request.user,
+                indicator=Indicator.objects.get(pk=indicator.pk),
+                data=form.service_data(),
+                request=request,
+            ),
+            done=_("The indicator was saved."),
+        )
+    ):
+        return redirect("assessment:detail", pk=period.pk)
+    return render(
         request,
-        pk,
-        lambda period: write(actor=request.user, period=period, request=request),
-        str(done),
+        "assessment/indicator_form.html",
+        {"period": period, "indicator": indicator, "form": form},
     )
 
 
 @require_POST
 @login_required
 def indicator_remove(request, pk, indicator_pk):
-    period = _period(request, pk)
-    indicator = get_object_or_404(period.indicators, pk=indicator_pk)
+    period, indicator = _draft_indicator(request, pk, indicator_pk)
     return _act(
         request,
         pk,
@@ -169,6 +296,34 @@ def indicator_remove(request, pk, indicator_pk):
         ),
         _("The indicator was removed."),
     )
+
+
+@require_POST
+@login_required
+def period_copy_indicators(request, pk):
+    """Copy the indicators of an earlier period of the district (one the user sees)."""
+    period = _period(request, pk)
+    if not _may_manage(request.user, period):
+        raise PermissionDenied
+    form = CopyIndicatorsForm(request.POST, period=period, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("assessment:detail", pk=period.pk)
+    copied = action_write(
+        request,
+        lambda: services.period_copy_indicators(
+            actor=request.user, period=period, source=form.cleaned_data["source"], request=request
+        ),
+    )
+    if copied is not None:
+        messages.success(
+            request,
+            _("%(count)s indicators were copied from %(period)s: check their points.")
+            % {"count": len(copied), "period": form.cleaned_data["source"].name},
+        )
+    return redirect("assessment:detail", pk=period.pk)
 
 
 @login_required

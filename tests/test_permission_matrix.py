@@ -91,9 +91,17 @@ MATRIX = [
     ("assessment:list", [], "get", "302 200 200 200 200 200 200 403"),
     ("assessment:create", [], "get", "302 403 403 403 200 200 200 403"),
     ("assessment:detail", ["period"], "get", "302 200 200 200 200 404 200 403"),
+    ("assessment:open", ["draft_period"], "get", "302 403 403 403 200 404 200 404"),
     ("assessment:open", ["draft_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:finalize", ["open_period"], "get", "302 403 403 403 200 404 200 404"),
     ("assessment:finalize", ["open_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:publish", ["final_period"], "get", "302 403 403 403 200 404 200 404"),
     ("assessment:publish", ["final_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:reopen", ["final_period"], "get", "302 403 403 403 200 404 200 404"),
+    ("assessment:reopen", ["final_period"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:copy_indicators", ["draft"], "post", "302 403 403 403 302 404 302 404"),
+    ("assessment:indicator_update", ["draft", "draft_indicator"], "get", "302 403 403 403 200 404 200 404"),  # noqa: E501
+    ("assessment:indicator_update", ["draft", "draft_indicator"], "post", "302 403 403 403 200 404 200 404"),  # noqa: E501
     ("assessment:export", ["period"], "get", "302 200 200 200 200 404 200 403"),
     ("assessment:indicator_remove", ["period", "indicator"], "post", "302 403 403 403 302 404 302 404"),  # noqa: E501
     ("assessment:community", ["period", "code"], "get", "302 200 404 200 200 404 200 403"),
@@ -161,7 +169,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
     )  # fmt: skip
     indicator = assessment_services.indicator_add(
         actor=district_user, period=period,
-        data={"name": "制度", "kind": "scored", "weight": D(10), "scored_by": "street"},
+        data={"name": "制度", "kind": "scored", "weight": D(100), "scored_by": "street"},
     )  # fmt: skip
     spare = assessment_services.indicator_add(
         actor=district_user, period=period,
@@ -189,15 +197,28 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
             upload=SimpleUploadedFile("照片.pdf", PDF, "application/pdf"),
         ).pk  # fmt: skip
 
+    draft = assessment_services.period_create(
+        actor=district_user,
+        data={"district": areas["140106"], "name": "明年考核",
+              "starts_on": datetime.date(2027, 1, 1), "ends_on": datetime.date(2027, 12, 31)},
+    )  # fmt: skip
+    draft_indicator = assessment_services.indicator_add(
+        actor=district_user, period=draft,
+        data={"name": "制度", "kind": "scored", "weight": D(100), "scored_by": "street"},
+    )  # fmt: skip
+    years = iter(range(1900, 2000))  # each period its own year: opened periods may not overlap
+
     def new_period(state):
+        year = next(years)
         made = assessment_services.period_create(
             actor=district_user,
-            data={"district": areas["140106"], "name": "半年考核",
-                  "starts_on": datetime.date(2026, 1, 1), "ends_on": datetime.date(2026, 6, 30)},
+            data={"district": areas["140106"], "name": f"{year}年考核",
+                  "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
         )  # fmt: skip
         assessment_services.indicator_add(
             actor=district_user, period=made,
-            data={"name": "制度", "kind": "scored", "weight": D(10), "scored_by": "street"},
+            data={"name": "活动", "kind": "measured", "metric": "activities", "weight": D(100),
+                  "rule": "fixed", "base": D(1)},
         )  # fmt: skip
         if state in ("open", "final"):
             assessment_services.period_open(actor=district_user, period=made)
@@ -243,6 +264,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "confirmed_round": confirmed_round(), "fresh_confirmed_round": confirmed_round,
         "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),
         "final_period": lambda: new_period("final"), "?member": member.pk,
+        "draft": draft.pk, "draft_indicator": draft_indicator.pk,
     }  # fmt: skip
     return users, arguments
 

@@ -29,6 +29,18 @@ def hold_activities(actor, community, count, **fields):
         )  # fmt: skip
 
 
+def score_everywhere(actor, indicator, points=0, evidence="按台账评定"):
+    """Score a hand-scored item in every community of the period's district (finalizing
+    needs it); `actor` scores all of them, e.g. an administrator of every area."""
+    from tongzhan.models import Area
+
+    for community in Area.objects.communities().within(indicator.period.district):
+        services.score_set(
+            actor=actor, indicator=indicator, community=community, points=D(points),
+            evidence=evidence,
+        )  # fmt: skip
+
+
 @pytest.fixture
 def period(areas, district_user):
     return services.period_create(

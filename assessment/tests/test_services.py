@@ -10,7 +10,7 @@ from assessment import services
 from assessment.models import Indicator, Period, Result, Target
 from assessment.standings import standings
 
-from .conftest import YEAR, hold_activities, populate
+from .conftest import YEAR, hold_activities, populate, score_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,9 @@ def test_targets_follow_each_communitys_members_when_the_period_opens(
               "metric": Indicator.Metric.PEOPLE_SERVED, "weight": D(10),
               "rule": Indicator.Rule.LINEAR, "base": D(10), "rate": D("2.5")},
     )  # fmt: skip
+    services.indicator_update(
+        actor=district_user, indicator=indicators["system"], data={"weight": D(30)}
+    )  # the points add up to 100 again
     populate(areas["140106001001"], 3)  # tier from 3: 2
     populate(areas["140106001002"], 2)  # tier from 0: 1
     populate(areas["140106002001"], 6)  # tier from 6: 4
@@ -147,12 +150,13 @@ def test_only_the_districts_staff_set_up_open_and_finalize(
 
 
 def test_finalizing_stores_the_results_and_locks_the_period(
-    areas, period, indicators, district_user, street_user
+    areas, period, indicators, district_user, street_user, admin_user
 ):
     qiaodong = areas["140106001001"]
     populate(qiaodong, 3)
     services.period_open(actor=district_user, period=period)
     hold_activities(street_user, qiaodong, 2)
+    score_everywhere(admin_user, indicators["system"])
     give(street_user, indicators["system"], qiaodong, 30)
     services.period_finalize(actor=district_user, period=period)
     period.refresh_from_db()

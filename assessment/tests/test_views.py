@@ -11,7 +11,7 @@ from assessment import services
 from assessment.models import Indicator, Period, Target
 from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
-from .conftest import YEAR, hold_activities, populate
+from .conftest import YEAR, hold_activities, populate, score_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,21 @@ def test_the_district_sets_up_and_opens_a_period(client, areas, district_user):
     )  # fmt: skip
     indicator = Indicator.objects.get()
     assert indicator.tiers == [[0, "1"], [3, "2"]]
-    client.post(reverse("assessment:open", args=[period.pk]))
+    # 60 points in all: the confirmation page says so, and opening is refused.
+    opening = reverse("assessment:open", args=[period.pk])
+    confirm = client.get(opening).content.decode()
+    assert "合计 60 分" in confirm and 'id="confirm-step"' not in confirm
+    refused = client.post(opening, follow=True).content.decode()
+    assert "合计 60 分" in refused
+    assert Period.objects.get().state == Period.State.DRAFT
+    client.post(
+        page,
+        {"indicator-name": "工作制度健全", "indicator-kind": "scored",
+         "indicator-weight": "40", "indicator-scored_by": "street", "indicator-cap": "1"},
+    )  # fmt: skip
+    confirm = client.get(opening).content.decode()
+    assert 'id="confirm-step"' in confirm and "3 个社区" in confirm
+    client.post(opening)
     assert Target.objects.get(community=areas["140106001001"]).value == 2
     html = client.get(page).content.decode()
     assert "桥东一社区" in html and "府东一社区" in html  # every community of the district
@@ -61,8 +75,9 @@ def running(areas, period, indicators, district_user, street_user):
 
 
 def test_a_community_sees_only_its_own_results_until_the_ranking_is_published(
-    client, areas, running, community_user, district_user, other_district_user
-):
+    client, areas, running, indicators, community_user, district_user, other_district_user,
+    admin_user,
+):  # fmt: skip
     client.force_login(community_user)
     page = client.get(reverse("assessment:detail", args=[running.pk]))
     assert [row.community.name for row in page.context["rows"]] == ["桥东一社区"]
@@ -76,6 +91,7 @@ def test_a_community_sees_only_its_own_results_until_the_ranking_is_published(
         "桥东一社区"
     ]
     client.force_login(district_user)
+    score_everywhere(admin_user, indicators["system"], 20)
     services.period_finalize(actor=district_user, period=running)
     client.force_login(community_user)
     assert client.get(other).status_code == 404  # final, not yet published
