@@ -93,15 +93,18 @@ def period_update(*, actor, period: Period, data: dict, request=None) -> Period:
 
 
 def _check_draft(actor, period: Period) -> None:
+    """Within the write's transaction: the period as stored, locked, is still being set up
+    (opening takes the same lock, so an indicator cannot change while the period opens)."""
     _check_manages(actor, period)
-    if period.state != Period.State.DRAFT:
+    locked = Period.objects.select_for_update().only("state").get(pk=period.pk)
+    if locked.state != Period.State.DRAFT:
         raise ValidationError(_("Indicators are chosen before the period opens."))
 
 
 def indicator_add(*, actor, period: Period, data: dict, request=None) -> Indicator:
     """Add an indicator while the period is being set up."""
-    _check_draft(actor, period)
     with transaction.atomic():
+        _check_draft(actor, period)
         indicator = Indicator(period=period, **data)
         indicator.full_clean()
         indicator.save()
@@ -112,8 +115,8 @@ def indicator_add(*, actor, period: Period, data: dict, request=None) -> Indicat
 def indicator_update(*, actor, indicator: Indicator, data: dict, request=None) -> Indicator:
     """Change an indicator while the period is being set up: the checks of `indicator_add`."""
     period = indicator.period
-    _check_draft(actor, period)
     with transaction.atomic():
+        _check_draft(actor, period)
         changed = sorted(name for name, value in data.items() if getattr(indicator, name) != value)
         for name, value in data.items():
             setattr(indicator, name, value)
@@ -139,7 +142,7 @@ COPIED_FIELDS = [
 def period_copy_indicators(*, actor, period: Period, source: Period, request=None):
     """Copy the indicators of another period of the same district into a period being set up
     (added to those it has): a district's yearly assessment mostly repeats the last one."""
-    _check_draft(actor, period)
+    _check_manages(actor, period)
     if source.pk == period.pk or source.district_id != period.district_id:
         raise ValidationError(
             {"source": _("Choose another assessment period of the same district.")}
@@ -148,6 +151,7 @@ def period_copy_indicators(*, actor, period: Period, source: Period, request=Non
     if not originals:
         raise ValidationError({"source": _("That period has no indicators to copy.")})
     with transaction.atomic():
+        _check_draft(actor, period)
         copies = []
         for original in originals:
             copy = Indicator(
@@ -168,8 +172,8 @@ def period_copy_indicators(*, actor, period: Period, source: Period, request=Non
 
 def indicator_remove(*, actor, indicator: Indicator, request=None) -> None:
     period = indicator.period
-    _check_draft(actor, period)
     with transaction.atomic():
+        _check_draft(actor, period)
         name = indicator.name
         indicator.delete()
         _audit(actor, period, AuditEvent.Action.UPDATE, {"removed": name}, request)
@@ -276,8 +280,9 @@ def _open_checks(period: Period) -> list[PreCheck]:
     return checks
 
 
-def _number(value) -> str:
-    return f"{value.normalize():f}" if isinstance(value, decimal.Decimal) else str(value)
+def _number(value: decimal.Decimal) -> str:
+    """Points as the pages show them (floatformat "-2"): 110, 99.50."""
+    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
 
 
 def _finalize_checks(period: Period) -> list[PreCheck]:
