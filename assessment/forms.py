@@ -58,9 +58,9 @@ class IndicatorForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.tiers:
+        if self.instance.pk:  # typed back as it is typed in, "0:4, 20:6"
             self.initial["tiers"] = ", ".join(
-                f"{low}:{target}" for low, target in self.instance.tiers
+                f"{low}:{target}" for low, target in self.instance.tiers or []
             )
         self.fields["activity_type"].queryset = ActivityType.objects.filter(is_active=True)
         self.fields["cap"].help_text = _("1 gives no credit beyond the target; empty: uncapped.")

@@ -180,6 +180,18 @@ def test_an_indicator_is_edited_on_its_page_keeping_only_its_kinds_fields(
     assert f'href="{edit}"' not in detail
 
 
+def test_an_indicator_saved_unchanged_stays_as_it_was(client, period, indicators, district_user):
+    system = indicators["system"]
+    edit = reverse("assessment:indicator_update", args=[period.pk, system.pk])
+    client.force_login(district_user)
+    form = client.get(edit).context["form"]
+    assert form["tiers"].value() == ""  # not "[]", which would be refused as a tier
+    posted = {field.html_name: field.value() or "" for field in form}
+    assert client.post(edit, posted).status_code == 302
+    system.refresh_from_db()
+    assert (system.name, system.weight, system.tiers) == ("工作制度健全", 40, [])
+
+
 def test_indicators_are_edited_only_by_the_districts_staff(
     client, period, indicators, street_user, other_district_user
 ):

@@ -37,7 +37,7 @@
           shown = (rule === "" ? !RULES[name] : allowed(RULES, name, rule)) &&
             (metric === "" ? !METRICS[name] : allowed(METRICS, name, metric));
         }
-        field.hidden = !shown;
+        field.hidden = !shown && !field.classList.contains("invalid");  // errors stay in view
       });
     }
 

@@ -13,6 +13,7 @@ from selenium.webdriver.support.ui import Select
 from activities import services as activity_services
 from activities.models import ActivityType
 from assessment.models import Period
+from assessment.tests.conftest import score_everywhere
 from members.tests.factories import MemberFactory
 
 from .conftest import DESKTOP
@@ -48,8 +49,9 @@ def fill(browser, values: dict):
 
 
 def test_a_period_from_set_up_to_export(
-    browser, live_server, areas, district_user, street_user, community_user, screenshot
-):
+    browser, live_server, areas, district_user, street_user, community_user, admin_user,
+    screenshot,
+):  # fmt: skip
     year = timezone.localdate().year
     for _ in range(3):
         MemberFactory(community=areas["140106001001"])
@@ -70,7 +72,9 @@ def test_a_period_from_set_up_to_export(
                    "indicator-weight": "40", "indicator-scored_by": "street"})  # fmt: skip
     browser.find_element(By.ID, "add-indicator").click()
     wait_for_text(browser, ".indicators", "工作制度健全")
-    browser.find_element(By.ID, "open-period").click()
+    browser.find_element(By.ID, "open-period").click()  # the page of its checks
+    wait_for_text(browser, "#pre-checks", "指标分值合计 100 分")
+    browser.find_element(By.ID, "confirm-step").click()
     wait_for_text(browser, ".messages", "各社区目标已确定")
     period = Period.objects.get()
 
@@ -88,7 +92,8 @@ def test_a_period_from_set_up_to_export(
     wait_for_text(browser, ".assessment-progress", "开展活动")
     assert browser.find_element(By.ID, "assessment-total").text == "60.00"
 
-    # The street scores the hand-scored item with its evidence.
+    # The other communities' hand scores are in; the street scores this one with its evidence.
+    score_everywhere(admin_user, period.indicators.get(kind="scored"), 0, "未建立制度")
     log_out(browser)
     log_in(browser, live_server, "charlie")
     browser.get(f"{live_server.url}/assessment/{period.pk}/140106001001/")
@@ -103,6 +108,8 @@ def test_a_period_from_set_up_to_export(
     log_in(browser, live_server, "erin")
     browser.get(f"{live_server.url}/assessment/{period.pk}/")
     browser.find_element(By.ID, "finalize-period").click()
+    wait_for_text(browser, "#grades-preview", "优秀 1")
+    browser.find_element(By.ID, "confirm-step").click()
     wait_for_text(browser, ".messages", "已定稿并锁定")
     wait_for_text(browser, ".standings", "优秀")
     screenshot("finalized")
