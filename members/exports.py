@@ -257,6 +257,18 @@ def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
         reasons.setdefault(error.row, []).append(text)
     header_cells = next(cells for number, cells in table if number == header.row)
     width = max(len(header_cells), max(header.columns) + 1)
+    # The ID number and phone columns are text, empty cells too: a number typed there to fix
+    # the row stays its 18 digits instead of Excel's 1.10105E+17.
+    text_at = {index for index, column in header.columns.items() if column.key in TEXT_COLUMNS}
+
+    def cell(index: int, value):
+        if index not in text_at:
+            return xlsx.typed(value)
+        typed = xlsx.typed(value)
+        if isinstance(typed, xlsx.Cell):  # a number or date as uploaded, shown as it was
+            return dataclasses.replace(typed, style=TEXT_CELL)
+        return xlsx.text(typed or "", TEXT_CELL)
+
     book = xlsx.Book(streaming=True)
     sheet = book.sheet("未导入的行", widths={width + 2: 60}, freeze="A2")
     sheet.append([
@@ -268,7 +280,7 @@ def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
         if number not in reasons:
             continue
         sheet.append([
-            *(xlsx.typed(value) for value in _padded(cells, width)),
+            *(cell(index, value) for index, value in enumerate(_padded(cells, width))),
             xlsx.number(number),
             xlsx.text("；".join(reasons[number]), REASON),
         ])  # fmt: skip

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from tongzhan import idnumber
 from tongzhan.crypto import lookup_hash
-from tongzhan.filters import FIRST_DAY, LAST_DAY, FilterForm, IntegerFilter, YearFilter
+from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, FilterForm, IntegerFilter, YearFilter
 from tongzhan.models import Area
 from tongzhan.widgets import CompactSelect
 
-from .models import Category, Ethnicity, Member, PoliticalStatus
+from .models import Category, Ethnicity, ImportJob, ImportRow, Member, PoliticalStatus
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -131,6 +131,7 @@ class MemberFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         areas = Area.objects.visible_to(user).exclude(level=Area.Level.GRID)
         self.filters["area"].queryset = areas
         self.form.fields["area"].label_from_instance = _area_label
@@ -171,6 +172,15 @@ class MemberFilterSet(django_filters.FilterSet):
             status_date__gte=month[0].date(), status_date__lt=month[1].date()
         )
 
+    def filter_import(self, queryset, name, value):
+        """The members an import the user may see registered or changed (its result page
+        links here); an import out of the user's scope matches nobody."""
+        jobs = ImportJob.objects.visible_to(self.user).filter(pk=value)
+        written = ImportRow.objects.filter(
+            job__in=jobs, kind__in=[ImportRow.Kind.CREATED, ImportRow.Kind.UPDATED]
+        ).exclude(member=None)
+        return queryset.filter(pk__in=written.values("member_id"))
+
     def filter_incomplete(self, queryset, name, value):
         return queryset.filter(incomplete=value)
 
@@ -181,6 +191,12 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_age_max(self, queryset, name, value):
         earliest_birth = _years_before(timezone.localdate(), int(value) + 1)
         return queryset.filter(birth_date__gt=earliest_birth)
+
+
+# "import" is a keyword, so the filter cannot be a class attribute of that name.
+MemberFilterSet.base_filters["import"] = IntegerFilter(
+    label=_("Import number"), method="filter_import", min_value=1, max_value=MAX_ID
+)
 
 
 def tallied_count(filterset: MemberFilterSet, user) -> int | None:

@@ -7,9 +7,11 @@ administrator) confirms or cancels.
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView
@@ -20,11 +22,18 @@ from tongzhan.models import AuditEvent
 from . import jobs
 from .forms import RosterUploadForm
 from .imports import IMPORT_PERMISSIONS
-from .models import ImportJob, Member
+from .models import ImportJob, ImportRow, Member
 
 PERMISSION = IMPORT_PERMISSIONS
-# Updated people listed on the preview page; the rest are counted.
-CHANGES_SHOWN = 200
+ROWS_PER_PAGE = 25
+Kind = ImportRow.Kind
+# The report's count of each kind of row, in the order of the tabs.
+KIND_COUNTS = {
+    Kind.CREATED: "created",
+    Kind.UPDATED: "updated",
+    Kind.UNCHANGED: "unchanged",
+    Kind.REFUSED: "refused_rows",
+}
 
 
 def _jobs(user):
@@ -75,31 +84,55 @@ class ImportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         job = self.object
         done, total = jobs.job_progress(job)
         report = job.report or job.check_report
-        fields = [*Member._meta.concrete_fields, *Member._meta.many_to_many]
-        labels = {field.name: field.verbose_name for field in fields}
-        changes = [
-            {
-                **person,
-                "changes": [
-                    {**change, "label": labels.get(change["field"], change["field"])}
-                    for change in person["changes"]
-                ],
-            }
-            for person in report.get("changes", [])[:CHANGES_SHOWN]
-        ]
         context.update(
             done=done,
             total=total,
             report=report,
-            changes=changes,
-            changes_hidden=max(report.get("updated", 0) - len(changes), 0),
-            refused_hidden=max(report.get("refused_count", 0) - len(report.get("refused", [])), 0),
             can_decide=jobs.can_decide(self.request.user, job),
             has_refused_file=ImportJob.objects.filter(
                 pk=job.pk, refused_file__isnull=False
             ).exists(),
         )
+        if report:
+            context.update(self.rows_context(job, report))
         return context
+
+    def rows_context(self, job: ImportJob, report: dict) -> dict:
+        """The rows of one kind (a tab, `?kind=`), a page of 25 at a time."""
+        tabs = [
+            {"kind": kind, "label": kind.label, "count": report.get(key, 0)}
+            for kind, key in KIND_COUNTS.items()
+        ]
+        kind = self.request.GET.get("kind")
+        if kind not in KIND_COUNTS:
+            kind = next((tab["kind"] for tab in tabs if tab["count"]), Kind.CREATED)
+        rows = ImportRow.objects.filter(job=job, kind=kind).order_by("row")
+        paginator = Paginator(rows, ROWS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        if kind == Kind.UPDATED:
+            fields = [*Member._meta.concrete_fields, *Member._meta.many_to_many]
+            labels = {field.name: field.verbose_name for field in fields}
+            for row in page.object_list:
+                for change in row.detail:
+                    change["label"] = labels.get(change["field"], change["field"])
+        for tab in tabs:
+            tab["query"] = urlencode({"kind": tab["kind"]})
+        written = report.get("written") and (report.get("created") or report.get("updated"))
+        return {
+            "tabs": tabs,
+            "kind": kind,
+            "rows": page.object_list,
+            "page_obj": page,
+            "paginator": paginator,
+            "is_paginated": page.has_other_pages(),
+            "query_without_page": urlencode({"kind": kind}),
+            "members_url": (
+                f"{reverse('members:list')}?{urlencode({'import': job.pk})}"
+                if job.report and written
+                else ""
+            ),
+        }
 
 
 @login_required

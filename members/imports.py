@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record
 from tongzhan.bulk import insert_objects, insert_rows
+from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
@@ -85,6 +86,21 @@ class ImportReport:
                 for error in sorted(self.refused, key=lambda error: error.row)
             ],
         }
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    """What the import does (or, checking, would do) with one row, for the pages that list
+    the rows: `kind` is an `ImportRow.Kind`; numbers masked; `detail` the changes of an
+    updated person or the reasons ({"column", "message"}) a row is refused."""
+
+    row: int
+    kind: str
+    name: str = ""
+    id_number_masked: str = ""
+    community: str = ""
+    member_id: int | None = None
+    detail: list = field(default_factory=list)
 
 
 @dataclass
@@ -181,6 +197,7 @@ def roster_import(
     progress=None,
     audit_object=None,
     audit_origin: dict | None = None,
+    outcomes=None,
 ) -> ImportReport:
     """Check every row of a roster file and, unless `dry_run`, write the valid ones.
 
@@ -190,6 +207,8 @@ def roster_import(
     flat and a failure half-way writes nothing; `progress(done, total)` hears of each chunk.
     The audit line names `audit_object` (the upload's job) and carries `audit_origin` (the
     `ip` and `request_id` of the request that confirmed it) when the import runs later.
+    `outcomes(list[RowOutcome])`, if given, hears what happens to each row, a chunk at a time,
+    so a caller can keep every row without the report growing with the file.
     """
     if actor is not None:
         check_import_allowed(actor, community)
@@ -198,7 +217,9 @@ def roster_import(
     _check_columns(header)
     titles = {column.key: header.titles[index] for index, column in header.columns.items()}
     report = ImportReport(filename=filename)
-    batch = _Batch(actor, _Context(actor, community), titles, report, write=not dry_run)
+    batch = _Batch(
+        actor, _Context(actor, community), titles, report, write=not dry_run, outcomes=outcomes
+    )
     total = max(len(table) - header.row, 0)
     if progress is not None:
         progress(0, total)
@@ -208,15 +229,20 @@ def roster_import(
         for number, values, errors in iter_rows(table, header):
             if len(report.refused) > MAX_REFUSALS:
                 raise _too_many_refusals_error(report.refused)
+            if len(batch.refused_rows) >= CHUNK:
+                batch.tell()
             if errors:
                 report.refused.extend(errors)
+                batch.refusing(number, values)
                 continue
             row, errors = _check_row(number, values, batch.context, titles)
             if errors:
                 report.refused.extend(errors)
+                batch.refusing(number, values)
                 continue
             first = first_row_of.setdefault(row.member.id_number_hash, number)
             if first != number:
+                batch.refusing(number, row.member)
                 report.refused.append(
                     RowError(
                         number,
@@ -411,7 +437,9 @@ def _not_validated(given: frozenset[str] | None) -> frozenset[str]:
 class _Batch:
     """Matches checked rows against the registry and writes them, one chunk at a time."""
 
-    def __init__(self, actor, context: _Context, titles: dict, report: ImportReport, write):
+    def __init__(
+        self, actor, context: _Context, titles: dict, report: ImportReport, write, outcomes=None
+    ):
         self.actor = actor
         self.context = context
         self.titles = titles
@@ -421,12 +449,60 @@ class _Batch:
         self.actor_id = actor.pk if actor is not None else None
         # The dashboards' tallies move by what the written rows change, applied at the end.
         self.tallies: Counter = Counter()
+        # Each row's outcome, told to `outcomes` a chunk at a time: those of the rows matched
+        # so far, and who the rows refused since the last telling are (name, ID, community).
+        self.outcomes = outcomes
+        self.told: list[RowOutcome] = []
+        self.refused_rows: dict[int, tuple[str, str, str]] = {}
+        self.refusals_told = 0
 
     def finish(self, rows: list[_Row], *, strict: bool) -> None:
         creates, updates = self._match(rows)
         # Strict, once a row is refused nothing will be kept: check the rest, write no more.
-        if self.write and not (strict and self.report.refused):
+        written = self.write and not (strict and self.report.refused)
+        if written:
             self._write(creates, updates)
+        if self.outcomes is not None:
+            for row in creates:
+                self.told.append(_outcome(row.member, row.number, "created", written))
+            for row, changes in updates:
+                outcome = _outcome(row.existing, row.number, "updated", written)
+                outcome.detail = changes
+                self.told.append(outcome)
+        self.tell()
+
+    def refusing(self, number: int, values: dict | Member) -> None:
+        """Note who the refused row `number` is, for the list of refused rows."""
+        if self.outcomes is None:
+            return
+        if isinstance(values, Member):
+            who = (values.name, values.id_number_masked, values.community.name)
+        else:
+            community = values.get("community") or self.context.default_community
+            who = (
+                str(values.get("name", ""))[:50],
+                mask_id_number(str(values.get("id_number", ""))[:18]),
+                str(getattr(community, "name", community or ""))[:100],
+            )
+        self.refused_rows[number] = who
+
+    def tell(self) -> None:
+        """Tell `outcomes` the rows done since it last heard."""
+        if self.outcomes is None:
+            return
+        refused = self.report.refused[self.refusals_told :]
+        self.refusals_told = len(self.report.refused)
+        reasons: dict[int, list[dict]] = {}
+        for error in refused:
+            reasons.setdefault(error.row, []).append(
+                {"column": error.column, "message": error.message}
+            )
+        told = self.told
+        for number, detail in reasons.items():
+            name, masked, community = self.refused_rows.pop(number, ("", "", ""))
+            told.append(RowOutcome(number, "refused", name, masked, community, detail=detail))
+        self.outcomes(told)
+        self.told, self.refused_rows = [], {}
 
     def _match(self, rows: list[_Row]):
         """Split the chunk into people to create and known people to update.
@@ -473,6 +549,7 @@ class _Batch:
                 if error.code == "duplicate_elsewhere":
                     left -= 1
                 report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
+                self.refusing(row.number, row.member)
                 continue
             context.relate(existing, row.member.community)
             before = snapshot(existing, categories_of.get(existing.pk, []))
@@ -493,6 +570,8 @@ class _Batch:
             if not changes and not rule_errors:
                 # The stored member was valid and the row was checked: nothing to do.
                 report.unchanged += 1
+                if self.outcomes is not None:
+                    self.told.append(_outcome(existing, row.number, "unchanged", False))
                 continue
             if editable is not None and existing.pk not in editable:
                 report.refused.append(
@@ -505,6 +584,7 @@ class _Batch:
                         ),
                     )
                 )
+                self.refusing(row.number, row.member)
                 continue
             changed.append((row, merged, slugs, changes, rule_errors))
         _load_phones([merged for _row, merged, *_rest in changed])
@@ -521,6 +601,7 @@ class _Batch:
                     RowError(row.number, titles.get(key, ""), message)
                     for key, message in rule_errors.items()
                 )
+                self.refusing(row.number, row.member)
                 continue
             row.slugs = slugs
             row.existing = merged
@@ -580,6 +661,18 @@ class _Batch:
                 "refused": len(report.refused),
             },
         )
+
+
+def _outcome(member: Member, number: int, kind: str, written: bool) -> RowOutcome:
+    """A created, updated or unchanged row; the member is linked once written."""
+    return RowOutcome(
+        number,
+        kind,
+        member.name,
+        member.id_number_masked,
+        member.community.name,
+        member.pk if written else None,
+    )
 
 
 def _known_ids(rows: list[_Row]) -> list[int]:

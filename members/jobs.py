@@ -30,11 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhan.audit import audit_record, client_ip
+from tongzhan.bulk import insert_rows
 from tongzhan.models import AuditEvent
 
 from .exports import refused_rows_bytes
 from .imports import check_import_allowed, roster_import
-from .models import ImportJob
+from .models import ImportJob, ImportRow
 from .roster_reader import RosterFileError
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ State = ImportJob.State
 # worker died; its transaction rolled back) and is queued again.
 STALE_AFTER = 300
 PROGRESS_EVERY = 1.0
-# Refused rows and changes kept in the report for the page; the file holds all refused rows.
-REPORT_LIMIT = 1000
 # Personal data is not kept longer than the work needs: a checked upload nobody confirms is
 # dropped after UNCONFIRMED_DAYS, a file of refused rows after REFUSED_FILE_DAYS.
 UNCONFIRMED_DAYS = 7
@@ -101,6 +100,7 @@ def job_cancel(*, actor, job: ImportJob, request=None) -> None:
     ).update(state=State.CANCELLED, data=None, finished_at=timezone.now())
     if not updated:
         raise PermissionDenied
+    ImportRow.objects.filter(job=job).delete()
     _audit(job, actor, "cancel", request=request)
 
 
@@ -191,6 +191,7 @@ def job_run(job: ImportJob) -> None:
             progress=progress,
             audit_object=job,
             audit_origin=origin,
+            outcomes=_RowKeeper(job),
         )
     except RosterFileError as error:
         _finish(job, State.FAILED, error=error.message)
@@ -250,29 +251,68 @@ def run_pending(worker: str | None = None) -> int:
 def jobs_expire() -> None:
     """Delete uploaded files and refused rows that have been kept long enough."""
     now = timezone.now()
-    ImportJob.objects.filter(
+    unconfirmed = ImportJob.objects.filter(
         state=State.CHECKED, created_at__lt=now - datetime.timedelta(days=UNCONFIRMED_DAYS)
-    ).update(
+    )
+    ImportRow.objects.filter(job__in=unconfirmed).delete()
+    unconfirmed.update(
         state=State.CANCELLED,
         data=None,
         finished_at=now,
         error=_("Not confirmed within %(days)s days: cancelled, and the file deleted.")
         % {"days": UNCONFIRMED_DAYS},
     )
-    ImportJob.objects.filter(
-        refused_file__isnull=False,
-        finished_at__lt=now - datetime.timedelta(days=REFUSED_FILE_DAYS),
-    ).update(refused_file=None)
+    kept_long = now - datetime.timedelta(days=REFUSED_FILE_DAYS)
+    ImportJob.objects.filter(refused_file__isnull=False, finished_at__lt=kept_long).update(
+        refused_file=None
+    )
+    # Who was refused goes with the file; the members an import wrote stay linked to it.
+    ImportRow.objects.filter(
+        job__finished_at__lt=kept_long,
+        kind__in=[ImportRow.Kind.REFUSED, ImportRow.Kind.UNCHANGED],
+    ).delete()
 
 
 def _report_dict(report) -> dict:
-    outcome = report.as_json()
-    outcome["refused_count"] = len(outcome["refused"])
-    outcome["refused_rows"] = len({error["row"] for error in outcome["refused"]})
-    outcome["refused"] = outcome["refused"][:REPORT_LIMIT]
-    outcome["changes"] = report.changes[:REPORT_LIMIT]
-    outcome["written"] = report.written
-    return outcome
+    """Counts only: the rows themselves are `ImportRow`s, so the report stays the same few
+    bytes however large the file."""
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "refused_count": len(report.refused),
+        "refused_rows": len({error.row for error in report.refused}),
+        "written": report.written,
+    }
+
+
+class _RowKeeper:
+    """Keeps what a check or import does with each row as the job's `ImportRow`s.
+
+    It writes in the run's transaction: the import's rows replace the check's when it
+    commits, and a run that fails or writes nothing leaves the check's rows as they were.
+    """
+
+    COLUMNS = ["job_id", "row", "kind", "member_id", "name", "id_number_masked", "community"]
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.started = False
+
+    def __call__(self, outcomes) -> None:
+        if not self.started:
+            self.started = True
+            ImportRow.objects.filter(job=self.job).delete()
+        job_id = self.job.pk
+        insert_rows(
+            ImportRow,
+            [*self.COLUMNS, "detail"],
+            [
+                (job_id, o.row, o.kind, o.member_id, o.name, o.id_number_masked, o.community,
+                 o.detail)
+                for o in outcomes
+            ],
+        )  # fmt: skip
 
 
 def _finish(job: ImportJob, state: str, *, error: str = "") -> None:

@@ -630,3 +630,41 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, self.done_rows * 100 // self.total_rows)
+
+
+class ImportRow(models.Model):
+    """One roster row as an import's check or result saw it, for the pages that list them.
+
+    The check writes one per row (new, updated, unchanged or refused); the import replaces
+    them with its own, which point at the members it created or changed (the member list's
+    `?import=` filter). A table rather than the report's JSON, so a 100,000-row file is paged
+    by the database and the report stays a few counts. Masked numbers only.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("New people")
+        UPDATED = "updated", _("Updated")
+        UNCHANGED = "unchanged", _("Unchanged")
+        REFUSED = "refused", _("Refused")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField(_("row"))
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18, blank=True)
+    community = models.CharField(_("community"), max_length=100, blank=True)
+    # Updated: the history's changes ({"field", "old", "new"}, masked as the history is);
+    # refused: {"column", "message"} for each reason.
+    detail = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
+        ordering = ["job", "row"]
+        indexes = [models.Index(fields=["job", "kind", "row"], name="importrow_job_kind_idx")]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.row}"

@@ -46,7 +46,8 @@ def test_upload_is_checked_and_previewed_before_anything_is_written(client, dist
     page = client.get(response["Location"]).content.decode()
     assert "预览" in page and 'id="confirm-import"' in page
     assert job.check_report["created"] == 2 and job.check_report["refused_rows"] == 1
-    assert "热心群众" in page  # the refused row's reason
+    refused = client.get(response["Location"], {"kind": "refused"}).content.decode()
+    assert "热心群众" in refused  # the refused row's reason
     assert reverse("members:import_refused", args=[job.pk]) in page
 
 

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -29,7 +30,7 @@ fetch(arguments[0], {credentials: "same-origin"})
 
 
 def test_upload_preview_confirm_and_download_the_refused_rows(
-    browser, live_server, district_user, screenshot, settings, tmp_path
+    browser, live_server, district_user, member, screenshot, settings, tmp_path
 ):
     # Workers, not the request, run the jobs: the page shows the queue and its progress
     # until the test runs the worker.
@@ -56,13 +57,22 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     wait_for_text(browser, "main", "预览：导入将做什么")
     assert browser.find_element(By.ID, "count-created").text == "2"
     assert browser.find_element(By.ID, "count-refused").text == "1"
-    refused = browser.find_element(By.CSS_SELECTOR, ".refused-rows tbody").text
-    assert "统战对象类别" in refused and "热心群众" in refused
-    assert not Member.objects.exists()
+    # The people the import will register, with masked ID numbers and their community.
+    people = browser.find_element(By.CSS_SELECTOR, ".import-rows tbody").text
+    assert "陈一" in people and "陈二" in people and "桥东一社区" in people
+    assert re.search(r"140106\*{8}[0-9]{3}[0-9X]", people)
+    assert not re.search(r"[0-9]{17}[0-9X]", browser.page_source)
+    assert list(Member.objects.values_list("name", flat=True)) == [member.name]
     screenshot("preview")
     browser.set_window_size(*PHONE)
     screenshot("preview-phone")
+    browser.find_element(By.ID, "tab-refused").click()
+    wait_for_text(browser, "#rows h2", "未通过的行")
+    refused = browser.find_element(By.CSS_SELECTOR, ".import-rows tbody").text
+    assert "陈三" in refused and "统战对象类别" in refused and "热心群众" in refused
+    screenshot("preview-refused-phone")
     browser.set_window_size(*DESKTOP)
+    screenshot("preview-refused")
 
     browser.find_element(By.ID, "confirm-import").click()
     wait_for_text(browser, "#job-state", "等待导入")
@@ -71,8 +81,11 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     wait_for_text(browser, "main", "导入结果")
     assert browser.find_element(By.ID, "job-state").text == "已导入"
     assert browser.find_element(By.ID, "count-created").text == "2"
-    assert set(Member.objects.values_list("name", flat=True)) == {"陈一", "陈二"}
+    assert set(Member.objects.values_list("name", flat=True)) == {"陈一", "陈二", member.name}
     screenshot("result")
+    browser.set_window_size(*PHONE)
+    screenshot("result-phone")
+    browser.set_window_size(*DESKTOP)
 
     # The refused rows, as an Excel file with the reason beside each row.
     link = browser.find_element(By.ID, "download-refused").get_attribute("href")
@@ -81,6 +94,17 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     sheet = load_workbook(io.BytesIO(base64.b64decode(body))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][0] == "陈三" and "热心群众" in rows[1][-1]
+
+    # The link from the result lists the members it registered, and nobody else.
+    browser.find_element(By.ID, "imported-members").click()
+    wait_for_text(browser, "h1", "统战对象")
+    listed = browser.find_elements(By.CSS_SELECTOR, "table.members td.title a")
+    assert sorted(link.text for link in listed) == ["陈一", "陈二"]
+    screenshot("imported-members")
+    browser.set_window_size(*PHONE)
+    screenshot("imported-members-phone")
+    browser.set_window_size(*DESKTOP)
+    browser.back()
 
     # The history keeps the import.
     browser.find_element(By.LINK_TEXT, "导入记录").click()
