@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
+from members.models import ImportJob
 from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,7 @@ def _reads_query_string(view) -> bool:
 # Path arguments of the pages that take one; the values come from the world fixture.
 PATH_ARGUMENTS = {
     "members:transfer": [["member"]],
+    "members:import_detail": [["import_job"]],
     "dashboards:report": [[key] for key in REPORTS],
 }
 
@@ -160,6 +162,13 @@ def users(areas, community_user, street_user, district_user, other_district_user
     build_world(areas, street_user, district_user, other_district_user)
     auditor = _user("ivan", User.Role.AUDITOR, None)
     AuditEvent.objects.create(action=AuditEvent.Action.LOGIN, username="alice")
+    ImportJob.objects.create(
+        created_by=district_user,
+        area=district_user.area,
+        filename="花名册.xlsx",
+        state=ImportJob.State.CHECKED,
+        check_report={"created": 1, "updated": 0, "unchanged": 0, "refused_rows": 0},
+    )
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -167,7 +176,8 @@ def _get(client, name, args, query):
     from members.models import Member
 
     member = Member.objects.filter(community__code="140106001001").first()
-    path = reverse(name, args=[member.pk if arg == "member" else arg for arg in args])
+    objects = {"member": member, "import_job": ImportJob.objects.first()}
+    path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)
     assert response.status_code != 500, (path, query)
     return response
