@@ -1,6 +1,8 @@
 """The activity form: choices limited to the user's scope, participants picked by name."""
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
@@ -117,12 +119,20 @@ class VisitForm(forms.ModelForm):
         if user.area_id and user.area.level == Area.Level.COMMUNITY and not self.instance.pk:
             community.initial = user.area_id
         members = self.fields["members"]
+        members.label = _("Members visited")
         members.queryset = Member.objects.visible_to(user).select_related("community")
         members.label_from_instance = lambda member: f"{member.name}（{member.community.name}）"
         members.widget = ParticipantsWidget(search_url=search_url, community_field="community")
         members.widget.choices = members.choices
+        today = timezone.localdate()
+        # The phone's date picker offers no later day; the service refuses one anyway.
+        self.fields["date"].widget.attrs["max"] = today.isoformat()
         if self.instance.pk:
             del self.fields["need_kind"], self.fields["need_description"]
+        else:
+            # Most visits are recorded the day they are made, by the worker who made them.
+            self.fields["date"].initial = today
+            self.fields["staff"].initial = user.get_full_name() or user.username
 
     def clean(self):
         data = super().clean()
@@ -141,16 +151,43 @@ class VisitForm(forms.ModelForm):
 class NeedForm(forms.ModelForm):
     class Meta:
         model = Need
-        fields = ["kind", "description", "handler", "due_date"]
-        widgets = {"due_date": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
+        fields = ["kind", "description", "raised_on", "handler", "due_date"]
+        widgets = {
+            "raised_on": DateInput(),
+            "due_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate().isoformat()
+        self.fields["raised_on"].widget.attrs["max"] = today
+        if self.instance.visit_id:
+            # Raised on a visit: on the visit's day, which the visit's page corrects.
+            self.fields["raised_on"].disabled = True
+            self.fields["raised_on"].help_text = _("The day of the visit it was raised on.")
+        if not self.instance.pk:
+            self.fields["raised_on"].initial = today
+            self.fields["handler"].help_text = _("Left empty: you.")
+            self.fields["due_date"].help_text = _(
+                "Left empty: %(days)s days after it was raised."
+            ) % {"days": settings.NEED_DUE_DAYS}
 
 
 class NeedStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"))
     resolution = forms.CharField(
-        label=_("How it was handled"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("How it was handled"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Kept in the need's history with the change."),
     )
-    closed_on = forms.DateField(label=_("Closed on"), widget=DateInput(), required=False)
+    closed_on = forms.DateField(
+        label=_("Closed on"),
+        widget=DateInput(),
+        required=False,
+        help_text=_("Only when it is closed."),
+    )
     satisfaction = forms.ChoiceField(
         label=_("Member's satisfaction"),
         choices=[("", "—")] + list(Need.Satisfaction.choices),
@@ -162,3 +199,8 @@ class NeedStatusForm(forms.Form):
         self.fields["status"].choices = [
             (status, Need.Status(status).label) for status in Need.NEXT[need.status]
         ]
+        today = timezone.localdate()
+        self.fields["closed_on"].initial = today
+        self.fields["closed_on"].widget.attrs.update(
+            min=need.raised_on.isoformat(), max=today.isoformat()
+        )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -406,6 +407,16 @@ class NeedQuerySet(ScopedQuerySet):
     def open(self):
         return self.filter(self.is_open())
 
+    def with_overdue(self, today: datetime.date):
+        """Each need with `overdue`, True when `is_overdue` holds (lists mark and sort by it)."""
+        return self.annotate(
+            overdue=models.Case(
+                models.When(self.is_overdue(today), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
     def overdue(self, today: datetime.date):
         return self.filter(self.is_overdue(today))
 
@@ -471,6 +482,8 @@ class Need(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     description = models.TextField(_("description"))
+    # 提出时间: the visit's day when raised on a visit (`need_create`), not the day of entry.
+    raised_on = models.DateField(_("raised on"), default=timezone.localdate)
     handler = models.CharField(_("handled by"), max_length=100, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     status = models.CharField(
@@ -492,7 +505,7 @@ class Need(models.Model):
     class Meta:
         verbose_name = _("need")
         verbose_name_plural = _("needs")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-raised_on", "-id"]
         indexes = [
             models.Index(fields=["community", "status", "due_date"], name="need_community_idx"),
             models.Index(fields=["status", "closed_on"], name="need_status_closed_idx"),
@@ -524,6 +537,8 @@ class NeedChange(ChangeRecord):
     need = models.ForeignKey(
         Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="changes"
     )
+    # 办理情况: what the worker said of each status change (`need_set_status`).
+    note = models.TextField(_("how it was handled"), blank=True)
 
     class Meta(ChangeRecord.Meta):
         verbose_name = _("need change")

@@ -340,6 +340,7 @@ def visit_create(*, actor, data: dict, members, need: dict | None = None, reques
     with transaction.atomic():
         visit = Visit(created_by=actor, **data)
         visited = _visited(actor, visit, members)
+        _check_visit_date(visit)
         visit.full_clean()
         visit.save()
         visit.members.set(visited)
@@ -360,15 +361,19 @@ def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None)
     if not Visit.objects.editable_by(actor).filter(pk=visit.pk).exists():
         raise PermissionDenied
     with transaction.atomic():
-        before = visit_snapshot(Visit.objects.get(pk=visit.pk))
+        stored = Visit.objects.get(pk=visit.pk)
+        before = visit_snapshot(stored)
         was_visited = set(visit.members.values_list("pk", flat=True))
         for name, value in data.items():
             setattr(visit, name, value)
         visited = _visited(actor, visit, members) if members is not None else None
+        _check_visit_date(visit)
         visit.full_clean()
         visit.save()
         if visited is not None:
             visit.members.set(visited)
+        if visit.date != stored.date:
+            _needs_follow_visit(actor, visit, stored.date, request)
         contacts_refresh(was_visited | set(visit.members.values_list("pk", flat=True)))
         changes = _changes(before, visit_snapshot(visit))
         if changes:
@@ -377,6 +382,22 @@ def visit_update(*, actor, visit: Visit, data: dict, members=None, request=None)
             )
             _audit(actor, visit, ChangeRecord.Action.UPDATE, changes, request)
     return visit
+
+
+def _check_visit_date(visit: Visit) -> None:
+    if visit.date and visit.date > timezone.localdate():
+        raise ValidationError({"date": _("The visit's date cannot be in the future.")})
+
+
+def _needs_follow_visit(actor, visit: Visit, was: datetime.date, request) -> None:
+    """The needs raised on a visit whose date was corrected were raised on its new day; a due
+    date left at its default moves with it."""
+    default_due = datetime.timedelta(days=settings.NEED_DUE_DAYS)
+    for need in visit.needs.all():
+        data = {"raised_on": visit.date}
+        if need.due_date == was + default_due:
+            data["due_date"] = visit.date + default_due
+        _need_change(actor, need, data, ChangeRecord.Action.UPDATE, request)
 
 
 def visit_snapshot(visit: Visit) -> dict[str, str]:
@@ -405,6 +426,7 @@ def _visited(actor, visit: Visit, members) -> list[Member]:
 NEED_FIELDS = (
     "kind",
     "description",
+    "raised_on",
     "handler",
     "due_date",
     "status",
@@ -415,7 +437,12 @@ NEED_FIELDS = (
 
 
 def need_create(*, actor, member: Member, data: dict, visit: Visit | None = None, request=None):
-    """Record a need a member raised, possibly on a visit; it starts as 待办."""
+    """Record a need a member raised, possibly on a visit; it starts as 待办.
+
+    It was raised on the visit's day, else on the day given (today when none). Left without
+    a handler or due date, it is handled by the visitor (or whoever records it) and due
+    NEED_DUE_DAYS after it was raised, so an unattended need becomes overdue.
+    """
     if not actor.has_perm("activities.add_need"):
         raise PermissionDenied
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
@@ -431,6 +458,15 @@ def need_create(*, actor, member: Member, data: dict, visit: Visit | None = None
             **data,
         )
         need.status = Need.Status.OPEN
+        if visit is not None:
+            need.raised_on = visit.date
+        elif not data.get("raised_on"):
+            need.raised_on = timezone.localdate()
+        if not need.handler.strip():
+            need.handler = visit.staff if visit is not None else _name(actor)
+        if need.due_date is None:
+            need.due_date = need.raised_on + datetime.timedelta(days=settings.NEED_DUE_DAYS)
+        _check_need_dates(need, dated=("raised_on", "due_date"))
         need.full_clean()
         need.save()
         changes = _changes({}, need_snapshot(need))
@@ -464,13 +500,15 @@ def need_set_status(
             }
         )
     data = {"status": status}
+    # 办理情况: kept with the change whatever the status (the need keeps the closing one).
+    note = (resolution or "").strip()
     if status in (Need.Status.RESOLVED, Need.Status.IMPOSSIBLE):
         data.update(resolution=resolution, closed_on=closed_on, satisfaction=satisfaction)
         # Closed by the community keeping the member now: the resolved need counts as its work.
         data["community_id"] = Member.objects.values_list("community_id", flat=True).get(
             pk=need.member_id
         )
-    return _need_change(actor, need, data, ChangeRecord.Action.STATUS, request)
+    return _need_change(actor, need, data, ChangeRecord.Action.STATUS, request, note=note)
 
 
 def need_snapshot(need: Need) -> dict[str, str]:
@@ -479,20 +517,59 @@ def need_snapshot(need: Need) -> dict[str, str]:
         return {name: _display(_choice(need, name)) for name in NEED_FIELDS}
 
 
-def _need_change(actor, need: Need, data: dict, action, request) -> Need:
+def _need_change(actor, need: Need, data: dict, action, request, note: str = "") -> Need:
     if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
         raise PermissionDenied
     with transaction.atomic():
-        before = need_snapshot(Need.objects.get(pk=need.pk))
+        stored = Need.objects.get(pk=need.pk)
+        before = need_snapshot(stored)
         for name, value in data.items():
             setattr(need, name, value)
+        if need.visit_id and need.raised_on != stored.raised_on and "raised_on" in data:
+            visit_day = Visit.objects.values_list("date", flat=True).get(pk=need.visit_id)
+            if need.raised_on != visit_day:
+                raise ValidationError(
+                    {"raised_on": _("A need raised on a visit was raised on the visit's day.")}
+                )
+        # Only the dates being written are checked: closing an old need is not refused for
+        # a due date it was given before these checks.
+        _check_need_dates(need, dated=[name for name in data if name != "status"])
         need.full_clean()
         need.save()
         changes = _changes(before, need_snapshot(need))
         if changes:
-            NeedChange.objects.create(need=need, actor=actor, action=action, changes=changes)
+            NeedChange.objects.create(
+                need=need, actor=actor, action=action, changes=changes, note=note
+            )
             _audit(actor, need, action, changes, request)
     return need
+
+
+def _check_need_dates(need: Need, *, dated) -> None:
+    """The need's dates against each other and today: raised by today, due and closed no
+    earlier than raised, closed by today. Only the fields named in `dated` are checked."""
+    today, raised = timezone.localdate(), need.raised_on
+    errors = {}
+    if "raised_on" in dated and raised and raised > today:
+        errors["raised_on"] = _("The need cannot be raised after today.")
+    due_or_raised = "due_date" in dated or "raised_on" in dated
+    if due_or_raised and need.due_date and raised and need.due_date < raised:
+        errors["due_date"] = _("The due date cannot be before the need was raised (%(day)s).") % {
+            "day": raised.isoformat()
+        }
+    if "closed_on" in dated and need.closed_on:
+        if need.closed_on > today:
+            errors["closed_on"] = _("The closing date cannot be after today.")
+        elif raised and need.closed_on < raised:
+            errors["closed_on"] = _(
+                "The closing date cannot be before the need was raised (%(day)s)."
+            ) % {"day": raised.isoformat()}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
 
 
 def _choice(obj, name: str):

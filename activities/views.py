@@ -296,7 +296,10 @@ class VisitDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         context.update(
             members=members,
             members_elsewhere=visit.members.count() - len(members),
-            needs=Need.objects.visible_to(user).filter(visit=visit),
+            needs=Need.objects.visible_to(user)
+            .filter(visit=visit)
+            .with_overdue(timezone.localdate())
+            .order_by("-overdue", "due_date", "-id"),
             editable=Visit.objects.editable_by(self.request.user).filter(pk=visit.pk).exists(),
         )
         return context
@@ -392,11 +395,13 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         return needs
 
     def get_queryset(self):
-        needs = self.needs().select_related("member", "community")
+        today = timezone.localdate()
+        needs = self.needs().select_related("member", "community").with_overdue(today)
         if self.show == "open":
-            return needs.open().order_by("due_date", "-created_at")
+            # Overdue first: on a phone the first cards are what is late.
+            return needs.open().order_by("-overdue", "due_date", "-raised_on", "-id")
         if self.show == "overdue":
-            return needs.overdue(timezone.localdate()).order_by("due_date")
+            return needs.overdue(today).order_by("due_date", "-id")
         if self.show == "resolved":
             return needs.resolved(self.period).order_by("-closed_on", "-id")
         return needs.closed().order_by("-closed_on", "-id")
@@ -447,19 +452,34 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     context_object_name = "need"
 
     def get_queryset(self):
-        return Need.objects.visible_to(self.request.user).select_related(
-            "member", "community", "visit", "created_by"
+        return (
+            Need.objects.visible_to(self.request.user)
+            .select_related("member", "community", "visit", "created_by")
+            .with_overdue(timezone.localdate())
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         need = self.object
         editable = Need.objects.editable_by(self.request.user).filter(pk=need.pk).exists()
+        labels = {field.name: field.verbose_name for field in Need._meta.concrete_fields}
+        history = [
+            {
+                "change": change,
+                # The closing note is the change's note: not shown twice.
+                "rows": [
+                    {**row, "label": labels.get(row["field"], row["field"])}
+                    for row in change.changes
+                    if not (change.note and row["field"] == "resolution")
+                ],
+            }
+            for change in need.changes.select_related("actor")
+        ]
         context.update(
             editable=editable,
             status_form=kwargs.get("status_form")
             or (NeedStatusForm(need=need) if editable and need.is_open else None),
-            history=need.changes.select_related("actor"),
+            history=history,
         )
         return context
 
@@ -478,7 +498,7 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             done=_("The status was changed."),
         ):
             return redirect("activities:need_detail", pk=need.pk)
-        need.refresh_from_db()
+        self.object = self.get_object()
         return self.render_to_response(self.get_context_data(status_form=form))
 
 
@@ -760,8 +780,9 @@ def member_timeline(request, pk):
         visits = Visit.objects.visible_to(user).filter(members=member)[:TIMELINE_LIMIT]
         entries += [{"at": local_midnight(v.date), "kind": "visit", "visit": v} for v in visits]
     if user.has_perm("activities.view_need"):
-        for need in Need.objects.visible_to(user).filter(member=member)[:TIMELINE_LIMIT]:
-            entries.append({"at": need.created_at, "kind": "need", "need": need})
+        needs = Need.objects.visible_to(user).filter(member=member)
+        for need in needs.with_overdue(timezone.localdate())[:TIMELINE_LIMIT]:
+            entries.append({"at": local_midnight(need.raised_on), "kind": "need", "need": need})
             if need.closed_on:
                 entries.append(
                     {"at": local_midnight(need.closed_on), "kind": "need_closed", "need": need}

@@ -59,7 +59,9 @@ def test_a_need_with_several_members_visited_is_refused_on_the_form(
 
 def test_a_need_is_closed_from_its_page(client, community_user, member):
     need = services.need_create(
-        actor=community_user, member=member, data={"kind": "legal", "description": "劳动纠纷"}
+        actor=community_user,
+        member=member,
+        data={"kind": "legal", "description": "劳动纠纷", "raised_on": datetime.date(2026, 11, 1)},
     )
     client.force_login(community_user)
     url = reverse("activities:need_detail", args=[need.pk])
@@ -86,7 +88,12 @@ def test_the_need_lists_count_open_overdue_and_resolved(client, community_user, 
     late = services.need_create(
         actor=community_user,
         member=member,
-        data={"kind": "medical", "description": "就医", "due_date": today - datetime.timedelta(1)},
+        data={
+            "kind": "medical",
+            "description": "就医",
+            "raised_on": today - datetime.timedelta(31),
+            "due_date": today - datetime.timedelta(1),
+        },
     )
     services.need_create(
         actor=community_user, member=member, data={"kind": "other", "description": "咨询"}
@@ -166,7 +173,9 @@ def test_needs_per_community_and_resolved_per_period(
     for owner, days in ((member, [datetime.date(2026, 3, 5), None]), (neighbour_member, [None])):
         for day in days:
             need = services.need_create(
-                actor=street_user, member=owner, data={"kind": "other", "description": "x"}
+                actor=street_user,
+                member=owner,
+                data={"kind": "other", "description": "x", "raised_on": datetime.date(2026, 3, 1)},
             )
             if day:
                 close(need, day)

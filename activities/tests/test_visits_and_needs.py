@@ -57,7 +57,9 @@ def test_closing_needs_a_resolution_and_a_date(community_user, member):
 
 def test_a_closed_need_does_not_reopen(community_user, member):
     need = services.need_create(
-        actor=community_user, member=member, data={"kind": "other", "description": "咨询"}
+        actor=community_user,
+        member=member,
+        data={"kind": "other", "description": "咨询", "raised_on": DAY},
     )
     services.need_set_status(
         actor=community_user, need=need, status="resolved", resolution="已答复", closed_on=DAY

@@ -207,7 +207,8 @@ def test_each_measure_counts_what_was_logged_in_the_period(
     for due, closed in ((today, today), (today - datetime.timedelta(days=5), today)):
         need = activity_services.need_create(
             actor=street_user, member=members[0],
-            data={"kind": "legal", "description": "咨询", "due_date": due},
+            data={"kind": "legal", "description": "咨询", "due_date": due,
+                  "raised_on": today - datetime.timedelta(days=10)},
         )  # fmt: skip
         activity_services.need_set_status(
             actor=street_user, need=need, status=Need.Status.RESOLVED, resolution="已办",

@@ -76,7 +76,12 @@ def build_world(areas, street_user, district_user, other_district_user):
         actor=street_user,
         data={"community": wuyier, "date": today, "staff": "王丽", "way": "home"},
         members=[members[3]],
-        need={"kind": "employment", "description": "找工作",
+    )
+    # Raised a month ago, before the visit: overdue since three days.
+    activity_services.need_create(
+        actor=street_user, member=members[3],
+        data={"kind": "employment", "description": "找工作",
+              "raised_on": today - datetime.timedelta(days=33),
               "due_date": today - datetime.timedelta(days=3)},
     )  # fmt: skip
     resolved = activity_services.need_create(

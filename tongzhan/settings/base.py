@@ -222,6 +222,9 @@ MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", 
 # confirmation, restoring the representatives it removed (assessment.services.round_reopen).
 EVALUATION_REOPEN_DAYS = int(os.environ.get("EVALUATION_REOPEN_DAYS", "30"))
 
+# A need left without a due date is due this many days after it was raised (activities.services).
+NEED_DUE_DAYS = int(os.environ.get("NEED_DUE_DAYS", "30"))
+
 # Photos and PDF documents of activities: the largest file accepted.
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.

@@ -987,6 +987,7 @@ class Command(BaseCommand):
                         visit=visit,
                         kind=rng.choice(Need.Kind.values),
                         description="走访中提出。",
+                        raised_on=visit.date,
                         due_date=visit.date + datetime.timedelta(days=30),
                         status=Need.Status.RESOLVED if closed else Need.Status.OPEN,
                         resolution="已协调解决。" if closed else "",
