@@ -167,7 +167,6 @@ class NeedForm(forms.ModelForm):
             self.fields["raised_on"].disabled = True
             self.fields["raised_on"].help_text = _("The day of the visit it was raised on.")
         if not self.instance.pk:
-            self.fields["raised_on"].initial = today
             self.fields["handler"].help_text = _("Left empty: you.")
             self.fields["due_date"].help_text = _(
                 "Left empty: %(days)s days after it was raised."

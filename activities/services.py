@@ -521,27 +521,30 @@ def _need_change(actor, need: Need, data: dict, action, request, note: str = "")
     if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
         raise PermissionDenied
     with transaction.atomic():
-        stored = Need.objects.get(pk=need.pk)
+        # Changed on a fresh copy: a refused change leaves the caller's need as it was.
+        stored, changed = Need.objects.get(pk=need.pk), Need.objects.get(pk=need.pk)
         before = need_snapshot(stored)
         for name, value in data.items():
-            setattr(need, name, value)
-        if need.visit_id and need.raised_on != stored.raised_on and "raised_on" in data:
-            visit_day = Visit.objects.values_list("date", flat=True).get(pk=need.visit_id)
-            if need.raised_on != visit_day:
+            setattr(changed, name, value)
+        if changed.visit_id and changed.raised_on != stored.raised_on:
+            visit_day = Visit.objects.values_list("date", flat=True).get(pk=changed.visit_id)
+            if changed.raised_on != visit_day:
                 raise ValidationError(
                     {"raised_on": _("A need raised on a visit was raised on the visit's day.")}
                 )
         # Only the dates being written are checked: closing an old need is not refused for
         # a due date it was given before these checks.
-        _check_need_dates(need, dated=[name for name in data if name != "status"])
-        need.full_clean()
-        need.save()
-        changes = _changes(before, need_snapshot(need))
+        _check_need_dates(changed, dated=[name for name in data if name != "status"])
+        changed.full_clean()
+        changed.save()
+        for field in Need._meta.concrete_fields:
+            setattr(need, field.attname, getattr(changed, field.attname))
+        changes = _changes(before, need_snapshot(changed))
         if changes:
             NeedChange.objects.create(
-                need=need, actor=actor, action=action, changes=changes, note=note
+                need=changed, actor=actor, action=action, changes=changes, note=note
             )
-            _audit(actor, need, action, changes, request)
+            _audit(actor, changed, action, changes, request)
     return need
 
 

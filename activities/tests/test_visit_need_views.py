@@ -338,3 +338,116 @@ def test_lists_keep_a_fixed_number_of_queries(client, street_user, areas):
     few = counts()
     add(18)
     assert counts() == few
+
+
+# -- What a need keeps of what was typed, and what is late (issue 13) -------------------------
+
+
+def days_ago(days: int) -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=days)
+
+
+def test_the_need_page_shows_its_raising_day_and_every_note(client, community_user, member, areas):
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": days_ago(3), "staff": "李强",
+              "way": "home"},
+        members=[member],
+        need={"kind": "schooling", "description": "子女入学"},
+    )  # fmt: skip
+    need = visit.needs.get()
+    client.force_login(community_user)
+    url = reverse("activities:need_detail", args=[need.pk])
+    page = client.get(url).content.decode()
+    # 提出时间 is the visit's day, not the day it was entered.
+    assert f'<dd id="need-raised">{days_ago(3).isoformat()}' in page
+    assert "李强" in page and (days_ago(3) + datetime.timedelta(30)).isoformat() in page
+    response = client.post(url, {"status": "in_progress", "resolution": "已联系街道教育办"})
+    assert response.status_code == 302
+    refused = client.post(
+        url, {"status": "resolved", "resolution": "已办理入学", "closed_on": days_ago(4)}
+    )
+    assert f"办结日期不能早于提出时间（{days_ago(3).isoformat()}）。" in refused.content.decode()
+    client.post(url, {"status": "resolved", "resolution": "已办理入学", "closed_on": days_ago(0)})
+    page = client.get(url).content.decode()
+    assert "办理情况：已联系街道教育办" in page and "办理情况：已办理入学" in page
+    assert "状态：办理中 → 已办结" in page
+
+
+def test_need_lists_mark_overdue_needs_and_put_them_first(client, community_user, member, areas):
+    def raise_need(description, raised):
+        return services.need_create(
+            actor=community_user,
+            member=member,
+            data={"kind": "other", "description": description, "raised_on": raised},
+        )
+
+    late = raise_need("逾期的诉求", days_ago(40))  # due 10 days ago
+    recent = raise_need("新近的诉求", days_ago(1))
+    no_due = raise_need("没有时限", days_ago(2))
+    # One recorded before due dates were given by default: it is never late, and not first.
+    Need.objects.filter(pk=no_due.pk).update(due_date=None)
+    client.force_login(community_user)
+    response = client.get(reverse("activities:need_list"))
+    listed = list(response.context["needs"])
+    assert listed[0] == late and set(listed) == {late, recent, no_due}
+    page = response.content.decode()
+    assert page.count('class="badge overdue"') == 1 and '<tr class="overdue">' in page
+    assert days_ago(40).isoformat() in page  # 提出时间
+    overdue = client.get(reverse("activities:need_list"), {"show": "overdue"})
+    assert "已超期" in overdue.content.decode()
+    # The member's timeline marks it too, on the day it was raised.
+    timeline = client.get(reverse("activities:member_timeline", args=[member.pk]))
+    entries = [e for e in timeline.context["timeline"] if e["kind"] == "need"]
+    assert [e["need"].overdue for e in entries] == [False, False, True]
+    assert timeline.content.decode().count("已超期") == 1
+
+
+def test_the_visit_page_marks_its_overdue_need(client, community_user, member, areas):
+    visit = services.visit_create(
+        actor=community_user,
+        data={"community": areas["140106001001"], "date": days_ago(31), "staff": "李强",
+              "way": "home"},
+        members=[member],
+        need={"kind": "hardship", "description": "家中漏水"},
+    )  # fmt: skip
+    client.force_login(community_user)
+    page = client.get(reverse("activities:visit_detail", args=[visit.pk])).content.decode()
+    assert "已超期" in page and "李强" in page
+
+
+def test_the_visit_form_starts_from_today_and_the_signed_in_worker(
+    client, community_user, member, areas
+):
+    client.force_login(community_user)
+    response = client.get(reverse("activities:visit_create"))
+    form = response.context["form"]
+    assert str(form["date"].value()) == timezone.localdate().isoformat()
+    assert form["staff"].value() == "王丽"
+    page = response.content.decode()
+    assert '<label for="id_members">走访对象' in page
+    assert f'max="{timezone.localdate().isoformat()}"' in page
+    refused = client.post(
+        reverse("activities:visit_create"),
+        visit_data(areas["140106001001"], [member], date=days_ago(-1).isoformat()),
+    )
+    assert "走访日期不能晚于今天。" in refused.content.decode() and not Visit.objects.exists()
+
+
+def test_a_need_recorded_on_its_own_keeps_the_day_entered(client, community_user, member):
+    client.force_login(community_user)
+    url = reverse("activities:need_create") + f"?member={member.pk}"
+    form = client.get(url).context["form"]
+    assert str(form["raised_on"].value()) == timezone.localdate().isoformat()
+    response = client.post(
+        url, {"kind": "legal", "description": "劳动纠纷", "raised_on": days_ago(6).isoformat()}
+    )
+    need = Need.objects.get()
+    assert response.status_code == 302 and need.raised_on == days_ago(6)
+    assert (need.handler, need.due_date) == ("王丽", days_ago(6) + datetime.timedelta(30))
+    refused = client.post(
+        url,
+        {"kind": "legal", "description": "x", "raised_on": days_ago(6).isoformat(),
+         "due_date": days_ago(7).isoformat()},
+    )  # fmt: skip
+    assert "办理时限不能早于提出时间" in refused.content.decode()
