@@ -21,9 +21,13 @@ class ParticipantsWidget(forms.SelectMultiple):
 
     template_name = "activities/widgets/participants.html"
 
-    def __init__(self, search_url: str = "", community_field: str = "", **kwargs):
+    def __init__(
+        self, search_url: str = "", community_field: str = "", placeholder: str = "", **kwargs
+    ):
         super().__init__(**kwargs)
         self.search_url = search_url
+        # What the search box asks for (the template's words for participants when empty).
+        self.placeholder = placeholder
         # The form field whose community the search keeps to, if any.
         self.community_field = community_field
 
@@ -31,6 +35,7 @@ class ParticipantsWidget(forms.SelectMultiple):
         context = super().get_context(name, value, attrs)
         context["widget"]["search_url"] = self.search_url
         context["widget"]["community_field"] = self.community_field
+        context["widget"]["placeholder"] = self.placeholder
         return context
 
     def optgroups(self, name, value, attrs=None):
@@ -122,7 +127,11 @@ class VisitForm(forms.ModelForm):
         members.label = _("Members visited")
         members.queryset = Member.objects.visible_to(user).select_related("community")
         members.label_from_instance = lambda member: f"{member.name}（{member.community.name}）"
-        members.widget = ParticipantsWidget(search_url=search_url, community_field="community")
+        members.widget = ParticipantsWidget(
+            search_url=search_url,
+            community_field="community",
+            placeholder=_("Type a name to add a member visited"),
+        )
         members.widget.choices = members.choices
         today = timezone.localdate()
         # The phone's date picker offers no later day; the service refuses one anyway.

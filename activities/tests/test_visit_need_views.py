@@ -426,6 +426,7 @@ def test_the_visit_form_starts_from_today_and_the_signed_in_worker(
     assert form["staff"].value() == "王丽"
     page = response.content.decode()
     assert '<label for="id_members">走访对象' in page
+    assert 'placeholder="输入姓名添加走访对象"' in page
     assert f'max="{timezone.localdate().isoformat()}"' in page
     refused = client.post(
         reverse("activities:visit_create"),

@@ -105,7 +105,8 @@ def test_record_a_visit_that_raises_a_need_and_close_it_on_a_phone(
     # Started from the member's page: the member is already chosen.
     assert member.name in browser.find_element(By.CSS_SELECTOR, ".chosen").text
     browser.execute_script("document.querySelector('[name=date]').value = '2026-11-02'")
-    browser.find_element(By.NAME, "staff").send_keys("王丽")
+    # The signed-in worker went, unless said otherwise.
+    assert browser.find_element(By.NAME, "staff").get_attribute("value") == "王丽"
     browser.find_element(By.NAME, "situation").send_keys("孩子明年上小学，想了解学区。")
     Select(browser.find_element(By.NAME, "need_kind")).select_by_visible_text("子女入学")
     browser.find_element(By.NAME, "need_description").send_keys("咨询子女入学")
