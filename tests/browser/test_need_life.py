@@ -117,3 +117,15 @@ def test_a_need_s_notes_and_dates_through_its_life(
     # On the phone it is the first card.
     assert "生活困难" in first.text and "已超期" in first.text
     screenshot("needs-phone")
+
+    # The visit's page lists its need with its due date and handler.
+    visit = Need.objects.get(description="咨询子女入学").visit
+    browser.get(f"{live_server.url}/activities/visits/{visit.pk}/")
+    wait_for_text(browser, "main", "提出的诉求")
+    screenshot("visit-phone")
+    # A need recorded on its own: raised today unless another day is given.
+    browser.get(f"{live_server.url}/activities/needs/new/?member={member.pk}")
+    assert browser.find_element(By.NAME, "raised_on").get_attribute("value") == today.isoformat()
+    screenshot("need-form-phone")
+    browser.set_window_size(*DESKTOP)
+    screenshot("need-form-desktop")
