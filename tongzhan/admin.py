@@ -1,8 +1,8 @@
 """Admin for areas, accounts and the audit log, scoped like every other page.
 
-One audit writer: an admin page whose model has a service (accounts, groups, members,
+One audit writer: an admin page whose model has a service (areas, accounts, groups, members,
 activities) saves through it, and the service writes the audit line. Models without one
-(areas, activity types, evaluation templates, ...) are edited only here; their admins take
+(activity types, evaluation templates, ...) are edited only here; their admins take
 `AuditedAdminMixin`, which writes the line when the admin logs its addition, change or
 deletion. An admin does one or the other, never both.
 """
@@ -26,9 +26,14 @@ from .audit import audit_record
 from .models import Area, AuditEvent, User
 from .scoping import area_prefix, within_area
 from .services import (
+    AREA_FIELDS,
+    AREA_PLACE,
     AUDITOR_GROUP,
     ROLE_GROUP_NAMES,
     account_errors,
+    area_create,
+    area_errors,
+    area_update,
     group_delete,
     group_errors,
     group_save,
@@ -72,8 +77,29 @@ class AuditedAdminMixin:
         return super().log_deletions(request, queryset)
 
 
+class AreaForm(forms.ModelForm):
+    """The service's rules (`area_errors`) shown beside the fields; `actor` is set per request."""
+
+    actor: User
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            stored = Area.objects.get(pk=self.instance.pk)
+            values = {field: cleaned.get(field, getattr(stored, field)) for field in AREA_PLACE}
+        else:
+            values = {field: cleaned.get(field) for field in AREA_PLACE}
+        if values["code"] and values["level"]:
+            _add_service_errors(self, area_errors(actor=self.actor, area=self.instance, **values))
+        return cleaned
+
+
 @admin.register(Area)
-class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class AreaAdmin(admin.ModelAdmin):
+    """Saved through `area_create` / `area_update`, which hold the rules and write the audit
+    line; the parent area is chosen among the areas the administrator manages."""
+
+    form = AreaForm
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -83,9 +109,36 @@ class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            # Django checks a choice against every area otherwise, whatever the picker lists.
+            kwargs["queryset"] = Area.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and area_prefix(request.user) == obj.code:
+            # Its own area's place is not a limited administrator's (the service refuses too).
+            return list(AREA_PLACE)
+        return []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        return type("ScopedAreaForm", (form_class,), {"actor": request.user})
+
     def has_delete_permission(self, request, obj=None):
         # Members and accounts hang on areas; an area is renamed, never deleted here.
         return False
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            field: form.cleaned_data[field] for field in AREA_FIELDS if field in form.cleaned_data
+        }
+        if change:
+            area_update(actor=request.user, area=obj, data=data, request=request)
+        else:
+            created = area_create(actor=request.user, data=data, request=request)
+            # The admin goes on with `obj` (its log entry, its redirect).
+            obj.pk, obj._state.adding = created.pk, False
 
 
 # -- Accounts ---------------------------------------------------------------------------------

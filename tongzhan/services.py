@@ -183,6 +183,156 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
     return AreaLoadResult(created=created, renamed=renamed, unchanged=unchanged)
 
 
+# -- Areas in the admin ------------------------------------------------------------------------
+#
+# What lies below an area is found by its code (a prefix), so an area's code, level and parent
+# are its place in the tree and in everyone's scope. An administrator limited to an area
+# manages the areas strictly below its own; an area that anything hangs on (areas below it,
+# members, accounts, activities, ...) keeps its place: its code would no longer prefix its
+# children's, and its records would move to another scope without their history saying so.
+
+AREA_FIELDS = ("code", "name", "level", "parent")
+AREA_PLACE = ("code", "level", "parent")
+
+
+def _area_dependents(area: Area) -> list[str]:
+    """The kinds of records that point at `area` (areas below it first), by their names."""
+    kinds = []
+    for relation in Area._meta.get_fields(include_hidden=True):
+        if not (relation.is_relation and relation.auto_created and not relation.concrete):
+            continue
+        related = relation.related_model
+        if related._meta.auto_created:  # a many-to-many link table: counted by its owner
+            continue
+        if related._base_manager.filter(**{relation.field.name: area}).exists():
+            kinds.append(
+                _("areas below it")
+                if relation.field.name == "parent" and related is Area
+                else str(related._meta.verbose_name_plural)
+            )
+    return sorted(set(kinds), key=lambda kind: (kind != _("areas below it"), kind))
+
+
+def area_errors(*, actor, area, code, level, parent) -> dict[str, list[str]]:
+    """Why `actor` may not give `area` (None: a new area) this code, level and parent area; by
+    field name ("__all__" for the area), empty if allowed. The tree's own rules (code lengths,
+    a code extending its parent's) are `area_tree_errors`, which `Area.clean` applies. `actor`
+    None is a command or the seed, which the operator runs."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field, message):
+        errors.setdefault(field, []).append(message)
+
+    stored = Area.objects.select_related("parent").get(pk=area.pk) if area and area.pk else None
+    if actor is not None:
+        prefix = area_prefix(actor)
+        if prefix is None or not actor.has_perm(
+            "tongzhan.change_area" if stored else "tongzhan.add_area"
+        ):
+            refuse("__all__", _("You may not administer areas."))
+            return errors
+        if prefix and stored is not None and not _within(stored, prefix):
+            refuse("__all__", _("This area is outside your area."))
+            return errors
+        moved = stored is None or (code, level, parent) != (
+            stored.code,
+            stored.level,
+            stored.parent,
+        )
+        if prefix and moved:
+            if stored is not None and stored.code == prefix:
+                refuse(
+                    "__all__",
+                    _("An administrator limited to an area does not change the code, level or "
+                      "parent area of its own area; ask an administrator above it."),
+                )  # fmt: skip
+            elif not _within(parent, prefix):
+                refuse(
+                    "parent",
+                    _("Choose a parent area within yours (%(area)s): an administrator limited "
+                      "to an area manages the areas below it only.") % {"area": actor.area.name},
+                )  # fmt: skip
+    if stored is not None:
+        changed = [
+            field
+            for field, value in (("code", code), ("level", level), ("parent", parent))
+            if value != getattr(stored, field)
+        ]
+        dependents = _area_dependents(stored) if changed else []
+        if dependents:
+            refuse(
+                changed[0],
+                _("%(area)s keeps its code, level and parent area: %(what)s point at it, and "
+                  "what lies below an area is found by its code. Move them first, or add a new "
+                  "area beside it.") % {"area": stored.name, "what": "、".join(dependents)},
+            )  # fmt: skip
+    return errors
+
+
+def _audit_area(actor, action, area: Area, changed: dict, request=None) -> None:
+    """The one audit line of an area write: its place as it is now, and what changed. A
+    command (actor None) writes none."""
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=area,
+            request=request,
+            detail={
+                "code": area.code,
+                "level": area.level,
+                "parent": area.parent.code if area.parent_id else None,
+                **({"changed": changed} if changed else {}),
+            },
+        )
+
+
+@transaction.atomic
+def area_create(*, actor, data: dict, request=None) -> Area:
+    """Add an area: `data` holds code, name, level and parent. One audit line."""
+    unknown = set(data) - set(AREA_FIELDS)
+    if unknown:
+        raise ValueError(f"not area fields: {sorted(unknown)}")
+    area = Area(**data)
+    _refuse(
+        area_errors(actor=actor, area=None, code=area.code, level=area.level, parent=area.parent)
+    )
+    area.full_clean()
+    area.save()
+    _audit_area(actor, AuditEvent.Action.CREATE, area, {}, request)
+    return area
+
+
+@transaction.atomic
+def area_update(*, actor, area: Area, data: dict, request=None) -> Area:
+    """Change an area's name, or the code, level and parent area of one nothing points at
+    (`area_errors`). One audit line with what changed."""
+    unknown = set(data) - set(AREA_FIELDS)
+    if unknown:
+        raise ValueError(f"not area fields: {sorted(unknown)}")
+    # Locked: nothing is added below it between the check and the save.
+    stored = Area.objects.select_for_update(of=("self",)).select_related("parent").get(pk=area.pk)
+    values = {field: data.get(field, getattr(stored, field)) for field in AREA_FIELDS}
+    _refuse(
+        area_errors(
+            actor=actor,
+            area=stored,
+            code=values["code"],
+            level=values["level"],
+            parent=values["parent"],
+        )
+    )
+    changed = {}
+    for field, value in values.items():
+        if getattr(stored, field) != value:
+            changed[field] = value.code if field == "parent" and value else value
+        setattr(area, field, value)
+    area.full_clean()
+    area.save()
+    _audit_area(actor, AuditEvent.Action.UPDATE, area, changed, request)
+    return area
+
+
 # -- Accounts --------------------------------------------------------------------------------
 #
 # Three duties apart (三员分立): the system administrator runs accounts, the auditor reads the
