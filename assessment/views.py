@@ -414,23 +414,26 @@ def period_export(request, pk):
     rows = visible_standings(request.user, period)
     whole = sees_whole_ranking(request.user, period)
     indicators = list(period.indicators.all())
-    book = xlsx.Book()
-    sheet = book.sheet(_("Results"))
     # Outside the f-string, where makemessages finds it.
     results = _("Assessment results")
     title = f"{period.district.name}{period.name}{results}"
-    sheet.append([xlsx.text(title, xlsx.Style(bold=True, size=14))])
     heading = [_("Community"), _("Street"), _("Total score")]
     if whole:
         heading += [_("Rank in the district"), _("Rank in the street")]
     heading += [_("Grade"), _("Outcome")]
     for indicator in indicators:
+        names = {"indicator": indicator.name}
         heading += [
-            f"{indicator.name} {_('target')}",
-            f"{indicator.name} {_('actual')}",
-            f"{indicator.name} {_('score')}",
+            _("%(indicator)s: target") % names,
+            _("%(indicator)s: actual") % names,
+            _("%(indicator)s: score") % names,
         ]
-    bold = xlsx.Style(bold=True)
+    book = xlsx.Book()
+    widths = {1: 16, 2: 14} | dict.fromkeys(range(3, len(heading) + 1), 11)
+    # The title above, the header repeated on every printed page.
+    sheet = book.sheet(_("Results"), widths=widths, freeze="C3", title_rows=(2, 2))
+    sheet.append([xlsx.text(title, xlsx.Style(bold=True, size=14))])
+    bold = xlsx.Style(bold=True, wrap=True, vertical="center")
     sheet.append([xlsx.text(label, bold) for label in heading])
     for row in rows:
         line = [

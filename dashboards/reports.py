@@ -194,9 +194,10 @@ def workbook(report: Report, dashboard: Dashboard, since, until) -> tuple[bytes,
     table = report.build(dashboard, since, until)
     unit_name = dashboard.user.area.name if dashboard.user.area else _("All areas")
     width = 1 + sum(max(len(labels), 1) for _group, labels in table.groups)
-    widths = {1: 18} | dict.fromkeys(range(2, width + 1), 10)
+    # Counts are short: narrow columns keep a wide table (37 columns) legible on one page.
+    widths = {1: 18} | dict.fromkeys(range(2, width + 1), 10 if width <= 15 else 7)
     book = xlsx.Book()
-    sheet = book.sheet(str(report.title)[:31], widths=widths, freeze="B5")
+    sheet = book.sheet(str(report.title)[:31], widths=widths, freeze="B5", title_rows=(3, 4))
 
     sheet.merge(1, 1, 1, width)
     sheet.write(1, 1, f"{unit_name}{report.title}", TITLE)
@@ -248,5 +249,5 @@ def workbook(report: Report, dashboard: Dashboard, since, until) -> tuple[bytes,
     }])  # fmt: skip
 
     sheet.row_height(3, 32)
-    sheet.print_setup(landscape=True, fit_width=True, title_rows="3:4")
+    sheet.row_height(4, 32)  # sub-labels such as 服务群众人次 take two lines in narrow columns
     return book.bytes(), len(table.rows)

@@ -116,7 +116,7 @@ def write_roster(members: Iterable[Member], out, *, full: bool) -> int:
         members = members.iterator(chunk_size=CHUNK)
     labels = _choice_labels()
     book = xlsx.Book(streaming=True)
-    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2")
+    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2", title_rows=(1, 1))
     sheet.append([xlsx.text(column.title, HEADER) for column in COLUMNS])
     text_columns = [column.key in TEXT_COLUMNS for column in COLUMNS]
     rows = 0
@@ -188,7 +188,7 @@ def write_template() -> bytes:
     ]
 
     book = xlsx.Book()
-    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2")
+    sheet = book.sheet("统战对象", widths=_widths(), freeze="A2", title_rows=(1, 1))
     sheet.append([
         xlsx.text(column.title, REQUIRED_HEADER if column.required else TEMPLATE_HEADER)
         for column in COLUMNS
@@ -270,7 +270,13 @@ def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
         return xlsx.text(typed or "", TEXT_CELL)
 
     book = xlsx.Book(streaming=True)
-    sheet = book.sheet("未导入的行", widths={width + 2: 60}, freeze="A2")
+    # The roster's widths for the columns it knows, so a printed row shows whole ID numbers.
+    known = {column.title: WIDTHS.get(column.key, 12) for column in COLUMNS}
+    widths = {
+        index: known.get(str(title).strip(), 12)
+        for index, title in enumerate(_padded(header_cells, width), 1)
+    } | {width + 1: 8, width + 2: 60}
+    sheet = book.sheet("未导入的行", widths=widths, freeze="A2", title_rows=(1, 1))
     sheet.append([
         *(xlsx.typed(value) for value in _padded(header_cells, width)),
         xlsx.text(ROW_HEADER, HEADER),

@@ -20,13 +20,21 @@ formula injection (OWASP "CSV Injection"; issue 12):
 
 Layout (widths, merged cells, fonts, borders, lists) goes through `Sheet`'s methods and
 `Style`, so no other module needs openpyxl to write.
+
+Every sheet is ready to print as offices file their tables (issue 13): A4 landscape, all
+columns on one page width (as many pages down as it takes), the header rows a sheet names
+repeated at the top of every page, and "第 1 页，共 3 页" in the footer. A streaming sheet
+takes the same layout: openpyxl writes page setup, footer and print titles after the rows,
+and only the fit-to-page flag before them, which `Book.sheet` sets before the first row.
 """
 
 import dataclasses
 import datetime
 import io
+import math
 import re
 from decimal import Decimal
+from unicodedata import east_asian_width
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -34,6 +42,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
 
 TEXT_FORMAT = "@"
 
@@ -45,6 +54,12 @@ LEADING_SPACES = " \u3000"
 # _xHHHH_ already in a value would be read as an escape by Excel: escape its underscore.
 _LITERAL_ESCAPE_RE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _CONTROL_RE = re.compile(ILLEGAL_CHARACTERS_RE.pattern + r"|\r")
+
+# The page footer: &P is the page number, &N the number of pages (ECMA-376 18.3.1.39).
+PAGE_FOOTER = "第 &P 页，共 &N 页"
+A4 = 9  # ECMA-376's paperSize code (18.3.1.63)
+DEFAULT_WIDTH = 8.43  # characters: a column's width when none is set
+LINE_HEIGHT = 15.6  # points: one line of 11-point text, Chinese included
 
 _THIN = Side(style="thin", color="000000")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -167,8 +182,10 @@ class Book:
         widths: dict[int, float] | None = None,
         freeze: str | None = None,
         hidden: bool = False,
+        title_rows: tuple[int, int] | None = None,
     ) -> "Sheet":
-        """A new sheet; `widths` by column number (1 is A), `freeze` the first unfrozen cell."""
+        """A new sheet; `widths` by column number (1 is A), `freeze` the first unfrozen cell,
+        `title_rows` the first and last of the header rows printed at the top of every page."""
         if self._fresh and index is None:
             worksheet = self._book.active
             worksheet.title = title
@@ -181,7 +198,8 @@ class Book:
             worksheet.freeze_panes = freeze
         if hidden:
             worksheet.sheet_state = "hidden"
-        return Sheet(worksheet, streaming=self.streaming)
+        _print_layout(worksheet, title_rows)
+        return Sheet(worksheet, streaming=self.streaming, widths=widths)
 
     def save(self, out) -> None:
         if not self.streaming:
@@ -197,11 +215,15 @@ class Book:
 class Sheet:
     """One sheet of a `Book`. Values are strings (text cells), None (no cell) or `Cell`s."""
 
-    def __init__(self, worksheet, *, streaming: bool):
+    def __init__(self, worksheet, *, streaming: bool, widths: dict[int, float] | None = None):
         self._sheet = worksheet
         self.streaming = streaming
         self.title = worksheet.title
         self._last_row = 0
+        self._widths = widths or {}
+        self._spans: dict[tuple[int, int], int] = {}  # a merged cell's last column
+        self._heights: dict[int, float] = {}
+        self._height = 0.0  # of the streaming row being made
 
     # -- Values -------------------------------------------------------------------------------
 
@@ -211,12 +233,17 @@ class Sheet:
             # The hot path of a 200,000-row export: a string openpyxl writes as text as it is
             # goes to it unwrapped; anything else becomes a cell here.
             search, errors, streamed = _NOT_PLAIN_RE.search, ERROR_CODES, self._streamed
-            self._sheet.append([
+            self._last_row += 1
+            self._height = 0.0
+            cells = [
                 value
                 if type(value) is str and value and search(value) is None and value not in errors
-                else streamed(value)
-                for value in values
-            ])  # fmt: skip
+                else streamed(value, column)
+                for column, value in enumerate(values, 1)
+            ]
+            if self._height:  # before the row is written: its height is part of it
+                self.row_height(self._last_row, self._height)
+            self._sheet.append(cells)
             return
         row = self._last_row + 1
         self._last_row = row
@@ -239,8 +266,22 @@ class Sheet:
             _store(cell, value)
         if style is not None:
             style.apply(cell)
+            height = self._fit(column, row, value, style)
+            if height > self._heights.get(row, 0):
+                self.row_height(row, height)
 
-    def _streamed(self, value):
+    def _fit(self, column: int, row: int, value, style: Style) -> float:
+        """The height a wrapped text cell needs for all its lines (0 if it needs none):
+        spreadsheet programs keep a row one line high when they open a file, whatever its
+        wrapped cells hold, and print the rest of the text cut off."""
+        if not style.wrap or not isinstance(value, str) or not value:
+            return 0.0
+        last = self._spans.get((row, column), column)
+        width = sum(self._widths.get(index, DEFAULT_WIDTH) for index in range(column, last + 1))
+        lines = _lines(value, width)
+        return lines * LINE_HEIGHT * (style.size or 11) / 11 if lines > 1 else 0.0
+
+    def _streamed(self, value, column: int = 0):
         if value is None:
             return None
         if type(value) is str:
@@ -260,11 +301,13 @@ class Sheet:
             _store(cell, value)
         if style is not None:
             style.apply(cell)
+            self._height = max(self._height, self._fit(column, self._last_row, value, style))
         return cell
 
     # -- Layout -------------------------------------------------------------------------------
 
     def merge(self, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
+        self._spans[first_row, first_column] = last_column
         self._sheet.merge_cells(
             start_row=first_row,
             start_column=first_column,
@@ -273,6 +316,7 @@ class Sheet:
         )
 
     def row_height(self, row: int, height: float) -> None:
+        self._heights[row] = height
         self._sheet.row_dimensions[row].height = height
 
     def text_column(self, column: int, first_row: int, last_row: int) -> None:
@@ -314,17 +358,32 @@ class Sheet:
         validation.add(f"{letter}{first_row}:{letter}{last_row}")
         self._sheet.add_data_validation(validation)
 
-    def print_setup(self, *, landscape: bool = False, fit_width: bool = False, title_rows=None):
-        """Printing: orientation, all columns on one page width, rows repeated on each page."""
-        setup = self._sheet.page_setup
-        if landscape:
-            setup.orientation = "landscape"
-        if fit_width:
-            setup.fitToWidth = 1
-            setup.fitToHeight = 0
-            self._sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        if title_rows:
-            self._sheet.print_title_rows = title_rows
+
+def _print_layout(worksheet, title_rows: tuple[int, int] | None) -> None:
+    """A4 landscape, one page wide, `title_rows` on every page, page numbers in the footer."""
+    setup = worksheet.page_setup
+    setup.paperSize = A4
+    setup.orientation = "landscape"
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages down as the rows need
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    # Excel's "narrow" margins: more of the page for the columns.
+    worksheet.page_margins = PageMargins(left=0.25, right=0.25, top=0.75, bottom=0.75)
+    worksheet.print_options.horizontalCentered = True
+    worksheet.oddFooter.center.text = PAGE_FOOTER
+    if title_rows:
+        first, last = title_rows
+        worksheet.print_title_rows = f"{first}:{last}"
+
+
+def _lines(value: str, width: float) -> int:
+    """How many lines `value` takes wrapped in a column `width` characters wide, where a
+    Chinese character (East Asian wide or full-width) takes two."""
+    room = max(width - 1, 1)  # the cell's padding
+    return sum(
+        max(1, math.ceil(sum(2 if east_asian_width(c) in "WF" else 1 for c in line) / room))
+        for line in value.split("\n")
+    )
 
 
 def _refused(value) -> str:

@@ -141,3 +141,39 @@ def _openpyxl_imports(path: Path, relative: str) -> list[str]:
         if any(module.split(".")[0] == "openpyxl" for module in modules):
             found.append(relative)
     return found
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_every_sheet_prints_a4_landscape_one_page_wide_with_its_header_and_page_numbers(
+    streaming,
+):
+    book = xlsx.Book(streaming=streaming)
+    table = book.sheet("表", title_rows=(1, 2))
+    table.append(["标题"])
+    table.append(["姓名", "社区"])
+    book.sheet("说明").append(["说明"])
+    read = openpyxl.load_workbook(io.BytesIO(book.bytes()))
+    for sheet in read.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)
+        assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert read["表"].print_title_rows == "$1:$2"
+    assert not read["说明"].print_title_rows
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_row_of_wrapped_text_is_as_high_as_its_lines(streaming):
+    """Spreadsheet programs open a row one line high whatever its wrapped cells hold, and
+    print the rest cut off: the writer gives the row the height of its lines."""
+    wrapped = xlsx.Style(wrap=True)
+    book = xlsx.Book(streaming=streaming)
+    sheet = book.sheet("表", widths={1: 11, 2: 30})
+    sheet.append([xlsx.text("短", wrapped), "不折行的长文字不折行的长文字不折行的长文字"])
+    sheet.append([xlsx.text("五个汉字十个汉字的宽度", wrapped), "x"])  # 22 wide in 10: 3 lines
+    sheet.append(["x", xlsx.text("第一行\n第二行", wrapped)])
+    heights = openpyxl.load_workbook(io.BytesIO(book.bytes())).active.row_dimensions
+    assert heights[1].height is None
+    assert heights[2].height == pytest.approx(3 * xlsx.LINE_HEIGHT)
+    assert heights[3].height == pytest.approx(2 * xlsx.LINE_HEIGHT)
