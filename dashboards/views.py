@@ -5,6 +5,7 @@ import datetime
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -14,9 +15,9 @@ from assessment.standings import standings
 from members.models import Member, MemberChange
 from members.views import XLSX
 from tongzhan.audit import audit_record
-from tongzhan.filters import query_day
 from tongzhan.models import Area, AuditEvent, User
 
+from .forms import PRESETS, ReportPeriodForm
 from .reports import REPORTS, workbook
 from .stats import Dashboard
 
@@ -100,39 +101,70 @@ def home(request):
     return render(request, "dashboards/dashboard.html", context)
 
 
-def _period(request) -> tuple[datetime.date, datetime.date]:
-    """The period asked for; by default this year so far."""
-    today = timezone.localdate()
-    since = query_day(request.GET.get("since", ""), today.replace(month=1, day=1))
-    until = query_day(request.GET.get("until", ""), today)
-    return (since, until) if since <= until else (until, since)
+def _report_form(request, today: datetime.date) -> tuple[ReportPeriodForm, str]:
+    """The period form as the page shows it, and the preset it equals ("" for none).
+
+    A preset (`?preset=this_quarter`) fills in its days; otherwise the days asked for, or by
+    default this year so far."""
+    preset = PRESETS.get(request.GET.get("preset", ""))
+    if preset is not None:
+        since, until = preset.days(today)
+        form = ReportPeriodForm(initial={"since": since, "until": until})
+    elif "since" in request.GET or "until" in request.GET:
+        form = ReportPeriodForm(request.GET)
+        if not form.is_valid():
+            return form, ""
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    else:
+        since, until = today.replace(month=1, day=1), today
+        form = ReportPeriodForm(initial={"since": since, "until": until})
+    current = next((key for key, p in PRESETS.items() if p.days(today) == (since, until)), "")
+    return form, current
 
 
 @login_required
 @permission_required("members.view_member", raise_exception=True)
 def report_list(request):
-    """The statistical reports, each for a chosen period, to download."""
-    since, until = _period(request)
-    return render(
-        request,
-        "dashboards/reports.html",
-        {"reports": REPORTS.values(), "since": since, "until": until},
-    )
+    """The statistical reports. One form: each report's download button submits the days on
+    the screen, so the file is always of the period the user sees (issue 13)."""
+    today = timezone.localdate()
+    form, current = _report_form(request, today)
+    report = REPORTS.get(request.GET.get("report", ""))
+    if report is not None and form.is_bound and form.is_valid():
+        return _download(request, report, form.cleaned_data["since"], form.cleaned_data["until"])
+    context = {
+        "form": form,
+        "reports": REPORTS.values(),
+        "presets": PRESETS.values(),
+        "current_preset": current,
+    }
+    return render(request, "dashboards/reports.html", context)
 
 
 @login_required
 @permission_required("members.view_member", raise_exception=True)
 def report_download(request, key):
+    """One report by its address (/reports/members.xlsx?since=…&until=…): days that are not
+    right go back to the page, which says what is wrong with them."""
     report = REPORTS.get(key)
     if report is None:
         raise Http404
-    since, until = _period(request)
+    today = timezone.localdate()
+    form, _current = _report_form(request, today)
+    if not form.is_bound:
+        return _download(request, report, form.initial["since"], form.initial["until"])
+    if not form.is_valid():
+        return redirect(f"{reverse('dashboards:reports')}?{request.GET.urlencode()}")
+    return _download(request, report, form.cleaned_data["since"], form.cleaned_data["until"])
+
+
+def _download(request, report, since: datetime.date, until: datetime.date) -> HttpResponse:
     data, rows = workbook(report, Dashboard(request.user), since, until)
     audit_record(
         actor=request.user,
         action=AuditEvent.Action.EXPORT,
         request=request,
-        detail={"report": key, "since": f"{since}", "until": f"{until}", "rows": rows},
+        detail={"report": report.key, "since": f"{since}", "until": f"{until}", "rows": rows},
     )
     response = HttpResponse(data, content_type=XLSX)
     name = f"{report.title}_{since:%Y%m%d}-{until:%Y%m%d}.xlsx"

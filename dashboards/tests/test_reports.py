@@ -9,6 +9,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities.models import ActivityType
+from dashboards.forms import PRESETS
 from tongzhan.models import Area, AuditEvent
 from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
 
@@ -103,10 +104,89 @@ def test_names_that_look_like_formulas_show_as_written(client, world, district_u
     assert streets["合计"] == ["3", "90"]  # totals are numbers
 
 
-def test_the_reports_page_offers_each_report_for_the_period(client, street_user):
+def test_the_reports_page_is_one_form_whose_buttons_download_each_report(client, street_user):
     client.force_login(street_user)
     page = client.get(reverse("dashboards:reports"), {"since": "2026-01-01", "until": "2026-06-30"})
     html = page.content.decode()
     assert "统战对象分类统计表" in html and "诉求办理情况统计表" in html
-    assert "/reports/activities.xlsx?since=2026-01-01&amp;until=2026-06-30" in html
-    assert datetime.date(2026, 6, 30) == page.context["until"]
+    main = html[html.index("<main") : html.index("</main>")]
+    assert main.count("<form") == 1
+    assert 'name="report" value="activities"' in html and "设定时段" not in html
+    assert 'value="2026-06-30"' in html and page.context["form"].is_valid()
+
+
+def test_the_file_is_of_the_days_on_the_screen_changed_in_the_same_request(
+    client, world, district_user
+):
+    """The dates changed on the page, then a download button pressed at once: one request
+    with the new days and the report, and the file is of those days."""
+    client.force_login(district_user)
+    response = client.get(
+        reverse("dashboards:reports"),
+        {"since": "2001-01-01", "until": "2001-12-31", "report": "activities"},
+    )
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "20010101-20011231" in response["Content-Disposition"]
+    rows = table(response.content)
+    assert "统计时段：2001-01-01 至 2001-12-31" in rows[1]
+    assert [row[1] for row in rows if row[0] == "合计"] == [0]
+    event = AuditEvent.objects.filter(action="export").latest("id")
+    assert (event.detail["since"], event.detail["until"]) == ("2001-01-01", "2001-12-31")
+
+
+@pytest.mark.parametrize(
+    ("today", "preset", "since", "until"),
+    [
+        ("2026-11-30", "this_month", "2026-11-01", "2026-11-30"),
+        ("2028-02-10", "this_month", "2028-02-01", "2028-02-29"),
+        ("2026-11-30", "this_quarter", "2026-10-01", "2026-12-31"),
+        ("2026-02-15", "this_quarter", "2026-01-01", "2026-03-31"),
+        ("2026-05-31", "this_quarter", "2026-04-01", "2026-06-30"),
+        ("2026-11-30", "first_half", "2026-01-01", "2026-06-30"),
+        ("2026-11-30", "this_year", "2026-01-01", "2026-12-31"),
+        ("2026-11-30", "last_year", "2025-01-01", "2025-12-31"),
+        ("2026-01-01", "last_year", "2025-01-01", "2025-12-31"),
+    ],
+)
+def test_presets_are_whole_periods(today, preset, since, until):
+    day = datetime.date.fromisoformat
+    assert PRESETS[preset].days(day(today)) == (day(since), day(until))
+
+
+def test_a_preset_fills_in_its_days_and_shows_as_chosen(client, street_user, monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2026, 11, 30))
+    client.force_login(street_user)
+    page = client.get(reverse("dashboards:reports"), {"preset": "this_quarter"})
+    html = page.content.decode()
+    assert 'value="2026-10-01"' in html and 'value="2026-12-31"' in html
+    assert page.context["current_preset"] == "this_quarter"
+    for label in ("本月", "本季度", "上半年", "本年", "上年"):
+        assert f">{label}</a>" in html
+    assert 'href="?preset=last_year"' in html
+    # The same days typed by hand are that preset too.
+    page = client.get(reverse("dashboards:reports"), {"since": "2025-01-01", "until": "2025-12-31"})
+    assert page.context["current_preset"] == "last_year"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"since": "1800-01-01", "until": "2026-01-31"}, "since", "1900-01-01"),
+        ({"since": "2026-01-01", "until": "2026-13-01"}, "until", "有效的日期"),
+        ({"since": "2026-06-01", "until": "2026-01-31"}, "until", "截止日期早于起始日期"),
+        ({"since": "", "until": "2026-01-31"}, "since", "这个字段是必填项"),
+    ],
+)
+def test_wrong_days_download_nothing_and_say_why_by_the_field(
+    client, street_user, query, field, message
+):
+    client.force_login(street_user)
+    page = client.get(reverse("dashboards:reports"), {**query, "report": "activities"})
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    errors = page.context["form"].errors
+    assert list(errors) == [field] and message in " ".join(errors[field])
+    assert message in page.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+    # A report's own address with such days sends the user back to the page that says why.
+    response = client.get(reverse("dashboards:report", args=["activities"]), query)
+    assert response.status_code == 302 and response.url.startswith(reverse("dashboards:reports"))
