@@ -90,7 +90,7 @@ def test_auditors_search_and_export_the_log_and_do_nothing_else(
     )
     exported = client.get(reverse("audit_export"), {"action": "reveal"})
     rows = list(load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
-    assert rows[0][0] == "时间（UTC）" and len(rows) == 2 and rows[1][1] == "alice"
+    assert rows[0][0] == "时间（协调世界时）" and len(rows) == 2 and rows[1][1] == "alice"
     logged = AuditEvent.objects.filter(action="export", username="ivan").get()
     assert logged.detail["filters"] == {"action": "reveal"} and logged.detail["rows"] == 1
     for page in ("members:list", "activities:list", "dashboards:reports", "assessment:list"):

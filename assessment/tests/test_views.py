@@ -114,7 +114,7 @@ def test_an_indicator_named_like_a_formula_shows_as_written(
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     title, heading = csv_rows(content, tmp_path)[:2]
     assert title[0] == f"迎泽区{YEAR}年度考核结果"
-    assert "=1+1 目标" in heading and "=1+1 得分" in heading
+    assert "=1+1：目标值" in heading and "=1+1：得分" in heading
 
 
 def test_hand_scores_are_entered_on_the_community_page_by_the_right_role(
