@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
@@ -46,7 +47,50 @@ class ParticipantsWidget(forms.SelectMultiple):
         return super().optgroups(name, value, attrs)
 
 
+def participant_label(member: Member) -> str:
+    """A member as the pickers show them: name, age, last four of the ID number, community.
+
+    The last four come from the masked number: the full number is never read for a picker.
+    """
+    parts = [member.name]
+    if member.age is not None:
+        parts.append(gettext("%(age)s years old") % {"age": member.age})
+    if last_four := id_last_four(member):
+        parts.append(gettext("ID ends %(digits)s") % {"digits": last_four})
+    parts.append(member.community.name)
+    return " · ".join(parts)
+
+
+def id_last_four(member: Member) -> str:
+    last_four = member.id_number_masked[-4:]
+    return "" if "*" in last_four else last_four
+
+
+class PhotosInput(forms.FileInput):
+    """Several photos or PDFs at once; a phone offers its camera (`capture`), a desktop
+    browser ignores `capture` and opens its file chooser."""
+
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """The uploaded files as a list; whether each is a photo or PDF is the service's check."""
+
+    widget = PhotosInput(attrs={"accept": "image/*,application/pdf", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        clean_one = super().clean
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [clean_one(item, initial) for item in files if item]
+
+
 class ActivityForm(forms.ModelForm):
+    files = PhotosField(
+        label=_("Photos and documents"),
+        required=False,
+        help_text=_("Take photos or choose photos or PDF documents (up to 10 MB each)."),
+    )
+
     class Meta:
         model = Activity
         fields = [
@@ -82,15 +126,17 @@ class ActivityForm(forms.ModelForm):
             area.initial = user.area_id
         participants = self.fields["participants"]
         participants.queryset = Member.objects.visible_to(user).select_related("community")
-        participants.label_from_instance = lambda member: (
-            f"{member.name}（{member.community.name}）"
-        )
+        participants.label_from_instance = participant_label
         participants.widget = ParticipantsWidget(search_url=search_url)
         participants.widget.choices = participants.choices
         participants.help_text = _("Search by name; only members of your area are found.")
 
     def service_data(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "participants"}
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("participants", "files")
+        }
 
 
 class VisitForm(forms.ModelForm):
@@ -126,7 +172,7 @@ class VisitForm(forms.ModelForm):
         members = self.fields["members"]
         members.label = _("Members visited")
         members.queryset = Member.objects.visible_to(user).select_related("community")
-        members.label_from_instance = lambda member: f"{member.name}（{member.community.name}）"
+        members.label_from_instance = participant_label
         members.widget = ParticipantsWidget(
             search_url=search_url,
             community_field="community",

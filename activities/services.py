@@ -4,6 +4,7 @@ Each write checks the actor's scope, validates, saves and records its history en
 audit event in one transaction, as `members.services` does for members.
 """
 
+import contextlib
 import datetime
 import decimal
 from collections import Counter
@@ -53,22 +54,30 @@ HISTORY_FIELDS = (
 )
 
 
-def activity_create(*, actor, data: dict, participants=(), request=None) -> Activity:
-    """Record an activity organised by an area in the actor's scope."""
+def activity_create(*, actor, data: dict, participants=(), uploads=(), request=None) -> Activity:
+    """Record an activity organised by an area in the actor's scope, with its photos and PDFs.
+
+    A refused file refuses the whole activity: nothing is written and no file is kept.
+    """
     if not actor.has_perm("activities.add_activity"):
         raise PermissionDenied
-    with transaction.atomic():
+    checked = _checked_uploads(uploads)
+    with _files_kept_only_if_committed() as stored, transaction.atomic():
         activity = Activity(created_by=actor, **data)
         _check_area(actor, activity.area)
         members = _members_in_scope(actor, participants)
         activity.full_clean()
         activity.save()
         activity.participants.set(members)
+        names = [
+            _attach(actor, activity, upload, file_type, stored).name
+            for upload, file_type in checked
+        ]
         _record(
             actor=actor,
             activity=activity,
             action=ActivityChange.Action.CREATE,
-            changes=_changes({}, snapshot(activity)),
+            changes=_changes({}, snapshot(activity)) + _files_added(names),
             request=request,
         )
         contacts_refresh([member.pk for member in members])
@@ -77,14 +86,16 @@ def activity_create(*, actor, data: dict, participants=(), request=None) -> Acti
 
 
 def activity_update(
-    *, actor, activity: Activity, data: dict, participants=None, request=None
+    *, actor, activity: Activity, data: dict, participants=None, uploads=(), request=None
 ) -> Activity:
-    """Change an activity; only what really changed enters the history."""
+    """Change an activity and add photos or PDFs to it; only what really changed enters the
+    history. A refused file refuses the whole change."""
     if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
         raise PermissionDenied
-    with transaction.atomic():
-        stored = Activity.objects.get(pk=activity.pk)
-        before = snapshot(stored)
+    checked = _checked_uploads(uploads)
+    with _files_kept_only_if_committed() as stored, transaction.atomic():
+        stored_activity = Activity.objects.get(pk=activity.pk)
+        before = snapshot(stored_activity)
         took_part = set(activity.participants.values_list("pk", flat=True))
         for name, value in data.items():
             setattr(activity, name, value)
@@ -93,7 +104,11 @@ def activity_update(
         activity.save()
         if participants is not None:
             activity.participants.set(_members_in_scope(actor, participants))
-        changes = _changes(before, snapshot(activity))
+        names = [
+            _attach(actor, activity, upload, file_type, stored).name
+            for upload, file_type in checked
+        ]
+        changes = _changes(before, snapshot(activity)) + _files_added(names)
         if changes:
             _record(
                 actor=actor,
@@ -104,7 +119,7 @@ def activity_update(
             )
         took_part.update(activity.participants.values_list("pk", flat=True))
         contacts_refresh(took_part)
-        activity_tally_refresh([tally_key(stored), tally_key(activity)])
+        activity_tally_refresh([tally_key(stored_activity), tally_key(activity)])
     return activity
 
 
@@ -282,27 +297,61 @@ def activity_file_add(*, actor, activity: Activity, upload, request=None) -> Act
     """Attach a photo or PDF to an activity the actor may edit; anything else is refused."""
     if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
         raise PermissionDenied
-    try:
-        file_type = check_upload(upload)
-    except UploadRefused as refused:
-        raise ValidationError({"file": refused.message}) from None
-    with transaction.atomic():
-        attached = ActivityFile(
-            activity=activity,
-            name=upload.name[:200],
-            kind=file_type.kind,
-            content_type=file_type.content_type,
-            size=upload.size,
-            uploaded_by=actor,
-        )
-        attached.file.save("upload", upload, save=False)
-        attached.save()
-        changes = [{"field": "files", "old": "", "new": attached.name}]
+    [(upload, file_type)] = _checked_uploads([upload])
+    with _files_kept_only_if_committed() as stored, transaction.atomic():
+        attached = _attach(actor, activity, upload, file_type, stored)
+        changes = _files_added([attached.name])
         ActivityChange.objects.create(
             activity=activity, actor=actor, action=ChangeRecord.Action.UPDATE, changes=changes
         )
         _audit(actor, activity, ChangeRecord.Action.UPDATE, changes, request)
     return attached
+
+
+def _checked_uploads(uploads) -> list:
+    """Each upload with its type; the first refused one refuses them all, by its name."""
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append((upload, check_upload(upload)))
+        except UploadRefused as refused:
+            raise ValidationError({"files": refused.message}) from None
+    return checked
+
+
+@contextlib.contextmanager
+def _files_kept_only_if_committed():
+    """The stored files of a write (a list `_attach` adds to), deleted again if it fails.
+
+    Wraps the write's transaction: when it rolls back, no row points at them any more.
+    """
+    stored = []
+    try:
+        yield stored
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+
+
+def _attach(actor, activity: Activity, upload, file_type, stored: list) -> ActivityFile:
+    """Store a checked upload as the activity's file (noted in `stored`)."""
+    attached = ActivityFile(
+        activity=activity,
+        name=upload.name[:200],
+        kind=file_type.kind,
+        content_type=file_type.content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attached.file.save("upload", upload, save=False)
+    stored.append((attached.file.storage, attached.file.name))
+    attached.save()
+    return attached
+
+
+def _files_added(names) -> list[dict]:
+    return [{"field": "files", "old": "", "new": name} for name in names]
 
 
 def activity_file_remove(*, actor, attached: ActivityFile, request=None) -> None:

@@ -31,7 +31,14 @@ from tongzhan.scoping import within_area
 
 from . import services
 from .filters import ActivityFilterSet, NeedFilterForm, NotContactedForm
-from .forms import ActivityForm, NeedForm, NeedStatusForm, VisitForm
+from .forms import (
+    ActivityForm,
+    NeedForm,
+    NeedStatusForm,
+    VisitForm,
+    id_last_four,
+    participant_label,
+)
 from .models import Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
 
 SEARCH_LIMIT = 20
@@ -207,6 +214,7 @@ class ActivityCreateView(ActivityFormMixin, CreateView):
             actor=self.request.user,
             data=form.service_data(),
             participants=form.cleaned_data["participants"],
+            uploads=form.cleaned_data["files"],
             request=self.request,
         )
 
@@ -221,6 +229,7 @@ class ActivityUpdateView(EditableMixin, ActivityFormMixin, UpdateView):
             activity=form.instance,
             data=form.service_data(),
             participants=form.cleaned_data["participants"],
+            uploads=form.cleaned_data["files"],
             request=self.request,
         )
 
@@ -247,13 +256,21 @@ def member_search(request):
         members = members.filter(community_id=community)
     members = (
         members.select_related("community")
-        .only("id", "name", "community__name")
+        # The masked number only: the full one is never decrypted for a picker.
+        .only("id", "name", "birth_date", "id_number_masked", "community__name")
         .order_by("name", "id")[:SEARCH_LIMIT]
     )
     return JsonResponse(
         {
             "results": [
-                {"id": member.pk, "label": f"{member.name}（{member.community.name}）"}
+                {
+                    "id": member.pk,
+                    "name": member.name,
+                    "age": member.age,
+                    "id_last_four": id_last_four(member),
+                    "community": member.community.name,
+                    "label": participant_label(member),
+                }
                 for member in members
             ]
         }

@@ -129,3 +129,110 @@ def test_a_file_is_removed_with_its_stored_copy_and_a_history_entry(
     assert not storage.exists(stored)
     last = activity.changes.order_by("-id").first()
     assert last.changes == [{"field": "files", "old": "错传.jpg", "new": ""}]
+
+
+# -- Photos taken while recording the activity ------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+def stored_files() -> list[str]:
+    """Every file the activity files' storage holds."""
+    storage = ActivityFile._meta.get_field("file").storage
+
+    def walk(folder):
+        folders, files = storage.listdir(folder)
+        found = [f"{folder}/{name}".lstrip("/") for name in files]
+        for name in folders:
+            found += walk(f"{folder}/{name}".lstrip("/"))
+        return found
+
+    return walk("")
+
+
+def create_form(areas, **fields):
+    return {
+        "type": ActivityType.objects.get(code="free_clinic").pk,
+        "title": "重阳节义诊",
+        "starts_at": "2026-10-29T09:00",
+        "area": areas["140106001001"].pk,
+        "other_attendees": "0",
+        "people_served": "0",
+        "funds": "0",
+        **fields,
+    }
+
+
+def test_the_create_form_takes_several_photos_from_the_camera(client, community_user, areas):
+    client.force_login(community_user)
+    page = client.get(reverse("activities:create")).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert 'name="files"' in page and "multiple" in page and 'capture="environment"' in page
+    photos = [
+        SimpleUploadedFile("义诊现场.jpg", JPEG, "image/jpeg"),
+        SimpleUploadedFile("合影.png", PNG, "image/png"),
+    ]
+    response = client.post(reverse("activities:create"), create_form(areas, files=photos))
+    activity = Activity.objects.get()
+    assert response["Location"] == reverse("activities:detail", args=[activity.pk])
+    assert sorted(activity.files.values_list("name", flat=True)) == ["义诊现场.jpg", "合影.png"]
+    # One history entry: the activity recorded with its photos.
+    [created] = activity.changes.all()
+    assert {"field": "files", "old": "", "new": "合影.png"} in created.changes
+
+
+def test_a_renamed_program_among_the_photos_refuses_the_whole_activity(
+    client, community_user, areas
+):
+    before = stored_files()
+    client.force_login(community_user)
+    photos = [
+        SimpleUploadedFile("义诊现场.jpg", JPEG, "image/jpeg"),
+        SimpleUploadedFile("合影.jpg", EXE, "image/jpeg"),
+    ]
+    response = client.post(reverse("activities:create"), create_form(areas, files=photos))
+    assert response.status_code == 200
+    assert "合影.jpg" in response.content.decode() and "不是照片" in response.content.decode()
+    assert not Activity.objects.exists() and not ActivityFile.objects.exists()
+    assert stored_files() == before
+
+
+def test_the_edit_form_adds_photos(client, community_user, activity):
+    client.force_login(community_user)
+    url = reverse("activities:update", args=[activity.pk])
+    data = {
+        **create_form({"140106001001": activity.area}),
+        "type": activity.type.pk,
+        "title": activity.title,
+        "starts_at": "2026-09-25T19:00",
+        "files": [SimpleUploadedFile("补拍.jpg", JPEG, "image/jpeg")],
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert list(activity.files.values_list("name", flat=True)) == ["补拍.jpg"]
+    assert activity.changes.latest("id").changes == [
+        {"field": "files", "old": "", "new": "补拍.jpg"}
+    ]
+
+
+def test_stored_photos_are_removed_when_the_activity_is_rolled_back(
+    community_user, areas, monkeypatch
+):
+    before = stored_files()
+
+    def fails(keys=None):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "activity_tally_refresh", fails)
+    with pytest.raises(RuntimeError):
+        services.activity_create(
+            actor=community_user,
+            data={
+                "type": ActivityType.objects.get(code="fellowship"),
+                "title": "中秋联谊会",
+                "starts_at": timezone.make_aware(datetime.datetime(2026, 9, 25, 19, 0)),
+                "area": areas["140106001001"],
+            },
+            uploads=[SimpleUploadedFile("合影.jpg", JPEG, "image/jpeg")],
+        )
+    assert not Activity.objects.exists() and stored_files() == before

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity, ActivityType
+from members.models import Member
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +292,27 @@ def test_a_read_only_role_sees_but_does_not_record_or_change(
     assert response.status_code == 403
     response = client.post(reverse("activities:file_remove", args=[activity.pk, 1]))
     assert response.status_code == 403
+
+
+def test_the_member_search_tells_people_of_one_name_apart(client, community_user, areas):
+    from members.tests.factories import id_number_for
+
+    born = datetime.date(1956, 3, 8)
+    number = id_number_for(born)
+    MemberFactory(name="王芳", community=areas["140106001001"], id_number=number)
+    MemberFactory(name="王芳", community=areas["140106001001"])
+    client.force_login(community_user)
+    response = client.get(reverse("activities:member_search"), {"q": "王芳"})
+    first, second = response.json()["results"]
+    today = datetime.date.today()
+    age = today.year - 1956 - ((today.month, today.day) < (3, 8))
+    row = first if first["id_last_four"] == number[-4:] else second
+    assert row["age"] == age and row["community"] == "桥东一社区" and row["name"] == "王芳"
+    assert row["label"] == f"王芳 · {age}岁 · 身份证尾号{number[-4:]} · 桥东一社区"
+    assert first["id_last_four"] != second["id_last_four"]
+    assert number not in response.content.decode() and number[:10] not in response.content.decode()
+    # The chosen participants read the same on the form.
+    chosen = Member.objects.get(pk=row["id"])
+    activity = record(community_user, areas["140106001001"], [chosen])
+    page = client.get(reverse("activities:update", args=[activity.pk])).content.decode()
+    assert row["label"] in page and number not in page

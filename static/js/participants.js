@@ -67,7 +67,14 @@
             var button = document.createElement("button");
             button.type = "button";
             button.className = "picker-result";
-            button.textContent = member.label;
+            // Name first, then what tells two people of that name apart.
+            var name = document.createElement("strong");
+            name.textContent = member.name;
+            var details = document.createElement("small");
+            details.className = "muted";
+            details.textContent = member.label.slice(member.name.length);
+            button.appendChild(name);
+            button.appendChild(details);
             button.addEventListener("click", function () { add(member); });
             item.appendChild(button);
             results.appendChild(item);
