@@ -86,9 +86,9 @@ class PhotosField(forms.FileField):
 
 class ActivityForm(forms.ModelForm):
     files = PhotosField(
-        label=_("Photos and documents"),
+        label=_("Add photos or PDF documents (up to 10 MB each)"),
         required=False,
-        help_text=_("Take photos or choose photos or PDF documents (up to 10 MB each)."),
+        help_text=_("On a phone, take the photos there and then; several may be chosen at once."),
     )
 
     class Meta:

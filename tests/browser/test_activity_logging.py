@@ -45,20 +45,36 @@ def test_log_an_activity_with_participants_on_a_phone(
     browser.execute_script("document.querySelector('[name=starts_at]').value = '2026-10-29T09:00'")
     browser.find_element(By.NAME, "place").send_keys("社区卫生服务站")
 
-    # The picker: type part of a name, pick the member found.
+    # The picker: type part of a name, pick the member found, told apart by age, the ID
+    # number's last four and community.
     search = browser.find_element(By.CSS_SELECTOR, ".picker-search")
     search.send_keys(member.name[:1])
+    found = (
+        f"{member.name} · {member.age}岁 · 身份证尾号{member.id_number_masked[-4:]} · 桥东一社区"
+    )
+    wait_for_text(browser, ".picker-result", f"{member.age}岁")
+    assert browser.find_element(By.CSS_SELECTOR, ".picker-result").text == found
+    screenshot("picker")
     browser.find_element(By.CSS_SELECTOR, ".picker-result").click()
-    wait_for_text(browser, ".participants-picker .chosen", member.name)
+    wait_for_text(browser, ".participants-picker .chosen", found)
     browser.find_element(By.NAME, "people_served").clear()
     browser.find_element(By.NAME, "people_served").send_keys("86")
+    # A photo taken on the spot, attached before saving.
+    taken = tmp_path / "候诊.png"
+    taken.write_bytes(png(240, 160, rgb=(30, 90, 160)))
+    camera = browser.find_element(By.NAME, "files")
+    assert camera.get_attribute("capture") == "environment" and camera.get_attribute("multiple")
+    camera.send_keys(str(taken))
     screenshot("form")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", camera)
+    screenshot("form-photo")
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
 
     wait_for_text(browser, "h1", "重阳节义诊")
     assert member.name in browser.find_element(By.CSS_SELECTOR, ".participants").text
     activity = Activity.objects.get()
     assert list(activity.participants.all()) == [member] and activity.people_served == 86
+    assert list(activity.files.values_list("name", flat=True)) == ["候诊.png"]
 
     # A photo from the phone.
     photo = tmp_path / "义诊现场.png"
@@ -66,14 +82,13 @@ def test_log_an_activity_with_participants_on_a_phone(
     browser.find_element(By.ID, "files").send_keys(str(photo))
     browser.find_element(By.CSS_SELECTOR, ".upload button[type=submit]").click()
     wait_for_text(browser, ".messages", "义诊现场.png")
-    image = browser.find_element(By.CSS_SELECTOR, ".activity-files img")
-    # Served through the scoped view and decoded by the browser: it has its real width.
-    WebDriverWait(browser, 10).until(
-        lambda driver: driver.execute_script(
-            "return arguments[0].complete && arguments[0].naturalWidth", image
-        )
+    # Both photos served through the scoped view and decoded by the browser, at their widths.
+    decoded = (
+        "return Array.from(document.querySelectorAll('.activity-files img'),"
+        " i => i.complete ? i.naturalWidth : 0)"
     )
-    assert browser.execute_script("return arguments[0].naturalWidth", image) == 320
+    WebDriverWait(browser, 10).until(lambda driver: all(driver.execute_script(decoded)))
+    assert sorted(browser.execute_script(decoded)) == [240, 320]
     screenshot("detail")
 
     # The member's page lists it.
@@ -91,6 +106,17 @@ def test_log_an_activity_with_participants_on_a_phone(
     screenshot("month-desktop")
     browser.set_window_size(*PHONE)
     screenshot("month-phone")
+
+    # The form at a desktop width: the picker and the photos field.
+    browser.set_window_size(*DESKTOP)
+    browser.get(f"{live_server.url}/activities/{activity.pk}/edit/")
+    wait_for_text(browser, ".participants-picker .chosen", found)
+    browser.find_element(By.CSS_SELECTOR, ".picker-search").send_keys(member.name[:1])
+    wait_for_text(browser, ".picker-result", f"{member.age}岁")
+    screenshot("form-desktop")
+    files = browser.find_element(By.NAME, "files")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", files)
+    screenshot("form-photo-desktop")
 
 
 def test_record_a_visit_that_raises_a_need_and_close_it_on_a_phone(
