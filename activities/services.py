@@ -103,7 +103,13 @@ def activity_update(
         activity.full_clean()
         activity.save()
         if participants is not None:
-            activity.participants.set(_members_in_scope(actor, participants))
+            # The editor adds or removes only the participants it may see: those from areas
+            # it cannot see (who moved away since, or came from a joint activity's other
+            # areas) are not on its form, so their absence removes nobody.
+            hidden = Member.objects.filter(pk__in=took_part).exclude(
+                pk__in=Member.objects.visible_to(actor).values("pk")
+            )
+            activity.participants.set([*_members_in_scope(actor, participants), *hidden])
         names = [
             _attach(actor, activity, upload, file_type, stored).name
             for upload, file_type in checked

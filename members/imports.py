@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,6 +111,7 @@ class _Row:
     slugs: list[str]
     existing: Member | None = None
     counted: Counter | None = None  # the tallies a known person counted in before the row
+    fields: list[str] = field(default_factory=list)  # what the row changes of a known person
 
 
 class _Context:
@@ -513,7 +515,16 @@ class _Batch:
         """
         report, titles, context = self.report, self.titles, self.context
         ids = _known_ids(rows)
-        # Whom the rows may change: the edit page's rule, for the people found.
+        known = Member.objects.filter(pk__in=ids).order_by("pk").defer("id_number", "phone")
+        if self.write:
+            # Locked until the import commits, as the member services lock the one they
+            # write: a change to these people waits for the import and then starts from what
+            # it wrote, and the import writes on what it read. In id order, as other writers
+            # of several members lock them, so two such writes cannot wait for each other.
+            known = known.select_for_update()
+        known = {member.id_number_hash: member for member in known}
+        # Whom the rows may change: the edit page's rule, for the people found (read once
+        # they are locked, so a transfer cannot move one out of reach in between).
         editable = None
         if context.actor is not None:
             editable = set(
@@ -521,10 +532,6 @@ class _Batch:
                 .filter(pk__in=ids)
                 .values_list("pk", flat=True)
             )
-        known = {
-            member.id_number_hash: member
-            for member in Member.objects.filter(pk__in=ids).defer("id_number", "phone")
-        }
         categories_of: dict[int, list] = {}
         for member_id, category_id in MemberCategory.objects.filter(member_id__in=ids).values_list(
             "member_id", "category_id"
@@ -554,6 +561,7 @@ class _Batch:
             context.relate(existing, row.member.community)
             before = snapshot(existing, categories_of.get(existing.pk, []))
             row.counted = tally_keys(existing, categories_of.get(existing.pk, []))
+            stored = dict(existing.__dict__)
             merged = _merge(existing, row)
             slugs, rule_errors = row.slugs, {}
             try:
@@ -586,10 +594,10 @@ class _Batch:
                 )
                 self.refusing(row.number, row.member)
                 continue
-            changed.append((row, merged, slugs, changes, rule_errors))
+            changed.append((row, merged, stored, slugs, changes, rule_errors))
         _load_phones([merged for _row, merged, *_rest in changed])
         updates = []
-        for row, merged, slugs, changes, rule_errors in changed:
+        for row, merged, stored, slugs, changes, rule_errors in changed:
             try:
                 _validate(merged)
             except ValidationError as error:
@@ -605,6 +613,7 @@ class _Batch:
                 continue
             row.slugs = slugs
             row.existing = merged
+            row.fields = _changed_fields(stored, merged)
             updates.append((row, changes))
             report.updated += 1
             report.changes.append({"row": row.number, "name": merged.name, "changes": changes})
@@ -630,8 +639,10 @@ class _Batch:
             history.append((row.member.pk, MemberChange.Action.CREATE, changes))
         for row, changes in updates:
             member = row.existing
-            member.version += 1  # one write, one history entry, as in the services
-            member.save()
+            # Only what the row changes, and the version past the stored one: one write, one
+            # history entry, as in the services.
+            member.version = F("version") + 1
+            member.save(update_fields=[*row.fields, "incomplete", "version", "updated_at"])
             member.categories.set([categories[slug] for slug in row.slugs])
             history.append((member.pk, MemberChange.Action.UPDATE, changes))
         insert_rows(MemberCategory, ["member_id", "category_id"], links)
@@ -707,6 +718,23 @@ def _merge(existing: Member, row: _Row) -> Member:
     if new.phone:
         existing.set_phone(new.phone)
     return existing
+
+
+# The encrypted columns are not read for matching: one has changed when its hash has.
+ENCRYPTED = {"id_number_hash": "id_number", "phone_hash": "phone"}
+
+
+def _changed_fields(stored: dict, member: Member) -> list[str]:
+    """The columns whose value `member` changes from `stored` (its `__dict__` as read)."""
+    values = member.__dict__
+    names = []
+    for column in Member._meta.concrete_fields:
+        name = column.attname
+        if name in stored and values[name] != stored[name]:
+            names.append(name)
+            if name in ENCRYPTED:
+                names.append(ENCRYPTED[name])
+    return names
 
 
 def _load_phones(members: list[Member]) -> None:

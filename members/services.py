@@ -438,6 +438,18 @@ def _stored_tally_keys(member: Member) -> Counter:
     return keys
 
 
+def _tally_keys_written(counted: Counter, **values) -> Counter:
+    """The tallies of the row `_stored_tally_keys` locked, once `values` are written to it.
+
+    From that row, not from the caller's instance: one read before another write (a visit's
+    last contact, an import) would count what that write changed at its old value.
+    """
+    stored = counted.stored
+    for name, value in values.items():
+        setattr(stored, name, value)
+    return tally_keys(stored, counted.categories)
+
+
 def _tally_keys_now(member: Member) -> Counter:
     return tally_keys(member, list(member.categories.all()))
 
@@ -522,7 +534,12 @@ def member_set_status(
         source="",
         request=request,
     )
-    tally_apply(tally_change(counted, _tally_keys_now(member)))
+    tally_apply(
+        tally_change(
+            counted,
+            _tally_keys_written(counted, status=member.status, status_date=member.status_date),
+        )
+    )
     return member
 
 
@@ -562,7 +579,9 @@ def member_transfer(
         request=request,
         detail={"to": to_community.code, "reason": reason.strip()},
     )
-    tally_apply(tally_change(counted, _tally_keys_now(member)))
+    tally_apply(
+        tally_change(counted, _tally_keys_written(counted, community_id=member.community_id))
+    )
     return member
 
 

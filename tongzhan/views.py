@@ -238,10 +238,13 @@ def _detail_model(event):
 
 
 def _model_field(model, name):
+    """The model's own field of that name (a relation from another model is no field of its
+    own: an import's `rows` count is not its ImportRow set)."""
     try:
-        return model._meta.get_field(name) if model is not None else None
+        field = model._meta.get_field(name) if model is not None else None
     except FieldDoesNotExist:
         return None
+    return field if field is not None and field.concrete else None
 
 
 def _detail_value(model, key, value) -> str:

@@ -169,3 +169,28 @@ def test_a_visit_to_two_names_only_the_member_still_in_scope(
     assert member.name in listed and "王五" not in listed
     # Someone on it is no longer theirs: the visit cannot be rewritten from here.
     assert client.get(reverse("activities:visit_update", args=[visited.pk])).status_code == 403
+
+
+def test_editing_a_joint_activity_keeps_the_participants_who_moved_away(
+    client, areas, street_user, district_user, member, neighbour_member
+):
+    """After a participant moves to another street, the street's officer still saves its
+    activity (it answered a server error: "Tallies out of step"), and the form, which shows
+    only the participants the officer may see, does not take away the one who moved."""
+    joint = joint_activity(street_user, areas["140106001"], [member, neighbour_member])
+    transfer(district_user, neighbour_member, areas["140106002001"])
+    client.force_login(street_user)
+    url = reverse("activities:update", args=[joint.pk])
+    page = client.get(url)
+    assert neighbour_member.name not in page.content.decode()
+    form = page.context["form"]
+    data = {
+        name: form[name].value()
+        for name in form.fields
+        if form[name].value() is not None and name != "participants"
+    }
+    data.update(title="街道联谊会（补记）", participants=[str(member.pk)])  # the options shown
+    assert client.post(url, data).status_code == 302
+    assert set(joint.participants.all()) == {member, neighbour_member}
+    page = client.get(reverse("activities:detail", args=[joint.pk])).content.decode()
+    assert "另有 1 名其他区域的统战对象" in page

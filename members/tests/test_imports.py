@@ -1,18 +1,23 @@
 """Importing rosters: what is created, updated, left alone and refused, and what is written."""
 
+import datetime
 import io
 import json
+import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.db import connection
 from openpyxl import Workbook
 
 from members.exports import roster_queryset, write_roster
-from members.imports import roster_import
-from members.models import Member, MemberChange
+from members.imports import _Batch, roster_import
+from members.models import Member, MemberChange, MemberTally
 from members.roster import COLUMNS
+from members.services import member_set_status, member_update, tally_refresh
 from tongzhan.models import AuditEvent
 
 from .factories import MemberFactory, id_number_for
@@ -125,6 +130,30 @@ def test_an_update_keeps_the_phone_and_grid_the_file_does_not_give(areas):
     assert (member.phone, member.phone_masked, member.grid) == ("13812345678", "138****5678", grid)
     change = member.changes.get(action="update")
     assert [row["field"] for row in change.changes] == ["workplace"]
+
+
+def test_an_edit_saved_while_an_import_runs_is_not_undone_by_it(
+    areas, district_user, community_user, member, monkeypatch
+):
+    """The import reads the people a chunk changes, then saves them: a change committed in
+    between (an edit here) stays, and the version moves past it."""
+    write = _Batch._write
+
+    def edit_meanwhile(self, creates, updates):
+        member_update(
+            actor=community_user,
+            member=Member.objects.get(pk=member.pk),
+            data={"workplace": "山西大学"},
+        )
+        return write(self, creates, updates)
+
+    monkeypatch.setattr(_Batch, "_write", edit_meanwhile)
+    version = member.version
+    report = run(roster(person(name="张三丰", number=member.id_number)), actor=district_user)
+    assert report.updated == 1
+    member.refresh_from_db()
+    assert (member.name, member.workplace) == ("张三丰", "山西大学")
+    assert member.version == version + 2  # the edit's, then the import's
 
 
 def test_a_person_of_another_community_is_reported_not_moved(areas, neighbour_member):
@@ -309,3 +338,56 @@ def test_an_arabic_indic_digit_does_not_import_a_person_twice(areas, member):
     assert (error.row, error.column) == (3, "公民身份号码")
     assert "第 1 个字符" in error.message
     assert Member.objects.count() == 1
+
+
+@outside_a_transaction
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+def test_a_status_change_during_an_import_waits_for_it_and_keeps_both(
+    areas, district_user, member, monkeypatch
+):
+    """A status change saved from another connection while the import is between reading a
+    person and writing them waits for the import, then applies on what it wrote: both
+    changes stay and the dashboards' tallies still equal a recount."""
+    write = _Batch._write
+    others, waited = [], []
+
+    def set_status():
+        try:
+            member_set_status(
+                actor=district_user,
+                member=Member.objects.get(pk=member.pk),
+                status=Member.Status.MOVED_OUT,
+                date=datetime.date(2026, 3, 1),
+                reason="迁居外地",
+            )
+        finally:
+            connection.close()
+
+    def status_change_meanwhile(self, creates, updates):
+        others.append(threading.Thread(target=set_status))
+        others[0].start()
+        others[0].join(timeout=1)
+        waited.append(others[0].is_alive())  # blocked on the import's lock
+        write(self, creates, updates)
+
+    monkeypatch.setattr(_Batch, "_write", status_change_meanwhile)
+    version = member.version
+    report = run(roster(person(name="张三丰", number=member.id_number)), actor=district_user)
+    others[0].join(timeout=10)
+    assert report.updated == 1 and waited == [True]
+    member.refresh_from_db()
+    assert (member.name, member.status) == ("张三丰", Member.Status.MOVED_OUT)
+    assert member.version == version + 2
+    counted = Counter(
+        {
+            (row.community_id, row.dimension, row.value): row.count
+            for row in MemberTally.objects.all()
+        }
+    )
+    tally_refresh(communities=[member.community_id])
+    assert counted == Counter(
+        {
+            (row.community_id, row.dimension, row.value): row.count
+            for row in MemberTally.objects.all()
+        }
+    )
