@@ -30,6 +30,8 @@ from tongzhan.models import Area, User
 D = MemberTally.Dimension
 MONTHS = 12  # the months the dashboards look back over
 NOT_CONTACTED_MONTHS = 12
+# A stacked chart tells at most this many colours apart; the smaller series are summed as 其他.
+MAX_SERIES = 8
 # Age bands by year of birth (年龄 = 统计年度 − 出生年份): (from, to), None open-ended.
 AGE_BANDS = [(None, 35), (36, 45), (46, 55), (56, 65), (66, None)]
 # The level each role's dashboard breaks its numbers down by.
@@ -58,6 +60,27 @@ def month_bounds(key: str) -> tuple[datetime.date, datetime.date]:
     first = datetime.date(year, month, 1)
     following = (first + datetime.timedelta(days=32)).replace(day=1)
     return first, following - datetime.timedelta(days=1)
+
+
+def fold_series(
+    series: list[tuple[str, list[int]]], limit: int = MAX_SERIES
+) -> list[tuple[str, list[int]]]:
+    """At most `limit` series of a stacked chart: the biggest ones in their own order, the
+    rest summed into one series 其他 (last), so that every stack keeps its height. Series
+    that are all zero are left out."""
+    series = [(name, values) for name, values in series if any(values)]
+    if len(series) <= limit:
+        return series
+    other = _("Other")
+    ranked = sorted(
+        (index for index, (name, _values) in enumerate(series) if name != other),
+        key=lambda index: -sum(series[index][1]),
+    )
+    kept = set(ranked[: limit - 1])
+    rest = [values for index, (_name, values) in enumerate(series) if index not in kept]
+    return [series[index] for index in sorted(kept)] + [
+        (other, [sum(v) for v in zip(*rest, strict=True)])
+    ]
 
 
 def share(part: int, whole: int) -> float | None:
@@ -313,6 +336,16 @@ class Dashboard:
                 )
             )
         return rows
+
+    @cached_property
+    def activity_type_series(self) -> list[tuple[str, list[int]]]:
+        """Activities per month by type, as the stacked chart draws them (`fold_series`)."""
+        return fold_series(
+            [
+                (kind.name, [row.extra["types"][index] for row in self.activities_by_month])
+                for index, kind in enumerate(self.activity_types)
+            ]
+        )
 
     @cached_property
     def activities_by_type(self) -> list[Row]:

@@ -33,6 +33,8 @@ def charts(dashboard: Dashboard) -> dict:
     members = _("Members")
     months = dashboard.activities_by_month
     flows = dashboard.joined_and_left
+    # This month is not over: the charts mark it rather than show it as a fall.
+    current = {"current": dashboard.months[-1], "current_label": _("This month (to date)")}
     return {
         "categories": {
             **_chart(dashboard.categories, members),
@@ -49,14 +51,15 @@ def charts(dashboard: Dashboard) -> dict:
                 {"name": _("Newly registered"), "values": [row.count for row in flows]},
                 {"name": _("Left"), "values": [row.extra["left"] for row in flows]},
             ],
+            **current,
         },
         "activities": {
             "labels": [row.label for row in months],
             "stacked": True,
             "series": [
-                {"name": kind.name, "values": [row.extra["types"][index] for row in months]}
-                for index, kind in enumerate(dashboard.activity_types)
+                {"name": name, "values": values} for name, values in dashboard.activity_type_series
             ],
+            **current,
         },
         "needs": _chart(dashboard.need_rows, _("Needs")),
     }

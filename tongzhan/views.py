@@ -15,6 +15,7 @@ from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -24,6 +25,7 @@ from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
@@ -36,7 +38,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import spreadsheets
 from .audit import audit_record
 from .filters import AuditEventFilterSet
-from .models import AuditEvent
+from .models import AuditEvent, User
 from .services import user_set_password
 
 SESSION_ENDED = {
@@ -196,6 +198,9 @@ class AuditLogView(AuditorRequiredMixin, FilterView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        for event in context["events"]:  # the page's words, the export's (one owner)
+            event.object_type_text = audit_object_type(event)
+            event.detail_text = audit_detail_text(event)
         return context
 
 
@@ -219,6 +224,11 @@ DETAIL_KEYS = {
     "age_max": "年龄上限", "born_from": "出生年份起", "born_to": "出生年份止",
     "registered": "登记时间", "left": "离开时间", "incomplete": "信息不全", "grid": "网格",
     "sort": "排序", "id_number": "公民身份号码", "phone": "联系电话",
+    "code": "代码", "level": "层级", "parent": "上级区域", "auditor": "审计员角色",
+    "previous_role": "原角色", "copied_from": "复制自考核期", "indicators": "指标",
+    "reopened": "重新开放", "results_discarded": "作废的结果数", "confirmed": "已确认",
+    "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
+    "email": "电子邮箱",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -227,7 +237,17 @@ DETAIL_CODES = {
              "cancel": "取消"},
     "page": {"detail": "详情页", "edit": "编辑页"},
     "second_factor": {"set up": "设置", "wrong code": "验证码错误"},
+    "auditor": {"granted": "授予", "revoked": "撤销"},
+    "source": {"form": "表单", "import": "导入", "admin": "管理后台"},
 }  # fmt: skip
+# The verbs of Django's own permissions (add_member …); the others carry their own names.
+PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+# A detail holding one of these keys speaks of that model's fields (an indicator's changed
+# fields, an evaluation's source, the member list's filters), not of the event's object's.
+DETAIL_MODELS = {"indicator": "assessment.indicator", "evaluation": "assessment.evaluationscore",
+                 "full": "members.member"}  # fmt: skip
+# A value under these keys reads as the choice of the account's role.
+ROLE_KEYS = {"role", "previous_role"}
 
 
 def _detail_model(event):
@@ -237,14 +257,42 @@ def _detail_model(event):
         return None
 
 
+def audit_object_type(event: AuditEvent) -> str:
+    """The kind of the event's object as people call it (综合评价轮次), else as stored."""
+    model = _detail_model(event)
+    return str(capfirst(model._meta.verbose_name)) if model is not None else event.object_type
+
+
 def _model_field(model, name):
-    """The model's own field of that name (a relation from another model is no field of its
-    own: an import's `rows` count is not its ImportRow set)."""
+    """The object's own field of that name; a relation seen from the other side is not."""
     try:
         field = model._meta.get_field(name) if model is not None else None
     except FieldDoesNotExist:
         return None
-    return field if field is not None and field.concrete else None
+    return None if field is not None and field.is_relation and field.auto_created else field
+
+
+def _permission_words(names: list) -> list[str]:
+    """`app.codename` as the permission's name in Chinese: Django's own four by verb and the
+    model's verbose name, the application's through the catalogue."""
+    words = []
+    for name in names:
+        app_label, _dot, codename = str(name).partition(".")
+        permission = (
+            Permission.objects.select_related("content_type")
+            .filter(content_type__app_label=app_label, codename=codename)
+            .first()
+        )
+        if permission is None:
+            words.append(str(name))
+            continue
+        verb, _underscore, rest = codename.partition("_")
+        model = permission.content_type.model_class()
+        if verb in PERMISSION_VERBS and model is not None and rest == model._meta.model_name:
+            words.append(PERMISSION_VERBS[verb] + str(model._meta.verbose_name))
+        else:
+            words.append(_(permission.name))
+    return words
 
 
 def _detail_value(model, key, value) -> str:
@@ -257,8 +305,12 @@ def _detail_value(model, key, value) -> str:
     if isinstance(value, list):
         if key == "fields":
             return "、".join(_detail_key(model, name) for name in value)
+        if key in ("permissions", "user_permissions"):
+            return "、".join(_permission_words(value))
         return "、".join(_detail_value(model, key, item) for item in value)
     text = str(value)
+    if key in ROLE_KEYS:
+        return str(dict(User.Role.choices).get(text, text))
     field = _model_field(model, key)
     if field is not None and field.choices:
         text = str(dict(field.flatchoices).get(value, text))
@@ -272,7 +324,20 @@ def _detail_key(model, key: str) -> str:
     return DETAIL_KEYS.get(key, key)
 
 
+def _detail_subject(model, detail: dict):
+    for key, label in DETAIL_MODELS.items():
+        if key in detail:
+            try:
+                return apps.get_model(label)
+            except LookupError:
+                return model
+    if detail.get("report") == "audit":
+        return AuditEvent
+    return model
+
+
 def _detail_pairs(model, detail: dict) -> str:
+    model = _detail_subject(model, detail)
     return "；".join(
         f"{_detail_key(model, key)}：{_detail_value(model, key, value)}"
         for key, value in detail.items()
@@ -281,7 +346,7 @@ def _detail_pairs(model, detail: dict) -> str:
 
 
 def audit_detail_text(event: AuditEvent) -> str:
-    """The event's detail as 键：值 pairs in Chinese, for the exported log."""
+    """The event's detail as 键：值 pairs in Chinese, for the log's page and its export."""
     return _detail_pairs(_detail_model(event), event.detail or {})
 
 
@@ -297,12 +362,14 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
             return redirect(f"{reverse('audit')}?{request.GET.urlencode()}")
         events = filterset.qs
         book = spreadsheets.Book(streaming=True)
-        widths = {1: 19, 2: 12, 3: 15, 4: 14, 5: 8, 6: 24, 7: 10, 8: 18, 9: 70}
+        widths = {1: 19, 2: 12, 3: 15, 4: 14, 5: 8, 6: 24, 7: 12, 8: 8, 9: 18, 10: 58}
         sheet = book.sheet(_("Audit log"), widths=widths, freeze="A2", title_rows=(1, 1))
         wrapped = spreadsheets.Style(wrap=True, vertical="top")
         outcome = pgettext("of an audited action", "Outcome")
+        kind = str(capfirst(AuditEvent._meta.get_field("object_type").verbose_name))
         sheet.append([_("Time (UTC)"), _("User"), _("IP address"), _("Action"), outcome,
-                      _("Object"), _("Object ID"), _("Request ID"), _("Detail")])  # fmt: skip
+                      _("Object"), kind,
+                      _("Object ID"), _("Request ID"), _("Detail")])  # fmt: skip
         actions, outcomes = dict(AuditEvent.Action.choices), dict(AuditEvent.Outcome.choices)
         rows = 0
         for event in events.iterator(chunk_size=2000):
@@ -310,7 +377,7 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
                 event.at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 event.username, event.ip or "", str(actions.get(event.action, event.action)),
                 str(outcomes.get(event.outcome, event.outcome)), event.object_repr,
-                event.object_id, event.request_id,
+                audit_object_type(event), event.object_id, event.request_id,
                 spreadsheets.text(audit_detail_text(event), wrapped),
             ])  # fmt: skip
             rows += 1

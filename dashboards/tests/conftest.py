@@ -100,3 +100,24 @@ def build_world(areas, street_user, district_user, other_district_user):
         data={"kind": "medical", "description": "就医"},
     )
     return {"members": members, "visit": visit}
+
+
+def activities_of_every_type(actor, area):
+    """Activities of each of the twelve types over the last months, more of the later types,
+    one in this month: more types than a stacked chart has colours."""
+    today = timezone.localdate()
+    now = timezone.now()
+    for number, kind in enumerate(ActivityType.objects.order_by("sort_order"), start=1):
+        for repeat in range(number):
+            # Spread over the three months before this one.
+            starts_at = now - datetime.timedelta(days=today.day + 30 * (repeat % 3))
+            activity_services.activity_create(
+                actor=actor,
+                data={"type": kind, "title": kind.name, "starts_at": starts_at, "area": area,
+                      "people_served": number},
+            )  # fmt: skip
+    activity_services.activity_create(
+        actor=actor,
+        data={"type": ActivityType.objects.get(code="consultation"), "title": "本月座谈",
+              "starts_at": now, "area": area},
+    )  # fmt: skip

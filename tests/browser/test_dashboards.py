@@ -1,10 +1,13 @@
 """Each role's dashboard in a desktop and a phone window: charts drawn, nothing overflows."""
 
+import os
+import time
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboards.tests.conftest import build_world
+from dashboards.tests.conftest import activities_of_every_type, build_world
 
 from .conftest import DESKTOP, PHONE
 from .helpers import log_in
@@ -58,4 +61,54 @@ def test_each_roles_dashboard_draws_its_charts(
             "return document.documentElement.scrollWidth - window.innerWidth"
         )
         assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
+        screenshot(name)
+
+
+# Each chart: its canvas's width and how far it reaches past its card on either side, the
+# number of series it draws and the labels of its donut, read back from the browser.
+FITS = """
+return Array.from(document.querySelectorAll('.chart:not([hidden])')).map(function (element) {
+  var card = element.closest('.card').getBoundingClientRect();
+  var canvas = element.querySelector('canvas').getBoundingClientRect();
+  var option = echarts.getInstanceByDom(element).getOption();
+  return {
+    chart: element.dataset.chart,
+    width: canvas.width,
+    past: Math.max(card.left - canvas.left, canvas.right - card.right),
+    series: option.series.length,
+    label: option.series[0].label && option.series[0].label.formatter,
+  };
+});
+"""
+
+
+def test_charts_keep_within_their_cards_and_stacks_to_eight_colours(
+    browser, live_server, areas, street_user, district_user, other_district_user, screenshot
+):
+    build_world(areas, street_user, district_user, other_district_user)
+    activities_of_every_type(street_user, areas["140106001001"])
+    log_in(browser, live_server, "charlie")
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        browser.set_window_size(*size)
+        browser.get(f"{live_server.url}/")
+        WebDriverWait(browser, 15).until(
+            lambda driver: all(share > 0.002 for _chart, share in driver.execute_script(DRAWN))
+        )
+        charts = {chart["chart"]: chart for chart in browser.execute_script(FITS)}
+        for chart in charts.values():
+            assert chart["width"] > 0 and chart["past"] <= 0, (name, chart)
+        assert charts["activities"]["series"] == 8  # twelve types: seven and 其他
+        # In a narrow card (a phone's, or a column's) the donut shows only the shares on its
+        # ring; its names are in the legend.
+        sex = charts["sex"]
+        assert sex["label"] == ("{d}%" if sex["width"] < 480 else "{b}\n{d}%"), sex
+        if folder:
+            time.sleep(1.5)  # until the charts have grown to their full height
+            for chart in ("activities", "joined", "sex"):
+                element = browser.find_element(By.CSS_SELECTOR, f'.chart[data-chart="{chart}"]')
+                browser.execute_script("arguments[0].scrollIntoView()", element)
+                element.screenshot(f"{folder}/chart-{chart}-{name}.png")
         screenshot(name)
