@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from activities.models import ActivityTally, ActivityType, Need, NeedQuerySet, organiser_ids
+from activities.models import (
+    ActivityTally,
+    ActivityType,
+    Need,
+    NeedQuerySet,
+    Visit,
+    organiser_ids,
+)
 from members.models import (
     Category,
     Ethnicity,
@@ -100,8 +107,10 @@ class Row:
 class Dashboard:
     """Everything a user's dashboard shows, computed on first use within their scope."""
 
-    def __init__(self, user, today: datetime.date | None = None):
+    def __init__(self, user, today: datetime.date | None = None, within: Area | None = None):
+        """`within`, a street the user sees, breaks the numbers down by its communities."""
         self.user = user
+        self.within = within
         self.today = today or timezone.localdate()
         self.year = self.today.year
         self.months = month_keys(self.today)
@@ -124,6 +133,8 @@ class Dashboard:
     @cached_property
     def breakdown(self) -> list[Area]:
         """The areas the user's numbers are broken down by: streets, or communities."""
+        if self.within is not None:
+            return [area for area in self.areas if area.parent_id == self.within.pk]
         level = BREAKDOWN_LEVEL.get(self.user.role)
         if self.user.area is not None and self.user.area.level == Area.Level.STREET:
             level = Area.Level.COMMUNITY
@@ -394,6 +405,22 @@ class Dashboard:
         return counts
 
     @cached_property
+    def _visit_counts(self) -> dict[int, int]:
+        """community id → visits it made over the last MONTHS (`Visit.community`, where a
+        visit's count stays when its members move away)."""
+        rows = (
+            Visit.objects.filter(
+                community_id__in=self.community_ids,
+                date__gte=self.period_start,
+                date__lte=self.period_end,
+            )
+            .values_list("community_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return dict(rows)
+
+    @cached_property
     def needs(self) -> dict[str, int]:
         totals = {"open": 0, "overdue": 0, "resolved": 0}
         for counts in self._need_counts.values():
@@ -462,6 +489,10 @@ class Dashboard:
             area = self._breakdown_of(area_of.get(area_id))
             if area is not None:
                 numbers[area.pk]["activities"] += n
+        for community, n in self._visit_counts.items():
+            area = self._breakdown_of(area_of.get(community))
+            if area is not None:
+                numbers[area.pk]["visits"] += n
         rows = []
         for area in self.breakdown:
             counts = numbers[area.pk]
@@ -495,6 +526,8 @@ class Dashboard:
                         ),
                         "needs_open": counts["needs_open"],
                         "needs_open_url": link("activities:need_list", show="open", area=area.code),
+                        "visits": counts["visits"],
+                        "needs_resolved": counts["needs_resolved"],
                     },
                 )
             )

@@ -11,6 +11,8 @@ reports = (
     [
         path("", views.report_list, name="reports"),
         path("<slug:key>.xlsx", views.report_download, name="report"),
+        path("compare/", views.compare, name="compare"),
+        path("compare/export.xlsx", views.compare_export, name="compare_export"),
     ],
     "dashboards",
 )

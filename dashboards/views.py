@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from members.views import XLSX
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 
+from .compare import Comparison, compare_workbook
 from .forms import PRESETS, ReportPeriodForm
 from .reports import REPORTS, workbook
 from .stats import Dashboard
@@ -171,5 +173,38 @@ def _download(request, report, since: datetime.date, until: datetime.date) -> Ht
     )
     response = HttpResponse(data, content_type=XLSX)
     name = f"{report.title}_{since:%Y%m%d}-{until:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+def _comparison(request) -> Comparison:
+    """The comparison of the user's areas; 403 for a user whose area has none below it."""
+    comparison = Comparison(request.user, request.GET.get("area") or None)
+    if not comparison.dashboard.breakdown:
+        raise PermissionDenied
+    return comparison
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def compare(request):
+    """Every street of the district side by side, or the communities of one street."""
+    return render(request, "dashboards/compare.html", {"comparison": _comparison(request)})
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def compare_export(request):
+    """The comparison as a spreadsheet, ready to print."""
+    comparison = _comparison(request)
+    data, rows = compare_workbook(comparison)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        detail={"report": "compare", "area": request.GET.get("area", ""), "rows": rows},
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    name = f"{comparison.title}_{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response

@@ -88,6 +88,8 @@ MATRIX = [
     ("activities:need_update", ["need"], "get", "302 200 404 200 200 404 200 403"),
     ("dashboards:reports", [], "get", "302 200 200 200 200 200 200 403"),
     ("dashboards:report", ["report"], "get", "302 200 200 200 200 200 200 403"),
+    ("dashboards:compare", [], "get", "302 403 403 200 200 200 200 403"),
+    ("dashboards:compare_export", [], "get", "302 403 403 200 200 200 200 403"),
     ("assessment:list", [], "get", "302 200 200 200 200 200 200 403"),
     ("assessment:create", [], "get", "302 403 403 403 200 200 200 403"),
     ("assessment:detail", ["period"], "get", "302 200 200 200 200 404 200 403"),
