@@ -54,6 +54,8 @@ class Comparison:
     def __init__(self, user, code: str | None = None):
         self.street = None
         if code:
+            if not code.isdigit():  # an area code is digits; anything else names no area
+                raise Http404
             self.street = (
                 Area.objects.visible_to(user).filter(code=code, level=Area.Level.STREET).first()
             )
