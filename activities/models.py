@@ -369,6 +369,10 @@ class VisitChange(ChangeRecord):
         indexes = [models.Index(fields=["visit", "-at"], name="visitchange_visit_idx")]
 
 
+# An open need due within this many days waits on the home page of those who follow it up.
+DUE_SOON_DAYS = 7
+
+
 class NeedQuerySet(ScopedQuerySet):
     """Needs. What counts as open, overdue, closed and resolved is said here once; the lists,
     dashboards, reports and assessment filter (`.open()`) or count (`Count("id",
@@ -387,6 +391,14 @@ class NeedQuerySet(ScopedQuerySet):
     def is_overdue(today: datetime.date) -> Q:
         """Open after its due date."""
         return NeedQuerySet.is_open() & Q(due_date__lt=today)
+
+    @staticmethod
+    def is_due_soon(today: datetime.date) -> Q:
+        """Open and due within `DUE_SOON_DAYS` days, or overdue (what the home page's 待办
+        counts)."""
+        return NeedQuerySet.is_open() & Q(
+            due_date__lte=today + datetime.timedelta(days=DUE_SOON_DAYS)
+        )
 
     @staticmethod
     def is_closed() -> Q:
@@ -419,6 +431,9 @@ class NeedQuerySet(ScopedQuerySet):
 
     def overdue(self, today: datetime.date):
         return self.filter(self.is_overdue(today))
+
+    def due_soon(self, today: datetime.date):
+        return self.filter(self.is_due_soon(today))
 
     def closed(self):
         return self.filter(self.is_closed())

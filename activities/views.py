@@ -39,7 +39,7 @@ from .forms import (
     id_last_four,
     participant_label,
 )
-from .models import Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
+from .models import DUE_SOON_DAYS, Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
 
 SEARCH_LIMIT = 20
 
@@ -376,7 +376,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     template_name = "activities/need_list.html"
     context_object_name = "needs"
     paginate_by = 25
-    SHOWS = ("open", "overdue", "closed", "resolved")
+    SHOWS = ("open", "due_soon", "overdue", "closed", "resolved")
 
     @property
     def show(self) -> str:
@@ -417,6 +417,8 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         if self.show == "open":
             # Overdue first: on a phone the first cards are what is late.
             return needs.open().order_by("-overdue", "due_date", "-raised_on", "-id")
+        if self.show == "due_soon":
+            return needs.due_soon(today).order_by("due_date", "-id")
         if self.show == "overdue":
             return needs.overdue(today).order_by("due_date", "-id")
         if self.show == "resolved":
@@ -428,6 +430,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         since, until = self.period
         counted = {
             "open": Count("id", filter=NeedQuerySet.is_open()),
+            "due_soon": Count("id", filter=NeedQuerySet.is_due_soon(timezone.localdate())),
             "overdue": Count("id", filter=NeedQuerySet.is_overdue(timezone.localdate())),
             "closed": Count("id", filter=NeedQuerySet.is_closed()),
             "resolved": Count("id", filter=NeedQuerySet.is_resolved(self.period)),
@@ -445,6 +448,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         query["show"] = self.show
         context.update(
             show=self.show,
+            due_soon_days=DUE_SOON_DAYS,
             counts=totals,
             per_community=per_community if len(per_community) > 1 else [],
             since=since,

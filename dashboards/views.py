@@ -22,6 +22,7 @@ from .compare import Comparison, compare_workbook
 from .forms import PRESETS, ReportPeriodForm
 from .reports import REPORTS, workbook
 from .stats import Dashboard
+from .todo import todo_for
 
 
 def _chart(rows, name=None) -> dict:
@@ -101,6 +102,7 @@ def home(request):
         "dashboard": dashboard,
         "charts": charts(dashboard),
         "recent": recent,
+        "todo": todo_for(request.user, timezone.localdate()),
         **assessment_progress(request.user),
     }
     return render(request, "dashboards/dashboard.html", context)

@@ -106,7 +106,13 @@ def test_the_need_lists_count_open_overdue_and_resolved(client, community_user, 
     )
     client.force_login(community_user)
     response = client.get(reverse("activities:need_list"))
-    assert response.context["counts"] == {"open": 2, "overdue": 1, "closed": 1, "resolved": 1}
+    assert response.context["counts"] == {
+        "open": 2,
+        "due_soon": 1,
+        "overdue": 1,
+        "closed": 1,
+        "resolved": 1,
+    }
     overdue = client.get(reverse("activities:need_list"), {"show": "overdue"})
     assert [need.pk for need in overdue.context["needs"]] == [late.pk]
     # Each count equals its list.

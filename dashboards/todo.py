@@ -1,0 +1,114 @@
+"""What waits on the user, at the top of the home page (待办): needs due soon or overdue,
+hand scores owed in open assessment periods and evaluation sheets owed in open rounds.
+
+Each count is what its link's page lists: the needs through `NeedQuerySet` (the need list's
+`show=due_soon` and `show=overdue`), the scores through `assessment.services.may_score` and
+`period_unscored`, the sheets through `may_enter` and `round_outcome_preview`. Incoming
+transfers awaiting acceptance will join here when transfers exist."""
+
+import dataclasses
+import datetime
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.urls import reverse
+
+from activities.models import DUE_SOON_DAYS, Need, NeedQuerySet
+from assessment import services as assessment
+from assessment.models import Evaluation, EvaluationRound, Period
+from tongzhan.models import Area
+
+
+@dataclasses.dataclass
+class Owed:
+    """One line of the card: what, how many, and the page that lists them."""
+
+    label: str
+    count: int
+    url: str
+    detail: str = ""
+    sources: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Todo:
+    due_soon: int = 0
+    overdue: int = 0
+    due_soon_url: str = ""
+    overdue_url: str = ""
+    due_soon_days: int = DUE_SOON_DAYS
+    scores: list[Owed] = dataclasses.field(default_factory=list)
+    sheets: list[Owed] = dataclasses.field(default_factory=list)
+
+    def __bool__(self):
+        return bool(self.due_soon or self.overdue or self.scores or self.sheets)
+
+
+def _needs(user, todo: Todo, today: datetime.date) -> None:
+    counts = Need.objects.editable_by(user).aggregate(
+        due_soon=Count("id", filter=NeedQuerySet.is_due_soon(today)),
+        overdue=Count("id", filter=NeedQuerySet.is_overdue(today)),
+    )
+    todo.due_soon, todo.overdue = counts["due_soon"], counts["overdue"]
+    needs = reverse("activities:need_list")
+    todo.due_soon_url = f"{needs}?{urlencode({'show': 'due_soon'})}"
+    todo.overdue_url = f"{needs}?{urlencode({'show': 'overdue'})}"
+
+
+def _scores(user, todo: Todo) -> None:
+    """Per community of an open period: the hand-scored items the user may score there and
+    nobody has scored yet."""
+    if not user.has_perm("assessment.score_indicator"):
+        return
+    periods = Period.objects.visible_to(user).filter(state=Period.State.OPEN).order_by("-starts_on")
+    for period in periods:
+        owed: dict[Area, int] = {}
+        for indicator, communities in assessment.period_unscored(period):
+            for community in communities:
+                if assessment.may_score(user, indicator, community):
+                    owed[community] = owed.get(community, 0) + 1
+        for community, count in owed.items():
+            todo.scores.append(
+                Owed(
+                    label=community.name,
+                    count=count,
+                    url=reverse("assessment:community", args=[period.pk, community.code]),
+                    detail=period.name,
+                )
+            )
+
+
+def _sheets(user, todo: Todo) -> None:
+    """Each representative of an open round whose sheet from a source the user enters is not
+    full yet, linked to her evaluation page."""
+    if not user.has_perm("assessment.score_evaluation"):
+        return
+    rounds = (
+        EvaluationRound.objects.visible_to(user)
+        .filter(state=EvaluationRound.State.OPEN)
+        .select_related("area")
+    )
+    for evaluation_round in rounds:
+        for missing in assessment.round_outcome_preview(evaluation_round).missing:
+            evaluation = missing.row.evaluation
+            sources = [s for s in missing.sources if assessment.may_enter(user, evaluation, s)]
+            if sources:
+                todo.sheets.append(
+                    Owed(
+                        label=evaluation.member.name,
+                        count=len(sources),
+                        url=reverse(
+                            "assessment:evaluation", args=[evaluation_round.pk, evaluation.pk]
+                        ),
+                        detail=evaluation_round.name,
+                        sources=[str(Evaluation.Source(source).label) for source in sources],
+                    )
+                )
+
+
+def todo_for(user, today: datetime.date) -> Todo:
+    todo = Todo()
+    _needs(user, todo, today)
+    _scores(user, todo)
+    _sheets(user, todo)
+    return todo
