@@ -81,17 +81,11 @@ def open_period(period, indicators, district_user):  # noqa: F811
      ("district_user", set())],  # the street scores 工作制度健全, not the district
 )  # fmt: skip
 def test_scores_owed_are_the_items_without_a_score_on_the_community_page(
-    client,
-    request,
-    open_period,
-    indicators,
-    admin_user,
-    areas,
-    who,
-    communities,  # noqa: F811
+    client, request, open_period, admin_user, areas, who, communities
 ):
     assessment_services.score_set(
-        actor=admin_user, indicator=indicators["system"], community=areas["140106002001"],
+        actor=admin_user, indicator=open_period.indicators.get(name="工作制度健全"),
+        community=areas["140106002001"],
         points=10, evidence="按台账评定",
     )  # fmt: skip
     user = request.getfixturevalue(who)
