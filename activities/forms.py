@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member
+from members.models import Category, Member
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput, DateTimeInput
 
@@ -32,9 +32,15 @@ class ParticipantsWidget(forms.SelectMultiple):
         # The form field whose community the search keeps to, if any.
         self.community_field = community_field
 
+    # What the bulk choices offer (set by forms that have them; querysets, read on rendering).
+    bulk_url = ""
+    bulk_choices: dict = {}
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["search_url"] = self.search_url
+        context["widget"]["bulk_url"] = self.bulk_url
+        context["widget"]["bulk"] = self.bulk_choices
         context["widget"]["community_field"] = self.community_field
         context["widget"]["placeholder"] = self.placeholder
         return context
@@ -45,6 +51,25 @@ class ParticipantsWidget(forms.SelectMultiple):
             (member_id, label) for member_id, label in self.choices if str(member_id) in chosen
         ]
         return super().optgroups(name, value, attrs)
+
+
+# The most earlier activities the bulk choice offers, latest first.
+BULK_ACTIVITIES = 50
+
+
+def bulk_choices(user) -> dict:
+    """The groups whose members the activity picker adds at once: the 13 categories, the
+    grids of the user's communities, the user's latest activities (lazy querysets)."""
+    return {
+        "categories": Category.objects.order_by("code"),
+        "grids": Area.objects.visible_to(user)
+        .filter(level=Area.Level.GRID)
+        .select_related("parent")
+        .order_by("code"),
+        "activities": Activity.objects.visible_to(user)
+        .only("id", "title", "starts_at")
+        .order_by("-starts_at", "-id")[:BULK_ACTIVITIES],
+    }
 
 
 def participant_label(member: Member) -> str:
@@ -114,7 +139,7 @@ class ActivityForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, user, search_url="", **kwargs):
+    def __init__(self, *args, user, search_url="", bulk_url="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = ActivityType.objects.filter(is_active=True)
         area = self.fields["area"]
@@ -128,6 +153,9 @@ class ActivityForm(forms.ModelForm):
         participants.queryset = Member.objects.visible_to(user).select_related("community")
         participants.label_from_instance = participant_label
         participants.widget = ParticipantsWidget(search_url=search_url)
+        if bulk_url:
+            participants.widget.bulk_url = bulk_url
+            participants.widget.bulk_choices = bulk_choices(user)
         participants.widget.choices = participants.choices
         participants.help_text = _("Search by name; only members of your area are found.")
 

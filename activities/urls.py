@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/files/<int:file_pk>/", views.activity_file, name="file"),
     path("<int:pk>/files/<int:file_pk>/remove/", views.activity_file_remove, name="file_remove"),
     path("members/search/", views.member_search, name="member_search"),
+    path("members/bulk/", views.member_bulk, name="member_bulk"),
     path("members/<int:pk>/timeline/", views.member_timeline, name="member_timeline"),
     path("members/not-contacted/", views.NotContactedView.as_view(), name="not_contacted"),
     path("visits/", views.VisitListView.as_view(), name="visit_list"),

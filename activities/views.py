@@ -42,6 +42,8 @@ from .forms import (
 from .models import DUE_SOON_DAYS, Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
 
 SEARCH_LIMIT = 20
+# The most members one bulk choice adds to an activity at once.
+BULK_LIMIT = 500
 
 
 class ActivityListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
@@ -202,6 +204,7 @@ class ActivityFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceForm
             **super().get_form_kwargs(),
             "user": self.request.user,
             "search_url": reverse("activities:member_search"),
+            "bulk_url": reverse("activities:member_bulk"),
         }
 
 
@@ -260,21 +263,56 @@ def member_search(request):
         .only("id", "name", "birth_date", "id_number_masked", "community__name")
         .order_by("name", "id")[:SEARCH_LIMIT]
     )
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "id": member.pk,
-                    "name": member.name,
-                    "age": member.age,
-                    "id_last_four": id_last_four(member),
-                    "community": member.community.name,
-                    "label": participant_label(member),
-                }
-                for member in members
-            ]
-        }
+    return JsonResponse({"results": [picker_row(member) for member in members]})
+
+
+def picker_row(member: Member) -> dict:
+    return {
+        "id": member.pk,
+        "name": member.name,
+        "age": member.age,
+        "id_last_four": id_last_four(member),
+        "community": member.community.name,
+        "label": participant_label(member),
+    }
+
+
+@login_required
+@permission_required("activities.add_activity", raise_exception=True)
+def member_bulk(request):
+    """The members of one category, one grid or one earlier activity, for the activity picker.
+
+    Only registered members the user may see; a grid or an activity the user may not see
+    finds nobody. At most BULK_LIMIT members, with a message saying how many were left out.
+    """
+    members = Member.objects.visible_to(request.user).filter(status=Member.Status.ACTIVE)
+    category = request.GET.get("category", "")
+    grid = query_id(request.GET.get("grid"))
+    activity = query_id(request.GET.get("activity"))
+    if category and category.isascii() and category.isalnum() and len(category) <= 2:
+        members = members.filter(categories__code=category)
+    elif grid is not None:
+        grids = Area.objects.visible_to(request.user).filter(level=Area.Level.GRID)
+        members = members.filter(grid__in=grids.filter(pk=grid))
+    elif activity is not None:
+        activities = Activity.objects.visible_to(request.user).filter(pk=activity)
+        members = members.filter(activities__in=activities)
+    else:
+        return JsonResponse({"results": [], "message": ""})
+    members = members.distinct()
+    total = members.count()
+    members = (
+        members.select_related("community")
+        .only("id", "name", "birth_date", "id_number_masked", "community__name")
+        .order_by("name", "id")[:BULK_LIMIT]
     )
+    message = ""
+    if total > BULK_LIMIT:
+        message = _(
+            "%(total)s members match; only the first %(limit)s were added. "
+            "Choose a smaller group or add the rest by name."
+        ) % {"total": total, "limit": BULK_LIMIT}
+    return JsonResponse({"results": [picker_row(member) for member in members], "message": message})
 
 
 # -- Visits -----------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ MATRIX = [
     ("activities:file_remove", ["activity", "fresh_file"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
     ("activities:member_timeline", ["member"], "get", "302 200 404 200 200 404 200 404"),
     ("activities:member_search", [], "get", "302 200 200 200 200 200 200 403"),
+    ("activities:member_bulk", [], "get", "302 200 200 200 200 200 200 403"),
     ("activities:not_contacted", [], "get", "302 200 200 200 200 200 200 403"),
     ("activities:visit_list", [], "get", "302 200 200 200 200 200 200 403"),
     ("activities:visit_create", [], "get", "302 200 200 200 200 200 200 403"),

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity, ActivityType
-from members.models import Member
+from members.models import Category, Member
 from members.tests.factories import MemberFactory
+from tongzhan.models import Area
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +317,92 @@ def test_the_member_search_tells_people_of_one_name_apart(client, community_user
     activity = record(community_user, areas["140106001001"], [chosen])
     page = client.get(reverse("activities:update", args=[activity.pk])).content.decode()
     assert row["label"] in page and number not in page
+
+
+def bulk_ids(client, **params):
+    response = client.get(reverse("activities:member_bulk"), params)
+    assert response.status_code == 200
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_the_bulk_choice_by_category_finds_only_members_in_scope(
+    client, community_user, member, neighbour_member, far_member
+):
+    code = Category.objects.get(slug="intellectual").code
+    client.force_login(community_user)
+    assert bulk_ids(client, category=code) == {member.pk}
+    other = Category.objects.exclude(slug="intellectual").first().code
+    assert bulk_ids(client, category=other) == set()
+
+
+def test_the_bulk_choice_by_grid_keeps_to_grids_in_scope(
+    client, community_user, neighbour_user, member, far_member, areas
+):
+    grid = areas["140106001001001"]
+    member.grid = grid
+    member.save()
+    far_grid = Area.objects.create(
+        code="140105001001001", name="坞城社区第一网格", level="grid",
+        parent=areas["140105001001"],
+    )  # fmt: skip
+    far_member.grid = far_grid
+    far_member.save()
+    client.force_login(community_user)
+    assert bulk_ids(client, grid=grid.pk) == {member.pk}
+    assert bulk_ids(client, grid=far_grid.pk) == set()
+    page = client.get(reverse("activities:create")).content.decode()
+    assert "桥东一社区第一网格" in page and "坞城社区第一网格" not in page
+    client.force_login(neighbour_user)
+    assert bulk_ids(client, grid=grid.pk) == set()
+
+
+def test_the_bulk_choice_from_an_earlier_activity_keeps_to_activities_and_members_in_scope(
+    client, community_user, neighbour_user, street_user, member, neighbour_member, areas
+):
+    joint = record(street_user, areas["140106001"], participants=[member, neighbour_member])
+    own = record(community_user, areas["140106001001"], participants=[member], title="楼道议事")
+    client.force_login(community_user)
+    # The street's joint activity is seen, but only the participants the user may see come.
+    assert bulk_ids(client, activity=joint.pk) == {member.pk}
+    assert bulk_ids(client, activity=own.pk) == {member.pk}
+    page = client.get(reverse("activities:create")).content.decode()
+    assert "2026-09-10 楼道议事</option>" in page
+    client.force_login(neighbour_user)
+    assert bulk_ids(client, activity=own.pk) == set()
+    assert bulk_ids(client, activity=joint.pk) == {neighbour_member.pk}
+    page = client.get(reverse("activities:create")).content.decode()
+    assert "楼道议事" not in page and "2026-09-10 协商议事会</option>" in page
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"category": "\x00"}, {"category": "９"}, {"category": "x" * 500}, {"grid": "-1"},
+     {"grid": "99999999999999999999"}, {"activity": "1.5"}, {"activity": "\x00"},
+     {"activity": "١"}],
+)  # fmt: skip
+def test_the_bulk_choice_finds_nobody_for_bad_values(client, community_user, member, params):
+    client.force_login(community_user)
+    assert bulk_ids(client, **params) == set()
+
+
+def test_the_bulk_choice_adds_at_most_its_limit_and_says_so(
+    client, community_user, member, areas, monkeypatch
+):
+    from activities import views
+
+    MemberFactory(name="张四", community=areas["140106001001"])
+    monkeypatch.setattr(views, "BULK_LIMIT", 1)
+    client.force_login(community_user)
+    code = Category.objects.get(slug="intellectual").code
+    data = client.get(reverse("activities:member_bulk"), {"category": code}).json()
+    assert len(data["results"]) == 1
+    assert "共有 2 人符合，只添加了前 1 人" in data["message"]
+
+
+def test_the_activity_form_offers_the_bulk_choices(client, community_user):
+    client.force_login(community_user)
+    page = client.get(reverse("activities:create")).content.decode()
+    assert reverse("activities:member_bulk") in page
+    assert page.count('data-bulk="') == 3
+    for category in Category.objects.all():
+        assert f'<option value="{category.code}">{category.name}</option>' in page

@@ -34,7 +34,7 @@
       });
     }
 
-    function add(member) {
+    function include(member) {
       var exists = Array.prototype.some.call(select.options, function (option) {
         return option.value === String(member.id);
       });
@@ -42,6 +42,11 @@
         var option = new Option(member.label, member.id, true, true);
         select.add(option);
       }
+      return !exists;
+    }
+
+    function add(member) {
+      include(member);
       render();
       results.textContent = "";
       search.value = "";
@@ -93,6 +98,32 @@
         if (first) first.click();
       }
     });
+    // Several at once: the members of a category, a grid or an earlier activity.
+    var bulk = picker.querySelector(".picker-bulk");
+    if (bulk && picker.dataset.bulkUrl) {
+      var message = bulk.querySelector(".picker-bulk-message");
+      bulk.hidden = false;
+      bulk.querySelectorAll(".picker-bulk-row").forEach(function (row) {
+        var choice = row.querySelector("select");
+        var button = row.querySelector("button");
+        button.addEventListener("click", function () {
+          if (!choice.value) return;
+          var address = picker.dataset.bulkUrl + "?" + choice.dataset.bulk + "=" +
+            encodeURIComponent(choice.value);
+          button.disabled = true;
+          fetch(address, { credentials: "same-origin" })
+            .then(function (response) { return response.json(); })
+            .then(function (data) {
+              var added = 0;
+              data.results.forEach(function (member) { if (include(member)) added += 1; });
+              render();
+              var text = (bulk.dataset.addedText || "") + added;
+              message.textContent = data.message ? text + " " + data.message : text;
+            })
+            .finally(function () { button.disabled = false; });
+        });
+      });
+    }
     render();
   });
 })();

@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from activities.models import Activity
+from members.models import Category
+from members.tests.factories import MemberFactory
 
 from .conftest import DESKTOP, PHONE
 from .helpers import log_in, wait_for_text
@@ -154,3 +156,39 @@ def test_record_a_visit_that_raises_a_need_and_close_it_on_a_phone(
     need = Need.objects.get()
     assert need.status == "resolved" and need.satisfaction == "satisfied"
     screenshot("need-resolved")
+
+
+def test_add_participants_by_category_on_a_phone(
+    browser, live_server, community_user, member, far_member, areas, screenshot
+):
+    MemberFactory(name="张五", community=areas["140106001001"])
+    religious = MemberFactory(
+        name="王道长", community=areas["140106001001"],
+        categories=[Category.objects.get(slug="religious")],
+    )  # fmt: skip
+    log_in(browser, live_server, "alice")
+    browser.get(f"{live_server.url}/activities/new/")
+    wait_for_text(browser, "h1", "登记活动")
+    Select(browser.find_element(By.NAME, "type")).select_by_visible_text("义诊")
+    browser.find_element(By.NAME, "title").send_keys("知识分子座谈会")
+    browser.execute_script("document.querySelector('[name=starts_at]').value = '2026-10-29T09:00'")
+    bulk = browser.find_element(By.CSS_SELECTOR, ".picker-bulk")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", bulk)
+    bulk.find_element(By.TAG_NAME, "summary").click()
+    row = bulk.find_element(By.CSS_SELECTOR, "[data-bulk=category]")
+    Select(row).select_by_visible_text(Category.objects.get(slug="intellectual").name)
+    row.find_element(By.XPATH, "following-sibling::button").click()
+    wait_for_text(browser, ".picker-bulk-message", "新添加人数：2")
+    chosen = browser.find_element(By.CSS_SELECTOR, ".participants-picker .chosen").text
+    assert "张三" in chosen and "张五" in chosen and "王道长" not in chosen
+    assert far_member.name not in chosen
+    screenshot("bulk-phone")
+    browser.set_window_size(*DESKTOP)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", bulk)
+    screenshot("bulk-desktop")
+    browser.set_window_size(*PHONE)
+    browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
+    wait_for_text(browser, "h1", "知识分子座谈会")
+    activity = Activity.objects.get()
+    names = set(activity.participants.values_list("name", flat=True))
+    assert names == {"张三", "张五"} and religious.name not in names
