@@ -1,6 +1,6 @@
 """What the browser tests share: logging in and waiting for a page to show something."""
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,7 +18,9 @@ def log_in(browser, live_server, username):
 
 def wait_for_text(browser, selector, text, timeout=15):
     """Wait until the element at `selector` shows `text` (across page loads)."""
-    # The page may be replaced while we look: an element can go stale between two reads.
-    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
-    )
+    # The page may be replaced while we look: an element can go stale between two reads, or
+    # Chromium may answer for a node of the page being replaced ("Node with given id does not
+    # belong to the document"); either is read again until the timeout.
+    WebDriverWait(
+        browser, timeout, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
+    ).until(lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text)

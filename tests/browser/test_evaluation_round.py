@@ -4,6 +4,8 @@ round reopened and the representative flag given back (issue 13)."""
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from assessment import services
 from assessment.models import EvaluationItem, EvaluationRound, EvaluationTemplate
@@ -64,7 +66,10 @@ def test_a_round_blocked_then_confirmed_and_reopened(
             field = browser.find_element(By.NAME, f"{source}-item_{item.pk}")
             field.clear()
             field.send_keys(f"{item.max_score * 85 / 100:.2f}")
-        browser.find_element(By.ID, f"save-{source}").click()
+        save = browser.find_element(By.ID, f"save-{source}")
+        save.click()
+        # The saved page replaces this one (whose message may already say 分数已保存).
+        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(save))
         wait_for_text(browser, ".messages", "分数已保存")
 
     # Now the round can be confirmed: the page says who is flagged and who loses the flag.
