@@ -24,3 +24,19 @@ def wait_for_text(browser, selector, text, timeout=15):
     WebDriverWait(
         browser, timeout, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
     ).until(lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text)
+
+
+def replaced(element):
+    """A wait condition: the page holding `element` has been replaced by the next one.
+
+    Chromium answers for an element of a page being unloaded either as stale or with "Node
+    with given id does not belong to the document"; both mean it is gone."""
+
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    return gone

@@ -4,7 +4,6 @@ round reopened and the representative flag given back (issue 13)."""
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from assessment import services
@@ -13,7 +12,7 @@ from members.models import Member
 from members.tests.factories import MemberFactory
 
 from .conftest import DESKTOP, PHONE
-from .helpers import log_in, wait_for_text
+from .helpers import log_in, replaced, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -69,7 +68,7 @@ def test_a_round_blocked_then_confirmed_and_reopened(
         save = browser.find_element(By.ID, f"save-{source}")
         save.click()
         # The saved page replaces this one (whose message may already say 分数已保存).
-        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(save))
+        WebDriverWait(browser, 15).until(replaced(save))
         wait_for_text(browser, ".messages", "分数已保存")
 
     # Now the round can be confirmed: the page says who is flagged and who loses the flag.
