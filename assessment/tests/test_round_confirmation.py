@@ -311,3 +311,23 @@ def test_scope_of_the_confirmation_and_reopen_pages(
         assert client.get(url).status_code == status, user
         assert client.post(url).status_code == status, user
     assert representatives() == {"甲", "乙", "丙", "丁"}
+
+
+def test_a_long_list_of_missing_scores_is_folded_and_a_short_one_shown():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    def entry(pk):
+        member = SimpleNamespace(name=f"代表{pk}", community=SimpleNamespace(name="桥东一社区"))
+        row = SimpleNamespace(evaluation=SimpleNamespace(pk=pk, member=member))
+        return SimpleNamespace(row=row, labels=["自我评价"])
+
+    def page(count):
+        missing = [entry(pk) for pk in range(1, count + 1)]
+        return render_to_string(
+            "assessment/round_missing.html", {"missing": missing, "round": SimpleNamespace(pk=1)}
+        )
+
+    assert "<details open>" in page(10)
+    assert "<details>" in page(253) and "代表253" in page(253)
