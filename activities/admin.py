@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
-from tongzhan.admin import AuditedAdminMixin
 
 from . import services
 from .models import Activity, ActivityType, Need, Visit
@@ -27,11 +26,30 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 @admin.register(ActivityType)
-class ActivityTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """An editable list without a service: the admin's log writes the audit line."""
+class ActivityTypeAdmin(admin.ModelAdmin):
+    """Saved through `activity_type_create` / `activity_type_update`, like the application's
+    pages, which write the audit line; the editable list saves through them too."""
 
     list_display = ["name", "code", "serves_people", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Activities, their tallies and indicators point at a type: it is put out of use.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.ACTIVITY_TYPE_FIELDS
+            if name in form.cleaned_data
+        }
+        if change:
+            services.activity_type_update(
+                actor=request.user, activity_type=obj, data=data, request=request
+            )
+        else:
+            saved = services.activity_type_create(actor=request.user, data=data, request=request)
+            obj.pk, obj._state.adding = saved.pk, False
 
 
 @admin.register(Activity)
@@ -95,7 +113,7 @@ class ActivityAdmin(admin.ModelAdmin):
                 saved = services.activity_create(
                     actor=request.user, data=data, participants=participants, request=request
                 )
-                obj.pk = saved.pk
+                obj.pk, obj._state.adding = saved.pk, False
         except ValidationError as error:
             raise ValidationError(error.messages) from error
 

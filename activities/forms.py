@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -141,7 +142,10 @@ class ActivityForm(forms.ModelForm):
 
     def __init__(self, *args, user, search_url="", bulk_url="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].queryset = ActivityType.objects.filter(is_active=True)
+        # A type out of use (停用) is not offered, but an activity recorded with it keeps it.
+        self.fields["type"].queryset = ActivityType.objects.filter(
+            Q(is_active=True) | Q(pk=self.instance.type_id or 0)
+        )
         area = self.fields["area"]
         area.queryset = (
             Area.objects.visible_to(user).exclude(level=Area.Level.GRID).order_by("code")
@@ -286,3 +290,17 @@ class NeedStatusForm(forms.Form):
         self.fields["closed_on"].widget.attrs.update(
             min=need.raised_on.isoformat(), max=today.isoformat()
         )
+
+
+class ActivityTypeForm(forms.ModelForm):
+    """An activity type as administrators keep it; saved by the services."""
+
+    class Meta:
+        model = ActivityType
+        fields = ["name", "code", "serves_people", "sort_order", "is_active"]
+        help_texts = {
+            "code": _("Letters, digits, - and _; it does not change once activities use it."),
+            "serves_people": _("Its activities count the people served."),
+            "sort_order": _("Smaller numbers come first on the activity form."),
+            "is_active": _("A type out of use is not offered for new activities."),
+        }

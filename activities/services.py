@@ -29,6 +29,7 @@ from .models import (
     ActivityChange,
     ActivityFile,
     ActivityTally,
+    ActivityType,
     ChangeRecord,
     Need,
     NeedChange,
@@ -65,6 +66,7 @@ def activity_create(*, actor, data: dict, participants=(), uploads=(), request=N
     with _files_kept_only_if_committed() as stored, transaction.atomic():
         activity = Activity(created_by=actor, **data)
         _check_area(actor, activity.area)
+        _check_type_in_use(activity, None)
         members = _members_in_scope(actor, participants)
         activity.full_clean()
         activity.save()
@@ -100,6 +102,7 @@ def activity_update(
         for name, value in data.items():
             setattr(activity, name, value)
         _check_area(actor, activity.area)
+        _check_type_in_use(activity, stored_activity.type_id)
         activity.full_clean()
         activity.save()
         if participants is not None:
@@ -127,6 +130,15 @@ def activity_update(
         contacts_refresh(took_part)
         activity_tally_refresh([tally_key(stored_activity), tally_key(activity)])
     return activity
+
+
+def _check_type_in_use(activity: Activity, kept_type_id) -> None:
+    """A type out of use (停用) is given to no activity; one recorded with it keeps it."""
+    if activity.type_id and activity.type_id != kept_type_id and not activity.type.is_active:
+        raise ValidationError(
+            {"type": _("%(type)s is no longer in use: choose another type.")
+             % {"type": activity.type.name}}
+        )  # fmt: skip
 
 
 def tally_key(activity: Activity) -> tuple[int, datetime.date]:
@@ -634,3 +646,70 @@ def _choice(obj, name: str):
     """A field's value as people read it: the label of a choice, else the value."""
     display = getattr(obj, f"get_{name}_display", None)
     return display() if display is not None else getattr(obj, name)
+
+
+# -- Activity types -----------------------------------------------------------------------
+#
+# The list every activity form offers; global (no area), kept by whoever holds
+# `activities.change_activitytype` (administrators). A type is never deleted: activities,
+# their tallies and assessment indicators point at it. It is put out of use (停用) instead:
+# new activities no longer offer it, the old ones keep it.
+
+ACTIVITY_TYPE_FIELDS = ("code", "name", "serves_people", "sort_order", "is_active")
+
+
+def _activity_type_save(*, actor, activity_type, data: dict, permission: str, request):
+    unknown = set(data) - set(ACTIVITY_TYPE_FIELDS)
+    if unknown:
+        raise ValueError(f"not activity type fields: {sorted(unknown)}")
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied
+    created = activity_type.pk is None
+    stored = {} if created else {f: getattr(activity_type, f) for f in ACTIVITY_TYPE_FIELDS}
+    for field, value in data.items():
+        setattr(activity_type, field, value)
+    activity_type.full_clean()
+    activity_type.save()
+    changed = {
+        field: getattr(activity_type, field)
+        for field in ACTIVITY_TYPE_FIELDS
+        if created or stored[field] != getattr(activity_type, field)
+    }
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+            obj=activity_type,
+            request=request,
+            detail={"changed": changed} if changed else {},
+        )
+    return activity_type
+
+
+@transaction.atomic
+def activity_type_create(*, actor, data: dict, request=None) -> ActivityType:
+    """Add an activity type (code, name, serves_people, sort_order, is_active). One audit line."""
+    return _activity_type_save(
+        actor=actor,
+        activity_type=ActivityType(),
+        data=data,
+        permission="activities.add_activitytype",
+        request=request,
+    )
+
+
+@transaction.atomic
+def activity_type_update(*, actor, activity_type: ActivityType, data: dict, request=None):
+    """Change an activity type, or put it out of use and back (`is_active`). One audit line
+    with what changed. Old activities keep their type whatever happens to it."""
+    locked = ActivityType.objects.select_for_update().get(pk=activity_type.pk)
+    saved = _activity_type_save(
+        actor=actor,
+        activity_type=locked,
+        data=data,
+        permission="activities.change_activitytype",
+        request=request,
+    )
+    for field in ACTIVITY_TYPE_FIELDS:
+        setattr(activity_type, field, getattr(saved, field))
+    return activity_type

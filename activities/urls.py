@@ -24,4 +24,8 @@ urlpatterns = [
     path("needs/new/", views.NeedCreateView.as_view(), name="need_create"),
     path("needs/<int:pk>/", views.NeedDetailView.as_view(), name="need_detail"),
     path("needs/<int:pk>/edit/", views.NeedUpdateView.as_view(), name="need_update"),
+    path("types/", views.ActivityTypeListView.as_view(), name="type_list"),
+    path("types/new/", views.ActivityTypeCreateView.as_view(), name="type_create"),
+    path("types/<int:pk>/edit/", views.ActivityTypeUpdateView.as_view(), name="type_update"),
+    path("types/<int:pk>/toggle/", views.activity_type_toggle, name="type_toggle"),
 ]

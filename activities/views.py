@@ -33,13 +33,23 @@ from . import services
 from .filters import ActivityFilterSet, NeedFilterForm, NotContactedForm
 from .forms import (
     ActivityForm,
+    ActivityTypeForm,
     NeedForm,
     NeedStatusForm,
     VisitForm,
     id_last_four,
     participant_label,
 )
-from .models import DUE_SOON_DAYS, Activity, ActivityFile, Need, NeedQuerySet, Participation, Visit
+from .models import (
+    DUE_SOON_DAYS,
+    Activity,
+    ActivityFile,
+    ActivityType,
+    Need,
+    NeedQuerySet,
+    Participation,
+    Visit,
+)
 
 SEARCH_LIMIT = 20
 # The most members one bulk choice adds to an activity at once.
@@ -850,3 +860,70 @@ def member_timeline(request, pk):
     return render(
         request, "activities/member_timeline.html", {"member": member, "timeline": entries}
     )
+
+
+# -- Activity types (administrators) ---------------------------------------------------------
+
+
+class ActivityTypeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Every activity type, in the order the activity form offers them; types are global."""
+
+    permission_required = "activities.change_activitytype"
+    model = ActivityType
+    template_name = "activities/type_list.html"
+    context_object_name = "types"
+
+
+class ActivityTypeFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
+    model = ActivityType
+    form_class = ActivityTypeForm
+    template_name = "activities/type_form.html"
+
+    def get_success_url(self) -> str:
+        return reverse("activities:type_list")
+
+
+class ActivityTypeCreateView(ActivityTypeFormMixin, CreateView):
+    permission_required = ("activities.add_activitytype", "activities.change_activitytype")
+    success_message = gettext_lazy("The activity type was added.")
+
+    def write(self, form):
+        return services.activity_type_create(
+            actor=self.request.user, data=form.cleaned_data, request=self.request
+        )
+
+
+class ActivityTypeUpdateView(ActivityTypeFormMixin, UpdateView):
+    permission_required = "activities.change_activitytype"
+    success_message = gettext_lazy("The activity type was saved.")
+
+    def write(self, form):
+        return services.activity_type_update(
+            actor=self.request.user,
+            activity_type=self.object,
+            data=form.cleaned_data,
+            request=self.request,
+        )
+
+
+@login_required
+@permission_required("activities.change_activitytype", raise_exception=True)
+@require_POST
+def activity_type_toggle(request, pk):
+    """停用 or 启用 a type: a button on the list."""
+    activity_type = get_object_or_404(ActivityType, pk=pk)
+    in_use = not activity_type.is_active
+    done = (_("%(type)s is in use again.") if in_use else _("%(type)s is no longer offered.")) % {
+        "type": activity_type.name
+    }
+    action_write(
+        request,
+        lambda: services.activity_type_update(
+            actor=request.user,
+            activity_type=activity_type,
+            data={"is_active": in_use},
+            request=request,
+        ),
+        done=done,
+    )
+    return redirect("activities:type_list")
