@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .dates import local_days, local_midnight
-from .models import AuditEvent
+from .models import Area, AuditEvent
+from .scoping import within_area
 from .widgets import CompactSelect, DateInput
 
 # The days and years a filter accepts. Nobody on a roster was born before 1900 and no plan
@@ -136,3 +137,26 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     def filter_until(self, queryset, name, value):
         return queryset.filter(at__lt=local_days(value, value)[1])
+
+
+class AreaFilterSet(django_filters.FilterSet):
+    """The area tree's search (name or code) and level."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        widget=forms.TextInput(attrs={"placeholder": _("Name or division code")}),
+    )
+    level = django_filters.ChoiceFilter(
+        label=_("Level"), choices=Area.Level.choices, empty_label=_("All"), widget=CompactSelect
+    )
+
+    class Meta:
+        model = Area
+        fields = []
+        form = FilterForm
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        # A code typed finds that area and those below it, as scoping reads codes.
+        return queryset.filter(Q(name__icontains=value) | within_area(value))

@@ -241,11 +241,7 @@ def area_errors(*, actor, area, code, level, parent) -> dict[str, list[str]]:
         )
         if prefix and moved:
             if stored is not None and stored.code == prefix:
-                refuse(
-                    "__all__",
-                    _("An administrator limited to an area does not change the code, level or "
-                      "parent area of its own area; ask an administrator above it."),
-                )  # fmt: skip
+                refuse("__all__", _own_area_fixed())
             elif not _within(parent, prefix):
                 refuse(
                     "parent",
@@ -260,13 +256,29 @@ def area_errors(*, actor, area, code, level, parent) -> dict[str, list[str]]:
         ]
         dependents = _area_dependents(stored) if changed else []
         if dependents:
-            refuse(
-                changed[0],
-                _("%(area)s keeps its code, level and parent area: %(what)s point at it, and "
-                  "what lies below an area is found by its code. Move them first, or add a new "
-                  "area beside it.") % {"area": stored.name, "what": "、".join(dependents)},
-            )  # fmt: skip
+            refuse(changed[0], _dependents_hold(stored, dependents))
     return errors
+
+
+def _own_area_fixed() -> str:
+    return _("An administrator limited to an area does not change the code, level or parent "
+             "area of its own area; ask an administrator above it.")  # fmt: skip
+
+
+def _dependents_hold(area: Area, dependents: list[str]) -> str:
+    return _("%(area)s keeps its code, level and parent area: %(what)s point at it, and what "
+             "lies below an area is found by its code. Move them first, or add a new area "
+             "beside it.") % {"area": area.name, "what": "、".join(dependents)}  # fmt: skip
+
+
+def area_place_fixed(*, actor, area: Area) -> str:
+    """Why `actor` may change only the name of `area` (its code, level and parent area stay,
+    as `area_errors` would say), or "" when the place may change too. For forms, which then
+    show those fields read-only."""
+    if actor is not None and area_prefix(actor) == area.code:
+        return _own_area_fixed()
+    dependents = _area_dependents(area)
+    return _dependents_hold(area, dependents) if dependents else ""
 
 
 def _audit_area(actor, action, area: Area, changed: dict, request=None) -> None:

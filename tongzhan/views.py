@@ -3,6 +3,7 @@ audit log."""
 
 import base64
 import datetime
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -14,11 +15,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template import loader
@@ -30,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.generic import CreateView, UpdateView
 from django_filters.views import FilterView
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -37,9 +40,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import spreadsheets
 from .audit import audit_record
-from .filters import AuditEventFilterSet
-from .models import AuditEvent, User
-from .services import user_set_password
+from .filters import AreaFilterSet, AuditEventFilterSet, query_id
+from .forms import AreaForm
+from .mixins import ServiceFormMixin
+from .models import Area, AuditEvent, User
+from .services import area_create, area_update, user_set_password
 
 SESSION_ENDED = {
     "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
@@ -229,6 +234,7 @@ DETAIL_KEYS = {
     "reopened": "重新开放", "results_discarded": "作废的结果数", "confirmed": "已确认",
     "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
     "email": "电子邮箱",
+    "categories": "类别", "items": "项目",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -463,3 +469,96 @@ def two_factor_verify(request):
         )
         error = _("That code is not right. Type the six digits the app shows now.")
     return render(request, "registration/two_factor_verify.html", {"error": error})
+
+
+# -- The area tree (administrators) ---------------------------------------------------------
+
+
+class AreaListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
+    """The areas within the administrator's own, in tree order (a code extends its parent's,
+    so ordering by code lists each area under its parent), with their accounts counted."""
+
+    permission_required = "tongzhan.view_area"
+    filterset_class = AreaFilterSet
+    template_name = "areas/area_list.html"
+    context_object_name = "areas"
+    paginate_by = 100
+
+    def get_queryset(self):
+        return (
+            Area.objects.visible_to(self.request.user)
+            .select_related("parent")
+            .annotate(
+                accounts=Count("users", distinct=True), below=Count("children", distinct=True)
+            )
+            .order_by("code")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        levels = list(Area.Level.values)
+        user = self.request.user
+        top = 0 if user.sees_everything or not user.area_id else levels.index(user.area.level)
+        for area in context["areas"]:
+            area.depth = max(levels.index(area.level) - top, 0)
+            area.child_level = _child_level(area.level)
+        return context
+
+
+def _child_level(level: str) -> str | None:
+    """The level of the areas directly below one of `level`; None below a grid."""
+    return next((child for child, parent in Area.PARENT_LEVEL.items() if parent == level), None)
+
+
+class AreaFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
+    model = Area
+    form_class = AreaForm
+    template_name = "areas/area_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "actor": self.request.user}
+
+    def get_success_url(self) -> str:
+        return f"{reverse('area_list')}?{urlencode({'q': self.written.code})}"
+
+
+class AreaCreateView(AreaFormMixin, CreateView):
+    """A new area, usually a child of the one whose 添加下级 was pressed (`?parent=`)."""
+
+    permission_required = "tongzhan.add_area"
+    success_message = gettext_lazy("The area was added.")
+
+    def get_initial(self):
+        parent = (
+            Area.objects.visible_to(self.request.user)
+            .filter(pk=query_id(self.request.GET.get("parent")) or 0)
+            .first()
+        )
+        if parent is None or _child_level(parent.level) is None:
+            return {}
+        return {"parent": parent, "level": _child_level(parent.level), "code": parent.code}
+
+    def write(self, form):
+        return area_create(actor=self.request.user, data=form.cleaned_data, request=self.request)
+
+
+class AreaUpdateView(AreaFormMixin, UpdateView):
+    """An area within the administrator's own (else 404): its name, and its place where
+    nothing hangs on it."""
+
+    permission_required = "tongzhan.change_area"
+    success_message = gettext_lazy("The area was saved.")
+
+    def get_queryset(self):
+        return Area.objects.visible_to(self.request.user).select_related("parent")
+
+    def write(self, form):
+        return area_update(
+            actor=self.request.user,
+            area=self.object,
+            data=form.cleaned_data,
+            request=self.request,
+        )
