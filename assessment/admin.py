@@ -1,33 +1,40 @@
-"""Administrators keep the evaluation templates here; periods and rounds have their pages.
-
-Templates have no service: the admin's log writes their audit line (`AuditedAdminMixin`)."""
+"""Evaluation templates are kept on the application's pages (/assessment/templates/), whose
+services refuse to change a template a round scores against and write the audit line; here
+superusers only look at them, so there is one path that changes them."""
 
 from django.contrib import admin
-
-from tongzhan.admin import AuditedAdminMixin
 
 from .models import EvaluationCategory, EvaluationItem, EvaluationTemplate
 
 
-class CategoryInline(admin.TabularInline):
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CategoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EvaluationCategory
-    extra = 1
-    show_change_link = True  # its items are edited on the category's page
+    show_change_link = True  # its items are listed on the category's page
 
 
 @admin.register(EvaluationTemplate)
-class EvaluationTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class EvaluationTemplateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "is_example"]
     inlines = [CategoryInline]
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EvaluationItem
-    extra = 1
 
 
 @admin.register(EvaluationCategory)
-class EvaluationCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class EvaluationCategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "template", "sort_order"]
     list_filter = ["template"]
     inlines = [ItemInline]

@@ -8,7 +8,7 @@ from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
 from . import rules
-from .models import EvaluationItem, EvaluationRound, Indicator, Period
+from .models import EvaluationItem, EvaluationRound, EvaluationTemplate, Indicator, Period
 
 
 class PeriodForm(forms.ModelForm):
@@ -179,3 +179,139 @@ class VetoForm(forms.Form):
         self.fields["item"].queryset = EvaluationItem.objects.filter(
             category__template=template, is_veto=True
         )
+
+
+# -- The evaluation template editor ------------------------------------------------------------
+#
+# A template, its categories (one formset) and each category's items (a formset per category,
+# prefixed by the category's form). Every page carries empty rows: one category with three
+# items, and one more item under each category, so rows are added without JavaScript (save,
+# and the page comes back with empty rows again); static/js/template_form.js adds more.
+
+NEW_CATEGORY_ITEMS = 3
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = EvaluationTemplate
+        fields = ["name", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class CategoryForm(forms.Form):
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(
+        label=_("Category"), max_length=60, required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Category name, e.g. 政治素质")}),
+    )  # fmt: skip
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, required=False)
+
+
+class ItemForm(forms.Form):
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Item"), max_length=200, required=False)
+    max_score = forms.DecimalField(
+        label=_("Maximum score"), max_digits=6, decimal_places=2, min_value=0, required=False
+    )
+    is_veto = forms.BooleanField(label=_("Veto item"), required=False)
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, required=False)
+
+
+CategoryFormSet = forms.formset_factory(CategoryForm, extra=1, can_delete=True, max_num=100)
+ItemFormSet = forms.formset_factory(ItemForm, extra=1, can_delete=True, max_num=200)
+
+
+def _filled(form) -> bool:
+    """Whether a row holds anything: an empty row (an extra, or one blanked) is left out."""
+    data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+    return bool(data.get("pk") or data.get("name"))
+
+
+class TemplateEditor:
+    """The template form with its categories and items; `structure()` is what the services
+    take. `form` is the template's own form, where a service's refusal is shown."""
+
+    def __init__(self, data=None, *, template=None, structure=(), fixed=False):
+        self.form = TemplateForm(data, instance=template)
+        self.fixed = fixed  # a used template: only its name and notes are on the page
+        initial = [
+            {"pk": c["pk"], "name": c["name"], "sort_order": c["sort_order"]} for c in structure
+        ]
+        items = {index: category["items"] for index, category in enumerate(structure)}
+        self.categories = CategoryFormSet(data, prefix="c", initial=initial)
+        for index, category in enumerate(self.categories.forms):
+            rows = items.get(index, [])
+            category.items = ItemFormSet(
+                data, prefix=f"{category.prefix}-i",
+                initial=[{key: item[key] for key in ("pk", "name", "max_score", "is_veto",
+                                                     "sort_order")} for item in rows],
+            )  # fmt: skip
+            if index >= len(structure) and data is None:
+                category.items.extra = NEW_CATEGORY_ITEMS
+        self.empty_category = self.categories.empty_form
+        self.empty_category.items = ItemFormSet(prefix=f"{self.empty_category.prefix}-i")
+        self.empty_category.items.extra = NEW_CATEGORY_ITEMS
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid()
+        if self.fixed:
+            return valid
+        valid = self.categories.is_valid() and valid
+        for category in self.categories.forms:
+            valid = category.items.is_valid() and valid
+        if valid:
+            for category in self.categories.forms:
+                deleted = category.cleaned_data.get("DELETE")
+                rows = [
+                    f
+                    for f in category.items.forms
+                    if _filled(f) and not f.cleaned_data.get("DELETE")
+                ]  # noqa: E501
+                if (
+                    not deleted
+                    and (rows or _filled(category))
+                    and not category.cleaned_data.get("name")
+                ):  # noqa: E501
+                    category.add_error("name", _("Name the category of these items."))
+                    valid = False
+                for row in rows:
+                    if not row.cleaned_data.get("name"):
+                        row.add_error("name", _("Name the item, or tick Remove."))
+                        valid = False
+        return valid
+
+    def structure(self) -> list[dict]:
+        """The categories and items kept (filled, not removed), numbered in page order where
+        no order was typed."""
+        categories = []
+        for position, category in enumerate(self.categories.forms):
+            data = category.cleaned_data
+            rows = [
+                f for f in category.items.forms if _filled(f) and not f.cleaned_data.get("DELETE")
+            ]  # noqa: E501
+            if data.get("DELETE") or not (_filled(category) or rows):
+                continue
+            items = [
+                {
+                    "pk": row.cleaned_data.get("pk"),
+                    "name": row.cleaned_data["name"],
+                    "max_score": row.cleaned_data.get("max_score") or 0,
+                    "is_veto": row.cleaned_data.get("is_veto", False),
+                    "sort_order": row.cleaned_data.get("sort_order")
+                    if row.cleaned_data.get("sort_order") is not None
+                    else number,
+                }
+                for number, row in enumerate(rows)
+            ]
+            categories.append({
+                "pk": data.get("pk"),
+                "name": data["name"],
+                "sort_order": data["sort_order"] if data.get("sort_order") is not None
+                else position,
+                "items": items,
+            })  # fmt: skip
+        return categories
+
+
+class TemplateCopyForm(forms.Form):
+    name = forms.CharField(label=_("Name of the new template"), max_length=100)

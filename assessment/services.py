@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member, MemberTally
 from members.services import member_update
@@ -29,9 +30,11 @@ from tongzhan.uploads import UploadRefused, check_upload
 from . import rules
 from .models import (
     Evaluation,
+    EvaluationCategory,
     EvaluationItem,
     EvaluationRound,
     EvaluationScore,
+    EvaluationTemplate,
     Indicator,
     ManualScore,
     Period,
@@ -895,3 +898,220 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
             request,
         )
     return restored
+
+
+# -- Evaluation templates ---------------------------------------------------------------------
+#
+# A template is its categories and their items; administrators keep them (TEMPLATE_EDIT).
+# A round scores against its template's items as they are (scores and veto marks point at
+# the items, totals read their maximum scores), so a template any round uses keeps its
+# categories and items: only its name and notes change. To change more, it is copied as a
+# new template (复制为新模板), which new rounds then use.
+#
+# The structure given to `template_create` / `template_update` is a list of categories, each
+# {"pk": id or None, "name", "sort_order", "items": [{"pk", "name", "max_score", "is_veto",
+# "sort_order"}, ...]}; a stored category or item left out of it is removed.
+
+TEMPLATE_FIELDS = ("name", "notes")
+CATEGORY_FIELDS = ("name", "sort_order")
+ITEM_FIELDS = ("name", "max_score", "is_veto", "sort_order")
+
+
+def template_rounds(template: EvaluationTemplate) -> int:
+    """How many evaluation rounds (in any area) score against `template`."""
+    return EvaluationRound.objects.filter(template=template).count()
+
+
+def template_structure(template: EvaluationTemplate) -> list[dict]:
+    """The template's categories and items as `template_update` takes them."""
+    return [
+        {
+            "pk": category.pk,
+            **{field: getattr(category, field) for field in CATEGORY_FIELDS},
+            "items": [
+                {"pk": item.pk, **{field: getattr(item, field) for field in ITEM_FIELDS}}
+                for item in category.items.all()
+            ],
+        }
+        for category in template.categories.prefetch_related("items")
+    ]
+
+
+def _comparable(structure: list[dict]) -> list:
+    """What a round scores against: the categories and items in order, with their values."""
+    return [
+        (
+            category.get("pk"),
+            *(category[field] for field in CATEGORY_FIELDS),
+            [
+                (
+                    item.get("pk"),
+                    item["name"],
+                    decimal.Decimal(item["max_score"]),
+                    bool(item["is_veto"]),
+                    item["sort_order"],
+                )
+                for item in category["items"]
+            ],
+        )  # fmt: skip
+        for category in structure
+    ]
+
+
+def _structure_errors(structure: list[dict]) -> list[str]:
+    """The rules of a template's structure, as messages naming the category or item."""
+    errors = []
+    if not structure:
+        errors.append(_("A template needs at least one category."))
+    names = [category["name"] for category in structure]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        errors.append(_("Two categories are called “%(name)s”.") % {"name": name})
+    for category in structure:
+        if not category["items"]:
+            errors.append(
+                _("Category “%(category)s” needs at least one item.")
+                % {"category": category["name"]}
+            )
+        for item in category["items"]:
+            most = decimal.Decimal(item["max_score"] or 0)
+            if item["is_veto"] and most != 0:
+                errors.append(
+                    _("“%(item)s” is a veto item: it scores nothing, leave its maximum score "
+                      "at 0.") % {"item": item["name"]}
+                )  # fmt: skip
+            elif not item["is_veto"] and most <= 0:
+                errors.append(
+                    _("“%(item)s” needs a maximum score above 0, or mark it as a veto item.")
+                    % {"item": item["name"]}
+                )
+    return errors
+
+
+def _check_template_permission(actor, permission: str) -> None:
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied
+
+
+def _save_structure(template: EvaluationTemplate, structure: list[dict]) -> None:
+    """Write the categories and items as given; those of the template left out are removed."""
+    kept_categories, kept_items = [], []
+    for category_data in structure:
+        category = (
+            template.categories.get(pk=category_data["pk"])
+            if category_data.get("pk")
+            else EvaluationCategory(template=template)
+        )
+        for field in CATEGORY_FIELDS:
+            setattr(category, field, category_data[field])
+        category.full_clean()
+        category.save()
+        kept_categories.append(category.pk)
+        for item_data in category_data["items"]:
+            item = (
+                EvaluationItem.objects.get(category__template=template, pk=item_data["pk"])
+                if item_data.get("pk")
+                else EvaluationItem()
+            )
+            item.category = category
+            for field in ITEM_FIELDS:
+                setattr(item, field, item_data[field])
+            item.full_clean()
+            item.save()
+            kept_items.append(item.pk)
+    EvaluationItem.objects.filter(category__template=template).exclude(pk__in=kept_items).delete()
+    template.categories.exclude(pk__in=kept_categories).delete()
+
+
+def _template_detail(template: EvaluationTemplate, **extra) -> dict:
+    return {
+        "name": template.name,
+        "categories": template.categories.count(),
+        "items": EvaluationItem.objects.filter(category__template=template).count(),
+        **extra,
+    }
+
+
+@transaction.atomic
+def template_create(
+    *, actor, data: dict, categories: list[dict], request=None
+) -> EvaluationTemplate:
+    """A new evaluation template with its categories and items. One audit line."""
+    _check_template_permission(actor, "assessment.add_evaluationtemplate")
+    errors = _structure_errors(categories)
+    if errors:
+        raise ValidationError(errors)
+    template = EvaluationTemplate(**{field: data.get(field, "") for field in TEMPLATE_FIELDS})
+    template.full_clean()
+    template.save()
+    _save_structure(template, [{**c, "pk": None, "items": [{**i, "pk": None} for i in c["items"]]}
+                               for c in categories])  # fmt: skip
+    _audit(actor, template, AuditEvent.Action.CREATE, _template_detail(template), request)
+    return template
+
+
+@transaction.atomic
+def template_update(
+    *, actor, template: EvaluationTemplate, data: dict, categories: list[dict], request=None
+) -> EvaluationTemplate:
+    """Change a template's name and notes, and its categories and items unless a round uses
+    it (then `template_copy` makes one to change). One audit line."""
+    _check_template_permission(actor, "assessment.change_evaluationtemplate")
+    stored = EvaluationTemplate.objects.select_for_update().get(pk=template.pk)
+    structure_changed = _comparable(categories) != _comparable(template_structure(stored))
+    if structure_changed:
+        rounds = template_rounds(stored)
+        if rounds:
+            raise ValidationError(
+                ngettext(
+                    "%(count)d evaluation round scores against this template, so its "
+                    "categories and items stay as they are: use “Copy as a new template” and "
+                    "change the copy.",
+                    "%(count)d evaluation rounds score against this template, so its "
+                    "categories and items stay as they are: use “Copy as a new template” and "
+                    "change the copy.",
+                    rounds,
+                )
+                % {"count": rounds}
+            )
+        errors = _structure_errors(categories)
+        if errors:
+            raise ValidationError(errors)
+    changed = [field for field in TEMPLATE_FIELDS if data.get(field, "") != getattr(stored, field)]
+    for field in TEMPLATE_FIELDS:
+        setattr(template, field, data.get(field, ""))
+    template.full_clean()
+    template.save()
+    if structure_changed:
+        _save_structure(template, categories)
+        changed.append("categories")
+    _audit(
+        actor,
+        template,
+        AuditEvent.Action.UPDATE,
+        _template_detail(template, fields=changed),
+        request,
+    )
+    return template
+
+
+@transaction.atomic
+def template_copy(
+    *, actor, template: EvaluationTemplate, name: str, request=None
+) -> EvaluationTemplate:
+    """复制为新模板: a new template with the same notes, categories and items, to change
+    where the original is used by a round. One audit line naming the original."""
+    _check_template_permission(actor, "assessment.add_evaluationtemplate")
+    copy = EvaluationTemplate(name=name, notes=template.notes)
+    copy.full_clean()
+    copy.save()
+    structure = template_structure(template)
+    _save_structure(copy, [{**c, "pk": None, "items": [{**i, "pk": None} for i in c["items"]]}
+                           for c in structure])  # fmt: skip
+    _audit(
+        actor,
+        copy,
+        AuditEvent.Action.CREATE,
+        _template_detail(copy, source=template.name),
+        request,
+    )
+    return copy

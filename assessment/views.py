@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -30,12 +31,15 @@ from .forms import (
     RoundForm,
     ScoreForm,
     SheetForm,
+    TemplateCopyForm,
+    TemplateEditor,
     VetoForm,
 )
 from .models import (
     Evaluation,
     EvaluationItem,
     EvaluationRound,
+    EvaluationTemplate,
     Indicator,
     ManualScore,
     Period,
@@ -683,3 +687,101 @@ def evaluation_detail(request, pk, evaluation_pk):
             "vetoes": evaluation.vetoes.select_related("item"),
         },
     )
+
+
+# -- Evaluation templates (administrators) ---------------------------------------------------
+
+
+@login_required
+@permission_required("assessment.view_evaluationtemplate", raise_exception=True)
+def template_list(request):
+    """The templates, global like their categories: each with its size and how many rounds
+    (in any area) score against it, which is what fixes its categories and items."""
+    templates = EvaluationTemplate.objects.annotate(
+        category_count=Count("categories", distinct=True),
+        item_count=Count("categories__items", distinct=True),
+    )
+    rounds = Counter(EvaluationRound.objects.values_list("template", flat=True))
+    for template in templates:
+        template.round_count = rounds.get(template.pk, 0)
+    return render(request, "assessment/template_list.html", {"templates": templates})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.add_evaluationtemplate", raise_exception=True)
+def template_create(request):
+    editor = TemplateEditor(request.POST or None)
+    if request.method == "POST" and editor.is_valid():
+        template = form_write(
+            request,
+            editor.form,
+            lambda: services.template_create(
+                actor=request.user,
+                data=editor.form.cleaned_data,
+                categories=editor.structure(),
+                request=request,
+            ),
+            done=_("The template was added."),
+        )
+        if template:
+            return redirect("assessment:template_update", pk=template.pk)
+    return render(request, "assessment/template_form.html", {"editor": editor})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.change_evaluationtemplate", raise_exception=True)
+def template_update(request, pk):
+    """The editor; a template some round uses shows its categories and items read-only."""
+    template = get_object_or_404(EvaluationTemplate, pk=pk)
+    structure = services.template_structure(template)
+    rounds = services.template_rounds(template)
+    editor = TemplateEditor(
+        request.POST or None, template=template, structure=structure, fixed=bool(rounds)
+    )
+    if request.method == "POST" and editor.is_valid():
+        saved = form_write(
+            request,
+            editor.form,
+            lambda: services.template_update(
+                actor=request.user,
+                template=EvaluationTemplate.objects.get(pk=template.pk),
+                data=editor.form.cleaned_data,
+                categories=structure if editor.fixed else editor.structure(),
+                request=request,
+            ),
+            done=_("The template was saved."),
+        )
+        if saved:
+            return redirect("assessment:template_update", pk=template.pk)
+    return render(
+        request,
+        "assessment/template_form.html",
+        {"editor": editor, "template": template, "structure": structure, "rounds": rounds},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.add_evaluationtemplate", raise_exception=True)
+def template_copy(request, pk):
+    """复制为新模板: the copy is then edited freely (no round uses it yet)."""
+    template = get_object_or_404(EvaluationTemplate, pk=pk)
+    default = _("%(name)s (copy)") % {"name": template.name}
+    form = TemplateCopyForm(request.POST or None, initial={"name": default[:100]})
+    if request.method == "POST" and form.is_valid():
+        copy = form_write(
+            request,
+            form,
+            lambda: services.template_copy(
+                actor=request.user,
+                template=template,
+                name=form.cleaned_data["name"],
+                request=request,
+            ),
+            done=_("The copy was made: change it here."),
+        )
+        if copy:
+            return redirect("assessment:template_update", pk=copy.pk)
+    return render(request, "assessment/template_copy.html", {"form": form, "template": template})
