@@ -293,9 +293,9 @@ WRITES = {
     "auth.group": "add change delete", "otp_totp.totpdevice": "delete",
     "axes.accessattempt": "delete", "axes.accesslog": "delete",
     "axes.accessfailurelog": "delete", "members.member": "add change",
-    "activities.activitytype": "add change delete", "activities.activity": "add change",
-    "assessment.evaluationtemplate": "add change delete",
-    "assessment.evaluationcategory": "add change delete",
+    "activities.activitytype": "add change", "activities.activity": "add change",
+    # Kept on their own pages, whose services refuse to change what a round scored against.
+    "assessment.evaluationtemplate": "", "assessment.evaluationcategory": "",
 }  # fmt: skip
 
 

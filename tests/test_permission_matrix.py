@@ -116,6 +116,17 @@ MATRIX = [
     ("assessment:round_reopen", ["confirmed_round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_reopen", ["fresh_confirmed_round"], "post", "302 403 403 403 302 404 302 403"),  # noqa: E501
     ("assessment:evaluation", ["round", "evaluation"], "get", "302 403 403 200 200 404 200 403"),
+    ("area_list", [], "get", "302 403 403 403 403 403 200 403"),
+    ("area_create", [], "get", "302 403 403 403 403 403 200 403"),
+    ("area_update", ["area"], "get", "302 403 403 403 403 403 200 403"),
+    ("activities:type_list", [], "get", "302 403 403 403 403 403 200 403"),
+    ("activities:type_create", [], "get", "302 403 403 403 403 403 200 403"),
+    ("activities:type_update", ["activity_type"], "get", "302 403 403 403 403 403 200 403"),
+    ("activities:type_toggle", ["activity_type"], "post", "302 403 403 403 403 403 302 403"),
+    ("assessment:template_list", [], "get", "302 403 403 403 200 200 200 403"),
+    ("assessment:template_create", [], "get", "302 403 403 403 403 403 200 403"),
+    ("assessment:template_update", ["template"], "get", "302 403 403 403 403 403 200 403"),
+    ("assessment:template_copy", ["template"], "get", "302 403 403 403 403 403 200 403"),
 ]  # fmt: skip
 
 
@@ -268,6 +279,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),
         "final_period": lambda: new_period("final"), "?member": member.pk,
         "draft": draft.pk, "draft_indicator": draft_indicator.pk,
+        "area": qiaodong.pk,
+        "activity_type": ActivityType.objects.create(code="walk", name="健步走").pk,
+        "template": EvaluationTemplate.objects.get(is_example=True).pk,
     }  # fmt: skip
     return users, arguments
 

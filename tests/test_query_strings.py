@@ -123,7 +123,8 @@ def test_every_page_reading_its_query_string_is_driven():
     # The lists and exports of the issue, and their parameters, are among them.
     assert {"members:list", "members:export", "activities:list", "activities:need_list",
             "activities:not_contacted", "audit", "audit_export", "dashboards:report",
-            "dashboards:reports", "activities:month"} <= driven  # fmt: skip
+            "dashboards:reports", "activities:month", "area_list",
+            "area_create"} <= driven  # fmt: skip
     params = {name: set(found) for name, _args, found in TARGETS}
     assert {"age_min", "age_max", "born_from", "born_to", "registered"} <= params["members:list"]
     assert {"age_min", "born_from"} <= params["members:export"]
@@ -131,6 +132,7 @@ def test_every_page_reading_its_query_string_is_driven():
     assert {"area", "since", "until", "show"} <= params["activities:need_list"]
     assert {"area", "months"} <= params["activities:not_contacted"]
     assert {"start", "end", "member"} <= params["activities:list"]
+    assert {"q", "level"} <= params["area_list"] and "parent" in params["area_create"]
     for name, pattern in _patterns():
         if name in driven and pattern.pattern.converters:
             assert name in PATH_ARGUMENTS, f"{name} reads its query string: give its arguments"

@@ -1,8 +1,9 @@
 """Admin for areas, accounts and the audit log, scoped like every other page.
 
 One audit writer: an admin page whose model has a service (areas, accounts, groups, members,
-activities) saves through it, and the service writes the audit line. Models without one
-(activity types, evaluation templates, ...) are edited only here; their admins take
+activities, activity types) saves through it, and the service writes the audit line; evaluation
+templates are only looked at there (their pages are the one path). Models without a service
+(authenticators, login records) are edited only here; their admins take
 `AuditedAdminMixin`, which writes the line when the admin logs its addition, change or
 deletion. An admin does one or the other, never both.
 """
