@@ -134,7 +134,7 @@ def test_who_enters_which_source(
         services.round_confirm(actor=street_user, evaluation_round=evaluation_round)
 
 
-def test_administrators_edit_the_templates_in_the_admin(client, admin_user, template):
+def test_superusers_see_the_templates_in_the_admin(client, admin_user, template):
     from django.urls import reverse
 
     client.force_login(admin_user)
