@@ -8,7 +8,8 @@ One row per address: the expected status for each user, in this order:
     carl   street officer of 柳巷街道 (above both)
     erin   district officer of 迎泽区
     frank  district officer of the neighbouring 小店区
-    grace  administrator (superuser)
+    grace  administrator (superuser; the scoped administrator's pages are in
+           tongzhan/tests/test_account_pages.py)
     ivan   auditor
 
 302 is "to the login page" for anonymous visitors (and a redirect after a POST), 404 is
@@ -52,6 +53,20 @@ MATRIX = [
     ("two_factor_verify", [], "get", "302 200 200 200 200 200 200 200"),
     ("audit", [], "get", "302 403 403 403 403 403 403 200"),
     ("audit_export", [], "get", "302 403 403 403 403 403 403 200"),
+    ("manage", [], "get", "302 403 403 403 200 200 200 403"),
+    ("account_list", [], "get", "302 403 403 403 403 403 200 403"),
+    ("account_create", [], "get", "302 403 403 403 403 403 200 403"),
+    ("account_create", [], "post", "302 403 403 403 403 403 200 403"),
+    ("account_detail", ["account"], "get", "302 403 403 403 403 403 200 403"),
+    ("account_update", ["account"], "get", "302 403 403 403 403 403 200 403"),
+    ("account_update", ["account"], "post", "302 403 403 403 403 403 200 403"),
+    ("account_password", ["account"], "get", "302 403 403 403 403 403 200 403"),
+    ("account_password", ["account"], "post", "302 403 403 403 403 403 200 403"),
+    ("account_active", ["account"], "get", "302 403 403 403 403 403 200 403"),
+    ("account_active", ["account"], "post", "302 403 403 403 403 403 200 403"),
+    ("account_authenticator", ["account"], "get", "302 403 403 403 403 403 200 403"),
+    ("account_authenticator", ["account"], "post", "302 403 403 403 403 403 302 403"),
+    ("account_unlock", ["account"], "post", "302 403 403 403 403 403 302 403"),
     ("members:list", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:create", [], "get", "302 200 200 403 200 200 200 403"),
     ("members:detail", ["member"], "get", "302 200 404 200 200 404 200 404"),
@@ -269,7 +284,8 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "ivan": _user("ivan", User.Role.AUDITOR, None),
     }  # fmt: skip
     arguments = {
-        "member": member.pk, "activity": activity.pk, "file": attached.pk, "visit": visit.pk,
+        "account": community_user.pk, "member": member.pk, "activity": activity.pk,
+        "file": attached.pk, "visit": visit.pk,
         "need": visit.needs.get().pk, "job": job.pk, "report": "members", "period": period.pk,
         "indicator": spare.pk, "code": qiaodong.code, "score": score.pk,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,

@@ -124,7 +124,8 @@ def test_every_page_reading_its_query_string_is_driven():
     assert {"members:list", "members:export", "activities:list", "activities:need_list",
             "activities:not_contacted", "audit", "audit_export", "dashboards:report",
             "dashboards:reports", "activities:month", "area_list",
-            "area_create"} <= driven  # fmt: skip
+            "area_create", "account_list"} <= driven  # fmt: skip
+
     params = {name: set(found) for name, _args, found in TARGETS}
     assert {"age_min", "age_max", "born_from", "born_to", "registered"} <= params["members:list"]
     assert {"age_min", "born_from"} <= params["members:export"]
@@ -133,6 +134,8 @@ def test_every_page_reading_its_query_string_is_driven():
     assert {"area", "months"} <= params["activities:not_contacted"]
     assert {"start", "end", "member"} <= params["activities:list"]
     assert {"q", "level"} <= params["area_list"] and "parent" in params["area_create"]
+    assert {"q", "role", "area", "active"} <= params["account_list"]
+
     for name, pattern in _patterns():
         if name in driven and pattern.pattern.converters:
             assert name in PATH_ARGUMENTS, f"{name} reads its query string: give its arguments"

@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
-from .models import Area, AuditEvent, User
-from .scoping import area_prefix, within_area
+from .forms import AccountFormMixin
+from .models import Area, AuditEvent, User, accounts_visible_to
+from .scoping import area_prefix
 from .services import (
     AREA_FIELDS,
     AREA_PLACE,
@@ -151,30 +152,6 @@ def _add_service_errors(form, errors: dict) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-class AccountFormMixin:
-    """The choices an administrator may make: areas within theirs (required if they are
-    limited to one), no auditor role (granted on the command line), extra groups other than
-    the roles' (a role's group follows the role)."""
-
-    actor: User
-
-    def limit_choices(self):
-        roles = self.fields.get("role")
-        if roles is not None and not roles.disabled:
-            roles.choices = [c for c in roles.choices if c[0] != User.Role.AUDITOR]
-        area = self.fields.get("area")
-        if area is not None and not area.disabled:
-            area.queryset = Area.objects.visible_to(self.actor)
-            area.required = bool(area_prefix(self.actor))
-        groups = self.fields.get("groups")
-        if groups is not None and not groups.disabled:
-            groups.queryset = Group.objects.exclude(name__in=ROLE_GROUP_NAMES)
-            if self.instance.pk:
-                self.initial["groups"] = list(
-                    self.instance.groups.exclude(name__in=ROLE_GROUP_NAMES)
-                )
-
-
 class AccountCreationForm(AccountFormMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
@@ -270,17 +247,7 @@ class UserAdmin(DjangoUserAdmin):
     ]
 
     def get_queryset(self, request):
-        # Accounts within the administrator's area; superusers' and auditors' accounts only
-        # for a superuser (an auditor's account changes on the command line).
-        queryset = super().get_queryset(request)
-        prefix = area_prefix(request.user)
-        if prefix is None:
-            return queryset.none()
-        if prefix:
-            queryset = queryset.filter(within_area(prefix, "area"))
-        if not request.user.is_superuser:
-            queryset = queryset.filter(is_superuser=False).exclude(role=User.Role.AUDITOR)
-        return queryset
+        return super().get_queryset(request) & accounts_visible_to(request.user)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -470,7 +437,7 @@ class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return obj.last_used_at
 
     def get_queryset(self, request):
-        accounts = UserAdmin(User, self.admin_site).get_queryset(request)
+        accounts = accounts_visible_to(request.user)
         return super().get_queryset(request).filter(user__in=accounts).select_related("user")
 
     def has_add_permission(self, request):

@@ -6,11 +6,13 @@ import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .dates import local_days, local_midnight
-from .models import Area, AuditEvent
+from .forms import area_label
+from .models import Area, AuditEvent, User
 from .scoping import within_area
 from .widgets import CompactSelect, DateInput
 
@@ -160,3 +162,56 @@ class AreaFilterSet(django_filters.FilterSet):
         value = value.strip()
         # A code typed finds that area and those below it, as scoping reads codes.
         return queryset.filter(Q(name__icontains=value) | within_area(value))
+
+
+class AccountFilterSet(django_filters.FilterSet):
+    """The account list's search and filters; the areas offered are the administrator's."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        widget=forms.TextInput(attrs={"placeholder": _("User name or name")}),
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("Role"), choices=User.Role.choices, empty_label=_("All"), widget=CompactSelect
+    )
+    area = django_filters.ModelChoiceFilter(
+        label=_("Area"),
+        queryset=Area.objects.none(),
+        method="filter_area",
+        to_field_name="code",
+        empty_label=_("All"),
+        widget=CompactSelect,
+    )
+    active = django_filters.BooleanFilter(
+        label=_("State"),
+        field_name="is_active",
+        widget=CompactSelect(
+            choices=[("", _("All")), ("true", _("Enabled")), ("false", _("Disabled"))]
+        ),
+    )
+
+    class Meta:
+        model = User
+        fields = []
+        form = FilterForm
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas = Area.objects.visible_to(user).exclude(level=Area.Level.GRID)
+        self.filters["area"].queryset = areas
+        self.form.fields["area"].label_from_instance = area_label
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # A Chinese name is written family name first without a space (User.get_full_name).
+        return queryset.annotate(full_name=Concat("last_name", "first_name")).filter(
+            Q(username__icontains=value)
+            | Q(full_name__icontains=value)
+            | Q(first_name__icontains=value)
+        )
+
+    def filter_area(self, queryset, name, value):
+        return queryset.filter(within_area(value, "area"))

@@ -1,10 +1,124 @@
-"""Forms of the kernel's own pages: the area tree kept by administrators."""
+"""Forms of the kernel's own pages: the accounts and the area tree kept by administrators,
+and the account forms the Django admin shares. They offer only the choices an administrator may
+make; the rules themselves are `services.account_errors` and `services.area_errors`, whose
+refusals the views put beside the fields."""
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area
-from .services import AREA_PLACE, area_place_fixed
+from .models import Area, User
+from .scoping import area_prefix
+from .services import AREA_PLACE, ROLE_GROUP_NAMES, area_place_fixed
+from .widgets import CompactSelect
+
+# What the role asks of the area (User.ROLE_AREA_LEVEL, which User.clean applies).
+ROLE_AREA_HELP = _(
+    "A community committee member works in a community, a street officer in a street, the "
+    "district department in a district; a system administrator administers the area given "
+    "(all areas if none)."
+)
+
+
+def area_label(area: Area) -> str:
+    """An area as a picker lists it: indented under its parent, with its level."""
+    indent = {"district": "", "street": "　", "community": "　　", "grid": "　　　"}
+    return f"{indent.get(area.level, '')}{area.name}（{area.get_level_display()}）"
+
+
+class AccountFormMixin:
+    """The choices an administrator may make: areas within theirs (required if they are
+    limited to one), no auditor role (granted on the command line), extra groups other than
+    the roles' (a role's group follows the role)."""
+
+    actor: User
+
+    def limit_choices(self):
+        roles = self.fields.get("role")
+        if roles is not None and not roles.disabled:
+            roles.choices = [c for c in roles.choices if c[0] != User.Role.AUDITOR]
+        area = self.fields.get("area")
+        if area is not None and not area.disabled:
+            area.queryset = Area.objects.visible_to(self.actor)
+            area.required = bool(area_prefix(self.actor))
+        groups = self.fields.get("groups")
+        if groups is not None and not groups.disabled:
+            groups.queryset = Group.objects.exclude(name__in=ROLE_GROUP_NAMES)
+            if self.instance.pk:
+                self.initial["groups"] = list(
+                    self.instance.groups.exclude(name__in=ROLE_GROUP_NAMES)
+                )
+
+
+class _AccountPageFields:
+    """The role and area fields as the application's pages show them: the areas indented by
+    level (grids are not an account's area), the rule of role and area said beside them."""
+
+    def page_fields(self):
+        area = self.fields.get("area")
+        if area is not None:
+            area.widget = CompactSelect()
+            area.label_from_instance = area_label
+            if not area.disabled:
+                area.queryset = area.queryset.exclude(level=Area.Level.GRID)
+            area.widget.choices = area.choices
+            area.help_text = ROLE_AREA_HELP
+        role = self.fields.get("role")
+        if role is not None:
+            role.widget = CompactSelect(choices=role.choices)
+
+
+class AccountCreateForm(_AccountPageFields, AccountFormMixin, UserCreationForm):
+    """A new account: who, role, area, and an initial password typed twice (the password
+    validators apply), which its owner changes at the first login."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "last_name", "first_name", "role", "area"]
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.limit_choices()
+        self.page_fields()
+        self.fields["password1"].label = _("Initial password")
+
+
+class AccountUpdateForm(_AccountPageFields, AccountFormMixin, forms.ModelForm):
+    """Name, e-mail, role and area. Nobody changes their own role or area, and an auditor's
+    role is changed on the command line only: those fields are then shown, not offered."""
+
+    class Meta:
+        model = User
+        fields = ["last_name", "first_name", "email", "role", "area"]
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if self.instance.pk == actor.pk or self.instance.role == User.Role.AUDITOR:
+            self.fields["role"].disabled = self.fields["area"].disabled = True
+        self.limit_choices()
+        self.page_fields()
+
+
+class AccountPasswordForm(SetPasswordForm):
+    """A temporary password typed twice (the password validators apply); the owner changes it
+    at the next login."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Temporary password")
+        self.fields["new_password2"].label = _("Temporary password again")
+
+
+class AccountActiveForm(forms.Form):
+    """Disable (0) or enable (1): the button says which, so a second press changes nothing."""
+
+    active = forms.TypedChoiceField(
+        choices=[("0", "0"), ("1", "1")], coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )  # fmt: skip
 
 
 class AreaForm(forms.ModelForm):

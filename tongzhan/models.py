@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .scoping import AreaQuerySet, code_within
+from .scoping import AreaQuerySet, area_prefix, code_within, within_area
 
 
 class Area(models.Model):
@@ -226,6 +226,20 @@ class User(AbstractUser):
     @property
     def sees_everything(self) -> bool:
         return self.is_superuser or (self.role == self.Role.ADMIN and self.area_id is None)
+
+
+def accounts_visible_to(user) -> models.QuerySet:
+    """The accounts `user` administers: those within their area (every one for an
+    unrestricted administrator); a superuser's and an auditor's only for a superuser (an
+    auditor's account changes on the command line). The account pages and the admin start
+    here. A function rather than a manager method: User keeps Django's UserManager."""
+    prefix = area_prefix(user)
+    if prefix is None:
+        return User.objects.none()
+    accounts = User.objects.filter(within_area(prefix, "area")) if prefix else User.objects.all()
+    if not user.is_superuser:
+        accounts = accounts.filter(is_superuser=False).exclude(role=User.Role.AUDITOR)
+    return accounts
 
 
 class AuditEvent(models.Model):

@@ -543,6 +543,71 @@ def user_set_password(*, actor, user, password, must_change: bool, request=None)
     return user
 
 
+@transaction.atomic
+def user_set_active(*, actor, user, active: bool, request=None) -> User:
+    """Disable an account or enable it again (accounts are never deleted: the audit log names
+    them). Nobody disables their own account. A disabled account's sessions end with it: the
+    authentication backend no longer gives a session the account (ModelBackend's
+    `user_can_authenticate`), and the login page tells its owner it is disabled. One audit
+    line, through `user_update`, if the state changes."""
+    if actor is not None and actor.pk == user.pk and not active:
+        raise ValidationError(_("Nobody disables their own account; ask another administrator."))
+    stored = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+    if stored.is_active == active:  # pressed twice, or by two administrators: nothing to do
+        _refuse(account_errors(actor=actor, user=user, role=user.role, area=user.area))
+        return stored
+    return user_update(
+        actor=actor,
+        user=user,
+        role=user.role,
+        area=user.area,
+        fields={"is_active": active},
+        request=request,
+    )
+
+
+@transaction.atomic
+def user_remove_authenticator(*, actor, user, request=None) -> int:
+    """Remove an account's authenticator (a lost or replaced phone): its owner sets up a new
+    one at the next login. Returns how many were removed; one audit line if any was."""
+    _refuse(account_errors(actor=actor, user=user, role=user.role, area=user.area))
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+    if removed:
+        _audit_account(actor, AuditEvent.Action.UPDATE, user, {"second_factor": "removed"},
+                       request)  # fmt: skip
+    return removed
+
+
+def user_locked_out(user) -> bool:
+    """Whether django-axes refuses the account's logins now: AXES_FAILURE_LIMIT failures with
+    its username within AXES_COOLOFF_TIME (a lock on an address is the address's, not the
+    account's)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models import Sum
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(
+        username=user.username, attempt_time__gte=since
+    ).aggregate(total=Sum("failures_since_start"))["total"]
+    return (failures or 0) >= settings.AXES_FAILURE_LIMIT
+
+
+@transaction.atomic
+def user_unlock(*, actor, user, request=None) -> int:
+    """End a lockout of the account's username before its time (django-axes `reset`): its
+    owner may try again at once. Returns how many login records were cleared; one audit
+    line."""
+    _refuse(account_errors(actor=actor, user=user, role=user.role, area=user.area))
+    from axes.utils import reset
+
+    cleared = reset(username=user.username)
+    _audit_account(actor, AuditEvent.Action.UPDATE, user, {"unlocked": cleared}, request)
+    return cleared
+
+
 def _apply_role(user: User, role, area) -> None:
     """Role, area, staff flag and the role's group: saved."""
     user.role = role

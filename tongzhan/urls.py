@@ -29,6 +29,25 @@ urlpatterns = [
     path("manage/areas/", views.AreaListView.as_view(), name="area_list"),
     path("manage/areas/new/", views.AreaCreateView.as_view(), name="area_create"),
     path("manage/areas/<int:pk>/edit/", views.AreaUpdateView.as_view(), name="area_update"),
+    path("manage/", views.manage, name="manage"),
+    path("manage/accounts/", views.AccountListView.as_view(), name="account_list"),
+    path("manage/accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
+    path("manage/accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path(
+        "manage/accounts/<int:pk>/edit/", views.AccountUpdateView.as_view(), name="account_update"
+    ),
+    path(
+        "manage/accounts/<int:pk>/password/",
+        views.AccountPasswordView.as_view(),
+        name="account_password",
+    ),
+    path("manage/accounts/<int:pk>/active/", views.account_active, name="account_active"),
+    path(
+        "manage/accounts/<int:pk>/authenticator/",
+        views.account_authenticator,
+        name="account_authenticator",
+    ),
+    path("manage/accounts/<int:pk>/unlock/", views.account_unlock, name="account_unlock"),
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
     path("assessment/", include("assessment.urls")),

@@ -20,19 +20,21 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.generic import CreateView, UpdateView
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -40,11 +42,27 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import spreadsheets
 from .audit import audit_record
-from .filters import AreaFilterSet, AuditEventFilterSet, query_id
-from .forms import AreaForm
-from .mixins import ServiceFormMixin
-from .models import Area, AuditEvent, User
-from .services import area_create, area_update, user_set_password
+from .filters import AccountFilterSet, AreaFilterSet, AuditEventFilterSet, query_id
+from .forms import (
+    AccountActiveForm,
+    AccountCreateForm,
+    AccountPasswordForm,
+    AccountUpdateForm,
+    AreaForm,
+)
+from .mixins import ServiceFormMixin, action_write, form_write
+from .models import Area, AuditEvent, User, accounts_visible_to
+from .services import (
+    area_create,
+    area_update,
+    user_create,
+    user_locked_out,
+    user_remove_authenticator,
+    user_set_active,
+    user_set_password,
+    user_unlock,
+    user_update,
+)
 
 SESSION_ENDED = {
     "idle": lambda: _("You were logged out after a time without activity. Please log in again."),
@@ -233,7 +251,7 @@ DETAIL_KEYS = {
     "previous_role": "原角色", "copied_from": "复制自考核期", "indicators": "指标",
     "reopened": "重新开放", "results_discarded": "作废的结果数", "confirmed": "已确认",
     "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
-    "email": "电子邮箱",
+    "email": "电子邮箱", "unlocked": "解除锁定（清除的登录失败记录数）",
     "categories": "类别", "items": "项目",
 }  # fmt: skip
 DETAIL_CODES = {
@@ -242,7 +260,7 @@ DETAIL_CODES = {
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
              "cancel": "取消"},
     "page": {"detail": "详情页", "edit": "编辑页"},
-    "second_factor": {"set up": "设置", "wrong code": "验证码错误"},
+    "second_factor": {"set up": "设置", "wrong code": "验证码错误", "removed": "移除"},
     "auditor": {"granted": "授予", "revoked": "撤销"},
     "source": {"form": "表单", "import": "导入", "admin": "管理后台"},
 }  # fmt: skip
@@ -469,6 +487,227 @@ def two_factor_verify(request):
         )
         error = _("That code is not right. Type the six digits the app shows now.")
     return render(request, "registration/two_factor_verify.html", {"error": error})
+
+
+# -- Administration (系统管理): the hub and the accounts ------------------------------------
+#
+# What an administrator does every day, in the application's pages and within the
+# administrator's own area; the Django admin is for superusers only (tongzhan.admin_site).
+
+# Any of these opens the hub; each section of it asks its own (templates/manage/index.html).
+MANAGE_PERMISSIONS = (
+    "tongzhan.view_user",
+    "tongzhan.view_area",
+    "activities.view_activitytype",
+    "assessment.view_evaluationtemplate",
+)
+
+
+@login_required
+def manage(request):
+    if not any(request.user.has_perm(permission) for permission in MANAGE_PERMISSIONS):
+        raise PermissionDenied
+    return render(request, "manage/index.html")
+
+
+class AccountMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """An account the administrator administers (else 404), for a role holding
+    `permission_required` (else 403)."""
+
+    permission_required = "tongzhan.view_user"
+
+    @cached_property
+    def account(self) -> User:
+        return get_object_or_404(
+            accounts_visible_to(self.request.user).select_related("area"), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account=self.account, **kwargs)
+
+
+class AccountListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
+    permission_required = "tongzhan.view_user"
+    filterset_class = AccountFilterSet
+    template_name = "manage/account_list.html"
+    context_object_name = "accounts"
+    paginate_by = 50
+
+    def get_queryset(self):
+        authenticators = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            accounts_visible_to(self.request.user)
+            .select_related("area")
+            .annotate(has_authenticator=Exists(authenticators))
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class AccountDetailView(AccountMixin, TemplateView):
+    template_name = "manage/account_detail.html"
+
+    def get_context_data(self, **kwargs):
+        account = self.account
+        return super().get_context_data(
+            has_authenticator=TOTPDevice.objects.filter(user=account, confirmed=True).exists(),
+            has_any_authenticator=TOTPDevice.objects.filter(user=account).exists(),
+            locked_out=user_locked_out(account),
+            **kwargs,
+        )
+
+
+class AccountCreateView(ServiceFormMixin, LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    permission_required = "tongzhan.add_user"
+    form_class = AccountCreateForm
+    template_name = "manage/account_form.html"
+    success_url_name = "account_detail"
+    success_message = gettext_lazy(
+        "The account is created. Give its owner the initial password: it is changed at the "
+        "first login."
+    )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "actor": self.request.user}
+
+    def write(self, form):
+        data = form.cleaned_data
+        return user_create(
+            actor=self.request.user,
+            username=data["username"],
+            password=data["password1"],
+            role=data["role"],
+            area=data["area"],
+            must_change_password=True,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            request=self.request,
+        )
+
+
+class AccountUpdateView(ServiceFormMixin, AccountMixin, FormView):
+    permission_required = "tongzhan.change_user"
+    form_class = AccountUpdateForm
+    template_name = "manage/account_form.html"
+    success_url_name = "account_detail"
+    success_message = gettext_lazy("The account is saved.")
+
+    def get_form_kwargs(self):
+        # The form edits a copy: a refused change does not show on the page as made.
+        instance = User.objects.select_related("area").get(pk=self.account.pk)
+        return {**super().get_form_kwargs(), "instance": instance, "actor": self.request.user}
+
+    def write(self, form):
+        data = form.cleaned_data
+        return user_update(
+            actor=self.request.user,
+            user=self.account,
+            role=data["role"],
+            area=data["area"],
+            fields={name: data[name] for name in ("last_name", "first_name", "email")},
+            request=self.request,
+        )
+
+
+class AccountPasswordView(ServiceFormMixin, AccountMixin, FormView):
+    """A temporary password set by an administrator, which the owner changes at the next
+    login. One's own password is changed on the password page."""
+
+    permission_required = "tongzhan.change_user"
+    form_class = AccountPasswordForm
+    template_name = "manage/account_password.html"
+    success_url_name = "account_detail"
+    success_message = gettext_lazy(
+        "The password is reset. Give the owner the temporary password: it is changed at the "
+        "next login."
+    )
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.has_permission() and self.kwargs["pk"] == request.user.pk:
+            return redirect("password_change")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.account}
+
+    def write(self, form):
+        return user_set_password(
+            actor=self.request.user,
+            user=self.account,
+            password=form.cleaned_data["new_password1"],
+            must_change=True,
+            request=self.request,
+        )
+
+
+def _account_to_change(request, pk) -> User:
+    """For the buttons of the account page: 403 without the right, 404 outside the area."""
+    if not request.user.has_perm("tongzhan.change_user"):
+        raise PermissionDenied
+    return get_object_or_404(accounts_visible_to(request.user).select_related("area"), pk=pk)
+
+
+@login_required
+def account_active(request, pk):
+    """Disable an account (asked to confirm first) or enable it again."""
+    account = _account_to_change(request, pk)
+    form = AccountActiveForm(
+        request.POST or None, initial={"active": "0" if account.is_active else "1"}
+    )
+    if request.method == "POST" and form.is_valid():
+        active = form.cleaned_data["active"]
+        done = _("The account is enabled.") if active else _("The account is disabled.")
+        written = form_write(
+            request,
+            form,
+            lambda: user_set_active(
+                actor=request.user, user=account, active=active, request=request
+            ),
+            done=done,
+        )
+        if written:
+            return redirect("account_detail", account.pk)
+    return render(request, "manage/account_active.html", {"account": account, "form": form})
+
+
+@login_required
+def account_authenticator(request, pk):
+    """Remove the account's authenticator (asked to confirm first)."""
+    account = _account_to_change(request, pk)
+    if request.method == "POST":
+        action_write(
+            request,
+            lambda: user_remove_authenticator(actor=request.user, user=account, request=request),
+            done=_("The authenticator is removed: its owner sets up a new one at the next login."),
+        )
+        return redirect("account_detail", account.pk)
+    has_authenticator = TOTPDevice.objects.filter(user=account).exists()
+    return render(
+        request,
+        "manage/account_authenticator.html",
+        {"account": account, "has_authenticator": has_authenticator},
+    )
+
+
+@require_POST
+@login_required
+def account_unlock(request, pk):
+    """End the lockout of the account's username after too many failed logins."""
+    account = _account_to_change(request, pk)
+    action_write(
+        request,
+        lambda: user_unlock(actor=request.user, user=account, request=request),
+        done=_("The account is unlocked: its owner may log in again now."),
+    )
+    return redirect("account_detail", account.pk)
 
 
 # -- The area tree (administrators) ---------------------------------------------------------
