@@ -1,5 +1,6 @@
 from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
@@ -12,6 +13,13 @@ class TongzhanConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (login/logout audit receivers)
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """Django's admin with a site that lets superusers only in (tongzhan.admin_site)."""
+
+    default = False  # TongzhanConfig is this module's default
+    default_site = "tongzhan.admin_site.SuperuserAdminSite"
 
 
 class LoginRecordsConfig(AxesConfig):

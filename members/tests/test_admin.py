@@ -1,4 +1,5 @@
-"""The Django admin reads through the same scope and writes through the same services."""
+"""The Django admin (a superuser's) reads through the same scope and writes through the same
+services; an administrator limited to an area works on the application's pages."""
 
 import pytest
 from django.urls import reverse
@@ -27,18 +28,14 @@ def test_a_community_worker_cannot_enter_the_admin(client, community_user):
     assert response.status_code == 302
 
 
-def test_admin_list_is_scoped_to_the_admins_area(
+def test_an_administrator_limited_to_an_area_works_on_the_scoped_pages_not_in_the_admin(
     client, district_admin, member, neighbour_member, far_member
 ):
     client.force_login(district_admin)
-    response = client.get(reverse("admin:members_member_changelist"))
-    assert response.status_code == 200
-    names = {m.name for m in response.context["cl"].result_list}
-    assert names == {"张三", "李四"}
-    assert client.get(reverse("admin:members_member_change", args=[far_member.pk])).status_code in (
-        302,
-        404,
-    )
+    assert client.get(reverse("admin:members_member_changelist")).status_code == 302
+    response = client.get(reverse("members:list"))
+    assert {m.name for m in response.context["members"]} == {"张三", "李四"}
+    assert client.get(reverse("members:detail", args=[far_member.pk])).status_code == 404
 
 
 def test_a_system_administrator_without_area_sees_everyone(client, admin_user, member, far_member):
@@ -90,31 +87,32 @@ def test_audit_log_is_read_only_and_for_auditors_only(client, admin_user, commun
     client.post(reverse("members:detail", args=[member.pk]))
     client.force_login(admin_user)
     event = AuditEvent.objects.filter(action="reveal").get()
-    # Separation of duties: administering does not include reading the log ...
+    # Separation of duties: administering does not include reading the log, in the admin
+    # or on the log's page ...
     assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 403
-    # ... an auditor reads it (in the admin too), and changes nothing.
-    auditor = user_grant_auditor(actor=admin_user, user=community_user)
-    auditor.is_staff = True  # to enter the admin at all
-    auditor.save()
-    client.force_login(auditor)
-    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("audit")).status_code == 403
+    # ... nor does anyone change it there.
     assert (
         client.get(reverse("admin:tongzhan_auditevent_delete", args=[event.pk])).status_code == 403
     )
     assert client.get(reverse("admin:tongzhan_auditevent_add")).status_code == 403
+    # An auditor reads it on the log's page; the Django admin is a superuser's.
+    auditor = user_grant_auditor(actor=admin_user, user=community_user)
+    client.force_login(auditor)
+    page = client.get(reverse("audit"))
+    assert page.status_code == 200 and event in page.context["events"]
+    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 302
 
 
-def test_area_admin_and_its_autocomplete_are_scoped(client, district_admin, areas):
+def test_the_area_pickers_of_an_administrator_limited_to_an_area_are_scoped(
+    client, district_admin, areas
+):
     client.force_login(district_admin)
-    response = client.get(reverse("admin:tongzhan_area_changelist"))
-    codes = {area.code for area in response.context["cl"].result_list}
-    assert "140106001001" in codes and "140105" not in codes
-    response = client.get(
-        reverse("admin:autocomplete"),
-        {"term": "社区", "app_label": "tongzhan", "model_name": "user", "field_name": "area"},
-    )
-    names = {item["text"] for item in response.json()["results"]}
-    assert "桥东一社区" in names and "坞城社区" not in names
+    form = client.get(reverse("account_create")).context["form"]
+    codes = set(form.fields["area"].queryset.values_list("code", flat=True))
+    assert "140106001001" in codes and not codes & {"140105", "140105001001"}
+    listed = client.get(reverse("account_list")).context["filter"].form.fields["area"]
+    assert set(listed.queryset.values_list("code", flat=True)) == codes
 
 
 def test_an_administrator_limited_to_an_area_cannot_read_the_whole_audit_log(
@@ -124,7 +122,8 @@ def test_an_administrator_limited_to_an_area_cannot_read_the_whole_audit_log(
 
     district_admin.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
     client.force_login(district_admin)
-    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 403
+    assert client.get(reverse("audit")).status_code == 403
+    assert client.get(reverse("admin:tongzhan_auditevent_changelist")).status_code == 302
 
 
 def test_the_admin_shows_numbers_masked_and_reveals_them_only_on_the_audited_page(

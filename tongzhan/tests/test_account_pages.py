@@ -209,7 +209,7 @@ def test_an_administrator_edits_name_role_and_area_within_its_area(
     assert User.objects.get(pk=alice.pk).area == areas["140106001002"]
 
 
-def test_nobody_changes_their_own_role_or_area(client, street_admin, areas):
+def test_nobody_changes_their_own_role_or_area(client, street_admin, areas, far_member):
     client.force_login(street_admin)
     form = client.get(reverse("account_update", args=[street_admin.pk])).context["form"]
     assert form.fields["role"].disabled and form.fields["area"].disabled
@@ -217,6 +217,7 @@ def test_nobody_changes_their_own_role_or_area(client, street_admin, areas):
     _edit(client, street_admin, area=areas["140106"].pk)
     kate = User.objects.get(pk=street_admin.pk)
     assert kate.area == areas["140106001"] and not kate.sees_everything
+    assert client.get(reverse("members:detail", args=[far_member.pk])).status_code == 404
     # The service says so too, whatever page calls it.
     with pytest.raises(ValidationError):
         user_update(actor=kate, user=kate, role="admin", area=None)
