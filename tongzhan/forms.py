@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Area, User
 from .scoping import area_prefix
@@ -22,9 +23,9 @@ ROLE_AREA_HELP = _(
 
 
 def area_label(area: Area) -> str:
-    """An area as a picker lists it: indented under its parent, with its level."""
+    """An area as a picker lists it: indented under its parent, so its level shows."""
     indent = {"district": "", "street": "　", "community": "　　", "grid": "　　　"}
-    return f"{indent.get(area.level, '')}{area.name}（{area.get_level_display()}）"
+    return f"{indent.get(area.level, '')}{area.name}"
 
 
 class AccountFormMixin:
@@ -64,6 +65,7 @@ class _AccountPageFields:
                 area.queryset = area.queryset.exclude(level=Area.Level.GRID)
             area.widget.choices = area.choices
             area.help_text = ROLE_AREA_HELP
+            area.label = pgettext_lazy("of an account", "Area")
         role = self.fields.get("role")
         if role is not None:
             role.widget = CompactSelect(choices=role.choices)
