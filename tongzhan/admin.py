@@ -1,4 +1,5 @@
-"""Admin for areas, accounts and the audit log, scoped like every other page.
+"""Admin for areas, accounts and the audit log, scoped like every other page. Its site lets
+superusers only in (tongzhan.admin_site); administrators work on the application's pages.
 
 One audit writer: an admin page whose model has a service (areas, accounts, groups, members,
 activities, activity types) saves through it, and the service writes the audit line; evaluation

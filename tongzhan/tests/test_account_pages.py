@@ -41,13 +41,21 @@ def _usernames(page) -> set[str]:
 # -- The hub and the menu ----------------------------------------------------------------------
 
 
-def test_the_hub_and_its_menu_link_are_for_administrators(client, street_admin, community_user):
+def test_the_hub_and_its_menu_link_are_for_administrators(
+    client, street_admin, community_user, district_user
+):
     client.force_login(street_admin)
     home = client.get(reverse("home")).content.decode()
     assert f'href="{reverse("manage")}"' in home and "系统管理" in home
     assert reverse("admin:index") not in home  # 后台 is a superuser's
     hub = client.get(reverse("manage")).content.decode()
     assert "<h1>系统管理</h1>" in hub and f'href="{reverse("account_list")}"' in hub
+    assert "暂时没有" not in hub
+    # The district's staff edit evaluation templates (a section to come): the hub opens, and
+    # says that no section is theirs yet rather than showing nothing.
+    client.force_login(district_user)
+    hub = client.get(reverse("manage")).content.decode()
+    assert "您的角色暂时没有可用的管理功能" in hub and reverse("account_list") not in hub
     client.force_login(community_user)
     assert "系统管理" not in client.get(reverse("home")).content.decode()
     assert client.get(reverse("manage")).status_code == 403
