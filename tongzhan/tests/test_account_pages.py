@@ -49,13 +49,15 @@ def test_the_hub_and_its_menu_link_are_for_administrators(
     assert f'href="{reverse("manage")}"' in home and "系统管理" in home
     assert reverse("admin:index") not in home  # 后台 is a superuser's
     hub = client.get(reverse("manage")).content.decode()
-    assert "<h1>系统管理</h1>" in hub and f'href="{reverse("account_list")}"' in hub
-    assert "暂时没有" not in hub
-    # The district's staff edit evaluation templates (a section to come): the hub opens, and
-    # says that no section is theirs yet rather than showing nothing.
+    assert "<h1>系统管理</h1>" in hub and "暂时没有" not in hub
+    for section in ("account_list", "area_list", "activities:type_list"):
+        assert f'href="{reverse(section)}"' in hub
+    # The district's staff read the evaluation templates: the hub opens with that section only.
     client.force_login(district_user)
     hub = client.get(reverse("manage")).content.decode()
-    assert "您的角色暂时没有可用的管理功能" in hub and reverse("account_list") not in hub
+    assert f'href="{reverse("assessment:template_list")}"' in hub
+    assert reverse("account_list") not in hub and reverse("area_list") not in hub
+    assert "暂时没有" not in hub
     client.force_login(community_user)
     assert "系统管理" not in client.get(reverse("home")).content.decode()
     assert client.get(reverse("manage")).status_code == 403
