@@ -7,8 +7,15 @@ from activities.models import ActivityType
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
-from . import rules
-from .models import EvaluationItem, EvaluationRound, EvaluationTemplate, Indicator, Period
+from . import grids, rules
+from .models import (
+    Evaluation,
+    EvaluationItem,
+    EvaluationRound,
+    EvaluationTemplate,
+    Indicator,
+    Period,
+)
 
 
 class PeriodForm(forms.ModelForm):
@@ -315,3 +322,80 @@ class TemplateEditor:
 
 class TemplateCopyForm(forms.Form):
     name = forms.CharField(label=_("Name of the new template"), max_length=100)
+
+
+class GridForm(forms.Form):
+    """A grid of scores (`grids.Grid`): a text field per cell the user may score, read by
+    `grids.read_post` so each refusal names its row and column, and what the changed scores
+    rest on. Without `cells`, the confirmation of an uploaded grid."""
+
+    evidence = forms.CharField(
+        label=_("Evidence and notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For every score changed now; left empty, a changed score keeps its notes."),
+    )
+
+    def __init__(self, *args, grid, cells=True, evidence=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid, self.changes = grid, []
+        if not evidence:
+            del self.fields["evidence"]
+        if cells:
+            for row in grid.rows:
+                for column in grid.columns:
+                    if column.key in row.editable:
+                        self.fields[grids.cell_name(row, column)] = forms.CharField(
+                            required=False,
+                            initial=grids.plain(row.values.get(column.key)),
+                            label=f"{row.label} × {column.name}",
+                        )
+        self.cells = cells
+
+    def clean(self):
+        data = super().clean()
+        if self.cells:
+            self.changes, errors = grids.read_post(self.grid, data)
+            for name, message in errors.items():
+                self.add_error(name, message)
+        return data
+
+    def rows(self):
+        """(row, [(column, its field or None, current score)]) for the page."""
+        for row in self.grid.rows:
+            cells = []
+            for column in self.grid.columns:
+                name = grids.cell_name(row, column)
+                field = self[name] if self.cells and name in self.fields else None
+                cells.append((column, field, row.values.get(column.key)))
+            yield row, cells
+
+
+class GridUploadForm(forms.Form):
+    """A filled-in copy of a grid's workbook, read whole: refused with every problem listed,
+    or `changes` holds what it would change."""
+
+    file = forms.FileField(
+        label=_("Filled-in score sheet (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def __init__(self, *args, grid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid, self.changes = grid, []
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > grids.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(grids.too_large())
+        try:
+            self.changes = grids.read_xlsx(self.grid, upload.read(), upload.name)
+        except grids.GridFileError as error:
+            raise forms.ValidationError(error.message.split("\n")) from None
+        return upload
+
+
+class SourceForm(forms.Form):
+    """Which source's scores an evaluation grid shows (its query string)."""
+
+    source = forms.ChoiceField(choices=Evaluation.Source.choices, required=False)

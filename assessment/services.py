@@ -457,6 +457,71 @@ def score_set(
     return score
 
 
+def grid_cell(row_key, column_key) -> str:
+    """A cell of a score grid (`assessment.grids`): its row's key, its column's pk."""
+    return f"cell-{row_key}-{column_key}"
+
+
+def _cell_refusal(row: str, column: str, error: Exception) -> str:
+    """A refused cell of a grid, as the grid's page and upload list it: row × column: why."""
+    if isinstance(error, PermissionDenied):
+        why = _("you may not score this here")
+    else:
+        why = "；".join(error.messages)
+    return _("%(row)s × %(column)s: %(why)s") % {"row": row, "column": column, "why": why}
+
+
+def score_grid_set(
+    *, actor, period: Period, changes: list, evidence: str = "", origin: str = "", request=None
+) -> int:
+    """Save a grid of hand scores ([(community, indicator, points)]) all together or not at
+    all: each cell through `score_set`, with its checks and audit line; one refused cell
+    refuses the save, with every refused cell named. A cell whose points are already stored
+    is not written again (no history for nothing). `evidence` is what the changed scores rest
+    on; left empty, a changed score keeps the evidence it had. Returns how many were saved."""
+    _check_not_final(period)
+    stored = {
+        (score.community_id, score.indicator_id): score
+        for score in ManualScore.objects.filter(indicator__period=period)
+    }
+    errors, saved = {}, 0
+    with transaction.atomic():
+        for community, indicator, points in changes:
+            if indicator.period_id != period.pk:
+                raise ValidationError(_("An item that is not in this period."))
+            earlier = stored.get((community.pk, indicator.pk))
+            if earlier is not None and earlier.points == points:
+                continue
+            given = (evidence or "").strip() or (earlier.evidence if earlier else "")
+            try:
+                with transaction.atomic():
+                    score_set(
+                        actor=actor,
+                        indicator=indicator,
+                        community=community,
+                        points=points,
+                        evidence=given,
+                        request=request,
+                    )
+            except (ValidationError, PermissionDenied) as error:
+                errors[grid_cell(community.code, indicator.pk)] = _cell_refusal(
+                    community.name, indicator.name, error
+                )
+                continue
+            saved += 1
+        if errors:
+            raise ValidationError(errors)
+        if saved:
+            _audit(
+                actor,
+                period,
+                AuditEvent.Action.UPDATE,
+                {"score_grid": saved, "origin": origin or "page"},
+                request,
+            )
+    return saved
+
+
 def _check_finalizes(actor, period: Period) -> None:
     _check_manages(actor, period)
     if actor is not None and not actor.has_perm("assessment.finalize_period"):
@@ -634,6 +699,67 @@ def evaluation_score(
             {"evaluation": evaluation.round.name, "source": source},
             request,
         )
+
+
+def evaluation_grid_score(
+    *, actor, evaluation_round: EvaluationRound, source: str, changes: list, origin: str = "",
+    request=None,
+) -> int:  # fmt: skip
+    """Save one source's grid ([(evaluation, item, score)]) all together or not at all, each
+    representative's sheet through `evaluation_score`; one refused cell refuses the save, with
+    every refused cell named. A score already stored is not written again. Returns how many
+    scores were saved."""
+    _check_round_open(evaluation_round)
+    if source not in Evaluation.Source.values:
+        raise ValidationError({"source": _("Unknown source.")})
+    stored = {
+        (evaluation, item): score
+        for evaluation, item, score in EvaluationScore.objects.filter(
+            evaluation__round=evaluation_round, source=source
+        ).values_list("evaluation_id", "item_id", "score")
+    }
+    sheets: dict = {}
+    for evaluation, item, score in changes:
+        if evaluation.round_id != evaluation_round.pk:
+            raise ValidationError(_("A representative who is not in this round."))
+        if stored.get((evaluation.pk, item.pk)) == score:
+            continue
+        sheets.setdefault(evaluation, {})[item] = score
+    errors, saved = {}, 0
+    with transaction.atomic():
+        for evaluation, scores in sheets.items():
+            try:
+                with transaction.atomic():
+                    evaluation_score(
+                        actor=actor,
+                        evaluation=evaluation,
+                        source=source,
+                        scores=scores,
+                        request=request,
+                    )
+            except (PermissionDenied, ValidationError) as error:
+                by_field = getattr(error, "error_dict", {})
+                for item in scores:
+                    refused = by_field.get(f"item_{item.pk}")
+                    if refused or not by_field:  # an error of the whole sheet is every cell's
+                        errors[grid_cell(evaluation.pk, item.pk)] = _cell_refusal(
+                            evaluation.member.name,
+                            item.name,
+                            ValidationError(refused) if refused else error,
+                        )
+                continue
+            saved += len(scores)
+        if errors:
+            raise ValidationError(errors)
+        if saved:
+            _audit(
+                actor,
+                evaluation_round,
+                AuditEvent.Action.UPDATE,
+                {"score_grid": saved, "source": source, "origin": origin or "page"},
+                request,
+            )
+    return saved
 
 
 def veto_mark(*, actor, evaluation: Evaluation, item: EvaluationItem, note: str, request=None):

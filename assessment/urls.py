@@ -17,6 +17,9 @@ urlpatterns = [
         name="copy_indicators",
     ),
     path("<int:pk>/results.xlsx", views.period_export, name="export"),
+    path("<int:pk>/scores/", views.period_scores, name="scores"),
+    path("<int:pk>/scores.xlsx", views.period_scores_download, name="scores_download"),
+    path("<int:pk>/scores/upload/", views.period_scores_upload, name="scores_upload"),
     path(
         "<int:pk>/indicators/<int:indicator_pk>/",
         views.indicator_update,
@@ -35,6 +38,17 @@ urlpatterns = [
     path("evaluations/<int:pk>/", views.round_detail, name="round"),
     path("evaluations/<int:pk>/confirm/", views.round_confirm, name="round_confirm"),
     path("evaluations/<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
+    path("evaluations/<int:pk>/scores/", views.round_scores, name="round_scores"),
+    path(
+        "evaluations/<int:pk>/scores.xlsx",
+        views.round_scores_download,
+        name="round_scores_download",
+    ),
+    path(
+        "evaluations/<int:pk>/scores/upload/",
+        views.round_scores_upload,
+        name="round_scores_upload",
+    ),
     path(
         "evaluations/<int:pk>/<int:evaluation_pk>/",
         views.evaluation_detail,

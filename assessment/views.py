@@ -4,6 +4,7 @@
 import dataclasses
 from collections import Counter
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,9 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.views import XLSX
@@ -23,14 +25,17 @@ from tongzhan.audit import audit_record
 from tongzhan.mixins import action_write, form_write
 from tongzhan.models import Area, AuditEvent
 
-from . import services
+from . import grids, services
 from .forms import (
     CopyIndicatorsForm,
+    GridForm,
+    GridUploadForm,
     IndicatorForm,
     PeriodForm,
     RoundForm,
     ScoreForm,
     SheetForm,
+    SourceForm,
     TemplateCopyForm,
     TemplateEditor,
     VetoForm,
@@ -785,3 +790,253 @@ def template_copy(request, pk):
         if copy:
             return redirect("assessment:template_update", pk=copy.pk)
     return render(request, "assessment/template_copy.html", {"form": form, "template": template})
+
+
+# -- Scores as a grid, on the page and as .xlsx (issue 13) -------------------------------------
+
+
+def _saved(request, count: int) -> None:
+    messages.success(
+        request,
+        ngettext("%(count)s score was saved.", "%(count)s scores were saved.", count)
+        % {"count": count},
+    )
+
+
+def _grid_page(request, grid, form, write, context: dict):
+    """The grid's page: a POST saves its changed cells through `write(changes, evidence)`."""
+    if request.method == "POST":
+        if not any(row.editable for row in grid.rows):
+            raise PermissionDenied
+        if form.is_valid():
+            if not form.changes:
+                messages.info(request, _("Nothing was changed."))
+                return redirect(request.get_full_path())
+            saved = form_write(
+                request,
+                form,
+                lambda: write(form.changes, form.cleaned_data.get("evidence", ""), ""),
+            )
+            if saved is not None:
+                _saved(request, saved)
+                return redirect(request.get_full_path())
+    editable = any(row.editable for row in grid.rows)
+    return render(
+        request,
+        "assessment/score_grid.html",
+        {"grid": grid, "form": form, "editable": editable, **context},
+    )
+
+
+def _grid_download(request, grid, obj, filename: str):
+    content = grids.write_xlsx(grid)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        obj=obj,
+        detail={"report": "score_grid", "rows": len(grid.rows)},
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
+
+
+def _grid_upload(request, grid, *, key: str, write, evidence: bool, context: dict):
+    """Upload a filled-in copy of the grid: refused whole with every problem listed, or its
+    changes kept in the session (one grid's cells at most) and shown before → after until
+    they are confirmed (saved through `write`, as the page saves) or cancelled."""
+    kept = request.session.get(key)
+    upload_form = GridUploadForm(grid=grid)
+    confirm_form = GridForm(grid=grid, cells=False, evidence=evidence)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "cancel":
+        request.session.pop(key, None)
+        messages.info(request, _("The uploaded sheet was discarded."))
+        return redirect(request.get_full_path())
+    if action == "confirm":
+        if not kept:
+            messages.error(request, _("Nothing to confirm: upload the sheet again."))
+            return redirect(request.get_full_path())
+        confirm_form = GridForm(request.POST, grid=grid, cells=False, evidence=evidence)
+        changes = grids.load(grid, kept["changes"])
+        if confirm_form.is_valid():
+            saved = form_write(
+                request,
+                confirm_form,
+                lambda: write(changes, confirm_form.cleaned_data.get("evidence", ""), kept["file"]),
+            )
+            if saved is not None:
+                request.session.pop(key, None)
+                _saved(request, saved)
+                return redirect(context["back"])
+    elif request.method == "POST":
+        upload_form = GridUploadForm(request.POST, request.FILES, grid=grid)
+        if upload_form.is_valid():
+            if not upload_form.changes:
+                request.session.pop(key, None)
+                messages.info(request, _("The sheet changes no score."))
+            else:
+                request.session[key] = {
+                    "file": upload_form.cleaned_data["file"].name[:200],
+                    "changes": grids.dump(upload_form.changes),
+                }
+            return redirect(request.get_full_path())
+    changes = grids.load(grid, kept["changes"]) if kept else []
+    return render(
+        request,
+        "assessment/grid_upload.html",
+        {
+            "grid": grid,
+            "upload_form": upload_form,
+            "confirm_form": confirm_form,
+            "changes": changes,
+            "file": kept["file"] if kept else "",
+            **context,
+        },
+    )
+
+
+def _scoring_period(request, pk) -> Period:
+    """A period whose hand scores the user enters: in scope (404), opened (404 while it is
+    being set up), and hers to score (403)."""
+    period = _period(request, pk)
+    if period.state == Period.State.DRAFT:
+        raise Http404
+    if not request.user.has_perm("assessment.score_indicator"):
+        raise PermissionDenied
+    return period
+
+
+def _period_grid_write(request, period: Period):
+    def write(changes, evidence, origin):
+        return services.score_grid_set(
+            actor=request.user,
+            period=period,
+            changes=[(c.row.obj, c.column.obj, c.after) for c in changes],
+            evidence=evidence,
+            origin=origin,
+            request=request,
+        )
+
+    return write
+
+
+def _period_grid_context(period: Period) -> dict:
+    return {
+        "heading": f"{period.district.name} {period.name}",
+        "back": reverse("assessment:scores", args=[period.pk]),
+        "up": reverse("assessment:detail", args=[period.pk]),
+        "download": reverse("assessment:scores_download", args=[period.pk]),
+        "upload": reverse("assessment:scores_upload", args=[period.pk]),
+        "evidence": True,
+        "closed": period.state != Period.State.OPEN,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_scores(request, pk):
+    """Communities × hand-scored items, every cell the user may score open for input."""
+    period = _scoring_period(request, pk)
+    grid = grids.period_grid(request.user, period)
+    form = GridForm(request.POST if request.method == "POST" else None, grid=grid)
+    return _grid_page(
+        request, grid, form, _period_grid_write(request, period), _period_grid_context(period)
+    )
+
+
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_scores_download(request, pk):
+    period = _scoring_period(request, pk)
+    grid = grids.period_grid(request.user, period)
+    return _grid_download(request, grid, period, f"{grid.title}.xlsx")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.view_period", raise_exception=True)
+def period_scores_upload(request, pk):
+    period = _scoring_period(request, pk)
+    return _grid_upload(
+        request,
+        grids.period_grid(request.user, period),
+        key=f"score-grid-period-{period.pk}",
+        write=_period_grid_write(request, period),
+        evidence=True,
+        context=_period_grid_context(period),
+    )
+
+
+def _round_grid(request, pk):
+    """A round, the sources the user enters in it, the one asked for (`?source=`, else the
+    first of hers) and its grid."""
+    evaluation_round = _round(request, pk)
+    if not request.user.has_perm("assessment.score_evaluation"):
+        raise PermissionDenied
+    sources = grids.round_sources(request.user, evaluation_round)
+    form = SourceForm(request.GET)
+    asked = form.cleaned_data["source"] if form.is_valid() else ""
+    source = asked if asked in sources else (sources[0] if sources else Evaluation.Source.SELF)
+    grid = grids.evaluation_grid(request.user, evaluation_round, source)
+    query = f"?{urlencode({'source': source})}"
+    context = {
+        "heading": f"{evaluation_round.area.name} {evaluation_round.name}",
+        "round": evaluation_round,
+        "source": source,
+        "sources": [(s, Evaluation.Source(s).label) for s in sources],
+        "back": reverse("assessment:round_scores", args=[evaluation_round.pk]) + query,
+        "up": reverse("assessment:round", args=[evaluation_round.pk]),
+        "download": reverse("assessment:round_scores_download", args=[evaluation_round.pk]) + query,
+        "upload": reverse("assessment:round_scores_upload", args=[evaluation_round.pk]) + query,
+        "evidence": False,
+        "closed": evaluation_round.state != EvaluationRound.State.OPEN,
+    }
+
+    def write(changes, _evidence, origin):
+        return services.evaluation_grid_score(
+            actor=request.user,
+            evaluation_round=evaluation_round,
+            source=source,
+            changes=[(c.row.obj, c.column.obj, c.after) for c in changes],
+            origin=origin,
+            request=request,
+        )
+
+    return evaluation_round, source, grid, write, context
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_scores(request, pk):
+    """Representatives × the template's items, for one source."""
+    _evaluation_round, _source, grid, write, context = _round_grid(request, pk)
+    form = GridForm(request.POST if request.method == "POST" else None, grid=grid, evidence=False)
+    return _grid_page(request, grid, form, write, context)
+
+
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_scores_download(request, pk):
+    evaluation_round, _source, grid, _write, _context = _round_grid(request, pk)
+    return _grid_download(request, grid, evaluation_round, f"{grid.title}.xlsx")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def round_scores_upload(request, pk):
+    evaluation_round, source, grid, write, context = _round_grid(request, pk)
+    return _grid_upload(
+        request,
+        grid,
+        key=f"score-grid-round-{evaluation_round.pk}-{source}",
+        write=write,
+        evidence=False,
+        context=context,
+    )

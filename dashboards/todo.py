@@ -28,6 +28,7 @@ class Owed:
     url: str
     detail: str = ""
     sources: list[str] = dataclasses.field(default_factory=list)
+    grid_url: str = ""  # the grid where all of them are entered at once
 
 
 @dataclasses.dataclass
@@ -74,6 +75,7 @@ def _scores(user, todo: Todo) -> None:
                     count=count,
                     url=reverse("assessment:community", args=[period.pk, community.code]),
                     detail=period.name,
+                    grid_url=reverse("assessment:scores", args=[period.pk]),
                 )
             )
 
@@ -102,6 +104,8 @@ def _sheets(user, todo: Todo) -> None:
                         ),
                         detail=evaluation_round.name,
                         sources=[str(Evaluation.Source(source).label) for source in sources],
+                        grid_url=reverse("assessment:round_scores", args=[evaluation_round.pk])
+                        + f"?{urlencode({'source': sources[0]})}",
                     )
                 )
 

@@ -124,6 +124,11 @@ MATRIX = [
     ("assessment:indicator_remove", ["period", "indicator"], "post", "302 403 403 403 302 404 302 404"),  # noqa: E501
     ("assessment:community", ["period", "code"], "get", "302 200 404 200 200 404 200 403"),
     ("assessment:evidence", ["period", "code", "score"], "get", "302 200 404 200 200 404 200 403"),
+    ("assessment:scores", ["period"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:scores", ["period"], "post", "302 403 403 302 302 404 302 403"),
+    ("assessment:scores_download", ["period"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:scores_upload", ["period"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:scores_upload", ["period"], "post", "302 403 403 200 200 404 200 403"),
     ("assessment:rounds", [], "get", "302 403 403 200 200 200 200 403"),
     ("assessment:round", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_confirm", ["round"], "get", "302 403 403 403 200 404 200 403"),
@@ -142,6 +147,13 @@ MATRIX = [
     ("assessment:template_create", [], "get", "302 403 403 403 403 403 200 403"),
     ("assessment:template_update", ["template"], "get", "302 403 403 403 403 403 200 403"),
     ("assessment:template_copy", ["template"], "get", "302 403 403 403 403 403 200 403"),
+
+    ("assessment:round_scores", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_scores", ["round"], "post", "302 403 403 302 302 404 302 403"),
+    ("assessment:round_scores_download", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_scores_upload", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_scores_upload", ["round"], "post", "302 403 403 200 200 404 200 403"),
+
 ]  # fmt: skip
 
 

@@ -24,6 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assessment.models import EvaluationRound, EvaluationTemplate
+from assessment.services import round_create
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
@@ -99,6 +101,9 @@ def _reads_query_string(view) -> bool:
 PATH_ARGUMENTS = {
     "members:transfer": [["member"]],
     "members:import_detail": [["import_job"]],
+    "assessment:round_scores": [["round"]],
+    "assessment:round_scores_download": [["round"]],
+    "assessment:round_scores_upload": [["round"]],
     "dashboards:report": [[key] for key in REPORTS],
 }
 
@@ -174,6 +179,12 @@ def users(areas, community_user, street_user, district_user, other_district_user
         state=ImportJob.State.CHECKED,
         check_report={"created": 1, "updated": 0, "unchanged": 0, "refused_rows": 0},
     )
+    # A round of the street, for the evaluation grid and its ?source=.
+    round_create(
+        actor=district_user,
+        data={"area": areas["140106001"], "name": "综合评价",
+              "template": EvaluationTemplate.objects.get(is_example=True)},
+    )  # fmt: skip
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -181,7 +192,11 @@ def _get(client, name, args, query):
     from members.models import Member
 
     member = Member.objects.filter(community__code="140106001001").first()
-    objects = {"member": member, "import_job": ImportJob.objects.first()}
+    objects = {
+        "member": member,
+        "import_job": ImportJob.objects.first(),
+        "round": EvaluationRound.objects.first(),
+    }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)
     assert response.status_code != 500, (path, query)
