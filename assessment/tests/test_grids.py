@@ -298,3 +298,19 @@ def test_the_evaluation_sheet_round_trips_without_any_id_number(
     assert "已保存 1 项评分。" in text(response)
     saved = EvaluationScore.objects.get()
     assert (saved.evaluation, saved.source, saved.score) == (yi, "public", 5)
+
+
+def test_veto_marks_show_on_the_grid_row_and_the_todo_card_links_to_the_grids(
+    client, areas, evaluation_round, running, street_user, district_user
+):
+    from dashboards.todo import todo_for
+
+    jia = evaluation_round.evaluations.get(member__name="甲")
+    veto = EvaluationItem.objects.get(category__template=evaluation_round.template, name="违法违纪")
+    services.veto_mark(actor=district_user, evaluation=jia, item=veto, note="受到处分")
+    client.force_login(district_user)
+    page = text(client.get(round_url(evaluation_round, source="superior")))
+    assert "一票否决: 违法违纪" in page
+    todo = todo_for(street_user, running.starts_on)
+    assert {owed.grid_url for owed in todo.scores} == {grid_url(running)}
+    assert todo.sheets[0].grid_url == round_url(evaluation_round, source="self")
