@@ -478,7 +478,8 @@ def score_grid_set(
     all: each cell through `score_set`, with its checks and audit line; one refused cell
     refuses the save, with every refused cell named. A cell whose points are already stored
     is not written again (no history for nothing). `evidence` is what the changed scores rest
-    on; left empty, a changed score keeps the evidence it had. Returns how many were saved."""
+    on; left empty, a changed score keeps the evidence it had. `origin` is the name of the
+    uploaded file the changes come from (empty: the grid's page). Returns how many were saved."""
     _check_not_final(period)
     stored = {
         (score.community_id, score.indicator_id): score
@@ -516,7 +517,7 @@ def score_grid_set(
                 actor,
                 period,
                 AuditEvent.Action.UPDATE,
-                {"score_grid": saved, "origin": origin or "page"},
+                {"score_grid": saved, **({"file": origin} if origin else {})},
                 request,
             )
     return saved
@@ -707,8 +708,8 @@ def evaluation_grid_score(
 ) -> int:  # fmt: skip
     """Save one source's grid ([(evaluation, item, score)]) all together or not at all, each
     representative's sheet through `evaluation_score`; one refused cell refuses the save, with
-    every refused cell named. A score already stored is not written again. Returns how many
-    scores were saved."""
+    every refused cell named. A score already stored is not written again. `origin` is the
+    uploaded file's name, as for `score_grid_set`. Returns how many scores were saved."""
     _check_round_open(evaluation_round)
     if source not in Evaluation.Source.values:
         raise ValidationError({"source": _("Unknown source.")})
@@ -756,7 +757,12 @@ def evaluation_grid_score(
                 actor,
                 evaluation_round,
                 AuditEvent.Action.UPDATE,
-                {"score_grid": saved, "source": source, "origin": origin or "page"},
+                {
+                    "evaluation": evaluation_round.name,
+                    "source": source,
+                    "score_grid": saved,
+                    **({"file": origin} if origin else {}),
+                },
                 request,
             )
     return saved

@@ -17,6 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from assessment import services as assessment_services
+from assessment.models import EvaluationTemplate
 from assessment.tests.conftest import indicators, period  # noqa: F401 (fixtures)
 from conftest import _user
 from dashboards.tests.conftest import build_world
@@ -55,6 +56,14 @@ def workbooks(client, areas, street_user, district_user, other_district_user, pe
         get(f"report-{key}", reverse("dashboards:report", args=[key]), "$3:$4",
             since=f"{today:%Y}-01-01", until=f"{today}")  # fmt: skip
     get("assessment", reverse("assessment:export", args=[period.pk]), "$2:$2")
+    get("score-grid", reverse("assessment:scores_download", args=[period.pk]), "$2:$2")
+    evaluation_round = assessment_services.round_create(
+        actor=district_user,
+        data={"area": areas["140106001"], "name": "综合评价",
+              "template": EvaluationTemplate.objects.get(is_example=True)},
+    )  # fmt: skip
+    get("round-grid", reverse("assessment:round_scores_download", args=[evaluation_round.pk]),
+        "$2:$2", source="superior")  # fmt: skip
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
     client.post(reverse("members:import_confirm", args=[job.pk]))
@@ -82,7 +91,7 @@ def english_words(content: bytes) -> list[str]:
 def test_every_workbook_prints_a4_landscape_one_page_wide_with_titles_and_page_numbers(
     workbooks,
 ):
-    assert len(workbooks) == 8
+    assert len(workbooks) == 10
     for name, (content, title_rows) in workbooks.items():
         book = load_workbook(io.BytesIO(content))
         for sheet in book.worksheets:

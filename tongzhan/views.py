@@ -252,11 +252,12 @@ DETAIL_KEYS = {
     "reopened": "重新开放", "results_discarded": "作废的结果数", "confirmed": "已确认",
     "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
     "email": "电子邮箱", "unlocked": "解除锁定（清除的登录失败记录数）",
-    "categories": "类别", "items": "项目",
+    "categories": "类别", "items": "项目", "score_grid": "按评分表保存的评分数",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
-               "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志"},
+               "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志",
+               "score_grid": "评分表"},
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
              "cancel": "取消"},
     "page": {"detail": "详情页", "edit": "编辑页"},

@@ -169,7 +169,7 @@ def test_the_sheet_downloads_fills_uploads_previews_and_saves_on_confirmation(
     assert ManualScore.objects.get(indicator=innovation).points == D("4.5")
     fudong = ManualScore.objects.get(indicator=deduction, community=areas["140106002001"])
     assert fudong.points == 1 and fudong.evidence == "年终检查"
-    assert AuditEvent.objects.filter(detail__origin="评分表.xlsx", detail__score_grid=2).exists()
+    assert AuditEvent.objects.filter(detail__file="评分表.xlsx", detail__score_grid=2).exists()
     # Confirmed once: nothing is left to confirm.
     again = client.post(grid_url(running, "assessment:scores_upload"), {"action": "confirm"})
     assert again.status_code == 302 and ManualScore.objects.count() == 2
