@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 from activities.models import Activity, ActivityType, Need
 from members.models import Category, MemberTally
 from tongzhan import spreadsheets as xlsx
-from tongzhan.dates import local_days
 from tongzhan.models import Area
 
 from .stats import Dashboard
@@ -120,7 +119,8 @@ def needs_by_kind(dashboard: Dashboard, since, until) -> Table:
     status_index = {value: position for position, (value, _label) in enumerate(statuses)}
     rows = RowsByArea(dashboard)
     values: dict[int, list[int]] = defaultdict(lambda: [0] * width)
-    start, end = local_days(since, until)
+    # Raised in the period by 提出时间 (`Need.raised_on`, the visit's day), not by the day the
+    # need was entered: a need entered late counts in the period it was raised in.
     # As the dashboard counts them: an open need under the community that keeps its member
     # now, a closed one under the community that closed it (its work stays with it when the
     # member moves away).
@@ -128,8 +128,8 @@ def needs_by_kind(dashboard: Dashboard, since, until) -> Table:
     counted = (
         Need.objects.filter(
             Q(member__community_id__in=communities) | Q(community_id__in=communities),
-            created_at__gte=start,
-            created_at__lt=end,
+            raised_on__gte=since,
+            raised_on__lte=until,
         )
         .values_list("member__community_id", "community_id", "kind", "status")
         .annotate(n=Count("id"))

@@ -69,6 +69,22 @@ def test_activities_and_needs_by_area_for_a_period(client, world, district_user)
     assert total[1:5] == [1, 0, 1, 0]  # one open (the overdue one), one resolved
 
 
+def test_needs_count_in_the_period_they_were_raised_in_not_the_day_they_were_entered(
+    client, world, district_user
+):
+    # The overdue need was raised 33 days ago (提出时间) and entered today.
+    client.force_login(district_user)
+    today = timezone.localdate()
+    raised = today - datetime.timedelta(days=33)
+    rows = table(download(client, "needs", since=f"{raised}", until=f"{raised}"))
+    total = next(row for row in rows if row[0] == "合计")
+    assert total[1:5] == [1, 0, 0, 0]
+    rows = table(download(client, "needs", since=f"{raised + datetime.timedelta(days=1)}",
+                          until=f"{today}"))  # fmt: skip
+    total = next(row for row in rows if row[0] == "合计")
+    assert total[1:5] == [0, 0, 1, 0]  # only the one raised (and resolved) today
+
+
 def test_reports_are_scoped_and_need_the_view_permission(client, world, community_user):
     client.force_login(community_user)
     rows = table(download(client, "members"))
