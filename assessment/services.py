@@ -144,7 +144,11 @@ COPIED_FIELDS = [
 
 def period_copy_indicators(*, actor, period: Period, source: Period, request=None):
     """Copy the indicators of another period of the same district into a period being set up
-    (added to those it has): a district's yearly assessment mostly repeats the last one."""
+    (added to those it has): a district's yearly assessment mostly repeats the last one.
+
+    An indicator whose name the period already has is not copied again: copying twice (a
+    second press, or after adding some by hand) must not double the points. Refused, naming
+    them, when the period has them all."""
     _check_manages(actor, period)
     if source.pk == period.pk or source.district_id != period.district_id:
         raise ValidationError(
@@ -154,9 +158,16 @@ def period_copy_indicators(*, actor, period: Period, source: Period, request=Non
     if not originals:
         raise ValidationError({"source": _("That period has no indicators to copy.")})
     with transaction.atomic():
-        _check_draft(actor, period)
+        _check_draft(actor, period)  # locks the period: two copies at once run one by one
+        present = set(period.indicators.values_list("name", flat=True))
+        missing = [original for original in originals if original.name not in present]
+        if not missing:
+            raise ValidationError({
+                "source": _("This period already has every indicator of %(period)s: %(names)s.")
+                % {"period": source.name, "names": _names(originals)}
+            })  # fmt: skip
         copies = []
-        for original in originals:
+        for original in missing:
             copy = Indicator(
                 period=period, **{name: getattr(original, name) for name in COPIED_FIELDS}
             )
@@ -167,7 +178,11 @@ def period_copy_indicators(*, actor, period: Period, source: Period, request=Non
             actor,
             period,
             AuditEvent.Action.UPDATE,
-            {"copied_from": source.pk, "indicators": [copy.name for copy in copies]},
+            {
+                "copied_from": source.pk,
+                "indicators": [copy.name for copy in copies],
+                "already_there": [o.name for o in originals if o.name in present],
+            },
             request,
         )
     return copies

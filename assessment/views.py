@@ -327,11 +327,21 @@ def period_copy_indicators(request, pk):
         ),
     )
     if copied is not None:
+        source = form.cleaned_data["source"]
         messages.success(
             request,
             _("%(count)s indicators were copied from %(period)s: check their points.")
-            % {"count": len(copied), "period": form.cleaned_data["source"].name},
+            % {"count": len(copied), "period": source.name},
         )
+        names = {copy.name for copy in copied}
+        kept = [name for name in source.indicators.values_list("name", flat=True)
+                if name not in names]  # fmt: skip
+        if kept:
+            messages.info(
+                request,
+                _("Already in this period, not copied again: %(names)s.")
+                % {"names": "、".join(kept)},
+            )
     return redirect("assessment:detail", pk=period.pk)
 
 

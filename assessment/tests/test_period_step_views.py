@@ -240,3 +240,10 @@ def test_indicators_are_copied_from_an_earlier_period_the_user_sees(
     assert sorted(draft.indicators.values_list("name", flat=True)) == sorted(
         period.indicators.values_list("name", flat=True)
     )
+    # Pressed again: nothing doubles, the page says which are there already.
+    page = client.post(copy, {"source": period.pk}, follow=True).content.decode()
+    assert "本考核周期已有" in page and draft.indicators.count() == 4
+    draft.indicators.order_by("sort_order").first().delete()
+    page = client.post(copy, {"source": period.pk}, follow=True).content.decode()
+    assert f"已从{period.name}复制 1 项指标" in page
+    assert "以下指标本考核周期已有，未重复复制" in page and draft.indicators.count() == 4

@@ -247,3 +247,32 @@ def test_indicators_are_copied_from_another_period_of_the_district(
         lambda: services.period_copy_indicators(actor=district_user, period=period, source=empty)
     )
     assert Indicator.objects.filter(period=period).count() == 4
+
+
+def test_copying_again_adds_only_the_indicators_the_period_does_not_have(
+    areas, period, indicators, district_user
+):
+    draft = services.period_create(
+        actor=district_user,
+        data={"district": areas["140106"], "name": "次年",
+              "starts_on": datetime.date(YEAR + 1, 1, 1),
+              "ends_on": datetime.date(YEAR + 1, 12, 31)},
+    )  # fmt: skip
+    services.period_copy_indicators(actor=district_user, period=draft, source=period)
+    # A second press copies nothing and says why, naming the indicators.
+    said = refusal(
+        lambda: services.period_copy_indicators(actor=district_user, period=draft, source=period)
+    )
+    assert "已有" in said and all(name in said for name in period.indicators.values_list(
+        "name", flat=True))  # fmt: skip
+    assert draft.indicators.count() == 4 and services.period_weight_total(draft) == 100
+    # One removed (or never there) is copied back, alone; the others keep their edits.
+    removed = draft.indicators.order_by("sort_order").first()
+    kept = draft.indicators.exclude(pk=removed.pk).first()
+    services.indicator_remove(actor=district_user, indicator=removed)
+    services.indicator_update(actor=district_user, indicator=kept, data={"cap": D("1.5")})
+    copies = services.period_copy_indicators(actor=district_user, period=draft, source=period)
+    assert [copy.name for copy in copies] == [removed.name]
+    assert draft.indicators.count() == 4
+    kept.refresh_from_db()
+    assert kept.cap == D("1.5")
