@@ -501,6 +501,8 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             per_community=per_community if len(per_community) > 1 else [],
             since=since,
             until=until,
+            # The period the per-community links keep (each number links to its list).
+            period_query=urlencode({"since": since.isoformat(), "until": until.isoformat()}),
             area=self.area,
             filters=self.filters,
             query_without_page=query.urlencode(),

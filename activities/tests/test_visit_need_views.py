@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from lxml import html as lxml_html
 
 from activities import services
 from activities.models import Activity, ActivityType, Need, Visit
@@ -202,6 +203,44 @@ def test_needs_per_community_and_resolved_per_period(
     client.force_login(community_user)
     other = client.get(url, {"area": "140106001002"})
     assert all(need.member == member for need in other.context["needs"])
+
+
+def test_the_per_community_table_counts_the_needs_due_soon_as_the_list_it_links_to(
+    client, street_user, district_user, other_district_user, member, neighbour_member,
+    far_member,
+):  # fmt: skip
+    today = timezone.localdate()
+    for actor, owner, days in (
+        (street_user, member, 3),  # due soon
+        (street_user, member, 30),  # not yet
+        (street_user, neighbour_member, -2),  # overdue counts as due soon too
+        (other_district_user, far_member, 1),  # another district's
+    ):
+        services.need_create(
+            actor=actor, member=owner,
+            data={"kind": "other", "description": "x", "raised_on": today - datetime.timedelta(40),
+                  "due_date": today + datetime.timedelta(days)},
+        )  # fmt: skip
+    url = reverse("activities:need_list")
+    for user, expected in (
+        (street_user, {"桥东一社区": 1, "五一二社区": 1}),
+        (district_user, {"桥东一社区": 1, "五一二社区": 1}),
+    ):
+        client.force_login(user)
+        tree = lxml_html.fromstring(client.get(url).content)
+        header = [
+            th.text_content() for th in tree.xpath("//table[contains(@class, 'per-community')]//th")
+        ]
+        assert "7天内到期或已逾期" in header
+        found = {}
+        for row in tree.xpath("//table[contains(@class, 'per-community')]/tbody/tr"):
+            link = row.xpath(".//a[@class='due-soon']")[0]
+            number = int(link.text_content())
+            found[row.xpath("td[@class='title']")[0].text_content()] = number
+            listed = client.get(url + link.get("href"))
+            assert listed.context["show"] == "due_soon"
+            assert len(listed.context["needs"]) == number
+        assert found == expected
 
 
 def test_visits_and_needs_are_edited_with_their_history(
