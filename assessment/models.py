@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from activities.models import ActivityType
 from tongzhan.models import Area, User
-from tongzhan.scoping import ScopedQuerySet
+from tongzhan.scoping import ScopedQuerySet, enclosing_area_ids
 
 
 class PeriodQuerySet(ScopedQuerySet):
@@ -405,10 +405,18 @@ class EvaluationItem(models.Model):
 
 
 class RoundQuerySet(ScopedQuerySet):
-    """Rounds of the user's area and below: the staff who run them."""
+    """Rounds of the user's area and below (the staff who run them), and the rounds of the
+    areas above it: a street enters 自我评价 and 社会评价 of its own representatives in a
+    district's round (`services.may_enter`), and sees only them there
+    (`services.round_rows_seen`)."""
 
     area_field = "area"
     change_permission = "assessment.score_evaluation"
+
+    def visible_to(self, user):
+        rounds = super().visible_to(user)
+        above = enclosing_area_ids(user)
+        return rounds | self.filter(area_id__in=above) if above else rounds
 
 
 class EvaluationRound(models.Model):

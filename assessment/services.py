@@ -626,6 +626,17 @@ def _sees(actor, area: Area) -> bool:
     return actor.sees_everything or (actor.area is not None and area.is_within(actor.area))
 
 
+def round_rows_seen(actor, evaluation_round: EvaluationRound, rows: list) -> list:
+    """The rows (`EvaluationRow`, `Missing`) of a round the actor sees: every one of a round
+    of their area or below; of a round above it (a district's, seen by a street), those of
+    the representatives in their area."""
+    if _sees(actor, evaluation_round.area):
+        return rows
+    return [
+        row for row in rows if _sees(actor, getattr(row, "row", row).evaluation.member.community)
+    ]
+
+
 def _check_round_open(evaluation_round: EvaluationRound) -> None:
     if evaluation_round.state != EvaluationRound.State.OPEN:
         raise ValidationError(_("The outcome of this round is confirmed: it cannot change."))

@@ -529,8 +529,10 @@ def round_detail(request, pk):
         "assessment/round_detail.html",
         {
             "round": evaluation_round,
-            "rows": outcome.rows,
-            "missing": outcome.missing if evaluation_round.state == "open" else [],
+            "rows": services.round_rows_seen(user, evaluation_round, outcome.rows),
+            "missing": services.round_rows_seen(user, evaluation_round, outcome.missing)
+            if evaluation_round.state == "open"
+            else [],
             "may_confirm": services.may_confirm(user, evaluation_round),
             "may_reopen": services.may_reopen(user, evaluation_round),
             "reopen_until": services.round_reopen_until(evaluation_round),

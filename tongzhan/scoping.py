@@ -101,3 +101,24 @@ class ScopedQuerySet(models.QuerySet):
         if not user.is_authenticated or not user.has_perm(self.change_permission):
             return self.none()
         return self.visible_to(user)
+
+
+def enclosing_area_ids(user) -> list[int]:
+    """The ids of the areas above the user's area (a street's district; a community's street
+    and district), nearest first: areas whose records the user sees only in part, such as a
+    district's evaluation round of which a street sees its own representatives.
+
+    Looked up once per user object, as `visible_area_ids`.
+    """
+    prefix = area_prefix(user)
+    if not prefix:
+        return []
+    cached = getattr(user, "_enclosing_area_ids", None)
+    if cached is None or cached[0] != prefix:
+        ids, area = [], user.area
+        while area.parent_id is not None:
+            ids.append(area.parent_id)
+            area = area.parent
+        cached = (prefix, ids)
+        user._enclosing_area_ids = cached
+    return cached[1]

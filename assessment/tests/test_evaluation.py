@@ -195,3 +195,48 @@ def test_the_round_pages_from_creation_to_confirmation(
     assert removed == {"乙"}  # 50 % of two: the lower one
     html = client.get(reverse("assessment:round", args=[evaluation_round.pk])).content.decode()
     assert "已移出代表人士" in html or "结果已确认" in html
+
+
+def test_a_street_enters_its_own_representatives_of_a_district_round(
+    client, areas, district_user, street_user, other_district_user, community_user, template
+):
+    """自我评价 and 社会评价 are the area's staff's (`may_enter` goes by the representative's
+    community): in a district-wide round a street sees and enters its own representatives,
+    and only them; 待办 on its home page lists what it owes."""
+    from django.urls import reverse
+
+    MemberFactory(name="甲", community=areas["140106001001"], is_representative=True)
+    MemberFactory(name="丙", community=areas["140106002001"], is_representative=True)
+    evaluation_round = services.round_create(
+        actor=district_user,
+        data={"area": areas["140106"], "name": "全区综合评价", "template": template},
+    )
+    ours = evaluation_round.evaluations.get(member__name="甲")
+    theirs = evaluation_round.evaluations.get(member__name="丙")
+    client.force_login(street_user)
+    assert "全区综合评价" in client.get(reverse("assessment:rounds")).content.decode()
+    page = client.get(reverse("assessment:round", args=[evaluation_round.pk]))
+    assert [row.evaluation.member.name for row in page.context["rows"]] == ["甲"]
+    assert [entry.row.evaluation.member.name for entry in page.context["missing"]] == ["甲"]
+    assert "丙" not in page.content.decode() and 'id="confirm-round"' not in page.content.decode()
+    url = reverse("assessment:evaluation", args=[evaluation_round.pk, ours.pk])
+    html = client.get(url).content.decode()
+    assert 'id="save-public"' in html and 'id="save-self"' in html
+    assert 'id="save-superior"' not in html
+    other = reverse("assessment:evaluation", args=[evaluation_round.pk, theirs.pk])
+    assert client.get(other).status_code == 404
+    home = client.get(reverse("home")).context["todo"]
+    assert [(owed.label, owed.count) for owed in home.sheets] == [("甲", 2)]
+    items = EvaluationItem.objects.filter(category__template=template, is_veto=False)
+    sheet = {f"public-item_{item.pk}": str(item.max_score) for item in items}
+    assert client.post(url, {"source": "public", **sheet}).status_code == 302
+    assert round_results(evaluation_round)[0].by_source == {"public": D(100)}
+    home = client.get(reverse("home")).context["todo"]
+    assert [(owed.label, owed.sources) for owed in home.sheets] == [("甲", ["自我评价"])]
+    # Confirming stays the district's; other districts and communities see nothing of it.
+    confirm = reverse("assessment:round_confirm", args=[evaluation_round.pk])
+    assert client.get(confirm).status_code == 403
+    client.force_login(other_district_user)
+    assert client.get(reverse("assessment:round", args=[evaluation_round.pk])).status_code == 404
+    client.force_login(community_user)
+    assert client.get(reverse("assessment:round", args=[evaluation_round.pk])).status_code == 403
