@@ -15,7 +15,7 @@ import decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -403,17 +403,119 @@ def period_open(*, actor, period: Period, request=None) -> Period:
     return given
 
 
+def _scores_items_of(actor) -> list[str]:
+    """The `Indicator.scored_by` values whose items `actor` scores (in their area)."""
+    if actor.sees_everything:
+        return list(Indicator.ScoredBy.values)
+    permissions = {
+        Indicator.ScoredBy.DISTRICT: "assessment.score_district_item",
+        Indicator.ScoredBy.STREET: "assessment.score_street_item",
+    }
+    return [kind for kind, permission in permissions.items() if actor.has_perm(permission)]
+
+
 def may_score(actor, indicator: Indicator, community: Area) -> bool:
     """Whether `actor` may score this hand-scored item for this community."""
     if not actor.has_perm("assessment.score_indicator") or indicator.is_measured:
         return False
-    if actor.sees_everything:
-        return True
-    if actor.area is None or not community.is_within(actor.area):
+    if not actor.sees_everything and (actor.area is None or not community.is_within(actor.area)):
         return False
-    if indicator.scored_by == Indicator.ScoredBy.DISTRICT:
-        return actor.has_perm("assessment.score_district_item")
-    return actor.has_perm("assessment.score_street_item")
+    return indicator.scored_by in _scores_items_of(actor)
+
+
+def scores_owed(actor) -> list[tuple[Period, Area, int]]:
+    """Per open period the actor sees and community of it in their area: how many of its
+    hand-scored items (`period_unscored`) they may score there (`may_score`) and nobody has
+    scored yet, as each community's page lists them; communities owing none are left out.
+
+    Three queries whatever the number of open periods, items and communities (the home
+    page's 待办 card asks on every load)."""
+    if not actor.has_perm("assessment.score_indicator"):
+        return []
+    kinds = _scores_items_of(actor)
+    periods = list(
+        Period.objects.visible_to(actor)
+        .filter(state=Period.State.OPEN)
+        .select_related("district")
+        .annotate(
+            items=Count(
+                "indicators",
+                filter=Q(indicators__kind=Indicator.Kind.SCORED, indicators__scored_by__in=kinds),
+            )
+        )
+        .filter(items__gt=0)
+        .order_by("-starts_on", "pk")
+    )
+    if not periods:
+        return []
+    scored = {
+        (period, community): n
+        for period, community, n in ManualScore.objects.filter(
+            indicator__period__in=[period.pk for period in periods],
+            indicator__kind=Indicator.Kind.SCORED,
+            indicator__scored_by__in=kinds,
+        )
+        .values_list("indicator__period_id", "community_id")
+        .annotate(n=Count("indicator", distinct=True))
+        .order_by()
+    }
+    communities = list(Area.objects.visible_to(actor).communities().order_by("code"))
+    owed = []
+    for period in periods:
+        for community in communities:
+            if community.is_within(period.district):
+                count = period.items - scored.get((period.pk, community.pk), 0)
+                if count:
+                    owed.append((period, community, count))
+    return owed
+
+
+def sheets_owed(actor) -> list[tuple[Evaluation, list[str]]]:
+    """Each representative of an open round the actor sees whose sheet from a weighted
+    source they enter (`may_enter`) is not full yet, as `round_outcome_preview` finds it,
+    with those sources. One query whatever the number of open rounds and representatives
+    (the home page's 待办 card asks on every load)."""
+    if not actor.has_perm("assessment.score_evaluation"):
+        return []
+    if not actor.sees_everything and actor.area is None:
+        return []
+    rounds = EvaluationRound.objects.visible_to(actor).filter(state=EvaluationRound.State.OPEN)
+    evaluations = Evaluation.objects.filter(round__in=rounds).select_related(
+        "round__area", "member__community"
+    )
+    if not actor.sees_everything:
+        evaluations = evaluations.filter(within_area(actor.area, "member__community"))
+    # A sheet is full when each non-veto item of the round's template has its score.
+    of_template = Q(
+        scores__item__category__template=F("round__template"), scores__item__is_veto=False
+    )
+    items = (
+        EvaluationItem.objects.filter(category__template=OuterRef("round__template"), is_veto=False)
+        .order_by()
+        .values("category__template")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    evaluations = evaluations.annotate(
+        items=Subquery(items),
+        **{
+            f"scored_{source}": Count(
+                "scores__item", filter=of_template & Q(scores__source=source), distinct=True
+            )
+            for source in Evaluation.Source.values
+        },
+    ).order_by("-round_id", "member__name", "pk")
+    owed = []
+    for evaluation in evaluations:
+        sources = [
+            source
+            for source in _weighted_sources(evaluation.round)
+            if getattr(evaluation, f"scored_{source}") < (evaluation.items or 0)
+            and may_enter(actor, evaluation, source)
+        ]
+        if sources:
+            owed.append((evaluation, sources))
+    return owed
 
 
 def score_set(

@@ -15,8 +15,7 @@ from django.urls import reverse
 
 from activities.models import DUE_SOON_DAYS, Need, NeedQuerySet
 from assessment import services as assessment
-from assessment.models import Evaluation, EvaluationRound, Period
-from tongzhan.models import Area
+from assessment.models import Evaluation
 
 
 @dataclasses.dataclass
@@ -58,56 +57,34 @@ def _needs(user, todo: Todo, today: datetime.date) -> None:
 
 def _scores(user, todo: Todo) -> None:
     """Per community of an open period: the hand-scored items the user may score there and
-    nobody has scored yet."""
-    if not user.has_perm("assessment.score_indicator"):
-        return
-    periods = Period.objects.visible_to(user).filter(state=Period.State.OPEN).order_by("-starts_on")
-    for period in periods:
-        owed: dict[Area, int] = {}
-        for indicator, communities in assessment.period_unscored(period):
-            for community in communities:
-                if assessment.may_score(user, indicator, community):
-                    owed[community] = owed.get(community, 0) + 1
-        for community, count in owed.items():
-            todo.scores.append(
-                Owed(
-                    label=community.name,
-                    count=count,
-                    url=reverse("assessment:community", args=[period.pk, community.code]),
-                    detail=period.name,
-                    grid_url=reverse("assessment:scores", args=[period.pk]),
-                )
+    nobody has scored yet (`scores_owed`, a fixed number of queries)."""
+    for period, community, count in assessment.scores_owed(user):
+        todo.scores.append(
+            Owed(
+                label=community.name,
+                count=count,
+                url=reverse("assessment:community", args=[period.pk, community.code]),
+                detail=period.name,
+                grid_url=reverse("assessment:scores", args=[period.pk]),
             )
+        )
 
 
 def _sheets(user, todo: Todo) -> None:
     """Each representative of an open round whose sheet from a source the user enters is not
-    full yet, linked to her evaluation page."""
-    if not user.has_perm("assessment.score_evaluation"):
-        return
-    rounds = (
-        EvaluationRound.objects.visible_to(user)
-        .filter(state=EvaluationRound.State.OPEN)
-        .select_related("area")
-    )
-    for evaluation_round in rounds:
-        for missing in assessment.round_outcome_preview(evaluation_round).missing:
-            evaluation = missing.row.evaluation
-            sources = [s for s in missing.sources if assessment.may_enter(user, evaluation, s)]
-            if sources:
-                todo.sheets.append(
-                    Owed(
-                        label=evaluation.member.name,
-                        count=len(sources),
-                        url=reverse(
-                            "assessment:evaluation", args=[evaluation_round.pk, evaluation.pk]
-                        ),
-                        detail=evaluation_round.name,
-                        sources=[str(Evaluation.Source(source).label) for source in sources],
-                        grid_url=reverse("assessment:round_scores", args=[evaluation_round.pk])
-                        + f"?{urlencode({'source': sources[0]})}",
-                    )
-                )
+    full yet, linked to her evaluation page (`sheets_owed`, one query)."""
+    for evaluation, sources in assessment.sheets_owed(user):
+        todo.sheets.append(
+            Owed(
+                label=evaluation.member.name,
+                count=len(sources),
+                url=reverse("assessment:evaluation", args=[evaluation.round_id, evaluation.pk]),
+                detail=evaluation.round.name,
+                sources=[str(Evaluation.Source(source).label) for source in sources],
+                grid_url=reverse("assessment:round_scores", args=[evaluation.round_id])
+                + f"?{urlencode({'source': sources[0]})}",
+            )
+        )
 
 
 def todo_for(user, today: datetime.date) -> Todo:

@@ -129,3 +129,73 @@ def test_sheets_owed_link_to_the_evaluations_that_ask_for_them(
         assert owed.count == sources
         page = client.get(owed.url)
         assert {str(sheet["label"]) for sheet in page.context["sheets"]} == set(owed.sources)
+
+
+def test_the_card_asks_a_fixed_number_of_queries_however_many_periods_rounds_and_communities(
+    client, areas, open_period, district_user, street_user, admin_user
+):
+    """The card is on every home page: its cost does not grow with what is open, and what it
+    counts still equals each page it links to."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.tests.conftest import YEAR
+    from dashboards.todo import todo_for
+    from tongzhan.models import Area, User
+
+    template = EvaluationTemplate.objects.get(is_example=True)
+    today = timezone.localdate()
+
+    def add_round(area, name):
+        MemberFactory(name=f"{name}甲", community=areas["140106001001"], is_representative=True)
+        return assessment_services.round_create(
+            actor=district_user, data={"area": area, "name": name, "template": template}
+        )
+
+    def add_period(year):
+        other = assessment_services.period_create(
+            actor=district_user,
+            data={"district": areas["140106"], "name": f"{year}年度",
+                  "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
+        )  # fmt: skip
+        assessment_services.period_copy_indicators(
+            actor=district_user, period=other, source=open_period
+        )
+        assessment_services.period_open(actor=district_user, period=other)
+
+    def card(user):
+        fresh = User.objects.get(pk=user.pk)  # as a new request: nothing cached on the user
+        with CaptureQueriesContext(connection) as queries:
+            todo = todo_for(fresh, today)
+        return todo, len(queries.captured_queries)
+
+    add_round(areas["140106001"], "街道评价")
+    counted = {user.username: card(user) for user in (street_user, admin_user)}
+    for year in (YEAR - 1, YEAR - 2):
+        add_period(year)
+    add_round(areas["140106001"], "街道复评")
+    add_round(areas["140106"], "全区评价")
+    Area.objects.create(
+        code="140106001003", name="新建社区", level="community", parent=areas["140106001"]
+    )
+    for user in (street_user, admin_user):
+        before, queries = counted[user.username]
+        todo, now = card(user)
+        assert now == queries, f"{user.username}: {now} queries, {queries} before"
+        assert len(todo.scores) > len(before.scores) and len(todo.sheets) > len(before.sheets)
+    todo, _queries = card(street_user)
+    assert {owed.detail for owed in todo.sheets} == {"街道评价", "街道复评", "全区评价"}
+    assert len({owed.detail for owed in todo.scores}) == 3
+    client.force_login(street_user)
+    for owed in todo.scores:
+        page = client.get(owed.url)
+        community, shown = page.context["community"], page.context["period"]
+        unscored = {
+            pk for pk in page.context["scorable"]
+            if shown.indicators.filter(pk=pk, kind="scored").exists()
+            and not ManualScore.objects.filter(indicator_id=pk, community=community).exists()
+        }  # fmt: skip
+        assert owed.count == len(unscored)
+    for owed in todo.sheets:
+        page = client.get(owed.url)
+        assert {str(sheet["label"]) for sheet in page.context["sheets"]} == set(owed.sources)
