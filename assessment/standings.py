@@ -99,7 +99,19 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
                 .annotate(n=Count("member_id", distinct=True))
                 .order_by()
             )
-            values = {pk: _percent(visited.get(pk, 0), registered[pk]) for pk in ids}
+            # Of the members the target counted when the period opened (`Target.members`),
+            # not those registered now: a member leaving must not raise the share. Before
+            # the period opens (no targets yet), of those registered now. Never above all of
+            # them (members registered and visited since).
+            counted = dict(
+                Target.objects.filter(indicator=indicator, community_id__in=ids).values_list(
+                    "community_id", "members"
+                )
+            )
+            values = {
+                pk: min(_percent(visited.get(pk, 0), counted.get(pk, registered[pk])), D(100))
+                for pk in ids
+            }
         elif metric in (M.NEEDS_RESOLVED, M.NEEDS_ON_TIME):
             needs = Need.objects.filter(community_id__in=ids).resolved(
                 (period.starts_on, period.ends_on)

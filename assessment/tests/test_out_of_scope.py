@@ -63,8 +63,8 @@ def test_the_old_communitys_counts_of_its_work_do_not_move_with_the_member(
 
     after = measure(period, indicators, ids)
     assert Visit.objects.filter(community=qiaodong, date=today).count() == visits_in_period == 2
-    # Two members visited, one need resolved: still the old community's work (its share
-    # is now of the three it keeps) ...
+    # Two members visited, one need resolved: still the old community's work (its share,
+    # before the period opens, is of the three it keeps now) ...
     assert [after[indicator.pk, qiaodong.pk] for indicator in indicators] == [D("66.7"), 1]
     # ... and not counted a second time where she lives now.
     assert [after[indicator.pk, wuyier.pk] for indicator in indicators] == [0, 0]
@@ -194,3 +194,39 @@ def test_a_district_officer_without_the_review_and_confirm_permissions_is_refuse
     officer = strip("confirm_evaluationround")
     with pytest.raises(PermissionDenied):
         services.round_confirm(actor=officer, evaluation_round=evaluation_round)
+
+
+def test_the_visited_share_is_of_the_members_its_target_counted(
+    areas, period, community_user, district_user
+):
+    """Once the period is open, the share visited is of the members counted when its
+    targets were set (`Target.members`): a member leaving does not raise it."""
+    qiaodong = areas["140106001001"]
+    members = populate(qiaodong, 4)
+    share = services.indicator_add(
+        actor=district_user, period=period,
+        data={"name": "走访覆盖率", "kind": "measured", "metric": "visited_share",
+              "weight": D(100), "rule": "fixed", "base": D(50)},
+    )  # fmt: skip
+    services.period_open(actor=district_user, period=period)
+    today = datetime.date.today()
+    activity_services.visit_create(
+        actor=community_user,
+        data={"community": qiaodong, "date": today, "staff": "王", "way": "home"},
+        members=members[:2],
+    )
+    assert share.targets.get(community=qiaodong).members == 4
+    assert measure(period, [share], [qiaodong.pk])[share.pk, qiaodong.pk] == D("50.0")
+    member_set_status(
+        actor=district_user, member=members[3], status=Member.Status.MOVED_OUT, date=today,
+        reason="迁往外地",
+    )  # fmt: skip
+    assert measure(period, [share], [qiaodong.pk])[share.pk, qiaodong.pk] == D("50.0")
+    # Newcomers visited after the targets were set never make it more than all of them.
+    for member in populate(qiaodong, 4):
+        activity_services.visit_create(
+            actor=community_user,
+            data={"community": qiaodong, "date": today, "staff": "王", "way": "home"},
+            members=[member],
+        )
+    assert measure(period, [share], [qiaodong.pk])[share.pk, qiaodong.pk] == D(100)
