@@ -3,8 +3,8 @@ hand scores owed in open assessment periods and evaluation sheets owed in open r
 
 Each count is what its link's page lists: the needs through `NeedQuerySet` (the need list's
 `show=due_soon` and `show=overdue`), the scores through `assessment.services.may_score` and
-`period_unscored`, the sheets through `may_enter` and `round_outcome_preview`. Incoming
-transfers awaiting acceptance will join here when transfers exist."""
+`period_unscored`, the sheets through `may_enter` and `round_outcome_preview`, the incoming
+transfers through `Transfer.objects.incoming_for` (the transfer list's first part)."""
 
 import dataclasses
 import datetime
@@ -16,6 +16,7 @@ from django.urls import reverse
 from activities.models import DUE_SOON_DAYS, Need, NeedQuerySet
 from assessment import services as assessment
 from assessment.models import Evaluation
+from members.models import Transfer
 
 
 @dataclasses.dataclass
@@ -32,6 +33,8 @@ class Owed:
 
 @dataclasses.dataclass
 class Todo:
+    transfers: int = 0
+    transfers_url: str = ""
     due_soon: int = 0
     overdue: int = 0
     due_soon_url: str = ""
@@ -41,7 +44,12 @@ class Todo:
     sheets: list[Owed] = dataclasses.field(default_factory=list)
 
     def __bool__(self):
-        return bool(self.due_soon or self.overdue or self.scores or self.sheets)
+        return bool(self.transfers or self.due_soon or self.overdue or self.scores or self.sheets)
+
+
+def _transfers(user, todo: Todo) -> None:
+    todo.transfers = Transfer.objects.incoming_for(user).pending().count()
+    todo.transfers_url = reverse("members:transfers")
 
 
 def _needs(user, todo: Todo, today: datetime.date) -> None:
@@ -89,6 +97,7 @@ def _sheets(user, todo: Todo) -> None:
 
 def todo_for(user, today: datetime.date) -> Todo:
     todo = Todo()
+    _transfers(user, todo)
     _needs(user, todo, today)
     _scores(user, todo)
     _sheets(user, todo)

@@ -219,6 +219,31 @@ class MemberTransferForm(forms.Form):
         field.label_from_instance = lambda area: f"{area.parent.name} · {area.name}"
 
 
+class TransferAcceptForm(forms.Form):
+    """Accepting a transfer: the grid of the receiving community she joins, if any."""
+
+    grid = forms.ModelChoiceField(
+        label=gettext_lazy("grid"), queryset=Area.objects.none(), required=False
+    )
+
+    def __init__(self, *args, transfer, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["grid"]
+        field.queryset = Area.objects.filter(
+            level=Area.Level.GRID, parent=transfer.to_community_id
+        ).order_by("code")
+        field.empty_label = _("(no grid)")
+        field.initial = transfer.to_grid_id
+
+
+class TransferDeclineForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("reason for declining"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class RosterUploadForm(forms.Form):
     """A roster file to check and import, with the options of `import_members`."""
 

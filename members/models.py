@@ -12,7 +12,7 @@ from tongzhan import idnumber
 from tongzhan.crypto import EncryptedCharField, lookup_hash
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import Area, User
-from tongzhan.scoping import ScopedQuerySet
+from tongzhan.scoping import ScopedQuerySet, visible_area_ids
 
 from .validators import normalize_phone, validate_credit_code
 
@@ -451,7 +451,12 @@ class MemberChange(models.Model):
         CREATE = "create", _("New registration")
         UPDATE = "update", _("Updated")
         STATUS = "status", _("Status changed")
-        TRANSFER = "transfer", _("Transferred")
+        # The steps of a transfer (`Transfer`): asked for by the sending community, then
+        # accepted (the member moves: "transfer"), declined, or withdrawn.
+        TRANSFER_REQUEST = "transfer_request", _("Transfer requested")
+        TRANSFER = "transfer", _("Transferred in")
+        TRANSFER_DECLINE = "transfer_decline", _("Transfer declined")
+        TRANSFER_WITHDRAW = "transfer_withdraw", _("Transfer withdrawn")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"
@@ -460,7 +465,7 @@ class MemberChange(models.Model):
     actor = models.ForeignKey(
         User, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     source = models.CharField(_("source"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=list, blank=True)
 
@@ -477,6 +482,124 @@ class MemberChange(models.Model):
     def __str__(self):
         at = timezone.localtime(self.at)
         return f"{self.member} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
+
+
+def receiving_area_ids(user) -> list[int] | None:
+    """The areas a user may accept members into (None: every area): the areas where they may
+    transfer members, as the sending side needs to ask for a transfer out of them."""
+    if not user.is_authenticated or not user.has_perm("members.transfer_member"):
+        return []
+    return visible_area_ids(user)
+
+
+class TransferQuerySet(models.QuerySet):
+    """Transfers seen from either end: the sending community or the receiving one."""
+
+    def visible_to(self, user):
+        """Transfers out of or into the user's area (a read: the list, the transfer page)."""
+        if not user.is_authenticated or not user.has_perm("members.view_member"):
+            return self.none()
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.all()
+        return self.filter(models.Q(from_community_id__in=ids) | models.Q(to_community_id__in=ids))
+
+    def incoming_for(self, user):
+        """Transfers the user may accept or decline: into a community they may transfer
+        members in (`receiving_area_ids`)."""
+        ids = receiving_area_ids(user)
+        return self.all() if ids is None else self.filter(to_community_id__in=ids)
+
+    def outgoing_for(self, user):
+        """Transfers the user may withdraw: of a member they may transfer."""
+        if not user.is_authenticated or not user.has_perm("members.transfer_member"):
+            return self.none()
+        return self.filter(member__in=Member.objects.editable_by(user))
+
+    def pending(self):
+        return self.filter(state=Transfer.State.PENDING)
+
+
+class Transfer(models.Model):
+    """A member's move to another community, asked for by the community keeping her and
+    accepted or declined by the receiving one (迁出 / 转入).
+
+    Until it is accepted the member stays where she was, in that community's lists and counts;
+    acceptance moves her (`members.services.transfer_accept`). A requester who may also act
+    for the receiving community (a district officer) has it accepted at once.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting acceptance")
+        ACCEPTED = "accepted", pgettext_lazy("a transfer", "Accepted")
+        DECLINED = "declined", pgettext_lazy("a transfer", "Declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("a transfer", "Withdrawn")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="transfers"
+    )
+    from_community = models.ForeignKey(
+        Area, verbose_name=_("from community"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_community = models.ForeignKey(
+        Area, verbose_name=_("to community"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The grid the requester suggests; the receiving community chooses on acceptance.
+    to_grid = models.ForeignKey(
+        Area,
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    requested_by = models.ForeignKey(
+        User,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(state="pending"),
+                name="transfer_one_pending_per_member",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["to_community", "state"], name="transfer_to_state_idx"),
+            models.Index(fields=["from_community", "state"], name="transfer_from_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} → {self.to_community}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
 
 
 class MemberTally(models.Model):

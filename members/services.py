@@ -24,7 +24,7 @@ from tongzhan.crypto import lookup_hash
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 
-from .models import Member, MemberCategory, MemberChange, MemberTally
+from .models import Member, MemberCategory, MemberChange, MemberTally, Transfer, receiving_area_ids
 from .rules import apply_category_rules, categories_by_slug
 
 # Fields whose history keeps the masked value, never the full one.
@@ -303,13 +303,26 @@ def registered_error(*, actor, existing: Member, request=None, left=None) -> Val
     )
 
 
+NO_VERSION_ACTIONS = (
+    MemberChange.Action.TRANSFER_REQUEST,
+    MemberChange.Action.TRANSFER_DECLINE,
+    MemberChange.Action.TRANSFER_WITHDRAW,
+)
+
+
 def _changed_meanwhile(
     stored: Member, stored_categories: list, data: dict, version: int
 ) -> MemberChanged:
     """The refusal of a form opened at `version`: what the writes since then changed, with
     the stored value and the form's."""
     # Writes on one member are serialised by its row lock, so ids give their order.
-    since = MemberChange.objects.filter(member=stored).select_related("actor").order_by("-id")
+    since = (
+        MemberChange.objects.filter(member=stored)
+        # The steps of a transfer that change no field raise no version.
+        .exclude(action__in=NO_VERSION_ACTIONS)
+        .select_related("actor")
+        .order_by("-id")
+    )
     since = list(since[: max(stored.version - version, 0)])
     changed = {row["field"] for change in since for row in change.changes}
     theirs = snapshot(stored, stored_categories)
@@ -379,6 +392,9 @@ def _record(*, actor, member, action, changes, source, request=None, detail=None
             MemberChange.Action.UPDATE: AuditEvent.Action.UPDATE,
             MemberChange.Action.STATUS: AuditEvent.Action.STATUS,
             MemberChange.Action.TRANSFER: AuditEvent.Action.TRANSFER,
+            MemberChange.Action.TRANSFER_REQUEST: AuditEvent.Action.TRANSFER,
+            MemberChange.Action.TRANSFER_DECLINE: AuditEvent.Action.TRANSFER,
+            MemberChange.Action.TRANSFER_WITHDRAW: AuditEvent.Action.TRANSFER,
         }[action],
         obj=member,
         request=request,
@@ -534,6 +550,16 @@ def member_set_status(
         source="",
         request=request,
     )
+    if status != Member.Status.ACTIVE:
+        # Nobody can receive a member who has left the registry (去世/迁出/退出).
+        _withdraw_pending(
+            actor=actor,
+            member=member,
+            reason=_history_text(
+                _("The member's status became %(status)s."), status=member.get_status_display()
+            ),
+            request=request,
+        )
     tally_apply(
         tally_change(
             counted,
@@ -543,8 +569,77 @@ def member_set_status(
     return member
 
 
-@transaction.atomic
-def member_transfer(
+# -- Transfers (迁出 / 转入) -------------------------------------------------------------------
+#
+# The community keeping a member asks for her transfer (`transfer_request`); she stays there,
+# in its lists and counts, until the receiving community accepts (`transfer_accept`, which
+# moves her), declines, or the sender withdraws. Each step locks the member, then the
+# transfer, and refuses a transfer that is no longer pending: of two clicks, the second is told.
+
+
+def _history_text(text, **params) -> str:
+    """A history line's source, in the registry's language as `snapshot` writes it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return (str(text) % params)[:200]
+
+
+def _may_receive(actor, community: Area) -> bool:
+    """Whether `actor` may accept members into `community` (None: a command, everywhere)."""
+    if actor is None:
+        return True
+    ids = receiving_area_ids(actor)
+    return ids is None or community.pk in ids
+
+
+def _locked(transfer: Transfer) -> tuple[Member, Transfer]:
+    """The transfer's member and the transfer, locked in that order (as every writer of a
+    member locks it first), the transfer still pending or refused."""
+    member = Member.objects.select_for_update().get(pk=transfer.member_id)
+    locked = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("from_community", "to_community", "requested_by")
+        .get(pk=transfer.pk)
+    )
+    if not locked.is_pending:
+        raise ValidationError(
+            _("This transfer was already %(state)s; nothing was changed.")
+            % {"state": locked.get_state_display()},
+            code="decided",
+        )
+    return member, locked
+
+
+def _check_grid(grid: Area | None, community: Area) -> None:
+    if grid is not None and (grid.level != Area.Level.GRID or grid.parent_id != community.pk):
+        raise ValidationError(
+            {
+                "grid": _("The grid %(grid)s does not belong to %(community)s.")
+                % {"grid": grid, "community": community}
+            }
+        )
+
+
+def _check_incoming(actor, transfer: Transfer) -> None:
+    """Only the receiving community (or who may act for it) accepts or declines."""
+    if actor is None:
+        return
+    if not Transfer.objects.incoming_for(actor).filter(pk=transfer.pk).exists():
+        raise PermissionDenied
+
+
+def _check_outgoing(actor, transfer: Transfer) -> None:
+    """Only who may transfer the member withdraws her transfer."""
+    if actor is None:
+        return
+    if not Transfer.objects.outgoing_for(actor).filter(pk=transfer.pk).exists():
+        raise PermissionDenied
+
+
+def _detail(transfer: Transfer, step: str, **more) -> dict:
+    return {"step": step, "transfer": transfer.pk, "to": transfer.to_community.code, **more}
+
+
+def transfer_request(
     *,
     actor,
     member: Member,
@@ -552,37 +647,177 @@ def member_transfer(
     to_grid: Area | None = None,
     reason: str,
     request=None,
-) -> Member:
-    """Move a member to another community (迁出/转入); the record and its history go along."""
-    _check_editable(actor, member)
+) -> Transfer:
+    """Ask for a member's transfer to another community (迁出); she stays until it is
+    accepted. A requester who may also accept into that community (a district officer, an
+    administrator over both, a command) has it accepted at once, both steps in the history."""
     if actor is not None and not actor.has_perm("members.transfer_member"):
         raise PermissionDenied
     if to_community.level != Area.Level.COMMUNITY:
         raise ValidationError({"to_community": _("Choose a community.")})
-    if to_community.pk == member.community_id:
-        raise ValidationError({"to_community": _("The member is already in this community.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the transfer.")})
+    _check_grid(to_grid, to_community)
+    with transaction.atomic():
+        stored = Member.objects.select_for_update().get(pk=member.pk)
+        _check_editable(actor, stored)
+        if to_community.pk == stored.community_id:
+            raise ValidationError({"to_community": _("The member is already in this community.")})
+        if stored.status != Member.Status.ACTIVE:
+            raise ValidationError(
+                _("Only a registered member can be transferred; this one is %(status)s.")
+                % {"status": stored.get_status_display()}
+            )
+        pending = stored.transfers.filter(state=Transfer.State.PENDING).first()
+        if pending is not None:
+            raise ValidationError(
+                _("A transfer of this member to %(community)s is already awaiting acceptance.")
+                % {"community": pending.to_community.name},
+                code="pending",
+            )
+        transfer = Transfer.objects.create(
+            member=stored,
+            from_community=stored.community,
+            to_community=to_community,
+            to_grid=to_grid,
+            reason=reason.strip(),
+            requested_by=actor if actor is not None and actor.pk else None,
+        )
+        _record(
+            actor=actor,
+            member=stored,
+            action=MemberChange.Action.TRANSFER_REQUEST,
+            changes=[],
+            source=_history_text(
+                _("To %(community)s: %(reason)s"),
+                community=to_community.name,
+                reason=transfer.reason,
+            ),
+            request=request,
+            detail=_detail(transfer, "request", reason=transfer.reason),
+        )
+        if _may_receive(actor, to_community):
+            _move(actor=actor, member=stored, transfer=transfer, grid=to_grid, request=request)
+    if transfer.state == Transfer.State.ACCEPTED:
+        # The caller's instance follows the move, as it would have followed a direct one.
+        member.refresh_from_db(fields=["community", "grid", "version", "updated_at"])
+    return transfer
+
+
+def _move(*, actor, member: Member, transfer: Transfer, grid: Area | None, request) -> None:
+    """Accept `transfer`: the member (locked) moves to its community, her tallies with her."""
     before = snapshot(member)
     counted = _stored_tally_keys(member)
-    member.community, member.grid = to_community, to_grid
+    member.community, member.grid = transfer.to_community, grid
     member.version = counted.stored.version + 1
     member.full_clean()
     member.save(update_fields=["community", "grid", "version", "updated_at"])
-    changes = changes_between(before, snapshot(member))
+    transfer.state, transfer.to_grid = Transfer.State.ACCEPTED, grid
+    transfer.decided_by = actor if actor is not None and actor.pk else None
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["state", "to_grid", "decided_by", "decided_at"])
+    requester = transfer.requested_by
     _record(
         actor=actor,
         member=member,
         action=MemberChange.Action.TRANSFER,
-        changes=changes,
-        source=reason.strip(),
+        changes=changes_between(before, snapshot(member)),
+        source=_history_text(
+            _("Requested by %(requester)s: %(reason)s"),
+            requester=(requester.get_full_name() or requester.username) if requester else "—",
+            reason=transfer.reason,
+        ),
         request=request,
-        detail={"to": to_community.code, "reason": reason.strip()},
+        detail=_detail(transfer, "accept", reason=transfer.reason),
     )
     tally_apply(
         tally_change(counted, _tally_keys_written(counted, community_id=member.community_id))
     )
-    return member
+
+
+def transfer_accept(
+    *, actor, transfer: Transfer, grid: Area | None = None, request=None
+) -> Transfer:
+    """The receiving community accepts (转入): the member moves there, into `grid`."""
+    _check_incoming(actor, transfer)
+    with transaction.atomic():
+        member, locked = _locked(transfer)
+        _check_grid(grid, locked.to_community)
+        _move(actor=actor, member=member, transfer=locked, grid=grid, request=request)
+    return locked
+
+
+def transfer_decline(*, actor, transfer: Transfer, note: str, request=None) -> Transfer:
+    """The receiving community declines (退回): the member stays where she is."""
+    _check_incoming(actor, transfer)
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the transfer is declined.")})
+    with transaction.atomic():
+        member, locked = _locked(transfer)
+        _close(
+            actor=actor,
+            member=member,
+            transfer=locked,
+            state=Transfer.State.DECLINED,
+            note=note.strip(),
+            request=request,
+        )
+    return locked
+
+
+def transfer_withdraw(*, actor, transfer: Transfer, request=None) -> Transfer:
+    """The sending community withdraws its request (撤回)."""
+    _check_outgoing(actor, transfer)
+    with transaction.atomic():
+        member, locked = _locked(transfer)
+        _close(
+            actor=actor,
+            member=member,
+            transfer=locked,
+            state=Transfer.State.WITHDRAWN,
+            note="",
+            request=request,
+        )
+    return locked
+
+
+def _close(*, actor, member: Member, transfer: Transfer, state: str, note: str, request) -> None:
+    """End a pending transfer without moving the member: declined or withdrawn."""
+    transfer.state, transfer.decision_note = state, note
+    transfer.decided_by = actor if actor is not None and actor.pk else None
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["state", "decision_note", "decided_by", "decided_at"])
+    declined = state == Transfer.State.DECLINED
+    text = _("To %(community)s: %(reason)s") if note else _("To %(community)s")
+    _record(
+        actor=actor,
+        member=member,
+        action=(
+            MemberChange.Action.TRANSFER_DECLINE
+            if declined
+            else MemberChange.Action.TRANSFER_WITHDRAW
+        ),
+        changes=[],
+        source=_history_text(text, community=transfer.to_community.name, reason=note),
+        request=request,
+        detail=_detail(transfer, "decline" if declined else "withdraw", note=note),
+    )
+
+
+def _withdraw_pending(*, actor, member: Member, reason: str, request) -> None:
+    """Withdraw the member's pending transfer, if any: she has left the registry."""
+    pending = member.transfers.filter(state=Transfer.State.PENDING).first()
+    if pending is None:
+        return
+    _member, locked = _locked(pending)
+    _close(
+        actor=actor,
+        member=member,
+        transfer=locked,
+        state=Transfer.State.WITHDRAWN,
+        note=reason,
+        request=request,
+    )
 
 
 def _may_write_in(actor, community: Area | None) -> bool:

@@ -8,26 +8,34 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_id_number, mask_phone
-from tongzhan.mixins import ServiceFormMixin
+from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import AuditEvent
 
 from . import exports, services
 from .filters import MemberFilterSet, search_kind, tallied_count
-from .forms import MemberForm, MemberStatusForm, MemberTransferForm
-from .models import Member
+from .forms import (
+    MemberForm,
+    MemberStatusForm,
+    MemberTransferForm,
+    TransferAcceptForm,
+    TransferDeclineForm,
+)
+from .models import Member, Transfer
 
 WEB_FORM = "网页表单"
 
@@ -61,7 +69,13 @@ class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
     context_object_name = "members"
 
     def get_queryset(self):
-        return Member.objects.visible_to(self.request.user).for_list()
+        pending = Transfer.objects.pending().filter(member=OuterRef("pk"))
+        return (
+            Member.objects.visible_to(self.request.user)
+            .for_list()
+            # A member whose transfer awaits acceptance is marked with where she is going.
+            .annotate(transfer_to=Subquery(pending.values("to_community__name")[:1]))
+        )
 
     def get_filterset(self, filterset_class):
         return member_filterset(self.request, self.get_queryset())
@@ -162,6 +176,9 @@ class MemberDetailView(MemberMixin, DetailView):
             can_reveal=user.has_perm("members.reveal_member"),
             can_edit=editable,
             can_transfer=editable and user.has_perm("members.transfer_member"),
+            pending_transfer=member.transfers.pending()
+            .select_related("to_community", "requested_by")
+            .first(),
             # Registration and changes; the activities app's timeline adds what else the
             # member took part in, loaded into the same list (activities:member_timeline).
             timeline=member_history(member),
@@ -298,6 +315,9 @@ class MemberStatusView(MemberMixin, ServiceFormMixin, FormView):
 
 
 class MemberTransferView(MemberMixin, ServiceFormMixin, FormView):
+    """Ask for a member's transfer; the receiving community accepts it (or the requester,
+    when they may act for it too)."""
+
     form_class = MemberTransferForm
     template_name = "members/member_transfer.html"
 
@@ -313,10 +333,11 @@ class MemberTransferView(MemberMixin, ServiceFormMixin, FormView):
         return {"to_community": self.request.GET.get("to")}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(member=self.member, **kwargs)
+        pending = self.member.transfers.pending().select_related("to_community").first()
+        return super().get_context_data(member=self.member, pending_transfer=pending, **kwargs)
 
     def write(self, form):
-        return services.member_transfer(
+        return services.transfer_request(
             actor=self.request.user,
             member=self.member,
             to_community=form.cleaned_data["to_community"],
@@ -325,15 +346,144 @@ class MemberTransferView(MemberMixin, ServiceFormMixin, FormView):
         )
 
     def get_success_message(self):
-        return _("%(name)s was transferred to %(community)s.") % {
-            "name": self.member.name,
-            "community": self.member.community.name,
-        }
+        names = {"name": self.member.name, "community": self.written.to_community.name}
+        if self.written.state == Transfer.State.ACCEPTED:
+            return _("%(name)s was transferred to %(community)s.") % names
+        return (
+            _(
+                "The transfer of %(name)s to %(community)s awaits acceptance by that community; "
+                "until then she stays here."
+            )
+            % names
+        )
 
     def get_success_url(self):
         if Member.objects.visible_to(self.request.user).filter(pk=self.member.pk).exists():
             return reverse("members:detail", args=[self.member.pk])
         return reverse("members:list")
+
+
+# -- Transfers between communities -------------------------------------------------------------
+
+RECENT_TRANSFERS = 30
+
+
+def _transfers(user):
+    return Transfer.objects.visible_to(user).select_related(
+        "member", "from_community", "to_community", "requested_by", "decided_by"
+    )
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def transfer_list(request):
+    """Transfers into and out of the user's area: those waiting on the user first, then the
+    others awaiting acceptance, then the latest decided, both directions."""
+    user = request.user
+    incoming_ids = Transfer.objects.incoming_for(user).pending().values("pk")
+    pending = _transfers(user).pending().order_by("requested_at", "id")
+    context = {
+        "incoming": list(pending.filter(pk__in=incoming_ids)),
+        "waiting": list(pending.exclude(pk__in=incoming_ids)),
+        "decided": list(
+            _transfers(user)
+            .exclude(state=Transfer.State.PENDING)
+            .order_by("-decided_at", "-id")[:RECENT_TRANSFERS]
+        ),
+    }
+    return render(request, "members/transfer_list.html", context)
+
+
+def _transfer_page(request, transfer, *, accept_form=None, decline_form=None, status=200):
+    """What the receiving side needs to decide, not the member's record: that opens to them
+    once she is theirs."""
+    user = request.user
+    member = transfer.member
+    pending = transfer.is_pending
+    may_decide = pending and Transfer.objects.incoming_for(user).filter(pk=transfer.pk).exists()
+    context = {
+        "transfer": transfer,
+        "member": member,
+        "categories": list(member.categories.all()) if pending else [],
+        "member_visible": Member.objects.visible_to(user).filter(pk=member.pk).exists(),
+        "may_decide": may_decide,
+        "may_withdraw": pending
+        and Transfer.objects.outgoing_for(user).filter(pk=transfer.pk).exists(),
+        "accept_form": accept_form or TransferAcceptForm(transfer=transfer),
+        "decline_form": decline_form or TransferDeclineForm(),
+    }
+    return render(request, "members/transfer_detail.html", context, status=status)
+
+
+def _visible_transfer(request, pk) -> Transfer:
+    return get_object_or_404(_transfers(request.user), pk=pk)
+
+
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def transfer_detail(request, pk):
+    return _transfer_page(request, _visible_transfer(request, pk))
+
+
+def _require_incoming(request, transfer: Transfer) -> None:
+    if not Transfer.objects.incoming_for(request.user).filter(pk=transfer.pk).exists():
+        raise PermissionDenied
+
+
+@require_POST
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def transfer_accept(request, pk):
+    transfer = _visible_transfer(request, pk)
+    _require_incoming(request, transfer)
+    form = TransferAcceptForm(request.POST, transfer=transfer)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: services.transfer_accept(
+            actor=request.user, transfer=transfer, grid=form.cleaned_data["grid"], request=request
+        ),
+        done=_("%(name)s was accepted into %(community)s.")
+        % {"name": transfer.member.name, "community": transfer.to_community.name},
+    ):
+        return redirect("members:detail", pk=transfer.member_id)
+    return _transfer_page(request, transfer, accept_form=form)
+
+
+@require_POST
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def transfer_decline(request, pk):
+    transfer = _visible_transfer(request, pk)
+    _require_incoming(request, transfer)
+    form = TransferDeclineForm(request.POST)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: services.transfer_decline(
+            actor=request.user, transfer=transfer, note=form.cleaned_data["note"], request=request
+        ),
+        done=_("The transfer of %(name)s was declined; she stays in %(community)s.")
+        % {"name": transfer.member.name, "community": transfer.from_community.name},
+    ):
+        return redirect("members:transfers")
+    return _transfer_page(request, transfer, decline_form=form)
+
+
+@require_POST
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def transfer_withdraw(request, pk):
+    transfer = _visible_transfer(request, pk)
+    if not Transfer.objects.outgoing_for(request.user).filter(pk=transfer.pk).exists():
+        raise PermissionDenied
+    action_write(
+        request,
+        lambda: services.transfer_withdraw(actor=request.user, transfer=transfer, request=request),
+        done=_("The transfer of %(name)s to %(community)s was withdrawn.")
+        % {"name": transfer.member.name, "community": transfer.to_community.name},
+    )
+    return redirect("members:detail", pk=transfer.member_id)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

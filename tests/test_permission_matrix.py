@@ -32,6 +32,7 @@ from assessment import services as assessment_services
 from assessment.models import EvaluationItem, EvaluationTemplate
 from conftest import _user
 from members import jobs
+from members import services as member_services
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from tongzhan.models import User
@@ -73,6 +74,13 @@ MATRIX = [
     ("members:update", ["member"], "get", "302 200 404 403 200 404 200 404"),
     ("members:status", ["member"], "get", "302 200 404 403 200 404 200 404"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
+    # street reads it; a decline without its reason shows the form again (200).
+    ("members:transfers", [], "get", "302 200 200 200 200 200 200 403"),
+    ("members:transfer_detail", ["transfer"], "get", "302 200 200 200 200 404 200 403"),
+    ("members:transfer_accept", ["fresh_transfer"], "post", "302 403 302 403 302 404 302 403"),
+    ("members:transfer_decline", ["fresh_transfer"], "post", "302 403 200 403 200 404 200 403"),
+    ("members:transfer_withdraw", ["fresh_transfer"], "post", "302 302 403 403 302 404 302 403"),
     ("members:export", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:template", [], "get", "302 200 200 200 200 200 200 200"),
     ("members:import_list", [], "get", "302 403 403 403 200 200 200 403"),
@@ -227,6 +235,12 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
               "template": EvaluationTemplate.objects.get(is_example=True)},
     )  # fmt: skip
 
+    def fresh_transfer():
+        return member_services.transfer_request(
+            actor=community_user, member=MemberFactory(community=qiaodong),
+            to_community=areas["140106001002"], reason="搬家",
+        ).pk  # fmt: skip
+
     def fresh_job():
         return jobs.job_create(
             actor=district_user, data=roster(person("孙三")), filename="花名册.xlsx"
@@ -310,6 +324,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "area": qiaodong.pk,
         "activity_type": ActivityType.objects.create(code="walk", name="健步走").pk,
         "template": EvaluationTemplate.objects.get(is_example=True).pk,
+
+        "transfer": fresh_transfer(), "fresh_transfer": fresh_transfer,
+
     }  # fmt: skip
     return users, arguments
 

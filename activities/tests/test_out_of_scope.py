@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import ActivityType, Need
-from members.services import member_transfer
+from members.services import transfer_request
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def visit_with_need(actor, member):
 
 
 def transfer(actor, member, community):
-    member_transfer(actor=actor, member=member, to_community=community, reason="搬家")
+    transfer_request(actor=actor, member=member, to_community=community, reason="搬家")
 
 
 def test_after_a_transfer_the_old_community_no_longer_opens_her_visits_and_needs(

@@ -16,7 +16,7 @@ from assessment import services
 from assessment.models import Evaluation, EvaluationItem, EvaluationTemplate, Indicator
 from assessment.standings import measure, round_results
 from members.models import Member
-from members.services import member_set_status, member_transfer
+from members.services import member_set_status, transfer_request
 from members.tests.factories import MemberFactory
 from tongzhan.models import User
 
@@ -59,7 +59,7 @@ def test_the_old_communitys_counts_of_its_work_do_not_move_with_the_member(
     before = measure(period, indicators, ids)
     assert [before[indicator.pk, qiaodong.pk] for indicator in indicators] == [D("50.0"), 1]
 
-    member_transfer(actor=district_user, member=members[1], to_community=wuyier, reason="搬家")
+    transfer_request(actor=district_user, member=members[1], to_community=wuyier, reason="搬家")
 
     after = measure(period, indicators, ids)
     assert Visit.objects.filter(community=qiaodong, date=today).count() == visits_in_period == 2
@@ -112,7 +112,7 @@ def test_a_representative_who_left_is_marked_and_keeps_her_record_on_confirmatio
         evaluation_round, district_user, {"甲": 95, "乙": 90, "丙": 80, "丁": 70, "戊": 60}
     )
     moved, withdrawn = Member.objects.get(name="戊"), Member.objects.get(name="丁")
-    member_transfer(
+    transfer_request(
         actor=district_user, member=moved, to_community=areas["140106002001"], reason="搬家"
     )
     member_set_status(
@@ -139,7 +139,7 @@ def test_a_representative_who_left_is_marked_and_keeps_her_record_on_confirmatio
     left = dict(evaluation_round.evaluations.values_list("member__name", "left"))
     assert left == {"甲": "", "乙": "", "丙": "", "丁": "withdrawn", "戊": "moved_out"}
     # Once confirmed the marks are the round's record, whatever happens to her later.
-    member_transfer(
+    transfer_request(
         actor=district_user, member=moved, to_community=areas["140106001001"], reason="回迁"
     )
     evaluation_round.refresh_from_db()

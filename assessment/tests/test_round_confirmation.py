@@ -13,7 +13,7 @@ from django.utils import timezone
 from assessment import services
 from assessment.models import EvaluationItem, EvaluationRound, EvaluationTemplate
 from members.models import Member, MemberChange
-from members.services import member_transfer
+from members.services import transfer_request
 from members.tests.factories import MemberFactory
 from tongzhan.models import AuditEvent, User
 
@@ -101,7 +101,7 @@ def test_a_source_weighted_nought_and_a_representative_who_left_need_no_scores(
     for name, share in zip(NAMES[:4], [95, 90, 80, 70], strict=True):
         score(evaluation_round, district_user, name, share, sources=["superior", "self"])
     gone = Member.objects.get(name="戊")  # never scored, and moved to another street
-    member_transfer(
+    transfer_request(
         actor=district_user, member=gone, to_community=areas["140106002001"], reason="搬家"
     )
     assert services.round_outcome_preview(evaluation_round).ready
@@ -184,7 +184,7 @@ def test_reopening_gives_the_flags_back_with_history_and_audit(confirmed, distri
 
 def test_reopening_leaves_alone_who_has_left_the_area_since(areas, confirmed, district_user):
     gone = Member.objects.get(name="戊")
-    member_transfer(
+    transfer_request(
         actor=district_user, member=gone, to_community=areas["140106002001"], reason="搬家"
     )
     restored, kept_out = services.round_reopen_preview(confirmed)

@@ -55,7 +55,7 @@ def build_world(areas, street_user, district_user, other_district_user):
         actor=None, member=leaving, status=Member.Status.MOVED_OUT, date=today, reason="迁往小店区"
     )
     moving = register(wuyier, born=1988)
-    member_services.member_transfer(
+    member_services.transfer_request(
         actor=None, member=moving, to_community=fudong, reason="搬家"
     )  # fmt: skip
     kind = ActivityType.objects.get(code="consultation")

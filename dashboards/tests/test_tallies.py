@@ -52,7 +52,7 @@ def test_every_write_keeps_the_tallies_current(areas, street_user, district_user
         reason="本人申请",
     )  # fmt: skip
     assert_current()
-    member_services.member_transfer(actor=None, member=first, to_community=wuyier, reason="搬家")
+    member_services.transfer_request(actor=None, member=first, to_community=wuyier, reason="搬家")
     assert_current()
     report = roster_import(
         actor=district_user,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from activities import services
 from activities.models import Need
 from dashboards.stats import Dashboard
-from members.services import member_transfer
+from members.services import transfer_request
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_resolved_needs_stay_with_the_community_that_resolved_them(
     assert counts(neighbour_user) == {"open": 0, "overdue": 0, "resolved": 0}
     street = counts(street_user)
 
-    member_transfer(
+    transfer_request(
         actor=district_user, member=member, to_community=areas["140106001002"], reason="搬家"
     )
     assert counts(community_user) == {"open": 0, "overdue": 0, "resolved": 1}
@@ -68,7 +68,7 @@ def test_the_needs_report_counts_them_as_the_dashboard_does(
         resolution="调解结案",
         closed_on=today,
     )
-    member_transfer(
+    transfer_request(
         actor=district_user, member=member, to_community=areas["140106001002"], reason="搬家"
     )
     table = needs_by_kind(Dashboard(street_user, today), today, today)

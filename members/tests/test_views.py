@@ -294,26 +294,37 @@ def test_democratic_party_category_needs_a_party(client, areas, community_user):
 
 def test_status_change_and_transfer_appear_in_history(client, areas, district_user, member):
     client.force_login(district_user)
-    client.post(reverse("members:status", args=[member.pk]),
-                {"status": "moved_out", "date": "2026-03-01", "reason": "迁往外省"})  # fmt: skip
+    # The district office acts for both communities: its transfer is accepted at once.
     client.post(reverse("members:transfer", args=[member.pk]),
                 {"to_community": areas["140106002001"].pk, "reason": "搬家至府东"})  # fmt: skip
+    client.post(reverse("members:status", args=[member.pk]),
+                {"status": "moved_out", "date": "2026-03-01", "reason": "迁往外省"})  # fmt: skip
     member.refresh_from_db()
     assert (member.status, member.community.code) == ("moved_out", "140106002001")
     html = client.get(reverse("members:detail", args=[member.pk])).content.decode()
     assert "迁往外省" in html and "府东一社区" in html and "搬家至府东" in html
+    assert "申请迁出" in html and "转入" in html
 
 
-def test_a_community_worker_who_transfers_a_member_out_no_longer_sees_it(
-    client, areas, community_user, member
+def test_a_community_worker_who_transfers_a_member_out_keeps_her_until_accepted(
+    client, areas, community_user, neighbour_user, member
 ):
     client.force_login(community_user)
     response = client.post(
         reverse("members:transfer", args=[member.pk]),
         {"to_community": areas["140106001002"].pk, "reason": "搬家"},
     )
-    assert response.status_code == 302 and response.url == reverse("members:list")
-    assert client.get(reverse("members:detail", args=[member.pk])).status_code == 404
+    detail = reverse("members:detail", args=[member.pk])
+    assert response.status_code == 302 and response.url == detail
+    page = client.get(detail).content.decode()
+    assert "迁往五一二社区，待接收（王丽，" in page and 'id="withdraw-transfer"' in page
+    assert client.get(reverse("members:list")).context["members"][0].transfer_to == "五一二社区"
+    transfer = member.transfers.get()
+    client.force_login(neighbour_user)
+    response = client.post(reverse("members:transfer_accept", args=[transfer.pk]), {})
+    assert response.status_code == 302 and response.url == detail
+    client.force_login(community_user)
+    assert client.get(detail).status_code == 404
 
 
 def test_a_read_only_officer_is_pointed_to_the_record_not_offered_a_transfer(
