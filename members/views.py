@@ -409,6 +409,11 @@ def _transfer_page(request, transfer, *, accept_form=None, decline_form=None, st
         "may_decide": may_decide,
         "may_withdraw": pending
         and Transfer.objects.outgoing_for(user).filter(pk=transfer.pk).exists(),
+        # A refusal of a transfer decided meanwhile, told above the page that no longer
+        # offers its forms.
+        "refusals": []
+        if may_decide
+        else [e for f in (accept_form, decline_form) if f for e in f.non_field_errors()],
         "accept_form": accept_form or TransferAcceptForm(transfer=transfer),
         "decline_form": decline_form or TransferDeclineForm(),
     }

@@ -12,8 +12,10 @@ from django.db import close_old_connections, connection
 from dashboards.stats import Dashboard
 from dashboards.tests.test_tallies import tallies
 from members import services
+from members.imports import roster_import
 from members.models import Member, MemberChange, Transfer
 from members.tests.factories import MemberFactory
+from members.tests.test_imports import person, roster
 from tongzhan.models import Area, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -204,6 +206,23 @@ def test_leaving_the_registry_withdraws_a_pending_transfer(
         services.transfer_accept(actor=neighbour_user, transfer=transfer)
     with pytest.raises(ValidationError, match="只有在册"):
         ask(community_user, member, wuyier)
+
+
+def test_a_roster_naming_the_receiving_community_does_not_move_her(
+    community_user, district_user, member, wuyier
+):
+    """The import never moves a member between communities: a row naming another community
+    for a registered person is refused, so it cannot skip the receiving side's acceptance."""
+    transfer = ask(community_user, member, wuyier)
+    report = roster_import(
+        actor=district_user,
+        data=roster(person("张三", community="五一二社区", number=member.id_number)),
+        filename="花名册.xlsx",
+    )
+    member.refresh_from_db()
+    transfer.refresh_from_db()
+    assert len(report.refused) == 1 and "已在桥东一社区登记" in report.refused[0].message
+    assert member.community.code == "140106001001" and transfer.is_pending
 
 
 @pytest.mark.django_db(transaction=True)
