@@ -17,6 +17,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhan import idnumber
 from tongzhan.audit import audit_record
@@ -556,7 +557,8 @@ def member_set_status(
             actor=actor,
             member=member,
             reason=_history_text(
-                _("The member's status became %(status)s."), status=member.get_status_display()
+                gettext_lazy("The member's status became %(status)s."),
+                status=Member.Status(member.status).label,
             ),
             request=request,
         )
@@ -578,7 +580,8 @@ def member_set_status(
 
 
 def _history_text(text, **params) -> str:
-    """A history line's source, in the registry's language as `snapshot` writes it."""
+    """A history line's source, in the registry's language as `snapshot` writes it, whatever
+    the language of the user's interface: `text` and `params` lazy, translated here."""
     with translation.override(settings.LANGUAGE_CODE):
         return (str(text) % params)[:200]
 
@@ -689,7 +692,7 @@ def transfer_request(
             action=MemberChange.Action.TRANSFER_REQUEST,
             changes=[],
             source=_history_text(
-                _("To %(community)s: %(reason)s"),
+                gettext_lazy("To %(community)s: %(reason)s"),
                 community=to_community.name,
                 reason=transfer.reason,
             ),
@@ -723,7 +726,7 @@ def _move(*, actor, member: Member, transfer: Transfer, grid: Area | None, reque
         action=MemberChange.Action.TRANSFER,
         changes=changes_between(before, snapshot(member)),
         source=_history_text(
-            _("Requested by %(requester)s: %(reason)s"),
+            gettext_lazy("Requested by %(requester)s: %(reason)s"),
             requester=(requester.get_full_name() or requester.username) if requester else "—",
             reason=transfer.reason,
         ),
@@ -788,7 +791,9 @@ def _close(*, actor, member: Member, transfer: Transfer, state: str, note: str, 
     transfer.decided_at = timezone.now()
     transfer.save(update_fields=["state", "decision_note", "decided_by", "decided_at"])
     declined = state == Transfer.State.DECLINED
-    text = _("To %(community)s: %(reason)s") if note else _("To %(community)s")
+    text = (
+        gettext_lazy("To %(community)s: %(reason)s") if note else gettext_lazy("To %(community)s")
+    )
     _record(
         actor=actor,
         member=member,

@@ -253,13 +253,15 @@ DETAIL_KEYS = {
     "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
     "email": "电子邮箱", "unlocked": "解除锁定（清除的登录失败记录数）",
     "categories": "类别", "items": "项目", "score_grid": "按评分表保存的评分数",
+    "transfer": "转移申请编号", "note": "说明",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
                "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志",
                "score_grid": "评分表"},
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
-             "cancel": "取消"},
+             "cancel": "取消", "request": "申请", "accept": "接收", "decline": "退回",
+             "withdraw": "撤回"},
     "page": {"detail": "详情页", "edit": "编辑页"},
     "second_factor": {"set up": "设置", "wrong code": "验证码错误", "removed": "移除"},
     "auditor": {"granted": "授予", "revoked": "撤销"},

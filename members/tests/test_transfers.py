@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import close_old_connections, connection
+from django.utils import translation
 
 from dashboards.stats import Dashboard
 from dashboards.tests.test_tallies import tallies
@@ -47,6 +48,26 @@ def test_a_request_leaves_the_member_where_she_is(community_user, member, wuyier
     assert history(member) == [("transfer_request", "迁往五一二社区：搬家")]
     audit = AuditEvent.objects.get(action=AuditEvent.Action.TRANSFER)
     assert audit.detail["step"] == "request" and audit.object_id == str(member.pk)
+
+
+def test_the_history_reads_in_the_registry_s_language_whatever_the_user_s(
+    community_user, neighbour_user, member, wuyier
+):
+    with translation.override("en"):
+        transfer = ask(community_user, member, wuyier)
+        services.transfer_decline(actor=neighbour_user, transfer=transfer, note="不接收")
+        ask(community_user, member, wuyier, reason="再次申请")
+        services.member_set_status(
+            actor=community_user, member=member, status=Member.Status.DECEASED,
+            date=member.created_at.date(), reason="病故",
+        )  # fmt: skip
+    assert history(member) == [
+        ("transfer_request", "迁往五一二社区：搬家"),
+        ("transfer_decline", "迁往五一二社区：不接收"),
+        ("transfer_request", "迁往五一二社区：再次申请"),
+        ("status", ""),
+        ("transfer_withdraw", "迁往五一二社区：统战对象状态变为“去世”。"),
+    ]
 
 
 def test_the_receiving_community_accepts_and_the_member_moves_with_her_tallies(

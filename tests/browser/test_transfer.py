@@ -43,6 +43,10 @@ def test_an_incoming_transfer_accepted(
     screenshot("pending-desktop")
     browser.get(f"{live_server.url}/members/")
     assert "迁往五一二社区，待接收" in browser.find_element(By.CSS_SELECTOR, "table.members").text
+    screenshot("member-list-desktop")
+    browser.set_window_size(*PHONE)
+    fits(browser, "member list")
+    screenshot("member-list-phone")
 
     browser.delete_all_cookies()
     browser.set_window_size(*PHONE)
