@@ -81,6 +81,7 @@ def test_the_checks_before_opening_and_finalizing_a_period(
     weight.send_keys("40")
     browser.find_element(By.ID, "save-indicator").click()
     wait_for_text(browser, "#weight-total", "正好 100 分")
+    look("setup-exact", "#weight-total")  # the longest form of the total still wraps
 
     browser.find_element(By.ID, "open-period").click()
     wait_for_text(browser, "#what-happens", "将为全区 3 个社区设定考核目标")
