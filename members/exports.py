@@ -40,7 +40,9 @@ WIDTHS = {
     "sex": 6,
     "ethnicity": 10,
     "birth_date": 12,
+    "document_type": 16,
     "id_number": 21,
+    "document_country": 12,
     "political_status": 22,
     "education": 12,
     "native_place": 12,
@@ -69,7 +71,9 @@ def _values(member: Member, *, full: bool, labels: dict) -> dict[str, str]:
         "sex": labels["sex"].get(member.sex, ""),
         "ethnicity": member.ethnicity.name,
         "birth_date": birth.isoformat() if birth else "",
+        "document_type": labels["document_type"].get(member.document_type, ""),
         "id_number": member.id_number if full else member.id_number_masked,
+        "document_country": labels["document_country"].get(member.document_country, ""),
         "political_status": member.political_status.name,
         "education": labels["education"].get(member.education, ""),
         "native_place": member.native_place,
@@ -92,6 +96,8 @@ def _choice_labels() -> dict:
         return {
             "sex": {value: str(label) for value, label in Member.Sex.choices},
             "education": {value: str(label) for value, label in Member.Education.choices},
+            "document_type": {value: str(label) for value, label in Member.DocumentType.choices},
+            "document_country": {value: str(label) for value, label in Member.Country.choices},
         }
 
 
@@ -149,11 +155,17 @@ INSTRUCTIONS = [
     "2. 必填列（表头红字）："
     + "、".join(c.title for c in COLUMNS if c.required)
     + "；统战对象类别至少填写一项。",
-    "3. 公民身份号码须为18位，以文本格式填写：本模板已将该列设为文本，"
+    "3. 证件号码以文本格式填写：本模板已将该列设为文本，"
     "从其他表格粘贴时请选择“只粘贴数值”，或在号码前加英文单引号（'）。"
-    "按数字录入的号码会被 Excel 改为科学计数法并丢失末尾数字，无法导入。",
+    "按数字录入的号码会被 Excel 改为科学计数法并丢失末尾数字，无法导入。"
+    "证件类型不填即为居民身份证（18位公民身份号码）；没有居民身份证的人员（港澳台同胞、华侨、外籍人士等）"
+    "请从下拉列表选择证件类型：港澳居民居住证、台湾居民居住证（18位，分别以810000/820000、830000开头）、"
+    "港澳居民来往内地通行证（H或M加8位数字）、台湾居民来往大陆通行证（8位数字）、"
+    "护照（5至20位字母和数字，并在“国家或地区”列选择签发国家或地区）、"
+    "外国人永久居留身份证（以9开头的18位数字，或旧版3个字母加12位数字）。",
     "4. 联系电话同样以文本填写，手机号11位，固定电话可带区号（如 0351-1234567）。",
-    "5. 性别、出生日期可以不填，导入时由公民身份号码得出；填写时须与号码一致。",
+    "5. 持18位号码的证件（居民身份证、居住证、新版外国人永久居留身份证），性别、出生日期可以不填，"
+    "导入时由号码得出，填写时须与号码一致；持其他证件的，性别和完整的出生日期（年月日）必须填写。",
     "6. 出生日期可写作 1980-01-01、1980/1/1、1980.1.1、19800101、1980年1月1日，或 Excel 日期格式；"
     "只有年月时写作 1980.05 或 1980年5月。",
     "7. 统战对象类别请写全称（下拉列表可选一项）；一人属于多个类别时，用顿号“、”"
@@ -177,6 +189,8 @@ def write_template() -> bytes:
     """The blank roster to fill in: standard headers, text columns and drop-down lists."""
     with translation.override("zh-hans"):
         education = [str(label) for _value, label in Member.Education.choices]
+        document_types = [str(label) for _value, label in Member.DocumentType.choices]
+        countries = [str(label) for _value, label in Member.Country.choices]
     lists = [
         [c.name for c in Category.objects.order_by("code")]
         or [name for _code, _slug, name, _short in reference.CATEGORIES],
@@ -185,6 +199,8 @@ def write_template() -> bytes:
         [p.name for p in PoliticalStatus.objects.order_by("code")]
         or [name for _code, name, _short, _party in reference.POLITICAL_STATUSES],
         education,
+        document_types,
+        countries,
     ]
 
     book = xlsx.Book()
@@ -202,7 +218,7 @@ def write_template() -> bytes:
     for list_column, values in enumerate(lists, 1):
         for row, value in enumerate(values, 1):
             options.write(row, list_column, value)
-    categories, ethnicities, statuses, educations = (
+    categories, ethnicities, statuses, educations, document_types, countries = (
         options.list_range(list_column, len(values)) for list_column, values in enumerate(lists, 1)
     )
 
@@ -223,6 +239,8 @@ def write_template() -> bytes:
     )
     validate("education", educations, warn=True, error="请从列表中选择学历。")
     validate("is_representative", ["是", "否"], error="请填写“是”或“否”。")
+    validate("document_type", document_types, error="请从列表中选择证件类型，不填即为居民身份证。")
+    validate("document_country", countries, error="请从列表中选择护照的签发国家或地区。")
 
     notes = book.sheet(INSTRUCTIONS_SHEET, index=1, widths={1: 110})
     for row, line in enumerate(INSTRUCTIONS, 1):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongzhan import idnumber
+from tongzhan import documents
 from tongzhan.crypto import lookup_hash
 from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, FilterForm, IntegerFilter, YearFilter
 from tongzhan.models import Area
@@ -139,7 +139,13 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         kind, text = search_kind(value)
         if kind == "id_number":
-            return queryset.filter(id_number_hash=lookup_hash(text))
+            # Every document the number can be (an 18-digit one is usually an ID card).
+            hashes = [lookup_hash(key) for key in documents.search_keys(text)]
+            return queryset.filter(id_number_hash__in=hashes)
+        if kind == "document":
+            # A permit or passport number, or a Latin name with digits: either may match.
+            hashes = [lookup_hash(key) for key in documents.search_keys(text)]
+            return queryset.filter(Q(id_number_hash__in=hashes) | Q(name__contains=value.strip()))
         if kind == "phone":
             return queryset.filter(phone_hash=lookup_hash(text))
         if kind == "last_four":
@@ -263,8 +269,9 @@ def month_range(value: str) -> tuple[datetime.datetime, datetime.datetime] | Non
 
 
 def search_kind(value: str) -> tuple[str, str]:
-    """What a search box entry is: ("id_number" | "phone" | "last_four" | "name" | "", text)."""
-    text = idnumber.normalize(value)
+    """What a search box entry is: ("id_number" | "document" | "phone" | "last_four" | "name"
+    | "", text); "document" is the number of a document other than the 18-character ones."""
+    text = documents.normalize(value)
     if not text:
         return "", ""
     if re.fullmatch(r"[0-9]{17}[0-9X]", text):
@@ -274,6 +281,8 @@ def search_kind(value: str) -> tuple[str, str]:
         return "phone", phone
     if re.fullmatch(r"[0-9]{4}|[0-9]{3}X", text):
         return "last_four", text
+    if re.fullmatch(r"[A-Z0-9]{5,20}", text) and re.search(r"[0-9]", text):
+        return "document", text
     return "name", str(value).strip()
 
 

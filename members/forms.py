@@ -1,6 +1,8 @@
 """Member forms. The model carries the field rules and `services.member_check` the rules
 that span fields and the registry; the forms show their messages."""
 
+import json
+
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tongzhan import idnumber
+from tongzhan import documents
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
@@ -29,6 +31,8 @@ class MemberForm(forms.ModelForm):
         model = Member
         fields = [
             "name",
+            "document_type",
+            "document_country",
             "id_number",
             "sex",
             "birth_date",
@@ -59,8 +63,12 @@ class MemberForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
         }
         help_texts = {
-            "sex": gettext_lazy("Leave empty to take it from the ID number."),
-            "birth_date": gettext_lazy("Leave empty to take it from the ID number."),
+            "sex": gettext_lazy(
+                "Leave empty to take it from an 18-character number; required for other documents."
+            ),
+            "birth_date": gettext_lazy(
+                "Leave empty to take it from an 18-character number; required for other documents."
+            ),
         }
 
     def __init__(self, *args, user, request=None, **kwargs):
@@ -75,16 +83,39 @@ class MemberForm(forms.ModelForm):
         self.fields["categories"].to_field_name = "slug"
         if user.area_id and user.area.level == Area.Level.COMMUNITY and not self.instance.pk:
             self.fields["community"].initial = user.area_id
+        self.fields["document_type"].required = False
+        self._label_number()
         if self.instance.pk:
             # Moving a member is a transfer, with its own page and history entry.
             self.fields["community"].disabled = True
             self.fields["opened_version"].required = True
             self.fields["opened_version"].initial = self.instance.version
 
+    def _label_number(self) -> None:
+        """The number's label names the chosen document (the script changes it as the type
+        changes); the country is asked only for a passport."""
+        labels = {
+            value: _("%(document)s number") % {"document": label}
+            for value, label in Member.DocumentType.choices
+        }
+        chosen = self["document_type"].value() or Member.DocumentType.ID_CARD
+        self.fields["id_number"].label = labels.get(chosen, labels[Member.DocumentType.ID_CARD])
+        self.fields["document_type"].widget.attrs["data-number-labels"] = json.dumps(
+            labels, ensure_ascii=False
+        )
+        self.fields["document_country"].widget.attrs["data-shown-for"] = (
+            Member.DocumentType.PASSPORT
+        )
+
+    def clean_document_type(self):
+        # A form posted without the select (an older page, a script) means the ID card.
+        return self.cleaned_data.get("document_type") or Member.DocumentType.ID_CARD
+
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number", "")
+        document_type = self.cleaned_data.get("document_type") or Member.DocumentType.ID_CARD
         try:
-            return idnumber.parse(raw).number
+            return documents.parse(document_type, raw).number
         except forms.ValidationError:
             # Member.clean() reports the reason against this field.
             return raw

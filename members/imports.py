@@ -18,13 +18,22 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongzhan import documents
 from tongzhan.audit import audit_record
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
-from .roster_reader import RosterFileError, RowError, find_header, iter_rows, read_table
+from .roster import COLUMNS
+from .roster_reader import (
+    RESIDENCE,
+    RosterFileError,
+    RowError,
+    find_header,
+    iter_rows,
+    read_table,
+)
 from .rules import categories_by_slug
 from .services import (
     changes_between,
@@ -328,7 +337,8 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     errors: list[RowError] = []
 
     def refuse(key: str, message: str) -> None:
-        errors.append(RowError(number, titles.get(key, ""), message))
+        # A column the file lacks (国家或地区 for a passport) is named by its template title.
+        errors.append(RowError(number, titles.get(key) or STANDARD_TITLES.get(key, ""), message))
 
     member = _new_member()
     try:
@@ -349,6 +359,8 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     _relate(member, "ethnicity", context.ethnicities.get(values.get("ethnicity", "")))
     _relate(member, "political_status", context.statuses.get(values.get("political_status", "")))
     fields["id_number"] = values.get("id_number", "")
+    fields["document_type"] = _document_type(values.get("document_type"), fields["id_number"])
+    fields["document_country"] = values.get("document_country", "")
     birth = values.get("birth_date")
     if birth is not None and birth[1] == "day":
         member.birth_date = birth[0]
@@ -385,6 +397,26 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     if errors:
         return None, errors
     return _Row(number=number, member=member, slugs=slugs), []
+
+
+STANDARD_TITLES = {column.key: column.title for column in COLUMNS}
+
+
+def _document_type(value: str | None, number: str) -> str:
+    """The row's document type: 居民身份证 when the file says none; for the common name of
+    both residence permits, the one the number's prefix belongs to."""
+    if not value:
+        return Member.DocumentType.ID_CARD
+    if value == RESIDENCE:
+        taiwan = str(number).startswith(
+            documents.RESIDENCE_PREFIXES[Member.DocumentType.TAIWAN_RESIDENCE]
+        )
+        return (
+            Member.DocumentType.TAIWAN_RESIDENCE
+            if taiwan
+            else Member.DocumentType.HK_MACAO_RESIDENCE
+        )
+    return value
 
 
 @functools.cache
@@ -483,7 +515,7 @@ class _Batch:
             community = values.get("community") or self.context.default_community
             who = (
                 str(values.get("name", ""))[:50],
-                mask_id_number(str(values.get("id_number", ""))[:18]),
+                mask_id_number(str(values.get("id_number", ""))[:20]),
                 str(getattr(community, "name", community or ""))[:100],
             )
         self.refused_rows[number] = who
@@ -703,7 +735,13 @@ def _known_ids(rows: list[_Row]) -> list[int]:
 def _merge(existing: Member, row: _Row) -> Member:
     """The stored member with what the row fills in; empty cells leave values alone."""
     new = row.member
+    # Matched by the document's hash: the type is the same, the number as the row wrote it.
     existing.id_number = new.id_number
+    if new.document_country:
+        existing.document_country = new.document_country
+    if not documents.carries_birth(new.document_type) and new.birth_date:
+        # The number does not give them: the row's date of birth (its sex is a plain field).
+        existing.birth_date = new.birth_date
     for name in PLAIN_FIELDS:
         value = getattr(new, name)
         if value not in ("", None):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tongzhan import idnumber
+from tongzhan import documents
 from tongzhan.crypto import EncryptedCharField, lookup_hash
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import Area, User
@@ -158,17 +158,35 @@ class Member(models.Model):
         RELATIVE = "relative", _("Relative of overseas Chinese")
         FOREIGN = "foreign", _("Foreign citizen of Chinese origin")
 
-    # Identity. The ID number is encrypted; its hash finds it and keeps it unique.
+    # The documents people are registered with (issue 14): the resident identity card, or
+    # for people without one (categories 09-12) a residence permit, a travel permit, a
+    # passport or a foreigner's permanent residence card. Formats in `tongzhan.documents`.
+    DocumentType = documents.DocumentType
+    Country = documents.Country
+
+    # Identity. The document number is encrypted; its hash (of the document type and the
+    # number, `documents.lookup_key`) finds it and keeps it unique.
     name = models.CharField(_("name"), max_length=50)
-    # Sex and date of birth may be left empty: they are derived from the ID number.
+    # Sex and date of birth may be left empty where the number carries them (the 18-character
+    # documents): they are derived from it. Other documents ask for them.
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     ethnicity = models.ForeignKey(
         Ethnicity, verbose_name=_("ethnic group"), on_delete=models.PROTECT, related_name="+"
     )
     birth_date = models.DateField(_("date of birth"), blank=True)
-    id_number = EncryptedCharField(_("citizen identity number"))
+    document_type = models.CharField(
+        _("document type"),
+        max_length=20,
+        choices=DocumentType.choices,
+        default=DocumentType.ID_CARD,
+    )
+    # Only for a passport: the state that issued it.
+    document_country = models.CharField(
+        _("country or region of the passport"), max_length=3, choices=Country.choices, blank=True
+    )
+    id_number = EncryptedCharField(_("document number"))
     id_number_hash = models.CharField(max_length=64, editable=False)
-    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18, editable=False)
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=20, editable=False)
     political_status = models.ForeignKey(
         PoliticalStatus,
         verbose_name=_("political status"),
@@ -362,11 +380,12 @@ class Member(models.Model):
     def category_field_names(cls) -> list[str]:
         return list(dict.fromkeys(f for fields in cls.CATEGORY_FIELDS.values() for f in fields))
 
-    def set_id_number(self, raw) -> idnumber.IdNumber:
-        """Store a number and what derives from it; raise ValidationError if it is invalid."""
-        parsed = idnumber.parse(raw)
+    def set_id_number(self, raw) -> documents.Document:
+        """Store a number of the member's document type and what derives from it; raise
+        ValidationError if it is invalid."""
+        parsed = documents.parse(self.document_type, raw)
         self.id_number = parsed.number
-        self.id_number_hash = lookup_hash(parsed.number)
+        self.id_number_hash = lookup_hash(documents.lookup_key(parsed.type, parsed.number))
         self.id_number_masked = mask_id_number(parsed.number)
         return parsed
 
@@ -391,16 +410,15 @@ class Member(models.Model):
         except ValidationError as error:
             errors["id_number"] = error.messages
         else:
-            if self.birth_date and self.birth_date != parsed.birth_date:
-                errors["birth_date"] = _(
-                    "The date of birth does not match the ID number, which gives %(date)s."
-                ) % {"date": parsed.birth_date.isoformat()}
-            if self.sex and self.sex != parsed.sex:
-                errors["sex"] = _("The sex does not match the ID number, which gives %(sex)s.") % {
-                    "sex": self.Sex(parsed.sex).label
-                }
-            self.birth_date = self.birth_date or parsed.birth_date
-            self.sex = self.sex or parsed.sex
+            self._check_birth_and_sex(parsed, errors)
+        if self.document_type == self.DocumentType.PASSPORT:
+            if not self.document_country:
+                errors["document_country"] = _(
+                    "Choose the country or region that issued the passport."
+                )
+        else:
+            # Only a passport names a country; a value left from another type is dropped.
+            self.document_country = ""
         try:
             self.set_phone(self.phone)
         except ValidationError as error:
@@ -414,6 +432,31 @@ class Member(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+    def _check_birth_and_sex(self, parsed: documents.Document, errors: dict) -> None:
+        """Taken from the number where it carries them (and must agree); asked for where it
+        does not."""
+        if parsed.birth_date is None:
+            if not self.birth_date:
+                errors["birth_date"] = _(
+                    "This document's number does not show the date of birth: enter it in full "
+                    "(year, month and day)."
+                )
+            elif self.birth_date > timezone.localdate():
+                errors["birth_date"] = _("The date of birth lies in the future.")
+            if not self.sex:
+                errors["sex"] = _("This document's number does not show the sex: choose it.")
+            return
+        if self.birth_date and self.birth_date != parsed.birth_date:
+            errors["birth_date"] = _(
+                "The date of birth does not match the ID number, which gives %(date)s."
+            ) % {"date": parsed.birth_date.isoformat()}
+        if self.sex and self.sex != parsed.sex:
+            errors["sex"] = _("The sex does not match the ID number, which gives %(sex)s.") % {
+                "sex": self.Sex(parsed.sex).label
+            }
+        self.birth_date = self.birth_date or parsed.birth_date
+        self.sex = self.sex or parsed.sex
 
 
 class MemberCategory(models.Model):
@@ -777,7 +820,7 @@ class ImportRow(models.Model):
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name = models.CharField(_("name"), max_length=50, blank=True)
-    id_number_masked = models.CharField(_("ID number (masked)"), max_length=18, blank=True)
+    id_number_masked = models.CharField(_("ID number (masked)"), max_length=20, blank=True)
     community = models.CharField(_("community"), max_length=100, blank=True)
     # Updated: the history's changes ({"field", "old", "new"}, masked as the history is);
     # refused: {"column", "message"} for each reason.

@@ -25,11 +25,17 @@ COLUMNS = [
     Column("sex", "性别"),
     Column("ethnicity", "民族", required=True),
     Column("birth_date", "出生日期", ("出生年月", "出生年月日", "生日")),
+    # 证件类型 left out or empty means 居民身份证: rosters from before issue 14 import as they did.
+    Column("document_type", "证件类型", ("证件种类", "证件名称", "身份证件类型")),
     Column(
         "id_number",
-        "公民身份号码",
-        ("身份证号", "身份证号码", "身份证", "证件号码", "身份证件号码"),
+        "证件号码",
+        ("公民身份号码", "身份证号", "身份证号码", "身份证", "身份证件号码", "证件号"),
         required=True,
+    ),
+    # Only for passports: the state that issued it.
+    Column(
+        "document_country", "国家或地区", ("国籍", "护照国家或地区", "签发国家或地区", "护照签发国")
     ),
     Column("political_status", "政治面貌", required=True),
     Column("education", "学历", ("文化程度", "最高学历")),

@@ -7,6 +7,7 @@ the registry (areas, duplicates, the ID number's check character) is the importe
 
 import csv
 import datetime
+import functools
 import io
 import itertools
 import re
@@ -19,9 +20,10 @@ from pathlib import PurePath, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from tongzhan import idnumber
+from tongzhan import documents
 
 from .reference import CATEGORIES, ETHNICITIES, POLITICAL_STATUSES
 from .roster import COLUMNS, IGNORED_HEADERS, Column
@@ -807,10 +809,73 @@ def _id_number(value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Even a number that looks right is refused: its last digits were rounded by Excel.
         raise _numeric_id_error(_number_text(value) if value < 1e21 else repr(value))
-    text = idnumber.normalize(value).lstrip("'")
+    text = documents.normalize(value).lstrip("'")
     if _SCIENTIFIC.match(text):
         raise _numeric_id_error(text)
     return text
+
+
+D = documents.DocumentType
+# The names offices write for each document, short forms included. The common name of both
+# residence permits says nothing of which: the number's prefix tells (`RESIDENCE`).
+RESIDENCE = "residence"
+_DOCUMENT_TYPES = {
+    **dict.fromkeys(("居民身份证", "身份证", "二代身份证", "中华人民共和国居民身份证"), D.ID_CARD),
+    **dict.fromkeys(("港澳台居民居住证", "居住证"), RESIDENCE),
+    **dict.fromkeys(("港澳居民居住证", "香港居民居住证", "澳门居民居住证"), D.HK_MACAO_RESIDENCE),
+    "台湾居民居住证": D.TAIWAN_RESIDENCE,
+    **dict.fromkeys(
+        ("港澳居民来往内地通行证", "回乡证", "港澳居民往来内地通行证", "往来内地通行证"),
+        D.HK_MACAO_PERMIT,
+    ),
+    **dict.fromkeys(
+        ("台湾居民来往大陆通行证", "台胞证", "台湾居民往来大陆通行证"), D.TAIWAN_PERMIT
+    ),
+    **dict.fromkeys(("护照", "外国护照", "普通护照"), D.PASSPORT),
+    **dict.fromkeys(
+        ("外国人永久居留身份证", "外国人永久居留证", "永居证", "绿卡"), D.FOREIGN_PERMANENT
+    ),
+    **{code: code for code in D.values},
+}
+
+
+def _document_type(value) -> str:
+    text, found = _lookup(_DOCUMENT_TYPES, value)
+    if found is None:
+        # “%(value)s”不是可用的证件类型：请填写居民身份证、港澳居民居住证、台湾居民居住证、
+        # 港澳居民来往内地通行证、台湾居民来往大陆通行证、护照或外国人永久居留身份证。
+        raise _Refused(
+            _(
+                "“%(value)s” is not a document type the registry takes: write 居民身份证, "
+                "港澳居民居住证, 台湾居民居住证, 港澳居民来往内地通行证, 台湾居民来往大陆通行证, "
+                "护照 or 外国人永久居留身份证."
+            )
+            % {"value": text}
+        )
+    return found
+
+
+@functools.cache
+def _countries() -> dict[str, str]:
+    # Names in Chinese whatever the language of the process that reads the file.
+    with translation.override("zh-hans"):
+        table = {str(label): code for code, label in documents.Country.choices}
+    return {**table, **{code: code for code in documents.Country.values}}
+
+
+def _document_country(value) -> str:
+    text, found = _lookup(_countries(), value)
+    if found is None:
+        # “%(value)s”不在国家或地区列表中：请从模板的下拉列表中选择，
+        # 其他国家或地区填写“其他国家或地区”。
+        raise _Refused(
+            _(
+                "“%(value)s” is not in the list of countries and regions: choose from the "
+                "template's list, or write 其他国家或地区 for any other."
+            )
+            % {"value": text}
+        )
+    return found
 
 
 def _phone(value) -> str:
@@ -992,7 +1057,9 @@ _PARSERS = {
     "sex": _sex,
     "ethnicity": _ethnicity,
     "birth_date": _birth_date,
+    "document_type": _document_type,
     "id_number": _id_number,
+    "document_country": _document_country,
     "political_status": _political_status,
     "education": _education,
     "phone": _phone,

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tongzhan import idnumber
+from tongzhan import documents
 from tongzhan.audit import audit_record
 from tongzhan.crypto import lookup_hash
 from tongzhan.masking import mask_id_number
@@ -30,6 +30,8 @@ from .rules import apply_category_rules, categories_by_slug
 
 # Fields whose history keeps the masked value, never the full one.
 MASKED_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
+# What identifies a document: a change of any of them is checked against the registry.
+DOCUMENT_FIELDS = ("document_type", "id_number")
 HISTORY_EXCLUDED = {
     "id",
     "id_number_hash",
@@ -163,11 +165,9 @@ def member_check(*, actor, data: dict, member: Member | None = None, request=Non
         categories = _checked_categories(data, member)
     except ValidationError as error:
         errors.update(error.error_dict)
-    if "id_number" in data:
+    if DOCUMENT_FIELDS[0] in data or DOCUMENT_FIELDS[1] in data:
         try:
-            _check_not_registered(
-                actor=actor, raw=data["id_number"], member=member, request=request
-            )
+            _check_not_registered(actor=actor, data=data, member=member, request=request)
         except ValidationError as error:
             errors.update(error.error_dict)
     if errors:
@@ -215,12 +215,23 @@ def member_check_categories(*, slugs: list[str], political_status, ethnicity) ->
     return slugs
 
 
-def _check_not_registered(*, actor, raw, member: Member | None, request) -> None:
+def _document(data: dict, member: Member | None) -> tuple[str, str]:
+    """The document type and raw number `data` would leave the member with."""
+    document_type = data.get("document_type") or (
+        member.document_type if member is not None else Member.DocumentType.ID_CARD
+    )
+    raw = data["id_number"] if "id_number" in data else getattr(member, "id_number", "")
+    return document_type, raw
+
+
+def _check_not_registered(*, actor, data: dict, member: Member | None, request) -> None:
+    """Nobody is registered twice: the same document (type and number) is one person."""
+    document_type, raw = _document(data, member)
     try:
-        number = idnumber.parse(raw).number
+        number = documents.parse(document_type, raw).number
     except ValidationError:
         return  # The model's own rules say what is wrong with the number.
-    number_hash = lookup_hash(number)
+    number_hash = lookup_hash(documents.lookup_key(document_type, number))
     if member is not None and member.id_number_hash == number_hash:
         return  # The member's own number: nothing is looked up.
     existing = Member.objects.filter(id_number_hash=number_hash).select_related("community").first()
@@ -425,7 +436,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         raise PermissionDenied
     # Before the transaction: the audit line of an answer about a person outside the actor's
     # area stays when the registration is refused.
-    _check_not_registered(actor=actor, raw=data.get("id_number"), member=None, request=request)
+    _check_not_registered(actor=actor, data=data, member=None, request=request)
     with transaction.atomic():
         categories = _checked_categories(data, None)
         member.incomplete = member.misses_category_fields([c.slug for c in categories])
@@ -486,9 +497,9 @@ def member_update(
     not overwritten (`MemberChanged`). Writes without a form (imports, commands) leave it out.
     """
     _check_editable(actor, member)
-    if "id_number" in data:
+    if DOCUMENT_FIELDS[0] in data or DOCUMENT_FIELDS[1] in data:
         # Before the transaction, as in `member_create`.
-        _check_not_registered(actor=actor, raw=data["id_number"], member=member, request=request)
+        _check_not_registered(actor=actor, data=data, member=member, request=request)
     with transaction.atomic():
         counted = _stored_tally_keys(member)
         stored = counted.stored

@@ -498,7 +498,7 @@ def _masked_filters(query) -> dict:
     """The list's filters for the audit log, a searched ID number or phone masked."""
     filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
     kind, value = search_kind(query.get("q", ""))
-    if kind == "id_number":
+    if kind in ("id_number", "document"):
         filters["q"] = mask_id_number(value)
     elif kind == "phone":
         filters["q"] = mask_phone(value)

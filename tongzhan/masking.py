@@ -2,12 +2,24 @@
 
 
 def mask_id_number(number: str) -> str:
-    """140105198001011234 → 140105********1234: the area code and the last four stay."""
+    """The first and last characters of a document number stay, the rest is hidden.
+
+    18 characters (ID card, residence permits, permanent residence card): the area code and
+    the last four, 140105********123X, the date of birth hidden. Shorter documents keep fewer,
+    so at most about a third shows: USA********1234, H******78, 1*****78, E***4.
+    """
     if not number:
         return ""
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    length = len(number)
+    if length >= 18:
+        head, tail = 6, 4
+    elif length >= 13:
+        head, tail = 3, 4
+    elif length >= 8:
+        head, tail = 1, 2
+    else:
+        head, tail = 1, 1
+    return number[:head] + "*" * (length - head - tail) + number[length - tail :]
 
 
 def mask_phone(phone: str) -> str:

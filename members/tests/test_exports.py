@@ -20,7 +20,7 @@ from .factories import MemberFactory
 pytestmark = pytest.mark.django_db
 
 TITLES = [column.title for column in COLUMNS]
-ID_COLUMN = TITLES.index("公民身份号码") + 1
+ID_COLUMN = TITLES.index("证件号码") + 1
 PHONE_COLUMN = TITLES.index("联系电话") + 1
 
 
@@ -96,7 +96,7 @@ def test_export_cells_read_back_as_the_roster(client, district_user, areas):
 def test_street_officer_gets_masked_numbers(client, street_user, member):
     response, sheet = _export(client, street_user)
     (row,) = _rows(sheet)
-    assert row["公民身份号码"] == member.id_number_masked
+    assert row["证件号码"] == member.id_number_masked
     assert row["联系电话"] == member.phone_masked
     assert member.id_number not in str(row.values())
     assert AuditEvent.objects.get(action=AuditEvent.Action.EXPORT).detail["full"] is False
@@ -105,7 +105,7 @@ def test_street_officer_gets_masked_numbers(client, street_user, member):
 def test_district_officer_gets_full_numbers(client, district_user, member):
     _response, sheet = _export(client, district_user)
     (row,) = _rows(sheet)
-    assert row["公民身份号码"] == member.id_number
+    assert row["证件号码"] == member.id_number
     assert row["联系电话"] == member.phone
     assert AuditEvent.objects.get(action=AuditEvent.Action.EXPORT).detail["full"] is True
 
@@ -215,7 +215,9 @@ def test_template_has_headers_lists_and_instructions(client, community_user):
         assert validation.type == "list"
         (title,) = [t for t, col in letter.items() if str(validation.sqref).startswith(col + "2")]
         lists[title] = validation
-    assert set(lists) == {"统战对象类别", "民族", "性别", "政治面貌", "学历", "代表人士"}
+    assert set(lists) == {
+        *("统战对象类别", "民族", "性别", "政治面貌", "学历", "代表人士", "证件类型", "国家或地区")
+    }
     assert lists["性别"].formula1 == '"男,女"'
     assert lists["代表人士"].formula1 == '"是,否"'
     assert not lists["统战对象类别"].showErrorMessage
@@ -230,7 +232,7 @@ def test_template_has_headers_lists_and_instructions(client, community_user):
     assert "华侨、归侨及侨眷" in categories and len(categories) == 13
 
     instructions = "\n".join(str(c.value or "") for c in book["填写说明"]["A"])
-    assert "公民身份号码" in instructions and "文本" in instructions
+    assert "证件号码" in instructions and "文本" in instructions
     assert "、" in instructions and "；" in instructions
 
 
@@ -267,7 +269,7 @@ def test_export_command_writes_full_values_of_every_status(
     rows = _rows(_sheet(out.read_bytes()))
     # Ordered by community code: 坞城社区 (140105…) first.
     assert [row["姓名"] for row in rows] == ["赵六", "张三", "李四"]
-    assert rows[1]["公民身份号码"] == member.id_number
+    assert rows[1]["证件号码"] == member.id_number
     assert rows[1]["联系电话"] == member.phone
     assert "3" in capsys.readouterr().out
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)

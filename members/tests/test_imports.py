@@ -232,7 +232,7 @@ def test_unknown_and_missing_columns_stop_the_import(areas):
     data = roster(("陈一", "汉族", "x"), titles=("姓名", "民族", "入党时间"))
     with pytest.raises(RosterFileError) as error:
         run(data)
-    assert "入党时间" in error.value.message and "公民身份号码" in error.value.message
+    assert "入党时间" in error.value.message and "证件号码" in error.value.message
 
 
 def test_an_export_reimports_unchanged(areas, district_user):
