@@ -5,13 +5,14 @@ def mask_id_number(number: str) -> str:
     """The first and last characters of a document number stay, the rest is hidden.
 
     18 characters (ID card, residence permits, permanent residence card): the area code and
-    the last four, 140105********123X, the date of birth hidden. Shorter documents keep fewer,
-    so at most about a third shows: USA********1234, H******78, 1*****78, E***4.
+    the last four, 140105********123X, the date of birth hidden. Other lengths (permits,
+    passports, the 2004 permanent residence card) keep fewer, so that at most about a third
+    shows: USA********1234, H******78, 1*****78, E***4.
     """
     if not number:
         return ""
     length = len(number)
-    if length >= 18:
+    if length == 18:
         head, tail = 6, 4
     elif length >= 13:
         head, tail = 3, 4

@@ -247,6 +247,7 @@ DETAIL_KEYS = {
     "age_max": "年龄上限", "born_from": "出生年份起", "born_to": "出生年份止",
     "registered": "登记时间", "left": "离开时间", "incomplete": "信息不全", "grid": "网格",
     "sort": "排序", "id_number": "公民身份号码", "phone": "联系电话",
+    "document_type": "证件类型", "document_country": "护照签发国家或地区",
     "code": "代码", "level": "层级", "parent": "上级区域", "auditor": "审计员角色",
     "previous_role": "原角色", "copied_from": "复制自考核期", "indicators": "指标",
     "reopened": "重新开放", "results_discarded": "作废的结果数", "confirmed": "已确认",

@@ -593,7 +593,7 @@ def test_no_header_row():
     with pytest.raises(RosterFileError) as caught:
         find_header(rows)
     assert "No header row found" in caught.value.message
-    assert "姓名、民族、公民身份号码、政治面貌" in caught.value.message
+    assert "姓名、民族、证件号码、政治面貌" in caught.value.message
 
 
 def test_missing_required_columns():
