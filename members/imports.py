@@ -739,7 +739,7 @@ def _merge(existing: Member, row: _Row) -> Member:
     existing.id_number = new.id_number
     if new.document_country:
         existing.document_country = new.document_country
-    if not documents.carries_birth(new.document_type) and new.birth_date:
+    if not documents.carries_birth(new.document_type, new.id_number) and new.birth_date:
         # The number does not give them: the row's date of birth (its sex is a plain field).
         existing.birth_date = new.birth_date
     for name in PLAIN_FIELDS:

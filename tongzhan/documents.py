@@ -120,15 +120,10 @@ def normalize(raw) -> str:
     return _SPACE.sub("", str(raw or "")).translate(_TYPED)
 
 
-def carries_birth(document_type: str) -> bool:
-    """Whether the number gives the date of birth and sex (the 18-character kinds); the
-    2004 permanent residence card does not, and `parse` answers for a given number."""
-    return document_type in (
-        DocumentType.ID_CARD,
-        DocumentType.HK_MACAO_RESIDENCE,
-        DocumentType.TAIWAN_RESIDENCE,
-        DocumentType.FOREIGN_PERMANENT,
-    )
+def carries_birth(document_type: str, number: str) -> bool:
+    """Whether a (valid) number gives the date of birth and sex: the 18-character kinds with
+    the GB 11643 structure; the 2004 permanent residence card, permits and passports do not."""
+    return document_type != DocumentType.PASSPORT and len(number) == 18
 
 
 def lookup_key(document_type: str, number: str) -> str:

@@ -236,6 +236,15 @@ def test_a_roster_with_every_document_type_is_imported(areas, district_user):
     assert (again.created, again.unchanged, again.refused) == (0, 9, [])
 
 
+def test_a_roster_corrects_the_birth_date_of_a_permit_holder(areas, district_user):
+    first = roster(office_row("黄台胞", "台胞证", "01234567", sex="女", birth="1970-01-02"))
+    roster_import(actor=district_user, data=first, filename="a.xlsx")
+    fixed = roster(office_row("黄台胞", "台胞证", "01234567", sex="女", birth="1970-02-01"))
+    report = roster_import(actor=district_user, data=fixed, filename="b.xlsx")
+    assert (report.created, report.updated, report.refused) == (0, 1, [])
+    assert Member.objects.get().birth_date == datetime.date(1970, 2, 1)
+
+
 def test_a_roster_row_is_refused_with_its_row_column_and_reason(areas, district_user):
     data = roster(
         office_row("甲", "回乡证", "H1234567", sex="男", birth="1968-03-04"),

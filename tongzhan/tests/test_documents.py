@@ -55,6 +55,7 @@ def test_valid_numbers_of_every_document(document_type, raw, number, birth, sex)
         assert parsed.sex == sex
     # Only the 18-character numbers carry the date of birth and sex.
     assert (parsed.birth_date is not None) == (len(parsed.number) == 18)
+    assert documents.carries_birth(document_type, parsed.number) == (parsed.birth_date is not None)
 
 
 @pytest.mark.parametrize(
