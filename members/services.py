@@ -31,7 +31,7 @@ from .rules import apply_category_rules, categories_by_slug
 # Fields whose history keeps the masked value, never the full one.
 MASKED_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
 # What identifies a document: a change of any of them is checked against the registry.
-DOCUMENT_FIELDS = ("document_type", "id_number")
+DOCUMENT_FIELDS = frozenset({"document_type", "id_number"})
 HISTORY_EXCLUDED = {
     "id",
     "id_number_hash",
@@ -165,7 +165,7 @@ def member_check(*, actor, data: dict, member: Member | None = None, request=Non
         categories = _checked_categories(data, member)
     except ValidationError as error:
         errors.update(error.error_dict)
-    if DOCUMENT_FIELDS[0] in data or DOCUMENT_FIELDS[1] in data:
+    if DOCUMENT_FIELDS & data.keys():
         try:
             _check_not_registered(actor=actor, data=data, member=member, request=request)
         except ValidationError as error:
@@ -497,7 +497,7 @@ def member_update(
     not overwritten (`MemberChanged`). Writes without a form (imports, commands) leave it out.
     """
     _check_editable(actor, member)
-    if DOCUMENT_FIELDS[0] in data or DOCUMENT_FIELDS[1] in data:
+    if DOCUMENT_FIELDS & data.keys():
         # Before the transaction, as in `member_create`.
         _check_not_registered(actor=actor, data=data, member=member, request=request)
     with transaction.atomic():

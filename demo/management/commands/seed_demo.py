@@ -528,7 +528,14 @@ class MemberMaker:
 
         id_area = self.pick(ID_AREA_CODES)
         if member.hmt_relation == "本人":
-            id_area = HMT_ID_CODES[next(s for s in slugs if s in HMT_ID_CODES)]
+            # Compatriots themselves hold a residence permit, whose numbers start 81/82/83.
+            slug = next(s for s in slugs if s in HMT_ID_CODES)
+            id_area = HMT_ID_CODES[slug]
+            member.document_type = (
+                Member.DocumentType.TAIWAN_RESIDENCE
+                if slug == "taiwan"
+                else Member.DocumentType.HK_MACAO_RESIDENCE
+            )
         while True:
             member.set_id_number(self.id_number(id_area, birth, sex))
             if member.id_number_hash not in self.hashes:
