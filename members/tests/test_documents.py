@@ -333,3 +333,26 @@ def test_the_template_offers_the_document_types_and_explains_them():
     assert "证件类型不填即为居民身份证" in instructions
     options = [cell.value for row in book["选项"].iter_rows() for cell in row if cell.value]
     assert "外国人永久居留身份证" in options and "其他国家或地区" in options
+
+
+def test_the_migration_gives_numbers_typed_as_id_cards_their_own_document(areas, member):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("members.migrations.0008_member_document_type")
+    permit = register(areas, document_type=D.TAIWAN_RESIDENCE, id_number=eighteen("830000"))
+    # As registered before document types: an ID card, hashed by the number alone.
+    Member.objects.filter(pk=permit.pk).update(
+        document_type=D.ID_CARD, id_number_hash=lookup_hash(permit.id_number)
+    )
+    migration._documents_of_other_types(apps, None)
+    permit.refresh_from_db()
+    member_hash = member.id_number_hash
+    member.refresh_from_db()
+    assert permit.document_type == D.TAIWAN_RESIDENCE
+    assert permit.id_number_hash == lookup_hash(f"tw_residence:{permit.id_number}")
+    assert (member.document_type, member.id_number_hash) == (D.ID_CARD, member_hash)
+    migration._back_to_id_cards(apps, None)
+    permit.refresh_from_db()
+    assert permit.id_number_hash == lookup_hash(permit.id_number)
