@@ -33,5 +33,5 @@ def test_the_auditor_reads_the_log_in_chinese(browser, live_server, screenshot, 
     screenshot("log")
     assert "变更内容：（审计员角色：授予）" in table
     # PostgreSQL keeps the keys in its own order, SQLite as written.
-    assert "页面：详情页" in table and "字段：公民身份号码、联系电话" in table
+    assert "页面：详情页" in table and "字段：证件号码、联系电话" in table
     assert "统战对象 " in table and "auditor" not in table and "tongzhan" not in table
