@@ -340,7 +340,7 @@ def test_the_migration_gives_numbers_typed_as_id_cards_their_own_document(areas,
 
     from django.apps import apps
 
-    migration = import_module("members.migrations.0008_member_document_type")
+    migration = import_module("members.migrations.0009_member_document_type")
     permit = register(areas, document_type=D.TAIWAN_RESIDENCE, id_number=eighteen("830000"))
     # As registered before document types: an ID card, hashed by the number alone.
     Member.objects.filter(pk=permit.pk).update(

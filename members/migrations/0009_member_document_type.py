@@ -42,7 +42,7 @@ def _back_to_id_cards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0007_importrow_preview_and_result'),
+        ('members', '0008_transfer'),
     ]
 
     operations = [
