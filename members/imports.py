@@ -32,6 +32,8 @@ from .roster_reader import (
     RowError,
     find_header,
     iter_rows,
+    mapping_key,
+    normalize_header,
     read_table,
 )
 from .rules import categories_by_slug
@@ -73,6 +75,59 @@ CHUNK = 2000
 # Refusals kept before the check stops: a file this wrong has the wrong columns or values
 # throughout, and its reasons alone would take hundreds of MB (issue 12, hole 10).
 MAX_REFUSALS = 100_000
+
+
+# A community is written 桥东一社区, 桥东一社区居委会 or 桥东一居委会 (its committee), a village
+# 张庄村 or 张庄村委会: one place. Compared without these endings (issue 14).
+_COMMUNITY_ENDINGS = (
+    ("社区居民委员会", ""),
+    ("社区居委会", ""),
+    ("居民委员会", ""),
+    ("居委会", ""),
+    ("社区", ""),
+    ("村民委员会", "村"),
+    ("村委会", "村"),
+)
+_STREET_ENDINGS = (
+    ("街道办事处", ""),
+    ("街道办", ""),
+    ("街道", ""),
+    ("镇人民政府", "镇"),
+    ("乡人民政府", "乡"),
+)
+
+
+def _name_key(name: str, endings) -> str:
+    text = normalize_header(name)
+    for ending, replacement in endings:
+        if text.endswith(ending) and len(text) > len(ending):
+            return text[: -len(ending)] + replacement
+    return text
+
+
+def community_name_key(name: str) -> str:
+    """A community's name as compared: 桥东一社区居委会 and 桥东一居委会 are 桥东一社区."""
+    return _name_key(name, _COMMUNITY_ENDINGS)
+
+
+def street_name_key(name: str) -> str:
+    """A street's name as compared: 柳巷街道办事处 is 柳巷街道."""
+    return _name_key(name, _STREET_ENDINGS)
+
+
+class UnknownColumnsError(RosterFileError):
+    """The header has columns no rule knows: the import stops before any row is checked,
+    until each is said to fill a field or not to be imported (`columns` of `roster_import`).
+    """
+
+    def __init__(self, message: str, *, unknown: list[str], key: str):
+        super().__init__(message)
+        self.unknown = unknown
+        self.key = key
+
+
+class _StreetError(ValueError):
+    """The street column names no street in reach."""
 
 
 @dataclass
@@ -137,7 +192,18 @@ class _Context:
         self.communities_by_code = {area.code: area for area in communities}
         self.communities_by_name: dict[str, list[Area]] = {}
         for area in self.communities_by_code.values():
-            self.communities_by_name.setdefault(area.name, []).append(area)
+            self.communities_by_name.setdefault(community_name_key(area.name), []).append(area)
+        # The streets of those communities, to tell apart communities of the same name.
+        self.streets = {
+            street.pk: street
+            for street in Area.objects.filter(
+                pk__in={area.parent_id for area in self.communities_by_code.values()}
+            )
+        }
+        self.streets_by_code = {street.code: street for street in self.streets.values()}
+        self.streets_by_name: dict[str, list[Area]] = {}
+        for street in self.streets.values():
+            self.streets_by_name.setdefault(street_name_key(street.name), []).append(street)
         self.grids: dict[tuple[int, str], Area] = {}
         for grid in grids:
             self.grids[(grid.parent_id, grid.code)] = grid
@@ -163,27 +229,64 @@ class _Context:
             if obj is not None:
                 _relate(member, name, obj)
 
-    def community(self, text: str) -> Area:
+    def community(self, text: str, street_text: str = "") -> Area:
+        """The row's community, by code or name; `street_text`, the row's street (街道), picks
+        among communities of the same name and must hold the community found."""
         if not text:
             if self.default_community is None:
                 raise ValueError(
                     _("The community is empty: fill it in, or choose one for the whole file.")
                 )
-            return self.default_community
-        if text in self.communities_by_code:
-            return self.communities_by_code[text]
-        found = self.communities_by_name.get(text, [])
-        if len(found) == 1:
-            return found[0]
-        if found:
+            found = [self.default_community]
+        elif text in self.communities_by_code:
+            found = [self.communities_by_code[text]]
+        else:
+            found = self.communities_by_name.get(community_name_key(text), [])
+        if not found:
             raise ValueError(
-                _("Several communities are called %(name)s: write its 12-digit code instead.")
+                _("%(name)s is not a community in your area: check the name or write its code.")
                 % {"name": text}
             )
+        if street_text:
+            streets = self.street(street_text)
+            within = [area for area in found if area.parent_id in streets]
+            if not within:
+                raise ValueError(
+                    # 街道「%(street)s」没有%(name)s：它在%(streets)s。
+                    _("%(street)s has no community %(name)s: it is in %(streets)s.")
+                    % {
+                        "street": street_text,
+                        "name": text or found[0].name,
+                        "streets": self._streets_of(found),
+                    }
+                )
+            found = within
+        if len(found) == 1:
+            return found[0]
         raise ValueError(
-            _("%(name)s is not a community in your area: check the name or write its code.")
-            % {"name": text}
+            # 有多个社区叫%(name)s，分别在%(streets)s：请填写街道列，或改写社区的12位代码。
+            _(
+                "Several communities are called %(name)s, in %(streets)s: fill in the street "
+                "column, or write the community's 12-digit code instead."
+            )
+            % {"name": text, "streets": self._streets_of(found)}
         )
+
+    def street(self, text: str) -> set[int]:
+        """The ids of the streets in reach that `text` names, by code or name."""
+        if text in self.streets_by_code:
+            return {self.streets_by_code[text].pk}
+        found = self.streets_by_name.get(street_name_key(text), [])
+        if not found:
+            raise _StreetError(
+                _("%(name)s is not a street in your area: check the name or write its code.")
+                % {"name": text}
+            )
+        return {street.pk for street in found}
+
+    def _streets_of(self, communities: list[Area]) -> str:
+        streets = {self.streets[area.parent_id] for area in communities}
+        return "、".join(street.name for street in sorted(streets, key=lambda area: area.code))
 
     def grid(self, community: Area, text: str) -> Area | None:
         if not text:
@@ -209,6 +312,7 @@ def roster_import(
     audit_object=None,
     audit_origin: dict | None = None,
     outcomes=None,
+    columns: dict[str, str] | None = None,
 ) -> ImportReport:
     """Check every row of a roster file and, unless `dry_run`, write the valid ones.
 
@@ -220,13 +324,18 @@ def roster_import(
     `ip` and `request_id` of the request that confirmed it) when the import runs later.
     `outcomes(list[RowOutcome])`, if given, hears what happens to each row, a chunk at a time,
     so a caller can keep every row without the report growing with the file.
+    `columns` says what the header's unknown columns hold: header → a roster column key, or
+    "" not to import it; an unknown column it does not name stops the import
+    (UnknownColumnsError), as does an entry naming no unknown column of the file.
     """
     if actor is not None:
         check_import_allowed(actor, community)
     table = read_table(data, filename)
-    header = find_header(table)
-    _check_columns(header)
+    header = find_header(table, columns)
+    _check_columns(header, columns or {})
     titles = {column.key: header.titles[index] for index, column in header.columns.items()}
+    # A 职务 column without a workplace one fills the workplace (工作单位及职务) alone.
+    titles.setdefault("workplace", titles.get("position", ""))
     report = ImportReport(filename=filename)
     batch = _Batch(
         actor, _Context(actor, community), titles, report, write=not dry_run, outcomes=outcomes
@@ -312,8 +421,18 @@ def _too_many_refusals_error(refused: list[RowError]) -> RosterFileError:
     )
 
 
-def _check_columns(header) -> None:
-    """Missing required columns and unknown ones stop the import before any row is read."""
+def _check_columns(header, columns: dict[str, str]) -> None:
+    """Missing required columns and unknown ones stop the import before any row is read.
+
+    Unknown columns raise UnknownColumnsError, so that the mapping step can ask what they
+    hold: a required column may be among them, under a name no rule knows.
+    """
+    strays = [text for text in columns if normalize_header(text) not in header.mapped]
+    if strays:
+        raise RosterFileError(
+            # 文件中没有需要指定用途的列：%(columns)s。
+            _("The file has no unknown column called %(columns)s.") % {"columns": "、".join(strays)}
+        )
     problems = []
     if header.missing:
         problems.append(
@@ -322,11 +441,17 @@ def _check_columns(header) -> None:
         )
     if header.unknown:
         problems.append(
+            # 无法识别的列：%(columns)s。请说明每一列是信息库的哪一项，或选择不导入，以免有内容
+            # 被悄悄丢下。
             _(
-                "Unknown columns: %(columns)s. Rename them to the template's headers or delete "
-                "them, so that no data is left behind unnoticed."
+                "Unknown columns: %(columns)s. Say which field of the registry each one "
+                "holds, or that it is not to be imported, so that no data is left behind "
+                "unnoticed."
             )
             % {"columns": "、".join(header.unknown)}
+        )
+        raise UnknownColumnsError(
+            " ".join(problems), unknown=list(header.unknown), key=mapping_key(header.written)
         )
     if problems:
         raise RosterFileError(" ".join(problems))
@@ -342,7 +467,10 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
 
     member = _new_member()
     try:
-        community = context.community(values.get("community", ""))
+        community = context.community(values.get("community", ""), values.get("street", ""))
+    except _StreetError as error:
+        refuse("street", str(error))
+        return None, errors
     except ValueError as error:
         refuse("community", str(error))
         return None, errors
@@ -355,6 +483,8 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     for name in PLAIN_FIELDS:
         if name in values:
             fields[name] = values[name]
+    if values.get("position"):
+        fields["workplace"] = _with_position(values.get("workplace", ""), values["position"])
     fields["is_representative"] = values.get("is_representative", False)
     _relate(member, "ethnicity", context.ethnicities.get(values.get("ethnicity", "")))
     _relate(member, "political_status", context.statuses.get(values.get("political_status", "")))
@@ -368,7 +498,7 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
         if getattr(member, f"{key}_id") is None:
             refuse(key, Member._meta.get_field(key).error_messages["blank"])
     try:
-        _validate(member, given=values.keys())
+        _validate(member, given={*values.keys(), "workplace"} if "position" in values else values)
     except ValidationError as error:
         for key, messages in error.message_dict.items():
             for message in messages:
@@ -417,6 +547,14 @@ def _document_type(value: str | None, number: str) -> str:
             else Member.DocumentType.HK_MACAO_RESIDENCE
         )
     return value
+
+
+def _with_position(workplace: str, position: str) -> str:
+    """工作单位 and 职务 as the registry keeps them, one 工作单位及职务: 桥东小学校长. A
+    position the workplace already ends with is not written twice."""
+    if workplace.endswith(position):
+        return workplace
+    return f"{workplace}{position}"
 
 
 @functools.cache

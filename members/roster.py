@@ -45,7 +45,11 @@ COLUMNS = [
     Column("social_positions", "社会职务/政治安排", ("社会职务", "政治安排", "社会职务及政治安排")),
     Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式")),
     Column("address", "现居住地址", ("现住址", "住址", "家庭住址", "居住地址", "现居住地")),
-    Column("community", "所属社区", ("社区", "所在社区", "社区(村)", "所属社区(村)")),
+    Column(
+        "community",
+        "所属社区",
+        ("社区", "所在社区", "社区(村)", "所属社区(村)", "社区名称", "居委会", "社区居委会"),
+    ),
     Column("grid", "所属网格", ("网格",)),
     Column("categories", "统战对象类别", ("类别", "人员类别", "对象类别", "统战类别")),
     Column("is_representative", "代表人士", ("是否代表人士",)),
@@ -56,3 +60,22 @@ COLUMNS = [
 # Headers that rosters carry and the registry has no use for; they are not "unknown". The
 # last two are what a file of refused rows adds, so it can be uploaded again once fixed.
 IGNORED_HEADERS = ("序号", "编号", "年龄", "原行号", "错误原因")
+
+
+# Columns other offices' templates carry that the registry keeps elsewhere, read on import
+# only (export writes the template above): the street tells apart communities of the same
+# name in different streets, and a separate 职务 is joined to the workplace, whose registry
+# field is 工作单位及职务 (issue 14).
+READ_ONLY_COLUMNS = [
+    Column(
+        "street",
+        "街道",
+        ("乡镇", "街道(镇)", "街道(乡镇)", "乡镇(街道)", "所属街道", "所在街道", "街道名称"),
+    ),
+    Column("position", "职务", ("现任职务", "行政职务", "职位")),
+]
+
+# Every column an import recognises: what a header is matched against, and the fields an
+# unknown column may be told to fill.
+READ_COLUMNS = [*COLUMNS, *READ_ONLY_COLUMNS]
+COLUMNS_BY_KEY = {column.key: column for column in READ_COLUMNS}

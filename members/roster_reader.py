@@ -8,6 +8,7 @@ the registry (areas, duplicates, the ID number's check character) is the importe
 import csv
 import datetime
 import functools
+import hashlib
 import io
 import itertools
 import re
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from tongzhan import documents
 
 from .reference import CATEGORIES, ETHNICITIES, POLITICAL_STATUSES
-from .roster import COLUMNS, IGNORED_HEADERS, Column
+from .roster import COLUMNS, COLUMNS_BY_KEY, IGNORED_HEADERS, READ_COLUMNS, Column
 from .validators import normalize_phone
 
 MB = 1024 * 1024
@@ -96,6 +97,11 @@ class Header:
     # others'. Every row takes the field from whichever is filled; filled differently, the row
     # is refused naming both, so no column's data is dropped without a word.
     twins: dict[int, list[int]] = field(default_factory=dict)
+    # Every header of the row as written, in order: what a saved column mapping is keyed by.
+    written: list[str] = field(default_factory=list)
+    # The unknown headers a column mapping told what to do with (normalised), to find the
+    # mapping's entries that name no column of the file.
+    mapped: set[str] = field(default_factory=set)
 
 
 # Slots: a large file of wrong values yields a million of these, 100 bytes each fewer.
@@ -546,7 +552,7 @@ def normalize_header(text) -> str:
 
 
 _HEADERS: dict[str, Column] = {
-    normalize_header(header): column for column in COLUMNS for header in column.headers
+    normalize_header(header): column for column in READ_COLUMNS for header in column.headers
 }
 _IGNORED = frozenset(normalize_header(header) for header in IGNORED_HEADERS)
 
@@ -559,8 +565,15 @@ def _match_header(text: str) -> Column | None:
     return column
 
 
-def find_header(rows: Iterable[tuple[int, list]]) -> Header:
-    """The header row among the first rows: the one naming the most known columns."""
+def find_header(rows: Iterable[tuple[int, list]], mapping: dict | None = None) -> Header:
+    """The header row among the first rows: the one naming the most known columns.
+
+    `mapping` says what columns no rule knows hold: header as written → a column key, or ""
+    for a column not to import (the browser's mapping step, the command's --map/--ignore).
+    A header it names that is still in the file is unknown no longer; the others stay
+    `unknown` and stop the import, so nothing is dropped without a word.
+    """
+    mapping = {normalize_header(text): key for text, key in (mapping or {}).items()}
     best: Header | None = None
     best_score = 0
     for number, cells in itertools.islice(rows, HEADER_SCAN_ROWS):
@@ -569,6 +582,8 @@ def find_header(rows: Iterable[tuple[int, list]]) -> Header:
         unknown: list[str] = []
         twins: dict[int, list[int]] = {}
         first_of: dict[Column, int] = {}
+        written_all: list[str] = []
+        mapped: set[str] = set()
         for index, cell in enumerate(cells):
             if not isinstance(cell, str):
                 continue
@@ -577,6 +592,12 @@ def find_header(rows: Iterable[tuple[int, list]]) -> Header:
                 continue
             column = _match_header(text)
             written = " ".join(cell.split())
+            written_all.append(written)
+            if column is None and text in mapping:
+                mapped.add(text)
+                column = COLUMNS_BY_KEY.get(mapping[text])
+                if column is None:
+                    continue  # not to import
             if column is None:
                 if text not in _IGNORED and _HEADER_HINT.sub("", text) not in _IGNORED:
                     unknown.append(written)
@@ -589,7 +610,9 @@ def find_header(rows: Iterable[tuple[int, list]]) -> Header:
                 first_of[column] = index
         if len(columns) > best_score:
             best_score = len(columns)
-            best = Header(number, columns, titles, unknown, twins=twins)
+            best = Header(
+                number, columns, titles, unknown, twins=twins, written=written_all, mapped=mapped
+            )
     if best is None or best_score < 2:
         required = "、".join(column.title for column in COLUMNS if column.required)
         raise RosterFileError(
@@ -603,6 +626,19 @@ def find_header(rows: Iterable[tuple[int, list]]) -> Header:
     found = set(best.columns.values())
     best.missing = [column for column in COLUMNS if column.required and column not in found]
     return best
+
+
+def column_named(text: str) -> Column | None:
+    """The roster column `text` names: its key (phone) or one of its headers (联系电话, 手机)."""
+    column = COLUMNS_BY_KEY.get(str(text).strip())
+    return column if column is not None else _match_header(normalize_header(text))
+
+
+def mapping_key(headers: Iterable[str]) -> str:
+    """What a saved column mapping is keyed by: the set of a header row's headers, so the
+    same template is recognised whatever the order of its columns (a hash, of fixed length)."""
+    joined = "\n".join(sorted({normalize_header(text) for text in headers}))
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 # -- Values ---------------------------------------------------------------------------------
@@ -1065,6 +1101,7 @@ _PARSERS = {
     "phone": _phone,
     "community": _community,
     "grid": _community,
+    "street": _community,
     "categories": _categories,
     "is_representative": _is_representative,
 }

@@ -4,8 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from members.imports import roster_import
-from members.roster_reader import RosterFileError
+from members.imports import UnknownColumnsError, roster_import
+from members.roster import READ_COLUMNS
+from members.roster_reader import RosterFileError, column_named
 from tongzhan.models import Area
 
 
@@ -25,10 +26,25 @@ class Command(BaseCommand):
             "--strict", action="store_true", help="write nothing if any row is refused"
         )
         parser.add_argument("--json", action="store_true", help="print the result as JSON last")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="列名=字段",
+            help="a column no rule knows holds this field (its key or header), e.g. 手机2=phone",
+        )
+        parser.add_argument(
+            "--ignore",
+            action="append",
+            default=[],
+            metavar="列名",
+            help="a column no rule knows is not to be imported",
+        )
 
     def handle(self, *args, file: Path, community, dry_run, strict, json: bool, **options):
         if not file.is_file():
             raise CommandError(_("%(file)s: no such file") % {"file": file})
+        columns = _columns(options["map"], options["ignore"])
         area = None
         if community:
             area = Area.objects.communities().filter(code=community).first()
@@ -44,7 +60,17 @@ class Command(BaseCommand):
                 community=area,
                 strict=strict,
                 dry_run=dry_run,
+                columns=columns,
             )
+        except UnknownColumnsError as error:
+            raise CommandError(
+                # %(message)s 用 --map 列名=字段 说明一列是哪一项，或用 --ignore 列名 不导入它。
+                _(
+                    "%(message)s Say what each holds with --map column=field, or leave it out "
+                    "with --ignore column."
+                )
+                % {"message": error.message}
+            ) from error
         except RosterFileError as error:
             raise CommandError(error.message) from error
         result = report.as_json()
@@ -69,6 +95,27 @@ class Command(BaseCommand):
         )
         if not report.written:
             self.stdout.write(_("Nothing was written."))
+
+
+def _columns(maps: list[str], ignores: list[str]) -> dict[str, str]:
+    """--map and --ignore as `roster_import`'s `columns`: header → column key, or ""."""
+    columns = {}
+    for item in maps:
+        header, _sep, name = item.partition("=")
+        column = column_named(name)
+        if not header.strip() or column is None:
+            raise CommandError(
+                # --map %(item)s：应写成 列名=字段，字段为以下之一：%(fields)s。
+                _("--map %(item)s: write column=field, the field one of: %(fields)s.")
+                % {
+                    "item": item,
+                    "fields": "、".join(f"{c.title}({c.key})" for c in READ_COLUMNS),
+                }
+            )
+        columns[header.strip()] = column.key
+    for header in ignores:
+        columns[header.strip()] = ""
+    return columns
 
 
 def _json_dumps(value) -> str:
