@@ -17,6 +17,7 @@ from tongzhan.widgets import DateInput
 
 from . import services
 from .models import Category, Member
+from .roster import READ_COLUMNS
 from .roster_reader import RosterFileError, check_size
 
 
@@ -314,3 +315,33 @@ class RosterUploadForm(forms.Form):
         except RosterFileError as error:
             raise forms.ValidationError(error.message) from None
         return upload
+
+
+class ColumnMappingForm(forms.Form):
+    """The mapping step of a roster import: for each column no rule knows, which field of the
+    registry it holds, or that it is not imported. Offered filled in with what the uploader
+    said for the same headers last time."""
+
+    IGNORE = "-"
+
+    def __init__(self, *args, unknown: list[str], offered: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            ("", gettext_lazy("— choose —")),
+            *((column.key, column.title) for column in READ_COLUMNS),
+            (self.IGNORE, gettext_lazy("Do not import")),
+        ]
+        self.headers = {}
+        for index, header in enumerate(unknown):
+            name = f"column_{index}"
+            self.headers[name] = header
+            self.fields[name] = forms.ChoiceField(label=header, choices=choices)
+            if header in offered:
+                self.initial[name] = offered[header] or self.IGNORE
+
+    def columns(self) -> dict[str, str]:
+        """header → roster column key, or "" not to import it."""
+        return {
+            header: "" if self.cleaned_data[name] == self.IGNORE else self.cleaned_data[name]
+            for name, header in self.headers.items()
+        }

@@ -7,6 +7,7 @@ administrator) confirms or cancels.
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,10 +18,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView
 
 from tongzhan.audit import audit_record
+from tongzhan.mixins import ServiceFormMixin
 from tongzhan.models import AuditEvent
 
 from . import jobs
-from .forms import RosterUploadForm
+from .forms import ColumnMappingForm, RosterUploadForm
 from .imports import IMPORT_PERMISSIONS
 from .models import ImportJob, ImportRow, Member
 
@@ -95,6 +97,8 @@ class ImportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         )
         if report:
             context.update(self.rows_context(job, report))
+        if job.state == ImportJob.State.MAPPING and context["can_decide"]:
+            context["columns_form"] = _columns_form(job)
         return context
 
     def rows_context(self, job: ImportJob, report: dict) -> dict:
@@ -133,6 +137,47 @@ class ImportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
                 else ""
             ),
         }
+
+
+def _columns_form(job: ImportJob, data=None) -> ColumnMappingForm:
+    offered = jobs.columns_offered(job)
+    form = ColumnMappingForm(data, unknown=job.unknown_columns, offered=offered)
+    form.offered = bool(offered)
+    return form
+
+
+class ImportColumnsView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, FormView):
+    """The mapping step: what each column no rule knows holds, before the file is checked.
+    Shown on the job's page; this page shows it again when an answer is refused."""
+
+    permission_required = PERMISSION
+    template_name = "members/import_columns.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.has_permission():
+            return self.handle_no_permission()
+        self.job = get_object_or_404(
+            _jobs(request.user).defer("data", "refused_file"), pk=kwargs["pk"]
+        )
+        if not jobs.can_decide(request.user, self.job):
+            raise PermissionDenied
+        if self.job.state != ImportJob.State.MAPPING:
+            return redirect("members:import_detail", self.job.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        return _columns_form(self.job, self.request.POST if self.request.method == "POST" else None)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(job=self.job, **kwargs)
+
+    def write(self, form):
+        return jobs.job_name_columns(
+            actor=self.request.user, job=self.job, columns=form.columns(), request=self.request
+        )
+
+    def get_success_url(self):
+        return reverse("members:import_detail", args=[self.job.pk])
 
 
 @login_required

@@ -23,7 +23,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,8 +34,9 @@ from tongzhan.bulk import insert_rows
 from tongzhan.models import AuditEvent
 
 from .exports import refused_rows_bytes
-from .imports import check_import_allowed, roster_import
-from .models import ImportJob, ImportRow
+from .imports import UnknownColumnsError, check_import_allowed, roster_import
+from .models import ColumnMapping, ImportJob, ImportRow
+from .roster import COLUMNS_BY_KEY
 from .roster_reader import RosterFileError
 
 logger = logging.getLogger(__name__)
@@ -92,11 +93,57 @@ def job_confirm(*, actor, job: ImportJob, request=None) -> None:
     _queued()
 
 
+def job_name_columns(*, actor, job: ImportJob, columns: dict[str, str], request=None) -> None:
+    """Say what each unknown column of a job's file holds (a roster column key, or "" not to
+    import it), and queue the job for checking with it.
+
+    The answer is kept for the uploader, keyed by the file's set of headers, and offered for
+    their next file with the same headers (`columns_offered`).
+    """
+    _check_owner(actor, job)
+    unknown = list(job.unknown_columns)
+    if job.state != State.MAPPING:
+        raise PermissionDenied
+    if sorted(columns) != sorted(unknown) or any(
+        key and key not in COLUMNS_BY_KEY for key in columns.values()
+    ):
+        raise ValidationError(
+            # 请为每一个无法识别的列选择它是信息库的哪一项，或选择不导入。
+            _("Say for every unknown column which field it holds, or that it is not imported.")
+        )
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, state=State.MAPPING).update(
+            state=State.CHECK_QUEUED, columns={**job.columns, **columns}, unknown_columns=[]
+        )
+        if not updated:
+            raise PermissionDenied
+        saved, _created = ColumnMapping.objects.select_for_update().get_or_create(
+            user_id=job.created_by_id, header_key=job.header_key
+        )
+        saved.columns = {**saved.columns, **columns}
+        saved.save()
+        _audit(job, actor, "columns", request=request, columns=columns)
+    _queued()
+
+
+def columns_offered(job: ImportJob) -> dict[str, str]:
+    """What the uploader said the same columns held last time, for the job's unknown ones."""
+    saved = ColumnMapping.objects.filter(
+        user_id=job.created_by_id, header_key=job.header_key
+    ).first()
+    if saved is None:
+        return {}
+    return {
+        header: saved.columns[header] for header in job.unknown_columns if header in saved.columns
+    }
+
+
 def job_cancel(*, actor, job: ImportJob, request=None) -> None:
     """Drop a job that is not running; the uploaded file is deleted."""
     _check_owner(actor, job)
     updated = ImportJob.objects.filter(
-        pk=job.pk, state__in=[State.CHECK_QUEUED, State.CHECKED, State.IMPORT_QUEUED]
+        pk=job.pk,
+        state__in=[State.MAPPING, State.CHECK_QUEUED, State.CHECKED, State.IMPORT_QUEUED],
     ).update(state=State.CANCELLED, data=None, finished_at=timezone.now())
     if not updated:
         raise PermissionDenied
@@ -192,7 +239,16 @@ def job_run(job: ImportJob) -> None:
             audit_object=job,
             audit_origin=origin,
             outcomes=_RowKeeper(job),
+            columns=job.columns,
         )
+    except UnknownColumnsError as error:
+        # Before anything is checked: the uploader says what the columns hold, then it runs.
+        job.unknown_columns = error.unknown
+        job.header_key = error.key
+        if checking:
+            _finish(job, State.MAPPING)
+        else:
+            _finish(job, State.FAILED, error=error.message)
     except RosterFileError as error:
         _finish(job, State.FAILED, error=error.message)
     except PermissionDenied:
@@ -252,7 +308,8 @@ def jobs_expire() -> None:
     """Delete uploaded files and refused rows that have been kept long enough."""
     now = timezone.now()
     unconfirmed = ImportJob.objects.filter(
-        state=State.CHECKED, created_at__lt=now - datetime.timedelta(days=UNCONFIRMED_DAYS)
+        state__in=[State.CHECKED, State.MAPPING],
+        created_at__lt=now - datetime.timedelta(days=UNCONFIRMED_DAYS),
     )
     ImportRow.objects.filter(job__in=unconfirmed).delete()
     unconfirmed.update(
@@ -320,7 +377,7 @@ def _finish(job: ImportJob, state: str, *, error: str = "") -> None:
     job.error = error
     job.heartbeat = None
     job.done_rows = job.total_rows
-    if state != State.CHECKED:
+    if state not in (State.CHECKED, State.MAPPING):
         job.data = None
         job.finished_at = timezone.now()
     job.save()

@@ -706,6 +706,8 @@ class ImportJob(models.Model):
     """
 
     class State(models.TextChoices):
+        # Its header has columns no rule knows: the uploader says what each holds first.
+        MAPPING = "mapping", _("Waiting for its columns to be named")
         CHECK_QUEUED = "check_queued", _("Waiting to be checked")
         CHECKING = "checking", _("Checking")
         CHECKED = "checked", _("Checked, waiting for confirmation")
@@ -765,6 +767,12 @@ class ImportJob(models.Model):
     uploaded_request_id = models.CharField(max_length=64, blank=True)
     confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
     confirmed_request_id = models.CharField(max_length=64, blank=True)
+    # The mapping step: the header's columns no rule knows, as the check found them, the key
+    # of the header's set of columns (`roster_reader.mapping_key`), and what the uploader
+    # said each unknown column holds (header → roster column key, "" not to import).
+    unknown_columns = models.JSONField(default=list, blank=True)
+    header_key = models.CharField(max_length=64, blank=True)
+    columns = models.JSONField(default=dict, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -796,6 +804,31 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, self.done_rows * 100 // self.total_rows)
+
+
+class ColumnMapping(models.Model):
+    """What a user said the unknown columns of a roster template hold, offered again for the
+    next file with the same set of headers (issue 14: other offices' templates)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # `roster_reader.mapping_key` of the header: the same columns in any order.
+    header_key = models.CharField(max_length=64)
+    # Header as written → roster column key, or "" for a column not to import.
+    columns = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("roster column mapping")
+        verbose_name_plural = _("roster column mappings")
+        ordering = ["user", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "header_key"], name="columnmapping_one_per_user_and_header"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {', '.join(self.columns)}"
 
 
 class ImportRow(models.Model):

@@ -21,6 +21,11 @@ urlpatterns = [
     path("imports/new/", import_views.ImportCreateView.as_view(), name="import_create"),
     path("imports/<int:pk>/", import_views.ImportDetailView.as_view(), name="import_detail"),
     path("imports/<int:pk>/status/", import_views.import_status, name="import_status"),
+    path(
+        "imports/<int:pk>/columns/",
+        import_views.ImportColumnsView.as_view(),
+        name="import_columns",
+    ),
     path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/cancel/", import_views.import_cancel, name="import_cancel"),
     path("imports/<int:pk>/refused.xlsx", import_views.import_refused, name="import_refused"),

@@ -87,6 +87,10 @@ MATRIX = [
     ("members:import_create", [], "get", "302 403 403 403 200 200 200 403"),
     ("members:import_detail", ["job"], "get", "302 403 403 403 200 404 200 403"),
     ("members:import_status", ["job"], "get", "302 403 403 403 200 404 200 403"),
+    # A file with a column nobody knows waits for its uploader (or an administrator) to say
+    # what it holds; an empty answer shows the question again (200).
+    ("members:import_columns", ["mapping_job"], "get", "302 403 403 403 200 404 200 403"),
+    ("members:import_columns", ["mapping_job"], "post", "302 403 403 403 200 404 200 403"),
     ("members:import_confirm", ["fresh_job"], "post", "302 403 403 403 302 404 302 403"),
     ("members:import_cancel", ["fresh_job"], "post", "302 403 403 403 302 404 302 403"),
     ("members:import_refused", ["job"], "get", "302 403 403 403 200 404 200 403"),
@@ -241,6 +245,16 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
             to_community=areas["140106001002"], reason="搬家",
         ).pk  # fmt: skip
 
+    mapping_job = jobs.job_create(
+        actor=district_user, filename="花名册.xlsx", data=roster(
+            person("孙四"),
+            titles=("姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区",
+                    "统战对象类别", "入党时间"),
+        ),
+    )  # fmt: skip
+    mapping_job.refresh_from_db()
+    assert mapping_job.state == "mapping"
+
     def fresh_job():
         return jobs.job_create(
             actor=district_user, data=roster(person("孙三")), filename="花名册.xlsx"
@@ -316,6 +330,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "indicator": spare.pk, "code": qiaodong.code, "score": score.pk,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
         # A write changes its object: each user's attempt gets one of its own.
+        "mapping_job": mapping_job.pk,
         "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,
         "confirmed_round": confirmed_round(), "fresh_confirmed_round": confirmed_round,
         "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),

@@ -3,15 +3,20 @@ that tells apart communities of the same name, a separate 职务, and columns no
 refused until the command's --map/--ignore (or the browser's mapping step) says what they hold.
 """
 
+import datetime
 import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
+from conftest import _user
+from members import jobs
 from members.imports import UnknownColumnsError, roster_import
-from members.models import Member
+from members.models import ColumnMapping, ImportJob, Member
 from members.roster_reader import RosterFileError
-from tongzhan.models import Area
+from tongzhan.models import Area, AuditEvent, User
 
 from .factories import id_number_for
 from .test_imports import roster
@@ -208,3 +213,93 @@ def test_command_refuses_an_unknown_column_then_imports_with_map_and_ignore(area
         "import_members", str(path), "--map", "手机2=联系电话", "--ignore", "入党时间", stdout=out
     )
     assert "1" in out.getvalue() and Member.objects.get().phone == "13812345678"
+
+
+# -- The browser's mapping step -----------------------------------------------------------------
+
+
+def upload(client, data, name="街道花名册.xlsx"):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post(reverse("members:import_create"), {"file": file})
+
+
+def test_an_upload_with_an_unknown_column_asks_what_it_holds_before_any_check(
+    client, district_user
+):
+    client.force_login(district_user)
+    response = upload(client, unknown_roster())
+    job = ImportJob.objects.get()
+    assert job.state == ImportJob.State.MAPPING and job.unknown_columns == ["手机2", "入党时间"]
+    assert not job.check_report and not job.rows.exists()  # nothing checked yet
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="column-mapping"' in page and "手机2" in page and "不导入" in page
+    assert 'id="confirm-import"' not in page
+    # An answer must be given for every column.
+    columns = reverse("members:import_columns", args=[job.pk])
+    refused = client.post(columns, {"column_0": "phone"})
+    assert refused.status_code == 200 and "column-mapping" in refused.content.decode()
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.MAPPING
+    response = client.post(columns, {"column_0": "phone", "column_1": "-"})
+    assert response["Location"] == reverse("members:import_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CHECKED and job.check_report["created"] == 1
+    assert job.columns == {"手机2": "phone", "入党时间": ""}
+    assert AuditEvent.objects.filter(detail__step="columns").count() == 1
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    assert Member.objects.get().phone == "13812345678"
+
+
+def test_the_answer_is_offered_again_for_the_uploaders_next_file_with_the_same_headers(
+    client, district_user, areas
+):
+    client.force_login(district_user)
+    upload(client, unknown_roster())
+    first = ImportJob.objects.get()
+    client.post(
+        reverse("members:import_columns", args=[first.pk]), {"column_0": "phone", "column_1": "-"}
+    )
+    # The same headers in another order: offered, but still asked (nothing dropped silently).
+    upload(client, roster(titles=tuple(reversed(UNKNOWN))))
+    second = ImportJob.objects.exclude(pk=first.pk).get()
+    assert second.state == ImportJob.State.MAPPING
+    page = client.get(reverse("members:import_detail", args=[second.pk])).content.decode()
+    assert 'id="columns-offered"' in page
+    assert '<option value="-" selected>' in page and '<option value="phone" selected>' in page
+    # Another uploader is not offered erin's answer.
+    other = _user("emma", User.Role.DISTRICT, areas["140106"])
+    client.force_login(other)
+    upload(client, unknown_roster())
+    third = ImportJob.objects.get(created_by=other)
+    page = client.get(reverse("members:import_detail", args=[third.pk])).content.decode()
+    assert 'id="columns-offered"' not in page and '<option value="phone" selected>' not in page
+
+
+def test_only_the_uploader_or_an_administrator_names_the_columns(
+    client, district_user, areas, admin_user
+):
+    client.force_login(district_user)
+    upload(client, unknown_roster())
+    job = ImportJob.objects.get()
+    colleague = _user("emma", User.Role.DISTRICT, areas["140106"])
+    client.force_login(colleague)
+    columns = reverse("members:import_columns", args=[job.pk])
+    assert client.post(columns, {"column_0": "phone", "column_1": "-"}).status_code == 403
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert 'id="column-mapping"' not in page and "手机2" in page
+    client.force_login(admin_user)
+    assert client.post(columns, {"column_0": "phone", "column_1": "-"}).status_code == 302
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CHECKED
+    # Saved for the uploader, whose next file it is.
+    assert ColumnMapping.objects.get().user == district_user
+
+
+def test_a_job_waiting_for_its_columns_expires_like_an_unconfirmed_one(client, district_user):
+    client.force_login(district_user)
+    upload(client, unknown_roster())
+    ImportJob.objects.update(created_at=timezone.now() - datetime.timedelta(days=8))
+    jobs.jobs_expire()
+    job = ImportJob.objects.get()
+    assert job.state == ImportJob.State.CANCELLED and job.data is None
