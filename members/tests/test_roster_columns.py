@@ -303,3 +303,16 @@ def test_a_job_waiting_for_its_columns_expires_like_an_unconfirmed_one(client, d
     jobs.jobs_expire()
     job = ImportJob.objects.get()
     assert job.state == ImportJob.State.CANCELLED and job.data is None
+
+
+def test_a_job_waiting_for_its_columns_can_be_cancelled(client, district_user):
+    client.force_login(district_user)
+    upload(client, unknown_roster())
+    job = ImportJob.objects.get()
+    client.post(reverse("members:import_cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED and job.data is None
+    columns = reverse("members:import_columns", args=[job.pk])
+    response = client.post(columns, {"column_0": "phone", "column_1": "-"})
+    assert response["Location"] == reverse("members:import_detail", args=[job.pk])
+    assert not ColumnMapping.objects.exists()
