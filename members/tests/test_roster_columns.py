@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -89,6 +90,18 @@ def test_a_community_is_matched_whatever_its_committee_ending(areas):
     report = run(office(*rows, titles=[*OFFICE[:2], "居委会", *OFFICE[3:]]))
     assert (report.created, report.refused) == (3, [])
     assert set(Member.objects.values_list("community__code", flat=True)) == {"140106001001"}
+
+
+def test_areas_kept_under_their_official_names_match_the_names_rosters_use(areas):
+    # The statistics bureau names them 桥东一社区居委会; rosters write 桥东一社区 or 桥东一居委会.
+    Area.objects.filter(code="140106001001").update(name="桥东一社区居委会")
+    Area.objects.filter(code="140106001").update(name="柳巷街道办事处")
+    rows = [
+        office_row("陈一", community="桥东一社区"),
+        office_row("陈二", community="桥东一居委会"),
+    ]
+    report = run(office(*rows))
+    assert (report.created, report.refused) == (2, [])
 
 
 def test_a_position_the_workplace_already_names_is_not_written_twice(areas):
@@ -316,3 +329,16 @@ def test_a_job_waiting_for_its_columns_can_be_cancelled(client, district_user):
     response = client.post(columns, {"column_0": "phone", "column_1": "-"})
     assert response["Location"] == reverse("members:import_detail", args=[job.pk])
     assert not ColumnMapping.objects.exists()
+
+
+def test_the_service_refuses_an_answer_that_leaves_a_column_out_or_names_no_field(
+    client, district_user
+):
+    client.force_login(district_user)
+    upload(client, unknown_roster())
+    job = ImportJob.objects.get()
+    for columns in ({"手机2": "phone"}, {"手机2": "phone", "入党时间": "party_date"}):
+        with pytest.raises(ValidationError):
+            jobs.job_name_columns(actor=district_user, job=job, columns=columns)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.MAPPING and not ColumnMapping.objects.exists()
