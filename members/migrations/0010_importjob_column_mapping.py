@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0008_transfer'),
+        ('members', '0009_member_document_type'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
