@@ -1,6 +1,7 @@
 """The member registry (统战对象信息库): people, their categories and their history."""
 
 import datetime
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -101,6 +102,12 @@ def contact_cutoff(months: int, today: datetime.date) -> datetime.date:
     """
     index = today.year * 12 + today.month - 1 - (months - 1)
     return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _photo_path(instance, filename: str) -> str:
+    # A random name: the uploaded one may say more than it should. The service names the
+    # upload by its checked type, so the extension here is the file's own.
+    return f"members/photos/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
 
 
 class Member(models.Model):
@@ -227,6 +234,11 @@ class Member(models.Model):
     )
     specialty = models.CharField(_("expertise"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The ID photo (证件照) of the printed registration form; served only through a view
+    # that checks scope, changed only by `member_photo_set` / `member_photo_remove`.
+    photo = models.FileField(
+        _("ID photo"), upload_to=_photo_path, max_length=200, blank=True, editable=False
+    )
     categories = models.ManyToManyField(
         Category, verbose_name=_("categories"), related_name="members", through="MemberCategory"
     )

@@ -1,6 +1,6 @@
 """What an uploaded file may be: a photo (JPEG, PNG, WebP) or a PDF, recognised by its bytes.
 
-Activity files and assessment evidence are checked here alike.
+Activity files, assessment evidence and members' ID photos are checked here alike.
 
 The name and the browser's content type are the uploader's word; the first bytes are the
 file's. A program renamed to .jpg starts with MZ or ELF, not with a JPEG marker, and is
@@ -41,9 +41,7 @@ class UploadRefused(Exception):
         self.message = message
 
 
-def check_upload(upload) -> FileType:
-    """The type of an uploaded file, or UploadRefused saying why it is not accepted."""
-    limit = settings.ACTIVITY_FILE_MAX_BYTES
+def _size_checked(upload, limit: int) -> None:
     if not upload.size:
         raise UploadRefused(_("%(name)s is empty.") % {"name": upload.name})
     if upload.size > limit:
@@ -51,18 +49,46 @@ def check_upload(upload) -> FileType:
             _("%(name)s is larger than %(limit)s MB.")
             % {"name": upload.name, "limit": limit // (1024 * 1024)}
         )
+
+
+def _sniffed(upload) -> FileType | None:
+    """The type the first bytes say, checked against the name's extension."""
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    name = upload.name.lower()
     for matches, file_type in SIGNATURES:
         if matches(head):
-            if not name.endswith(file_type.extensions):
+            if not upload.name.lower().endswith(file_type.extensions):
                 raise UploadRefused(
                     _("%(name)s is not what its name says: rename it or save it again.")
                     % {"name": upload.name}
                 )
             return file_type
-    raise UploadRefused(
-        _("%(name)s is not a photo (JPEG, PNG, WebP) or a PDF document.") % {"name": upload.name}
-    )
+    return None
+
+
+def check_upload(upload) -> FileType:
+    """The type of an uploaded file, or UploadRefused saying why it is not accepted."""
+    _size_checked(upload, settings.ACTIVITY_FILE_MAX_BYTES)
+    file_type = _sniffed(upload)
+    if file_type is None:
+        raise UploadRefused(
+            _("%(name)s is not a photo (JPEG, PNG, WebP) or a PDF document.")
+            % {"name": upload.name}
+        )
+    return file_type
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def check_photo(upload) -> FileType:
+    """An ID photo (证件照): a JPEG or PNG no larger than MEMBER_PHOTO_MAX_BYTES, by its bytes.
+
+    What the printed form can draw; a PDF or WebP is refused with the rest.
+    """
+    _size_checked(upload, settings.MEMBER_PHOTO_MAX_BYTES)
+    file_type = _sniffed(upload)
+    if file_type is None or file_type.content_type not in PHOTO_TYPES:
+        raise UploadRefused(_("%(name)s is not a JPEG or PNG photo.") % {"name": upload.name})
+    return file_type
