@@ -1,12 +1,17 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, print_views, views
 
 app_name = "members"
 urlpatterns = [
     path("", views.MemberListView.as_view(), name="list"),
     path("new/", views.MemberCreateView.as_view(), name="create"),
     path("<int:pk>/", views.MemberDetailView.as_view(), name="detail"),
+    path("<int:pk>/print.pdf", print_views.member_print, name="print"),
+    path("<int:pk>/photo/", print_views.member_photo, name="photo"),
+    path("<int:pk>/photo/upload/", print_views.member_photo_upload, name="photo_upload"),
+    path("<int:pk>/photo/remove/", print_views.member_photo_remove, name="photo_remove"),
+    path("print.pdf", print_views.community_print, name="community_print"),
     path("<int:pk>/edit/", views.MemberUpdateView.as_view(), name="update"),
     path("<int:pk>/status/", views.MemberStatusView.as_view(), name="status"),
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),

@@ -102,7 +102,16 @@ class MemberListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
         context["page_sizes"] = settings.MEMBER_LIST_PAGE_SIZES
+        context["print_community"] = self.print_community()
         return context
+
+    def print_community(self):
+        """The community whose registration forms the list offers to print: the one it is
+        filtered to, or the user's own."""
+        form = self.filterset.form
+        area = form.cleaned_data.get("area") if self.filterset.is_valid() else None
+        area = area or self.request.user.area
+        return area if area is not None and area.level == area.Level.COMMUNITY else None
 
 
 class MemberMixin(LoginRequiredMixin):

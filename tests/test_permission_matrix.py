@@ -76,6 +76,13 @@ MATRIX = [
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
     # street reads it; a decline without its reason shows the form again (200).
+    # The registration forms as PDF; the ID photo (alice's member has one) and its writes
+    # (without a file: a message and back to the member page).
+    ("members:print", ["member"], "get", "302 200 404 200 200 404 200 403"),
+    ("members:community_print", ["?community"], "get", "302 200 404 200 200 404 200 403"),
+    ("members:photo", ["member"], "get", "302 200 404 200 200 404 200 403"),
+    ("members:photo_upload", ["member"], "post", "302 302 404 403 302 404 302 404"),
+    ("members:photo_remove", ["member"], "post", "302 302 404 403 302 404 302 404"),
     ("members:transfers", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:transfer_detail", ["transfer"], "get", "302 200 200 200 200 404 200 403"),
     ("members:transfer_accept", ["fresh_transfer"], "post", "302 403 302 403 302 404 302 403"),
@@ -194,6 +201,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
           other_district_user, admin_user):  # fmt: skip
     qiaodong = areas["140106001001"]
     member = MemberFactory(community=qiaodong, is_representative=True)
+    member_services.member_photo_set(
+        actor=community_user, member=member,
+        upload=SimpleUploadedFile("照片.jpg", b"\xff\xd8\xff\xe0" + b"0" * 100, "image/jpeg"),
+    )  # fmt: skip
     activity = activity_services.activity_create(
         actor=community_user,
         data={"type": ActivityType.objects.get(code="training"), "title": "学习会",
@@ -335,6 +346,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "confirmed_round": confirmed_round(), "fresh_confirmed_round": confirmed_round,
         "draft_period": lambda: new_period("draft"), "open_period": lambda: new_period("open"),
         "final_period": lambda: new_period("final"), "?member": member.pk,
+        "?community": qiaodong.code,
         "draft": draft.pk, "draft_indicator": draft_indicator.pk,
         "area": qiaodong.pk,
         "activity_type": ActivityType.objects.create(code="walk", name="健步走").pk,

@@ -1,0 +1,180 @@
+"""The registration form (统战对象信息登记表) on paper: members as one PDF, one A4 page each.
+
+Drawn on the server by WeasyPrint with the machine's CJK fonts (fonts-noto-cjk). It fetches
+nothing: the style is in the page, and the only resources it may load are the members' ID
+photos, read from storage by `photo_fetcher`; any other address (http, file, ...) is refused.
+"""
+
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .forms import MemberForm
+from .models import Member, MemberChange
+
+# How a page refers to a member's photo; `photo_fetcher` answers only these.
+PHOTO_SCHEME = "tongzhan-photo:"
+CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+# The page holds the last changes and the notes at this size; longer ones are cut, so one
+# person always fits one A4 page.
+LAST_CHANGES = 5
+CHANGED_FIELDS = 6
+# Three sizes of the page: normal, compact (smaller type, tighter rows) and tight (long texts
+# cut shorter too). A member in more category groups than ROOMY_SECTIONS starts compact; a
+# form that still runs over its page is drawn again one size smaller (`render_forms`).
+NORMAL, COMPACT, TIGHT = 0, 1, 2
+TEXT_CHARS = {NORMAL: 80, COMPACT: 80, TIGHT: 40}
+NOTES_CHARS = {NORMAL: 200, COMPACT: 200, TIGHT: 60}
+ROOMY_SECTIONS = 2
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most] + "…"
+
+
+class FetchRefused(Exception):
+    pass
+
+
+def print_queryset(members, *, full: bool):
+    """What the forms show, in a fixed number of queries. Masked pages leave the encrypted
+    numbers undecrypted (deferred)."""
+    changes = MemberChange.objects.select_related("actor").order_by("-at", "-id")
+    members = members.select_related(
+        "community__parent", "grid", "ethnicity", "political_status"
+    ).prefetch_related(
+        "categories",
+        Prefetch("changes", queryset=changes[:LAST_CHANGES], to_attr="last_changes"),
+    )
+    return members if full else members.defer("id_number", "phone")
+
+
+def _field_display(member: Member, name: str) -> str:
+    display = getattr(member, f"get_{name}_display", None)
+    value = display() if display is not None else getattr(member, name)
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _labels() -> dict:
+    labels = {
+        field.name: str(field.verbose_name) for field in Member._meta.get_fields() if field.concrete
+    }
+    labels["categories"] = str(Member._meta.get_field("categories").verbose_name)
+    return labels
+
+
+def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None) -> dict:
+    """One person's form: the values as printed, the numbers masked unless `full`."""
+    if size is None:
+        groups = MemberForm.category_sections_for({c.slug for c in member.categories.all()})
+        size = COMPACT if len(groups) > ROOMY_SECTIONS else NORMAL
+    text_chars = TEXT_CHARS[size]
+    categories = list(member.categories.all())
+    slugs = {category.slug for category in categories}
+    sections = []
+    for section in MemberForm.category_sections_for(slugs):
+        rows = [(labels[name], _field_display(member, name)) for name in section["names"]]
+        # Two label-value pairs per line of the table.
+        sections.append(
+            {"title": section["title"], "lines": [rows[i : i + 2] for i in range(0, len(rows), 2)]}
+        )
+    changes = []
+    for change in member.last_changes:
+        fields = [labels.get(row["field"], row["field"]) for row in change.changes]
+        more = len(fields) - CHANGED_FIELDS
+        changes.append(
+            {
+                "at": change.at,
+                "action": change.get_action_display(),
+                "actor": change.actor,
+                "fields": "、".join(fields[:CHANGED_FIELDS])
+                + (_("… and %(n)s more") % {"n": more} if more > 0 else ""),
+            }
+        )
+    return {
+        "member": member,
+        "photo": f"{PHOTO_SCHEME}{member.pk}" if member.photo else "",
+        "id_number": member.id_number if full else member.id_number_masked,
+        "phone": member.phone if full else member.phone_masked,
+        "categories": "、".join(category.name for category in categories),
+        "sections": sections,
+        "changes": changes,
+        "notes": _cut(member.notes, NOTES_CHARS[size]),
+        "text": {
+            name: _cut(getattr(member, name), text_chars)
+            for name in ("workplace", "social_positions", "address", "specialty")
+        },
+        "size": size,
+        "anchor": f"form-{member.pk}",
+        "unit": " ".join(area.name for area in (member.community.parent, member.community) if area),
+    }
+
+
+def photo_fetcher(members_by_pk: dict):
+    """WeasyPrint's url_fetcher for these members' photos, refusing every other address."""
+
+    def fetch(url, timeout=10, ssl_context=None):
+        pk = url[len(PHOTO_SCHEME) :] if url.startswith(PHOTO_SCHEME) else ""
+        if pk.isdigit():
+            member = members_by_pk.get(int(pk))
+            if member is not None and member.photo:
+                name = member.photo.name
+                with member.photo.storage.open(name, "rb") as photo:
+                    data = photo.read()
+                return {
+                    "string": data,
+                    "mime_type": CONTENT_TYPES.get(name[name.rfind(".") :].lower()),
+                }
+        raise FetchRefused(url)
+
+    return fetch
+
+
+def _overflowing(document) -> set[str]:
+    """The anchors of the forms that run over their page: a form's anchor is on each page
+    its box reaches, and a page without one continues the form before it."""
+    over, seen, current = set(), set(), None
+    for page in document.pages:
+        forms = [name for name in page.anchors if name.startswith("form-")]
+        over.update(name for name in forms if name in seen)
+        seen.update(forms)
+        if forms:
+            current = forms[-1]
+        elif current is not None:
+            over.add(current)
+    return over
+
+
+def render_forms(members, *, full: bool) -> bytes:
+    """The forms of `members` (from `print_queryset`) as one PDF, one page each."""
+    # Imported here: WeasyPrint loads Pango and the fonts, which only printing needs.
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    members = list(members)
+    labels = _labels()
+    pages = [page_of(member, full=full, labels=labels) for member in members]
+    fetch = photo_fetcher({member.pk: member for member in members})
+    fonts = FontConfiguration()
+    printed_at = timezone.localtime()
+    while True:
+        html = render_to_string(
+            "members/print/forms.html", {"pages": pages, "printed_at": printed_at}
+        )
+        document = weasyprint.HTML(string=html, base_url="about:blank", url_fetcher=fetch)
+        rendered = document.render(font_config=fonts)
+        over = _overflowing(rendered)
+        smaller = [
+            index
+            for index, page in enumerate(pages)
+            if page["anchor"] in over and page["size"] < TIGHT
+        ]
+        if not smaller:
+            return rendered.write_pdf()
+        for index in smaller:
+            pages[index] = page_of(
+                members[index], full=full, labels=labels, size=pages[index]["size"] + 1
+            )
