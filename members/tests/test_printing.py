@@ -288,3 +288,16 @@ def test_a_long_record_still_fits_one_page(client, community_user, member):
     client.force_login(community_user)
     pdf = client.get(reverse("members:print", args=[member.pk])).content
     assert pdf_pages(pdf) == 1
+
+
+def test_a_communitys_forms_take_the_same_queries_however_many_members(
+    client, areas, street_user, member, django_assert_max_num_queries, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    for n in range(6):
+        other = MemberFactory(community=areas["140106001001"])
+        services.member_photo_set(actor=None, member=other, upload=jpeg(f"{n}.jpg"))
+    client.force_login(street_user)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("members:community_print"), {"community": "140106001001"})
+    assert pdf_pages(response.content) == 7

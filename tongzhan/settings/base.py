@@ -229,8 +229,9 @@ NEED_DUE_DAYS = int(os.environ.get("NEED_DUE_DAYS", "30"))
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # A member's ID photo (证件照): a JPEG or PNG of at most this size.
 MEMBER_PHOTO_MAX_BYTES = 2 * 1024 * 1024
-# The most registration forms one PDF holds (a community's forms, one page each).
-MEMBER_PRINT_MAX = 500
+# The most registration forms one PDF holds (a community's forms, one page each). WeasyPrint
+# draws about 5 to 10 forms a second on one core: 200 stay well within gunicorn's timeout.
+MEMBER_PRINT_MAX = 200
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
