@@ -1,5 +1,6 @@
 """The registration form (统战对象信息登记表) as PDF, and the ID photo it shows."""
 
+import datetime
 import io
 import subprocess
 
@@ -102,6 +103,21 @@ def test_a_role_that_may_not_reveal_prints_masked_numbers(client, street_user, m
     assert not AuditEvent.objects.filter(
         actor=street_user, action=AuditEvent.Action.REVEAL
     ).exists()
+
+
+def test_the_form_names_the_document_a_number_belongs_to(client, community_user, areas):
+    holder = MemberFactory(
+        community=areas["140106001001"],
+        name="陈明",
+        document_type=Member.DocumentType.PASSPORT,
+        document_country="SGP",
+        id_number="E12345678",
+        birth_date=datetime.date(1970, 5, 1),
+        sex="M",
+    )
+    client.force_login(community_user)
+    text = pdf_text(client.get(reverse("members:print", args=[holder.pk])).content)
+    assert "护照（新加坡）" in text and "E12345678" in text
 
 
 def test_the_last_five_changes_are_on_the_form(client, community_user, member):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0008_transfer'),
+        ('members', '0010_importjob_column_mapping'),
     ]
 
     operations = [
