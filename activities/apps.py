@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class ActivitiesConfig(AppConfig):
     name = "activities"
     verbose_name = _("Activities")
+
+    def ready(self):
+        # What was done in an area merged into another moves with it (tongzhan.services).
+        from tongzhan.services import AreaMover, area_mover_register
+
+        from . import services
+
+        for label, count, move in (
+            (_("activities"), services.area_activities_count, services.area_activities_move),
+            (_("visits"), services.area_visits_count, services.area_visits_move),
+            (_("needs"), services.area_needs_count, services.area_needs_move),
+        ):
+            area_mover_register(AreaMover(label=label, count=count, move=move))

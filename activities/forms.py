@@ -197,7 +197,7 @@ class VisitForm(forms.ModelForm):
     def __init__(self, *args, user, search_url="", **kwargs):
         super().__init__(*args, **kwargs)
         community = self.fields["community"]
-        community.queryset = Area.objects.communities().visible_to(user).order_by("code")
+        community.queryset = Area.objects.current().communities().visible_to(user).order_by("code")
         community.label_from_instance = lambda item: item.name
         if user.area_id and user.area.level == Area.Level.COMMUNITY and not self.instance.pk:
             community.initial = user.area_id

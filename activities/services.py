@@ -22,6 +22,7 @@ from members.services import tally_apply, tally_change
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.models import Area, AuditEvent
+from tongzhan.scoping import within_area
 from tongzhan.uploads import UploadRefused, check_upload
 
 from .models import (
@@ -713,3 +714,48 @@ def activity_type_update(*, actor, activity_type: ActivityType, data: dict, requ
     for field in ACTIVITY_TYPE_FIELDS:
         setattr(activity_type, field, getattr(saved, field))
     return activity_type
+
+
+# -- Areas merged (撤并) -------------------------------------------------------------------------
+#
+# Activities, visits and needs stay where the work was done while the area lives; when it is
+# merged away (and so retired) they point at the area that took it over.
+
+
+def area_activities_count(area: Area) -> int:
+    return Activity.objects.filter(within_area(area, "area")).count()
+
+
+def area_activities_move(*, actor, source: Area, target: Area, request=None) -> None:
+    """Move the activities organised in `source` (or its grids) to `target`, with the
+    dashboards' activity tallies of the months they count in."""
+    moved = Activity.objects.filter(within_area(source, "area"))
+    keys = {tally_key(activity) for activity in moved}
+    count = moved.update(area=target)
+    activity_tally_refresh(keys | {(target.pk, month) for _area, month in keys})
+    if count:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": "merge", "activities": count, "to": target.code},
+        )
+
+
+def area_visits_count(area: Area) -> int:
+    return Visit.objects.filter(community=area).count()
+
+
+def area_visits_move(*, actor, source: Area, target: Area, request=None) -> None:
+    if source.level == Area.Level.COMMUNITY:
+        Visit.objects.filter(community=source).update(community=target)
+
+
+def area_needs_count(area: Area) -> int:
+    return Need.objects.filter(community=area).count()
+
+
+def area_needs_move(*, actor, source: Area, target: Area, request=None) -> None:
+    if source.level == Area.Level.COMMUNITY:
+        Need.objects.filter(community=source).update(community=target)

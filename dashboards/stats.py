@@ -132,16 +132,18 @@ class Dashboard:
 
     @cached_property
     def breakdown(self) -> list[Area]:
-        """The areas the user's numbers are broken down by: streets, or communities."""
+        """The areas the user's numbers are broken down by: streets, or communities. A
+        retired area (merged away, abolished) holds nothing live and gets no row."""
+        current = [area for area in self.areas if area.retired_at is None]
         if self.within is not None:
-            return [area for area in self.areas if area.parent_id == self.within.pk]
+            return [area for area in current if area.parent_id == self.within.pk]
         level = BREAKDOWN_LEVEL.get(self.user.role)
         if self.user.area is not None and self.user.area.level == Area.Level.STREET:
             level = Area.Level.COMMUNITY
-        districts = [area for area in self.areas if area.level == Area.Level.DISTRICT]
+        districts = [area for area in current if area.level == Area.Level.DISTRICT]
         if self.user.area is None and len(districts) > 1:
             return districts  # an administrator of several districts compares districts
-        return [area for area in self.areas if area.level == level] if level else []
+        return [area for area in current if area.level == level] if level else []
 
     def _breakdown_of(self, area: Area | None) -> Area | None:
         """The breakdown area `area` lies in, if any."""

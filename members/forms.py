@@ -76,7 +76,7 @@ class MemberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.request = request
-        visible = Area.objects.visible_to(user)
+        visible = Area.objects.visible_to(user).current()
         self.fields["community"].queryset = visible.communities()
         self.fields["grid"].queryset = visible.filter(level=Area.Level.GRID)
         self.fields["categories"].queryset = Category.objects.all()
@@ -240,7 +240,7 @@ class MemberStatusForm(forms.Form):
 class MemberTransferForm(forms.Form):
     to_community = forms.ModelChoiceField(
         label=gettext_lazy("to community"),
-        queryset=Area.objects.communities().select_related("parent"),
+        queryset=Area.objects.current().communities().select_related("parent"),
     )
     reason = forms.CharField(label=gettext_lazy("reason"), max_length=200)
 
@@ -289,7 +289,7 @@ class RosterUploadForm(forms.Form):
     )
     community = forms.ModelChoiceField(
         label=gettext_lazy("Community for rows without one"),
-        queryset=Area.objects.communities().select_related("parent"),
+        queryset=Area.objects.current().communities().select_related("parent"),
         required=False,
         help_text=gettext_lazy("Rows that name their community keep it."),
     )

@@ -182,8 +182,8 @@ class _Context:
     """What every row is checked against, loaded once."""
 
     def __init__(self, actor, default_community: Area | None):
-        communities = Area.objects.communities()
-        grids = Area.objects.filter(level=Area.Level.GRID)
+        communities = Area.objects.current().communities()
+        grids = Area.objects.current().filter(level=Area.Level.GRID)
         if actor is not None:
             communities = communities.visible_to(actor)
             grids = grids.visible_to(actor)

@@ -1078,3 +1078,52 @@ def member_photo_remove(*, actor, member: Member, source: str = "", request=None
         transaction.on_commit(lambda: storage.delete(removed))
     member.photo = locked.photo
     return member
+
+
+# -- Areas merged (撤并) -------------------------------------------------------------------------
+
+
+def area_members_count(area: Area) -> int:
+    """The members who move when `area` (a community or a grid) is merged into another."""
+    return Member.objects.filter(models.Q(community=area) | models.Q(grid=area)).count()
+
+
+def area_members_move(*, actor, source: Area, target: Area, request=None) -> None:
+    """Move the members of `source` into `target` (the area merged away, a community or a
+    grid), each with a history line; pending transfers from or to it follow; the dashboards'
+    tallies of both communities are recounted. Called by `tongzhan.services.area_merge` in its
+    transaction (registered as an `AreaMover`)."""
+    community = target if target.level == Area.Level.COMMUNITY else target.parent
+    grid = target if target.level == Area.Level.GRID else None
+    members = (
+        Member.objects.select_for_update()
+        .filter(models.Q(community=source) | models.Q(grid=source))
+        .order_by("pk")
+    )
+    text = _history_text(
+        gettext_lazy("%(source)s merged into %(target)s"), source=source.name, target=target.name
+    )
+    before_communities = set()
+    for member in members:
+        before_communities.add(member.community_id)
+        before = snapshot(member)
+        member.community = community
+        # A member of one of the source community's grids, which retire with it, keeps no grid.
+        member.grid = grid
+        member.version += 1
+        member.save(update_fields=["community", "grid", "version", "updated_at"])
+        _record(
+            actor=actor,
+            member=member,
+            action=MemberChange.Action.TRANSFER,
+            changes=changes_between(before, snapshot(member)),
+            source=text,
+            request=request,
+            detail={"step": "merge", "from": source.code, "to": target.code},
+        )
+    pending = Transfer.objects.filter(state=Transfer.State.PENDING)
+    pending.filter(from_community=source).update(from_community=community)
+    pending.filter(models.Q(to_community=source) | models.Q(to_grid=source)).update(
+        to_community=community, to_grid=grid
+    )
+    tally_refresh(communities=[*before_communities, community.pk])

@@ -158,6 +158,8 @@ MATRIX = [
     ("area_list", [], "get", "302 403 403 403 403 403 200 403"),
     ("area_create", [], "get", "302 403 403 403 403 403 200 403"),
     ("area_update", ["area"], "get", "302 403 403 403 403 403 200 403"),
+    ("area_merge", ["area"], "get", "302 403 403 403 403 403 200 403"),
+    ("area_retire", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("activities:type_list", [], "get", "302 403 403 403 403 403 200 403"),
     ("activities:type_create", [], "get", "302 403 403 403 403 403 200 403"),
     ("activities:type_update", ["activity_type"], "get", "302 403 403 403 403 403 200 403"),

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from .dates import local_days, local_midnight
 from .forms import area_label
-from .models import Area, AuditEvent, User
+from .models import Area, AuditEvent, User, short_code
 from .scoping import within_area
 from .widgets import CompactSelect, DateInput
 
@@ -160,8 +160,12 @@ class AreaFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
-        # A code typed finds that area and those below it, as scoping reads codes.
-        return queryset.filter(Q(name__icontains=value) | within_area(value))
+        # A code typed finds that area and those below it, as scoping reads codes; the
+        # 12-digit official form (140106001000) as the short one stored (140106001).
+        code = short_code(value) if value.isdigit() else value
+        return queryset.filter(
+            Q(name__icontains=value) | Q(official_name__icontains=value) | within_area(code)
+        )
 
 
 class AccountFilterSet(django_filters.FilterSet):

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from .models import Area, User
 from .scoping import area_prefix
-from .services import AREA_PLACE, ROLE_GROUP_NAMES, area_place_fixed
+from .services import AREA_PLACE, ROLE_GROUP_NAMES, area_merge_targets, area_place_fixed
 from .widgets import CompactSelect
 
 # What the role asks of the area (User.ROLE_AREA_LEVEL, which User.clean applies).
@@ -41,7 +41,7 @@ class AccountFormMixin:
             roles.choices = [c for c in roles.choices if c[0] != User.Role.AUDITOR]
         area = self.fields.get("area")
         if area is not None and not area.disabled:
-            area.queryset = Area.objects.visible_to(self.actor)
+            area.queryset = Area.objects.visible_to(self.actor).current()
             area.required = bool(area_prefix(self.actor))
         groups = self.fields.get("groups")
         if groups is not None and not groups.disabled:
@@ -142,11 +142,26 @@ class AreaForm(forms.ModelForm):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         parent = self.fields["parent"]
-        parent.queryset = Area.objects.visible_to(actor).exclude(level=Area.Level.GRID)
-        parent.label_from_instance = lambda area: f"{area.code} {area.name}"
+        parent.queryset = Area.objects.visible_to(actor).current().exclude(level=Area.Level.GRID)
+        parent.label_from_instance = lambda area: f"{area.official_code} {area.name}"
         self.place_fixed = (
             area_place_fixed(actor=actor, area=self.instance) if self.instance.pk else ""
         )
         if self.place_fixed:
             for name in AREA_PLACE:
                 self.fields[name].disabled = True
+
+
+class AreaMergeForm(forms.Form):
+    """The area another one is merged into (撤并入), among `area_merge_targets`."""
+
+    target = forms.ModelChoiceField(label=_("Merge into"), queryset=Area.objects.none())
+
+    def __init__(self, *args, area, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = self.fields["target"]
+        target.queryset = area_merge_targets(area, actor)
+        target.label_from_instance = lambda area: (
+            f"{area.official_code} {area.name}"
+            + (f"（{area.parent.name}）" if area.parent_id else "")
+        )

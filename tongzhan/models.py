@@ -14,9 +14,13 @@ from .scoping import AreaQuerySet, area_prefix, code_within, within_area
 class Area(models.Model):
     """A node of the administrative tree: district → street → community → grid.
 
-    Codes are the statistical division codes (统计用区划代码): 6 digits for a district, 9 for a
-    street, 12 for a community; a grid extends its community's code. Because every code extends
-    its parent's, "everything below an area" is a code prefix, which is how scoping works.
+    Codes are the statistical division codes (统计用区划代码) stored in their significant short
+    form: 6 digits for a district, 9 for a street, 12 for a community; a grid extends its
+    community's code by a suffix. Because every code extends its parent's, "everything below
+    an area" is a code prefix, which is how scoping works. People see the 12-digit form the
+    statistics bureau publishes (`official_code`: a district's code padded with 000000, a
+    street's with 000). An area abolished or merged away (撤销, 撤并) keeps its row, retired,
+    so that old records still name it.
     """
 
     class Level(models.TextChoices):
@@ -50,6 +54,26 @@ class Area(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # The name as the statistics bureau publishes it (…社区居民委员会), when it differs from the
+    # name people use (…社区), which is `name`.
+    official_name = models.CharField(_("official name"), max_length=100, blank=True)
+    # 城乡分类代码 (111 主城区, 220 村庄, ...), as the bureau's code list gives it.
+    urban_rural_code = models.CharField(
+        _("urban-rural classification code"),
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^\d{3}$", _("An urban-rural code is 3 digits."))],
+    )
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    # Where a merged area's records went (撤并入); empty for an area abolished outright.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
 
     objects = AreaQuerySet.as_manager()
 
@@ -76,9 +100,89 @@ class Area(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def official_code(self) -> str:
+        """The code as the statistics bureau writes it: 12 digits for districts, streets and
+        communities; a grid's code as it is (its community's 12 digits and a suffix)."""
+        return official_code(self.code)
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
     def is_within(self, other: "Area") -> bool:
         """Whether this area is `other` or lies below it."""
         return code_within(self.code, other.code)
+
+
+# The official code has 12 digits: 6 for the district (县级), 3 for the street (乡级), 3 for
+# the community (村级); a higher level's code ends in zeros (国家统计局《统计用区划代码和城乡
+# 划分代码编制规则》). Numbering within a level starts at 001, so the zeros are unambiguous.
+OFFICIAL_CODE_LENGTH = 12
+SHORT_CODE_LEVELS = {6: "district", 9: "street", 12: "community"}
+
+
+def official_code(code: str) -> str:
+    """The 12-digit official form of a stored (short) code; a grid's code unchanged."""
+    return code.ljust(OFFICIAL_CODE_LENGTH, "0") if len(code) < OFFICIAL_CODE_LENGTH else code
+
+
+def short_code(code: str) -> str:
+    """The significant form of a code as a file may give it: a 12-digit official code ending
+    in 000000 is a district's (6 digits), one ending in 000 a street's (9 digits); every
+    other code is kept as it is."""
+    if len(code) == OFFICIAL_CODE_LENGTH and code.isdigit():
+        if code.endswith("000000"):
+            return code[:6]
+        if code.endswith("000"):
+            return code[:9]
+    return code
+
+
+def implied_level(code: str) -> str | None:
+    """The level a short code's length implies: 6 district, 9 street, 12 community, longer a
+    grid (its community's 12 digits and a suffix); None for any other length."""
+    if len(code) > OFFICIAL_CODE_LENGTH:
+        return "grid"
+    return SHORT_CODE_LEVELS.get(len(code))
+
+
+def implied_parent_code(code: str) -> str | None:
+    """The code of the area a short code lies under: a street under its first 6 digits, a
+    community under its first 9, a grid under its first 12; None for a district."""
+    if len(code) > OFFICIAL_CODE_LENGTH:
+        return code[:OFFICIAL_CODE_LENGTH]
+    return {9: code[:6], 12: code[:9]}.get(len(code))
+
+
+# What official names add to the name people use: 桥东一社区居民委员会, 桥东一社区居委会 and
+# 桥东一社区 are one community; a village's 村民委员会 likewise.
+_NAME_SUFFIXES = ("居民委员会", "村民委员会", "居委会", "村委会")
+
+
+def common_name(name: str) -> str:
+    """The name people use for an area: the official name without 居民委员会 / 居委会 /
+    村民委员会 / 村委会 (桥东一社区居委会 → 桥东一社区)."""
+    name = name.strip()
+    for suffix in _NAME_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def area_name_variants(name: str) -> set[str]:
+    """The spellings under which files name one community: 桥东一社区, 桥东一社区居委会,
+    桥东一社区居民委员会, 桥东一居委会 all give the same set, so two spellings name the same
+    community when their variant sets meet. For matching rosters and code lists."""
+    base = common_name(name)
+    stem = base
+    for kind in ("社区", "村"):
+        if base.endswith(kind) and len(base) > len(kind):
+            stem = base[: -len(kind)]
+            break
+    variants = {base, stem, *(stem + suffix for suffix in _NAME_SUFFIXES)}
+    variants |= {base + suffix for suffix in _NAME_SUFFIXES}
+    return {variant for variant in variants if variant}
 
 
 def area_tree_errors(*, code, level, parent_code, parent_level) -> dict:

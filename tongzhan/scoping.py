@@ -49,6 +49,11 @@ class AreaQuerySet(models.QuerySet):
     def communities(self):
         return self.filter(level="community")
 
+    def current(self):
+        """The areas in use: not retired (撤销, 撤并). Pickers offer only these; old records
+        still name a retired area."""
+        return self.filter(retired_at__isnull=True)
+
     def visible_to(self, user):
         prefix = area_prefix(user)
         if prefix is None:

@@ -2,27 +2,44 @@
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_record
-from .models import Area, AuditEvent, User, area_tree_errors
+from .models import (
+    Area,
+    AuditEvent,
+    User,
+    area_name_variants,
+    area_tree_errors,
+    common_name,
+    implied_level,
+    implied_parent_code,
+    official_code,
+    short_code,
+)
 from .roles import ROLE_GROUPS
-from .scoping import area_prefix, code_within
+from .scoping import area_prefix, code_within, within_area
 
 AREA_COLUMNS = {
     "code": ("code", "区划代码", "代码", "统计用区划代码"),
     "name": ("name", "名称", "区划名称"),
     "parent_code": ("parent_code", "上级代码", "上级区划代码"),
     "level": ("level", "层级", "级别"),
+    "urban_rural_code": ("urban_rural_code", "城乡分类代码", "城乡划分代码"),
+    "change": ("change", "变更", "变更类型"),
 }
+# A file needs codes and names; the official code list has no parent or level, which the
+# code implies, and only a file of changes has the 变更 column.
+AREA_REQUIRED_COLUMNS = ("code", "name")
 LEVEL_WORDS = {
     Area.Level.DISTRICT: ("district", "区", "县", "区县", "区(县)", "区（县）"),
     Area.Level.STREET: ("street", "街道", "镇", "乡", "街道(镇)", "街道（镇）"),
@@ -30,6 +47,12 @@ LEVEL_WORDS = {
     Area.Level.GRID: ("grid", "网格"),
 }
 _LEVEL_BY_WORD = {word: level for level, words in LEVEL_WORDS.items() for word in words}
+# The 变更 column: 更名 (the name column is the new name), 撤销, 撤并入:<code of the target>.
+CHANGE_RENAME = ("更名", "rename")
+CHANGE_RETIRE = ("撤销", "retire")
+CHANGE_MERGE = ("撤并入", "并入", "merge into", "merge")
+# A grid's code is its community's 12 digits and this many more when the loader makes one.
+GRID_SUFFIX_DIGITS = 3
 
 
 class AreaFileError(Exception):
@@ -45,9 +68,18 @@ class AreaLoadResult:
     created: int
     renamed: int
     unchanged: int
+    merged: int = 0
+    retired: int = 0
 
 
-def read_area_rows(path: Path) -> list[tuple[int, dict]]:
+class AreaRows(list):
+    """The rows of a file of areas; `titles` are its column titles as the file spells them,
+    by column key, for the messages."""
+
+    titles: dict[str, str] = {}
+
+
+def read_area_rows(path: Path) -> AreaRows:
     """(row number as a spreadsheet shows it, values by column) for each non-empty row."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
@@ -72,73 +104,175 @@ def read_area_rows(path: Path) -> list[tuple[int, dict]]:
         found = [index for index, title in enumerate(header) if title.lower() in aliases]
         if found:
             positions[key] = found[0]
-    missing = [AREA_COLUMNS[key][1] for key in AREA_COLUMNS if key not in positions]
+    missing = [AREA_COLUMNS[key][1] for key in AREA_REQUIRED_COLUMNS if key not in positions]
     if missing:
         raise AreaFileError(
             [_("Row 1: missing columns: %(columns)s.") % {"columns": "、".join(missing)}]
         )
-    rows = []
+    rows = AreaRows()
+    rows.titles = {key: header[index] for key, index in positions.items()}
     for number, cells in enumerate(table[1:], start=2):
-        values = {
-            key: (cells[index].strip() if index < len(cells) else "")
-            for key, index in positions.items()
-        }
+        values = dict.fromkeys(AREA_COLUMNS, "")
+        values.update(
+            {
+                key: (cells[index].strip() if index < len(cells) else "")
+                for key, index in positions.items()
+            }
+        )
         if any(values.values()):
             rows.append((number, values))
     return rows
 
 
+def _parse_change(text: str) -> tuple[str, str] | None:
+    """("rename" | "retire" | "merge", target code or "") of a 变更 cell; ("", "") when empty,
+    None when it says nothing the loader knows."""
+    text = text.strip()
+    if not text:
+        return "", ""
+    word, _sep, rest = text.replace("：", ":").partition(":")
+    word, rest = word.strip().lower(), rest.strip()
+    if word in CHANGE_RENAME and not rest:
+        return "rename", ""
+    if word in CHANGE_RETIRE and not rest:
+        return "retire", ""
+    if word in CHANGE_MERGE and rest:
+        return "merge", rest
+    return None
+
+
 @transaction.atomic
-def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
-    """Add new areas and rename known ones; refuse the whole file if any row is wrong."""
+def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
+    """Add new areas, rename known ones and carry out the changes of the 变更 column
+    (`area_merge`, `area_retire`); refuse the whole file if any row is wrong.
+
+    Codes may be the short form (6, 9, 12 digits, a grid's longer) or the statistics
+    bureau's 12 digits, which are stored short (`short_code`); where the code implies the
+    parent and the level the file may leave them out. A grid row without a code gets the next
+    free suffix under its community. An official name (…社区居委会) is kept as `official_name`,
+    the name people use (…社区) as `name`."""
+    titles = {key: AREA_COLUMNS[key][1] for key in AREA_COLUMNS}
+    titles.update(getattr(rows, "titles", {}))
     existing = {area.code: area for area in Area.objects.select_related("parent")}
-    planned: dict[str, tuple] = {}  # code -> (level, name, parent code, row number)
-    errors: list[tuple[int, str]] = []  # (row number, reason)
+    planned: dict[str, dict] = {}  # short code -> what the row says
+    changes: list[tuple[int, str, str, str]] = []  # (row, code, change, target code)
+    errors: list[tuple[int, str, str]] = []  # (row number, column key, reason)
+    made: dict[str, int] = {}  # community code -> last grid suffix given in this file
     seen = {}
     for number, values in rows:
-        code, name = values["code"], values["name"]
-        level = _LEVEL_BY_WORD.get(values["level"].lower(), values["level"])
-        parent_code = values["parent_code"] or None
+        raw, name = values["code"], values["name"]
+        given_level = _LEVEL_BY_WORD.get(values["level"].lower(), values["level"])
+        raw_parent = values["parent_code"]
 
-        def refuse(message, number=number):
-            errors.append((number, message))
+        def refuse(column, message, number=number):
+            errors.append((number, column, message))
 
-        if not code.isdigit():
-            refuse(_("the code “%(code)s” is not all digits.") % {"code": code})
+        if given_level and given_level not in Area.Level.values:
+            refuse("level", _("unknown level “%(level)s”.") % {"level": values["level"]})
             continue
+        if raw_parent and not raw_parent.isdigit():
+            refuse(
+                "parent_code", _("the code “%(code)s” is not all digits.") % {"code": raw_parent}
+            )
+            continue
+        parent_code = short_code(raw_parent) if raw_parent else None
+        if not raw and given_level == Area.Level.GRID and parent_code:
+            # A grid the file names without a code: the next free suffix under its community.
+            code = _next_grid_code(parent_code, existing, planned, made)
+        elif not raw.isdigit():
+            refuse("code", _("the code “%(code)s” is not all digits.") % {"code": raw})
+            continue
+        elif given_level == Area.Level.COMMUNITY:
+            code = raw
+        else:
+            code = short_code(raw)
+        level = given_level or implied_level(code)
+        if level is None:
+            refuse(
+                "code",
+                _("the code %(code)s has %(n)s digits: a division code has 12 (the official "
+                  "form) or 6, 9, 12 (district, street, community); a grid's extends its "
+                  "community's 12.") % {"code": raw, "n": len(raw)},
+            )  # fmt: skip
+            continue
+        if level == Area.Level.COMMUNITY and len(code) == 12 and code.endswith("000"):
+            refuse(
+                "code",
+                _("the code %(code)s ends in 000, which is a street's code; a community's "
+                  "number is 001 or more.") % {"code": raw},
+            )  # fmt: skip
+            continue
+        if parent_code is None:
+            parent_code = implied_parent_code(code)
         if code in seen:
             refuse(
+                "code",
                 _("code %(code)s already appears in row %(other)s.")
-                % {"code": code, "other": seen[code]}
+                % {"code": official_code(code), "other": seen[code]},
             )
             continue
         seen[code] = number
         if not name:
-            refuse(_("the name is empty."))
-            continue
-        if level not in Area.Level.values:
-            refuse(_("unknown level “%(level)s”.") % {"level": values["level"]})
+            refuse("name", _("the name is empty."))
             continue
         if code in existing and existing[code].level != level:
             refuse(
+                "code",
                 _("code %(code)s is already a %(level)s.")
-                % {"code": code, "level": existing[code].get_level_display()}
+                % {"code": official_code(code), "level": existing[code].get_level_display()},
             )
             continue
-        planned[code] = (level, name, parent_code, number)
-    for code, (level, _name, parent_code, number) in planned.items():
+        change = _parse_change(values["change"])
+        if change is None:
+            refuse(
+                "change",
+                _("“%(change)s” is not a change: write 更名, 撤销 or 撤并入:<code of the area "
+                  "it joins>.") % {"change": values["change"]},
+            )  # fmt: skip
+            continue
+        kind, target = change
+        if kind in ("merge", "retire") and code not in existing:
+            refuse("change", _("area %(code)s is not loaded, so it cannot be retired or merged.")
+                   % {"code": official_code(code)})  # fmt: skip
+            continue
+        if kind == "merge":
+            target = short_code(target) if target.isdigit() else target
+            if target not in existing and target not in planned:
+                refuse(
+                    "change",
+                    _("the area %(code)s it should join is neither in the file nor loaded.")
+                    % {"code": target},
+                )
+                continue
+        if kind:
+            changes.append((number, code, kind, target))
+        urban_rural = values["urban_rural_code"]
+        if urban_rural and not (len(urban_rural) == 3 and urban_rural.isdigit()):
+            refuse("urban_rural_code", _("an urban-rural code is 3 digits."))
+            continue
+        planned[code] = {
+            "level": level,
+            "name": common_name(name),
+            "official_name": name if common_name(name) != name else "",
+            "urban_rural_code": urban_rural,
+            "parent_code": parent_code,
+            "number": number,
+        }
+    for code, plan in planned.items():
+        level, parent_code, number = plan["level"], plan["parent_code"], plan["number"]
         parent_level = None
         if parent_code:
             if parent_code in planned:
-                parent_level = planned[parent_code][0]
+                parent_level = planned[parent_code]["level"]
             elif parent_code in existing:
                 parent_level = existing[parent_code].level
             else:
                 errors.append(
                     (
                         number,
+                        "parent_code" if "parent_code" in getattr(rows, "titles", {}) else "code",
                         _("the parent code %(code)s is neither in the file nor loaded.")
-                        % {"code": parent_code},
+                        % {"code": official_code(parent_code)},
                     )
                 )
                 continue
@@ -151,36 +285,82 @@ def areas_load(*, rows: list[tuple[int, dict]]) -> AreaLoadResult:
             and parent_code != existing[code].parent.code
         ):
             problems["parent"] = _("it is already under %(parent)s.") % {
-                "parent": existing[code].parent.code
+                "parent": official_code(existing[code].parent.code)
             }
-        errors.extend((number, message) for message in problems.values())
+        if code not in existing and parent_code in existing and existing[parent_code].is_retired:
+            problems["parent"] = _("its parent area %(parent)s is retired.") % {
+                "parent": existing[parent_code].name
+            }
+        columns = {"code": "code", "level": "level", "parent": "parent_code"}
+        errors.extend(
+            (number, columns.get(field, "code"), message) for field, message in problems.items()
+        )
     if errors:
         raise AreaFileError(
             [
-                _("Row %(row)s: %(message)s") % {"row": number, "message": message}
-                for number, message in sorted(errors, key=lambda error: error[0])
+                _("Row %(row)s, column %(column)s: %(message)s")
+                % {"row": number, "column": titles[column], "message": message}
+                for number, column, message in sorted(errors, key=lambda error: error[0])
             ]
         )
 
     created = renamed = unchanged = 0
     # Parents first: a code is always longer than its parent's.
     for code in sorted(planned, key=len):
-        level, name, parent_code, _number = planned[code]
+        plan = planned[code]
         area = existing.get(code)
         if area is None:
-            area = Area(code=code, name=name, level=level, parent=existing.get(parent_code))
+            area = Area(
+                code=code,
+                name=plan["name"],
+                official_name=plan["official_name"],
+                urban_rural_code=plan["urban_rural_code"],
+                level=plan["level"],
+                parent=existing.get(plan["parent_code"]),
+            )
             area.full_clean()
             area.save()
             existing[code] = area
             created += 1
-        elif area.name != name:
-            area.name = name
-            area.full_clean()
-            area.save(update_fields=["name"])
-            renamed += 1
-        else:
+            continue
+        wanted = {"name": plan["name"]}
+        wanted.update(
+            {field: plan[field] for field in ("official_name", "urban_rural_code") if plan[field]}
+        )
+        if area_name_variants(area.name) & area_name_variants(plan["name"]):
+            # One community spelled two ways (桥东一 and 桥东一社区居委会): keep the name
+            # people use, and the official one beside it.
+            wanted.pop("name")
+        if all(getattr(area, field) == value for field, value in wanted.items()):
             unchanged += 1
-    return AreaLoadResult(created=created, renamed=renamed, unchanged=unchanged)
+            continue
+        area_rename(actor=actor, area=area, **wanted)
+        renamed += 1
+    merged = retired = 0
+    for _number, code, kind, target in changes:
+        area = Area.objects.get(code=code)
+        if kind == "merge":
+            area_merge(actor=actor, source=area, target=Area.objects.get(code=target))
+            merged += 1
+        elif kind == "retire":
+            area_retire(actor=actor, area=area)
+            retired += 1
+    return AreaLoadResult(
+        created=created, renamed=renamed, unchanged=unchanged, merged=merged, retired=retired
+    )
+
+
+def _next_grid_code(community: str, existing: dict, planned: dict, made: dict) -> str:
+    """The code of a new grid under `community`: its code and the next free suffix."""
+    width = len(community) + GRID_SUFFIX_DIGITS
+    taken = [
+        int(code[len(community) :])
+        for code in [*existing, *planned]
+        if len(code) == width and code_within(code, community)
+    ]
+    number = max([made.get(community, 0), *taken]) + 1
+    made[community] = number
+    return f"{community}{number:0{GRID_SUFFIX_DIGITS}d}"
 
 
 # -- Areas in the admin ------------------------------------------------------------------------
@@ -343,6 +523,192 @@ def area_update(*, actor, area: Area, data: dict, request=None) -> Area:
     area.save()
     _audit_area(actor, AuditEvent.Action.UPDATE, area, changed, request)
     return area
+
+
+# -- Areas that change: renamed, merged (撤并), retired (撤销) --------------------------------
+#
+# What hangs on an area belongs to the app that owns it, and the kernel imports none of them
+# (layers): each app registers an `AreaMover` in its AppConfig.ready, which counts what an
+# area holds (for the confirmation page) and moves it when the area is merged away. The
+# kernel moves what it owns itself: accounts, and the grids of a merged community (retired
+# with it). A retired area keeps its row, so old records (assessment results, decided
+# transfers, imports) still name it; nothing live points at it.
+
+
+@dataclass(frozen=True)
+class AreaMover:
+    """What one app moves when an area is merged into another.
+
+    `label` names the records (plural, lazy); `count(area)` is how many point at `area` and
+    would move; `move(*, actor, source, target, request)` moves them to `target` in the
+    caller's transaction, each with its history as its app writes it.
+    """
+
+    label: object
+    count: Callable[[Area], int]
+    move: Callable[..., None]
+
+
+AREA_MOVERS: list[AreaMover] = []
+
+
+def area_mover_register(mover: AreaMover) -> None:
+    """Add an app's mover (from its AppConfig.ready); registering twice changes nothing."""
+    if mover not in AREA_MOVERS:
+        AREA_MOVERS.append(mover)
+
+
+def area_holdings(area: Area) -> list[tuple[str, int]]:
+    """(what, how many) of the records that point at `area` and move when it is merged:
+    accounts and grids first, then each app's; for the confirmation page and the refusal to
+    retire an area that still holds something."""
+    held = [
+        (_("accounts"), User.objects.filter(area=area, is_active=True).count()),
+        (
+            _("areas below it"),
+            Area.objects.current().filter(parent=area).count(),
+        ),
+    ]
+    held += [(str(mover.label), mover.count(area)) for mover in AREA_MOVERS]
+    return held
+
+
+def _check_area_admin(actor, *areas: Area) -> None:
+    """Only who may change areas, within their own area (not their own area itself)."""
+    if actor is None:
+        return
+    prefix = area_prefix(actor)
+    if prefix is None or not actor.has_perm("tongzhan.change_area"):
+        raise PermissionDenied
+    for area in areas:
+        if prefix and (not code_within(area.code, prefix) or area.code == prefix):
+            raise PermissionDenied
+
+
+def _audit_change(actor, area: Area, change: str, request=None, **detail) -> None:
+    """The audit line of an area's change; a command's (actor None) is written too, named."""
+    audit_record(
+        actor=actor,
+        username="" if actor is not None else "load_areas",
+        action=AuditEvent.Action.UPDATE,
+        obj=area,
+        request=request,
+        detail={"change": change, "code": area.official_code, **detail},
+    )
+
+
+@transaction.atomic
+def area_rename(
+    *, actor, area: Area, name=None, official_name=None, urban_rural_code=None, request=None
+) -> Area:
+    """Rename an area (更名): its code, place and records stay; None keeps a value. One audit
+    line with the names before and after."""
+    _check_area_admin(actor, area)
+    stored = Area.objects.select_for_update(of=("self",)).get(pk=area.pk)
+    if stored.is_retired:
+        raise ValidationError(_("%(area)s is retired.") % {"area": stored.name})
+    before = {"name": stored.name, "official_name": stored.official_name}
+    if name is not None:
+        stored.name = name.strip()
+    if official_name is not None:
+        stored.official_name = official_name.strip()
+    if urban_rural_code is not None:
+        stored.urban_rural_code = urban_rural_code
+    stored.full_clean()
+    stored.save(update_fields=["name", "official_name", "urban_rural_code"])
+    after = {"name": stored.name, "official_name": stored.official_name}
+    if before != after:
+        _audit_change(actor, stored, "rename", request, before=before, after=after)
+    area.name, area.official_name = stored.name, stored.official_name
+    area.urban_rural_code = stored.urban_rural_code
+    return stored
+
+
+def area_merge_targets(area: Area, actor=None):
+    """The areas `area` may be merged into: current areas of its level under the same
+    district (a grid: any grid of a current community), not itself, within `actor`'s area."""
+    targets = Area.objects.current().filter(level=area.level).exclude(pk=area.pk)
+    district = area.code[:6]
+    targets = targets.filter(within_area(district))
+    if actor is not None:
+        targets = targets.visible_to(actor)
+        prefix = area_prefix(actor)
+        if prefix:
+            targets = targets.exclude(code=prefix)
+    return targets.select_related("parent").order_by("code")
+
+
+@transaction.atomic
+def area_merge(*, actor, source: Area, target: Area, request=None) -> Area:
+    """Merge `source` into `target` (撤并入): its members, accounts, activities, visits and
+    needs move to `target` (each app's `AreaMover`), its grids and itself are retired and
+    name `target` as where they went. A community or grid only: a street's communities
+    would need new codes. Assessment results and decided transfers stay as recorded."""
+    _check_area_admin(actor, source, target)
+    locked = {
+        area.pk: area
+        for area in Area.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if source.level not in (Area.Level.COMMUNITY, Area.Level.GRID):
+        raise ValidationError(
+            _("Only a community or a grid is merged into another; a street's communities "
+              "would need new codes. Add the new street and load its communities instead.")
+        )  # fmt: skip
+    if source.pk == target.pk:
+        raise ValidationError({"target": _("Choose another area to merge into.")})
+    if source.is_retired or target.is_retired:
+        raise ValidationError(_("A retired area is neither merged nor merged into."))
+    if target.level != source.level or target.code[:6] != source.code[:6]:
+        raise ValidationError(
+            {"target": _("Merge into a %(level)s of the same district.")
+             % {"level": source.get_level_display()}}
+        )  # fmt: skip
+    held = dict(area_holdings(source))
+    moved_accounts = list(User.objects.filter(area=source))
+    for account in moved_accounts:
+        account.area = target
+        account.save(update_fields=["area"])
+        _audit_account(actor, AuditEvent.Action.UPDATE, account, {"area": target.code}, request)
+    for mover in AREA_MOVERS:
+        mover.move(actor=actor, source=source, target=target, request=request)
+    now = timezone.now()
+    grids = list(Area.objects.current().filter(parent=source))
+    for area in [*grids, source]:
+        area.retired_at, area.merged_into = now, target
+        area.save(update_fields=["retired_at", "merged_into"])
+    _audit_change(
+        actor,
+        source,
+        "merge",
+        request,
+        into=target.official_code,
+        moved={what: n for what, n in held.items() if n},
+        grids=[grid.code for grid in grids],
+    )
+    return source
+
+
+@transaction.atomic
+def area_retire(*, actor, area: Area, request=None) -> Area:
+    """Retire an area (撤销) that nothing live points at any more: it keeps its row, marked,
+    and leaves the pickers. One that still holds members, accounts, ... is merged instead
+    (`area_merge`), so nothing is left pointing at a retired area."""
+    _check_area_admin(actor, area)
+    stored = Area.objects.select_for_update(of=("self",)).get(pk=area.pk)
+    if stored.is_retired:
+        raise ValidationError(_("%(area)s is already retired.") % {"area": stored.name})
+    held = [f"{n} {what}" for what, n in area_holdings(stored) if n]
+    if held:
+        raise ValidationError(
+            _("%(area)s still holds %(what)s: merge it into another area, which takes them "
+              "along, or move them first.") % {"area": stored.name, "what": "、".join(held)}
+        )  # fmt: skip
+    stored.retired_at = timezone.now()
+    stored.save(update_fields=["retired_at"])
+    _audit_change(actor, stored, "retire", request)
+    area.retired_at = stored.retired_at
+    return stored
 
 
 # -- Accounts --------------------------------------------------------------------------------

@@ -49,11 +49,15 @@ from .forms import (
     AccountPasswordForm,
     AccountUpdateForm,
     AreaForm,
+    AreaMergeForm,
 )
 from .mixins import ServiceFormMixin, action_write, form_write
 from .models import Area, AuditEvent, User, accounts_visible_to
 from .services import (
     area_create,
+    area_holdings,
+    area_merge,
+    area_retire,
     area_update,
     user_create,
     user_locked_out,
@@ -730,7 +734,7 @@ class AreaListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
     def get_queryset(self):
         return (
             Area.objects.visible_to(self.request.user)
-            .select_related("parent")
+            .select_related("parent", "merged_into")
             .annotate(
                 accounts=Count("users", distinct=True), below=Count("children", distinct=True)
             )
@@ -805,3 +809,58 @@ class AreaUpdateView(AreaFormMixin, UpdateView):
             data=form.cleaned_data,
             request=self.request,
         )
+
+
+def _area_to_change(request, pk) -> Area:
+    """A current area the administrator may change (403 for other roles, 404 out of scope)."""
+    if not request.user.has_perm("tongzhan.change_area"):
+        raise PermissionDenied
+    return get_object_or_404(
+        Area.objects.visible_to(request.user).current().select_related("parent"), pk=pk
+    )
+
+
+@login_required
+def area_merge_view(request, pk):
+    """Merge an area into another (撤并): the page says what will move, the button merges."""
+    area = _area_to_change(request, pk)
+    form = AreaMergeForm(request.POST or None, area=area, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target"]
+        done = _("%(source)s was merged into %(target)s.") % {
+            "source": area.name,
+            "target": target.name,
+        }
+        write = lambda: area_merge(  # noqa: E731
+            actor=request.user, source=area, target=target, request=request
+        )
+        if form_write(request, form, write, done=done):
+            return redirect(f"{reverse('area_list')}?{urlencode({'q': target.code})}")
+    return render(
+        request,
+        "areas/area_change.html",
+        {"area": area, "form": form, "change": "merge", "holdings": area_holdings(area)},
+    )
+
+
+@login_required
+def area_retire_view(request, pk):
+    """Retire an area (撤销) nothing points at any more; the page says what it still holds."""
+    area = _area_to_change(request, pk)
+    if request.method == "POST":
+        write = lambda: area_retire(actor=request.user, area=area, request=request)  # noqa: E731
+        done = _("%(area)s was retired.") % {"area": area.name}
+        if action_write(request, write, done=done):
+            return redirect("area_list")
+        return redirect("area_retire", pk=area.pk)
+    holdings = area_holdings(area)
+    return render(
+        request,
+        "areas/area_change.html",
+        {
+            "area": area,
+            "change": "retire",
+            "holdings": holdings,
+            "holds_anything": any(n for _what, n in holdings),
+        },
+    )

@@ -8,8 +8,10 @@ from tongzhan.services import AreaFileError, areas_load, read_area_rows
 
 class Command(BaseCommand):
     help = (
-        "Load or update the area tree from a CSV or XLSX file with the columns "
-        "code,name,parent_code,level (or 区划代码,名称,上级代码,层级)."
+        "Load or update the area tree from a CSV or XLSX file: code,name[,parent_code,level]"
+        " (or 区划代码,名称,上级代码,层级), or the statistics bureau's list 统计用区划代码,"
+        "城乡分类代码,名称 with 12-digit codes; an optional 变更 column renames (更名), "
+        "retires (撤销) or merges (撤并入:<code>) the area of its row."
     )
 
     def add_arguments(self, parser):
@@ -23,5 +25,6 @@ class Command(BaseCommand):
         except AreaFileError as error:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(error.errors)) from error
         self.stdout.write(
-            f"created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}"
+            f"created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}, "
+            f"merged {result.merged}, retired {result.retired}"
         )
