@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import Area, User
+from .models import Area, User, short_code
 from .scoping import area_prefix
 from .services import AREA_PLACE, ROLE_GROUP_NAMES, area_merge_targets, area_place_fixed
 from .widgets import CompactSelect
@@ -135,9 +135,18 @@ class AreaForm(forms.ModelForm):
         fields = ["name", "code", "level", "parent"]
         help_texts = {
             "code": _(
-                "District 6 digits, street 9, community 12; a grid extends its community's code."
+                "The 12-digit official code, or district 6 digits, street 9, community 12; a "
+                "grid extends its community's code."
             ),  # fmt: skip
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        # A district's or street's 12-digit official code is stored in its short form.
+        code, level = cleaned.get("code"), cleaned.get("level")
+        if code and level in (Area.Level.DISTRICT, Area.Level.STREET):
+            cleaned["code"] = short_code(code)
+        return cleaned
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)

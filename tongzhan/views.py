@@ -20,7 +20,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.template import loader
@@ -736,7 +736,9 @@ class AreaListView(LoginRequiredMixin, PermissionRequiredMixin, FilterView):
             Area.objects.visible_to(self.request.user)
             .select_related("parent", "merged_into")
             .annotate(
-                accounts=Count("users", distinct=True), below=Count("children", distinct=True)
+                accounts=Count("users", distinct=True),
+                # A retired area below (merged away) is no longer counted as below.
+                below=Count("children", filter=Q(children__retired_at__isnull=True), distinct=True),
             )
             .order_by("code")
         )

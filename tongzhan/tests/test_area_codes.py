@@ -196,3 +196,14 @@ def test_scoping_reads_the_short_code_stored_whatever_the_file_gave(tmp_path, cl
     officer = _user("wucheng", "street", street)
     MemberFactory(community=Area.objects.get(code="140105001001"))
     assert Member.objects.visible_to(officer).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_area_form_takes_a_streets_official_code(client, admin_user, areas):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("area_create"),
+        {"name": "新街道", "code": "140106003000", "level": "street", "parent": areas["140106"].pk},
+    )
+    assert response.status_code == 302
+    assert Area.objects.get(name="新街道").code == "140106003"
