@@ -102,6 +102,8 @@ def period_grid(user, period: Period) -> Grid:
     to her where `may_score` says so, and only while the period is open."""
     indicators = [i for i in period.indicators.all() if not i.is_measured]
     communities = Area.objects.communities().within(period.district).order_by("code")
+    if period.state != Period.State.FINAL:
+        communities = communities.current()  # a merged or retired community is not scored
     open_period = period.state == Period.State.OPEN
     scores = {
         (community, indicator): points

@@ -253,7 +253,9 @@ def period_overlapping(period: Period):
 def period_unscored(period: Period) -> list[tuple[Indicator, list[Area]]]:
     """Each hand-scored item with the communities of the district that have no score on it.
     Bonus and deduction items are not in the list: no entry there means none was earned."""
-    communities = list(Area.objects.communities().within(period.district).order_by("code"))
+    communities = list(
+        Area.objects.current().communities().within(period.district).order_by("code")
+    )
     scored = set(
         ManualScore.objects.filter(indicator__period=period).values_list(
             "indicator_id", "community_id"
@@ -377,7 +379,7 @@ def period_open(*, actor, period: Period, request=None) -> Period:
         period = Period.objects.select_for_update().get(pk=period.pk)
         _refuse_unless_ready(period, "open")
         indicators = list(period.indicators.all())
-        communities = list(Area.objects.communities().within(period.district))
+        communities = list(Area.objects.current().communities().within(period.district))
         members = dict(
             MemberTally.objects.filter(
                 community__in=communities, dimension=MemberTally.Dimension.TOTAL
@@ -459,7 +461,7 @@ def scores_owed(actor) -> list[tuple[Period, Area, int]]:
         .annotate(n=Count("indicator", distinct=True))
         .order_by()
     }
-    communities = list(Area.objects.visible_to(actor).communities().order_by("code"))
+    communities = list(Area.objects.visible_to(actor).current().communities().order_by("code"))
     owed = []
     for period in periods:
         for community in communities:
@@ -1375,3 +1377,43 @@ def template_copy(
         request,
     )
     return copy
+
+
+# -- Areas merged (撤并) -------------------------------------------------------------------------
+#
+# A finalized period stays as recorded (results, targets). In a period not yet finalized the
+# community that takes over a merged one is measured against the members of both, as
+# `period_open` would have set its targets had they been one community at the opening; the
+# merged community's targets stay as recorded and it leaves the period's standings.
+
+
+def _unfinished_targets(area: Area):
+    return Target.objects.filter(community=area).exclude(
+        indicator__period__state=Period.State.FINAL
+    )
+
+
+def area_targets_count(area: Area) -> int:
+    return _unfinished_targets(area).count()
+
+
+def area_targets_move(*, actor, source: Area, target: Area, request=None) -> None:
+    """Set `target`'s targets in the periods not yet finalized from both communities'
+    members at the opening, one audit line per period."""
+    changed: dict[int, list[str]] = {}
+    for old in _unfinished_targets(source).select_related("indicator__period"):
+        kept = Target.objects.filter(indicator=old.indicator, community=target).first()
+        members = old.members + (kept.members if kept else 0)
+        if kept is None:
+            kept = Target(indicator=old.indicator, community=target)
+        kept.members, kept.value = members, target_for(old.indicator, members)
+        kept.save()
+        changed.setdefault(old.indicator.period_id, []).append(old.indicator.name)
+    for period in Period.objects.filter(pk__in=changed):
+        _audit(
+            actor,
+            period,
+            AuditEvent.Action.UPDATE,
+            {"merged": source.code, "into": target.code, "targets": changed[period.pk]},
+            request,
+        )

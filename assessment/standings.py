@@ -129,9 +129,12 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
 def standings(period: Period) -> list[Standing]:
     """Every community of the period's district, best first (stored results once final)."""
     indicators = list(period.indicators.select_related("activity_type"))
-    communities = list(
-        Area.objects.communities().within(period.district).select_related("parent").order_by("code")
-    )
+    communities = Area.objects.communities().within(period.district)
+    if period.state != Period.State.FINAL:
+        # A community merged away or retired meanwhile is no longer assessed; a finalized
+        # period's results still name it.
+        communities = communities.current()
+    communities = list(communities.select_related("parent").order_by("code"))
     if period.state == Period.State.FINAL:
         return _stored(period, indicators, communities)
     ids = [community.pk for community in communities]

@@ -246,7 +246,9 @@ def period_step(request, pk, step):
     context["ready"] = all(check.met for check in checks)
     if step == "open":
         context["total"] = services.period_weight_total(period)
-        context["communities"] = Area.objects.communities().within(period.district).count()
+        context["communities"] = (
+            Area.objects.current().communities().within(period.district).count()
+        )
     elif step == "finalize" and period.state == Period.State.OPEN:
         counted = Counter(row.grade for row in standings(period))
         context["grades"] = [(label, counted[grade]) for grade, label in Result.Grade.choices]

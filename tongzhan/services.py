@@ -541,12 +541,15 @@ class AreaMover:
 
     `label` names the records (plural, lazy); `count(area)` is how many point at `area` and
     would move; `move(*, actor, source, target, request)` moves them to `target` in the
-    caller's transaction, each with its history as its app writes it.
+    caller's transaction, each with its history as its app writes it. `live`: records that
+    keep an area from being retired outright (members, needs); an open assessment period's
+    targets are not (the retired community just leaves its standings).
     """
 
     label: object
     count: Callable[[Area], int]
     move: Callable[..., None]
+    live: bool = True
 
 
 AREA_MOVERS: list[AreaMover] = []
@@ -558,10 +561,10 @@ def area_mover_register(mover: AreaMover) -> None:
         AREA_MOVERS.append(mover)
 
 
-def area_holdings(area: Area) -> list[tuple[str, int]]:
+def area_holdings(area: Area, *, live_only: bool = False) -> list[tuple[str, int]]:
     """(what, how many) of the records that point at `area` and move when it is merged:
-    accounts and grids first, then each app's; for the confirmation page and the refusal to
-    retire an area that still holds something."""
+    accounts and grids first, then each app's; for the confirmation pages. `live_only`: what
+    keeps it from being retired outright."""
     held = [
         (_("accounts"), User.objects.filter(area=area, is_active=True).count()),
         (
@@ -569,7 +572,11 @@ def area_holdings(area: Area) -> list[tuple[str, int]]:
             Area.objects.current().filter(parent=area).count(),
         ),
     ]
-    held += [(str(mover.label), mover.count(area)) for mover in AREA_MOVERS]
+    held += [
+        (str(mover.label), mover.count(area))
+        for mover in AREA_MOVERS
+        if mover.live or not live_only
+    ]
     return held
 
 
@@ -698,7 +705,7 @@ def area_retire(*, actor, area: Area, request=None) -> Area:
     stored = Area.objects.select_for_update(of=("self",)).get(pk=area.pk)
     if stored.is_retired:
         raise ValidationError(_("%(area)s is already retired.") % {"area": stored.name})
-    held = [f"{n} {what}" for what, n in area_holdings(stored) if n]
+    held = [f"{n} {what}" for what, n in area_holdings(stored, live_only=True) if n]
     if held:
         raise ValidationError(
             _("%(area)s still holds %(what)s: merge it into another area, which takes them "

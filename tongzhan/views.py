@@ -855,7 +855,7 @@ def area_retire_view(request, pk):
         if action_write(request, write, done=done):
             return redirect("area_list")
         return redirect("area_retire", pk=area.pk)
-    holdings = area_holdings(area)
+    holdings = area_holdings(area, live_only=True)
     return render(
         request,
         "areas/area_change.html",
