@@ -231,6 +231,18 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
             )  # fmt: skip
             continue
         kind, target = change
+        retired = existing.get(code)
+        if (
+            retired is not None
+            and retired.is_retired
+            and (kind or not area_name_variants(retired.name) & area_name_variants(name))
+        ):
+            refuse(
+                "code",
+                _("area %(code)s (%(name)s) is retired; it no longer changes.")
+                % {"code": official_code(code), "name": retired.name},
+            )
+            continue
         if kind in ("merge", "retire") and code not in existing:
             refuse("change", _("area %(code)s is not loaded, so it cannot be retired or merged.")
                    % {"code": official_code(code)})  # fmt: skip
@@ -309,6 +321,9 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
     for code in sorted(planned, key=len):
         plan = planned[code]
         area = existing.get(code)
+        if area is not None and area.is_retired:
+            unchanged += 1  # a retired area named as it was: old files load again
+            continue
         if area is None:
             area = Area(
                 code=code,
@@ -337,14 +352,25 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         area_rename(actor=actor, area=area, **wanted)
         renamed += 1
     merged = retired = 0
-    for _number, code, kind, target in changes:
+    for number, code, kind, target in changes:
         area = Area.objects.get(code=code)
-        if kind == "merge":
-            area_merge(actor=actor, source=area, target=Area.objects.get(code=target))
-            merged += 1
-        elif kind == "retire":
-            area_retire(actor=actor, area=area)
-            retired += 1
+        try:
+            if kind == "merge":
+                area_merge(actor=actor, source=area, target=Area.objects.get(code=target))
+                merged += 1
+            elif kind == "retire":
+                area_retire(actor=actor, area=area)
+                retired += 1
+        except ValidationError as error:
+            # The change's own rules (what may merge into what, what a retired area may
+            # still hold): the file is refused whole, the row and column named.
+            raise AreaFileError(
+                [
+                    _("Row %(row)s, column %(column)s: %(message)s")
+                    % {"row": number, "column": titles["change"], "message": message}
+                    for message in error.messages
+                ]
+            ) from error
     return AreaLoadResult(
         created=created, renamed=renamed, unchanged=unchanged, merged=merged, retired=retired
     )

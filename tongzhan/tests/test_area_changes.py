@@ -249,3 +249,40 @@ def test_the_pages_say_what_will_move_then_merge_or_retire(world, areas, admin_u
     )
     response = client.post(reverse("area_retire", args=[empty.pk]), follow=True)
     assert "“新建社区”已撤销。" in response.content.decode()
+
+
+def test_a_change_the_services_refuse_refuses_the_file_with_its_row(world, areas, tmp_path):
+    from django.core.management import CommandError
+
+    path = tmp_path / "changes.csv"
+    path.write_text(
+        "统计用区划代码,名称,变更\n"
+        "140106002001,府东新社区,更名\n"
+        "140106001000,柳巷街道,撤并入:140106002000\n"  # a street: its communities would move
+        "140106001002,五一二社区,撤销\n",  # still holds members
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("load_areas", str(path))
+    message = str(error.value)
+    assert "第 3 行“变更”列" in message and "只有社区(村)或网格" in message
+    # Nothing was loaded: the rename of row 2 is undone with the rest.
+    assert Area.objects.get(code=FUDONG).name == "府东一社区"
+    assert not Area.objects.filter(retired_at__isnull=False).exists()
+
+
+def test_a_retired_area_in_an_old_file_loads_unchanged_and_does_not_change(
+    world, areas, admin_user, tmp_path
+):
+    from django.core.management import CommandError
+
+    area_merge(actor=admin_user, source=areas[QIAODONG], target=areas[WUYIER])
+    old = tmp_path / "old.csv"
+    old.write_text("统计用区划代码,名称\n140106001001,桥东一社区居委会\n", encoding="utf-8")
+    call_command("load_areas", str(old), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("统计用区划代码,名称\n140106001001,新名社区\n", encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        call_command("load_areas", str(renamed))
+    assert "已撤销" in str(error.value)
+    assert Area.objects.get(code=QIAODONG).name == "桥东一社区"
