@@ -361,6 +361,12 @@ def read_xlsx(grid: Grid, data: bytes, filename: str) -> list[Change]:
                 _("Row %(row)s, column %(column)s: unknown column")
                 % {"row": header_row, "column": text}
             )
+        elif column in columns.values():
+            # Two columns of one item would give one cell two scores: neither is taken.
+            problems.append(
+                _("Row %(row)s, column %(column)s: the same item as an earlier column")
+                % {"row": header_row, "column": text}
+            )
         else:
             columns[index] = column
     changes, seen = [], {}

@@ -314,3 +314,20 @@ def test_veto_marks_show_on_the_grid_row_and_the_todo_card_links_to_the_grids(
     todo = todo_for(street_user, running.starts_on)
     assert {owed.grid_url for owed in todo.scores} == {grid_url(running)}
     assert todo.sheets[0].grid_url == round_url(evaluation_round, source="self")
+
+
+def test_an_upload_naming_one_item_in_two_columns_is_refused(
+    client, areas, running, indicators, street_user
+):
+    """Two columns of one item would give a cell two scores, the later silently winning."""
+    client.force_login(street_user)
+    url = grid_url(running, "assessment:scores_upload")
+    book = load_workbook(
+        io.BytesIO(client.get(grid_url(running, "assessment:scores_download")).content)
+    )
+    sheet = book.active
+    sheet["D2"] = "工作制度健全"
+    sheet["C3"], sheet["D3"] = 10, 20
+    page = text(upload(client, url, book))
+    assert "第 2 行，“工作制度健全”列：与前面的列是同一项" in page
+    assert "将修改" not in page and not ManualScore.objects.exists()
