@@ -355,7 +355,7 @@ class GridForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.cells:
-            self.changes, errors = grids.read_post(self.grid, data)
+            self.changes, errors = grids.read_post(self.grid, data, self.data)
             for name, message in errors.items():
                 self.add_error(name, message)
         return data

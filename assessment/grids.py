@@ -93,6 +93,17 @@ def cell_name(row: Row, column: Column) -> str:
     return services.grid_cell(row.key, column.key)
 
 
+def seen_name(row: Row, column: Column) -> str:
+    """The hidden field carrying the score a cell showed when the page was opened."""
+    return f"seen-{cell_name(row, column)}"
+
+
+def seen_scores(changes: list["Change"]) -> dict:
+    """What the scorer saw in each changed cell, by (row's object pk, column key), as the
+    services take it to refuse a cell scored by someone else meanwhile."""
+    return {(change.row.obj.pk, change.column.key): change.before for change in changes}
+
+
 # -- Building the grids -------------------------------------------------------------------------
 
 
@@ -235,10 +246,16 @@ def parse_points(value, column: Column) -> decimal.Decimal | None:
     return points.quantize(CENT)
 
 
-def _change(row: Row, column: Column, value) -> Change | None:
-    """The change a cell asks for (None: none), or `_Refused`."""
+_CURRENT = object()
+
+
+def _change(row: Row, column: Column, value, before=_CURRENT) -> Change | None:
+    """The change a cell asks for (None: none), or `_Refused`. `before` is the score the
+    scorer saw (by default the current one): a cell left as it was shown is no change, even
+    when someone else scored it since."""
     points = parse_points(value, column)
-    before = row.values.get(column.key)
+    if before is _CURRENT:
+        before = row.values.get(column.key)
     if points is None or points == before:
         return None
     if column.key not in row.editable:
@@ -246,9 +263,10 @@ def _change(row: Row, column: Column, value) -> Change | None:
     return Change(row, column, before, points)
 
 
-def read_post(grid: Grid, data) -> tuple[list[Change], dict[str, str]]:
-    """The changes of the posted page, and the refused cells' messages by field name (each
-    naming the row and the column). An empty cell changes nothing."""
+def read_post(grid: Grid, data, posted=None) -> tuple[list[Change], dict[str, str]]:
+    """The changes of the posted page (`data`, its cleaned cells; `posted`, the raw data with
+    the scores each cell showed), and the refused cells' messages by field name (each naming
+    the row and the column). An empty cell, or one left as it showed, changes nothing."""
     changes, errors = [], {}
     for row in grid.rows:
         for column in grid.columns:
@@ -256,7 +274,7 @@ def read_post(grid: Grid, data) -> tuple[list[Change], dict[str, str]]:
             if column.key not in row.editable:
                 continue
             try:
-                change = _change(row, column, data.get(name))
+                change = _change(row, column, data.get(name), _seen(posted or {}, row, column))
             except _Refused as refused:
                 errors[name] = _("%(row)s × %(column)s: %(why)s") % {
                     "row": row.label,
@@ -267,6 +285,21 @@ def read_post(grid: Grid, data) -> tuple[list[Change], dict[str, str]]:
             if change:
                 changes.append(change)
     return changes, errors
+
+
+def _seen(data, row: Row, column: Column):
+    """The score the posted page showed in the cell (None: empty), or the current one when
+    the page did not say or says nonsense."""
+    text = data.get(seen_name(row, column))
+    if text is None:
+        return _CURRENT
+    if not text.strip():
+        return None
+    try:
+        seen = decimal.Decimal(text.strip())
+    except decimal.InvalidOperation:
+        return _CURRENT
+    return seen.quantize(CENT) if seen.is_finite() else _CURRENT
 
 
 # -- The workbook -------------------------------------------------------------------------------
@@ -409,18 +442,26 @@ def read_xlsx(grid: Grid, data: bytes, filename: str) -> list[Change]:
 
 def dump(changes: list[Change]) -> list[list[str]]:
     """The changes as the session keeps them (bounded by the grid: one entry a cell)."""
-    return [[change.row.key, str(change.column.key), str(change.after)] for change in changes]
+    return [
+        [change.row.key, str(change.column.key), str(change.after), plain(change.before)]
+        for change in changes
+    ]
 
 
 def load(grid: Grid, kept: list) -> list[Change]:
     """Kept changes against the grid as it is now: a cell since scored to the same value, or
-    no longer in the grid, drops out; the service checks the rest again."""
+    no longer in the grid, drops out; the service checks the rest again. Each keeps the score
+    the sheet was checked against, so a cell scored by someone else since is refused rather
+    than overwritten unseen."""
     changes = []
-    for key, column_key, after in kept:
+    for key, column_key, after, *kept_before in kept:
         row, column = grid.row(key), grid.by_column.get(int(column_key))
         if row is None or column is None:
             continue
         after = decimal.Decimal(after)
+        before = row.values.get(column.key)
+        if kept_before:
+            before = decimal.Decimal(kept_before[0]) if kept_before[0] else None
         if row.values.get(column.key) != after:
-            changes.append(Change(row, column, row.values.get(column.key), after))
+            changes.append(Change(row, column, before, after))
     return changes

@@ -590,27 +590,57 @@ def _cell_refusal(row: str, column: str, error: Exception) -> str:
     return _("%(row)s × %(column)s: %(why)s") % {"row": row, "column": column, "why": why}
 
 
+def _changed_meanwhile(row: str, column: str, now) -> str:
+    """A grid's cell whose score someone else changed after the scorer saw it."""
+    return _cell_refusal(
+        row,
+        column,
+        ValidationError(
+            _("scored %(now)s by someone else meanwhile; look at it again before saving")
+            % {"now": "—" if now is None else _number(now)}
+        ),
+    )
+
+
 def score_grid_set(
-    *, actor, period: Period, changes: list, evidence: str = "", origin: str = "", request=None
+    *,
+    actor,
+    period: Period,
+    changes: list,
+    evidence: str = "",
+    origin: str = "",
+    seen: dict | None = None,
+    request=None,
 ) -> int:
     """Save a grid of hand scores ([(community, indicator, points)]) all together or not at
     all: each cell through `score_set`, with its checks and audit line; one refused cell
     refuses the save, with every refused cell named. A cell whose points are already stored
     is not written again (no history for nothing). `evidence` is what the changed scores rest
     on; left empty, a changed score keeps the evidence it had. `origin` is the name of the
-    uploaded file the changes come from (empty: the grid's page). Returns how many were saved."""
+    uploaded file the changes come from (empty: the grid's page). `seen` holds the scores the
+    scorer saw, by (community pk, indicator pk): a cell scored otherwise since is refused, so
+    nobody overwrites a score they never saw. Returns how many were saved."""
     _check_not_final(period)
-    stored = {
-        (score.community_id, score.indicator_id): score
-        for score in ManualScore.objects.filter(indicator__period=period)
-    }
     errors, saved = {}, 0
     with transaction.atomic():
+        # Locked: grid saves of the period, and its finalizing, follow one another.
+        _check_not_final(Period.objects.select_for_update().get(pk=period.pk))
+        stored = {
+            (score.community_id, score.indicator_id): score
+            for score in ManualScore.objects.filter(indicator__period=period)
+        }
         for community, indicator, points in changes:
             if indicator.period_id != period.pk:
                 raise ValidationError(_("An item that is not in this period."))
             earlier = stored.get((community.pk, indicator.pk))
             if earlier is not None and earlier.points == points:
+                continue
+            key = (community.pk, indicator.pk)
+            now = earlier.points if earlier is not None else None
+            if seen is not None and key in seen and seen[key] != now:
+                errors[grid_cell(community.code, indicator.pk)] = _changed_meanwhile(
+                    community.name, indicator.name, now
+                )
                 continue
             given = (evidence or "").strip() or (earlier.evidence if earlier else "")
             try:
@@ -834,30 +864,39 @@ def evaluation_score(
 
 def evaluation_grid_score(
     *, actor, evaluation_round: EvaluationRound, source: str, changes: list, origin: str = "",
-    request=None,
+    seen: dict | None = None, request=None,
 ) -> int:  # fmt: skip
     """Save one source's grid ([(evaluation, item, score)]) all together or not at all, each
     representative's sheet through `evaluation_score`; one refused cell refuses the save, with
     every refused cell named. A score already stored is not written again. `origin` is the
-    uploaded file's name, as for `score_grid_set`. Returns how many scores were saved."""
+    uploaded file's name and `seen` the scores the scorer saw (by evaluation pk, item pk), as
+    for `score_grid_set`. Returns how many scores were saved."""
     _check_round_open(evaluation_round)
     if source not in Evaluation.Source.values:
         raise ValidationError({"source": _("Unknown source.")})
-    stored = {
-        (evaluation, item): score
-        for evaluation, item, score in EvaluationScore.objects.filter(
-            evaluation__round=evaluation_round, source=source
-        ).values_list("evaluation_id", "item_id", "score")
-    }
-    sheets: dict = {}
-    for evaluation, item, score in changes:
-        if evaluation.round_id != evaluation_round.pk:
-            raise ValidationError(_("A representative who is not in this round."))
-        if stored.get((evaluation.pk, item.pk)) == score:
-            continue
-        sheets.setdefault(evaluation, {})[item] = score
     errors, saved = {}, 0
     with transaction.atomic():
+        # Locked: grid saves of the round, and its confirmation, follow one another.
+        _check_round_open(EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk))
+        stored = {
+            (evaluation, item): score
+            for evaluation, item, score in EvaluationScore.objects.filter(
+                evaluation__round=evaluation_round, source=source
+            ).values_list("evaluation_id", "item_id", "score")
+        }
+        sheets: dict = {}
+        for evaluation, item, score in changes:
+            if evaluation.round_id != evaluation_round.pk:
+                raise ValidationError(_("A representative who is not in this round."))
+            key = (evaluation.pk, item.pk)
+            if stored.get(key) == score:
+                continue
+            if seen is not None and key in seen and seen[key] != stored.get(key):
+                errors[grid_cell(evaluation.pk, item.pk)] = _changed_meanwhile(
+                    evaluation.member.name, item.name, stored.get(key)
+                )
+                continue
+            sheets.setdefault(evaluation, {})[item] = score
         for evaluation, scores in sheets.items():
             try:
                 with transaction.atomic():

@@ -932,6 +932,7 @@ def _period_grid_write(request, period: Period):
             changes=[(c.row.obj, c.column.obj, c.after) for c in changes],
             evidence=evidence,
             origin=origin,
+            seen=grids.seen_scores(changes),
             request=request,
         )
 
@@ -1018,6 +1019,7 @@ def _round_grid(request, pk):
             source=source,
             changes=[(c.row.obj, c.column.obj, c.after) for c in changes],
             origin=origin,
+            seen=grids.seen_scores(changes),
             request=request,
         )
 

@@ -1,6 +1,7 @@
 """Scores entered as a grid and by uploading the same grid as .xlsx (issue 13)."""
 
 import io
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -11,6 +12,7 @@ from openpyxl import load_workbook
 
 from assessment import services
 from assessment.models import EvaluationItem, EvaluationScore, EvaluationTemplate, ManualScore
+from conftest import _user
 from members.tests.factories import MemberFactory
 from tongzhan.models import AuditEvent
 
@@ -331,3 +333,86 @@ def test_an_upload_naming_one_item_in_two_columns_is_refused(
     page = text(upload(client, url, book))
     assert "第 2 行，“工作制度健全”列：与前面的列是同一项" in page
     assert "将修改" not in page and not ManualScore.objects.exists()
+
+
+def _seen_value(page: str, name: str) -> str:
+    """The score a cell showed when the page was opened (its hidden field)."""
+    return re.search(rf'name="seen-{name}" value="([^"]*)"', page).group(1)
+
+
+def test_a_grid_saved_after_someone_else_scored_never_undoes_their_score_unseen(
+    client, areas, running, indicators, street_user
+):
+    """Two officers of a street score on the grid at once: the second save neither puts back
+    the score its page showed, nor overwrites a score its scorer never saw."""
+    qiaodong, wuyier = areas["140106001001"], areas["140106001002"]
+    system = indicators["system"]
+    services.score_set(
+        actor=street_user, indicator=system, community=qiaodong, points=D(10), evidence="台账"
+    )
+    client.force_login(street_user)
+    page = text(client.get(grid_url(running)))
+    seen = _seen_value(page, cell(qiaodong, system))
+    assert seen in ("10", "10.00")
+    colleague = _user("carla", "street", areas["140106001"])
+    services.score_set(
+        actor=colleague, indicator=system, community=qiaodong, points=D(15), evidence="复核"
+    )
+    # Her page still shows 10 for 桥东一社区; she scores 五一二社区 only.
+    posted = {
+        cell(qiaodong, system): "10",
+        f"seen-{cell(qiaodong, system)}": seen,
+        cell(wuyier, system): "20",
+        f"seen-{cell(wuyier, system)}": "",
+        "evidence": "检查",
+    }
+    response = client.post(grid_url(running), posted, follow=True)
+    assert "已保存 1 项评分。" in text(response)
+    assert ManualScore.objects.get(community=qiaodong).points == D(15)
+    # She does change 桥东一社区, from the 10 she saw: refused, naming the score given since.
+    posted[cell(qiaodong, system)] = "12"
+    page = text(client.post(grid_url(running), posted))
+    assert "桥东一社区 × 工作制度健全：他人已改评为 15，请核对后再保存" in page
+    assert ManualScore.objects.get(community=qiaodong).points == D(15)
+    # The page shown again now carries the 15 she has seen: saving again is her decision.
+    posted[f"seen-{cell(qiaodong, system)}"] = _seen_value(page, cell(qiaodong, system))
+    response = client.post(grid_url(running), posted, follow=True)
+    assert "已保存 1 项评分。" in text(response)
+    assert ManualScore.objects.get(community=qiaodong).points == D(12)
+
+
+def test_an_upload_confirmed_after_someone_else_scored_the_cell_is_refused(
+    client, areas, running, indicators, street_user
+):
+    qiaodong, system = areas["140106001001"], indicators["system"]
+    url = grid_url(running, "assessment:scores_upload")
+    client.force_login(street_user)
+    book = load_workbook(
+        io.BytesIO(client.get(grid_url(running, "assessment:scores_download")).content)
+    )
+    book.active["C3"] = 10
+    assert "将修改 1 项评分" in text(upload(client, url, book))
+    colleague = _user("carla", "street", areas["140106001"])
+    services.score_set(
+        actor=colleague, indicator=system, community=qiaodong, points=D(15), evidence="复核"
+    )
+    page = text(client.post(url, {"action": "confirm", "evidence": "年终检查"}))
+    assert "桥东一社区 × 工作制度健全：他人已改评为 15，请核对后再保存" in page
+    assert ManualScore.objects.get().points == D(15)
+
+
+def test_an_evaluation_grid_refuses_a_score_changed_since_it_was_seen(
+    evaluation_round, street_user
+):
+    item = EvaluationItem.objects.filter(
+        category__template=evaluation_round.template, is_veto=False
+    ).first()
+    jia = evaluation_round.evaluations.get(member__name="甲")
+    services.evaluation_score(actor=street_user, evaluation=jia, source="self", scores={item: 4})
+    with pytest.raises(ValidationError) as refused:
+        services.evaluation_grid_score(
+            actor=street_user, evaluation_round=evaluation_round, source="self",
+            changes=[(jia, item, D(2))], seen={(jia.pk, item.pk): None},
+        )  # fmt: skip
+    assert refused.value.messages == [f"甲 × {item.name}：他人已改评为 4，请核对后再保存"]
+    assert EvaluationScore.objects.get().score == 4
