@@ -790,6 +790,16 @@ def account_errors(
             refuse("__all__", _("Only a superuser administers a superuser's account."))
         if stored.duties()[1] and not actor.is_superuser:
             refuse("__all__", _("An auditor's account is administered from the command line."))
+        if stored.pk != actor.pk and not actor.is_superuser:
+            # Whoever sets an account's password holds its rights: an account given rights
+            # beyond its role (extra groups, permissions) that the actor lacks is not theirs.
+            beyond = _rights_beyond(stored, actor)
+            if beyond:
+                refuse(
+                    "__all__",
+                    _("This account holds rights you do not hold (%(perms)s): an administrator "
+                      "holding them administers it.") % {"perms": "、".join(beyond)},
+                )  # fmt: skip
     was = stored.role if stored is not None else None
     if User.Role.AUDITOR in (role, was) and role != was:
         refuse(
@@ -848,6 +858,23 @@ def account_errors(
                     % {"perms": "、".join(beyond)},
                 )
     return errors
+
+
+def _rights_beyond(user: User, actor: User) -> list[str]:
+    """The permissions `user` holds beyond their role (through extra groups or given
+    directly) that `actor` does not hold."""
+    from django.contrib.auth.models import Permission
+
+    extra_groups = user.groups.exclude(name__in=ROLE_GROUP_NAMES)
+    names = {
+        f"{app}.{code}"
+        for permissions in (
+            Permission.objects.filter(group__in=extra_groups),
+            user.user_permissions.all(),
+        )
+        for app, code in permissions.values_list("content_type__app_label", "codename")
+    }
+    return sorted(names - actor.get_all_permissions())
 
 
 def _refuse(errors: dict) -> None:

@@ -4,7 +4,7 @@ for superusers only."""
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -269,6 +269,31 @@ def test_a_reset_password_is_temporary(client, street_admin, community_user):
     # One's own password is changed on the password page, with the old one.
     own = client.get(reverse("account_password", args=[street_admin.pk]))
     assert own.status_code == 302 and own.url == reverse("password_change")
+
+
+def test_an_account_holding_rights_beyond_the_administrators_is_not_theirs_to_reset(
+    client, street_admin, admin_user, areas
+):
+    """A superuser gave a worker of the street a group beyond her role: resetting her password
+    would hand its rights to an administrator who lacks them, so the street's administrator
+    neither resets, disables, unlocks nor edits her account; a superuser does."""
+    worker = _user("wendy", User.Role.COMMUNITY, areas["140106001002"])
+    exporters = Group.objects.create(name="日志查阅")
+    exporters.permissions.add(Permission.objects.get(codename="view_auditevent"))
+    worker.groups.add(exporters)
+    assert not street_admin.has_perm("tongzhan.view_auditevent")
+    client.force_login(street_admin)
+    reset = {"new_password1": "Reset-Pass-2027", "new_password2": "Reset-Pass-2027"}
+    page = client.post(reverse("account_password", args=[worker.pk]), reset)
+    assert "该账号拥有您没有的权限（tongzhan.view_auditevent）" in page.content.decode()
+    response = client.post(reverse("account_active", args=[worker.pk]), {"active": "0"})
+    assert "该账号拥有您没有的权限" in response.content.decode()
+    client.post(reverse("account_unlock", args=[worker.pk]))
+    worker.refresh_from_db()
+    assert not worker.check_password("Reset-Pass-2027") and worker.is_active
+    assert _lines(worker) == []
+    client.force_login(admin_user)
+    assert client.post(reverse("account_password", args=[worker.pk]), reset).status_code == 302
 
 
 def test_a_disabled_account_is_logged_out_and_told_so_at_login(
