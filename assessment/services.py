@@ -1323,6 +1323,23 @@ def _save_structure(template: EvaluationTemplate, structure: list[dict]) -> None
     template.categories.exclude(pk__in=kept_categories).delete()
 
 
+def _check_own_rows(template: EvaluationTemplate, structure: list[dict]) -> None:
+    """Refuse categories and items named by a pk that is not the template's: another
+    template's, or removed since the page was opened."""
+    categories = set(template.categories.values_list("pk", flat=True))
+    items = set(
+        EvaluationItem.objects.filter(category__template=template).values_list("pk", flat=True)
+    )
+    foreign = any(c.get("pk") and c["pk"] not in categories for c in structure) or any(
+        i.get("pk") and i["pk"] not in items for c in structure for i in c["items"]
+    )
+    if foreign:
+        raise ValidationError(
+            _("Some categories or items on the page are no longer this template's (changed "
+              "meanwhile?): open the template again and make the change there.")
+        )  # fmt: skip
+
+
 def _template_detail(template: EvaluationTemplate, **extra) -> dict:
     return {
         "name": template.name,
@@ -1377,6 +1394,7 @@ def template_update(
         errors = _structure_errors(categories)
         if errors:
             raise ValidationError(errors)
+        _check_own_rows(stored, categories)
     changed = [field for field in TEMPLATE_FIELDS if data.get(field, "") != getattr(stored, field)]
     for field in TEMPLATE_FIELDS:
         setattr(template, field, data.get(field, ""))

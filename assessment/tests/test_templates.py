@@ -238,6 +238,29 @@ def test_the_editor_changes_and_removes_items_of_an_unused_template(client, admi
     assert [(i.name, i.max_score) for i in items] == [("政治立场坚定", D(100)), ("违法违纪", D(0))]
 
 
+def test_the_editor_refuses_categories_and_items_of_another_template(
+    client, admin_user, made, example
+):
+    """A page naming a category or item that is not (or no longer) this template's, crafted
+    or left open while another administrator removed it, is told so, not a server error, and
+    the other template keeps its rows."""
+    client.force_login(admin_user)
+    url = reverse("assessment:template_update", args=[made.pk])
+    theirs = EvaluationItem.objects.filter(category__template=example).first()
+    first, veto = services.template_structure(made)
+    for posted in (
+        [{**first, "pk": theirs.category_id}, veto],
+        [{**first, "items": [{**first["items"][0], "pk": theirs.pk, "name": "改"}]}, veto],
+        [{**first, "pk": 2**62}, veto],
+    ):
+        response = client.post(url, editor_data("简化模板", posted))
+        assert response.status_code == 200
+        assert "页面上的类别或项目已不属于此模板" in response.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.category.template == example and theirs.name != "改"
+    assert services.template_structure(made) == [first, veto]
+
+
 def test_who_may_see_and_edit_templates(client, district_user, community_user, made, areas):
     client.force_login(district_user)
     assert client.get(reverse("assessment:template_list")).status_code == 200
