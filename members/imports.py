@@ -22,7 +22,7 @@ from tongzhan import documents
 from tongzhan.audit import audit_record
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.masking import mask_id_number
-from tongzhan.models import Area, AuditEvent
+from tongzhan.models import Area, AuditEvent, community_name_key, street_name_key
 
 from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
 from .roster import COLUMNS
@@ -75,44 +75,6 @@ CHUNK = 2000
 # Refusals kept before the check stops: a file this wrong has the wrong columns or values
 # throughout, and its reasons alone would take hundreds of MB (issue 12, hole 10).
 MAX_REFUSALS = 100_000
-
-
-# A community is written 桥东一社区, 桥东一社区居委会 or 桥东一居委会 (its committee), a village
-# 张庄村 or 张庄村委会: one place. Compared without these endings (issue 14).
-_COMMUNITY_ENDINGS = (
-    ("社区居民委员会", ""),
-    ("社区居委会", ""),
-    ("居民委员会", ""),
-    ("居委会", ""),
-    ("社区", ""),
-    ("村民委员会", "村"),
-    ("村委会", "村"),
-)
-_STREET_ENDINGS = (
-    ("街道办事处", ""),
-    ("街道办", ""),
-    ("街道", ""),
-    ("镇人民政府", "镇"),
-    ("乡人民政府", "乡"),
-)
-
-
-def _name_key(name: str, endings) -> str:
-    text = normalize_header(name)
-    for ending, replacement in endings:
-        if text.endswith(ending) and len(text) > len(ending):
-            return text[: -len(ending)] + replacement
-    return text
-
-
-def community_name_key(name: str) -> str:
-    """A community's name as compared: 桥东一社区居委会 and 桥东一居委会 are 桥东一社区."""
-    return _name_key(name, _COMMUNITY_ENDINGS)
-
-
-def street_name_key(name: str) -> str:
-    """A street's name as compared: 柳巷街道办事处 is 柳巷街道."""
-    return _name_key(name, _STREET_ENDINGS)
 
 
 class UnknownColumnsError(RosterFileError):

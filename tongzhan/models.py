@@ -1,5 +1,7 @@
 """What every app shares: the area tree, accounts with a role and an area, the audit log."""
 
+import unicodedata
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -170,19 +172,41 @@ def common_name(name: str) -> str:
     return name
 
 
-def area_name_variants(name: str) -> set[str]:
-    """The spellings under which files name one community: 桥东一社区, 桥东一社区居委会,
-    桥东一社区居民委员会, 桥东一居委会 all give the same set, so two spellings name the same
-    community when their variant sets meet. For matching rosters and code lists."""
-    base = common_name(name)
-    stem = base
-    for kind in ("社区", "村"):
-        if base.endswith(kind) and len(base) > len(kind):
-            stem = base[: -len(kind)]
-            break
-    variants = {base, stem, *(stem + suffix for suffix in _NAME_SUFFIXES)}
-    variants |= {base + suffix for suffix in _NAME_SUFFIXES}
-    return {variant for variant in variants if variant}
+# The committee a place's official name adds (桥东一社区居民委员会), then the kind of place it
+# is (社区, 村): a name without both is what files agree on. Streets likewise (柳巷街道办事处).
+_PLACE_KINDS = ("社区", "村")
+_STREET_ENDINGS = (
+    ("街道办事处", ""),
+    ("街道办", ""),
+    ("街道", ""),
+    ("镇人民政府", "镇"),
+    ("乡人民政府", "乡"),
+)
+
+
+def _compared(name: str) -> str:
+    """A name as files are compared: NFKC, without any space (also full-width)."""
+    return "".join(unicodedata.normalize("NFKC", str(name or "")).split())
+
+
+def community_name_key(name: str) -> str:
+    """A community's name as compared wherever a file names one (area lists, rosters):
+    桥东一社区, 桥东一社区居委会, 桥东一社区居民委员会 and 桥东一居委会 give one key, and so do
+    张庄村, 张庄村委会 and 张庄村村民委员会."""
+    text = common_name(_compared(name))
+    for kind in _PLACE_KINDS:
+        if text.endswith(kind) and len(text) > len(kind):
+            return text[: -len(kind)]
+    return text
+
+
+def street_name_key(name: str) -> str:
+    """A street's (or township's) name as compared: 柳巷街道办事处 and 柳巷街道 are 柳巷."""
+    text = _compared(name)
+    for ending, replacement in _STREET_ENDINGS:
+        if text.endswith(ending) and len(text) > len(ending):
+            return text[: -len(ending)] + replacement
+    return text
 
 
 def area_tree_errors(*, code, level, parent_code, parent_level) -> dict:

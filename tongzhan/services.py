@@ -18,9 +18,9 @@ from .models import (
     Area,
     AuditEvent,
     User,
-    area_name_variants,
     area_tree_errors,
     common_name,
+    community_name_key,
     implied_level,
     implied_parent_code,
     official_code,
@@ -235,7 +235,7 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         if (
             retired is not None
             and retired.is_retired
-            and (kind or not area_name_variants(retired.name) & area_name_variants(name))
+            and (kind or community_name_key(retired.name) != community_name_key(name))
         ):
             refuse(
                 "code",
@@ -342,7 +342,7 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         wanted.update(
             {field: plan[field] for field in ("official_name", "urban_rural_code") if plan[field]}
         )
-        if area_name_variants(area.name) & area_name_variants(plan["name"]):
+        if community_name_key(area.name) == community_name_key(plan["name"]):
             # One community spelled two ways (桥东一 and 桥东一社区居委会): keep the name
             # people use, and the official one beside it.
             wanted.pop("name")
