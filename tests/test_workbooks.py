@@ -56,6 +56,7 @@ def workbooks(client, areas, street_user, district_user, other_district_user, pe
         get(f"report-{key}", reverse("dashboards:report", args=[key]), "$3:$4",
             since=f"{today:%Y}-01-01", until=f"{today}")  # fmt: skip
     get("assessment", reverse("assessment:export", args=[period.pk]), "$2:$2")
+    get("compare", reverse("dashboards:compare_export"), "$2:$2")
     get("score-grid", reverse("assessment:scores_download", args=[period.pk]), "$2:$2")
     evaluation_round = assessment_services.round_create(
         actor=district_user,
@@ -91,7 +92,7 @@ def english_words(content: bytes) -> list[str]:
 def test_every_workbook_prints_a4_landscape_one_page_wide_with_titles_and_page_numbers(
     workbooks,
 ):
-    assert len(workbooks) == 10
+    assert len(workbooks) == 11
     for name, (content, title_rows) in workbooks.items():
         book = load_workbook(io.BytesIO(content))
         for sheet in book.worksheets:

@@ -263,7 +263,7 @@ DETAIL_KEYS = {
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
                "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志",
-               "score_grid": "评分表"},
+               "score_grid": "评分表", "compare": "各地区对比"},
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
              "cancel": "取消", "request": "申请", "accept": "接收", "decline": "退回",
              "withdraw": "撤回"},
