@@ -200,7 +200,7 @@ def evaluation_grid(user, evaluation_round: EvaluationRound, source: str) -> Gri
         )
     label = Evaluation.Source(source).label
     return Grid(
-        title=f"{evaluation_round.area.name}{evaluation_round.name}{label}",
+        title=f"{evaluation_round.area.name}{evaluation_round.name}（{label}）",
         key_title=_("Evaluation number"),
         label_title=_("Name"),
         columns=[Column(item.pk, item.name, item.max_score, item) for item in scored],
