@@ -16,7 +16,7 @@ from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
 from . import services
-from .models import Category, Member
+from .models import Category, Member, Relative
 from .roster import READ_COLUMNS
 from .roster_reader import RosterFileError, check_size
 
@@ -274,6 +274,81 @@ class TransferDeclineForm(forms.Form):
         max_length=200,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class LinkedMemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, member):
+        # What tells two people of one name apart without decrypting anything.
+        return _("%(name)s, born %(year)s, %(community)s, document …%(last)s") % {
+            "name": member.name,
+            "year": member.birth_date.year,
+            "community": member.community.name,
+            "last": member.id_number_masked[-4:],
+        }
+
+
+class RelativeForm(forms.ModelForm):
+    """A relative of `instance.member`. The member record of the relative is offered among the
+    records the user may see that bear the relative's name; a link to a record the user may
+    not see is neither shown nor changed."""
+
+    linked_member = LinkedMemberChoiceField(
+        queryset=Member.objects.none(),
+        required=False,
+        label=gettext_lazy("Member record of the relative"),
+        empty_label=gettext_lazy("Not registered, or not this person"),
+    )
+
+    class Meta:
+        model = Relative
+        fields = [
+            "name",
+            "relation",
+            "relation_other",
+            "residence",
+            "place",
+            "contact",
+            "notes",
+            "linked_member",
+        ]
+        widgets = {
+            "contact": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 60}),
+        }
+        help_texts = {
+            "relation_other": gettext_lazy("Only for another relation: 姑父, 表兄 ..."),
+            "contact": gettext_lazy("A phone (in Taiwan or abroad too), WeChat or e-mail."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        member = self.instance.member
+        visible = Member.objects.visible_to(user)
+        linked_id = self.instance.linked_member_id
+        if linked_id and not visible.filter(pk=linked_id).exists():
+            # Somebody with a wider area linked a record this user may not see: it stays.
+            del self.fields["linked_member"]
+        else:
+            name = (self["name"].value() or "").strip()
+            candidates = visible.filter(name=name).exclude(pk=member.pk) if name else visible.none()
+            if linked_id:
+                candidates = candidates | visible.filter(pk=linked_id)
+            self.fields["linked_member"].queryset = (
+                candidates.select_related("community")
+                .only("id", "name", "birth_date", "id_number_masked", "community__name")
+                .order_by("name", "id")
+            )
+        if self.instance.contact and not user.has_perm("members.reveal_member"):
+            # Editing the contact shows it in full: only for who may see it.
+            del self.fields["contact"]
+
+    @property
+    def offers_link(self) -> bool:
+        field = self.fields.get("linked_member")
+        return field is not None and field.queryset.exists()
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
 
 
 class RosterUploadForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from tongzhan import documents
 from tongzhan.crypto import EncryptedCharField, lookup_hash
-from tongzhan.masking import mask_id_number, mask_phone
+from tongzhan.masking import mask_contact, mask_id_number, mask_phone
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
 
@@ -493,6 +493,113 @@ class MemberCategory(models.Model):
 
     def __str__(self):
         return f"{self.member_id}·{self.category_id}"
+
+
+def relative_residences() -> list[tuple[str, str]]:
+    """Where a relative lives: Taiwan, Hong Kong, Macao (categories 09-11), the mainland, or
+    a country. ISO 3166-1 alpha-3 codes like `documents.Country`, whose countries it reuses;
+    its CHN is "China" as a passport's issuer, here the mainland beside the three regions."""
+    regions = [
+        ("TWN", _("Taiwan")),
+        ("HKG", _("Hong Kong")),
+        ("MAC", _("Macao")),
+        ("CHN", _("Chinese mainland")),
+    ]
+    return regions + [(code, label) for code, label in documents.Country.choices if code != "CHN"]
+
+
+CONTACT_CHARS = 60
+
+
+class RelativeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The relatives of the members the user may see."""
+        return self.filter(member__in=Member.objects.visible_to(user))
+
+
+class Relative(models.Model):
+    """A relative of a member (亲属): whom category 11 (台湾同胞及其在大陆的亲属) and 12
+    (华侨、归侨及侨眷) are about (issue 14).
+
+    The relative's own data belongs to the member's record. `linked_member` is the relative's
+    own record when they are registered too; it is shown only to who may see that record.
+    """
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", _("Spouse")
+        PARENT = "parent", _("Parent")
+        CHILD = "child", _("Child")
+        SIBLING = "sibling", _("Brother or sister")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        OTHER = "other", _("Other relation")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="relatives"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
+    # Said in words when none of the choices fits (姑父, 表兄 ...).
+    relation_other = models.CharField(_("relation in words"), max_length=20, blank=True)
+    residence = models.CharField(_("lives in"), max_length=3, choices=relative_residences)
+    place = models.CharField(_("city or address"), max_length=100, blank=True)
+    # A phone abroad, WeChat, e-mail: free text, encrypted and shown masked like phones.
+    contact = EncryptedCharField(_("contact"), blank=True)
+    contact_masked = models.CharField(
+        _("contact (masked)"), max_length=CONTACT_CHARS, blank=True, editable=False
+    )
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+    linked_member = models.ForeignKey(
+        Member,
+        verbose_name=_("member record of the relative"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="relative_entries",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RelativeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("relative")
+        verbose_name_plural = _("relatives")
+        ordering = ["member", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(linked_member=models.F("member")),
+                name="relative_not_the_member_himself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.relation_display}）"
+
+    @property
+    def relation_display(self) -> str:
+        if self.relation == self.Relation.OTHER and self.relation_other:
+            return self.relation_other
+        return self.get_relation_display()
+
+    def set_contact(self, raw) -> None:
+        self.contact = " ".join(str(raw or "").split())
+        self.contact_masked = mask_contact(self.contact)
+
+    def clean(self):
+        errors = {}
+        self.set_contact(self.contact)
+        if len(self.contact) > CONTACT_CHARS:
+            errors["contact"] = _("Keep the contact to %(n)s characters.") % {"n": CONTACT_CHARS}
+        self.relation_other = self.relation_other.strip()
+        if self.relation == self.Relation.OTHER and not self.relation_other:
+            errors["relation_other"] = _("Say how they are related.")
+        elif self.relation != self.Relation.OTHER:
+            self.relation_other = ""
+        if self.linked_member_id and self.linked_member_id == self.member_id:
+            errors["linked_member"] = _("A member is not their own relative.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class MemberChange(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .forms import MemberForm
-from .models import Member, MemberChange
+from .models import Member, MemberChange, Relative
 
 # How a page refers to a member's photo; `photo_fetcher` answers only these.
 PHOTO_SCHEME = "tongzhan-photo:"
@@ -27,6 +27,9 @@ NORMAL, COMPACT, TIGHT = 0, 1, 2
 TEXT_CHARS = {NORMAL: 80, COMPACT: 80, TIGHT: 40}
 NOTES_CHARS = {NORMAL: 200, COMPACT: 200, TIGHT: 60}
 ROOMY_SECTIONS = 2
+# The relatives a page lists at each size; more are cut, the last line saying how many in all.
+RELATIVES = {NORMAL: 5, COMPACT: 4, TIGHT: 2}
+PLACE_CHARS = {NORMAL: 30, COMPACT: 30, TIGHT: 16}
 
 
 def _cut(text: str, most: int) -> str:
@@ -46,6 +49,11 @@ def print_queryset(members, *, full: bool):
     ).prefetch_related(
         "categories",
         Prefetch("changes", queryset=changes[:LAST_CHANGES], to_attr="last_changes"),
+        Prefetch(
+            "relatives",
+            queryset=Relative.objects.order_by("id") if full else Relative.objects.defer("contact"),
+            to_attr="printed_relatives",
+        ),
     )
     return members if full else members.defer("id_number", "phone")
 
@@ -63,7 +71,30 @@ def _labels() -> dict:
         field.name: str(field.verbose_name) for field in Member._meta.get_fields() if field.concrete
     }
     labels["categories"] = str(Member._meta.get_field("categories").verbose_name)
+    labels["relatives"] = str(Relative._meta.verbose_name_plural)
     return labels
+
+
+def _relatives(member: Member, *, full: bool, size: int) -> dict:
+    """The relatives as printed: name, relation, where, contact (masked unless `full`); never
+    the linked record, which the reader of the paper may not be allowed to see."""
+    relatives = member.printed_relatives
+    shown = relatives if len(relatives) <= RELATIVES[size] else relatives[: RELATIVES[size] - 1]
+    return {
+        "rows": [
+            {
+                "name": relative.name,
+                "relation": relative.relation_display,
+                "where": _cut(
+                    f"{relative.get_residence_display()} {relative.place}".strip(),
+                    PLACE_CHARS[size],
+                ),
+                "contact": relative.contact if full else relative.contact_masked,
+            }
+            for relative in shown
+        ],
+        "more": _("… %(n)s in all") % {"n": len(relatives)} if len(shown) < len(relatives) else "",
+    }
 
 
 def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None) -> dict:
@@ -102,6 +133,7 @@ def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None
         "categories": "、".join(category.name for category in categories),
         "sections": sections,
         "changes": changes,
+        "relatives": _relatives(member, full=full, size=size),
         "notes": _cut(member.notes, NOTES_CHARS[size]),
         "text": {
             name: _cut(getattr(member, name), text_chars)

@@ -26,7 +26,15 @@ from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 from tongzhan.uploads import UploadRefused, check_photo
 
-from .models import Member, MemberCategory, MemberChange, MemberTally, Transfer, receiving_area_ids
+from .models import (
+    Member,
+    MemberCategory,
+    MemberChange,
+    MemberTally,
+    Relative,
+    Transfer,
+    receiving_area_ids,
+)
 from .rules import apply_category_rules, categories_by_slug
 
 # Fields whose history keeps the masked value, never the full one.
@@ -396,13 +404,18 @@ def _check_editable(actor, member: Member) -> None:
         raise PermissionDenied
 
 
-def _record(*, actor, member, action, changes, source, request=None, detail=None):
+def _record(
+    *, actor, member, action, changes, source, request=None, detail=None, audit_action=None
+):
+    """The member's history line and its audit line; `audit_action` when the audit names the
+    event more exactly than the history's action (a relative added is a creation)."""
     MemberChange.objects.create(
         member=member, actor=actor, action=action, source=source, changes=changes
     )
     audit_record(
         actor=actor,
-        action={
+        action=audit_action
+        or {
             MemberChange.Action.CREATE: AuditEvent.Action.CREATE,
             MemberChange.Action.UPDATE: AuditEvent.Action.UPDATE,
             MemberChange.Action.STATUS: AuditEvent.Action.STATUS,
@@ -1078,6 +1091,140 @@ def member_photo_remove(*, actor, member: Member, source: str = "", request=None
         transaction.on_commit(lambda: storage.delete(removed))
     member.photo = locked.photo
     return member
+
+
+# -- Relatives (亲属, issue 14) ------------------------------------------------------------------
+#
+# A relative belongs to the member's record: who may change the member may change them. The
+# history line on the member says who the relative is, the contact masked as the phone is.
+
+RELATIVE_FIELDS = (
+    "name",
+    "relation",
+    "relation_other",
+    "residence",
+    "place",
+    "contact",
+    "notes",
+    "linked_member",
+)
+
+
+def relative_summary(relative: Relative) -> str:
+    """The relative as the member's history shows them: name, relation, where, contact masked;
+    never the linked record (the history is read by people who may not see it)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        where = relative.get_residence_display()
+        parts = [relative.name, relative.relation_display, f"{where} {relative.place}".strip()]
+        if relative.contact_masked:
+            parts.append(relative.contact_masked)
+        return " · ".join(parts)[:200]
+
+
+def _relative_values(relative: Relative) -> dict:
+    return {
+        name: getattr(relative, Relative._meta.get_field(name).attname) for name in RELATIVE_FIELDS
+    }
+
+
+def _check_linkable(actor, relative: Relative, stored_link_id) -> None:
+    """A member record may be linked only by who can see it; a link someone else made to a
+    record outside the actor's area stays as it is (the form does not show it)."""
+    link_id = relative.linked_member_id
+    if link_id is None or link_id == stored_link_id or actor is None:
+        return
+    if not Member.objects.visible_to(actor).filter(pk=link_id).exists():
+        raise ValidationError({"linked_member": _("Choose a member record from your area.")})
+
+
+def _relative_record(*, actor, relative, old: str, new: str, action, source, request, fields):
+    _record(
+        actor=actor,
+        member=relative.member,
+        action=MemberChange.Action.UPDATE,
+        changes=[{"field": "relatives", "old": old, "new": new}],
+        source=source,
+        request=request,
+        detail={"relative": relative.pk, "fields": fields, "source": source},
+        audit_action=action,
+    )
+
+
+def relative_add(*, actor, member: Member, data: dict, source: str = "", request=None) -> Relative:
+    """Record a relative of `member`. `data` holds the relative's fields (`RELATIVE_FIELDS`)."""
+    _check_editable(actor, member)
+    relative = Relative(member=member)
+    for name, value in data.items():
+        setattr(relative, name, value)
+    _check_linkable(actor, relative, None)
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).first()
+        relative.full_clean()
+        relative.save()
+        _relative_record(
+            actor=actor,
+            relative=relative,
+            old="",
+            new=relative_summary(relative),
+            action=AuditEvent.Action.CREATE,
+            source=source,
+            request=request,
+            fields=[name for name in RELATIVE_FIELDS if getattr(relative, name) not in ("", None)],
+        )
+    return relative
+
+
+def relative_update(
+    *, actor, relative: Relative, data: dict, source: str = "", request=None
+) -> Relative:
+    """Change a relative; an unchanged form writes nothing."""
+    _check_editable(actor, relative.member)
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=relative.member_id).first()
+        stored = Relative.objects.select_for_update().get(pk=relative.pk)
+        before, values = relative_summary(stored), _relative_values(stored)
+        for name, value in data.items():
+            setattr(stored, name, value)
+        _check_linkable(actor, stored, values["linked_member"])
+        stored.full_clean()
+        after = _relative_values(stored)
+        fields = [name for name in RELATIVE_FIELDS if values[name] != after[name]]
+        if fields:
+            stored.save()
+            _relative_record(
+                actor=actor,
+                relative=stored,
+                old=before,
+                new=relative_summary(stored),
+                action=AuditEvent.Action.UPDATE,
+                source=source,
+                request=request,
+                fields=fields,
+            )
+    return stored
+
+
+def relative_remove(*, actor, relative: Relative, source: str = "", request=None) -> None:
+    """Take a relative off the member's record; the history keeps who they were."""
+    _check_editable(actor, relative.member)
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=relative.member_id).first()
+        stored = Relative.objects.filter(pk=relative.pk).first()
+        if stored is None:
+            raise ValidationError(_("This relative was removed meanwhile."))
+        summary = relative_summary(stored)
+        stored.delete()
+        stored.pk = relative.pk
+        _relative_record(
+            actor=actor,
+            relative=stored,
+            old=summary,
+            new="",
+            action=AuditEvent.Action.DELETE,
+            source=source,
+            request=request,
+            fields=[],
+        )
 
 
 # -- Areas merged (撤并) -------------------------------------------------------------------------

@@ -32,10 +32,11 @@ from .forms import (
     MemberForm,
     MemberStatusForm,
     MemberTransferForm,
+    RelativeForm,
     TransferAcceptForm,
     TransferDeclineForm,
 )
-from .models import Member, Transfer
+from .models import Member, Relative, Transfer
 
 WEB_FORM = "网页表单"
 
@@ -151,12 +152,15 @@ class MemberDetailView(MemberMixin, DetailView):
         self.object = self.get_object()
         if not request.user.has_perm("members.reveal_member"):
             raise PermissionDenied
+        fields = ["id_number", "phone"]
+        if self.object.relatives.exclude(contact_masked="").exists():
+            fields.append("relative_contact")  # the relatives' contacts show in full too
         audit_record(
             actor=request.user,
             action=AuditEvent.Action.REVEAL,
             obj=self.object,
             request=request,
-            detail={"fields": ["id_number", "phone"], "page": "detail"},
+            detail={"fields": fields, "page": "detail"},
         )
         self.revealed = True
         return self.render_to_response(self.get_context_data(object=self.object))
@@ -192,7 +196,38 @@ class MemberDetailView(MemberMixin, DetailView):
             # member took part in, loaded into the same list (activities:member_timeline).
             timeline=member_history(member),
         )
+        relatives = relatives_shown(member, user, full=self.revealed)
+        context.update(
+            relatives=relatives,
+            relatives_hint=not relatives and bool(RELATIVE_CATEGORIES & slugs),
+        )
         return context
+
+
+# Categories 11 (台湾同胞及其在大陆的亲属) and 12 (华侨、归侨及侨眷, with 侨眷) are about kin:
+# their members' pages ask for the relatives when none are recorded.
+RELATIVE_CATEGORIES = frozenset({"taiwan", "overseas_chinese"})
+
+
+def relatives_shown(member: Member, user, *, full: bool = False) -> list[Relative]:
+    """The member's relatives, contacts decrypted only if `full`; `linked` is the relative's
+    own record only for a viewer who may see it (else None), so a link never shows a member
+    outside the viewer's area."""
+    relatives = member.relatives.all()
+    relatives = list(relatives if full else relatives.defer("contact"))
+    linked_ids = {relative.linked_member_id for relative in relatives} - {None}
+    visible = {}
+    if linked_ids:
+        records = (
+            Member.objects.visible_to(user)
+            .filter(pk__in=linked_ids)
+            .select_related("community")
+            .only("id", "name", "community__name")
+        )
+        visible = {record.pk: record for record in records}
+    for relative in relatives:
+        relative.linked = visible.get(relative.linked_member_id)
+    return relatives
 
 
 def _field_display(member: Member, name: str) -> str:
@@ -209,6 +244,7 @@ def member_history(member: Member) -> list[dict]:
         field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
     }
     labels["categories"] = Member._meta.get_field("categories").verbose_name
+    labels["relatives"] = Relative._meta.verbose_name_plural
     entries = []
     for change in member.changes.select_related("actor"):
         entries.append(
@@ -370,6 +406,139 @@ class MemberTransferView(MemberMixin, ServiceFormMixin, FormView):
         if Member.objects.visible_to(self.request.user).filter(pk=self.member.pk).exists():
             return reverse("members:detail", args=[self.member.pk])
         return reverse("members:list")
+
+
+# -- Relatives (亲属) ---------------------------------------------------------------------------
+
+
+class RelativeFormMixin(ServiceFormMixin):
+    form_class = RelativeForm
+    template_name = "members/relative_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, **kwargs)
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.member.pk]) + "#relatives"
+
+
+class RelativeCreateView(MemberMixin, RelativeFormMixin, CreateView):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": Relative(member=self.member)}
+
+    def write(self, form):
+        return services.relative_add(
+            actor=self.request.user,
+            member=self.member,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+    def get_success_message(self):
+        return _("%(name)s was added to the relatives.") % {"name": self.written.name}
+
+    def get_success_url(self):
+        if self.written.linked_member_id is None and (
+            Member.objects.visible_to(self.request.user)
+            .filter(name=self.written.name)
+            .exclude(pk=self.member.pk)
+            .exists()
+        ):
+            # A member of that name is registered: offer the link on the relative's page.
+            messages.info(
+                self.request,
+                _(
+                    "A member named %(name)s is registered: if it is this relative, choose "
+                    "the record below."
+                )
+                % {"name": self.written.name},
+            )
+            return reverse("members:relative_update", args=[self.written.pk])
+        return super().get_success_url()
+
+
+class RelativeMixin(MemberMixin):
+    """A relative of a member the user may see (else 404) and change (else 403)."""
+
+    @cached_property
+    def relative(self) -> Relative:
+        return get_object_or_404(
+            Relative.objects.visible_to(self.request.user).select_related("member"),
+            pk=self.kwargs["pk"],
+        )
+
+    @cached_property
+    def member(self) -> Member:
+        return self.relative.member
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RelativeUpdateView(RelativeMixin, RelativeFormMixin, UpdateView):
+    success_message = gettext_lazy("The changes were saved.")
+
+    def get_object(self, queryset=None):
+        return self.relative
+
+    def get(self, request, *args, **kwargs):
+        if self.relative.contact and request.user.has_perm("members.reveal_member"):
+            # The form shows the full contact to edit it: that is a reveal.
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.REVEAL,
+                obj=self.member,
+                request=request,
+                detail={
+                    "fields": ["relative_contact"],
+                    "relative": self.relative.pk,
+                    "page": "relative_edit",
+                },
+            )
+        return super().get(request, *args, **kwargs)
+
+    def write(self, form):
+        return services.relative_update(
+            actor=self.request.user,
+            relative=self.relative,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+
+@require_POST
+@login_required
+def relative_remove(request, pk):
+    relative = get_object_or_404(
+        Relative.objects.visible_to(request.user).select_related("member"), pk=pk
+    )
+    user = request.user
+    editable = Member.objects.editable_by(user).filter(pk=relative.member_id).exists()
+    if not editable or not user.has_perm("members.change_member"):
+        raise PermissionDenied
+    action_write(
+        request,
+        lambda: services.relative_remove(
+            actor=user, relative=relative, source=WEB_FORM, request=request
+        ),
+        done=_("%(name)s was removed from the relatives.") % {"name": relative.name},
+    )
+    return redirect(reverse("members:detail", args=[relative.member_id]) + "#relatives")
 
 
 # -- Transfers between communities -------------------------------------------------------------

@@ -73,6 +73,11 @@ MATRIX = [
     ("members:detail", ["member"], "get", "302 200 404 200 200 404 200 404"),
     ("members:update", ["member"], "get", "302 200 404 403 200 404 200 404"),
     ("members:status", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:relative_add", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:relative_add", ["member"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:relative_update", ["relative"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:relative_update", ["relative"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:relative_remove", ["fresh_relative"], "post", "302 302 404 403 302 404 302 404"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
     # street reads it; a decline without its reason shows the form again (200).
@@ -252,6 +257,17 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
               "template": EvaluationTemplate.objects.get(is_example=True)},
     )  # fmt: skip
 
+    relative = member_services.relative_add(
+        actor=community_user, member=member,
+        data={"name": "林美玲", "relation": "sibling", "residence": "TWN", "contact": "0912345678"},
+    )  # fmt: skip
+
+    def fresh_relative():
+        return member_services.relative_add(
+            actor=community_user, member=member,
+            data={"name": "林志明", "relation": "parent", "residence": "TWN"},
+        ).pk  # fmt: skip
+
     def fresh_transfer():
         return member_services.transfer_request(
             actor=community_user, member=MemberFactory(community=qiaodong),
@@ -355,6 +371,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "template": EvaluationTemplate.objects.get(is_example=True).pk,
 
         "transfer": fresh_transfer(), "fresh_transfer": fresh_transfer,
+        "relative": relative.pk, "fresh_relative": fresh_relative,
 
     }  # fmt: skip
     return users, arguments

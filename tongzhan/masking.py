@@ -32,3 +32,16 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 4:
         return "*" * len(phone)
     return "*" * (len(phone) - 4) + phone[-4:]
+
+
+def mask_contact(contact: str) -> str:
+    """A relative's contact, free text (a phone here or abroad, WeChat, e-mail): a phone
+    number as `mask_phone`; other text keeps its first character and its last two."""
+    if not contact:
+        return ""
+    digits = "".join(c for c in contact if c.isdigit())
+    if len(digits) >= 7 and not any(c.isalpha() for c in contact):
+        return mask_phone(digits)
+    if len(contact) <= 3:
+        return "*" * len(contact)
+    return contact[0] + "*" * (len(contact) - 3) + contact[-2:]
