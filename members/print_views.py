@@ -43,12 +43,15 @@ def _pdf(request, members, *, full: bool, filename: str, detail: dict, obj=None)
     )
     if full:
         for member in members:
+            fields = ["id_number", "phone"]
+            if any(relative.contact for relative in member.printed_relatives):
+                fields.append("relative_contact")  # printed in full as well
             audit_record(
                 actor=request.user,
                 action=AuditEvent.Action.REVEAL,
                 obj=member,
                 request=request,
-                detail={"fields": ["id_number", "phone"], "page": "print"},
+                detail={"fields": fields, "page": "print"},
             )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(

@@ -220,6 +220,8 @@ def test_the_printed_form_lists_the_relatives_masked_per_role(
     for shown in ("林美玲", "兄弟姐妹", "台湾 台北市", "0912 345 678", "林志明", "父母",
                   "加拿大 温哥华", "wechat_lzm"):  # fmt: skip
         assert shown in text, shown
+    reveal = AuditEvent.objects.get(actor=community_user, action=AuditEvent.Action.REVEAL)
+    assert "relative_contact" in reveal.detail["fields"]
     client.force_login(street_user)
     text = pdf_text(client.get(url).content)
     assert "******5678" in text and "w*******zm" in text
