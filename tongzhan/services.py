@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from .audit import audit_record
 from .models import (
@@ -79,16 +80,19 @@ class AreaRows(list):
     titles: dict[str, str] = {}
 
 
+def _cell_text(cell) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return "" if cell is None else str(cell)
+
+
 def read_area_rows(path: Path) -> AreaRows:
     """(row number as a spreadsheet shows it, values by column) for each non-empty row."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        table = [
-            ["" if cell is None else str(cell) for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+        # Read with calamine, as every spreadsheet is read; a code typed as a number comes
+        # back as a float (140106000000.0) and is written back as the digits typed.
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        table = [[_cell_text(cell) for cell in row] for row in sheet.to_python()]
     else:
         raw = path.read_bytes()
         try:

@@ -77,6 +77,25 @@ def test_xlsx_files_load(tmp_path):
 
 
 @pytest.mark.django_db
+def test_an_official_list_with_codes_typed_as_numbers_loads(tmp_path):
+    """Excel keeps a 12-digit code typed in a cell as a number; the digits are what load."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["统计用区划代码", "城乡分类代码", "名称"])
+    sheet.append([140106000000, None, "迎泽区"])
+    sheet.append([140106001000, None, "柳巷街道"])
+    sheet.append([140106001001, 111, "桥东一社区居委会"])
+    path = tmp_path / "official.xlsx"
+    book.save(path)
+    load(path)
+    assert list(Area.objects.order_by("code").values_list("code", "level", "name")) == [
+        ("140106", "district", "迎泽区"),
+        ("140106001", "street", "柳巷街道"),
+        ("140106001001", "community", "桥东一社区"),
+    ]
+
+
+@pytest.mark.django_db
 def test_children_may_come_before_their_parents(tmp_path):
     lines = SAMPLE_ROWS.strip().splitlines()
     load(write(tmp_path, "\n".join([lines[0], *reversed(lines[1:])]) + "\n"))
