@@ -27,6 +27,10 @@ class MemberForm(forms.ModelForm):
     # The member's version when the form was opened: saving over a later change is refused
     # (`services.member_update`). Not named `version`: that model field is not editable.
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # Shown with the warning of possible duplicates (可能重复): ticked, the form saves anyway.
+    not_duplicate = forms.BooleanField(
+        label=gettext_lazy("I confirm this is not the same person"), required=False
+    )
 
     class Meta:
         model = Member
@@ -142,6 +146,8 @@ class MemberForm(forms.ModelForm):
                 self.instance.id_number = data["id_number"]
         if categories is not None:
             cleaned["categories"] = categories
+        if not self.errors and not cleaned.get("not_duplicate"):
+            self._warn_of_duplicates(data)
         slugs = [category.slug for category in cleaned.get("categories") or []]
         # Fields of categories the member is not in are hidden in the form; clear them so
         # nothing stale stays stored.
@@ -150,6 +156,39 @@ class MemberForm(forms.ModelForm):
             if name not in kept and name in cleaned:
                 cleaned[name] = None if isinstance(self.fields[name], forms.DateField) else ""
         return cleaned
+
+    # What a possible duplicate is matched on: an edit leaving them alone is not checked again.
+    DUPLICATE_FIELDS = ("name", "birth_date", "id_number", "phone", "workplace")
+
+    def _warn_of_duplicates(self, data: dict) -> None:
+        """Stop the first save of a person who may be registered already (可能重复), naming
+        the records in the user's area with a link and counting those outside it; the
+        checkbox `not_duplicate` then saves anyway. Checked only once the form is otherwise
+        valid, so each answer about people outside the area is given for a real save."""
+        if self.instance.pk and not set(self.DUPLICATE_FIELDS) & set(self.changed_data):
+            return
+        self.duplicate_warning = services.member_duplicates_warning(
+            actor=self.user, member_or_data=data, exclude=[self.instance.pk], request=self.request
+        )
+        if not self.duplicate_warning:
+            return
+        for member, reasons in self.duplicate_warning.inside:
+            self.add_error(
+                "not_duplicate",
+                format_html(
+                    '<a href="{}" target="_blank">{}</a>（{}）：{}',
+                    reverse("members:detail", args=[member.pk]),
+                    member.name,
+                    member.community.name,
+                    services.duplicate_reasons_text(reasons),
+                ),
+            )
+        if self.duplicate_warning.elsewhere:
+            self.add_error(
+                "not_duplicate", services.elsewhere_text(self.duplicate_warning.elsewhere)
+            )
+
+    duplicate_warning = None
 
     def _with_link(self, error: forms.ValidationError):
         """A duplicate within the user's area, with a link to move that record here (for who
@@ -220,6 +259,7 @@ class MemberForm(forms.ModelForm):
         """What the services take: the model's fields and the categories."""
         data = dict(self.cleaned_data if cleaned is None else cleaned)
         data.pop("opened_version", None)
+        data.pop("not_duplicate", None)
         if self.instance.pk:
             data.pop("community", None)
         return data

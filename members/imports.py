@@ -39,7 +39,11 @@ from .roster_reader import (
 from .rules import categories_by_slug
 from .services import (
     changes_between,
+    duplicate_reasons_text,
+    duplicates_warnings,
+    elsewhere_text,
     member_check_categories,
+    possible_duplicates_of_many,
     probe_answers_left,
     probe_refusal,
     registered_error,
@@ -597,13 +601,42 @@ class _Batch:
         if written:
             self._write(creates, updates)
         if self.outcomes is not None:
+            warnings = self._duplicates(creates) if not self.write else {}
             for row in creates:
-                self.told.append(_outcome(row.member, row.number, "created", written))
+                outcome = _outcome(row.member, row.number, "created", written)
+                outcome.detail = warnings.get(row.number, [])
+                self.told.append(outcome)
             for row, changes in updates:
                 outcome = _outcome(row.existing, row.number, "updated", written)
                 outcome.detail = changes
                 self.told.append(outcome)
         self.tell()
+
+    def _duplicates(self, creates: list[_Row]) -> dict[int, list[dict]]:
+        """The preview's warning of possible duplicates (可能重复) for the new people, by row:
+        {"member", "message"} for a record in the uploader's area (the page links it), a
+        count for those outside it, answered and audited as the member form answers."""
+        found = possible_duplicates_of_many([row.member for row in creates])
+        warnings = duplicates_warnings(actor=self.actor, found=found)
+        told = {}
+        for row, warning in zip(creates, warnings, strict=True):
+            if not warning:
+                continue
+            told[row.number] = [
+                {
+                    "member": member.pk,
+                    "message": _("%(name)s in %(community)s: %(reasons)s.")
+                    % {
+                        "name": member.name,
+                        "community": member.community.name,
+                        "reasons": duplicate_reasons_text(reasons),
+                    },
+                }
+                for member, reasons in warning.inside
+            ]
+            if warning.elsewhere:
+                told[row.number].append({"message": elsewhere_text(warning.elsewhere)})
+        return told
 
     def refusing(self, number: int, values: dict | Member) -> None:
         """Note who the refused row `number` is, for the list of refused rows."""

@@ -342,6 +342,9 @@ class Member(models.Model):
                 name="member_status_community_idx",
             ),
             models.Index(fields=["phone_hash"], name="member_phone_hash_idx"),
+            # Possible duplicates (可能重复): the same name with the same date of birth or
+            # workplace, looked up across the registry.
+            models.Index(fields=["name", "birth_date"], name="member_name_birth_idx"),
             # The lists behind the dashboards' numbers: incomplete records, not contacted
             # lately, left in a month.
             models.Index(

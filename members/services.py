@@ -6,6 +6,7 @@ transaction (anchor: Zulip's `do_*` actions with their RealmAuditLog rows).
 
 import contextlib
 import copy
+import dataclasses
 import datetime
 import functools
 from collections import Counter
@@ -17,7 +18,7 @@ from django.db.models import Count, F, Value
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from tongzhan import documents
 from tongzhan.audit import audit_record
@@ -36,6 +37,7 @@ from .models import (
     receiving_area_ids,
 )
 from .rules import apply_category_rules, categories_by_slug
+from .validators import normalize_phone
 
 # Fields whose history keeps the masked value, never the full one.
 MASKED_FIELDS = {"id_number": "id_number_masked", "phone": "phone_masked"}
@@ -324,6 +326,191 @@ def registered_error(*, actor, existing: Member, request=None, left=None) -> Val
         ),
         code="duplicate_elsewhere",
     )
+
+
+# -- Possible duplicates (可能重复) --------------------------------------------------------------
+#
+# Beyond the same document (which refuses): the same name and date of birth, the same phone,
+# or the same name and workplace suggest one person registered twice (issue 14). Looked up
+# across the registry; only a warning, since namesakes exist. What lies outside the user's
+# area is told as a count and answered like the "already registered elsewhere" probe.
+
+DUPLICATE_REASONS = {
+    "name_birth": gettext_lazy("same name and date of birth"),
+    "phone": gettext_lazy("same phone"),
+    "name_workplace": gettext_lazy("same name and workplace"),
+}
+# The most candidates one check lists: enough to see a problem, bounded on any registry.
+DUPLICATE_LIMIT = 20
+
+
+def _duplicate_keys(data) -> dict:
+    """The values a possible duplicate is matched on, from a member or a form's data."""
+    get = (lambda name: getattr(data, name, None)) if isinstance(data, Member) else data.get
+    name = (get("name") or "").strip()
+    birth_date = get("birth_date")
+    if not birth_date and get("id_number"):
+        document_type = get("document_type") or Member.DocumentType.ID_CARD
+        with contextlib.suppress(ValidationError):
+            birth_date = documents.parse(document_type, get("id_number")).birth_date
+    phone_hash = ""
+    if isinstance(data, Member) and data.phone_hash:
+        phone_hash = data.phone_hash
+    else:
+        with contextlib.suppress(ValidationError):
+            phone = normalize_phone(get("phone"))
+            phone_hash = lookup_hash(phone) if phone else ""
+    return {
+        "name": name,
+        "birth_date": birth_date,
+        "phone_hash": phone_hash,
+        "workplace": (get("workplace") or "").strip(),
+    }
+
+
+def _duplicate_reasons(keys: dict, member: Member) -> list[str]:
+    reasons = []
+    if keys["name"] and keys["name"] == member.name:
+        if keys["birth_date"] and keys["birth_date"] == member.birth_date:
+            reasons.append("name_birth")
+        if keys["workplace"] and keys["workplace"] == member.workplace.strip():
+            reasons.append("name_workplace")
+    if keys["phone_hash"] and keys["phone_hash"] == member.phone_hash:
+        reasons.append("phone")
+    return reasons
+
+
+def _duplicate_filter(many: list[dict]) -> models.Q | None:
+    """Candidates for any of the `many` keys: a coarse filter by the index on name and date
+    of birth and the phone's hash, one query for a whole chunk of roster rows; the reasons
+    are then matched exactly."""
+    names = {keys["name"] for keys in many if keys["name"]}
+    births = {keys["birth_date"] for keys in many if keys["name"] and keys["birth_date"]}
+    workplaces = {keys["workplace"] for keys in many if keys["name"] and keys["workplace"]}
+    phones = {keys["phone_hash"] for keys in many if keys["phone_hash"]}
+    wanted = models.Q()
+    if names and (births or workplaces):
+        wanted |= models.Q(name__in=names) & (
+            models.Q(birth_date__in=births) | models.Q(workplace__in=workplaces)
+        )
+    if phones:
+        wanted |= models.Q(phone_hash__in=phones)
+    return wanted or None
+
+
+def possible_duplicates_of_many(items: list, *, exclude=None) -> list[list[tuple[Member, list]]]:
+    """`member_possible_duplicates` of each of `items` (members or dicts), in one query."""
+    many = [_duplicate_keys(item) for item in items]
+    wanted = _duplicate_filter(many)
+    if wanted is None:
+        return [[] for _item in items]
+    candidates = (
+        Member.objects.filter(wanted)
+        .select_related("community")
+        .defer("id_number", "phone")
+        .order_by("-pk")
+    )
+    excluded = {pk for pk in exclude or () if pk is not None}
+    excluded |= {item.pk for item in items if isinstance(item, Member) and item.pk}
+    if excluded:
+        candidates = candidates.exclude(pk__in=excluded)
+    candidates = list(candidates)
+    found = []
+    for keys in many:
+        pairs = []
+        for member in candidates:
+            reasons = _duplicate_reasons(keys, member)
+            if reasons:
+                pairs.append((member, reasons))
+                if len(pairs) == DUPLICATE_LIMIT:
+                    break
+        found.append(pairs)
+    return found
+
+
+def member_possible_duplicates(member_or_data, *, exclude=None) -> list[tuple[Member, list]]:
+    """Registered people who may be the person `member_or_data` describes (a member, or the
+    fields a form or a roster row gives), across the whole registry, with the reasons
+    (keys of DUPLICATE_REASONS): (member, reasons), at most DUPLICATE_LIMIT, newest first.
+
+    A member is never its own duplicate: a saved one, and `exclude` (pks), are left out.
+    """
+    return possible_duplicates_of_many([member_or_data], exclude=exclude)[0]
+
+
+@dataclasses.dataclass
+class DuplicateWarning:
+    """What a user is told of possible duplicates: those in their area by name, those
+    outside it as a count (`elsewhere`)."""
+
+    inside: list = dataclasses.field(default_factory=list)  # (member, reasons)
+    elsewhere: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.inside or self.elsewhere)
+
+
+def duplicate_reasons_text(reasons) -> str:
+    return "、".join(str(DUPLICATE_REASONS[reason]) for reason in reasons)
+
+
+def elsewhere_text(count: int) -> str:
+    return ngettext(
+        "%(count)s more record may be the same person: ask the district united front "
+        "department to check it.",
+        "%(count)s more records may be the same person: ask the district united front "
+        "department to check them.",
+        count,
+    ) % {"count": count}
+
+
+def member_duplicates_warning(
+    *, actor, member_or_data, exclude=None, left=None, request=None
+) -> DuplicateWarning:
+    """The possible duplicates of `member_or_data` as `actor` may be told of them.
+
+    Within the actor's area each record is named. Outside it only their number is said, and
+    that answer is a probe like `registered_error`'s: audited (the members' ids, nothing
+    shown), counted against MEMBER_PROBE_LIMIT_PER_HOUR (`left`, when the caller counts).
+    Past the limit nothing of the outside is said, as if there were nothing (a note shown
+    only then would answer the question), and the refusal is audited.
+    """
+    found = member_possible_duplicates(member_or_data, exclude=exclude)
+    return duplicates_warnings(actor=actor, found=[found], left=left, request=request)[0]
+
+
+def duplicates_warnings(*, actor, found: list, left=None, request=None, audit_origin=None):
+    """`member_duplicates_warning` for each list of `possible_duplicates_of_many`; `left` is
+    the probe answers left, counted down as each outside answer is given."""
+    if actor is None:
+        return [DuplicateWarning(inside=pairs) for pairs in found]
+    visible = set(
+        Member.objects.visible_to(actor)
+        .filter(pk__in={member.pk for pairs in found for member, _reasons in pairs})
+        .values_list("pk", flat=True)
+    )
+    if left is None:
+        left = probe_answers_left(actor)
+    warnings = []
+    for pairs in found:
+        warning = DuplicateWarning(inside=[pair for pair in pairs if pair[0].pk in visible])
+        warnings.append(warning)
+        outside = [member.pk for member, _reasons in pairs if member.pk not in visible]
+        if not outside:
+            continue
+        answered = left > 0
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.REVEAL,
+            request=request,
+            **(audit_origin or {}),
+            detail={"probe": "possible_duplicate", "members": outside},
+            outcome=None if answered else AuditEvent.Outcome.REFUSED,
+        )
+        if answered:
+            left -= 1
+            warning.elsewhere = len(outside)
+    return warnings
 
 
 NO_VERSION_ACTIONS = (
