@@ -329,6 +329,7 @@ class Member(models.Model):
             ("reveal_member", _("Can see full ID numbers and phones")),
             ("transfer_member", _("Can transfer members between communities")),
             ("import_member", _("Can import rosters")),
+            ("merge_member", _("Can find and merge duplicate members")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["id_number_hash"], name="member_unique_id_number"),

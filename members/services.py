@@ -438,6 +438,42 @@ def member_possible_duplicates(member_or_data, *, exclude=None) -> list[tuple[Me
     return possible_duplicates_of_many([member_or_data], exclude=exclude)[0]
 
 
+# What the district's list of possible duplicates groups members by, for each reason.
+DUPLICATE_GROUPS = {
+    "name_birth": (("name", "birth_date"), models.Q(birth_date__isnull=False)),
+    "phone": (("phone_hash",), ~models.Q(phone_hash="")),
+    "name_workplace": (("name", "workplace"), ~models.Q(workplace="")),
+}
+
+
+def possible_duplicate_pairs(members) -> list[tuple[int, int, list[str]]]:
+    """Every two of `members` (a queryset: the user's area) that may be one person, as
+    (older pk, newer pk, reasons), the latest registered pair first.
+
+    Only members sharing a key are read, grouped by the database: the registry is not
+    scanned row by row in Python.
+    """
+    reasons_of: dict[tuple[int, int], list[str]] = {}
+    for reason, (fields, condition) in DUPLICATE_GROUPS.items():
+        candidates = members.filter(condition)
+        twins = candidates.filter(**{name: models.OuterRef(name) for name in fields}).exclude(
+            pk=models.OuterRef("pk")
+        )
+        groups: dict[tuple, list[int]] = {}
+        for *key, pk in (
+            candidates.filter(models.Exists(twins)).order_by("pk").values_list(*fields, "pk")
+        ):
+            groups.setdefault(tuple(key), []).append(pk)
+        for pks in groups.values():
+            for index, older in enumerate(pks):
+                for newer in pks[index + 1 :]:
+                    reasons_of.setdefault((older, newer), []).append(reason)
+    return sorted(
+        ((older, newer, reasons) for (older, newer), reasons in reasons_of.items()),
+        key=lambda pair: (-pair[1], -pair[0]),
+    )
+
+
 @dataclasses.dataclass
 class DuplicateWarning:
     """What a user is told of possible duplicates: those in their area by name, those

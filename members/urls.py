@@ -18,6 +18,7 @@ urlpatterns = [
     path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
     path("<int:pk>/status/", views.MemberStatusView.as_view(), name="status"),
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),
+    path("duplicates/", views.duplicate_list, name="duplicates"),
     path("transfers/", views.transfer_list, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
     path("transfers/<int:pk>/accept/", views.transfer_accept, name="transfer_accept"),

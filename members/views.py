@@ -720,3 +720,38 @@ def member_template(request):
         as_attachment=True, filename="统战对象导入模板.xlsx"
     )
     return response
+
+
+DUPLICATES_PER_PAGE = 25
+
+
+@login_required
+@permission_required("members.merge_member", raise_exception=True)
+def duplicate_list(request):
+    """The possible duplicates (可能重复) among the members of the user's area: two records
+    at a time with why they may be one person, for the district to check and merge."""
+    members = Member.objects.visible_to(request.user)
+    pairs = services.possible_duplicate_pairs(members)
+    page = Paginator(pairs, DUPLICATES_PER_PAGE).get_page(request.GET.get("page"))
+    shown = members.filter(
+        pk__in={pk for older, newer, _reasons in page.object_list for pk in (older, newer)}
+    ).select_related("community")
+    by_pk = {member.pk: member for member in shown.defer("id_number", "phone")}
+    rows = [
+        {
+            "older": by_pk[older],
+            "newer": by_pk[newer],
+            "reasons": services.duplicate_reasons_text(reasons),
+        }
+        for older, newer, reasons in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rows": rows,
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.paginator.num_pages > 1,
+        "query_without_page": query.urlencode(),
+    }
+    return render(request, "members/duplicate_list.html", context)

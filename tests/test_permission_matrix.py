@@ -79,6 +79,8 @@ MATRIX = [
     ("members:relative_update", ["relative"], "post", "302 200 404 403 200 404 200 404"),
     ("members:relative_remove", ["fresh_relative"], "post", "302 302 404 403 302 404 302 404"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    # The possible duplicates of one's area: the district's and the administrators'.
+    ("members:duplicates", [], "get", "302 403 403 403 200 200 200 403"),
     # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
     # street reads it; a decline without its reason shows the form again (200).
     # The registration forms as PDF; the ID photo (alice's member has one) and its writes

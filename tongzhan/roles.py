@@ -71,6 +71,7 @@ ROLE_GROUPS = {
         [
             *MEMBER_WRITE,
             "members.import_member",
+            "members.merge_member",
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
@@ -82,6 +83,7 @@ ROLE_GROUPS = {
         [
             *MEMBER_WRITE,
             "members.import_member",
+            "members.merge_member",
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,

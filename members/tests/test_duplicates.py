@@ -188,3 +188,50 @@ def test_the_import_preview_marks_new_people_who_may_be_registered(
     assert "可能重复" in page
     assert reverse("members:detail", args=[member.pk]) in page and ELSEWHERE_ONE in page
     assert probes().get().detail["members"] == [far_member.pk]
+
+
+# -- The district's list ------------------------------------------------------------------------
+
+
+def test_the_district_lists_the_pairs_of_its_area_with_why(
+    client, district_user, other_district_user, member, neighbour_member, far_member, areas
+):
+    twin = MemberFactory(
+        name="张三",
+        id_number=id_number_for(member.birth_date),
+        phone=neighbour_member.phone,
+        community=areas["140106002001"],
+    )
+    # A pair across two districts is in neither district's list.
+    MemberFactory(
+        name="赵六", id_number=id_number_for(far_member.birth_date), community=areas["140106001001"]
+    )
+    client.force_login(district_user)
+    page = client.get(reverse("members:duplicates")).content.decode()
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    # Both pairs end with the latest registered record; the later earlier one comes first.
+    assert len(rows) == 2
+    assert "李四" in rows[0] and "手机号码相同" in rows[0]
+    assert "张三" in rows[1] and "姓名和出生日期相同" in rows[1]
+    assert reverse("members:detail", args=[member.pk]) in rows[1]
+    assert all(reverse("members:detail", args=[twin.pk]) in row for row in rows)
+    assert "坞城" not in page
+    client.force_login(other_district_user)
+    page = client.get(reverse("members:duplicates")).content.decode()
+    assert "辖区内没有可能重复的记录。" in page
+
+
+def test_the_pairs_are_paged_newest_first(
+    client, district_user, areas, django_assert_max_num_queries
+):
+    community = areas["140106001001"]
+    for index in range(30):
+        MemberFactory(name=f"甲{index}", phone=f"1370000{index:04d}", community=community)
+        MemberFactory(name=f"乙{index}", phone=f"1370000{index:04d}", community=community)
+    client.force_login(district_user)
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("members:duplicates")).content.decode()
+    assert "甲29" in first and "甲5<" in first and "甲4<" not in first
+    assert "第 1 页，共 2 页" in first
+    second = client.get(reverse("members:duplicates"), {"page": "2"}).content.decode()
+    assert "甲4<" in second and "甲0<" in second

@@ -49,3 +49,34 @@ def test_the_warning_fits_links_and_the_checkbox_saves(
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
     wait_for_text(browser, "h1", "周明远")
     assert Member.objects.filter(name="周明远").count() == 2
+
+
+def test_the_district_list_of_possible_duplicates_fits(
+    browser, live_server, areas, district_user, screenshot
+):
+    first = MemberFactory(
+        name="周明远", workplace="太原市第五中学", community=areas["140106001001"]
+    )
+    MemberFactory(
+        name="周明远",
+        id_number=id_number_for(first.birth_date),
+        workplace="太原市第五中学",
+        community=areas["140106002001"],
+    )
+    MemberFactory(name="钱七", phone="13903512468", community=areas["140106001002"])
+    MemberFactory(name="钱小七", phone="13903512468", community=areas["140106001001"])
+    log_in(browser, live_server, "erin")
+    browser.get(f"{live_server.url}/members/")
+    browser.find_element(By.LINK_TEXT, "可能重复").click()
+    wait_for_text(browser, "h1", "可能重复")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.duplicates tbody tr")
+    assert len(rows) == 2
+    assert "手机号码相同" in rows[0].text
+    assert "姓名和出生日期相同、姓名和工作单位相同" in rows[1].text
+    for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        browser.set_window_size(*size)
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
+        screenshot(name)
