@@ -414,17 +414,29 @@ def possible_duplicates_of_many(items: list, *, exclude=None) -> list[list[tuple
     excluded |= {item.pk for item in items if isinstance(item, Member) and item.pk}
     if excluded:
         candidates = candidates.exclude(pk__in=excluded)
-    candidates = list(candidates)
+    # Each candidate under each of its keys, so a chunk of rows is matched without
+    # comparing every row with every candidate.
+    by_key: dict[tuple, list[Member]] = {}
+    for member in candidates:
+        by_key.setdefault(("name_birth", member.name, member.birth_date), []).append(member)
+        by_key.setdefault(("phone", member.phone_hash), []).append(member)
+        workplace = member.workplace.strip()
+        by_key.setdefault(("name_workplace", member.name, workplace), []).append(member)
     found = []
     for keys in many:
-        pairs = []
-        for member in candidates:
-            reasons = _duplicate_reasons(keys, member)
-            if reasons:
-                pairs.append((member, reasons))
-                if len(pairs) == DUPLICATE_LIMIT:
-                    break
-        found.append(pairs)
+        seen: dict[int, Member] = {}
+        for key in (
+            ("name_birth", keys["name"], keys["birth_date"]),
+            ("phone", keys["phone_hash"]),
+            ("name_workplace", keys["name"], keys["workplace"]),
+        ):
+            for member in by_key.get(key, ()) if all(key[1:]) else ():
+                seen.setdefault(member.pk, member)
+        pairs = [
+            (member, _duplicate_reasons(keys, member))
+            for member in sorted(seen.values(), key=lambda member: -member.pk)
+        ]
+        found.append(pairs[:DUPLICATE_LIMIT])
     return found
 
 
