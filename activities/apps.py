@@ -18,3 +18,20 @@ class ActivitiesConfig(AppConfig):
             (_("needs"), services.area_needs_count, services.area_needs_move),
         ):
             area_mover_register(AreaMover(label=label, count=count, move=move))
+        # A member's records follow her record merged into another (members.services).
+        from members.services import MemberMover, member_mover_register
+
+        for key, label in (
+            ("participations", _("activities taken part in")),
+            ("visits", _("visits")),
+            ("needs", _("needs")),
+        ):
+            member_mover_register(
+                MemberMover(
+                    key=f"activities.{key}",
+                    label=label,
+                    count=getattr(services, f"member_{key}_count"),
+                    move=getattr(services, f"member_{key}_move"),
+                    undo=getattr(services, f"member_{key}_undo"),
+                )
+            )

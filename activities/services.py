@@ -234,9 +234,9 @@ def _last_contacts(members) -> Counter:
     """The "last contact" tallies these members count in (registered members only)."""
     return Counter(
         (community, MemberTally.Dimension.LAST_CONTACT, f"{day:%Y-%m}" if day else "")
-        for community, day in members.filter(status=Member.Status.ACTIVE).values_list(
-            "community_id", "last_contact_on"
-        )
+        for community, day in members.filter(
+            status=Member.Status.ACTIVE, merged_into__isnull=True
+        ).values_list("community_id", "last_contact_on")
     )
 
 
@@ -759,3 +759,71 @@ def area_needs_count(area: Area) -> int:
 def area_needs_move(*, actor, source: Area, target: Area, request=None) -> None:
     if source.level == Area.Level.COMMUNITY:
         Need.objects.filter(community=source).update(community=target)
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------------
+#
+# Registered as `MemberMover`s: the merged record's participations, visits and needs become
+# the kept record's. Where both took part in one activity or were both visited once, the
+# merged record's row goes (one person, one row) and is recreated on undo.
+
+
+def _links_move(through, owner: str, *, keep: Member, merged: Member) -> dict:
+    shared = through.objects.filter(member=keep).values(owner)
+    dropped = list(
+        through.objects.filter(member=merged, **{f"{owner}__in": shared}).values_list(
+            owner, flat=True
+        )
+    )
+    through.objects.filter(member=merged, **{f"{owner}__in": dropped}).delete()
+    moved = list(through.objects.filter(member=merged).values_list("pk", flat=True))
+    through.objects.filter(pk__in=moved).update(member=keep)
+    contacts_refresh([keep.pk, merged.pk])
+    return {"moved": moved, "dropped": dropped}
+
+
+def _links_undo(through, owner: str, *, keep: Member, merged: Member, moved: dict) -> None:
+    through.objects.filter(pk__in=moved["moved"], member=keep).update(member=merged)
+    through.objects.bulk_create(
+        [through(**{f"{owner}_id": pk, "member": merged}) for pk in moved["dropped"]],
+        ignore_conflicts=True,
+    )
+    contacts_refresh([keep.pk, merged.pk])
+
+
+def member_participations_count(member: Member) -> int:
+    return Participation.objects.filter(member=member).count()
+
+
+def member_participations_move(*, keep: Member, merged: Member) -> dict:
+    return _links_move(Participation, "activity", keep=keep, merged=merged)
+
+
+def member_participations_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    _links_undo(Participation, "activity", keep=keep, merged=merged, moved=moved)
+
+
+def member_visits_count(member: Member) -> int:
+    return Visit.members.through.objects.filter(member=member).count()
+
+
+def member_visits_move(*, keep: Member, merged: Member) -> dict:
+    return _links_move(Visit.members.through, "visit", keep=keep, merged=merged)
+
+
+def member_visits_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    _links_undo(Visit.members.through, "visit", keep=keep, merged=merged, moved=moved)
+
+
+def member_needs_count(member: Member) -> int:
+    return Need.objects.filter(member=member).count()
+
+
+def member_needs_move(*, keep: Member, merged: Member) -> list[int]:
+    moved = list(Need.objects.filter(member=merged).values_list("pk", flat=True))
+    Need.objects.filter(pk__in=moved).update(member=keep)
+    return moved
+
+
+def member_needs_undo(*, keep: Member, merged: Member, moved: list[int]) -> None:
+    Need.objects.filter(pk__in=moved, member=keep).update(member=merged)

@@ -8,9 +8,17 @@ class AssessmentConfig(AppConfig):
 
     def ready(self):
         # An open period's targets follow a community merged into another (tongzhan.services).
+        from members.services import MemberMover, member_mover_register
         from tongzhan.services import AreaMover, area_mover_register
 
-        from .services import area_targets_count, area_targets_move
+        from .services import (
+            area_targets_count,
+            area_targets_move,
+            member_evaluations_count,
+            member_evaluations_move,
+            member_evaluations_refusal,
+            member_evaluations_undo,
+        )
 
         area_mover_register(
             AreaMover(
@@ -18,5 +26,16 @@ class AssessmentConfig(AppConfig):
                 count=area_targets_count,
                 move=area_targets_move,
                 live=False,
+            )
+        )
+        # A representative's evaluations follow her record merged into another.
+        member_mover_register(
+            MemberMover(
+                key="assessment.evaluations",
+                label=_("evaluations"),
+                count=member_evaluations_count,
+                move=member_evaluations_move,
+                undo=member_evaluations_undo,
+                refusal=member_evaluations_refusal,
             )
         )

@@ -793,6 +793,7 @@ def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
             within_area(area, "community"),
             status=Member.Status.ACTIVE,
             is_representative=True,
+            merged_into__isnull=True,
         )
         Evaluation.objects.bulk_create(
             [Evaluation(round=evaluation_round, member=member) for member in representatives]
@@ -1474,3 +1475,34 @@ def area_targets_move(*, actor, source: Area, target: Area, request=None) -> Non
             {"merged": source.code, "into": target.code, "targets": changed[period.pk]},
             request,
         )
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------------
+
+
+def member_evaluations_count(member: Member) -> int:
+    return Evaluation.objects.filter(member=member).count()
+
+
+def member_evaluations_refusal(keep: Member, merged: Member) -> str:
+    """Two evaluations of one person in one round cannot become one by moving them."""
+    both = (
+        EvaluationRound.objects.filter(evaluations__member=keep)
+        .filter(pk__in=Evaluation.objects.filter(member=merged).values("round"))
+        .first()
+    )
+    if both is None:
+        return ""
+    return _(
+        "Both records are evaluated in %(round)s: remove one of the two evaluations first."
+    ) % {"round": both.name}
+
+
+def member_evaluations_move(*, keep: Member, merged: Member) -> list[int]:
+    moved = list(Evaluation.objects.filter(member=merged).values_list("pk", flat=True))
+    Evaluation.objects.filter(pk__in=moved).update(member=keep)
+    return moved
+
+
+def member_evaluations_undo(*, keep: Member, merged: Member, moved: list[int]) -> None:
+    Evaluation.objects.filter(pk__in=moved, member=keep).update(member=merged)

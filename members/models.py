@@ -78,6 +78,11 @@ class MemberQuerySet(ScopedQuerySet):
     area_field = "community"
     change_permission = "members.change_member"
 
+    def visible_to(self, user):
+        # A record merged into another is that other one now: every page, list, count and
+        # export starts here, so none shows it twice.
+        return super().visible_to(user).filter(merged_into__isnull=True)
+
     def for_list(self):
         """What a list row shows, in a fixed number of queries."""
         return (
@@ -297,6 +302,17 @@ class Member(models.Model):
     # Whether a field one of the member's categories asks for is empty; set by the services
     # on every save (`misses_category_fields`), so completeness is a column to filter on.
     incomplete = models.BooleanField(_("fields missing"), default=False, editable=False)
+    # Set when this record was merged into another as a duplicate of one person
+    # (`services.member_merge`): it then leaves every list, count and lookup (`visible_to`).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=pgettext_lazy("a member record", "merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     # Raised by one at every write of the services that enters the history, so a form saved
     # over a change made after it was opened is recognised and refused (no lost update).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -623,6 +639,9 @@ class MemberChange(models.Model):
         TRANSFER = "transfer", _("Transferred in")
         TRANSFER_DECLINE = "transfer_decline", _("Transfer declined")
         TRANSFER_WITHDRAW = "transfer_withdraw", _("Transfer withdrawn")
+        # Two records of one person made one (可能重复): on both, and its undoing.
+        MERGE = "merge", _("Records merged")
+        MERGE_UNDO = "merge_undo", _("Merge undone")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"
@@ -648,6 +667,45 @@ class MemberChange(models.Model):
     def __str__(self):
         at = timezone.localtime(self.at)
         return f"{self.member} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
+
+
+class MemberMerge(models.Model):
+    """Two records of one person made one (`services.member_merge`): `merged` went into
+    `keep`. What moved is kept by id, so the merge can be undone within
+    MEMBER_MERGE_UNDO_DAYS (`services.member_merge_undo`) while neither record changed."""
+
+    keep = models.ForeignKey(
+        Member, verbose_name=_("kept record"), on_delete=models.PROTECT, related_name="+"
+    )
+    merged = models.ForeignKey(
+        Member, verbose_name=_("merged record"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    # What the merge did, to undo it: the fields of `keep` filled from `merged` (empty
+    # before), the categories added (ids), the history entries of `merged` now on `keep`,
+    # each app's mover's ids ({mover key: what its `move` returned}), and both versions
+    # after the merge (a later write to either makes undoing unsafe).
+    filled = models.JSONField(default=list, blank=True)
+    categories_added = models.JSONField(default=list, blank=True)
+    changes_moved = models.JSONField(default=list, blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    keep_version = models.PositiveIntegerField()
+    merged_version = models.PositiveIntegerField()
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        User, verbose_name=_("undone by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("member merge")
+        verbose_name_plural = _("member merges")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.merged_id} → {self.keep_id}"
 
 
 def receiving_area_ids(user) -> list[int] | None:

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import functools
 from collections import Counter
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,7 @@ from .models import (
     Member,
     MemberCategory,
     MemberChange,
+    MemberMerge,
     MemberTally,
     Relative,
     Transfer,
@@ -57,6 +59,8 @@ HISTORY_EXCLUDED = {
     "version",
     # Its random file name means nothing to a reader: the photo's services write its history.
     "photo",
+    # The merge's own history line says it.
+    "merged_into",
 }
 
 
@@ -248,6 +252,9 @@ def _check_not_registered(*, actor, data: dict, member: Member | None, request) 
     if member is not None and member.id_number_hash == number_hash:
         return  # The member's own number: nothing is looked up.
     existing = Member.objects.filter(id_number_hash=number_hash).select_related("community").first()
+    if existing is not None and existing.merged_into_id:
+        # A merged record's number is the person of the record it went into.
+        existing = Member.objects.select_related("community").get(pk=existing.merged_into_id)
     if existing is not None:
         raise ValidationError(
             {"id_number": registered_error(actor=actor, existing=existing, request=request)}
@@ -405,7 +412,7 @@ def possible_duplicates_of_many(items: list, *, exclude=None) -> list[list[tuple
     if wanted is None:
         return [[] for _item in items]
     candidates = (
-        Member.objects.filter(wanted)
+        Member.objects.filter(wanted, merged_into__isnull=True)
         .select_related("community")
         .defer("id_number", "phone")
         .order_by("-pk")
@@ -658,6 +665,8 @@ def _record(
             MemberChange.Action.TRANSFER_REQUEST: AuditEvent.Action.TRANSFER,
             MemberChange.Action.TRANSFER_DECLINE: AuditEvent.Action.TRANSFER,
             MemberChange.Action.TRANSFER_WITHDRAW: AuditEvent.Action.TRANSFER,
+            MemberChange.Action.MERGE: AuditEvent.Action.UPDATE,
+            MemberChange.Action.MERGE_UNDO: AuditEvent.Action.UPDATE,
         }[action],
         obj=member,
         request=request,
@@ -1115,6 +1124,8 @@ def _value(value) -> str:
 def tally_keys(member: Member, categories) -> Counter:
     """The tallies one member counts in; `categories` are the member's Category objects."""
     D = MemberTally.Dimension
+    if member.merged_into_id:
+        return Counter()  # one person, counted as the record kept
     community = member.community_id
     keys = [(community, D.JOINED, _month(member.created_at))]
     if member.status != Member.Status.ACTIVE:
@@ -1187,12 +1198,14 @@ def tally_change(before: Counter, after: Counter) -> dict:
 def _tally_counts(dimension: str, ids: list[int]):
     """(community id, value, count) of one dimension over the given communities, counted."""
     D = MemberTally.Dimension
-    everyone = Member.objects.filter(community_id__in=ids)
+    everyone = Member.objects.filter(community_id__in=ids, merged_into__isnull=True)
     active = everyone.filter(status=Member.Status.ACTIVE)
     if dimension == D.CATEGORY:
         rows = (
             MemberCategory.objects.filter(
-                member__community_id__in=ids, member__status=Member.Status.ACTIVE
+                member__community_id__in=ids,
+                member__status=Member.Status.ACTIVE,
+                member__merged_into__isnull=True,
             )
             .values_list("member__community_id", "category_id")
             .annotate(n=Count("*"))
@@ -1509,3 +1522,324 @@ def area_members_move(*, actor, source: Area, target: Area, request=None) -> Non
         to_community=community, to_grid=grid
     )
     tally_refresh(communities=[*before_communities, community.pk])
+
+
+# -- Two records of one person made one (合并重复记录, issue 14) ---------------------------------
+#
+# The district merges a possible duplicate into the record it keeps: the kept record's values
+# win, its empty fields are filled from the other, the categories are united, the history of
+# both is the kept record's, and what other apps hold of the merged record (activities, visits,
+# needs, evaluations) is re-pointed by their `MemberMover`s, registered in their AppConfig.ready
+# as members cannot import them. The merged record stays, marked `merged_into`, out of every
+# list and count; the merge can be undone for MEMBER_MERGE_UNDO_DAYS.
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberMover:
+    """What one app re-points when two records of one person are merged.
+
+    `key` names its part of `MemberMerge.moved`; `label` the records (plural, lazy);
+    `count(member)` how many of `member`'s would move; `refusal(keep, merged)` why the two
+    cannot be merged yet ("" if they can); `move(*, keep, merged)` re-points them to `keep` in
+    the caller's transaction and returns (as JSON) what `undo(*, keep, merged, moved)` needs
+    to put back what still points at `keep`.
+    """
+
+    key: str
+    label: object
+    count: Callable[[Member], int]
+    move: Callable[..., object]
+    undo: Callable[..., None]
+    refusal: Callable[[Member, Member], str] | None = None
+
+
+MEMBER_MOVERS: list[MemberMover] = []
+
+
+def member_mover_register(mover: MemberMover) -> None:
+    """Add an app's mover (from its AppConfig.ready); registering twice changes nothing."""
+    if mover not in MEMBER_MOVERS:
+        MEMBER_MOVERS.append(mover)
+
+
+# Fields a merge never fills: who the person is and where the record is kept stay the kept
+# record's; its life in the registry is its own.
+MERGE_KEPT_FIELDS = frozenset(
+    {
+        "name",
+        "document_type",
+        "document_country",
+        "id_number",
+        "sex",
+        "birth_date",
+        "community",
+        "grid",
+        "categories",
+        "status",
+        "status_date",
+        "status_reason",
+    }
+)
+
+
+def _empty(value) -> bool:
+    return value in ("", None, False)
+
+
+@dataclasses.dataclass
+class MergePlan:
+    """What merging `merged` into `keep` would do, for the confirmation page and the merge."""
+
+    keep: Member
+    merged: Member
+    filled: list[str]  # fields of `keep` filled from `merged`
+    categories_added: list  # Category objects
+    history: int  # history entries of `merged` that move
+    moves: list[tuple[str, int]]  # (label, count) of each app's records
+    refusals: list[str]
+
+
+def member_merge_plan(*, keep: Member, merged: Member) -> MergePlan:
+    """What a merge of `merged` into `keep` fills, adds and moves, and why it cannot be done
+    now (a pending transfer, an app's refusal)."""
+    filled = [
+        name
+        for name in history_fields()
+        if name not in MERGE_KEPT_FIELDS
+        and _empty(getattr(keep, name))
+        and not _empty(getattr(merged, name))
+    ]
+    kept = set(keep.categories.values_list("pk", flat=True))
+    added = [category for category in merged.categories.all() if category.pk not in kept]
+    refusals = []
+    for member in (keep, merged):
+        if member.transfers.filter(state=Transfer.State.PENDING).exists():
+            refusals.append(
+                _("%(name)s has a transfer awaiting acceptance: settle it first.")
+                % {"name": member.name}
+            )
+    refusals += [
+        refusal
+        for mover in MEMBER_MOVERS
+        if mover.refusal is not None and (refusal := mover.refusal(keep, merged))
+    ]
+    return MergePlan(
+        keep=keep,
+        merged=merged,
+        filled=filled,
+        categories_added=added,
+        history=merged.changes.count(),
+        moves=[(str(mover.label), mover.count(merged)) for mover in MEMBER_MOVERS],
+        refusals=refusals,
+    )
+
+
+def _check_mergeable(actor, members: list) -> None:
+    if actor is None:
+        return
+    if not actor.has_perm("members.merge_member"):
+        raise PermissionDenied
+    editable = Member.objects.editable_by(actor).filter(pk__in=[m.pk for m in members]).count()
+    if editable != len(members):
+        raise PermissionDenied
+
+
+def _locked_pair(keep: Member, merged: Member) -> tuple[Member, Member]:
+    """Both records locked, in id order as every writer of several members locks them."""
+    rows = {
+        member.pk: member
+        for member in Member.objects.select_for_update()
+        .filter(pk__in=[keep.pk, merged.pk])
+        .order_by("pk")
+    }
+    return rows[keep.pk], rows[merged.pk]
+
+
+def _who(member: Member) -> dict:
+    return {
+        "name": member.name,
+        "number": member.id_number_masked,
+        "community": member.community.name,
+    }
+
+
+def member_merge(*, actor, keep: Member, merged: Member, request=None) -> MemberMerge:
+    """Make `merged` part of `keep`: one person, one record (issue 14).
+
+    `keep`'s values win; its empty fields are filled from `merged` (the history names each);
+    the categories are united; `merged`'s history entries become `keep`'s and both get a
+    merge entry; each app's records of `merged` are re-pointed (`MEMBER_MOVERS`); `merged`
+    is marked `merged_into` and leaves every list and count; both communities' tallies are
+    recounted. What moved is kept in a `MemberMerge`, to undo it (`member_merge_undo`).
+    """
+    if keep.pk == merged.pk:
+        raise ValidationError(_("Choose two different records."))
+    _check_mergeable(actor, [keep, merged])
+    with transaction.atomic():
+        keep, merged = _locked_pair(keep, merged)
+        for member in (keep, merged):
+            if member.merged_into_id:
+                raise ValidationError(
+                    _("%(name)s was merged into another record meanwhile; nothing was changed.")
+                    % {"name": member.name}
+                )
+        plan = member_merge_plan(keep=keep, merged=merged)
+        if plan.refusals:
+            raise ValidationError(plan.refusals)
+        categories = list(keep.categories.all())
+        before = snapshot(keep, categories)
+        for name in plan.filled:
+            if name == "phone":
+                keep.set_phone(merged.phone)
+            else:
+                setattr(keep, name, getattr(merged, name))
+        united = categories + plan.categories_added
+        slugs = member_check_categories(
+            slugs=[category.slug for category in united],
+            political_status=keep.political_status,
+            ethnicity=keep.ethnicity,
+        )
+        united = [categories_by_slug()[slug] for slug in slugs]
+        keep.incomplete = keep.misses_category_fields(slugs)
+        keep.full_clean()
+        keep.version += 1
+        keep.save()
+        keep.categories.set(united)
+        changes_moved = list(merged.changes.values_list("pk", flat=True))
+        MemberChange.objects.filter(pk__in=changes_moved).update(member=keep)
+        moved = {mover.key: mover.move(keep=keep, merged=merged) for mover in MEMBER_MOVERS}
+        merged.merged_into = keep
+        merged.version += 1
+        merged.save(update_fields=["merged_into", "version", "updated_at"])
+        record = MemberMerge.objects.create(
+            keep=keep,
+            merged=merged,
+            actor=actor if actor is not None and actor.pk else None,
+            filled=plan.filled,
+            categories_added=[category.pk for category in plan.categories_added],
+            changes_moved=changes_moved,
+            moved=moved,
+            keep_version=keep.version,
+            merged_version=merged.version,
+        )
+        detail = {"step": "merge", "merge": record.pk, "keep": keep.pk, "merged": merged.pk}
+        _record(
+            actor=actor,
+            member=keep,
+            action=MemberChange.Action.MERGE,
+            changes=changes_between(before, snapshot(keep, united)),
+            source=_history_text(
+                gettext_lazy("%(name)s (%(number)s, %(community)s) merged into this record"),
+                **_who(merged),
+            ),
+            request=request,
+            detail={**detail, "filled": plan.filled},
+        )
+        _record(
+            actor=actor,
+            member=merged,
+            action=MemberChange.Action.MERGE,
+            changes=[],
+            source=_history_text(
+                gettext_lazy("Merged into %(name)s (%(number)s, %(community)s)"), **_who(keep)
+            ),
+            request=request,
+            detail=detail,
+        )
+        tally_refresh(communities=[keep.community_id, merged.community_id])
+    return record
+
+
+def _empty_value(name: str):
+    field = Member._meta.get_field(name)
+    if field.null:
+        return None
+    return False if isinstance(field, models.BooleanField) else ""
+
+
+def member_merge_undo(*, actor, merge: MemberMerge, request=None) -> MemberMerge:
+    """Undo a merge: both records as they were, each with its own history and records.
+
+    Refused after MEMBER_MERGE_UNDO_DAYS, and once either record was written since the merge
+    (its version moved: an edit, a status change, a transfer), since the values to restore
+    would overwrite that write. What was recorded on the kept record since the merge (a
+    new activity, visit or need) stays with it: only what the merge moved goes back.
+    """
+    if actor is not None and not actor.has_perm("members.merge_member"):
+        raise PermissionDenied
+    with transaction.atomic():
+        keep, merged = _locked_pair(merge.keep, merge.merged)
+        _check_mergeable(actor, [keep])
+        merge = MemberMerge.objects.select_for_update().get(pk=merge.pk)
+        if merge.undone_at is not None:
+            raise ValidationError(_("This merge was already undone; nothing was changed."))
+        days = settings.MEMBER_MERGE_UNDO_DAYS
+        if timezone.now() - merge.at > datetime.timedelta(days=days):
+            raise ValidationError(
+                _("A merge can be undone within %(days)s days; this one is older.") % {"days": days}
+            )
+        changed = [
+            m.name
+            for m, version in ((keep, merge.keep_version), (merged, merge.merged_version))
+            if m.version != version
+        ]
+        if changed:
+            raise ValidationError(
+                _(
+                    "%(names)s changed since the merge, so undoing it would overwrite that "
+                    "change: correct the record by hand instead."
+                )
+                % {"names": "、".join(changed)}
+            )
+        categories = list(keep.categories.all())
+        before = snapshot(keep, categories)
+        for name in merge.filled:
+            if name == "phone":
+                keep.set_phone("")
+            else:
+                setattr(keep, name, _empty_value(name))
+        kept = [category for category in categories if category.pk not in merge.categories_added]
+        keep.incomplete = keep.misses_category_fields([category.slug for category in kept])
+        keep.version += 1
+        keep.save()
+        keep.categories.set(kept)
+        MemberChange.objects.filter(pk__in=merge.changes_moved, member=keep).update(member=merged)
+        # Registered again before the movers put its records back, as they were moved while it
+        # was (the activities' contacts refresh counts registered records).
+        merged.merged_into = None
+        merged.version += 1
+        merged.save(update_fields=["merged_into", "version", "updated_at"])
+        tally_apply(_tally_keys_now(merged))
+        for mover in MEMBER_MOVERS:
+            if mover.key in merge.moved:
+                mover.undo(keep=keep, merged=merged, moved=merge.moved[mover.key])
+        merge.undone_at = timezone.now()
+        merge.undone_by = actor if actor is not None and actor.pk else None
+        merge.save(update_fields=["undone_at", "undone_by"])
+        detail = {"step": "merge_undo", "merge": merge.pk, "keep": keep.pk, "merged": merged.pk}
+        _record(
+            actor=actor,
+            member=keep,
+            action=MemberChange.Action.MERGE_UNDO,
+            changes=changes_between(before, snapshot(keep, kept)),
+            source=_history_text(
+                gettext_lazy("%(name)s (%(number)s, %(community)s) is a record of its own again"),
+                **_who(merged),
+            ),
+            request=request,
+            detail=detail,
+        )
+        _record(
+            actor=actor,
+            member=merged,
+            action=MemberChange.Action.MERGE_UNDO,
+            changes=[],
+            source=_history_text(
+                gettext_lazy("No longer merged into %(name)s (%(number)s, %(community)s)"),
+                **_who(keep),
+            ),
+            request=request,
+            detail=detail,
+        )
+        tally_refresh(communities=[keep.community_id, merged.community_id])
+    return merge

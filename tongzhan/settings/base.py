@@ -217,6 +217,8 @@ MEMBER_LIST_TALLIED_COUNTS = True
 # "Registered outside your area" answers whether somebody the user may not see is in the
 # registry: each answer is audited, and a user gets this many an hour (members.services).
 MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", "10"))
+# How long a merge of two records of one person can be undone from the kept record's history.
+MEMBER_MERGE_UNDO_DAYS = int(os.environ.get("MEMBER_MERGE_UNDO_DAYS", "30"))
 
 # A confirmed evaluation round may be reopened by the district this many days after its
 # confirmation, restoring the representatives it removed (assessment.services.round_reopen).

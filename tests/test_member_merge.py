@@ -1,0 +1,192 @@
+"""Two records of one person made one (issue 14): `member_merge` and `member_merge_undo`, with
+what the activities and the assessment hold of the merged record (their `MemberMover`s).
+Here rather than in an app: it crosses members, activities and the assessment."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from activities import services as activity_services
+from activities.models import ActivityType, Need, Visit
+from members import services
+from members.models import Category, Member, MemberChange, MemberMerge, MemberTally
+from members.tests.factories import MemberFactory, id_number_for
+from tongzhan.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 11, 2)
+
+
+def activity(actor, area, participants):
+    start = timezone.make_aware(datetime.datetime(2026, 9, 10, 9, 30))
+    return activity_services.activity_create(
+        actor=actor,
+        data={
+            "type": ActivityType.objects.get(code="free_clinic"),
+            "title": "重阳节义诊",
+            "starts_at": start,
+            "ends_at": start + datetime.timedelta(hours=3),
+            "place": "活动室",
+            "area": area,
+        },
+        participants=participants,
+    )
+
+
+def visit(actor, community, members):
+    return activity_services.visit_create(
+        actor=actor,
+        data={"community": community, "date": DAY, "staff": "王丽", "way": Visit.Way.HOME},
+        members=members,
+    )
+
+
+def total(community) -> int:
+    row = MemberTally.objects.filter(
+        community=community, dimension=MemberTally.Dimension.TOTAL
+    ).first()
+    return row.count if row else 0
+
+
+@pytest.fixture
+def twins(areas, district_user):
+    """One person registered twice: in 桥东一社区 with a phone, in 府东一社区 (another street)
+    with a workplace and as a religious figure; each with an activity, a visit and a need,
+    and one visit to both."""
+    keep = MemberFactory(name="张三", phone="13900001111", community=areas["140106001001"])
+    merged = MemberFactory(
+        name="张三",
+        id_number=id_number_for(keep.birth_date),
+        phone="13700002222",
+        workplace="太原市第五中学 教师",
+        community=areas["140106002001"],
+    )
+    services.member_update(
+        actor=None,
+        member=merged,
+        data={
+            "categories": [
+                Category.objects.get(slug="intellectual"),
+                Category.objects.get(slug="religious"),
+            ],
+            "religion": "buddhism",
+        },
+    )
+    activity(district_user, areas["140106002001"], [merged])
+    visit(district_user, areas["140106001001"], [keep])
+    visit(district_user, areas["140106002001"], [merged])
+    both = visit(district_user, areas["140106001001"], [keep])
+    both.members.add(merged)
+    activity_services.need_create(
+        actor=district_user, member=merged, data={"kind": "legal", "description": "劳动纠纷"}
+    )
+    return Member.objects.get(pk=keep.pk), Member.objects.get(pk=merged.pk)
+
+
+def test_a_merge_keeps_everything_of_both_on_one_record(twins, district_user, areas):
+    keep, merged = twins
+    merged_history = set(merged.changes.values_list("pk", flat=True))
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    keep.refresh_from_db()
+    merged.refresh_from_db()
+    # The kept record's values win; its empty fields are filled; categories united.
+    assert keep.phone == "13900001111"
+    assert keep.workplace == "太原市第五中学 教师" and keep.religion == "buddhism"
+    assert {c.slug for c in keep.categories.all()} == {"intellectual", "religious"}
+    assert record.filled == ["workplace", "religion"]
+    # Activities, visits and needs now the kept record's; the visit to both counts once.
+    assert keep.activities.count() == 1 and keep.visits.count() == 3
+    assert Need.objects.get().member == keep
+    assert not merged.visits.exists() and not merged.activities.exists()
+    # One history: the merged record's entries and a merge entry on both.
+    assert merged_history <= set(keep.changes.values_list("pk", flat=True))
+    line = keep.changes.get(action=MemberChange.Action.MERGE)
+    assert "张三" in line.source and "府东一社区" in line.source
+    assert {row["field"] for row in line.changes} >= {"workplace", "religion", "categories"}
+    assert merged.changes.get().action == MemberChange.Action.MERGE
+    # Out of every list and count, the tallies recounted.
+    assert merged.merged_into == keep
+    assert not Member.objects.visible_to(district_user).filter(pk=merged.pk).exists()
+    assert (total(areas["140106001001"]), total(areas["140106002001"])) == (1, 0)
+    assert AuditEvent.objects.filter(detail__step="merge", object_id=str(keep.pk)).exists()
+    assert keep.last_contact_on == DAY
+
+
+def test_the_merged_record_s_number_is_told_as_the_kept_record(twins, district_user, areas):
+    keep, merged = twins
+    services.member_merge(actor=district_user, keep=keep, merged=merged)
+    with pytest.raises(ValidationError) as refused:
+        services.member_create(
+            actor=district_user,
+            data={
+                "name": "张三",
+                "id_number": merged.id_number,
+                "ethnicity": keep.ethnicity,
+                "political_status": keep.political_status,
+                "categories": [Category.objects.get(slug="intellectual")],
+                "community": areas["140106001002"],
+            },
+        )
+    assert "桥东一社区" in refused.value.message_dict["id_number"][0]
+
+
+def test_a_merge_is_undone_to_two_records_as_they_were(twins, district_user, areas):
+    keep, merged = twins
+    keep_changes = set(keep.changes.values_list("pk", flat=True))
+    merged_changes = set(merged.changes.values_list("pk", flat=True))
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    services.member_merge_undo(actor=district_user, merge=record)
+    keep.refresh_from_db()
+    merged.refresh_from_db()
+    assert merged.merged_into is None
+    assert (keep.workplace, keep.religion, keep.phone) == ("", "", "13900001111")
+    assert {c.slug for c in keep.categories.all()} == {"intellectual"}
+    assert merged.activities.count() == 1 and merged.visits.count() == 2
+    assert keep.visits.count() == 2 and Need.objects.get().member == merged
+    assert keep_changes < set(keep.changes.values_list("pk", flat=True))
+    assert merged_changes < set(merged.changes.values_list("pk", flat=True))
+    assert not set(keep.changes.values_list("pk", flat=True)) & merged_changes
+    assert keep.changes.filter(action=MemberChange.Action.MERGE_UNDO).exists()
+    assert (total(areas["140106001001"]), total(areas["140106002001"])) == (1, 1)
+    with pytest.raises(ValidationError):
+        services.member_merge_undo(actor=district_user, merge=record)
+
+
+def test_undo_is_refused_after_30_days_or_after_the_kept_record_changed(
+    twins, district_user, settings
+):
+    keep, merged = twins
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    MemberMerge.objects.filter(pk=record.pk).update(at=timezone.now() - datetime.timedelta(days=31))
+    record.refresh_from_db()
+    with pytest.raises(ValidationError, match="30 天"):
+        services.member_merge_undo(actor=district_user, merge=record)
+    MemberMerge.objects.filter(pk=record.pk).update(at=timezone.now())
+    record.refresh_from_db()
+    keep.refresh_from_db()
+    services.member_update(actor=district_user, member=keep, data={"notes": "核对过"})
+    with pytest.raises(ValidationError, match="张三"):
+        services.member_merge_undo(actor=district_user, merge=record)
+    assert Member.objects.get(pk=merged.pk).merged_into_id == keep.pk
+
+
+def test_only_the_district_within_its_area_merges(
+    twins, community_user, street_user, other_district_user
+):
+    keep, merged = twins
+    for user in (community_user, street_user, other_district_user):
+        with pytest.raises(PermissionDenied):
+            services.member_merge(actor=user, keep=keep, merged=merged)
+    assert Member.objects.get(pk=merged.pk).merged_into is None
+
+
+def test_a_pending_transfer_stops_a_merge(twins, district_user, areas, community_user):
+    keep, merged = twins
+    services.transfer_request(
+        actor=community_user, member=keep, to_community=areas["140106001002"], reason="搬家"
+    )
+    with pytest.raises(ValidationError, match="待接收|转移"):
+        services.member_merge(actor=district_user, keep=keep, merged=merged)
