@@ -716,6 +716,20 @@ class _Batch:
                 creates.append(row)
                 report.created += 1
                 continue
+            if existing.merged_into_id:
+                # One person, one record: the row is about the record this one went into.
+                report.refused.append(
+                    RowError(
+                        row.number,
+                        titles["id_number"],
+                        _(
+                            "This number is of a record merged into another one of the same "
+                            "person: write the row with that record's number."
+                        ),
+                    )
+                )
+                self.refusing(row.number, row.member)
+                continue
             if existing.community_id != row.member.community_id:
                 error = registered_error(actor=context.actor, existing=existing, left=left)
                 if error.code == "duplicate_elsewhere":

@@ -1,5 +1,6 @@
 """Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
 
+import datetime
 import tempfile
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +37,7 @@ from .forms import (
     TransferAcceptForm,
     TransferDeclineForm,
 )
-from .models import Member, Relative, Transfer
+from .models import Member, MemberMerge, Relative, Transfer
 
 WEB_FORM = "网页表单"
 
@@ -195,6 +196,7 @@ class MemberDetailView(MemberMixin, DetailView):
             # Registration and changes; the activities app's timeline adds what else the
             # member took part in, loaded into the same list (activities:member_timeline).
             timeline=member_history(member),
+            merges=undoable_merges(member, user),
         )
         relatives = relatives_shown(member, user, full=self.revealed)
         context.update(
@@ -228,6 +230,18 @@ def relatives_shown(member: Member, user, *, full: bool = False) -> list[Relativ
     for relative in relatives:
         relative.linked = visible.get(relative.linked_member_id)
     return relatives
+
+
+def undoable_merges(member: Member, user) -> list[MemberMerge]:
+    """The merges into `member` the user may still undo (services.member_merge_undo)."""
+    if not user.has_perm("members.merge_member"):
+        return []
+    since = timezone.now() - datetime.timedelta(days=settings.MEMBER_MERGE_UNDO_DAYS)
+    merges = MemberMerge.objects.filter(keep=member, undone_at__isnull=True, at__gte=since)
+    merges = list(merges.select_related("merged__community", "actor"))
+    for merge in merges:
+        merge.undo_until = merge.at + datetime.timedelta(days=settings.MEMBER_MERGE_UNDO_DAYS)
+    return merges
 
 
 def _field_display(member: Member, name: str) -> str:
@@ -755,3 +769,68 @@ def duplicate_list(request):
         "query_without_page": query.urlencode(),
     }
     return render(request, "members/duplicate_list.html", context)
+
+
+def _mergeable(request, pk: int) -> Member:
+    """A member of the user's area (else 404) they may change (else 403), for a merge."""
+    member = get_object_or_404(
+        Member.objects.visible_to(request.user).select_related("community__parent"), pk=pk
+    )
+    if not Member.objects.editable_by(request.user).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    return member
+
+
+@login_required
+@permission_required("members.merge_member", raise_exception=True)
+def member_merge(request, pk, other):
+    """Merge record `other` into record `pk`: what it will fill, add and move, then the merge
+    (services.member_merge) on confirmation."""
+    keep, merged = _mergeable(request, pk), _mergeable(request, other)
+    if keep.pk == merged.pk:
+        raise Http404
+    if request.method == "POST" and action_write(
+        request,
+        lambda: services.member_merge(
+            actor=request.user, keep=keep, merged=merged, request=request
+        ),
+        done=_("The two records of %(name)s are one now.") % {"name": keep.name},
+    ):
+        return redirect("members:detail", pk=keep.pk)
+    plan = services.member_merge_plan(keep=keep, merged=merged)
+    shown = services.snapshot(merged)
+    context = {
+        "keep": keep,
+        "merged": merged,
+        "plan": plan,
+        "settings_undo_days": settings.MEMBER_MERGE_UNDO_DAYS,
+        "filled": [
+            (Member._meta.get_field(name).verbose_name, shown[name]) for name in plan.filled
+        ],
+        "reasons": services.duplicate_reasons_text(
+            next(
+                (
+                    reasons
+                    for found, reasons in services.member_possible_duplicates(keep)
+                    if found.pk == merged.pk
+                ),
+                [],
+            )
+        ),
+    }
+    return render(request, "members/member_merge.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("members.merge_member", raise_exception=True)
+def member_merge_undo(request, pk):
+    merge = get_object_or_404(
+        MemberMerge.objects.filter(keep__in=Member.objects.visible_to(request.user)), pk=pk
+    )
+    action_write(
+        request,
+        lambda: services.member_merge_undo(actor=request.user, merge=merge, request=request),
+        done=_("The merge was undone: the two records are apart again."),
+    )
+    return redirect("members:detail", pk=merge.keep_id)

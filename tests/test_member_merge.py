@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from activities import services as activity_services
@@ -190,3 +191,48 @@ def test_a_pending_transfer_stops_a_merge(twins, district_user, areas, community
     )
     with pytest.raises(ValidationError, match="待接收|转移"):
         services.member_merge(actor=district_user, keep=keep, merged=merged)
+
+
+# -- The pages ----------------------------------------------------------------------------------
+
+
+def test_the_confirmation_page_shows_what_moves_and_the_merge_is_undone_from_the_record(
+    client, twins, district_user
+):
+    keep, merged = twins
+    client.force_login(district_user)
+    url = reverse("members:merge", args=[keep.pk, merged.pk])
+    page = client.get(url).content.decode()
+    assert "姓名和出生日期相同" in page
+    assert "太原市第五中学 教师" in page and "宗教界人士" in page
+    assert "参加的活动：1" in page and "诉求：1" in page
+    assert reverse("members:merge", args=[merged.pk, keep.pk]) in page
+    assert Member.objects.get(pk=merged.pk).merged_into is None
+    response = client.post(url)
+    assert response["Location"] == reverse("members:detail", args=[keep.pk])
+    detail = client.get(response["Location"]).content.decode()
+    assert "两条记录已合并为一条" in detail and "撤销合并" in detail
+    # The merged record is gone from the pages: its address answers as out of reach.
+    assert client.get(reverse("members:detail", args=[merged.pk])).status_code == 404
+    merge = MemberMerge.objects.get()
+    response = client.post(reverse("members:merge_undo", args=[merge.pk]))
+    assert response["Location"] == reverse("members:detail", args=[keep.pk])
+    assert "已撤销合并" in client.get(response["Location"]).content.decode()
+    assert Member.objects.get(pk=merged.pk).merged_into is None
+
+
+def test_a_refused_merge_is_told_and_nothing_changes(client, twins, district_user, community_user):
+    keep, merged = twins
+    services.transfer_request(
+        actor=community_user,
+        member=keep,
+        to_community=keep.community.parent.children.exclude(pk=keep.community_id).first(),
+        reason="搬家",
+    )
+    client.force_login(district_user)
+    url = reverse("members:merge", args=[keep.pk, merged.pk])
+    page = client.get(url).content.decode()
+    assert "有待接收的转移" in page and 'id="confirm-merge"' not in page
+    page = client.post(url, follow=True).content.decode()
+    assert "有待接收的转移" in page
+    assert Member.objects.get(pk=merged.pk).merged_into is None

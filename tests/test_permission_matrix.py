@@ -81,6 +81,10 @@ MATRIX = [
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # The possible duplicates of one's area: the district's and the administrators'.
     ("members:duplicates", [], "get", "302 403 403 403 200 200 200 403"),
+    # Merging two of alice's records: the district above and administrators; the undo of
+    # a merge alice's district made (a refusal, once done, is a message and a redirect).
+    ("members:merge", ["member", "other_member"], "get", "302 403 403 403 200 404 200 403"),
+    ("members:merge_undo", ["merge"], "post", "302 403 403 403 302 404 302 403"),
     # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
     # street reads it; a decline without its reason shows the form again (200).
     # The registration forms as PDF; the ID photo (alice's member has one) and its writes
@@ -349,6 +353,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         assessment_services.round_confirm(actor=district_user, evaluation_round=made)
         return made.pk
 
+    other = MemberFactory(community=qiaodong)
+    merge = member_services.member_merge(
+        actor=district_user, keep=member, merged=MemberFactory(community=qiaodong)
+    )
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -374,6 +382,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
 
         "transfer": fresh_transfer(), "fresh_transfer": fresh_transfer,
         "relative": relative.pk, "fresh_relative": fresh_relative,
+
+        "other_member": other.pk, "merge": merge.pk,
+
 
     }  # fmt: skip
     return users, arguments

@@ -80,3 +80,31 @@ def test_the_district_list_of_possible_duplicates_fits(
         )
         assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
         screenshot(name)
+
+
+def test_the_merge_page_and_its_undo_fit(browser, live_server, areas, district_user, screenshot):
+    keep = MemberFactory(name="周明远", phone="13903512468", community=areas["140106001001"])
+    MemberFactory(
+        name="周明远",
+        id_number=id_number_for(keep.birth_date),
+        workplace="太原市第五中学 教师",
+        community=areas["140106002001"],
+    )
+    log_in(browser, live_server, "erin")
+    browser.get(f"{live_server.url}/members/duplicates/")
+    browser.find_element(By.LINK_TEXT, "合并…").click()
+    wait_for_text(browser, "h1", "合并重复记录")
+    plan = browser.find_element(By.ID, "merge-plan").text
+    assert "太原市第五中学 教师" in plan
+    for size, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        browser.set_window_size(*size)
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
+        screenshot(name)
+    browser.find_element(By.ID, "confirm-merge").click()
+    wait_for_text(browser, "main", "撤销合并")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("周明远")
+    screenshot("merged")
+    assert Member.objects.filter(merged_into=keep).count() == 1
