@@ -12,8 +12,10 @@ from django.utils import timezone
 from activities import services as activity_services
 from activities.models import ActivityType, Need, Visit
 from members import services
+from members.imports import roster_import
 from members.models import Category, Member, MemberChange, MemberMerge, MemberTally
 from members.tests.factories import MemberFactory, id_number_for
+from members.tests.test_imports import person, roster
 from tongzhan.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +238,16 @@ def test_a_refused_merge_is_told_and_nothing_changes(client, twins, district_use
     page = client.post(url, follow=True).content.decode()
     assert "有待接收的转移" in page
     assert Member.objects.get(pk=merged.pk).merged_into is None
+
+
+def test_a_roster_row_with_a_merged_record_s_number_is_refused(twins, district_user):
+    keep, merged = twins
+    services.member_merge(actor=district_user, keep=keep, merged=merged)
+    report = roster_import(
+        actor=district_user,
+        data=roster(person("张三", community="府东一社区", number=merged.id_number)),
+        filename="花名册.xlsx",
+        dry_run=True,
+    )
+    assert "已并入同一人的另一条记录" in report.refused[0].message
+    assert report.created == report.updated == 0
