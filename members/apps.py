@@ -10,8 +10,22 @@ class MembersConfig(AppConfig):
         # The members of an area merged into another move with it (tongzhan.services).
         from tongzhan.services import AreaMover, area_mover_register
 
-        from .services import area_members_count, area_members_move
+        from . import services
 
         area_mover_register(
-            AreaMover(label=_("members"), count=area_members_count, move=area_members_move)
+            AreaMover(
+                label=_("members"),
+                count=services.area_members_count,
+                move=services.area_members_move,
+            )
+        )
+        # A merged record's relatives, and links to it, go to the kept record.
+        services.member_mover_register(
+            services.MemberMover(
+                key="members.relatives",
+                label=_("relatives"),
+                count=services.member_relatives_count,
+                move=services.member_relatives_move,
+                undo=services.member_relatives_undo,
+            )
         )

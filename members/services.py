@@ -1562,6 +1562,33 @@ def member_mover_register(mover: MemberMover) -> None:
         MEMBER_MOVERS.append(mover)
 
 
+# The registry's own part of a merge: the merged record's relatives become the kept one's, and
+# relatives elsewhere linked to the merged record link to the kept one (a link of the kept
+# record's own relatives to the merged record, which would now link her to herself, is cut).
+
+
+def member_relatives_count(member: Member) -> int:
+    return member.relatives.count() + Relative.objects.filter(linked_member=member).count()
+
+
+def member_relatives_move(*, keep: Member, merged: Member) -> dict:
+    own = list(merged.relatives.values_list("pk", flat=True))
+    Relative.objects.filter(pk__in=own).update(member=keep)
+    cut = list(
+        Relative.objects.filter(member=keep, linked_member=merged).values_list("pk", flat=True)
+    )
+    Relative.objects.filter(pk__in=cut).update(linked_member=None)
+    linked = list(Relative.objects.filter(linked_member=merged).values_list("pk", flat=True))
+    Relative.objects.filter(pk__in=linked).update(linked_member=keep)
+    return {"own": own, "cut": cut, "linked": linked}
+
+
+def member_relatives_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Relative.objects.filter(pk__in=moved["own"], member=keep).update(member=merged)
+    Relative.objects.filter(pk__in=moved["linked"], linked_member=keep).update(linked_member=merged)
+    Relative.objects.filter(pk__in=moved["cut"], linked_member=None).update(linked_member=merged)
+
+
 # Fields a merge never fills: who the person is and where the record is kept stay the kept
 # record's; its life in the registry is its own.
 MERGE_KEPT_FIELDS = frozenset(

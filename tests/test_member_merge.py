@@ -251,3 +251,36 @@ def test_a_roster_row_with_a_merged_record_s_number_is_refused(twins, district_u
     )
     assert "已并入同一人的另一条记录" in report.refused[0].message
     assert report.created == report.updated == 0
+
+
+def test_relatives_and_links_to_the_merged_record_follow_the_merge_and_its_undo(
+    twins, district_user, areas
+):
+    keep, merged = twins
+    sister = {"name": "张梅", "relation": "sibling", "residence": "TWN"}
+    own = services.relative_add(actor=None, member=merged, data=sister)
+    # Someone else's relative is the merged record; the kept record's link to it is herself.
+    other = MemberFactory(name="李四", community=areas["140106001001"])
+    elsewhere = services.relative_add(
+        actor=None,
+        member=other,
+        data={"name": "张三", "relation": "spouse", "residence": "CHN", "linked_member": merged},
+    )
+    herself = services.relative_add(
+        actor=None,
+        member=keep,
+        data={"name": "张三", "relation": "other", "relation_other": "同一人",
+              "residence": "CHN", "linked_member": merged},
+    )  # fmt: skip
+    keep.refresh_from_db()
+    merged.refresh_from_db()
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    for relative in (own, elsewhere, herself):
+        relative.refresh_from_db()
+    assert own.member == keep and elsewhere.linked_member == keep
+    assert herself.linked_member is None  # no record is its own relative
+    services.member_merge_undo(actor=district_user, merge=record)
+    for relative in (own, elsewhere, herself):
+        relative.refresh_from_db()
+    assert own.member == merged and elsewhere.linked_member == merged
+    assert herself.linked_member == merged

@@ -15,7 +15,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0011_member_photo'),
+        ('members', '0012_relatives'),
         ('tongzhan', '0007_area_official_codes_and_retirement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
