@@ -6,8 +6,10 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import ActivityType, Need, Visit
@@ -284,3 +286,13 @@ def test_relatives_and_links_to_the_merged_record_follow_the_merge_and_its_undo(
         relative.refresh_from_db()
     assert own.member == merged and elsewhere.linked_member == merged
     assert herself.linked_member == merged
+
+
+def test_the_full_export_writes_a_merged_person_once(twins, district_user, tmp_path):
+    keep, merged = twins
+    services.member_merge(actor=district_user, keep=keep, merged=merged)
+    out = tmp_path / "all.xlsx"
+    call_command("export_members", str(out))
+    sheet = load_workbook(out).active
+    names = [cell.value for row in sheet.iter_rows() for cell in row if cell.value == "张三"]
+    assert len(names) == 1

@@ -27,7 +27,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out: Path, area: str | None, **options):
-        members = Member.objects.all()
+        # A record merged into another is that other one now (it would be imported twice).
+        members = Member.objects.filter(merged_into__isnull=True)
         if area:
             found = Area.objects.filter(code=area).first()
             if found is None:
