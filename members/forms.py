@@ -341,16 +341,7 @@ class RelativeForm(forms.ModelForm):
 
     class Meta:
         model = Relative
-        fields = [
-            "name",
-            "relation",
-            "relation_other",
-            "residence",
-            "place",
-            "contact",
-            "notes",
-            "linked_member",
-        ]
+        fields = list(services.RELATIVE_FIELDS)
         widgets = {
             "contact": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 60}),
         }
