@@ -84,6 +84,8 @@ MATRIX = [
     # Merging two of alice's records: the district above and administrators; the undo of
     # a merge alice's district made (a refusal, once done, is a message and a redirect).
     ("members:merge", ["member", "other_member"], "get", "302 403 403 403 200 404 200 403"),
+    # Each POST merges a fresh record of the same community into `member`.
+    ("members:merge", ["member", "fresh_member"], "post", "302 403 403 403 302 404 302 403"),
     ("members:merge_undo", ["merge"], "post", "302 403 403 403 302 404 302 403"),
     # A transfer alice asked for into bob's community: bob decides, alice may withdraw, the
     # street reads it; a decline without its reason shows the form again (200).
@@ -171,6 +173,11 @@ MATRIX = [
     ("area_update", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("area_merge", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("area_retire", ["area"], "get", "302 403 403 403 403 403 200 403"),
+    ("area_create", [], "post", "302 403 403 403 403 403 200 403"),
+    ("area_update", ["area"], "post", "302 403 403 403 403 403 200 403"),
+    ("area_merge", ["area"], "post", "302 403 403 403 403 403 200 403"),
+    # Refused with a message (the area still holds members), nothing retired.
+    ("area_retire", ["area"], "post", "302 403 403 403 403 403 302 403"),
     ("activities:type_list", [], "get", "302 403 403 403 403 403 200 403"),
     ("activities:type_create", [], "get", "302 403 403 403 403 403 200 403"),
     ("activities:type_update", ["activity_type"], "get", "302 403 403 403 403 403 200 403"),
@@ -354,6 +361,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         return made.pk
 
     other = MemberFactory(community=qiaodong)
+
+    def fresh_member():
+        return MemberFactory(community=qiaodong).pk
+
     merge = member_services.member_merge(
         actor=district_user, keep=member, merged=MemberFactory(community=qiaodong)
     )
@@ -383,7 +394,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "transfer": fresh_transfer(), "fresh_transfer": fresh_transfer,
         "relative": relative.pk, "fresh_relative": fresh_relative,
 
-        "other_member": other.pk, "merge": merge.pk,
+        "other_member": other.pk, "fresh_member": fresh_member, "merge": merge.pk,
 
 
     }  # fmt: skip
