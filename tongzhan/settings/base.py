@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "tongzhan.apps.LoginRecordsConfig",  # django-axes, named in Chinese
     "django_otp",
     "tongzhan.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, named in Chinese
@@ -246,6 +248,14 @@ ROSTER_MAX_TEXT = 100 * 1024 * 1024
 # Where uploaded rosters are checked and imported (members/jobs.py): "thread" in the web
 # process (the embedded server), "worker" in `manage.py import_worker` processes.
 IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "thread")
+
+# Background work (django-tasks): queued in the database and run by `manage.py db_worker`
+# processes; a site with another queue names its backend here.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 # Every line carries the request id the error page shows (tongzhan.middleware).
 LOGGING = {

@@ -16,3 +16,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # Uploaded rosters are checked and imported within the request that queues them.
 IMPORT_JOBS_RUN = "inline"
+
+# Background tasks run where they are enqueued, as the import jobs do.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
