@@ -158,6 +158,8 @@ def activity_tally_refresh(keys=None) -> None:
             counted = Activity.objects.annotate(month=TruncMonth("starts_at"))
         else:
             keys = sorted(set(keys))
+            if not keys:
+                return  # nothing to recount (an empty filter would count everything)
             areas = sorted({area for area, _month in keys})
             list(Area.objects.select_for_update().filter(pk__in=areas).order_by("pk").values("pk"))
             within = Q()
@@ -726,7 +728,7 @@ def area_activities_count(area: Area) -> int:
     return Activity.objects.filter(within_area(area, "area")).count()
 
 
-def area_activities_move(*, actor, source: Area, target: Area, request=None) -> None:
+def area_activities_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """Move the activities organised in `source` (or its grids) to `target`, with the
     dashboards' activity tallies of the months they count in."""
     moved = Activity.objects.filter(within_area(source, "area"))
@@ -739,7 +741,7 @@ def area_activities_move(*, actor, source: Area, target: Area, request=None) -> 
             action=AuditEvent.Action.UPDATE,
             obj=source,
             request=request,
-            detail={"change": "merge", "activities": count, "to": target.code},
+            detail={"change": change, "activities": count, "to": target.code},
         )
 
 
@@ -747,7 +749,7 @@ def area_visits_count(area: Area) -> int:
     return Visit.objects.filter(community=area).count()
 
 
-def area_visits_move(*, actor, source: Area, target: Area, request=None) -> None:
+def area_visits_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     if source.level == Area.Level.COMMUNITY:
         Visit.objects.filter(community=source).update(community=target)
 
@@ -756,7 +758,7 @@ def area_needs_count(area: Area) -> int:
     return Need.objects.filter(community=area).count()
 
 
-def area_needs_move(*, actor, source: Area, target: Area, request=None) -> None:
+def area_needs_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     if source.level == Area.Level.COMMUNITY:
         Need.objects.filter(community=source).update(community=target)
 

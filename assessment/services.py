@@ -1455,7 +1455,7 @@ def area_targets_count(area: Area) -> int:
     return _unfinished_targets(area).count()
 
 
-def area_targets_move(*, actor, source: Area, target: Area, request=None) -> None:
+def area_targets_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """Set `target`'s targets in the periods not yet finalized from both communities'
     members at the opening, one audit line per period."""
     changed: dict[int, list[str]] = {}

@@ -17,6 +17,8 @@ class MembersConfig(AppConfig):
                 label=_("members"),
                 count=services.area_members_count,
                 move=services.area_members_move,
+                count_by_address=services.area_members_by_address_count,
+                move_by_address=services.area_members_by_address_move,
             )
         )
         # A merged record's relatives, and links to it, go to the kept record.

@@ -1483,27 +1483,70 @@ def area_members_count(area: Area) -> int:
     return Member.objects.filter(models.Q(community=area) | models.Q(grid=area)).count()
 
 
-def area_members_move(*, actor, source: Area, target: Area, request=None) -> None:
+def _members_by_address(area: Area, words: list[str]):
+    """The members kept in the community `area` whose address holds one of `words`."""
+    held = models.Q()
+    for word in words:
+        held |= models.Q(address__contains=word)
+    return Member.objects.filter(held, community=area) if words else Member.objects.none()
+
+
+def area_members_by_address_count(area: Area, words: list[str]) -> int:
+    """The members a split of `area` would take by their address."""
+    return _members_by_address(area, words).count()
+
+
+def area_members_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """Move the members of `source` into `target` (the area merged away, a community or a
-    grid), each with a history line; pending transfers from or to it follow; the dashboards'
-    tallies of both communities are recounted. Called by `tongzhan.services.area_merge` in its
-    transaction (registered as an `AreaMover`)."""
+    grid; or a grid going to a community split off its own), each with a history line;
+    pending transfers from or to it follow; the dashboards' tallies of both communities are
+    recounted. Called by `tongzhan.services.area_merge` / `area_split` in their transaction
+    (registered as an `AreaMover`)."""
+    if change == "split":
+        text = _history_text(
+            gettext_lazy("%(community)s split: %(grid)s went to %(target)s"),
+            community=source.parent.name,
+            grid=source.name,
+            target=target.parent.name,
+        )
+    else:
+        text = _history_text(
+            gettext_lazy("%(source)s merged into %(target)s"),
+            source=source.name,
+            target=target.name,
+        )
+    members = Member.objects.filter(models.Q(community=source) | models.Q(grid=source))
+    _members_move(actor, members, target, text, change, source, request)
+    pending = Transfer.objects.filter(state=Transfer.State.PENDING)
     community = target if target.level == Area.Level.COMMUNITY else target.parent
     grid = target if target.level == Area.Level.GRID else None
-    members = (
-        Member.objects.select_for_update()
-        .filter(models.Q(community=source) | models.Q(grid=source))
-        .order_by("pk")
+    pending.filter(models.Q(to_community=source) | models.Q(to_grid=source)).update(
+        to_community=community, to_grid=grid
     )
+
+
+def area_members_by_address_move(*, actor, source: Area, target: Area, words, request=None):
+    """Move the members of the community `source` whose address holds one of `words` to the
+    community `target` split off it (no grid), each with a history line saying so."""
     text = _history_text(
-        gettext_lazy("%(source)s merged into %(target)s"), source=source.name, target=target.name
+        gettext_lazy("%(source)s split: went to %(target)s by address (%(words)s)"),
+        source=source.name,
+        target=target.name,
+        words="、".join(words),
     )
-    before_communities = set()
-    for member in members:
+    _members_move(actor, _members_by_address(source, words), target, text, "split", source, request)
+
+
+def _members_move(actor, members, target: Area, text: str, step: str, source: Area, request):
+    community = target if target.level == Area.Level.COMMUNITY else target.parent
+    # A member of one of the source community's grids, which retire with it, keeps no grid.
+    grid = target if target.level == Area.Level.GRID else None
+    before_communities, moved = set(), []
+    for member in members.select_for_update().order_by("pk"):
         before_communities.add(member.community_id)
+        moved.append(member.pk)
         before = snapshot(member)
         member.community = community
-        # A member of one of the source community's grids, which retire with it, keeps no grid.
         member.grid = grid
         member.version += 1
         member.save(update_fields=["community", "grid", "version", "updated_at"])
@@ -1514,12 +1557,11 @@ def area_members_move(*, actor, source: Area, target: Area, request=None) -> Non
             changes=changes_between(before, snapshot(member)),
             source=text,
             request=request,
-            detail={"step": "merge", "from": source.code, "to": target.code},
+            detail={"step": step, "from": source.code, "to": target.code},
         )
-    pending = Transfer.objects.filter(state=Transfer.State.PENDING)
-    pending.filter(from_community=source).update(from_community=community)
-    pending.filter(models.Q(to_community=source) | models.Q(to_grid=source)).update(
-        to_community=community, to_grid=grid
+    # A pending transfer of a moved member now leaves from where she is kept.
+    Transfer.objects.filter(state=Transfer.State.PENDING, member_id__in=moved).update(
+        from_community=community
     )
     tally_refresh(communities=[*before_communities, community.pk])
 

@@ -173,9 +173,12 @@ MATRIX = [
     ("area_update", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("area_merge", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("area_retire", ["area"], "get", "302 403 403 403 403 403 200 403"),
+    ("area_split", ["area"], "get", "302 403 403 403 403 403 200 403"),
     ("area_create", [], "post", "302 403 403 403 403 403 200 403"),
     ("area_update", ["area"], "post", "302 403 403 403 403 403 200 403"),
     ("area_merge", ["area"], "post", "302 403 403 403 403 403 200 403"),
+    # An empty form: counted nothing, split nothing.
+    ("area_split", ["area"], "post", "302 403 403 403 403 403 200 403"),
     # Refused with a message (the area still holds members), nothing retired.
     ("area_retire", ["area"], "post", "302 403 403 403 403 403 302 403"),
     ("activities:type_list", [], "get", "302 403 403 403 403 403 200 403"),

@@ -11,7 +11,13 @@ from django.utils.translation import pgettext_lazy
 
 from .models import Area, User, short_code
 from .scoping import area_prefix
-from .services import AREA_PLACE, ROLE_GROUP_NAMES, area_merge_targets, area_place_fixed
+from .services import (
+    AREA_PLACE,
+    ROLE_GROUP_NAMES,
+    area_merge_targets,
+    area_place_fixed,
+    split_words,
+)
 from .widgets import CompactSelect
 
 # What the role asks of the area (User.ROLE_AREA_LEVEL, which User.clean applies).
@@ -159,6 +165,45 @@ class AreaForm(forms.ModelForm):
         if self.place_fixed:
             for name in AREA_PLACE:
                 self.fields[name].disabled = True
+
+
+class AreaSplitForm(forms.Form):
+    """A new community split off one (拆分): its code and name, and what goes with it: grids
+    of the community, and members by words of their address. `area_split` holds the rules."""
+
+    code = forms.CharField(
+        label=_("Code of the new community"),
+        max_length=12,
+        help_text=_("12 digits, under the same street."),
+    )
+    name = forms.CharField(label=_("Name of the new community"), max_length=100)
+    grids = forms.ModelMultipleChoiceField(
+        label=_("Grids that go to it"),
+        queryset=Area.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Each takes its members and accounts along."),
+    )
+    words = forms.CharField(
+        label=_("Addresses that go to it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Members of the community whose current address contains one of these words (小区, "
+            "楼栋 or road names, separated by 、 or new lines) move to it."
+        ),  # fmt: skip
+    )
+
+    def __init__(self, *args, area, **kwargs):
+        super().__init__(*args, **kwargs)
+        grids = self.fields["grids"]
+        grids.queryset = Area.objects.current().filter(parent=area).order_by("code")
+        grids.label_from_instance = lambda grid: f"{grid.name}（{grid.official_code}）"
+        if not self.is_bound:
+            self.initial["code"] = area.code[:9]
+
+    def clean_words(self) -> list[str]:
+        return split_words(self.cleaned_data["words"])
 
 
 class AreaMergeForm(forms.Form):

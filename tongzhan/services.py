@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ _LEVEL_BY_WORD = {word: level for level, words in LEVEL_WORDS.items() for word i
 CHANGE_RENAME = ("更名", "rename")
 CHANGE_RETIRE = ("撤销", "retire")
 CHANGE_MERGE = ("撤并入", "并入", "merge into", "merge")
+CHANGE_SPLIT = ("拆分自", "split from")
+CHANGE_GRID_TO = ("划入", "划归", "goes to")
 # A grid's code is its community's 12 digits and this many more when the loader makes one.
 GRID_SUFFIX_DIGITS = 3
 
@@ -71,6 +74,7 @@ class AreaLoadResult:
     unchanged: int
     merged: int = 0
     retired: int = 0
+    split: int = 0
 
 
 class AreaRows(list):
@@ -129,8 +133,9 @@ def read_area_rows(path: Path) -> AreaRows:
 
 
 def _parse_change(text: str) -> tuple[str, str] | None:
-    """("rename" | "retire" | "merge", target code or "") of a 变更 cell; ("", "") when empty,
-    None when it says nothing the loader knows."""
+    """("rename" | "retire" | "merge" | "split" | "grid_to", the rest: a code, or for a split
+    the code and its address words) of a 变更 cell; ("", "") when empty, None when it says
+    nothing the loader knows."""
     text = text.strip()
     if not text:
         return "", ""
@@ -142,6 +147,10 @@ def _parse_change(text: str) -> tuple[str, str] | None:
         return "retire", ""
     if word in CHANGE_MERGE and rest:
         return "merge", rest
+    if word in CHANGE_SPLIT and rest:
+        return "split", rest
+    if word in CHANGE_GRID_TO and rest:
+        return "grid_to", rest
     return None
 
 
@@ -162,6 +171,8 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
     changes: list[tuple[int, str, str, str]] = []  # (row, code, change, target code)
     errors: list[tuple[int, str, str]] = []  # (row number, column key, reason)
     made: dict[str, int] = {}  # community code -> last grid suffix given in this file
+    splits: dict[str, tuple[int, str, list[str]]] = {}  # new code -> (row, source, words)
+    grid_moves: dict[str, tuple[int, str]] = {}  # grid code -> (row, new community's code)
     seen = {}
     for number, values in rows:
         raw, name = values["code"], values["name"]
@@ -230,8 +241,10 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         if change is None:
             refuse(
                 "change",
-                _("“%(change)s” is not a change: write 更名, 撤销 or 撤并入:<code of the area "
-                  "it joins>.") % {"change": values["change"]},
+                _("“%(change)s” is not a change: write 更名, 撤销, 撤并入:<code of the area "
+                  "it joins>, 拆分自:<code of the community split>[:<address words>] or, on a "
+                  "grid's row, 划入:<code of the new community>.")
+                % {"change": values["change"]},
             )  # fmt: skip
             continue
         kind, target = change
@@ -251,6 +264,31 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
             refuse("change", _("area %(code)s is not loaded, so it cannot be retired or merged.")
                    % {"code": official_code(code)})  # fmt: skip
             continue
+        if kind == "split":
+            # 拆分自:<code>[:<address words>] on the new community's row.
+            target, _sep, words = target.replace("：", ":").partition(":")
+            target = short_code(target.strip()) if target.strip().isdigit() else target.strip()
+            source = existing.get(target)
+            if level != Area.Level.COMMUNITY or code in existing:
+                refuse("change", _("拆分自 is written on the row of the new community."))
+                continue
+            if source is None or source.level != Area.Level.COMMUNITY or source.is_retired:
+                refuse(
+                    "change",
+                    _("the community %(code)s it is split from is not a current loaded "
+                      "community.") % {"code": target},
+                )  # fmt: skip
+                continue
+            splits[code] = (number, target, split_words(words))
+        if kind == "grid_to":
+            target = short_code(target) if target.isdigit() else target
+            grid = existing.get(code)
+            if grid is None or grid.level != Area.Level.GRID or grid.is_retired:
+                refuse("change", _("划入 is written on the row of a current loaded grid."))
+                continue
+            grid_moves[code] = (number, target)
+            # A grid goes along with a split: the split's row creates its new place.
+            kind = ""
         if kind == "merge":
             target = short_code(target) if target.isdigit() else target
             if target not in existing and target not in planned:
@@ -311,6 +349,18 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         errors.extend(
             (number, columns.get(field, "code"), message) for field, message in problems.items()
         )
+    for grid_code, (number, target) in grid_moves.items():
+        split = splits.get(target)
+        if split is None or existing[grid_code].parent.code != split[1]:
+            errors.append(
+                (
+                    number,
+                    "change",
+                    _("划入 names the new community split off this grid's own (a row "
+                      "with 拆分自:%(code)s in the same file).")
+                    % {"code": official_code(existing[grid_code].parent.code)},
+                )
+            )  # fmt: skip
     if errors:
         raise AreaFileError(
             [
@@ -328,6 +378,8 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         if area is not None and area.is_retired:
             unchanged += 1  # a retired area named as it was: old files load again
             continue
+        if code in splits:
+            continue  # made by its split, below
         if area is None:
             area = Area(
                 code=code,
@@ -355,11 +407,31 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
             continue
         area_rename(actor=actor, area=area, **wanted)
         renamed += 1
-    merged = retired = 0
+    merged = retired = split = 0
     for number, code, kind, target in changes:
-        area = Area.objects.get(code=code)
+        area = Area.objects.filter(code=code).first()
         try:
-            if kind == "merge":
+            if kind == "split":
+                _row, source, words = splits[code]
+                plan = planned[code]
+                new = area_split(
+                    actor=actor,
+                    source=Area.objects.get(code=source),
+                    code=code,
+                    name=plan["name"],
+                    grids=Area.objects.filter(
+                        code__in=[grid for grid, move in grid_moves.items() if move[1] == code]
+                    ).order_by("code"),
+                    words=words,
+                )
+                area_rename(
+                    actor=actor,
+                    area=new,
+                    official_name=plan["official_name"],
+                    urban_rural_code=plan["urban_rural_code"],
+                )
+                split += 1
+            elif kind == "merge":
                 area_merge(actor=actor, source=area, target=Area.objects.get(code=target))
                 merged += 1
             elif kind == "retire":
@@ -376,7 +448,12 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
                 ]
             ) from error
     return AreaLoadResult(
-        created=created, renamed=renamed, unchanged=unchanged, merged=merged, retired=retired
+        created=created,
+        renamed=renamed,
+        unchanged=unchanged,
+        merged=merged,
+        retired=retired,
+        split=split,
     )
 
 
@@ -571,7 +648,8 @@ class AreaMover:
 
     `label` names the records (plural, lazy); `count(area)` is how many point at `area` and
     would move; `move(*, actor, source, target, request)` moves them to `target` in the
-    caller's transaction, each with its history as its app writes it. `live`: records that
+    caller's transaction, each with its history as its app writes it (`change`: "merge", or
+    "split" where a grid goes to a community split off its own). `live`: records that
     keep an area from being retired outright (members, needs); an open assessment period's
     targets are not (the retired community just leaves its standings).
     """
@@ -580,6 +658,10 @@ class AreaMover:
     count: Callable[[Area], int]
     move: Callable[..., None]
     live: bool = True
+    # Where a split takes records by address (members): `count_by_address(area, words)` and
+    # `move_by_address(*, actor, source, target, words, request)`.
+    count_by_address: Callable[[Area, list[str]], int] | None = None
+    move_by_address: Callable[..., None] | None = None
 
 
 AREA_MOVERS: list[AreaMover] = []
@@ -701,6 +783,13 @@ def area_merge(*, actor, source: Area, target: Area, request=None) -> Area:
             {"target": _("Merge into a %(level)s of the same district.")
              % {"level": source.get_level_display()}}
         )  # fmt: skip
+    _area_records_move(actor=actor, source=source, target=target, request=request)
+    return source
+
+
+def _area_records_move(*, actor, source: Area, target: Area, change="merge", request=None):
+    """Move what points at `source` to `target` (accounts, then each app's records) and
+    retire `source` and its grids naming `target`; one audit line on `source`."""
     held = dict(area_holdings(source))
     moved_accounts = list(User.objects.filter(area=source))
     for account in moved_accounts:
@@ -708,7 +797,7 @@ def area_merge(*, actor, source: Area, target: Area, request=None) -> Area:
         account.save(update_fields=["area"])
         _audit_account(actor, AuditEvent.Action.UPDATE, account, {"area": target.code}, request)
     for mover in AREA_MOVERS:
-        mover.move(actor=actor, source=source, target=target, request=request)
+        mover.move(actor=actor, source=source, target=target, request=request, change=change)
     now = timezone.now()
     grids = list(Area.objects.current().filter(parent=source))
     for area in [*grids, source]:
@@ -717,13 +806,100 @@ def area_merge(*, actor, source: Area, target: Area, request=None) -> Area:
     _audit_change(
         actor,
         source,
-        "merge",
+        change,
         request,
         into=target.official_code,
         moved={what: n for what, n in held.items() if n},
         grids=[grid.code for grid in grids],
     )
-    return source
+
+
+def split_words(text: str) -> list[str]:
+    """The address words of a split, as typed: separated by 、 ， , ; or new lines."""
+    return [word for word in re.split(r"[、，,;；\s]+", text or "") if word]
+
+
+def area_split_holdings(source: Area, grids, words) -> list[tuple[str, int]]:
+    """(what, how many) would go to the community split off `source` with `grids` and the
+    members whose address holds one of `words`: for the confirmation page."""
+    held: dict[str, int] = {}
+    for grid in grids:
+        for what, n in area_holdings(grid):
+            held[what] = held.get(what, 0) + n
+    for mover in AREA_MOVERS:
+        if mover.count_by_address and words:
+            what = str(_("%(records)s by address") % {"records": mover.label})
+            held[what] = mover.count_by_address(source, words)
+    return list(held.items())
+
+
+@transaction.atomic
+def area_split(
+    *, actor, source: Area, code: str, name: str, grids=(), words=(), request=None
+) -> Area:
+    """Split a new community off `source` (拆分): `code` and `name` are the new one's, under
+    the same street. Each of `grids` (current grids of `source`) goes with it as a grid of the
+    same suffix and name, taking its members and accounts (the old grid is retired
+    naming the new); then the members of `source` whose address holds one of `words` (小区,
+    楼栋, 路名) move to it, each member with a history line. What `source` did stays its own:
+    its activities, visits, assessment targets and results. Returns the new community."""
+    _check_area_admin(actor, source)
+    source = Area.objects.select_for_update(of=("self",)).get(pk=source.pk)
+    if source.level != Area.Level.COMMUNITY or source.is_retired:
+        raise ValidationError(_("Only a current community is split."))
+    grids = list(grids)
+    words = [word.strip() for word in words if word.strip()]
+    if any(grid.parent_id != source.pk or grid.is_retired for grid in grids):
+        raise ValidationError(
+            {"grids": _("Choose current grids of %(area)s.") % {"area": source.name}}
+        )
+    if not grids and not words:
+        raise ValidationError(
+            _("Choose the grids, or give the addresses, that go to the new community; a "
+              "community that takes nothing is simply added.")
+        )  # fmt: skip
+    new = area_create(
+        actor=actor,
+        data={
+            "code": code,
+            "name": name,
+            "level": Area.Level.COMMUNITY,
+            "parent": source.parent,
+        },
+        request=request,
+    )
+    for grid in grids:
+        new_grid = area_create(
+            actor=actor,
+            data={
+                "code": new.code + grid.code[len(source.code) :],
+                "name": grid.name,
+                "level": Area.Level.GRID,
+                "parent": new,
+            },
+            request=request,
+        )
+        _area_records_move(
+            actor=actor, source=grid, target=new_grid, change="split", request=request
+        )
+    moved_by_address = {}
+    for mover in AREA_MOVERS:
+        if mover.move_by_address and words:
+            moved_by_address[str(mover.label)] = mover.count_by_address(source, words)
+            mover.move_by_address(
+                actor=actor, source=source, target=new, words=words, request=request
+            )
+    _audit_change(
+        actor,
+        source,
+        "split",
+        request,
+        into=new.official_code,
+        grids=[grid.code for grid in grids],
+        words=words,
+        moved=moved_by_address,
+    )
+    return new
 
 
 @transaction.atomic

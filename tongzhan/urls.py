@@ -31,6 +31,7 @@ urlpatterns = [
     path("manage/areas/<int:pk>/edit/", views.AreaUpdateView.as_view(), name="area_update"),
     path("manage/areas/<int:pk>/merge/", views.area_merge_view, name="area_merge"),
     path("manage/areas/<int:pk>/retire/", views.area_retire_view, name="area_retire"),
+    path("manage/areas/<int:pk>/split/", views.area_split_view, name="area_split"),
     path("manage/", views.manage, name="manage"),
     path("manage/accounts/", views.AccountListView.as_view(), name="account_list"),
     path("manage/accounts/new/", views.AccountCreateView.as_view(), name="account_create"),

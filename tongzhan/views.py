@@ -21,7 +21,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.template import loader
 from django.urls import reverse
@@ -50,6 +50,7 @@ from .forms import (
     AccountUpdateForm,
     AreaForm,
     AreaMergeForm,
+    AreaSplitForm,
 )
 from .mixins import ServiceFormMixin, action_write, form_write
 from .models import Area, AuditEvent, User, accounts_visible_to
@@ -58,6 +59,8 @@ from .services import (
     area_holdings,
     area_merge,
     area_retire,
+    area_split,
+    area_split_holdings,
     area_update,
     user_create,
     user_locked_out,
@@ -842,6 +845,40 @@ def area_merge_view(request, pk):
         request,
         "areas/area_change.html",
         {"area": area, "form": form, "change": "merge", "holdings": area_holdings(area)},
+    )
+
+
+@login_required
+def area_split_view(request, pk):
+    """Split a new community off a community (拆分): its code and name, the grids and the
+    addresses that go with it; the page then counts what will move, and the second button
+    splits."""
+    area = _area_to_change(request, pk)
+    if area.level != Area.Level.COMMUNITY:
+        raise Http404
+    form = AreaSplitForm(request.POST or None, area=area)
+    holdings = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "confirm" in request.POST:
+            write = lambda: area_split(  # noqa: E731
+                actor=request.user,
+                source=area,
+                code=data["code"],
+                name=data["name"],
+                grids=data["grids"],
+                words=data["words"],
+                request=request,
+            )
+            done = _("%(name)s was split off %(area)s.") % {"name": data["name"], "area": area.name}
+            if form_write(request, form, write, done=done):
+                return redirect(f"{reverse('area_list')}?{urlencode({'q': data['code']})}")
+        else:
+            holdings = area_split_holdings(area, data["grids"], data["words"])
+    return render(
+        request,
+        "areas/area_split.html",
+        {"area": area, "form": form, "holdings": holdings},
     )
 
 

@@ -11,7 +11,9 @@ class Command(BaseCommand):
         "Load or update the area tree from a CSV or XLSX file: code,name[,parent_code,level]"
         " (or 区划代码,名称,上级代码,层级), or the statistics bureau's list 统计用区划代码,"
         "城乡分类代码,名称 with 12-digit codes; an optional 变更 column renames (更名), "
-        "retires (撤销) or merges (撤并入:<code>) the area of its row."
+        "retires (撤销) or merges (撤并入:<code>) the area of its row; a new community's row "
+        "with 拆分自:<code>[:<address words>] is split off that community, taking the grids "
+        "whose rows say 划入:<its code>."
     )
 
     def add_arguments(self, parser):
@@ -26,5 +28,5 @@ class Command(BaseCommand):
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(error.errors)) from error
         self.stdout.write(
             f"created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}, "
-            f"merged {result.merged}, retired {result.retired}"
+            f"merged {result.merged}, retired {result.retired}, split {result.split}"
         )
