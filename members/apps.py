@@ -8,9 +8,10 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         # The members of an area merged into another move with it (tongzhan.services).
+        from tongzhan.downloads import producer_register
         from tongzhan.services import AreaMover, area_mover_register
 
-        from . import services
+        from . import downloads, services
 
         area_mover_register(
             AreaMover(
@@ -31,3 +32,6 @@ class MembersConfig(AppConfig):
                 undo=services.member_relatives_undo,
             )
         )
+        # Large exports and a community's printed forms are made in the background.
+        for producer in downloads.PRODUCERS:
+            producer_register(producer)

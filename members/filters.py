@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tongzhan import documents
 from tongzhan.crypto import lookup_hash
 from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, FilterForm, IntegerFilter, YearFilter
+from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import Area
 from tongzhan.widgets import CompactSelect
 
@@ -289,3 +290,25 @@ def search_kind(value: str) -> tuple[str, str]:
 def _area_label(area: Area) -> str:
     indent = {"district": "", "street": "　", "community": "　　"}.get(area.level, "")
     return f"{indent}{area.name}"
+
+
+def list_filterset(data, queryset, user) -> MemberFilterSet:
+    """The member list's filters from the query `data`, as the list, its export and the
+    export made in the background apply them."""
+    data = data.copy()
+    # The registry lists registered members unless the user asks for another status, or for
+    # the members who left in a month (none of whom is registered any more).
+    if not data.get("left"):
+        data.setdefault("status", Member.Status.ACTIVE)
+    return MemberFilterSet(data, queryset=queryset, user=user)
+
+
+def masked_filters(query) -> dict:
+    """The list's filters for the audit log, a searched ID number or phone masked."""
+    filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
+    kind, value = search_kind(query.get("q", ""))
+    if kind in ("id_number", "document"):
+        filters["q"] = mask_id_number(value)
+    elif kind == "phone":
+        filters["q"] = mask_phone(value)
+    return filters

@@ -20,8 +20,10 @@ from django.views.decorators.http import require_POST
 
 from tongzhan.audit import audit_record
 from tongzhan.mixins import action_write
-from tongzhan.models import Area, AuditEvent
+from tongzhan.models import Area
+from tongzhan.services import download_request
 
+from . import downloads as member_downloads
 from . import printing, services
 from .models import Member
 from .printing import CONTENT_TYPES
@@ -34,25 +36,14 @@ def _pdf(request, members, *, full: bool, filename: str, detail: dict, obj=None)
     """The forms of `members` as a PDF download, audited in the same breath."""
     members = list(printing.print_queryset(members, full=full))
     pdf = printing.render_forms(members, full=full)
-    audit_record(
-        actor=request.user,
-        action=AuditEvent.Action.EXPORT,
-        obj=obj,
-        request=request,
-        detail={"format": "pdf", "rows": len(members), "full": full, **detail},
-    )
-    if full:
-        for member in members:
-            fields = ["id_number", "phone"]
-            if any(relative.contact for relative in member.printed_relatives):
-                fields.append("relative_contact")  # printed in full as well
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.REVEAL,
-                obj=member,
-                request=request,
-                detail={"fields": fields, "page": "print"},
-            )
+    for line in printing.audit_lines(members, full=full, detail=detail):
+        audit_record(
+            actor=request.user,
+            action=line.action,
+            obj=line.obj if line.obj is not None else obj,
+            request=request,
+            detail=line.detail,
+        )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=False, filename=filename
@@ -99,11 +90,22 @@ def community_print(request):
             % {"community": community.name, "count": count, "limit": limit},
         )
         return redirect(f"{reverse('members:list')}?area={community.pk}")
+    filename = f"统战对象信息登记表_{community.name}_{timezone.localtime():%Y%m%d}.pdf"
+    if count > settings.MEMBER_PRINT_INLINE_MAX:
+        # Longer than a request may take: drawn in the background, offered when done.
+        download = download_request(
+            actor=request.user,
+            kind=member_downloads.FORMS,
+            title=filename,
+            params={"community": community.code},
+            request=request,
+        )
+        return redirect("download_detail", download.pk)
     return _pdf(
         request,
-        members.order_by("grid__code", "name", "id"),
+        members.order_by(*member_downloads.FORMS_ORDER),
         full=request.user.has_perm("members.reveal_member"),
-        filename=f"统战对象信息登记表_{community.name}_{timezone.localtime():%Y%m%d}.pdf",
+        filename=filename,
         detail={"community": community.code},
     )
 

@@ -10,6 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongzhan.downloads import AuditLine
+from tongzhan.models import AuditEvent
+
 from .forms import MemberForm
 from .models import Member, MemberChange, Relative
 
@@ -182,6 +185,62 @@ def _overflowing(document) -> set[str]:
 
 def render_forms(members, *, full: bool) -> bytes:
     """The forms of `members` (from `print_queryset`) as one PDF, one page each."""
+    return render_document(members, full=full).write_pdf()
+
+
+def render_forms_in_batches(members, *, full: bool, progress, batch: int = 50) -> bytes:
+    """`render_forms` for many members, drawn `batch` at a time with `progress(done, total)`
+    after each, and put together into one PDF (a community's forms, in the background)."""
+    members = list(members)
+    total = len(members)
+    progress(0, total)
+    documents = []
+    printed_at = timezone.localtime()
+    for start in range(0, total, batch):
+        documents.append(
+            render_document(
+                members[start : start + batch],
+                full=full,
+                offset=start,
+                total=total,
+                printed_at=printed_at,
+            )
+        )
+        progress(min(start + batch, total), total)
+    if not documents:
+        return render_forms([], full=full)
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()
+
+
+def audit_lines(members, *, full: bool, detail: dict) -> list[AuditLine]:
+    """What printing `members` writes to the audit log: one export line, and for a role that
+    may see full numbers, which the forms then print, a reveal line per person, as showing
+    them on the page writes."""
+    lines = [
+        AuditLine(
+            action=AuditEvent.Action.EXPORT,
+            detail={"format": "pdf", "rows": len(members), "full": full, **detail},
+        )
+    ]
+    if full:
+        for member in members:
+            fields = ["id_number", "phone"]
+            if any(relative.contact for relative in member.printed_relatives):
+                fields.append("relative_contact")  # printed in full as well
+            lines.append(
+                AuditLine(
+                    action=AuditEvent.Action.REVEAL,
+                    obj=member,
+                    detail={"fields": fields, "page": "print"},
+                )
+            )
+    return lines
+
+
+def render_document(members, *, full: bool, offset=0, total=None, printed_at=None):
+    """The forms of `members` as WeasyPrint's rendered document, one page each; `offset` and
+    `total` number its pages within a larger PDF put together from several."""
     # Imported here: WeasyPrint loads Pango and the fonts, which only printing needs.
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
@@ -191,11 +250,13 @@ def render_forms(members, *, full: bool) -> bytes:
     pages = [page_of(member, full=full, labels=labels) for member in members]
     fetch = photo_fetcher({member.pk: member for member in members})
     fonts = FontConfiguration()
-    printed_at = timezone.localtime()
+    context = {
+        "printed_at": printed_at or timezone.localtime(),
+        "offset": offset,
+        "total": total or len(pages),
+    }
     while True:
-        html = render_to_string(
-            "members/print/forms.html", {"pages": pages, "printed_at": printed_at}
-        )
+        html = render_to_string("members/print/forms.html", {"pages": pages, **context})
         document = weasyprint.HTML(string=html, base_url="about:blank", url_fetcher=fetch)
         rendered = document.render(font_config=fonts)
         over = _overflowing(rendered)
@@ -205,7 +266,7 @@ def render_forms(members, *, full: bool) -> bytes:
             if page["anchor"] in over and page["size"] < TIGHT
         ]
         if not smaller:
-            return rendered.write_pdf()
+            return rendered
         for index in smaller:
             pages[index] = page_of(
                 members[index], full=full, labels=labels, size=pages[index]["size"] + 1

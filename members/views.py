@@ -23,12 +23,13 @@ from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
 from tongzhan.audit import audit_record
-from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import AuditEvent
+from tongzhan.services import download_request
 
+from . import downloads as member_downloads
 from . import exports, services
-from .filters import MemberFilterSet, search_kind, tallied_count
+from .filters import MemberFilterSet, list_filterset, masked_filters, tallied_count
 from .forms import (
     MemberForm,
     MemberStatusForm,
@@ -44,12 +45,7 @@ WEB_FORM = "网页表单"
 
 def member_filterset(request, queryset) -> MemberFilterSet:
     """The list's filters on `queryset`, as the list and its export apply them."""
-    data = request.GET.copy()
-    # The registry lists registered members unless the user asks for another status, or for
-    # the members who left in a month (none of whom is registered any more).
-    if not data.get("left"):
-        data.setdefault("status", Member.Status.ACTIVE)
-    return MemberFilterSet(data, queryset=queryset, user=request.user)
+    return list_filterset(request.GET, queryset, request.user)
 
 
 class TalliedPaginator(Paginator):
@@ -686,21 +682,14 @@ def transfer_withdraw(request, pk):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _masked_filters(query) -> dict:
-    """The list's filters for the audit log, a searched ID number or phone masked."""
-    filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
-    kind, value = search_kind(query.get("q", ""))
-    if kind in ("id_number", "document"):
-        filters["q"] = mask_id_number(value)
-    elif kind == "phone":
-        filters["q"] = mask_phone(value)
-    return filters
-
-
 @login_required
 @permission_required("members.view_member", raise_exception=True)
 def member_export(request):
-    """The list as it is filtered, as an .xlsx roster; full numbers only for who may see them."""
+    """The list as it is filtered, as an .xlsx roster; full numbers only for who may see them.
+
+    More than `MEMBER_EXPORT_INLINE_MAX` rows are written in the background (a district's
+    200,000 take longer than a request may): the user gets the file's page, with its progress.
+    """
     user = request.user
     full = user.has_perm("members.reveal_member")
     queryset = Member.objects.visible_to(user).order_by("community__code", "id")
@@ -709,20 +698,29 @@ def member_export(request):
         messages.error(request, _("Nothing was exported: correct the filters marked below."))
         return redirect(f"{reverse('members:list')}?{request.GET.urlencode()}")
     members = filterset.qs
-    # On disk, not in memory: a district's roster is tens of megabytes. FileResponse closes it.
-    out = tempfile.TemporaryFile()  # noqa: SIM115
-    rows = exports.write_roster(exports.roster_queryset(members, full=full), out, full=full)
     query = request.GET.copy()
     for name in set(query) - set(filterset.filters):  # the filters, not whatever else came
         query.pop(name)
+    name = f"统战对象_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+    if members.count() > settings.MEMBER_EXPORT_INLINE_MAX:
+        download = download_request(
+            actor=user,
+            kind=member_downloads.ROSTER,
+            title=name,
+            params={"query": dict(query.lists())},
+            request=request,
+        )
+        return redirect("download_detail", download.pk)
+    # On disk, not in memory: a district's roster is tens of megabytes. FileResponse closes it.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    rows = exports.write_roster(exports.roster_queryset(members, full=full), out, full=full)
     audit_record(
         actor=user,
         action=AuditEvent.Action.EXPORT,
         request=request,
-        detail={"filters": _masked_filters(query), "rows": rows, "full": full},
+        detail={"filters": masked_filters(query), "rows": rows, "full": full},
     )
     out.seek(0)
-    name = f"统战对象_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
 
 

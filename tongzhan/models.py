@@ -435,3 +435,79 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class DownloadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A prepared file is its owner's alone: nobody else sees it, administrators neither
+        (it holds what the owner's scope and rights let them export)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Download(models.Model):
+    """A file made in the background for the user who asked for it (a large export, the printed
+    forms of a community), kept until `expires_at` for them to download.
+
+    The app that owns the data registers the function that makes each `kind`
+    (`tongzhan.downloads.producer_register`); the kernel runs it in a task and keeps its
+    progress, its outcome and the file (in the database, like an import's refused rows, so any
+    worker machine can make it and any web machine serve it).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="downloads"
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    title = models.CharField(_("file name"), max_length=200)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    data = models.BinaryField(_("file contents"), null=True, editable=False)
+    error = models.TextField(_("error"), blank=True)
+    # The request that asked for it: the audit lines written when the file is made carry them.
+    requested_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    requested_request_id = models.CharField(_("request ID"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    heartbeat = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    objects = DownloadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("prepared file")
+        verbose_name_plural = _("prepared files")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="download_owner_idx"),
+            models.Index(fields=["state", "expires_at"], name="download_expiry_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_busy(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.total or not self.is_busy:
+            return 0
+        # 99 at most while running: the file is still being written after the last row.
+        return min(99, self.done * 100 // self.total)

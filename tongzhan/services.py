@@ -1,6 +1,7 @@
 """Writes on areas and accounts. Views, admin and commands call these, nothing else."""
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Callable
@@ -15,10 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
-from .audit import audit_record
+from .audit import audit_record, client_ip
+from .downloads import PRODUCERS, download_run
 from .models import (
     Area,
     AuditEvent,
+    Download,
     User,
     area_tree_errors,
     common_name,
@@ -1353,3 +1356,72 @@ def group_delete(*, actor, group, request=None) -> None:
         raise ValidationError(_("A role's group is not deleted."))
     audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=group, request=request)
     group.delete()
+
+
+# -- Files made in the background (tongzhan.downloads) ----------------------------------------
+
+# A running download whose worker has not written its progress for this long died with its
+# worker (nothing of it was kept: the file and its audit lines are written together).
+DOWNLOAD_STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+def download_request(*, actor, kind: str, title: str, params: dict, request=None) -> Download:
+    """Queue the file `kind` for `actor`; `params` say what goes in it (JSON).
+
+    The caller has checked that the actor may ask for it; the producer checks again, as the
+    owner is when it runs. Returns the queued download, whose page shows its progress.
+    """
+    if kind not in PRODUCERS:
+        raise ValueError(f"no producer registered for {kind!r}")
+    download = Download.objects.create(
+        owner=actor,
+        kind=kind,
+        title=title[:200],
+        params=params,
+        requested_ip=client_ip(request),
+        requested_request_id=getattr(request, "id", ""),
+    )
+    # In the caller's transaction: with the database backend a worker takes it once committed.
+    download_run.enqueue(download.pk)
+    download.refresh_from_db()
+    return download
+
+
+def download_delete(*, actor, download: Download, request=None) -> None:
+    """Its owner drops a file before it expires (or stops one being made)."""
+    if download.owner_id != actor.pk:
+        raise PermissionDenied
+    Download.objects.filter(pk=download.pk).delete()
+
+
+def download_fetched(*, actor, download: Download, request=None) -> None:
+    """The owner takes the file: personal data leaves the server, so the audit log says so
+    (the export itself was logged when the file was made, with its filters and rows)."""
+    if download.owner_id != actor.pk or download.state != Download.State.DONE:
+        raise PermissionDenied
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=download,
+        request=request,
+        detail={"download": download.kind, "rows": download.rows, "size": download.size},
+    )
+
+
+def downloads_expire() -> int:
+    """Delete the files kept long enough (`DOWNLOAD_KEEP_DAYS`), and mark as failed the ones
+    whose worker died while making them. Idempotent; for the scheduled runner. Returns how
+    many files were deleted."""
+    now = timezone.now()
+    expired = Download.objects.filter(state=Download.State.DONE, expires_at__lte=now).update(
+        state=Download.State.EXPIRED, data=None
+    )
+    Download.objects.filter(
+        state=Download.State.RUNNING, heartbeat__lt=now - DOWNLOAD_STALE_AFTER
+    ).update(
+        state=Download.State.FAILED,
+        finished_at=now,
+        heartbeat=None,
+        error=_("The work stopped before the file was made; nothing was kept. Ask for it again."),
+    )
+    return expired

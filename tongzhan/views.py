@@ -33,8 +33,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_POST
-from django.views.generic import CreateView, FormView, TemplateView, UpdateView
+from django.views.decorators.http import require_POST, require_safe
+from django.views.generic import CreateView, FormView, ListView, TemplateView, UpdateView
 from django_filters.views import FilterView
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -53,7 +53,7 @@ from .forms import (
     AreaSplitForm,
 )
 from .mixins import ServiceFormMixin, action_write, form_write
-from .models import Area, AuditEvent, User, accounts_visible_to
+from .models import Area, AuditEvent, Download, User, accounts_visible_to
 from .services import (
     area_create,
     area_holdings,
@@ -62,6 +62,8 @@ from .services import (
     area_split,
     area_split_holdings,
     area_update,
+    download_delete,
+    download_fetched,
     user_create,
     user_locked_out,
     user_remove_authenticator,
@@ -903,3 +905,78 @@ def area_retire_view(request, pk):
             "holds_anything": any(n for _what, n in holdings),
         },
     )
+
+
+# -- Files made in the background -------------------------------------------------------------
+
+DOWNLOADS_PER_PAGE = 25
+
+
+class DownloadListView(LoginRequiredMixin, ListView):
+    """My downloads: the files made in the background for the user, newest first."""
+
+    template_name = "downloads/download_list.html"
+    context_object_name = "downloads"
+    paginate_by = DOWNLOADS_PER_PAGE
+
+    def get_queryset(self):
+        return Download.objects.visible_to(self.request.user).defer("data", "params")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(keep_days=settings.DOWNLOAD_KEEP_DAYS, **kwargs)
+
+
+def _download(request, pk) -> Download:
+    """One of the user's own files; anyone else's is 404, whoever asks."""
+    return get_object_or_404(Download.objects.visible_to(request.user).defer("data"), pk=pk)
+
+
+@require_safe
+@login_required
+def download_detail(request, pk):
+    """A file's page: its progress while it is made (the bar polls `download_status`), then
+    the link to it."""
+    download = _download(request, pk)
+    return render(request, "downloads/download_detail.html", {"download": download})
+
+
+@require_safe
+@login_required
+def download_status(request, pk):
+    """What the progress bar polls."""
+    download = _download(request, pk)
+    return JsonResponse(
+        {
+            "state": download.state,
+            "label": download.get_state_display(),
+            "busy": download.is_busy,
+            "done": download.done,
+            "total": download.total,
+            "percent": download.percent,
+        }
+    )
+
+
+@require_safe
+@login_required
+def download_file(request, pk):
+    """The file itself, to its owner only, while it is kept; each download audited."""
+    download = get_object_or_404(
+        Download.objects.visible_to(request.user), pk=pk, state=Download.State.DONE
+    )
+    download_fetched(actor=request.user, download=download, request=request)
+    response = HttpResponse(bytes(download.data), content_type=download.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=download.title
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@login_required
+def download_remove(request, pk):
+    download = _download(request, pk)
+    download_delete(actor=request.user, download=download, request=request)
+    messages.success(request, _("The file %(title)s was deleted.") % {"title": download.title})
+    return redirect("download_list")

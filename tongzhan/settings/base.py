@@ -233,9 +233,17 @@ NEED_DUE_DAYS = int(os.environ.get("NEED_DUE_DAYS", "30"))
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # A member's ID photo (证件照): a JPEG or PNG of at most this size.
 MEMBER_PHOTO_MAX_BYTES = 2 * 1024 * 1024
-# The most registration forms one PDF holds (a community's forms, one page each). WeasyPrint
-# draws about 5 to 10 forms a second on one core: 200 stay well within gunicorn's timeout.
-MEMBER_PRINT_MAX = 200
+# A community's registration forms (one page each): WeasyPrint draws about 5 to 10 forms a
+# second on one core, so up to MEMBER_PRINT_INLINE_MAX are drawn in the request and more are
+# made in the background (tongzhan.downloads), at most MEMBER_PRINT_MAX in one PDF.
+MEMBER_PRINT_INLINE_MAX = int(os.environ.get("MEMBER_PRINT_INLINE_MAX", "30"))
+MEMBER_PRINT_MAX = int(os.environ.get("MEMBER_PRINT_MAX", "5000"))
+# A member export of more rows than this is made in the background and offered on its own page
+# when done (about 2,000 rows a second: 5,000 answer within a few seconds).
+MEMBER_EXPORT_INLINE_MAX = int(os.environ.get("MEMBER_EXPORT_INLINE_MAX", "5000"))
+# Files made in the background are kept this many days for their owner, then deleted
+# (tongzhan.services.downloads_expire).
+DOWNLOAD_KEEP_DAYS = int(os.environ.get("DOWNLOAD_KEEP_DAYS", "7"))
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
