@@ -36,6 +36,7 @@ from members import services as member_services
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from tongzhan.models import User
+from tongzhan.services import download_request
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,17 @@ MATRIX = [
     ("account_authenticator", ["account"], "get", "302 403 403 403 403 403 200 403"),
     ("account_authenticator", ["account"], "post", "302 403 403 403 403 403 302 403"),
     ("account_unlock", ["account"], "post", "302 403 403 403 403 403 302 403"),
+    # Files made in the background: each its owner's alone (alice's here), 404 to anyone else.
+    ("download_list", [], "get", "302 200 200 200 200 200 200 200"),
+    ("download_list", [], "post", "302 405 405 405 405 405 405 405"),
+    ("download_detail", ["download"], "get", "302 200 404 404 404 404 404 404"),
+    ("download_detail", ["download"], "post", "405 405 405 405 405 405 405 405"),
+    ("download_status", ["download"], "get", "302 200 404 404 404 404 404 404"),
+    ("download_status", ["download"], "post", "405 405 405 405 405 405 405 405"),
+    ("download_file", ["download"], "get", "302 200 404 404 404 404 404 404"),
+    ("download_file", ["download"], "post", "405 405 405 405 405 405 405 405"),
+    ("download_delete", ["fresh_download"], "get", "405 405 405 405 405 405 405 405"),
+    ("download_delete", ["fresh_download"], "post", "302 302 404 404 404 404 404 404"),
     ("members:list", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:create", [], "get", "302 200 200 403 200 200 200 403"),
     ("members:detail", ["member"], "get", "302 200 404 200 200 404 200 404"),
@@ -368,6 +380,12 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
     def fresh_member():
         return MemberFactory(community=qiaodong).pk
 
+    def fresh_download():
+        return download_request(
+            actor=community_user, kind="members.roster", title="统战对象.xlsx",
+            params={"query": {}},
+        ).pk  # fmt: skip
+
     merge = member_services.member_merge(
         actor=district_user, keep=member, merged=MemberFactory(community=qiaodong)
     )
@@ -398,6 +416,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "relative": relative.pk, "fresh_relative": fresh_relative,
 
         "other_member": other.pk, "fresh_member": fresh_member, "merge": merge.pk,
+        "download": fresh_download(), "fresh_download": fresh_download,
 
 
     }  # fmt: skip

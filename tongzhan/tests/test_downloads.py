@@ -1,0 +1,123 @@
+"""Files made in the background: the runner, its outcome, and the files' expiry."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tongzhan import downloads
+from tongzhan.models import AuditEvent, Download
+from tongzhan.services import download_request, downloads_expire
+
+pytestmark = pytest.mark.django_db
+
+
+def _lines(*, download, progress):
+    progress(0, 3)
+    progress(3, 3)
+    line = downloads.AuditLine(AuditEvent.Action.EXPORT, {"rows": 3}, obj=download)
+    return downloads.Produced(b"a,b\n" * 3, "text/csv", 3, [line])
+
+
+def _broken(*, download, progress):
+    raise RuntimeError("the disk is full")
+
+
+@pytest.fixture(autouse=True)
+def producers():
+    downloads.producer_register(downloads.Producer("test.lines", _lines))
+    downloads.producer_register(downloads.Producer("test.broken", _broken))
+    yield
+    downloads.PRODUCERS.pop("test.lines")
+    downloads.PRODUCERS.pop("test.broken")
+
+
+def _request(user, kind="test.lines") -> Download:
+    return download_request(actor=user, kind=kind, title="三行.csv", params={})
+
+
+def test_a_made_file_keeps_its_bytes_rows_and_expiry_and_its_audit_line(community_user, settings):
+    settings.DOWNLOAD_KEEP_DAYS = 3
+    download = _request(community_user)
+    assert download.state == "done"
+    assert bytes(download.data) == b"a,b\n" * 3 and download.rows == 3 and download.size == 12
+    kept = download.expires_at - download.finished_at
+    assert kept == datetime.timedelta(days=3)
+    line = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert line.actor == community_user and line.object_id == str(download.pk)
+
+
+def test_a_failed_producer_keeps_nothing_and_says_so_with_the_files_number(community_user):
+    download = _request(community_user, kind="test.broken")
+    assert download.state == "failed" and download.data is None
+    assert str(download.pk) in download.error
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_an_unknown_kind_is_a_programming_error(community_user):
+    with pytest.raises(ValueError):
+        _request(community_user, kind="no.such")
+
+
+def test_expiry_deletes_the_files_kept_long_enough_and_only_those(client, community_user, settings):
+    old, fresh = _request(community_user), _request(community_user)
+    Download.objects.filter(pk=old.pk).update(expires_at=timezone.now() - datetime.timedelta(1))
+
+    assert downloads_expire() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.state == "expired" and old.data is None
+    assert fresh.state == "done" and bytes(fresh.data)
+    assert downloads_expire() == 0  # idempotent: the scheduled runner may call it any time
+
+    client.force_login(community_user)
+    assert client.get(reverse("download_file", args=[old.pk])).status_code == 404
+    assert "已过期" in client.get(reverse("download_detail", args=[old.pk])).content.decode()
+    assert client.get(reverse("download_file", args=[fresh.pk])).status_code == 200
+
+
+def test_expiry_fails_a_file_whose_worker_died(community_user, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    download = _request(community_user)
+    Download.objects.filter(pk=download.pk).update(
+        state="running", heartbeat=timezone.now() - datetime.timedelta(hours=1)
+    )
+    downloads_expire()
+    download.refresh_from_db()
+    assert download.state == "failed" and download.error
+
+
+def test_a_file_deleted_while_it_is_made_is_not_kept_nor_audited(community_user, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+    def deleting(*, download, progress):
+        Download.objects.filter(pk=download.pk).delete()
+        return _lines(download=download, progress=progress)
+
+    downloads.producer_register(downloads.Producer("test.deleting", deleting))
+    try:
+        download = _request(community_user, kind="test.deleting")
+        downloads.download_run.call(download.pk)
+    finally:
+        downloads.PRODUCERS.pop("test.deleting")
+    assert not Download.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_a_task_run_twice_makes_the_file_once(community_user):
+    download = _request(community_user)
+    downloads.download_run.call(download.pk)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
+
+
+def test_my_downloads_lists_mine_only_in_a_fixed_number_of_queries(
+    client, community_user, neighbour_user, django_assert_max_num_queries
+):
+    for _ in range(3):
+        _request(community_user)
+    _request(neighbour_user)
+    client.force_login(community_user)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("download_list"))
+    assert len(response.context["downloads"]) == 3
