@@ -80,8 +80,9 @@ def forms_produce(*, download, progress) -> Produced:
         )
     members = list(printing.print_queryset(members.order_by(*FORMS_ORDER), full=full))
     pdf = printing.render_forms_in_batches(members, full=full, progress=progress)
-    lines = printing.audit_lines(members, full=full, detail={"community": community.code})
-    lines[0] = AuditLine(action=lines[0].action, obj=download, detail=lines[0].detail)
+    lines = printing.audit_lines(
+        members, full=full, detail={"community": community.code}, obj=download
+    )
     return Produced(content=pdf, content_type="application/pdf", rows=len(members), audit=lines)
 
 

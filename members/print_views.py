@@ -36,11 +36,11 @@ def _pdf(request, members, *, full: bool, filename: str, detail: dict, obj=None)
     """The forms of `members` as a PDF download, audited in the same breath."""
     members = list(printing.print_queryset(members, full=full))
     pdf = printing.render_forms(members, full=full)
-    for line in printing.audit_lines(members, full=full, detail=detail):
+    for line in printing.audit_lines(members, full=full, detail=detail, obj=obj):
         audit_record(
             actor=request.user,
             action=line.action,
-            obj=line.obj if line.obj is not None else obj,
+            obj=line.obj,
             request=request,
             detail=line.detail,
         )

@@ -213,14 +213,15 @@ def render_forms_in_batches(members, *, full: bool, progress, batch: int = 50) -
     return documents[0].copy(pages).write_pdf()
 
 
-def audit_lines(members, *, full: bool, detail: dict) -> list[AuditLine]:
-    """What printing `members` writes to the audit log: one export line, and for a role that
-    may see full numbers, which the forms then print, a reveal line per person, as showing
-    them on the page writes."""
+def audit_lines(members, *, full: bool, detail: dict, obj=None) -> list[AuditLine]:
+    """What printing `members` writes to the audit log: one export line (about `obj`), and
+    for a role that may see full numbers, which the forms then print, a reveal line per
+    person, as showing them on the page writes."""
     lines = [
         AuditLine(
             action=AuditEvent.Action.EXPORT,
             detail={"format": "pdf", "rows": len(members), "full": full, **detail},
+            obj=obj,
         )
     ]
     if full:

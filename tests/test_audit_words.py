@@ -17,14 +17,14 @@ from assessment.models import EvaluationRound, Period
 from conftest import _user
 from members.models import ImportJob
 from tongzhan.audit import audit_record
-from tongzhan.models import AuditEvent, User
+from tongzhan.models import AuditEvent, Download, User
 from tongzhan.services import user_grant_auditor
 
 pytestmark = pytest.mark.django_db
 
 A = AuditEvent.Action
 # Latin words a Chinese office reads as they are: account names, the file kind, request ids.
-ALLOWED = {"Excel", "xlsx", "alice", "erin", "grace", "ivan", "manage"}
+ALLOWED = {"Excel", "xlsx", "PDF", "alice", "erin", "grace", "ivan", "manage"}
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 HEX = re.compile(r"\A[0-9a-f-]{8,}\Z")
 
@@ -73,6 +73,7 @@ def every_event(areas, community_user, district_user, admin_user, member):
     activity = unsaved(Activity, 3, title="座谈会")
     job = unsaved(ImportJob, 4, filename="名册.xlsx")
     community = areas["140106001001"]
+    download = unsaved(Download, 6, title="统战对象.xlsx")
     events = [
         (A.LOGIN, None, {}),
         (A.LOGOUT, None, {}),
@@ -130,6 +131,12 @@ def every_event(areas, community_user, district_user, admin_user, member):
         (A.CREATE, round_, {"name": "第一轮"}),
         (A.STATUS, round_, {"confirmed": True, "removed": [7, 8]}),
         (A.STATUS, round_, {"reopened": True, "restored": [7]}),
+        # A file made in the background: the export when made, and each time it is taken.
+        (A.EXPORT, download, {"filters": {"sex": "F"}, "rows": 10, "full": True}),
+        (A.EXPORT, download, {"format": "pdf", "rows": 3, "full": False,
+                              "community": "140106001001"}),
+        (A.EXPORT, download, {"download": "members.roster", "rows": 10, "size": 2048}),
+        (A.EXPORT, download, {"download": "members.forms", "rows": 3, "size": 4096}),
     ]  # fmt: skip
     for action, obj, detail in events:
         audit_record(actor=district_user, action=action, obj=obj, detail=detail)
@@ -148,6 +155,7 @@ def test_the_audit_page_reads_in_chinese(client, every_event):
     assert "综合评价 2" in page  # the evaluation round, by the model's name
     assert "审计员角色：授予" in page
     assert "可查看完整公民身份号码和联系电话" in page
+    assert "下载的文件：统战对象信息登记表" in page
 
 
 def test_the_audit_export_reads_in_chinese(client, every_event):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -117,7 +117,6 @@ def _finish(download: Download, produced: Produced) -> None:
     with transaction.atomic():
         updated = Download.objects.filter(pk=download.pk, state=State.RUNNING).update(
             state=State.DONE,
-            data=produced.content,
             size=len(produced.content),
             content_type=produced.content_type,
             rows=produced.rows,
@@ -129,6 +128,7 @@ def _finish(download: Download, produced: Produced) -> None:
         )
         if not updated:  # its owner deleted it while it was made: nothing left the registry
             return
+        _write_content(download.pk, produced.content)
         for line in produced.audit:
             audit_record(
                 actor=download.owner,
@@ -138,6 +138,40 @@ def _finish(download: Download, produced: Produced) -> None:
                 request_id=download.requested_request_id,
                 detail=line.detail,
             )
+
+
+# Django binds parameters on the client, where a bytea travels as hex text: a 27 MB roster
+# took the worker 215 MB more to save (the text, its encoding, the query). On PostgreSQL the
+# file goes and comes as it is, bound on the server in binary.
+CONTENT_SQL = "UPDATE tongzhan_download SET data = %b WHERE id = %s"
+
+
+def _write_content(pk: int, content: bytes) -> None:
+    if connection.vendor != "postgresql":
+        Download.objects.filter(pk=pk).update(data=content)
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(CONTENT_SQL, [content, pk])
+
+
+def download_content(download: Download) -> bytes:
+    """The file of a made download, read without the hex text (see `_write_content`)."""
+    if connection.vendor != "postgresql":
+        return bytes(Download.objects.values_list("data", flat=True).get(pk=download.pk))
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            "SELECT data FROM tongzhan_download WHERE id = %s", [download.pk], binary=True
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        raise Download.DoesNotExist
+    return bytes(row[0])
 
 
 def _fail(download: Download, message: str) -> None:

@@ -1373,16 +1373,18 @@ def download_request(*, actor, kind: str, title: str, params: dict, request=None
     """
     if kind not in PRODUCERS:
         raise ValueError(f"no producer registered for {kind!r}")
-    download = Download.objects.create(
-        owner=actor,
-        kind=kind,
-        title=title[:200],
-        params=params,
-        requested_ip=client_ip(request),
-        requested_request_id=getattr(request, "id", ""),
-    )
-    # In the caller's transaction: with the database backend a worker takes it once committed.
-    download_run.enqueue(download.pk)
+    with transaction.atomic():
+        download = Download.objects.create(
+            owner=actor,
+            kind=kind,
+            title=title[:200],
+            params=params,
+            requested_ip=client_ip(request),
+            requested_request_id=getattr(request, "id", ""),
+        )
+        # Queued with it: with the database backend a worker takes it once committed, and a
+        # file that could not be queued is not left waiting for ever.
+        download_run.enqueue(download.pk)
     download.refresh_from_db()
     return download
 

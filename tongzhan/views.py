@@ -42,6 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import spreadsheets
 from .audit import audit_record
+from .downloads import download_content
 from .filters import AccountFilterSet, AreaFilterSet, AuditEventFilterSet, query_id
 from .forms import (
     AccountActiveForm,
@@ -263,7 +264,7 @@ DETAIL_KEYS = {
     "restored": "恢复", "user_permissions": "权限", "first_name": "名", "last_name": "姓",
     "email": "电子邮箱", "unlocked": "解除锁定（清除的登录失败记录数）",
     "categories": "类别", "items": "项目", "score_grid": "按评分表保存的评分数",
-    "transfer": "转移申请编号", "note": "说明",
+    "transfer": "转移申请编号", "note": "说明", "download": "下载的文件", "format": "格式",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -275,6 +276,9 @@ DETAIL_CODES = {
     "page": {"detail": "详情页", "edit": "编辑页"},
     "second_factor": {"set up": "设置", "wrong code": "验证码错误", "removed": "移除"},
     "auditor": {"granted": "授予", "revoked": "撤销"},
+    # Files made in the background (tongzhan.downloads), by the kind their app registered.
+    "download": {"members.roster": "统战对象花名册", "members.forms": "统战对象信息登记表"},
+    "format": {"pdf": "PDF"},
     "source": {"form": "表单", "import": "导入", "admin": "管理后台"},
 }  # fmt: skip
 # The verbs of Django's own permissions (add_member …); the others carry their own names.
@@ -962,10 +966,14 @@ def download_status(request, pk):
 def download_file(request, pk):
     """The file itself, to its owner only, while it is kept; each download audited."""
     download = get_object_or_404(
-        Download.objects.visible_to(request.user), pk=pk, state=Download.State.DONE
+        Download.objects.visible_to(request.user).defer("data"), pk=pk, state=Download.State.DONE
     )
+    try:
+        content = download_content(download)
+    except Download.DoesNotExist:  # expired or deleted a moment ago
+        raise Http404 from None
     download_fetched(actor=request.user, download=download, request=request)
-    response = HttpResponse(bytes(download.data), content_type=download.content_type)
+    response = HttpResponse(content, content_type=download.content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=download.title
     )
