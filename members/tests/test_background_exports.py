@@ -204,6 +204,7 @@ def test_a_large_communitys_forms_are_drawn_in_the_background(
     download = Download.objects.get()
     assert response["Location"] == reverse("download_detail", args=[download.pk])
     assert download.state == "done" and download.content_type == "application/pdf"
+    assert "共 3 份登记表" in client.get(response["Location"]).content.decode()
     pdf = client.get(reverse("download_file", args=[download.pk])).content
     assert pdf_pages(pdf) == 3
     text = pdf_text(pdf)
