@@ -159,6 +159,16 @@ class _Context:
         self.communities_by_name: dict[str, list[Area]] = {}
         for area in self.communities_by_code.values():
             self.communities_by_name.setdefault(community_name_key(area.name), []).append(area)
+        # Communities merged away or abolished (撤并, 撤销): a roster kept before the change
+        # still names them, and its rows are refused saying so, never "not in your area".
+        retired = Area.objects.communities().filter(retired_at__isnull=False)
+        if actor is not None:
+            retired = retired.visible_to(actor)
+        self.retired_by_code: dict[str, Area] = {}
+        self.retired_by_name: dict[str, list[Area]] = {}
+        for area in retired.select_related("merged_into"):
+            self.retired_by_code[area.code] = area
+            self.retired_by_name.setdefault(community_name_key(area.name), []).append(area)
         # The streets of those communities, to tell apart communities of the same name.
         self.streets = {
             street.pk: street
@@ -209,10 +219,9 @@ class _Context:
         else:
             found = self.communities_by_name.get(community_name_key(text), [])
         if not found:
-            raise ValueError(
-                _("%(name)s is not a community in your area: check the name or write its code.")
-                % {"name": text}
-            )
+            raise ValueError(self._retired(text) or _(
+                "%(name)s is not a community in your area: check the name or write its code."
+            ) % {"name": text})  # fmt: skip
         if street_text:
             streets = self.street(street_text)
             within = [area for area in found if area.parent_id in streets]
@@ -237,6 +246,29 @@ class _Context:
             )
             % {"name": text, "streets": self._streets_of(found)}
         )
+
+    def _retired(self, text: str) -> str:
+        """Why a community no longer takes members, when `text` names one merged away or
+        abolished; "" otherwise."""
+        if text in self.retired_by_code:
+            found = [self.retired_by_code[text]]
+        else:
+            found = self.retired_by_name.get(community_name_key(text), [])
+        if len(found) != 1:
+            return ""
+        into = found[0].merged_into
+        while into is not None and into.is_retired and into.merged_into_id:
+            into = into.merged_into  # merged again since: name where its members are now
+        if into is not None and not into.is_retired:
+            # “五一三社区”已撤并入桥东二社区：请改填“桥东二社区”。
+            return _("%(name)s has been merged into %(into)s: write %(into)s instead.") % {
+                "name": text,
+                "into": into.name,
+            }
+        # “五一三社区”已撤销：请填写此人现在所属的社区。
+        return _("%(name)s has been abolished: write the community the person belongs to now.") % {
+            "name": text
+        }
 
     def street(self, text: str) -> set[int]:
         """The ids of the streets in reach that `text` names, by code or name."""

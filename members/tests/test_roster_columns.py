@@ -18,6 +18,7 @@ from members.imports import UnknownColumnsError, roster_import
 from members.models import ColumnMapping, ImportJob, Member
 from members.roster_reader import RosterFileError
 from tongzhan.models import Area, AuditEvent, User
+from tongzhan.services import area_merge, area_retire
 
 from .factories import id_number_for
 from .test_imports import roster
@@ -149,6 +150,33 @@ def test_a_row_whose_street_does_not_hold_its_community_is_refused(areas):
     assert report.created == 0
     message = reasons(report)[(3, "社区名称")]
     assert "文庙街道" in message and "柳巷街道" in message
+
+
+def test_a_community_merged_away_is_refused_naming_where_it_went(district_user, areas):
+    # A roster kept before 五一二社区 was merged (撤并) into 桥东一社区 still names it.
+    area_merge(actor=None, source=areas["140106001002"], target=areas["140106001001"])
+    report = roster_import(
+        actor=district_user,
+        data=office(office_row("陈一", community="五一二社区居委会")),
+        filename="街道花名册.xlsx",
+        dry_run=True,
+    )
+    assert report.created == 0
+    assert (
+        reasons(report)[(3, "社区名称")]
+        == "“五一二社区居委会”已撤并入桥东一社区：请改填“桥东一社区”。"
+    )
+
+
+def test_a_community_abolished_is_refused_as_abolished(district_user, areas):
+    area_retire(actor=None, area=areas["140106002001"])
+    report = roster_import(
+        actor=district_user,
+        data=office(office_row("陈一", community="140106002001", street="")),
+        filename="街道花名册.xlsx",
+        dry_run=True,
+    )
+    assert reasons(report)[(3, "社区名称")] == "“140106002001”已撤销：请填写此人现在所属的社区。"
 
 
 def test_a_street_out_of_reach_is_refused_in_the_street_column(district_user):
