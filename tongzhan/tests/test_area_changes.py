@@ -236,6 +236,8 @@ def test_the_pages_say_what_will_move_then_merge_or_retire(world, areas, admin_u
     assert "140106001002 五一二社区" in page.content.decode()
     refused = client.get(reverse("area_retire", args=[source.pk])).content.decode()
     assert "仍有下列记录" in refused and "撤销</button>" not in refused
+    # The page that refuses leads on to the merge it suggests.
+    assert f'href="{reverse("area_merge", args=[source.pk])}"' in refused
     response = client.post(
         reverse("area_merge", args=[source.pk]), {"target": areas[WUYIER].pk}, follow=True
     )
