@@ -78,6 +78,8 @@ class AreaLoadResult:
     merged: int = 0
     retired: int = 0
     split: int = 0
+    # Areas whose name stayed and whose official name or urban-rural code the file filled in.
+    updated: int = 0
 
 
 class AreaRows(list):
@@ -373,7 +375,7 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
             ]
         )
 
-    created = renamed = unchanged = 0
+    created = renamed = updated = unchanged = 0
     # Parents first: a code is always longer than its parent's.
     for code in sorted(planned, key=len):
         plan = planned[code]
@@ -408,8 +410,11 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
         if all(getattr(area, field) == value for field, value in wanted.items()):
             unchanged += 1
             continue
+        if wanted.get("name", area.name) != area.name:
+            renamed += 1
+        else:
+            updated += 1
         area_rename(actor=actor, area=area, **wanted)
-        renamed += 1
     merged = retired = split = 0
     for number, code, kind, target in changes:
         area = Area.objects.filter(code=code).first()
@@ -453,6 +458,7 @@ def areas_load(*, rows: list[tuple[int, dict]], actor=None) -> AreaLoadResult:
     return AreaLoadResult(
         created=created,
         renamed=renamed,
+        updated=updated,
         unchanged=unchanged,
         merged=merged,
         retired=retired,

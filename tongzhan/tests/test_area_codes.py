@@ -212,3 +212,25 @@ def test_the_area_form_takes_a_streets_official_code(client, admin_user, areas):
     )
     assert response.status_code == 302
     assert Area.objects.get(name="新街道").code == "140106003"
+
+
+@pytest.mark.django_db
+def test_an_official_name_added_is_not_counted_as_a_rename(areas, tmp_path):
+    """The bureau's list beside areas loaded short: the names people use stay, so the summary
+    says the official names were added, not that communities were renamed."""
+    import io
+
+    out = io.StringIO()
+    call_command(
+        "load_areas",
+        str(write(tmp_path, "统计用区划代码,名称\n140106001002,五一二社区居委会\n")),
+        stdout=out,
+    )
+    assert "renamed 0, official names or codes added 1," in out.getvalue()
+    out = io.StringIO()
+    call_command(
+        "load_areas",
+        str(write(tmp_path, "统计用区划代码,名称\n140106001002,五一二新社区\n")),
+        stdout=out,
+    )
+    assert "renamed 1, official names or codes added 0," in out.getvalue()

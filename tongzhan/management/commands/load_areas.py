@@ -27,6 +27,7 @@ class Command(BaseCommand):
         except AreaFileError as error:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(error.errors)) from error
         self.stdout.write(
-            f"created {result.created}, renamed {result.renamed}, unchanged {result.unchanged}, "
+            f"created {result.created}, renamed {result.renamed}, official names or codes added "
+            f"{result.updated}, unchanged {result.unchanged}, "
             f"merged {result.merged}, retired {result.retired}, split {result.split}"
         )
