@@ -323,7 +323,8 @@ class LinkedMemberChoiceField(forms.ModelChoiceField):
             "name": member.name,
             "year": member.birth_date.year,
             "community": member.community.name,
-            "last": member.id_number_masked[-4:],
+            # A short document's mask shows fewer than four (P******78): only what it shows.
+            "last": member.id_number_masked[-4:].lstrip("*"),
         }
 
 

@@ -192,6 +192,24 @@ def test_adding_a_relative_registered_in_scope_offers_the_link(
     assert relative.linked_member == sister
 
 
+def test_the_link_offered_names_a_passport_holders_last_characters_without_stars(areas):
+    import datetime
+
+    from members.forms import LinkedMemberChoiceField
+    from members.models import Member
+
+    field = LinkedMemberChoiceField(queryset=Member.objects.none())
+    holder = Member(
+        name="陈约翰",
+        birth_date=datetime.date(1980, 2, 29),
+        community=areas["140106001001"],
+        id_number_masked="P******78",
+    )
+    assert field.label_from_instance(holder) == "陈约翰，1980 年生，桥东一社区，证件号尾号 78"
+    holder.id_number_masked = "140106********123X"
+    assert field.label_from_instance(holder).endswith("证件号尾号 123X")
+
+
 def test_the_relative_pages_answer_404_out_of_scope(
     client, community_user, neighbour_user, taiwan_member
 ):
