@@ -31,6 +31,8 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     assert Activity.objects.exists()
     assert Period.objects.get().state == Period.State.OPEN
     assert "Tz-demo-2026" in output
+    # The accounts' areas by the 12-digit codes people see on the pages.
+    assert "柳巷街道 (140106001000)" in output and "迎泽区 (140106000000)" in output
 
     # What `make run` calls on every start: nothing more once members exist.
     output = seed(if_empty=True)

@@ -1042,7 +1042,7 @@ class Command(BaseCommand):
             user = users.get(username)
             if user is None:
                 continue
-            area = f"{user.area.name} ({user.area.code})" if user.area else "—"
+            area = f"{user.area.name} ({user.area.official_code})" if user.area else "—"
             rows.append([username, DEMO_PASSWORD, str(user.get_role_display()), area])
         if len(rows) == 1:
             self.stdout.write("No demo accounts in this database.")
