@@ -202,6 +202,9 @@ class ActivityTally(models.Model):
     transaction of every activity write.
     """
 
+    # Counts recounted from the activities: not a record of its own that holds an area.
+    area_derived = True
+
     area = models.ForeignKey(
         Area, verbose_name=_("organising area"), on_delete=models.CASCADE, related_name="+"
     )

@@ -14,6 +14,7 @@ class AssessmentConfig(AppConfig):
         from .services import (
             area_targets_count,
             area_targets_move,
+            area_targets_split,
             member_evaluations_count,
             member_evaluations_move,
             member_evaluations_refusal,
@@ -26,6 +27,7 @@ class AssessmentConfig(AppConfig):
                 count=area_targets_count,
                 move=area_targets_move,
                 live=False,
+                split=area_targets_split,
             )
         )
         # A representative's evaluations follow her record merged into another.

@@ -1477,6 +1477,37 @@ def area_targets_move(*, actor, source: Area, target: Area, request=None, change
         )
 
 
+def area_targets_split(*, actor, source: Area, target: Area, request=None) -> None:
+    """Once `target` is split off `source`, divide `source`'s targets in the periods not yet
+    finalized: `target` gets those of the members it took, `source` keeps those of its members
+    at the opening less them; one audit line per period."""
+    took = (
+        MemberTally.objects.filter(community=target, dimension=MemberTally.Dimension.TOTAL)
+        .values_list("count", flat=True)
+        .first()
+        or 0
+    )
+    changed: dict[int, list[str]] = {}
+    for old in _unfinished_targets(source).select_related("indicator__period"):
+        kept = max(old.members - took, 0)
+        old.members, old.value = kept, target_for(old.indicator, kept)
+        old.save(update_fields=["members", "value"])
+        Target.objects.update_or_create(
+            indicator=old.indicator,
+            community=target,
+            defaults={"members": took, "value": target_for(old.indicator, took)},
+        )
+        changed.setdefault(old.indicator.period_id, []).append(old.indicator.name)
+    for period in Period.objects.filter(pk__in=changed):
+        _audit(
+            actor,
+            period,
+            AuditEvent.Action.UPDATE,
+            {"split": source.code, "into": target.code, "targets": changed[period.pk]},
+            request,
+        )
+
+
 # -- Two records of one person merged (members.services.member_merge) ---------------------------
 
 

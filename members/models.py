@@ -835,6 +835,9 @@ class MemberTally(models.Model):
     `manage.py tally_rebuild` recounts everything. Values of reference data are their ids.
     """
 
+    # Counts recounted from the members: not a record of its own that holds an area.
+    area_derived = True
+
     class Dimension(models.TextChoices):
         # Registered members (status active) unless said otherwise; value "" where none.
         TOTAL = "total", _("Registered members")

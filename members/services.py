@@ -1491,9 +1491,9 @@ def _members_by_address(area: Area, words: list[str]):
     return Member.objects.filter(held, community=area) if words else Member.objects.none()
 
 
-def area_members_by_address_count(area: Area, words: list[str]) -> int:
-    """The members a split of `area` would take by their address."""
-    return _members_by_address(area, words).count()
+def area_members_by_address_count(area: Area, words: list[str], grids=()) -> int:
+    """The members a split of `area` would take by their address, beside those of `grids`."""
+    return _members_by_address(area, words).exclude(grid__in=list(grids)).count()
 
 
 def area_members_move(*, actor, source: Area, target: Area, request=None, change="merge"):

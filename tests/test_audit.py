@@ -241,6 +241,8 @@ def _admin_cases(areas, community_user):
         ),
         "axes.accesslog": (lambda: AccessLog.objects.create(**attempt), {}, {}),
         "axes.accessfailurelog": (lambda: AccessFailureLog.objects.create(**attempt), {}, {}),
+        # Background tasks' results: read only in the admin (django-tasks-db's own).
+        "django_tasks_database.dbtaskresult": (lambda: None, {}, {}),
         "members.category": (lambda: None, {}, {}),
         "members.ethnicity": (lambda: None, {}, {}),
         "members.politicalstatus": (lambda: None, {}, {}),

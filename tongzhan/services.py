@@ -500,6 +500,8 @@ def _area_dependents(area: Area) -> list[str]:
         related = relation.related_model
         if related._meta.auto_created:  # a many-to-many link table: counted by its owner
             continue
+        if getattr(related, "area_derived", False):  # tallies: recounted from their records
+            continue
         if related._base_manager.filter(**{relation.field.name: area}).exists():
             kinds.append(
                 _("areas below it")
@@ -667,10 +669,14 @@ class AreaMover:
     count: Callable[[Area], int]
     move: Callable[..., None]
     live: bool = True
-    # Where a split takes records by address (members): `count_by_address(area, words)` and
+    # Where a split takes records by address (members): `count_by_address(area, words,
+    # grids)` (not counting those of `grids`, which go along with their grid) and
     # `move_by_address(*, actor, source, target, words, request)`.
-    count_by_address: Callable[[Area, list[str]], int] | None = None
+    count_by_address: Callable[..., int] | None = None
     move_by_address: Callable[..., None] | None = None
+    # What an app settles once a community is split, `split(*, actor, source, target,
+    # request)`: the assessment divides the targets of its open periods.
+    split: Callable[..., None] | None = None
 
 
 AREA_MOVERS: list[AreaMover] = []
@@ -834,11 +840,13 @@ def area_split_holdings(source: Area, grids, words) -> list[tuple[str, int]]:
     held: dict[str, int] = {}
     for grid in grids:
         for what, n in area_holdings(grid):
-            held[what] = held.get(what, 0) + n
+            if n:
+                held[what] = held.get(what, 0) + n
     for mover in AREA_MOVERS:
         if mover.count_by_address and words:
+            # Those of the grids going along are counted with their grid, not twice.
             what = str(_("%(records)s by address") % {"records": mover.label})
-            held[what] = mover.count_by_address(source, words)
+            held[what] = mover.count_by_address(source, words, grids)
     return list(held.items())
 
 
@@ -898,6 +906,9 @@ def area_split(
             mover.move_by_address(
                 actor=actor, source=source, target=new, words=words, request=request
             )
+    for mover in AREA_MOVERS:
+        if mover.split:
+            mover.split(actor=actor, source=source, target=new, request=request)
     _audit_change(
         actor,
         source,
