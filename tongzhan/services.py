@@ -864,9 +864,16 @@ def area_split(
     source = Area.objects.select_for_update(of=("self",)).get(pk=source.pk)
     if source.level != Area.Level.COMMUNITY or source.is_retired:
         raise ValidationError(_("Only a current community is split."))
-    grids = list(grids)
+    # The grids as they are now, locked: a split or merge that ran since the form was filled
+    # may have taken one already, and it is not taken twice.
+    chosen = [grid.pk for grid in grids]
+    grids = list(
+        Area.objects.select_for_update(of=("self",)).filter(pk__in=chosen).order_by("code")
+    )
     words = [word.strip() for word in words if word.strip()]
-    if any(grid.parent_id != source.pk or grid.is_retired for grid in grids):
+    if len(grids) != len(set(chosen)) or any(
+        grid.parent_id != source.pk or grid.is_retired for grid in grids
+    ):
         raise ValidationError(
             {"grids": _("Choose current grids of %(area)s.") % {"area": source.name}}
         )

@@ -200,3 +200,27 @@ def test_the_page_counts_what_will_move_then_splits(split_world, areas, admin_us
     refused = client.post(url, again).content.decode()
     assert "区划代码 140106002009 应以上级区划代码 140106001 开头" in refused
     assert Member.objects.filter(community=areas[QIAODONG]).count() > 0
+
+
+def test_two_splits_at_once_do_not_both_take_a_grid(split_world, areas, admin_user):
+    """Two administrators split the same community at once, each taking its grid: the form
+    of the second was filled before the first split retired the grid. The second is refused;
+    the grid stays merged into the first new community's grid, and no empty copy is made."""
+    source = areas[QIAODONG]
+    seen_by_second = Area.objects.get(code=GRID)  # read before the first split commits
+    first = area_split(
+        actor=admin_user, source=source, code=NEW, name="桥东三社区",
+        grids=[Area.objects.get(code=GRID)],
+    )  # fmt: skip
+
+    with pytest.raises(ValidationError) as error:
+        area_split(
+            actor=admin_user, source=source, code="140106001010", name="桥东四社区",
+            grids=[seen_by_second],
+        )  # fmt: skip
+
+    assert "请选择桥东一社区现有的网格" in " ".join(error.value.messages)
+    assert not Area.objects.filter(code__startswith="140106001010").exists()
+    grid = Area.objects.get(code=GRID)
+    assert grid.merged_into == Area.objects.get(code=NEW + "001", parent=first)
+    assert Member.objects.get(pk=split_world["in_grid"].pk).community == first
