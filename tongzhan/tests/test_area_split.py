@@ -224,3 +224,21 @@ def test_two_splits_at_once_do_not_both_take_a_grid(split_world, areas, admin_us
     grid = Area.objects.get(code=GRID)
     assert grid.merged_into == Area.objects.get(code=NEW + "001", parent=first)
     assert Member.objects.get(pk=split_world["in_grid"].pk).community == first
+
+
+@pytest.mark.parametrize("words", [["%"], ["_"], ["%康宁%"], ["康_小区"]])
+def test_address_words_are_matched_as_written_not_as_wildcards(split_world, areas, words):
+    """% and _ typed in the addresses are characters, not SQL wildcards: they take nobody."""
+    held = dict(area_split_holdings(areas[QIAODONG], [], words))
+    assert held["按地址划入的统战对象"] == 0
+
+
+def test_blank_address_words_take_nothing(split_world, areas, admin_user):
+    """Spaces (also the full-width one) are no address word: a split with nothing else is
+    refused, not one that matches every address."""
+    with pytest.raises(ValidationError):
+        area_split(
+            actor=admin_user, source=areas[QIAODONG], code=NEW, name="桥东三社区",
+            words=[" ", "\u3000", "\n"],
+        )  # fmt: skip
+    assert not Area.objects.filter(code=NEW).exists()
