@@ -698,6 +698,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
     # area stays when the registration is refused.
     _check_not_registered(actor=actor, data=data, member=None, request=request)
     with transaction.atomic():
+        _check_areas_current(member)
         categories = _checked_categories(data, None)
         member.incomplete = member.misses_category_fields([c.slug for c in categories])
         member.full_clean()
@@ -713,6 +714,18 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         )
         tally_apply(tally_keys(member, categories))
     return member
+
+
+def _check_areas_current(member: Member) -> None:
+    """Refuse a member's community or grid that is retired (撤并, 撤销). Locked, community
+    first as a community's merge or split locks it before its grids: a merge running
+    meanwhile either waits for this registration, and moves it, or ends first, and it is
+    refused."""
+    for pk in (member.community_id, member.grid_id):
+        area = Area.objects.select_for_update().filter(pk=pk).first() if pk else None
+        if area is not None and area.is_retired:
+            field = "grid" if area.level == Area.Level.GRID else "community"
+            raise ValidationError({field: _("%(area)s is retired.") % {"area": area.name}})
 
 
 def _stored_tally_keys(member: Member) -> Counter:

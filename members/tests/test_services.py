@@ -412,3 +412,40 @@ def test_an_answer_within_the_area_is_no_probe(areas, district_user, neighbour_m
     with pytest.raises(ValidationError):
         services.member_create(actor=district_user, data=data)
     assert not probes().exists()
+
+
+# -- A person is not registered in a retired area (撤并, 撤销) ---------------------------------
+
+
+def test_a_member_is_not_registered_in_a_community_merged_away(areas, community_user):
+    """The form offers current communities only, but the form was filled before the merge:
+    the registration that arrives after it is refused by the service, which is what a merge
+    running at the same moment leaves it to (nothing is left pointing at a retired area)."""
+    from tongzhan.services import area_merge
+
+    community = areas["140106001001"]
+    area_merge(actor=None, source=community, target=areas["140106001002"])
+    community.refresh_from_db()
+    assert community.is_retired
+
+    with pytest.raises(ValidationError) as refused:
+        services.member_create(actor=community_user, data=new_member_data(community))
+
+    assert refused.value.message_dict["community"] == ["“桥东一社区”已撤销。"]
+    assert not Member.objects.filter(community=community).exists()
+
+
+def test_a_member_is_not_registered_in_a_grid_merged_away(areas):
+    from tongzhan.models import Area
+    from tongzhan.services import area_merge
+
+    grid = areas["140106001001001"]
+    other = Area.objects.create(
+        code="140106001001002", name="桥东一社区第二网格", level="grid", parent=grid.parent
+    )
+    area_merge(actor=None, source=grid, target=other)
+
+    with pytest.raises(ValidationError) as refused:
+        services.member_create(actor=None, data=new_member_data(grid.parent, grid=grid))
+
+    assert refused.value.message_dict["grid"] == ["“桥东一社区第一网格”已撤销。"]
