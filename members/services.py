@@ -698,7 +698,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
     # area stays when the registration is refused.
     _check_not_registered(actor=actor, data=data, member=None, request=request)
     with transaction.atomic():
-        _check_areas_current(member)
+        _check_current(community=member.community_id, grid=member.grid_id)
         categories = _checked_categories(data, None)
         member.incomplete = member.misses_category_fields([c.slug for c in categories])
         member.full_clean()
@@ -716,15 +716,14 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
     return member
 
 
-def _check_areas_current(member: Member) -> None:
-    """Refuse a member's community or grid that is retired (撤并, 撤销). Locked, community
-    first as a community's merge or split locks it before its grids: a merge running
-    meanwhile either waits for this registration, and moves it, or ends first, and it is
-    refused."""
-    for pk in (member.community_id, member.grid_id):
+def _check_current(**areas) -> None:
+    """Refuse an area retired (撤并, 撤销) given for these fields (name: area id or None).
+    Locked, in the order given (a community before its grids, as a community's merge or
+    split locks them): a merge running meanwhile either waits for this write, and moves
+    what it wrote, or ends first, and the write is refused."""
+    for field, pk in areas.items():
         area = Area.objects.select_for_update().filter(pk=pk).first() if pk else None
         if area is not None and area.is_retired:
-            field = "grid" if area.level == Area.Level.GRID else "community"
             raise ValidationError({field: _("%(area)s is retired.") % {"area": area.name}})
 
 
@@ -946,6 +945,8 @@ def transfer_request(
         raise ValidationError({"reason": _("Give the reason for the transfer.")})
     _check_grid(to_grid, to_community)
     with transaction.atomic():
+        # Before the member, as a merge of her community locks it and then its members.
+        _check_current(to_community=to_community.pk, to_grid=to_grid.pk if to_grid else None)
         stored = Member.objects.select_for_update().get(pk=member.pk)
         _check_editable(actor, stored)
         if to_community.pk == stored.community_id:

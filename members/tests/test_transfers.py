@@ -276,3 +276,18 @@ def test_two_accepts_at_once_move_her_once(areas, community_user, neighbour_user
     kept = tallies()
     call_command("tally_rebuild", stdout=io.StringIO())
     assert kept == tallies()
+
+
+def test_no_transfer_is_asked_into_a_community_merged_away(areas, member, community_user):
+    """The transfer form offered the community before it was merged into another: the request
+    that arrives after is refused, not left waiting where nobody can accept it."""
+    from tongzhan.services import area_merge
+
+    gone = areas["140106001002"]
+    area_merge(actor=None, source=gone, target=areas["140106002001"])
+
+    with pytest.raises(ValidationError) as refused:
+        services.transfer_request(actor=None, member=member, to_community=gone, reason="搬家")
+
+    assert refused.value.message_dict["to_community"] == [f"“{gone.name}”已撤销。"]
+    assert not member.transfers.exists()
