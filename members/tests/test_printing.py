@@ -248,6 +248,19 @@ def test_a_replaced_photo_is_in_the_history_and_its_file_goes(
         ("照片.pdf", b"%PDF-1.7\n" + b"0" * 100, "不是 JPEG 或 PNG 照片"),
         ("照片.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"0" * 100, "不是 JPEG 或 PNG 照片"),
         ("照片.jpg", b"", "是空文件"),
+        # The marker bytes of a JPEG before an HTML page, and an SVG with a script.
+        (
+            "照片.jpg",
+            b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>",
+            "不是 JPEG 或 PNG 照片",
+        ),
+        (
+            "照片.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "不是 JPEG 或 PNG 照片",
+        ),
+        # A small file holding a picture every printed form would take seconds to draw.
+        ("照片.png", photo_bytes("PNG", size=(2000, 1001)), "为 2000 × 1001 像素，证件照最多"),
     ],
 )
 def test_a_photo_is_checked_by_its_bytes(

@@ -233,6 +233,9 @@ NEED_DUE_DAYS = int(os.environ.get("NEED_DUE_DAYS", "30"))
 ACTIVITY_FILE_MAX_BYTES = 10 * 1024 * 1024
 # A member's ID photo (证件照): a JPEG or PNG of at most this size.
 MEMBER_PHOTO_MAX_BYTES = 2 * 1024 * 1024
+# ... and of at most this many pixels: each printed form decodes it (an ID photo is about
+# 358 × 441; 200 forms of 2 million pixels add some 25 seconds to a community's PDF).
+MEMBER_PHOTO_MAX_PIXELS = 2_000_000
 # A community's registration forms (one page each): WeasyPrint draws about 5 to 10 forms a
 # second on one core, so up to MEMBER_PRINT_INLINE_MAX are drawn in the request and more are
 # made in the background (tongzhan.downloads), at most MEMBER_PRINT_MAX in one PDF.
