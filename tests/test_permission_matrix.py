@@ -35,6 +35,7 @@ from members import jobs
 from members import services as member_services
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
+from members.tests.test_printing import photo_bytes
 from tongzhan.models import User
 from tongzhan.services import download_request
 
@@ -238,7 +239,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
     member = MemberFactory(community=qiaodong, is_representative=True)
     member_services.member_photo_set(
         actor=community_user, member=member,
-        upload=SimpleUploadedFile("照片.jpg", b"\xff\xd8\xff\xe0" + b"0" * 100, "image/jpeg"),
+        upload=SimpleUploadedFile("照片.jpg", photo_bytes(), "image/jpeg"),
     )  # fmt: skip
     activity = activity_services.activity_create(
         actor=community_user,
