@@ -299,6 +299,19 @@ def _passport(number: str) -> Document:
             code="shape",
             params={"length": len(number)},
         )
+    if len(number) == 18:
+        # A mainland ID card number typed as a passport's would be a second document of one
+        # person, apart from her record (the blind index keys a passport by type and number).
+        try:
+            _id_card(number)
+        except ValidationError:
+            pass
+        else:
+            raise ValidationError(
+                _("This is the number of a resident identity card, not of a passport: choose "
+                  "that document type."),
+                code="other_type",
+            )  # fmt: skip
     return Document(DocumentType.PASSPORT, number, None, "")
 
 

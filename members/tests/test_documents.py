@@ -106,6 +106,17 @@ def test_an_id_card_number_of_another_document_points_to_that_type(areas):
     assert "港澳台居民居住证" in errors["id_number"][0]
 
 
+def test_a_mainland_id_card_number_is_not_a_passport(areas, member):
+    """Typed as a passport's, the number of someone registered with her ID card would make
+    her a second record the uniqueness of the number does not see."""
+    errors = refusal(
+        areas, document_type=D.PASSPORT, document_country="USA", id_number=member.id_number,
+        birth_date=BIRTH, sex="M",
+    )  # fmt: skip
+    assert "是居民身份证号码，不是护照号码" in errors["id_number"][0]
+    assert Member.objects.count() == 1
+
+
 # -- The form and the pages --------------------------------------------------------------------
 
 
