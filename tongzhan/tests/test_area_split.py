@@ -242,3 +242,23 @@ def test_blank_address_words_take_nothing(split_world, areas, admin_user):
             words=[" ", "\u3000", "\n"],
         )  # fmt: skip
     assert not Area.objects.filter(code=NEW).exists()
+
+
+def test_a_limited_administrator_splits_nothing_outside_her_area_by_the_page(
+    split_world, areas, client
+):
+    """An administrator of another street does not find the page (404, asking or splitting);
+    one of the community itself may not split her own area (403). Nothing is made."""
+    from conftest import _user
+
+    url = reverse("area_split", args=[areas[QIAODONG].pk])
+    grid = Area.objects.get(code=GRID)
+    data = {"code": NEW, "name": "桥东三社区", "grids": [grid.pk], "words": "号", "confirm": "1"}
+    held = Member.objects.filter(community=areas[QIAODONG]).count()
+    client.force_login(_user("kate", "admin", areas["140106002"]))
+    assert client.get(url).status_code == 404
+    assert client.post(url, data).status_code == 404
+    client.force_login(_user("lily", "admin", areas[QIAODONG]))
+    assert client.post(url, data).status_code == 403
+    assert not Area.objects.filter(code=NEW).exists()
+    assert Member.objects.filter(community=areas[QIAODONG]).count() == held
