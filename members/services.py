@@ -1412,8 +1412,16 @@ def _relative_record(*, actor, relative, old: str, new: str, action, source, req
     )
 
 
+def _relative_fields_only(data: dict) -> None:
+    # Not `member`: a relative changes member only by being removed and added again there.
+    unknown = set(data) - set(RELATIVE_FIELDS)
+    if unknown:
+        raise ValueError(f"not relative fields: {sorted(unknown)}")
+
+
 def relative_add(*, actor, member: Member, data: dict, source: str = "", request=None) -> Relative:
     """Record a relative of `member`. `data` holds the relative's fields (`RELATIVE_FIELDS`)."""
+    _relative_fields_only(data)
     _check_editable(actor, member)
     relative = Relative(member=member)
     for name, value in data.items():
@@ -1440,6 +1448,7 @@ def relative_update(
     *, actor, relative: Relative, data: dict, source: str = "", request=None
 ) -> Relative:
     """Change a relative; an unchanged form writes nothing."""
+    _relative_fields_only(data)
     _check_editable(actor, relative.member)
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=relative.member_id).first()

@@ -71,6 +71,26 @@ def test_an_update_records_before_and_after_and_an_unchanged_one_nothing(
     assert taiwan_member.changes.count() == lines
 
 
+def test_a_relative_is_not_moved_to_another_members_record_by_its_data(
+    community_user, neighbour_user, taiwan_member, areas
+):
+    """The services take the relative's own fields only: a `member` slipped into the data
+    would have moved a relative, her contact with it, to a record in another community."""
+    elsewhere = MemberFactory(community=areas["140106001002"])
+    relative = add(community_user, taiwan_member)
+    for write in (
+        lambda: services.relative_add(
+            actor=community_user, member=taiwan_member, data={**SISTER, "member": elsewhere}
+        ),
+        lambda: services.relative_update(
+            actor=community_user, relative=relative, data={"member": elsewhere}
+        ),
+    ):
+        with pytest.raises(ValueError, match="member"):
+            write()
+    assert list(Relative.objects.values_list("member", flat=True)) == [taiwan_member.pk]
+
+
 def test_a_removed_relative_stays_in_the_history(community_user, taiwan_member):
     relative = add(community_user, taiwan_member)
     services.relative_remove(actor=community_user, relative=relative)
