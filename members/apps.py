@@ -7,6 +7,17 @@ class MembersConfig(AppConfig):
     verbose_name = _("Member registry")
 
     def ready(self):
+        import datetime
+
+        from tongzhan.schedule import periodic_register
+
+        from . import jobs
+
+        # Uploaded rosters nobody confirmed, and files of refused rows, are deleted when they
+        # have been kept long enough (members.jobs.UNCONFIRMED_DAYS, REFUSED_FILE_DAYS).
+        periodic_register(
+            "members.jobs_expire", jobs.jobs_expire, every=datetime.timedelta(hours=1)
+        )
         # The members of an area merged into another move with it (tongzhan.services).
         from tongzhan.downloads import producer_register
         from tongzhan.services import AreaMover, area_mover_register

@@ -12,7 +12,15 @@ class TongzhanConfig(AppConfig):
     verbose_name = _("Areas, accounts and audit")
 
     def ready(self):
+        import datetime
+
         from . import signals  # noqa: F401  (login/logout audit receivers)
+        from .schedule import periodic_register, task_results_prune
+
+        # Periodic jobs of the kernel; each app registers its own in its ready().
+        periodic_register(
+            "tongzhan.task_results_prune", task_results_prune, at=datetime.time(3, 20)
+        )
 
 
 class AdminConfig(admin_apps.AdminConfig):

@@ -511,3 +511,23 @@ class Download(models.Model):
             return 0
         # 99 at most while running: the file is still being written after the last row.
         return min(99, self.done * 100 // self.total)
+class ScheduledJob(models.Model):
+    """When a periodic job (`tongzhan.schedule`) last ran and is next due, one row per job.
+
+    Every runner, on any machine, claims a due job by moving `due_at` on in one conditional
+    UPDATE, so each run is enqueued once however many runners look at the same moment.
+    """
+
+    name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100, unique=True)
+    due_at = models.DateTimeField(_("next due"))
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    # The task result id of the last run, to find it among the task results.
+    last_task_id = models.CharField(_("last task"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

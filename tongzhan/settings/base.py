@@ -268,6 +268,10 @@ TASKS = {
     }
 }
 
+# Results of finished background tasks are deleted after this many days (a periodic job,
+# tongzhan.schedule.task_results_prune).
+TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS", "14"))
+
 # Every line carries the request id the error page shows (tongzhan.middleware).
 LOGGING = {
     "version": 1,
