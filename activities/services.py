@@ -155,43 +155,66 @@ def activity_tally_refresh(keys=None) -> None:
     with transaction.atomic():
         if keys is None:
             ActivityTally.objects.all().delete()
-            counted = Activity.objects.annotate(month=TruncMonth("starts_at"))
         else:
             keys = sorted(set(keys))
             if not keys:
                 return  # nothing to recount (an empty filter would count everything)
             areas = sorted({area for area, _month in keys})
             list(Area.objects.select_for_update().filter(pk__in=areas).order_by("pk").values("pk"))
-            within = Q()
             for area, month in keys:
                 ActivityTally.objects.filter(area_id=area, month=month).delete()
-                following = (month + datetime.timedelta(days=32)).replace(day=1)
-                within |= Q(
-                    area_id=area,
-                    starts_at__gte=local_midnight(month),
-                    starts_at__lt=local_midnight(following),
-                )
-            counted = Activity.objects.filter(within).annotate(month=TruncMonth("starts_at"))
-        rows = (
-            counted.values_list("area_id", "month", "type_id")
-            .annotate(n=Count("id"), served=Sum("people_served"))
-            .order_by()
-        )
         ActivityTally.objects.bulk_create(
             [
                 ActivityTally(
-                    area_id=area,
-                    month=timezone.localtime(month).date()
-                    if isinstance(month, datetime.datetime)
-                    else month,
-                    type_id=kind,
-                    count=n,
-                    people_served=served or 0,
+                    area_id=area, month=month, type_id=kind, count=n, people_served=served
                 )
-                for area, month, kind, n, served in rows
+                for (area, month, kind), (n, served) in activity_tally_counted(keys).items()
             ],
             batch_size=5000,
         )
+
+
+def activity_tally_counted(keys=None) -> dict:
+    """What the activity tallies of these (area id, month) pairs (None: all) should hold,
+    counted from the activities: {(area id, month, type id): (activities, people served)}."""
+    if keys is None:
+        counted = Activity.objects.all()
+    elif not keys:
+        return {}
+    else:
+        within = Q()
+        for area, month in keys:
+            following = (month + datetime.timedelta(days=32)).replace(day=1)
+            within |= Q(
+                area_id=area,
+                starts_at__gte=local_midnight(month),
+                starts_at__lt=local_midnight(following),
+            )
+        counted = Activity.objects.filter(within)
+    rows = (
+        counted.annotate(month=TruncMonth("starts_at"))
+        .values_list("area_id", "month", "type_id")
+        .annotate(n=Count("id"), served=Sum("people_served"))
+        .order_by()
+    )
+    return {
+        (
+            area,
+            timezone.localtime(month).date() if isinstance(month, datetime.datetime) else month,
+            kind,
+        ): (n, served or 0)
+        for area, month, kind, n, served in rows
+    }
+
+
+def activity_tally_stored() -> dict:
+    """What the activity tallies hold, as `activity_tally_counted` gives it."""
+    return {
+        (area, month, kind): (n, served)
+        for area, month, kind, n, served in ActivityTally.objects.values_list(
+            "area_id", "month", "type_id", "count", "people_served"
+        )
+    }
 
 
 def contacts_refresh(member_ids=None) -> None:

@@ -1274,11 +1274,36 @@ def tally_refresh(*, communities) -> None:
         MemberTally.objects.bulk_create(
             [
                 MemberTally(community_id=community, dimension=dimension, value=value, count=n)
-                for dimension in MemberTally.Dimension.values
-                for community, value, n in _tally_counts(dimension, ids)
+                for (community, dimension, value), n in tally_counted(communities=ids).items()
             ],
             batch_size=5000,
         )
+
+
+def tally_counted(*, communities) -> Counter:
+    """What the tallies of these communities (ids) should hold, counted from the members:
+    {(community id, dimension, value): count}."""
+    ids = sorted({pk for pk in communities if pk is not None})
+    return Counter(
+        {
+            (community, dimension, value): n
+            for dimension in MemberTally.Dimension.values
+            for community, value, n in _tally_counts(dimension, ids)
+        }
+    )
+
+
+def tally_stored(*, communities) -> Counter:
+    """What the tallies of these communities (ids) hold: {(community id, dimension, value):
+    count}, as `tally_counted` gives it."""
+    return Counter(
+        {
+            (community, dimension, value): n
+            for community, dimension, value, n in MemberTally.objects.filter(
+                community_id__in=list(communities)
+            ).values_list("community_id", "dimension", "value", "count")
+        }
+    )
 
 
 # -- ID photo ---------------------------------------------------------------------------------
