@@ -21,14 +21,18 @@ install: $(STAMP)
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Beside the embedded server, and stopped with it: the runner that enqueues the periodic
+# jobs when they are due (tongzhan/schedule.py; a systemd timer in production).
+BESIDE := $(PY) manage.py run_schedule --every 60 & trap 'kill $$! 2>/dev/null' EXIT INT TERM;
+
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
-	DJANGO_DEBUG=0 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(BESIDE) DJANGO_DEBUG=0 $(PY) manage.py runserver $(HOST):$(PORT)
 
 dev: migrate
 	$(PY) manage.py seed_demo --if-empty
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(BESIDE) DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -5,14 +5,17 @@ one machine or several: each due job is enqueued once. `--every 60` keeps it run
 looking every minute, as `make run` starts it beside the embedded server.
 """
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from tongzhan.models import ScheduledJob
 from tongzhan.schedule import periodic_jobs, schedule_run_due
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -37,8 +40,14 @@ class Command(BaseCommand):
             self._list()
             return
         while True:
-            for name in schedule_run_due():
-                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} enqueued {name}")
+            try:
+                for name in schedule_run_due():
+                    self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} enqueued {name}")
+            except DatabaseError:
+                if not every:
+                    raise
+                # The database restarting: look again next time, on a new connection.
+                logger.exception("Periodic jobs not enqueued; trying again in %s s", every)
             if not every:
                 return
             close_old_connections()
