@@ -168,3 +168,9 @@ def test_runners_on_two_machines_at_once_enqueue_a_due_job_once(registry, settin
     assert ScheduledJob.objects.get(name="test.once").last_task_id == str(
         DBTaskResult.objects.get().id
     )
+
+
+def test_a_job_queued_by_an_older_release_and_gone_from_this_one_is_skipped(registry, caplog):
+    result = schedule.periodic_run.enqueue("gone.job")
+    assert result.status == "SUCCESSFUL"
+    assert "Periodic job gone.job is not registered here" in caplog.text
