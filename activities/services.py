@@ -12,7 +12,7 @@ from collections import Counter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -228,6 +228,18 @@ def contacts_refresh(member_ids=None) -> None:
         member_ids = list(member_ids)
         if not member_ids:
             return
+    members = Member.objects.filter(pk__in=member_ids) if member_ids else Member.objects.all()
+    if member_ids is not None:
+        # Locked until commit: a concurrent write on the same members waits and then
+        # reads what this one stored, so neither counts a contact twice.
+        before = _last_contacts(members.select_for_update())
+    members.update(last_contact_on=_last_contact_counted())
+    if member_ids is not None:
+        tally_apply(tally_change(before, _last_contacts(members)))
+
+
+def _last_contact_counted():
+    """A member's last contact as her activities and visits have it (in a query on members)."""
     took_part = (
         Participation.objects.filter(member=OuterRef("pk"))
         .annotate(day=TruncDate("activity__starts_at"))
@@ -240,19 +252,50 @@ def contacts_refresh(member_ids=None) -> None:
         .values("visit__date")[:1]
     )
     activity_day, visit_day = Subquery(took_part), Subquery(visited)
-    members = Member.objects.filter(pk__in=member_ids) if member_ids else Member.objects.all()
-    if member_ids is not None:
-        # Locked until commit: a concurrent write on the same members waits and then
-        # reads what this one stored, so neither counts a contact twice.
-        before = _last_contacts(members.select_for_update())
     # Greatest is NULL on SQLite when either side is: each side falls back on the other.
-    members.update(
-        last_contact_on=Greatest(
-            Coalesce(activity_day, visit_day), Coalesce(visit_day, activity_day)
+    return Greatest(Coalesce(activity_day, visit_day), Coalesce(visit_day, activity_day))
+
+
+def contacts_set_right(member_ids) -> None:
+    """Set these members' last contact from their activities and visits, leaving the tallies
+    to be recounted (they counted what was stored: `dashboards.tallies`)."""
+    Member.objects.filter(pk__in=list(member_ids)).update(last_contact_on=_last_contact_counted())
+
+
+def contacts_stale(*, chunk: int = 20_000) -> list[int]:
+    """The members whose stored last contact is not what their activities and visits say
+    (written around the services).
+
+    Counted a range of member ids at a time with grouped queries, not a subquery per member:
+    a registry of a million is read in seconds, in little memory.
+    """
+    stale = []
+    bounds = Member.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return stale
+    for low in range(bounds["low"], bounds["high"] + 1, chunk):
+        ids = {"member_id__gte": low, "member_id__lt": low + chunk}
+        counted = dict(
+            Participation.objects.filter(**ids)
+            .values_list("member_id")
+            .annotate(day=Max(TruncDate("activity__starts_at")))
+            .order_by()
         )
-    )
-    if member_ids is not None:
-        tally_apply(tally_change(before, _last_contacts(members)))
+        for member, day in (
+            Visit.members.through.objects.filter(**ids)
+            .values_list("member_id")
+            .annotate(day=Max("visit__date"))
+            .order_by()
+        ):
+            counted[member] = max(day, counted.get(member, day))
+        stale += [
+            member
+            for member, stored in Member.objects.filter(pk__gte=low, pk__lt=low + chunk)
+            .values_list("pk", "last_contact_on")
+            .order_by("pk")
+            if stored != counted.get(member)
+        ]
+    return stale
 
 
 def _last_contacts(members) -> Counter:

@@ -15,6 +15,8 @@ from activities.services import (
     activity_tally_counted,
     activity_tally_refresh,
     activity_tally_stored,
+    contacts_set_right,
+    contacts_stale,
 )
 from members.services import completeness_refresh, tally_counted, tally_refresh, tally_stored
 from tongzhan.models import Area
@@ -26,21 +28,26 @@ logger = logging.getLogger(__name__)
 class Difference:
     """One tally that did not agree: what it held, and what was counted."""
 
-    kind: str  # "member", "activity" or "completeness"
+    kind: str  # "member", "activity", "completeness" or "last_contact"
     key: tuple
     stored: object
     counted: object
 
 
 def tallies_check() -> list[Difference]:
-    """Compare every tally with a fresh count, recount those that differ, log and return the
-    differences."""
+    """Compare every tally, and the members' incomplete flag and last contact the tallies
+    count, with a fresh count; set right what differs, log and return the differences."""
     differences = []
     # The "incomplete" flag the INCOMPLETE tally counts: set right first.
     if fixed := completeness_refresh():
         # Counted in members, not in a tally: `stored` is how many flags were wrong.
         differences.append(Difference("completeness", (), fixed, None))
         logger.warning("%s members' incomplete flag did not agree with their record: set", fixed)
+    # Their last contact, which the LAST_CONTACT tally counts: set right before it is counted.
+    if stale := contacts_stale():
+        contacts_set_right(stale)
+        differences.append(Difference("last_contact", tuple(stale), len(stale), None))
+        logger.warning("Last contact of members %s did not agree with their records: set", stale)
     tallies = _members_repair() + _activities_repair()
     differences += tallies
     for difference in tallies:

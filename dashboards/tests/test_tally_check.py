@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import ActivityTally, ActivityType
+from activities.services import contacts_stale
 from dashboards.tallies import tallies_check
 from members.models import Member, MemberTally
 from members.tests.factories import MemberFactory
@@ -48,8 +49,8 @@ def counted(areas, street_user):
 
 
 def test_nothing_differs_nothing_is_written(counted, django_assert_max_num_queries):
-    # A count per dimension and kind, however many members and activities: no write.
-    with django_assert_max_num_queries(19):
+    # A count per dimension and kind, three per 20,000 members for last contacts: no write.
+    with django_assert_max_num_queries(23):
         assert tallies_check() == []
     assert tallies() == counted
 
@@ -62,6 +63,9 @@ def test_tallies_changed_around_the_services_are_logged_and_recounted(counted, a
     flagged = Member.objects.get(community=qiaodong)
     Member.objects.filter(pk=flagged.pk).update(incomplete=not flagged.incomplete)
     ActivityTally.objects.update(people_served=99)
+    contacted = Member.objects.get(community=wuyier, last_contact_on__isnull=False)
+    Member.objects.filter(pk=contacted.pk).update(last_contact_on=datetime.date(2020, 5, 1))
+    assert contacts_stale(chunk=1) == contacts_stale() == [contacted.pk]  # any id range
     untouched = MemberTally.objects.get(community=areas["140106002001"], dimension=D.TOTAL)
 
     with caplog.at_level(logging.WARNING, logger="dashboards.tallies"):
@@ -75,6 +79,8 @@ def test_tallies_changed_around_the_services_are_logged_and_recounted(counted, a
     )
     assert ("completeness", (), 1, None) in found
     assert Member.objects.get(pk=flagged.pk).incomplete == flagged.incomplete
+    assert ("last_contact", (contacted.pk,), 1, None) in found
+    assert Member.objects.get(pk=contacted.pk).last_contact_on == contacted.last_contact_on
     month = timezone.localdate().replace(day=1)
     training = ActivityType.objects.get(code="training").pk
     assert ("activity", (qiaodong.pk, month, training), (1, 99), (1, 12)) in found
