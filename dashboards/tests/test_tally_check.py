@@ -106,3 +106,17 @@ def test_the_check_runs_each_night(counted, areas, monkeypatch):
     night = timezone.make_aware(datetime.datetime(2026, 3, 3, 2, 31))
     assert schedule.schedule_run_due(now=night) == ["dashboards.tallies_check"]
     assert MemberTally.objects.get(community=wuyier, dimension=D.TOTAL).count == 2
+
+
+def test_after_a_restore_the_log_names_the_first_differences_and_counts_the_rest(
+    counted, caplog, monkeypatch
+):
+    from dashboards import tallies as check
+
+    monkeypatch.setattr(check, "LOGGED", 1)
+    MemberTally.objects.filter(dimension=D.TOTAL).update(count=9)  # both communities
+    with caplog.at_level(logging.WARNING, logger="dashboards.tallies"):
+        assert len(tallies_check()) == 3
+    assert caplog.text.count("held 9") == 1
+    assert "2 more tallies differed and were recounted" in caplog.text
+    assert tallies() == counted
