@@ -16,10 +16,15 @@ class TongzhanConfig(AppConfig):
 
         from . import signals  # noqa: F401  (login/logout audit receivers)
         from .schedule import periodic_register, task_results_prune
+        from .services import downloads_expire
 
         # Periodic jobs of the kernel; each app registers its own in its ready().
         periodic_register(
             "tongzhan.task_results_prune", task_results_prune, at=datetime.time(3, 20)
+        )
+        # Files made in the background, kept DOWNLOAD_KEEP_DAYS for their owner.
+        periodic_register(
+            "tongzhan.downloads_expire", downloads_expire, every=datetime.timedelta(hours=1)
         )
 
 

@@ -511,6 +511,8 @@ class Download(models.Model):
             return 0
         # 99 at most while running: the file is still being written after the last row.
         return min(99, self.done * 100 // self.total)
+
+
 class ScheduledJob(models.Model):
     """When a periodic job (`tongzhan.schedule`) last ran and is next due, one row per job.
 

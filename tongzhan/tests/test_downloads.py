@@ -121,3 +121,18 @@ def test_my_downloads_lists_mine_only_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("download_list"))
     assert len(response.context["downloads"]) == 3
+
+
+def test_the_schedule_expires_the_files_with_nobody_asking(community_user, settings, monkeypatch):
+    """The hourly job deletes a file kept its days, and only once its days are over."""
+    from tongzhan import schedule
+
+    settings.DOWNLOAD_KEEP_DAYS = 7
+    download = _request(community_user)
+    now = timezone.now()
+    schedule.schedule_run_due()
+    assert Download.objects.get(pk=download.pk).state == "done"
+    monkeypatch.setattr(timezone, "now", lambda: now + datetime.timedelta(days=7, hours=1))
+    schedule.schedule_run_due()
+    download.refresh_from_db()
+    assert download.state == "expired" and download.data is None

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tongzhan', '0007_area_official_codes_and_retirement'),
+        ('tongzhan', '0008_download'),
     ]
 
     operations = [
