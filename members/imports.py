@@ -159,6 +159,11 @@ class _Context:
         self.communities_by_name: dict[str, list[Area]] = {}
         for area in self.communities_by_code.values():
             self.communities_by_name.setdefault(community_name_key(area.name), []).append(area)
+        # Names communities had before a rename (更名), for rows of a roster kept before it.
+        self.renamed_by_name: dict[str, list[Area]] = {}
+        for area in self.communities_by_code.values():
+            for former in area.former_names:
+                self.renamed_by_name.setdefault(community_name_key(former), []).append(area)
         # Communities merged away or abolished (撤并, 撤销): a roster kept before the change
         # still names them, and its rows are refused saying so, never "not in your area".
         retired = Area.objects.communities().filter(retired_at__isnull=False)
@@ -219,7 +224,7 @@ class _Context:
         else:
             found = self.communities_by_name.get(community_name_key(text), [])
         if not found:
-            raise ValueError(self._retired(text) or _(
+            raise ValueError(self._retired(text) or self._renamed(text) or _(
                 "%(name)s is not a community in your area: check the name or write its code."
             ) % {"name": text})  # fmt: skip
         if street_text:
@@ -268,6 +273,18 @@ class _Context:
         # “五一三社区”已撤销：请填写此人现在所属的社区。
         return _("%(name)s has been abolished: write the community the person belongs to now.") % {
             "name": text
+        }
+
+    def _renamed(self, text: str) -> str:
+        """What a community is called now, when `text` is the name it had before a rename
+        (and no current community's); "" otherwise."""
+        found = self.renamed_by_name.get(community_name_key(text), [])
+        if len(found) != 1:
+            return ""
+        # “新建三社区”已更名为“新建第三社区”：请改填“新建第三社区”。
+        return _("%(name)s has been renamed %(now)s: write %(now)s instead.") % {
+            "name": text,
+            "now": found[0].name,
         }
 
     def street(self, text: str) -> set[int]:

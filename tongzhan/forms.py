@@ -138,8 +138,12 @@ class AreaForm(forms.ModelForm):
 
     class Meta:
         model = Area
-        fields = ["name", "code", "level", "parent"]
+        fields = ["name", "official_name", "code", "level", "parent"]
         help_texts = {
+            "official_name": _(
+                "As the statistics bureau writes it (…社区居民委员会), where it differs from the "
+                "name people use."
+            ),
             "code": _(
                 "The 12-digit official code, or district 6 digits, street 9, community 12; a "
                 "grid extends its community's code."

@@ -66,6 +66,9 @@ class Area(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{3}$", _("An urban-rural code is 3 digits."))],
     )
+    # The names it had before it was renamed (更名), oldest first: rosters kept before still
+    # name it so, and their rows are refused saying what it is called now.
+    former_names = models.JSONField(_("former names"), default=list, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     # Where a merged area's records went (撤并入); empty for an area abolished outright.
     merged_into = models.ForeignKey(

@@ -487,7 +487,7 @@ def _next_grid_code(community: str, existing: dict, planned: dict, made: dict) -
 # members, accounts, activities, ...) keeps its place: its code would no longer prefix its
 # children's, and its records would move to another scope without their history saying so.
 
-AREA_FIELDS = ("code", "name", "level", "parent")
+AREA_FIELDS = ("code", "name", "official_name", "level", "parent")
 AREA_PLACE = ("code", "level", "parent")
 
 
@@ -637,10 +637,19 @@ def area_update(*, actor, area: Area, data: dict, request=None) -> Area:
         if getattr(stored, field) != value:
             changed[field] = value.code if field == "parent" and value else value
         setattr(area, field, value)
+    area.former_names = _names_before(stored, area.name)
     area.full_clean()
     area.save()
     _audit_area(actor, AuditEvent.Action.UPDATE, area, changed, request)
     return area
+
+
+def _names_before(stored: Area, name: str) -> list[str]:
+    """`stored`'s former names, with its name now if `name` replaces it."""
+    former = [old for old in stored.former_names if old != name]
+    if stored.name != name and stored.name not in former:
+        former.append(stored.name)
+    return former
 
 
 # -- Areas that change: renamed, merged (撤并), retired (撤销) --------------------------------
@@ -743,18 +752,19 @@ def area_rename(
         raise ValidationError(_("%(area)s is retired.") % {"area": stored.name})
     before = {"name": stored.name, "official_name": stored.official_name}
     if name is not None:
+        stored.former_names = _names_before(stored, name.strip())
         stored.name = name.strip()
     if official_name is not None:
         stored.official_name = official_name.strip()
     if urban_rural_code is not None:
         stored.urban_rural_code = urban_rural_code
     stored.full_clean()
-    stored.save(update_fields=["name", "official_name", "urban_rural_code"])
+    stored.save(update_fields=["name", "official_name", "urban_rural_code", "former_names"])
     after = {"name": stored.name, "official_name": stored.official_name}
     if before != after:
         _audit_change(actor, stored, "rename", request, before=before, after=after)
     area.name, area.official_name = stored.name, stored.official_name
-    area.urban_rural_code = stored.urban_rural_code
+    area.urban_rural_code, area.former_names = stored.urban_rural_code, stored.former_names
     return stored
 
 

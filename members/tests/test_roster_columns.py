@@ -18,7 +18,7 @@ from members.imports import UnknownColumnsError, roster_import
 from members.models import ColumnMapping, ImportJob, Member
 from members.roster_reader import RosterFileError
 from tongzhan.models import Area, AuditEvent, User
-from tongzhan.services import area_merge, area_retire
+from tongzhan.services import area_merge, area_rename, area_retire
 
 from .factories import id_number_for
 from .test_imports import roster
@@ -165,6 +165,22 @@ def test_a_community_merged_away_is_refused_naming_where_it_went(district_user, 
     assert (
         reasons(report)[(3, "社区名称")]
         == "“五一二社区居委会”已撤并入桥东一社区：请改填“桥东一社区”。"
+    )
+
+
+def test_a_community_renamed_is_refused_naming_what_it_is_called_now(district_user, areas):
+    # A roster kept before 五一二社区 was renamed (更名) still names it.
+    area_rename(actor=None, area=areas["140106001002"], name="五一新社区")
+    report = roster_import(
+        actor=district_user,
+        data=office(office_row("陈一", community="五一二社区居委会")),
+        filename="街道花名册.xlsx",
+        dry_run=True,
+    )
+    assert report.created == 0
+    assert (
+        reasons(report)[(3, "社区名称")]
+        == "“五一二社区居委会”已更名为“五一新社区”：请改填“五一新社区”。"
     )
 
 

@@ -288,3 +288,21 @@ def test_a_retired_area_in_an_old_file_loads_unchanged_and_does_not_change(
         call_command("load_areas", str(renamed))
     assert "已撤销" in str(error.value)
     assert Area.objects.get(code=QIAODONG).name == "桥东一社区"
+
+
+def test_the_edit_page_renames_keeping_the_former_name_and_sets_the_official_one(
+    areas, admin_user, client
+):
+    area = areas[FUDONG]
+    client.force_login(admin_user)
+    url = reverse("area_update", args=[area.pk])
+    data = {"name": "府东新社区", "official_name": "府东新社区居民委员会", "code": area.code,
+            "level": area.level, "parent": area.parent_id}  # fmt: skip
+    assert client.post(url, data).status_code == 302
+    area.refresh_from_db()
+    assert (area.name, area.official_name) == ("府东新社区", "府东新社区居民委员会")
+    assert area.former_names == ["府东一社区"]
+    # Renamed back: the name is its own again, not a former one.
+    area_rename(actor=admin_user, area=area, name="府东一社区")
+    area.refresh_from_db()
+    assert area.former_names == ["府东新社区"]
