@@ -30,8 +30,10 @@ import common  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tongzhan_import_bench"
-GOAL_SECONDS = 15
-GOAL_MB = 500
+# Issue 15: the whole import within 5 times the floor (reading the file with calamine and
+# COPYing its cells into PostgreSQL, measured in the same run), under 400 MB.
+GOAL_RATIO = 5
+GOAL_MB = 400
 
 HEADERS = [
     "序号",
@@ -175,6 +177,43 @@ def child_ours(path: Path) -> dict:
     }
 
 
+def child_floor(path: Path) -> dict:
+    """The floor: what reading the file and storing its cells costs, with nothing checked.
+
+    calamine reads the first sheet, every row below the header goes as text cells into an
+    unlogged table by COPY, committed. No import can do less and keep the file's contents.
+    """
+    import io
+
+    from django.db import connection, transaction
+    from python_calamine import CalamineWorkbook
+
+    data = path.read_bytes()
+    begin = time.perf_counter()
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheet = workbook.get_sheet_by_index(0)
+    width = len(HEADERS)
+    columns = ", ".join(f"c{index} text" for index in range(width))
+    rows = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_floor ({columns})")
+        names = ", ".join(f"c{index}" for index in range(width))
+        with cursor.cursor.copy(f"COPY bench_floor ({names}) FROM STDIN") as copy:
+            for number, cells in enumerate(sheet.iter_rows()):
+                if number < 2:  # the title and the header
+                    continue
+                copy.write_row([str(cell) for cell in cells[:width]])
+                rows += 1
+    seconds = time.perf_counter() - begin
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_floor")
+        stored = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_floor")
+    workbook.close()
+    return {"seconds": seconds, "created": stored, "refused": 0, "first_refusal": ""}
+
+
 def child_import_export(path: Path) -> dict:
     import tablib
     from import_export import fields, resources, widgets
@@ -312,7 +351,8 @@ def main() -> int:
     if options.child:
         kind, file = options.child
         setup_django()
-        outcome = (child_ours if kind == "ours" else child_import_export)(Path(file))
+        children = {"ours": child_ours, "floor": child_floor}
+        outcome = children.get(kind, child_import_export)(Path(file))
         outcome["peak_mb"] = peak_mb()
         print(json.dumps(outcome, ensure_ascii=False))
         return 0
@@ -355,6 +395,8 @@ def main() -> int:
     )
 
     results = []  # (implementation, run, rows, outcome, extrapolated)
+    print("floor: calamine and COPY of the cells...", flush=True)
+    results.append(("floor", "read+COPY", options.rows, run_child("floor", path), False))
     empty_member_tables()
     print("ours, import...", flush=True)
     results.append(("ours", "import", options.rows, run_child("ours", path), False))
@@ -407,11 +449,18 @@ def main() -> int:
                 f"{outcome['members_in_table']} (import_data rolls back everything when any "
                 f"row has an error)."
             )
-    ours = results[0][3]
-    met = ours["seconds"] < GOAL_SECONDS and ours["peak_mb"] < GOAL_MB
+    floor, ours, again = results[0][3], results[1][3], results[2][3]
+    ratio = ours["seconds"] / floor["seconds"]
+    met = ratio <= GOAL_RATIO and ours["peak_mb"] < GOAL_MB
     print(
-        f"\nGoal: import of {options.rows} rows under {GOAL_SECONDS} s and {GOAL_MB} MB peak — "
-        f"{ours['seconds']:.1f} s, {ours['peak_mb']:.0f} MB: {'met' if met else 'NOT met'}."
+        f"\nFloor {floor['seconds']:.1f} s; import {ours['seconds']:.1f} s = {ratio:.1f} × the "
+        f"floor, re-import {again['seconds'] / floor['seconds']:.1f} × the floor; "
+        f"load average {os.getloadavg()[0]:.2f}."
+    )
+    print(
+        f"Goal: import of {options.rows} rows within {GOAL_RATIO} × the floor and under "
+        f"{GOAL_MB} MB peak — {ratio:.1f} ×, {ours['peak_mb']:.0f} MB: "
+        f"{'met' if met else 'NOT met'}."
     )
     return 0
 

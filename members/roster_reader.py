@@ -1137,15 +1137,67 @@ _NOTE_PREFIXES = (
 )
 
 
+# Columns whose few distinct values recur down a roster (a district has a few dozen
+# communities, 56 ethnic groups, some hundreds of birth months): each value is parsed once per
+# file, refusals included. Names, numbers and addresses differ by row and are parsed as met.
+_MEMOISED = frozenset(
+    {
+        "sex",
+        "ethnicity",
+        "birth_date",
+        "document_type",
+        "document_country",
+        "political_status",
+        "education",
+        "community",
+        "grid",
+        "street",
+        "categories",
+        "is_representative",
+    }
+)
+# Distinct values remembered per column: a column that varies more is parsed as met past it.
+_MEMO_SIZE = 10_000
+_MEMO_TYPES = (str, float, int, bool, datetime.date, datetime.datetime)
+
+
+def _memoised(parser):
+    """`parser` remembering its answer (or its refusal's message) for each value it is given."""
+    memo: dict = {}
+
+    def parse(value):
+        if value.__class__ not in _MEMO_TYPES:
+            return parser(value)
+        # The type is part of the key: True == 1 == 1.0, but each reads differently.
+        key = (value.__class__, value)
+        found = memo.get(key)
+        if found is None:
+            try:
+                found = (True, parser(value))
+            except _Refused as refused:
+                found = (False, str(refused))
+            if len(memo) < _MEMO_SIZE:
+                memo[key] = found
+        parsed, result = found
+        if not parsed:
+            raise _Refused(result)
+        # A list (the categories) is the row's own: whoever takes it may change it.
+        return list(result) if result.__class__ is list else result
+
+    return parse
+
+
 def _plan(header: Header) -> list[tuple[int, str, object, list[int]]]:
     """(cell index, key, parser, indexes of the same field's other columns) per known
-    column, worked out once per header."""
+    column, worked out once per header (once per file read)."""
     plan = header.__dict__.get("_plan")
     if plan is None:
-        plan = [
-            (index, column.key, _PARSERS.get(column.key, _text), header.twins.get(index, []))
-            for index, column in header.columns.items()
-        ]
+        plan = []
+        for index, column in header.columns.items():
+            parser = _PARSERS.get(column.key, _text)
+            if column.key in _MEMOISED:
+                parser = _memoised(parser)
+            plan.append((index, column.key, parser, header.twins.get(index, [])))
         header.__dict__["_plan"] = plan
     return plan
 

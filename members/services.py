@@ -138,11 +138,43 @@ def registration_changes(member: Member, categories=None) -> list[dict]:
     (an import writes one per row).
     """
     changes = []
-    for name, kind, extra in _history_plan(settings.LANGUAGE_CODE):
-        value = _display(member, name, kind, extra, categories)
-        if value != "":
-            changes.append({"field": name, "old": "", "new": value})
+    values = member.__dict__
+    for name, kind, extra, attname in _registration_plan(settings.LANGUAGE_CODE):
+        if attname is None or attname not in values:
+            value = _display(member, name, kind, extra, categories)
+            if value != "":
+                changes.append({"field": name, "old": "", "new": value})
+            continue
+        # A plain column read from the instance's dict, as `_display` reads it through the
+        # attribute: an import writes one entry per row, 40-odd fields each.
+        value = values[attname]
+        if value is None or value == "":
+            continue
+        if kind == "choice":
+            value = extra.get(value, str(value))
+        elif kind == "bool":
+            value = extra[0] if value else extra[1]
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        else:
+            value = str(value)
+        changes.append({"field": name, "old": "", "new": value})
     return changes
+
+
+@functools.cache
+def _registration_plan(language: str) -> tuple:
+    """`_history_plan` with the attribute of each field that is a plain column (None for the
+    masked ones, the categories and the foreign keys, which `_display` reads)."""
+    plan = []
+    for name, kind, extra in _history_plan(language):
+        attname = None
+        if kind in ("choice", "bool", "value"):
+            field = Member._meta.get_field(name)
+            if field.concrete and not field.is_relation:
+                attname = field.attname
+        plan.append((name, kind, extra, attname))
+    return tuple(plan)
 
 
 def changes_between(before: dict, after: dict) -> list[dict]:
