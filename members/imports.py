@@ -642,25 +642,25 @@ def _clean_fields(member: Member, exclude: frozenset[str], memo: dict) -> None:
     across fields are `Member.clean()`'s, which runs for every row.
     """
     errors = {}
-    for field in _cleaned_fields(exclude):
-        raw = getattr(member, field.attname)
-        if field.blank and raw in field.empty_values:
+    for model_field in _cleaned_fields(exclude):
+        raw = getattr(member, model_field.attname)
+        if model_field.blank and raw in model_field.empty_values:
             continue
-        seen = memo.setdefault(field.name, {})
+        seen = memo.setdefault(model_field.name, {})
         key = (raw.__class__, raw)
         found = seen.get(key) if raw.__class__ in _MEMO_TYPES else None
         if found is None:
             try:
-                found = (True, field.clean(raw, member))
+                found = (True, model_field.clean(raw, member))
             except ValidationError as error:
                 found = (False, error.error_list)
             if raw.__class__ in _MEMO_TYPES and len(seen) < _MEMO_SIZE:
                 seen[key] = found
         valid, result = found
         if valid:
-            setattr(member, field.attname, result)
+            setattr(member, model_field.attname, result)
         else:
-            errors[field.name] = result
+            errors[model_field.name] = result
     if errors:
         raise ValidationError(errors)
 
@@ -668,9 +668,9 @@ def _clean_fields(member: Member, exclude: frozenset[str], memo: dict) -> None:
 @functools.cache
 def _cleaned_fields(exclude: frozenset[str]) -> tuple:
     return tuple(
-        field
-        for field in Member._meta.fields
-        if field.name not in exclude and not field.generated
+        model_field
+        for model_field in Member._meta.fields
+        if model_field.name not in exclude and not model_field.generated
     )
 
 
