@@ -7,8 +7,10 @@ the reason. Valid rows are written in one transaction, with a history entry whos
 the file; with `strict`, nothing is written if any row is refused.
 """
 
+import contextlib
 import datetime
 import functools
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -363,7 +365,7 @@ def roster_import(
         progress(0, total)
     first_row_of: dict[str, int] = {}
     rows: list[_Row] = []
-    with transaction.atomic():
+    with _fewer_collections(), transaction.atomic():
         for number, values, errors in iter_rows(table, header):
             if len(report.refused) > MAX_REFUSALS:
                 raise _too_many_refusals_error(report.refused)
@@ -407,6 +409,23 @@ def roster_import(
     if progress is not None:
         progress(total, total)
     return report
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """Python's cycle collector less often while a file is imported.
+
+    By default it runs every 700 new objects and now and then walks every object the process
+    holds; an import makes some forty objects per row, few of them in cycles, and on a
+    100,000-row roster those walks were a tenth of the time. Memory stays flat: each chunk's
+    objects are freed by their reference counts when the next chunk starts.
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def check_import_allowed(actor, community: Area | None = None) -> None:

@@ -1159,8 +1159,14 @@ def _may_write_in(actor, community: Area | None) -> bool:
 
 def _month(value) -> str:
     if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value)
+        # Every member an import creates has the same time: its month is worked out once.
+        return _local_month(value, timezone.get_current_timezone_name())
     return f"{value:%Y-%m}" if value else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _local_month(value: datetime.datetime, zone: str) -> str:
+    return f"{timezone.localtime(value):%Y-%m}"
 
 
 def _value(value) -> str:
