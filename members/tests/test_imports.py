@@ -174,6 +174,32 @@ def test_the_same_person_twice_in_a_file_is_reported(areas):
     assert Member.objects.count() == 1
 
 
+def test_a_value_repeated_down_the_file_is_judged_row_by_row(areas):
+    # Each distinct value of a column is parsed and validated once per file: every row with
+    # it still gets the verdict, and a row changing its categories changes no other row's.
+    titles = ("姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别")
+    far_too_long = "某" * 201
+    data = roster(
+        ("陈一", "男", "火星族", id_number_for(), "群众", "桥东一社区", "党外知识分子"),
+        ("陈二", "男", "火星族", id_number_for(), "群众", "桥东一社区", "党外知识分子"),
+        ("陈三", "男", "汉族", id_number_for(), "民盟盟员", "桥东一社区", "党外知识分子"),
+        ("陈四", "男", "汉族", id_number_for(), "群众", "桥东一社区", "党外知识分子"),
+        ("陈五", "男", "汉族", id_number_for(), "群众", "桥东一社区", "党外知识分子", far_too_long),
+        ("陈六", "男", "汉族", id_number_for(), "群众", "桥东一社区", "党外知识分子", far_too_long),
+        titles=(*titles, "工作单位及职务"),
+    )
+    report = run(data)
+    refused = sorted((error.row, error.column) for error in report.refused)
+    assert refused == [(3, "民族"), (4, "民族"), (7, "工作单位及职务"), (8, "工作单位及职务")]
+    assert report.refused[0].message == report.refused[1].message
+    assert report.created == 2
+    slugs = {
+        member.name: sorted(member.categories.values_list("slug", flat=True))
+        for member in Member.objects.all()
+    }
+    assert slugs == {"陈三": ["democratic_party", "intellectual"], "陈四": ["intellectual"]}
+
+
 def test_strict_mode_writes_nothing_if_a_row_is_refused(areas):
     report = run(roster(person("陈一"), person("陈二", category="热心群众")), strict=True)
     assert report.created == 1 and len(report.refused) == 1
