@@ -159,15 +159,44 @@ def write_roster(
 # -- The children: one import each, measured alone ----------------------------------------------
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend of this process's connection has used so far, when
+    the server runs on this machine (/proc), else None."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of stat(5), counted after the command's ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_figures(python_begin: float, backend_begin: float | None) -> dict:
+    """CPU seconds of the child and of its database backend since the beginnings given: what
+    the work costs whatever else the machine runs at the time (the wall time depends on it)."""
+    backend = backend_cpu()
+    return {
+        "cpu": time.process_time() - python_begin,
+        "pg_cpu": None if backend is None or backend_begin is None else backend - backend_begin,
+    }
+
+
 def child_ours(path: Path) -> dict:
     from members.imports import roster_import
 
     data = path.read_bytes()
+    backend_begin, python_begin = backend_cpu(), time.process_time()
     begin = time.perf_counter()
     report = roster_import(actor=None, data=data, filename=path.name)
     seconds = time.perf_counter() - begin
+    cpu = cpu_figures(python_begin, backend_begin)
     refused_rows = len({error.row for error in report.refused})
     return {
+        **cpu,
         "seconds": seconds,
         "created": report.created,
         "updated": report.updated,
@@ -189,6 +218,7 @@ def child_floor(path: Path) -> dict:
     from python_calamine import CalamineWorkbook
 
     data = path.read_bytes()
+    backend_begin, python_begin = backend_cpu(), time.process_time()
     begin = time.perf_counter()
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheet = workbook.get_sheet_by_index(0)
@@ -206,12 +236,13 @@ def child_floor(path: Path) -> dict:
                 copy.write_row([str(cell) for cell in cells[:width]])
                 rows += 1
     seconds = time.perf_counter() - begin
+    cpu = cpu_figures(python_begin, backend_begin)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM bench_floor")
         stored = cursor.fetchone()[0]
         cursor.execute("DROP TABLE bench_floor")
     workbook.close()
-    return {"seconds": seconds, "created": stored, "refused": 0, "first_refusal": ""}
+    return {**cpu, "seconds": seconds, "created": stored, "refused": 0, "first_refusal": ""}
 
 
 def child_import_export(path: Path) -> dict:
@@ -326,6 +357,10 @@ def run_child(kind: str, path: Path) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def cpu_text(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds:.1f}"
+
+
 # -- The parent --------------------------------------------------------------------------------
 
 
@@ -425,7 +460,8 @@ def main() -> int:
 
     header = (
         f"{'implementation':<22} {'run':<10} {'rows':>8} {'seconds':>8} {'rows/s':>8} "
-        f"{'peak MB':>8} {'created':>8} {'unchanged':>9} {'refused':>8}"
+        f"{'peak MB':>8} {'created':>8} {'unchanged':>9} {'refused':>8} {'CPU s':>6} "
+        f"{'PG CPU s':>8}"
     )
     print()
     print(header)
@@ -436,7 +472,8 @@ def main() -> int:
         print(
             f"{implementation:<22} {label:<10} {rows:>8} {outcome['seconds']:>8.1f} "
             f"{rows / outcome['seconds']:>8.0f} {peak:>8} {outcome['created']:>8} "
-            f"{outcome.get('unchanged', ''):>9} {outcome['refused']:>8}"
+            f"{outcome.get('unchanged', ''):>9} {outcome['refused']:>8} "
+            f"{cpu_text(outcome.get('cpu')):>6} {cpu_text(outcome.get('pg_cpu')):>8}"
         )
     if any(extrapolated for *_rest, extrapolated in results):
         print(f"* extrapolated linearly from {options.compare_rows} rows; not measured.")
@@ -451,6 +488,13 @@ def main() -> int:
             )
     floor, ours, again = results[0][3], results[1][3], results[2][3]
     ratio = ours["seconds"] / floor["seconds"]
+    if floor.get("pg_cpu") is not None and ours.get("pg_cpu") is not None:
+        floor_cpu = max(floor["cpu"] + floor["pg_cpu"], 0.01)  # the clock ticks 1/100 s
+        ours_cpu = ours["cpu"] + ours["pg_cpu"]
+        print(
+            f"\nCPU seconds (Python and PostgreSQL): floor {floor_cpu:.1f}, import "
+            f"{ours_cpu:.1f} = {ours_cpu / floor_cpu:.1f} × the floor's."
+        )
     met = ratio <= GOAL_RATIO and ours["peak_mb"] < GOAL_MB
     print(
         f"\nFloor {floor['seconds']:.1f} s; import {ours['seconds']:.1f} s = {ratio:.1f} × the "
