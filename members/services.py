@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Value
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone, translation
@@ -1238,9 +1238,26 @@ def tally_apply(delta: dict) -> None:
             row.count += change
         if any(row.count < 0 for row in [*changed, *created]):
             raise ValueError(f"Tallies out of step with the members: {delta}")
-        MemberTally.objects.bulk_update(changed, ["count"], batch_size=1000)
+        _tally_update(changed)
         MemberTally.objects.bulk_create(created, batch_size=1000)
         MemberTally.objects.filter(pk__in=emptied).delete()
+
+
+def _tally_update(rows: list[MemberTally]) -> None:
+    """Store the new counts of `rows`: on PostgreSQL one UPDATE from two arrays, where
+    `bulk_update` built a CASE of one branch per row (an import of a district changes
+    thousands of tallies, and building that statement took most of a second)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        MemberTally.objects.bulk_update(rows, ["count"], batch_size=1000)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE members_membertally AS tally SET count = new.count "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS new(id, count) WHERE tally.id = new.id",
+            [[row.pk for row in rows], [row.count for row in rows]],
+        )
 
 
 def tally_change(before: Counter, after: Counter) -> dict:
