@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import functools
 import gc
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -418,14 +419,27 @@ def _fewer_collections():
     By default it runs every 700 new objects and now and then walks every object the process
     holds; an import makes some forty objects per row, few of them in cycles, and on a
     100,000-row roster those walks were a tenth of the time. Memory stays flat: each chunk's
-    objects are freed by their reference counts when the next chunk starts.
+    objects are freed by their reference counts when the next chunk starts. The threshold is
+    the process's: imports running at once in threads share one change, undone by the last.
     """
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
+    global _importing, _saved_threshold
+    with _collections_lock:
+        if _importing == 0:
+            _saved_threshold = gc.get_threshold()
+            gc.set_threshold(max(_saved_threshold[0], 50_000), *_saved_threshold[1:])
+        _importing += 1
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        with _collections_lock:
+            _importing -= 1
+            if _importing == 0:
+                gc.set_threshold(*_saved_threshold)
+
+
+_collections_lock = threading.Lock()
+_importing = 0
+_saved_threshold = gc.get_threshold()
 
 
 def check_import_allowed(actor, community: Area | None = None) -> None:

@@ -1,6 +1,7 @@
 """Importing rosters: what is created, updated, left alone and refused, and what is written."""
 
 import datetime
+import gc
 import io
 import json
 import threading
@@ -238,6 +239,27 @@ def test_a_crash_half_way_writes_nothing(areas, monkeypatch):
     assert MemberChange in written
     assert not Member.objects.exists()
     assert not AuditEvent.objects.filter(action="import").exists()
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(areas, monkeypatch):
+    # It runs the collector less often while it works (a process-wide setting), and puts
+    # the setting back when it ends, also when it fails half-way.
+    from members import imports
+
+    before = gc.get_threshold()
+    seen = []
+
+    def crash(model, columns, rows):
+        seen.append(gc.get_threshold())
+        raise RuntimeError("disk full")
+
+    run(roster(person("陈一")))
+    assert gc.get_threshold() == before
+    monkeypatch.setattr(imports, "insert_rows", crash)
+    with pytest.raises(RuntimeError):
+        run(roster(person("陈二")))
+    assert seen[0][0] >= 50_000
+    assert gc.get_threshold() == before
 
 
 def test_an_officer_cannot_import_into_another_area(areas, other_district_user):
