@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.base import ModelState
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -679,6 +680,8 @@ def _clean_fields(member: Member, exclude: frozenset[str], memo: dict) -> None:
         raw = getattr(member, model_field.attname)
         if model_field.blank and raw in model_field.empty_values:
             continue
+        if isinstance(raw, DatabaseDefault):
+            continue  # as clean_fields: the database fills it in
         seen = memo.setdefault(model_field.name, {})
         key = (raw.__class__, raw)
         found = seen.get(key) if raw.__class__ in _MEMO_TYPES else None
