@@ -83,6 +83,11 @@ class MemberQuerySet(ScopedQuerySet):
         # export starts here, so none shows it twice.
         return super().visible_to(user).filter(merged_into__isnull=True)
 
+    def merged_away_visible_to(self, user):
+        """The records in the user's area merged into another: an old link to one leads to
+        the record it became."""
+        return super().visible_to(user).filter(merged_into__isnull=False)
+
     def for_list(self):
         """What a list row shows, in a fixed number of queries."""
         return (

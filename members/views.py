@@ -144,6 +144,33 @@ class MemberDetailView(MemberMixin, DetailView):
             .select_related("community__parent", "grid", "ethnicity", "political_status")
         )
 
+    def get(self, request, *args, **kwargs):
+        kept = self._kept_record()
+        if kept is not None:
+            # A record merged into another (合并) is that other one now: a bookmark or a link
+            # in an old message leads there, saying so.
+            messages.info(request, _("The record you opened was merged into this one."))
+            return redirect("members:detail", pk=kept.pk)
+        return super().get(request, *args, **kwargs)
+
+    def _kept_record(self) -> Member | None:
+        """The record the requested one (in the user's area, merged away) became, if the user
+        sees it; None otherwise, and the page answers as for any record."""
+        merged = (
+            Member.objects.merged_away_visible_to(self.request.user)
+            .filter(pk=self.kwargs["pk"])
+            .values_list("merged_into", flat=True)
+            .first()
+        )
+        seen = set()
+        while merged is not None and merged not in seen:  # merged again since: follow on
+            seen.add(merged)
+            kept = Member.objects.visible_to(self.request.user).filter(pk=merged).first()
+            if kept is not None:
+                return kept
+            merged = Member.objects.filter(pk=merged).values_list("merged_into", flat=True).first()
+        return None
+
     def post(self, request, *args, **kwargs):
         """Reveal the full ID number and phone, once, and log that it was done."""
         self.object = self.get_object()

@@ -216,8 +216,9 @@ def test_the_confirmation_page_shows_what_moves_and_the_merge_is_undone_from_the
     assert response["Location"] == reverse("members:detail", args=[keep.pk])
     detail = client.get(response["Location"]).content.decode()
     assert "两条记录已合并为一条" in detail and "撤销合并" in detail
-    # The merged record is gone from the pages: its address answers as out of reach.
-    assert client.get(reverse("members:detail", args=[merged.pk])).status_code == 404
+    # The merged record is gone from the pages: its address leads to the kept record.
+    old_link = client.get(reverse("members:detail", args=[merged.pk]))
+    assert old_link["Location"] == reverse("members:detail", args=[keep.pk])
     merge = MemberMerge.objects.get()
     response = client.post(reverse("members:merge_undo", args=[merge.pk]))
     assert response["Location"] == reverse("members:detail", args=[keep.pk])
@@ -296,3 +297,19 @@ def test_the_full_export_writes_a_merged_person_once(twins, district_user, tmp_p
     sheet = load_workbook(out).active
     names = [cell.value for row in sheet.iter_rows() for cell in row if cell.value == "张三"]
     assert len(names) == 1
+
+
+def test_an_old_link_to_the_merged_record_leads_to_the_kept_one(
+    client, twins, district_user, neighbour_user
+):
+    """府东一社区's record went into 桥东一社区's: who sees it is led on, saying so; who
+    sees neither record finds nothing, as before."""
+    keep, merged = twins
+    services.member_merge(actor=district_user, keep=keep, merged=merged)
+    client.force_login(district_user)
+    response = client.get(reverse("members:detail", args=[merged.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("members:detail", args=[keep.pk]), 302)]
+    assert "您打开的记录已合并到本记录。" in response.content.decode()
+    # Neither record is in 五一二社区: its worker finds nothing.
+    client.force_login(neighbour_user)
+    assert client.get(reverse("members:detail", args=[merged.pk])).status_code == 404

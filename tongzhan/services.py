@@ -892,6 +892,13 @@ def area_split(
             _("Choose the grids, or give the addresses, that go to the new community; a "
               "community that takes nothing is simply added.")
         )  # fmt: skip
+    siblings = Area.objects.current().filter(parent=source.parent_id, level=Area.Level.COMMUNITY)
+    if any(community_name_key(area.name) == community_name_key(name) for area in siblings):
+        # Rosters name communities: two of one name in a street could not be told apart.
+        raise ValidationError(
+            {"name": _("%(street)s already has a community called %(name)s.")
+             % {"street": source.parent.name, "name": name}}
+        )  # fmt: skip
     new = area_create(
         actor=actor,
         data={

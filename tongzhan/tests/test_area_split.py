@@ -105,6 +105,7 @@ def test_a_split_moves_the_grid_and_the_addresses_and_the_counts_agree(
         (QIAODONG, "140106002009", [], ["康宁"], ""),  # under another street
         (QIAODONG, NEW, ["140106002001001"], [], "请选择桥东一社区现有的网格"),
         (QIAODONG, QIAODONG, [], ["康宁"], ""),  # a code already taken
+        (QIAODONG, NEW, [], ["康宁"], "柳巷街道已有名为五一二社区居委会的社区"),  # a name taken
     ],
 )
 def test_splits_that_make_no_sense_are_refused(areas, admin_user, source, code, grids, words, why):
@@ -115,7 +116,8 @@ def test_splits_that_make_no_sense_are_refused(areas, admin_user, source, code, 
     before = Area.objects.count()
     with pytest.raises(ValidationError) as error:
         area_split(
-            actor=admin_user, source=areas[source], code=code, name="新社区",
+            actor=admin_user, source=areas[source], code=code,
+            name="五一二社区居委会" if "名为" in why else "新社区",
             grids=Area.objects.filter(code__in=grids), words=words,
         )  # fmt: skip
     assert why in " ".join(error.value.messages)
