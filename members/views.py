@@ -222,8 +222,18 @@ class MemberDetailView(MemberMixin, DetailView):
             merges=undoable_merges(member, user),
         )
         relatives = relatives_shown(member, user, full=self.revealed)
+        # The records (in the viewer's area) that name this member as their relative.
+        relative_of = (
+            Relative.objects.filter(
+                linked_member=member, member__in=Member.objects.visible_to(user)
+            )
+            .select_related("member__community")
+            .defer("contact", "member__id_number", "member__phone")
+            .order_by("member__name", "pk")
+        )
         context.update(
             relatives=relatives,
+            relative_of=list(relative_of),
             relatives_hint=not relatives and bool(RELATIVE_CATEGORIES & slugs),
         )
         return context

@@ -284,3 +284,20 @@ def test_many_relatives_are_cut_with_how_many_in_all_and_the_form_stays_one_page
     text = pdf_text(pdf)
     assert pdf_pages(pdf) == 1
     assert "等 12 人" in text and "亲属00" in text and "亲属11" not in text
+
+
+def test_the_linked_record_says_whose_relative_it_is_within_the_viewers_area(
+    client, community_user, district_user, neighbour_user, taiwan_member, neighbour_member
+):
+    # 李四 (五一二社区) is recorded as 林建国's sister (桥东一社区).
+    add(district_user, taiwan_member, name="李四", linked_member=neighbour_member)
+    url = reverse("members:detail", args=[neighbour_member.pk])
+    client.force_login(district_user)
+    page = client.get(url).text
+    record = reverse("members:detail", args=[taiwan_member.pk])
+    assert f'<a href="{record}">林建国</a>登记的亲属（兄弟姐妹）' in page
+    assert "尚未登记亲属" not in page
+    # 五一二社区's worker may not see 林建国: her page names no one.
+    client.force_login(neighbour_user)
+    page = client.get(url).text
+    assert "林建国" not in page and record not in page
