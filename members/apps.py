@@ -21,6 +21,7 @@ class MembersConfig(AppConfig):
         # The members of an area merged into another move with it (tongzhan.services).
         from tongzhan.downloads import producer_register
         from tongzhan.services import AreaMover, area_mover_register
+        from tongzhan.workers import worker_sweep_register
 
         from . import downloads, services
 
@@ -46,3 +47,9 @@ class MembersConfig(AppConfig):
         # Large exports and a community's printed forms are made in the background.
         for producer in downloads.PRODUCERS:
             producer_register(producer)
+        # A roster import whose worker died is queued again: by the next worker to start, and
+        # every few minutes by the schedule.
+        worker_sweep_register(jobs.jobs_recover)
+        periodic_register(
+            "members.jobs_recover", jobs.jobs_recover, every=datetime.timedelta(minutes=5)
+        )

@@ -185,6 +185,9 @@ class ImportColumnsView(LoginRequiredMixin, PermissionRequiredMixin, ServiceForm
 def import_status(request, pk):
     """What the progress bar polls."""
     job = get_object_or_404(_jobs(request.user).defer("data", "refused_file"), pk=pk)
+    # Whoever watches a job whose worker died sees it queued again and taken up.
+    if job.is_busy and jobs.jobs_recover([job.pk]):
+        job.refresh_from_db(fields=["state", "done_rows", "total_rows"])
     done, total = jobs.job_progress(job)
     # 99 at most while running: the result is still being put together after the last row.
     percent = job.percent if not total or not job.is_running else min(99, done * 100 // total)

@@ -1,37 +1,45 @@
-"""Roster imports in the background: a queue in the database, workers that take from it.
+"""Roster imports in the background, as django-tasks tasks.
 
-An upload becomes an `ImportJob`. A worker checks it (a dry run of `roster_import`), the
-uploader reads the preview and confirms, a worker imports it. Where the work runs is
-`settings.IMPORT_JOBS_RUN`:
+An upload becomes an `ImportJob`. The task `job_check` checks it (a dry run of
+`roster_import`), the uploader reads the preview and confirms, the task `job_import`
+imports it. The tasks run wherever the task backend runs them (settings.TASKS): in
+`manage.py db_worker` processes on any number of machines (production), in a thread of the
+embedded server (`make run`), or within the request that queued them (the test suite).
 
-- "thread": a thread in the web process runs queued jobs (the embedded `make run`; one
-  process, no extra service);
-- "worker": `manage.py import_worker` processes, on as many machines as needed, take jobs
-  with `SELECT … FOR UPDATE SKIP LOCKED`, so each job runs once;
-- "inline": in the request that queued it (the test suite).
+What users see is the job, never the task: its state, its progress bar, its report. A task
+claims its job by moving it from queued to running, so a second task for the same job does
+nothing; while it runs it holds the job's run lock (`_run_lock`), which goes when its process
+or its connection dies. A running job whose run lock is free was abandoned: `jobs_recover`
+(every worker when it starts and when the database comes back, and the job's progress page
+as it polls) queues it again, once. The import itself runs in one transaction, so an
+abandoned one wrote nothing.
 
-The import itself runs in one transaction, which other connections cannot look into; its
-progress goes out through a second connection (PostgreSQL) and, for the embedded server,
-through memory shared with the web threads (SQLite allows one writer at a time).
+The transaction keeps everything from other connections until it commits; its progress goes
+out through a second connection (PostgreSQL) and, for the embedded server, through memory
+shared with the web threads (SQLite allows one writer at a time).
 """
 
+import contextlib
 import datetime
 import logging
-import os
-import socket
 import threading
 import time
+from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from tongzhan.audit import audit_record, client_ip
 from tongzhan.bulk import insert_rows
 from tongzhan.models import AuditEvent
+from tongzhan.workers import worker_name
 
 from .exports import refused_rows_bytes
 from .imports import UnknownColumnsError, check_import_allowed, roster_import
@@ -42,9 +50,6 @@ from .roster_reader import RosterFileError
 logger = logging.getLogger(__name__)
 
 State = ImportJob.State
-# A running job whose worker has not reported for this long is taken to be abandoned (the
-# worker died; its transaction rolled back) and is queued again.
-STALE_AFTER = 300
 PROGRESS_EVERY = 1.0
 # Personal data is not kept longer than the work needs: a checked upload nobody confirms is
 # dropped after UNCONFIRMED_DAYS, a file of refused rows after REFUSED_FILE_DAYS.
@@ -63,34 +68,36 @@ def job_create(
 ) -> ImportJob:
     """Queue an uploaded roster for checking."""
     check_import_allowed(actor, community)
-    job = ImportJob.objects.create(
-        created_by=actor,
-        area=actor.area if not actor.sees_everything else None,
-        filename=filename[:200],
-        data=data,
-        community=community,
-        strict=strict,
-        uploaded_ip=client_ip(request),
-        uploaded_request_id=getattr(request, "id", ""),
-    )
-    _audit(job, actor, "upload", request=request, size=len(data))
-    _queued()
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            created_by=actor,
+            area=actor.area if not actor.sees_everything else None,
+            filename=filename[:200],
+            data=data,
+            community=community,
+            strict=strict,
+            uploaded_ip=client_ip(request),
+            uploaded_request_id=getattr(request, "id", ""),
+        )
+        _audit(job, actor, "upload", request=request, size=len(data))
+        _enqueue(job_check, job.pk)
     return job
 
 
 def job_confirm(*, actor, job: ImportJob, request=None) -> None:
     """Queue a checked job for the import proper."""
     _check_owner(actor, job)
-    updated = ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
-        state=State.IMPORT_QUEUED,
-        confirmed_at=timezone.now(),
-        confirmed_ip=client_ip(request),
-        confirmed_request_id=getattr(request, "id", ""),
-    )
-    if not updated:
-        raise PermissionDenied
-    _audit(job, actor, "confirm", request=request)
-    _queued()
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
+            state=State.IMPORT_QUEUED,
+            confirmed_at=timezone.now(),
+            confirmed_ip=client_ip(request),
+            confirmed_request_id=getattr(request, "id", ""),
+        )
+        if not updated:
+            raise PermissionDenied
+        _audit(job, actor, "confirm", request=request)
+        _enqueue(job_import, job.pk)
 
 
 def job_name_columns(*, actor, job: ImportJob, columns: dict[str, str], request=None) -> None:
@@ -123,7 +130,7 @@ def job_name_columns(*, actor, job: ImportJob, columns: dict[str, str], request=
         saved.columns = {**saved.columns, **columns}
         saved.save()
         _audit(job, actor, "columns", request=request, columns=columns)
-    _queued()
+        _enqueue(job_check, job.pk)
 
 
 def columns_offered(job: ImportJob) -> dict[str, str]:
@@ -182,38 +189,185 @@ def job_progress(job: ImportJob) -> tuple[int, int]:
 # -- Running jobs -----------------------------------------------------------------------------
 
 
-def _queued() -> None:
-    """A job was queued: see that it gets run, the way `IMPORT_JOBS_RUN` says."""
-    mode = settings.IMPORT_JOBS_RUN
-    if mode == "inline":
-        run_pending()
-    elif mode == "thread":
-        # Once committed, so the thread's own connection sees the job.
-        transaction.on_commit(_wake_thread)
-    # "worker": import_worker processes poll the queue.
+@task()
+def job_check(job_id: int) -> str:
+    """Check a queued upload (a dry run of the import) for its preview."""
+    return _run(job_id, State.CHECK_QUEUED, State.CHECKING)
 
 
-def job_claim(worker: str) -> ImportJob | None:
-    """Take the oldest queued (or abandoned) job and mark it running for `worker`."""
-    now = timezone.now()
-    stale = now - datetime.timedelta(seconds=STALE_AFTER)
-    waiting = Q(state__in=ImportJob.QUEUED) | Q(state__in=ImportJob.RUNNING, heartbeat__lt=stale)
+@task()
+def job_import(job_id: int) -> str:
+    """Import a confirmed upload."""
+    return _run(job_id, State.IMPORT_QUEUED, State.IMPORTING)
+
+
+TASK_FOR = {State.CHECK_QUEUED: job_check, State.IMPORT_QUEUED: job_import}
+QUEUED_AGAIN = {State.CHECKING: State.CHECK_QUEUED, State.IMPORTING: State.IMPORT_QUEUED}
+
+
+def _enqueue(job_task, job_id: int) -> None:
+    """Hand a queued job's task to the task backend.
+
+    The database backend writes the task in the caller's transaction, so a worker sees the
+    job and its task together or neither; the immediate one (the test suite) runs it here, as
+    the request that queued it. Any other backend (a Redis queue) gets it once the
+    transaction commits: its worker must not look for a job not yet there.
+    """
+    if isinstance(job_task.get_backend(), DatabaseBackend | ImmediateBackend):
+        job_task.enqueue(job_id)
+    else:
+        transaction.on_commit(partial(job_task.enqueue, job_id))
+
+
+def _run(job_id: int, queued: str, running: str) -> str:
+    """Claim a job queued as `queued`, run it, and say what became of it."""
+    with _run_lock(job_id) as held:
+        if not held:
+            return "running elsewhere"
+        claimed = ImportJob.objects.filter(pk=job_id, state=queued).update(
+            state=running,
+            heartbeat=timezone.now(),
+            worker=worker_name(),
+            done_rows=0,
+            total_rows=0,
+        )
+        if not claimed:
+            return "not queued"  # cancelled meanwhile, or run by another task for it
+        job = ImportJob.objects.get(pk=job_id)
+        job_run(job)
+        return job.state
+
+
+# A PostgreSQL advisory lock per job (the class number says "import job" among the locks).
+_LOCK_CLASS = 15_001
+# The jobs running in this process, for a database without advisory locks (SQLite, whose
+# one worker is the embedded server's thread).
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _run_lock(job_id: int):
+    """Hold the run lock of a job while it runs; yields whether it was free.
+
+    On PostgreSQL a session advisory lock, which the server releases when the session ends:
+    a killed worker's lock goes with its connection. It is taken before the job is claimed,
+    so a running job whose lock is free has no live run.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, _lock_key(job_id)])
+            held = cursor.fetchone()[0]
+        try:
+            yield held
+        finally:
+            if held:
+                # A lost connection released it already.
+                with contextlib.suppress(Exception), connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, _lock_key(job_id)]
+                    )
+        return
+    with _running_lock:
+        held = job_id not in _running
+        _running.add(job_id)
+    try:
+        yield held
+    finally:
+        if held:
+            with _running_lock:
+                _running.discard(job_id)
+
+
+def _lock_key(job_id: int) -> int:
+    return job_id & 0x7FFFFFFF  # the lock's second key is a 32-bit integer
+
+
+def _run_lock_free(job_id: int) -> bool:
+    """Inside a transaction: whether no run holds the job's lock; if none does, the lock is
+    kept until the transaction ends, so no run starts before the caller has committed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, _lock_key(job_id)]
+            )
+            return cursor.fetchone()[0]
+    with _running_lock:
+        return job_id not in _running
+
+
+def jobs_recover(job_ids=None) -> int:
+    """Queue again the jobs whose run was abandoned; return how many.
+
+    A running job whose run lock is free lost its worker (killed, or cut off from the
+    database): its transaction rolled back, so it goes back to the queue it came from and a
+    new task is enqueued for it. With the database backend, a queued job whose task is gone
+    (its worker died before claiming it, or it was queued before the tasks existed) gets a
+    new one. Safe to call anywhere and at any time: each job is recovered once, by whichever
+    caller holds its lock first. `job_ids` limits the look to those jobs.
+    """
+    jobs = ImportJob.objects.filter(state__in=ImportJob.RUNNING + ImportJob.QUEUED)
+    if job_ids is not None:
+        jobs = jobs.filter(pk__in=job_ids)
+    return sum(_recover(job_id) for job_id in jobs.values_list("pk", flat=True))
+
+
+def _recover(job_id: int) -> int:
     with transaction.atomic():
+        if not _run_lock_free(job_id):
+            return 0  # running, or being recovered by someone else
         job = (
-            ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(waiting)
-            .order_by("created_at", "pk")
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, state__in=ImportJob.RUNNING + ImportJob.QUEUED)
+            .only("state")
             .first()
         )
         if job is None:
-            return None
-        checking = job.state in (State.CHECK_QUEUED, State.CHECKING)
-        job.state = State.CHECKING if checking else State.IMPORTING
-        job.heartbeat = now
-        job.worker = worker
-        job.done_rows = job.total_rows = 0
-        job.save(update_fields=["state", "heartbeat", "worker", "done_rows", "total_rows"])
-    return job
+            return 0
+        if job.state in ImportJob.QUEUED:
+            if _task_waiting(job):
+                return 0
+            queued = job.state
+        else:
+            queued = QUEUED_AGAIN[job.state]
+            ImportJob.objects.filter(pk=job_id).update(
+                state=queued, heartbeat=None, done_rows=0, total_rows=0
+            )
+            _tasks_abandoned(job_id)
+        logger.warning("Roster import job %s was abandoned by its worker: queued again", job_id)
+        _enqueue(TASK_FOR[queued], job_id)
+    return 1
+
+
+def _task_paths() -> list[str]:
+    return [job_check.module_path, job_import.module_path]
+
+
+def _task_waiting(job: ImportJob) -> bool:
+    """Whether a queued job has a task ready to run it (always, for a backend whose queue
+    cannot be looked into)."""
+    if not isinstance(TASK_FOR[job.state].get_backend(), DatabaseBackend):
+        return True
+    return DBTaskResult.objects.filter(
+        task_path__in=_task_paths(),
+        args_kwargs__args__0=job.pk,
+        status=TaskResultStatus.READY,
+    ).exists()
+
+
+def _tasks_abandoned(job_id: int) -> None:
+    """Mark the tasks of an abandoned run failed: they would show as running for ever."""
+    if not isinstance(job_check.get_backend(), DatabaseBackend):
+        return
+    DBTaskResult.objects.filter(
+        task_path__in=_task_paths(), args_kwargs__args__0=job_id, status=TaskResultStatus.RUNNING
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        return_value=None,
+        exception_class_path="",
+        traceback="Abandoned: its worker stopped before the job finished; queued again.",
+    )
 
 
 def job_run(job: ImportJob) -> None:
@@ -273,35 +427,26 @@ def job_run(job: ImportJob) -> None:
         job.refused_file = refused_rows_bytes(data, job.filename, report.refused) or None
         if checking:
             job.check_report = outcome
-            _finish(job, State.CHECKED)
-            # What the preview shows its uploader, who learns from it which ID numbers are
-            # registered (and whether outside their area).
-            _audit(
-                job,
-                job.created_by,
-                "check",
-                **origin,
-                created=report.created,
-                updated=report.updated,
-                unchanged=report.unchanged,
-                refused=len(report.refused),
-            )
+            with transaction.atomic():
+                _finish(job, State.CHECKED)
+                # What the preview shows its uploader, who learns from it which ID numbers
+                # are registered (and whether outside their area).
+                _audit(
+                    job,
+                    job.created_by,
+                    "check",
+                    **origin,
+                    created=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                    refused=len(report.refused),
+                )
         else:
             job.report = outcome
             _finish(job, State.DONE if report.written else State.NOTHING_WRITTEN)
     finally:
         progress.close()
-
-
-def run_pending(worker: str | None = None) -> int:
-    """Run queued jobs until there are none; return how many ran."""
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
-    jobs_expire()
-    count = 0
-    while (job := job_claim(worker)) is not None:
-        job_run(job)
-        count += 1
-    return count
+        _live_progress.pop(job.pk, None)
 
 
 def jobs_expire() -> None:
@@ -381,22 +526,27 @@ def _finish(job: ImportJob, state: str, *, error: str = "") -> None:
         job.data = None
         job.finished_at = timezone.now()
     job.save()
-    _live_progress.pop(job.pk, None)
 
 
 class _Progress:
-    """Tells others how far a job is while its transaction keeps everything else unseen."""
+    """Tells others how far a job is while its transaction keeps everything else unseen.
+
+    Not through a second connection when the run is nested in its caller's transaction (the
+    immediate backend of the test suite): that transaction may hold the job's row, which the
+    second connection would wait for, and nobody outside could see the job anyway.
+    """
 
     def __init__(self, job: ImportJob):
         self.job = job
         self.last = 0.0
         self.side = None
+        self.outside = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     def __call__(self, done: int, total: int) -> None:
         self.job.done_rows, self.job.total_rows = done, total
         _live_progress[self.job.pk] = (done, total)
         now = time.monotonic()
-        if now - self.last < PROGRESS_EVERY or connection.vendor != "postgresql":
+        if now - self.last < PROGRESS_EVERY or not self.outside:
             return
         self.last = now
         if self.side is None:
@@ -412,36 +562,3 @@ class _Progress:
     def close(self) -> None:
         if self.side is not None:
             self.side.close()
-
-
-# -- The embedded runner ----------------------------------------------------------------------
-
-_thread_lock = threading.Lock()
-_thread: threading.Thread | None = None
-_wanted = False
-
-
-def _wake_thread() -> None:
-    global _thread, _wanted
-    with _thread_lock:
-        _wanted = True
-        if _thread is None:
-            _thread = threading.Thread(target=_thread_main, name="import-jobs", daemon=True)
-            _thread.start()
-
-
-def _thread_main() -> None:
-    global _thread, _wanted
-    try:
-        while True:
-            with _thread_lock:
-                if not _wanted:
-                    _thread = None
-                    return
-                _wanted = False
-            try:
-                run_pending()
-            except Exception:
-                logger.exception("The import thread failed; queued jobs wait for the next upload")
-    finally:
-        connections.close_all()

@@ -14,9 +14,12 @@ class TongzhanConfig(AppConfig):
     def ready(self):
         import datetime
 
+        from django.core.signals import request_started
+
         from . import signals  # noqa: F401  (login/logout audit receivers)
         from .schedule import periodic_register, task_results_prune
         from .services import downloads_expire
+        from .workers import in_process_worker_start
 
         # Periodic jobs of the kernel; each app registers its own in its ready().
         periodic_register(
@@ -26,6 +29,9 @@ class TongzhanConfig(AppConfig):
         periodic_register(
             "tongzhan.downloads_expire", downloads_expire, every=datetime.timedelta(hours=1)
         )
+        # The embedded server's worker thread starts with its first request: in the process
+        # that serves, not in runserver's reloader nor in other commands (TASKS_IN_PROCESS).
+        request_started.connect(in_process_worker_start, dispatch_uid="tasks-in-process")
 
 
 class AdminConfig(admin_apps.AdminConfig):

@@ -2,12 +2,16 @@
 
 import datetime
 import io
+import time
 from urllib.parse import quote
 
 import pytest
-from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import now
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from members import jobs
@@ -15,6 +19,8 @@ from members.models import ImportJob, Member, MemberChange
 from tongzhan import spreadsheets as xlsx
 from tongzhan.models import AuditEvent
 from tongzhan.tests.libreoffice import csv_rows, needs_libreoffice
+from tongzhan.tests.tasks import run_queued_tasks
+from tongzhan.workers import in_process_worker_stop
 
 from .factories import MemberFactory, id_number_for
 from .test_imports import person, roster
@@ -225,10 +231,13 @@ def test_the_history_lists_who_imported_which_file_when(client, district_user):
     assert "柳巷花名册.xlsx" in page and uploader in page and "已导入" in page
 
 
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 def test_with_workers_the_upload_waits_in_the_queue_with_a_progress_bar(
     client, district_user, settings
 ):
-    settings.IMPORT_JOBS_RUN = "worker"
+    settings.TASKS = DATABASE_TASKS
     client.force_login(district_user)
     upload(client, good_and_bad())
     job = ImportJob.objects.get()
@@ -238,26 +247,141 @@ def test_with_workers_the_upload_waits_in_the_queue_with_a_progress_bar(
     status = client.get(reverse("members:import_status", args=[job.pk])).json()
     assert status["busy"] and status["state"] == "check_queued"
 
-    call_command("import_worker", "--once", stdout=io.StringIO())
+    assert run_queued_tasks() == 1
     status = client.get(reverse("members:import_status", args=[job.pk])).json()
     assert not status["busy"] and status["state"] == "checked" and status["percent"] == 100
 
     client.post(reverse("members:import_confirm", args=[job.pk]))
     assert ImportJob.objects.get().state == State.IMPORT_QUEUED
-    call_command("import_worker", "--once", stdout=io.StringIO())
+    assert run_queued_tasks() == 1
     assert ImportJob.objects.get().state == State.DONE and Member.objects.count() == 2
 
 
-def test_a_job_abandoned_by_a_dead_worker_is_run_again(district_user, settings):
-    settings.IMPORT_JOBS_RUN = "worker"
-    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
-    claimed = jobs.job_claim("dead-worker")
-    assert claimed.pk == job.pk and jobs.job_claim("other") is None  # running, not stale
-    ImportJob.objects.filter(pk=job.pk).update(
-        heartbeat=claimed.heartbeat - jobs.datetime.timedelta(seconds=jobs.STALE_AFTER + 1)
+def queued_tasks(name):
+    return DBTaskResult.objects.filter(
+        task_path=f"members.jobs.{name}", status=TaskResultStatus.READY
     )
-    assert jobs.run_pending("new-worker") == 1
+
+
+def test_an_upload_its_confirmation_and_its_columns_each_enqueue_one_task(
+    client, district_user, settings
+):
+    settings.TASKS = DATABASE_TASKS
+    client.force_login(district_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    (check,) = queued_tasks("job_check")
+    assert check.args_kwargs == {"args": [job.pk], "kwargs": {}}
+    run_queued_tasks()
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    (imported,) = queued_tasks("job_import")
+    assert imported.args_kwargs["args"] == [job.pk]
+    assert not queued_tasks("job_check").exists()
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=State.MAPPING, unknown_columns=["备注二"], header_key="k"
+    )
+    jobs.job_name_columns(actor=district_user, job=ImportJob.objects.get(), columns={"备注二": ""})
+    assert queued_tasks("job_check").count() == 1
+
+
+def test_another_backend_gets_the_task_only_once_the_upload_is_committed(
+    district_user, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    backend = jobs.job_check.get_backend()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
+        assert backend.results == []
+    (result,) = backend.results
+    assert result.task.name == "job_check" and result.args == [job.pk]
+
+
+def test_a_task_for_a_job_no_longer_queued_does_nothing(client, district_user, settings):
+    client.force_login(district_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    assert job.state == State.CHECKED
+    # A second task for the same upload (say, queued again while the first still ran).
+    assert jobs.job_check.call(job.pk) == "not queued"
+    client.post(reverse("members:import_cancel", args=[job.pk]))
+    assert jobs.job_import.call(job.pk) == "not queued"
+    assert ImportJob.objects.get().state == State.CANCELLED and not Member.objects.exists()
+
+
+def abandon(job, state):
+    """What a worker killed half-way leaves: the job running, its task running for ever."""
+    ImportJob.objects.filter(pk=job.pk).update(state=state, worker="dead:1", heartbeat=now())
+    DBTaskResult.objects.filter(args_kwargs__args__0=job.pk).update(
+        status=TaskResultStatus.RUNNING, worker_ids=["dead"]
+    )
+
+
+def test_a_job_abandoned_by_a_dead_worker_is_queued_again_once_and_run(district_user, settings):
+    settings.TASKS = DATABASE_TASKS
+    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
+    abandon(job, State.CHECKING)
+
+    assert jobs.jobs_recover() == 1
+    assert jobs.jobs_recover() == 0  # once: it is queued, with its task
+    job.refresh_from_db()
+    assert job.state == State.CHECK_QUEUED and job.heartbeat is None
+    (dead,) = DBTaskResult.objects.filter(worker_ids=["dead"])
+    assert dead.status == TaskResultStatus.FAILED and "Abandoned" in dead.traceback
+    assert queued_tasks("job_check").count() == 1
+
+    assert run_queued_tasks("new-worker") == 1
     assert ImportJob.objects.get().state == State.CHECKED
+    assert jobs.jobs_recover() == 0
+
+
+def test_an_abandoned_import_is_queued_again_as_an_import_by_the_page_that_watches_it(
+    client, district_user, settings
+):
+    settings.TASKS = DATABASE_TASKS
+    client.force_login(district_user)
+    upload(client, good_and_bad())
+    job = ImportJob.objects.get()
+    run_queued_tasks()
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    abandon(job, State.IMPORTING)
+
+    status = client.get(reverse("members:import_status", args=[job.pk])).json()
+    assert status["state"] == "import_queued" and status["busy"]
+    assert queued_tasks("job_import").count() == 1
+    client.get(reverse("members:import_status", args=[job.pk]))
+    assert queued_tasks("job_import").count() == 1  # the next poll adds none
+    assert run_queued_tasks() == 1
+    assert ImportJob.objects.get().state == State.DONE and Member.objects.count() == 2
+
+
+def test_a_running_job_whose_worker_lives_is_left_alone(district_user, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("the run lock is PostgreSQL's advisory lock")
+    settings.TASKS = DATABASE_TASKS
+    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
+    abandon(job, State.CHECKING)
+    worker = connections[DEFAULT_DB_ALIAS].copy()  # a live worker's own session
+    try:
+        with worker.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [jobs._LOCK_CLASS, job.pk])
+        assert jobs.jobs_recover() == 0
+        assert ImportJob.objects.get().state == State.CHECKING
+        # A task for it meanwhile (a duplicate) leaves it to the run under way.
+        assert jobs.job_check.call(job.pk) == "running elsewhere"
+    finally:
+        worker.close()  # the worker dies: its lock goes with its session
+    assert jobs.jobs_recover() == 1
+
+
+def test_a_queued_job_whose_task_was_lost_gets_a_new_one(district_user, settings):
+    settings.TASKS = DATABASE_TASKS
+    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
+    DBTaskResult.objects.all().delete()  # say, queued before the tasks existed
+    assert jobs.jobs_recover() == 1
+    assert jobs.jobs_recover() == 0
+    assert run_queued_tasks() == 1
+    assert ImportJob.objects.get(pk=job.pk).state == State.CHECKED
 
 
 def test_an_error_half_way_fails_the_job_and_writes_nothing(client, district_user, monkeypatch):
@@ -276,14 +400,21 @@ def test_an_error_half_way_fails_the_job_and_writes_nothing(client, district_use
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_embedded_server_runs_jobs_in_a_thread(client, district_user, settings):
-    settings.IMPORT_JOBS_RUN = "thread"
+def test_the_embedded_server_runs_jobs_in_a_thread_of_its_own(client, district_user, settings):
+    settings.TASKS = DATABASE_TASKS
+    settings.TASKS_IN_PROCESS = True
     client.force_login(district_user)
-    upload(client, good_and_bad())
-    thread = jobs._thread
-    if thread is not None:
-        thread.join(timeout=30)
-    assert ImportJob.objects.get().state == State.CHECKED
+    try:
+        upload(client, good_and_bad())  # its first request starts the worker thread
+        job = ImportJob.objects.get()
+        deadline = time.monotonic() + 30
+        while ImportJob.objects.get().state != State.CHECKED:
+            assert time.monotonic() < deadline, ImportJob.objects.get().state
+            time.sleep(0.1)
+        status = client.get(reverse("members:import_status", args=[job.pk])).json()
+        assert status["state"] == "checked" and status["percent"] == 100
+    finally:
+        in_process_worker_stop()
 
 
 def test_uploads_are_not_kept_longer_than_the_work_needs(client, district_user):

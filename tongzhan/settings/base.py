@@ -40,8 +40,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_filters",
-    "django_tasks",
-    "django_tasks_db",
     "tongzhan.apps.LoginRecordsConfig",  # django-axes, named in Chinese
     "django_otp",
     "tongzhan.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, named in Chinese
@@ -51,6 +49,10 @@ INSTALLED_APPS = [
     "dashboards",
     "assessment",
     "demo",
+    # After tongzhan, whose `db_worker` (this one's, outliving database restarts and running
+    # the apps' sweeps: tongzhan/workers.py) takes the command's name.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -256,17 +258,16 @@ ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 # takes the server's memory (members/roster_reader.py).
 ROSTER_MAX_CELLS = 3_200_000
 ROSTER_MAX_TEXT = 100 * 1024 * 1024
-# Where uploaded rosters are checked and imported (members/jobs.py): "thread" in the web
-# process (the embedded server), "worker" in `manage.py import_worker` processes.
-IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "thread")
-
-# Background work (django-tasks): queued in the database and run by `manage.py db_worker`
-# processes; a site with another queue names its backend here.
+# Background work (django-tasks): roster checks and imports (members/jobs.py), ... Queued in
+# the database and run by `manage.py db_worker` processes (tongzhan/workers.py); a site with
+# another queue (Redis, RabbitMQ) names its backend here. The embedded server sets
+# TASKS_IN_PROCESS (the Makefile's run and dev): a thread of the web process is the worker.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+TASKS_IN_PROCESS = env_bool("TASKS_IN_PROCESS", False)
 
 # Results of finished background tasks are deleted after this many days (a periodic job,
 # tongzhan.schedule.task_results_prune).

@@ -53,6 +53,6 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-# Gunicorn runs several processes, on several machines: rosters are checked and imported by
-# `manage.py import_worker` processes, not by threads of the web workers.
-IMPORT_JOBS_RUN = os.environ.get("IMPORT_JOBS_RUN", "worker")
+# Gunicorn runs several processes, on several machines: background tasks are run by
+# `manage.py db_worker` processes (deploy/tongzhan-worker@.service), never by the web's.
+TASKS_IN_PROCESS = False

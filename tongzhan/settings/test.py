@@ -14,8 +14,5 @@ LANGUAGE_CODE = "zh-hans"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# Uploaded rosters are checked and imported within the request that queues them.
-IMPORT_JOBS_RUN = "inline"
-
-# Background tasks run where they are enqueued, as the import jobs do.
+# Background tasks (roster checks and imports, ...) run within the request that queues them.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
