@@ -2,6 +2,13 @@
 # collected and served by WhiteNoise); make dev: the same with DEBUG on, for developers;
 # make test: the whole suite. DATABASE_URL switches them from the embedded SQLite to
 # PostgreSQL; PORT (8000) and HOST (127.0.0.1) say where to serve.
+# Background tasks (roster checks and imports, ...) need no second service here:
+# TASKS_IN_PROCESS runs the db_worker loop in a thread of the server, started by its first
+# request, and it stops with the server. A thread rather than `db_worker` beside it because
+# SQLite has one writer: an import holds the write lock until it commits, so a separate
+# worker process could not write its progress anywhere the page could read it, while a
+# thread shares it with the web threads in memory (tongzhan/workers.py). Production runs
+# `db_worker` processes instead (deploy/).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -28,11 +35,11 @@ BESIDE := $(PY) manage.py run_schedule --every 60 & trap 'kill $$! 2>/dev/null' 
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
-	$(BESIDE) DJANGO_DEBUG=0 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(BESIDE) DJANGO_DEBUG=0 TASKS_IN_PROCESS=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 dev: migrate
 	$(PY) manage.py seed_demo --if-empty
-	$(BESIDE) DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	$(BESIDE) DJANGO_DEBUG=1 TASKS_IN_PROCESS=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

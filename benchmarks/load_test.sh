@@ -12,7 +12,8 @@ USERS=${1:-50}; RUN_TIME=${2:-3}; WORKERS=${3:-5}; SPAWN=${4:-10}
 LOCUST=${LOCUST:-/tmp/locustenv/bin/locust}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tongzhan_dash}
 export DJANGO_SETTINGS_MODULE=tongzhan.settings.local DJANGO_DEBUG=0
-export STATIC_ROOT=${TMPDIR:-/tmp}/tongzhan-bench-static IMPORT_JOBS_RUN=worker
+# Background tasks wait in the database for a db_worker (none runs here): not in gunicorn.
+export STATIC_ROOT=${TMPDIR:-/tmp}/tongzhan-bench-static TASKS_IN_PROCESS=0
 # Many simulated users log in from one address: allow it for the run.
 export LOGIN_FAILURE_LIMIT=100000
 .venv/bin/python manage.py migrate --noinput -v0

@@ -27,7 +27,14 @@ import time
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -234,9 +241,24 @@ def _run(job_id: int, queued: str, running: str) -> str:
         if not claimed:
             return "not queued"  # cancelled meanwhile, or run by another task for it
         job = ImportJob.objects.get(pk=job_id)
-        job_run(job)
-        return job.state
+        try:
+            job_run(job)
+            return job.state
+        except DATABASE_LOST as error:
+            lost = error
+    # The database failed under the run (restarted, the connection cut): the import's
+    # transaction went with it. Queued again at once if the database answers; if not, this
+    # raises and the worker's sweep queues it once the database is back.
+    if not connection.in_atomic_block:
+        connection.close()
+    jobs_recover([job_id])
+    raise lost
 
+
+# What the database raises when it goes away under a run, rather than for the file.
+DATABASE_LOST = (OperationalError, InterfaceError)
+# A job whose runs failed this many times with the database is not queued again.
+MAX_FAILED_RUNS = 3
 
 # A PostgreSQL advisory lock per job (the class number says "import job" among the locks).
 _LOCK_CLASS = 15_001
@@ -329,14 +351,44 @@ def _recover(job_id: int) -> int:
                 return 0
             queued = job.state
         else:
+            _tasks_abandoned(job_id)
+            if _failed_runs(job_id) >= MAX_FAILED_RUNS:
+                # Not a worker's bad luck but something in the job or the database itself.
+                logger.error(
+                    "Roster import job %s failed %s times: given up", job_id, MAX_FAILED_RUNS
+                )
+                ImportJob.objects.filter(pk=job_id).update(
+                    state=State.FAILED,
+                    heartbeat=None,
+                    data=None,
+                    finished_at=timezone.now(),
+                    error=_system_error(job_id),
+                )
+                return 1
             queued = QUEUED_AGAIN[job.state]
             ImportJob.objects.filter(pk=job_id).update(
                 state=queued, heartbeat=None, done_rows=0, total_rows=0
             )
-            _tasks_abandoned(job_id)
         logger.warning("Roster import job %s was abandoned by its worker: queued again", job_id)
         _enqueue(TASK_FOR[queued], job_id)
     return 1
+
+
+def _failed_runs(job_id: int) -> int:
+    """How many of a job's tasks failed (died, or lost the database); none is known for a
+    backend whose results cannot be looked into."""
+    if not isinstance(job_check.get_backend(), DatabaseBackend):
+        return 0
+    return DBTaskResult.objects.filter(
+        task_path__in=_task_paths(), args_kwargs__args__0=job_id, status=TaskResultStatus.FAILED
+    ).count()
+
+
+def _system_error(job_id: int) -> str:
+    return _(
+        "The import stopped because of an error in the system; nothing was written. "
+        "Try again later, or tell the administrator (import number %(id)s)."
+    ) % {"id": job_id}
 
 
 def _task_paths() -> list[str]:
@@ -411,17 +463,11 @@ def job_run(job: ImportJob) -> None:
             State.FAILED,
             error=_("You may no longer import into this area; nothing was written."),
         )
+    except DATABASE_LOST:
+        raise  # not the file's fault: the run is tried again (_run)
     except Exception:
         logger.exception("Roster import job %s failed", job.pk)
-        _finish(
-            job,
-            State.FAILED,
-            error=_(
-                "The import stopped because of an error in the system; nothing was written. "
-                "Try again later, or tell the administrator (import number %(id)s)."
-            )
-            % {"id": job.pk},
-        )
+        _finish(job, State.FAILED, error=_system_error(job.pk))
     else:
         outcome = _report_dict(report)
         job.refused_file = refused_rows_bytes(data, job.filename, report.refused) or None

@@ -6,7 +6,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import now
@@ -372,6 +372,29 @@ def test_a_running_job_whose_worker_lives_is_left_alone(district_user, settings)
     finally:
         worker.close()  # the worker dies: its lock goes with its session
     assert jobs.jobs_recover() == 1
+
+
+def test_a_run_that_loses_the_database_is_queued_again_and_given_up_after_three(
+    district_user, settings, monkeypatch
+):
+    settings.TASKS = DATABASE_TASKS
+    job = jobs.job_create(actor=district_user, data=good_and_bad(), filename="a.xlsx")
+    runs = []
+
+    def database_gone(**kwargs):
+        runs.append(ImportJob.objects.get(pk=job.pk).state)
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(jobs, "roster_import", database_gone)
+    # Queued again after each of the first two (the worker takes it up again at once).
+    assert run_queued_tasks() == 3
+    assert runs == [State.CHECKING] * 3
+    job.refresh_from_db()
+    assert job.state == State.FAILED and str(job.pk) in job.error and job.data is None
+    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED)
+    assert failed.count() == 3
+    assert {task.exception_class_path for task in failed} == {"django.db.utils.OperationalError"}
+    assert jobs.jobs_recover() == 0
 
 
 def test_a_queued_job_whose_task_was_lost_gets_a_new_one(district_user, settings):

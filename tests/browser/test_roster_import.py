@@ -8,9 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 
-from members import jobs
 from members.models import ImportJob, Member
 from members.tests.test_imports import person, roster
+from tongzhan.tests.tasks import run_queued_tasks
 
 from .conftest import DESKTOP, PHONE
 from .helpers import log_in, wait_for_text
@@ -34,7 +34,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
 ):
     # Workers, not the request, run the jobs: the page shows the queue and its progress
     # until the test runs the worker.
-    settings.IMPORT_JOBS_RUN = "worker"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     path = tmp_path / "柳巷街道花名册.xlsx"
     path.write_bytes(roster(person("陈一"), person("陈二"), person("陈三", category="热心群众")))
     browser.set_window_size(*DESKTOP)
@@ -51,7 +51,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     assert progress.is_displayed()
     assert browser.find_element(By.ID, "job-state").text == "等待检查"
     screenshot("queued")
-    assert jobs.run_pending("browser-test") == 1
+    assert run_queued_tasks("browser-test") == 1
 
     # The page notices by itself and shows the preview.
     wait_for_text(browser, "main", "预览：导入将做什么")
@@ -77,7 +77,7 @@ def test_upload_preview_confirm_and_download_the_refused_rows(
     browser.find_element(By.ID, "confirm-import").click()
     wait_for_text(browser, "#job-state", "等待导入")
     assert browser.find_element(By.CSS_SELECTOR, "#job-progress progress").is_displayed()
-    assert jobs.run_pending("browser-test") == 1
+    assert run_queued_tasks("browser-test") == 1
     wait_for_text(browser, "main", "导入结果")
     assert browser.find_element(By.ID, "job-state").text == "已导入"
     assert browser.find_element(By.ID, "count-created").text == "2"

@@ -1,5 +1,7 @@
 """Settings for the test suite: fast hashing, no manifest for static files."""
 
+import os
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-for-the-test-suite-only-000000000000"  # noqa: S105
@@ -14,5 +16,12 @@ LANGUAGE_CODE = "zh-hans"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# Background tasks (roster checks and imports, ...) run within the request that queues them.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background tasks (roster checks and imports, ...) run within the request that queues them;
+# the fault tests' worker processes name the database backend.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
