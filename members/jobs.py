@@ -335,6 +335,14 @@ def jobs_recover(job_ids=None) -> int:
 
 
 def _recover(job_id: int) -> int:
+    # A first look that writes nothing: on SQLite a transaction that may write waits for the
+    # write lock, which a running import holds until it commits, and the page polling the
+    # job's progress must not wait for it.
+    state = ImportJob.objects.filter(pk=job_id).values_list("state", flat=True).first()
+    if state in ImportJob.QUEUED and _task_waiting(job_id, state):
+        return 0
+    if state in ImportJob.RUNNING and connection.vendor != "postgresql" and job_id in _running:
+        return 0
     with transaction.atomic():
         if not _run_lock_free(job_id):
             return 0  # running, or being recovered by someone else
@@ -347,7 +355,7 @@ def _recover(job_id: int) -> int:
         if job is None:
             return 0
         if job.state in ImportJob.QUEUED:
-            if _task_waiting(job):
+            if _task_waiting(job_id, job.state):
                 return 0
             queued = job.state
         else:
@@ -395,14 +403,14 @@ def _task_paths() -> list[str]:
     return [job_check.module_path, job_import.module_path]
 
 
-def _task_waiting(job: ImportJob) -> bool:
-    """Whether a queued job has a task ready to run it (always, for a backend whose queue
-    cannot be looked into)."""
-    if not isinstance(TASK_FOR[job.state].get_backend(), DatabaseBackend):
+def _task_waiting(job_id: int, state: str) -> bool:
+    """Whether a job queued as `state` has a task ready to run it (always, for a backend
+    whose queue cannot be looked into)."""
+    if not isinstance(TASK_FOR[state].get_backend(), DatabaseBackend):
         return True
     return DBTaskResult.objects.filter(
         task_path__in=_task_paths(),
-        args_kwargs__args__0=job.pk,
+        args_kwargs__args__0=job_id,
         status=TaskResultStatus.READY,
     ).exists()
 

@@ -106,6 +106,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The covering index's included columns are a PostgreSQL speed-up; SQLite ignores them.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    # The embedded server's worker thread writes while the web threads do (tongzhan/workers):
+    # SQLite has one writer at a time. WAL lets pages read while an import writes; a write
+    # takes the lock when its transaction begins and waits its turn, up to a minute (a roster
+    # of some thousands of rows), instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 60,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 AUTH_USER_MODEL = "tongzhan.User"
 LOGIN_URL = "login"
