@@ -70,3 +70,28 @@ def test_alice_records_a_relative_in_taiwan_from_her_phone(
         fits(browser, name)
         browser.execute_script("document.getElementById('relatives').scrollIntoView()")
         screenshot(name)
+
+
+def test_a_relative_who_is_registered_sees_whose_relative_she_is(
+    browser, live_server, areas, community_user, screenshot
+):
+    """The link goes both ways on the pages: the relative's own record names the member who
+    recorded her, on a phone without overflowing."""
+    brother = MemberFactory(name="林建国", community=areas["140106001001"])
+    sister = MemberFactory(name="林美玲", community=areas["140106001001"])
+    services.relative_add(
+        actor=community_user,
+        member=brother,
+        data={"name": "林美玲", "relation": "sibling", "residence": "CHN",
+              "linked_member": sister},
+    )  # fmt: skip
+    log_in(browser, live_server, "alice")
+    browser.set_window_size(*PHONE)
+    browser.get(f"{live_server.url}/members/{sister.pk}/")
+    wait_for_text(browser, "#relatives", "林建国登记的亲属（兄弟姐妹）")
+    section = browser.find_element(By.ID, "relatives")
+    browser.execute_script("arguments[0].scrollIntoView();", section)
+    fits(browser, "relative-of")
+    screenshot("relative-of-phone")
+    section.find_element(By.LINK_TEXT, "林建国").click()
+    wait_for_text(browser, "h1", "林建国")
