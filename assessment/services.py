@@ -1467,14 +1467,7 @@ def area_targets_move(*, actor, source: Area, target: Area, request=None, change
         kept.members, kept.value = members, target_for(old.indicator, members)
         kept.save()
         changed.setdefault(old.indicator.period_id, []).append(old.indicator.name)
-    for period in Period.objects.filter(pk__in=changed):
-        _audit(
-            actor,
-            period,
-            AuditEvent.Action.UPDATE,
-            {"merged": source.code, "into": target.code, "targets": changed[period.pk]},
-            request,
-        )
+    _audit_targets(actor, changed, {"merged": source.code, "into": target.code}, request)
 
 
 def area_targets_split(*, actor, source: Area, target: Area, request=None) -> None:
@@ -1498,12 +1491,17 @@ def area_targets_split(*, actor, source: Area, target: Area, request=None) -> No
             defaults={"members": took, "value": target_for(old.indicator, took)},
         )
         changed.setdefault(old.indicator.period_id, []).append(old.indicator.name)
+    _audit_targets(actor, changed, {"split": source.code, "into": target.code}, request)
+
+
+def _audit_targets(actor, changed: dict[int, list[str]], detail: dict, request) -> None:
+    """One audit line per period whose targets an area change set, naming the indicators."""
     for period in Period.objects.filter(pk__in=changed):
         _audit(
             actor,
             period,
             AuditEvent.Action.UPDATE,
-            {"split": source.code, "into": target.code, "targets": changed[period.pk]},
+            {**detail, "targets": changed[period.pk]},
             request,
         )
 
