@@ -284,12 +284,11 @@ def refused_rows_bytes(data: bytes, filename: str, refused) -> bytes:
         return xlsx.text(typed or "", TEXT_CELL)
 
     book = xlsx.Book(streaming=True)
-    # The roster's widths for the columns it knows, so a printed row shows whole ID numbers.
-    known = {column.title: WIDTHS.get(column.key, 12) for column in COLUMNS}
-    widths = {
-        index: known.get(str(title).strip(), 12)
-        for index, title in enumerate(_padded(header_cells, width), 1)
-    } | {width + 1: 8, width + 2: 60}
+    # The roster's widths for the columns the import recognised, whatever the office calls
+    # them (身份证号 as well as 身份证号码), so a row shows whole ID numbers and dates.
+    widths = dict.fromkeys(range(1, width + 1), 12)
+    widths |= {index + 1: WIDTHS.get(column.key, 12) for index, column in header.columns.items()}
+    widths |= {width + 1: 8, width + 2: 60}
     sheet = book.sheet("未导入的行", widths=widths, freeze="A2", title_rows=(1, 1))
     sheet.append([
         *(xlsx.typed(value) for value in _padded(header_cells, width)),

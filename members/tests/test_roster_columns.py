@@ -386,3 +386,31 @@ def test_the_service_refuses_an_answer_that_leaves_a_column_out_or_names_no_fiel
             jobs.job_name_columns(actor=district_user, job=job, columns=columns)
     job.refresh_from_db()
     assert job.state == ImportJob.State.MAPPING and not ColumnMapping.objects.exists()
+
+
+def test_the_refused_rows_file_shows_whole_numbers_whatever_the_office_calls_the_columns(
+    areas,
+):
+    """身份证号 and 社区名称 are the import's id_number and community: the file of refused rows
+    gives them the roster's widths, so an 18-digit number is not cut."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from members.exports import WIDTHS, refused_rows_bytes
+
+    titles = tuple("身份证号" if title == "身份证号码" else title for title in OFFICE)
+    data = office(office_row("陈一", community="没有这个社区"), titles=titles)
+    report = run(data, dry_run=True)
+    assert report.refused
+    sheet = load_workbook(
+        io.BytesIO(refused_rows_bytes(data, "街道花名册.xlsx", report.refused))
+    ).active
+    widths = {
+        sheet.cell(1, column).value: sheet.column_dimensions[
+            sheet.cell(1, column).column_letter
+        ].width
+        for column in range(1, len(titles) + 1)
+    }
+    assert widths["身份证号"] >= WIDTHS["id_number"]
+    assert widths["社区名称"] >= WIDTHS["community"]
