@@ -171,6 +171,10 @@ def test_the_search_finds_a_permit_holder_by_the_number_typed(client, areas, dis
     ):
         response = client.get(reverse("members:list"), {"q": query})
         assert [m.name for m in response.context["members"]] == [name], query
+    # The list says what document a masked number belongs to (an ID card goes without saying).
+    listed = client.get(reverse("members:list")).content.decode()
+    assert '<small class="muted">台湾居民来往大陆通行证</small>' in listed
+    assert listed.count('<small class="muted">居民身份证</small>') == 0
 
 
 # -- Rosters -----------------------------------------------------------------------------------
