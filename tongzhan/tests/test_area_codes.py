@@ -226,11 +226,11 @@ def test_an_official_name_added_is_not_counted_as_a_rename(areas, tmp_path):
         str(write(tmp_path, "统计用区划代码,名称\n140106001002,五一二社区居委会\n")),
         stdout=out,
     )
-    assert "renamed 0, official names or codes added 1," in out.getvalue()
+    assert "更名 0 个，补充规范名称或代码 1 个，" in out.getvalue()
     out = io.StringIO()
     call_command(
         "load_areas",
         str(write(tmp_path, "统计用区划代码,名称\n140106001002,五一二新社区\n")),
         stdout=out,
     )
-    assert "renamed 1, official names or codes added 0," in out.getvalue()
+    assert "更名 1 个，补充规范名称或代码 0 个，" in out.getvalue()

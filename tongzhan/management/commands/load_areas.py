@@ -27,7 +27,10 @@ class Command(BaseCommand):
         except AreaFileError as error:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(error.errors)) from error
         self.stdout.write(
-            f"created {result.created}, renamed {result.renamed}, official names or codes added "
-            f"{result.updated}, unchanged {result.unchanged}, "
-            f"merged {result.merged}, retired {result.retired}, split {result.split}"
+            _(
+                "created %(created)s, renamed %(renamed)s, official names or codes added "
+                "%(updated)s, unchanged %(unchanged)s, merged %(merged)s, retired %(retired)s, "
+                "split %(split)s"
+            )
+            % vars(result)
         )
