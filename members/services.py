@@ -1754,6 +1754,13 @@ MERGE_KEPT_FIELDS = frozenset(
 )
 
 
+# Where a record is kept and what it is (united, or the kept record's by design): not values
+# a merge leaves behind.
+MERGE_PLACE_FIELDS = frozenset(
+    {"community", "grid", "categories", "status", "status_date", "status_reason"}
+)
+
+
 def _empty(value) -> bool:
     return value in ("", None, False)
 
@@ -1765,6 +1772,9 @@ class MergePlan:
     keep: Member
     merged: Member
     filled: list[str]  # fields of `keep` filled from `merged`
+    # Fields both records hold with different values: `keep`'s stay, `merged`'s stay on it
+    # (out of every list) and come back with an undo.
+    dropped: list[str]
     categories_added: list  # Category objects
     history: int  # history entries of `merged` that move
     moves: list[tuple[str, int]]  # (label, count) of each app's records
@@ -1780,6 +1790,14 @@ def member_merge_plan(*, keep: Member, merged: Member) -> MergePlan:
         if name not in MERGE_KEPT_FIELDS
         and _empty(getattr(keep, name))
         and not _empty(getattr(merged, name))
+    ]
+    dropped = [
+        name
+        for name in history_fields()
+        if name not in MERGE_PLACE_FIELDS
+        and not _empty(getattr(keep, name))
+        and not _empty(getattr(merged, name))
+        and getattr(keep, name) != getattr(merged, name)
     ]
     kept = set(keep.categories.values_list("pk", flat=True))
     added = [category for category in merged.categories.all() if category.pk not in kept]
@@ -1799,6 +1817,7 @@ def member_merge_plan(*, keep: Member, merged: Member) -> MergePlan:
         keep=keep,
         merged=merged,
         filled=filled,
+        dropped=dropped,
         categories_added=added,
         history=merged.changes.count(),
         moves=[(str(mover.label), mover.count(merged)) for mover in MEMBER_MOVERS],

@@ -842,6 +842,9 @@ def member_merge(request, pk, other):
         "filled": [
             (Member._meta.get_field(name).verbose_name, shown[name]) for name in plan.filled
         ],
+        "dropped": [
+            (Member._meta.get_field(name).verbose_name, shown[name]) for name in plan.dropped
+        ],
         "reasons": services.duplicate_reasons_text(
             next(
                 (

@@ -210,6 +210,11 @@ def test_the_confirmation_page_shows_what_moves_and_the_merge_is_undone_from_the
     assert "姓名和出生日期相同" in page
     assert "太原市第五中学 教师" in page and "宗教界人士" in page
     assert "参加的活动：1" in page and "诉求：1" in page
+    # The other's differing phone and number are said to stay with it, masked.
+    assert "另一条记录中与本记录不同的内容不并入" in page
+    plan = services.member_merge_plan(keep=keep, merged=merged)
+    assert {"phone", "id_number"} <= set(plan.dropped) and "workplace" not in plan.dropped
+    assert "13700002222" not in page and merged.phone_masked in page
     assert reverse("members:merge", args=[merged.pk, keep.pk]) in page
     assert Member.objects.get(pk=merged.pk).merged_into is None
     response = client.post(url)
