@@ -786,14 +786,16 @@ def duplicate_list(request):
         pk__in={pk for older, newer, _reasons in page.object_list for pk in (older, newer)}
     ).select_related("community")
     by_pk = {member.pk: member for member in shown.defer("id_number", "phone")}
-    rows = [
-        {
-            "older": by_pk[older],
-            "newer": by_pk[newer],
-            "reasons": services.duplicate_reasons_text(reasons),
-        }
-        for older, newer, reasons in page.object_list
-    ]
+    rows = []
+    for first, second, reasons in page.object_list:
+        # 较早 / 较晚 as the registration dates shown say (records imported with the dates of
+        # an older register are not always in the order of their numbers).
+        older, newer = sorted(
+            (by_pk[first], by_pk[second]), key=lambda member: (member.created_at, member.pk)
+        )
+        rows.append(
+            {"older": older, "newer": newer, "reasons": services.duplicate_reasons_text(reasons)}
+        )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -19,14 +19,16 @@ def id_number_for(
     birth: datetime.date | None = None, *, sex: str = "M", area: str = "140106"
 ) -> str:
     """A valid 18-character number; without a birth date, different on every call (for the
-    first 1.8 million calls) and born between 1960 and 2009, however long the test run."""
+    first 900,000 calls) and born between 1960 and 2009, however long the test run."""
     serial = next(_serials)
+    # Sequence numbers 50–99 for generated birth dates, 00–49 for given ones: the two never
+    # make the same number.
     if birth is None:
         birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=serial % BIRTH_DAYS)
-        number = serial // BIRTH_DAYS
+        number = 50 + (serial // BIRTH_DAYS) % 50
     else:
-        number = serial  # a birth date given for several: told apart by the sequence
-    sequence = f"{number % 100:02d}" + ("1" if sex == "M" else "2")
+        number = serial % 50  # a birth date given for several: told apart by the sequence
+    sequence = f"{number:02d}" + ("1" if sex == "M" else "2")
     first17 = f"{area}{birth:%Y%m%d}{sequence}"
     return first17 + check_character(first17)
 

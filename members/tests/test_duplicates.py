@@ -235,3 +235,27 @@ def test_the_pairs_are_paged_newest_first(
     assert "第 1 页，共 2 页" in first
     second = client.get(reverse("members:duplicates"), {"page": "2"}).content.decode()
     assert "甲4<" in second and "甲0<" in second
+
+
+def test_the_earlier_record_is_the_one_registered_first_whatever_its_number(
+    client, district_user, member, areas
+):
+    """A register imported with its old dates: the record with the higher number may be the
+    one registered first, and the list calls it the earlier one."""
+    import datetime
+
+    from django.utils import timezone
+
+    twin = MemberFactory(
+        name="张三", id_number=id_number_for(member.birth_date), community=areas["140106001002"]
+    )
+    Member.objects.filter(pk=twin.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=400)
+    )
+    client.force_login(district_user)
+    page = client.get(reverse("members:duplicates")).content.decode()
+    row = page.split("<tbody>")[1].split("</tbody>")[0]
+    # The earlier column comes first in the row.
+    assert row.index(reverse("members:detail", args=[twin.pk])) < row.index(
+        reverse("members:detail", args=[member.pk])
+    )
