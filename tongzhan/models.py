@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -447,6 +448,11 @@ class DownloadQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(owner=user)
+
+    def kept(self):
+        """The made files still kept: past `expires_at` a file is gone, whether or not the
+        sweep (`downloads_expire`) has run since."""
+        return self.filter(state=Download.State.DONE, expires_at__gt=timezone.now())
 
 
 class Download(models.Model):

@@ -966,7 +966,7 @@ def download_status(request, pk):
 def download_file(request, pk):
     """The file itself, to its owner only, while it is kept; each download audited."""
     download = get_object_or_404(
-        Download.objects.visible_to(request.user).defer("data"), pk=pk, state=Download.State.DONE
+        Download.objects.visible_to(request.user).kept().defer("data"), pk=pk
     )
     try:
         content = download_content(download)

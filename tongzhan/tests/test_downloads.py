@@ -136,3 +136,15 @@ def test_the_schedule_expires_the_files_with_nobody_asking(community_user, setti
     schedule.schedule_run_due()
     download.refresh_from_db()
     assert download.state == "expired" and download.data is None
+
+
+def test_a_file_past_its_expiry_is_not_served_before_the_sweep_runs(client, community_user):
+    """The hourly sweep may be late (a stopped timer): the kept days still end on time."""
+    download = _request(community_user)
+    Download.objects.filter(pk=download.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    client.force_login(community_user)
+    assert client.get(reverse("download_file", args=[download.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(object_id=str(download.pk), detail__has_key="size")
+
