@@ -87,6 +87,6 @@ def forms_produce(*, download, progress) -> Produced:
 
 
 PRODUCERS = [
-    Producer(kind=ROSTER, produce=roster_produce),
-    Producer(kind=FORMS, produce=forms_produce),
+    Producer(kind=ROSTER, produce=roster_produce, permission="members.view_member"),
+    Producer(kind=FORMS, produce=forms_produce, permission="members.view_member"),
 ]

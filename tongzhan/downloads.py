@@ -56,10 +56,13 @@ class Produced:
 
 @dataclass(frozen=True)
 class Producer:
-    """How one kind of file is made: `produce(download, progress) -> Produced`."""
+    """How one kind of file is made: `produce(download, progress) -> Produced`; `permission`,
+    the right its owner must still hold to take the file once made (a right taken away while
+    the file waits takes the file away with it)."""
 
     kind: str
     produce: Callable[..., Produced]
+    permission: str = ""
 
 
 PRODUCERS: dict[str, Producer] = {}

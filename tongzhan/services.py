@@ -1442,6 +1442,9 @@ def download_fetched(*, actor, download: Download, request=None) -> None:
     (the export itself was logged when the file was made, with its filters and rows)."""
     if not Download.objects.visible_to(actor).kept().filter(pk=download.pk).exists():
         raise PermissionDenied
+    producer = PRODUCERS.get(download.kind)
+    if producer is None or (producer.permission and not actor.has_perm(producer.permission)):
+        raise PermissionDenied
     audit_record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,

@@ -249,3 +249,19 @@ def test_the_cap_on_one_pdf_still_holds_in_the_background(
     download.refresh_from_db()
     assert download.state == "failed" and "最多" in download.error
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_a_file_is_not_given_to_an_owner_who_may_no_longer_see_members(
+    client, threshold, street_user, member, neighbour_member
+):
+    """Made while she could see the members; the right is taken away before she takes it."""
+    client.force_login(street_user)
+    client.get(reverse("members:export"))
+    download = Download.objects.get(state="done")
+    view = Permission.objects.get(codename="view_member")
+    for group in street_user.groups.all():
+        group.permissions.remove(view)
+    street_user.user_permissions.remove(view)
+    assert client.get(reverse("download_file", args=[download.pk])).status_code == 403
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1  # made only
+
