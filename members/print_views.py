@@ -9,7 +9,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -93,13 +93,17 @@ def community_print(request):
     filename = f"统战对象信息登记表_{community.name}_{timezone.localtime():%Y%m%d}.pdf"
     if count > settings.MEMBER_PRINT_INLINE_MAX:
         # Longer than a request may take: drawn in the background, offered when done.
-        download = download_request(
-            actor=request.user,
-            kind=member_downloads.FORMS,
-            title=filename,
-            params={"community": community.code},
-            request=request,
-        )
+        try:
+            download = download_request(
+                actor=request.user,
+                kind=member_downloads.FORMS,
+                title=filename,
+                params={"community": community.code},
+                request=request,
+            )
+        except ValidationError as error:  # too many of the user's files being made
+            messages.error(request, error.messages[0])
+            return redirect("download_list")
         return redirect("download_detail", download.pk)
     return _pdf(
         request,

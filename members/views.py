@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpResponse
@@ -740,13 +740,17 @@ def member_export(request):
         query.pop(name)
     name = f"统战对象_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     if members.count() > settings.MEMBER_EXPORT_INLINE_MAX:
-        download = download_request(
-            actor=user,
-            kind=member_downloads.ROSTER,
-            title=name,
-            params={"query": dict(query.lists())},
-            request=request,
-        )
+        try:
+            download = download_request(
+                actor=user,
+                kind=member_downloads.ROSTER,
+                title=name,
+                params={"query": dict(query.lists())},
+                request=request,
+            )
+        except ValidationError as error:  # too many of the user's files being made
+            messages.error(request, error.messages[0])
+            return redirect("download_list")
         return redirect("download_detail", download.pk)
     # On disk, not in memory: a district's roster is tens of megabytes. FileResponse closes it.
     out = tempfile.TemporaryFile()  # noqa: SIM115

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -1404,17 +1405,36 @@ def group_delete(*, actor, group, request=None) -> None:
 # A running download whose worker has not written its progress for this long died with its
 # worker (nothing of it was kept: the file and its audit lines are written together).
 DOWNLOAD_STALE_AFTER = datetime.timedelta(minutes=15)
+BUSY = (Download.State.QUEUED, Download.State.RUNNING)
 
 
 def download_request(*, actor, kind: str, title: str, params: dict, request=None) -> Download:
     """Queue the file `kind` for `actor`; `params` say what goes in it (JSON).
 
     The caller has checked that the actor may ask for it; the producer checks again, as the
-    owner is when it runs. Returns the queued download, whose page shows its progress.
+    owner is when it runs. Returns the queued download, whose page shows its progress, or
+    the same file already being made for the actor. ValidationError when the actor has
+    `DOWNLOAD_BUSY_MAX` others being made (the workers are shared by everyone).
     """
     if kind not in PRODUCERS:
         raise ValueError(f"no producer registered for {kind!r}")
     with transaction.atomic():
+        # One owner's requests one at a time, so two at once cannot both find room.
+        User.objects.select_for_update().values("pk").get(pk=actor.pk)
+        busy = Download.objects.filter(owner=actor, state__in=BUSY)
+        # An export is a link: opened again (or by a page that opens it over and over), it is
+        # the file already being made, not one more for the workers.
+        same = busy.filter(kind=kind, params=params).first()
+        if same is not None:
+            return same
+        if busy.count() >= settings.DOWNLOAD_BUSY_MAX:
+            raise ValidationError(
+                _(
+                    "%(count)s of your files are being prepared: ask for another once one of "
+                    "them is ready."
+                )
+                % {"count": settings.DOWNLOAD_BUSY_MAX}
+            )
         download = Download.objects.create(
             owner=actor,
             kind=kind,

@@ -265,3 +265,21 @@ def test_a_file_is_not_given_to_an_owner_who_may_no_longer_see_members(
     assert client.get(reverse("download_file", args=[download.pk])).status_code == 403
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1  # made only
 
+
+def test_exports_asked_for_by_links_do_not_pile_up_in_the_queue(
+    client, threshold, district_user, member, neighbour_member, settings
+):
+    """The export is a link (GET): a page that opens it again and again queues one file, and
+    a user a few at a time, then is told why not."""
+    settings.TASKS = HELD
+    settings.DOWNLOAD_BUSY_MAX = 2
+    settings.MEMBER_EXPORT_INLINE_MAX = 0  # a search finding one is made in the background too
+    client.force_login(district_user)
+    for _ in range(5):
+        client.get(reverse("members:export"))
+    assert Download.objects.count() == 1
+    client.get(reverse("members:export"), {"q": "张"})
+    response = client.get(reverse("members:export"), {"q": "李"}, follow=True)
+    assert Download.objects.count() == 2
+    assert "您已有2个文件正在生成" in "".join(str(m) for m in response.context["messages"])
+    assert response.redirect_chain[-1][0] == reverse("download_list")

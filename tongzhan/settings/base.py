@@ -259,6 +259,8 @@ MEMBER_EXPORT_INLINE_MAX = int(os.environ.get("MEMBER_EXPORT_INLINE_MAX", "5000"
 # Files made in the background are kept this many days for their owner, then deleted
 # (tongzhan.services.downloads_expire).
 DOWNLOAD_KEEP_DAYS = int(os.environ.get("DOWNLOAD_KEEP_DAYS", "7"))
+# How many files one user may have waiting or being made at once: the workers are everyone's.
+DOWNLOAD_BUSY_MAX = int(os.environ.get("DOWNLOAD_BUSY_MAX", "3"))
 # Roster uploads: the largest file accepted and the most its .xlsx may unpack to.
 ROSTER_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_UNCOMPRESSED = 200 * 1024 * 1024

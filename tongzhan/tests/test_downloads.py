@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,3 +149,20 @@ def test_a_file_past_its_expiry_is_not_served_before_the_sweep_runs(client, comm
     assert client.get(reverse("download_file", args=[download.pk])).status_code == 404
     assert not AuditEvent.objects.filter(object_id=str(download.pk), detail__has_key="size")
 
+
+def test_one_user_cannot_fill_the_queue(community_user, neighbour_user, settings):
+    """Asking again for a file being made gives that file; a few different ones at a time."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.DOWNLOAD_BUSY_MAX = 2
+    first = download_request(actor=community_user, kind="test.lines", title="a", params={"q": 1})
+    again = download_request(actor=community_user, kind="test.lines", title="a", params={"q": 1})
+    assert again.pk == first.pk
+    download_request(actor=community_user, kind="test.lines", title="b", params={"q": 2})
+    with pytest.raises(ValidationError) as refused:
+        download_request(actor=community_user, kind="test.lines", title="c", params={"q": 3})
+    assert "2" in refused.value.messages[0]
+    assert Download.objects.filter(owner=community_user).count() == 2
+    # Someone else's queue is theirs; a finished file no longer counts.
+    download_request(actor=neighbour_user, kind="test.lines", title="c", params={"q": 3})
+    Download.objects.filter(pk=first.pk).update(state="done")
+    download_request(actor=community_user, kind="test.lines", title="c", params={"q": 3})
