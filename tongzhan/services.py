@@ -1475,13 +1475,20 @@ def download_fetched(*, actor, download: Download, request=None) -> None:
 
 
 def downloads_expire() -> int:
-    """Delete the files kept long enough (`DOWNLOAD_KEEP_DAYS`), and mark as failed the ones
-    whose worker died while making them. Idempotent; for the scheduled runner. Returns how
-    many files were deleted."""
+    """Delete the files kept long enough (`DOWNLOAD_KEEP_DAYS`) and what they were asked for
+    with (a failed one's too, as long after), and mark as failed the ones whose worker died
+    while making them. Idempotent; for the scheduled runner. Returns how many files were
+    deleted."""
     now = timezone.now()
+    # What a file was asked for with goes with it: a list searched by ID number or phone
+    # keeps the number in `params` (the audit line keeps it masked).
     expired = Download.objects.filter(state=Download.State.DONE, expires_at__lte=now).update(
-        state=Download.State.EXPIRED, data=None
+        state=Download.State.EXPIRED, data=None, params={}
     )
+    Download.objects.filter(
+        state=Download.State.FAILED,
+        finished_at__lte=now - datetime.timedelta(days=settings.DOWNLOAD_KEEP_DAYS),
+    ).exclude(params={}).update(params={})
     Download.objects.filter(
         state=Download.State.RUNNING, heartbeat__lt=now - DOWNLOAD_STALE_AFTER
     ).update(

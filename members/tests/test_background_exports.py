@@ -283,3 +283,27 @@ def test_exports_asked_for_by_links_do_not_pile_up_in_the_queue(
     assert Download.objects.count() == 2
     assert "您已有2个文件正在生成" in "".join(str(m) for m in response.context["messages"])
     assert response.redirect_chain[-1][0] == reverse("download_list")
+
+
+def test_a_searched_id_number_is_not_kept_once_the_file_is_gone(
+    client, threshold, community_user, member, settings
+):
+    """The audit log keeps the search masked; the file's own record must not keep it whole."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tongzhan.services import downloads_expire
+
+    threshold.MEMBER_EXPORT_INLINE_MAX = 0
+    client.force_login(community_user)
+    client.get(reverse("members:export"), {"q": member.id_number})
+    settings.TASKS = HELD
+    client.get(reverse("members:export"), {"q": member.id_number, "status": "active"})
+    made, stopped = Download.objects.order_by("pk")
+    long_ago = timezone.now() - datetime.timedelta(days=settings.DOWNLOAD_KEEP_DAYS + 1)
+    Download.objects.filter(pk=made.pk).update(expires_at=long_ago)
+    Download.objects.filter(pk=stopped.pk).update(state="failed", error="x", finished_at=long_ago)
+    downloads_expire()
+    for download in Download.objects.all():
+        assert member.id_number not in str(download.params), download.state
