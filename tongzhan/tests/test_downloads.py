@@ -166,3 +166,15 @@ def test_one_user_cannot_fill_the_queue(community_user, neighbour_user, settings
     download_request(actor=neighbour_user, kind="test.lines", title="c", params={"q": 3})
     Download.objects.filter(pk=first.pk).update(state="done")
     download_request(actor=community_user, kind="test.lines", title="c", params={"q": 3})
+
+
+def test_deleting_a_file_needs_the_form_of_this_site(community_user):
+    """Another site's page cannot make the owner's browser delete her file."""
+    from django.test import Client
+
+    download = _request(community_user)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(community_user)
+    response = browser.post(reverse("download_delete", args=[download.pk]))
+    assert response.status_code == 403
+    assert Download.objects.filter(pk=download.pk).exists()
