@@ -82,3 +82,26 @@ def test_a_large_export_shows_its_progress_and_offers_the_file(
     screenshot("list")
     browser.set_window_size(*PHONE)
     screenshot("list-phone")
+
+
+def test_a_user_with_files_waiting_is_told_why_another_is_not_queued(
+    browser, live_server, district_user, areas, screenshot, settings
+):
+    settings.MEMBER_EXPORT_INLINE_MAX = 0
+    settings.DOWNLOAD_BUSY_MAX = 1
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    MemberFactory(community=areas["140106001001"], name="张三")
+    MemberFactory(community=areas["140106001002"], name="李四")
+    log_in(browser, live_server, "erin")
+    browser.get(f"{live_server.url}/members/export/")
+    wait_for_text(browser, "#job-state", "排队中")
+    browser.get(f"{live_server.url}/members/export/?q=张")
+    assert browser.current_url == f"{live_server.url}/downloads/"
+    text = browser.find_element(By.CSS_SELECTOR, "main").text
+    assert "您已有1个文件正在生成" in text
+    assert Download.objects.count() == 1
+    screenshot("phone")
+    browser.set_window_size(*DESKTOP)
+    browser.get(f"{live_server.url}/members/export/?q=李")
+    assert "您已有1个文件正在生成" in browser.find_element(By.CSS_SELECTOR, "main").text
+    screenshot("desktop")
