@@ -1153,6 +1153,7 @@ def user_update(
         )
     _refuse(errors)
     stored = User.objects.select_for_update(of=("self",)).select_related("area").get(pk=user.pk)
+    rights_before = _account_rights(stored)
     changed = {}
     for name, value in fields.items():
         if getattr(stored, name) != value:
@@ -1169,8 +1170,17 @@ def user_update(
     if permissions is not None:
         user.user_permissions.set(permissions)
         changed["permissions"] = _permission_names(user.user_permissions.all())
+    if _account_rights(User.objects.get(pk=user.pk)) != rights_before:
+        # A file holds what its owner could see when it was made; moved, given other rights
+        # or disabled, they are no longer who it was made for.
+        downloads_withdraw(owner=user)
     _audit_account(actor, AuditEvent.Action.UPDATE, user, changed, request)
     return user
+
+
+def _account_rights(user) -> tuple:
+    """What decides what an account sees: its area and its permissions (none when disabled)."""
+    return user.area_id, frozenset(user.get_all_permissions())
 
 
 @transaction.atomic
@@ -1471,6 +1481,14 @@ def download_fetched(*, actor, download: Download, request=None) -> None:
         obj=download,
         request=request,
         detail={"download": download.kind, "rows": download.rows, "size": download.size},
+    )
+
+
+def downloads_withdraw(*, owner) -> int:
+    """Delete the made files of `owner` now (see `user_update`); return how many. The files
+    being made are made as the owner is when they run."""
+    return Download.objects.filter(owner=owner, state=Download.State.DONE).update(
+        state=Download.State.EXPIRED, data=None, params={}
     )
 
 

@@ -178,3 +178,32 @@ def test_deleting_a_file_needs_the_form_of_this_site(community_user):
     response = browser.post(reverse("download_delete", args=[download.pk]))
     assert response.status_code == 403
     assert Download.objects.filter(pk=download.pk).exists()
+
+
+def test_a_change_of_area_or_rights_takes_away_the_files_made_before_it(
+    community_user, admin_user, areas
+):
+    """A file holds what its owner could see when it was made: moved to another community,
+    stripped of a right or disabled, she no longer gets it; a new name changes nothing."""
+    from tongzhan.models import User
+    from tongzhan.services import user_set_active, user_update
+
+    _request(community_user)
+    _request(community_user)
+    user_update(
+        actor=admin_user, user=community_user, role=User.Role.COMMUNITY,
+        area=areas["140106001001"], fields={"first_name": "芳"},
+    )  # fmt: skip
+    assert set(Download.objects.values_list("state", flat=True)) == {"done"}
+
+    user_update(
+        actor=admin_user, user=community_user, role=User.Role.COMMUNITY,
+        area=areas["140106001002"],
+    )  # fmt: skip
+    assert set(Download.objects.values_list("state", flat=True)) == {"expired"}
+    assert not Download.objects.filter(data__isnull=False).exists()
+
+    again = _request(community_user)
+    user_set_active(actor=admin_user, user=community_user, active=False)
+    again.refresh_from_db()
+    assert again.state == "expired" and again.data is None
