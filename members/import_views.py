@@ -244,4 +244,5 @@ def import_refused(request, pk):
     response["Content-Disposition"] = content_disposition_header(
         True, _("%(file)s - refused rows.xlsx") % {"file": stem}
     )
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -762,7 +762,9 @@ def member_export(request):
         detail={"filters": masked_filters(query), "rows": rows, "full": full},
     )
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+    response = FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+    response["Cache-Control"] = "private, no-store"  # as the file made in the background
+    return response
 
 
 @login_required

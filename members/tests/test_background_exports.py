@@ -307,3 +307,14 @@ def test_a_searched_id_number_is_not_kept_once_the_file_is_gone(
     downloads_expire()
     for download in Download.objects.all():
         assert member.id_number not in str(download.params), download.state
+
+
+def test_an_export_in_the_answer_is_not_kept_by_any_cache(
+    client, district_user, member, neighbour_member, settings
+):
+    """As the file made in the background: a shared computer's browser must not keep it."""
+    settings.MEMBER_EXPORT_INLINE_MAX = 2
+    client.force_login(district_user)
+    response = client.get(reverse("members:export"))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"

@@ -81,6 +81,7 @@ def test_refused_rows_download_with_reasons_and_upload_again_once_fixed(client, 
     response = client.get(reverse("members:import_refused", args=[job.pk]))
     assert response.status_code == 200
     assert quote("柳巷花名册") in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"  # personal data, kept by no cache
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     header, (refused,) = rows[0], rows[1:]
