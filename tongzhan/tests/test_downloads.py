@@ -207,3 +207,18 @@ def test_a_change_of_area_or_rights_takes_away_the_files_made_before_it(
     user_set_active(actor=admin_user, user=community_user, active=False)
     again.refresh_from_db()
     assert again.state == "expired" and again.data is None
+
+
+def test_a_file_name_with_quotes_or_line_breaks_cannot_add_a_header(client, community_user):
+    """The name comes from the data (a community's name): it is encoded, never written as is."""
+    download = download_request(
+        actor=community_user, kind="test.lines", title='桥东"社区\r\nSet-Cookie: x=1.csv',
+        params={},
+    )  # fmt: skip
+    client.force_login(community_user)
+    response = client.get(reverse("download_file", args=[download.pk]))
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert not {'"', "\r", "\n"} & set(disposition.removeprefix("attachment; "))
+    assert "x=1" not in str(response.cookies)
+    assert response["Cache-Control"] == "private, no-store"
