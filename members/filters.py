@@ -306,9 +306,17 @@ def list_filterset(data, queryset, user) -> MemberFilterSet:
 def masked_filters(query) -> dict:
     """The list's filters for the audit log, a searched ID number or phone masked."""
     filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
-    kind, value = search_kind(query.get("q", ""))
-    if kind in ("id_number", "document"):
-        filters["q"] = mask_id_number(value)
-    elif kind == "phone":
-        filters["q"] = mask_phone(value)
+    if "q" in filters:
+        # Every value: a query may repeat the box, and the list searches by the last one only.
+        masked = [_masked_search(value) for value in query.getlist("q")]
+        filters["q"] = masked[0] if len(masked) == 1 else masked
     return filters
+
+
+def _masked_search(entry: str) -> str:
+    kind, value = search_kind(entry)
+    if kind in ("id_number", "document"):
+        return mask_id_number(value)
+    if kind == "phone":
+        return mask_phone(value)
+    return entry

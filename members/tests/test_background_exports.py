@@ -318,3 +318,16 @@ def test_an_export_in_the_answer_is_not_kept_by_any_cache(
     response = client.get(reverse("members:export"))
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_every_searched_number_is_masked_in_the_files_audit_line(
+    client, threshold, community_user, member
+):
+    """A query repeating the search box (crafted, or an old bookmark) logs no number whole:
+    the audit log is append-only, a number written in it stays for good."""
+    threshold.MEMBER_EXPORT_INLINE_MAX = 0
+    client.force_login(community_user)
+    client.get(reverse("members:export") + f"?q={member.id_number}&q={member.phone}&q=张")
+    for line in AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT):
+        assert member.id_number not in str(line.detail) and member.phone not in str(line.detail)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
