@@ -1173,7 +1173,7 @@ def user_update(
     if _account_rights(User.objects.get(pk=user.pk)) != rights_before:
         # A file holds what its owner could see when it was made; moved, given other rights
         # or disabled, they are no longer who it was made for.
-        downloads_withdraw(owner=user)
+        downloads_withdraw(owners=[user])
     _audit_account(actor, AuditEvent.Action.UPDATE, user, changed, request)
     return user
 
@@ -1388,9 +1388,12 @@ def group_save(*, actor, group, permissions, request=None) -> Group:
     if errors:
         raise ValidationError(errors)
     created = group.pk is None
+    before = set() if created else set(group.permissions.values_list("pk", flat=True))
     group.full_clean()
     group.save()
     group.permissions.set(permissions)
+    if not created and {p.pk for p in permissions} != before:
+        downloads_withdraw(owners=group.user_set.all())  # as `user_update`
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
@@ -1484,10 +1487,11 @@ def download_fetched(*, actor, download: Download, request=None) -> None:
     )
 
 
-def downloads_withdraw(*, owner) -> int:
-    """Delete the made files of `owner` now (see `user_update`); return how many. The files
-    being made are made as the owner is when they run."""
-    return Download.objects.filter(owner=owner, state=Download.State.DONE).update(
+def downloads_withdraw(*, owners) -> int:
+    """Delete now the made files of `owners`, whose area or rights changed (`user_update`,
+    `group_save`); return how many. The files being made are made as their owner is when
+    they run."""
+    return Download.objects.filter(owner__in=owners, state=Download.State.DONE).update(
         state=Download.State.EXPIRED, data=None, params={}
     )
 

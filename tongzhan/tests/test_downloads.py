@@ -222,3 +222,25 @@ def test_a_file_name_with_quotes_or_line_breaks_cannot_add_a_header(client, comm
     assert not {'"', "\r", "\n"} & set(disposition.removeprefix("attachment; "))
     assert "x=1" not in str(response.cookies)
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_change_of_a_groups_rights_takes_away_its_members_files(
+    community_user, neighbour_user, admin_user
+):
+    """The role's group loses a right: the files its members made with it go."""
+    from django.contrib.auth.models import Permission
+
+    from tongzhan.services import group_save
+
+    mine, theirs = _request(community_user), _request(neighbour_user)
+    group = community_user.groups.get()
+    group_save(actor=admin_user, group=group, permissions=list(group.permissions.all()))
+    assert Download.objects.get(pk=mine.pk).state == "done"  # saved unchanged: kept
+
+    reveal = Permission.objects.get(codename="reveal_member")
+    kept = [p for p in group.permissions.all() if p != reveal]
+    group_save(actor=admin_user, group=group, permissions=kept)
+    assert Download.objects.get(pk=mine.pk).state == "expired"
+    assert Download.objects.get(pk=theirs.pk).state == "expired"  # same role, same group
+    admin_file = _request(admin_user)
+    assert Download.objects.get(pk=admin_file.pk).state == "done"
