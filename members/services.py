@@ -759,10 +759,20 @@ def _check_current(**areas) -> None:
             raise ValidationError({field: _("%(area)s is retired.") % {"area": area.name}})
 
 
-def _stored_tally_keys(member: Member) -> Counter:
+def _stored_tally_keys(member: Member, moving_to: Area | None = None) -> Counter:
     """The tallies the member counts in as stored, before a write changes them; the stored
-    member and categories ride along as `.stored` and `.categories`."""
-    # Locked until commit, so a concurrent write on the member starts from this one's result.
+    member and categories ride along as `.stored` and `.categories`. `moving_to`: the
+    community the write moves her to."""
+    # Her communities first, then her: the order in which a merge or split of a community
+    # locks them (the area, then its members), so the two wait for each other instead of
+    # deadlocking; in the order of their ids, as `tally_apply` takes them, so two moves in
+    # opposite directions wait too. Locked until commit, so a concurrent write on the member
+    # starts from this one's result.
+    communities = Area.objects.filter(
+        models.Q(pk__in=Member.objects.filter(pk=member.pk).values("community_id"))
+        | models.Q(pk=moving_to.pk if moving_to else None)
+    )
+    list(communities.select_for_update().order_by("pk").values_list("pk", flat=True))
     stored = Member.objects.select_for_update().defer("id_number", "phone").get(pk=member.pk)
     categories = list(stored.categories.all())
     keys = tally_keys(stored, categories)
@@ -1027,7 +1037,7 @@ def transfer_request(
 def _move(*, actor, member: Member, transfer: Transfer, grid: Area | None, request) -> None:
     """Accept `transfer`: the member (locked) moves to its community, her tallies with her."""
     before = snapshot(member)
-    counted = _stored_tally_keys(member)
+    counted = _stored_tally_keys(member, moving_to=transfer.to_community)
     member.community, member.grid = transfer.to_community, grid
     member.version = counted.stored.version + 1
     member.full_clean()

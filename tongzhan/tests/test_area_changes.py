@@ -306,3 +306,60 @@ def test_the_edit_page_renames_keeping_the_former_name_and_sets_the_official_one
     area_rename(actor=admin_user, area=area, name="府东一社区")
     area.refresh_from_db()
     assert area.former_names == ["府东新社区"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(areas):
+    """The merge holds the community when the edit comes: the edit waits (it locks the
+    community before the member, as the merge does) instead of one of them failing with a
+    deadlock, and then applies to the member where she is now."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from members.services import member_update
+    from members.tests.factories import MemberFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL's row locks")
+    source, target = areas[QIAODONG], areas[WUYIER]
+    member = MemberFactory(community=source)
+    held, errors = threading.Event(), []
+
+    def merge():
+        try:
+            with transaction.atomic():
+                Area.objects.select_for_update().get(pk=source.pk)
+                held.set()
+                time.sleep(1)  # the edit starts meanwhile
+                area_merge(actor=None, source=source, target=target)
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def edit():
+        try:
+            held.wait()
+            member_update(
+                actor=None,
+                member=Member.objects.get(pk=member.pk),
+                data={"is_representative": True},  # counted in the tallies
+            )
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=merge), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    member.refresh_from_db()
+    assert (member.community, member.is_representative) == (target, True)
+    stored = tallies()
+    tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
+    assert tallies() == stored
