@@ -1071,6 +1071,14 @@ def transfer_accept(
     """The receiving community accepts (转入): the member moves there, into `grid`."""
     _check_incoming(actor, transfer)
     with transaction.atomic():
+        # Both communities before the member, in id order: as a merge of either locks it and
+        # then its members, and as the tallies take them.
+        list(
+            Area.objects.filter(pk__in=[transfer.from_community_id, transfer.to_community_id])
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         member, locked = _locked(transfer)
         _check_grid(grid, locked.to_community)
         _move(actor=actor, member=member, transfer=locked, grid=grid, request=request)

@@ -363,3 +363,60 @@ def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(a
     stored = tallies()
     tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
     assert tallies() == stored
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_acceptance_during_a_merge_of_the_sending_community_waits(
+    areas, community_user, neighbour_user
+):
+    """A transfer out of 桥东一社区 is accepted while 桥东一社区 is merged away: the acceptance
+    waits for the merge (it locks both communities before the member) and moves her on."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from members.services import transfer_accept
+    from members.tests.factories import MemberFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL's row locks")
+    source, target, receiving = areas[QIAODONG], areas[FUDONG], areas[WUYIER]
+    member = MemberFactory(community=source)
+    transfer = transfer_request(
+        actor=community_user, member=member, to_community=receiving, reason="搬家"
+    )
+    held, errors = threading.Event(), []
+
+    def merge():
+        try:
+            with transaction.atomic():
+                Area.objects.select_for_update().get(pk=source.pk)
+                held.set()
+                time.sleep(1)  # the acceptance starts meanwhile
+                area_merge(actor=None, source=source, target=target)
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def accept():
+        try:
+            held.wait()
+            transfer_accept(actor=neighbour_user, transfer=Transfer.objects.get(pk=transfer.pk))
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=merge), threading.Thread(target=accept)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    member.refresh_from_db()
+    assert member.community == receiving
+    stored = tallies()
+    tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
+    assert tallies() == stored
