@@ -42,7 +42,6 @@ def main() -> int:
     common.setup_django(DEFAULT_DATABASE_URL)
 
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from python_calamine import CalamineWorkbook
@@ -53,19 +52,7 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print(f"DATABASE_URL must point at PostgreSQL, not {connection.vendor}.", file=sys.stderr)
         return 2
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    count = Member.objects.count()
-    if options.reuse and count >= options.members:
-        print(f"Reusing the database: {count} members (>= {options.members}).")
-    else:
-        missing = options.members - count if options.reuse else options.members
-        print(f"Seeding {missing} members ({count} present)...")
-        started = time.monotonic()
-        call_command("seed_demo", members=missing)
-        print(f"Seeded in {time.monotonic() - started:.1f} s.")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
+    common.seed_members(options.members, reuse=options.reuse)
 
     user = User.objects.get(username=USER)
     registered = Member.objects.visible_to(user).filter(status=Member.Status.ACTIVE).count()

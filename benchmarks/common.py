@@ -52,6 +52,31 @@ def deep_page(rows: int, per_page: int, wanted: int) -> int:
     return max(1, min(wanted, math.ceil(rows / per_page)))
 
 
+def seed_members(members: int, *, reuse: bool) -> None:
+    """Migrate, collect static files and seed the demo with `members` members (keeping a
+    database that holds as many already when `reuse`), then VACUUM ANALYZE: VACUUM sets the
+    visibility map that index-only scans (the counts) rely on; a long-running database has
+    it from autovacuum, a freshly seeded one does not."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from members.models import Member
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    count = Member.objects.count()
+    if reuse and count >= members:
+        print(f"Reusing the database: {count} members (>= {members}).")
+    else:
+        missing = members - count if reuse else members
+        print(f"Seeding {missing} members ({count} present)...")
+        started = time.monotonic()
+        call_command("seed_demo", members=missing)
+        print(f"Seeded in {time.monotonic() - started:.1f} s.")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+
+
 def page_benchmark(
     *, description: str, database_url: str, users, make_cases, goal_ms: float
 ) -> int:
@@ -72,7 +97,6 @@ def page_benchmark(
     options = parser.parse_args()
     setup_django(database_url)
 
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -85,21 +109,8 @@ def page_benchmark(
         return 2
 
     started = time.monotonic()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    count = Member.objects.count()
-    if options.reuse and count >= options.members:
-        print(f"Reusing the database: {count} members (>= {options.members}).")
-    else:
-        missing = options.members - count if options.reuse else options.members
-        print(f"Seeding {missing} members ({count} present)...")
-        seed_started = time.monotonic()
-        call_command("seed_demo", members=missing)
-        print(f"Seeded in {time.monotonic() - seed_started:.1f} s.")
+    seed_members(options.members, reuse=options.reuse)
     with connection.cursor() as cursor:
-        # VACUUM too: it sets the visibility map that index-only scans (the counts) rely on;
-        # a long-running database has it from autovacuum, a freshly seeded one does not.
-        cursor.execute("VACUUM (ANALYZE)")
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     total = Member.objects.count()

@@ -308,15 +308,55 @@ def test_the_edit_page_renames_keeping_the_former_name_and_sets_the_official_one
     assert area.former_names == ["府东新社区"]
 
 
+def merge_while(source: Area, target: Area, write) -> list[Exception]:
+    """Merge `source` into `target` in one thread, holding `source` a second before the merge
+    proper, while `write()` runs in another thread once it is held; what either raised."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    held, errors = threading.Event(), []
+
+    def run(body):
+        try:
+            body()
+        except Exception as error:  # noqa: BLE001  (returned to the test)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def merge():
+        with transaction.atomic():
+            Area.objects.select_for_update().get(pk=source.pk)
+            held.set()
+            time.sleep(1)  # the write starts meanwhile
+            area_merge(actor=None, source=source, target=target)
+
+    def write_when_held():
+        held.wait()
+        write()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in (merge, write_when_held)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def assert_tallies_recount():
+    stored = tallies()
+    tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
+    assert tallies() == stored
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(areas):
     """The merge holds the community when the edit comes: the edit waits (it locks the
     community before the member, as the merge does) instead of one of them failing with a
     deadlock, and then applies to the member where she is now."""
-    import threading
-    import time
-
-    from django.db import connection, transaction
+    from django.db import connection
 
     from members.services import member_update
     from members.tests.factories import MemberFactory
@@ -325,44 +365,18 @@ def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(a
         pytest.skip("the race needs PostgreSQL's row locks")
     source, target = areas[QIAODONG], areas[WUYIER]
     member = MemberFactory(community=source)
-    held, errors = threading.Event(), []
-
-    def merge():
-        try:
-            with transaction.atomic():
-                Area.objects.select_for_update().get(pk=source.pk)
-                held.set()
-                time.sleep(1)  # the edit starts meanwhile
-                area_merge(actor=None, source=source, target=target)
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
 
     def edit():
-        try:
-            held.wait()
-            member_update(
-                actor=None,
-                member=Member.objects.get(pk=member.pk),
-                data={"is_representative": True},  # counted in the tallies
-            )
-        except Exception as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
+        member_update(
+            actor=None,
+            member=Member.objects.get(pk=member.pk),
+            data={"is_representative": True},  # counted in the tallies
+        )
 
-    threads = [threading.Thread(target=merge), threading.Thread(target=edit)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert merge_while(source, target, edit) == []
     member.refresh_from_db()
     assert (member.community, member.is_representative) == (target, True)
-    stored = tallies()
-    tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
-    assert tallies() == stored
+    assert_tallies_recount()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -371,10 +385,7 @@ def test_an_acceptance_during_a_merge_of_the_sending_community_waits(
 ):
     """A transfer out of 桥东一社区 is accepted while 桥东一社区 is merged away: the acceptance
     waits for the merge (it locks both communities before the member) and moves her on."""
-    import threading
-    import time
-
-    from django.db import connection, transaction
+    from django.db import connection
 
     from members.services import transfer_accept
     from members.tests.factories import MemberFactory
@@ -386,37 +397,11 @@ def test_an_acceptance_during_a_merge_of_the_sending_community_waits(
     transfer = transfer_request(
         actor=community_user, member=member, to_community=receiving, reason="搬家"
     )
-    held, errors = threading.Event(), []
-
-    def merge():
-        try:
-            with transaction.atomic():
-                Area.objects.select_for_update().get(pk=source.pk)
-                held.set()
-                time.sleep(1)  # the acceptance starts meanwhile
-                area_merge(actor=None, source=source, target=target)
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
 
     def accept():
-        try:
-            held.wait()
-            transfer_accept(actor=neighbour_user, transfer=Transfer.objects.get(pk=transfer.pk))
-        except Exception as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
+        transfer_accept(actor=neighbour_user, transfer=Transfer.objects.get(pk=transfer.pk))
 
-    threads = [threading.Thread(target=merge), threading.Thread(target=accept)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert merge_while(source, target, accept) == []
     member.refresh_from_db()
     assert member.community == receiving
-    stored = tallies()
-    tally_refresh(communities=Area.objects.communities().values_list("pk", flat=True))
-    assert tallies() == stored
+    assert_tallies_recount()
