@@ -145,13 +145,16 @@ class MemberDetailView(MemberMixin, DetailView):
         )
 
     def get(self, request, *args, **kwargs):
-        kept = self._kept_record()
-        if kept is not None:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
             # A record merged into another (合并) is that other one now: a bookmark or a link
-            # in an old message leads there, saying so.
-            messages.info(request, _("The record you opened was merged into this one."))
-            return redirect("members:detail", pk=kept.pk)
-        return super().get(request, *args, **kwargs)
+            # in an old message leads there, saying so. Looked for only when nothing is found.
+            kept = self._kept_record()
+            if kept is None:
+                raise
+        messages.info(request, _("The record you opened was merged into this one."))
+        return redirect("members:detail", pk=kept.pk)
 
     def _kept_record(self) -> Member | None:
         """The record the requested one (in the user's area, merged away) became, if the user
