@@ -196,6 +196,9 @@ def test_the_page_counts_what_will_move_then_splits(split_world, areas, admin_us
     done = client.post(url, {**data, "confirm": "1"}, follow=True).content.decode()
     assert "已从桥东一社区拆分出桥东三社区。" in done
     assert Member.objects.filter(community__code=NEW).count() == 2
+    # The grid left behind names the new grid by its code too: the two bear the same name.
+    listed = client.get(reverse("area_list"), {"q": GRID}).content.decode()
+    assert f'已并入桥东一社区第一网格 <span class="mono">{NEW}001</span>' in listed
     # A grid is not split; refusals land on the form.
     assert client.get(reverse("area_split", args=[grid.pk])).status_code == 404
     again = {"code": "140106002009", "name": "府东三社区", "words": "桥东街", "confirm": "1"}
