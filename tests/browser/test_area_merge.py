@@ -92,6 +92,8 @@ def test_an_administrator_splits_a_community_on_a_phone(
         screenshot(f"split-{name}")
     button = browser.find_element(By.NAME, "confirm")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    assert "拆分无法一键撤销" in browser.find_element(By.CSS_SELECTOR, "main").text
+    screenshot("split-confirm-phone")
     button.click()
     wait_for_text(browser, "main", "已从桥东一社区拆分出桥东三社区")
     assert Member.objects.get(pk=leaving.pk).community.code == "140106001009"

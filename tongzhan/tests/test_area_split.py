@@ -193,6 +193,7 @@ def test_the_page_counts_what_will_move_then_splits(split_world, areas, admin_us
     assert "统战对象：<strong>1</strong>" in counted
     assert "按地址划入的统战对象：<strong>1</strong>" in counted
     assert not Area.objects.filter(code=NEW).exists()  # counting splits nothing
+    assert "拆分无法一键撤销" in counted  # said before the button that splits
     done = client.post(url, {**data, "confirm": "1"}, follow=True).content.decode()
     assert "已从桥东一社区拆分出桥东三社区。" in done
     assert Member.objects.filter(community__code=NEW).count() == 2
