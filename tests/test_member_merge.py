@@ -318,3 +318,19 @@ def test_an_old_link_to_the_merged_record_leads_to_the_kept_one(
     # Neither record is in 五一二社区: its worker finds nothing.
     client.force_login(neighbour_user)
     assert client.get(reverse("members:detail", args=[merged.pk])).status_code == 404
+
+
+def test_a_district_may_not_undo_a_merge_that_would_bring_back_another_district_s_record(
+    client, member, far_member, district_user, admin_user
+):
+    # An administrator merged 小店区's record of the person into 迎泽区's: the undo would
+    # bring the 小店区 record back to life, with its activities, visits and needs, so it is
+    # 小店区's (or an administrator's) to undo, not 迎泽区's.
+    record = services.member_merge(actor=admin_user, keep=member, merged=far_member)
+    with pytest.raises(PermissionDenied):
+        services.member_merge_undo(actor=district_user, merge=record)
+    client.force_login(district_user)
+    response = client.post(reverse("members:merge_undo", args=[record.pk]))
+    assert response.status_code in (403, 404)
+    assert Member.objects.get(pk=far_member.pk).merged_into_id == member.pk
+    assert MemberMerge.objects.get(pk=record.pk).undone_at is None
