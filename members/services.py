@@ -1982,6 +1982,13 @@ def member_merge_undo(*, actor, merge: MemberMerge, request=None) -> MemberMerge
         merge = MemberMerge.objects.select_for_update().get(pk=merge.pk)
         if merge.undone_at is not None:
             raise ValidationError(_("This merge was already undone; nothing was changed."))
+        # The undo brings `merged` back too: it must lie in the actor's area as well (an
+        # administrator may have merged another district's record into this one).
+        if (
+            actor is not None
+            and not Member.objects.merged_away_visible_to(actor).filter(pk=merged.pk).exists()
+        ):
+            raise PermissionDenied
         days = settings.MEMBER_MERGE_UNDO_DAYS
         if timezone.now() - merge.at > datetime.timedelta(days=days):
             raise ValidationError(
