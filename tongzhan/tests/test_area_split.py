@@ -268,3 +268,17 @@ def test_a_limited_administrator_splits_nothing_outside_her_area_by_the_page(
     assert client.post(url, data).status_code == 403
     assert not Area.objects.filter(code=NEW).exists()
     assert Member.objects.filter(community=areas[QIAODONG]).count() == held
+
+
+def test_an_administrator_of_another_area_finds_no_split_page(split_world, areas, client):
+    from conftest import _user
+
+    url = reverse("area_split", args=[areas[QIAODONG].pk])
+    data = {"code": NEW, "name": "桥东三社区", "words": "康宁小区", "confirm": "1"}
+    for name, area in (("kate", "140106002"), ("leo", "140105")):
+        client.force_login(_user(name, "admin", areas[area]))
+        assert client.get(url).status_code == 404
+        assert client.post(url, data).status_code == 404
+    assert not Area.objects.filter(code=NEW).exists()
+    client.force_login(_user("mia", "admin", areas["140106001"]))
+    assert client.get(url).status_code == 200
