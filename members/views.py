@@ -273,7 +273,13 @@ def undoable_merges(member: Member, user) -> list[MemberMerge]:
     if not user.has_perm("members.merge_member"):
         return []
     since = timezone.now() - datetime.timedelta(days=settings.MEMBER_MERGE_UNDO_DAYS)
-    merges = MemberMerge.objects.filter(keep=member, undone_at__isnull=True, at__gte=since)
+    merges = MemberMerge.objects.filter(
+        keep=member,
+        undone_at__isnull=True,
+        at__gte=since,
+        # The record an undo brings back must be in the user's area too, as the service asks.
+        merged__in=Member.objects.merged_away_visible_to(user),
+    )
     merges = list(merges.select_related("merged__community", "actor"))
     for merge in merges:
         merge.undo_until = merge.at + datetime.timedelta(days=settings.MEMBER_MERGE_UNDO_DAYS)

@@ -334,3 +334,6 @@ def test_a_district_may_not_undo_a_merge_that_would_bring_back_another_district_
     assert response.status_code in (403, 404)
     assert Member.objects.get(pk=far_member.pk).merged_into_id == member.pk
     assert MemberMerge.objects.get(pk=record.pk).undone_at is None
+    # Nor is she offered the undo on the kept record's page.
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert reverse("members:merge_undo", args=[record.pk]) not in page
