@@ -15,8 +15,10 @@ PASSWORD = "Tz-demo-2026"  # the published demo password  # noqa: S105
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MEMBER_LINK = re.compile(r'href="/members/(\d+)/"')
 ACTIVITY_LINK = re.compile(r'href="/activities/(\d+)/"')
-# The member list as people filter it (the scenarios of benchmarks/member_list.py).
-QUERIES = ["", "?category=06", "?q=王", "?age_min=40&age_max=60", "?page=3", "?political_status=05"]
+PAGE_LINK = re.compile(r"\bpage=(\d+)")
+# The member list as people filter it (the scenarios of benchmarks/member_list.py); "page" is a
+# later page the list itself offered, as people reach one (a community may have only one page).
+QUERIES = ["", "?category=06", "?q=王", "?age_min=40&age_max=60", "page", "?political_status=05"]
 
 
 class OfficeUser(HttpUser):
@@ -32,7 +34,7 @@ class OfficeUser(HttpUser):
             headers={"Referer": f"{self.host}/login/"},
             name="/login/ (POST)",
         )
-        self.members, self.activities = [], []
+        self.members, self.activities, self.last_page = [], [], 1
 
     def _page(self, url, name):
         with self.client.get(url, name=name, catch_response=True) as response:
@@ -47,8 +49,12 @@ class OfficeUser(HttpUser):
     @task(5)
     def member_list(self):
         query = random.choice(QUERIES)
+        if query == "page":
+            query = f"?page={random.randint(1, self.last_page)}"
         response = self._page(f"/members/{query}", "member list")
         self.members = MEMBER_LINK.findall(response.text)[:10] or self.members
+        if not query:
+            self.last_page = max(map(int, PAGE_LINK.findall(response.text)), default=1)
 
     @task(3)
     def member_detail(self):
