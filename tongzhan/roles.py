@@ -52,8 +52,39 @@ TEMPLATE_EDIT = [
     for action in ("view", "add", "change")
 ]
 
+# Work between the levels (liaison): what the district and streets send, what communities
+# answer and report. Each part of the app fills its own lists.
+# -- Notices (通知公告)
+NOTICE_SEND: list[str] = []  # the district and streets
+NOTICE_ANSWER: list[str] = []  # every level below the sender
+# -- Tasks (任务督办)
+TASK_SEND: list[str] = []
+TASK_ANSWER: list[str] = []
+# -- Reports up (信息报送)
+REPORT_SEND: list[str] = []  # communities and streets
+REPORT_DECIDE: list[str] = []  # streets and the district
+# -- The study library and training
+LIBRARY_PUBLISH: list[str] = []
+LIBRARY_READ: list[str] = []
+# -- end of liaison
+LIAISON_COMMUNITY = [*NOTICE_ANSWER, *TASK_ANSWER, *REPORT_SEND, *LIBRARY_READ]
+LIAISON_STREET = [
+    *NOTICE_SEND,
+    *NOTICE_ANSWER,
+    *TASK_SEND,
+    *TASK_ANSWER,
+    *REPORT_SEND,
+    *REPORT_DECIDE,
+    *LIBRARY_PUBLISH,
+    *LIBRARY_READ,
+]
+LIAISON_DISTRICT = [*NOTICE_SEND, *TASK_SEND, *REPORT_DECIDE, *LIBRARY_PUBLISH, *LIBRARY_READ]
+
 ROLE_GROUPS = {
-    "community": ("社区统战委员", [*MEMBER_WRITE, *ACTIVITY_WRITE, *ASSESSMENT_VIEW]),
+    "community": (
+        "社区统战委员",
+        [*MEMBER_WRITE, *ACTIVITY_WRITE, *ASSESSMENT_VIEW, *LIAISON_COMMUNITY],
+    ),
     "street": (
         "街道统战干部",
         [
@@ -64,6 +95,7 @@ ROLE_GROUPS = {
             *EVALUATION_ENTER,
             "assessment.score_indicator",
             "assessment.score_street_item",
+            *LIAISON_STREET,
         ],
     ),
     "district": (
@@ -75,6 +107,7 @@ ROLE_GROUPS = {
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
+            *LIAISON_DISTRICT,
         ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),

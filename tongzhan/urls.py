@@ -58,6 +58,7 @@ urlpatterns = [
     path("downloads/<int:pk>/delete/", views.download_remove, name="download_delete"),
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
+    path("liaison/", include("liaison.urls")),
     path("assessment/", include("assessment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

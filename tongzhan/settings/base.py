@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tongzhan",
     "members",
     "activities",
+    "liaison",
     "dashboards",
     "assessment",
     "demo",

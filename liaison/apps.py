@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LiaisonConfig(AppConfig):
+    name = "liaison"
+    verbose_name = _("Notices, tasks and reports")
+
+    def ready(self):
+        # What was sent to or reported by an area merged into another moves with it
+        # (tongzhan.services): each part of this app lists its movers in services.AREA_MOVERS.
+        from tongzhan.services import AreaMover, area_mover_register
+
+        from . import services
+
+        for label, count, move in services.AREA_MOVERS:
+            area_mover_register(AreaMover(label=label, count=count, move=move))
