@@ -1,4 +1,54 @@
 # -- Notices (通知公告) ----------------------------------------------------------------------
+from django.contrib import admin  # noqa: E402
+
+from .models import Notice, NoticeCopy, NoticeFile  # noqa: E402
+
+
+class NoticeCopyInline(admin.TabularInline):
+    model = NoticeCopy
+    fields = ["area", "read_at", "read_by", "replied_at", "replied_by", "reply", "reminded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NoticeFileInline(admin.TabularInline):
+    model = NoticeFile
+    fields = ["name", "kind", "size", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Read only and scoped like the pages: a notice is sent, read and answered there
+    (`liaison.services`), which keeps the receipts and the audit lines."""
+
+    list_display = ["title", "area", "sent_at", "reply_by", "created_by"]
+    search_fields = ["title"]
+    date_hierarchy = "sent_at"
+    readonly_fields = ["area", "title", "body", "reply_by", "created_by", "sent_at"]
+    inlines = [NoticeCopyInline, NoticeFileInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).select_related("area")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 # -- end of notices --
 

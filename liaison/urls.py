@@ -6,7 +6,15 @@ app_name = "liaison"
 urlpatterns = []
 
 # -- Notices (通知公告) ----------------------------------------------------------------------
-urlpatterns += []
+urlpatterns += [
+    path("notices/", views.NoticeListView.as_view(), name="notice_list"),
+    path("notices/new/", views.NoticeCreateView.as_view(), name="notice_create"),
+    path("notices/<int:pk>/", views.NoticeDetailView.as_view(), name="notice_detail"),
+    path("notices/<int:pk>/reply/", views.notice_reply, name="notice_reply"),
+    path("notices/<int:pk>/status/", views.NoticeStatusView.as_view(), name="notice_status"),
+    path("notices/<int:pk>/remind/", views.notice_remind, name="notice_remind"),
+    path("notices/<int:pk>/files/<int:file_pk>/", views.notice_file, name="notice_file"),
+]
 # -- end of notices --
 
 

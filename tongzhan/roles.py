@@ -55,8 +55,18 @@ TEMPLATE_EDIT = [
 # Work between the levels (liaison): what the district and streets send, what communities
 # answer and report. Each part of the app fills its own lists.
 # -- Notices (通知公告)
-NOTICE_SEND: list[str] = []  # the district and streets
-NOTICE_ANSWER: list[str] = []  # every level below the sender
+# Sending also lets one follow up: the status page per receiving community, reminders.
+NOTICE_SEND: list[str] = [
+    "liaison.view_notice",
+    "liaison.add_notice",
+    "liaison.view_noticecopy",
+]  # the district and streets
+# Reading a notice sent to one's area (the read receipt is kept) and replying to it.
+NOTICE_ANSWER: list[str] = [
+    "liaison.view_notice",
+    "liaison.view_noticecopy",
+    "liaison.change_noticecopy",
+]  # every level below the sender
 # -- Tasks (任务督办)
 TASK_SEND: list[str] = []
 TASK_ANSWER: list[str] = []
