@@ -10,7 +10,7 @@ from django.utils import timezone  # noqa: E402
 from django.utils.functional import cached_property  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from django.utils.translation import gettext_lazy  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
+from django.views.decorators.http import require_GET, require_POST  # noqa: E402
 from django.views.generic import CreateView, DetailView, ListView  # noqa: E402
 
 from tongzhan.mixins import ServiceFormMixin, action_write  # noqa: E402
@@ -239,6 +239,7 @@ def notice_remind(request, pk):
     return redirect("liaison:notice_status", pk=notice.pk)
 
 
+@require_GET
 @login_required
 @permission_required("liaison.view_notice", raise_exception=True)
 def notice_file(request, pk, file_pk):

@@ -31,6 +31,7 @@ from activities.models import ActivityType
 from assessment import services as assessment_services
 from assessment.models import EvaluationItem, EvaluationTemplate
 from conftest import _user
+from liaison import services as liaison_services
 from members import jobs
 from members import services as member_services
 from members.tests.factories import MemberFactory
@@ -224,6 +225,26 @@ MATRIX = [
     ("assessment:round_scores_download", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_scores_upload", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_scores_upload", ["round"], "post", "302 403 403 200 200 404 200 403"),
+
+    # Notices (liaison): 柳巷街道 (carl) sent `notice` to 桥东一社区 (alice) alone, and each
+    # `fresh_notice` asking for a reply; an empty reply is a message and back to the notice
+    # (302). The street, the district and administrators read it; only the community replies,
+    # only district and street staff send (an empty form shows again), the sending area and
+    # those above it follow up (status, remind).
+    ("liaison:notice_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:notice_list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:notice_create", [], "get", "302 403 403 200 200 200 403 403"),
+    ("liaison:notice_create", [], "post", "302 403 403 200 200 200 403 403"),
+    ("liaison:notice_detail", ["notice"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:notice_detail", ["notice"], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:notice_reply", ["fresh_notice"], "post", "302 302 404 403 403 403 403 403"),
+    ("liaison:notice_reply", ["notice"], "get", "405 405 405 405 405 405 405 405"),
+    ("liaison:notice_status", ["notice"], "get", "302 403 403 200 200 404 200 403"),
+    ("liaison:notice_status", ["notice"], "post", "302 403 403 405 405 405 405 403"),
+    ("liaison:notice_remind", ["fresh_notice"], "post", "302 403 403 302 302 404 302 403"),
+    ("liaison:notice_remind", ["notice"], "get", "405 405 405 405 405 405 405 405"),
+    ("liaison:notice_file", ["notice", "notice_file"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:notice_file", ["notice", "notice_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
 
 ]  # fmt: skip
 
@@ -425,6 +446,19 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         actor=admin_user, keep=MemberFactory(community=qiaodong),
         merged=MemberFactory(community=far),
     )  # fmt: skip
+    notice = liaison_services.notice_send(
+        actor=street_user, data={"title": "防汛通知", "body": "请准备。", "reply_by": None},
+        communities=[qiaodong],
+        uploads=[SimpleUploadedFile("通知.pdf", PDF, "application/pdf")],
+    )  # fmt: skip
+
+    def fresh_notice():
+        return liaison_services.notice_send(
+            actor=street_user, communities=[qiaodong],
+            data={"title": "请回复", "body": "请回复。",
+                  "reply_by": timezone.localdate() + datetime.timedelta(days=7)},
+        ).pk  # fmt: skip
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -456,6 +490,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "far_member": MemberFactory(community=far).pk, "fresh_far_member": fresh_far_member,
         "far_merge": far_merge.pk, "cross_merge": cross_merge.pk,
         "far_download": fresh_far_download(), "fresh_far_download": fresh_far_download,
+        "notice": notice.pk, "notice_file": notice.files.get().pk, "fresh_notice": fresh_notice,
 
 
     }  # fmt: skip
