@@ -47,7 +47,9 @@ class NoticeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             return "sent"
         if asked == "received" and self.can_receive:
             return "received"
-        return "received" if self.can_receive or not self.can_send else "sent"
+        # A street opens on what it sent: the district's notices to its communities are
+        # theirs to read, the street only looks on.
+        return "sent" if self.can_send else "received"
 
     @cached_property
     def filters(self):

@@ -416,3 +416,12 @@ def test_a_merge_keeps_the_targets_own_reply(street_user, community_user, neighb
     area_merge(actor=admin_user, source=wuyier, target=qiaodong)
     kept = both.copies.get()
     assert (kept.area, kept.reply, kept.replied_by) == (qiaodong, "桥东答复", community_user)
+
+
+def test_the_back_office_lists_notices_read_only(client, street_notice, admin_user):
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:liaison_notice_changelist"))
+    assert listing.status_code == 200 and "防汛工作通知" in listing.content.decode()
+    page = client.get(reverse("admin:liaison_notice_change", args=[street_notice.pk]))
+    assert page.status_code == 200 and "五一二社区" in page.content.decode()
+    assert client.get(reverse("admin:liaison_notice_add")).status_code == 403
