@@ -177,7 +177,11 @@ def notice_reply(*, actor, copy: NoticeCopy, text: str, request=None) -> NoticeC
         raise PermissionDenied
     text = (text or "").strip()
     with transaction.atomic():
-        copy = NoticeCopy.objects.select_for_update().select_related("notice").get(pk=copy.pk)
+        copy = (
+            NoticeCopy.objects.select_for_update(of=("self",))
+            .select_related("notice", "area")
+            .get(pk=copy.pk)
+        )
         if copy.notice.reply_by is None:
             raise ValidationError(_("This notice asks for no reply."))
         if copy.replied_at is not None:
@@ -205,11 +209,19 @@ def notice_remind(*, actor, notice: Notice, request=None) -> int:
     if not notice_can_remind(actor, notice):
         raise PermissionDenied
     with transaction.atomic():
-        unread = NoticeCopy.objects.select_for_update().filter(notice=notice).unread()
-        codes = list(unread.values_list("area__code", flat=True))
-        if not codes:
+        unread = list(
+            NoticeCopy.objects.select_for_update(of=("self",))
+            .filter(notice=notice)
+            .unread()
+            .select_related("area")
+            .order_by("area__code")
+        )
+        if not unread:
             raise ValidationError(_("Every receiving community has read it: nobody to remind."))
-        unread.update(reminded_at=timezone.now())
+        NoticeCopy.objects.filter(pk__in=[copy.pk for copy in unread]).update(
+            reminded_at=timezone.now()
+        )
+        codes = [copy.area.code for copy in unread]
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,

@@ -425,3 +425,14 @@ def test_the_back_office_lists_notices_read_only(client, street_notice, admin_us
     page = client.get(reverse("admin:liaison_notice_change", args=[street_notice.pk]))
     assert page.status_code == 200 and "五一二社区" in page.content.decode()
     assert client.get(reverse("admin:liaison_notice_add")).status_code == 403
+
+
+def test_each_role_gets_the_notice_rights_it_needs(
+    community_user, street_user, district_user, other_district_user
+):
+    assert community_user.has_perm("liaison.change_noticecopy")
+    assert not community_user.has_perm("liaison.add_notice")
+    assert street_user.has_perm("liaison.add_notice")
+    assert street_user.has_perm("liaison.change_noticecopy")
+    assert district_user.has_perm("liaison.add_notice")
+    assert not district_user.has_perm("liaison.change_noticecopy")
