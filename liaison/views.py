@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST  # noqa: E402
 from django.views.generic import CreateView, DetailView, ListView  # noqa: E402
 
 from tongzhan.mixins import ServiceFormMixin, action_write  # noqa: E402
+from tongzhan.models import User  # noqa: E402
 from tongzhan.scoping import visible_area_ids  # noqa: E402
 
 from . import services  # noqa: E402
@@ -38,7 +39,7 @@ class NoticeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     @cached_property
     def can_receive(self) -> bool:
         user = self.request.user
-        return user.area_id is not None and user.role in ("community", "street")
+        return user.area_id is not None and user.role in (User.Role.COMMUNITY, User.Role.STREET)
 
     @cached_property
     def box(self) -> str:
@@ -209,8 +210,19 @@ class NoticeStatusView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         for copy in copies:
             copy.notice = notice
         today = timezone.localdate()
+        # A district's notice reaches many streets: each street's tally first.
+        by_street = {}
+        for copy in copies:
+            street = copy.area.parent
+            tally = by_street.setdefault(
+                street.pk, {"street": street, "all": 0, "read": 0, "replied": 0}
+            )
+            tally["all"] += 1
+            tally["read"] += copy.read_at is not None
+            tally["replied"] += copy.replied_at is not None
         context.update(
             copies=copies,
+            by_street=list(by_street.values()) if len(by_street) > 1 else [],
             counts={
                 "all": len(copies),
                 "read": sum(1 for copy in copies if copy.read_at),

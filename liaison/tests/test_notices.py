@@ -385,6 +385,10 @@ def test_status_page_queries_do_not_grow_with_copies(
     with django_assert_max_num_queries(8):
         page = client.get(reverse("liaison:notice_status", args=[notice.pk]))
     assert len(page.context["copies"]) == 3
+    assert [(t["street"].name, t["read"], t["all"]) for t in page.context["by_street"]] == [
+        ("柳巷街道", 1, 2),
+        ("文庙街道", 0, 1),
+    ]
 
 
 # -- Areas merged ---------------------------------------------------------------------------

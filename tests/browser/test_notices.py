@@ -32,6 +32,8 @@ def test_a_notice_sent_read_answered_and_followed_up(
     )
     # To every community of the street: the sender's own area, already chosen.
     assert Select(browser.find_element(By.NAME, "area")).first_selected_option.text == "柳巷街道"
+    browser.find_element(By.CSS_SELECTOR, ".recipients summary").click()
+    browser.execute_script("document.querySelector('.recipients').scrollIntoView()")
     screenshot("form-phone")
     browser.set_window_size(*DESKTOP)
     screenshot("form-desktop")
