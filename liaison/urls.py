@@ -31,3 +31,10 @@ urlpatterns += []
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 urlpatterns += []
 # -- end of library and training --
+
+
+# -- What waits on me, and the way in
+urlpatterns += [
+    path("", views.index, name="index"),
+    path("todo/", views.todo_list, name="todo"),
+]

@@ -5,7 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied  # noqa: E402
 from django.db.models import Count, Exists, OuterRef, Q  # noqa: E402
 from django.http import FileResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect  # noqa: E402
+from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.functional import cached_property  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
@@ -286,3 +286,30 @@ def notice_file(request, pk, file_pk):
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 
 # -- end of library and training --
+
+
+# -- What waits on me, and the way in ------------------------------------------------------
+from . import todo  # noqa: E402
+
+
+@login_required
+@require_GET
+def todo_list(request):
+    """我的待办: what waits on the user's own area, overdue first (liaison.todo)."""
+    return render(
+        request,
+        "liaison/todo.html",
+        {
+            "groups": todo.waiting_for(request.user, timezone.localdate()),
+            "takes_part": todo.takes_part(request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def index(request):
+    """The way into notices, tasks, reports, the study library and training: the parts the
+    user's role has, each with what waits in it."""
+    return render(request, "liaison/index.html", {"counts": todo.waiting_counts(request.user)})

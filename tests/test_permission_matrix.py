@@ -231,6 +231,11 @@ MATRIX = [
     # (302). The street, the district and administrators read it; only the community replies,
     # only district and street staff send (an empty form shows again), the sending area and
     # those above it follow up (status, remind).
+    # What waits on me, and the way into the work between the levels: every account's own.
+    ("liaison:index", [], "get", "302 200 200 200 200 200 200 200"),
+    ("liaison:index", [], "post", "302 405 405 405 405 405 405 405"),
+    ("liaison:todo", [], "get", "302 200 200 200 200 200 200 200"),
+    ("liaison:todo", [], "post", "302 405 405 405 405 405 405 405"),
     ("liaison:notice_list", [], "get", "302 200 200 200 200 200 200 403"),
     ("liaison:notice_list", [], "post", "302 405 405 405 405 405 405 403"),
     ("liaison:notice_create", [], "get", "302 403 403 200 200 200 403 403"),

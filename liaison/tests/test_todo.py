@@ -1,0 +1,93 @@
+"""What waits on me (我的待办): the page, the header's count, and that both agree with what
+was sent, read, replied and done."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from liaison import services, todo
+from liaison.models import Notice
+from members import services as member_services
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def send(actor, area, title, reply_by=None):
+    return services.notice_send(
+        actor=actor,
+        data={"title": title, "body": "请各社区做好准备。", "reply_by": reply_by},
+        area=area,
+    )
+
+
+def header_count(client) -> str:
+    page = client.get(reverse("members:list")).content.decode()
+    start = page.index('class="todo"')
+    return page[start : page.index("</a>", start)]
+
+
+def test_a_notice_waits_until_read_and_its_reply_until_given(
+    client, street_user, community_user, neighbour_user, areas
+):
+    notice = send(street_user, areas["140106001"], "防汛工作通知", TODAY + datetime.timedelta(3))
+    client.force_login(community_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "防汛工作通知" in page and "未读" in page
+    assert '<span class="badge"' in header_count(client) and ">1<" in header_count(client)
+
+    client.get(reverse("liaison:notice_detail", args=[notice.pk]))  # read
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "防汛工作通知" in page and "待回复" in page and "未读" not in page
+
+    client.post(reverse("liaison:notice_reply", args=[notice.pk]), {"reply": "已部署。"})
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "防汛工作通知" not in page and "暂无待办事项" in page
+    assert "badge" not in header_count(client)
+
+    # The neighbouring community's copy still waits on its own worker, not on alice.
+    assert todo.waiting_count(neighbour_user) == 1
+    assert todo.waiting_count(community_user) == 0
+
+
+def test_what_is_overdue_comes_first_with_its_days(client, street_user, community_user, areas):
+    send(street_user, areas["140106001"], "普通通知")
+    late = send(street_user, areas["140106001"], "逾期通知", TODAY + datetime.timedelta(1))
+    Notice.objects.filter(pk=late.pk).update(reply_by=TODAY - datetime.timedelta(4))
+    client.force_login(community_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert page.index("逾期通知") < page.index("普通通知")
+    assert "已逾期 4 天" in page
+
+
+def test_an_incoming_transfer_waits_on_the_receiving_community(
+    client, community_user, neighbour_user, member, areas
+):
+    member_services.transfer_request(
+        actor=community_user, member=member, to_community=areas["140106001002"], reason="搬家"
+    )
+    client.force_login(neighbour_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert member.name in page and "待接收的转入" in page
+    assert todo.waiting_count(community_user) == 0
+
+
+def test_the_header_count_is_one_query_beside_what_every_page_looks_up(
+    street_user, community_user, areas, django_assert_num_queries
+):
+    for number in range(3):
+        send(street_user, areas["140106001"], f"通知{number}")
+    community_user.refresh_from_db()
+    todo.waiting_count(community_user)  # her rights and areas, which any page looks up once
+    with django_assert_num_queries(1):
+        assert todo.waiting_count(community_user) == 3
+
+
+def test_auditors_and_accounts_without_an_area_have_no_to_do(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "只有所属区域的工作人员" in page
+    assert 'class="todo"' not in client.get(reverse("home")).content.decode()

@@ -1,0 +1,183 @@
+"""What waits on me (我的待办): what was sent to the user's own area or referred to it and is
+not done yet, from every part of the work between the levels, overdue first.
+
+Each kind is one `Source`: the queryset of what waits (the same method the kind's own list
+uses, so the page and the header count agree with the lists), and how to show one of them.
+The header's count on every page is one query (`waiting_count`): each source's queryset
+counted in a subquery of it.
+"""
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+
+from django.db.models import IntegerField, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Transfer
+from tongzhan.models import User
+
+from .models import NoticeCopy
+
+SHOWN_PER_KIND = 50  # beyond it the kind's own list has the rest
+
+
+@dataclasses.dataclass
+class Waiting:
+    """One thing waiting on the user."""
+
+    title: str
+    url: str
+    what: str  # what is owed: 未读, 待回复, 待办理, 待审核 ...
+    source: str = ""  # the area it came from
+    due: datetime.date | None = None
+    overdue: bool = False
+    since: datetime.datetime | None = None
+    late: int = 0  # days past the due date, when overdue
+
+
+@dataclasses.dataclass
+class Source:
+    """One kind of thing that waits: its name, what waits (a queryset), how to show it."""
+
+    key: str
+    label: str
+    waiting: Callable  # (user) -> QuerySet
+    items: Callable  # (queryset, today) -> list[Waiting]
+    list_url: Callable  # () -> str, the kind's own list
+
+
+@dataclasses.dataclass
+class Group:
+    source: Source
+    count: int
+    items: list[Waiting]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
+
+
+# -- The sources ---------------------------------------------------------------------------
+
+
+def _notices(copies, today):
+    copies = copies.select_related("notice__area").order_by("notice__reply_by", "-notice__sent_at")
+    items = []
+    for copy in copies[:SHOWN_PER_KIND]:
+        notice = copy.notice
+        owed = copy.read_at is None
+        items.append(
+            Waiting(
+                title=notice.title,
+                url=reverse("liaison:notice_detail", args=[notice.pk]),
+                what=str(_("Unread") if owed else _("Reply owed")),
+                source=notice.area.name,
+                due=notice.reply_by if copy.reply_owed else None,
+                overdue=copy.is_overdue(today),
+                since=notice.sent_at,
+            )
+        )
+    return items
+
+
+def _transfers(transfers, today):
+    transfers = transfers.select_related("member", "from_community").order_by("-requested_at")
+    return [
+        Waiting(
+            title=transfer.member.name,
+            url=reverse("members:transfer_detail", args=[transfer.pk]),
+            what=str(_("Transfer to accept")),
+            source=transfer.from_community.name,
+            since=transfer.requested_at,
+        )
+        for transfer in transfers[:SHOWN_PER_KIND]
+    ]
+
+
+SOURCES = [
+    Source(
+        key="notices",
+        label=_("Notices"),
+        waiting=NoticeCopy.objects.waiting_for,
+        items=_notices,
+        list_url=lambda: reverse("liaison:notice_list") + "?box=received",
+    ),
+    Source(
+        key="transfers",
+        label=_("Incoming transfers"),
+        waiting=lambda user: Transfer.objects.incoming_for(user).pending(),
+        items=_transfers,
+        list_url=lambda: reverse("members:transfers"),
+    ),
+]
+
+
+# -- Reading them --------------------------------------------------------------------------
+
+
+def takes_part(user) -> bool:
+    """Whether anything can wait on the user: staff of an area (not auditors)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.area_id is not None
+        and user.role != User.Role.AUDITOR
+    )
+
+
+class _Count(Subquery):
+    """The number of rows of a queryset, as a subquery of another."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _waiting)"
+    output_field = IntegerField()
+
+
+def waiting_counts(user) -> dict[str, int]:
+    """{source key: how many wait}, in one query."""
+    if not takes_part(user):
+        return {}
+    counts = {
+        source.key: _Count(source.waiting(user).order_by().values("pk")) for source in SOURCES
+    }
+    # An empty queryset (a right the user lacks) compiles to NULL, not to a count.
+    found = User.objects.filter(pk=user.pk).values(**counts).get()
+    return {key: count or 0 for key, count in found.items()}
+
+
+def waiting_count(user) -> int:
+    return sum(waiting_counts(user).values())
+
+
+def waiting_for(user, today: datetime.date | None = None) -> list[Group]:
+    """The groups of what waits on the user, the kinds with overdue items first, then the
+    others in their fixed order; in each, overdue first (most overdue first), then by due
+    date, then the newest."""
+    if not takes_part(user):
+        return []
+    today = today or timezone.localdate()
+    counts = waiting_counts(user)
+    groups = []
+    for source in SOURCES:
+        if not counts.get(source.key):
+            continue
+        items = source.items(source.waiting(user), today)
+        for item in items:
+            if item.overdue and item.due:
+                item.late = (today - item.due).days
+        items.sort(key=_order)
+        groups.append(Group(source=source, count=counts[source.key], items=items))
+    groups.sort(key=lambda group: not any(item.overdue for item in group.items))
+    return groups
+
+
+def _order(item: Waiting):
+    since = item.since or timezone.now()
+    return (
+        not item.overdue,
+        -item.late,
+        item.due or datetime.date.max,
+        -since.timestamp(),
+    )
