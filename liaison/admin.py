@@ -54,6 +54,41 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
+# Tasks are sent and answered on their pages, through the services that keep each copy's
+# history and audit it: the admin shows them, within the administrator's scope, read-only.
+from django.contrib import admin  # noqa: E402
+
+from .models import Task, TaskCopy  # noqa: E402
+
+
+class TaskReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(TaskReadOnlyAdmin):
+    list_display = ["title", "area", "deadline", "created_at"]
+    list_select_related = ["area"]
+    search_fields = ["title"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(TaskCopy)
+class TaskCopyAdmin(TaskReadOnlyAdmin):
+    list_display = ["task", "area", "state", "holder", "reported_at"]
+    list_filter = ["state"]
+    list_select_related = ["task", "area", "holder"]
+    exclude = ["activities", "visits", "needs"]
 
 # -- end of tasks --
 

@@ -75,6 +75,115 @@ class NoticeListFilter(forms.Form):
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
+import datetime as _datetime  # noqa: E402
+
+from django import forms  # noqa: E402
+from django.utils import timezone as _timezone  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from activities.forms import PhotosField  # noqa: E402
+from activities.models import Activity, Need, Visit  # noqa: E402
+from tongzhan.scoping import within_area  # noqa: E402
+from tongzhan.widgets import DateInput  # noqa: E402
+
+from .models import Task, TaskCopy  # noqa: E402
+from .services import task_recipient_choices  # noqa: E402
+
+# A report links the records of its area from this many days before the task was sent.
+TASK_LINK_DAYS_BEFORE = 90
+
+
+class AreaChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.get_level_display()}）"
+
+
+class TaskForm(forms.ModelForm):
+    """A new task: what, by when, to which areas of the sender's."""
+
+    recipients = AreaChoiceField(
+        label=_("Send to"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"}),
+        help_text=_("Streets or communities within your area."),
+    )
+    files = PhotosField(label=_("Add photos or PDF documents (up to 10 MB each)"), required=False)
+
+    class Meta:
+        model = Task
+        fields = ["title", "body", "deadline"]
+        widgets = {"deadline": DateInput(), "body": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].queryset = task_recipient_choices(user.area).select_related(
+            "parent"
+        )
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline < _timezone.localdate():
+            raise forms.ValidationError(_("The deadline has passed already."))
+        return deadline
+
+
+class TaskRecordChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "checklist"})
+
+
+class TaskReportForm(forms.Form):
+    """An area's report on its copy: what was done and the records that did it."""
+
+    report = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 5}))
+    completed_on = forms.DateField(label=_("Done on"), required=False, widget=DateInput())
+    activities = TaskRecordChoiceField(label=_("Activities"), queryset=None, required=False)
+    visits = TaskRecordChoiceField(label=_("Visits"), queryset=None, required=False)
+    needs = TaskRecordChoiceField(label=_("Needs"), queryset=None, required=False)
+    files = PhotosField(label=_("Add photos or PDF documents (up to 10 MB each)"), required=False)
+
+    def __init__(self, *args, user, copy: TaskCopy, **kwargs):
+        super().__init__(*args, **kwargs)
+        since = _timezone.localtime(copy.task.created_at).date() - _datetime.timedelta(
+            days=TASK_LINK_DAYS_BEFORE
+        )
+        # The records of the copy's area the user sees, from a while before the task came.
+        self.fields["activities"].queryset = (
+            Activity.objects.visible_to(user)
+            .filter(within_area(copy.area, "area"), starts_at__date__gte=since)
+            .order_by("-starts_at", "-id")
+        )
+        self.fields["visits"].queryset = (
+            Visit.objects.visible_to(user)
+            .filter(within_area(copy.area, "community"), date__gte=since)
+            .order_by("-date", "-id")
+        )
+        self.fields["needs"].queryset = (
+            Need.objects.visible_to(user)
+            .filter(within_area(copy.area, "community"), raised_on__gte=since)
+            .select_related("member")
+            .order_by("-raised_on", "-id")
+        )
+        self.fields["activities"].label_from_instance = lambda a: (
+            f"{_timezone.localtime(a.starts_at):%Y-%m-%d} {a.title}"
+        )
+
+
+class TaskReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it goes back"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class TaskCopyFilterForm(forms.Form):
+    """The supervision table's filters: state (退回 counts as its own), sort, and on the
+    per-area list the area."""
+
+    STATES = [("", _("All states")), *TaskCopy.State.choices, ("returned", _("Returned")),
+              ("overdue", _("Overdue"))]  # fmt: skip
+    state = forms.ChoiceField(label=_("State"), choices=STATES, required=False)
+    area = forms.CharField(label=_("Area code"), required=False, max_length=20)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
+
 
 # -- end of tasks --
 

@@ -205,6 +205,327 @@ class NoticeCopy(models.Model):
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
+# A task (年度信息核查, 中秋走访) goes down from a district or street to chosen areas below it,
+# one copy (TaskCopy) per area, each moving 下发 → 已接收 → 办理中 → 已完成 → 已审核; the
+# sender may send a done copy back (退回) to 办理中 with a reason. Issue 16.
+# The states a copy is still worked on in: past the deadline, it is overdue.
+TASK_OPEN_STATES = ("issued", "received", "in_progress")
+
+import datetime  # noqa: E402
+import uuid  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.db.models import Q  # noqa: E402
+
+from activities.models import Activity, Need, Visit  # noqa: E402
+from tongzhan.scoping import ScopedQuerySet, visible_area_ids  # noqa: E402
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tasks sent by an area within the user's, or with a copy the user sees."""
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.all()
+        if not ids:
+            return self.none()
+        copies = TaskCopy.objects.filter(area_id__in=ids).values("task_id")
+        return self.filter(Q(area_id__in=ids) | Q(pk__in=copies))
+
+    def sent_within(self, user):
+        """Tasks sent by the user's area or an area below it (the 'sent' box)."""
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.all()
+        return self.filter(area_id__in=ids)
+
+
+class Task(models.Model):
+    """A task sent down by a district or street to areas below it, with a deadline."""
+
+    area = models.ForeignKey(
+        "tongzhan.Area",
+        verbose_name=_("sending area"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("what to do"))
+    deadline = models.DateField(_("deadline"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area", "-created_at"], name="task_area_created_idx")]
+
+    def __str__(self):
+        return self.title
+
+
+class TaskCopyQuerySet(ScopedQuerySet):
+    area_field = "area"
+    change_permission = "liaison.change_taskcopy"
+
+    OPEN = TASK_OPEN_STATES
+
+    def visible_to(self, user):
+        """The copies of the user's area and below, and every copy of a task sent from there
+        (a copy taken along by a merge into another street stays on its sender's table)."""
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.all()
+        if not ids:
+            return self.none()
+        return self.filter(Q(area_id__in=ids) | Q(task__area_id__in=ids))
+
+    @staticmethod
+    def is_overdue(today: datetime.date) -> Q:
+        return Q(state__in=TaskCopyQuerySet.OPEN, task__deadline__lt=today)
+
+    def overdue(self, today: datetime.date):
+        return self.filter(self.is_overdue(today))
+
+    def with_overdue(self, today: datetime.date):
+        return self.annotate(
+            overdue=models.Case(
+                models.When(self.is_overdue(today), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def waiting_for(self, user):
+        """The copies waiting on the user (the to-do page): those of the user's own area still
+        to be received, started or reported, and the done copies of tasks the user's area
+        sent, when the user may review them."""
+        if not user.is_authenticated or user.area_id is None:
+            return self.none()
+        waiting = Q()
+        if user.has_perm("liaison.change_taskcopy"):
+            waiting |= Q(area_id=user.area_id, state__in=self.OPEN)
+        if user.has_perm("liaison.review_taskcopy"):
+            waiting |= Q(task__area_id=user.area_id, state=TaskCopy.State.DONE)
+        return self.filter(waiting) if waiting else self.none()
+
+
+class TaskCopy(models.Model):
+    """One receiving area's copy of a task, and how far it is."""
+
+    class State(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        RECEIVED = "received", _("Received")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        APPROVED = "approved", _("Approved")
+
+    # The order the states come in, for sorting the supervision table.
+    ORDER = {State.ISSUED: 1, State.RECEIVED: 2, State.IN_PROGRESS: 3, State.DONE: 4,
+             State.APPROVED: 5}  # fmt: skip
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="copies"
+    )
+    area = models.ForeignKey(
+        "tongzhan.Area",
+        verbose_name=_("receiving area"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Set on a copy an area merge (撤并) brought along: the area that received it. Both copies
+    # are kept, each with its own work and history.
+    merged_from = models.ForeignKey(
+        "tongzhan.Area",
+        verbose_name=_("received by (before a merge)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.ISSUED)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("held by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    report = models.TextField(_("report"), blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    # Why the sender sent it back; cleared when the copy is reported again (kept in history).
+    returned_reason = models.TextField(_("reason for return"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    activities = models.ManyToManyField(
+        Activity, verbose_name=_("activities"), blank=True, related_name="+"
+    )
+    visits = models.ManyToManyField(Visit, verbose_name=_("visits"), blank=True, related_name="+")
+    needs = models.ManyToManyField(Need, verbose_name=_("needs"), blank=True, related_name="+")
+
+    objects = TaskCopyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task copy")
+        verbose_name_plural = _("task copies")
+        ordering = ["task", "area__code", "id"]
+        permissions = [("review_taskcopy", _("Can approve or return a task copy"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "area"],
+                condition=Q(merged_from__isnull=True),
+                name="taskcopy_one_per_area",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "area", "merged_from"], name="taskcopy_one_per_merged_area"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["area", "state"], name="taskcopy_area_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.area}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in TaskCopyQuerySet.OPEN
+
+    @property
+    def is_returned(self) -> bool:
+        """Sent back and not reported again yet: shown as 已退回."""
+        return self.state == self.State.IN_PROGRESS and bool(self.returned_reason)
+
+    @property
+    def state_label(self):
+        return _("Returned") if self.is_returned else self.get_state_display()
+
+    def days_left(self, today: datetime.date) -> int | None:
+        """Days to the deadline (negative: overdue) while open; None once done."""
+        if not self.is_open:
+            return None
+        return (self.task.deadline - today).days
+
+
+class TaskCopyEvent(models.Model):
+    """One change of a copy: who moved it from which state to which, and why."""
+
+    copy = models.ForeignKey(
+        TaskCopy, verbose_name=_("task copy"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=20)
+    from_state = models.CharField(_("from"), max_length=12, blank=True)
+    to_state = models.CharField(_("to"), max_length=12)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("task copy event")
+        verbose_name_plural = _("task copy events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["copy", "at"], name="taskcopyevent_copy_idx")]
+
+    def __str__(self):
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    ACTIONS = {
+        "send": _("Issued"),
+        "receive": _("Received"),
+        "start": _("Started"),
+        "report": _("Reported done"),
+        "approve": _("Approved"),
+        "return": _("Returned"),
+        "merge": _("Moved by an area merge"),
+    }
+
+    @property
+    def action_label(self):
+        return self.ACTIONS.get(self.action, self.action)
+
+    @property
+    def from_label(self):
+        return TaskCopy.State(self.from_state).label if self.from_state else ""
+
+    @property
+    def to_label(self):
+        return TaskCopy.State(self.to_state).label
+
+
+def _task_file_path(instance, filename: str) -> str:
+    # A random name: the uploaded one may say more than it should, and is kept in `name`.
+    return f"liaison/tasks/{instance.task_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class TaskFile(models.Model):
+    """A photo or PDF of a task (copy empty) or of one area's report on it (copy set).
+    Served only through views that check scope."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        PDF = "pdf", _("PDF document")
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="files"
+    )
+    copy = models.ForeignKey(
+        TaskCopy,
+        verbose_name=_("task copy"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="files",
+    )
+    file = models.FileField(_("file"), upload_to=_task_file_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task file")
+        verbose_name_plural = _("task files")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".pdf"
+        )
+
 
 # -- end of tasks --
 

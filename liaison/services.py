@@ -272,6 +272,352 @@ AREA_MOVERS.append((gettext_lazy("notices"), area_notices_count, area_notices_mo
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
+import contextlib  # noqa: E402
+
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+from activities.models import Activity, Need, Visit  # noqa: E402
+from tongzhan.audit import audit_record  # noqa: E402
+from tongzhan.models import Area, AuditEvent  # noqa: E402
+from tongzhan.scoping import within_area  # noqa: E402
+from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
+
+from .models import Task, TaskCopy, TaskCopyEvent, TaskFile  # noqa: E402
+
+State = TaskCopy.State
+
+
+def task_recipient_choices(area: Area):
+    """The areas a task of `area` may go to: current streets and communities below it."""
+    return (
+        Area.objects.current()
+        .filter(within_area(area), level__in=[Area.Level.STREET, Area.Level.COMMUNITY])
+        .exclude(pk=area.pk)
+        .order_by("code")
+    )
+
+
+def task_may_send(user) -> bool:
+    """A district's or street's worker with the right to send."""
+    return (
+        user.is_authenticated
+        and user.has_perm("liaison.add_task")
+        and user.area_id is not None
+        and user.area.level in (Area.Level.DISTRICT, Area.Level.STREET)
+    )
+
+
+def task_send(*, actor, data: dict, recipients, uploads=(), request=None) -> Task:
+    """Send a task from the actor's area (a district or street) to `recipients`, current
+    streets or communities within it: one copy each, 下发."""
+    if not task_may_send(actor):
+        raise PermissionDenied
+    recipients = list(recipients)
+    if not recipients:
+        raise ValidationError({"recipients": _("Choose the areas the task goes to.")})
+    allowed = set(task_recipient_choices(actor.area).values_list("pk", flat=True))
+    outside = [area.name for area in recipients if area.pk not in allowed]
+    if outside:
+        raise ValidationError(
+            {"recipients": _("%(areas)s: a task goes only to current streets or communities "
+                             "within %(area)s.")
+             % {"areas": "、".join(outside), "area": actor.area.name}}
+        )  # fmt: skip
+    checked = _task_checked_uploads(uploads)
+    with _task_files_kept_only_if_committed() as stored, transaction.atomic():
+        task = Task(area=actor.area, created_by=actor, **data)
+        task.full_clean()
+        task.save()
+        copies = TaskCopy.objects.bulk_create(
+            [TaskCopy(task=task, area=area) for area in {a.pk: a for a in recipients}.values()]
+        )
+        TaskCopyEvent.objects.bulk_create(
+            [TaskCopyEvent(copy=copy, actor=actor, action="send", to_state=State.ISSUED)
+             for copy in copies]
+        )  # fmt: skip
+        names = [
+            _task_attach(actor, task, None, upload, file_type, stored).name
+            for upload, file_type in checked
+        ]
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=task,
+            request=request,
+            detail={
+                "deadline": task.deadline.isoformat(),
+                "to": [copy.area.code for copy in copies],
+                "files": names,
+            },
+        )
+    return task
+
+
+def _task_checked_uploads(uploads) -> list:
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append((upload, check_upload(upload)))
+        except UploadRefused as refused:
+            raise ValidationError({"files": refused.message}) from None
+    return checked
+
+
+@contextlib.contextmanager
+def _task_files_kept_only_if_committed():
+    """The files stored by a write, deleted again if its transaction rolls back."""
+    stored = []
+    try:
+        yield stored
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+
+
+def _task_attach(actor, task, copy, upload, file_type, stored) -> TaskFile:
+    attached = TaskFile(
+        task=task,
+        copy=copy,
+        name=upload.name[:200],
+        kind=file_type.kind,
+        content_type=file_type.content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attached.file.save("upload", upload, save=False)
+    stored.append((attached.file.storage, attached.file.name))
+    attached.save()
+    return attached
+
+
+def taskcopy_may_answer(user, copy: TaskCopy) -> bool:
+    """The receiving area's workers answer its copy."""
+    return (
+        user.is_authenticated
+        and user.area_id == copy.area_id
+        and user.has_perm("liaison.change_taskcopy")
+    )
+
+
+def taskcopy_may_review(user, copy: TaskCopy) -> bool:
+    """The sending area's workers approve or return a copy."""
+    return (
+        user.is_authenticated
+        and user.area_id is not None
+        and user.area_id == copy.task.area_id
+        and user.has_perm("liaison.review_taskcopy")
+    )
+
+
+def _taskcopy_locked(copy: TaskCopy) -> TaskCopy:
+    return TaskCopy.objects.select_for_update(of=("self",)).select_related("task").get(pk=copy.pk)
+
+
+def _taskcopy_check_state(copy: TaskCopy, allowed: tuple, refusal: str) -> None:
+    if copy.state not in allowed:
+        raise ValidationError(
+            _("%(refusal)s: the copy is %(state)s.")
+            % {"refusal": refusal, "state": copy.state_label}
+        )
+
+
+def _taskcopy_move(*, actor, copy, action, to_state, note="", request=None, detail=None):
+    event = TaskCopyEvent.objects.create(
+        copy=copy, actor=actor, action=action, from_state=copy.state, to_state=to_state, note=note
+    )
+    copy.state = to_state
+    copy.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        obj=copy,
+        request=request,
+        detail={"action": action, "from": event.from_state, "to": to_state, **(detail or {})},
+    )
+    return copy
+
+
+def taskcopy_receive(*, actor, copy: TaskCopy, request=None) -> TaskCopy:
+    """已接收: the receiving area has the task."""
+    if not taskcopy_may_answer(actor, copy):
+        raise PermissionDenied
+    with transaction.atomic():
+        copy = _taskcopy_locked(copy)
+        _taskcopy_check_state(copy, (State.ISSUED,), _("Only an issued task is received"))
+        copy.holder = actor
+        return _taskcopy_move(
+            actor=actor, copy=copy, action="receive", to_state=State.RECEIVED, request=request
+        )
+
+
+def taskcopy_start(*, actor, copy: TaskCopy, request=None) -> TaskCopy:
+    """办理中: someone of the receiving area takes it up."""
+    if not taskcopy_may_answer(actor, copy):
+        raise PermissionDenied
+    with transaction.atomic():
+        copy = _taskcopy_locked(copy)
+        _taskcopy_check_state(copy, (State.RECEIVED,), _("Only a received task is started"))
+        copy.holder = actor
+        return _taskcopy_move(
+            actor=actor, copy=copy, action="start", to_state=State.IN_PROGRESS, request=request
+        )
+
+
+def _taskcopy_links(actor, copy: TaskCopy, model, records, field: str, key: str) -> list:
+    """The records linked to a report: each visible to the actor and within the copy's
+    area (`field` leads to the record's area); others are refused by name."""
+    records = list(records)
+    if not records:
+        return []
+    allowed = set(
+        model.objects.visible_to(actor)
+        .filter(within_area(copy.area, field), pk__in=[record.pk for record in records])
+        .values_list("pk", flat=True)
+    )
+    refused = [str(record) for record in records if record.pk not in allowed]
+    if refused:
+        raise ValidationError(
+            {key: _(
+                "%(records)s: link only records of %(area)s that you may see."
+            ) % {"records": "、".join(refused), "area": copy.area.name}}
+        )  # fmt: skip
+    return records
+
+
+def taskcopy_report(
+    *,
+    actor,
+    copy: TaskCopy,
+    report: str,
+    activities=(),
+    visits=(),
+    needs=(),
+    uploads=(),
+    completed_on=None,
+    request=None,
+) -> TaskCopy:
+    """已完成: the receiving area reports what it did, with the activities, visits or needs
+    that did it and its photos or PDFs."""
+    if not taskcopy_may_answer(actor, copy):
+        raise PermissionDenied
+    report = (report or "").strip()
+    if not report:
+        raise ValidationError({"report": _("Say what was done.")})
+    today = timezone.localdate()
+    completed_on = completed_on or today
+    if completed_on > today:
+        raise ValidationError({"completed_on": _("The day it was done cannot lie ahead.")})
+    checked = _task_checked_uploads(uploads)
+    with _task_files_kept_only_if_committed() as stored, transaction.atomic():
+        copy = _taskcopy_locked(copy)
+        _taskcopy_check_state(copy, (State.IN_PROGRESS,), _("Only a task in progress is reported"))
+        linked = {
+            "activities": _taskcopy_links(actor, copy, Activity, activities, "area", "activities"),
+            "visits": _taskcopy_links(actor, copy, Visit, visits, "community", "visits"),
+            "needs": _taskcopy_links(actor, copy, Need, needs, "community", "needs"),
+        }
+        copy.activities.add(*linked["activities"])
+        copy.visits.add(*linked["visits"])
+        copy.needs.add(*linked["needs"])
+        names = [
+            _task_attach(actor, copy.task, copy, upload, file_type, stored).name
+            for upload, file_type in checked
+        ]
+        copy.report = report
+        copy.reported_at = timezone.now()
+        copy.completed_on = completed_on
+        copy.returned_reason = ""
+        copy.holder = actor
+        return _taskcopy_move(
+            actor=actor,
+            copy=copy,
+            action="report",
+            to_state=State.DONE,
+            note=report,
+            request=request,
+            detail={
+                "activities": [record.pk for record in linked["activities"]],
+                "visits": [record.pk for record in linked["visits"]],
+                "needs": [record.pk for record in linked["needs"]],
+                "files": names,
+            },
+        )
+
+
+def taskcopy_approve(*, actor, copy: TaskCopy, request=None) -> TaskCopy:
+    """已审核: the sending area accepts the report."""
+    if not taskcopy_may_review(actor, copy):
+        raise PermissionDenied
+    with transaction.atomic():
+        copy = _taskcopy_locked(copy)
+        _taskcopy_check_state(copy, (State.DONE,), _("Only a task reported done is approved"))
+        copy.reviewed_at, copy.reviewed_by = timezone.now(), actor
+        return _taskcopy_move(
+            actor=actor, copy=copy, action="approve", to_state=State.APPROVED, request=request
+        )
+
+
+def taskcopy_return(*, actor, copy: TaskCopy, reason: str, request=None) -> TaskCopy:
+    """退回: the sending area sends a done copy back to 办理中, saying why."""
+    if not taskcopy_may_review(actor, copy):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the task goes back.")})
+    with transaction.atomic():
+        copy = _taskcopy_locked(copy)
+        _taskcopy_check_state(copy, (State.DONE,), _("Only a task reported done is returned"))
+        copy.returned_reason = reason
+        copy.reviewed_at, copy.reviewed_by = timezone.now(), actor
+        return _taskcopy_move(
+            actor=actor,
+            copy=copy,
+            action="return",
+            to_state=State.IN_PROGRESS,
+            note=reason,
+            request=request,
+        )
+
+
+# Areas merged (撤并): a copy follows its area. Where the target already has a copy of the
+# same task both are kept, each with its own work and history; the one brought along names
+# the area that received it (`merged_from`), so the supervision table shows both rows.
+
+
+def area_tasks_count(area: Area) -> int:
+    return TaskCopy.objects.filter(area=area).count() + Task.objects.filter(area=area).count()
+
+
+def area_tasks_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    moved = list(TaskCopy.objects.filter(area=source))
+    for copy in moved:
+        copy.merged_from_id = copy.merged_from_id or source.pk
+        copy.area = target
+        copy.save(update_fields=["area", "merged_from"])
+    TaskCopyEvent.objects.bulk_create(
+        [TaskCopyEvent(copy=copy, actor=actor, action="merge", from_state=copy.state,
+                       to_state=copy.state, note=f"{source.name} → {target.name}")
+         for copy in moved]
+    )  # fmt: skip
+    sent = Task.objects.filter(area=source).update(area=target)
+    if moved or sent:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": change, "task copies": len(moved), "tasks": sent,
+                    "to": target.code},
+        )  # fmt: skip
+
+
+AREA_MOVERS.append((gettext_lazy("tasks and task copies"), area_tasks_count, area_tasks_move))
+
 
 # -- end of tasks --
 

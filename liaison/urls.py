@@ -19,7 +19,21 @@ urlpatterns += [
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
-urlpatterns += []
+urlpatterns += [
+    path("tasks/", views.TaskListView.as_view(), name="task_list"),
+    path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
+    path("tasks/supervision/", views.TaskSupervisionView.as_view(), name="task_supervision"),
+    path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task_detail"),
+    path("tasks/<int:pk>/export/", views.task_export, name="task_export"),
+    path("tasks/<int:pk>/files/<int:file_pk>/", views.task_file, name="task_file"),
+    path("tasks/copies/<int:pk>/", views.task_copy_detail, name="task_copy"),
+    path("tasks/copies/<int:pk>/receive/", views.task_copy_receive, name="task_copy_receive"),
+    path("tasks/copies/<int:pk>/start/", views.task_copy_start, name="task_copy_start"),
+    path("tasks/copies/<int:pk>/report/", views.task_copy_report, name="task_copy_report"),
+    path("tasks/copies/<int:pk>/approve/", views.task_copy_approve, name="task_copy_approve"),
+    path("tasks/copies/<int:pk>/return/", views.task_copy_return, name="task_copy_return"),
+    path("tasks/copies/<int:pk>/files/<int:file_pk>/", views.task_copy_file, name="task_copy_file"),
+]
 # -- end of tasks --
 
 

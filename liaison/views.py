@@ -274,6 +274,546 @@ def notice_file(request, pk, file_pk):
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
+# Every query starts from `visible_to`: out of scope is 404; the right missing, 403.
+# Rows a page of the supervision list across tasks shows.
+TASK_SUPERVISION_PAGE = 50
+
+from django.contrib import messages  # noqa: E402
+from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When  # noqa: E402
+from django.http import FileResponse, Http404, HttpResponse  # noqa: E402
+from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.http import content_disposition_header  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+from django.views.decorators.http import require_POST  # noqa: E402
+from django.views.generic import CreateView, DetailView, ListView  # noqa: E402
+
+from activities.models import Activity, Need, Visit  # noqa: E402
+from members.views import XLSX  # noqa: E402
+from tongzhan import spreadsheets as xlsx  # noqa: E402
+from tongzhan.audit import audit_record  # noqa: E402
+from tongzhan.mixins import ServiceFormMixin, action_write, form_write  # noqa: E402
+from tongzhan.models import Area, AuditEvent  # noqa: E402
+from tongzhan.scoping import within_area  # noqa: E402
+
+from . import services  # noqa: E402
+from .forms import TaskCopyFilterForm, TaskForm, TaskReportForm, TaskReturnForm  # noqa: E402
+from .models import Task, TaskCopy, TaskCopyQuerySet, TaskFile  # noqa: E402
+
+_OPEN = TaskCopyQuerySet.OPEN
+_STATE_ORDER = Case(
+    *(When(state=state, then=Value(rank)) for state, rank in TaskCopy.ORDER.items()),
+    output_field=IntegerField(),
+)
+# ?sort= on the supervision tables: the column, "-" in front for the other way round.
+_TASK_SORTS = {
+    "area": [F("area__code").asc(), "id"],
+    "state": [_STATE_ORDER.asc(), "area__code"],
+    # Open copies by their deadline (fewest days left first), then the finished ones.
+    "days": [
+        Case(When(state__in=_OPEN, then=Value(0)), default=Value(1)).asc(),
+        F("task__deadline").asc(),
+        "area__code",
+    ],  # fmt: skip
+    "holder": [
+        F("holder__last_name").asc(nulls_last=True),
+        F("holder__first_name").asc(nulls_last=True),
+        F("holder__username").asc(nulls_last=True),
+        "area__code",
+    ],  # fmt: skip
+    "reported": [F("reported_at").asc(nulls_last=True), "area__code"],
+    "task": [F("task__created_at").desc(), "area__code"],
+}
+
+
+def _descending(order):
+    if isinstance(order, str):
+        return f"-{order}" if order != "id" else "-id"
+    return order.copy().reverse_ordering() if hasattr(order, "reverse_ordering") else order
+
+
+def _task_sorted(copies, sort: str):
+    key = sort.lstrip("-")
+    if key not in _TASK_SORTS:
+        key, sort = "area", "area"
+    orders = _TASK_SORTS[key]
+    if sort.startswith("-"):
+        orders = [_descending(order) for order in orders]
+    return copies.order_by(*orders), sort
+
+
+def _task_filtered(copies, state: str, today):
+    if state == "returned":
+        return copies.filter(state=TaskCopy.State.IN_PROGRESS).exclude(returned_reason="")
+    if state == "overdue":
+        return copies.overdue(today)
+    if state in TaskCopy.State.values:
+        return copies.filter(state=state)
+    return copies
+
+
+def _task_counts(copies, today) -> dict:
+    """How many copies in each state, returned and overdue: one query."""
+    return copies.aggregate(
+        total=Count("id"),
+        **{state: Count("id", filter=Q(state=state)) for state in TaskCopy.State.values},
+        returned=Count("id", filter=Q(state=TaskCopy.State.IN_PROGRESS) & ~Q(returned_reason="")),
+        overdue=Count("id", filter=TaskCopyQuerySet.is_overdue(today)),
+    )
+
+
+def _task_filters(request) -> tuple[TaskCopyFilterForm, dict]:
+    form = TaskCopyFilterForm(request.GET)
+    form.is_valid()
+    return form, {name: form.cleaned_data.get(name) or "" for name in ("state", "area", "sort")}
+
+
+def _with_days(copy, today):
+    """`days` left (negative past the deadline, None once done) and `days_overdue`."""
+    copy.days = copy.days_left(today)
+    copy.days_overdue = -copy.days if copy.days is not None and copy.days < 0 else 0
+    copy.overdue = bool(copy.days_overdue)
+    return copy
+
+
+def _task_rows(copies, today) -> list[TaskCopy]:
+    return [_with_days(copy, today) for copy in copies]
+
+
+def _task_query(params: dict, **changes) -> str:
+    from urllib.parse import urlencode
+
+    merged = {**params, **changes}
+    return urlencode({name: value for name, value in merged.items() if value})
+
+
+class TaskListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """The tasks an area received (its copies) or sent (with how far their copies are)."""
+
+    permission_required = "liaison.view_task"
+    template_name = "liaison/task_list.html"
+    context_object_name = "rows"
+    paginate_by = 25
+
+    @property
+    def box(self) -> str:
+        box = self.request.GET.get("box")
+        if box in ("received", "sent"):
+            return box
+        return "sent" if services.task_may_send(self.request.user) else "received"
+
+    def get_queryset(self):
+        user, today = self.request.user, timezone.localdate()
+        if self.box == "received":
+            if user.area_id is None:
+                return TaskCopy.objects.none()
+            return (
+                TaskCopy.objects.filter(area_id=user.area_id)
+                .with_overdue(today)
+                .select_related("task", "task__area", "holder")
+                .order_by(Case(When(state__in=_OPEN, then=Value(0)), default=Value(1)),
+                          "task__deadline", "-id")
+            )  # fmt: skip
+        counts = {
+            "copy_count": Count("copies"),
+            "finished_count": Count("copies", filter=Q(copies__state__in=["done", "approved"])),
+            "approved_count": Count("copies", filter=Q(copies__state="approved")),
+            "overdue_count": Count("copies", filter=Q(copies__state__in=_OPEN, deadline__lt=today)),
+        }
+        return Task.objects.sent_within(user).select_related("area").annotate(**counts)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "box": self.box,
+            "today": timezone.localdate(),
+            "may_send": services.task_may_send(self.request.user),
+            "query_without_page": f"box={self.box}",
+        }
+
+
+class TaskCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
+    model = Task
+    form_class = TaskForm
+    template_name = "liaison/task_form.html"
+    permission_required = "liaison.add_task"
+    success_message = gettext_lazy("The task was sent.")
+    success_url_name = "liaison:task_detail"
+
+    def has_permission(self):
+        # A district's or street's worker: the task goes out from their area.
+        return services.task_may_send(self.request.user)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def write(self, form):
+        data = {name: form.cleaned_data[name] for name in ("title", "body", "deadline")}
+        return services.task_send(
+            actor=self.request.user,
+            data=data,
+            recipients=form.cleaned_data["recipients"],
+            uploads=form.cleaned_data["files"],
+            request=self.request,
+        )
+
+
+def _task_supervision(request, task):
+    """The task's copies the user sees, filtered and sorted as asked, and their counts."""
+    today = timezone.localdate()
+    form, params = _task_filters(request)
+    copies = TaskCopy.objects.visible_to(request.user).filter(task=task)
+    counts = _task_counts(copies, today)
+    shown, sort = _task_sorted(
+        _task_filtered(copies, params["state"], today).select_related(
+            "area", "merged_from", "holder"
+        ),
+        params["sort"],
+    )
+    rows = list(shown)
+    for copy in rows:
+        copy.task = task  # one task: not looked up again per row
+    return form, {**params, "sort": sort}, counts, _task_rows(rows, today)
+
+
+class TaskDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    """The task and its supervision table (督办表): a row per receiving area."""
+
+    permission_required = "liaison.view_task"
+    template_name = "liaison/task_detail.html"
+    context_object_name = "task"
+
+    def get_queryset(self):
+        return Task.objects.visible_to(self.request.user).select_related("area", "created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form, params, counts, rows = _task_supervision(self.request, self.object)
+        columns = [
+            ("area", _("Area")),
+            ("state", _("State")),
+            ("days", _("Days left")),
+            ("holder", _("Held by")),
+            ("reported", _("Reported")),
+        ]
+        context.update(
+            filters=form,
+            params=params,
+            counts=counts,
+            rows=rows,
+            files=self.object.files.filter(copy=None),
+            columns=[
+                {
+                    "key": key,
+                    "label": label,
+                    "query": _task_query(params, sort=f"-{key}" if params["sort"] == key else key),
+                    "current": params["sort"].lstrip("-") == key,
+                    "descending": params["sort"].startswith("-"),
+                }
+                for key, label in columns
+            ],
+            export_query=_task_query(params),
+            today=timezone.localdate(),
+        )
+        return context
+
+
+_HEADING = xlsx.Style(bold=True, border=True, horizontal="center", vertical="center")
+_CELL = xlsx.Style(border=True, vertical="center", wrap=True)
+
+
+def _days_text(copy) -> str:
+    if copy.days is None:
+        if copy.completed_on and copy.completed_on > copy.task.deadline:
+            return _("Done %(days)s days late") % {
+                "days": (copy.completed_on - copy.task.deadline).days
+            }
+        return _("Done on time") if copy.completed_on else ""
+    if copy.days < 0:
+        return _("Overdue by %(days)s days") % {"days": -copy.days}
+    return _("%(days)s days left") % {"days": copy.days}
+
+
+@login_required
+@permission_required("liaison.view_task", raise_exception=True)
+def task_export(request, pk):
+    """The supervision table as shown (filter and order), as an .xlsx of text cells."""
+    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("area"), pk=pk)
+    _form, params, _counts, rows = _task_supervision(request, task)
+    book = xlsx.Book()
+    sheet = book.sheet(
+        _("Supervision"), widths={1: 24, 2: 12, 3: 16, 4: 14, 5: 18, 6: 40}, freeze="A4",
+        title_rows=(3, 3),
+    )  # fmt: skip
+    sheet.merge(1, 1, 1, 6)
+    sheet.write(1, 1, _("Supervision table: %(task)s") % {"task": task.title},
+                xlsx.Style(bold=True, size=14, horizontal="center"))  # fmt: skip
+    sheet.merge(2, 1, 2, 6)
+    sheet.write(2, 1, _("Sent by %(area)s · deadline %(deadline)s · as of %(today)s") % {
+        "area": task.area.name, "deadline": task.deadline.isoformat(),
+        "today": timezone.localdate().isoformat(),
+    })  # fmt: skip
+    headings = [_("Area"), _("State"), _("Days left"), _("Held by"), _("Reported"), _("Report")]
+    for column, heading in enumerate(headings, 1):
+        sheet.write(3, column, heading, _HEADING)
+    for copy in rows:
+        area = copy.area.name
+        if copy.merged_from_id:
+            area = _("%(area)s (formerly %(old)s)") % {"area": area, "old": copy.merged_from.name}
+        holder = copy.holder.get_full_name() or copy.holder.username if copy.holder else ""
+        reported = (
+            timezone.localtime(copy.reported_at).strftime("%Y-%m-%d") if copy.reported_at else ""
+        )  # noqa: E501
+        sheet.append([
+            xlsx.text(area, _CELL), xlsx.text(str(copy.state_label), _CELL),
+            xlsx.text(_days_text(copy), _CELL), xlsx.text(holder, _CELL),
+            xlsx.text(reported, _CELL), xlsx.text(copy.report, _CELL),
+        ])  # fmt: skip
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=task,
+        request=request,
+        detail={"report": "task_supervision", "state": params["state"], "rows": len(rows)},
+    )
+    response = HttpResponse(book.bytes(), content_type=XLSX)
+    name = f"督办表_{task.title}_{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+class TaskSupervisionView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Every copy the user sees, across tasks: the supervision of one area (?area=code, a
+    street takes in its communities) or of all, filtered by state and sortable."""
+
+    permission_required = "liaison.view_taskcopy"
+    template_name = "liaison/task_supervision.html"
+    context_object_name = "rows"
+    paginate_by = TASK_SUPERVISION_PAGE
+
+    def get_queryset(self):
+        user, today = self.request.user, timezone.localdate()
+        self.filters, self.params = _task_filters(self.request)
+        copies = TaskCopy.objects.visible_to(user)
+        self.area = None
+        if self.params["area"]:
+            self.area = Area.objects.visible_to(user).filter(code=self.params["area"]).first()
+            if self.area is None:
+                raise Http404
+            copies = copies.filter(within_area(self.area, "area"))
+        self.counts = _task_counts(copies, today)
+        copies, self.params["sort"] = _task_sorted(
+            _task_filtered(copies, self.params["state"], today).select_related(
+                "task", "task__area", "area", "merged_from", "holder"
+            ),
+            self.params["sort"] or "days",
+        )
+        return copies
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        for copy in context["rows"]:
+            _with_days(copy, today)
+        params = self.params
+        columns = [
+            ("task", _("Task")),
+            ("area", _("Area")),
+            ("state", _("State")),
+            ("days", _("Days left")),
+            ("holder", _("Held by")),
+            ("reported", _("Reported")),
+        ]
+        context.update(
+            filters=self.filters,
+            params=params,
+            counts=self.counts,
+            area=self.area,
+            columns=[
+                {
+                    "key": key,
+                    "label": label,
+                    "query": _task_query(params, sort=f"-{key}" if params["sort"] == key else key),
+                    "current": params["sort"].lstrip("-") == key,
+                    "descending": params["sort"].startswith("-"),
+                }
+                for key, label in columns
+            ],
+            query_without_page=_task_query(params),
+        )
+        return context
+
+
+def _taskcopy_get(request, pk) -> TaskCopy:
+    return get_object_or_404(
+        TaskCopy.objects.visible_to(request.user).select_related(
+            "task", "task__area", "task__created_by", "area", "merged_from", "holder",
+            "reviewed_by",
+        ),
+        pk=pk,
+    )  # fmt: skip
+
+
+def _linked(user, copy) -> dict:
+    """The records linked to the copy that the viewer sees, and how many others."""
+    linked = {}
+    for name, model in (("activities", Activity), ("visits", Visit), ("needs", Need)):
+        ids = list(getattr(copy, name).values_list("pk", flat=True))
+        shown = list(model.objects.visible_to(user).filter(pk__in=ids)) if ids else []
+        linked[name] = shown
+        linked[f"{name}_elsewhere"] = len(ids) - len(shown)
+    return linked
+
+
+def _taskcopy_page(request, copy, *, return_form=None, status=200):
+    user = request.user
+    may_answer = services.taskcopy_may_answer(user, copy)
+    may_review = services.taskcopy_may_review(user, copy)
+    files = list(copy.task.files.all())
+    context = {
+        "copy": _with_days(copy, timezone.localdate()),
+        "task": copy.task,
+        "task_files": [f for f in files if f.copy_id is None],
+        "copy_files": [f for f in files if f.copy_id == copy.pk],
+        "events": copy.events.select_related("actor"),
+        "may_answer": may_answer,
+        "may_review": may_review,
+        "return_form": return_form
+        or (TaskReturnForm() if may_review and copy.state == TaskCopy.State.DONE else None),
+        **_linked(user, copy),
+    }
+    return render(request, "liaison/task_copy_detail.html", context, status=status)
+
+
+@login_required
+@permission_required("liaison.view_taskcopy", raise_exception=True)
+def task_copy_detail(request, pk):
+    """One area's copy: the task, its state, report and links, the actions, its history."""
+    return _taskcopy_page(request, _taskcopy_get(request, pk))
+
+
+def _taskcopy_action(request, pk, *, allowed, write, done):
+    copy = _taskcopy_get(request, pk)
+    if not allowed(request.user, copy):
+        raise PermissionDenied
+    action_write(request, lambda: write(actor=request.user, copy=copy, request=request), done=done)
+    return redirect("liaison:task_copy", pk=copy.pk)
+
+
+@require_POST
+@login_required
+@permission_required("liaison.change_taskcopy", raise_exception=True)
+def task_copy_receive(request, pk):
+    return _taskcopy_action(
+        request, pk, allowed=services.taskcopy_may_answer,
+        write=services.taskcopy_receive, done=_("The task was received."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required("liaison.change_taskcopy", raise_exception=True)
+def task_copy_start(request, pk):
+    return _taskcopy_action(
+        request, pk, allowed=services.taskcopy_may_answer,
+        write=services.taskcopy_start, done=_("The task is in progress."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required("liaison.review_taskcopy", raise_exception=True)
+def task_copy_approve(request, pk):
+    return _taskcopy_action(
+        request, pk, allowed=services.taskcopy_may_review,
+        write=services.taskcopy_approve, done=_("The report was approved."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required("liaison.review_taskcopy", raise_exception=True)
+def task_copy_return(request, pk):
+    """退回: without its reason the copy's page shows the form again."""
+    copy = _taskcopy_get(request, pk)
+    if not services.taskcopy_may_review(request.user, copy):
+        raise PermissionDenied
+    form = TaskReturnForm(request.POST)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: services.taskcopy_return(
+            actor=request.user, copy=copy, reason=form.cleaned_data["reason"], request=request
+        ),
+        done=_("The task was sent back."),
+    ):
+        return redirect("liaison:task_copy", pk=copy.pk)
+    return _taskcopy_page(request, _taskcopy_get(request, pk), return_form=form)
+
+
+@login_required
+@permission_required("liaison.change_taskcopy", raise_exception=True)
+def task_copy_report(request, pk):
+    """The receiving area reports its copy done: text, links, files."""
+    copy = _taskcopy_get(request, pk)
+    if not services.taskcopy_may_answer(request.user, copy):
+        raise PermissionDenied
+    if copy.state != TaskCopy.State.IN_PROGRESS:
+        messages.error(request, _("Only a task in progress is reported."))
+        return redirect("liaison:task_copy", pk=copy.pk)
+    form = TaskReportForm(request.POST or None, request.FILES or None, user=request.user, copy=copy)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if form_write(
+            request,
+            form,
+            lambda: services.taskcopy_report(
+                actor=request.user,
+                copy=copy,
+                report=data["report"],
+                activities=data["activities"],
+                visits=data["visits"],
+                needs=data["needs"],
+                uploads=data["files"],
+                completed_on=data["completed_on"],
+                request=request,
+            ),  # fmt: skip
+            done=_("The task was reported done."),
+        ):
+            return redirect("liaison:task_copy", pk=copy.pk)
+    return render(request, "liaison/task_report_form.html", {"form": form, "copy": copy})
+
+
+def _task_file_response(attached: TaskFile):
+    response = FileResponse(
+        attached.file.open("rb"),
+        content_type=attached.content_type,
+        as_attachment=attached.kind != TaskFile.Kind.IMAGE,
+        filename=attached.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@permission_required("liaison.view_task", raise_exception=True)
+def task_file(request, pk, file_pk):
+    """A file of the task itself, to whoever sees the task; never from a public URL."""
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
+    return _task_file_response(get_object_or_404(task.files, pk=file_pk, copy=None))
+
+
+@login_required
+@permission_required("liaison.view_taskcopy", raise_exception=True)
+def task_copy_file(request, pk, file_pk):
+    """A file of one area's report, to whoever sees that copy."""
+    copy = _taskcopy_get(request, pk)
+    return _task_file_response(get_object_or_404(copy.files, pk=file_pk))
+
 
 # -- end of tasks --
 

@@ -68,8 +68,14 @@ NOTICE_ANSWER: list[str] = [
     "liaison.change_noticecopy",
 ]  # every level below the sender
 # -- Tasks (任务督办)
-TASK_SEND: list[str] = []
-TASK_ANSWER: list[str] = []
+# The district and streets send tasks and review their copies; streets and communities answer.
+TASK_SEND: list[str] = [
+    "liaison.view_task",
+    "liaison.add_task",
+    "liaison.view_taskcopy",
+    "liaison.review_taskcopy",
+]
+TASK_ANSWER: list[str] = ["liaison.view_task", "liaison.view_taskcopy", "liaison.change_taskcopy"]
 # -- Reports up (信息报送)
 REPORT_SEND: list[str] = []  # communities and streets
 REPORT_DECIDE: list[str] = []  # streets and the district
