@@ -90,6 +90,7 @@ class TaskCopyAdmin(TaskReadOnlyAdmin):
     list_select_related = ["task", "area", "holder"]
     exclude = ["activities", "visits", "needs"]
 
+
 # -- end of tasks --
 
 

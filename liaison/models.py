@@ -216,6 +216,7 @@ import uuid  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.db.models import Q  # noqa: E402
+from django.utils.translation import pgettext_lazy  # noqa: E402
 
 from activities.models import Activity, Need, Visit  # noqa: E402
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids  # noqa: E402
@@ -325,7 +326,7 @@ class TaskCopy(models.Model):
         ISSUED = "issued", _("Issued")
         RECEIVED = "received", _("Received")
         IN_PROGRESS = "in_progress", _("In progress")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("of a task", "Done")
         APPROVED = "approved", _("Approved")
 
     # The order the states come in, for sorting the supervision table.

@@ -424,7 +424,12 @@ class TaskListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             "approved_count": Count("copies", filter=Q(copies__state="approved")),
             "overdue_count": Count("copies", filter=Q(copies__state__in=_OPEN, deadline__lt=today)),
         }
-        return Task.objects.sent_within(user).select_related("area").annotate(**counts)
+        return (
+            Task.objects.sent_within(user)
+            .select_related("area")
+            .annotate(**counts)
+            .order_by("-created_at", "-id")
+        )
 
     def get_context_data(self, **kwargs):
         return {

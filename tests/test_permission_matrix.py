@@ -226,16 +226,16 @@ MATRIX = [
     ("assessment:round_scores_upload", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_scores_upload", ["round"], "post", "302 403 403 200 200 404 200 403"),
 
-    # Notices (liaison): 柳巷街道 (carl) sent `notice` to 桥东一社区 (alice) alone, and each
-    # `fresh_notice` asking for a reply; an empty reply is a message and back to the notice
-    # (302). The street, the district and administrators read it; only the community replies,
-    # only district and street staff send (an empty form shows again), the sending area and
-    # those above it follow up (status, remind).
     # What waits on me, and the way into the work between the levels: every account's own.
     ("liaison:index", [], "get", "302 200 200 200 200 200 200 200"),
     ("liaison:index", [], "post", "302 405 405 405 405 405 405 405"),
     ("liaison:todo", [], "get", "302 200 200 200 200 200 200 200"),
     ("liaison:todo", [], "post", "302 405 405 405 405 405 405 405"),
+    # Notices (liaison): 柳巷街道 (carl) sent `notice` to 桥东一社区 (alice) alone, and each
+    # `fresh_notice` asking for a reply; an empty reply is a message and back to the notice
+    # (302). The street, the district and administrators read it; only the community replies,
+    # only district and street staff send (an empty form shows again), the sending area and
+    # those above it follow up (status, remind).
     ("liaison:notice_list", [], "get", "302 200 200 200 200 200 200 403"),
     ("liaison:notice_list", [], "post", "302 405 405 405 405 405 405 403"),
     ("liaison:notice_create", [], "get", "302 403 403 200 200 200 403 403"),
@@ -251,6 +251,29 @@ MATRIX = [
     ("liaison:notice_file", ["notice", "notice_file"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:notice_file", ["notice", "notice_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
 
+    # Tasks (任务督办): one carl's street sent to alice's community. Its copy is answered by
+    # alice's community alone and reviewed by carl's street alone; the district above reads
+    # it; the administrator reads everything and answers or reviews nothing (no area of hers
+    # sent or received it). An empty send or return shows the form again (200).
+    ("liaison:task_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:task_create", [], "get", "302 403 403 200 200 200 403 403"),
+    ("liaison:task_create", [], "post", "302 403 403 200 200 200 403 403"),
+    ("liaison:task_supervision", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:task_detail", ["task"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:task_export", ["task"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:task_file", ["task", "task_file"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:task_copy", ["task_copy"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:task_copy_file", ["done_copy", "copy_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
+    ("liaison:task_copy_receive", ["fresh_copy"], "post", "302 302 404 403 403 403 403 403"),
+    ("liaison:task_copy_receive", ["fresh_copy"], "get", "405 405 405 405 405 405 405 405"),
+    ("liaison:task_copy_start", ["received_copy"], "post", "302 302 404 403 403 403 403 403"),
+    ("liaison:task_copy_start", ["received_copy"], "get", "405 405 405 405 405 405 405 405"),
+    ("liaison:task_copy_report", ["working_copy"], "get", "302 200 404 403 403 403 403 403"),
+    ("liaison:task_copy_report", ["working_copy"], "post", "302 200 404 403 403 403 403 403"),
+    ("liaison:task_copy_approve", ["fresh_done_copy"], "post", "302 403 403 302 403 404 403 403"),
+    ("liaison:task_copy_approve", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),
+    ("liaison:task_copy_return", ["fresh_done_copy"], "post", "302 403 403 200 403 404 403 403"),
+    ("liaison:task_copy_return", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),
 ]  # fmt: skip
 
 
@@ -498,8 +521,46 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "notice": notice.pk, "notice_file": notice.files.get().pk, "fresh_notice": fresh_notice,
 
 
+        **task_arguments(areas, community_user, street_user),
     }  # fmt: skip
     return users, arguments
+
+
+def task_arguments(areas, community_user, street_user) -> dict:
+    """A task carl's street sent to alice's community, and copies of it at each state."""
+    from liaison import services as liaison_services
+
+    qiaodong = areas["140106001001"]
+
+    def copy(state):
+        task = liaison_services.task_send(
+            actor=street_user,
+            data={"title": "中秋走访", "body": "走访", "deadline": datetime.date.today()},
+            recipients=[qiaodong],
+            uploads=[SimpleUploadedFile("通知.pdf", PDF, "application/pdf")],
+        )
+        made = task.copies.get()
+        steps = ["received", "in_progress", "done"]
+        for step in steps[: steps.index(state) + 1] if state in steps else []:
+            if step == "received":
+                liaison_services.taskcopy_receive(actor=community_user, copy=made)
+            elif step == "in_progress":
+                liaison_services.taskcopy_start(actor=community_user, copy=made)
+            else:
+                liaison_services.taskcopy_report(
+                    actor=community_user, copy=made, report="完成",
+                    uploads=[SimpleUploadedFile("照片.pdf", PDF, "application/pdf")],
+                )  # fmt: skip
+        return made
+
+    issued, done = copy("issued"), copy("done")
+    return {
+        "task": issued.task_id, "task_file": issued.task.files.get().pk,
+        "task_copy": issued.pk, "done_copy": done.pk, "copy_file": done.files.get().pk,
+        "fresh_copy": lambda: copy("issued").pk, "received_copy": lambda: copy("received").pk,
+        "working_copy": lambda: copy("in_progress").pk,
+        "fresh_done_copy": lambda: copy("done").pk,
+    }  # fmt: skip
 
 
 def test_every_url_answers_each_user_as_the_matrix_says(world, settings, tmp_path):
