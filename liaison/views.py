@@ -745,6 +745,7 @@ def _taskcopy_page(request, copy, *, return_form=None, status=200):
     files = list(copy.task.files.all())
     context = {
         "copy": _with_days(copy, timezone.localdate()),
+        "days_text": _days_text(copy),
         "task": copy.task,
         "task_files": [f for f in files if f.copy_id is None],
         "copy_files": [f for f in files if f.copy_id == copy.pk],
