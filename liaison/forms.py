@@ -120,12 +120,6 @@ class TaskForm(forms.ModelForm):
             "parent"
         )
 
-    def clean_deadline(self):
-        deadline = self.cleaned_data["deadline"]
-        if deadline < _timezone.localdate():
-            raise forms.ValidationError(_("The deadline has passed already."))
-        return deadline
-
 
 class TaskRecordChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple(attrs={"class": "checklist"})
@@ -163,6 +157,14 @@ class TaskReportForm(forms.Form):
             .select_related("member")
             .order_by("-raised_on", "-id")
         )
+        if copy.reported_at and not self.is_bound:
+            # Reported before and sent back: the report as it was, to be mended.
+            self.initial.update(
+                report=copy.report,
+                activities=list(copy.activities.values_list("pk", flat=True)),
+                visits=list(copy.visits.values_list("pk", flat=True)),
+                needs=list(copy.needs.values_list("pk", flat=True)),
+            )
         self.fields["activities"].label_from_instance = lambda a: (
             f"{_timezone.localtime(a.starts_at):%Y-%m-%d} {a.title}"
         )

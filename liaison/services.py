@@ -327,6 +327,9 @@ def task_send(*, actor, data: dict, recipients, uploads=(), request=None) -> Tas
                              "within %(area)s.")
              % {"areas": "、".join(outside), "area": actor.area.name}}
         )  # fmt: skip
+    deadline = data.get("deadline")
+    if deadline is not None and deadline < timezone.localdate():
+        raise ValidationError({"deadline": _("The deadline has passed already.")})
     checked = _task_checked_uploads(uploads)
     with _task_files_kept_only_if_committed() as stored, transaction.atomic():
         task = Task(area=actor.area, created_by=actor, **data)
@@ -521,9 +524,13 @@ def taskcopy_report(
             "visits": _taskcopy_links(actor, copy, Visit, visits, "community", "visits"),
             "needs": _taskcopy_links(actor, copy, Need, needs, "community", "needs"),
         }
-        copy.activities.add(*linked["activities"])
-        copy.visits.add(*linked["visits"])
-        copy.needs.add(*linked["needs"])
+        # The links are those of this report; a record linked before that the reporter can
+        # no longer see (its member moved away) is not on the form, so it stays.
+        for name, model in (("activities", Activity), ("visits", Visit), ("needs", Need)):
+            hidden = getattr(copy, name).exclude(
+                pk__in=model.objects.visible_to(actor).values("pk")
+            )
+            getattr(copy, name).set([*linked[name], *hidden])
         names = [
             _task_attach(actor, copy.task, copy, upload, file_type, stored).name
             for upload, file_type in checked

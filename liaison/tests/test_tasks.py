@@ -288,3 +288,21 @@ def test_a_merged_communitys_copies_move_and_both_are_kept(
     moved = only_ours.copies.get()
     assert moved.area == areas[WUYIER] and moved.merged_from == areas[QIAODONG]
     assert services.area_tasks_count(areas[QIAODONG]) == 0
+
+
+def test_a_deadline_already_past_is_refused(areas, street_user):
+    with pytest.raises(ValidationError) as refused:
+        send(street_user, areas[QIAODONG], deadline=timezone.localdate() - datetime.timedelta(1))
+    assert "deadline" in refused.value.error_dict and not Task.objects.exists()
+
+
+def test_a_report_after_a_return_says_which_records_did_it(areas, street_user, community_user):
+    copy = copy_of(send(street_user, areas[QIAODONG]), areas[QIAODONG])
+    services.taskcopy_receive(actor=community_user, copy=copy)
+    services.taskcopy_start(actor=community_user, copy=copy)
+    first = activity_in(community_user, areas[QIAODONG], title="第一次")
+    second = activity_in(community_user, areas[QIAODONG], title="第二次")
+    services.taskcopy_report(actor=community_user, copy=copy, report="完成", activities=[first])
+    services.taskcopy_return(actor=street_user, copy=copy, reason="活动不对")
+    services.taskcopy_report(actor=community_user, copy=copy, report="改正", activities=[second])
+    assert list(copy.activities.all()) == [second]

@@ -229,3 +229,34 @@ def test_out_of_scope_is_404_and_without_the_right_403(
     assert client.post(reverse("liaison:task_copy_approve", args=[copy.pk])).status_code == 403
     client.force_login(street_user)  # reviews, does not answer for the community
     assert client.get(reverse("liaison:task_copy_report", args=[copy.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_lists_keep_a_fixed_number_of_queries(
+    client, areas, street_user, district_user, count, django_assert_max_num_queries
+):
+    for index in range(count):
+        send(street_user, areas[QIAODONG], areas[WUYIER], title=f"街道任务{index}")
+        send(district_user, areas[LIUXIANG], title=f"区任务{index}")
+    client.force_login(street_user)
+    for url, query in (
+        (reverse("liaison:task_list"), {}),
+        (reverse("liaison:task_list"), {"box": "received"}),
+        (reverse("liaison:task_supervision"), {}),
+        (reverse("liaison:task_supervision"), {"area": QIAODONG, "sort": "-reported"}),
+    ):
+        with django_assert_max_num_queries(10):
+            assert client.get(url, query).status_code == 200
+
+
+def test_a_returned_copys_report_form_starts_from_its_report(
+    client, areas, street_user, community_user
+):
+    copy = copy_of(send(street_user, areas[QIAODONG]), areas[QIAODONG])
+    in_progress(copy, community_user)
+    activity = activity_in(community_user, areas[QIAODONG])
+    services.taskcopy_report(actor=community_user, copy=copy, report="初稿", activities=[activity])
+    services.taskcopy_return(actor=street_user, copy=copy, reason="补充")
+    client.force_login(community_user)
+    form = client.get(reverse("liaison:task_copy_report", args=[copy.pk])).context["form"]
+    assert form["report"].value() == "初稿" and form["activities"].value() == [activity.pk]
