@@ -78,6 +78,7 @@ class NoticeListFilter(forms.Form):
 import datetime as _datetime  # noqa: E402
 
 from django import forms  # noqa: E402
+from django.core.validators import RegexValidator  # noqa: E402
 from django.utils import timezone as _timezone  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
@@ -183,7 +184,12 @@ class TaskCopyFilterForm(forms.Form):
     STATES = [("", _("All states")), *TaskCopy.State.choices, ("returned", _("Returned")),
               ("overdue", _("Overdue"))]  # fmt: skip
     state = forms.ChoiceField(label=_("State"), choices=STATES, required=False)
-    area = forms.CharField(label=_("Area code"), required=False, max_length=20)
+    area = forms.CharField(
+        label=_("Area code"),
+        required=False,
+        max_length=20,
+        validators=[RegexValidator(r"^[0-9]{6,20}$", _("Give the area's code in digits."))],
+    )
     sort = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
 
 

@@ -260,3 +260,17 @@ def test_a_returned_copys_report_form_starts_from_its_report(
     client.force_login(community_user)
     form = client.get(reverse("liaison:task_copy_report", args=[copy.pk])).context["form"]
     assert form["report"].value() == "初稿" and form["activities"].value() == [activity.pk]
+
+
+def test_hostile_query_strings_are_no_server_error(client, areas, street_user):
+    task = send(street_user, areas[QIAODONG])
+    client.force_login(street_user)
+    for url in (
+        reverse("liaison:task_list"),
+        reverse("liaison:task_supervision"),
+        reverse("liaison:task_detail", args=[task.pk]),
+        reverse("liaison:task_export", args=[task.pk]),
+    ):
+        for value in ("\x00", "x" * 500, "-1", "１２３", "140106001001"):
+            for name in ("area", "state", "sort", "box", "page"):
+                assert client.get(url, {name: value}).status_code in (200, 404)
