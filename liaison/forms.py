@@ -158,6 +158,12 @@ class TaskReportForm(forms.Form):
             .select_related("member")
             .order_by("-raised_on", "-id")
         )
+        offered = _("Records of %(area)s from %(since)s on that you may see.") % {
+            "area": copy.area.name,
+            "since": since.isoformat(),
+        }
+        for name in ("activities", "visits", "needs"):
+            self.fields[name].help_text = offered
         if copy.reported_at and not self.is_bound:
             # Reported before and sent back: the report as it was, to be mended.
             self.initial.update(
