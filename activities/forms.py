@@ -292,6 +292,33 @@ class NeedStatusForm(forms.Form):
         )
 
 
+class NeedReferForm(forms.Form):
+    """Refer a need up (上报): to an area above the one holding it, with the reason."""
+
+    to_area = forms.ModelChoiceField(label=_("Refer to"), queryset=Area.objects.none())
+    note = forms.CharField(
+        label=_("Why it cannot be solved here"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, holder: Area, **kwargs):
+        super().__init__(*args, **kwargs)
+        above, area = [], holder
+        while area.parent_id is not None:
+            above.append(area.parent_id)
+            area = area.parent
+        areas = Area.objects.current().filter(pk__in=above).order_by("-code")
+        self.fields["to_area"].queryset = areas
+        self.fields["to_area"].initial = holder.parent_id
+
+
+class NeedReturnForm(forms.Form):
+    """Return a referred need (退回) with the reason."""
+
+    reason = forms.CharField(
+        label=_("Why it is returned"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 class ActivityTypeForm(forms.ModelForm):
     """An activity type as administrators keep it; saved by the services."""
 

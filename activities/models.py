@@ -422,6 +422,54 @@ class NeedQuerySet(ScopedQuerySet):
     def open(self):
         return self.filter(self.is_open())
 
+    # -- Where a need is held (a need referred up, 上报): see `Need.held_by` --------------
+
+    @staticmethod
+    def is_held_within(user) -> Q:
+        """Held in the user's area or below it: by its communities (not referred up), or by
+        an area within the user's it was referred to. A need referred above the user is
+        followed up (and counted open or overdue) there, not here."""
+        ids = visible_area_ids(user)
+        if ids is None:
+            return Q()
+        return Q(held_by__isnull=True) | Q(held_by_id__in=ids)
+
+    def held_within(self, user):
+        return self.filter(self.is_held_within(user))
+
+    def held_above(self, user):
+        """The needs the user sees that an area above theirs holds now (read-only here)."""
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.none()
+        return self.filter(held_by__isnull=False).exclude(held_by_id__in=ids)
+
+    def held_by_own_area(self, user):
+        """The needs the user's own area holds: a community's not referred up, a street's or
+        district's referred to it."""
+        if user.area_id is None:
+            return self.none()
+        if user.area.level == Area.Level.COMMUNITY:
+            return self.filter(held_by__isnull=True)
+        return self.filter(held_by_id=user.area_id)
+
+    def referred_to(self, user):
+        """For the to-do page: needs referred to the user's own area that await its
+        acceptance or are open there."""
+        if not user.is_authenticated or user.area_id is None:
+            return self.none()
+        return (
+            self.visible_to(user)
+            .filter(held_by_id=user.area_id)
+            .filter(Q(referral=Need.Referral.REFERRED) | self.is_open())
+        )
+
+    def editable_by(self, user):
+        """Changed where it is held: by its community (and the levels above, as before) while
+        the community holds it, by the street or district it was referred to (and above)
+        while they hold it; never by the community while it is held above."""
+        return super().editable_by(user).held_within(user)
+
     def with_overdue(self, today: datetime.date):
         """Each need with `overdue`, True when `is_overdue` holds (lists mark and sort by it)."""
         return self.annotate(
@@ -472,6 +520,11 @@ class Need(models.Model):
         FAIRLY = "fairly", _("Fairly satisfied")
         DISSATISFIED = "dissatisfied", _("Dissatisfied")
 
+    class Referral(models.TextChoices):
+        REFERRED = "referred", _("Referred, awaiting acceptance")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
     OPEN = (Status.OPEN, Status.IN_PROGRESS)
     # The statuses a need may move to from each status.
     NEXT = {
@@ -512,6 +565,19 @@ class Need(models.Model):
     satisfaction = models.CharField(
         _("member's satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
     )
+    # Where the need is held now (上报): empty while its community holds it; the street or
+    # district it was referred to (`need_refer`), which accepts or returns it.
+    held_by = models.ForeignKey(
+        Area,
+        verbose_name=_("held by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    referral = models.CharField(
+        _("referral"), max_length=10, choices=Referral.choices, blank=True, default=""
+    )
     created_by = models.ForeignKey(
         User, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
     )
@@ -527,6 +593,11 @@ class Need(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "due_date"], name="need_community_idx"),
             models.Index(fields=["status", "closed_on"], name="need_status_closed_idx"),
+            models.Index(
+                fields=["held_by", "status"],
+                name="need_held_by_idx",
+                condition=Q(held_by__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -535,6 +606,10 @@ class Need(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def awaits_acceptance(self) -> bool:
+        return self.referral == self.Referral.REFERRED and self.held_by_id is not None
 
     def clean(self):
         errors = {}
@@ -552,11 +627,40 @@ class Need(models.Model):
 
 
 class NeedChange(ChangeRecord):
+    """One entry of a need's history, including its path between the levels: referred up
+    (上报), accepted (受理), returned (退回), each with the areas it went from and to."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Recorded")
+        UPDATE = "update", _("Updated")
+        STATUS = "status", _("Status changed")
+        REFER = "refer", _("Referred up")
+        ACCEPT = "accept", _("Accepted")
+        RETURN = "return", _("Returned")
+
     need = models.ForeignKey(
         Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="changes"
     )
-    # 办理情况: what the worker said of each status change (`need_set_status`).
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    # 办理情况: what the worker said of each status change (`need_set_status`); the note of a
+    # referral, or the reason of a return.
     note = models.TextField(_("how it was handled"), blank=True)
+    from_area = models.ForeignKey(
+        Area,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_area = models.ForeignKey(
+        Area,
+        verbose_name=_("to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta(ChangeRecord.Meta):
         verbose_name = _("need change")

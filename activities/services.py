@@ -624,7 +624,16 @@ def need_set_status(
     *, actor, need: Need, status: str, resolution="", closed_on=None, satisfaction="",
     request=None,
 ) -> Need:  # fmt: skip
-    """Move a need along 待办 → 办理中 → 已办结 (or 无法办理, with the reason)."""
+    """Move a need along 待办 → 办理中 → 已办结 (or 无法办理, with the reason).
+
+    Whoever holds it does so (`NeedQuerySet.editable_by`); a need referred up is accepted
+    before it is handled there (`need_accept`)."""
+    if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    if need.awaits_acceptance:
+        raise ValidationError(
+            {"status": _("The need awaits acceptance by %(area)s.") % {"area": need.held_by}}
+        )
     if status not in Need.NEXT[need.status]:
         raise ValidationError(
             {
@@ -682,6 +691,132 @@ def _need_change(actor, need: Need, data: dict, action, request, note: str = "")
             )
             _audit(actor, changed, action, changes, request)
     return need
+
+
+# -- Needs referred up (上报) ---------------------------------------------------------------
+#
+# A need its community cannot solve goes to its street or the district with a note; the
+# receiving level accepts it (受理) and handles it with `need_set_status`, or returns it
+# (退回) with the reason to where it came from. `Need.held_by` says where it is now; the
+# need's history (`NeedChange` with its areas) shows the whole path.
+
+
+def _holder(need: Need) -> Area:
+    """The area holding the need now: the one it was referred to, else its member's
+    community (the community that follows it up, `NeedQuerySet`)."""
+    if need.held_by_id is not None:
+        return need.held_by
+    return Member.objects.select_related("community").get(pk=need.member_id).community
+
+
+def _path_step(actor, need: Need, action, *, from_area, to_area, note: str, request) -> None:
+    NeedChange.objects.create(
+        need=need, actor=actor, action=action, note=note, from_area=from_area, to_area=to_area
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.STATUS,
+        obj=need,
+        request=request,
+        detail={"referral": str(action), "from": from_area.code, "to": to_area.code},
+    )
+
+
+def _locked_need(actor, need: Need) -> Need:
+    if not actor.has_perm("activities.change_need"):
+        raise PermissionDenied
+    if not Need.objects.visible_to(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    return Need.objects.select_for_update(of=("self",)).select_related("held_by").get(pk=need.pk)
+
+
+def _copy_back(need: Need, stored: Need) -> Need:
+    for field in Need._meta.concrete_fields:
+        setattr(need, field.attname, getattr(stored, field.attname))
+    return need
+
+
+def need_refer(*, actor, need: Need, to_area: Area, note: str, request=None) -> Need:
+    """Refer an open need up (上报) from the area holding it, the actor's own, to an area
+    above it (a community's street or district, a street's district), with a note saying
+    why it cannot be solved where it is."""
+    with transaction.atomic():
+        stored = _locked_need(actor, need)
+        if stored.awaits_acceptance:
+            raise ValidationError(_("The need already awaits acceptance by %(area)s.") % {
+                "area": stored.held_by
+            })  # fmt: skip
+        holder = _holder(stored)
+        if actor.area_id != holder.pk:
+            raise PermissionDenied
+        if not stored.is_open:
+            raise ValidationError(_("Only an open need can be referred up."))
+        if to_area is None or to_area.pk == holder.pk or not holder.is_within(to_area):
+            raise ValidationError(
+                {"to_area": _("Refer the need to an area above %(area)s.") % {"area": holder}}
+            )
+        if not (note or "").strip():
+            raise ValidationError({"note": _("Say why the need is referred up.")})
+        stored.held_by, stored.referral = to_area, Need.Referral.REFERRED
+        stored.save(update_fields=["held_by", "referral", "updated_at"])
+        _path_step(
+            actor, stored, NeedChange.Action.REFER,
+            from_area=holder, to_area=to_area, note=note.strip(), request=request,
+        )  # fmt: skip
+    return _copy_back(need, stored)
+
+
+def need_accept(*, actor, need: Need, note: str = "", request=None) -> Need:
+    """The area a need was referred to accepts it (受理): it handles it from now on."""
+    with transaction.atomic():
+        stored = _locked_need(actor, need)
+        if not stored.awaits_acceptance:
+            raise ValidationError(_("The need does not await acceptance."))
+        if actor.area_id != stored.held_by_id:
+            raise PermissionDenied
+        stored.referral = Need.Referral.ACCEPTED
+        stored.save(update_fields=["referral", "updated_at"])
+        _path_step(
+            actor, stored, NeedChange.Action.ACCEPT,
+            from_area=stored.held_by, to_area=stored.held_by, note=(note or "").strip(),
+            request=request,
+        )  # fmt: skip
+    return _copy_back(need, stored)
+
+
+def need_return(*, actor, need: Need, reason: str, request=None) -> Need:
+    """The area holding a referred need sends it back (退回) with the reason to the area that
+    referred it (its community, or the street that referred it further up)."""
+    with transaction.atomic():
+        stored = _locked_need(actor, need)
+        if stored.held_by_id is None or not stored.is_open:
+            raise ValidationError(_("Only an open need referred up can be returned."))
+        if actor.area_id != stored.held_by_id:
+            raise PermissionDenied
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the need is returned.")})
+        came_from = (
+            NeedChange.objects.filter(
+                need=stored, action=NeedChange.Action.REFER, to_area=stored.held_by
+            )
+            .select_related("from_area")
+            .order_by("-at", "-id")
+            .first()
+        )
+        back_to = came_from.from_area if came_from else None
+        held = stored.held_by
+        if back_to is None or back_to.level == Area.Level.COMMUNITY:
+            stored.held_by = None
+            back_to = back_to or _holder(stored)
+        else:
+            stored.held_by = back_to
+        stored.referral = Need.Referral.RETURNED
+        stored.save(update_fields=["held_by", "referral", "updated_at"])
+        _path_step(
+            actor, stored, NeedChange.Action.RETURN,
+            from_area=held, to_area=back_to, note=reason.strip(), request=request,
+        )  # fmt: skip
+    return _copy_back(need, stored)
 
 
 def _check_need_dates(need: Need, *, dated) -> None:
@@ -821,12 +956,14 @@ def area_visits_move(*, actor, source: Area, target: Area, request=None, change=
 
 
 def area_needs_count(area: Area) -> int:
-    return Need.objects.filter(community=area).count()
+    return Need.objects.filter(Q(community=area) | Q(held_by=area)).count()
 
 
 def area_needs_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     if source.level == Area.Level.COMMUNITY:
         Need.objects.filter(community=source).update(community=target)
+    # A need referred to a street or district merged away is held by the one taking it over.
+    Need.objects.filter(held_by=source).update(held_by=target)
 
 
 # -- Two records of one person merged (members.services.member_merge) ---------------------------

@@ -35,6 +35,8 @@ from .forms import (
     ActivityForm,
     ActivityTypeForm,
     NeedForm,
+    NeedReferForm,
+    NeedReturnForm,
     NeedStatusForm,
     VisitForm,
     id_last_four,
@@ -52,6 +54,8 @@ from .models import (
 )
 
 SEARCH_LIMIT = 20
+# The most needs held above the user the need list shows below its own.
+HELD_ABOVE_LIMIT = 50
 # The most members one bulk choice adds to an activity at once.
 BULK_LIMIT = 500
 
@@ -451,7 +455,7 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         chosen, default = self.filters.cleaned_data, self.filters.initial
         return chosen.get("since") or default["since"], chosen.get("until") or default["until"]
 
-    def needs(self):
+    def _needs(self):
         needs = Need.objects.visible_to(self.request.user)
         if self.filters.errors:  # as the filtered lists do: nothing rather than all of it
             return needs.none()
@@ -459,16 +463,31 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             needs = needs.filter(within_area(self.area, "member__community"))
         return needs
 
+    @property
+    def held(self) -> str:
+        """ "here": only the needs the user's own area holds (a street's or district's
+        referred ones, a community's not referred up)."""
+        return "here" if self.request.GET.get("held") == "here" else ""
+
+    def needs(self):
+        needs = self._needs()
+        if self.held:
+            needs = needs.held_by_own_area(self.request.user)
+        return needs
+
     def get_queryset(self):
         today = timezone.localdate()
-        needs = self.needs().select_related("member", "community").with_overdue(today)
+        needs = self.needs().select_related("member", "community", "held_by").with_overdue(today)
+        # Open needs are counted where they are held: one referred above the user is listed
+        # apart (`held_above`), read-only here.
+        held = NeedQuerySet.is_held_within(self.request.user)
         if self.show == "open":
             # Overdue first: on a phone the first cards are what is late.
-            return needs.open().order_by("-overdue", "due_date", "-raised_on", "-id")
+            return needs.open().filter(held).order_by("-overdue", "due_date", "-raised_on", "-id")
         if self.show == "due_soon":
-            return needs.due_soon(today).order_by("due_date", "-id")
+            return needs.due_soon(today).filter(held).order_by("due_date", "-id")
         if self.show == "overdue":
-            return needs.overdue(today).order_by("due_date", "-id")
+            return needs.overdue(today).filter(held).order_by("due_date", "-id")
         if self.show == "resolved":
             return needs.resolved(self.period).order_by("-closed_on", "-id")
         return needs.closed().order_by("-closed_on", "-id")
@@ -476,10 +495,11 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         since, until = self.period
+        held = NeedQuerySet.is_held_within(self.request.user)
         counted = {
-            "open": Count("id", filter=NeedQuerySet.is_open()),
-            "due_soon": Count("id", filter=NeedQuerySet.is_due_soon(timezone.localdate())),
-            "overdue": Count("id", filter=NeedQuerySet.is_overdue(timezone.localdate())),
+            "open": Count("id", filter=NeedQuerySet.is_open() & held),
+            "due_soon": Count("id", filter=NeedQuerySet.is_due_soon(timezone.localdate()) & held),
+            "overdue": Count("id", filter=NeedQuerySet.is_overdue(timezone.localdate()) & held),
             "closed": Count("id", filter=NeedQuerySet.is_closed()),
             "resolved": Count("id", filter=NeedQuerySet.is_resolved(self.period)),
         }
@@ -507,6 +527,18 @@ class NeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             filters=self.filters,
             query_without_page=query.urlencode(),
             query_without_show=_without(query, "show"),
+            query_without_held=_without(query, "held"),
+            held=self.held,
+            # Referred up and held above the user: still theirs to read, not to count.
+            held_above=(
+                self.needs()
+                .open()
+                .held_above(self.request.user)
+                .select_related("member", "held_by")
+                .order_by("due_date", "-id")[:HELD_ABOVE_LIMIT]
+                if self.show in ("open", "due_soon", "overdue")
+                else []
+            ),
         )
         return context
 
@@ -525,7 +557,7 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return (
             Need.objects.visible_to(self.request.user)
-            .select_related("member", "community", "visit", "created_by")
+            .select_related("member__community", "community", "visit", "created_by", "held_by")
             .with_overdue(timezone.localdate())
         )
 
@@ -544,13 +576,40 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
                     if not (change.note and row["field"] == "resolution")
                 ],
             }
-            for change in need.changes.select_related("actor")
+            for change in need.changes.select_related("actor", "from_area", "to_area")
         ]
+        user = self.request.user
+        holder = need.held_by or need.member.community
+        may_change = user.has_perm("activities.change_need")
         context.update(
             editable=editable,
             status_form=kwargs.get("status_form")
-            or (NeedStatusForm(need=need) if editable and need.is_open else None),
+            or (
+                NeedStatusForm(need=need)
+                if editable and need.is_open and not need.awaits_acceptance
+                else None
+            ),
             history=history,
+            holder=holder,
+            refer_form=(
+                NeedReferForm(holder=holder)
+                if may_change
+                and need.is_open
+                and not need.awaits_acceptance
+                and user.area_id == holder.pk
+                and holder.parent_id
+                else None
+            ),
+            # The area it was referred to accepts it or sends it back.
+            may_accept=may_change and need.awaits_acceptance and user.area_id == need.held_by_id,
+            return_form=(
+                NeedReturnForm()
+                if may_change
+                and need.is_open
+                and need.held_by_id
+                and user.area_id == need.held_by_id
+                else None
+            ),
         )
         return context
 
@@ -571,6 +630,81 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             return redirect("activities:need_detail", pk=need.pk)
         self.object = self.get_object()
         return self.render_to_response(self.get_context_data(status_form=form))
+
+
+def _need_for_change(request, pk) -> Need:
+    """A need the user sees (else 404) and whose role may change needs (else 403)."""
+    need = get_object_or_404(
+        Need.objects.visible_to(request.user).select_related("held_by", "member__community"),
+        pk=pk,
+    )
+    if not request.user.has_perm("activities.change_need"):
+        raise PermissionDenied
+    return need
+
+
+def _refusal_told(request, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@login_required
+@require_POST
+def need_refer(request, pk):
+    """Refer a need up (上报) to the street or district, with the reason."""
+    need = _need_for_change(request, pk)
+    holder = need.held_by or need.member.community
+    if request.user.area_id != holder.pk:
+        raise PermissionDenied
+    form = NeedReferForm(request.POST, holder=holder)
+    if not form.is_valid():
+        _refusal_told(request, form)
+    else:
+        action_write(
+            request,
+            lambda: services.need_refer(
+                actor=request.user, need=need, request=request, **form.cleaned_data
+            ),
+            done=_("The need was referred to %(area)s.") % {"area": form.cleaned_data["to_area"]},
+        )
+    return redirect("activities:need_detail", pk=need.pk)
+
+
+@login_required
+@require_POST
+def need_accept(request, pk):
+    """Accept a need referred to the user's area (受理)."""
+    need = _need_for_change(request, pk)
+    if request.user.area_id is None or request.user.area_id != need.held_by_id:
+        raise PermissionDenied
+    action_write(
+        request,
+        lambda: services.need_accept(actor=request.user, need=need, request=request),
+        done=_("The need was accepted."),
+    )
+    return redirect("activities:need_detail", pk=need.pk)
+
+
+@login_required
+@require_POST
+def need_return(request, pk):
+    """Send a referred need back (退回) with the reason."""
+    need = _need_for_change(request, pk)
+    if request.user.area_id is None or request.user.area_id != need.held_by_id:
+        raise PermissionDenied
+    form = NeedReturnForm(request.POST)
+    if not form.is_valid():
+        _refusal_told(request, form)
+    else:
+        action_write(
+            request,
+            lambda: services.need_return(
+                actor=request.user, need=need, request=request, **form.cleaned_data
+            ),
+            done=_("The need was returned."),
+        )
+    return redirect("activities:need_detail", pk=need.pk)
 
 
 class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
