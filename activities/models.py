@@ -522,7 +522,7 @@ class Need(models.Model):
 
     class Referral(models.TextChoices):
         REFERRED = "referred", _("Referred, awaiting acceptance")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", _("Accepted at the higher level")
         RETURNED = "returned", _("Returned")
 
     OPEN = (Status.OPEN, Status.IN_PROGRESS)
@@ -635,7 +635,7 @@ class NeedChange(ChangeRecord):
         UPDATE = "update", _("Updated")
         STATUS = "status", _("Status changed")
         REFER = "refer", _("Referred up")
-        ACCEPT = "accept", _("Accepted")
+        ACCEPT = "accept", _("Accepted at the higher level")
         RETURN = "return", _("Returned")
 
     need = models.ForeignKey(

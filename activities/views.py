@@ -634,13 +634,12 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
 
 def _need_for_change(request, pk) -> Need:
     """A need the user sees (else 404) and whose role may change needs (else 403)."""
-    need = get_object_or_404(
+    if not request.user.has_perm("activities.change_need"):
+        raise PermissionDenied
+    return get_object_or_404(
         Need.objects.visible_to(request.user).select_related("held_by", "member__community"),
         pk=pk,
     )
-    if not request.user.has_perm("activities.change_need"):
-        raise PermissionDenied
-    return need
 
 
 def _refusal_told(request, form) -> None:

@@ -203,6 +203,122 @@ class TaskCopyFilterForm(forms.Form):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
+import datetime  # noqa: E402
+
+from django import forms  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from activities.forms import PhotosField  # noqa: E402
+from tongzhan.filters import FilterForm  # noqa: E402
+from tongzhan.models import Area  # noqa: E402
+from tongzhan.widgets import CompactSelect  # noqa: E402
+
+from .models import Report  # noqa: E402
+
+
+class ReportForm(forms.ModelForm):
+    """A report sent up: to an area above the sender's, with photos or PDFs."""
+
+    to_area = forms.ModelChoiceField(label=_("Send to"), queryset=Area.objects.none())
+    files = PhotosField(label=_("Photos or PDF documents (up to 10 MB each)"), required=False)
+
+    class Meta:
+        model = Report
+        fields = ["kind", "title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, destinations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_area"].queryset = Area.objects.filter(
+            pk__in=[area.pk for area in destinations]
+        ).order_by("-code")
+        if destinations:
+            self.fields["to_area"].initial = destinations[0].pk
+        self.order_fields(["to_area", "kind", "title", "body", "files"])
+
+
+class ReportDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (Report.Decision.ADOPTED, Report.Decision.ADOPTED.label),
+            (Report.Decision.DECLINED, Report.Decision.DECLINED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when it is not adopted."),
+    )
+
+
+def _year_choices() -> list[tuple[int, int]]:
+    this_year = timezone.localdate().year
+    return [(year, year) for year in range(this_year, this_year - 6, -1)]
+
+
+def _quarter_choices() -> list[tuple[str, str]]:
+    from django.utils.translation import gettext
+
+    return [
+        ("", gettext("Whole year")),
+        *((str(q), gettext("Quarter %(q)s") % {"q": q}) for q in range(1, 5)),
+    ]
+
+
+class ReportPeriodForm(FilterForm):
+    """A year, or one quarter of it, by the reports' days (sent, or decided for adoptions)."""
+
+    year = forms.TypedChoiceField(
+        label=_("Year"), coerce=int, choices=_year_choices, required=False, widget=CompactSelect
+    )
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"),
+        coerce=int,
+        empty_value=None,
+        choices=_quarter_choices,
+        required=False,
+        widget=CompactSelect,
+    )
+
+    def period(self) -> tuple[datetime.date, datetime.date]:
+        """The first day of the period and the first day after it."""
+        data = self.cleaned_data if self.is_valid() else {}
+        year = data.get("year") or timezone.localdate().year
+        quarter = data.get("quarter")
+        if quarter:
+            start = datetime.date(year, 3 * quarter - 2, 1)
+            end = (
+                datetime.date(year + 1, 1, 1)
+                if quarter == 4
+                else datetime.date(year, 3 * quarter + 1, 1)
+            )
+            return start, end
+        return datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)
+
+
+class ReportFilterForm(ReportPeriodForm):
+    """The report list's filters: kind, decision, and a period of sending."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("", _("All")), *Report.Kind.choices],
+        required=False,
+        widget=CompactSelect,
+    )
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("", _("All")), *Report.Decision.choices],
+        required=False,
+        widget=CompactSelect,
+    )
+    box = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["kind", "decision", "year", "quarter"]
+
 
 # -- end of reports --
 

@@ -532,6 +532,159 @@ class TaskFile(models.Model):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
+import uuid  # noqa: E402
+
+from django.db.models import Q  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from tongzhan.models import Area, User  # noqa: E402
+from tongzhan.scoping import visible_area_ids  # noqa: E402
+
+
+class ReportQuerySet(models.QuerySet):
+    """Reports a user sees: those sent from their area or below, and those sent to it or to
+    an area below it (a district sees what its communities sent their streets)."""
+
+    def visible_to(self, user):
+        ids = visible_area_ids(user)
+        if ids is None:
+            return self.all()
+        if not ids:
+            return self.none()
+        return self.filter(Q(area_id__in=ids) | Q(to_area_id__in=ids))
+
+    def pending(self):
+        return self.filter(decision=Report.Decision.PENDING)
+
+    def waiting_for(self, user):
+        """For the to-do page: reports sent to the user's own area that wait for its
+        decision, when the user may decide them."""
+        if (
+            not user.is_authenticated
+            or user.area_id is None
+            or not user.has_perm("liaison.decide_report")
+        ):
+            return self.none()
+        return self.filter(to_area_id=user.area_id).pending()
+
+    def adopted(self):
+        return self.filter(decision=Report.Decision.ADOPTED)
+
+    def adopted_in(self, area, start, end):
+        """Reports sent from `area` (or below it) adopted (采用) from `start` to `end` (moments,
+        end excluded): what the assessment counts, by the day of the decision."""
+        return self.adopted().filter(
+            area__code__startswith=area.code, decided_at__gte=start, decided_at__lt=end
+        )
+
+
+class Report(models.Model):
+    """A piece of information (信息报送) a community or street sends up to its street or the
+    district: 社情民意, 工作动态 or 经验做法. The receiving level adopts it (采用) or not, with a
+    comment; adoptions per area and period count in the assessment."""
+
+    class Kind(models.TextChoices):
+        PUBLIC_OPINION = "public_opinion", _("Public opinion")
+        WORK_NEWS = "work_news", _("Work news")
+        GOOD_PRACTICE = "good_practice", _("Good practice")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Awaiting decision")
+        ADOPTED = "adopted", _("Adopted")
+        DECLINED = "declined", _("Not adopted")
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("sent by area"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_area = models.ForeignKey(
+        Area, verbose_name=_("sent to"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("content"))
+    submitted_by = models.ForeignKey(
+        User, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-submitted_at", "-id"]
+        permissions = [("decide_report", "Can decide whether a report is adopted")]
+        indexes = [
+            models.Index(fields=["area", "-submitted_at"], name="report_area_idx"),
+            models.Index(fields=["to_area", "decision"], name="report_to_area_idx"),
+            models.Index(fields=["decision", "decided_at"], name="report_decided_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="pending") | Q(decided_at__isnull=False),
+                name="report_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(area=models.F("to_area")), name="report_sent_elsewhere"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+def _report_file_path(instance, filename: str) -> str:
+    # A random name: the uploaded one may say more than it should, and is kept in `name`.
+    return f"reports/{instance.report_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class ReportFile(models.Model):
+    """A photo or PDF sent with a report. Served only through a view that checks scope."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        PDF = "pdf", _("PDF document")
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(_("file"), upload_to=_report_file_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report file")
+        verbose_name_plural = _("report files")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".pdf"
+        )
+
 
 # -- end of reports --
 

@@ -630,6 +630,170 @@ AREA_MOVERS.append((gettext_lazy("tasks and task copies"), area_tasks_count, are
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
+#
+# A community or street sends a report up to an area enclosing it (its street, or the
+# district); the users of that area who hold `liaison.decide_report` adopt it (采用) or not
+# (不采用) with a comment. A decision is final: the assessment counts adoptions by the day of
+# the decision, so a later change would move a counted number after the fact. A mistaken
+# decision is told in a new report.
+import contextlib  # noqa: E402
+
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+from tongzhan.audit import audit_record  # noqa: E402
+from tongzhan.models import Area, AuditEvent  # noqa: E402
+from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
+
+from .models import Report, ReportFile  # noqa: E402
+
+REPORT_FIELDS = ("kind", "title", "body")
+REPORT_FILES_MOST = 10
+
+
+def report_destinations(area: Area) -> list[Area]:
+    """The areas a report from `area` may go to: those enclosing it, nearest first."""
+    above, current = [], area
+    while current.parent_id is not None:
+        current = current.parent
+        if current.retired_at is None:
+            above.append(current)
+    return above
+
+
+def _report_uploads(uploads) -> list:
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append((upload, check_upload(upload)))
+        except UploadRefused as refused:
+            raise ValidationError({"files": refused.message}) from None
+    if len(checked) > REPORT_FILES_MOST:
+        raise ValidationError(
+            {"files": _("Send at most %(most)s files with a report.") % {"most": REPORT_FILES_MOST}}
+        )
+    return checked
+
+
+@contextlib.contextmanager
+def _report_files_kept_only_if_committed():
+    """The stored files of a write, deleted again if its transaction rolls back."""
+    stored = []
+    try:
+        yield stored
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+
+
+def report_submit(
+    *, actor, data: dict, to_area: Area | None = None, uploads=(), request=None
+) -> Report:
+    """Send a report up from the actor's own area (a community or street) to an area above
+    it (its parent when none is given), with photos or PDFs checked by their bytes."""
+    unknown = set(data) - set(REPORT_FIELDS)
+    if unknown:
+        raise ValueError(f"not report fields: {sorted(unknown)}")
+    if not actor.has_perm("liaison.add_report"):
+        raise PermissionDenied
+    area = actor.area
+    if area is None or area.level not in (Area.Level.COMMUNITY, Area.Level.STREET):
+        raise ValidationError(_("Reports are sent by a community or a street."))
+    destinations = report_destinations(area)
+    if to_area is None and destinations:
+        to_area = destinations[0]
+    if to_area is None or to_area.pk not in {above.pk for above in destinations}:
+        raise ValidationError(
+            {"to_area": _("Send the report to an area above %(area)s.") % {"area": area}}
+        )
+    checked = _report_uploads(uploads)
+    with _report_files_kept_only_if_committed() as stored, transaction.atomic():
+        report = Report(area=area, to_area=to_area, submitted_by=actor, **data)
+        report.full_clean()
+        report.save()
+        for upload, file_type in checked:
+            attached = ReportFile(
+                report=report,
+                name=upload.name[:200],
+                kind=file_type.kind,
+                content_type=file_type.content_type,
+                size=upload.size,
+                uploaded_by=actor,
+            )
+            attached.file.save("upload", upload, save=False)
+            stored.append((attached.file.storage, attached.file.name))
+            attached.save()
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=report,
+            request=request,
+            detail={
+                "kind": report.kind,
+                "to": to_area.code,
+                "files": [attached.name for attached in report.files.all()],
+            },
+        )
+    return report
+
+
+def report_decide(*, actor, report: Report, decision: str, comment: str = "", request=None):
+    """Adopt (采用) or decline (不采用) a report sent to the actor's own area, once; a
+    decline says why."""
+    if not actor.has_perm("liaison.decide_report") or actor.area_id != report.to_area_id:
+        raise PermissionDenied
+    if decision not in (Report.Decision.ADOPTED, Report.Decision.DECLINED):
+        raise ValidationError({"decision": _("Choose adopted or not adopted.")})
+    comment = (comment or "").strip()
+    if decision == Report.Decision.DECLINED and not comment:
+        raise ValidationError({"comment": _("Say why the report is not adopted.")})
+    with transaction.atomic():
+        stored = Report.objects.select_for_update().get(pk=report.pk)
+        if stored.decision != Report.Decision.PENDING:
+            raise ValidationError(
+                _("The report was already decided: %(decision)s.")
+                % {"decision": stored.get_decision_display()}
+            )
+        stored.decision, stored.comment = decision, comment
+        stored.decided_by, stored.decided_at = actor, timezone.now()
+        stored.save(update_fields=["decision", "comment", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STATUS,
+            obj=stored,
+            request=request,
+            detail={"decision": decision},
+        )
+    for name in ("decision", "comment", "decided_by_id", "decided_at"):
+        setattr(report, name, getattr(stored, name))
+    return report
+
+
+def area_reports_count(area: Area) -> int:
+    return Report.objects.filter(Q(area=area) | Q(to_area=area)).count()
+
+
+def area_reports_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    """Reports sent by or to an area merged away count for the area that took it over."""
+    sent = Report.objects.filter(area=source).update(area=target)
+    received = Report.objects.filter(to_area=source).update(to_area=target)
+    if sent or received:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": change, "reports": sent + received, "to": target.code},
+        )
+
+
+AREA_MOVERS.append((gettext_lazy("reports"), area_reports_count, area_reports_move))
+
 
 # -- end of reports --
 

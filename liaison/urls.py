@@ -38,7 +38,14 @@ urlpatterns += [
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
-urlpatterns += []
+urlpatterns += [
+    path("reports/", views.ReportListView.as_view(), name="report_list"),
+    path("reports/new/", views.ReportCreateView.as_view(), name="report_create"),
+    path("reports/counts/", views.ReportCountsView.as_view(), name="report_counts"),
+    path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="report_detail"),
+    path("reports/<int:pk>/decide/", views.report_decide, name="report_decide"),
+    path("reports/<int:pk>/files/<int:file_pk>/", views.report_file, name="report_file"),
+]
 # -- end of reports --
 
 

@@ -889,6 +889,266 @@ def task_copy_file(request, pk, file_pk):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
+import datetime  # noqa: E402
+
+from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.db.models import Case, Count, IntegerField, Q, Value, When  # noqa: E402
+from django.http import FileResponse  # noqa: E402
+from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
+from django.utils.functional import cached_property  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+from django.views.decorators.http import require_POST  # noqa: E402
+from django.views.generic import CreateView, DetailView, ListView, TemplateView  # noqa: E402
+
+from tongzhan.dates import local_midnight  # noqa: E402
+from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
+from tongzhan.models import Area  # noqa: E402
+
+from . import services as report_services  # noqa: E402
+from .forms import ReportDecisionForm, ReportFilterForm, ReportForm, ReportPeriodForm  # noqa: E402
+from .models import Report, ReportFile  # noqa: E402
+
+
+def _report_period(form: ReportPeriodForm):
+    start, end = form.period()
+    return local_midnight(start), local_midnight(end)
+
+
+class ReportListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Reports received by the user's area (those awaiting a decision first), sent by it, or
+    all the user sees; by kind, decision and a year or quarter of sending."""
+
+    permission_required = "liaison.view_report"
+    template_name = "liaison/report_list.html"
+    context_object_name = "reports"
+    paginate_by = 25
+    BOXES = ("received", "sent", "all")
+
+    @cached_property
+    def box(self) -> str:
+        user = self.request.user
+        box = self.request.GET.get("box", "")
+        if box in self.BOXES and (box == "all" or user.area_id):
+            return box
+        if user.area_id is None:
+            return "all"
+        return "received" if user.has_perm("liaison.decide_report") else "sent"
+
+    @cached_property
+    def filters(self) -> ReportFilterForm:
+        form = ReportFilterForm(self.request.GET)
+        form.is_valid()
+        return form
+
+    def get_queryset(self):
+        user = self.request.user
+        reports = Report.objects.visible_to(user).select_related("area", "to_area")
+        if self.box == "received":
+            reports = reports.filter(to_area_id=user.area_id)
+        elif self.box == "sent":
+            reports = reports.filter(area_id=user.area_id)
+        if self.filters.errors:
+            return reports.none()
+        chosen = self.filters.cleaned_data
+        if chosen.get("kind"):
+            reports = reports.filter(kind=chosen["kind"])
+        if chosen.get("decision"):
+            reports = reports.filter(decision=chosen["decision"])
+        if chosen.get("year"):
+            start, end = _report_period(self.filters)
+            reports = reports.filter(submitted_at__gte=start, submitted_at__lt=end)
+        pending_first = Case(
+            When(decision=Report.Decision.PENDING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return reports.order_by(pending_first, "-submitted_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        others = query.copy()
+        others.pop("box", None)
+        context.update(
+            box=self.box,
+            filters=self.filters,
+            waiting=Report.objects.waiting_for(user).count(),
+            may_send=user.has_perm("liaison.add_report")
+            and user.area_id is not None
+            and user.area.level in (Area.Level.COMMUNITY, Area.Level.STREET),
+            query_without_page=query.urlencode(),
+            query_without_box=others.urlencode(),
+        )
+        return context
+
+
+class ReportCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
+    """Send a report up from the user's community or street."""
+
+    permission_required = "liaison.add_report"
+    model = Report
+    form_class = ReportForm
+    template_name = "liaison/report_form.html"
+    success_message = gettext_lazy("The report was sent.")
+    success_url_name = "liaison:report_detail"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        # Reports go up from a community or a street; nobody else has an area to send from.
+        sends_from_nowhere = user.area_id is None or user.area.level not in (
+            Area.Level.COMMUNITY,
+            Area.Level.STREET,
+        )
+        if user.is_authenticated and user.has_perm(self.permission_required) and sends_from_nowhere:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        destinations = report_services.report_destinations(self.request.user.area)
+        return {**super().get_form_kwargs(), "destinations": destinations}
+
+    def write(self, form):
+        data = {name: form.cleaned_data[name] for name in report_services.REPORT_FIELDS}
+        return report_services.report_submit(
+            actor=self.request.user,
+            data=data,
+            to_area=form.cleaned_data["to_area"],
+            uploads=form.cleaned_data["files"],
+            request=self.request,
+        )
+
+
+def _may_decide(user, report: Report) -> bool:
+    return (
+        user.has_perm("liaison.decide_report")
+        and user.area_id is not None
+        and user.area_id == report.to_area_id
+    )
+
+
+class ReportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    """A report, its files and its decision; the receiving area decides it here."""
+
+    permission_required = "liaison.view_report"
+    template_name = "liaison/report_detail.html"
+    context_object_name = "report"
+
+    def get_queryset(self):
+        return Report.objects.visible_to(self.request.user).select_related(
+            "area", "to_area", "submitted_by", "decided_by"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = self.object
+        decidable = report.decision == Report.Decision.PENDING and _may_decide(
+            self.request.user, report
+        )
+        context.update(
+            files=report.files.all(),
+            decision_form=kwargs.get("decision_form")
+            or (ReportDecisionForm() if decidable else None),
+        )
+        return context
+
+
+@login_required
+@require_POST
+def report_decide(request, pk):
+    """Adopt a report sent to the user's area, or not, with a comment."""
+    if not request.user.has_perm("liaison.decide_report"):
+        raise PermissionDenied
+    report = get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
+    if not _may_decide(request.user, report):
+        raise PermissionDenied
+    form = ReportDecisionForm(request.POST)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: report_services.report_decide(
+            actor=request.user, report=report, request=request, **form.cleaned_data
+        ),
+        done=_("The decision was saved."),
+    ):
+        return redirect("liaison:report_detail", pk=report.pk)
+    view = ReportDetailView(request=request, kwargs={"pk": pk}, args=())
+    view.object = view.get_object()
+    return render(request, view.template_name, view.get_context_data(decision_form=form))
+
+
+@login_required
+@permission_required("liaison.view_report", raise_exception=True)
+def report_file(request, pk, file_pk):
+    """A file of a report the user sees; never served from a public URL."""
+    report = get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
+    attached = get_object_or_404(report.files, pk=file_pk)
+    response = FileResponse(
+        attached.file.open("rb"),
+        content_type=attached.content_type,
+        as_attachment=attached.kind != ReportFile.Kind.IMAGE,
+        filename=attached.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+class ReportCountsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Per area below the user's and per kind: reports sent in a year or quarter, and those
+    adopted in it (by the day of the decision, as the assessment counts them)."""
+
+    permission_required = "liaison.decide_report"
+    template_name = "liaison/report_counts.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        form = ReportPeriodForm(self.request.GET)
+        start, end = _report_period(form)
+        below = Area.objects.visible_to(user).exclude(level=Area.Level.GRID)
+        if user.area_id is not None:
+            below = below.exclude(pk=user.area_id)
+        areas = list(below.filter(level__in=["community", "street"]).order_by("code"))
+        sent = Q(submitted_at__gte=start, submitted_at__lt=end)
+        adopted = Q(decision=Report.Decision.ADOPTED, decided_at__gte=start, decided_at__lt=end)
+        counted = (
+            Report.objects.visible_to(user)
+            .filter(area_id__in=[area.pk for area in areas])
+            .filter(sent | adopted)
+            .values("area_id", "kind")
+            .annotate(sent=Count("id", filter=sent), adopted=Count("id", filter=adopted))
+        )
+        numbers = {(row["area_id"], row["kind"]): row for row in counted}
+        kinds = Report.Kind.choices
+        empty = {"sent": 0, "adopted": 0}
+        rows = [
+            {
+                "area": area,
+                "cells": [numbers.get((area.pk, kind), empty) for kind, _label in kinds],
+            }
+            for area in areas
+        ]
+        totals = [
+            {
+                "sent": sum(row["cells"][i]["sent"] for row in rows),
+                "adopted": sum(row["cells"][i]["adopted"] for row in rows),
+            }
+            for i in range(len(kinds))
+        ]
+        context.update(
+            form=form,
+            kinds=kinds,
+            rows=rows,
+            totals=totals,
+            start=start.date(),
+            last=(end - datetime.timedelta(days=1)).date(),
+        )
+        return context
+
 
 # -- end of reports --
 

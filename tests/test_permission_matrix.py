@@ -164,6 +164,14 @@ MATRIX = [
     ("activities:need_create", ["?member"], "get", "302 200 404 200 200 404 200 404"),
     ("activities:need_detail", ["need"], "get", "302 200 404 200 200 404 200 403"),
     ("activities:need_update", ["need"], "get", "302 200 404 200 200 404 200 403"),
+    # A need referred up (上报): alice's community refers it (without a note: a message and
+    # back to the need); carl's street, which it was referred to, accepts or returns it.
+    ("activities:need_refer", ["fresh_need"], "post", "302 302 404 403 403 404 403 403"),
+    ("activities:need_refer", ["need"], "get", "302 405 405 405 405 405 405 405"),
+    ("activities:need_accept", ["fresh_referred_need"], "post", "302 403 404 302 403 404 403 403"),
+    ("activities:need_accept", ["need"], "get", "302 405 405 405 405 405 405 405"),
+    ("activities:need_return", ["fresh_referred_need"], "post", "302 403 404 302 403 404 403 403"),
+    ("activities:need_return", ["need"], "get", "302 405 405 405 405 405 405 405"),
     ("dashboards:reports", [], "get", "302 200 200 200 200 200 200 403"),
     ("dashboards:report", ["report"], "get", "302 200 200 200 200 200 200 403"),
     ("dashboards:compare", [], "get", "302 403 403 200 200 200 200 403"),
@@ -225,6 +233,17 @@ MATRIX = [
     ("assessment:round_scores_download", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_scores_upload", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_scores_upload", ["round"], "post", "302 403 403 200 200 404 200 403"),
+    # Reports up (信息报送): alice's report to carl's street. Communities and streets send,
+    # streets and the district decide and count; only the street it was sent to decides
+    # (an empty decision shows the form again, 200).
+    ("liaison:report_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:report_create", [], "get", "302 200 200 200 403 403 403 403"),
+    ("liaison:report_create", [], "post", "302 200 200 200 403 403 403 403"),
+    ("liaison:report_counts", [], "get", "302 403 403 200 200 200 200 403"),
+    ("liaison:report_detail", ["liaison_report"], "get", "302 200 404 200 200 404 200 403"),
+    ("liaison:report_decide", ["fresh_liaison_report"], "post", "302 403 403 200 403 404 403 403"),
+    ("liaison:report_decide", ["liaison_report"], "get", "302 405 405 405 405 405 405 405"),
+    ("liaison:report_file", ["liaison_report", "report_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
 
     # What waits on me, and the way into the work between the levels: every account's own.
     ("liaison:index", [], "get", "302 200 200 200 200 200 200 200"),
@@ -487,6 +506,32 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
                   "reply_by": timezone.localdate() + datetime.timedelta(days=7)},
         ).pk  # fmt: skip
 
+
+    def fresh_need():
+        return activity_services.need_create(
+            actor=community_user, member=member, data={"kind": "other", "description": "求助"},
+        ).pk  # fmt: skip
+
+    def fresh_referred_need():
+        made = activity_services.need_create(
+            actor=community_user, member=member, data={"kind": "legal", "description": "纠纷"},
+        )  # fmt: skip
+        activity_services.need_refer(
+            actor=community_user, need=made, to_area=areas["140106001"], note="社区无法协调"
+        )
+        return made.pk
+
+    def fresh_liaison_report():
+        return liaison_services.report_submit(
+            actor=community_user,
+            data={"kind": "public_opinion", "title": "停车难", "body": "车位不足"},
+        ).pk
+
+    liaison_report = liaison_services.report_submit(
+        actor=community_user,
+        data={"kind": "work_news", "title": "议事会", "body": "每月一次"},
+        uploads=[SimpleUploadedFile("议事会.pdf", PDF, "application/pdf")],
+    )
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -519,6 +564,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "far_merge": far_merge.pk, "cross_merge": cross_merge.pk,
         "far_download": fresh_far_download(), "fresh_far_download": fresh_far_download,
         "notice": notice.pk, "notice_file": notice.files.get().pk, "fresh_notice": fresh_notice,
+        "fresh_need": fresh_need, "fresh_referred_need": fresh_referred_need,
+        "liaison_report": liaison_report.pk, "report_file": liaison_report.files.get().pk,
+        "fresh_liaison_report": fresh_liaison_report,
 
 
         **task_arguments(areas, community_user, street_user),

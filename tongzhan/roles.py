@@ -77,8 +77,8 @@ TASK_SEND: list[str] = [
 ]
 TASK_ANSWER: list[str] = ["liaison.view_task", "liaison.view_taskcopy", "liaison.change_taskcopy"]
 # -- Reports up (信息报送)
-REPORT_SEND: list[str] = []  # communities and streets
-REPORT_DECIDE: list[str] = []  # streets and the district
+REPORT_SEND: list[str] = ["liaison.view_report", "liaison.add_report"]  # communities, streets
+REPORT_DECIDE: list[str] = ["liaison.view_report", "liaison.decide_report"]  # streets, district
 # -- The study library and training
 LIBRARY_PUBLISH: list[str] = []
 LIBRARY_READ: list[str] = []
