@@ -978,13 +978,19 @@ class ReportListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             box=self.box,
             filters=self.filters,
             waiting=Report.objects.waiting_for(user).count(),
-            may_send=user.has_perm("liaison.add_report")
-            and user.area_id is not None
-            and user.area.level in (Area.Level.COMMUNITY, Area.Level.STREET),
+            may_send=user.has_perm("liaison.add_report") and _sends_reports(user),
             query_without_page=query.urlencode(),
             query_without_box=others.urlencode(),
         )
         return context
+
+
+def _sends_reports(user) -> bool:
+    return (
+        user.is_authenticated
+        and user.area_id is not None
+        and user.area.level in (Area.Level.COMMUNITY, Area.Level.STREET)
+    )
 
 
 class ReportCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):
@@ -1000,11 +1006,7 @@ class ReportCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormM
     def dispatch(self, request, *args, **kwargs):
         user = request.user
         # Reports go up from a community or a street; nobody else has an area to send from.
-        sends_from_nowhere = user.area_id is None or user.area.level not in (
-            Area.Level.COMMUNITY,
-            Area.Level.STREET,
-        )
-        if user.is_authenticated and user.has_perm(self.permission_required) and sends_from_nowhere:
+        if user.has_perm(self.permission_required) and not _sends_reports(user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

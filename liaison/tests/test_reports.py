@@ -124,7 +124,11 @@ def test_pages_allowed_403_and_404(client, report, community_user, neighbour_use
     for user in (neighbour_user, other_district_user):
         client.force_login(user)
         assert client.get(detail).status_code == 404
-        assert client.post(decide, {"decision": "adopted"}).status_code == 404
+    # A community may not decide at all (403); another district does not see it (404).
+    client.force_login(neighbour_user)
+    assert client.post(decide, {"decision": "adopted"}).status_code == 403
+    client.force_login(other_district_user)
+    assert client.post(decide, {"decision": "adopted"}).status_code == 404
     client.force_login(street_user)
     assert client.get(detail).context["decision_form"] is not None
     refused = client.post(decide, {"decision": "declined", "comment": ""})
