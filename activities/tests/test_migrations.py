@@ -19,6 +19,7 @@ def _latest_schema_after():
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
 
+
 BEFORE = [("activities", "0003_activitytally")]
 AFTER = [("activities", "0004_need_raised_on_and_notes")]
 
