@@ -506,7 +506,6 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
                   "reply_by": timezone.localdate() + datetime.timedelta(days=7)},
         ).pk  # fmt: skip
 
-
     def fresh_need():
         return activity_services.need_create(
             actor=community_user, member=member, data={"kind": "other", "description": "求助"},

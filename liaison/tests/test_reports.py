@@ -219,7 +219,7 @@ def test_counts_per_area_kind_and_period(
         submitted_at=timezone.make_aware(datetime.datetime(this_year - 1, 5, 1))
     )
     client.force_login(street_user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         page = client.get(reverse("liaison:report_counts"), {"year": this_year})
     rows = {row["area"].code: row["cells"] for row in page.context["rows"]}
     assert set(rows) == {"140106001001", "140106001002"}
