@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activities.models import Need
 from members.models import Transfer
 from tongzhan.models import User
 
-from .models import NoticeCopy
+from .models import NoticeCopy, Report, TaskCopy
 
 SHOWN_PER_KIND = 50  # beyond it the kind's own list has the rest
 
@@ -83,6 +84,58 @@ def _notices(copies, today):
     return items
 
 
+def _tasks(copies, today):
+    copies = copies.select_related("task__area", "area").order_by("task__deadline", "-task_id")
+    items = []
+    for copy in copies[:SHOWN_PER_KIND]:
+        task = copy.task
+        to_review = copy.state == TaskCopy.State.DONE
+        items.append(
+            Waiting(
+                title=task.title if not to_review else f"{task.title}（{copy.area.name}）",
+                url=reverse("liaison:task_copy", args=[copy.pk]),
+                what=str(_("To review") if to_review else copy.state_label),
+                source=task.area.name if not to_review else copy.area.name,
+                due=None if to_review else task.deadline,
+                overdue=not to_review and task.deadline < today,
+                since=copy.reported_at if to_review else task.created_at,
+            )
+        )
+    return items
+
+
+def _reports(reports, today):
+    reports = reports.select_related("area").order_by("submitted_at")
+    return [
+        Waiting(
+            title=report.title,
+            url=reverse("liaison:report_detail", args=[report.pk]),
+            what=str(_("To decide")),
+            source=report.area.name,
+            since=report.submitted_at,
+        )
+        for report in reports[:SHOWN_PER_KIND]
+    ]
+
+
+def _needs(needs, today):
+    needs = needs.select_related("member", "community").order_by("due_date", "raised_on")
+    items = []
+    for need in needs[:SHOWN_PER_KIND]:
+        awaiting = need.referral == Need.Referral.REFERRED
+        items.append(
+            Waiting(
+                title=f"{need.member.name}：{need.get_kind_display()}",
+                url=reverse("activities:need_detail", args=[need.pk]),
+                what=str(_("To accept") if awaiting else need.get_status_display()),
+                source=need.community.name,
+                due=need.due_date,
+                overdue=bool(need.due_date and need.due_date < today),
+            )
+        )
+    return items
+
+
 def _transfers(transfers, today):
     transfers = transfers.select_related("member", "from_community").order_by("-requested_at")
     return [
@@ -104,6 +157,27 @@ SOURCES = [
         waiting=NoticeCopy.objects.waiting_for,
         items=_notices,
         list_url=lambda: reverse("liaison:notice_list") + "?box=received",
+    ),
+    Source(
+        key="tasks",
+        label=_("Tasks"),
+        waiting=TaskCopy.objects.waiting_for,
+        items=_tasks,
+        list_url=lambda: reverse("liaison:task_list"),
+    ),
+    Source(
+        key="reports",
+        label=_("Reports to decide"),
+        waiting=Report.objects.waiting_for,
+        items=_reports,
+        list_url=lambda: reverse("liaison:report_list") + "?box=received",
+    ),
+    Source(
+        key="needs",
+        label=_("Needs referred to us"),
+        waiting=Need.objects.referred_to,
+        items=_needs,
+        list_url=lambda: reverse("activities:need_list") + "?held=here",
     ),
     Source(
         key="transfers",

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import services as activity_services
 from liaison import services, todo
 from liaison.models import Notice
 from members import services as member_services
@@ -91,3 +92,49 @@ def test_auditors_and_accounts_without_an_area_have_no_to_do(client, admin_user)
     page = client.get(reverse("liaison:todo")).content.decode()
     assert "只有所属区域的工作人员" in page
     assert 'class="todo"' not in client.get(reverse("home")).content.decode()
+
+
+def test_a_task_waits_on_the_community_then_on_the_street_that_reviews_it(
+    client, street_user, community_user, areas
+):
+    task = services.task_send(
+        actor=street_user,
+        data={"title": "中秋走访", "body": "走访慰问", "deadline": TODAY + datetime.timedelta(5)},
+        recipients=[areas["140106001001"]],
+    )
+    copy = task.copies.get()
+    client.force_login(community_user)
+    assert "中秋走访" in client.get(reverse("liaison:todo")).content.decode()
+    assert todo.waiting_counts(street_user)["tasks"] == 0
+    for step in (services.taskcopy_receive, services.taskcopy_start):
+        step(actor=community_user, copy=copy)
+    services.taskcopy_report(actor=community_user, copy=copy, report="已走访 12 户")
+    assert todo.waiting_counts(community_user)["tasks"] == 0
+    client.force_login(street_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "中秋走访（桥东一社区）" in page and "待审核" in page
+    services.taskcopy_approve(actor=street_user, copy=copy)
+    assert todo.waiting_count(street_user) == 0
+
+
+def test_a_report_and_a_referred_need_wait_on_the_street(
+    client, street_user, community_user, member, areas
+):
+    services.report_submit(
+        actor=community_user,
+        data={"kind": "public_opinion", "title": "停车难", "body": "车位不足"},
+    )
+    need = activity_services.need_create(
+        actor=community_user, member=member, data={"kind": "legal", "description": "纠纷"}
+    )
+    activity_services.need_refer(
+        actor=community_user, need=need, to_area=areas["140106001"], note="社区无法协调"
+    )
+    client.force_login(street_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "停车难" in page and "待审" in page
+    assert member.name in page and "待受理" in page
+    assert todo.waiting_counts(street_user) == {
+        "notices": 0, "tasks": 0, "reports": 1, "needs": 1, "transfers": 0,
+    }  # fmt: skip
+    assert todo.waiting_count(community_user) == 0
