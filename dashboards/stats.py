@@ -385,9 +385,12 @@ class Dashboard:
     def _need_counts(self) -> dict[int, dict[str, int]]:
         """community id → open and overdue needs of the members it keeps (what its lists
         show), and needs it resolved this year (its work, `Need.community`, which stays with
-        it when a member moves away)."""
+        it when a member moves away). A need referred to an area above the user's is open
+        there, not here (`NeedQuerySet.is_held_within`), as in the need list."""
         this_year = (datetime.date(self.year, 1, 1), self.today)
-        kept = Q(member__community_id__in=self.community_ids)
+        kept = Q(member__community_id__in=self.community_ids) & NeedQuerySet.is_held_within(
+            self.user
+        )
         worked = Q(community_id__in=self.community_ids)
         rows = (
             Need.objects.filter(kept | worked)

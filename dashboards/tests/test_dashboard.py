@@ -182,3 +182,23 @@ def test_not_contacted_counts_whole_months(areas, community_user, street_user):
     assert dashboard.summary[2].count == 2  # never, and 30 November 2025
     lately.refresh_from_db()
     assert lately.last_contact_on == datetime.date(2025, 12, 1)
+
+
+@pytest.mark.parametrize("who", ["neighbour_user", "street_user", "district_user"])
+def test_a_need_referred_up_is_counted_where_it_is_held_as_the_lists_do(
+    client, world, who, request, neighbour_user, areas
+):
+    """五一二社区's overdue need referred to the district: the district's numbers count it,
+    the street's and the community's lists (and so their numbers) no longer do."""
+    need = world["members"][3].needs.get()
+    activity_services.need_refer(
+        actor=neighbour_user, need=need, to_area=areas["140106"], note="涉及多个部门"
+    )
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    dashboard = client.get(reverse("home")).context["dashboard"]
+    expected = 1 if who == "district_user" else 0
+    assert dashboard.needs["open"] == dashboard.needs["overdue"] == expected
+    for _what, number, url in numbers_and_lists(dashboard):
+        if "need" in url:
+            assert client.get(url).context["paginator"].count == number, url
