@@ -15,3 +15,11 @@ class LiaisonConfig(AppConfig):
 
         for label, count, move in services.AREA_MOVERS:
             area_mover_register(AreaMover(label=label, count=count, move=move))
+        # Daily e-mail reminders of what is due or overdue (off unless REMINDER_MAIL).
+        import datetime
+
+        from tongzhan.schedule import periodic_register
+
+        from .reminders import reminders_send
+
+        periodic_register("liaison.reminders_send", reminders_send, at=datetime.time(7, 30))

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import IntegerField, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -241,13 +242,18 @@ def waiting_for(user, today: datetime.date | None = None) -> list[Group]:
         for item in items:
             if item.overdue and item.due:
                 item.late = (today - item.due).days
-        items.sort(key=_order)
+        items.sort(key=order)
         groups.append(Group(source=source, count=counts[source.key], items=items))
     groups.sort(key=lambda group: not any(item.overdue for item in group.items))
     return groups
 
 
-def _order(item: Waiting):
+def page_url() -> str:
+    return settings.SITE_URL + reverse("liaison:todo")
+
+
+def order(item: Waiting):
+    """Overdue first (the most overdue first), then by due date, then the newest."""
     since = item.since or timezone.now()
     return (
         not item.overdue,

@@ -308,3 +308,17 @@ LOGGING = {
 }
 
 ADMIN_SITE_HEADER = _("United Front Information Base")
+
+# E-mail, where the intranet has a mail server (off by default: nothing is sent). Daily
+# reminders of what is due within REMINDER_DAYS or overdue go to each account with an address
+# (liaison.reminders: the periodic job `liaison.reminders_send`, or `manage.py send_reminders`).
+REMINDER_MAIL = env_bool("REMINDER_MAIL", False)
+REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "3"))
+# The address people open the application at, for the links in e-mails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tongzhan@localhost")
