@@ -16,6 +16,7 @@ from django.urls import reverse
 from activities.models import DUE_SOON_DAYS, Need, NeedQuerySet
 from assessment import services as assessment
 from assessment.models import Evaluation
+from liaison import todo as liaison_todo
 from members.models import Transfer
 
 
@@ -42,9 +43,18 @@ class Todo:
     due_soon_days: int = DUE_SOON_DAYS
     scores: list[Owed] = dataclasses.field(default_factory=list)
     sheets: list[Owed] = dataclasses.field(default_factory=list)
+    # What was sent or referred to the user's area (我的待办), but the transfers counted above.
+    sent: list[Owed] = dataclasses.field(default_factory=list)
 
     def __bool__(self):
-        return bool(self.transfers or self.due_soon or self.overdue or self.scores or self.sheets)
+        return bool(
+            self.transfers
+            or self.due_soon
+            or self.overdue
+            or self.scores
+            or self.sheets
+            or self.sent
+        )
 
 
 def _transfers(user, todo: Todo) -> None:
@@ -95,8 +105,21 @@ def _sheets(user, todo: Todo) -> None:
         )
 
 
+def _sent(user, todo: Todo) -> None:
+    """Notices, tasks, reports and needs waiting on the user's area, each kind linked to its
+    part of 我的待办 (`liaison.todo`, one query)."""
+    counts = liaison_todo.waiting_counts(user)
+    page = reverse("liaison:todo")
+    for source in liaison_todo.SOURCES:
+        if source.key != "transfers" and counts.get(source.key):
+            todo.sent.append(
+                Owed(label=source.label, count=counts[source.key], url=f"{page}#todo-{source.key}")
+            )
+
+
 def todo_for(user, today: datetime.date) -> Todo:
     todo = Todo()
+    _sent(user, todo)
     _transfers(user, todo)
     _needs(user, todo, today)
     _scores(user, todo)

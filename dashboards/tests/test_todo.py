@@ -10,6 +10,8 @@ from activities import services as activity_services
 from assessment import services as assessment_services
 from assessment.models import EvaluationTemplate, ManualScore
 from assessment.tests.conftest import indicators, period  # noqa: F401 (fixtures)
+from liaison import services as liaison_services
+from liaison.models import Notice
 from members.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,27 @@ def test_the_card_says_when_nothing_waits(client, community_user):
     page = client.get(reverse("home"))
     assert not page.context["todo"]
     assert "暂无待办事项。" in page.content.decode()
+
+
+def test_what_was_sent_to_the_area_is_on_the_card_linked_to_my_to_do(
+    client, community_user, street_user, areas
+):
+    liaison_services.notice_send(
+        actor=street_user,
+        data={"title": "防汛通知", "body": "请准备。", "reply_by": None},
+        area=areas["140106001"],
+    )
+    client.force_login(community_user)
+    page = client.get(reverse("home")).content.decode()
+    link = f'href="{reverse("liaison:todo")}#todo-notices"'
+    assert link in page
+    number = page[page.index(link) :]
+    assert '<span class="number">1</span><span class="label">通知公告</span>' in number
+    client.get(reverse("liaison:todo"))
+    assert "#todo-notices" in client.get(reverse("home")).content.decode()  # not read yet
+    notice = Notice.objects.get()
+    client.get(reverse("liaison:notice_detail", args=[notice.pk]))
+    assert "#todo-notices" not in client.get(reverse("home")).content.decode()
 
 
 @pytest.fixture
