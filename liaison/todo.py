@@ -95,7 +95,14 @@ def _tasks(copies, today):
             Waiting(
                 title=task.title if not to_review else f"{task.title}（{copy.area.name}）",
                 url=reverse("liaison:task_copy", args=[copy.pk]),
-                what=str(_("To review") if to_review else copy.state_label),
+                what=str(
+                    _("To review")
+                    if to_review
+                    # What the receiving area owes: 待接收 rather than the table's 下发.
+                    else _("Awaiting acceptance")
+                    if copy.state == TaskCopy.State.ISSUED
+                    else copy.state_label
+                ),
                 source=task.area.name if not to_review else copy.area.name,
                 due=None if to_review else task.deadline,
                 overdue=not to_review and task.deadline < today,

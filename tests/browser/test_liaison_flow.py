@@ -62,8 +62,7 @@ def set_date(browser, name, day):
 def todo_items(browser, key) -> list[str]:
     """The lines of one group of 我的待办 (none when the group is not there)."""
     return [
-        item.text
-        for item in browser.find_elements(By.CSS_SELECTOR, f"#todo-{key} .todo-list li")
+        item.text for item in browser.find_elements(By.CSS_SELECTOR, f"#todo-{key} .todo-list li")
     ]
 
 
@@ -94,9 +93,7 @@ def test_notice_task_and_need_between_the_levels(
     browser.find_element(By.NAME, "body").send_keys("请各社区做好走访慰问准备。")
     # The form sends to every community of one area, or to the communities ticked: two
     # streets are their communities ticked.
-    offered = [
-        option.text for option in Select(browser.find_element(By.NAME, "area")).options
-    ]
+    offered = [option.text for option in Select(browser.find_element(By.NAME, "area")).options]
     assert offered[1:] == ["迎泽区", "柳巷街道", "文庙街道"]
     browser.find_element(By.CSS_SELECTOR, ".recipients summary").click()
     for name in ("柳巷街道 · 桥东一社区", "柳巷街道 · 五一二社区", "文庙街道 · 府东一社区"):
@@ -132,7 +129,7 @@ def test_notice_task_and_need_between_the_levels(
     tasks = todo_items(browser, "tasks")
     assert len(notices) == 1 and "关于做好岁末走访慰问的通知" in notices[0]
     assert "未读" in notices[0] and "迎泽区" in notices[0]
-    assert len(tasks) == 1 and "岁末走访慰问" in tasks[0] and "下发" in tasks[0]
+    assert len(tasks) == 1 and "岁末走访慰问" in tasks[0] and "待接收" in tasks[0]
     assert deadline.isoformat() in tasks[0]
     assert fits(browser) == 0
     screenshot("2-todo-phone")
@@ -232,6 +229,8 @@ def test_notice_task_and_need_between_the_levels(
     screenshot("4-supervision-desktop")
     browser.set_window_size(*PHONE)
     assert fits(browser) == 0
+    table = browser.find_element(By.CSS_SELECTOR, "table.supervision")
+    browser.execute_script("arguments[0].scrollIntoView()", table)
     screenshot("4-supervision-phone")
 
     # -- 5. A need the community cannot solve goes up to its street.
@@ -273,7 +272,9 @@ def test_notice_task_and_need_between_the_levels(
     browser.find_element(By.ID, "change-status").click()
     wait_for_text(browser, "#need-status", "已办结")
     assert badge(browser) == 0
-    path = [step.text for step in browser.find_elements(By.CSS_SELECTOR, ".need-history .need-path")]
+    path = [
+        step.text for step in browser.find_elements(By.CSS_SELECTOR, ".need-history .need-path")
+    ]
     assert "桥东一社区 → 柳巷街道" in path
     history = browser.find_element(By.CSS_SELECTOR, ".need-history")
     assert "涉及产权登记，社区无法协调" in history.text
@@ -289,7 +290,8 @@ def test_notice_task_and_need_between_the_levels(
     browser.get(f"{live_server.url}/activities/needs/{need.pk}/")
     wait_for_text(browser, "#need-status", "已办结")
     WebDriverWait(browser, 5).until(
-        lambda driver: "桥东一社区 → 柳巷街道"
-        in driver.find_element(By.CSS_SELECTOR, ".need-history").text
+        lambda driver: (
+            "桥东一社区 → 柳巷街道" in driver.find_element(By.CSS_SELECTOR, ".need-history").text
+        )
     )
     screenshot("5-community-sees-path-phone")
