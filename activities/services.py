@@ -775,7 +775,9 @@ def need_accept(*, actor, need: Need, note: str = "", request=None) -> Need:
         if actor.area_id != stored.held_by_id:
             raise PermissionDenied
         stored.referral = Need.Referral.ACCEPTED
-        stored.save(update_fields=["referral", "updated_at"])
+        # Who handles it now is someone of the accepting area, not the community's worker.
+        stored.handler = (actor.get_full_name() or actor.get_username())[:100]
+        stored.save(update_fields=["referral", "handler", "updated_at"])
         _path_step(
             actor, stored, NeedChange.Action.ACCEPT,
             from_area=stored.held_by, to_area=stored.held_by, note=(note or "").strip(),

@@ -51,6 +51,7 @@ def test_refer_accept_resolve_the_whole_path(community_user, street_user, need, 
         services.need_set_status(actor=street_user, need=need, status="in_progress")
     services.need_accept(actor=street_user, need=need)
     assert need.referral == "accepted"
+    assert need.handler == "charlie"  # the street's officer handles it now
     services.need_set_status(
         actor=street_user, need=need, status="resolved", resolution="协调学位",
         closed_on=timezone.localdate(),
@@ -229,3 +230,14 @@ def test_a_street_merged_away_hands_its_referred_needs_on(community_user, admin_
     need.refresh_from_db()
     assert need.held_by == target
     assert NeedChange.objects.filter(need=need, to_area=source).exists()  # the path stays
+
+
+def test_the_need_page_shows_the_path_once_per_step(
+    client, community_user, street_user, need, areas
+):
+    refer(community_user, need, areas["140106001"])
+    services.need_accept(actor=street_user, need=need)
+    client.force_login(street_user)
+    page = client.get(reverse("activities:need_detail", args=[need.pk])).content.decode()
+    assert "桥东一社区 → 柳巷街道" in page
+    assert "柳巷街道 → 柳巷街道" not in page
