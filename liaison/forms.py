@@ -23,6 +23,7 @@ class NoticeForm(forms.ModelForm):
         label=_("To every community of"),
         queryset=Area.objects.none(),
         required=False,
+        empty_label=_("(only the communities ticked below)"),
         help_text=_("Or tick the communities below: then only they receive it."),
     )
     communities = RecipientChoiceField(
