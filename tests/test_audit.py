@@ -269,6 +269,10 @@ def _admin_cases(areas, community_user):
         ),
         "activities.visit": (lambda: None, {}, {}),
         "activities.need": (lambda: None, {}, {}),
+        # Notices and tasks: read only in the admin (sent and answered through their pages).
+        "liaison.notice": (lambda: None, {}, {}),
+        "liaison.task": (lambda: None, {}, {}),
+        "liaison.taskcopy": (lambda: None, {}, {}),
         "assessment.evaluationtemplate": (
             lambda: EvaluationTemplate.objects.create(name="模板乙"),
             {"name": "简化模板"},
