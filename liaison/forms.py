@@ -326,4 +326,96 @@ class ReportFilterForm(ReportPeriodForm):
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 
+from django import forms  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from activities.forms import PhotosField  # noqa: E402
+from tongzhan.models import Area  # noqa: E402
+from tongzhan.widgets import DateInput  # noqa: E402
+
+from .models import PUBLISHING_LEVELS, Material, Training  # noqa: E402
+
+
+def _publisher_field(field, user, instance) -> None:
+    """The district or streets of the user's area still in use; theirs to start with."""
+    field.queryset = (
+        Area.objects.visible_to(user).current().filter(level__in=PUBLISHING_LEVELS).order_by("code")
+    )
+    field.label_from_instance = lambda item: item.name
+    if user.area_id and not instance.pk:
+        field.initial = user.area_id
+
+
+class MaterialSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    kind = forms.ChoiceField(
+        label=_("kind"), required=False, choices=[("", _("All")), *Material.Kind.choices]
+    )
+    to_read = forms.BooleanField(label=_("Waiting for my read receipt"), required=False)
+
+    @property
+    def in_use_besides_search(self) -> bool:
+        return bool(self.data.get("kind") or self.data.get("to_read"))
+
+    def clean_q(self):
+        # PostgreSQL refuses a NUL in text; nothing contains one.
+        return self.cleaned_data["q"].replace("\x00", "").strip()
+
+
+class MaterialForm(forms.ModelForm):
+    files = PhotosField(label=_("Add photos or PDF documents (up to 10 MB each)"), required=False)
+
+    class Meta:
+        model = Material
+        fields = ["area", "kind", "title", "body", "receipt_asked"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        _publisher_field(self.fields["area"], user, self.instance)
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class TrainingForm(forms.ModelForm):
+    class Meta:
+        model = Training
+        fields = ["area", "title", "date", "hours", "place", "materials", "notes"]
+        widgets = {
+            "date": DateInput(),
+            "materials": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        _publisher_field(self.fields["area"], user, self.instance)
+        self.fields["hours"].widget.attrs.update(step="0.5", min="0.5", max="24")
+        materials = self.fields["materials"]
+        # Training material, and whatever the session already lists.
+        listed = Q(pk__in=self.instance.materials.values("pk")) if self.instance.pk else Q()
+        materials.queryset = Material.objects.visible_to(user).filter(
+            Q(kind=Material.Kind.TRAINING) | listed
+        )
+        materials.required = False
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name != "materials"}
+
+
+class AttendanceForm(forms.Form):
+    """The session's attendees, ticked on a list of the accounts that may attend."""
+
+    users = forms.ModelMultipleChoiceField(
+        label=_("Attendees"), queryset=None, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = choices
+
+
 # -- end of library and training --

@@ -800,4 +800,339 @@ AREA_MOVERS.append((gettext_lazy("reports"), area_reports_count, area_reports_mo
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 
+import contextlib  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
+from django.db import IntegrityError, transaction  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+from tongzhan.audit import audit_record  # noqa: E402
+from tongzhan.models import Area, AuditEvent, User  # noqa: E402
+from tongzhan.scoping import visible_area_ids, within_area  # noqa: E402
+from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
+
+from .models import (  # noqa: E402
+    PUBLISHING_LEVELS,
+    STAFF_ROLES,
+    Attendance,
+    Material,
+    MaterialFile,
+    MaterialRead,
+    Training,
+)
+
+MATERIAL_FIELDS = ("area", "kind", "title", "body", "receipt_asked")
+TRAINING_FIELDS = ("area", "title", "date", "hours", "place", "notes")
+
+
+def _check_publisher(actor, area: Area) -> None:
+    """The district or a street, within the actor's area, still in use."""
+    if area.level not in PUBLISHING_LEVELS:
+        raise ValidationError({"area": _("Choose the district or a street.")})
+    ids = visible_area_ids(actor)
+    if (ids is not None and area.pk not in ids) or area.is_retired:
+        raise ValidationError({"area": _("Choose an area of yours that is still in use.")})
+
+
+def _audit(actor, obj, action, fields, request, **detail) -> None:
+    audit_record(
+        actor=actor, action=action, obj=obj, request=request,
+        detail={"fields": sorted(fields), **detail},
+    )  # fmt: skip
+
+
+def _changed(obj, data: dict) -> list[str]:
+    changed = [name for name, value in data.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, data[name])
+    return changed
+
+
+@contextlib.contextmanager
+def _files_kept_only_if_committed():
+    """The stored files of a write, deleted again if it fails (as activities' files)."""
+    stored = []
+    try:
+        yield stored
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+
+
+def _checked_uploads(uploads) -> list:
+    checked = []
+    for upload in uploads:
+        try:
+            checked.append((upload, check_upload(upload)))
+        except UploadRefused as refused:
+            raise ValidationError({"files": refused.message}) from None
+    return checked
+
+
+def _attach(actor, material: Material, upload, file_type, stored: list) -> MaterialFile:
+    attached = MaterialFile(
+        material=material,
+        name=upload.name[:200],
+        kind=file_type.kind,
+        content_type=file_type.content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    attached.file.save("upload", upload, save=False)
+    stored.append((attached.file.storage, attached.file.name))
+    attached.save()
+    return attached
+
+
+def material_publish(*, actor, data: dict, uploads=(), request=None) -> Material:
+    """Publish a study material from the district or a street to every area below it, with
+    its photos and PDFs (checked by their bytes); a refused file refuses the whole."""
+    if not actor.has_perm("liaison.add_material"):
+        raise PermissionDenied
+    checked = _checked_uploads(uploads)
+    with _files_kept_only_if_committed() as stored, transaction.atomic():
+        material = Material(published_by=actor, **data)
+        _check_publisher(actor, material.area)
+        material.full_clean()
+        material.save()
+        names = [_attach(actor, material, *pair, stored).name for pair in checked]
+        _audit(actor, material, AuditEvent.Action.CREATE, data, request, files=names)
+    return material
+
+
+def material_update(*, actor, material: Material, data: dict, uploads=(), request=None):
+    """Change a material the actor's area published (or one below it published), adding
+    files. Readers who already confirmed keep their receipts."""
+    if not Material.objects.editable_by(actor).filter(pk=material.pk).exists():
+        raise PermissionDenied
+    checked = _checked_uploads(uploads)
+    with _files_kept_only_if_committed() as stored, transaction.atomic():
+        # As stored: a form may have changed the instance it was given.
+        material = Material.objects.select_for_update().get(pk=material.pk)
+        changed = _changed(material, data)
+        if "area" in changed:
+            _check_publisher(actor, material.area)
+        material.full_clean()
+        material.save()
+        names = [_attach(actor, material, *pair, stored).name for pair in checked]
+        if changed or names:
+            _audit(actor, material, AuditEvent.Action.UPDATE, changed, request, files=names)
+    return material
+
+
+def material_file_remove(*, actor, attached: MaterialFile, request=None) -> None:
+    """Take a file off a material the actor may edit; the stored file goes once committed."""
+    material = attached.material
+    if not Material.objects.editable_by(actor).filter(pk=material.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        stored, storage = attached.file.name, attached.file.storage
+        attached.delete()
+        _audit(actor, material, AuditEvent.Action.UPDATE, ["files"], request,
+               removed=attached.name)  # fmt: skip
+        transaction.on_commit(lambda: storage.delete(stored))
+
+
+def material_read(*, actor, material: Material) -> MaterialRead | None:
+    """Record that `actor` opened `material`, where its publisher asked for a receipt from
+    the areas below it; None otherwise. Opening it again changes nothing.
+
+    Not audited: the receipt is itself the record of who read what, when."""
+    if not material.receipt_asked or actor.area_id is None or actor.area_id == material.area_id:
+        return None
+    if not Material.objects.visible_to(actor).filter(pk=material.pk).exists():
+        raise PermissionDenied
+    existing = MaterialRead.objects.filter(material=material, user=actor).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return MaterialRead.objects.create(material=material, user=actor)
+    except IntegrityError:  # opened twice at once: the other request recorded it
+        return MaterialRead.objects.get(material=material, user=actor)
+
+
+def material_receipts(material: Material, viewer) -> list[dict]:
+    """Who of the areas below the publisher has read `material` and who has not, per area
+    the viewer sees: [{"area", "read": [(user, read_at)], "unread": [user]}], by area code."""
+    accounts = (
+        User.objects.filter(
+            within_area(material.area, "area"), is_active=True, role__in=STAFF_ROLES
+        )
+        .exclude(area=material.area)
+        .select_related("area")
+        .order_by("area__code", "last_name", "first_name", "username")
+    )
+    ids = visible_area_ids(viewer)
+    if ids is not None:
+        accounts = accounts.filter(area_id__in=ids)
+    read_at = dict(material.reads.values_list("user", "read_at"))
+    rows: dict[int, dict] = {}
+    for account in accounts:
+        row = rows.setdefault(account.area_id, {"area": account.area, "read": [], "unread": []})
+        if account.pk in read_at:
+            row["read"].append((account, read_at[account.pk]))
+        else:
+            row["unread"].append(account)
+    return list(rows.values())
+
+
+def _check_materials(actor, materials) -> list[Material]:
+    materials = list(materials)
+    visible = set(
+        Material.objects.visible_to(actor)
+        .filter(pk__in=[material.pk for material in materials])
+        .values_list("pk", flat=True)
+    )
+    if any(material.pk not in visible for material in materials):
+        raise ValidationError({"materials": _("Choose study materials you can see.")})
+    return materials
+
+
+def training_create(*, actor, data: dict, materials=(), request=None) -> Training:
+    """Record a training session the district or a street organises, with its materials."""
+    if not actor.has_perm("liaison.add_training"):
+        raise PermissionDenied
+    with transaction.atomic():
+        training = Training(created_by=actor, **data)
+        _check_publisher(actor, training.area)
+        chosen = _check_materials(actor, materials)
+        training.full_clean()
+        training.save()
+        training.materials.set(chosen)
+        _audit(actor, training, AuditEvent.Action.CREATE, data, request)
+    return training
+
+
+def training_update(*, actor, training: Training, data: dict, materials=None, request=None):
+    """Change a session. Attendees who were counted the session's hours are counted its new
+    hours; those given fewer (they left early) keep theirs, up to the new hours."""
+    if not Training.objects.editable_by(actor).filter(pk=training.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        training = Training.objects.select_for_update().get(pk=training.pk)
+        old_hours = training.hours
+        changed = _changed(training, data)
+        if "area" in changed:
+            _check_publisher(actor, training.area)
+            outside = training.attendances.exclude(within_area(training.area, "user__area"))
+            if outside.exists():
+                raise ValidationError(
+                    {"area": _("Some attendees work outside that area: take them off the "
+                               "attendance first.")}
+                )  # fmt: skip
+        training.full_clean()
+        training.save()
+        if materials is not None:
+            chosen = _check_materials(actor, materials)
+            if set(chosen) != set(training.materials.all()):
+                training.materials.set(chosen)
+                changed.append("materials")
+        if "hours" in changed:
+            training.attendances.filter(hours=old_hours).update(hours=training.hours)
+            training.attendances.filter(hours__gt=training.hours).update(hours=training.hours)
+        if changed:
+            _audit(actor, training, AuditEvent.Action.UPDATE, changed, request)
+    return training
+
+
+def attendee_choices(training: Training):
+    """The accounts that may attend `training`: active staff of its organising area and
+    below, by area."""
+    return (
+        User.objects.filter(
+            within_area(training.area, "area"), is_active=True, role__in=STAFF_ROLES
+        )
+        .select_related("area")
+        .order_by("area__code", "last_name", "first_name", "username")
+    )
+
+
+def training_attendance_set(
+    *, actor, training: Training, users, hours: dict | None = None, request=None
+) -> None:
+    """Make `users` the session's attendees. Each is counted the session's hours unless
+    `hours` ({user id: hours}) says fewer; someone already recorded keeps their hours."""
+    if not Training.objects.editable_by(actor).filter(pk=training.pk).exists():
+        raise PermissionDenied
+    hours = hours or {}
+    users = list(users)
+    allowed = set(attendee_choices(training).filter(
+        pk__in=[user.pk for user in users]).values_list("pk", flat=True))  # fmt: skip
+    outside = [str(user) for user in users if user.pk not in allowed]
+    if outside:
+        raise ValidationError(
+            {"users": _("%(names)s may not attend: only the staff of %(area)s and the areas "
+                        "below it attend its training.")
+             % {"names": "、".join(outside), "area": training.area.name}}
+        )  # fmt: skip
+    for value in hours.values():
+        if not (Decimal(0) < value <= training.hours):
+            raise ValidationError(
+                {"hours": _("Hours attended lie between 0 and the session's %(hours)s.")
+                 % {"hours": training.hours}}
+            )  # fmt: skip
+    with transaction.atomic():
+        wanted = {user.pk for user in users}
+        current = dict(training.attendances.values_list("user", "hours"))
+        removed = set(current) - wanted
+        training.attendances.filter(user__in=removed).delete()
+        Attendance.objects.bulk_create(
+            [
+                Attendance(training=training, user_id=pk, hours=hours.get(pk, training.hours))
+                for pk in wanted - set(current)
+            ]
+        )
+        for pk in wanted & set(current):
+            if pk in hours and hours[pk] != current[pk]:
+                training.attendances.filter(user=pk).update(hours=hours[pk])
+        _audit(
+            actor, training, AuditEvent.Action.UPDATE, ["attendances"], request,
+            attendees=len(wanted), added=len(wanted - set(current)), removed=len(removed),
+        )  # fmt: skip
+
+
+def workers_hours(street: Area, year: int) -> list[dict]:
+    """The street's and its communities' staff with their training hours in `year`:
+    [{"user", "area", "hours"}] by area code, then name; none left out for having none."""
+    totals = Attendance.objects.filter(user__area__in=Area.objects.within(street)).hours_by_user(
+        year
+    )
+    accounts = (
+        User.objects.filter(within_area(street, "area"), is_active=True, role__in=STAFF_ROLES)
+        .select_related("area")
+        .order_by("area__code", "last_name", "first_name", "username")
+    )
+    return [
+        {"user": account, "area": account.area, "hours": totals.get(account.pk, Decimal(0))}
+        for account in accounts
+    ]
+
+
+# Study materials and training published by a street move with it should a street ever be
+# merged (the kernel merges communities and grids only today: their count is then 0).
+def area_materials_count(area: Area) -> int:
+    return Material.objects.filter(area=area).count()
+
+
+def area_materials_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    Material.objects.filter(area=source).update(area=target)
+
+
+def area_trainings_count(area: Area) -> int:
+    return Training.objects.filter(area=area).count()
+
+
+def area_trainings_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    Training.objects.filter(area=source).update(area=target)
+
+
+AREA_MOVERS += [
+    (gettext_lazy("study materials"), area_materials_count, area_materials_move),
+    (gettext_lazy("training sessions"), area_trainings_count, area_trainings_move),
+]
+
 # -- end of library and training --

@@ -50,7 +50,26 @@ urlpatterns += [
 
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
-urlpatterns += []
+urlpatterns += [
+    path("library/", views.MaterialListView.as_view(), name="library_list"),
+    path("library/new/", views.MaterialCreateView.as_view(), name="library_create"),
+    path("library/<int:pk>/", views.MaterialDetailView.as_view(), name="library_detail"),
+    path("library/<int:pk>/edit/", views.MaterialUpdateView.as_view(), name="library_update"),
+    path("library/<int:pk>/receipts/", views.material_receipts, name="library_receipts"),
+    path("library/<int:pk>/files/<int:file_pk>/", views.material_file, name="library_file"),
+    path(
+        "library/<int:pk>/files/<int:file_pk>/remove/",
+        views.material_file_remove,
+        name="library_file_remove",
+    ),
+    path("training/", views.TrainingListView.as_view(), name="training_list"),
+    path("training/new/", views.TrainingCreateView.as_view(), name="training_create"),
+    path("training/hours/", views.TrainingHoursView.as_view(), name="training_hours"),
+    path("training/streets/", views.StreetHoursView.as_view(), name="training_street_hours"),
+    path("training/<int:pk>/", views.TrainingDetailView.as_view(), name="training_detail"),
+    path("training/<int:pk>/edit/", views.TrainingUpdateView.as_view(), name="training_update"),
+    path("training/<int:pk>/attendance/", views.training_attendance, name="training_attendance"),
+]
 # -- end of library and training --
 
 

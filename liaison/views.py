@@ -1157,6 +1157,389 @@ class ReportCountsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 
+from decimal import Decimal  # noqa: E402
+
+from django.contrib import messages  # noqa: E402
+from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
+from django.contrib.auth.mixins import (  # noqa: E402
+    LoginRequiredMixin,
+    PermissionRequiredMixin,
+)
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.db.models import Count, Exists, OuterRef  # noqa: E402
+from django.http import FileResponse, Http404  # noqa: E402
+from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.functional import cached_property  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
+from django.views.decorators.http import require_POST  # noqa: E402
+from django.views.generic import (  # noqa: E402
+    CreateView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
+
+from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
+from tongzhan.models import Area  # noqa: E402
+from tongzhan.scoping import visible_area_ids  # noqa: E402
+
+from . import services  # noqa: E402
+from .forms import AttendanceForm, MaterialForm, MaterialSearchForm, TrainingForm  # noqa: E402
+from .models import Attendance, Material, MaterialRead, Training  # noqa: E402
+
+
+def _editable_or_denied(model, user, pk):
+    """A record the user may see (else 404) and edit (else 403)."""
+    obj = get_object_or_404(model.objects.visible_to(user), pk=pk)
+    if not model.objects.editable_by(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied
+    return obj
+
+
+class _EditableMixin:
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user)
+
+    def get_object(self, queryset=None):
+        return _editable_or_denied(self.model, self.request.user, self.kwargs["pk"])
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+class MaterialListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """The study materials the user may read, searched by words of their title or text."""
+
+    permission_required = "liaison.view_material"
+    template_name = "liaison/library_list.html"
+    context_object_name = "materials"
+    paginate_by = 25
+
+    @cached_property
+    def search_form(self):
+        return MaterialSearchForm(self.request.GET or None)
+
+    def get_queryset(self):
+        user = self.request.user
+        materials = Material.objects.visible_to(user)
+        if self.search_form.is_valid():
+            data = self.search_form.cleaned_data
+            materials = materials.search(data["q"])
+            if data["kind"]:
+                materials = materials.filter(kind=data["kind"])
+            if data["to_read"]:
+                materials = materials.waiting_for(user)
+        return materials.select_related("area").annotate(
+            read=Exists(MaterialRead.objects.filter(material=OuterRef("pk"), user=user))
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            search_form=self.search_form,
+            query_without_page=_query_without_page(self.request),
+            waiting=Material.objects.waiting_for(self.request.user).count(),
+            **kwargs,
+        )
+
+
+class MaterialFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
+    model = Material
+    form_class = MaterialForm
+    template_name = "liaison/library_form.html"
+    success_url_name = "liaison:library_detail"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+
+class MaterialCreateView(MaterialFormMixin, CreateView):
+    permission_required = "liaison.add_material"
+    success_message = gettext_lazy("The study material was published.")
+
+    def write(self, form):
+        return services.material_publish(
+            actor=self.request.user, data=form.service_data(),
+            uploads=form.cleaned_data["files"], request=self.request,
+        )  # fmt: skip
+
+
+class MaterialUpdateView(_EditableMixin, MaterialFormMixin, UpdateView):
+    permission_required = "liaison.change_material"
+    success_message = gettext_lazy("The changes were saved.")
+
+    def write(self, form):
+        return services.material_update(
+            actor=self.request.user, material=form.instance, data=form.service_data(),
+            uploads=form.cleaned_data["files"], request=self.request,
+        )  # fmt: skip
+
+
+class MaterialDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    """A material; opening it confirms having read it where its publisher asked."""
+
+    permission_required = "liaison.view_material"
+    template_name = "liaison/library_detail.html"
+    context_object_name = "material"
+
+    def get_queryset(self):
+        return Material.objects.visible_to(self.request.user).select_related("area", "published_by")
+
+    def get_context_data(self, **kwargs):
+        material, user = self.object, self.request.user
+        receipt = services.material_read(actor=user, material=material)
+        return super().get_context_data(
+            receipt=receipt,
+            files=material.files.all(),
+            editable=Material.objects.editable_by(user).filter(pk=material.pk).exists(),
+            trainings=Training.objects.visible_to(user).filter(materials=material),
+            **kwargs,
+        )
+
+
+@login_required
+@permission_required("liaison.view_material", raise_exception=True)
+def material_file(request, pk, file_pk):
+    """A file of a material the user may read; never served from a public URL."""
+    material = get_object_or_404(Material.objects.visible_to(request.user), pk=pk)
+    attached = get_object_or_404(material.files, pk=file_pk)
+    response = FileResponse(
+        attached.file.open("rb"),
+        content_type=attached.content_type,
+        as_attachment=attached.kind != attached.Kind.IMAGE,
+        filename=attached.name,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+@login_required
+@permission_required("liaison.change_material", raise_exception=True)
+def material_file_remove(request, pk, file_pk):
+    material = _editable_or_denied(Material, request.user, pk)
+    attached = get_object_or_404(material.files, pk=file_pk)
+    services.material_file_remove(actor=request.user, attached=attached, request=request)
+    messages.success(request, _("%(name)s was removed.") % {"name": attached.name})
+    return redirect("liaison:library_detail", pk=material.pk)
+
+
+@login_required
+@permission_required("liaison.view_materialread", raise_exception=True)
+def material_receipts(request, pk):
+    """Who of the areas below the publisher has read a material, area by area."""
+    material = _editable_or_denied(Material, request.user, pk)
+    rows = services.material_receipts(material, request.user)
+    return render(
+        request,
+        "liaison/library_receipts.html",
+        {
+            "material": material,
+            "rows": rows,
+            "read": sum(len(row["read"]) for row in rows),
+            "unread": sum(len(row["unread"]) for row in rows),
+        },
+    )
+
+
+def _year(request) -> int:
+    """The year asked for (?year=), this year by default; within what a date holds."""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+def _years(selected: int) -> list[int]:
+    this_year = timezone.localdate().year
+    return sorted({*range(this_year - 4, this_year + 1), selected}, reverse=True)
+
+
+class TrainingListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    permission_required = "liaison.view_training"
+    template_name = "liaison/training_list.html"
+    context_object_name = "trainings"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return (
+            Training.objects.visible_to(self.request.user)
+            .select_related("area")
+            .annotate(attendees=Count("attendances"))
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            query_without_page=_query_without_page(self.request), **kwargs
+        )
+
+
+class TrainingFormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
+    model = Training
+    form_class = TrainingForm
+    template_name = "liaison/training_form.html"
+    success_url_name = "liaison:training_detail"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+
+class TrainingCreateView(TrainingFormMixin, CreateView):
+    permission_required = "liaison.add_training"
+    success_message = gettext_lazy("The training session was recorded.")
+
+    def write(self, form):
+        return services.training_create(
+            actor=self.request.user, data=form.service_data(),
+            materials=form.cleaned_data["materials"], request=self.request,
+        )  # fmt: skip
+
+    def get_success_url(self):
+        # Next: who attended.
+        from django.urls import reverse
+
+        return reverse("liaison:training_attendance", args=[self.written.pk])
+
+
+class TrainingUpdateView(_EditableMixin, TrainingFormMixin, UpdateView):
+    permission_required = "liaison.change_training"
+    success_message = gettext_lazy("The changes were saved.")
+
+    def write(self, form):
+        return services.training_update(
+            actor=self.request.user, training=form.instance, data=form.service_data(),
+            materials=form.cleaned_data["materials"], request=self.request,
+        )  # fmt: skip
+
+
+class TrainingDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    permission_required = "liaison.view_training"
+    template_name = "liaison/training_detail.html"
+    context_object_name = "training"
+
+    def get_queryset(self):
+        return Training.objects.visible_to(self.request.user).select_related("area", "created_by")
+
+    def get_context_data(self, **kwargs):
+        training, user = self.object, self.request.user
+        # Attendees from areas the viewer does not see are counted, not named.
+        attendances = training.attendances.select_related("user__area").order_by(
+            "user__area__code", "user__last_name", "user__first_name", "user__username"
+        )
+        ids = visible_area_ids(user)
+        shown = list(attendances if ids is None else attendances.filter(user__area__in=ids))
+        return super().get_context_data(
+            attendances=shown,
+            attendees_elsewhere=training.attendances.count() - len(shown),
+            materials=Material.objects.visible_to(user).filter(trainings=training),
+            editable=Training.objects.editable_by(user).filter(pk=training.pk).exists(),
+            **kwargs,
+        )
+
+
+def _grouped(choices, form) -> list[dict]:
+    """The attendance checkboxes under their area's name, in the order of `choices`."""
+    boxes = {str(box.data["value"]): box for box in form["users"]}
+    groups: list[dict] = []
+    for account in choices:
+        if not groups or groups[-1]["area"] != account.area:
+            groups.append({"area": account.area, "boxes": []})
+        groups[-1]["boxes"].append(boxes[str(account.pk)])
+    return groups
+
+
+@login_required
+@permission_required("liaison.change_training", raise_exception=True)
+def training_attendance(request, pk):
+    """Tick who attended a session, from the staff of its organising area and below."""
+    training = _editable_or_denied(Training, request.user, pk)
+    choices = services.attendee_choices(training)
+    initial = {"users": list(training.attendances.values_list("user", flat=True))}
+    form = AttendanceForm(request.POST or None, initial=initial, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        done = form_write(
+            request, form,
+            lambda: services.training_attendance_set(
+                actor=request.user, training=training, users=form.cleaned_data["users"],
+                request=request,
+            ),
+            done=_("The attendance was saved."),
+        )  # fmt: skip
+        if done:
+            return redirect("liaison:training_detail", pk=training.pk)
+    listed = list(choices)
+    return render(
+        request,
+        "liaison/training_attendance.html",
+        {"training": training, "form": form, "groups": _grouped(listed, form)},
+    )
+
+
+class TrainingHoursView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The user's own training in a year, with its hours."""
+
+    permission_required = "liaison.view_training"
+    template_name = "liaison/training_hours.html"
+
+    def get_context_data(self, **kwargs):
+        year = _year(self.request)
+        attendances = list(
+            Attendance.objects.filter(user=self.request.user)
+            .in_year(year)
+            .select_related("training__area")
+            .order_by("training__date", "training__id")
+        )
+        return super().get_context_data(
+            year=year,
+            years=_years(year),
+            attendances=attendances,
+            total=sum((attendance.hours for attendance in attendances), Decimal(0)),
+            **kwargs,
+        )
+
+
+class StreetHoursView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """A street's staff and its communities' with their training hours in a year."""
+
+    permission_required = "liaison.view_attendance"
+    template_name = "liaison/training_street_hours.html"
+
+    def streets(self):
+        return (
+            Area.objects.visible_to(self.request.user)
+            .filter(level=Area.Level.STREET)
+            .order_by("code")
+        )
+
+    def get_context_data(self, **kwargs):
+        streets = list(self.streets())
+        street = None
+        wanted = self.request.GET.get("street", "")
+        if wanted:
+            street = next((item for item in streets if str(item.pk) == wanted), None)
+            if street is None:
+                raise Http404
+        elif streets:
+            street = streets[0]
+        year = _year(self.request)
+        rows = services.workers_hours(street, year) if street else []
+        return super().get_context_data(
+            year=year,
+            years=_years(year),
+            streets=streets,
+            street=street,
+            rows=rows,
+            total=sum((row["hours"] for row in rows), Decimal(0)),
+            **kwargs,
+        )
+
+
 # -- end of library and training --
 
 

@@ -80,8 +80,17 @@ TASK_ANSWER: list[str] = ["liaison.view_task", "liaison.view_taskcopy", "liaison
 REPORT_SEND: list[str] = ["liaison.view_report", "liaison.add_report"]  # communities, streets
 REPORT_DECIDE: list[str] = ["liaison.view_report", "liaison.decide_report"]  # streets, district
 # -- The study library and training
-LIBRARY_PUBLISH: list[str] = []
-LIBRARY_READ: list[str] = []
+# The district and streets publish study materials, see who read them, and keep training;
+# every level reads the materials and sees the training sessions and its own hours.
+LIBRARY_PUBLISH: list[str] = [
+    "liaison.add_material",
+    "liaison.change_material",
+    "liaison.view_materialread",
+    "liaison.add_training",
+    "liaison.change_training",
+    "liaison.view_attendance",
+]
+LIBRARY_READ: list[str] = ["liaison.view_material", "liaison.view_training"]
 # -- end of liaison
 LIAISON_COMMUNITY = [*NOTICE_ANSWER, *TASK_ANSWER, *REPORT_SEND, *LIBRARY_READ]
 LIAISON_STREET = [
