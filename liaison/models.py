@@ -735,6 +735,12 @@ class PublishedQuerySet(ScopedQuerySet):
             return self.all()
         return self.filter(area_id__in=ids)
 
+    def editable_by(self, user):
+        """Those of the user's area and below: a street does not edit its district's."""
+        if not user.is_authenticated or not user.has_perm(self.change_permission):
+            return self.none()
+        return super().visible_to(user)
+
 
 class MaterialQuerySet(PublishedQuerySet):
     change_permission = "liaison.change_material"

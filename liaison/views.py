@@ -1372,6 +1372,7 @@ class TrainingListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             Training.objects.visible_to(self.request.user)
             .select_related("area")
             .annotate(attendees=Count("attendances"))
+            .order_by("-date", "-id")  # a grouped query drops Meta.ordering
         )
 
     def get_context_data(self, **kwargs):
@@ -1461,7 +1462,8 @@ def training_attendance(request, pk):
     training = _editable_or_denied(Training, request.user, pk)
     choices = services.attendee_choices(training)
     initial = {"users": list(training.attendances.values_list("user", flat=True))}
-    form = AttendanceForm(request.POST or None, initial=initial, choices=choices)
+    data = request.POST if request.method == "POST" else None  # none ticked is a list too
+    form = AttendanceForm(data, initial=initial, choices=choices)
     if request.method == "POST" and form.is_valid():
         done = form_write(
             request, form,

@@ -293,6 +293,29 @@ MATRIX = [
     ("liaison:task_copy_approve", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),
     ("liaison:task_copy_return", ["fresh_done_copy"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:task_copy_return", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),
+    # -- The study library and training (liaison): a material and a session of 柳巷街道
+    # (carl's street), with a read receipt asked; an empty POST shows the form again (200).
+    ("liaison:library_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:library_create", [], "get", "302 403 403 200 200 200 200 403"),
+    ("liaison:library_create", [], "post", "302 403 403 200 200 200 200 403"),
+    ("liaison:library_detail", ["material"], "get", "302 200 200 200 200 404 200 403"),
+    ("liaison:library_update", ["material"], "get", "302 403 403 200 200 404 200 403"),
+    ("liaison:library_update", ["material"], "post", "302 403 403 200 200 404 200 403"),
+    ("liaison:library_receipts", ["material"], "get", "302 403 403 200 200 404 200 403"),
+    ("liaison:library_file", ["material", "material_file"], "get", "302 200 200 200 200 404 200 403"),  # noqa: E501
+    ("liaison:library_file_remove", ["material", "fresh_material_file"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    ("liaison:library_file_remove", ["material", "fresh_material_file"], "post", "302 403 403 302 302 404 302 403"),  # noqa: E501
+    ("liaison:training_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:training_create", [], "get", "302 403 403 200 200 200 200 403"),
+    ("liaison:training_create", [], "post", "302 403 403 200 200 200 200 403"),
+    ("liaison:training_hours", [], "get", "302 200 200 200 200 200 200 403"),
+    ("liaison:training_street_hours", [], "get", "302 403 403 200 200 200 200 403"),
+    ("liaison:training_detail", ["training"], "get", "302 200 200 200 200 404 200 403"),
+    ("liaison:training_update", ["training"], "get", "302 403 403 200 200 404 200 403"),
+    ("liaison:training_update", ["training"], "post", "302 403 403 200 200 404 200 403"),
+    ("liaison:training_attendance", ["training"], "get", "302 403 403 200 200 404 200 403"),
+    # An empty list of attendees is a list: saved, and back to the session.
+    ("liaison:training_attendance", ["training"], "post", "302 403 403 302 302 404 302 403"),
 ]  # fmt: skip
 
 
@@ -531,6 +554,27 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         data={"kind": "work_news", "title": "议事会", "body": "每月一次"},
         uploads=[SimpleUploadedFile("议事会.pdf", PDF, "application/pdf")],
     )
+    liuxiang = areas["140106001"]
+    material = liaison_services.material_publish(
+        actor=street_user,
+        data={"area": liuxiang, "kind": "policy", "title": "民族政策", "body": "正文",
+              "receipt_asked": True},
+        uploads=[SimpleUploadedFile("政策.pdf", PDF, "application/pdf")],
+    )  # fmt: skip
+
+    def fresh_material_file():
+        material_file = liaison_services.MaterialFile.objects.create(
+            material=material, name="附件.pdf", kind="pdf", content_type="application/pdf",
+            size=len(PDF), uploaded_by=street_user,
+            file=SimpleUploadedFile("附件.pdf", PDF, "application/pdf"),
+        )  # fmt: skip
+        return material_file.pk
+
+    training = liaison_services.training_create(
+        actor=street_user,
+        data={"area": liuxiang, "title": "统战委员培训", "date": datetime.date(2026, 5, 1),
+              "hours": D(3)},
+    )  # fmt: skip
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -566,6 +610,8 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "fresh_need": fresh_need, "fresh_referred_need": fresh_referred_need,
         "liaison_report": liaison_report.pk, "report_file": liaison_report.files.get().pk,
         "fresh_liaison_report": fresh_liaison_report,
+        "material": material.pk, "material_file": material.files.get().pk,
+        "fresh_material_file": fresh_material_file, "training": training.pk,
 
 
         **task_arguments(areas, community_user, street_user),
