@@ -161,9 +161,8 @@ def test_receipts_are_the_publishers_403_to_readers_404_outside(
 
 def test_the_list_marks_what_waits_and_filters_to_it(client, materials, community_user):
     client.force_login(community_user)
-    response = client.get(reverse("liaison:library_list"))
-    assert response.context["waiting"] == 2
-    assert "2 份资料等待您确认已读" in response.content.decode() or response.context["waiting"]
+    response = client.get(reverse("liaison:library_list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "有 2 份资料等待您阅读确认。" in response.content.decode()
     response = client.get(reverse("liaison:library_list"), {"to_read": "on"})
     assert titles(response.context["materials"]) == ["区级", "柳巷"]
     response = client.get(reverse("liaison:library_list"), {"q": "柳巷"})
@@ -227,15 +226,13 @@ def test_publish_and_edit_through_the_pages(client, areas, street_user, communit
     assert client.get(reverse("liaison:library_update", args=[material.pk])).status_code == 403
 
 
-def test_a_refused_area_is_said_in_chinese(client, areas, street_user):
-    client.force_login(street_user)
-    response = client.post(
-        reverse("liaison:library_create"),
-        {"area": areas["140106002"].pk, "kind": "policy", "title": "x", "body": ""},
-        HTTP_ACCEPT_LANGUAGE="zh-hans",
-    )
-    assert response.status_code == 200
-    assert response.context["form"].errors["area"]
+def test_refusals_say_why_in_chinese(areas, street_user, other_street_user):
+    with pytest.raises(ValidationError) as refused:
+        publish(street_user, areas["140106002"])
+    assert refused.value.message_dict["area"] == ["请选择您管辖范围内仍在使用的区域。"]
+    with pytest.raises(ValidationError) as refused:
+        publish(street_user, areas["140106001001"])
+    assert refused.value.message_dict["area"] == ["请选择区或街道。"]
 
 
 def test_materials_move_with_a_merged_area(areas, district_user):

@@ -34,7 +34,9 @@ def test_a_street_organises_for_its_communities_and_no_one_else(
         services.training_attendance_set(
             actor=street_user, training=session, users=[other_street_user]
         )
-    assert "dora" in str(refused.value)
+    assert refused.value.message_dict["users"] == [
+        "dora 不能登记参训：柳巷街道的培训只登记本级及下级区域的工作人员。"
+    ]
     with pytest.raises(PermissionDenied):
         training(community_user, areas["140106001"])
     with pytest.raises(PermissionDenied):
