@@ -1118,8 +1118,20 @@ def area_materials_count(area: Area) -> int:
     return Material.objects.filter(area=area).count()
 
 
+def _records_move(model, key: str, *, actor, source: Area, target: Area, request, change):
+    count = model.objects.filter(area=source).update(area=target)
+    if count:
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=source, request=request,
+            detail={"change": change, key: count, "to": target.code},
+        )  # fmt: skip
+
+
 def area_materials_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    Material.objects.filter(area=source).update(area=target)
+    _records_move(
+        Material, "materials", actor=actor, source=source, target=target, request=request,
+        change=change,
+    )  # fmt: skip
 
 
 def area_trainings_count(area: Area) -> int:
@@ -1127,7 +1139,10 @@ def area_trainings_count(area: Area) -> int:
 
 
 def area_trainings_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    Training.objects.filter(area=source).update(area=target)
+    _records_move(
+        Training, "trainings", actor=actor, source=source, target=target, request=request,
+        change=change,
+    )  # fmt: skip
 
 
 AREA_MOVERS += [

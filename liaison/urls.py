@@ -66,6 +66,11 @@ urlpatterns += [
     path("training/new/", views.TrainingCreateView.as_view(), name="training_create"),
     path("training/hours/", views.TrainingHoursView.as_view(), name="training_hours"),
     path("training/streets/", views.StreetHoursView.as_view(), name="training_street_hours"),
+    path(
+        "training/streets/export/",
+        views.street_hours_export,
+        name="training_street_hours_export",
+    ),
     path("training/<int:pk>/", views.TrainingDetailView.as_view(), name="training_detail"),
     path("training/<int:pk>/edit/", views.TrainingUpdateView.as_view(), name="training_update"),
     path("training/<int:pk>/attendance/", views.training_attendance, name="training_attendance"),

@@ -1167,10 +1167,11 @@ from django.contrib.auth.mixins import (  # noqa: E402
 )
 from django.core.exceptions import PermissionDenied  # noqa: E402
 from django.db.models import Count, Exists, OuterRef  # noqa: E402
-from django.http import FileResponse, Http404  # noqa: E402
+from django.http import FileResponse, Http404, HttpResponse  # noqa: E402
 from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.functional import cached_property  # noqa: E402
+from django.utils.http import content_disposition_header  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from django.utils.translation import gettext_lazy  # noqa: E402
 from django.views.decorators.http import require_POST  # noqa: E402
@@ -1182,8 +1183,11 @@ from django.views.generic import (  # noqa: E402
     UpdateView,
 )
 
+from members.views import XLSX  # noqa: E402
+from tongzhan import spreadsheets as xlsx  # noqa: E402
+from tongzhan.audit import audit_record  # noqa: E402
 from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
-from tongzhan.models import Area  # noqa: E402
+from tongzhan.models import Area, AuditEvent  # noqa: E402
 from tongzhan.scoping import visible_area_ids  # noqa: E402
 
 from . import services  # noqa: E402
@@ -1506,40 +1510,76 @@ class TrainingHoursView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
         )
 
 
+def _street_hours(request) -> dict:
+    """The street asked for (?street=, one of the user's; the first by default; 404 for
+    another), the year, and its staff's hours in that year."""
+    streets = list(
+        Area.objects.visible_to(request.user).filter(level=Area.Level.STREET).order_by("code")
+    )
+    street = None
+    wanted = request.GET.get("street", "")
+    if wanted:
+        street = next((item for item in streets if str(item.pk) == wanted), None)
+        if street is None:
+            raise Http404
+    elif streets:
+        street = streets[0]
+    year = _year(request)
+    rows = services.workers_hours(street, year) if street else []
+    return {
+        "year": year,
+        "years": _years(year),
+        "streets": streets,
+        "street": street,
+        "rows": rows,
+        "total": sum((row["hours"] for row in rows), Decimal(0)),
+    }
+
+
 class StreetHoursView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """A street's staff and its communities' with their training hours in a year."""
 
     permission_required = "liaison.view_attendance"
     template_name = "liaison/training_street_hours.html"
 
-    def streets(self):
-        return (
-            Area.objects.visible_to(self.request.user)
-            .filter(level=Area.Level.STREET)
-            .order_by("code")
-        )
-
     def get_context_data(self, **kwargs):
-        streets = list(self.streets())
-        street = None
-        wanted = self.request.GET.get("street", "")
-        if wanted:
-            street = next((item for item in streets if str(item.pk) == wanted), None)
-            if street is None:
-                raise Http404
-        elif streets:
-            street = streets[0]
-        year = _year(self.request)
-        rows = services.workers_hours(street, year) if street else []
-        return super().get_context_data(
-            year=year,
-            years=_years(year),
-            streets=streets,
-            street=street,
-            rows=rows,
-            total=sum((row["hours"] for row in rows), Decimal(0)),
-            **kwargs,
-        )
+        return super().get_context_data(**_street_hours(self.request), **kwargs)
+
+
+@login_required
+@permission_required("liaison.view_attendance", raise_exception=True)
+def street_hours_export(request):
+    """The street's table of training hours as a spreadsheet, ready to print."""
+    table = _street_hours(request)
+    if table["street"] is None:
+        raise Http404
+    title = _("Training hours of %(street)s in %(year)s") % {
+        "street": table["street"].name,
+        "year": table["year"],
+    }
+    book = xlsx.Book()
+    sheet = book.sheet(_("Training hours"), widths={1: 20, 2: 20, 3: 10}, title_rows=(2, 2))
+    sheet.append([xlsx.text(title)])
+    sheet.append([_("Account"), _("Area"), _("Hours")])
+    for row in table["rows"]:
+        sheet.append([
+            xlsx.text(row["user"].get_full_name() or row["user"].username),
+            xlsx.text(row["area"].name),
+            xlsx.number(row["hours"]),
+        ])  # fmt: skip
+    sheet.append([_("Total"), "", xlsx.number(table["total"])])
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        detail={"report": "training_hours", "street": table["street"].code,
+                "year": table["year"], "rows": len(table["rows"])},
+    )  # fmt: skip
+    response = HttpResponse(book.bytes(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{title}.xlsx"
+    )
+    return response
 
 
 # -- end of library and training --

@@ -310,6 +310,7 @@ MATRIX = [
     ("liaison:training_create", [], "post", "302 403 403 200 200 200 200 403"),
     ("liaison:training_hours", [], "get", "302 200 200 200 200 200 200 403"),
     ("liaison:training_street_hours", [], "get", "302 403 403 200 200 200 200 403"),
+    ("liaison:training_street_hours_export", [], "get", "302 403 403 200 200 200 200 403"),
     ("liaison:training_detail", ["training"], "get", "302 200 200 200 200 404 200 403"),
     ("liaison:training_update", ["training"], "get", "302 403 403 200 200 404 200 403"),
     ("liaison:training_update", ["training"], "post", "302 403 403 200 200 404 200 403"),

@@ -58,9 +58,7 @@ def test_a_street_edits_its_own_the_district_its_streets(materials, street_user,
     assert titles(editable(district_user)) == ["区级", "文庙", "柳巷"]
 
 
-def test_a_community_neither_publishes_nor_a_street_for_another(
-    areas, community_user, street_user
-):
+def test_a_community_neither_publishes_nor_a_street_for_another(areas, community_user, street_user):
     with pytest.raises(PermissionDenied):
         publish(community_user, areas["140106001"])
     with pytest.raises(ValidationError) as refused:
@@ -107,9 +105,7 @@ def test_search_of_three_characters_or_more_uses_the_trigram_index(areas, distri
     assert "material_search_trgm" in plan
 
 
-def test_opening_a_material_with_a_receipt_asked_records_it_once(
-    client, materials, community_user
-):
+def test_opening_a_material_with_a_receipt_asked_records_it_once(client, materials, community_user):
     waiting = Material.objects.waiting_for
     assert titles(waiting(community_user)) == ["区级", "柳巷"]
     client.force_login(community_user)

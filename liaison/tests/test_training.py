@@ -1,11 +1,13 @@
 """Training sessions: who organises, who may attend, hours per person, year, area and street."""
 
 import datetime
+import io
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from conftest import _user
 from liaison import services
@@ -94,9 +96,7 @@ def test_hours_by_area_and_by_user_count_a_year(
     assert Attendance.objects.hours_by_user(2026)[community_user.pk] == D("5.5")
 
 
-def test_my_hours_page_lists_a_years_sessions_and_total(
-    client, areas, street_user, community_user
-):
+def test_my_hours_page_lists_a_years_sessions_and_total(client, areas, street_user, community_user):
     session = training(street_user, areas["140106001"], hours="3")
     services.training_attendance_set(actor=street_user, training=session, users=[community_user])
     client.force_login(community_user)
@@ -141,9 +141,7 @@ def test_the_attendance_form_groups_accounts_by_area_and_saves(
     client.force_login(street_user)
     url = reverse("liaison:training_attendance", args=[session.pk])
     response = client.get(url)
-    groups = [
-        (group["area"].name, len(group["boxes"])) for group in response.context["groups"]
-    ]
+    groups = [(group["area"].name, len(group["boxes"])) for group in response.context["groups"]]
     assert groups == [("柳巷街道", 1), ("桥东一社区", 1), ("五一二社区", 1)]
     response = client.post(url, {"users": [community_user.pk, neighbour_user.pk]})
     assert response.status_code == 302
@@ -195,3 +193,27 @@ def test_trainings_move_with_a_merged_area(areas, district_user):
     assert services.area_trainings_count(areas["140106001001"]) == 1
     services.area_trainings_move(actor=district_user, source=areas["140106001001"], target=target)
     assert Training.objects.get().area == target
+
+
+def test_the_street_table_downloads_as_a_spreadsheet(client, areas, street_user, community_user):
+    session = training(street_user, areas["140106001"], hours="3")
+    services.training_attendance_set(actor=street_user, training=session, users=[community_user])
+    client.force_login(street_user)
+    response = client.get(reverse("liaison:training_street_hours_export"), {"year": 2026})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "柳巷街道2026年统战委员培训学时"
+    assert rows[1:] == [
+        ["账号", "区域", "学时"],
+        ["charlie", "柳巷街道", 0],
+        ["王丽", "桥东一社区", 3],
+        ["合计", None, 3],
+    ]
+
+
+def test_the_area_movers_are_registered_with_the_kernel():
+    from tongzhan.services import AREA_MOVERS
+
+    labels = {str(mover.label) for mover in AREA_MOVERS}
+    assert {"学习资料", "培训"} <= labels
