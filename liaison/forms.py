@@ -326,6 +326,8 @@ class ReportFilterForm(ReportPeriodForm):
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
 
+from decimal import Decimal, InvalidOperation  # noqa: E402
+
 from django import forms  # noqa: E402
 from django.db.models import Q  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
@@ -406,7 +408,8 @@ class TrainingForm(forms.ModelForm):
 
 
 class AttendanceForm(forms.Form):
-    """The session's attendees, ticked on a list of the accounts that may attend."""
+    """The session's attendees, ticked on a list of the accounts that may attend, each with
+    the hours they stayed (`hours_<account id>`; the session's when left empty)."""
 
     users = forms.ModelMultipleChoiceField(
         label=_("Attendees"), queryset=None, required=False,
@@ -416,6 +419,21 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["users"].queryset = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = {}
+        for user in cleaned.get("users") or []:
+            raw = self.data.get(f"hours_{user.pk}", "").strip()
+            if not raw:
+                continue
+            try:
+                hours[user.pk] = Decimal(raw)
+            except InvalidOperation:
+                self.add_error("users", _("Write the hours as a number, such as 2.5."))
+                break
+        cleaned["hours"] = hours
+        return cleaned
 
 
 # -- end of library and training --

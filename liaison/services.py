@@ -810,7 +810,7 @@ from django.utils.translation import gettext_lazy  # noqa: E402
 
 from tongzhan.audit import audit_record  # noqa: E402
 from tongzhan.models import Area, AuditEvent, User  # noqa: E402
-from tongzhan.scoping import visible_area_ids, within_area  # noqa: E402
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area  # noqa: E402
 from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
 
 from .models import (  # noqa: E402
@@ -941,10 +941,10 @@ def material_read(*, actor, material: Material) -> MaterialRead | None:
     the areas below it; None otherwise. Opening it again changes nothing.
 
     Not audited: the receipt is itself the record of who read what, when."""
-    if not material.receipt_asked or actor.area_id is None or actor.area_id == material.area_id:
+    # Asked of the areas below the publisher: not of itself, nor of the district above a
+    # street that published (it sees the street's materials, but nobody asked it).
+    if not material.receipt_asked or material.area_id not in enclosing_area_ids(actor):
         return None
-    if not Material.objects.visible_to(actor).filter(pk=material.pk).exists():
-        raise PermissionDenied
     existing = MaterialRead.objects.filter(material=material, user=actor).first()
     if existing is not None:
         return existing
@@ -1054,8 +1054,9 @@ def attendee_choices(training: Training):
 def training_attendance_set(
     *, actor, training: Training, users, hours: dict | None = None, request=None
 ) -> None:
-    """Make `users` the session's attendees. Each is counted the session's hours unless
-    `hours` ({user id: hours}) says fewer; someone already recorded keeps their hours."""
+    """Make `users` the session's attendees. `hours` ({user id: hours}) gives one's hours
+    (fewer than the session's, when they left early); without, a new attendee is counted
+    the session's hours and one already recorded keeps theirs."""
     if not Training.objects.editable_by(actor).filter(pk=training.pk).exists():
         raise PermissionDenied
     hours = hours or {}
@@ -1070,7 +1071,7 @@ def training_attendance_set(
              % {"names": "、".join(outside), "area": training.area.name}}
         )  # fmt: skip
     for value in hours.values():
-        if not (Decimal(0) < value <= training.hours):
+        if not (Decimal(0) < value <= training.hours) or value.as_tuple().exponent < -1:
             raise ValidationError(
                 {"hours": _("Hours attended lie between 0 and the session's %(hours)s.")
                  % {"hours": training.hours}}

@@ -1455,7 +1455,7 @@ def _grouped(choices, form) -> list[dict]:
     for account in choices:
         if not groups or groups[-1]["area"] != account.area:
             groups.append({"area": account.area, "boxes": []})
-        groups[-1]["boxes"].append(boxes[str(account.pk)])
+        groups[-1]["boxes"].append((account, boxes[str(account.pk)]))
     return groups
 
 
@@ -1465,7 +1465,8 @@ def training_attendance(request, pk):
     """Tick who attended a session, from the staff of its organising area and below."""
     training = _editable_or_denied(Training, request.user, pk)
     choices = services.attendee_choices(training)
-    initial = {"users": list(training.attendances.values_list("user", flat=True))}
+    hours = dict(training.attendances.values_list("user", "hours"))
+    initial = {"users": list(hours)}
     data = request.POST if request.method == "POST" else None  # none ticked is a list too
     form = AttendanceForm(data, initial=initial, choices=choices)
     if request.method == "POST" and form.is_valid():
@@ -1473,13 +1474,18 @@ def training_attendance(request, pk):
             request, form,
             lambda: services.training_attendance_set(
                 actor=request.user, training=training, users=form.cleaned_data["users"],
-                request=request,
+                hours=form.cleaned_data["hours"], request=request,
             ),
             done=_("The attendance was saved."),
         )  # fmt: skip
         if done:
             return redirect("liaison:training_detail", pk=training.pk)
     listed = list(choices)
+    for account in listed:  # what the form shows in each account's hours
+        account.hours_shown = (
+            request.POST.get(f"hours_{account.pk}", "") if form.is_bound
+            else hours.get(account.pk, "")
+        )  # fmt: skip
     return render(
         request,
         "liaison/training_attendance.html",

@@ -123,6 +123,7 @@ def test_no_receipt_where_none_was_asked_nor_from_the_publisher(
     client.get(reverse("liaison:library_detail", args=[materials["street"].pk]))
     client.force_login(district_user)
     client.get(reverse("liaison:library_detail", args=[materials["other_street"].pk]))
+    client.get(reverse("liaison:library_detail", args=[materials["street"].pk]))  # from below
     assert not MaterialRead.objects.exists()
     # Nothing waits for the district: nothing above it asks.
     assert not Material.objects.waiting_for(district_user).exists()

@@ -143,11 +143,21 @@ def test_the_attendance_form_groups_accounts_by_area_and_saves(
     response = client.get(url)
     groups = [(group["area"].name, len(group["boxes"])) for group in response.context["groups"]]
     assert groups == [("柳巷街道", 1), ("桥东一社区", 1), ("五一二社区", 1)]
-    response = client.post(url, {"users": [community_user.pk, neighbour_user.pk]})
+    # bob left after an hour and a half.
+    response = client.post(
+        url, {"users": [community_user.pk, neighbour_user.pk], f"hours_{neighbour_user.pk}": "1.5"}
+    )
     assert response.status_code == 302
-    assert set(session.attendances.values_list("user", flat=True)) == {
-        community_user.pk, neighbour_user.pk,
+    assert dict(session.attendances.values_list("user", "hours")) == {
+        community_user.pk: D(3), neighbour_user.pk: D("1.5"),
     }  # fmt: skip
+    response = client.post(url, {"users": [neighbour_user.pk], f"hours_{neighbour_user.pk}": "5"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "参训学时须大于 0 且不超过本次培训的 3.0 学时。"
+    ]
+    response = client.post(url, {"users": [neighbour_user.pk], f"hours_{neighbour_user.pk}": "半"})
+    assert response.context["form"].errors["users"] == ["学时请填写数字，如 2.5。"]
     client.force_login(community_user)
     assert client.get(url).status_code == 403
 
@@ -182,6 +192,9 @@ def test_lists_ask_a_fixed_number_of_queries(
         _user(f"w{number}", User.Role.COMMUNITY, areas["140106001002"])
     with django_assert_max_num_queries(10):
         client.get(reverse("liaison:training_street_hours"), {"year": 2026})
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("liaison:training_attendance", args=[session.pk]))
+    assert sum(len(group["boxes"]) for group in response.context["groups"]) == 22
 
 
 def test_trainings_move_with_a_merged_area(areas, district_user):
