@@ -899,7 +899,7 @@ def material_publish(*, actor, data: dict, uploads=(), request=None) -> Material
         material.full_clean()
         material.save()
         names = [_attach(actor, material, *pair, stored).name for pair in checked]
-        _audit(actor, material, AuditEvent.Action.CREATE, data, request, files=names)
+        _audit(actor, material, AuditEvent.Action.CREATE, data, request, file=names)
     return material
 
 
@@ -919,7 +919,7 @@ def material_update(*, actor, material: Material, data: dict, uploads=(), reques
         material.save()
         names = [_attach(actor, material, *pair, stored).name for pair in checked]
         if changed or names:
-            _audit(actor, material, AuditEvent.Action.UPDATE, changed, request, files=names)
+            _audit(actor, material, AuditEvent.Action.UPDATE, changed, request, file=names)
     return material
 
 
@@ -931,8 +931,10 @@ def material_file_remove(*, actor, attached: MaterialFile, request=None) -> None
     with transaction.atomic():
         stored, storage = attached.file.name, attached.file.storage
         attached.delete()
-        _audit(actor, material, AuditEvent.Action.UPDATE, ["files"], request,
-               removed=attached.name)  # fmt: skip
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=material, request=request,
+            detail={"removed": attached.name},
+        )  # fmt: skip
         transaction.on_commit(lambda: storage.delete(stored))
 
 
@@ -1059,7 +1061,7 @@ def training_attendance_set(
     the session's hours and one already recorded keeps theirs."""
     if not Training.objects.editable_by(actor).filter(pk=training.pk).exists():
         raise PermissionDenied
-    hours = hours or {}
+    hours = {pk: Decimal(str(value)) for pk, value in (hours or {}).items()}
     users = list(users)
     allowed = set(attendee_choices(training).filter(
         pk__in=[user.pk for user in users]).values_list("pk", flat=True))  # fmt: skip
@@ -1090,9 +1092,10 @@ def training_attendance_set(
         for pk in wanted & set(current):
             if pk in hours and hours[pk] != current[pk]:
                 training.attendances.filter(user=pk).update(hours=hours[pk])
-        _audit(
-            actor, training, AuditEvent.Action.UPDATE, ["attendances"], request,
-            attendees=len(wanted), added=len(wanted - set(current)), removed=len(removed),
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=training, request=request,
+            detail={"attendees": len(wanted), "created": len(wanted - set(current)),
+                    "removed": len(removed)},
         )  # fmt: skip
 
 

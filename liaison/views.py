@@ -1578,7 +1578,7 @@ def street_hours_export(request):
         actor=request.user,
         action=AuditEvent.Action.EXPORT,
         request=request,
-        detail={"report": "training_hours", "street": table["street"].code,
+        detail={"report": "training_hours", "area": table["street"].code,
                 "year": table["year"], "rows": len(table["rows"])},
     )  # fmt: skip
     response = HttpResponse(book.bytes(), content_type=XLSX)

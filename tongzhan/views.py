@@ -265,11 +265,13 @@ DETAIL_KEYS = {
     "email": "电子邮箱", "unlocked": "解除锁定（清除的登录失败记录数）",
     "categories": "类别", "items": "项目", "score_grid": "按评分表保存的评分数",
     "transfer": "转移申请编号", "note": "说明", "download": "下载的文件", "format": "格式",
+    # The study library and training (liaison)
+    "attendees": "参训人数", "materials": "学习资料", "trainings": "培训", "year": "年度",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
                "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志",
-               "score_grid": "评分表", "compare": "各地区对比"},
+               "score_grid": "评分表", "compare": "各地区对比", "training_hours": "培训学时表"},
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
              "cancel": "取消", "request": "申请", "accept": "接收", "decline": "退回",
              "withdraw": "撤回"},

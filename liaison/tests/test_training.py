@@ -230,3 +230,42 @@ def test_the_area_movers_are_registered_with_the_kernel():
 
     labels = {str(mover.label) for mover in AREA_MOVERS}
     assert {"学习资料", "培训"} <= labels
+
+
+def test_the_audit_log_tells_the_library_and_training_in_chinese(
+    client, areas, street_user, community_user, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.test_audit_words import TableText, latin_words
+
+    settings.MEDIA_ROOT = tmp_path
+    material = services.material_publish(
+        actor=street_user,
+        data={"area": areas["140106001"], "kind": "case", "title": "案例", "body": ""},
+        uploads=[SimpleUploadedFile("案例.pdf", b"%PDF-1.7\n0", "application/pdf")],
+    )
+    services.material_update(
+        actor=street_user, material=material,
+        data={"area": areas["140106001"], "kind": "policy", "title": "政策", "body": "正文",
+              "receipt_asked": True},
+    )  # fmt: skip
+    services.material_file_remove(actor=street_user, attached=material.files.get())
+    session = training(street_user, areas["140106001"])
+    services.training_update(
+        actor=street_user, training=session,
+        data={"area": areas["140106001"], "title": "培训", "date": session.date, "hours": D(2),
+              "place": "", "notes": ""},
+        materials=[material],
+    )  # fmt: skip
+    services.training_attendance_set(actor=street_user, training=session, users=[community_user])
+    client.force_login(street_user)
+    client.get(reverse("liaison:training_street_hours_export"), {"year": 2026})
+    client.force_login(_user("ivan", User.Role.AUDITOR, None))
+    response = client.get(reverse("audit"))
+    parser = TableText()
+    parser.feed(response.content.decode())
+    # The account name and the file name (案例.pdf) are as they were written.
+    assert [word for word in latin_words(parser.texts) if word not in ("charlie", "pdf")] == []
+    page = " ".join(parser.texts)
+    assert "参训人数：1" in page and "报表：培训学时表" in page
