@@ -58,6 +58,8 @@ def workbooks(client, areas, street_user, district_user, other_district_user, pe
     get("assessment", reverse("assessment:export", args=[period.pk]), "$2:$2")
     get("compare", reverse("dashboards:compare_export"), "$2:$2")
     get("score-grid", reverse("assessment:scores_download", args=[period.pk]), "$2:$2")
+    get("training-hours", reverse("liaison:training_street_hours_export"), "$2:$2",
+        year=today.year)  # fmt: skip
     evaluation_round = assessment_services.round_create(
         actor=district_user,
         data={"area": areas["140106001"], "name": "综合评价",
@@ -92,7 +94,7 @@ def english_words(content: bytes) -> list[str]:
 def test_every_workbook_prints_a4_landscape_one_page_wide_with_titles_and_page_numbers(
     workbooks,
 ):
-    assert len(workbooks) == 11
+    assert len(workbooks) == 12
     for name, (content, title_rows) in workbooks.items():
         book = load_workbook(io.BytesIO(content))
         for sheet in book.worksheets:
