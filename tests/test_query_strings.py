@@ -34,7 +34,7 @@ from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = ("tongzhan", "members", "activities", "assessment", "dashboards")
+PROJECT = ("tongzhan", "members", "activities", "liaison", "assessment", "dashboards")
 # Read by the generic views (page) or asked for by people trying their luck.
 ALWAYS = ["page", "per_page", "sort", "order", "o"]
 STRING = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
