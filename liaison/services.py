@@ -805,6 +805,7 @@ from decimal import Decimal  # noqa: E402
 
 from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
 from django.db import IntegrityError, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from django.utils.translation import gettext_lazy  # noqa: E402
 
@@ -822,9 +823,6 @@ from .models import (  # noqa: E402
     MaterialRead,
     Training,
 )
-
-MATERIAL_FIELDS = ("area", "kind", "title", "body", "receipt_asked")
-TRAINING_FIELDS = ("area", "title", "date", "hours", "place", "notes")
 
 
 def _check_publisher(actor, area: Area) -> None:
@@ -1063,9 +1061,11 @@ def training_attendance_set(
         raise PermissionDenied
     hours = {pk: Decimal(str(value)) for pk, value in (hours or {}).items()}
     users = list(users)
-    allowed = set(attendee_choices(training).filter(
-        pk__in=[user.pk for user in users]).values_list("pk", flat=True))  # fmt: skip
-    outside = [str(user) for user in users if user.pk not in allowed]
+    current = dict(training.attendances.values_list("user", "hours"))
+    # Who may be ticked now. An attendee no longer among them (an account disabled since)
+    # is not offered, so not sent either: kept, with the hours they count.
+    choosable = set(attendee_choices(training).values_list("pk", flat=True))
+    outside = [str(user) for user in users if user.pk not in choosable | set(current)]
     if outside:
         raise ValidationError(
             {"users": _("%(names)s may not attend: only the staff of %(area)s and the areas "
@@ -1079,8 +1079,7 @@ def training_attendance_set(
                  % {"hours": training.hours}}
             )  # fmt: skip
     with transaction.atomic():
-        wanted = {user.pk for user in users}
-        current = dict(training.attendances.values_list("user", "hours"))
+        wanted = {user.pk for user in users} | (set(current) - choosable)
         removed = set(current) - wanted
         training.attendances.filter(user__in=removed).delete()
         Attendance.objects.bulk_create(
@@ -1101,12 +1100,14 @@ def training_attendance_set(
 
 def workers_hours(street: Area, year: int) -> list[dict]:
     """The street's and its communities' staff with their training hours in `year`:
-    [{"user", "area", "hours"}] by area code, then name; none left out for having none."""
+    [{"user", "area", "hours"}] by area code, then name; none left out for having none, and
+    an account disabled since kept for the hours it had."""
     totals = Attendance.objects.filter(user__area__in=Area.objects.within(street)).hours_by_user(
         year
     )
     accounts = (
-        User.objects.filter(within_area(street, "area"), is_active=True, role__in=STAFF_ROLES)
+        User.objects.filter(within_area(street, "area"), role__in=STAFF_ROLES)
+        .filter(Q(is_active=True) | Q(pk__in=list(totals)))
         .select_related("area")
         .order_by("area__code", "last_name", "first_name", "username")
     )

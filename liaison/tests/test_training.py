@@ -269,3 +269,27 @@ def test_the_audit_log_tells_the_library_and_training_in_chinese(
     assert [word for word in latin_words(parser.texts) if word not in ("charlie", "pdf")] == []
     page = " ".join(parser.texts)
     assert "参训人数：1" in page and "报表：培训学时表" in page
+
+
+def test_a_disabled_account_keeps_its_attendance_and_hours(
+    client, areas, street_user, community_user, neighbour_user
+):
+    session = training(street_user, areas["140106001"], hours="3")
+    services.training_attendance_set(
+        actor=street_user, training=session, users=[community_user, neighbour_user]
+    )
+    User.objects.filter(pk=neighbour_user.pk).update(is_active=False)
+    client.force_login(street_user)
+    url = reverse("liaison:training_attendance", args=[session.pk])
+    # bob is no longer offered; saving the others keeps him.
+    response = client.get(url)
+    boxes = [account for group in response.context["groups"] for account, _box in group["boxes"]]
+    assert neighbour_user not in boxes
+    client.post(url, {"users": [community_user.pk]})
+    assert set(session.attendances.values_list("user", flat=True)) == {
+        community_user.pk, neighbour_user.pk,
+    }  # fmt: skip
+    rows = services.workers_hours(areas["140106001"], session.date.year)
+    assert [(row["user"], row["hours"]) for row in rows if row["hours"]] == [
+        (community_user, D(3)), (User.objects.get(pk=neighbour_user.pk), D(3)),
+    ]  # fmt: skip
