@@ -1188,7 +1188,7 @@ from tongzhan import spreadsheets as xlsx  # noqa: E402
 from tongzhan.audit import audit_record  # noqa: E402
 from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
 from tongzhan.models import Area, AuditEvent  # noqa: E402
-from tongzhan.scoping import visible_area_ids  # noqa: E402
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids  # noqa: E402
 
 from . import services  # noqa: E402
 from .forms import AttendanceForm, MaterialForm, MaterialSearchForm, TrainingForm  # noqa: E402
@@ -1248,6 +1248,8 @@ class MaterialListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             search_form=self.search_form,
             query_without_page=_query_without_page(self.request),
             waiting=Material.objects.waiting_for(self.request.user).count(),
+            # The publishers that ask this user for a receipt: the areas above theirs.
+            asking=enclosing_area_ids(self.request.user),
             **kwargs,
         )
 

@@ -242,3 +242,14 @@ def test_materials_move_with_a_merged_area(areas, district_user):
     assert services.area_materials_count(areas["140106001001"]) == 1
     services.area_materials_move(actor=district_user, source=areas["140106001001"], target=target)
     assert Material.objects.get().area == target
+
+
+def test_the_receipt_column_says_not_read_only_to_those_asked(
+    client, materials, community_user, district_user
+):
+    client.force_login(community_user)
+    page = client.get(reverse("liaison:library_list")).content.decode()
+    assert page.count('<span class="badge">未读</span>') == 2
+    client.force_login(district_user)  # asked by nobody: its own and a street's are 已要求
+    page = client.get(reverse("liaison:library_list")).content.decode()
+    assert "未读" not in page and page.count("已要求") == 2
