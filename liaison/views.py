@@ -1174,7 +1174,7 @@ from django.utils.functional import cached_property  # noqa: E402
 from django.utils.http import content_disposition_header  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from django.utils.translation import gettext_lazy  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
+from django.views.decorators.http import require_GET, require_POST  # noqa: E402
 from django.views.generic import (  # noqa: E402
     CreateView,
     DetailView,
@@ -1308,6 +1308,7 @@ class MaterialDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
         )
 
 
+@require_GET
 @login_required
 @permission_required("liaison.view_material", raise_exception=True)
 def material_file(request, pk, file_pk):
@@ -1335,6 +1336,7 @@ def material_file_remove(request, pk, file_pk):
     return redirect("liaison:library_detail", pk=material.pk)
 
 
+@require_GET
 @login_required
 @permission_required("liaison.view_materialread", raise_exception=True)
 def material_receipts(request, pk):
@@ -1554,6 +1556,7 @@ class StreetHoursView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
         return super().get_context_data(**_street_hours(self.request), **kwargs)
 
 
+@require_GET
 @login_required
 @permission_required("liaison.view_attendance", raise_exception=True)
 def street_hours_export(request):

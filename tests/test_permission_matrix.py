@@ -317,6 +317,16 @@ MATRIX = [
     ("liaison:training_attendance", ["training"], "get", "302 403 403 200 200 404 200 403"),
     # An empty list of attendees is a list: saved, and back to the session.
     ("liaison:training_attendance", ["training"], "post", "302 403 403 302 302 404 302 403"),
+    # Pages that only show: a POST is refused (405) once the user may see them at all.
+    ("liaison:library_list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:library_detail", ["material"], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:library_receipts", ["material"], "post", "405 405 405 405 405 405 405 405"),
+    ("liaison:library_file", ["material", "material_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    ("liaison:training_list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:training_detail", ["training"], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:training_hours", [], "post", "302 405 405 405 405 405 405 403"),
+    ("liaison:training_street_hours", [], "post", "302 403 403 405 405 405 405 403"),
+    ("liaison:training_street_hours_export", [], "post", "405 405 405 405 405 405 405 405"),
 ]  # fmt: skip
 
 
