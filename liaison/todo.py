@@ -21,7 +21,7 @@ from activities.models import Need
 from members.models import Transfer
 from tongzhan.models import User
 
-from .models import NoticeCopy, Report, TaskCopy
+from .models import Material, NoticeCopy, Report, TaskCopy
 
 SHOWN_PER_KIND = 50  # beyond it the kind's own list has the rest
 
@@ -144,6 +144,20 @@ def _needs(needs, today):
     return items
 
 
+def _materials(materials, today):
+    materials = materials.select_related("area").order_by("-published_at")
+    return [
+        Waiting(
+            title=material.title,
+            url=reverse("liaison:library_detail", args=[material.pk]),
+            what=str(_("To read")),
+            source=material.area.name,
+            since=material.published_at,
+        )
+        for material in materials[:SHOWN_PER_KIND]
+    ]
+
+
 def _transfers(transfers, today):
     transfers = transfers.select_related("member", "from_community").order_by("-requested_at")
     return [
@@ -186,6 +200,13 @@ SOURCES = [
         waiting=Need.objects.referred_to,
         items=_needs,
         list_url=lambda: reverse("activities:need_list") + "?held=here",
+    ),
+    Source(
+        key="materials",
+        label=_("Study materials to read"),
+        waiting=Material.objects.waiting_for,
+        items=_materials,
+        list_url=lambda: reverse("liaison:library_list") + "?to_read=on",
     ),
     Source(
         key="transfers",

@@ -135,6 +135,22 @@ def test_a_report_and_a_referred_need_wait_on_the_street(
     assert "停车难" in page and "待审" in page
     assert member.name in page and "待受理" in page
     assert todo.waiting_counts(street_user) == {
-        "notices": 0, "tasks": 0, "reports": 1, "needs": 1, "transfers": 0,
+        "notices": 0, "tasks": 0, "reports": 1, "needs": 1, "materials": 0, "transfers": 0,
     }  # fmt: skip
     assert todo.waiting_count(community_user) == 0
+
+
+def test_a_material_asking_for_a_receipt_waits_until_read(
+    client, street_user, community_user, areas
+):
+    material = services.material_publish(
+        actor=street_user,
+        data={"area": areas["140106001"], "kind": "policy", "title": "民族政策解读",
+              "body": "正文", "receipt_asked": True},
+    )  # fmt: skip
+    client.force_login(community_user)
+    page = client.get(reverse("liaison:todo")).content.decode()
+    assert "民族政策解读" in page and "待阅读" in page
+    assert todo.waiting_counts(street_user)["materials"] == 0  # the publisher is not asked
+    client.get(reverse("liaison:library_detail", args=[material.pk]))
+    assert todo.waiting_counts(community_user)["materials"] == 0
