@@ -23,6 +23,8 @@ from django.utils import timezone
 from activities.models import Activity, ActivityType, Need, Participation, Visit
 from assessment import services as assessment
 from assessment.models import Indicator, Period
+from liaison import services as liaison
+from liaison.models import Notice
 from members.models import (
     Category,
     Ethnicity,
@@ -762,6 +764,7 @@ class Command(BaseCommand):
             call_command("tally_rebuild", stdout=self.stdout)
             self.analyze(Member, MemberTally)
             self.open_assessment()
+            self.liaison_examples()
         self.print_accounts()
 
     def open_assessment(self) -> None:
@@ -798,6 +801,49 @@ class Command(BaseCommand):
             )
         assessment.period_open(actor=None, period=period)
         self.progress(f"assessment: {period.name} open with 7 indicators")
+
+    def liaison_examples(self) -> None:
+        """A little of the work between the levels, so that 我的待办 and its pages have
+        something to show: a notice and a study material from the district, a task and a
+        training session from the street, a report from a community."""
+        if Notice.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ, shequ2 = (
+            accounts[name] for name in ("quwei", "jiedao", "shequ", "shequ2")
+        )
+        today = timezone.localdate()
+        liaison.notice_send(
+            actor=quwei,
+            data={"title": "关于开展年度统战对象信息核查的通知",
+                  "body": "请各社区于月底前核对本社区统战对象信息，并回复核查情况。",
+                  "reply_by": today + datetime.timedelta(days=7)},
+            area=quwei.area,
+        )  # fmt: skip
+        task = liaison.task_send(
+            actor=jiedao,
+            data={"title": "中秋走访慰问", "body": "走访慰问辖区统战对象，报送走访记录。",
+                  "deadline": today + datetime.timedelta(days=20)},
+            recipients=list(Area.objects.communities().current().within(jiedao.area)),
+        )  # fmt: skip
+        liaison.taskcopy_receive(actor=shequ, copy=task.copies.get(area=shequ.area))
+        liaison.report_submit(
+            actor=shequ2,
+            data={"kind": "public_opinion", "title": "老旧小区停车难",
+                  "body": "居民反映小区停车位不足，建议协调周边单位错时开放停车场。"},
+        )  # fmt: skip
+        liaison.material_publish(
+            actor=quwei,
+            data={"area": quwei.area, "kind": "regulation", "title": "中国共产党统一战线工作条例",
+                  "body": "第一章 总则 ……", "receipt_asked": True},
+        )  # fmt: skip
+        training = liaison.training_create(
+            actor=jiedao,
+            data={"area": jiedao.area, "title": "社区统战委员业务培训", "place": "街道会议室",
+                  "date": today - datetime.timedelta(days=10), "hours": 3},
+        )  # fmt: skip
+        liaison.training_attendance_set(actor=jiedao, training=training, users=[shequ, shequ2])
+        self.progress("notices, tasks, reports, study material and training: examples added")
 
     def progress(self, message: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.started:7.1f} s] {message}")
