@@ -137,6 +137,8 @@ class Indicator(models.Model):
         NEEDS_RESOLVED = "needs_resolved", _("Needs resolved")
         NEEDS_ON_TIME = "needs_on_time", _("Needs resolved on time")
         COMPLETENESS = "completeness", _("Complete records (%)")
+        TASKS_ON_TIME = "tasks_on_time", _("Tasks done on time (%)")
+        REPORTS_ADOPTED = "reports_adopted", _("Reports adopted")
 
     class Rule(models.TextChoices):
         TIERS = "tiers", _("Tier table by members")

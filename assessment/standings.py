@@ -5,10 +5,11 @@ import dataclasses
 import decimal
 from collections import defaultdict
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 
 from activities.models import Activity, Need, Visit
+from liaison.models import Report, TaskCopy
 from members.models import MemberTally
 from tongzhan.dates import local_days
 from tongzhan.models import Area
@@ -121,9 +122,60 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
             values = dict(needs.values_list("community_id").annotate(n=Count("id")).order_by())
         elif metric == M.COMPLETENESS:
             values = {pk: _percent(complete[pk], registered[pk]) for pk in ids}
+        elif metric == M.TASKS_ON_TIME:
+            values = _tasks_on_time(period, ids)
+        elif metric == M.REPORTS_ADOPTED:
+            # Reports go up from communities and streets, never from grids, so a community's
+            # own reports are those `Report.objects.adopted_in(community, ...)` counts.
+            values = dict(
+                Report.objects.adopted()
+                .filter(area_id__in=ids, decided_at__gte=start, decided_at__lt=end)
+                .values_list("area_id")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
         for pk in ids:
             actual[indicator.pk, pk] = D(values.get(pk) or 0)
     return actual
+
+
+def _tasks_on_time(period: Period, ids: list[int]) -> dict:
+    """{community id: share of its task copies due in the period reported done on time}.
+
+    On time: done (已完成 or 已审核) and reported on or before the deadline, by the local day
+    of `reported_at`, the moment the copy was last reported done. Not `completed_on`: that is
+    the day the reporter says the work was done, which may be typed in the past. A copy sent
+    back (退回) is 办理中 again, so not done; reported again after the deadline, its new
+    `reported_at` makes it late, even if its first report was on time: the work was only
+    accepted as done after the deadline.
+
+    A community with no task due in the period scores 100 %: nothing it was asked to do was
+    late. The visited share gives 0 % to a community without members because registering
+    them is its own work (as for complete records); which tasks go to which community is
+    the sender's choice, and counting 0 % would sink those spared a task.
+    """
+    due = (
+        TaskCopy.objects.filter(
+            area_id__in=ids,
+            task__deadline__gte=period.starts_on,
+            task__deadline__lte=period.ends_on,
+        )
+        .values_list("area_id")
+        .annotate(
+            n=Count("id"),
+            on_time=Count(
+                "id",
+                filter=Q(
+                    state__in=[TaskCopy.State.DONE, TaskCopy.State.APPROVED],
+                    # `__date` is the day in the current (local) time zone, as `local_days`.
+                    reported_at__date__lte=F("task__deadline"),
+                ),
+            ),
+        )
+        .order_by()
+    )
+    counted = {area: (n, on_time) for area, n, on_time in due}
+    return {pk: _percent(counted[pk][1], counted[pk][0]) if pk in counted else D(100) for pk in ids}
 
 
 def standings(period: Period) -> list[Standing]:
