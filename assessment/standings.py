@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from activities.models import Activity, Need, Visit
 from liaison.models import Report, TaskCopy
@@ -149,24 +150,29 @@ def _tasks_on_time(period: Period, ids: list[int]) -> dict:
     `reported_at` makes it late, even if its first report was on time: the work was only
     accepted as done after the deadline.
 
+    A copy not done whose deadline is today or ahead is not late yet: left out until it is
+    done or its deadline passes (a live period must not count as late what still has time).
+
     A community with no task due in the period scores 100 %: nothing it was asked to do was
     late. The visited share gives 0 % to a community without members because registering
     them is its own work (as for complete records); which tasks go to which community is
     the sender's choice, and counting 0 % would sink those spared a task.
     """
+    done = [TaskCopy.State.DONE, TaskCopy.State.APPROVED]
     due = (
         TaskCopy.objects.filter(
             area_id__in=ids,
             task__deadline__gte=period.starts_on,
             task__deadline__lte=period.ends_on,
         )
+        .filter(Q(state__in=done) | Q(task__deadline__lt=timezone.localdate()))
         .values_list("area_id")
         .annotate(
             n=Count("id"),
             on_time=Count(
                 "id",
                 filter=Q(
-                    state__in=[TaskCopy.State.DONE, TaskCopy.State.APPROVED],
+                    state__in=done,
                     # `__date` is the day in the current (local) time zone, as `local_days`.
                     reported_at__date__lte=F("task__deadline"),
                 ),

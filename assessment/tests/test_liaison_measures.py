@@ -20,8 +20,20 @@ from .conftest import YEAR, populate
 pytestmark = pytest.mark.django_db
 
 QIAODONG, WUYIER, FUDONG = "140106001001", "140106001002", "140106002001"
-DEADLINE = datetime.date(YEAR, 6, 30)
+# In the span (below) and always past, whatever day the tests run.
+DEADLINE = datetime.date(YEAR - 1, 6, 30)
 SECOND = datetime.timedelta(seconds=1)
+
+
+@pytest.fixture
+def span(areas, district_user):
+    """A period from last year to next: its tasks are due in the past or ahead of today."""
+    return services.period_create(
+        actor=district_user,
+        data={"district": areas["140106"], "name": "三年", "model_communities": 1,
+              "starts_on": datetime.date(YEAR - 1, 1, 1),
+              "ends_on": datetime.date(YEAR + 1, 12, 31)},
+    )  # fmt: skip
 
 
 def measured(period, actor, metric, **fields):
@@ -64,8 +76,9 @@ def on_time_share(period, indicator, areas):
 
 
 def test_tasks_done_on_time_are_the_share_reported_done_by_the_deadline(
-    areas, period, district_user, street_user, community_user, neighbour_user
+    areas, span, district_user, street_user, community_user, neighbour_user
 ):
+    period = span
     qiaodong, wuyier = areas[QIAODONG], areas[WUYIER]
     indicator = measured(period, district_user, "tasks_on_time")
     last_moment = local_midnight(DEADLINE + datetime.timedelta(days=1)) - SECOND
@@ -81,14 +94,18 @@ def test_tasks_done_on_time_are_the_share_reported_done_by_the_deadline(
     copy = reported(community_user, approved, qiaodong, last_moment - datetime.timedelta(days=1))
     liaison.taskcopy_approve(actor=street_user, copy=copy)
     task_due(street_user, qiaodong, title="never reported")
+    # Due ahead: not late yet while open (Qiaodong's), on time once done (Wuyier's).
+    ahead = task_due(street_user, qiaodong, wuyier, deadline=timezone.localdate(), title="ahead")
+    reported(neighbour_user, ahead, wuyier, timezone.now())
     # Due outside the period: not counted, on time or not.
-    for deadline in (datetime.date(YEAR - 1, 12, 31), datetime.date(YEAR + 1, 1, 1)):
+    for deadline in (datetime.date(YEAR - 2, 12, 31), datetime.date(YEAR + 2, 1, 1)):
         outside = task_due(street_user, qiaodong, deadline=deadline, title=f"{deadline}")
         reported(community_user, outside, qiaodong, local_midnight(deadline))
 
-    # Qiaodong: 2 of 4 on time (on time and approved; late, never reported). Wuyier: 1 of 2.
-    # Fudong, in another street, was sent nothing: nothing it was asked was late.
-    assert on_time_share(period, indicator, areas) == [D("50.0"), D("50.0"), D("100")]
+    # Qiaodong: 2 of 4 on time (on time and approved; late, never reported). Wuyier: 2 of 3
+    # (on time, ahead; its copy of the late one never reported). Fudong, in another street,
+    # was sent nothing: nothing it was asked was late.
+    assert on_time_share(period, indicator, areas) == [D("50.0"), D("66.7"), D("100")]
 
     returned = task_due(street_user, qiaodong, title="returned")
     copy = reported(community_user, returned, qiaodong, last_moment - datetime.timedelta(days=5))
@@ -146,8 +163,9 @@ def test_reports_adopted_are_those_adopted_in_the_period_by_the_local_day(
 
 
 def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
-    client, areas, period, district_user, street_user, community_user, neighbour_user
+    client, areas, span, district_user, street_user, community_user, neighbour_user
 ):
+    period = span
     qiaodong, wuyier = areas[QIAODONG], areas[WUYIER]
     populate(qiaodong, 4)
     populate(wuyier, 1)
@@ -164,10 +182,10 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     assert targets[tasks.pk, QIAODONG] == targets[tasks.pk, WUYIER] == 80  # fixed
     assert (targets[reports.pk, QIAODONG], targets[reports.pk, WUYIER]) == (2, 1)  # tiers
 
-    now = timezone.now()
-    due = task_due(street_user, qiaodong, wuyier, deadline=timezone.localdate())
-    reported(community_user, due, qiaodong, now)
-    task_due(street_user, qiaodong, deadline=timezone.localdate())  # not reported
+    on_time = local_midnight(DEADLINE)
+    due = task_due(street_user, qiaodong, wuyier)
+    reported(community_user, due, qiaodong, on_time)
+    task_due(street_user, qiaodong)  # not reported
     adopt(send(community_user), street_user)
     adopt(send(neighbour_user), street_user)
 
@@ -175,7 +193,7 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     expected = {
         # 1 of 2 on time: 50 ÷ 80 of 50 points; 1 of 2 reports: half of 50 points.
         QIAODONG: [(D(80), D("50.0"), D("31.25")), (D(2), D(1), D("25.00"))],
-        # Its one task not reported: 0 %; one report, all it had to send.
+        # Its one task not reported by the deadline: 0 %; one report, all it had to send.
         WUYIER: [(D(80), D("0.0"), D("0.00")), (D(1), D(1), D("50.00"))],
         # Nothing sent to it: 100 % (capped at full marks); no report adopted.
         FUDONG: [(D(80), D(100), D("50.00")), (D(1), D(0), D("0.00"))],
@@ -192,7 +210,7 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
 
     services.period_finalize(actor=district_user, period=period)
     # Work logged after finalizing changes nothing: the results keep what was logged.
-    reported(neighbour_user, due, wuyier, now)
+    reported(neighbour_user, due, wuyier, on_time)
     adopt(send(neighbour_user, title="later"), street_user)
     stored = {
         result.community.code: [
