@@ -139,6 +139,7 @@ class Indicator(models.Model):
         COMPLETENESS = "completeness", _("Complete records (%)")
         TASKS_ON_TIME = "tasks_on_time", _("Tasks done on time (%)")
         REPORTS_ADOPTED = "reports_adopted", _("Reports adopted")
+        TRAINING_HOURS = "training_hours", _("Workers' training hours")
 
     class Rule(models.TextChoices):
         TIERS = "tiers", _("Tier table by members")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity, Need, Visit
-from liaison.models import Report, TaskCopy
+from liaison.models import Attendance, Report, TaskCopy
 from members.models import MemberTally
 from tongzhan.dates import local_days
 from tongzhan.models import Area
@@ -133,6 +133,20 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
                 .filter(area_id__in=ids, decided_at__gte=start, decided_at__lt=end)
                 .values_list("area_id")
                 .annotate(n=Count("id"))
+                .order_by()
+            )
+        elif metric == M.TRAINING_HOURS:
+            # The hours the community's staff accounts attended at sessions dated in the
+            # period, by the area each account works in now (as the liaison app's hours by
+            # area): a worker who moved takes her hours along.
+            values = dict(
+                Attendance.objects.filter(
+                    user__area_id__in=ids,
+                    training__date__gte=period.starts_on,
+                    training__date__lte=period.ends_on,
+                )
+                .values_list("user__area_id")
+                .annotate(n=Sum("hours"))
                 .order_by()
             )
         for pk in ids:

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='indicator',
             name='metric',
-            field=models.CharField(blank=True, choices=[('activities', 'Activities held'), ('people_served', 'People served'), ('visited_share', 'Share of members visited (%)'), ('needs_resolved', 'Needs resolved'), ('needs_on_time', 'Needs resolved on time'), ('completeness', 'Complete records (%)'), ('tasks_on_time', 'Tasks done on time (%)'), ('reports_adopted', 'Reports adopted')], max_length=20, verbose_name='measure'),
+            field=models.CharField(blank=True, choices=[('activities', 'Activities held'), ('people_served', 'People served'), ('visited_share', 'Share of members visited (%)'), ('needs_resolved', 'Needs resolved'), ('needs_on_time', 'Needs resolved on time'), ('completeness', 'Complete records (%)'), ('tasks_on_time', 'Tasks done on time (%)'), ('reports_adopted', 'Reports adopted'), ('training_hours', "Workers' training hours")], max_length=20, verbose_name='measure'),
         ),
     ]

@@ -1,5 +1,5 @@
-"""The measures counted from the liaison app (issue 16): tasks done on time and reports adopted,
-each equal to what the communities logged in the period, live and once finalized."""
+"""The measures counted from the liaison app (issue 16): tasks done on time, reports adopted and
+workers' training hours, each equal to what was logged in the period, live and once final."""
 
 import datetime
 from decimal import Decimal as D
@@ -11,8 +11,9 @@ from django.utils import timezone
 from assessment import services
 from assessment.models import Indicator, Result, Target
 from assessment.standings import measure, standings
+from conftest import _user
 from liaison import services as liaison
-from liaison.models import Report, Task, TaskCopy
+from liaison.models import Attendance, Report, Task, TaskCopy
 from tongzhan.dates import local_days, local_midnight
 
 from .conftest import YEAR, populate
@@ -162,6 +163,42 @@ def test_reports_adopted_are_those_adopted_in_the_period_by_the_local_day(
     ]
 
 
+def train(actor, area, date, hours, title="统战委员培训"):
+    return liaison.training_create(
+        actor=actor, data={"area": area, "title": title, "date": date, "hours": D(hours)}
+    )
+
+
+def test_training_hours_are_those_the_communitys_staff_attended_in_the_period(
+    areas, period, district_user, street_user, community_user, neighbour_user
+):
+    qiaodong, wuyier, fudong = areas[QIAODONG], areas[WUYIER], areas[FUDONG]
+    colleague = _user("amy", "community", qiaodong)
+    indicator = measured(period, district_user, "training_hours")
+    by_street = train(street_user, areas["140106001"], datetime.date(YEAR, 5, 1), "3")
+    liaison.training_attendance_set(
+        actor=street_user,
+        training=by_street,
+        users=[community_user, colleague, neighbour_user, street_user],
+        hours={colleague.pk: "1.5"},  # she left early
+    )
+    last_day = train(district_user, areas["140106"], period.ends_on, "2", "年末培训")
+    liaison.training_attendance_set(actor=district_user, training=last_day, users=[community_user])
+    for date in (period.starts_on - datetime.timedelta(days=1), datetime.date(YEAR + 1, 1, 1)):
+        outside = train(district_user, areas["140106"], date, "4", f"{date}")
+        liaison.training_attendance_set(
+            actor=district_user, training=outside, users=[community_user, neighbour_user]
+        )
+
+    ids = [qiaodong.pk, wuyier.pk, fudong.pk]
+    actual = measure(period, [indicator], ids)
+    # Qiaodong: 3 + 1.5 + 2; Wuyier: 3; the street's own officer counts for no community.
+    assert [actual[indicator.pk, pk] for pk in ids] == [D("6.5"), 3, 0]
+    # The same hours the liaison app gives each area for the year (the period is the year).
+    by_area = Attendance.objects.hours_by_area(YEAR)
+    assert [actual[indicator.pk, pk] for pk in ids] == [by_area.get(pk, 0) for pk in ids]
+
+
 def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     client, areas, span, district_user, street_user, community_user, neighbour_user
 ):
@@ -169,10 +206,14 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     qiaodong, wuyier = areas[QIAODONG], areas[WUYIER]
     populate(qiaodong, 4)
     populate(wuyier, 1)
-    tasks = measured(period, district_user, "tasks_on_time", weight=D(50), base=D(80))
+    tasks = measured(period, district_user, "tasks_on_time", weight=D(40), base=D(80))
     reports = measured(
-        period, district_user, "reports_adopted", weight=D(50), rule="tiers",
+        period, district_user, "reports_adopted", weight=D(40), rule="tiers",
         tiers=[[0, 1], [3, 2]],
+    )  # fmt: skip
+    hours = measured(
+        period, district_user, "training_hours", weight=D(20), rule="linear", base=D(2),
+        rate=D("0.5"),
     )  # fmt: skip
     services.period_open(actor=district_user, period=period)
     targets = {
@@ -181,6 +222,8 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     }
     assert targets[tasks.pk, QIAODONG] == targets[tasks.pk, WUYIER] == 80  # fixed
     assert (targets[reports.pk, QIAODONG], targets[reports.pk, WUYIER]) == (2, 1)  # tiers
+    # 2 + 0.5 × members, rounded half up: 4 members 4 hours, 1 member 3 (2.5), none 2.
+    assert [targets[hours.pk, code] for code in (QIAODONG, WUYIER, FUDONG)] == [4, 3, 2]
 
     on_time = local_midnight(DEADLINE)
     due = task_due(street_user, qiaodong, wuyier)
@@ -188,15 +231,23 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     task_due(street_user, qiaodong)  # not reported
     adopt(send(community_user), street_user)
     adopt(send(neighbour_user), street_user)
+    session = train(street_user, areas["140106001"], datetime.date(YEAR, 1, 1), "3")
+    liaison.training_attendance_set(actor=street_user, training=session, users=[community_user])
 
     live = {standing.community.code: standing for standing in standings(period)}
     expected = {
-        # 1 of 2 on time: 50 ÷ 80 of 50 points; 1 of 2 reports: half of 50 points.
-        QIAODONG: [(D(80), D("50.0"), D("31.25")), (D(2), D(1), D("25.00"))],
-        # Its one task not reported by the deadline: 0 %; one report, all it had to send.
-        WUYIER: [(D(80), D("0.0"), D("0.00")), (D(1), D(1), D("50.00"))],
-        # Nothing sent to it: 100 % (capped at full marks); no report adopted.
-        FUDONG: [(D(80), D(100), D("50.00")), (D(1), D(0), D("0.00"))],
+        # 1 of 2 on time: 50 ÷ 80 of 40 points; 1 of 2 reports: half of 40 points; 3 of 4
+        # hours: 3 ÷ 4 of 20 points.
+        QIAODONG: [
+            (D(80), D("50.0"), D("25.00")),
+            (D(2), D(1), D("20.00")),
+            (D(4), D(3), D("15.00")),
+        ],
+        # Its one task not reported by the deadline: 0 %; one report, all it had
+        # to send; no training.
+        WUYIER: [(D(80), D("0.0"), D("0.00")), (D(1), D(1), D("40.00")), (D(3), D(0), D("0.00"))],
+        # Nothing sent to it: 100 % (capped at full marks); no report adopted; no training.
+        FUDONG: [(D(80), D(100), D("40.00")), (D(1), D(0), D("0.00")), (D(2), D(0), D("0.00"))],
     }
     assert {
         code: [(line.target, line.actual, line.score) for line in standing.lines]
@@ -206,12 +257,17 @@ def test_the_new_measures_scale_their_targets_and_are_stored_when_finalized(
     client.force_login(community_user)
     page = client.get(reverse("assessment:community", args=[period.pk, QIAODONG]))
     html = page.content.decode()
-    assert "31.25" in html and "tasks_on_time" in html  # the line, named as it was set up
+    # Each line, named as it was set up, with its score of its points.
+    assert all(name in html for name in ("tasks_on_time", "reports_adopted", "training_hours"))
+    assert all(score in html for score in ("25 / 40", "20 / 40", "15 / 20"))
 
     services.period_finalize(actor=district_user, period=period)
     # Work logged after finalizing changes nothing: the results keep what was logged.
     reported(neighbour_user, due, wuyier, on_time)
     adopt(send(neighbour_user, title="later"), street_user)
+    liaison.training_attendance_set(
+        actor=street_user, training=session, users=[community_user, neighbour_user]
+    )
     stored = {
         result.community.code: [
             (D(line["target"]), D(line["actual"]), D(line["score"])) for line in result.breakdown
@@ -229,7 +285,7 @@ def test_the_indicator_form_offers_the_new_measures(client, period, district_use
     client.force_login(district_user)
     page = reverse("assessment:detail", args=[period.pk])
     html = client.get(page).content.decode()
-    assert "按期完成任务比例" in html and "信息报送被采用数" in html
+    assert "按期完成任务比例" in html and "信息报送被采用数" in html and "统战委员培训学时" in html
     client.post(
         page,
         {"indicator-name": "按期完成任务", "indicator-kind": "measured",
