@@ -161,8 +161,8 @@ def _tasks_on_time(period: Period, ids: list[int]) -> dict:
     of `reported_at`, the moment the copy was last reported done. Not `completed_on`: that is
     the day the reporter says the work was done, which may be typed in the past. A copy sent
     back (退回) is 办理中 again, so not done; reported again after the deadline, its new
-    `reported_at` makes it late, even if its first report was on time: the work was only
-    accepted as done after the deadline.
+    `reported_at` makes it late, even if its first report was on time: what the sender
+    accepted was only reported after the deadline.
 
     A copy not done whose deadline is today or ahead is not late yet: left out until it is
     done or its deadline passes (a live period must not count as late what still has time).
