@@ -770,11 +770,20 @@ class MaterialQuerySet(PublishedQuerySet):
 
     def waiting_for(self, user):
         """The materials an area above the user's asked them to confirm reading, not yet
-        read: for the to-do list. The publisher's own area is not asked."""
-        above = enclosing_area_ids(user)
-        if not above:
+        read: for the to-do list. The publisher's own area is not asked.
+
+        The areas above are the user's street and district, named in the query itself (the
+        parent, and the parent's parent as a subquery): the header counts this on every
+        page, where looking them up first would cost queries of its own.
+        """
+        area = user.area if user.is_authenticated else None
+        if area is None or area.parent_id is None:
             return self.none()
-        return self.filter(area_id__in=above, receipt_asked=True).exclude(reads__user=user)
+        grandparent = Area.objects.filter(pk=area.parent_id, parent__isnull=False).values(
+            "parent_id"
+        )
+        above = Q(area_id=area.parent_id) | Q(area_id__in=grandparent)
+        return self.filter(above, receipt_asked=True).exclude(reads__user=user)
 
 
 class Material(models.Model):
