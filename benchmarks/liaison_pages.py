@@ -170,7 +170,8 @@ def _liaison_state(workers: dict) -> None:
     for number in range(NOTICES):
         notice = services.notice_send(
             actor=quwei,
-            data={"title": f"关于做好统战工作的通知（第{number + 1}号）", "body": "请各社区认真落实。",
+            data={"title": f"关于做好统战工作的通知（第{number + 1}号）",
+                  "body": "请各社区认真落实。",
                   "reply_by": today + datetime.timedelta(days=15) if number % 5 == 0 else None},
             area=district,
         )  # fmt: skip
