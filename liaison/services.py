@@ -1073,7 +1073,12 @@ def training_attendance_set(
              % {"names": "、".join(outside), "area": training.area.name}}
         )  # fmt: skip
     for value in hours.values():
-        if not (Decimal(0) < value <= training.hours) or value.as_tuple().exponent < -1:
+        # NaN and infinities are Decimals too: a NaN cannot even be compared.
+        if (
+            not value.is_finite()
+            or not (Decimal(0) < value <= training.hours)
+            or value.as_tuple().exponent < -1
+        ):
             raise ValidationError(
                 {"hours": _("Hours attended lie between 0 and the session's %(hours)s.")
                  % {"hours": training.hours}}
