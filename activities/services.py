@@ -751,7 +751,12 @@ def need_refer(*, actor, need: Need, to_area: Area, note: str, request=None) -> 
             raise PermissionDenied
         if not stored.is_open:
             raise ValidationError(_("Only an open need can be referred up."))
-        if to_area is None or to_area.pk == holder.pk or not holder.is_within(to_area):
+        if (
+            to_area is None
+            or to_area.pk == holder.pk
+            or to_area.is_retired
+            or not holder.is_within(to_area)
+        ):
             raise ValidationError(
                 {"to_area": _("Refer the need to an area above %(area)s.") % {"area": holder}}
             )

@@ -415,3 +415,11 @@ def test_a_need_goes_only_up_and_is_taken_only_where_it_was_sent(
         activity_services.need_accept(actor=street_user, need=need)
     with pytest.raises(ValidationError):
         activity_services.need_return(actor=street_user, need=need, reason=" ")
+
+
+def test_a_need_is_not_referred_to_an_area_no_longer_in_use(areas, community_user, need):
+    street = areas[LIUXIANG]
+    street.retired_at = timezone.now()
+    street.save()
+    with pytest.raises(ValidationError):
+        activity_services.need_refer(actor=community_user, need=need, to_area=street, note="x")
