@@ -135,6 +135,51 @@ def test_files_are_served_so_a_browser_never_runs_them(
     assert image["Content-Type"] == "image/jpeg" and image["X-Content-Type-Options"] == "nosniff"
 
 
+def test_report_and_material_files_only_with_their_own_record(
+    client,
+    areas,
+    community_user,
+    neighbour_user,
+    district_user,
+    other_district_user,
+    settings,
+    tmp_path,
+):
+    settings.MEDIA_ROOT = tmp_path
+    data = {"kind": "public_opinion", "title": "t", "body": "b"}
+    mine = services.report_submit(actor=community_user, data=data)
+    theirs = services.report_submit(
+        actor=neighbour_user, data=data, uploads=[SimpleUploadedFile("x.pdf", PDF)]
+    )
+    client.force_login(community_user)
+    url = reverse("liaison:report_file", args=[mine.pk, theirs.files.get().pk])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("liaison:report_detail", args=[theirs.pk])).status_code == 404
+    material = services.material_publish(
+        actor=district_user, data={"area": areas[YINGZE], "kind": "regulation", "title": "a"}
+    )
+    far = services.material_publish(
+        actor=other_district_user, uploads=[SimpleUploadedFile("y.pdf", PDF)],
+        data={"area": areas[XIAODIAN], "kind": "regulation", "title": "b"},
+    )  # fmt: skip
+    url = reverse("liaison:library_file", args=[material.pk, far.files.get().pk])
+    assert client.get(url).status_code == 404
+
+
+def test_a_street_publishes_and_organises_only_within_it(areas, street_user):
+    for area in (areas[YINGZE], areas[WENMIAO], areas[XIAODIAN], areas[QIAODONG]):
+        with pytest.raises(ValidationError):
+            services.material_publish(
+                actor=street_user, data={"area": area, "kind": "regulation", "title": "a"}
+            )
+        with pytest.raises(ValidationError):
+            services.training_create(
+                actor=street_user,
+                data={"area": area, "title": "x", "date": datetime.date(2026, 5, 1),
+                      "hours": D("2"), "place": "x"},
+            )  # fmt: skip
+
+
 # -- Acting beyond the role ------------------------------------------------------------------
 
 
@@ -423,3 +468,32 @@ def test_a_need_is_not_referred_to_an_area_no_longer_in_use(areas, community_use
     street.save()
     with pytest.raises(ValidationError):
         activity_services.need_refer(actor=community_user, need=need, to_area=street, note="x")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="members.transfer_accept leaves held_by on a need whose member moved away; the fix "
+    "belongs to members (a transfer hook), outside activities/liaison",
+)
+def test_a_referred_need_follows_its_member_to_another_street(
+    areas, community_user, street_user, district_user, need
+):
+    from conftest import _user
+    from members import services as member_services
+    from tongzhan.models import User
+
+    fudong = _user("fudong", User.Role.COMMUNITY, areas[FUDONG])
+    activity_services.need_refer(actor=community_user, need=need, to_area=areas[LIUXIANG], note="x")
+    activity_services.need_accept(actor=street_user, need=need)
+    member_services.transfer_request(
+        actor=district_user, member=need.member, to_community=areas[FUDONG], reason="搬家"
+    )
+    need.member.refresh_from_db()
+    assert need.member.community == areas[FUDONG]  # accepted at once by the district
+    from activities.models import Need
+
+    # Someone who sees the need can still act on it: the street holding it, or the new
+    # community.
+    holder_sees = Need.objects.visible_to(street_user).filter(pk=need.pk).exists()
+    community_edits = Need.objects.editable_by(fudong).filter(pk=need.pk).exists()
+    assert holder_sees or community_edits
