@@ -519,6 +519,12 @@ def taskcopy_report(
     with _task_files_kept_only_if_committed() as stored, transaction.atomic():
         copy = _taskcopy_locked(copy)
         _taskcopy_check_state(copy, (State.IN_PROGRESS,), _("Only a task in progress is reported"))
+        sent_on = timezone.localdate(copy.task.created_at)
+        if completed_on < sent_on:
+            raise ValidationError(
+                {"completed_on": _("The day it was done cannot lie before the task was sent "
+                                   "(%(day)s).") % {"day": sent_on.isoformat()}}
+            )  # fmt: skip
         linked = {
             "activities": _taskcopy_links(actor, copy, Activity, activities, "area", "activities"),
             "visits": _taskcopy_links(actor, copy, Visit, visits, "community", "visits"),

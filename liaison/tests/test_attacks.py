@@ -497,3 +497,39 @@ def test_a_referred_need_follows_its_member_to_another_street(
     holder_sees = Need.objects.visible_to(street_user).filter(pk=need.pk).exists()
     community_edits = Need.objects.editable_by(fudong).filter(pk=need.pk).exists()
     assert holder_sees or community_edits
+
+
+@pytest.mark.parametrize(
+    "name, query",
+    [
+        ("liaison:notice_list", {"box": "sent", "unread": "<x>"}),
+        ("liaison:notice_list", {"box": "'\x00", "page": "99999"}),
+        ("liaison:report_list", {"box": "all", "year": "99999", "quarter": "9"}),
+        ("liaison:report_list", {"year": "-1", "kind": "<script>", "decision": "%"}),
+        ("liaison:report_counts", {"year": "0", "quarter": "-4"}),
+        ("liaison:training_list", {"page": "last"}),
+        ("liaison:training_hours", {"year": "1e9"}),
+        ("liaison:training_street_hours", {"street": "1 OR 1=1", "year": "x"}),
+        ("liaison:library_list", {"kind": "<b>", "to_read": "\\"}),
+        ("activities:need_list", {"held": "<script>", "status": "%", "sort": "-member__id_number"}),
+        ("liaison:todo", {"x": "y"}),
+    ],
+)
+def test_hostile_list_parameters_are_ignored_or_refused(client, areas, district_user, name, query):
+    client.force_login(district_user)
+    response = client.get(reverse(name), query)
+    assert response.status_code in (200, 404), response.status_code
+
+
+def test_a_task_is_not_reported_done_before_it_was_sent(areas, street_user, community_user):
+    copy = task(street_user, areas[QIAODONG]).copies.get()
+    services.taskcopy_receive(actor=community_user, copy=copy)
+    services.taskcopy_start(actor=community_user, copy=copy)
+    long_ago = timezone.localdate() - datetime.timedelta(days=400)
+    with pytest.raises(ValidationError) as refused:
+        services.taskcopy_report(
+            actor=community_user, copy=copy, report="早已完成", completed_on=long_ago
+        )
+    assert "completed_on" in refused.value.message_dict
+    copy.refresh_from_db()
+    assert copy.state == TaskCopy.State.IN_PROGRESS and copy.completed_on is None
