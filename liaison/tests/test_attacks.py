@@ -533,3 +533,15 @@ def test_a_task_is_not_reported_done_before_it_was_sent(areas, street_user, comm
     assert "completed_on" in refused.value.message_dict
     copy.refresh_from_db()
     assert copy.state == TaskCopy.State.IN_PROGRESS and copy.completed_on is None
+
+
+def test_another_districts_area_code_or_task_is_not_found(
+    client, areas, street_user, other_district_user
+):
+    far = task(other_district_user, areas[WUCHENG])
+    client.force_login(street_user)
+    for code in (XIAODIAN, WUCHENG, YINGZE, WENMIAO):
+        response = client.get(reverse("liaison:task_supervision"), {"area": code})
+        assert response.status_code == 404, code
+    for name in ("liaison:task_detail", "liaison:task_export"):
+        assert client.get(reverse(name, args=[far.pk])).status_code == 404
