@@ -1,7 +1,8 @@
-# -- Notices (通知公告) ----------------------------------------------------------------------
-from django.contrib import admin  # noqa: E402
+from django.contrib import admin
 
-from .models import Notice, NoticeCopy, NoticeFile  # noqa: E402
+from .models import Notice, NoticeCopy, NoticeFile, Task, TaskCopy
+
+# -- Notices (通知公告) ----------------------------------------------------------------------
 
 
 class NoticeCopyInline(admin.TabularInline):
@@ -56,9 +57,6 @@ class NoticeAdmin(admin.ModelAdmin):
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
 # Tasks are sent and answered on their pages, through the services that keep each copy's
 # history and audit it: the admin shows them, within the administrator's scope, read-only.
-from django.contrib import admin  # noqa: E402
-
-from .models import Task, TaskCopy  # noqa: E402
 
 
 class TaskReadOnlyAdmin(admin.ModelAdmin):

@@ -1,12 +1,25 @@
+import datetime
+import datetime as _datetime
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils import timezone
+from django.utils import timezone as _timezone
+from django.utils.translation import gettext_lazy as _
+
+from activities.forms import PhotosField, PhotosInput
+from activities.models import Activity, Need, Visit
+from tongzhan.filters import FilterForm
+from tongzhan.models import Area
+from tongzhan.scoping import within_area
+from tongzhan.widgets import CompactSelect, DateInput
+
+from .models import PUBLISHING_LEVELS, Material, Notice, Report, Task, TaskCopy, Training
+from .services import task_recipient_choices
+
 # -- Notices (通知公告) ----------------------------------------------------------------------
-from django import forms  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from activities.forms import PhotosField, PhotosInput  # noqa: E402
-from tongzhan.models import Area  # noqa: E402
-
-from .models import Notice  # noqa: E402
 
 
 class RecipientChoiceField(forms.ModelMultipleChoiceField):
@@ -76,20 +89,7 @@ class NoticeListFilter(forms.Form):
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
-import datetime as _datetime  # noqa: E402
 
-from django import forms  # noqa: E402
-from django.core.validators import RegexValidator  # noqa: E402
-from django.utils import timezone as _timezone  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from activities.forms import PhotosField  # noqa: E402
-from activities.models import Activity, Need, Visit  # noqa: E402
-from tongzhan.scoping import within_area  # noqa: E402
-from tongzhan.widgets import DateInput  # noqa: E402
-
-from .models import Task, TaskCopy  # noqa: E402
-from .services import task_recipient_choices  # noqa: E402
 
 # A report links the records of its area from this many days before the task was sent.
 TASK_LINK_DAYS_BEFORE = 90
@@ -204,18 +204,6 @@ class TaskCopyFilterForm(forms.Form):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
-import datetime  # noqa: E402
-
-from django import forms  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from activities.forms import PhotosField  # noqa: E402
-from tongzhan.filters import FilterForm  # noqa: E402
-from tongzhan.models import Area  # noqa: E402
-from tongzhan.widgets import CompactSelect  # noqa: E402
-
-from .models import Report  # noqa: E402
 
 
 class ReportForm(forms.ModelForm):
@@ -325,18 +313,6 @@ class ReportFilterForm(ReportPeriodForm):
 
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
-
-from decimal import Decimal, InvalidOperation  # noqa: E402
-
-from django import forms  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-
-from activities.forms import PhotosField  # noqa: E402
-from tongzhan.models import Area  # noqa: E402
-from tongzhan.widgets import DateInput  # noqa: E402
-
-from .models import PUBLISHING_LEVELS, Material, Training  # noqa: E402
 
 
 def _publisher_field(field, user, instance) -> None:

@@ -6,19 +6,33 @@ belongs to an area through the one scoping mechanism (`tongzhan.scoping`): a com
 what was sent to it, a street its own and its communities' copies, the district everything.
 """
 
-from django.db import models  # noqa: F401
-from django.utils.translation import gettext_lazy as _  # noqa: F401
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import (
+    connections,
+    models,
+)
+from django.db.models import Exists, F, Func, OuterRef, Q, Sum, Value
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from activities.models import Activity, Need, Visit
+from tongzhan.models import Area, User
+from tongzhan.scoping import (
+    ScopedQuerySet,
+    enclosing_area_ids,
+    visible_area_ids,
+)
 
 # -- Notices (通知公告) ----------------------------------------------------------------------
 NOTICE_FILES_FOLDER = "notices"  # under MEDIA_ROOT, one folder per notice
-
-import uuid  # noqa: E402
-
-from django.db.models import Exists, OuterRef, Q  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from tongzhan.models import Area, User  # noqa: E402
-from tongzhan.scoping import ScopedQuerySet, visible_area_ids  # noqa: E402
 
 
 class NoticeQuerySet(models.QuerySet):
@@ -210,16 +224,6 @@ class NoticeCopy(models.Model):
 # sender may send a done copy back (退回) to 办理中 with a reason. Issue 16.
 # The states a copy is still worked on in: past the deadline, it is overdue.
 TASK_OPEN_STATES = ("issued", "received", "in_progress")
-
-import datetime  # noqa: E402
-import uuid  # noqa: E402
-
-from django.conf import settings  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.utils.translation import pgettext_lazy  # noqa: E402
-
-from activities.models import Activity, Need, Visit  # noqa: E402
-from tongzhan.scoping import ScopedQuerySet, visible_area_ids  # noqa: E402
 
 
 class TaskQuerySet(models.QuerySet):
@@ -532,13 +536,6 @@ class TaskFile(models.Model):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
-import uuid  # noqa: E402
-
-from django.db.models import Q  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from tongzhan.models import Area, User  # noqa: E402
-from tongzhan.scoping import visible_area_ids  # noqa: E402
 
 
 class ReportQuerySet(models.QuerySet):
@@ -695,22 +692,6 @@ class ReportFile(models.Model):
 PUBLISHING_LEVELS = ("district", "street")
 # The accounts that read, take part in training and count its hours: the areas' staff.
 STAFF_ROLES = ("community", "street", "district")
-
-import uuid  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.core.validators import MaxValueValidator, MinValueValidator  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.db.models import F, Func, Q, Sum, Value  # noqa: E402
-from django.db.models.functions import Upper  # noqa: E402
-
-from tongzhan.models import Area, User  # noqa: E402
-from tongzhan.scoping import (  # noqa: E402
-    ScopedQuerySet,
-    enclosing_area_ids,
-    visible_area_ids,
-)
 
 
 def publisher_ids(user) -> list[int] | None:

@@ -1,25 +1,47 @@
 """Writes of notices, tasks, reports, the study library and training: each a keyword-only
 function that checks the actor's area and rights, writes in one transaction and audits."""
 
+import contextlib
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activities.models import Activity, Need, Visit
+from tongzhan.audit import audit_record
+from tongzhan.models import Area, AuditEvent, User
+from tongzhan.scoping import area_prefix, enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.uploads import UploadRefused, check_upload
+
+from .models import (
+    PUBLISHING_LEVELS,
+    STAFF_ROLES,
+    Attendance,
+    Material,
+    MaterialFile,
+    MaterialRead,
+    Notice,
+    NoticeCopy,
+    NoticeFile,
+    Report,
+    ReportFile,
+    Task,
+    TaskCopy,
+    TaskCopyEvent,
+    TaskFile,
+    Training,
+)
+
 # (label, count(area) -> int, move(source, target) -> None) for each kind of record that
 # belongs to an area, registered with tongzhan's area merges by apps.LiaisonConfig.ready.
 AREA_MOVERS: list = []
 
 # -- Notices (通知公告) ----------------------------------------------------------------------
-import contextlib  # noqa: E402
 
-from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.models import Area, AuditEvent, User  # noqa: E402
-from tongzhan.scoping import area_prefix  # noqa: E402
-from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
-
-from .models import Notice, NoticeCopy, NoticeFile  # noqa: E402
 
 NOTICE_SENDER_ROLES = (User.Role.DISTRICT, User.Role.STREET)
 
@@ -272,21 +294,7 @@ AREA_MOVERS.append((gettext_lazy("notices"), area_notices_count, area_notices_mo
 
 
 # -- Tasks and supervision (任务督办) --------------------------------------------------------
-import contextlib  # noqa: E402
 
-from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-
-from activities.models import Activity, Need, Visit  # noqa: E402
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.models import Area, AuditEvent  # noqa: E402
-from tongzhan.scoping import within_area  # noqa: E402
-from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
-
-from .models import Task, TaskCopy, TaskCopyEvent, TaskFile  # noqa: E402
 
 State = TaskCopy.State
 
@@ -642,20 +650,7 @@ AREA_MOVERS.append((gettext_lazy("tasks and task copies"), area_tasks_count, are
 # (不采用) with a comment. A decision is final: the assessment counts adoptions by the day of
 # the decision, so a later change would move a counted number after the fact. A mistaken
 # decision is told in a new report.
-import contextlib  # noqa: E402
 
-from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
-from django.db import transaction  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.models import Area, AuditEvent  # noqa: E402
-from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
-
-from .models import Report, ReportFile  # noqa: E402
 
 REPORT_FIELDS = ("kind", "title", "body")
 REPORT_FILES_MOST = 10
@@ -805,30 +800,6 @@ AREA_MOVERS.append((gettext_lazy("reports"), area_reports_count, area_reports_mo
 
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
-
-import contextlib  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from django.core.exceptions import PermissionDenied, ValidationError  # noqa: E402
-from django.db import IntegrityError, transaction  # noqa: E402
-from django.db.models import Q  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.models import Area, AuditEvent, User  # noqa: E402
-from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area  # noqa: E402
-from tongzhan.uploads import UploadRefused, check_upload  # noqa: E402
-
-from .models import (  # noqa: E402
-    PUBLISHING_LEVELS,
-    STAFF_ROLES,
-    Attendance,
-    Material,
-    MaterialFile,
-    MaterialRead,
-    Training,
-)
 
 
 def _check_publisher(actor, area: Area) -> None:

@@ -1,25 +1,75 @@
+import datetime
+from decimal import Decimal
+from html import escape as html_escape
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import (
+    CreateView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
+
+from activities.models import Activity, Need, Visit
+from members.views import XLSX
+from tongzhan import spreadsheets as xlsx
+from tongzhan.audit import audit_record
+from tongzhan.dates import local_midnight
+from tongzhan.mixins import ServiceFormMixin, action_write, form_write
+from tongzhan.models import Area, AuditEvent, User
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
+
+from . import services, todo
+from . import services as report_services
+from .forms import (
+    AttendanceForm,
+    MaterialForm,
+    MaterialSearchForm,
+    NoticeForm,
+    NoticeListFilter,
+    NoticeReplyForm,
+    ReportDecisionForm,
+    ReportFilterForm,
+    ReportForm,
+    ReportPeriodForm,
+    TaskCopyFilterForm,
+    TaskForm,
+    TaskReportForm,
+    TaskReturnForm,
+    TrainingForm,
+)
+from .models import (
+    Attendance,
+    Material,
+    MaterialRead,
+    Notice,
+    NoticeCopy,
+    NoticeFile,
+    Report,
+    ReportFile,
+    Task,
+    TaskCopy,
+    TaskCopyQuerySet,
+    TaskFile,
+    Training,
+)
+
 # -- Notices (通知公告) ----------------------------------------------------------------------
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin  # noqa: E402
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.db.models import Count, Exists, OuterRef, Q  # noqa: E402
-from django.http import FileResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.functional import cached_property  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-from django.views.decorators.http import require_GET, require_POST  # noqa: E402
-from django.views.generic import CreateView, DetailView, ListView  # noqa: E402
-
-from tongzhan.mixins import ServiceFormMixin, action_write  # noqa: E402
-from tongzhan.models import User  # noqa: E402
-from tongzhan.scoping import visible_area_ids  # noqa: E402
-
-from . import services  # noqa: E402
-from .forms import NoticeForm, NoticeListFilter, NoticeReplyForm  # noqa: E402
-from .models import Notice, NoticeCopy, NoticeFile  # noqa: E402
 
 
 class NoticeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
@@ -278,35 +328,6 @@ def notice_file(request, pk, file_pk):
 # Rows a page of the supervision list across tasks shows.
 TASK_SUPERVISION_PAGE = 50
 
-from html import escape as html_escape  # noqa: E402
-
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin  # noqa: E402
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When  # noqa: E402
-from django.http import FileResponse, Http404, HttpResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
-from django.urls import reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.http import content_disposition_header  # noqa: E402
-from django.utils.safestring import mark_safe  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy, ngettext  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
-from django.views.generic import CreateView, DetailView, ListView  # noqa: E402
-
-from activities.models import Activity, Need, Visit  # noqa: E402
-from members.views import XLSX  # noqa: E402
-from tongzhan import spreadsheets as xlsx  # noqa: E402
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.mixins import ServiceFormMixin, action_write, form_write  # noqa: E402
-from tongzhan.models import Area, AuditEvent  # noqa: E402
-from tongzhan.scoping import visible_area_ids, within_area  # noqa: E402
-
-from . import services  # noqa: E402
-from .forms import TaskCopyFilterForm, TaskForm, TaskReportForm, TaskReturnForm  # noqa: E402
-from .models import Task, TaskCopy, TaskCopyQuerySet, TaskFile  # noqa: E402
 
 _OPEN = TaskCopyQuerySet.OPEN
 _STATE_ORDER = Case(
@@ -890,27 +911,6 @@ def task_copy_file(request, pk, file_pk):
 
 
 # -- Reports up (信息报送) -------------------------------------------------------------------
-import datetime  # noqa: E402
-
-from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin  # noqa: E402
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.db.models import Case, Count, IntegerField, Q, Value, When  # noqa: E402
-from django.http import FileResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
-from django.utils.functional import cached_property  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
-from django.views.generic import CreateView, DetailView, ListView, TemplateView  # noqa: E402
-
-from tongzhan.dates import local_midnight  # noqa: E402
-from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
-from tongzhan.models import Area  # noqa: E402
-
-from . import services as report_services  # noqa: E402
-from .forms import ReportDecisionForm, ReportFilterForm, ReportForm, ReportPeriodForm  # noqa: E402
-from .models import Report, ReportFile  # noqa: E402
 
 
 def _report_period(form: ReportPeriodForm):
@@ -1157,43 +1157,6 @@ class ReportCountsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
 
 
 # -- The study library (学习资料) and training (统战委员培训) ----------------------------------
-
-from decimal import Decimal  # noqa: E402
-
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth.decorators import login_required, permission_required  # noqa: E402
-from django.contrib.auth.mixins import (  # noqa: E402
-    LoginRequiredMixin,
-    PermissionRequiredMixin,
-)
-from django.core.exceptions import PermissionDenied  # noqa: E402
-from django.db.models import Count, Exists, OuterRef  # noqa: E402
-from django.http import FileResponse, Http404, HttpResponse  # noqa: E402
-from django.shortcuts import get_object_or_404, redirect, render  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.utils.functional import cached_property  # noqa: E402
-from django.utils.http import content_disposition_header  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-from django.utils.translation import gettext_lazy  # noqa: E402
-from django.views.decorators.http import require_GET, require_POST  # noqa: E402
-from django.views.generic import (  # noqa: E402
-    CreateView,
-    DetailView,
-    ListView,
-    TemplateView,
-    UpdateView,
-)
-
-from members.views import XLSX  # noqa: E402
-from tongzhan import spreadsheets as xlsx  # noqa: E402
-from tongzhan.audit import audit_record  # noqa: E402
-from tongzhan.mixins import ServiceFormMixin, form_write  # noqa: E402
-from tongzhan.models import Area, AuditEvent  # noqa: E402
-from tongzhan.scoping import enclosing_area_ids, visible_area_ids  # noqa: E402
-
-from . import services  # noqa: E402
-from .forms import AttendanceForm, MaterialForm, MaterialSearchForm, TrainingForm  # noqa: E402
-from .models import Attendance, Material, MaterialRead, Training  # noqa: E402
 
 
 def _editable_or_denied(model, user, pk):
@@ -1598,7 +1561,6 @@ def street_hours_export(request):
 
 
 # -- What waits on me, and the way in ------------------------------------------------------
-from . import todo  # noqa: E402
 
 
 @login_required
