@@ -13,10 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import (
-    connections,
-    models,
-)
+from django.db import connections, models
 from django.db.models import Exists, F, Func, OuterRef, Q, Sum, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
