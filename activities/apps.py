@@ -18,8 +18,15 @@ class ActivitiesConfig(AppConfig):
             (_("needs"), services.area_needs_count, services.area_needs_move),
         ):
             area_mover_register(AreaMover(label=label, count=count, move=move))
-        # A member's records follow her record merged into another (members.services).
-        from members.services import MemberMover, member_mover_register
+        # A member's records follow her record merged into another (members.services), and
+        # a need referred up follows her to another street (transfer_follower_register).
+        from members.services import (
+            MemberMover,
+            member_mover_register,
+            transfer_follower_register,
+        )
+
+        transfer_follower_register(services.member_needs_follow_transfer)
 
         for key, label in (
             ("participations", _("activities taken part in")),

@@ -722,6 +722,38 @@ def _path_step(actor, need: Need, action, *, from_area, to_area, note: str, requ
     )
 
 
+def member_needs_follow_transfer(*, actor, member, from_community, to_community, request):
+    """A member's open need referred to an area above her old community that is not above
+    her new one (her old street, when she moved to another street) goes back to her new
+    community, which may refer it to its own street: the old street no longer sees her, so
+    nobody could act on it there. One held by a district still above her stays there."""
+    for need in (
+        Need.objects.select_for_update(of=("self",))
+        .filter(member=member, held_by__isnull=False, status__in=Need.OPEN)
+        .select_related("held_by")
+    ):
+        if to_community.is_within(need.held_by):
+            continue
+        held_by = need.held_by
+        need.held_by, need.referral = None, Need.Referral.RETURNED
+        need.save(update_fields=["held_by", "referral", "updated_at"])
+        NeedChange.objects.create(
+            need=need,
+            actor=actor if actor is not None and actor.pk else None,
+            action=NeedChange.Action.RETURN,
+            from_area=held_by,
+            to_area=to_community,
+            note=_("The member moved to %(community)s.") % {"community": to_community.name},
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STATUS,
+            obj=need,
+            request=request,
+            detail={"referral": "return", "from": held_by.code, "to": to_community.code},
+        )
+
+
 def _locked_need(actor, need: Need) -> Need:
     if not actor.has_perm("activities.change_need"):
         raise PermissionDenied

@@ -1034,6 +1034,18 @@ def transfer_request(
     return transfer
 
 
+# What other apps keep of a member that must follow her to her new community when a transfer
+# is accepted (a need referred up to her old street: activities), each a function called
+# with actor, member, from_community, to_community and request, in the same transaction.
+TRANSFER_FOLLOWERS: list = []
+
+
+def transfer_follower_register(follow) -> None:
+    """Called from an app's `AppConfig.ready`."""
+    if follow not in TRANSFER_FOLLOWERS:
+        TRANSFER_FOLLOWERS.append(follow)
+
+
 def _move(*, actor, member: Member, transfer: Transfer, grid: Area | None, request) -> None:
     """Accept `transfer`: the member (locked) moves to its community, her tallies with her."""
     before = snapshot(member)
@@ -1063,6 +1075,14 @@ def _move(*, actor, member: Member, transfer: Transfer, grid: Area | None, reque
     tally_apply(
         tally_change(counted, _tally_keys_written(counted, community_id=member.community_id))
     )
+    for follow in TRANSFER_FOLLOWERS:
+        follow(
+            actor=actor,
+            member=member,
+            from_community=transfer.from_community,
+            to_community=transfer.to_community,
+            request=request,
+        )
 
 
 def transfer_accept(

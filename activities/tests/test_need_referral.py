@@ -241,3 +241,18 @@ def test_the_need_page_shows_the_path_once_per_step(
     page = client.get(reverse("activities:need_detail", args=[need.pk])).content.decode()
     assert "桥东一社区 → 柳巷街道" in page
     assert "柳巷街道 → 柳巷街道" not in page
+
+
+def test_a_need_held_by_the_district_stays_there_when_its_member_moves_within_it(
+    community_user, district_user, need, areas
+):
+    from members import services as member_services
+
+    refer(community_user, need, areas["140106"])
+    member_services.transfer_request(
+        actor=district_user, member=need.member, to_community=areas["140106002001"], reason="搬家"
+    )
+    need.refresh_from_db()
+    assert need.member.community == areas["140106002001"]
+    assert (need.held_by, need.referral) == (areas["140106"], "referred")
+    assert not need.changes.filter(action="return").exists()

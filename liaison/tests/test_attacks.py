@@ -470,11 +470,6 @@ def test_a_need_is_not_referred_to_an_area_no_longer_in_use(areas, community_use
         activity_services.need_refer(actor=community_user, need=need, to_area=street, note="x")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="members.transfer_accept leaves held_by on a need whose member moved away; the fix "
-    "belongs to members (a transfer hook), outside activities/liaison",
-)
 def test_a_referred_need_follows_its_member_to_another_street(
     areas, community_user, street_user, district_user, need
 ):
@@ -497,6 +492,12 @@ def test_a_referred_need_follows_its_member_to_another_street(
     holder_sees = Need.objects.visible_to(street_user).filter(pk=need.pk).exists()
     community_edits = Need.objects.editable_by(fudong).filter(pk=need.pk).exists()
     assert holder_sees or community_edits
+    # Back with her new community, which may refer it to its own street; the path says why.
+    need.refresh_from_db()
+    assert (need.held_by, need.referral) == (None, "returned")
+    step = need.changes.filter(action="return").get()
+    assert (step.from_area, step.to_area) == (areas[LIUXIANG], areas[FUDONG])
+    assert "府东一社区" in step.note
 
 
 @pytest.mark.parametrize(
