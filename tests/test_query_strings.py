@@ -29,6 +29,8 @@ from assessment.services import round_create
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
+from liaison import services as liaison_services
+from liaison.models import Task
 from members.models import ImportJob
 from tongzhan.models import AuditEvent, User
 
@@ -105,6 +107,8 @@ PATH_ARGUMENTS = {
     "assessment:round_scores_download": [["round"]],
     "assessment:round_scores_upload": [["round"]],
     "dashboards:report": [[key] for key in REPORTS],
+    "liaison:task_detail": [["task"]],
+    "liaison:task_export": [["task"]],
 }
 
 
@@ -185,6 +189,13 @@ def users(areas, community_user, street_user, district_user, other_district_user
         data={"area": areas["140106001"], "name": "综合评价",
               "template": EvaluationTemplate.objects.get(is_example=True)},
     )  # fmt: skip
+    # A task of the district to two communities, for its supervision table's ?sort= and ?state=.
+    liaison_services.task_send(
+        actor=district_user,
+        data={"title": "中秋走访", "body": "走访慰问",
+              "deadline": datetime.date.today() + datetime.timedelta(days=10)},
+        recipients=[areas["140106001001"], areas["140106001002"]],
+    )  # fmt: skip
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -196,6 +207,7 @@ def _get(client, name, args, query):
         "member": member,
         "import_job": ImportJob.objects.first(),
         "round": EvaluationRound.objects.first(),
+        "task": Task.objects.first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)
