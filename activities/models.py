@@ -569,7 +569,7 @@ class Need(models.Model):
     # district it was referred to (`need_refer`), which accepts or returns it.
     held_by = models.ForeignKey(
         Area,
-        verbose_name=_("held by"),
+        verbose_name=pgettext_lazy("need", "held by"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -647,7 +647,7 @@ class NeedChange(ChangeRecord):
     note = models.TextField(_("how it was handled"), blank=True)
     from_area = models.ForeignKey(
         Area,
-        verbose_name=_("from"),
+        verbose_name=pgettext_lazy("need path", "from"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -655,7 +655,7 @@ class NeedChange(ChangeRecord):
     )
     to_area = models.ForeignKey(
         Area,
-        verbose_name=_("to"),
+        verbose_name=pgettext_lazy("need path", "to"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils import timezone as _timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from activities.forms import PhotosField, PhotosInput
 from activities.models import Activity, Need, Visit
@@ -209,7 +210,9 @@ class TaskCopyFilterForm(forms.Form):
 class ReportForm(forms.ModelForm):
     """A report sent up: to an area above the sender's, with photos or PDFs."""
 
-    to_area = forms.ModelChoiceField(label=_("Send to"), queryset=Area.objects.none())
+    to_area = forms.ModelChoiceField(
+        label=pgettext_lazy("report", "Send to"), queryset=Area.objects.none()
+    )
     files = PhotosField(label=_("Photos or PDF documents (up to 10 MB each)"), required=False)
 
     class Meta:

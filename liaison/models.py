@@ -597,9 +597,12 @@ class Report(models.Model):
     title = models.CharField(_("title"), max_length=100)
     body = models.TextField(_("content"))
     submitted_by = models.ForeignKey(
-        User, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=pgettext_lazy("report", "sent by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    submitted_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    submitted_at = models.DateTimeField(pgettext_lazy("report", "sent at"), default=timezone.now)
     decision = models.CharField(
         _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
     )
@@ -617,7 +620,7 @@ class Report(models.Model):
     objects = ReportQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("report")
+        verbose_name = pgettext_lazy("report", "report")
         verbose_name_plural = _("reports")
         ordering = ["-submitted_at", "-id"]
         permissions = [("decide_report", "Can decide whether a report is adopted")]
@@ -653,7 +656,10 @@ class ReportFile(models.Model):
         PDF = "pdf", _("PDF document")
 
     report = models.ForeignKey(
-        Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="files"
+        Report,
+        verbose_name=pgettext_lazy("report", "report"),
+        on_delete=models.CASCADE,
+        related_name="files",
     )
     file = models.FileField(_("file"), upload_to=_report_file_path, max_length=200)
     name = models.CharField(_("file name"), max_length=200)
