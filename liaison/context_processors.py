@@ -6,8 +6,14 @@ from .todo import takes_part, waiting_count
 
 
 def waiting(request):
-    user = getattr(request, "user", None)
-    if user is None or not takes_part(user):
-        return {}
-    # Counted only when a page shows it (one query), not for every response.
-    return {"waiting_count": SimpleLazyObject(lambda: waiting_count(user)), "shows_todo": True}
+    """Lazy, both: nothing is looked up (not even who the user is, which reads the session)
+    unless a page shows them; the error page shown while the database is away does not."""
+
+    def shows() -> bool:
+        user = getattr(request, "user", None)
+        return user is not None and takes_part(user)
+
+    return {
+        "shows_todo": SimpleLazyObject(shows),
+        "waiting_count": SimpleLazyObject(lambda: waiting_count(request.user) if shows() else 0),
+    }

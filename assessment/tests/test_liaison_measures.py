@@ -60,13 +60,18 @@ def task_due(street_user, *communities, deadline=DEADLINE, title="中秋走访")
 
 
 def reported(actor, task, community, at, **fields) -> TaskCopy:
-    """The community's copy taken up and reported done, as if at the moment `at`."""
+    """The community's copy taken up and reported done, as if at the moment `at` (and with
+    the completion day typed, `completed_on`: set afterwards like the moment, since these
+    tasks are sent today and dated back, and the service refuses a day before the sending)."""
     copy = TaskCopy.objects.get(task=task, area=community)
     if copy.state == TaskCopy.State.ISSUED:
         liaison.taskcopy_receive(actor=actor, copy=copy)
         liaison.taskcopy_start(actor=actor, copy=copy)
+    typed = fields.pop("completed_on", None)
     liaison.taskcopy_report(actor=actor, copy=copy, report="已完成", **fields)
     TaskCopy.objects.filter(pk=copy.pk).update(reported_at=at)
+    if typed is not None:
+        TaskCopy.objects.filter(pk=copy.pk).update(completed_on=typed)
     copy.refresh_from_db()
     return copy
 
