@@ -637,6 +637,7 @@ class NeedChange(ChangeRecord):
         REFER = "refer", _("Referred up")
         ACCEPT = "accept", _("Accepted at the higher level")
         RETURN = "return", _("Returned")
+        RECALL = "recall", _("Referral taken back")
 
     need = models.ForeignKey(
         Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="changes"

@@ -823,6 +823,49 @@ def need_accept(*, actor, need: Need, note: str = "", request=None) -> Need:
     return _copy_back(need, stored)
 
 
+def _referred_from(need: Need):
+    """The area that referred the need to where it is held now (its last referral there)."""
+    came_from = (
+        NeedChange.objects.filter(need=need, action=NeedChange.Action.REFER, to_area=need.held_by)
+        .select_related("from_area")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return came_from.from_area if came_from else None
+
+
+def need_may_recall(user, need: Need) -> bool:
+    """Whether the user's area referred the need, which waits for acceptance still."""
+    if not (need.awaits_acceptance and user.has_perm("activities.change_need")):
+        return False
+    referred_from = _referred_from(need)
+    return referred_from is not None and user.area_id == referred_from.pk
+
+
+def need_recall(*, actor, need: Need, note: str = "", request=None) -> Need:
+    """The area that referred a need takes it back (撤回) before the area above accepts it:
+    it holds the need again as before (a community follows it up, a street handles it)."""
+    with transaction.atomic():
+        stored = _locked_need(actor, need)
+        if not stored.awaits_acceptance:
+            raise ValidationError(_("Only a referral not yet accepted is taken back."))
+        back_to = _referred_from(stored)
+        if back_to is None or actor.area_id != back_to.pk:
+            raise PermissionDenied
+        held = stored.held_by
+        if back_to.level == Area.Level.COMMUNITY:
+            stored.held_by, stored.referral = None, ""
+        else:
+            # A street refers up only a need it accepted (or was returned): it handles it.
+            stored.held_by, stored.referral = back_to, Need.Referral.ACCEPTED
+        stored.save(update_fields=["held_by", "referral", "updated_at"])
+        _path_step(
+            actor, stored, NeedChange.Action.RECALL,
+            from_area=held, to_area=back_to, note=(note or "").strip(), request=request,
+        )  # fmt: skip
+    return _copy_back(need, stored)
+
+
 def need_return(*, actor, need: Need, reason: str, request=None) -> Need:
     """The area holding a referred need sends it back (退回) with the reason to the area that
     referred it (its community, or the street that referred it further up)."""
@@ -834,15 +877,7 @@ def need_return(*, actor, need: Need, reason: str, request=None) -> Need:
             raise PermissionDenied
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Say why the need is returned.")})
-        came_from = (
-            NeedChange.objects.filter(
-                need=stored, action=NeedChange.Action.REFER, to_area=stored.held_by
-            )
-            .select_related("from_area")
-            .order_by("-at", "-id")
-            .first()
-        )
-        back_to = came_from.from_area if came_from else None
+        back_to = _referred_from(stored)
         held = stored.held_by
         if back_to is None or back_to.level == Area.Level.COMMUNITY:
             stored.held_by = None

@@ -27,6 +27,7 @@ urlpatterns = [
     path("needs/<int:pk>/refer/", views.need_refer, name="need_refer"),
     path("needs/<int:pk>/accept/", views.need_accept, name="need_accept"),
     path("needs/<int:pk>/return/", views.need_return, name="need_return"),
+    path("needs/<int:pk>/recall/", views.need_recall, name="need_recall"),
     path("types/", views.ActivityTypeListView.as_view(), name="type_list"),
     path("types/new/", views.ActivityTypeCreateView.as_view(), name="type_create"),
     path("types/<int:pk>/edit/", views.ActivityTypeUpdateView.as_view(), name="type_update"),

@@ -600,6 +600,8 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
                 and holder.parent_id
                 else None
             ),
+            # The area that referred it takes it back while it waits.
+            may_recall=services.need_may_recall(user, need),
             # The area it was referred to accepts it or sends it back.
             may_accept=may_change and need.awaits_acceptance and user.area_id == need.held_by_id,
             return_form=(
@@ -681,6 +683,21 @@ def need_accept(request, pk):
         request,
         lambda: services.need_accept(actor=request.user, need=need, request=request),
         done=_("The need was accepted."),
+    )
+    return redirect("activities:need_detail", pk=need.pk)
+
+
+@login_required
+@require_POST
+def need_recall(request, pk):
+    """Take back (撤回) a referral the area above has not accepted yet."""
+    need = _need_for_change(request, pk)
+    if not services.need_may_recall(request.user, need):
+        raise PermissionDenied
+    action_write(
+        request,
+        lambda: services.need_recall(actor=request.user, need=need, request=request),
+        done=_("The referral was taken back: the need is yours to follow up again."),
     )
     return redirect("activities:need_detail", pk=need.pk)
 

@@ -170,12 +170,14 @@ def _tasks_on_time(period: Period, ids: list[int]) -> dict:
     A community with no task due in the period scores 100 %: nothing it was asked to do was
     late. The visited share gives 0 % to a community without members because registering
     them is its own work (as for complete records); which tasks go to which community is
-    the sender's choice, and counting 0 % would sink those spared a task.
+    the sender's choice, and counting 0 % would sink those spared a task. A task withdrawn
+    (撤回) was asked of nobody in the end, and is left out.
     """
     done = [TaskCopy.State.DONE, TaskCopy.State.APPROVED]
     due = (
         TaskCopy.objects.filter(
             area_id__in=ids,
+            task__withdrawn_at__isnull=True,  # taken back by its sender: asked of nobody
             task__deadline__gte=period.starts_on,
             task__deadline__lte=period.ends_on,
         )

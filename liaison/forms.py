@@ -82,6 +82,18 @@ class NoticeReplyForm(forms.Form):
     )
 
 
+class WithdrawForm(forms.Form):
+    """Why a notice, task or report is taken back (撤回): the receivers see it."""
+
+    reason = forms.CharField(
+        label=_("Why it is withdrawn"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Those who received it see this."),
+        error_messages={"required": _("Say why it is withdrawn.")},
+    )
+
+
 class NoticeListFilter(forms.Form):
     unread = forms.BooleanField(label=_("Unread only"), required=False)
 

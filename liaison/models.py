@@ -74,6 +74,18 @@ class Notice(models.Model):
         User, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # 撤回: the sender took it back, saying why; nothing of it is deleted, and nobody owes
+    # anything on it any more.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User,
+        verbose_name=_("withdrawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -85,6 +97,10 @@ class Notice(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def asks_reply(self) -> bool:
@@ -143,13 +159,16 @@ class NoticeCopyQuerySet(ScopedQuerySet):
         asked-for reply is still to be given: the user's to-do list."""
         if not user.is_authenticated or user.area_id is None:
             return self.none()
-        return self.filter(area_id=user.area_id).filter(
+        return self.filter(area_id=user.area_id, notice__withdrawn_at__isnull=True).filter(
             Q(read_at__isnull=True) | Q(notice__reply_by__isnull=False, replied_at__isnull=True)
         )
 
     def overdue(self, today):
-        """Copies whose reply was asked for before `today` and is not given."""
-        return self.filter(notice__reply_by__lt=today, replied_at__isnull=True)
+        """Copies whose reply was asked for before `today` and is not given (nothing is owed
+        on a notice withdrawn)."""
+        return self.filter(
+            notice__reply_by__lt=today, replied_at__isnull=True, notice__withdrawn_at__isnull=True
+        )
 
 
 class NoticeCopy(models.Model):
@@ -205,7 +224,11 @@ class NoticeCopy(models.Model):
 
     @property
     def reply_owed(self) -> bool:
-        return self.notice.reply_by is not None and self.replied_at is None
+        return (
+            self.notice.reply_by is not None
+            and self.replied_at is None
+            and not self.notice.is_withdrawn
+        )
 
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()
@@ -261,6 +284,18 @@ class Task(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    # 撤回: the sender took it back, saying why; nothing of it is deleted, and nobody owes
+    # anything on it any more.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     objects = TaskQuerySet.as_manager()
 
@@ -272,6 +307,10 @@ class Task(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class TaskCopyQuerySet(ScopedQuerySet):
@@ -292,7 +331,12 @@ class TaskCopyQuerySet(ScopedQuerySet):
 
     @staticmethod
     def is_overdue(today: datetime.date) -> Q:
-        return Q(state__in=TaskCopyQuerySet.OPEN, task__deadline__lt=today)
+        """Still worked on past the deadline, of a task not withdrawn."""
+        return Q(
+            state__in=TaskCopyQuerySet.OPEN,
+            task__deadline__lt=today,
+            task__withdrawn_at__isnull=True,
+        )
 
     def overdue(self, today: datetime.date):
         return self.filter(self.is_overdue(today))
@@ -312,12 +356,14 @@ class TaskCopyQuerySet(ScopedQuerySet):
         sent, when the user may review them."""
         if not user.is_authenticated or user.area_id is None:
             return self.none()
-        waiting = Q()
+        waiting = Q()  # of tasks not withdrawn, below
         if user.has_perm("liaison.change_taskcopy"):
             waiting |= Q(area_id=user.area_id, state__in=self.OPEN)
         if user.has_perm("liaison.review_taskcopy"):
             waiting |= Q(task__area_id=user.area_id, state=TaskCopy.State.DONE)
-        return self.filter(waiting) if waiting else self.none()
+        if not waiting:
+            return self.none()
+        return self.filter(waiting, task__withdrawn_at__isnull=True)
 
 
 class TaskCopy(models.Model):
@@ -408,7 +454,8 @@ class TaskCopy(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in TaskCopyQuerySet.OPEN
+        """Still worked on: received, started or reported, and its task not withdrawn."""
+        return self.state in TaskCopyQuerySet.OPEN and not self.task.is_withdrawn
 
     @property
     def is_returned(self) -> bool:
@@ -462,6 +509,7 @@ class TaskCopyEvent(models.Model):
         "approve": _("Approved"),
         "return": _("Returned"),
         "merge": _("Moved by an area merge"),
+        "withdraw": _("Task withdrawn"),
     }
 
     @property
@@ -548,7 +596,8 @@ class ReportQuerySet(models.QuerySet):
         return self.filter(Q(area_id__in=ids) | Q(to_area_id__in=ids))
 
     def pending(self):
-        return self.filter(decision=Report.Decision.PENDING)
+        """Awaiting a decision: neither decided nor withdrawn."""
+        return self.filter(decision=Report.Decision.PENDING, withdrawn_at__isnull=True)
 
     def waiting_for(self, user):
         """For the to-do page: reports sent to the user's own area that wait for its
@@ -616,6 +665,9 @@ class Report(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # 撤回: the sending area took it back before it was decided, saying why.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     objects = ReportQuerySet.as_manager()
 
@@ -637,10 +689,19 @@ class Report(models.Model):
             models.CheckConstraint(
                 condition=~Q(area=models.F("to_area")), name="report_sent_elsewhere"
             ),
+            # Only a report not decided yet is withdrawn.
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(decision="pending"),
+                name="report_withdrawn_undecided",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 def _report_file_path(instance, filename: str) -> str:

@@ -204,6 +204,8 @@ def notice_reply(*, actor, copy: NoticeCopy, text: str, request=None) -> NoticeC
             .select_related("notice", "area")
             .get(pk=copy.pk)
         )
+        if copy.notice.is_withdrawn:
+            raise ValidationError(_("The notice was withdrawn: no reply is owed."))
         if copy.notice.reply_by is None:
             raise ValidationError(_("This notice asks for no reply."))
         if copy.replied_at is not None:
@@ -230,6 +232,8 @@ def notice_remind(*, actor, notice: Notice, request=None) -> int:
     are marked with the time, which they see. How many were reminded."""
     if not notice_can_remind(actor, notice):
         raise PermissionDenied
+    if notice.is_withdrawn:
+        raise ValidationError(_("The notice was withdrawn: nobody is reminded of it."))
     with transaction.atomic():
         unread = list(
             NoticeCopy.objects.select_for_update(of=("self",))
@@ -252,6 +256,44 @@ def notice_remind(*, actor, notice: Notice, request=None) -> int:
             detail={"fields": ["reminded_at"], "reminded": codes},
         )
     return len(codes)
+
+
+def _withdrawal_reason(reason: str, refusal: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": refusal})
+    return reason
+
+
+def notice_may_withdraw(user, notice: Notice) -> bool:
+    """The sending area's own senders take back (撤回) what it sent; those above it follow
+    the notice up but do not speak for its sender."""
+    return notice_can_send(user) and user.area_id == notice.area_id
+
+
+def notice_withdraw(*, actor, notice: Notice, reason: str, request=None) -> Notice:
+    """Take a notice back (撤回), saying why: its communities still see it, marked withdrawn
+    with the reason, but owe no reading or reply, and it is not reminded any more."""
+    if not notice_may_withdraw(actor, notice):
+        raise PermissionDenied
+    reason = _withdrawal_reason(reason, _("Say why the notice is withdrawn."))
+    with transaction.atomic():
+        stored = Notice.objects.select_for_update().get(pk=notice.pk)
+        if stored.is_withdrawn:
+            raise ValidationError(_("The notice was already withdrawn."))
+        stored.withdrawn_at, stored.withdrawn_by = timezone.now(), actor
+        stored.withdrawn_reason = reason
+        stored.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STATUS,
+            obj=stored,
+            request=request,
+            detail={"action": "withdraw", "copies": stored.copies.count()},
+        )
+    for name in ("withdrawn_at", "withdrawn_by_id", "withdrawn_reason"):
+        setattr(notice, name, getattr(stored, name))
+    return notice
 
 
 # -- Areas merged (撤并): what a merged community received, and what a merged area sent.
@@ -426,7 +468,13 @@ def taskcopy_may_review(user, copy: TaskCopy) -> bool:
 
 
 def _taskcopy_locked(copy: TaskCopy) -> TaskCopy:
-    return TaskCopy.objects.select_for_update(of=("self",)).select_related("task").get(pk=copy.pk)
+    """The copy, locked; refused once its task is withdrawn. `task_withdraw` locks every
+    copy before it looks at them, so a move and a withdrawal never both pass."""
+    locked = TaskCopy.objects.select_for_update(of=("self",)).select_related("task").get(pk=copy.pk)
+    # Read again after the lock: a withdrawal committed while this waited is seen.
+    if Task.objects.filter(pk=locked.task_id, withdrawn_at__isnull=False).exists():
+        raise ValidationError(_("The task was withdrawn: nothing more is done on it."))
+    return locked
 
 
 def _taskcopy_check_state(copy: TaskCopy, allowed: tuple, refusal: str) -> None:
@@ -605,6 +653,54 @@ def taskcopy_return(*, actor, copy: TaskCopy, reason: str, request=None) -> Task
         )
 
 
+def task_may_withdraw(user, task: Task) -> bool:
+    """The sending area's own senders take back (撤回) the task it sent."""
+    return task_may_send(user) and user.area_id == task.area_id
+
+
+def task_withdraw(*, actor, task: Task, reason: str, request=None) -> Task:
+    """Take a task back (撤回), saying why, while none of its copies is approved: its copies
+    keep their work and history, marked withdrawn; nobody owes anything on them, they are not
+    overdue, and the assessment leaves them out. Approved work stands, so does its task."""
+    if not task_may_withdraw(actor, task):
+        raise PermissionDenied
+    reason = _withdrawal_reason(reason, _("Say why the task is withdrawn."))
+    with transaction.atomic():
+        stored = Task.objects.select_for_update().get(pk=task.pk)
+        if stored.is_withdrawn:
+            raise ValidationError(_("The task was already withdrawn."))
+        copies = list(
+            TaskCopy.objects.select_for_update(of=("self",))
+            .filter(task=stored)
+            .select_related("area")
+            .order_by("area__code", "pk")
+        )
+        approved = [copy.area.name for copy in copies if copy.state == State.APPROVED]
+        if approved:
+            raise ValidationError(
+                _("The work of %(areas)s was approved already: a task with approved work "
+                  "is not withdrawn.") % {"areas": "、".join(approved)}
+            )  # fmt: skip
+        stored.withdrawn_at, stored.withdrawn_by = timezone.now(), actor
+        stored.withdrawn_reason = reason
+        stored.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        TaskCopyEvent.objects.bulk_create(
+            [TaskCopyEvent(copy=copy, actor=actor, action="withdraw", from_state=copy.state,
+                           to_state=copy.state, note=reason)
+             for copy in copies]
+        )  # fmt: skip
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STATUS,
+            obj=stored,
+            request=request,
+            detail={"action": "withdraw", "copies": [copy.area.code for copy in copies]},
+        )
+    for name in ("withdrawn_at", "withdrawn_by_id", "withdrawn_reason"):
+        setattr(task, name, getattr(stored, name))
+    return task
+
+
 # Areas merged (撤并): a copy follows its area. Where the target already has a copy of the
 # same task both are kept, each with its own work and history; the one brought along names
 # the area that received it (`merged_from`), so the supervision table shows both rows.
@@ -755,6 +851,8 @@ def report_decide(*, actor, report: Report, decision: str, comment: str = "", re
         raise ValidationError({"comment": _("Say why the report is not adopted.")})
     with transaction.atomic():
         stored = Report.objects.select_for_update().get(pk=report.pk)
+        if stored.is_withdrawn:
+            raise ValidationError(_("The report was withdrawn by its sender."))
         if stored.decision != Report.Decision.PENDING:
             raise ValidationError(
                 _("The report was already decided: %(decision)s.")
@@ -772,6 +870,44 @@ def report_decide(*, actor, report: Report, decision: str, comment: str = "", re
         )
     for name in ("decision", "comment", "decided_by_id", "decided_at"):
         setattr(report, name, getattr(stored, name))
+    return report
+
+
+def report_may_withdraw(user, report: Report) -> bool:
+    """The sending area's workers take back (撤回) a report of theirs."""
+    return (
+        user.is_authenticated
+        and user.area_id is not None
+        and user.area_id == report.area_id
+        and user.has_perm("liaison.add_report")
+    )
+
+
+def report_withdraw(*, actor, report: Report, reason: str, request=None) -> Report:
+    """Take a report back (撤回) before it is decided, saying why: the receiving level sees it
+    marked withdrawn and decides nothing on it; it counts nowhere."""
+    if not report_may_withdraw(actor, report):
+        raise PermissionDenied
+    reason = _withdrawal_reason(reason, _("Say why the report is withdrawn."))
+    with transaction.atomic():
+        stored = Report.objects.select_for_update().get(pk=report.pk)
+        if stored.is_withdrawn:
+            raise ValidationError(_("The report was already withdrawn."))
+        if stored.decision != Report.Decision.PENDING:
+            raise ValidationError(
+                _("The report was decided already (%(decision)s): it is not withdrawn.")
+                % {"decision": stored.get_decision_display()}
+            )
+        stored.withdrawn_at, stored.withdrawn_reason = timezone.now(), reason
+        stored.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.STATUS,
+            obj=stored,
+            request=request,
+            detail={"action": "withdraw"},
+        )
+    report.withdrawn_at, report.withdrawn_reason = stored.withdrawn_at, stored.withdrawn_reason
     return report
 
 

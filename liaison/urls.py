@@ -13,6 +13,7 @@ urlpatterns += [
     path("notices/<int:pk>/reply/", views.notice_reply, name="notice_reply"),
     path("notices/<int:pk>/status/", views.NoticeStatusView.as_view(), name="notice_status"),
     path("notices/<int:pk>/remind/", views.notice_remind, name="notice_remind"),
+    path("notices/<int:pk>/withdraw/", views.notice_withdraw, name="notice_withdraw"),
     path("notices/<int:pk>/files/<int:file_pk>/", views.notice_file, name="notice_file"),
 ]
 # -- end of notices --
@@ -25,6 +26,7 @@ urlpatterns += [
     path("tasks/supervision/", views.TaskSupervisionView.as_view(), name="task_supervision"),
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task_detail"),
     path("tasks/<int:pk>/export/", views.task_export, name="task_export"),
+    path("tasks/<int:pk>/withdraw/", views.task_withdraw, name="task_withdraw"),
     path("tasks/<int:pk>/files/<int:file_pk>/", views.task_file, name="task_file"),
     path("tasks/copies/<int:pk>/", views.task_copy_detail, name="task_copy"),
     path("tasks/copies/<int:pk>/receive/", views.task_copy_receive, name="task_copy_receive"),
@@ -44,6 +46,7 @@ urlpatterns += [
     path("reports/counts/", views.ReportCountsView.as_view(), name="report_counts"),
     path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="report_detail"),
     path("reports/<int:pk>/decide/", views.report_decide, name="report_decide"),
+    path("reports/<int:pk>/withdraw/", views.report_withdraw, name="report_withdraw"),
     path("reports/<int:pk>/files/<int:file_pk>/", views.report_file, name="report_file"),
 ]
 # -- end of reports --

@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import (
     CreateView,
@@ -52,6 +52,7 @@ from .forms import (
     TaskReportForm,
     TaskReturnForm,
     TrainingForm,
+    WithdrawForm,
 )
 from .models import (
     Attendance,
@@ -209,6 +210,7 @@ class NoticeDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             if copy is not None and copy.reply_owed and user.has_perm("liaison.change_noticecopy")
             else None,
             can_follow=user.has_perm("liaison.add_notice"),
+            may_withdraw=services.notice_may_withdraw(user, notice),
             today=timezone.localdate(),
         )
         return context
@@ -301,6 +303,82 @@ def notice_remind(request, pk):
             _("%(count)s communities that have not read it were reminded.") % {"count": reminded},
         )
     return redirect("liaison:notice_status", pk=notice.pk)
+
+
+def _confirm_page(request, *, heading, rows, happens, button, back_url, form=None, hidden=()):
+    """The page a step that cannot be undone is confirmed on (`liaison/confirm.html`): it
+    posts to the page it came from with `confirmed`, and what the step needs."""
+    return render(
+        request,
+        "liaison/confirm.html",
+        {
+            "heading": heading,
+            "rows": rows,
+            "happens": happens,
+            "button": button,
+            "back_url": back_url,
+            "action_url": request.path,
+            "form": form,
+            "hidden": hidden,
+        },
+    )
+
+
+_FINAL = gettext_lazy("This cannot be undone.")
+
+
+def _withdrawal(request, *, form, write, done, back_url, **page):
+    """GET: what withdrawing does, and the reason to give; POST: withdraw."""
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form_write(request, form, lambda: write(form.cleaned_data["reason"]), done=done)
+    ):
+        return redirect(back_url)
+    return _confirm_page(request, form=form, back_url=back_url, **page)
+
+
+@login_required
+@permission_required("liaison.add_notice", raise_exception=True)
+def notice_withdraw(request, pk):
+    """Take back (撤回) a notice the user's area sent."""
+    notice = get_object_or_404(
+        Notice.objects.visible_to(request.user).select_related("area"), pk=pk
+    )
+    if not services.notice_may_withdraw(request.user, notice):
+        raise PermissionDenied
+    back_url = reverse("liaison:notice_detail", args=[notice.pk])
+    if notice.is_withdrawn:
+        messages.info(request, _("The notice was already withdrawn."))
+        return redirect(back_url)
+    copies = notice.copies.count()
+    return _withdrawal(
+        request,
+        form=WithdrawForm(request.POST or None),
+        write=lambda reason: services.notice_withdraw(
+            actor=request.user, notice=notice, reason=reason, request=request
+        ),
+        done=_("The notice was withdrawn."),
+        back_url=back_url,
+        heading=_("Withdraw the notice"),
+        rows=[
+            (_("Title"), notice.title),
+            (_("Sent at"), f"{timezone.localtime(notice.sent_at):%Y-%m-%d %H:%M}"),
+            (_("Receiving communities"), copies),
+        ],
+        happens=[
+            ngettext(
+                "%(count)s receiving community no longer owes reading or a reply.",
+                "%(count)s receiving communities no longer owe reading or a reply.",
+                copies,
+            )
+            % {"count": copies},
+            _("They still see the notice, marked withdrawn, with your reason."),
+            _FINAL,
+            _("If it is needed again, send a new notice."),
+        ],
+        button=_("Withdraw the notice"),
+    )
 
 
 @require_GET
@@ -440,14 +518,18 @@ class TaskListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                 TaskCopy.objects.filter(area_id=user.area_id)
                 .with_overdue(today)
                 .select_related("task", "task__area", "holder")
-                .order_by(Case(When(state__in=_OPEN, then=Value(0)), default=Value(1)),
+                .order_by(Case(When(state__in=_OPEN, task__withdrawn_at__isnull=True,
+                                    then=Value(0)), default=Value(1)),
                           "task__deadline", "-id")
             )  # fmt: skip
         counts = {
             "copy_count": Count("copies"),
             "finished_count": Count("copies", filter=Q(copies__state__in=["done", "approved"])),
             "approved_count": Count("copies", filter=Q(copies__state="approved")),
-            "overdue_count": Count("copies", filter=Q(copies__state__in=_OPEN, deadline__lt=today)),
+            "overdue_count": Count(
+                "copies",
+                filter=Q(copies__state__in=_OPEN, deadline__lt=today, withdrawn_at__isnull=True),
+            ),
         }
         return (
             Task.objects.sent_within(user)
@@ -554,6 +636,7 @@ class TaskDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             ],
             export_query=_task_query(params),
             rows_html=_supervision_html(rows, with_task=False),
+            may_withdraw=services.task_may_withdraw(self.request.user, self.object),
         )
         return context
 
@@ -688,7 +771,8 @@ class TaskSupervisionView(LoginRequiredMixin, PermissionRequiredMixin, ListView)
     def get_queryset(self):
         user, today = self.request.user, timezone.localdate()
         self.filters, self.params = _task_filters(self.request)
-        copies = TaskCopy.objects.visible_to(user)
+        # A withdrawn task is supervised no more; its own table still shows its copies.
+        copies = TaskCopy.objects.visible_to(user).filter(task__withdrawn_at__isnull=True)
         self.area = None
         if self.params["area"]:
             self.area = Area.objects.visible_to(user).filter(code=self.params["area"]).first()
@@ -775,7 +859,11 @@ def _taskcopy_page(request, copy, *, return_form=None, status=200):
         "may_answer": may_answer,
         "may_review": may_review,
         "return_form": return_form
-        or (TaskReturnForm() if may_review and copy.state == TaskCopy.State.DONE else None),
+        or (
+            TaskReturnForm()
+            if may_review and copy.state == TaskCopy.State.DONE and not copy.task.is_withdrawn
+            else None
+        ),
         **_linked(user, copy),
     }
     return render(request, "liaison/task_copy_detail.html", context, status=status)
@@ -820,10 +908,42 @@ def task_copy_start(request, pk):
 @login_required
 @permission_required("liaison.review_taskcopy", raise_exception=True)
 def task_copy_approve(request, pk):
-    return _taskcopy_action(
-        request, pk, allowed=services.taskcopy_may_review,
-        write=services.taskcopy_approve, done=_("The report was approved."),
-    )  # fmt: skip
+    """审核 is final: the button first shows what approving does, then approves."""
+    if request.POST.get("confirmed"):
+        return _taskcopy_action(
+            request, pk, allowed=services.taskcopy_may_review,
+            write=services.taskcopy_approve, done=_("The report was approved."),
+        )  # fmt: skip
+    copy = _taskcopy_get(request, pk)
+    if not services.taskcopy_may_review(request.user, copy):
+        raise PermissionDenied
+    if copy.state != TaskCopy.State.DONE or copy.task.is_withdrawn:
+        messages.error(request, _("Only a task reported done is approved."))
+        return redirect("liaison:task_copy", pk=copy.pk)
+    reported = timezone.localtime(copy.reported_at)
+    on_time = reported.date() <= copy.task.deadline
+    return _confirm_page(
+        request,
+        heading=_("Approve the report"),
+        rows=[
+            (_("Task"), copy.task.title),
+            (_("Receiving area"), copy.area.name),
+            (_("Deadline"), f"{copy.task.deadline:%Y-%m-%d}"),
+            (_("Reported"), f"{reported:%Y-%m-%d %H:%M}"),
+            (_("Report"), copy.report),
+        ],
+        happens=[
+            _("The copy is approved (已审核): %(area)s's work on this task is closed.")
+            % {"area": copy.area.name},
+            _("In the assessment it counts as done on time.")
+            if on_time
+            else _("In the assessment it counts as done late: it was reported after the deadline."),
+            _FINAL,
+            _("If the work is not right, go back and send it back with the reason instead."),
+        ],
+        button=_("Approve"),
+        back_url=reverse("liaison:task_copy", args=[copy.pk]),
+    )
 
 
 @require_POST
@@ -845,6 +965,63 @@ def task_copy_return(request, pk):
     ):
         return redirect("liaison:task_copy", pk=copy.pk)
     return _taskcopy_page(request, _taskcopy_get(request, pk), return_form=form)
+
+
+@login_required
+@permission_required("liaison.add_task", raise_exception=True)
+def task_withdraw(request, pk):
+    """Take back (撤回) a task the user's area sent, while no copy is approved."""
+    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("area"), pk=pk)
+    if not services.task_may_withdraw(request.user, task):
+        raise PermissionDenied
+    back_url = reverse("liaison:task_detail", args=[task.pk])
+    if task.is_withdrawn:
+        messages.info(request, _("The task was already withdrawn."))
+        return redirect(back_url)
+    counts = _task_counts(TaskCopy.objects.filter(task=task), timezone.localdate())
+    if counts[TaskCopy.State.APPROVED]:
+        messages.error(
+            request,
+            ngettext(
+                "The work of %(count)s area was approved already: a task with approved work "
+                "is not withdrawn.",
+                "The work of %(count)s areas was approved already: a task with approved work "
+                "is not withdrawn.",
+                counts[TaskCopy.State.APPROVED],
+            )
+            % {"count": counts[TaskCopy.State.APPROVED]},
+        )
+        return redirect(back_url)
+    return _withdrawal(
+        request,
+        form=WithdrawForm(request.POST or None),
+        write=lambda reason: services.task_withdraw(
+            actor=request.user, task=task, reason=reason, request=request
+        ),
+        done=_("The task was withdrawn."),
+        back_url=back_url,
+        heading=_("Withdraw the task"),
+        rows=[
+            (_("Title"), task.title),
+            (_("Deadline"), f"{task.deadline:%Y-%m-%d}"),
+            (_("Receiving areas"), counts["total"]),
+            (_("Reported done"), counts[TaskCopy.State.DONE]),
+        ],
+        happens=[
+            ngettext(
+                "%(count)s receiving area owes nothing more on it; its work and history are "
+                "kept, marked withdrawn, with your reason.",
+                "%(count)s receiving areas owe nothing more on it; their work and history are "
+                "kept, marked withdrawn, with your reason.",
+                counts["total"],
+            )
+            % {"count": counts["total"]},
+            _("It is no longer overdue anywhere, and the assessment leaves it out."),
+            _FINAL,
+            _("If it is needed again, send a new task."),
+        ],
+        button=_("Withdraw the task"),
+    )
 
 
 @login_required
@@ -1049,15 +1226,82 @@ class ReportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         report = self.object
-        decidable = report.decision == Report.Decision.PENDING and _may_decide(
-            self.request.user, report
-        )
+        pending = report.decision == Report.Decision.PENDING and not report.is_withdrawn
+        decidable = pending and _may_decide(self.request.user, report)
         context.update(
             files=report.files.all(),
+            may_withdraw=pending and services.report_may_withdraw(self.request.user, report),
             decision_form=kwargs.get("decision_form")
             or (ReportDecisionForm() if decidable else None),
         )
         return context
+
+
+def _report_decide_confirm(request, report, decision, comment):
+    """The decision once more before it is saved: it is final, and the assessment counts it."""
+    adopted = decision == Report.Decision.ADOPTED
+    return _confirm_page(
+        request,
+        heading=_("Adopt the report") if adopted else _("Do not adopt the report"),
+        rows=[
+            (_("Title"), report.title),
+            (_("Sent from"), report.area.name),
+            (_("Decision"), Report.Decision(decision).label),
+            (_("Comment"), comment),
+        ],
+        happens=[
+            _("%(area)s sees the decision and your comment.") % {"area": report.area.name},
+            _("It counts for %(area)s in the assessment's reports adopted.")
+            % {"area": report.area.name}
+            if adopted
+            else _("It does not count in the assessment's reports adopted."),
+            _("A decision is final: it cannot be changed afterwards."),
+        ],
+        button=_("Adopt") if adopted else _("Do not adopt"),
+        back_url=reverse("liaison:report_detail", args=[report.pk]),
+        hidden=[("decision", decision), ("comment", comment)],
+    )
+
+
+@login_required
+@permission_required("liaison.add_report", raise_exception=True)
+def report_withdraw(request, pk):
+    """Take back (撤回) a report the user's area sent, before it is decided."""
+    report = get_object_or_404(
+        Report.objects.visible_to(request.user).select_related("area", "to_area"), pk=pk
+    )
+    if not services.report_may_withdraw(request.user, report):
+        raise PermissionDenied
+    back_url = reverse("liaison:report_detail", args=[report.pk])
+    if report.is_withdrawn or report.decision != Report.Decision.PENDING:
+        messages.error(request, _("Only a report not decided yet is withdrawn."))
+        return redirect(back_url)
+    return _withdrawal(
+        request,
+        form=WithdrawForm(request.POST or None),
+        write=lambda reason: services.report_withdraw(
+            actor=request.user, report=report, reason=reason, request=request
+        ),
+        done=_("The report was withdrawn."),
+        back_url=back_url,
+        heading=_("Withdraw the report"),
+        rows=[
+            (_("Title"), report.title),
+            (_("Sent to"), report.to_area.name),
+            (
+                pgettext_lazy("report", "Sent at"),
+                f"{timezone.localtime(report.submitted_at):%Y-%m-%d %H:%M}",
+            ),
+        ],  # fmt: skip
+        happens=[
+            _("%(area)s sees it marked withdrawn, with your reason, and decides nothing on it.")
+            % {"area": report.to_area.name},
+            _("It is counted nowhere, nor in the assessment."),
+            _FINAL,
+            _("If it is needed again, send it again."),
+        ],
+        button=_("Withdraw the report"),
+    )
 
 
 @login_required
@@ -1070,6 +1314,10 @@ def report_decide(request, pk):
     if not _may_decide(request.user, report):
         raise PermissionDenied
     form = ReportDecisionForm(request.POST)
+    if form.is_valid() and not request.POST.get("confirmed"):
+        decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"].strip()
+        if decision != Report.Decision.DECLINED or comment:
+            return _report_decide_confirm(request, report, decision, comment)
     if form.is_valid() and form_write(
         request,
         form,
@@ -1120,7 +1368,7 @@ class ReportCountsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
         adopted = Q(decision=Report.Decision.ADOPTED, decided_at__gte=start, decided_at__lt=end)
         counted = (
             Report.objects.visible_to(user)
-            .filter(area_id__in=[area.pk for area in areas])
+            .filter(area_id__in=[area.pk for area in areas], withdrawn_at__isnull=True)
             .filter(sent | adopted)
             .values("area_id", "kind")
             .annotate(sent=Count("id", filter=sent), adopted=Count("id", filter=adopted))

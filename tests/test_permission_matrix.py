@@ -172,6 +172,9 @@ MATRIX = [
     ("activities:need_accept", ["need"], "get", "302 405 405 405 405 405 405 405"),
     ("activities:need_return", ["fresh_referred_need"], "post", "302 403 404 302 403 404 403 403"),
     ("activities:need_return", ["need"], "get", "302 405 405 405 405 405 405 405"),
+    # Only the area that referred it (alice's community) takes a referral back.
+    ("activities:need_recall", ["fresh_referred_need"], "post", "302 302 404 403 403 404 403 403"),
+    ("activities:need_recall", ["need"], "get", "302 405 405 405 405 405 405 405"),
     ("dashboards:reports", [], "get", "302 200 200 200 200 200 200 403"),
     ("dashboards:report", ["report"], "get", "302 200 200 200 200 200 200 403"),
     ("dashboards:compare", [], "get", "302 403 403 200 200 200 200 403"),
@@ -243,6 +246,10 @@ MATRIX = [
     ("liaison:report_detail", ["liaison_report"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:report_decide", ["fresh_liaison_report"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:report_decide", ["liaison_report"], "get", "302 405 405 405 405 405 405 405"),
+    # Only the sending community withdraws its report (an empty reason shows the form again);
+    # the district sends none.
+    ("liaison:report_withdraw", ["liaison_report"], "get", "302 200 404 403 403 403 403 403"),
+    ("liaison:report_withdraw", ["fresh_liaison_report"], "post", "302 200 404 403 403 403 403 403"),  # noqa: E501
     ("liaison:report_file", ["liaison_report", "report_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
 
     # What waits on me, and the way into the work between the levels: every account's own.
@@ -267,6 +274,9 @@ MATRIX = [
     ("liaison:notice_status", ["notice"], "post", "302 403 403 405 405 405 405 403"),
     ("liaison:notice_remind", ["fresh_notice"], "post", "302 403 403 302 302 404 302 403"),
     ("liaison:notice_remind", ["notice"], "get", "405 405 405 405 405 405 405 405"),
+    # Only the sending street withdraws its notice (an empty reason shows the form again).
+    ("liaison:notice_withdraw", ["notice"], "get", "302 403 403 200 403 404 403 403"),
+    ("liaison:notice_withdraw", ["fresh_notice"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:notice_file", ["notice", "notice_file"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:notice_file", ["notice", "notice_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
 
@@ -280,6 +290,9 @@ MATRIX = [
     ("liaison:task_supervision", [], "get", "302 200 200 200 200 200 200 403"),
     ("liaison:task_detail", ["task"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:task_export", ["task"], "get", "302 200 404 200 200 404 200 403"),
+    # Only the sending street withdraws its task (an empty reason shows the form again).
+    ("liaison:task_withdraw", ["task"], "get", "302 403 403 200 403 404 403 403"),
+    ("liaison:task_withdraw", ["task"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:task_file", ["task", "task_file"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:task_copy", ["task_copy"], "get", "302 200 404 200 200 404 200 403"),
     ("liaison:task_copy_file", ["done_copy", "copy_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
@@ -289,7 +302,8 @@ MATRIX = [
     ("liaison:task_copy_start", ["received_copy"], "get", "405 405 405 405 405 405 405 405"),
     ("liaison:task_copy_report", ["working_copy"], "get", "302 200 404 403 403 403 403 403"),
     ("liaison:task_copy_report", ["working_copy"], "post", "302 200 404 403 403 403 403 403"),
-    ("liaison:task_copy_approve", ["fresh_done_copy"], "post", "302 403 403 302 403 404 403 403"),
+    # Approving is final: the button shows a confirmation page (200) first.
+    ("liaison:task_copy_approve", ["fresh_done_copy"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:task_copy_approve", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),
     ("liaison:task_copy_return", ["fresh_done_copy"], "post", "302 403 403 200 403 404 403 403"),
     ("liaison:task_copy_return", ["fresh_done_copy"], "get", "405 405 405 405 405 405 405 405"),

@@ -256,3 +256,46 @@ def test_a_need_held_by_the_district_stays_there_when_its_member_moves_within_it
     assert need.member.community == areas["140106002001"]
     assert (need.held_by, need.referral) == (areas["140106"], "referred")
     assert not need.changes.filter(action="return").exists()
+
+
+def test_the_referring_area_takes_a_referral_back_until_it_is_accepted(
+    client, community_user, street_user, district_user, need, areas
+):
+    street = areas["140106001"]
+    refer(community_user, need, street)
+    assert list(Need.objects.referred_to(street_user)) == [need]
+    with pytest.raises(PermissionDenied):  # the street it went to does not take it back
+        services.need_recall(actor=street_user, need=need)
+    client.force_login(community_user)
+    page = client.get(reverse("activities:need_detail", args=[need.pk])).content.decode()
+    assert reverse("activities:need_recall", args=[need.pk]) in page
+    client.post(reverse("activities:need_recall", args=[need.pk]))
+    need.refresh_from_db()
+    assert (need.held_by, need.referral) == (None, "")
+    assert list(Need.objects.referred_to(street_user)) == []
+    assert Need.objects.editable_by(community_user).filter(pk=need.pk).exists()
+    last = need.changes.order_by("at", "id").last()
+    assert (last.action, last.from_area, last.to_area) == ("recall", street, areas["140106001001"])
+    assert AuditEvent.objects.filter(object_id=str(need.pk), detail__referral="recall").exists()
+
+    # Referred again and accepted: no longer the community's to take back.
+    refer(community_user, need, street)
+    services.need_accept(actor=street_user, need=need)
+    with pytest.raises(ValidationError):
+        services.need_recall(actor=community_user, need=need)
+    assert client.post(reverse("activities:need_recall", args=[need.pk])).status_code == 403
+
+
+def test_a_street_takes_back_what_it_referred_to_the_district(
+    community_user, street_user, district_user, need, areas
+):
+    street, district = areas["140106001"], areas["140106"]
+    refer(community_user, need, street)
+    services.need_accept(actor=street_user, need=need)
+    refer(street_user, need, district, note="需区里协调")
+    services.need_recall(actor=street_user, need=need, note="街道先行协调")
+    need.refresh_from_db()
+    # The street handles it again, as it did before it referred it.
+    assert (need.held_by, need.referral) == (street, "accepted")
+    assert Need.objects.editable_by(street_user).filter(pk=need.pk).exists()
+    assert list(Need.objects.referred_to(district_user)) == []

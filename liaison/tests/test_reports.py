@@ -133,7 +133,13 @@ def test_pages_allowed_403_and_404(client, report, community_user, neighbour_use
     assert client.get(detail).context["decision_form"] is not None
     refused = client.post(decide, {"decision": "declined", "comment": ""})
     assert refused.status_code == 200 and refused.context["decision_form"].errors
-    response = client.post(decide, {"decision": "declined", "comment": "内容重复"})
+    # A decision is final: shown once more, then saved when confirmed.
+    shown = client.post(decide, {"decision": "declined", "comment": "内容重复"})
+    assert shown.status_code == 200 and "决定后不能更改" in shown.content.decode()
+    report.refresh_from_db()
+    assert report.decision == "pending"
+    confirmed = {"decision": "declined", "comment": "内容重复", "confirmed": "1"}
+    response = client.post(decide, confirmed)
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.decision == "declined"

@@ -78,7 +78,7 @@ def test_a_task_is_sent_answered_returned_and_approved_through_the_pages(
     assert "已退回" in page and "缺少名单" in page
     client.post(reverse("liaison:task_copy_report", args=[copy.pk]), {"report": "补充名单"})
     client.force_login(street_user)
-    client.post(reverse("liaison:task_copy_approve", args=[copy.pk]))
+    client.post(reverse("liaison:task_copy_approve", args=[copy.pk]), {"confirmed": "1"})
     copy.refresh_from_db()
     assert copy.state == "approved"
     page = client.get(reverse("liaison:task_copy", args=[copy.pk])).content.decode()

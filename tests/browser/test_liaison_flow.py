@@ -203,6 +203,10 @@ def test_notice_task_and_need_between_the_levels(
     assert badge(browser) == 1
     browser.get(f"{live_server.url}/liaison/tasks/copies/{copy.pk}/")
     browser.find_element(By.ID, "approve").click()
+    # Approving is final: a page says what follows (on time, counted) before it is done.
+    wait_for_text(browser, "#what-happens", "按时完成")
+    screenshot("3-approve-confirm-desktop")
+    browser.find_element(By.ID, "confirm").click()
     wait_for_text(browser, "#copy-state", "已审核")
     assert badge(browser) == 0
     history = browser.find_element(By.CSS_SELECTOR, ".task-history").text

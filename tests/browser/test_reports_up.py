@@ -48,6 +48,11 @@ def test_a_report_sent_and_adopted_on_a_phone(
     browser.find_element(By.CSS_SELECTOR, "input[name=decision][value=adopted]").click()
     browser.find_element(By.NAME, "comment").send_keys("已转区统战部")
     browser.find_element(By.ID, "save-decision").click()
+    # A decision is final: a page says what follows before it is saved.
+    wait_for_text(browser, "#what-happens", "决定后不能更改")
+    assert fits_the_phone(browser)
+    screenshot("decide-confirm")
+    browser.find_element(By.ID, "confirm").click()
     wait_for_text(browser, "#report-decision", "采用")
     assert fits_the_phone(browser)
     browser.get(f"{live_server.url}/liaison/reports/counts/")
