@@ -297,7 +297,9 @@ class NeedReferForm(forms.Form):
 
     to_area = forms.ModelChoiceField(label=_("Refer to"), queryset=Area.objects.none())
     note = forms.CharField(
-        label=_("Why it cannot be solved here"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why it cannot be solved here"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the need is referred up.")},
     )
 
     def __init__(self, *args, holder: Area, **kwargs):
@@ -315,7 +317,9 @@ class NeedReturnForm(forms.Form):
     """Return a referred need (退回) with the reason."""
 
     reason = forms.CharField(
-        label=_("Why it is returned"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why it is returned"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the need is returned.")},
     )
 
 

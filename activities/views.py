@@ -591,7 +591,8 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             ),
             history=history,
             holder=holder,
-            refer_form=(
+            refer_form=kwargs.get("refer_form")
+            or (
                 NeedReferForm(holder=holder)
                 if may_change
                 and need.is_open
@@ -604,7 +605,8 @@ class NeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             may_recall=services.need_may_recall(user, need),
             # The area it was referred to accepts it or sends it back.
             may_accept=may_change and need.awaits_acceptance and user.area_id == need.held_by_id,
-            return_form=(
+            return_form=kwargs.get("return_form")
+            or (
                 NeedReturnForm()
                 if may_change
                 and need.is_open
@@ -644,10 +646,12 @@ def _need_for_change(request, pk) -> Need:
     )
 
 
-def _refusal_told(request, form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
+def _need_page_with(request, pk, **forms):
+    """The need's page again with a refused form, its fields marked (its action's anchor
+    brings a phone down to it)."""
+    view = NeedDetailView(request=request, kwargs={"pk": pk}, args=())
+    view.object = view.get_object()
+    return view.render_to_response(view.get_context_data(**forms))
 
 
 @login_required
@@ -659,17 +663,16 @@ def need_refer(request, pk):
     if request.user.area_id != holder.pk:
         raise PermissionDenied
     form = NeedReferForm(request.POST, holder=holder)
-    if not form.is_valid():
-        _refusal_told(request, form)
-    else:
-        action_write(
-            request,
-            lambda: services.need_refer(
-                actor=request.user, need=need, request=request, **form.cleaned_data
-            ),
-            done=_("The need was referred to %(area)s.") % {"area": form.cleaned_data["to_area"]},
-        )
-    return redirect("activities:need_detail", pk=need.pk)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: services.need_refer(
+            actor=request.user, need=need, request=request, **form.cleaned_data
+        ),
+        done=_("The need was referred to %(area)s.") % {"area": form.cleaned_data["to_area"]},
+    ):
+        return redirect("activities:need_detail", pk=need.pk)
+    return _need_page_with(request, pk, refer_form=form)
 
 
 @login_required
@@ -677,6 +680,10 @@ def need_refer(request, pk):
 def need_accept(request, pk):
     """Accept a need referred to the user's area (受理)."""
     need = _need_for_change(request, pk)
+    if request.user.area_id is not None and not need.awaits_acceptance:
+        # Taken back or accepted meanwhile: said on the need's page, not as a refusal.
+        messages.error(request, _("The need does not await acceptance any more."))
+        return redirect("activities:need_detail", pk=need.pk)
     if request.user.area_id is None or request.user.area_id != need.held_by_id:
         raise PermissionDenied
     action_write(
@@ -692,6 +699,10 @@ def need_accept(request, pk):
 def need_recall(request, pk):
     """Take back (撤回) a referral the area above has not accepted yet."""
     need = _need_for_change(request, pk)
+    if not need.awaits_acceptance:
+        # Accepted (or taken back) meanwhile: said on the need's page, not as a refusal.
+        messages.error(request, _("The referral was accepted already: it is not taken back."))
+        return redirect("activities:need_detail", pk=need.pk)
     if not services.need_may_recall(request.user, need):
         raise PermissionDenied
     action_write(
@@ -710,17 +721,16 @@ def need_return(request, pk):
     if request.user.area_id is None or request.user.area_id != need.held_by_id:
         raise PermissionDenied
     form = NeedReturnForm(request.POST)
-    if not form.is_valid():
-        _refusal_told(request, form)
-    else:
-        action_write(
-            request,
-            lambda: services.need_return(
-                actor=request.user, need=need, request=request, **form.cleaned_data
-            ),
-            done=_("The need was returned."),
-        )
-    return redirect("activities:need_detail", pk=need.pk)
+    if form.is_valid() and form_write(
+        request,
+        form,
+        lambda: services.need_return(
+            actor=request.user, need=need, request=request, **form.cleaned_data
+        ),
+        done=_("The need was returned."),
+    ):
+        return redirect("activities:need_detail", pk=need.pk)
+    return _need_page_with(request, pk, return_form=form)
 
 
 class NeedCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin, CreateView):

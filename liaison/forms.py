@@ -193,7 +193,10 @@ class TaskReportForm(forms.Form):
 
 class TaskReturnForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why it goes back"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Why it goes back"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("Say why the task goes back.")},
     )
 
 

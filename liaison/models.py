@@ -667,6 +667,14 @@ class Report(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # 撤回: the sending area took it back before it was decided, saying why.
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User,
+        verbose_name=_("withdrawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     objects = ReportQuerySet.as_manager()

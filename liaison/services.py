@@ -898,8 +898,9 @@ def report_withdraw(*, actor, report: Report, reason: str, request=None) -> Repo
                 _("The report was decided already (%(decision)s): it is not withdrawn.")
                 % {"decision": stored.get_decision_display()}
             )
-        stored.withdrawn_at, stored.withdrawn_reason = timezone.now(), reason
-        stored.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+        stored.withdrawn_at, stored.withdrawn_by = timezone.now(), actor
+        stored.withdrawn_reason = reason
+        stored.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.STATUS,
@@ -907,7 +908,8 @@ def report_withdraw(*, actor, report: Report, reason: str, request=None) -> Repo
             request=request,
             detail={"action": "withdraw"},
         )
-    report.withdrawn_at, report.withdrawn_reason = stored.withdrawn_at, stored.withdrawn_reason
+    for name in ("withdrawn_at", "withdrawn_by_id", "withdrawn_reason"):
+        setattr(report, name, getattr(stored, name))
     return report
 
 

@@ -116,7 +116,8 @@ class NoticeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         if self.box == "sent":
             notices = Notice.objects.sent_within(user)
             if self.unread_only:
-                notices = notices.filter(
+                # Nobody owes reading a notice withdrawn.
+                notices = notices.filter(withdrawn_at__isnull=True).filter(
                     Exists(NoticeCopy.objects.unread().filter(notice=OuterRef("pk")))
                 )
             return (
@@ -134,7 +135,7 @@ class NoticeListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             # What the user's own area (or one below it) sent is in the other box.
             copies = copies.exclude(notice__area_id__in=ids)
         if self.unread_only:
-            copies = copies.unread()
+            copies = copies.unread().filter(notice__withdrawn_at__isnull=True)
         return copies.select_related("notice", "notice__area", "area").order_by(
             "-notice_id", "area__code"
         )
@@ -305,9 +306,12 @@ def notice_remind(request, pk):
     return redirect("liaison:notice_status", pk=notice.pk)
 
 
-def _confirm_page(request, *, heading, rows, happens, button, back_url, form=None, hidden=()):
+def _confirm_page(
+    request, *, heading, rows, happens, button, back_url, form=None, hidden=(), back_posts=False
+):
     """The page a step that cannot be undone is confirmed on (`liaison/confirm.html`): it
-    posts to the page it came from with `confirmed`, and what the step needs."""
+    posts to the page it came from with `confirmed`, and what the step needs. With
+    `back_posts`, going back posts `back` and the `hidden` values, to show them again."""
     return render(
         request,
         "liaison/confirm.html",
@@ -320,11 +324,17 @@ def _confirm_page(request, *, heading, rows, happens, button, back_url, form=Non
             "action_url": request.path,
             "form": form,
             "hidden": hidden,
+            "back_posts": back_posts,
         },
     )
 
 
 _FINAL = gettext_lazy("This cannot be undone.")
+
+
+def _count(number: int) -> str:
+    """A number of areas, with its measure word (3 个)."""
+    return ngettext("%(count)s area", "%(count)s areas", number) % {"count": number}
 
 
 def _withdrawal(request, *, form, write, done, back_url, **page):
@@ -364,7 +374,7 @@ def notice_withdraw(request, pk):
         rows=[
             (_("Title"), notice.title),
             (_("Sent at"), f"{timezone.localtime(notice.sent_at):%Y-%m-%d %H:%M}"),
-            (_("Receiving communities"), copies),
+            (_("Receiving communities"), _count(copies)),
         ],
         happens=[
             ngettext(
@@ -449,9 +459,14 @@ def _task_sorted(copies, sort: str):
     return copies.order_by(*orders), sort
 
 
+_IN_PROGRESS_NOT_RETURNED = Q(state=TaskCopy.State.IN_PROGRESS, returned_reason="")
+
+
 def _task_filtered(copies, state: str, today):
     if state == "returned":
         return copies.filter(state=TaskCopy.State.IN_PROGRESS).exclude(returned_reason="")
+    if state == TaskCopy.State.IN_PROGRESS:
+        return copies.filter(_IN_PROGRESS_NOT_RETURNED)
     if state == "overdue":
         return copies.overdue(today)
     if state in TaskCopy.State.values:
@@ -463,7 +478,16 @@ def _task_counts(copies, today) -> dict:
     """How many copies in each state, returned and overdue: one query."""
     return copies.aggregate(
         total=Count("id"),
-        **{state: Count("id", filter=Q(state=state)) for state in TaskCopy.State.values},
+        # 已退回 is a card of its own: 办理中 counts those not sent back, so the cards add up.
+        **{
+            state: Count(
+                "id",
+                filter=_IN_PROGRESS_NOT_RETURNED
+                if state == TaskCopy.State.IN_PROGRESS
+                else Q(state=state),
+            )
+            for state in TaskCopy.State.values
+        },
         returned=Count("id", filter=Q(state=TaskCopy.State.IN_PROGRESS) & ~Q(returned_reason="")),
         overdue=Count("id", filter=TaskCopyQuerySet.is_overdue(today)),
     )
@@ -938,6 +962,7 @@ def task_copy_approve(request, pk):
             _("In the assessment it counts as done on time.")
             if on_time
             else _("In the assessment it counts as done late: it was reported after the deadline."),
+            _("Once a copy is approved, the task can no longer be withdrawn."),
             _FINAL,
             _("If the work is not right, go back and send it back with the reason instead."),
         ],
@@ -1004,8 +1029,8 @@ def task_withdraw(request, pk):
         rows=[
             (_("Title"), task.title),
             (_("Deadline"), f"{task.deadline:%Y-%m-%d}"),
-            (_("Receiving areas"), counts["total"]),
-            (_("Reported done"), counts[TaskCopy.State.DONE]),
+            (_("Receiving areas"), _count(counts["total"])),
+            (pgettext_lazy("of a task", "Done"), _count(counts[TaskCopy.State.DONE])),
         ],
         happens=[
             ngettext(
@@ -1031,6 +1056,9 @@ def task_copy_report(request, pk):
     copy = _taskcopy_get(request, pk)
     if not services.taskcopy_may_answer(request.user, copy):
         raise PermissionDenied
+    if copy.task.is_withdrawn:
+        messages.error(request, _("The task was withdrawn: nothing more is done on it."))
+        return redirect("liaison:task_copy", pk=copy.pk)
     if copy.state != TaskCopy.State.IN_PROGRESS:
         messages.error(request, _("Only a task in progress is reported."))
         return redirect("liaison:task_copy", pk=copy.pk)
@@ -1260,6 +1288,8 @@ def _report_decide_confirm(request, report, decision, comment):
         button=_("Adopt") if adopted else _("Do not adopt"),
         back_url=reverse("liaison:report_detail", args=[report.pk]),
         hidden=[("decision", decision), ("comment", comment)],
+        # 返回修改 posts them back, so the choice and the comment are kept.
+        back_posts=True,
     )
 
 
@@ -1313,8 +1343,23 @@ def report_decide(request, pk):
     report = get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
     if not _may_decide(request.user, report):
         raise PermissionDenied
+    if report.is_withdrawn or report.decision != Report.Decision.PENDING:
+        # Withdrawn or decided since the page was opened: said on the report's page.
+        messages.error(
+            request,
+            _("The report was withdrawn by its sender.")
+            if report.is_withdrawn
+            else _("The report was already decided: %(decision)s.")
+            % {"decision": report.get_decision_display()},
+        )
+        return redirect("liaison:report_detail", pk=report.pk)
     form = ReportDecisionForm(request.POST)
-    if form.is_valid() and not request.POST.get("confirmed"):
+    if request.POST.get("back"):
+        # Back from the confirmation page: the choice and the comment as they were typed.
+        form = ReportDecisionForm(
+            initial={name: request.POST.get(name, "") for name in ("decision", "comment")}
+        )
+    elif form.is_valid() and not request.POST.get("confirmed"):
         decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"].strip()
         if decision != Report.Decision.DECLINED or comment:
             return _report_decide_confirm(request, report, decision, comment)
@@ -1326,6 +1371,16 @@ def report_decide(request, pk):
         ),
         done=_("The decision was saved."),
     ):
+        return redirect("liaison:report_detail", pk=report.pk)
+    if (
+        request.POST.get("confirmed")
+        and not Report.objects.filter(
+            pk=report.pk, decision=Report.Decision.PENDING, withdrawn_at__isnull=True
+        ).exists()
+    ):
+        # Withdrawn or decided while the confirmation page was open: nothing left to decide.
+        for error in form.non_field_errors():
+            messages.error(request, error)
         return redirect("liaison:report_detail", pk=report.pk)
     view = ReportDetailView(request=request, kwargs={"pk": pk}, args=())
     view.object = view.get_object()

@@ -166,11 +166,12 @@ MATRIX = [
     ("activities:need_update", ["need"], "get", "302 200 404 200 200 404 200 403"),
     # A need referred up (上报): alice's community refers it (without a note: a message and
     # back to the need); carl's street, which it was referred to, accepts or returns it.
-    ("activities:need_refer", ["fresh_need"], "post", "302 302 404 403 403 404 403 403"),
+    # An empty referral or return shows the need's page again with the field marked (200).
+    ("activities:need_refer", ["fresh_need"], "post", "302 200 404 403 403 404 403 403"),
     ("activities:need_refer", ["need"], "get", "302 405 405 405 405 405 405 405"),
     ("activities:need_accept", ["fresh_referred_need"], "post", "302 403 404 302 403 404 403 403"),
     ("activities:need_accept", ["need"], "get", "302 405 405 405 405 405 405 405"),
-    ("activities:need_return", ["fresh_referred_need"], "post", "302 403 404 302 403 404 403 403"),
+    ("activities:need_return", ["fresh_referred_need"], "post", "302 403 404 200 403 404 403 403"),
     ("activities:need_return", ["need"], "get", "302 405 405 405 405 405 405 405"),
     # Only the area that referred it (alice's community) takes a referral back.
     ("activities:need_recall", ["fresh_referred_need"], "post", "302 302 404 403 403 404 403 403"),

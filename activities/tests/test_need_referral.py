@@ -153,7 +153,8 @@ def test_the_need_page_offers_each_level_its_step(client, community_user, street
     page = client.get(url)
     assert page.context["status_form"] is not None and not page.context["may_accept"]
     response = client.post(reverse("activities:need_return", args=[need.pk]), {"reason": ""})
-    assert response.status_code == 302
+    assert response.status_code == 200  # the page again, the reason marked
+    assert response.context["return_form"].errors["reason"] == ["请填写退回原因。"]
     need.refresh_from_db()
     assert need.held_by == areas["140106001"]  # a return without its reason is refused
     client.post(reverse("activities:need_return", args=[need.pk]), {"reason": "属社区职责"})
@@ -283,7 +284,34 @@ def test_the_referring_area_takes_a_referral_back_until_it_is_accepted(
     services.need_accept(actor=street_user, need=need)
     with pytest.raises(ValidationError):
         services.need_recall(actor=community_user, need=need)
-    assert client.post(reverse("activities:need_recall", args=[need.pk])).status_code == 403
+    # Pressed on a page opened before the street accepted: told why, not refused as a right.
+    late = client.post(reverse("activities:need_recall", args=[need.pk]), follow=True)
+    assert "上报已被受理，不能再撤回" in late.content.decode()
+    need.refresh_from_db()
+    assert need.referral == "accepted"
+
+
+def test_accepting_a_referral_taken_back_meanwhile_says_so(
+    client, community_user, street_user, need, areas
+):
+    refer(community_user, need, areas["140106001"])
+    services.need_recall(actor=community_user, need=need)
+    client.force_login(street_user)
+    late = client.post(reverse("activities:need_accept", args=[need.pk]), follow=True)
+    assert late.status_code == 200
+    assert "此诉求已不在待受理状态" in late.content.decode()
+    need.refresh_from_db()
+    assert need.held_by is None
+
+
+def test_a_referral_without_its_reason_is_marked_on_the_form(client, community_user, need, areas):
+    client.force_login(community_user)
+    url = reverse("activities:need_refer", args=[need.pk])
+    page = client.post(url, {"to_area": areas["140106001"].pk, "note": ""})
+    assert page.status_code == 200
+    assert page.context["refer_form"].errors["note"] == ["请说明上报原因。"]
+    need.refresh_from_db()
+    assert need.held_by is None
 
 
 def test_a_street_takes_back_what_it_referred_to_the_district(

@@ -223,3 +223,66 @@ def test_a_decided_report_is_not_withdrawn(street_user, community_user, neighbou
     services.report_decide(actor=street_user, report=report, decision="adopted")
     with pytest.raises(ValidationError, match="已有决定（采用）"):
         services.report_withdraw(actor=community_user, report=report, reason="撤回")
+
+
+# -- Pages opened before the other side acted ------------------------------------------------
+
+
+def test_deciding_a_report_withdrawn_meanwhile_says_so(client, street_user, community_user):
+    report = send_report(community_user)
+    services.report_withdraw(actor=community_user, report=report, reason="数据有误")
+    url = reverse("liaison:report_decide", args=[report.pk])
+    for data in ({"decision": "adopted"}, {"decision": "adopted", "confirmed": "1"}):
+        late = page(client, street_user, url, **data)
+        assert late.status_code == 302
+        assert "此信息已被报送方撤回" in client.get(late.url).content.decode()
+    assert Report.objects.get(pk=report.pk).decision == "pending"
+
+
+def test_back_from_the_confirmation_keeps_the_choice_and_the_comment(
+    client, street_user, community_user
+):
+    report = send_report(community_user)
+    url = reverse("liaison:report_decide", args=[report.pk])
+    shown = page(client, street_user, url, decision="declined", comment="内容重复")
+    assert 'name="back"' in shown.content.decode()
+    back = page(
+        client, street_user, url, decision="declined", comment="内容重复", confirmed="1", back="1"
+    )
+    form = back.context["decision_form"]
+    assert (form["decision"].value(), form["comment"].value()) == ("declined", "内容重复")
+    assert not form.errors
+    assert Report.objects.get(pk=report.pk).decision == "pending"
+
+
+def test_a_withdrawn_notice_is_not_listed_as_unread(client, street_user, community_user, areas):
+    kept = send_notice(street_user, area=areas[LIUXIANG], title="保留的通知")
+    gone = send_notice(street_user, area=areas[LIUXIANG], title="撤回的通知")
+    services.notice_withdraw(actor=street_user, notice=gone, reason="重复")
+    listed = page(
+        client, community_user, reverse("liaison:notice_list") + "?box=received&unread=on"
+    )
+    assert [copy.notice for copy in listed.context["rows"]] == [kept]
+
+
+def test_reporting_a_task_withdrawn_meanwhile_says_so(client, street_user, community_user, areas):
+    task = send_task(street_user, areas[QIAODONG])
+    copy = copy_of(task, areas[QIAODONG])
+    services.taskcopy_receive(actor=community_user, copy=copy)
+    services.taskcopy_start(actor=community_user, copy=copy)
+    services.task_withdraw(actor=street_user, task=task, reason="重复下发")
+    url = reverse("liaison:task_copy_report", args=[copy.pk])
+    late = page(client, community_user, url, report="已完成")
+    assert late.status_code == 302
+    assert copy_of(task, areas[QIAODONG]).state == "in_progress"
+
+
+def test_the_state_cards_add_up(client, street_user, community_user, neighbour_user, areas):
+    task = send_task(street_user, areas[QIAODONG], areas[WUYIER])
+    copy = done_copy(task, areas[QIAODONG], street_user, community_user)
+    services.taskcopy_return(actor=street_user, copy=copy, reason="缺少名单")
+    counts = page(client, street_user, reverse("liaison:task_detail", args=[task.pk]))
+    counts = counts.context["counts"]
+    assert (counts["returned"], counts["in_progress"], counts["issued"]) == (1, 0, 1)
+    states = ("issued", "received", "in_progress", "returned", "done", "approved")
+    assert sum(counts[state] for state in states) == counts["total"]
