@@ -6,7 +6,6 @@ index alone.
 """
 
 import datetime
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Member
+from tongzhan.attachments import Attachment, attachment_path
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
 
@@ -154,44 +154,23 @@ class Activity(models.Model):
             raise ValidationError(errors)
 
 
-def _file_path(instance, filename: str) -> str:
-    # A random name: the uploaded one may say more than it should, and is kept in `name`.
-    return f"activities/{instance.activity_id}/{uuid.uuid4().hex}{instance.extension}"
+# The name the migrations give the files' upload path.
+_file_path = attachment_path
 
 
-class ActivityFile(models.Model):
+class ActivityFile(Attachment):
     """A photo or document of an activity. Served only through a view that checks scope."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("Photo")
-        PDF = "pdf", _("PDF document")
+    upload_folder = "activities"
+    owner_field = "activity"
 
     activity = models.ForeignKey(
         Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="files"
     )
-    file = models.FileField(_("file"), upload_to=_file_path, max_length=200)
-    name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("activity file")
         verbose_name_plural = _("activity files")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
-            self.content_type, ".pdf"
-        )
 
 
 class ActivityTally(models.Model):

@@ -4,7 +4,6 @@ Each write checks the actor's scope, validates, saves and records its history en
 audit event in one transaction, as `members.services` does for members.
 """
 
-import contextlib
 import datetime
 import decimal
 from collections import Counter
@@ -19,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from members.models import Member, MemberTally
 from members.services import tally_apply, tally_change
+from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
-from tongzhan.uploads import UploadRefused, check_upload
 
 from .models import (
     Activity,
@@ -63,8 +62,8 @@ def activity_create(*, actor, data: dict, participants=(), uploads=(), request=N
     """
     if not actor.has_perm("activities.add_activity"):
         raise PermissionDenied
-    checked = _checked_uploads(uploads)
-    with _files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         activity = Activity(created_by=actor, **data)
         _check_area(actor, activity.area)
         _check_type_in_use(activity, None)
@@ -73,8 +72,10 @@ def activity_create(*, actor, data: dict, participants=(), uploads=(), request=N
         activity.save()
         activity.participants.set(members)
         names = [
-            _attach(actor, activity, upload, file_type, stored).name
-            for upload, file_type in checked
+            attachment_store(
+                ActivityFile, *pair, actor=actor, stored=stored, activity=activity
+            ).name
+            for pair in checked
         ]
         _record(
             actor=actor,
@@ -95,8 +96,8 @@ def activity_update(
     history. A refused file refuses the whole change."""
     if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
         raise PermissionDenied
-    checked = _checked_uploads(uploads)
-    with _files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         stored_activity = Activity.objects.get(pk=activity.pk)
         before = snapshot(stored_activity)
         took_part = set(activity.participants.values_list("pk", flat=True))
@@ -115,8 +116,10 @@ def activity_update(
             )
             activity.participants.set([*_members_in_scope(actor, participants), *hidden])
         names = [
-            _attach(actor, activity, upload, file_type, stored).name
-            for upload, file_type in checked
+            attachment_store(
+                ActivityFile, *pair, actor=actor, stored=stored, activity=activity
+            ).name
+            for pair in checked
         ]
         changes = _changes(before, snapshot(activity)) + _files_added(names)
         if changes:
@@ -384,56 +387,16 @@ def activity_file_add(*, actor, activity: Activity, upload, request=None) -> Act
     """Attach a photo or PDF to an activity the actor may edit; anything else is refused."""
     if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
         raise PermissionDenied
-    [(upload, file_type)] = _checked_uploads([upload])
-    with _files_kept_only_if_committed() as stored, transaction.atomic():
-        attached = _attach(actor, activity, upload, file_type, stored)
+    [(upload, file_type)] = uploads_checked([upload])
+    with files_kept_only_if_committed() as stored, transaction.atomic():
+        attached = attachment_store(
+            ActivityFile, upload, file_type, actor=actor, stored=stored, activity=activity
+        )
         changes = _files_added([attached.name])
         ActivityChange.objects.create(
             activity=activity, actor=actor, action=ChangeRecord.Action.UPDATE, changes=changes
         )
         _audit(actor, activity, ChangeRecord.Action.UPDATE, changes, request)
-    return attached
-
-
-def _checked_uploads(uploads) -> list:
-    """Each upload with its type; the first refused one refuses them all, by its name."""
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, check_upload(upload)))
-        except UploadRefused as refused:
-            raise ValidationError({"files": refused.message}) from None
-    return checked
-
-
-@contextlib.contextmanager
-def _files_kept_only_if_committed():
-    """The stored files of a write (a list `_attach` adds to), deleted again if it fails.
-
-    Wraps the write's transaction: when it rolls back, no row points at them any more.
-    """
-    stored = []
-    try:
-        yield stored
-    except BaseException:
-        for storage, name in stored:
-            storage.delete(name)
-        raise
-
-
-def _attach(actor, activity: Activity, upload, file_type, stored: list) -> ActivityFile:
-    """Store a checked upload as the activity's file (noted in `stored`)."""
-    attached = ActivityFile(
-        activity=activity,
-        name=upload.name[:200],
-        kind=file_type.kind,
-        content_type=file_type.content_type,
-        size=upload.size,
-        uploaded_by=actor,
-    )
-    attached.file.save("upload", upload, save=False)
-    stored.append((attached.file.storage, attached.file.name))
-    attached.save()
     return attached
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django_filters.views import FilterView
 
 from members.models import Member, contact_cutoff
 from members.views import member_history
+from tongzhan.attachments import attachment_response
 from tongzhan.dates import local_midnight
 from tongzhan.filters import FIRST_DAY, LAST_DAY, query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
@@ -45,7 +46,6 @@ from .forms import (
 from .models import (
     DUE_SOON_DAYS,
     Activity,
-    ActivityFile,
     ActivityType,
     Need,
     NeedQuerySet,
@@ -864,14 +864,7 @@ def activity_file(request, pk, file_pk):
     """A file of an activity the user may see; never served from a public URL."""
     activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
     attached = get_object_or_404(activity.files, pk=file_pk)
-    response = FileResponse(
-        attached.file.open("rb"),
-        content_type=attached.content_type,
-        as_attachment=attached.kind != ActivityFile.Kind.IMAGE,
-        filename=attached.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(attached)
 
 
 class ActivityMonthView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):

@@ -7,7 +7,6 @@ what was sent to it, a street its own and its communities' copies, the district 
 """
 
 import datetime
-import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from activities.models import Activity, Need, Visit
+from tongzhan.attachments import Attachment, attachment_path
 from tongzhan.models import Area, User
 from tongzhan.scoping import (
     ScopedQuerySet,
@@ -30,6 +30,9 @@ from tongzhan.scoping import (
 
 # -- Notices (通知公告) ----------------------------------------------------------------------
 NOTICE_FILES_FOLDER = "notices"  # under MEDIA_ROOT, one folder per notice
+
+# The names the migrations give the files' upload paths.
+_notice_file_path = _task_file_path = _report_file_path = _material_file_path = attachment_path
 
 
 class NoticeQuerySet(models.QuerySet):
@@ -107,44 +110,19 @@ class Notice(models.Model):
         return self.reply_by is not None
 
 
-def _notice_file_path(instance, filename: str) -> str:
-    # A random name: the uploaded one may say more than it should, and is kept in `name`.
-    return f"{NOTICE_FILES_FOLDER}/{instance.notice_id}/{uuid.uuid4().hex}{instance.extension}"
-
-
-class NoticeFile(models.Model):
+class NoticeFile(Attachment):
     """A photo or PDF sent with a notice. Served only through a view that checks scope."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("Photo")
-        PDF = "pdf", _("PDF document")
+    upload_folder = NOTICE_FILES_FOLDER
+    owner_field = "notice"
 
     notice = models.ForeignKey(
         Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="files"
     )
-    file = models.FileField(_("file"), upload_to=_notice_file_path, max_length=200)
-    name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("notice file")
         verbose_name_plural = _("notice files")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
-            self.content_type, ".pdf"
-        )
 
 
 class NoticeCopyQuerySet(ScopedQuerySet):
@@ -525,18 +503,12 @@ class TaskCopyEvent(models.Model):
         return TaskCopy.State(self.to_state).label
 
 
-def _task_file_path(instance, filename: str) -> str:
-    # A random name: the uploaded one may say more than it should, and is kept in `name`.
-    return f"liaison/tasks/{instance.task_id}/{uuid.uuid4().hex}{instance.extension}"
-
-
-class TaskFile(models.Model):
+class TaskFile(Attachment):
     """A photo or PDF of a task (copy empty) or of one area's report on it (copy set).
     Served only through views that check scope."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("Photo")
-        PDF = "pdf", _("PDF document")
+    upload_folder = "liaison/tasks"
+    owner_field = "task"  # a report's files too are kept in their task's folder
 
     task = models.ForeignKey(
         Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="files"
@@ -549,32 +521,10 @@ class TaskFile(models.Model):
         on_delete=models.CASCADE,
         related_name="files",
     )
-    file = models.FileField(_("file"), upload_to=_task_file_path, max_length=200)
-    name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("task file")
         verbose_name_plural = _("task files")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
-            self.content_type, ".pdf"
-        )
 
 
 # -- end of tasks --
@@ -712,17 +662,11 @@ class Report(models.Model):
         return self.withdrawn_at is not None
 
 
-def _report_file_path(instance, filename: str) -> str:
-    # A random name: the uploaded one may say more than it should, and is kept in `name`.
-    return f"reports/{instance.report_id}/{uuid.uuid4().hex}{instance.extension}"
-
-
-class ReportFile(models.Model):
+class ReportFile(Attachment):
     """A photo or PDF sent with a report. Served only through a view that checks scope."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("Photo")
-        PDF = "pdf", _("PDF document")
+    upload_folder = "reports"
+    owner_field = "report"
 
     report = models.ForeignKey(
         Report,
@@ -730,29 +674,10 @@ class ReportFile(models.Model):
         on_delete=models.CASCADE,
         related_name="files",
     )
-    file = models.FileField(_("file"), upload_to=_report_file_path, max_length=200)
-    name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("report file")
         verbose_name_plural = _("report files")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
-            self.content_type, ".pdf"
-        )
 
 
 # -- end of reports --
@@ -884,44 +809,19 @@ class Material(models.Model):
             raise ValidationError({"area": _("Choose the district or a street.")})
 
 
-def _material_file_path(instance, filename: str) -> str:
-    # A random name: the uploaded one may say more than it should, and is kept in `name`.
-    return f"library/{instance.material_id}/{uuid.uuid4().hex}{instance.extension}"
-
-
-class MaterialFile(models.Model):
+class MaterialFile(Attachment):
     """A photo or PDF of a study material. Served only through a view that checks scope."""
 
-    class Kind(models.TextChoices):
-        IMAGE = "image", _("Photo")
-        PDF = "pdf", _("PDF document")
+    upload_folder = "library"
+    owner_field = "material"
 
     material = models.ForeignKey(
         Material, verbose_name=_("study material"), on_delete=models.CASCADE, related_name="files"
     )
-    file = models.FileField(_("file"), upload_to=_material_file_path, max_length=200)
-    name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("study material file")
         verbose_name_plural = _("study material files")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
-            self.content_type, ".pdf"
-        )
 
 
 class MaterialRead(models.Model):

@@ -1,7 +1,6 @@
 """Writes of notices, tasks, reports, the study library and training: each a keyword-only
 function that checks the actor's area and rights, writes in one transaction and audits."""
 
-import contextlib
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.models import Activity, Need, Visit
+from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 from tongzhan.scoping import area_prefix, enclosing_area_ids, visible_area_ids, within_area
-from tongzhan.uploads import UploadRefused, check_upload
 
 from .models import (
     PUBLISHING_LEVELS,
@@ -105,29 +104,6 @@ def notice_recipients(*, sender_area: Area, area: Area | None = None, communitie
     return recipients
 
 
-def _notice_uploads_checked(uploads) -> list:
-    """Each upload with its type by its bytes; the first refused one refuses them all."""
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, check_upload(upload)))
-        except UploadRefused as refused:
-            raise ValidationError({"files": refused.message}) from None
-    return checked
-
-
-@contextlib.contextmanager
-def _notice_files_kept_only_if_committed():
-    """The stored files of a send, deleted again if its transaction rolls back."""
-    stored = []
-    try:
-        yield stored
-    except BaseException:
-        for storage, name in stored:
-            storage.delete(name)
-        raise
-
-
 def notice_send(
     *, actor, data: dict, area: Area | None = None, communities=(), uploads=(), request=None
 ) -> Notice:
@@ -138,30 +114,20 @@ def notice_send(
     """
     if not notice_can_send(actor):
         raise PermissionDenied
-    checked = _notice_uploads_checked(uploads)
+    checked = uploads_checked(uploads)
     sender_area = actor.area
     recipients = notice_recipients(sender_area=sender_area, area=area, communities=communities)
     reply_by = data.get("reply_by")
     if reply_by is not None and reply_by < timezone.localdate():
         raise ValidationError({"reply_by": _("The reply date has passed: choose a later day.")})
-    with _notice_files_kept_only_if_committed() as stored, transaction.atomic():
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         notice = Notice(area=sender_area, created_by=actor, **data)
         notice.full_clean()
         notice.save()
-        names = []
-        for upload, file_type in checked:
-            attached = NoticeFile(
-                notice=notice,
-                name=upload.name[:200],
-                kind=file_type.kind,
-                content_type=file_type.content_type,
-                size=upload.size,
-                uploaded_by=actor,
-            )
-            attached.file.save("upload", upload, save=False)
-            stored.append((attached.file.storage, attached.file.name))
-            attached.save()
-            names.append(attached.name)
+        names = [
+            attachment_store(NoticeFile, *pair, actor=actor, stored=stored, notice=notice).name
+            for pair in checked
+        ]
         NoticeCopy.objects.bulk_create(
             [NoticeCopy(notice=notice, area=community) for community in recipients]
         )
@@ -380,8 +346,8 @@ def task_send(*, actor, data: dict, recipients, uploads=(), request=None) -> Tas
     deadline = data.get("deadline")
     if deadline is not None and deadline < timezone.localdate():
         raise ValidationError({"deadline": _("The deadline has passed already.")})
-    checked = _task_checked_uploads(uploads)
-    with _task_files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         task = Task(area=actor.area, created_by=actor, **data)
         task.full_clean()
         task.save()
@@ -393,8 +359,8 @@ def task_send(*, actor, data: dict, recipients, uploads=(), request=None) -> Tas
              for copy in copies]
         )  # fmt: skip
         names = [
-            _task_attach(actor, task, None, upload, file_type, stored).name
-            for upload, file_type in checked
+            attachment_store(TaskFile, *pair, actor=actor, stored=stored, task=task).name
+            for pair in checked
         ]
         audit_record(
             actor=actor,
@@ -408,44 +374,6 @@ def task_send(*, actor, data: dict, recipients, uploads=(), request=None) -> Tas
             },
         )
     return task
-
-
-def _task_checked_uploads(uploads) -> list:
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, check_upload(upload)))
-        except UploadRefused as refused:
-            raise ValidationError({"files": refused.message}) from None
-    return checked
-
-
-@contextlib.contextmanager
-def _task_files_kept_only_if_committed():
-    """The files stored by a write, deleted again if its transaction rolls back."""
-    stored = []
-    try:
-        yield stored
-    except BaseException:
-        for storage, name in stored:
-            storage.delete(name)
-        raise
-
-
-def _task_attach(actor, task, copy, upload, file_type, stored) -> TaskFile:
-    attached = TaskFile(
-        task=task,
-        copy=copy,
-        name=upload.name[:200],
-        kind=file_type.kind,
-        content_type=file_type.content_type,
-        size=upload.size,
-        uploaded_by=actor,
-    )
-    attached.file.save("upload", upload, save=False)
-    stored.append((attached.file.storage, attached.file.name))
-    attached.save()
-    return attached
 
 
 def taskcopy_may_answer(user, copy: TaskCopy) -> bool:
@@ -571,8 +499,8 @@ def taskcopy_report(
     completed_on = completed_on or today
     if completed_on > today:
         raise ValidationError({"completed_on": _("The day it was done cannot lie ahead.")})
-    checked = _task_checked_uploads(uploads)
-    with _task_files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         copy = _taskcopy_locked(copy)
         _taskcopy_check_state(copy, (State.IN_PROGRESS,), _("Only a task in progress is reported"))
         sent_on = timezone.localdate(copy.task.created_at)
@@ -594,8 +522,10 @@ def taskcopy_report(
             )
             getattr(copy, name).set([*linked[name], *hidden])
         names = [
-            _task_attach(actor, copy.task, copy, upload, file_type, stored).name
-            for upload, file_type in checked
+            attachment_store(
+                TaskFile, *pair, actor=actor, stored=stored, task=copy.task, copy=copy
+            ).name
+            for pair in checked
         ]
         copy.report = report
         copy.reported_at = timezone.now()
@@ -763,29 +693,12 @@ def report_destinations(area: Area) -> list[Area]:
 
 
 def _report_uploads(uploads) -> list:
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, check_upload(upload)))
-        except UploadRefused as refused:
-            raise ValidationError({"files": refused.message}) from None
+    checked = uploads_checked(uploads)
     if len(checked) > REPORT_FILES_MOST:
         raise ValidationError(
             {"files": _("Send at most %(most)s files with a report.") % {"most": REPORT_FILES_MOST}}
         )
     return checked
-
-
-@contextlib.contextmanager
-def _report_files_kept_only_if_committed():
-    """The stored files of a write, deleted again if its transaction rolls back."""
-    stored = []
-    try:
-        yield stored
-    except BaseException:
-        for storage, name in stored:
-            storage.delete(name)
-        raise
 
 
 def report_submit(
@@ -809,22 +722,12 @@ def report_submit(
             {"to_area": _("Send the report to an area above %(area)s.") % {"area": area}}
         )
     checked = _report_uploads(uploads)
-    with _report_files_kept_only_if_committed() as stored, transaction.atomic():
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         report = Report(area=area, to_area=to_area, submitted_by=actor, **data)
         report.full_clean()
         report.save()
-        for upload, file_type in checked:
-            attached = ReportFile(
-                report=report,
-                name=upload.name[:200],
-                kind=file_type.kind,
-                content_type=file_type.content_type,
-                size=upload.size,
-                uploaded_by=actor,
-            )
-            attached.file.save("upload", upload, save=False)
-            stored.append((attached.file.storage, attached.file.name))
-            attached.save()
+        for pair in checked:
+            attachment_store(ReportFile, *pair, actor=actor, stored=stored, report=report)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.CREATE,
@@ -963,55 +866,23 @@ def _changed(obj, data: dict) -> list[str]:
     return changed
 
 
-@contextlib.contextmanager
-def _files_kept_only_if_committed():
-    """The stored files of a write, deleted again if it fails (as activities' files)."""
-    stored = []
-    try:
-        yield stored
-    except BaseException:
-        for storage, name in stored:
-            storage.delete(name)
-        raise
-
-
-def _checked_uploads(uploads) -> list:
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, check_upload(upload)))
-        except UploadRefused as refused:
-            raise ValidationError({"files": refused.message}) from None
-    return checked
-
-
-def _attach(actor, material: Material, upload, file_type, stored: list) -> MaterialFile:
-    attached = MaterialFile(
-        material=material,
-        name=upload.name[:200],
-        kind=file_type.kind,
-        content_type=file_type.content_type,
-        size=upload.size,
-        uploaded_by=actor,
-    )
-    attached.file.save("upload", upload, save=False)
-    stored.append((attached.file.storage, attached.file.name))
-    attached.save()
-    return attached
-
-
 def material_publish(*, actor, data: dict, uploads=(), request=None) -> Material:
     """Publish a study material from the district or a street to every area below it, with
     its photos and PDFs (checked by their bytes); a refused file refuses the whole."""
     if not actor.has_perm("liaison.add_material"):
         raise PermissionDenied
-    checked = _checked_uploads(uploads)
-    with _files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         material = Material(published_by=actor, **data)
         _check_publisher(actor, material.area)
         material.full_clean()
         material.save()
-        names = [_attach(actor, material, *pair, stored).name for pair in checked]
+        names = [
+            attachment_store(
+                MaterialFile, *pair, actor=actor, stored=stored, material=material
+            ).name
+            for pair in checked
+        ]
         _audit(actor, material, AuditEvent.Action.CREATE, data, request, file=names)
     return material
 
@@ -1021,8 +892,8 @@ def material_update(*, actor, material: Material, data: dict, uploads=(), reques
     files. Readers who already confirmed keep their receipts."""
     if not Material.objects.editable_by(actor).filter(pk=material.pk).exists():
         raise PermissionDenied
-    checked = _checked_uploads(uploads)
-    with _files_kept_only_if_committed() as stored, transaction.atomic():
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
         # As stored: a form may have changed the instance it was given.
         material = Material.objects.select_for_update().get(pk=material.pk)
         changed = _changed(material, data)
@@ -1030,7 +901,12 @@ def material_update(*, actor, material: Material, data: dict, uploads=(), reques
             _check_publisher(actor, material.area)
         material.full_clean()
         material.save()
-        names = [_attach(actor, material, *pair, stored).name for pair in checked]
+        names = [
+            attachment_store(
+                MaterialFile, *pair, actor=actor, stored=stored, material=material
+            ).name
+            for pair in checked
+        ]
         if changed or names:
             _audit(actor, material, AuditEvent.Action.UPDATE, changed, request, file=names)
     return material

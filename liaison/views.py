@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.generic import (
 from activities.models import Activity, Need, Visit
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
+from tongzhan.attachments import attachment_response
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
@@ -60,13 +61,10 @@ from .models import (
     MaterialRead,
     Notice,
     NoticeCopy,
-    NoticeFile,
     Report,
-    ReportFile,
     Task,
     TaskCopy,
     TaskCopyQuerySet,
-    TaskFile,
     Training,
 )
 
@@ -398,14 +396,7 @@ def notice_file(request, pk, file_pk):
     """A file of a notice the user may see; never served from a public URL."""
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
     attached = get_object_or_404(notice.files, pk=file_pk)
-    response = FileResponse(
-        attached.file.open("rb"),
-        content_type=attached.content_type,
-        as_attachment=attached.kind != NoticeFile.Kind.IMAGE,
-        filename=attached.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(attached)
 
 
 # -- end of notices --
@@ -1085,23 +1076,12 @@ def task_copy_report(request, pk):
     return render(request, "liaison/task_report_form.html", {"form": form, "copy": copy})
 
 
-def _task_file_response(attached: TaskFile):
-    response = FileResponse(
-        attached.file.open("rb"),
-        content_type=attached.content_type,
-        as_attachment=attached.kind != TaskFile.Kind.IMAGE,
-        filename=attached.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 @permission_required("liaison.view_task", raise_exception=True)
 def task_file(request, pk, file_pk):
     """A file of the task itself, to whoever sees the task; never from a public URL."""
     task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
-    return _task_file_response(get_object_or_404(task.files, pk=file_pk, copy=None))
+    return attachment_response(get_object_or_404(task.files, pk=file_pk, copy=None))
 
 
 @login_required
@@ -1109,7 +1089,7 @@ def task_file(request, pk, file_pk):
 def task_copy_file(request, pk, file_pk):
     """A file of one area's report, to whoever sees that copy."""
     copy = _taskcopy_get(request, pk)
-    return _task_file_response(get_object_or_404(copy.files, pk=file_pk))
+    return attachment_response(get_object_or_404(copy.files, pk=file_pk))
 
 
 # -- end of tasks --
@@ -1393,14 +1373,7 @@ def report_file(request, pk, file_pk):
     """A file of a report the user sees; never served from a public URL."""
     report = get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
     attached = get_object_or_404(report.files, pk=file_pk)
-    response = FileResponse(
-        attached.file.open("rb"),
-        content_type=attached.content_type,
-        as_attachment=attached.kind != ReportFile.Kind.IMAGE,
-        filename=attached.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(attached)
 
 
 class ReportCountsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -1582,14 +1555,7 @@ def material_file(request, pk, file_pk):
     """A file of a material the user may read; never served from a public URL."""
     material = get_object_or_404(Material.objects.visible_to(request.user), pk=pk)
     attached = get_object_or_404(material.files, pk=file_pk)
-    response = FileResponse(
-        attached.file.open("rb"),
-        content_type=attached.content_type,
-        as_attachment=attached.kind != attached.Kind.IMAGE,
-        filename=attached.name,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(attached)
 
 
 @require_POST
