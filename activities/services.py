@@ -626,11 +626,15 @@ def need_snapshot(need: Need) -> dict[str, str]:
 
 
 def _need_change(actor, need: Need, data: dict, action, request, note: str = "") -> Need:
-    if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
-        raise PermissionDenied
     with transaction.atomic():
+        # Locked, and read and checked after the lock: a referral, acceptance, return or
+        # recall committed meanwhile (they lock the need too) is kept, not saved over with
+        # where the need was held before.
+        stored = Need.objects.select_for_update(of=("self",)).get(pk=need.pk)
+        if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
+            raise PermissionDenied
         # Changed on a fresh copy: a refused change leaves the caller's need as it was.
-        stored, changed = Need.objects.get(pk=need.pk), Need.objects.get(pk=need.pk)
+        changed = Need.objects.get(pk=need.pk)
         before = need_snapshot(stored)
         for name, value in data.items():
             setattr(changed, name, value)
@@ -787,14 +791,21 @@ def need_accept(*, actor, need: Need, note: str = "", request=None) -> Need:
 
 
 def _referred_from(need: Need):
-    """The area that referred the need to where it is held now (its last referral there)."""
+    """The area that referred the need to where it is held now (its last referral there);
+    once that area was merged away (撤并), the area that took it over, with its accounts and
+    members."""
     came_from = (
         NeedChange.objects.filter(need=need, action=NeedChange.Action.REFER, to_area=need.held_by)
         .select_related("from_area")
         .order_by("-at", "-id")
         .first()
     )
-    return came_from.from_area if came_from else None
+    if came_from is None:
+        return None
+    area = came_from.from_area
+    while area.merged_into_id is not None:
+        area = area.merged_into
+    return area
 
 
 def need_may_recall(user, need: Need) -> bool:

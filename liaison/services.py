@@ -596,7 +596,10 @@ def task_withdraw(*, actor, task: Task, reason: str, request=None) -> Task:
         raise PermissionDenied
     reason = _withdrawal_reason(reason, _("Say why the task is withdrawn."))
     with transaction.atomic():
-        stored = Task.objects.select_for_update().get(pk=task.pk)
+        # FOR NO KEY UPDATE: a copy's report storing its files (rows pointing at the task)
+        # while it holds its copy goes on, and this waits for the copy; FOR UPDATE made the
+        # two wait for each other, and PostgreSQL ended one of them with a deadlock.
+        stored = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
         if stored.is_withdrawn:
             raise ValidationError(_("The task was already withdrawn."))
         copies = list(

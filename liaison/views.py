@@ -1141,13 +1141,15 @@ class ReportListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         chosen = self.filters.cleaned_data
         if chosen.get("kind"):
             reports = reports.filter(kind=chosen["kind"])
-        if chosen.get("decision"):
+        if chosen.get("decision") == Report.Decision.PENDING:
+            reports = reports.pending()  # a withdrawn report awaits no decision
+        elif chosen.get("decision"):
             reports = reports.filter(decision=chosen["decision"])
         if chosen.get("year"):
             start, end = _report_period(self.filters)
             reports = reports.filter(submitted_at__gte=start, submitted_at__lt=end)
         pending_first = Case(
-            When(decision=Report.Decision.PENDING, then=Value(0)),
+            When(decision=Report.Decision.PENDING, withdrawn_at__isnull=True, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
