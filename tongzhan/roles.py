@@ -16,6 +16,13 @@ ACTIVITY_WRITE = [
     for action in ("view", "add", "change")
 ]
 
+# Organisations and places: kept by the staff of every level for their own area.
+ORGANISATION_WRITE = [
+    f"organisations.{action}_{model}"
+    for model in ("organisation", "membership", "place")
+    for action in ("view", "add", "change")
+]
+
 ASSESSMENT_VIEW = [
     f"assessment.view_{model}"
     for model in ("period", "indicator", "target", "manualscore", "result")
@@ -108,13 +115,20 @@ LIAISON_DISTRICT = [*NOTICE_SEND, *TASK_SEND, *REPORT_DECIDE, *LIBRARY_PUBLISH, 
 ROLE_GROUPS = {
     "community": (
         "社区统战委员",
-        [*MEMBER_WRITE, *ACTIVITY_WRITE, *ASSESSMENT_VIEW, *LIAISON_COMMUNITY],
+        [
+            *MEMBER_WRITE,
+            *ORGANISATION_WRITE,
+            *ACTIVITY_WRITE,
+            *ASSESSMENT_VIEW,
+            *LIAISON_COMMUNITY,
+        ],
     ),
     "street": (
         "街道统战干部",
         [
             "members.view_member",
             "members.view_memberchange",
+            *ORGANISATION_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *EVALUATION_ENTER,
@@ -129,6 +143,7 @@ ROLE_GROUPS = {
             *MEMBER_WRITE,
             "members.import_member",
             "members.merge_member",
+            *ORGANISATION_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
@@ -142,6 +157,7 @@ ROLE_GROUPS = {
             *MEMBER_WRITE,
             "members.import_member",
             "members.merge_member",
+            *ORGANISATION_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,

@@ -57,6 +57,7 @@ urlpatterns = [
     path("downloads/<int:pk>/file/", views.download_file, name="download_file"),
     path("downloads/<int:pk>/delete/", views.download_remove, name="download_delete"),
     path("members/", include("members.urls")),
+    path("organisations/", include("organisations.urls")),
     path("activities/", include("activities.urls")),
     path("liaison/", include("liaison.urls")),
     path("assessment/", include("assessment.urls")),

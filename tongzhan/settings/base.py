@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tongzhan.apps.AuthenticatorsConfig",  # django_otp.plugins.otp_totp, named in Chinese
     "tongzhan",
     "members",
+    "organisations",
     "activities",
     "liaison",
     "dashboards",
