@@ -37,6 +37,7 @@ from members import services as member_services
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from members.tests.test_printing import photo_bytes
+from organisations import services as organisation_services
 from tongzhan.models import User
 from tongzhan.services import download_request
 
@@ -342,6 +343,29 @@ MATRIX = [
     ("liaison:training_hours", [], "post", "302 405 405 405 405 405 405 403"),
     ("liaison:training_street_hours", [], "post", "302 403 403 405 405 405 405 403"),
     ("liaison:training_street_hours_export", [], "post", "405 405 405 405 405 405 405 405"),
+    # Organisations and places: one of alice's community. Staff of every level keep their
+    # area's; a POST on a page shows the full phone to those who may see full phones (not
+    # the street's officers); an empty form shows again (200).
+    ("organisations:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("organisations:list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("organisations:create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("organisations:create", [], "post", "302 200 200 200 200 200 200 403"),
+    ("organisations:detail", ["organisation"], "get", "302 200 404 200 200 404 200 403"),
+    ("organisations:detail", ["organisation"], "post", "302 200 404 403 200 404 200 403"),
+    ("organisations:update", ["organisation"], "get", "302 200 404 200 200 404 200 403"),
+    ("organisations:update", ["organisation"], "post", "302 200 404 200 200 404 200 403"),
+    ("organisations:membership_add", ["organisation"], "get", "302 200 404 200 200 404 200 403"),
+    ("organisations:membership_add", ["organisation"], "post", "302 200 404 200 200 404 200 403"),  # noqa: E501
+    # Without a day: a message and back to the organisation.
+    ("organisations:membership_end", ["fresh_membership"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
+    ("organisations:membership_end", ["fresh_membership"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    ("organisations:place_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("organisations:place_create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("organisations:place_create", [], "post", "302 200 200 200 200 200 200 403"),
+    ("organisations:place_detail", ["place"], "get", "302 200 404 200 200 404 200 403"),
+    ("organisations:place_detail", ["place"], "post", "302 200 404 403 200 404 200 403"),
+    ("organisations:place_update", ["place"], "get", "302 200 404 200 200 404 200 403"),
+    ("organisations:place_update", ["place"], "post", "302 200 404 200 200 404 200 403"),
 ]  # fmt: skip
 
 
@@ -601,6 +625,23 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         data={"area": liuxiang, "title": "统战委员培训", "date": datetime.date(2026, 5, 1),
               "hours": D(3)},
     )  # fmt: skip
+    organisation = organisation_services.organisation_create(
+        actor=community_user,
+        data={"name": "桥东律师事务所", "kind": "resident_unit", "area": qiaodong,
+              "contact_name": "刘律师", "contact_phone": "13912345678"},
+    )  # fmt: skip
+    place = organisation_services.place_create(
+        actor=community_user,
+        data={"name": "桥东统战活动室", "kind": "activity_room", "area": qiaodong,
+              "manager_name": "周主任", "manager_phone": "13712345678"},
+    )  # fmt: skip
+
+    def fresh_membership():
+        return organisation_services.membership_add(
+            actor=community_user, organisation=organisation,
+            member=MemberFactory(community=qiaodong), role="成员", joined_on=datetime.date.today(),
+        ).pk  # fmt: skip
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -638,6 +679,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "fresh_liaison_report": fresh_liaison_report,
         "material": material.pk, "material_file": material.files.get().pk,
         "fresh_material_file": fresh_material_file, "training": training.pk,
+        "organisation": organisation.pk, "place": place.pk, "fresh_membership": fresh_membership,
 
 
         **task_arguments(areas, community_user, street_user),
