@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member
 from tongzhan.models import Area
@@ -112,7 +113,7 @@ class PlaceForm(PhoneFormMixin, forms.ModelForm):
 
 
 class OrganisationFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name"), required=False, max_length=100)
+    q = forms.CharField(label=pgettext_lazy("organisation", "Name"), required=False, max_length=100)
     kind = forms.ChoiceField(
         label=_("kind"), required=False, choices=[("", _("All")), *Organisation.Kind.choices]
     )
@@ -138,7 +139,11 @@ class MembershipForm(forms.Form):
     member = forms.ModelChoiceField(
         label=_("member"), queryset=Member.objects.none(), widget=forms.RadioSelect
     )
-    role = forms.CharField(label=_("role"), max_length=50, initial=_("member"))
+    role = forms.CharField(
+        label=pgettext_lazy("membership", "role"),
+        max_length=50,
+        initial=pgettext_lazy("membership", "member"),
+    )
     joined_on = forms.DateField(label=_("joined on"), widget=DateInput())
 
     def __init__(self, *args, user, found=None, **kwargs):

@@ -9,6 +9,7 @@ its left date, it is never deleted.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member
 from members.validators import validate_credit_code
@@ -34,7 +35,7 @@ class Organisation(models.Model):
         ASSOCIATION = "association", _("United-front association")
         SERVICE_GROUP = "service_group", _("Service group")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
         "self",
@@ -124,7 +125,9 @@ class Membership(models.Model):
         related_name="memberships",
     )
     role = models.CharField(
-        _("role"), max_length=50, help_text=_("For example: president, member.")
+        pgettext_lazy("membership", "role"),
+        max_length=50,
+        help_text=_("For example: president, member."),
     )
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
@@ -171,7 +174,7 @@ class Place(models.Model):
         TONGXIN_POST = "tongxin_post", _("Tongxin post")
         OTHER = "other", _("Other")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("organisation", "name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
@@ -196,8 +199,8 @@ class Place(models.Model):
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("place")
-        verbose_name_plural = _("places")
+        verbose_name = pgettext_lazy("united-front position", "place")
+        verbose_name_plural = pgettext_lazy("united-front position", "places")
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["area", "kind"], name="organisations_place_area_kind")]
         constraints = [
