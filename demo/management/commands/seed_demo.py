@@ -34,6 +34,8 @@ from members.models import (
     PoliticalStatus,
 )
 from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
+from organisations import services as organisations
+from organisations.models import Organisation, Place
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.idnumber import check_character
 from tongzhan.models import Area, User
@@ -765,6 +767,7 @@ class Command(BaseCommand):
             self.analyze(Member, MemberTally)
             self.open_assessment()
             self.liaison_examples()
+            self.organisation_examples()
         self.print_accounts()
 
     def open_assessment(self) -> None:
@@ -801,6 +804,50 @@ class Command(BaseCommand):
             )
         assessment.period_open(actor=None, period=period)
         self.progress(f"assessment: {period.name} open with 7 indicators")
+
+    def organisation_examples(self) -> None:
+        """A service group of the street with a legal sub-group and one of its members, a law
+        firm stationed in the district, and a community's activity room."""
+        if Organisation.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ = (accounts[name] for name in ("quwei", "jiedao", "shequ"))
+        group = organisations.organisation_create(
+            actor=jiedao,
+            data={"name": "柳巷街道同心·社会服务团", "kind": Organisation.Kind.SERVICE_GROUP,
+                  "area": jiedao.area, "contact_name": "李团长", "contact_phone": "13503510001"},
+        )  # fmt: skip
+        legal = organisations.organisation_create(
+            actor=jiedao,
+            data={"name": "法律服务分团", "kind": Organisation.Kind.SERVICE_GROUP,
+                  "parent": group, "area": jiedao.area},
+        )  # fmt: skip
+        lawyer = Member.objects.filter(community=shequ.area).order_by("pk").first()
+        if lawyer is not None:
+            organisations.membership_add(
+                actor=jiedao, organisation=legal, member=lawyer, role="律师",
+                joined_on=timezone.localdate().replace(month=1, day=1),
+            )  # fmt: skip
+        base = "31140000MD0123456"  # 31: a law firm, registered by the justice bureau
+        total = sum(
+            CREDIT_CODE_ALPHABET.index(c) * w
+            for c, w in zip(base, CREDIT_CODE_WEIGHTS, strict=True)
+        )
+        organisations.organisation_create(
+            actor=quwei,
+            data={"name": "山西迎泽律师事务所", "kind": Organisation.Kind.RESIDENT_UNIT,
+                  "area": quwei.area, "address": "迎泽大街 100 号",
+                  "credit_code": base + CREDIT_CODE_ALPHABET[(31 - total % 31) % 31],
+                  "contact_name": "王律师", "contact_phone": "03514040123"},
+        )  # fmt: skip
+        organisations.place_create(
+            actor=shequ,
+            data={"name": f"{shequ.area.name}统战活动室", "kind": Place.Kind.ACTIVITY_ROOM,
+                  "area": shequ.area, "address": "社区服务中心二楼",
+                  "opening_hours": "周一至周五 9:00–17:00", "manager_name": "赵主任",
+                  "manager_phone": "13603510002"},
+        )  # fmt: skip
+        self.progress("organisations: a service group with a sub-group, a law firm, a place")
 
     def liaison_examples(self) -> None:
         """A little of the work between the levels, so that 我的待办 and its pages have
