@@ -32,11 +32,21 @@ from dashboards.tests.conftest import build_world
 from liaison import services as liaison_services
 from liaison.models import Task
 from members.models import ImportJob
+from organisations import services as organisation_services
+from organisations.models import Organisation
 from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = ("tongzhan", "members", "activities", "liaison", "assessment", "dashboards")
+PROJECT = (
+    "tongzhan",
+    "members",
+    "organisations",
+    "activities",
+    "liaison",
+    "assessment",
+    "dashboards",
+)
 # Read by the generic views (page) or asked for by people trying their luck.
 ALWAYS = ["page", "per_page", "sort", "order", "o"]
 STRING = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
@@ -109,6 +119,7 @@ PATH_ARGUMENTS = {
     "dashboards:report": [[key] for key in REPORTS],
     "liaison:task_detail": [["task"]],
     "liaison:task_export": [["task"]],
+    "organisations:membership_add": [["organisation"]],
 }
 
 
@@ -196,6 +207,11 @@ def users(areas, community_user, street_user, district_user, other_district_user
               "deadline": datetime.date.today() + datetime.timedelta(days=10)},
         recipients=[areas["140106001001"], areas["140106001002"]],
     )  # fmt: skip
+    # An organisation of the district, for the membership page's member search (?q=).
+    organisation_services.organisation_create(
+        actor=district_user,
+        data={"name": "同心服务团", "kind": "service_group", "area": areas["140106"]},
+    )
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -208,6 +224,7 @@ def _get(client, name, args, query):
         "import_job": ImportJob.objects.first(),
         "round": EvaluationRound.objects.first(),
         "task": Task.objects.first(),
+        "organisation": Organisation.objects.first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)
