@@ -1,7 +1,29 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrganisationsConfig(AppConfig):
     name = "organisations"
     verbose_name = _("Organisations and places")
+
+    def ready(self):
+        # Organisations and places of an area merged into another move with it.
+        from tongzhan.services import AreaMover, area_mover_register
+
+        from . import services
+
+        area_mover_register(
+            AreaMover(
+                label=_("organisations"),
+                count=services.area_organisations_count,
+                move=services.area_organisations_move,
+            )
+        )
+        area_mover_register(
+            AreaMover(
+                label=pgettext_lazy("united-front position", "places"),
+                count=services.area_places_count,
+                move=services.area_places_move,
+            )
+        )

@@ -21,7 +21,6 @@ from tongzhan.audit import audit_record
 from tongzhan.filters import query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import AuditEvent
-from tongzhan.scoping import visible_area_ids
 
 from . import services
 from .forms import (
@@ -173,17 +172,25 @@ class OrganisationDetailView(_DetailView):
                 "member__id_number", "member__phone"
             )
         )
-        ids = visible_area_ids(user)
-        for membership in memberships:
-            # A link to the member's page only where the user may open it.
-            membership.member_visible = ids is None or membership.member.community_id in ids
+        # Only the members the user may see are named: a street's service group has members
+        # in every community, and a community worker sees her own community's (the others
+        # are counted).
+        visible = set(
+            Member.objects.visible_to(user)
+            .filter(
+                pk__in=[membership.member_id for membership in memberships]
+                + [organisation.contact_member_id]
+            )
+            .values_list("pk", flat=True)
+        )
+        shown = [membership for membership in memberships if membership.member_id in visible]
         contact = organisation.contact_member
         return super().get_context_data(
-            memberships=memberships,
+            memberships=shown,
+            others_count=len(memberships) - len(shown),
             current_count=sum(1 for m in memberships if m.left_on is None),
             children=Organisation.objects.visible_to(user).filter(parent=organisation),
-            contact_visible=contact is not None
-            and Member.objects.visible_to(user).filter(pk=contact.pk).exists(),
+            contact_visible=contact is not None and contact.pk in visible,
             end_form=MembershipEndForm(initial={"left_on": None}),
             may_add_members=self.editable and user.has_perm("organisations.add_membership"),
             may_end_members=self.editable and user.has_perm("organisations.change_membership"),

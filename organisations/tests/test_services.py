@@ -202,3 +202,23 @@ def test_every_write_is_audited_without_the_phone(areas, community_user):
     # Saving what is stored writes nothing.
     services.place_update(actor=community_user, place=place, data={"opening_hours": "全天"})
     assert AuditEvent.objects.filter(object_type="organisations.place").count() == 2
+
+
+def test_organisations_and_places_follow_a_merged_community(
+    areas, community_user, neighbour_user, admin_user
+):
+    from tongzhan.services import area_merge
+
+    moved = organisation_make(community_user, areas[QIAODONG], name="老年协会")
+    organisation_make(neighbour_user, areas[WUYIER], name="老年协会")
+    room = place_make(community_user, areas[QIAODONG], name="统战活动室")
+    assert services.area_organisations_count(areas[QIAODONG]) == 1
+    area_merge(actor=admin_user, source=areas[QIAODONG], target=areas[WUYIER])
+    moved.refresh_from_db()
+    room.refresh_from_db()
+    assert (moved.area, room.area) == (areas[WUYIER], areas[WUYIER])
+    # One name per area: the one brought along says where it came from.
+    assert moved.name == "老年协会（桥东一社区）"
+    assert AuditEvent.objects.filter(
+        object_id=str(areas[QIAODONG].pk), detail__organisations=1
+    ).exists()

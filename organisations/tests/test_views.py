@@ -132,3 +132,27 @@ def test_places_are_listed_and_shown_masked(client, areas, community_user, stree
     services.place_update(actor=street_user, place=place, data={"is_active": False})
     page = client.get(reverse("organisations:place_list")).content.decode()
     assert "桥东统战活动室" in page
+
+
+def test_members_from_other_communities_are_counted_not_named(
+    client, areas, community_user, street_user
+):
+    # The community's association; the street above adds a member of the next community.
+    group = organisation_make(street_user, areas[QIAODONG], name="桥东新联会")
+    own = MemberFactory(name="李医生", community=areas[QIAODONG])
+    elsewhere = MemberFactory(name="赵律师", community=areas["140106001002"])
+    for member in (own, elsewhere):
+        services.membership_add(
+            actor=street_user, organisation=group, member=member, role="成员",
+            joined_on=datetime.date(2026, 1, 5),
+        )  # fmt: skip
+    services.organisation_update(
+        actor=street_user, organisation=group, data={"contact_member": elsewhere}
+    )
+    client.force_login(community_user)
+    page = client.get(reverse("organisations:detail", args=[group.pk])).content.decode()
+    assert "李医生" in page and "赵律师" not in page
+    assert "另有 1 名成员在您的辖区以外" in page
+    client.force_login(street_user)
+    page = client.get(reverse("organisations:detail", args=[group.pk])).content.decode()
+    assert "李医生" in page and "赵律师" in page
