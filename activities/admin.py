@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+from organisations.models import Place
 
 from . import services
 from .models import Activity, ActivityType, Need, Visit
@@ -66,6 +67,7 @@ class ActivityAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         visible = Member.objects.visible_to(request.user)
         initial = list(obj.participants.all()) if obj is not None else []
+        places = Place.objects.visible_to(request.user)
 
         class ScopedForm(form):
             # Only members the administrator may see can be picked (the autocomplete is
@@ -74,6 +76,8 @@ class ActivityAdmin(admin.ModelAdmin):
                 super().__init__(*args, **kwargs)
                 self.fields["participants"].queryset = visible
                 self.fields["participants"].initial = initial
+                # The administrator's places only; the service refuses any other.
+                self.fields["venue"].queryset = places
 
         return ScopedForm
 

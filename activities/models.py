@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Member
+from organisations.models import Organisation, Place
 from tongzhan.attachments import Attachment, attachment_path
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
@@ -86,6 +87,18 @@ class Activity(models.Model):
     title = models.CharField(_("title"), max_length=100)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    # A place of the list (阵地) when one fits; the free text stays for anywhere else.
+    # PROTECT: a place that has held activities is put out of use, not deleted, so they keep
+    # where they were held.
+    venue = models.ForeignKey(
+        Place,
+        verbose_name=pgettext_lazy("united-front position", "place"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,  # activity_venue_start_idx leads with it
+    )
     place = models.CharField(_("place"), max_length=200, blank=True)
     area = models.ForeignKey(
         Area,
@@ -99,6 +112,12 @@ class Activity(models.Model):
         Member,
         verbose_name=_("participating members"),
         through="Participation",
+        related_name="activities",
+        blank=True,
+    )
+    partners = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("partner organisations"),
         related_name="activities",
         blank=True,
     )
@@ -131,6 +150,8 @@ class Activity(models.Model):
             models.Index(fields=["area", "-starts_at"], name="activity_area_start_idx"),
             models.Index(fields=["type", "-starts_at"], name="activity_type_start_idx"),
             models.Index(fields=["-starts_at"], name="activity_start_idx"),
+            # A place's page: its activities, latest first.
+            models.Index(fields=["venue", "-starts_at"], name="activity_venue_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Member, MemberTally
 from members.services import tally_apply, tally_change
+from organisations.models import Organisation, Place
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
@@ -44,6 +45,7 @@ HISTORY_FIELDS = (
     "title",
     "starts_at",
     "ends_at",
+    "venue",
     "place",
     "area",
     "organiser",
@@ -55,8 +57,11 @@ HISTORY_FIELDS = (
 )
 
 
-def activity_create(*, actor, data: dict, participants=(), uploads=(), request=None) -> Activity:
-    """Record an activity organised by an area in the actor's scope, with its photos and PDFs.
+def activity_create(
+    *, actor, data: dict, participants=(), partners=(), uploads=(), request=None
+) -> Activity:
+    """Record an activity organised by an area in the actor's scope, with its photos and PDFs,
+    held at a place (阵地) and with partner organisations the actor may see.
 
     A refused file refuses the whole activity: nothing is written and no file is kept.
     """
@@ -67,10 +72,13 @@ def activity_create(*, actor, data: dict, participants=(), uploads=(), request=N
         activity = Activity(created_by=actor, **data)
         _check_area(actor, activity.area)
         _check_type_in_use(activity, None)
+        _check_venue(actor, activity.venue, kept_id=None)
         members = _members_in_scope(actor, participants)
+        organisations = _partners_in_scope(actor, partners, kept=())
         activity.full_clean()
         activity.save()
         activity.participants.set(members)
+        activity.partners.set(organisations)
         names = [
             attachment_store(
                 ActivityFile, *pair, actor=actor, stored=stored, activity=activity
@@ -90,7 +98,14 @@ def activity_create(*, actor, data: dict, participants=(), uploads=(), request=N
 
 
 def activity_update(
-    *, actor, activity: Activity, data: dict, participants=None, uploads=(), request=None
+    *,
+    actor,
+    activity: Activity,
+    data: dict,
+    participants=None,
+    partners=None,
+    uploads=(),
+    request=None,
 ) -> Activity:
     """Change an activity and add photos or PDFs to it; only what really changed enters the
     history. A refused file refuses the whole change."""
@@ -105,8 +120,13 @@ def activity_update(
             setattr(activity, name, value)
         _check_area(actor, activity.area)
         _check_type_in_use(activity, stored_activity.type_id)
+        _check_venue(actor, activity.venue, kept_id=stored_activity.venue_id)
+        if partners is not None:
+            partners = _partners_kept(actor, stored_activity, partners)
         activity.full_clean()
         activity.save()
+        if partners is not None:
+            activity.partners.set(partners)
         if participants is not None:
             # The editor adds or removes only the participants it may see: those from areas
             # it cannot see (who moved away since, or came from a joint activity's other
@@ -319,6 +339,8 @@ def snapshot(activity: Activity) -> dict[str, str]:
     # Ids, not names: a joint activity's participants come from areas not every viewer of its
     # history may see, so the page names each viewer's own and counts the others.
     values["participants"] = sorted(member.pk for member in activity.participants.all())
+    # Names, as the page shows them: an organisation is no person whose name needs hiding.
+    values["partners"] = "、".join(sorted(str(item) for item in activity.partners.all()))
     return values
 
 
@@ -359,6 +381,43 @@ def _members_in_scope(actor, members) -> list[Member]:
     if any(member.pk not in visible for member in members):
         raise ValidationError({"participants": _("Choose participants from your own area.")})
     return members
+
+
+def _check_venue(actor, venue: Place | None, *, kept_id: int | None) -> None:
+    """A new place must be one of the actor's places in use; the one the activity was
+    already held at stays, even if put out of use since."""
+    if venue is None or venue.pk == kept_id:
+        return
+    if not Place.objects.visible_to(actor).filter(pk=venue.pk, is_active=True).exists():
+        raise ValidationError({"venue": _("Choose a place of your area that is in use.")})
+
+
+def _partners_in_scope(actor, partners, *, kept) -> list[Organisation]:
+    """The partner organisations; those newly chosen must be the actor's and in use (those
+    the activity already had stay)."""
+    partners = list(partners)
+    new = {item.pk for item in partners} - set(kept)
+    allowed = set(
+        Organisation.objects.visible_to(actor)
+        .filter(pk__in=new, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    if new - allowed:
+        raise ValidationError(
+            {"partners": _("Choose partner organisations of your area that are in use.")}
+        )
+    return partners
+
+
+def _partners_kept(actor, activity: Activity, partners) -> list[Organisation]:
+    """An edited activity's partners: those chosen, checked as new ones are, and those the
+    editor cannot see. As with participants, those are not on its form, so their absence
+    removes none."""
+    had = set(activity.partners.values_list("pk", flat=True))
+    hidden = Organisation.objects.filter(pk__in=had).exclude(
+        pk__in=Organisation.objects.visible_to(actor).values("pk")
+    )
+    return [*_partners_in_scope(actor, partners, kept=had), *hidden]
 
 
 AUDIT_ACTIONS = {
