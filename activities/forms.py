@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Category, Member
+from organisations.models import Organisation, Place
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput, DateTimeInput
 
@@ -87,6 +88,11 @@ def participant_label(member: Member) -> str:
     return " · ".join(parts)
 
 
+def area_label(item) -> str:
+    """A place or organisation with its area, as two of one name may be in two areas."""
+    return f"{item.name}（{item.area.name}）"
+
+
 def id_last_four(member: Member) -> str:
     last_four = member.id_number_masked[-4:]
     return "" if "*" in last_four else last_four
@@ -124,9 +130,11 @@ class ActivityForm(forms.ModelForm):
             "title",
             "starts_at",
             "ends_at",
+            "venue",
             "place",
             "area",
             "organiser",
+            "partners",
             "participants",
             "other_attendees",
             "people_served",
@@ -138,7 +146,11 @@ class ActivityForm(forms.ModelForm):
             "starts_at": DateTimeInput(),
             "ends_at": DateTimeInput(),
             "summary": forms.Textarea(attrs={"rows": 4}),
+            # Filtered by name on the page (static/js/checklist-filter.js), scrolled in a box.
+            "partners": forms.CheckboxSelectMultiple(attrs={"class": "checklist-box"}),
         }
+        labels = {"place": _("Other place")}
+        help_texts = {"place": _("When the place is not in the list above.")}
 
     def __init__(self, *args, user, search_url="", bulk_url="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,6 +165,29 @@ class ActivityForm(forms.ModelForm):
         area.label_from_instance = lambda item: item.name
         if user.area_id and not self.instance.pk:
             area.initial = user.area_id
+        # The user's places and organisations in use; those the activity already has stay
+        # offered (the service keeps them too).
+        venue = self.fields["venue"]
+        venue.queryset = (
+            Place.objects.filter(
+                Q(pk__in=Place.objects.visible_to(user).filter(is_active=True).values("pk"))
+                | Q(pk=self.instance.venue_id or 0)
+            )
+            .select_related("area")
+            .order_by("area__code", "name", "id")
+        )
+        venue.label_from_instance = area_label
+        venue.empty_label = _("None of these (write the place below)")
+        partners = self.fields["partners"]
+        had = list(self.instance.partners.values_list("pk", flat=True)) if self.instance.pk else []
+        partners.queryset = (
+            Organisation.objects.visible_to(user)
+            .filter(Q(is_active=True) | Q(pk__in=had))
+            .select_related("area")
+            .order_by("area__code", "name", "id")
+        )
+        partners.label_from_instance = area_label
+        partners.help_text = _("The organisations of your area that held it with you.")
         participants = self.fields["participants"]
         participants.queryset = Member.objects.visible_to(user).select_related("community")
         participants.label_from_instance = participant_label
@@ -167,7 +202,7 @@ class ActivityForm(forms.ModelForm):
         return {
             name: value
             for name, value in self.cleaned_data.items()
-            if name not in ("participants", "files")
+            if name not in ("participants", "partners", "files")
         }
 
 

@@ -23,6 +23,7 @@ from django_filters.views import FilterView
 
 from members.models import Member, contact_cutoff
 from members.views import member_history
+from organisations.models import Organisation, Place
 from tongzhan.attachments import attachment_response
 from tongzhan.dates import local_midnight
 from tongzhan.filters import FIRST_DAY, LAST_DAY, query_id
@@ -98,7 +99,7 @@ class ActivityDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
 
     def get_queryset(self):
         return Activity.objects.visible_to(self.request.user).select_related(
-            "type", "area", "created_by"
+            "type", "area", "created_by", "venue"
         )
 
     def get_context_data(self, **kwargs):
@@ -113,7 +114,18 @@ class ActivityDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
             .order_by("name")
         )
         total = activity.participants.count()
+        # Every partner is named (an organisation is no person); those the viewer may open
+        # are linked, as is the place.
+        partners = list(activity.partners.all())
+        open_partners = set(
+            Organisation.objects.visible_to(user)
+            .filter(pk__in=[item.pk for item in partners])
+            .values_list("pk", flat=True)
+        )
         context.update(
+            partners=[(item, item.pk in open_partners) for item in partners],
+            venue_visible=activity.venue_id is not None
+            and Place.objects.visible_to(user).filter(pk=activity.venue_id).exists(),
             participants=participants,
             participants_elsewhere=total - len(participants),
             editable=Activity.objects.editable_by(user).filter(pk=activity.pk).exists(),
@@ -231,6 +243,7 @@ class ActivityCreateView(ActivityFormMixin, CreateView):
             actor=self.request.user,
             data=form.service_data(),
             participants=form.cleaned_data["participants"],
+            partners=form.cleaned_data["partners"],
             uploads=form.cleaned_data["files"],
             request=self.request,
         )
@@ -246,6 +259,7 @@ class ActivityUpdateView(EditableMixin, ActivityFormMixin, UpdateView):
             activity=form.instance,
             data=form.service_data(),
             participants=form.cleaned_data["participants"],
+            partners=form.cleaned_data["partners"],
             uploads=form.cleaned_data["files"],
             request=self.request,
         )
