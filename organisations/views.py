@@ -3,13 +3,23 @@
 Out of scope is 404, in scope but read-only is 403. Phones show masked; those who may see
 full phones (the members' rule, `members.reveal_member`) reveal them on the page, and each
 reveal is logged as a member's is.
+
+A place's and an organisation's page list the activities held there or with it. Those come
+through the reverse relations the activities app adds (`place.activities`,
+`organisation.activities`) and are scoped by the activities' own `visible_to`: this app,
+below activities, imports none of their code.
 """
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +28,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from members.models import Member
 from tongzhan.audit import audit_record
+from tongzhan.dates import local_midnight
 from tongzhan.filters import query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import AuditEvent
@@ -35,6 +46,8 @@ from .forms import (
 from .models import Membership, Organisation, Place
 
 REVEAL_PERMISSION = "members.reveal_member"
+# A place's or organisation's activities, a page at a time, latest first.
+ACTIVITIES_PER_PAGE = 10
 
 
 def _editable_or_denied(model, user, pk):
@@ -113,8 +126,42 @@ class _DetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             revealed=self.revealed,
             can_reveal=self.request.user.has_perm(REVEAL_PERMISSION),
             editable=self.editable,
+            **self.activities(),
             **kwargs,
         )
+
+    def activities(self) -> dict:
+        """The record's activities the user may see, a page of them, and their numbers: in
+        all, this year, and the people they served this year (服务群众人次)."""
+        user = self.request.user
+        if not user.has_perm("activities.view_activity"):
+            return {}
+        rows = self.object.activities.visible_to(user)
+        today = timezone.localdate()
+        this_year = Q(
+            starts_at__gte=local_midnight(datetime.date(today.year, 1, 1)),
+            starts_at__lt=local_midnight(datetime.date(today.year + 1, 1, 1)),
+        )
+        numbers = rows.aggregate(
+            total=Count("pk"),
+            this_year=Count("pk", filter=this_year),
+            served=Sum("people_served", filter=this_year, default=0),
+        )
+        paginator = Paginator(
+            rows.select_related("type", "area").order_by("-starts_at", "-id"),
+            ACTIVITIES_PER_PAGE,
+        )
+        # The numbers counted above: the paginator need not count again.
+        paginator.count = numbers["total"]
+        page = paginator.get_page(self.request.GET.get("page"))
+        return {
+            "activity_numbers": numbers,
+            "activities": page.object_list,
+            "paginator": paginator,
+            "page_obj": page,
+            "is_paginated": page.has_other_pages(),
+            "query_without_page": _query_without_page(self.request),
+        }
 
 
 class _FormMixin(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormMixin):
