@@ -33,7 +33,7 @@ from liaison import services as liaison_services
 from liaison.models import Task
 from members.models import ImportJob
 from organisations import services as organisation_services
-from organisations.models import Organisation
+from organisations.models import Organisation, Place
 from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +120,9 @@ PATH_ARGUMENTS = {
     "liaison:task_detail": [["task"]],
     "liaison:task_export": [["task"]],
     "organisations:membership_add": [["organisation"]],
+    # Their activities, a page at a time (?page=).
+    "organisations:detail": [["organisation"]],
+    "organisations:place_detail": [["place"]],
 }
 
 
@@ -212,6 +215,11 @@ def users(areas, community_user, street_user, district_user, other_district_user
         actor=district_user,
         data={"name": "同心服务团", "kind": "service_group", "area": areas["140106"]},
     )
+    # A place of the district, for its page's activities (?page=).
+    organisation_services.place_create(
+        actor=district_user, data={"name": "区统战实践基地", "kind": "practice_base",
+                                   "area": areas["140106"]},
+    )  # fmt: skip
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -225,6 +233,7 @@ def _get(client, name, args, query):
         "round": EvaluationRound.objects.first(),
         "task": Task.objects.first(),
         "organisation": Organisation.objects.first(),
+        "place": Place.objects.first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)
