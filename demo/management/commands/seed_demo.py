@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
+from activities import services as activity_services
 from activities.models import Activity, ActivityType, Need, Participation, Visit
 from assessment import services as assessment
 from assessment.models import Indicator, Period
@@ -840,14 +841,27 @@ class Command(BaseCommand):
                   "credit_code": base + CREDIT_CODE_ALPHABET[(31 - total % 31) % 31],
                   "contact_name": "王律师", "contact_phone": "03514040123"},
         )  # fmt: skip
-        organisations.place_create(
+        room = organisations.place_create(
             actor=shequ,
             data={"name": f"{shequ.area.name}统战活动室", "kind": Place.Kind.ACTIVITY_ROOM,
                   "area": shequ.area, "address": "社区服务中心二楼",
                   "opening_hours": "周一至周五 9:00–17:00", "manager_name": "赵主任",
                   "manager_phone": "13603510002"},
         )  # fmt: skip
-        self.progress("organisations: a service group with a sub-group, a law firm, a place")
+        # The legal sub-group holds a consultation in the community's room, so the place's
+        # and the organisation's pages show an activity.
+        activity_services.activity_create(
+            actor=jiedao,
+            data={"type": ActivityType.objects.get(code="legal_advice"),
+                  "title": "同心·法律服务进社区", "area": shequ.area, "venue": room,
+                  "starts_at": timezone.now() - datetime.timedelta(days=3),
+                  "people_served": 40},
+            partners=[legal],
+        )  # fmt: skip
+        self.progress(
+            "organisations: a service group with a sub-group, a law firm, a place and an "
+            "activity held there"
+        )
 
     def liaison_examples(self) -> None:
         """A little of the work between the levels, so that 我的待办 and its pages have
