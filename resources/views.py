@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
@@ -460,7 +461,7 @@ def ledger_export(request):
     """The ledger as shown (area and period), as an .xlsx of text cells; audited."""
     form, rows = _ledger(request)
     if form.is_bound and not form.is_valid():
-        return redirect(f"{request.path.rsplit('export/', 1)[0]}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('resources:ledger')}?{request.GET.urlencode()}")
     rows = list(rows.order_by("matched_on", "id"))
     data = form.cleaned_data if form.is_bound else {}
     area = data.get("area") or request.user.area
