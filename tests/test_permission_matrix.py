@@ -38,6 +38,7 @@ from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from members.tests.test_printing import photo_bytes
 from organisations import services as organisation_services
+from resources import services as resource_services
 from tongzhan.models import User
 from tongzhan.services import download_request
 
@@ -366,6 +367,31 @@ MATRIX = [
     ("organisations:place_detail", ["place"], "post", "302 200 404 403 200 404 200 403"),
     ("organisations:place_update", ["place"], "get", "302 200 404 200 200 404 200 403"),
     ("organisations:place_update", ["place"], "post", "302 200 404 200 200 404 200 403"),
+    # Resources and matching: a resource offered by alice's member for her community, a
+    # community need of hers and her member's need; a match of a need of hers. Staff of
+    # every level keep their area's; an empty form shows again (200).
+    ("resources:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("resources:create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:create", [], "post", "302 200 200 200 200 200 200 403"),
+    ("resources:detail", ["resource"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:update", ["resource"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:update", ["resource"], "post", "302 200 404 200 200 404 200 403"),
+    ("resources:need_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:need_create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:need_create", [], "post", "302 200 200 200 200 200 200 403"),
+    ("resources:need_detail", ["community_need"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:need_close", ["fresh_community_need"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
+    ("resources:need_close", ["fresh_community_need"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    ("resources:match_community_need", ["community_need"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
+    ("resources:match_community_need", ["community_need"], "post", "302 200 404 200 200 404 200 403"),  # noqa: E501
+    ("resources:member_need_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:match_need", ["need"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:match_need", ["need"], "post", "302 200 404 200 200 404 200 403"),
+    ("resources:match_settle", ["resource_match"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:match_settle", ["resource_match"], "post", "302 200 404 200 200 404 200 403"),
+    ("resources:ledger", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:ledger_export", [], "get", "302 200 200 200 200 200 200 403"),
 ]  # fmt: skip
 
 
@@ -642,6 +668,26 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
             member=MemberFactory(community=qiaodong), role="成员", joined_on=datetime.date.today(),
         ).pk  # fmt: skip
 
+    resource = resource_services.resource_create(
+        actor=community_user,
+        data={"member": member, "organisation": None, "title": "法律咨询", "kind": "service",
+              "service": "legal", "description": "", "capacity": None, "valid_until": None},
+    )  # fmt: skip
+
+    def fresh_community_need():
+        return resource_services.community_need_create(
+            actor=community_user,
+            data={"area": qiaodong, "kind": "venue", "description": "活动场地", "quantity": 1},
+        ).pk  # fmt: skip
+
+    community_need = fresh_community_need()
+    resource_match = resource_services.match_create(
+        actor=community_user, resource=resource,
+        need=activity_services.need_create(
+            actor=community_user, member=member, data={"kind": "legal", "description": "咨询"}
+        ),
+    )  # fmt: skip
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -680,6 +726,8 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "material": material.pk, "material_file": material.files.get().pk,
         "fresh_material_file": fresh_material_file, "training": training.pk,
         "organisation": organisation.pk, "place": place.pk, "fresh_membership": fresh_membership,
+        "resource": resource.pk, "community_need": community_need,
+        "fresh_community_need": fresh_community_need, "resource_match": resource_match.pk,
 
 
         **task_arguments(areas, community_user, street_user),

@@ -44,6 +44,7 @@ PROJECT = (
     "organisations",
     "activities",
     "liaison",
+    "resources",
     "assessment",
     "dashboards",
 )

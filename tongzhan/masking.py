@@ -45,3 +45,10 @@ def mask_contact(contact: str) -> str:
     if len(contact) <= 3:
         return "*" * len(contact)
     return contact[0] + "*" * (len(contact) - 3) + contact[-2:]
+
+
+def mask_name(name: str) -> str:
+    """A person's name for those outside her area: the first character stays, 张三丰 → 张**."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)

@@ -23,6 +23,13 @@ ORGANISATION_WRITE = [
     for action in ("view", "add", "change")
 ]
 
+# Resources, community needs and matches: kept by the staff of every level for their area.
+RESOURCE_WRITE = [
+    f"resources.{action}_{model}"
+    for model in ("resource", "communityneed", "match")
+    for action in ("view", "add", "change")
+]
+
 ASSESSMENT_VIEW = [
     f"assessment.view_{model}"
     for model in ("period", "indicator", "target", "manualscore", "result")
@@ -118,6 +125,7 @@ ROLE_GROUPS = {
         [
             *MEMBER_WRITE,
             *ORGANISATION_WRITE,
+            *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *LIAISON_COMMUNITY,
@@ -129,6 +137,7 @@ ROLE_GROUPS = {
             "members.view_member",
             "members.view_memberchange",
             *ORGANISATION_WRITE,
+            *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *EVALUATION_ENTER,
@@ -144,6 +153,7 @@ ROLE_GROUPS = {
             "members.import_member",
             "members.merge_member",
             *ORGANISATION_WRITE,
+            *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
@@ -158,6 +168,7 @@ ROLE_GROUPS = {
             "members.import_member",
             "members.merge_member",
             *ORGANISATION_WRITE,
+            *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,

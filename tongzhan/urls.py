@@ -60,6 +60,7 @@ urlpatterns = [
     path("organisations/", include("organisations.urls")),
     path("activities/", include("activities.urls")),
     path("liaison/", include("liaison.urls")),
+    path("resources/", include("resources.urls")),
     path("assessment/", include("assessment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

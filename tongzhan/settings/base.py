@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "organisations",
     "activities",
     "liaison",
+    "resources",
     "dashboards",
     "assessment",
     "demo",

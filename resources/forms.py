@@ -1,0 +1,145 @@
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from members.models import Member
+from organisations.models import Organisation
+from tongzhan.filters import MAX_ID, DayField, FilterForm
+from tongzhan.models import Area
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids
+from tongzhan.widgets import DateInput
+
+from .models import CommunityNeed, Kind, Match, Resource
+from .services import AREA_LEVELS
+
+
+class ResourceForm(forms.ModelForm):
+    """A resource offered by a member (chosen among those the user sees) or an organisation;
+    the areas it serves among the user's own and those above."""
+
+    class Meta:
+        model = Resource
+        fields = [
+            "title", "kind", "service", "member", "organisation", "description", "capacity",
+            "valid_until", "served_areas",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "valid_until": DateInput(),
+            "served_areas": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = Member.objects.visible_to(user).select_related("community")
+        if self.instance.member_id:
+            members = members | Member.objects.filter(pk=self.instance.member_id)
+        self.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
+        self.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
+        organisations = Organisation.objects.visible_to(user)
+        if self.instance.organisation_id:
+            organisations = organisations | Organisation.objects.filter(
+                pk=self.instance.organisation_id
+            )
+        self.fields["organisation"].queryset = organisations
+        ids = visible_area_ids(user)
+        areas = Area.objects.current().filter(level__in=AREA_LEVELS)
+        if ids is not None:
+            areas = areas.filter(pk__in=[*ids, *enclosing_area_ids(user)])
+        served = self.fields["served_areas"]
+        served.queryset = areas.order_by("code")
+        served.label_from_instance = lambda area: area.name
+        served.help_text = _("Empty: the area of whoever offers it.")
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields[:-1]}
+
+
+class ResourceFilterForm(forms.Form):
+    q = forms.CharField(label=pgettext_lazy("resource", "Title"), required=False, max_length=100)
+    kind = forms.ChoiceField(
+        label=_("kind"), required=False, choices=[("", _("All")), *Kind.choices]
+    )
+
+    @property
+    def in_use_besides_search(self) -> bool:
+        return bool(self.data.get("kind"))
+
+    def clean_q(self):
+        # PostgreSQL refuses a NUL in text; no title holds one.
+        return self.cleaned_data["q"].replace("\x00", "").strip()
+
+
+class CommunityNeedForm(forms.ModelForm):
+    class Meta:
+        model = CommunityNeed
+        fields = ["area", "kind", "service", "description", "quantity", "due_date"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4}), "due_date": DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["area"]
+        field.queryset = Area.objects.visible_to(user).current().communities().order_by("code")
+        field.label_from_instance = lambda area: area.name
+        if user.area_id and user.area.level == Area.Level.COMMUNITY:
+            field.initial = user.area_id
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class MatchForm(forms.Form):
+    """The resource chosen among the suggestions, with a note."""
+
+    resource = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    note = forms.CharField(
+        label=_("note"), required=False, max_length=500, widget=forms.TextInput()
+    )
+
+
+class MatchSettleForm(forms.Form):
+    state = forms.ChoiceField(
+        label=pgettext_lazy("match", "state"),
+        choices=[(Match.State.FULFILLED, Match.State.FULFILLED.label),
+                 (Match.State.UNFULFILLED, Match.State.UNFULFILLED.label)],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    people_served = forms.IntegerField(
+        label=_("people served"), min_value=0, max_value=1_000_000, initial=0
+    )
+    value = forms.DecimalField(
+        label=pgettext_lazy("match", "value (yuan)"), required=False, min_value=0,
+        max_digits=12, decimal_places=2,
+    )  # fmt: skip
+    settled_on = forms.DateField(
+        label=pgettext_lazy("match", "settled on"), widget=DateInput(),
+        initial=datetime.date.today,
+    )  # fmt: skip
+    note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
+class LedgerForm(FilterForm):
+    """The ledger's area (a district, street or community of the user's) and period."""
+
+    area = forms.ModelChoiceField(
+        label=_("area"), queryset=Area.objects.none(), required=False, to_field_name="code"
+    )
+    since = DayField(label=_("From"), required=False)
+    until = DayField(label=_("To"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["area"]
+        field.queryset = (
+            Area.objects.visible_to(user).filter(level__in=AREA_LEVELS).order_by("code")
+        )
+        field.label_from_instance = lambda area: area.name
+        field.empty_label = _("All of mine")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            self.add_error("until", _("The end of the period is before its start."))
+        return data

@@ -1,0 +1,432 @@
+"""The writes of resources, community needs and matches, and the match suggestions.
+
+Each write checks the actor's right and scope, validates, saves in one transaction and
+writes its audit line there. A member's need met by a match is resolved by the activities'
+own `need_set_status`, which writes the need's history: one writer of a need's status.
+"""
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
+
+from activities import services as activity_services
+from activities.models import Need
+from members.models import Member
+from organisations.models import Organisation
+from tongzhan.audit import audit_record
+from tongzhan.masking import mask_name
+from tongzhan.models import Area, AuditEvent
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids
+
+from .models import CommunityNeed, Kind, Match, Resource, ResourceArea, Service
+
+# What resources a member's need (activities.Need.Kind) is matched with. A kind not named
+# here (an opinion, "other") is offered every professional service.
+NEED_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    Need.Kind.EMPLOYMENT: ((Kind.JOBS, ""), (Kind.TALENT, "")),
+    Need.Kind.SCHOOLING: ((Kind.SERVICE, Service.EDUCATION),),
+    Need.Kind.MEDICAL: ((Kind.SERVICE, Service.MEDICAL),),
+    Need.Kind.FINANCING: ((Kind.FUNDS, ""), (Kind.PROJECT, "")),
+    Need.Kind.LEGAL: ((Kind.SERVICE, Service.LEGAL),),
+    Need.Kind.HARDSHIP: ((Kind.FUNDS, ""), (Kind.GOODS, "")),
+}
+UNMAPPED = ((Kind.SERVICE, ""),)
+# How many suggestions a match page shows, nearest first.
+SUGGESTION_LIMIT = 30
+# The levels a resource may serve: a grid is part of its community.
+AREA_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET, Area.Level.COMMUNITY)
+
+
+def _audit(actor, obj, action, request, **detail) -> None:
+    audit_record(actor=actor, action=action, obj=obj, request=request, detail=detail)
+
+
+# -- Who offers: names masked outside their area ----------------------------------------------
+
+
+def owner_name(resource: Resource, user) -> str:
+    """The organisation's name, or the member's: in full to those who see the member (her
+    community's staff and those above), masked to other areas."""
+    if resource.organisation_id:
+        return resource.organisation.name
+    member = resource.member
+    ids = visible_area_ids(user)
+    if ids is None or member.community_id in ids:
+        return member.name
+    return mask_name(member.name)
+
+
+# -- Resources ----------------------------------------------------------------------------
+
+
+def _resource_data(actor, data: dict, resource: Resource | None) -> dict:
+    data = dict(data)
+    member, organisation = data.get("member"), data.get("organisation")
+    if (member is None) == (organisation is None):
+        raise ValidationError(_("A resource is offered by a member or an organisation."))
+    kept = resource is not None and (
+        (member is not None and member.pk == resource.member_id)
+        or (organisation is not None and organisation.pk == resource.organisation_id)
+    )
+    if kept:
+        pass
+    elif member is not None and not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise ValidationError({"member": _("Choose a member of yours.")})
+    elif (
+        organisation is not None
+        and not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists()
+    ):
+        raise ValidationError({"organisation": _("Choose an organisation of yours.")})
+    if data.get("kind") != Kind.SERVICE:
+        data["service"] = ""
+    elif not data.get("service"):
+        raise ValidationError({"service": _("Choose the field of the service.")})
+    data["area_id"] = member.community_id if member is not None else organisation.area_id
+    return data
+
+
+def _served(actor, areas, default_area_id: int) -> list[int]:
+    """The areas served: districts, streets and communities in use, within the actor's area
+    or above it (a community's lawyer may serve the whole street); the owner's area if none."""
+    ids = [area.pk for area in areas or ()]
+    if not ids:
+        return [default_area_id]
+    seen = visible_area_ids(actor)
+    allowed = None if seen is None else {*seen, *enclosing_area_ids(actor)}
+    for area in areas:
+        if (
+            area.level not in AREA_LEVELS
+            or area.is_retired
+            or (allowed is not None and area.pk not in allowed)
+        ):
+            raise ValidationError(
+                {"served_areas": _("Choose districts, streets or communities of yours.")}
+            )
+    return ids
+
+
+def resource_create(*, actor, data: dict, served_areas=(), request=None) -> Resource:
+    """Record what a member or an organisation of the actor's area offers."""
+    if not actor.has_perm("resources.add_resource"):
+        raise PermissionDenied
+    data = _resource_data(actor, data, None)
+    with transaction.atomic():
+        resource = Resource(recorded_by=actor, **data)
+        resource.full_clean(exclude=["recorded_by"])
+        resource.save()
+        ids = _served(actor, served_areas, resource.area_id)
+        ResourceArea.objects.bulk_create(ResourceArea(resource=resource, area_id=i) for i in ids)
+        _audit(
+            actor, resource, AuditEvent.Action.CREATE, request,
+            fields=sorted(data), served=sorted(ids),
+        )  # fmt: skip
+    return resource
+
+
+def resource_update(*, actor, resource: Resource, data: dict, served_areas=None, request=None):
+    """Change a resource of the actor's area."""
+    if not Resource.objects.editable_by(actor).filter(pk=resource.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        data = _resource_data(actor, data, resource)
+        changed = [name for name, value in data.items() if getattr(resource, name) != value]
+        for name in changed:
+            setattr(resource, name, data[name])
+        resource.full_clean()
+        resource.save()
+        detail = {"fields": sorted(changed)}
+        if served_areas is not None:
+            ids = _served(actor, served_areas, resource.area_id)
+            before = set(
+                ResourceArea.objects.filter(resource=resource).values_list("area_id", flat=True)
+            )
+            if before != set(ids):
+                ResourceArea.objects.filter(resource=resource).exclude(area_id__in=ids).delete()
+                ResourceArea.objects.bulk_create(
+                    ResourceArea(resource=resource, area_id=i) for i in set(ids) - before
+                )
+                detail["served"] = sorted(ids)
+        if changed or "served" in detail:
+            _audit(actor, resource, AuditEvent.Action.UPDATE, request, **detail)
+    return resource
+
+
+# -- Community needs ------------------------------------------------------------------------
+
+
+def _community_need_data(actor, data: dict) -> dict:
+    data = dict(data)
+    area = data.get("area")
+    ids = visible_area_ids(actor)
+    if area is not None and (
+        area.level != Area.Level.COMMUNITY or area.is_retired
+        or (ids is not None and area.pk not in ids)
+    ):  # fmt: skip
+        raise ValidationError({"area": _("Choose a community of yours.")})
+    if data.get("kind") != Kind.SERVICE:
+        data["service"] = ""
+    return data
+
+
+def community_need_create(*, actor, data: dict, request=None) -> CommunityNeed:
+    """Record what a community of the actor's area needs; it starts open."""
+    if not actor.has_perm("resources.add_communityneed"):
+        raise PermissionDenied
+    data = _community_need_data(actor, data)
+    with transaction.atomic():
+        need = CommunityNeed(recorded_by=actor, status=CommunityNeed.Status.OPEN, **data)
+        need.full_clean(exclude=["recorded_by"])
+        need.save()
+        _audit(actor, need, AuditEvent.Action.CREATE, request, fields=sorted(data))
+    return need
+
+
+def community_need_close(*, actor, need: CommunityNeed, request=None) -> CommunityNeed:
+    """Close an open community need that no longer needs a match (closed, not met)."""
+    if not CommunityNeed.objects.editable_by(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        need = CommunityNeed.objects.select_for_update().get(pk=need.pk)
+        if need.status != CommunityNeed.Status.OPEN:
+            raise ValidationError(_("This need is no longer open."))
+        need.status, need.closed_on = CommunityNeed.Status.CLOSED, timezone.localdate()
+        need.save(update_fields=["status", "closed_on", "updated_at"])
+        _audit(actor, need, AuditEvent.Action.STATUS, request, status=need.status)
+    return need
+
+
+# -- Suggestions ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestion:
+    resource: Resource
+    owner: str
+    remaining: int | None
+    level: str
+    why: str
+
+
+def need_area(*, need: Need | None = None, community_need: CommunityNeed | None = None) -> Area:
+    """The community a need is matched for: a member's community now, or the community's."""
+    if need is not None:
+        return Member.objects.select_related("community").get(pk=need.member_id).community
+    return community_need.area
+
+
+def need_kinds(*, need: Need | None = None, community_need: CommunityNeed | None = None) -> Q:
+    """The resources of the need's kind (`NEED_KINDS` for a member's need)."""
+    if need is not None:
+        pairs = NEED_KINDS.get(need.kind, UNMAPPED)
+    else:
+        pairs = ((community_need.kind, community_need.service),)
+    condition = Q(pk__in=[])
+    for kind, service in pairs:
+        condition |= Q(kind=kind, service=service) if service else Q(kind=kind)
+    return condition
+
+
+def _chain(area: Area) -> list[Area]:
+    """The area and those above it, nearest first (a code extends its parent's)."""
+    prefixes = {area.code[:length] for length in (6, 9, 12) if length <= len(area.code)}
+    prefixes.add(area.code)
+    return sorted(Area.objects.filter(code__in=prefixes), key=lambda a: -len(a.code))
+
+
+def suggested_resources(user, *, need=None, community_need=None, today=None):
+    """The resources the user sees that may meet the need: of its kind, valid `today`, with
+    capacity left (matches 已对接 and 已落实 take it), serving the need's area or one above
+    it; annotated with `nearest` (0 for the area itself, 1 the level above, ...) and `used`.
+    One query; ordered nearest first."""
+    today = today or timezone.localdate()
+    chain = _chain(need_area(need=need, community_need=community_need))
+    rank = Case(
+        *[When(area_id=area.pk, then=Value(i)) for i, area in enumerate(chain)],
+        output_field=IntegerField(),
+    )
+    nearest = (
+        ResourceArea.objects.filter(resource_id=OuterRef("pk"), area_id__in=[a.pk for a in chain])
+        .annotate(rank=rank)
+        .order_by("rank")
+        .values("rank")[:1]
+    )
+    used = (
+        Match.objects.filter(Match.objects.is_taking_capacity(), resource_id=OuterRef("pk"))
+        .order_by()
+        .values("resource_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    taken = Match.objects.filter(Match.objects.is_taking_capacity())
+    taken = (
+        taken.filter(need=need) if need is not None else taken.filter(community_need=community_need)
+    )
+    rows = (
+        Resource.objects.visible_to(user)
+        .valid_on(today)
+        .filter(need_kinds(need=need, community_need=community_need))
+        .annotate(nearest=Subquery(nearest), used=Coalesce(Subquery(used), 0))
+        .filter(nearest__isnull=False)
+        .filter(Q(capacity__isnull=True) | Q(capacity__gt=F("used")))
+        .exclude(pk__in=taken.values("resource_id"))
+        .order_by("nearest", "valid_until", "id")
+    )
+    return rows, chain
+
+
+# Why a resource is suggested: the level of the nearest area it serves, from the need's.
+LEVEL_WORDS = {
+    Area.Level.COMMUNITY: pgettext_lazy("match", "Same community"),
+    Area.Level.STREET: pgettext_lazy("match", "Same street"),
+    Area.Level.DISTRICT: pgettext_lazy("match", "Same district"),
+}
+
+
+def match_suggestions(user, *, need=None, community_need=None, today=None) -> list[Suggestion]:
+    """The suggestions of the match page, each with why it is suggested:
+    同社区 · 法律 · 剩余名额 3."""
+    rows, chain = suggested_resources(user, need=need, community_need=community_need, today=today)
+    rows = rows.select_related("member", "organisation").defer("member__id_number", "member__phone")
+    found = []
+    for resource in rows[:SUGGESTION_LIMIT]:
+        level = str(LEVEL_WORDS[chain[resource.nearest].level])
+        remaining = None if resource.capacity is None else resource.capacity - resource.used
+        room = (
+            pgettext("match", "no limit")
+            if remaining is None
+            else pgettext("match", "%(count)s left") % {"count": remaining}
+        )
+        found.append(
+            Suggestion(
+                resource=resource,
+                owner=owner_name(resource, user),
+                remaining=remaining,
+                level=level,
+                why=" · ".join([level, str(resource.kind_label()), room]),
+            )
+        )
+    return found
+
+
+# -- Matches --------------------------------------------------------------------------------
+
+
+def _need_for_match(actor, need, community_need):
+    if (need is None) == (community_need is None):
+        raise ValidationError(_("A match is of a member's need or a community need."))
+    if need is not None:
+        if not Need.objects.editable_by(actor).filter(pk=need.pk).exists():
+            raise PermissionDenied
+        if not need.is_open:
+            raise ValidationError(_("This need is no longer open."))
+    else:
+        if not CommunityNeed.objects.editable_by(actor).filter(pk=community_need.pk).exists():
+            raise PermissionDenied
+        if community_need.status != CommunityNeed.Status.OPEN:
+            raise ValidationError(_("This need is no longer open."))
+
+
+def match_create(
+    *, actor, resource: Resource, need: Need | None = None,
+    community_need: CommunityNeed | None = None, note: str = "", request=None,
+) -> Match:  # fmt: skip
+    """Match a suggested resource to a need (已对接). Only a resource the match page would
+    suggest to the actor: seen by them, of the need's kind, valid, with capacity left and
+    serving the need's area. A member's need still 待办 becomes 办理中, in its history."""
+    if not actor.has_perm("resources.add_match"):
+        raise PermissionDenied
+    _need_for_match(actor, need, community_need)
+    with transaction.atomic():
+        # Locked: two matches at once cannot both take a resource's last place.
+        Resource.objects.select_for_update().filter(pk=resource.pk).first()
+        rows, _chain_areas = suggested_resources(actor, need=need, community_need=community_need)
+        if not rows.filter(pk=resource.pk).exists():
+            raise ValidationError({"resource": _("This resource cannot be matched to this need.")})
+        area = need_area(need=need, community_need=community_need)
+        match = Match(
+            need=need, community_need=community_need, resource=resource, area=area,
+            state=Match.State.MATCHED, note=(note or "").strip(), recorded_by=actor,
+            matched_on=timezone.localdate(),
+        )  # fmt: skip
+        match.full_clean(exclude=["recorded_by"])
+        match.save()
+        _audit(
+            actor, match, AuditEvent.Action.CREATE, request,
+            resource=resource.pk, need=need.pk if need else None,
+            community_need=community_need.pk if community_need else None,
+        )  # fmt: skip
+        if need is not None and need.status == Need.Status.OPEN:
+            activity_services.need_set_status(
+                actor=actor, need=need, status=Need.Status.IN_PROGRESS,
+                resolution=_("Matched with the resource %(resource)s.")
+                % {"resource": resource.title},
+                request=request,
+            )  # fmt: skip
+    return match
+
+
+def match_settle(
+    *, actor, match: Match, state: str, people_served: int = 0, value: Decimal | None = None,
+    note: str = "", settled_on: datetime.date | None = None, request=None,
+) -> Match:  # fmt: skip
+    """Settle a match 已对接 → 已落实 (the need is met) or 未落实 (the resource's place is freed).
+
+    A member's need met by it is resolved through `need_set_status`, naming the resource; a
+    community need becomes met."""
+    if not Match.objects.editable_by(actor).filter(pk=match.pk).exists():
+        raise PermissionDenied
+    if state not in (Match.State.FULFILLED, Match.State.UNFULFILLED):
+        raise ValidationError({"state": _("Choose fulfilled or not fulfilled.")})
+    with transaction.atomic():
+        match = Match.objects.select_for_update().select_related("resource").get(pk=match.pk)
+        if match.state != Match.State.MATCHED:
+            raise ValidationError(_("This match has already been settled."))
+        settled_on = settled_on or timezone.localdate()
+        if settled_on < match.matched_on:
+            raise ValidationError({"settled_on": _("The day is before the match was made.")})
+        match.state, match.settled_on, match.settled_by = state, settled_on, actor
+        match.people_served = people_served or 0
+        match.value = value
+        if note and note.strip():
+            match.note = "\n".join(filter(None, [match.note, note.strip()]))
+        match.full_clean(exclude=["recorded_by", "settled_by"])
+        match.save()
+        _audit(
+            actor, match, AuditEvent.Action.STATUS, request, state=state,
+            people_served=match.people_served,
+            value=str(match.value) if match.value is not None else None,
+        )  # fmt: skip
+        if state == Match.State.FULFILLED:
+            _need_met(actor, match, settled_on, note, request)
+    return match
+
+
+def _need_met(actor, match: Match, day, note: str, request) -> None:
+    if match.need_id:
+        need = Need.objects.get(pk=match.need_id)
+        if need.is_open:
+            resolution = _("Resolved through the resource %(resource)s.") % {
+                "resource": match.resource.title
+            }
+            if note and note.strip():
+                resolution = f"{resolution}\n{note.strip()}"
+            activity_services.need_set_status(
+                actor=actor, need=need, status=Need.Status.RESOLVED, resolution=resolution,
+                closed_on=day, request=request,
+            )  # fmt: skip
+        return
+    need = CommunityNeed.objects.select_for_update().get(pk=match.community_need_id)
+    if need.status == CommunityNeed.Status.OPEN:
+        need.status, need.closed_on = CommunityNeed.Status.MET, day
+        need.save(update_fields=["status", "closed_on", "updated_at"])
+        _audit(actor, need, AuditEvent.Action.STATUS, request, status=need.status,
+               match=match.pk)  # fmt: skip

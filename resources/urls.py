@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "resources"
+urlpatterns = [
+    path("", views.ResourceListView.as_view(), name="list"),
+    path("new/", views.ResourceCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.ResourceDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.ResourceUpdateView.as_view(), name="update"),
+    path("needs/", views.CommunityNeedListView.as_view(), name="need_list"),
+    path("needs/new/", views.CommunityNeedCreateView.as_view(), name="need_create"),
+    path("needs/<int:pk>/", views.CommunityNeedDetailView.as_view(), name="need_detail"),
+    path("needs/<int:pk>/close/", views.community_need_close, name="need_close"),
+    path("needs/<int:pk>/match/", views.match_community_need, name="match_community_need"),
+    path("member-needs/", views.MemberNeedListView.as_view(), name="member_need_list"),
+    path("member-needs/<int:pk>/match/", views.match_need, name="match_need"),
+    path("matches/<int:pk>/settle/", views.match_settle, name="match_settle"),
+    path("ledger/", views.LedgerView.as_view(), name="ledger"),
+    path("ledger/export/", views.ledger_export, name="ledger_export"),
+]
