@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class ResourcesConfig(AppConfig):
     name = "resources"
     verbose_name = _("Resources and matching")
+
+    def ready(self):
+        # What an area merged into another offered, served, needed and matched moves with it.
+        from tongzhan.services import AreaMover, area_mover_register
+
+        from . import services
+
+        area_mover_register(
+            AreaMover(
+                label=_("resources, community needs and matches"),
+                count=services.area_resources_count,
+                move=services.area_resources_move,
+            )
+        )

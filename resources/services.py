@@ -430,3 +430,39 @@ def _need_met(actor, match: Match, day, note: str, request) -> None:
         need.save(update_fields=["status", "closed_on", "updated_at"])
         _audit(actor, need, AuditEvent.Action.STATUS, request, status=need.status,
                match=match.pk)  # fmt: skip
+
+
+# -- Areas merged (撤并) or split (拆分): resources, community needs and matches follow ------
+
+
+def area_resources_count(area: Area) -> int:
+    return (
+        Resource.objects.filter(area=area).count()
+        + ResourceArea.objects.filter(area=area).count()
+        + CommunityNeed.objects.filter(area=area).count()
+        + Match.objects.filter(area=area).count()
+    )
+
+
+def area_resources_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    """What an area merged away offered, served, needed and matched counts for the area that
+    took it over; a resource serving both serves the target once."""
+    serving_both = ResourceArea.objects.filter(
+        area=source,
+        resource_id__in=ResourceArea.objects.filter(area=target).values("resource_id"),
+    )
+    serving_both.delete()
+    moved = {
+        "resources": Resource.objects.filter(area=source).update(area=target),
+        "served": ResourceArea.objects.filter(area=source).update(area=target),
+        "community_needs": CommunityNeed.objects.filter(area=source).update(area=target),
+        "matches": Match.objects.filter(area=source).update(area=target),
+    }
+    if any(moved.values()):
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": change, **moved, "to": target.code},
+        )

@@ -209,3 +209,27 @@ def test_a_resource_out_of_scope_or_not_serving_the_need_is_refused(
     with pytest.raises(PermissionDenied):
         services.match_create(actor=neighbour_user, need=legal_need, resource=offers["street"])
     assert not Match.objects.exists()
+
+
+def test_what_a_merged_community_offered_needed_and_served_follows_it(
+    areas, community_user, street_user, admin_user
+):
+    from resources.models import ResourceArea
+    from tongzhan.services import area_merge
+
+    both = resource_make(
+        street_user, member=MemberFactory(community=areas[QIAODONG]),
+        served=[areas[QIAODONG], areas[WUYIER]],
+    )  # fmt: skip
+    need = community_need_make(community_user, areas[QIAODONG])
+    area_merge(actor=admin_user, source=areas[QIAODONG], target=areas[WUYIER])
+    both.refresh_from_db()
+    need.refresh_from_db()
+    assert (both.area, need.area) == (areas[WUYIER], areas[WUYIER])
+    # It served both: it serves the one left, once.
+    assert list(ResourceArea.objects.filter(resource=both).values_list("area", flat=True)) == [
+        areas[WUYIER].pk
+    ]
+    assert AuditEvent.objects.filter(
+        object_id=str(areas[QIAODONG].pk), detail__community_needs=1
+    ).exists()
