@@ -140,6 +140,7 @@ class Indicator(models.Model):
         TASKS_ON_TIME = "tasks_on_time", _("Tasks done on time (%)")
         REPORTS_ADOPTED = "reports_adopted", _("Reports adopted")
         TRAINING_HOURS = "training_hours", _("Workers' training hours")
+        NEEDS_MATCHED = "needs_matched", _("Needs met through matched resources")
 
     class Rule(models.TextChoices):
         TIERS = "tiers", _("Tier table by members")

@@ -6,12 +6,14 @@ import decimal
 from collections import defaultdict
 
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity, Need, Visit
 from liaison.models import Attendance, Report, TaskCopy
 from members.models import MemberTally
+from resources.models import Match
 from tongzhan.dates import local_days
 from tongzhan.models import Area
 
@@ -149,9 +151,32 @@ def measure(period: Period, indicators: list[Indicator], ids: list[int]) -> dict
                 .annotate(n=Sum("hours"))
                 .order_by()
             )
+        elif metric == M.NEEDS_MATCHED:
+            values = _needs_matched(period, ids)
         for pk in ids:
             actual[indicator.pk, pk] = D(values.get(pk) or 0)
     return actual
+
+
+def _needs_matched(period: Period, ids: list[int]) -> dict:
+    """{community id: matches settled 已落实 in the period for its needs}.
+
+    By `settled_on`, the local day the match was settled. A member's need counts for the
+    community that works it (`Need.community`, which stays when the member moves away, as
+    the needs resolved do); a community need for its own community."""
+    community = Coalesce("need__community_id", "community_need__area_id")
+    return dict(
+        Match.objects.filter(
+            Q(need__community_id__in=ids) | Q(community_need__area_id__in=ids),
+            state=Match.State.FULFILLED,
+            settled_on__gte=period.starts_on,
+            settled_on__lte=period.ends_on,
+        )
+        .annotate(community=community)
+        .values_list("community")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def _tasks_on_time(period: Period, ids: list[int]) -> dict:

@@ -1,8 +1,9 @@
 """The numbers of the dashboards and reports, each within the viewer's scope.
 
-Member numbers add up `members.MemberTally` rows (kept current by the services), activity
-and need numbers are counted from their tables. Every number comes with the address of the
-list behind it, filtered so that the list counts the same records.
+Member numbers add up `members.MemberTally` rows (kept current by the services), activity,
+need, resource and match numbers are counted from their tables. Every number comes with the
+address of the list behind it, filtered so that the list counts the same records (but for
+resources by kind and needs met through matches, which no list counts the same way).
 """
 
 import dataclasses
@@ -11,6 +12,7 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -32,6 +34,7 @@ from members.models import (
     PoliticalStatus,
     contact_cutoff,
 )
+from resources.models import Kind, Match, Resource
 from tongzhan.models import Area, User
 
 D = MemberTally.Dimension
@@ -444,6 +447,67 @@ class Dashboard:
                 link("activities:need_list", show="resolved"),
             ),
         ]
+
+    # -- Resources and matches ----------------------------------------------------------
+
+    @cached_property
+    def resources_by_kind(self) -> list[Row]:
+        """Resources valid today offered in the user's area and below (by the owner's area,
+        as members are counted where they are registered), by kind. Not linked: the resource
+        list also shows those serving the area from above and those run out."""
+        counts = dict(
+            Resource.objects.filter(area_id__in=[area.pk for area in self.areas])
+            .valid_on(self.today)
+            .values_list("kind")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return [Row(str(label), counts.get(kind, 0)) for kind, label in Kind.choices]
+
+    @cached_property
+    def _match_counts(self) -> tuple[dict[str, int], int]:
+        """(month → matches made that month, needs met through matches): of the matches of
+        the user's communities (`Match.area`, the need's community, as the ledger scopes
+        them) made, or settled 已落实, over the last MONTHS. One query."""
+        made = Q(matched_on__gte=self.period_start, matched_on__lte=self.period_end)
+        met = Q(
+            state=Match.State.FULFILLED,
+            settled_on__gte=self.period_start,
+            settled_on__lte=self.period_end,
+        )
+        rows = (
+            Match.objects.filter(made | met, area_id__in=self.community_ids)
+            .annotate(month=TruncMonth("matched_on"))
+            .values_list("month")
+            .annotate(made=Count("id", filter=made), met=Count("id", filter=met))
+            .order_by()
+        )
+        by_month, met_total = {}, 0
+        for month, n_made, n_met in rows:
+            by_month[f"{month:%Y-%m}"] = n_made
+            met_total += n_met
+        return by_month, met_total
+
+    @cached_property
+    def matches_by_month(self) -> list[Row]:
+        """Matches made per month, each linked to the two-way service ledger of its month."""
+        counts = self._match_counts[0]
+        rows = []
+        for month in self.months:
+            first, last = month_bounds(month)
+            rows.append(
+                Row(
+                    month,
+                    counts.get(month, 0),
+                    link("resources:ledger", since=first.isoformat(), until=last.isoformat()),
+                )
+            )
+        return rows
+
+    @cached_property
+    def needs_met_by_matches(self) -> int:
+        """Needs met through matches: matches settled 已落实 over the last MONTHS."""
+        return self._match_counts[1]
 
     # -- Per area -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from assessment.models import Period
 from assessment.standings import standings
@@ -65,6 +66,11 @@ def charts(dashboard: Dashboard) -> dict:
             **current,
         },
         "needs": _chart(dashboard.need_rows, _("Needs")),
+        "resources": _chart(dashboard.resources_by_kind, pgettext("dashboard", "Resources")),
+        "matches": {
+            **_chart(dashboard.matches_by_month, pgettext("dashboard", "Matches")),
+            **current,
+        },
     }
 
 
