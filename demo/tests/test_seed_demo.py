@@ -5,9 +5,10 @@ import io
 import pytest
 from django.core.management import call_command
 
-from activities.models import Activity, Participation
+from activities.models import Activity, Need, Participation
 from assessment.models import Period
 from members.models import Member
+from resources.models import CommunityNeed, Match, Resource
 from tongzhan.models import Area, User
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,11 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     assert Participation.objects.count() >= 150  # five per member, whole activities
     assert Activity.objects.exists()
     assert Period.objects.get().state == Period.State.OPEN
+    # Resources offered and needed, and a member's legal need met through the lawyer.
+    assert Resource.objects.count() == 3 and CommunityNeed.objects.count() == 1
+    match = Match.objects.get()
+    assert match.state == Match.State.FULFILLED and match.resource.title == "律师义务法律咨询"
+    assert Need.objects.get(pk=match.need_id).status == Need.Status.RESOLVED
     assert "Tz-demo-2026" in output
     # The accounts' areas by the 12-digit codes people see on the pages.
     assert "柳巷街道 (140106001000)" in output and "迎泽区 (140106000000)" in output
@@ -38,3 +44,4 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     output = seed(if_empty=True)
     assert "nothing seeded" in output
     assert Member.objects.count() == 30 and Period.objects.count() == 1
+    assert Resource.objects.count() == 3 and Match.objects.count() == 1

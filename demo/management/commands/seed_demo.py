@@ -37,6 +37,8 @@ from members.models import (
 from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
 from organisations import services as organisations
 from organisations.models import Organisation, Place
+from resources import services as resources
+from resources.models import CommunityNeed, Match, Resource
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.idnumber import check_character
 from tongzhan.models import Area, User
@@ -769,6 +771,7 @@ class Command(BaseCommand):
             self.open_assessment()
             self.liaison_examples()
             self.organisation_examples()
+            self.resource_examples()
         self.print_accounts()
 
     def open_assessment(self) -> None:
@@ -861,6 +864,72 @@ class Command(BaseCommand):
         self.progress(
             "organisations: a service group with a sub-group, a law firm, a place and an "
             "activity held there"
+        )
+
+    def resource_examples(self) -> None:
+        """What is offered and needed, and a match: the service group's lawyer and the law
+        firm offer legal advice, a member offers jobs; the community needs legal-advice
+        volunteers, and a member's legal need is matched with the lawyer and 已落实, so the
+        match page, the ledger and the dashboards have something to show."""
+        if Resource.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ = (accounts[name] for name in ("quwei", "jiedao", "shequ"))
+        # The lawyer of the street's legal sub-group (`organisation_examples`); an employer
+        # and someone in need of advice from the street, of her community if it has them.
+        lawyer = Member.objects.filter(community=shequ.area).order_by("pk").first()
+        firm = Organisation.objects.filter(name="山西迎泽律师事务所").first()
+        if lawyer is None or firm is None:
+            return
+        others = sorted(
+            Member.objects.filter(community__in=Area.objects.communities().within(jiedao.area))
+            .exclude(pk=lawyer.pk)
+            .order_by("pk")[:200],
+            key=lambda member: member.community_id != shequ.area_id,
+        )
+        if len(others) < 2:
+            return
+        employer, client = others[:2]
+        keeper = shequ if client.community_id == shequ.area_id else jiedao
+        offered = {"description": "", "capacity": None, "valid_until": None}
+        advice = resources.resource_create(
+            actor=jiedao,
+            data={**offered, "member": lawyer, "organisation": None, "title": "律师义务法律咨询",
+                  "kind": Resource.Kind.SERVICE, "service": Resource.Service.LEGAL,
+                  "description": "每月第一个周六上午在社区统战活动室坐班", "capacity": 10},
+            served_areas=[jiedao.area],
+        )  # fmt: skip
+        resources.resource_create(
+            actor=quwei,
+            data={**offered, "member": None, "organisation": firm, "title": "律所公益法律服务",
+                  "kind": Resource.Kind.SERVICE, "service": Resource.Service.LEGAL,
+                  "description": "劳动、婚姻家庭、合同纠纷咨询"},
+            served_areas=[quwei.area],
+        )  # fmt: skip
+        resources.resource_create(
+            actor=shequ if employer.community_id == shequ.area_id else jiedao,
+            data={**offered, "member": employer, "organisation": None, "title": "门店营业员岗位",
+                  "kind": Resource.Kind.JOBS, "service": "", "capacity": 5,
+                  "valid_until": timezone.localdate() + datetime.timedelta(days=90)},
+        )  # fmt: skip
+        resources.community_need_create(
+            actor=shequ,
+            data={"area": shequ.area, "kind": Resource.Kind.SERVICE,
+                  "service": Resource.Service.LEGAL, "description": "法律咨询志愿者",
+                  "quantity": 2, "due_date": None},
+        )  # fmt: skip
+        need = activity_services.need_create(
+            actor=keeper, member=client,
+            data={"kind": Need.Kind.LEGAL, "description": "劳动合同纠纷，想咨询律师"},
+        )  # fmt: skip
+        match = resources.match_create(actor=keeper, resource=advice, need=need)
+        resources.match_settle(
+            actor=keeper, match=match, state=Match.State.FULFILLED, people_served=1,
+            note="律师已当面解答，协助起草劳动仲裁申请书",
+        )  # fmt: skip
+        self.progress(
+            f"resources: 3 offered, {CommunityNeed.objects.count()} community need, "
+            "a legal need matched with the lawyer and fulfilled"
         )
 
     def liaison_examples(self) -> None:
