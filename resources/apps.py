@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ResourcesConfig(AppConfig):
@@ -17,5 +18,13 @@ class ResourcesConfig(AppConfig):
                 label=_("resources, community needs and matches"),
                 count=services.area_resources_count,
                 move=services.area_resources_move,
+            )
+        )
+        # Projects landing in it land in the area that took it over.
+        area_mover_register(
+            AreaMover(
+                label=pgettext_lazy("project", "projects"),
+                count=services.area_projects_count,
+                move=services.area_projects_move,
             )
         )

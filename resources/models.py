@@ -370,3 +370,164 @@ class Match(models.Model):
     @property
     def the_need(self):
         return self.need if self.need_id else self.community_need
+
+
+# -- 引资引智: projects introduced through members or organisations ----------------------------
+
+
+class ProjectStage(models.TextChoices):
+    """意向 → 洽谈 → 签约 → 落地, one step at a time; 终止 from any open stage."""
+
+    INTENT = "intent", pgettext_lazy("project", "Intent")
+    NEGOTIATING = "negotiating", pgettext_lazy("project", "Negotiating")
+    SIGNED = "signed", pgettext_lazy("project", "Signed")
+    LANDED = "landed", pgettext_lazy("project", "Landed")
+    DROPPED = "dropped", pgettext_lazy("project", "Dropped")
+
+
+# The way forward; 落地 and 终止 end a project.
+PROJECT_FLOW = (
+    ProjectStage.INTENT,
+    ProjectStage.NEGOTIATING,
+    ProjectStage.SIGNED,
+    ProjectStage.LANDED,
+)
+
+
+class ProjectQuerySet(ScopedQuerySet):
+    # A project is the work of the area it lands in (a community, street or district).
+    area_field = "area"
+    change_permission = "resources.change_project"
+
+
+class Project(models.Model):
+    """A project of investment or talent (引资引智) introduced through a member or an
+    organisation, landing in an area; amounts in 万元."""
+
+    Stage = ProjectStage
+    FLOW = PROJECT_FLOW
+
+    name = models.CharField(pgettext_lazy("project", "name"), max_length=100)
+    description = models.TextField(pgettext_lazy("project", "description"), blank=True)
+    member = models.ForeignKey(
+        Member,
+        verbose_name=pgettext_lazy("project", "introduced by (a member)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=pgettext_lazy("project", "introduced by (an organisation)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    area = models.ForeignKey(
+        Area,
+        verbose_name=pgettext_lazy("project", "lands in"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    industry = models.CharField(pgettext_lazy("project", "industry"), max_length=50, blank=True)
+    stage = models.CharField(
+        pgettext_lazy("project", "stage"), max_length=12, choices=ProjectStage.choices,
+        default=ProjectStage.INTENT,
+    )  # fmt: skip
+    amount_planned = models.DecimalField(
+        pgettext_lazy("project", "planned investment (10,000 yuan)"),
+        max_digits=12, decimal_places=2, null=True, blank=True,
+    )  # fmt: skip
+    amount_signed = models.DecimalField(
+        pgettext_lazy("project", "amount signed (10,000 yuan)"),
+        max_digits=12, decimal_places=2, null=True, blank=True,
+    )  # fmt: skip
+    amount_in_place = models.DecimalField(
+        pgettext_lazy("project", "funds in place (10,000 yuan)"),
+        max_digits=12, decimal_places=2, null=True, blank=True,
+    )  # fmt: skip
+    jobs = models.PositiveIntegerField(
+        pgettext_lazy("project", "jobs created"), null=True, blank=True
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("project", "project")
+        verbose_name_plural = pgettext_lazy("project", "projects")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area", "stage"], name="resources_project_area_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, organisation__isnull=True)
+                | Q(member__isnull=True, organisation__isnull=False),
+                name="resources_project_one_introducer",
+                violation_error_message=_(
+                    "A project is introduced by a member or an organisation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(amount_planned__isnull=True) | Q(amount_planned__gte=0))
+                & (Q(amount_signed__isnull=True) | Q(amount_signed__gte=0))
+                & (Q(amount_in_place__isnull=True) | Q(amount_in_place__gte=0)),
+                name="resources_project_amounts_not_negative",
+                violation_error_message=_("The amounts are not negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in (ProjectStage.LANDED, ProjectStage.DROPPED)
+
+    def next_stage(self) -> str | None:
+        """The one stage it may move on to (besides 终止), or None once it has ended."""
+        if not self.is_open:
+            return None
+        return PROJECT_FLOW[PROJECT_FLOW.index(self.stage) + 1]
+
+
+class ProjectStep(models.Model):
+    """A stage a project reached, on which day, by whom: the project's history."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=pgettext_lazy("project", "project"), on_delete=models.CASCADE,
+        related_name="steps",
+    )  # fmt: skip
+    stage = models.CharField(
+        pgettext_lazy("project", "stage"), max_length=12, choices=ProjectStage.choices
+    )
+    date = models.DateField(pgettext_lazy("project", "reached on"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("project", "project step")
+        verbose_name_plural = pgettext_lazy("project", "project steps")
+        ordering = ["date", "id"]
+        constraints = [
+            # Never back: a stage is reached once.
+            models.UniqueConstraint(fields=["project", "stage"], name="resources_projectstep_once")
+        ]
+        indexes = [models.Index(fields=["date", "stage"], name="resources_projectstep_date_idx")]
+
+    def __str__(self):
+        return f"{self.project_id} · {self.get_stage_display()} · {self.date}"

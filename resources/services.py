@@ -24,9 +24,19 @@ from organisations.models import Organisation
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_name
 from tongzhan.models import Area, AuditEvent
-from tongzhan.scoping import enclosing_area_ids, visible_area_ids
+from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
 
-from .models import CommunityNeed, Kind, Match, Resource, ResourceArea, Service
+from .models import (
+    CommunityNeed,
+    Kind,
+    Match,
+    Project,
+    ProjectStage,
+    ProjectStep,
+    Resource,
+    ResourceArea,
+    Service,
+)
 
 # What resources a member's need (activities.Need.Kind) is matched with. A kind not named
 # here (an opinion, "other") is offered every professional service.
@@ -465,4 +475,222 @@ def area_resources_move(*, actor, source: Area, target: Area, request=None, chan
             obj=source,
             request=request,
             detail={"change": change, **moved, "to": target.code},
+        )
+
+
+# -- Projects (引资引智) -----------------------------------------------------------------------
+# A project lands in an area of the actor's (a community, street or district) and is
+# introduced by a member or an organisation the actor sees. It moves 意向 → 洽谈 → 签约 → 落地
+# one step at a time, or to 终止 from any open stage, never back: each step is a ProjectStep
+# with its day, and an audit line.
+
+PROJECT_FIELDS = (
+    "name", "description", "member", "organisation", "area", "industry", "amount_planned",
+    "amount_signed", "amount_in_place", "jobs",
+)  # fmt: skip
+
+
+def introducer_name(project: Project, user) -> str:
+    """The organisation's name, or the member's: in full to those who see the member (her
+    community's staff and those above), masked to other areas."""
+    if project.organisation_id:
+        return project.organisation.name
+    member = project.member
+    ids = visible_area_ids(user)
+    if ids is None or member.community_id in ids:
+        return member.name
+    return mask_name(member.name)
+
+
+def _project_data(actor, data: dict, project: Project | None) -> dict:
+    data = {name: data.get(name) for name in PROJECT_FIELDS if name in data}
+    member, organisation = data.get("member"), data.get("organisation")
+    if (member is None) == (organisation is None):
+        raise ValidationError(_("A project is introduced by a member or an organisation."))
+    kept = project is not None and (
+        (member is not None and member.pk == project.member_id)
+        or (organisation is not None and organisation.pk == project.organisation_id)
+    )
+    if kept:
+        pass
+    elif member is not None and not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
+        raise ValidationError({"member": _("Choose a member of yours.")})
+    elif (
+        organisation is not None
+        and not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists()
+    ):
+        raise ValidationError({"organisation": _("Choose an organisation of yours.")})
+    area = data.get("area")
+    ids = visible_area_ids(actor)
+    kept_area = project is not None and area is not None and area.pk == project.area_id
+    if area is None or not kept_area and (
+        area.level not in AREA_LEVELS or area.is_retired
+        or (ids is not None and area.pk not in ids)
+    ):  # fmt: skip
+        raise ValidationError({"area": _("Choose a district, street or community of yours.")})
+    for name in ("description", "industry"):
+        data[name] = (data.get(name) or "").strip()
+    return data
+
+
+def _check_step_day(day: datetime.date, after: datetime.date | None) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({"date": _("The day is in the future.")})
+    if after is not None and day < after:
+        raise ValidationError({"date": _("The day is before the project's last step.")})
+
+
+def project_create(
+    *, actor, data: dict, intent_on: datetime.date | None = None, note: str = "", request=None
+) -> Project:
+    """Record a project of the actor's area at 意向, reached on `intent_on` (today)."""
+    if not actor.has_perm("resources.add_project"):
+        raise PermissionDenied
+    data = _project_data(actor, data, None)
+    day = intent_on or timezone.localdate()
+    _check_step_day(day, None)
+    with transaction.atomic():
+        project = Project(recorded_by=actor, stage=Project.Stage.INTENT, **data)
+        project.full_clean(exclude=["recorded_by"])
+        project.save()
+        ProjectStep.objects.create(
+            project=project, stage=Project.Stage.INTENT, date=day, note=(note or "").strip(),
+            recorded_by=actor,
+        )  # fmt: skip
+        _audit(
+            actor, project, AuditEvent.Action.CREATE, request,
+            fields=sorted(name for name, value in data.items() if value not in (None, "")),
+            stage=project.stage, date=day.isoformat(),
+        )  # fmt: skip
+    return project
+
+
+def project_update(*, actor, project: Project, data: dict, request=None) -> Project:
+    """Change a project of the actor's area (not its stage: that is `project_advance`)."""
+    if not Project.objects.editable_by(actor).filter(pk=project.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        data = _project_data(actor, data, project)
+        changed = [name for name, value in data.items() if getattr(project, name) != value]
+        for name in changed:
+            setattr(project, name, data[name])
+        project.full_clean()
+        project.save()
+        if changed:
+            _audit(actor, project, AuditEvent.Action.UPDATE, request, fields=sorted(changed))
+    return project
+
+
+def project_advance(
+    *, actor, project: Project, stage: str, date: datetime.date | None = None, note: str = "",
+    request=None,
+) -> ProjectStep:  # fmt: skip
+    """Move a project on to its next stage, or to 终止 from an open stage; never back, never
+    past a stage. The day is not before its last step's nor in the future."""
+    if not Project.objects.editable_by(actor).filter(pk=project.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if not project.is_open:
+            raise ValidationError(_("This project has ended."))
+        if stage not in (project.next_stage(), Project.Stage.DROPPED):
+            raise ValidationError(
+                {"stage": _("A project moves on one stage at a time, or is dropped.")}
+            )
+        last = project.steps.order_by("-date", "-id").values_list("date", flat=True).first()
+        day = date or timezone.localdate()
+        _check_step_day(day, last)
+        before = project.stage
+        project.stage = stage
+        project.save(update_fields=["stage", "updated_at"])
+        step = ProjectStep.objects.create(
+            project=project, stage=stage, date=day, note=(note or "").strip(), recorded_by=actor
+        )
+        _audit(
+            actor, project, AuditEvent.Action.STATUS, request,
+            stage=stage, before=before, date=day.isoformat(),
+        )  # fmt: skip
+    return step
+
+
+@dataclasses.dataclass
+class ProjectTally:
+    """One row of the projects' table: an area's projects that reached each stage in the
+    period, the amounts signed (of those signed in it), in place and jobs (of those landed
+    in it)."""
+
+    area: Area | None
+    reached: dict
+    signed: Decimal = Decimal(0)
+    in_place: Decimal = Decimal(0)
+    jobs: int = 0
+
+    def counts(self) -> list[int]:
+        """The numbers reached, in the order of `ProjectStage`."""
+        return [self.reached[stage] for stage in ProjectStage.values]
+
+
+def project_table(user, *, area: Area | None, since: datetime.date, until: datetime.date):
+    """The table per area: a row for each area under `area` (the user's own, or all
+    districts) with the projects the user sees that reached a stage from `since` to `until`,
+    a row for those landing in `area` itself, and the total. One query."""
+    if area is None:
+        area = user.area if visible_area_ids(user) is not None else None
+    if area is None:
+        children = list(Area.objects.filter(level=Area.Level.DISTRICT).order_by("code"))
+    else:
+        children = list(Area.objects.filter(parent=area, level__in=AREA_LEVELS).order_by("code"))
+    steps = ProjectStep.objects.filter(
+        project__in=Project.objects.visible_to(user), date__gte=since, date__lte=until
+    )
+    if area is not None:
+        steps = steps.filter(within_area(area, "project__area"))
+    rows = {child.code: ProjectTally(child, dict.fromkeys(ProjectStage.values, 0))
+            for child in children}  # fmt: skip
+    # A project is counted under the area below `area` whose code its area's code extends.
+    width = len(children[0].code) if children else 0
+    own = ProjectTally(area, dict.fromkeys(ProjectStage.values, 0))
+    total = ProjectTally(None, dict.fromkeys(ProjectStage.values, 0))
+    for stage, code, signed, in_place, jobs in steps.values_list(
+        "stage", "project__area__code", "project__amount_signed", "project__amount_in_place",
+        "project__jobs",
+    ).order_by():  # fmt: skip
+        row = rows.get(code[:width], own)
+        for tally in (row, total):
+            tally.reached[stage] += 1
+            if stage == ProjectStage.SIGNED:
+                tally.signed += signed or 0
+            elif stage == ProjectStage.LANDED:
+                tally.in_place += in_place or 0
+                tally.jobs += jobs or 0
+    shown = list(rows.values())
+    if area is not None and (any(own.reached.values()) or not shown):
+        shown.insert(0, own)
+    return shown, total
+
+
+def period_days(year: int, quarter: int | None) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of a year, or of one of its quarters."""
+    if not quarter:
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    first = datetime.date(year, 3 * quarter - 2, 1)
+    following = datetime.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def area_projects_count(area: Area) -> int:
+    return Project.objects.filter(area=area).count()
+
+
+def area_projects_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    """The projects landing in an area merged away land in the area that took it over."""
+    moved = Project.objects.filter(area=source).update(area=target)
+    if moved:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": change, "projects": moved, "to": target.code},
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import projects, views
 
 app_name = "resources"
 urlpatterns = [
@@ -18,4 +18,11 @@ urlpatterns = [
     path("matches/<int:pk>/settle/", views.match_settle, name="match_settle"),
     path("ledger/", views.LedgerView.as_view(), name="ledger"),
     path("ledger/export/", views.ledger_export, name="ledger_export"),
+    path("projects/", projects.ProjectListView.as_view(), name="project_list"),
+    path("projects/new/", projects.ProjectCreateView.as_view(), name="project_create"),
+    path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="project_detail"),
+    path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project_update"),
+    path("projects/<int:pk>/advance/", projects.project_advance, name="project_advance"),
+    path("projects/table/", projects.project_table, name="project_table"),
+    path("projects/table/export/", projects.project_table_export, name="project_table_export"),
 ]

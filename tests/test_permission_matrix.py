@@ -392,6 +392,17 @@ MATRIX = [
     ("resources:match_settle", ["resource_match"], "post", "302 200 404 200 200 404 200 403"),
     ("resources:ledger", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:ledger_export", [], "get", "302 200 200 200 200 200 200 403"),
+    # Projects (引资引智) of alice's community; each POST moving one on gets a fresh project.
+    ("resources:project_list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:project_create", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:project_create", [], "post", "302 200 200 200 200 200 200 403"),
+    ("resources:project_detail", ["project"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:project_update", ["project"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:project_update", ["project"], "post", "302 200 404 200 200 404 200 403"),
+    ("resources:project_advance", ["fresh_project"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
+    ("resources:project_advance", ["fresh_project"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    ("resources:project_table", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:project_table_export", [], "get", "302 200 200 200 200 200 200 403"),
 ]  # fmt: skip
 
 
@@ -688,6 +699,14 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         ),
     )  # fmt: skip
 
+    def fresh_project():
+        return resource_services.project_create(
+            actor=community_user,
+            data={"name": "光伏项目", "member": member, "organisation": None, "area": qiaodong},
+        ).pk  # fmt: skip
+
+    project = fresh_project()
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -728,6 +747,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "organisation": organisation.pk, "place": place.pk, "fresh_membership": fresh_membership,
         "resource": resource.pk, "community_need": community_need,
         "fresh_community_need": fresh_community_need, "resource_match": resource_match.pk,
+        "project": project, "fresh_project": fresh_project,
 
 
         **task_arguments(areas, community_user, street_user),

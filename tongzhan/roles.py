@@ -23,10 +23,11 @@ ORGANISATION_WRITE = [
     for action in ("view", "add", "change")
 ]
 
-# Resources, community needs and matches: kept by the staff of every level for their area.
+# Resources, community needs, matches and projects (引资引智): kept by the staff of every
+# level for their area.
 RESOURCE_WRITE = [
     f"resources.{action}_{model}"
-    for model in ("resource", "communityneed", "match")
+    for model in ("resource", "communityneed", "match", "project")
     for action in ("view", "add", "change")
 ]
 
