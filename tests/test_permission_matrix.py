@@ -392,6 +392,8 @@ MATRIX = [
     ("resources:match_settle", ["resource_match"], "post", "302 200 404 200 200 404 200 403"),
     ("resources:ledger", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:ledger_export", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:talent", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:talent", [], "post", "302 405 405 405 405 405 405 403"),
 ]  # fmt: skip
 
 
