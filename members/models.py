@@ -3,8 +3,10 @@
 import datetime
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -96,6 +98,60 @@ class MemberQuerySet(ScopedQuerySet):
             # Lists show the masked columns; nothing to decrypt.
             .defer("id_number", "phone")
         )
+
+    # What the talent search (人才库) reads: plain-text fields (the encrypted ones cannot be
+    # searched), each a reason a member is suggested.
+    TALENT_FIELDS = ("specialty", "professional_title", "industry")
+
+    def talent_search(self, text: str):
+        """Members whose expertise, professional title or industry holds every word of
+        `text` (words apart by spaces), as typed, case aside, with `talent_score`: how many
+        of those fields hold how many of the words, the first thing to rank by.
+
+        Chinese has no spaces between words, so a word is a substring. On PostgreSQL a word
+        of two or more characters is looked up first in the bigram index of migration 0014
+        (every bigram of the word is among the member's), then checked as a substring; a
+        one-character word reads every row in scope. SQLite: a scan.
+        """
+        words = list(dict.fromkeys(text.split()))
+        if not words:
+            return self.annotate(talent_score=models.Value(0))
+        rows = self
+        if connections[self.db].vendor == "postgresql":
+            haystack = models.Func(
+                *(models.F(name) for name in self.TALENT_FIELDS),
+                function="members_talent_text", output_field=models.TextField(),
+            )  # fmt: skip
+            bigrams = models.Func(
+                haystack, function="members_bigrams", output_field=ArrayField(models.TextField())
+            )
+            rows = rows.alias(talent_text=haystack, talent_bigrams=bigrams)
+            for word in words:
+                if len(word) >= 2:
+                    word_bigrams = models.Func(
+                        Upper(models.Value(word)), function="members_bigrams",
+                        output_field=ArrayField(models.TextField()),
+                    )  # fmt: skip
+                    rows = rows.filter(talent_bigrams__contains=word_bigrams)
+                rows = rows.filter(talent_text__contains=Upper(models.Value(word)))
+        else:
+            for word in words:
+                rows = rows.filter(
+                    models.Q.create(
+                        [(f"{name}__icontains", word) for name in self.TALENT_FIELDS],
+                        connector=models.Q.OR,
+                    )
+                )
+        score = sum(
+            models.Case(
+                models.When(**{f"{name}__icontains": word}, then=1),
+                default=0,
+                output_field=models.IntegerField(),
+            )
+            for word in words
+            for name in self.TALENT_FIELDS
+        )
+        return rows.annotate(talent_score=score)
 
     def not_contacted_since(self, day: datetime.date):
         """Members with no activity or visit on or after `day`."""

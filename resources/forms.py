@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from members.models import Member
+from members.models import Category, Member
 from organisations.models import Organisation
 from tongzhan.filters import MAX_ID, DayField, FilterForm
 from tongzhan.models import Area
@@ -70,6 +70,42 @@ class ResourceFilterForm(forms.Form):
     def clean_q(self):
         # PostgreSQL refuses a NUL in text; no title holds one.
         return self.cleaned_data["q"].replace("\x00", "").strip()
+
+
+class TalentSearchForm(FilterForm):
+    """The talent search (人才库): words of expertise, professional title or industry, and
+    filters by education, category and an organisation the user sees."""
+
+    q = forms.CharField(
+        label=_("Expertise, professional title or industry"), required=False, max_length=100
+    )
+    education = forms.ChoiceField(
+        label=_("education"), required=False, choices=[("", _("All")), *Member.Education.choices]
+    )
+    category = forms.ModelChoiceField(
+        label=_("category"), queryset=Category.objects.all(), required=False,
+        to_field_name="code", empty_label=_("All"),
+    )  # fmt: skip
+    organisation = forms.ModelChoiceField(
+        label=_("organisation"), queryset=Organisation.objects.none(), required=False,
+        empty_label=_("All"),
+    )  # fmt: skip
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs["placeholder"] = _("For example: law accountant")
+        self.fields["organisation"].queryset = Organisation.objects.visible_to(user).order_by(
+            "name"
+        )
+
+    def clean_q(self):
+        # PostgreSQL refuses a NUL in text; no field holds one.
+        return self.cleaned_data["q"].replace("\x00", "").strip()
+
+    @property
+    def searched(self) -> bool:
+        """Whether there is anything to look for: a word or a filter."""
+        return self.is_valid() and any(self.cleaned_data.values())
 
 
 class CommunityNeedForm(forms.ModelForm):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.ResourceCreateView.as_view(), name="create"),
     path("<int:pk>/", views.ResourceDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.ResourceUpdateView.as_view(), name="update"),
+    path("talent/", views.TalentSearchView.as_view(), name="talent"),
     path("needs/", views.CommunityNeedListView.as_view(), name="need_list"),
     path("needs/new/", views.CommunityNeedCreateView.as_view(), name="need_create"),
     path("needs/<int:pk>/", views.CommunityNeedDetailView.as_view(), name="need_detail"),

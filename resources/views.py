@@ -8,7 +8,7 @@ member who offers a resource is named in full to her area's staff and masked els
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,9 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from activities.models import Need
+from members.models import Member
 from members.views import XLSX
+from organisations.models import Membership
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
@@ -37,6 +39,7 @@ from .forms import (
     MatchSettleForm,
     ResourceFilterForm,
     ResourceForm,
+    TalentSearchForm,
 )
 from .models import CommunityNeed, Match, Resource
 
@@ -182,6 +185,51 @@ class ResourceUpdateView(_FormMixin, UpdateView):
             actor=self.request.user, resource=self.object, data=form.service_data(),
             served_areas=form.cleaned_data["served_areas"], request=self.request,
         )  # fmt: skip
+
+
+# -- Talent search (人才库) ------------------------------------------------------------------
+
+
+class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Registered members of the user's area by expertise, professional title and industry,
+    education, category and organisation, those matching most first; nothing until something
+    is asked. Phones masked as in the member list."""
+
+    permission_required = "members.view_member"
+    template_name = "resources/talent.html"
+    context_object_name = "members"
+    paginate_by = 25
+
+    @cached_property
+    def filter_form(self):
+        return TalentSearchForm(self.request.GET or None, user=self.request.user)
+
+    def get_queryset(self):
+        rows = Member.objects.visible_to(self.request.user)
+        if not self.filter_form.searched:
+            return rows.none()
+        data = self.filter_form.cleaned_data
+        rows = rows.filter(status=Member.Status.ACTIVE).talent_search(data["q"])
+        if data["education"]:
+            rows = rows.filter(education=data["education"])
+        if data["category"] is not None:
+            rows = rows.filter(categories=data["category"])
+        if data["organisation"] is not None:
+            rows = rows.filter(
+                Exists(
+                    Membership.objects.current().filter(
+                        member=OuterRef("pk"), organisation=data["organisation"]
+                    )
+                )
+            )
+        return rows.for_list().order_by("-talent_score", "name", "pk")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            query_without_page=_query_without_page(self.request),
+            **kwargs,
+        )
 
 
 # -- Needs ----------------------------------------------------------------------------------

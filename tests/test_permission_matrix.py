@@ -403,6 +403,8 @@ MATRIX = [
     ("resources:project_advance", ["fresh_project"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
     ("resources:project_table", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:project_table_export", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:talent", [], "get", "302 200 200 200 200 200 200 403"),
+    ("resources:talent", [], "post", "302 405 405 405 405 405 405 403"),
 ]  # fmt: skip
 
 

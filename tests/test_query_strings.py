@@ -159,6 +159,7 @@ def test_every_page_reading_its_query_string_is_driven():
     assert {"start", "end", "member"} <= params["activities:list"]
     assert {"q", "level"} <= params["area_list"] and "parent" in params["area_create"]
     assert {"q", "role", "area", "active"} <= params["account_list"]
+    assert {"q", "education", "category", "organisation"} <= params["resources:talent"]
 
     for name, pattern in _patterns():
         if name in driven and pattern.pattern.converters:

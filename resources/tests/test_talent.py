@@ -1,0 +1,166 @@
+"""The talent search (人才库): scoped to the user's members, ranked, filtered."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from members.models import Category, Member
+from members.tests.factories import MemberFactory
+from organisations import services as organisation_services
+from organisations.tests.factories import organisation_make
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("resources:talent")
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's"
+)
+
+
+def _found(client, user, **query) -> list[str]:
+    client.force_login(user)
+    response = client.get(URL, query)
+    assert response.status_code == 200
+    return [member.name for member in response.context["members"]]
+
+
+@pytest.fixture
+def people(areas):
+    def make(name, code, **fields):
+        return MemberFactory(name=name, community=areas[code], **fields)
+
+    return {
+        # 桥东一社区, the community worker's own.
+        "lawyer": make("甲律师", "140106001001", specialty="法律咨询", professional_title="律师"),
+        "clerk": make("乙文员", "140106001001", specialty="文书写作"),
+        "law_teacher": make(
+            "丙教授",
+            "140106001001",
+            specialty="法律咨询",
+            professional_title="法律系教授",
+            education=Member.Education.DOCTORATE,
+        ),  # fmt: skip
+        # 五一二社区, the same street; and another street of the district.
+        "neighbour": make("丁顾问", "140106001002", specialty="法律咨询"),
+        "other_street": make("戊律师", "140106002001", professional_title="律师"),
+        # 坞城社区, another district.
+        "far": make("己律师", "140105001001", specialty="法律咨询", professional_title="律师"),
+    }
+
+
+def test_a_community_finds_only_its_own_members(client, people, community_user):
+    assert _found(client, community_user, q="法律") == ["丙教授", "甲律师"]
+
+
+def test_a_street_finds_its_communities_and_a_district_all_of_its_own(
+    client, people, street_user, district_user, other_district_user
+):
+    assert _found(client, street_user, q="律师") == ["甲律师"]
+    assert set(_found(client, district_user, q="律师")) == {"甲律师", "戊律师"}
+    assert _found(client, other_district_user, q="律师") == ["己律师"]
+    assert _found(client, other_district_user, q="文书") == []
+
+
+def test_members_matching_more_fields_come_first_then_by_name(client, people, district_user):
+    # 丙教授 holds 法律 in expertise and title; the others in one field, by name.
+    assert _found(client, district_user, q="法律") == ["丙教授", "丁顾问", "甲律师"]
+
+
+def test_every_word_must_match(client, people, district_user):
+    assert _found(client, district_user, q="法律 教授") == ["丙教授"]
+    assert _found(client, district_user, q="法律 会计") == []
+
+
+def test_a_member_no_longer_registered_is_not_offered(client, people, district_user):
+    Member.objects.filter(pk=people["lawyer"].pk).update(status=Member.Status.MOVED_OUT)
+    assert "甲律师" not in _found(client, district_user, q="律师")
+
+
+def test_filter_by_education(client, people, district_user):
+    found = _found(client, district_user, q="法律", education=Member.Education.DOCTORATE)
+    assert found == ["丙教授"]
+    assert _found(client, district_user, education=Member.Education.DOCTORATE) == ["丙教授"]
+
+
+def test_filter_by_category(client, people, district_user, areas):
+    MemberFactory(
+        name="庚会长", community=areas["140106001001"], specialty="法律咨询",
+        categories=[Category.objects.get(slug="non_party")],
+    )  # fmt: skip
+    assert _found(client, district_user, q="法律", category="02") == ["庚会长"]
+    assert "庚会长" not in _found(client, district_user, q="法律", category="03")
+
+
+def test_filter_by_an_organisation_current_members_only(
+    client, people, district_user, community_user, areas
+):
+    firm = organisation_make(district_user, areas["140106"], name="晋阳律师事务所")
+    for key in ("lawyer", "other_street"):
+        organisation_services.membership_add(
+            actor=district_user, organisation=firm, member=people[key], role="律师",
+            joined_on=datetime.date(2025, 1, 1),
+        )  # fmt: skip
+    left = organisation_services.membership_add(
+        actor=district_user, organisation=firm, member=people["neighbour"], role="顾问",
+        joined_on=datetime.date(2024, 1, 1),
+    )  # fmt: skip
+    organisation_services.membership_end(
+        actor=district_user, membership=left, left_on=datetime.date(2025, 1, 1)
+    )
+    assert _found(client, district_user, organisation=firm.pk) == ["戊律师", "甲律师"]
+    assert _found(client, district_user, q="法律", organisation=firm.pk) == ["甲律师"]
+
+
+def test_an_organisation_the_user_cannot_see_is_not_a_choice(
+    client, people, other_district_user, areas, district_user
+):
+    firm = organisation_make(district_user, areas["140106"], name="晋阳律师事务所")
+    client.force_login(other_district_user)
+    response = client.get(URL, {"organisation": firm.pk})
+    assert response.status_code == 200
+    assert "organisation" in response.context["filter_form"].errors
+    assert list(response.context["members"]) == []
+
+
+def test_nothing_is_listed_until_something_is_asked(client, people, district_user):
+    assert _found(client, district_user) == []
+    assert _found(client, district_user, q="  ") == []
+
+
+def test_the_page_shows_masked_phones_only(client, people, community_user):
+    client.force_login(community_user)
+    response = client.get(URL, {"q": "律师"})
+    lawyer = people["lawyer"]
+    assert lawyer.phone_masked in response.content.decode()
+    assert lawyer.phone not in response.content.decode()
+
+
+def test_the_query_count_stays_fixed(client, people, district_user, django_assert_max_num_queries):
+    client.force_login(district_user)
+    with django_assert_max_num_queries(12):
+        assert client.get(URL, {"q": "法律"}).status_code == 200
+
+
+@ON_POSTGRESQL
+def test_chinese_words_go_through_the_bigram_index(people, district_user):
+    rows = Member.objects.visible_to(district_user).talent_search("法律咨询")
+    assert set(rows.values_list("name", flat=True)) == {"甲律师", "丙教授", "丁顾问"}
+    # On a table this small a scan is cheapest; without it the planner must take the index,
+    # which it can only where the query's expression is the index's.
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plan = Member.objects.talent_search("法律咨询").order_by().explain()
+        cursor.execute("RESET enable_seqscan")
+    assert "member_talent_bigrams" in plan
+
+
+@ON_POSTGRESQL
+def test_one_character_and_latin_words_are_found_too(people, district_user, areas):
+    MemberFactory(name="辛工", community=areas["140106001001"], professional_title="IT工程师")
+    visible = Member.objects.visible_to(district_user)
+    assert set(visible.talent_search("律").values_list("name", flat=True)) == {
+        "甲律师", "丙教授", "丁顾问", "戊律师",
+    }  # fmt: skip
+    assert list(visible.talent_search("it").values_list("name", flat=True)) == ["辛工"]
