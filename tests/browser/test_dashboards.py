@@ -30,10 +30,11 @@ return Array.from(document.querySelectorAll('.chart:not([hidden])')).map(functio
 @pytest.mark.parametrize(
     ("username", "charts"),
     [
-        ("alice", 8),  # the community: no table of areas below it
-        ("charlie", 9),
-        ("erin", 9),
-        ("grace", 9),
+        # Resource matching added two: matches per month and resources by kind.
+        ("alice", 10),  # the community: no table of areas below it
+        ("charlie", 11),
+        ("erin", 11),
+        ("grace", 11),
     ],
 )
 def test_each_roles_dashboard_draws_its_charts(
