@@ -5,6 +5,7 @@ member who offers a resource is named in full to her area's staff and masked els
 (`services.owner_name`).
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +24,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from activities.models import Need
 from members.models import Member
-from members.views import XLSX
+from members.views import XLSX, TalliedPaginator
 from organisations.models import Membership
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
@@ -190,26 +191,49 @@ class ResourceUpdateView(_FormMixin, UpdateView):
 # -- Talent search (人才库) ------------------------------------------------------------------
 
 
+class _InNameOrder:
+    """A search's matches in name order, for a paginator told their number: each page's ids
+    from `ids` (the index walk of `talent_in_name_order`), then those rows from `rows` as
+    the list shows them, in the same order."""
+
+    def __init__(self, ids, rows):
+        self.ids, self.rows = ids, rows
+
+    def __getitem__(self, index):
+        ids = list(self.ids[index])
+        found = self.rows.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+
 class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     """Registered members of the user's area by expertise, professional title and industry,
     education, category and organisation, those matching most first; nothing until something
-    is asked. Phones masked as in the member list."""
+    is asked. Phones masked as in the member list.
+
+    Up to `TALENT_RANKED_AT_MOST` matches are ranked; a search finding more (a word that a
+    district's thousands hold) lists them in name order, the first that many, and says so:
+    ranking them all would read every match before the first page."""
 
     permission_required = "members.view_member"
     template_name = "resources/talent.html"
     context_object_name = "members"
     paginate_by = 25
+    matched = 0
 
     @cached_property
     def filter_form(self):
         return TalentSearchForm(self.request.GET or None, user=self.request.user)
+
+    @property
+    def more_than_ranked(self) -> bool:
+        return self.matched > settings.TALENT_RANKED_AT_MOST
 
     def get_queryset(self):
         rows = Member.objects.visible_to(self.request.user)
         if not self.filter_form.searched:
             return rows.none()
         data = self.filter_form.cleaned_data
-        rows = rows.filter(status=Member.Status.ACTIVE).talent_search(data["q"])
+        rows = rows.filter(status=Member.Status.ACTIVE)
         if data["education"]:
             rows = rows.filter(education=data["education"])
         if data["category"] is not None:
@@ -222,11 +246,23 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                     )
                 )
             )
-        return rows.for_list().order_by("-talent_score", "name", "pk")
+        ranked = rows.talent_search(data["q"])
+        # Counted only as far as the search ranks: past that the number is "more than".
+        self.matched = ranked.values("pk")[: settings.TALENT_RANKED_AT_MOST + 1].count()
+        if not self.more_than_ranked:
+            return ranked.for_list().order_by("-talent_score", "name", "pk")
+        walk = rows.talent_in_name_order(data["q"]).values_list("pk", flat=True)
+        return _InNameOrder(walk, rows.for_list())
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kw):
+        count = min(self.matched, settings.TALENT_RANKED_AT_MOST)
+        return TalliedPaginator(queryset, per_page, orphans, allow_empty_first_page, count=count)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             filter_form=self.filter_form,
+            more_than_ranked=self.more_than_ranked,
+            ranked_at_most=settings.TALENT_RANKED_AT_MOST,
             query_without_page=_query_without_page(self.request),
             **kwargs,
         )

@@ -164,3 +164,66 @@ def test_one_character_and_latin_words_are_found_too(people, district_user, area
         "甲律师", "丙教授", "丁顾问", "戊律师",
     }  # fmt: skip
     assert list(visible.talent_search("it").values_list("name", flat=True)) == ["辛工"]
+
+
+def test_past_what_it_ranks_the_search_lists_by_name_and_says_more_than(
+    client, people, district_user, settings
+):
+    # 法律 is in 丙教授's two fields, 甲律师's and 丁顾问's one each: ranked, 丙教授 first.
+    assert _found(client, district_user, q="法律")[0] == "丙教授"
+    settings.TALENT_RANKED_AT_MOST = 2
+    client.force_login(district_user)
+    response = client.get(URL, {"q": "法律"})
+    names = [member.name for member in response.context["members"]]
+    by_name = Member.objects.filter(name__in=["甲律师", "丙教授", "丁顾问"]).order_by("name", "pk")
+    expected = list(by_name.values_list("name", flat=True))[:2]
+    assert names == expected
+    page = response.content.decode()
+    assert "超过 2 人" in page
+    assert "按姓名列出前 2 位" in page
+    # The first two are all there is to page through.
+    response = client.get(URL, {"q": "法律", "page": 2})
+    assert response.status_code == 404
+
+
+def test_past_what_it_ranks_pages_walk_on_in_name_order(client, people, district_user, settings):
+    settings.TALENT_RANKED_AT_MOST = 3
+    client.force_login(district_user)
+    # 律: 甲律师, 丙教授 (法律), 丁顾问 (法律), 戊律师: four, more than three.
+    first = client.get(URL, {"q": "律"})
+    names = [member.name for member in first.context["members"]]
+    expected = list(
+        Member.objects.visible_to(district_user)
+        .talent_search("律")
+        .order_by("name", "pk")
+        .values_list("name", flat=True)
+    )
+    assert len(expected) == 4
+    assert names == expected[:3]
+    assert "超过 3 人" in first.content.decode()
+
+
+@pytest.mark.parametrize("words", ["法律", "律", "法律 咨询", "it", "IT工程", "法律 教授"])
+def test_in_name_order_finds_exactly_what_the_ranked_search_finds(
+    people, district_user, areas, words
+):
+    MemberFactory(name="辛工", community=areas["140106001001"], professional_title="IT工程师")
+    MemberFactory(name="壬", community=areas["140106001001"])  # nothing to search
+    visible = Member.objects.visible_to(district_user)
+    ranked = set(visible.talent_search(words).values_list("pk", flat=True))
+    walked = list(visible.talent_in_name_order(words).values_list("pk", flat=True))
+    assert ranked and set(walked) == ranked and len(walked) == len(ranked)
+
+
+@ON_POSTGRESQL
+def test_in_name_order_reads_only_the_walk_index(people, district_user):
+    ids = (
+        Member.objects.visible_to(district_user)
+        .talent_in_name_order("法律")
+        .values_list("pk", flat=True)[:25]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plan = ids.explain()
+        cursor.execute("RESET enable_seqscan")
+    assert "Index Only Scan using member_talent_walk" in plan

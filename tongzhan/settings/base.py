@@ -232,6 +232,10 @@ MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 # The member list counts from the dashboards' tallies where its filters allow
 # (members.filters.tallied_count) instead of counting up to a million rows.
 MEMBER_LIST_TALLIED_COUNTS = True
+# The talent search (人才库) ranks up to this many matches, those matching most first; a
+# search finding more lists them in name order and says "more than" this many, so a word
+# that a tenth of a million members hold reads a page, not all of them (issue 17).
+TALENT_RANKED_AT_MOST = 1000
 # "Registered outside your area" answers whether somebody the user may not see is in the
 # registry: each answer is audited, and a user gets this many an hour (members.services).
 MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", "10"))
