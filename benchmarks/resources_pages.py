@@ -116,7 +116,11 @@ def _needs():
 def cases() -> list[tuple[str, str, str]]:
     from urllib.parse import urlencode
 
+    from django.conf import settings
     from django.db import connection
+
+    from members.models import Member
+    from tongzhan.models import User
 
     started = time.monotonic()
     added = _resources()
@@ -136,6 +140,20 @@ def cases() -> list[tuple[str, str, str]]:
                 )
             )
     found.append(("quwei", "talent 「法律」+ doctorate", "/resources/talent/?q=法律&education=11"))
+    # The last page a search lists when it finds more than it ranks (the walk's deepest);
+    # at a tiny size the word is ranked and has fewer pages.
+    ranked = settings.TALENT_RANKED_AT_MOST
+    matched = (
+        Member.objects.visible_to(User.objects.get(username="quwei"))
+        .filter(status=Member.Status.ACTIVE)
+        .talent_search("工程师")
+        .values("pk")[: ranked + 1]
+        .count()
+    )
+    last = -(-min(matched, ranked) // 25)
+    if last > 1:
+        deepest = f"/resources/talent/?q=工程师&page={last}"
+        found.append(("quwei", f"talent 「工程师」 page {last}", deepest))
     for user in USERS:
         if need is not None:
             found.append(
