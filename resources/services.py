@@ -25,6 +25,7 @@ from tongzhan.audit import audit_record
 from tongzhan.masking import mask_name
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.services import area_records_repoint
 
 from .models import (
     CommunityNeed,
@@ -462,20 +463,11 @@ def area_resources_move(*, actor, source: Area, target: Area, request=None, chan
         resource_id__in=ResourceArea.objects.filter(area=target).values("resource_id"),
     )
     serving_both.delete()
-    moved = {
-        "resources": Resource.objects.filter(area=source).update(area=target),
-        "served": ResourceArea.objects.filter(area=source).update(area=target),
-        "community_needs": CommunityNeed.objects.filter(area=source).update(area=target),
-        "matches": Match.objects.filter(area=source).update(area=target),
-    }
-    if any(moved.values()):
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, **moved, "to": target.code},
-        )
+    area_records_repoint(
+        actor=actor, source=source, target=target, request=request, change=change,
+        records={"resources": Resource, "served": ResourceArea, "community_needs": CommunityNeed,
+                 "matches": Match},
+    )  # fmt: skip
 
 
 # -- Projects (引资引智) -----------------------------------------------------------------------
@@ -685,12 +677,7 @@ def area_projects_count(area: Area) -> int:
 
 def area_projects_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """The projects landing in an area merged away land in the area that took it over."""
-    moved = Project.objects.filter(area=source).update(area=target)
-    if moved:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, "projects": moved, "to": target.code},
-        )
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"projects": Project},
+        request=request, change=change,
+    )  # fmt: skip
