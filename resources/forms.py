@@ -19,6 +19,22 @@ from .models import CommunityNeed, Kind, Match, Project, ProjectStage, Resource
 from .services import AREA_LEVELS, PROJECT_FIELDS
 
 
+def _members_and_organisations(form, user) -> None:
+    """The choices of a resource's owner or a project's introducer: the members the user sees
+    (with their community) and the organisations; the one already chosen stays on offer."""
+    members = Member.objects.visible_to(user).select_related("community")
+    if form.instance.member_id:
+        members = members | Member.objects.filter(pk=form.instance.member_id)
+    form.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
+    form.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
+    organisations = Organisation.objects.visible_to(user)
+    if form.instance.organisation_id:
+        organisations = organisations | Organisation.objects.filter(
+            pk=form.instance.organisation_id
+        )
+    form.fields["organisation"].queryset = organisations
+
+
 class ResourceForm(forms.ModelForm):
     """A resource offered by a member (chosen among those the user sees) or an organisation;
     the areas it serves among the user's own and those above."""
@@ -37,17 +53,7 @@ class ResourceForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        members = Member.objects.visible_to(user).select_related("community")
-        if self.instance.member_id:
-            members = members | Member.objects.filter(pk=self.instance.member_id)
-        self.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
-        self.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
-        organisations = Organisation.objects.visible_to(user)
-        if self.instance.organisation_id:
-            organisations = organisations | Organisation.objects.filter(
-                pk=self.instance.organisation_id
-            )
-        self.fields["organisation"].queryset = organisations
+        _members_and_organisations(self, user)
         ids = visible_area_ids(user)
         areas = Area.objects.current().filter(level__in=AREA_LEVELS)
         if ids is not None:
@@ -210,17 +216,7 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["intent_on"]
-        members = Member.objects.visible_to(user).select_related("community")
-        if self.instance.member_id:
-            members = members | Member.objects.filter(pk=self.instance.member_id)
-        self.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
-        self.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
-        organisations = Organisation.objects.visible_to(user)
-        if self.instance.organisation_id:
-            organisations = organisations | Organisation.objects.filter(
-                pk=self.instance.organisation_id
-            )
-        self.fields["organisation"].queryset = organisations
+        _members_and_organisations(self, user)
         areas = _areas_of(user)
         if self.instance.area_id:
             areas = areas | Area.objects.filter(pk=self.instance.area_id)
