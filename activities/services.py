@@ -24,6 +24,7 @@ from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
+from tongzhan.services import area_move_audit
 
 from .models import (
     Activity,
@@ -1043,14 +1044,10 @@ def area_activities_move(*, actor, source: Area, target: Area, request=None, cha
     keys = {tally_key(activity) for activity in moved}
     count = moved.update(area=target)
     activity_tally_refresh(keys | {(target.pk, month) for _area, month in keys})
-    if count:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, "activities": count, "to": target.code},
-        )
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change,
+        activities=count,
+    )  # fmt: skip
 
 
 def area_visits_count(area: Area) -> int:

@@ -15,6 +15,7 @@ from tongzhan.attachments import attachment_store, files_kept_only_if_committed,
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
 from tongzhan.scoping import area_prefix, enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.services import area_move_audit, area_records_repoint
 
 from .models import (
     PUBLISHING_LEVELS,
@@ -655,15 +656,10 @@ def area_tasks_move(*, actor, source: Area, target: Area, request=None, change="
          for copy in moved]
     )  # fmt: skip
     sent = Task.objects.filter(area=source).update(area=target)
-    if moved or sent:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, "task copies": len(moved), "tasks": sent,
-                    "to": target.code},
-        )  # fmt: skip
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change,
+        **{"task copies": len(moved), "tasks": sent},
+    )  # fmt: skip
 
 
 AREA_MOVERS.append((gettext_lazy("tasks and task copies"), area_tasks_count, area_tasks_move))
@@ -827,14 +823,10 @@ def area_reports_move(*, actor, source: Area, target: Area, request=None, change
     """Reports sent by or to an area merged away count for the area that took it over."""
     sent = Report.objects.filter(area=source).update(area=target)
     received = Report.objects.filter(to_area=source).update(to_area=target)
-    if sent or received:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, "reports": sent + received, "to": target.code},
-        )
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change,
+        reports=sent + received,
+    )  # fmt: skip
 
 
 AREA_MOVERS.append((gettext_lazy("reports"), area_reports_count, area_reports_move))
@@ -1122,19 +1114,10 @@ def area_materials_count(area: Area) -> int:
     return Material.objects.filter(area=area).count()
 
 
-def _records_move(model, key: str, *, actor, source: Area, target: Area, request, change):
-    count = model.objects.filter(area=source).update(area=target)
-    if count:
-        audit_record(
-            actor=actor, action=AuditEvent.Action.UPDATE, obj=source, request=request,
-            detail={"change": change, key: count, "to": target.code},
-        )  # fmt: skip
-
-
 def area_materials_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    _records_move(
-        Material, "materials", actor=actor, source=source, target=target, request=request,
-        change=change,
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"materials": Material},
+        request=request, change=change,
     )  # fmt: skip
 
 
@@ -1143,9 +1126,9 @@ def area_trainings_count(area: Area) -> int:
 
 
 def area_trainings_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    _records_move(
-        Training, "trainings", actor=actor, source=source, target=target, request=request,
-        change=change,
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"trainings": Training},
+        request=request, change=change,
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from tongzhan.audit import audit_record
 from tongzhan.masking import mask_phone
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import visible_area_ids
+from tongzhan.services import area_records_repoint
 
 from .models import Membership, Organisation, Place
 
@@ -190,42 +191,14 @@ def place_update(*, actor, place: Place, data: dict, request=None) -> Place:
 # -- Areas merged (撤并) or split (拆分): organisations and places follow their area ---------
 
 
-def _names_made_distinct(model, *, source: Area, target: Area) -> list[int]:
-    """Records of `source` whose name the target area already has: their name gets the old
-    area's in brackets (桥东一社区 merged into 五一二社区: 老年协会（桥东一社区）), since a name is
-    one per area. The ids renamed."""
-    taken = model.objects.filter(area=target).values_list("name", flat=True)
-    renamed = []
-    for record in model.objects.filter(area=source, name__in=taken):
-        suffix = f"（{source.name}）"
-        record.name = record.name[: model._meta.get_field("name").max_length - len(suffix)]
-        record.name += suffix
-        record.save(update_fields=["name"])
-        renamed.append(record.pk)
-    return renamed
-
-
-def _records_move(model, key: str, *, actor, source: Area, target: Area, request, change):
-    renamed = _names_made_distinct(model, source=source, target=target)
-    count = model.objects.filter(area=source).update(area=target)
-    if count:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, key: count, "renamed": renamed, "to": target.code},
-        )
-
-
 def area_organisations_count(area: Area) -> int:
     return Organisation.objects.filter(area=area).count()
 
 
 def area_organisations_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    _records_move(
-        Organisation, "organisations", actor=actor, source=source, target=target,
-        request=request, change=change,
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"organisations": Organisation},
+        request=request, change=change, distinct_names=True,
     )  # fmt: skip
 
 
@@ -234,7 +207,7 @@ def area_places_count(area: Area) -> int:
 
 
 def area_places_move(*, actor, source: Area, target: Area, request=None, change="merge"):
-    _records_move(
-        Place, "places", actor=actor, source=source, target=target, request=request,
-        change=change,
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"places": Place}, request=request,
+        change=change, distinct_names=True,
     )  # fmt: skip

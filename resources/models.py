@@ -47,6 +47,23 @@ def _service_rule() -> Q:
     return Q(kind=Kind.SERVICE) & ~Q(service="") | ~Q(kind=Kind.SERVICE) & Q(service="")
 
 
+class Recorded(models.Model):
+    """Who recorded a row and when, and when it last changed: what resources, community
+    needs, matches and projects each keep."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 class ResourceQuerySet(ScopedQuerySet):
     area_field = "area"
     change_permission = "resources.change_resource"
@@ -74,7 +91,7 @@ class ResourceQuerySet(ScopedQuerySet):
         return self.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
 
 
-class Resource(models.Model):
+class Resource(Recorded):
     """Something a member or an organisation offers (资源清单): jobs, a professional service,
     funds, a venue, goods, a project or talent, for the areas it serves."""
 
@@ -125,14 +142,6 @@ class Resource(models.Model):
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ResourceQuerySet.as_manager()
 
@@ -200,7 +209,7 @@ class CommunityNeedQuerySet(ScopedQuerySet):
         return self.filter(status=CommunityNeed.Status.OPEN)
 
 
-class CommunityNeed(models.Model):
+class CommunityNeed(Recorded):
     """What a community needs (需求清单): legal-advice volunteers, five jobs, a venue."""
 
     class Status(models.TextChoices):
@@ -226,14 +235,6 @@ class CommunityNeed(models.Model):
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CommunityNeedQuerySet.as_manager()
 
@@ -275,7 +276,7 @@ class MatchQuerySet(ScopedQuerySet):
         return Q(state__in=Match.TAKING)
 
 
-class Match(models.Model):
+class Match(Recorded):
     """A resource matched to a need (对接), 已对接 until it is settled 已落实 or 未落实."""
 
     class State(models.TextChoices):
@@ -323,12 +324,6 @@ class Match(models.Model):
     note = models.TextField(_("note"), blank=True)
     matched_on = models.DateField(pgettext_lazy("match", "matched on"), default=timezone.localdate)
     settled_on = models.DateField(pgettext_lazy("match", "settled on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     settled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=pgettext_lazy("match", "settled by"),
@@ -337,8 +332,6 @@ class Match(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = MatchQuerySet.as_manager()
 
@@ -400,7 +393,7 @@ class ProjectQuerySet(ScopedQuerySet):
     change_permission = "resources.change_project"
 
 
-class Project(models.Model):
+class Project(Recorded):
     """A project of investment or talent (引资引智) introduced through a member or an
     organisation, landing in an area; amounts in 万元."""
 
@@ -451,14 +444,6 @@ class Project(models.Model):
     jobs = models.PositiveIntegerField(
         pgettext_lazy("project", "jobs created"), null=True, blank=True
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ProjectQuerySet.as_manager()
 

@@ -31,8 +31,8 @@ from tongzhan.models import AuditEvent
 from tongzhan.scoping import within_area
 
 from . import services
+from .forms import ProjectAdvanceForm, ProjectFilterForm, ProjectForm, ProjectTableForm
 from .models import Project, ProjectStage, ProjectStep
-from .project_forms import ProjectAdvanceForm, ProjectFilterForm, ProjectForm, ProjectTableForm
 
 
 def _query_without_page(request) -> str:

@@ -24,7 +24,8 @@ from organisations.models import Organisation
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_name
 from tongzhan.models import Area, AuditEvent
-from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.scoping import enclosing_area_ids, enclosing_areas, visible_area_ids, within_area
+from tongzhan.services import area_records_repoint
 
 from .models import (
     CommunityNeed,
@@ -227,9 +228,11 @@ class Suggestion:
 
 
 def need_area(*, need: Need | None = None, community_need: CommunityNeed | None = None) -> Area:
-    """The community a need is matched for: a member's community now, or the community's."""
+    """The community a need is matched for: a member's community now, or the community's;
+    loaded with the areas above it for the suggestions."""
     if need is not None:
-        return Member.objects.select_related("community").get(pk=need.member_id).community
+        member = Member.objects.select_related("community__parent__parent").get(pk=need.member_id)
+        return member.community
     return community_need.area
 
 
@@ -245,20 +248,14 @@ def need_kinds(*, need: Need | None = None, community_need: CommunityNeed | None
     return condition
 
 
-def _chain(area: Area) -> list[Area]:
-    """The area and those above it, nearest first (a code extends its parent's)."""
-    prefixes = {area.code[:length] for length in (6, 9, 12) if length <= len(area.code)}
-    prefixes.add(area.code)
-    return sorted(Area.objects.filter(code__in=prefixes), key=lambda a: -len(a.code))
-
-
 def suggested_resources(user, *, need=None, community_need=None, today=None):
     """The resources the user sees that may meet the need: of its kind, valid `today`, with
     capacity left (matches 已对接 and 已落实 take it), serving the need's area or one above
     it; annotated with `nearest` (0 for the area itself, 1 the level above, ...) and `used`.
     One query; ordered nearest first."""
     today = today or timezone.localdate()
-    chain = _chain(need_area(need=need, community_need=community_need))
+    area = need_area(need=need, community_need=community_need)
+    chain = [area, *enclosing_areas(area)]
     rank = Case(
         *[When(area_id=area.pk, then=Value(i)) for i, area in enumerate(chain)],
         output_field=IntegerField(),
@@ -462,20 +459,11 @@ def area_resources_move(*, actor, source: Area, target: Area, request=None, chan
         resource_id__in=ResourceArea.objects.filter(area=target).values("resource_id"),
     )
     serving_both.delete()
-    moved = {
-        "resources": Resource.objects.filter(area=source).update(area=target),
-        "served": ResourceArea.objects.filter(area=source).update(area=target),
-        "community_needs": CommunityNeed.objects.filter(area=source).update(area=target),
-        "matches": Match.objects.filter(area=source).update(area=target),
-    }
-    if any(moved.values()):
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, **moved, "to": target.code},
-        )
+    area_records_repoint(
+        actor=actor, source=source, target=target, request=request, change=change,
+        records={"resources": Resource, "served": ResourceArea, "community_needs": CommunityNeed,
+                 "matches": Match},
+    )  # fmt: skip
 
 
 # -- Projects (引资引智) -----------------------------------------------------------------------
@@ -685,12 +673,7 @@ def area_projects_count(area: Area) -> int:
 
 def area_projects_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """The projects landing in an area merged away land in the area that took it over."""
-    moved = Project.objects.filter(area=source).update(area=target)
-    if moved:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=source,
-            request=request,
-            detail={"change": change, "projects": moved, "to": target.code},
-        )
+    area_records_repoint(
+        actor=actor, source=source, target=target, records={"projects": Project},
+        request=request, change=change,
+    )  # fmt: skip

@@ -436,7 +436,8 @@ def match_need(request, pk):
 def match_community_need(request, pk):
     """The match page of a community need."""
     need = get_object_or_404(
-        CommunityNeed.objects.visible_to(request.user).select_related("area"), pk=pk
+        CommunityNeed.objects.visible_to(request.user).select_related("area__parent__parent"),
+        pk=pk,
     )
     return _match_page(request, community_need=need)
 

@@ -120,10 +120,16 @@ def enclosing_area_ids(user) -> list[int]:
         return []
     cached = getattr(user, "_enclosing_area_ids", None)
     if cached is None or cached[0] != prefix:
-        ids, area = [], user.area
-        while area.parent_id is not None:
-            ids.append(area.parent_id)
-            area = area.parent
-        cached = (prefix, ids)
+        cached = (prefix, [area.pk for area in enclosing_areas(user.area)])
         user._enclosing_area_ids = cached
     return cached[1]
+
+
+def enclosing_areas(area) -> list:
+    """The areas above `area` (a community's street and district), nearest first, by its
+    parents: no query for those loaded with it (`select_related("parent__parent")`)."""
+    above = []
+    while area.parent_id is not None:
+        area = area.parent
+        above.append(area)
+    return above

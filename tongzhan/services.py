@@ -698,6 +698,66 @@ def area_mover_register(mover: AreaMover) -> None:
         AREA_MOVERS.append(mover)
 
 
+def area_records_repoint(
+    *,
+    actor,
+    source: Area,
+    target: Area,
+    records: dict[str, type],
+    request=None,
+    change: str = "merge",
+    distinct_names: bool = False,
+) -> dict[str, int]:
+    """The body of most `AreaMover.move`s: point the records of `source` (their `area`) at
+    `target`, in the caller's transaction, with the audit line of `area_move_audit`.
+    `records` maps the word the audit line counts them by to the model ("places": Place).
+    Returns how many of each moved.
+
+    `distinct_names`, for records named once per area (one model a call): one whose name
+    `target` already has gets the old area's name in brackets (桥东一社区 merged into
+    五一二社区: 老年协会（桥东一社区）); the audit line lists their ids under "renamed"."""
+    renamed = []
+    if distinct_names:
+        for model in records.values():
+            renamed += _names_made_distinct(model, source=source, target=target)
+    moved = {
+        key: model.objects.filter(area=source).update(area=target) for key, model in records.items()
+    }
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change, **moved,
+        **({"renamed": renamed} if distinct_names else {}),
+    )  # fmt: skip
+    return moved
+
+
+def _names_made_distinct(model, *, source: Area, target: Area) -> list[int]:
+    """Rename the records of `source` whose name `target` already has (cut to fit the
+    field); the ids renamed."""
+    taken = model.objects.filter(area=target).values_list("name", flat=True)
+    suffix = f"（{source.name}）"
+    room = model._meta.get_field("name").max_length - len(suffix)
+    renamed = []
+    for record in model.objects.filter(area=source, name__in=taken):
+        record.name = record.name[:room] + suffix
+        record.save(update_fields=["name"])
+        renamed.append(record.pk)
+    return renamed
+
+
+def area_move_audit(*, actor, source: Area, target: Area, request=None, change="merge", **moved):
+    """The one audit line of an app's records moved with a merged (or split) area, on
+    `source`: what moved, how many (`moved`, as the mover counts them), and where to; none
+    when nothing did. For movers that do more than `area_records_repoint` does."""
+    if any(moved.values()):
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=source,
+            request=request,
+            detail={"change": change, **moved, "to": target.code},
+        )
+
+
 def area_holdings(area: Area, *, live_only: bool = False) -> list[tuple[str, int]]:
     """(what, how many) of the records that point at `area` and move when it is merged:
     accounts and grids first, then each app's; for the confirmation pages. `live_only`: what

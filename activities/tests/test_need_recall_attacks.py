@@ -3,12 +3,8 @@
 area above accepting it at the same moment, an edit of the need racing the recall, and the
 referring community merged away meanwhile."""
 
-import threading
-import time
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +14,7 @@ from activities.models import Need
 from conftest import _user
 from tongzhan.models import AuditEvent, User
 from tongzhan.services import area_merge
+from tongzhan.tests.races import race_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -180,60 +177,9 @@ def test_a_referral_left_with_a_street_that_no_longer_sees_the_need_is_taken_bac
 # -- At the same moment: two connections ------------------------------------------------------
 
 
-class Race:
-    """`first` runs in a thread until it calls `pause()` inside its transaction; `second` runs
-    in another until it ends or waits for a row lock; then `first` goes on (PostgreSQL READ
-    COMMITTED, as in production)."""
-
-    def __init__(self):
-        self.paused, self.go = threading.Event(), threading.Event()
-        self.first_thread = None
-
-    def pause(self):
-        if threading.current_thread() is self.first_thread and not self.paused.is_set():
-            self.paused.set()
-            self.go.wait(10)
-
-    def run(self, first, second) -> dict:
-        outcome = {}
-
-        def body(name, call):
-            try:
-                outcome[name] = call()
-            except Exception as error:  # noqa: BLE001  (told to the test)
-                outcome[name] = error
-            finally:
-                connection.close()
-
-        one = threading.Thread(target=body, args=("first", first))
-        two = threading.Thread(target=body, args=("second", second))
-        self.first_thread = one
-        one.start()
-        assert self.paused.wait(10), outcome.get("first")
-        two.start()
-        waited = time.monotonic() + 10
-        while two.is_alive() and time.monotonic() < waited and not self._someone_waits():
-            time.sleep(0.05)
-        self.go.set()
-        one.join(20)
-        two.join(20)
-        return outcome
-
-    @staticmethod
-    def _someone_waits() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
-
-
 @pytest.fixture
 def race():
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's row locks")
-    return Race()
+    return race_or_skip()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -242,13 +188,7 @@ def test_a_referral_accepted_while_it_is_taken_back_never_both(
     race, monkeypatch, areas, need, community_user, street_user, accept_first
 ):
     refer(community_user, need, areas[LIUXIANG])
-    audit = services.audit_record
-
-    def audit_then_pause(**kwargs):
-        audit(**kwargs)
-        race.pause()
-
-    monkeypatch.setattr(services, "audit_record", audit_then_pause)
+    race.pause_after(monkeypatch, services, "audit_record")
 
     def accept():
         return services.need_accept(actor=street_user, need=need)
@@ -275,18 +215,8 @@ def test_an_edit_by_the_street_while_the_community_takes_the_referral_back_does_
     refer(community_user, need, areas[LIUXIANG])
     # Each pauses inside its transaction: the edit once it has read the need and checked
     # its dates, the recall once it has written its audit line.
-    check, audit = services._check_need_dates, services.audit_record
-
-    def check_then_pause(*args, **kwargs):
-        check(*args, **kwargs)
-        race.pause()
-
-    def audit_then_pause(**kwargs):
-        audit(**kwargs)
-        race.pause()
-
-    monkeypatch.setattr(services, "_check_need_dates", check_then_pause)
-    monkeypatch.setattr(services, "audit_record", audit_then_pause)
+    race.pause_after(monkeypatch, services, "_check_need_dates")
+    race.pause_after(monkeypatch, services, "audit_record")
 
     def edit():
         return services.need_update(

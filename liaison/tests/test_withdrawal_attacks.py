@@ -6,13 +6,10 @@ show what was withdrawn."""
 
 import datetime
 import re
-import threading
-import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +18,7 @@ from conftest import _user
 from liaison import reminders, services, todo
 from liaison.models import Notice, Report, Task, TaskCopy
 from tongzhan.models import AuditEvent, User
+from tongzhan.tests.races import race_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -424,69 +422,14 @@ def test_withdrawn_records_stay_visible_to_sender_and_receivers_with_their_histo
 
 # -- At the same moment: two connections ------------------------------------------------------
 #
-# `race` runs `first` in a thread until it calls `pause()` (a service's audit line, or a step
-# patched to call it), inside its transaction with its row locks held; then `second` in
-# another thread until it ends or waits for a row lock; then lets `first` go on. PostgreSQL
-# READ COMMITTED, as in production.
-
-
-class Race:
-    def __init__(self):
-        self.paused, self.go = threading.Event(), threading.Event()
-        self.first_thread = None
-
-    def pause(self):
-        if threading.current_thread() is self.first_thread and not self.paused.is_set():
-            self.paused.set()
-            self.go.wait(10)
-
-    def run(self, first, second) -> dict:
-        outcome = {}
-
-        def body(name, call):
-            try:
-                outcome[name] = call()
-            except Exception as error:  # noqa: BLE001  (told to the test)
-                outcome[name] = error
-            finally:
-                connection.close()
-
-        one = threading.Thread(target=body, args=("first", first))
-        two = threading.Thread(target=body, args=("second", second))
-        self.first_thread = one
-        one.start()
-        assert self.paused.wait(10), outcome.get("first")
-        two.start()
-        waited = time.monotonic() + 10
-        while two.is_alive() and time.monotonic() < waited and not self._someone_waits():
-            time.sleep(0.05)
-        self.go.set()
-        one.join(20)
-        two.join(20)
-        return outcome
-
-    @staticmethod
-    def _someone_waits() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
+# `race` (tongzhan.tests.races) pauses the first write at a service's audit line, or at a step
+# patched with `race.pause_after`, while the second runs.
 
 
 @pytest.fixture
 def race(monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's row locks")
-    race = Race()
-    audit = services.audit_record
-
-    def audit_then_pause(**kwargs):
-        audit(**kwargs)
-        race.pause()
-
-    monkeypatch.setattr(services, "audit_record", audit_then_pause)
+    race = race_or_skip()
+    race.pause_after(monkeypatch, services, "audit_record")
     return race
 
 
@@ -533,13 +476,7 @@ def test_a_report_with_files_while_its_task_is_withdrawn_is_no_deadlock(
     services.taskcopy_receive(actor=community_user, copy=copy)
     services.taskcopy_start(actor=community_user, copy=copy)
     # The report pauses once it holds the copy, before its files are stored.
-    check = services._taskcopy_check_state
-
-    def check_then_pause(*args):
-        check(*args)
-        race.pause()
-
-    monkeypatch.setattr(services, "_taskcopy_check_state", check_then_pause)
+    race.pause_after(monkeypatch, services, "_taskcopy_check_state")
 
     def report():
         return services.taskcopy_report(

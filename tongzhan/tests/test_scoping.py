@@ -8,10 +8,18 @@ import pytest
 from members.models import Member
 from members.tests.factories import MemberFactory
 from tongzhan.models import Area
-from tongzhan.scoping import code_within, within_area
+from tongzhan.scoping import code_within, enclosing_areas, within_area
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-APPS = ["assessment", "activities", "dashboards", "members", "tongzhan"]
+APPS = [
+    "assessment",
+    "activities",
+    "dashboards",
+    "members",
+    "organisations",
+    "resources",
+    "tongzhan",
+]
 # An area code compared by prefix anywhere but in the kernel's one definition.
 INLINE = re.compile(r"code__startswith|code\.startswith\(|code\[:\d+\]\.startswith")
 
@@ -35,6 +43,16 @@ def test_querysets_and_records_use_the_same_rule(areas):
     MemberFactory(community=areas["140106002001"])
     assert list(Member.objects.filter(within_area(street, "community"))) == [inside]
     assert list(Member.objects.filter(within_area(street.code, "community"))) == [inside]
+
+
+def test_the_areas_above_are_its_parents_nearest_first(areas, django_assert_num_queries):
+    grid = areas["140106001001001"]
+    assert [area.code for area in enclosing_areas(grid)] == ["140106001001", "140106001", "140106"]
+    assert enclosing_areas(areas["140106"]) == []
+    # Loaded with its parents, the community asks the database nothing more.
+    community = Area.objects.select_related("parent__parent").get(code="140106001001")
+    with django_assert_num_queries(0):
+        assert [area.level for area in enclosing_areas(community)] == ["street", "district"]
 
 
 @pytest.mark.parametrize("app", APPS)
