@@ -247,8 +247,10 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                 )
             )
         ranked = rows.talent_search(data["q"])
-        # Counted only as far as the search ranks: past that the number is "more than".
-        self.matched = ranked.values("pk")[: settings.TALENT_RANKED_AT_MOST + 1].count()
+        # Counted only as far as the search ranks: past that the number is "more than". Not
+        # in the members' own order, which would sort every match to count the first ones.
+        cap = settings.TALENT_RANKED_AT_MOST
+        self.matched = ranked.order_by().values("pk")[: cap + 1].count()
         if not self.more_than_ranked:
             return ranked.for_list().order_by("-talent_score", "name", "pk")
         walk = rows.talent_in_name_order(data["q"]).values_list("pk", flat=True)
