@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from members.models import Category, Member
 from organisations.models import Organisation
 from tongzhan.filters import MAX_ID, DayField, FilterForm
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids
 from tongzhan.widgets import DateInput
@@ -37,7 +38,11 @@ class ResourceForm(forms.ModelForm):
         if self.instance.member_id:
             members = members | Member.objects.filter(pk=self.instance.member_id)
         self.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
-        self.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
+        # The member it has may be another area's (moved away, or the street's choice):
+        # named as the pages name her.
+        self.fields["member"].label_from_instance = lambda m: (
+            f"{name_seen_by(user, m.name, m.community_id)}（{m.community.name}）"
+        )
         organisations = Organisation.objects.visible_to(user)
         if self.instance.organisation_id:
             organisations = organisations | Organisation.objects.filter(

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 from members.models import Member
 from organisations.models import Organisation
 from tongzhan.filters import FIRST_DAY, LAST_DAY, DayField, FilterForm
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area
 
 from .models import Project, ProjectStage
@@ -41,7 +42,11 @@ class ProjectForm(forms.ModelForm):
         if self.instance.member_id:
             members = members | Member.objects.filter(pk=self.instance.member_id)
         self.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
-        self.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
+        # The member it has may be another area's (moved away, or the street's choice):
+        # named as the pages name her.
+        self.fields["member"].label_from_instance = lambda m: (
+            f"{name_seen_by(user, m.name, m.community_id)}（{m.community.name}）"
+        )
         organisations = Organisation.objects.visible_to(user)
         if self.instance.organisation_id:
             organisations = organisations | Organisation.objects.filter(

@@ -22,7 +22,7 @@ from activities.models import Need
 from members.models import Member
 from organisations.models import Organisation
 from tongzhan.audit import audit_record
-from tongzhan.masking import mask_name
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
 
@@ -67,11 +67,7 @@ def owner_name(resource: Resource, user) -> str:
     community's staff and those above), masked to other areas."""
     if resource.organisation_id:
         return resource.organisation.name
-    member = resource.member
-    ids = visible_area_ids(user)
-    if ids is None or member.community_id in ids:
-        return member.name
-    return mask_name(member.name)
+    return name_seen_by(user, resource.member.name, resource.member.community_id)
 
 
 # -- Resources ----------------------------------------------------------------------------
@@ -495,11 +491,7 @@ def introducer_name(project: Project, user) -> str:
     community's staff and those above), masked to other areas."""
     if project.organisation_id:
         return project.organisation.name
-    member = project.member
-    ids = visible_area_ids(user)
-    if ids is None or member.community_id in ids:
-        return member.name
-    return mask_name(member.name)
+    return name_seen_by(user, project.member.name, project.member.community_id)
 
 
 def _project_data(actor, data: dict, project: Project | None) -> dict:

@@ -1,0 +1,93 @@
+"""What an attacker tries against resources, matches and projects: a name read off a form or
+the ledger where the page masks it."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from activities import services as activity_services
+from members.models import Member
+from members.tests.factories import MemberFactory
+from organisations.tests.factories import organisation_make
+from resources import services
+
+from .factories import resource_make
+from .test_projects import project_make
+
+pytestmark = pytest.mark.django_db
+
+DISTRICT, LIUXIANG, QIAODONG, WUYIER = "140106", "140106001", "140106001001", "140106001002"
+
+
+@pytest.fixture
+def firm(areas, district_user):
+    """A law firm of the district, serving the whole district."""
+    organisation = organisation_make(district_user, areas[DISTRICT], name="迎泽律师事务所")
+    return {
+        "first": resource_make(district_user, organisation=organisation, title="法律咨询",
+                               served=[areas[DISTRICT]]),
+        "second": resource_make(district_user, organisation=organisation, title="法律援助",
+                                served=[areas[DISTRICT]]),
+    }  # fmt: skip
+
+
+def legal_need(actor, member):
+    return activity_services.need_create(
+        actor=actor, member=member, data={"kind": "legal", "description": "劳动纠纷"}
+    )
+
+
+# -- Names the pages mask, read off a form or the ledger ------------------------------------
+
+
+def test_a_projects_edit_form_names_an_introducer_of_another_community_masked(
+    client, areas, neighbour_user, street_user
+):
+    # The street puts 桥东一社区's member's project in 五一二社区: bob sees it masked, and
+    # may edit it; the form's choice of introducer must not name her either.
+    lawyer = MemberFactory(name="陈律师", community=areas[QIAODONG])
+    project = project_make(street_user, areas[WUYIER], member=lawyer, name="五一二园区")
+    client.force_login(neighbour_user)
+    page = client.get(reverse("resources:project_update", args=[project.pk])).content.decode()
+    assert "陈**" in page and "陈律师" not in page
+    # Saved as it is, the project keeps its introducer.
+    response = client.post(
+        reverse("resources:project_update", args=[project.pk]),
+        {"name": "五一二园区", "member": lawyer.pk, "area": areas[WUYIER].pk},
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.member_id == lawyer.pk
+    client.force_login(street_user)
+    page = client.get(reverse("resources:project_update", args=[project.pk])).content.decode()
+    assert "陈律师" in page
+
+
+def test_a_resources_edit_form_names_its_member_masked_once_she_moved_away(
+    client, areas, community_user, member
+):
+    resource = resource_make(community_user, member=member, title="家教", kind="talent",
+                             service="")  # fmt: skip
+    Member.objects.filter(pk=member.pk).update(community=areas[WUYIER])
+    client.force_login(community_user)
+    page = client.get(reverse("resources:update", args=[resource.pk])).content.decode()
+    assert "张*" in page and "张三" not in page
+
+
+def test_the_ledger_and_its_export_name_a_member_who_moved_away_masked(
+    client, areas, community_user, member, firm
+):
+    services.match_create(actor=community_user, need=legal_need(community_user, member),
+                          resource=firm["first"])  # fmt: skip
+    # The match stays 桥东一社区's work; the member (and her need) are 五一二社区's now.
+    Member.objects.filter(pk=member.pk).update(community=areas[WUYIER])
+    client.force_login(community_user)
+    page = client.get(reverse("resources:ledger")).content.decode()
+    assert "法律咨询" in page and "张*" in page and "张三" not in page
+    response = client.get(reverse("resources:ledger_export"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell.value or "" for row in sheet.iter_rows(min_row=4) for cell in row]
+    assert any("张* · 法律 · 劳动纠纷" in cell for cell in cells), cells
+    assert not any("张三" in cell for cell in cells)
