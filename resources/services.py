@@ -396,9 +396,13 @@ def match_settle(
         match = Match.objects.select_for_update().select_related("resource").get(pk=match.pk)
         if match.state != Match.State.MATCHED:
             raise ValidationError(_("This match has already been settled."))
-        settled_on = settled_on or timezone.localdate()
+        today = timezone.localdate()
+        settled_on = settled_on or today
         if settled_on < match.matched_on:
             raise ValidationError({"settled_on": _("The day is before the match was made.")})
+        # The assessment and the dashboards count a match in the period of its settling.
+        if settled_on > today:
+            raise ValidationError({"settled_on": _("The day is in the future.")})
         match.state, match.settled_on, match.settled_by = state, settled_on, actor
         match.people_served = people_served or 0
         match.value = value

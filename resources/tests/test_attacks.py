@@ -1,10 +1,13 @@
 """What an attacker tries against resources, matches and projects: a name read off a form or
-the ledger where the page masks it."""
+the ledger where the page masks it, a match settled on a day still to come."""
 
+import datetime
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import services as activity_services
@@ -12,13 +15,15 @@ from members.models import Member
 from members.tests.factories import MemberFactory
 from organisations.tests.factories import organisation_make
 from resources import services
+from resources.models import CommunityNeed
 
-from .factories import resource_make
+from .factories import community_need_make, resource_make
 from .test_projects import project_make
 
 pytestmark = pytest.mark.django_db
 
 DISTRICT, LIUXIANG, QIAODONG, WUYIER = "140106", "140106001", "140106001001", "140106001002"
+TODAY = timezone.localdate()
 
 
 @pytest.fixture
@@ -91,3 +96,28 @@ def test_the_ledger_and_its_export_name_a_member_who_moved_away_masked(
     cells = [cell.value or "" for row in sheet.iter_rows(min_row=4) for cell in row]
     assert any("张* · 法律 · 劳动纠纷" in cell for cell in cells), cells
     assert not any("张三" in cell for cell in cells)
+
+
+# -- Settling ---------------------------------------------------------------------------------
+
+
+def test_a_match_is_not_settled_on_a_day_still_to_come(client, areas, community_user, firm):
+    need = community_need_make(community_user, areas[QIAODONG])
+    match = services.match_create(actor=community_user, community_need=need,
+                                  resource=firm["first"])  # fmt: skip
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    for state in ("fulfilled", "unfulfilled"):
+        with pytest.raises(ValidationError) as refused:
+            services.match_settle(actor=community_user, match=match, state=state,
+                                  settled_on=tomorrow)  # fmt: skip
+        assert "settled_on" in refused.value.error_dict
+    client.force_login(community_user)
+    page = client.post(
+        reverse("resources:match_settle", args=[match.pk]),
+        {"state": "fulfilled", "people_served": "3", "settled_on": "2099-01-01"},
+    ).content.decode()
+    assert "日期不能晚于今天。" in page
+    match.refresh_from_db()
+    need.refresh_from_db()
+    assert (match.state, match.settled_on) == ("matched", None)
+    assert (need.status, need.closed_on) == (CommunityNeed.Status.OPEN, None)
