@@ -422,7 +422,9 @@ def match_settle(
 
 def _need_met(actor, match: Match, day, note: str, request) -> None:
     if match.need_id:
-        need = Need.objects.get(pk=match.need_id)
+        # Locked before it is read: another of its matches settled at the same moment waits,
+        # then finds it resolved, instead of resolving it a second time over the first.
+        need = Need.objects.select_for_update().get(pk=match.need_id)
         if need.is_open:
             resolution = _("Resolved through the resource %(resource)s.") % {
                 "resource": match.resource.title

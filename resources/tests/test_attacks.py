@@ -1,21 +1,25 @@
-"""What an attacker tries against resources, matches and projects: a name read off a form or
-the ledger where the page masks it, a match settled on a day still to come."""
+"""What an attacker (or an unlucky moment) tries against resources, matches and projects: a
+name read off a form or the ledger where the page masks it, a match settled on a day still to
+come, and two matches of one need settled at once."""
 
 import datetime
 import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import services as activity_services
+from activities.models import Need, NeedChange
+from liaison.tests.test_withdrawal_attacks import Race, refused_or_done
 from members.models import Member
 from members.tests.factories import MemberFactory
 from organisations.tests.factories import organisation_make
 from resources import services
-from resources.models import CommunityNeed
+from resources.models import CommunityNeed, Match
 
 from .factories import community_need_make, resource_make
 from .test_projects import project_make
@@ -121,3 +125,47 @@ def test_a_match_is_not_settled_on_a_day_still_to_come(client, areas, community_
     need.refresh_from_db()
     assert (match.state, match.settled_on) == ("matched", None)
     assert (need.status, need.closed_on) == (CommunityNeed.Status.OPEN, None)
+
+
+# -- At the same moment: two connections (as in liaison's withdrawal attacks) -----------------
+
+
+@pytest.fixture
+def race():
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL's row locks")
+    return Race()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_matches_of_one_need_settled_at_once_resolve_it_once(
+    race, monkeypatch, areas, community_user, member, firm
+):
+    need = legal_need(community_user, member)
+    first = services.match_create(actor=community_user, need=need, resource=firm["first"])
+    second = services.match_create(actor=community_user, need=need, resource=firm["second"])
+    # The first settling pauses once it has found the need open, just before resolving it.
+    resolve = activity_services.need_set_status
+
+    def pause_then_resolve(**kwargs):
+        race.pause()
+        return resolve(**kwargs)
+
+    monkeypatch.setattr(activity_services, "need_set_status", pause_then_resolve)
+
+    def settle(match, note):
+        return lambda: services.match_settle(
+            actor=community_user, match=match, state="fulfilled", note=note
+        )
+
+    outcome = race.run(settle(first, "第一次"), settle(second, "第二次"))
+    refused_or_done(outcome)
+    assert set(Match.objects.values_list("state", flat=True)) == {"fulfilled"}
+    need = Need.objects.get(pk=need.pk)
+    assert need.status == Need.Status.RESOLVED and "法律咨询" in need.resolution
+    resolutions = [
+        change
+        for change in NeedChange.objects.filter(need=need)
+        if any(item["field"] == "resolution" for item in change.changes)
+    ]
+    assert len(resolutions) == 1
