@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Member
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
@@ -80,6 +81,11 @@ class OrganisationForm(PhoneFormMixin, forms.ModelForm):
             | Q(pk=self.instance.contact_member_id)
         )
         self.fields["contact_member"].queryset = contacts
+        # The one it has may be another community's (the district chose her): named as the
+        # organisation's page names her, masked.
+        self.fields["contact_member"].label_from_instance = lambda m: name_seen_by(
+            user, m.name, m.community_id
+        )
         self.fields["contact_member"].help_text = _(
             "One of the organisation's members; or enter a name and phone below."
         )
