@@ -142,6 +142,10 @@ def membership_end(
     """End a membership on `left_on`: the row stays, with its dates, as the history."""
     if not Membership.objects.editable_by(actor).filter(pk=membership.pk).exists():
         raise PermissionDenied
+    # Only of a member the actor sees: the organisation's page names no other (a street's
+    # group has members in every community), as only such a member may be added.
+    if not Member.objects.visible_to(actor).filter(pk=membership.member_id).exists():
+        raise PermissionDenied
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.left_on is not None:

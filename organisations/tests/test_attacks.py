@@ -1,12 +1,14 @@
 """What an attacker tries against organisations, memberships and places: a member of another
-community named on the edit form."""
+community named on the edit form or ended by a crafted POST."""
 
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from organisations import services
+from organisations.models import Membership
 
 from .factories import organisation_make
 
@@ -38,3 +40,24 @@ def test_the_edit_form_names_a_contact_of_another_community_masked(
     assert "李*" in page and "李四" not in page
     client.force_login(district_user)
     assert "李四" in client.get(reverse("organisations:update", args=[chamber.pk])).content.decode()
+
+
+def test_a_membership_of_a_member_outside_ones_area_is_not_ended(
+    client, chamber, community_user, street_user
+):
+    # The page counts her among "others" without naming her; a crafted POST must not end her.
+    membership = Membership.objects.get(organisation=chamber)
+    client.force_login(community_user)
+    url = reverse("organisations:membership_end", args=[membership.pk])
+    assert client.post(url, {"left_on": "2026-01-01"}).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.membership_end(
+            actor=community_user, membership=membership, left_on=datetime.date(2026, 1, 1)
+        )
+    membership.refresh_from_db()
+    assert membership.left_on is None
+    # The street above both communities ends it.
+    client.force_login(street_user)
+    assert client.post(url, {"left_on": "2026-01-01"}).status_code == 302
+    membership.refresh_from_db()
+    assert membership.left_on == datetime.date(2026, 1, 1)
