@@ -27,6 +27,14 @@ def _check_area(actor, area: Area) -> None:
         raise ValidationError({"area": _("Choose a district, street or community of yours.")})
 
 
+def _area_locked(area: Area) -> Area:
+    """The area of a record being registered, read again under a lock: the same form sent
+    twice at once waits here for the first, whose name the constraint then refuses in words
+    (not the database, as a server error); a merge of the area running meanwhile waits for
+    the write and moves it, or ends first and the write is refused as in a retired area."""
+    return Area.objects.select_for_update().get(pk=area.pk)
+
+
 def _audit(actor, obj, action, fields, request, **detail) -> None:
     # Field names only: the values (phones among them) stay out of the log.
     audit_record(
@@ -82,7 +90,7 @@ def organisation_create(*, actor, data: dict, request=None) -> Organisation:
     data = _organisation_data(actor, data, None)
     with transaction.atomic():
         organisation = Organisation(**data)
-        _check_area(actor, organisation.area)
+        _check_area(actor, _area_locked(organisation.area))
         organisation.full_clean()
         organisation.save()
         _audit(actor, organisation, AuditEvent.Action.CREATE, data, request)
@@ -123,6 +131,9 @@ def membership_add(
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise ValidationError({"member": _("Choose a member of yours.")})
     with transaction.atomic():
+        # Locked: the same member added twice at once (a form sent twice) waits here for the
+        # first, which its constraint then names, instead of failing on the database's.
+        Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
         membership = Membership(
             organisation=organisation, member=member, role=(role or "").strip(),
             joined_on=joined_on,
@@ -167,7 +178,7 @@ def place_create(*, actor, data: dict, request=None) -> Place:
     data = _with_phone(dict(data), "manager_phone")
     with transaction.atomic():
         place = Place(**data)
-        _check_area(actor, place.area)
+        _check_area(actor, _area_locked(place.area))
         place.full_clean()
         place.save()
         _audit(actor, place, AuditEvent.Action.CREATE, data, request)

@@ -1,16 +1,19 @@
-"""What an attacker tries against organisations, memberships and places: a member of another
-community named on the edit form or ended by a crafted POST."""
+"""What an attacker (or a form sent twice) tries against organisations, memberships and
+places: a member of another community named on the edit form or ended by a crafted POST, and
+the same record written twice at once."""
 
 import datetime
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 
+from liaison.tests.test_withdrawal_attacks import Race, refused_or_done
 from organisations import services
-from organisations.models import Membership
+from organisations.models import Membership, Organisation, Place
 
-from .factories import organisation_make
+from .factories import organisation_make, place_make
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +64,54 @@ def test_a_membership_of_a_member_outside_ones_area_is_not_ended(
     assert client.post(url, {"left_on": "2026-01-01"}).status_code == 302
     membership.refresh_from_db()
     assert membership.left_on == datetime.date(2026, 1, 1)
+
+
+# -- A form sent twice at once: two connections (as in liaison's withdrawal attacks) ----------
+
+
+@pytest.fixture
+def race(monkeypatch):
+    """The first write pauses after its audit line, inside its transaction."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the race needs PostgreSQL's row locks")
+    race = Race()
+    audit = services.audit_record
+
+    def audit_then_pause(**kwargs):
+        audit(**kwargs)
+        race.pause()
+
+    monkeypatch.setattr(services, "audit_record", audit_then_pause)
+    return race
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(
+    ("make", "model"), [(organisation_make, Organisation), (place_make, Place)]
+)
+def test_an_organisation_or_a_place_registered_twice_at_once_is_refused_in_words(
+    race, areas, community_user, make, model
+):
+    def register():
+        return make(community_user, areas[QIAODONG], name="统战之家")
+
+    outcome = race.run(register, register)
+    refused_or_done(outcome)
+    assert isinstance(outcome["second"], ValidationError)
+    assert model.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_member_added_twice_at_once_is_refused_in_words(race, areas, community_user, member):
+    chamber = organisation_make(community_user, areas[QIAODONG], name="商会")
+
+    def add():
+        return services.membership_add(
+            actor=community_user, organisation=chamber, member=member, role="会长",
+            joined_on=JOINED,
+        )  # fmt: skip
+
+    outcome = race.run(add, add)
+    refused_or_done(outcome)
+    assert isinstance(outcome["second"], ValidationError)
+    assert Membership.objects.count() == 1
