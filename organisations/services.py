@@ -5,6 +5,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member
@@ -119,6 +120,13 @@ def organisation_update(*, actor, organisation: Organisation, data: dict, reques
     return organisation
 
 
+def _check_not_future(day: datetime.date | None, field: str) -> None:
+    # A membership is current until its day of leaving is set (`MembershipQuerySet.current`):
+    # one ending on a day to come would leave now, one joining then would belong already.
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({field: _("The day is in the future.")})
+
+
 def membership_add(
     *, actor, organisation: Organisation, member: Member, role: str, joined_on, request=None
 ) -> Membership:
@@ -130,6 +138,7 @@ def membership_add(
         raise PermissionDenied
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise ValidationError({"member": _("Choose a member of yours.")})
+    _check_not_future(joined_on, "joined_on")
     with transaction.atomic():
         # Locked: the same member added twice at once (a form sent twice) waits here for the
         # first, which its constraint then names, instead of failing on the database's.
@@ -157,6 +166,7 @@ def membership_end(
     # group has members in every community), as only such a member may be added.
     if not Member.objects.visible_to(actor).filter(pk=membership.member_id).exists():
         raise PermissionDenied
+    _check_not_future(left_on, "left_on")
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.left_on is not None:

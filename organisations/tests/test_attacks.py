@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from liaison.tests.test_withdrawal_attacks import Race, refused_or_done
 from organisations import services
@@ -115,3 +116,30 @@ def test_a_member_added_twice_at_once_is_refused_in_words(race, areas, community
     refused_or_done(outcome)
     assert isinstance(outcome["second"], ValidationError)
     assert Membership.objects.count() == 1
+
+
+# -- Inputs --------------------------------------------------------------------------------
+
+
+def test_a_member_neither_joins_nor_leaves_on_a_day_still_to_come(
+    client, areas, community_user, member
+):
+    chamber = organisation_make(community_user, areas[QIAODONG], name="商会")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        services.membership_add(actor=community_user, organisation=chamber, member=member,
+                                role="会长", joined_on=tomorrow)  # fmt: skip
+    assert "joined_on" in refused.value.error_dict
+    membership = services.membership_add(
+        actor=community_user, organisation=chamber, member=member, role="会长", joined_on=JOINED
+    )
+    client.force_login(community_user)
+    response = client.post(
+        reverse("organisations:membership_end", args=[membership.pk]),
+        {"left_on": tomorrow.isoformat()},
+        follow=True,
+    )
+    assert "日期不能晚于今天。" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.left_on is None
+    assert Membership.objects.current().filter(member=member).exists()
