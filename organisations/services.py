@@ -14,6 +14,7 @@ from tongzhan.audit import audit_record
 from tongzhan.masking import mask_phone
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import visible_area_ids
+from tongzhan.text import plain_name
 
 from .models import Membership, Organisation, Place
 
@@ -62,8 +63,14 @@ def _with_phone(data: dict, field: str) -> dict:
     return {**data, field: phone, f"{field}_masked": mask_phone(phone)}
 
 
+def _named(data: dict) -> dict:
+    if "name" in data:
+        data["name"] = plain_name(data["name"])
+    return data
+
+
 def _organisation_data(actor, data: dict, organisation: Organisation | None) -> dict:
-    data = _with_phone(dict(data), "contact_phone")
+    data = _named(_with_phone(dict(data), "contact_phone"))
     if "credit_code" in data:
         data["credit_code"] = (data["credit_code"] or "").strip().upper()
     parent = data.get("parent")
@@ -185,7 +192,7 @@ def place_create(*, actor, data: dict, request=None) -> Place:
     """Register a place of an area within the actor's."""
     if not actor.has_perm("organisations.add_place"):
         raise PermissionDenied
-    data = _with_phone(dict(data), "manager_phone")
+    data = _named(_with_phone(dict(data), "manager_phone"))
     with transaction.atomic():
         place = Place(**data)
         _check_area(actor, _area_locked(place.area))
@@ -199,7 +206,7 @@ def place_update(*, actor, place: Place, data: dict, request=None) -> Place:
     """Change a place the actor may edit; moving it keeps it within their area."""
     if not Place.objects.editable_by(actor).filter(pk=place.pk).exists():
         raise PermissionDenied
-    data = _with_phone(dict(data), "manager_phone")
+    data = _named(_with_phone(dict(data), "manager_phone"))
     with transaction.atomic():
         place = Place.objects.select_for_update().get(pk=place.pk)
         changed = _changed(place, data)

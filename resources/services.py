@@ -25,6 +25,7 @@ from tongzhan.audit import audit_record
 from tongzhan.masking import name_seen_by
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.text import plain_name
 
 from .models import (
     CommunityNeed,
@@ -91,6 +92,8 @@ def _resource_data(actor, data: dict, resource: Resource | None) -> dict:
         and not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists()
     ):
         raise ValidationError({"organisation": _("Choose an organisation of yours.")})
+    if "title" in data:
+        data["title"] = plain_name(data["title"])
     if data.get("kind") != Kind.SERVICE:
         data["service"] = ""
     elif not data.get("service"):
@@ -528,6 +531,8 @@ def _project_data(actor, data: dict, project: Project | None) -> dict:
         raise ValidationError({"area": _("Choose a district, street or community of yours.")})
     for name in ("description", "industry"):
         data[name] = (data.get(name) or "").strip()
+    if "name" in data:
+        data["name"] = plain_name(data["name"])
     return data
 
 

@@ -1,6 +1,6 @@
 """What an attacker (or a form sent twice) tries against organisations, memberships and
-places: a member of another community named on the edit form or ended by a crafted POST, and
-the same record written twice at once."""
+places: a member of another community named on the edit form or ended by a crafted POST, the
+same record written twice at once, names of characters that show nothing and days to come."""
 
 import datetime
 
@@ -119,6 +119,36 @@ def test_a_member_added_twice_at_once_is_refused_in_words(race, areas, community
 
 
 # -- Inputs --------------------------------------------------------------------------------
+
+# Characters that show nothing: zero-width space, joiner and non-joiner, word joiner, the
+# byte-order mark, a right-to-left override.
+INVISIBLE = "\u200b\u200d\u200c\u2060\ufeff\u202e"
+
+
+def test_a_name_of_invisible_characters_is_no_name_and_adds_none_to_a_name(
+    client, areas, community_user
+):
+    organisation_make(community_user, areas[QIAODONG], name="商会")
+    place_make(community_user, areas[QIAODONG], name="统战活动室")
+    client.force_login(community_user)
+    area = areas[QIAODONG].pk
+    for name in (INVISIBLE, f" {INVISIBLE}\u3000", f"商会{INVISIBLE}", "\u202e商会"):
+        response = client.post(
+            reverse("organisations:create"),
+            {"name": name, "kind": "chamber", "area": area, "is_active": "on"},
+        )
+        assert response.status_code == 200, repr(name)
+    for name in (INVISIBLE, "统战\u200b活动室"):
+        response = client.post(
+            reverse("organisations:place_create"),
+            {"name": name, "kind": "activity_room", "area": area, "is_active": "on"},
+        )
+        assert response.status_code == 200, repr(name)
+    assert list(Organisation.objects.values_list("name", flat=True)) == ["商会"]
+    assert list(Place.objects.values_list("name", flat=True)) == ["统战活动室"]
+    # A name with them is kept without them.
+    chamber = organisation_make(community_user, areas[QIAODONG], name=f"\ufeff工商联{INVISIBLE}")
+    assert chamber.name == "工商联"
 
 
 def test_a_member_neither_joins_nor_leaves_on_a_day_still_to_come(

@@ -1,6 +1,6 @@
 """What an attacker (or an unlucky moment) tries against resources, matches and projects: a
 name read off a form or the ledger where the page masks it, a match settled on a day still to
-come, and two matches of one need settled at once."""
+come, a title of characters that show nothing, and two matches of one need settled at once."""
 
 import datetime
 import io
@@ -125,6 +125,22 @@ def test_a_match_is_not_settled_on_a_day_still_to_come(client, areas, community_
     need.refresh_from_db()
     assert (match.state, match.settled_on) == ("matched", None)
     assert (need.status, need.closed_on) == (CommunityNeed.Status.OPEN, None)
+
+
+# -- Inputs --------------------------------------------------------------------------------
+
+
+def test_a_title_or_name_of_invisible_characters_is_no_title_or_name(areas, community_user, member):
+    invisible = "\u200b\u200d\ufeff\u202e"
+    with pytest.raises(ValidationError) as refused:
+        resource_make(community_user, member=member, title=invisible)
+    assert "title" in refused.value.error_dict
+    with pytest.raises(ValidationError) as refused:
+        project_make(community_user, areas[QIAODONG], member=member, name=f" {invisible} ")
+    assert "name" in refused.value.error_dict
+    resource = resource_make(community_user, member=member, title=f"家教{invisible}")
+    project = project_make(community_user, areas[QIAODONG], member=member, name=f"{invisible}光伏")
+    assert (resource.title, project.name) == ("家教", "光伏")
 
 
 # -- At the same moment: two connections (as in liaison's withdrawal attacks) -----------------
