@@ -102,14 +102,20 @@ def _resource_data(actor, data: dict, resource: Resource | None) -> dict:
     return data
 
 
+def _choosable(actor) -> set[int] | None:
+    """The ids of the areas the actor may have a resource serve: within theirs or above it;
+    None for every area."""
+    seen = visible_area_ids(actor)
+    return None if seen is None else {*seen, *enclosing_area_ids(actor)}
+
+
 def _served(actor, areas, default_area_id: int) -> list[int]:
     """The areas served: districts, streets and communities in use, within the actor's area
     or above it (a community's lawyer may serve the whole street); the owner's area if none."""
     ids = [area.pk for area in areas or ()]
     if not ids:
         return [default_area_id]
-    seen = visible_area_ids(actor)
-    allowed = None if seen is None else {*seen, *enclosing_area_ids(actor)}
+    allowed = _choosable(actor)
     for area in areas:
         if (
             area.level not in AREA_LEVELS
@@ -154,10 +160,14 @@ def resource_update(*, actor, resource: Resource, data: dict, served_areas=None,
         resource.save()
         detail = {"fields": sorted(changed)}
         if served_areas is not None:
-            ids = _served(actor, served_areas, resource.area_id)
             before = set(
                 ResourceArea.objects.filter(resource=resource).values_list("area_id", flat=True)
             )
+            # Those the actor may not choose (another community, the street's or district's
+            # choice) are not on its form: their absence takes none off.
+            allowed = _choosable(actor)
+            hidden = set() if allowed is None else before - allowed
+            ids = sorted({*_served(actor, served_areas, resource.area_id), *hidden})
             if before != set(ids):
                 ResourceArea.objects.filter(resource=resource).exclude(area_id__in=ids).delete()
                 ResourceArea.objects.bulk_create(

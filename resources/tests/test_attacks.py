@@ -102,6 +102,31 @@ def test_the_ledger_and_its_export_name_a_member_who_moved_away_masked(
     assert not any("张三" in cell for cell in cells)
 
 
+def test_an_edit_keeps_the_areas_served_that_the_editor_may_not_choose(
+    client, areas, community_user, neighbour_user, street_user, member
+):
+    # The street has 桥东一社区's tutor serve 五一二社区 too; 桥东一社区's form does not offer
+    # 五一二社区, so saving it must not take the neighbour off.
+    resource = resource_make(street_user, member=member, title="家教", kind="talent", service="",
+                             served=[areas[QIAODONG], areas[WUYIER]])  # fmt: skip
+    client.force_login(community_user)
+    response = client.post(
+        reverse("resources:update", args=[resource.pk]),
+        {"title": "家教辅导", "kind": "talent", "member": member.pk,
+         "served_areas": [areas[QIAODONG].pk, areas[LIUXIANG].pk]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    served = set(resource.served_areas.values_list("code", flat=True))
+    assert served == {QIAODONG, WUYIER, LIUXIANG}
+    client.force_login(neighbour_user)
+    assert "家教辅导" in client.get(reverse("resources:list")).content.decode()
+    # The street, which may choose it, takes it off.
+    services.resource_update(actor=street_user, resource=resource,
+                             data={"title": "家教辅导", "kind": "talent", "member": member},
+                             served_areas=[areas[QIAODONG]])  # fmt: skip
+    assert list(resource.served_areas.values_list("code", flat=True)) == [QIAODONG]
+
+
 # -- Settling ---------------------------------------------------------------------------------
 
 
