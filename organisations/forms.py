@@ -72,7 +72,10 @@ class OrganisationForm(PhoneFormMixin, forms.ModelForm):
         )
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+        # Or the one it has, which may be the street's above the user's community.
+        self.fields["parent"].queryset = Organisation.objects.filter(
+            Q(pk__in=parents.values("pk")) | Q(pk=self.instance.parent_id)
+        )
         # The contact among the organisation's current members the user sees, or the one
         # it has (who may have left since).
         current = Membership.objects.current().filter(organisation_id=self.instance.pk)

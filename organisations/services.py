@@ -75,7 +75,9 @@ def _organisation_data(actor, data: dict, organisation: Organisation | None) -> 
         data["credit_code"] = (data["credit_code"] or "").strip().upper()
     parent = data.get("parent")
     if parent is not None:
-        if not Organisation.objects.visible_to(actor).filter(pk=parent.pk).exists():
+        # A service group kept as it was stays, even the street's above the actor's community.
+        new_parent = organisation is None or parent.pk != organisation.parent_id
+        if new_parent and not Organisation.objects.visible_to(actor).filter(pk=parent.pk).exists():
             raise ValidationError({"parent": _("Choose an organisation of yours.")})
         if parent.kind != Organisation.Kind.SERVICE_GROUP or parent.parent_id is not None:
             raise ValidationError({"parent": _("Only a service group has sub-groups.")})

@@ -67,6 +67,34 @@ def test_a_membership_of_a_member_outside_ones_area_is_not_ended(
     assert membership.left_on == datetime.date(2026, 1, 1)
 
 
+def test_an_edit_keeps_a_sub_groups_service_group_of_the_street(
+    client, areas, community_user, street_user
+):
+    # The street's service group has a sub-group in 桥东一社区, which the community keeps; its
+    # form cannot offer the street's group, so saving it must not detach the sub-group.
+    group = organisation_make(street_user, areas["140106001"], name="同心服务团",
+                              kind=Organisation.Kind.SERVICE_GROUP)  # fmt: skip
+    sub = organisation_make(street_user, areas[QIAODONG], name="桥东服务队",
+                            kind=Organisation.Kind.SERVICE_GROUP, parent=group)  # fmt: skip
+    client.force_login(community_user)
+    url = reverse("organisations:update", args=[sub.pk])
+    assert "同心服务团" in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {"name": "桥东服务队", "kind": "service_group", "parent": group.pk,
+         "area": areas[QIAODONG].pk, "notes": "每月第一个周六活动", "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert (sub.parent_id, sub.notes) == (group.pk, "每月第一个周六活动")
+    # Another service group it cannot see is still refused.
+    other = organisation_make(street_user, areas["140106001002"], name="五一二服务队",
+                              kind=Organisation.Kind.SERVICE_GROUP)  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.organisation_update(actor=community_user, organisation=sub,
+                                     data={"parent": other})  # fmt: skip
+
+
 # -- A form sent twice at once: two connections (as in liaison's withdrawal attacks) ----------
 
 
