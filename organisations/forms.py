@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Member
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
@@ -71,7 +72,10 @@ class OrganisationForm(PhoneFormMixin, forms.ModelForm):
         )
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+        # Or the one it has, which may be the street's above the user's community.
+        self.fields["parent"].queryset = Organisation.objects.filter(
+            Q(pk__in=parents.values("pk")) | Q(pk=self.instance.parent_id)
+        )
         # The contact among the organisation's current members the user sees, or the one
         # it has (who may have left since).
         current = Membership.objects.current().filter(organisation_id=self.instance.pk)
@@ -80,6 +84,11 @@ class OrganisationForm(PhoneFormMixin, forms.ModelForm):
             | Q(pk=self.instance.contact_member_id)
         )
         self.fields["contact_member"].queryset = contacts
+        # The one it has may be another community's (the district chose her): named as the
+        # organisation's page names her, masked.
+        self.fields["contact_member"].label_from_instance = lambda m: name_seen_by(
+            user, m.name, m.community_id
+        )
         self.fields["contact_member"].help_text = _(
             "One of the organisation's members; or enter a name and phone below."
         )

@@ -5,6 +5,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member
@@ -14,6 +15,7 @@ from tongzhan.masking import mask_phone
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import visible_area_ids
 from tongzhan.services import area_records_repoint
+from tongzhan.text import plain_name
 
 from .models import Membership, Organisation, Place
 
@@ -26,6 +28,14 @@ def _check_area(actor, area: Area) -> None:
     ids = visible_area_ids(actor)
     if area.level not in AREA_LEVELS or area.is_retired or (ids is not None and area.pk not in ids):
         raise ValidationError({"area": _("Choose a district, street or community of yours.")})
+
+
+def _area_locked(area: Area) -> Area:
+    """The area of a record being registered, read again under a lock: the same form sent
+    twice at once waits here for the first, whose name the constraint then refuses in words
+    (not the database, as a server error); a merge of the area running meanwhile waits for
+    the write and moves it, or ends first and the write is refused as in a retired area."""
+    return Area.objects.select_for_update().get(pk=area.pk)
 
 
 def _audit(actor, obj, action, fields, request, **detail) -> None:
@@ -54,13 +64,21 @@ def _with_phone(data: dict, field: str) -> dict:
     return {**data, field: phone, f"{field}_masked": mask_phone(phone)}
 
 
+def _named(data: dict) -> dict:
+    if "name" in data:
+        data["name"] = plain_name(data["name"])
+    return data
+
+
 def _organisation_data(actor, data: dict, organisation: Organisation | None) -> dict:
-    data = _with_phone(dict(data), "contact_phone")
+    data = _named(_with_phone(dict(data), "contact_phone"))
     if "credit_code" in data:
         data["credit_code"] = (data["credit_code"] or "").strip().upper()
     parent = data.get("parent")
     if parent is not None:
-        if not Organisation.objects.visible_to(actor).filter(pk=parent.pk).exists():
+        # A service group kept as it was stays, even the street's above the actor's community.
+        new_parent = organisation is None or parent.pk != organisation.parent_id
+        if new_parent and not Organisation.objects.visible_to(actor).filter(pk=parent.pk).exists():
             raise ValidationError({"parent": _("Choose an organisation of yours.")})
         if parent.kind != Organisation.Kind.SERVICE_GROUP or parent.parent_id is not None:
             raise ValidationError({"parent": _("Only a service group has sub-groups.")})
@@ -83,7 +101,7 @@ def organisation_create(*, actor, data: dict, request=None) -> Organisation:
     data = _organisation_data(actor, data, None)
     with transaction.atomic():
         organisation = Organisation(**data)
-        _check_area(actor, organisation.area)
+        _check_area(actor, _area_locked(organisation.area))
         organisation.full_clean()
         organisation.save()
         _audit(actor, organisation, AuditEvent.Action.CREATE, data, request)
@@ -112,6 +130,13 @@ def organisation_update(*, actor, organisation: Organisation, data: dict, reques
     return organisation
 
 
+def _check_not_future(day: datetime.date | None, field: str) -> None:
+    # A membership is current until its day of leaving is set (`MembershipQuerySet.current`):
+    # one ending on a day to come would leave now, one joining then would belong already.
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({field: _("The day is in the future.")})
+
+
 def membership_add(
     *, actor, organisation: Organisation, member: Member, role: str, joined_on, request=None
 ) -> Membership:
@@ -123,7 +148,11 @@ def membership_add(
         raise PermissionDenied
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise ValidationError({"member": _("Choose a member of yours.")})
+    _check_not_future(joined_on, "joined_on")
     with transaction.atomic():
+        # Locked: the same member added twice at once (a form sent twice) waits here for the
+        # first, which its constraint then names, instead of failing on the database's.
+        Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
         membership = Membership(
             organisation=organisation, member=member, role=(role or "").strip(),
             joined_on=joined_on,
@@ -143,6 +172,11 @@ def membership_end(
     """End a membership on `left_on`: the row stays, with its dates, as the history."""
     if not Membership.objects.editable_by(actor).filter(pk=membership.pk).exists():
         raise PermissionDenied
+    # Only of a member the actor sees: the organisation's page names no other (a street's
+    # group has members in every community), as only such a member may be added.
+    if not Member.objects.visible_to(actor).filter(pk=membership.member_id).exists():
+        raise PermissionDenied
+    _check_not_future(left_on, "left_on")
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.left_on is not None:
@@ -161,10 +195,10 @@ def place_create(*, actor, data: dict, request=None) -> Place:
     """Register a place of an area within the actor's."""
     if not actor.has_perm("organisations.add_place"):
         raise PermissionDenied
-    data = _with_phone(dict(data), "manager_phone")
+    data = _named(_with_phone(dict(data), "manager_phone"))
     with transaction.atomic():
         place = Place(**data)
-        _check_area(actor, place.area)
+        _check_area(actor, _area_locked(place.area))
         place.full_clean()
         place.save()
         _audit(actor, place, AuditEvent.Action.CREATE, data, request)
@@ -175,7 +209,7 @@ def place_update(*, actor, place: Place, data: dict, request=None) -> Place:
     """Change a place the actor may edit; moving it keeps it within their area."""
     if not Place.objects.editable_by(actor).filter(pk=place.pk).exists():
         raise PermissionDenied
-    data = _with_phone(dict(data), "manager_phone")
+    data = _named(_with_phone(dict(data), "manager_phone"))
     with transaction.atomic():
         place = Place.objects.select_for_update().get(pk=place.pk)
         changed = _changed(place, data)

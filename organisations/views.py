@@ -18,6 +18,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -318,6 +319,9 @@ def membership_add(request, pk):
 def membership_end(request, pk):
     """End a membership on the day given; the row stays as history."""
     membership = _editable_or_denied(Membership, request.user, pk)
+    # One of a member the user cannot see is not on the organisation's page: not theirs.
+    if not Member.objects.visible_to(request.user).filter(pk=membership.member_id).exists():
+        raise Http404
     form = MembershipEndForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the day the member left."))

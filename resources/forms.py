@@ -11,6 +11,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 from members.models import Category, Member
 from organisations.models import Organisation
 from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, DayField, FilterForm
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids
 from tongzhan.widgets import DateInput
@@ -26,7 +27,11 @@ def _members_and_organisations(form, user) -> None:
     if form.instance.member_id:
         members = members | Member.objects.filter(pk=form.instance.member_id)
     form.fields["member"].queryset = members.defer("id_number", "phone").order_by("name")
-    form.fields["member"].label_from_instance = lambda m: f"{m.name}（{m.community.name}）"
+    # The member it has may be another area's (moved away, or the street's choice): named
+    # as the pages name her.
+    form.fields["member"].label_from_instance = lambda m: (
+        f"{name_seen_by(user, m.name, m.community_id)}（{m.community.name}）"
+    )
     organisations = Organisation.objects.visible_to(user)
     if form.instance.organisation_id:
         organisations = organisations | Organisation.objects.filter(

@@ -22,10 +22,11 @@ from activities.models import Need
 from members.models import Member
 from organisations.models import Organisation
 from tongzhan.audit import audit_record
-from tongzhan.masking import mask_name
+from tongzhan.masking import name_seen_by
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import enclosing_area_ids, enclosing_areas, visible_area_ids, within_area
 from tongzhan.services import area_records_repoint
+from tongzhan.text import plain_name
 
 from .models import (
     CommunityNeed,
@@ -68,11 +69,7 @@ def owner_name(resource: Resource, user) -> str:
     community's staff and those above), masked to other areas."""
     if resource.organisation_id:
         return resource.organisation.name
-    member = resource.member
-    ids = visible_area_ids(user)
-    if ids is None or member.community_id in ids:
-        return member.name
-    return mask_name(member.name)
+    return name_seen_by(user, resource.member.name, resource.member.community_id)
 
 
 # -- Resources ----------------------------------------------------------------------------
@@ -96,6 +93,8 @@ def _resource_data(actor, data: dict, resource: Resource | None) -> dict:
         and not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists()
     ):
         raise ValidationError({"organisation": _("Choose an organisation of yours.")})
+    if "title" in data:
+        data["title"] = plain_name(data["title"])
     if data.get("kind") != Kind.SERVICE:
         data["service"] = ""
     elif not data.get("service"):
@@ -104,14 +103,20 @@ def _resource_data(actor, data: dict, resource: Resource | None) -> dict:
     return data
 
 
+def _choosable(actor) -> set[int] | None:
+    """The ids of the areas the actor may have a resource serve: within theirs or above it;
+    None for every area."""
+    seen = visible_area_ids(actor)
+    return None if seen is None else {*seen, *enclosing_area_ids(actor)}
+
+
 def _served(actor, areas, default_area_id: int) -> list[int]:
     """The areas served: districts, streets and communities in use, within the actor's area
     or above it (a community's lawyer may serve the whole street); the owner's area if none."""
     ids = [area.pk for area in areas or ()]
     if not ids:
         return [default_area_id]
-    seen = visible_area_ids(actor)
-    allowed = None if seen is None else {*seen, *enclosing_area_ids(actor)}
+    allowed = _choosable(actor)
     for area in areas:
         if (
             area.level not in AREA_LEVELS
@@ -156,10 +161,14 @@ def resource_update(*, actor, resource: Resource, data: dict, served_areas=None,
         resource.save()
         detail = {"fields": sorted(changed)}
         if served_areas is not None:
-            ids = _served(actor, served_areas, resource.area_id)
             before = set(
                 ResourceArea.objects.filter(resource=resource).values_list("area_id", flat=True)
             )
+            # Those the actor may not choose (another community, the street's or district's
+            # choice) are not on its form: their absence takes none off.
+            allowed = _choosable(actor)
+            hidden = set() if allowed is None else before - allowed
+            ids = sorted({*_served(actor, served_areas, resource.area_id), *hidden})
             if before != set(ids):
                 ResourceArea.objects.filter(resource=resource).exclude(area_id__in=ids).delete()
                 ResourceArea.objects.bulk_create(
@@ -397,9 +406,13 @@ def match_settle(
         match = Match.objects.select_for_update().select_related("resource").get(pk=match.pk)
         if match.state != Match.State.MATCHED:
             raise ValidationError(_("This match has already been settled."))
-        settled_on = settled_on or timezone.localdate()
+        today = timezone.localdate()
+        settled_on = settled_on or today
         if settled_on < match.matched_on:
             raise ValidationError({"settled_on": _("The day is before the match was made.")})
+        # The assessment and the dashboards count a match in the period of its settling.
+        if settled_on > today:
+            raise ValidationError({"settled_on": _("The day is in the future.")})
         match.state, match.settled_on, match.settled_by = state, settled_on, actor
         match.people_served = people_served or 0
         match.value = value
@@ -419,7 +432,9 @@ def match_settle(
 
 def _need_met(actor, match: Match, day, note: str, request) -> None:
     if match.need_id:
-        need = Need.objects.get(pk=match.need_id)
+        # Locked before it is read: another of its matches settled at the same moment waits,
+        # then finds it resolved, instead of resolving it a second time over the first.
+        need = Need.objects.select_for_update().get(pk=match.need_id)
         if need.is_open:
             resolution = _("Resolved through the resource %(resource)s.") % {
                 "resource": match.resource.title
@@ -483,11 +498,7 @@ def introducer_name(project: Project, user) -> str:
     community's staff and those above), masked to other areas."""
     if project.organisation_id:
         return project.organisation.name
-    member = project.member
-    ids = visible_area_ids(user)
-    if ids is None or member.community_id in ids:
-        return member.name
-    return mask_name(member.name)
+    return name_seen_by(user, project.member.name, project.member.community_id)
 
 
 def _project_data(actor, data: dict, project: Project | None) -> dict:
@@ -518,6 +529,8 @@ def _project_data(actor, data: dict, project: Project | None) -> dict:
         raise ValidationError({"area": _("Choose a district, street or community of yours.")})
     for name in ("description", "industry"):
         data[name] = (data.get(name) or "").strip()
+    if "name" in data:
+        data["name"] = plain_name(data["name"])
     return data
 
 

@@ -28,6 +28,7 @@ from members.views import XLSX, TalliedPaginator
 from organisations.models import Membership
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
+from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import AuditEvent
 from tongzhan.scoping import within_area
@@ -495,10 +496,12 @@ def _ledger(request):
     return form, rows
 
 
-def _need_text(match) -> str:
+def _need_text(match, user) -> str:
     if match.need_id:
+        # A match stays its community's when the member moves away: she is named masked there.
         need = match.need
-        return f"{need.member.name} · {need.get_kind_display()} · {need.description[:60]}"
+        name = name_seen_by(user, need.member.name, need.member.community_id)
+        return f"{name} · {need.get_kind_display()} · {need.description[:60]}"
     need = match.community_need
     return f"{need.kind_label()} · {need.description[:60]}"
 
@@ -534,7 +537,7 @@ class LedgerView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         )
         for match in context["matches"]:
             match.owner = services.owner_name(match.resource, self.request.user)
-            match.need_text = _need_text(match)
+            match.need_text = _need_text(match, self.request.user)
         return context
 
 
@@ -579,7 +582,7 @@ def ledger_export(request):
         value = "" if match.value is None else f"{match.value:.2f}"
         sheet.append([
             xlsx.text(match.matched_on.isoformat(), _CELL), xlsx.text(match.area.name, _CELL),
-            xlsx.text(_need_text(match), _CELL),
+            xlsx.text(_need_text(match, request.user), _CELL),
             xlsx.text(f"{match.resource.title}（{owner}）", _CELL),
             xlsx.text(str(match.get_state_display()), _CELL),
             xlsx.text(str(match.people_served), _CELL), xlsx.text(value, _CELL),

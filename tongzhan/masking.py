@@ -1,5 +1,7 @@
 """Masking (脱敏) of personal numbers for lists, logs and history."""
 
+from .scoping import visible_area_ids
+
 
 def mask_id_number(number: str) -> str:
     """The first and last characters of a document number stay, the rest is hidden.
@@ -52,3 +54,12 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def name_seen_by(user, name: str, community_id: int | None) -> str:
+    """A member's name as `user` may read it: in full to those who see her community (its
+    staff and the levels above), masked to the others, as the lists of members show them."""
+    ids = visible_area_ids(user)
+    if ids is None or community_id in ids:
+        return name
+    return mask_name(name)
