@@ -200,6 +200,11 @@ def community_need_create(*, actor, data: dict, request=None) -> CommunityNeed:
     return need
 
 
+def community_need_settled(need: CommunityNeed) -> int:
+    """How much of the need's quantity its matches settled 已落实 have met."""
+    return CommunityNeed.objects.with_progress().values_list("settled", flat=True).get(pk=need.pk)
+
+
 def community_need_close(*, actor, need: CommunityNeed, request=None) -> CommunityNeed:
     """Close an open community need that no longer needs a match (closed, not met)."""
     if not CommunityNeed.objects.editable_by(actor).filter(pk=need.pk).exists():
@@ -435,7 +440,8 @@ def _need_met(actor, match: Match, day, note: str, request) -> None:
             )  # fmt: skip
         return
     need = CommunityNeed.objects.select_for_update().get(pk=match.community_need_id)
-    if need.status == CommunityNeed.Status.OPEN:
+    # Met once the matches settled 已落实 reach its quantity: 5 jobs wait for 5 people placed.
+    if need.status == CommunityNeed.Status.OPEN and community_need_settled(need) >= need.quantity:
         need.status, need.closed_on = CommunityNeed.Status.MET, day
         need.save(update_fields=["status", "closed_on", "updated_at"])
         _audit(actor, need, AuditEvent.Action.STATUS, request, status=need.status,

@@ -246,6 +246,7 @@ class CommunityNeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListVie
     def get_queryset(self):
         return (
             CommunityNeed.objects.visible_to(self.request.user)
+            .with_progress()
             .select_related("area")
             .order_by("status", "due_date", "-id")
         )
@@ -290,8 +291,10 @@ class CommunityNeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, Detai
     context_object_name = "need"
 
     def get_queryset(self):
-        return CommunityNeed.objects.visible_to(self.request.user).select_related(
-            "area", "recorded_by"
+        return (
+            CommunityNeed.objects.visible_to(self.request.user)
+            .with_progress()
+            .select_related("area", "recorded_by")
         )
 
     def get_context_data(self, **kwargs):

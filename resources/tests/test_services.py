@@ -233,3 +233,62 @@ def test_what_a_merged_community_offered_needed_and_served_follows_it(
     assert AuditEvent.objects.filter(
         object_id=str(areas[QIAODONG].pk), detail__community_needs=1
     ).exists()
+
+
+# -- A community need's quantity -----------------------------------------------------------
+
+
+@pytest.fixture
+def employers(areas, community_user):
+    """Two employers of 桥东 offering jobs there."""
+    return [
+        resource_make(community_user, member=MemberFactory(community=areas[QIAODONG]),
+                      title=title, kind="jobs", service="")
+        for title in ("超市收银员岗位", "物业保洁员岗位")
+    ]  # fmt: skip
+
+
+def settle(actor, need, resource, people, state="fulfilled"):
+    match = services.match_create(actor=actor, community_need=need, resource=resource)
+    return services.match_settle(actor=actor, match=match, state=state, people_served=people)
+
+
+def jobs_need(actor, area, quantity=5):
+    return community_need_make(
+        actor, area, kind="jobs", service="", description="5个就业岗位", quantity=quantity
+    )
+
+
+def test_five_jobs_are_met_once_five_people_are_placed_across_matches(
+    areas, community_user, employers
+):
+    need = jobs_need(community_user, areas[QIAODONG])
+    settle(community_user, need, employers[0], 2)
+    need.refresh_from_db()
+    # Two of five: still open, and still matched with the next employer.
+    assert need.status == CommunityNeed.Status.OPEN and need.closed_on is None
+    assert services.community_need_settled(need) == 2
+    assert not AuditEvent.objects.filter(
+        object_type="resources.communityneed", object_id=str(need.pk), action="status"
+    ).exists()
+    settle(community_user, need, employers[1], 3)
+    need.refresh_from_db()
+    assert need.status == CommunityNeed.Status.MET and need.closed_on == timezone.localdate()
+    assert services.community_need_settled(need) == 5
+    assert AuditEvent.objects.filter(
+        object_type="resources.communityneed", object_id=str(need.pk), action="status",
+        detail__status="met",
+    ).exists()  # fmt: skip
+
+
+def test_a_match_not_fulfilled_counts_nothing_and_a_fulfilled_one_counts_at_least_one(
+    areas, community_user, employers
+):
+    need = jobs_need(community_user, areas[QIAODONG], quantity=2)
+    settle(community_user, need, employers[0], 4, state="unfulfilled")
+    assert services.community_need_settled(need) == 0
+    # Settled 已落实 without a number of people: it delivered one.
+    settle(community_user, need, employers[1], 0)
+    need.refresh_from_db()
+    assert services.community_need_settled(need) == 1
+    assert need.status == CommunityNeed.Status.OPEN

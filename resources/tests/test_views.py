@@ -140,3 +140,32 @@ def test_the_ledger_lists_the_areas_matches_and_exports_them_as_audited_text_cel
     client.force_login(other_district_user)
     response = client.get(reverse("resources:ledger_export"))
     assert len(list(load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=4))) == 0
+
+
+# -- A community need's progress ------------------------------------------------------------
+
+
+def jobs_for(actor, area, quantity):
+    need = community_need_make(
+        actor, area, kind="jobs", service="", description="就业岗位", quantity=quantity
+    )
+    employer = resource_make(
+        actor, member=MemberFactory(community=area), title="收银员岗位", kind="jobs", service=""
+    )
+    return need, employer
+
+
+def test_the_need_page_and_list_show_how_much_is_met(
+    client, areas, community_user, django_assert_max_num_queries
+):
+    need, employer = jobs_for(community_user, areas[QIAODONG], 5)
+    match = services.match_create(actor=community_user, community_need=need, resource=employer)
+    services.match_settle(actor=community_user, match=match, state="fulfilled", people_served=2)
+    for number in range(4):  # more rows, no more queries
+        community_need_make(community_user, areas[QIAODONG], description=f"需求{number}")
+    client.force_login(community_user)
+    page = client.get(reverse("resources:need_detail", args=[need.pk])).content.decode()
+    assert "已落实 2 / 5" in page and "cneed-open" in page
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("resources:need_list")).content.decode()
+    assert "已落实 2 / 5" in page and page.count("已落实 0 / 1") == 4
