@@ -12,7 +12,7 @@ from tongzhan.scoping import enclosing_area_ids, visible_area_ids
 from tongzhan.widgets import DateInput
 
 from .models import CommunityNeed, Kind, Match, Resource
-from .services import AREA_LEVELS
+from .services import AREA_LEVELS, MATCHED_FOR
 
 
 class ResourceForm(forms.ModelForm):
@@ -121,6 +121,11 @@ class CommunityNeedForm(forms.ModelForm):
         field.label_from_instance = lambda area: area.name
         if user.area_id and user.area.level == Area.Level.COMMUNITY:
             field.initial = user.area_id
+        if self.instance.pk and self.instance.matches.exists():
+            # What its matches were made for stays (services.community_need_update).
+            for name in MATCHED_FOR:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed once a resource is matched to the need.")
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)
