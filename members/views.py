@@ -1,5 +1,6 @@
 """Member pages. Every queryset starts from `visible_to`; out of scope is 404, read-only 403."""
 
+import dataclasses
 import datetime
 import tempfile
 
@@ -132,6 +133,27 @@ class MemberMixin(LoginRequiredMixin):
             raise PermissionDenied
 
 
+@dataclasses.dataclass(frozen=True)
+class MemberSection:
+    """A part of a member's page another app renders: its template and that template's
+    context (as `section`)."""
+
+    template: str
+    context: dict
+
+
+# What apps above this one show on a member's page (organisations: her memberships), each a
+# function `(member, user)` returning a `MemberSection`, or None to show nothing. Registered
+# from the app's AppConfig.ready, so the registry imports none of them (layers).
+MEMBER_SECTIONS: list = []
+
+
+def member_section_register(section) -> None:
+    """Called from an app's `AppConfig.ready`; registering twice changes nothing."""
+    if section not in MEMBER_SECTIONS:
+        MEMBER_SECTIONS.append(section)
+
+
 class MemberDetailView(MemberMixin, DetailView):
     template_name = "members/member_detail.html"
     context_object_name = "member"
@@ -238,6 +260,7 @@ class MemberDetailView(MemberMixin, DetailView):
             relatives=relatives,
             relative_of=list(relative_of),
             relatives_hint=not relatives and bool(RELATIVE_CATEGORIES & slugs),
+            sections=[shown for section in MEMBER_SECTIONS if (shown := section(member, user))],
         )
         return context
 

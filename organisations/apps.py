@@ -27,3 +27,9 @@ class OrganisationsConfig(AppConfig):
                 move=services.area_places_move,
             )
         )
+        # A member's page shows her organisations: the registry names no app above it.
+        from members.views import member_section_register
+
+        from .views import member_organisations
+
+        member_section_register(member_organisations)

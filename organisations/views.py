@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from members.models import Member
+from members.views import MemberSection
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
 from tongzhan.filters import query_id
@@ -385,3 +386,33 @@ class PlaceUpdateView(_UpdateMixin, _FormMixin, UpdateView):
             actor=self.request.user, place=self.object, data=form.service_data(),
             request=self.request,
         )  # fmt: skip
+
+
+# -- On a member's page (members.views.member_section_register) -------------------------------
+
+
+def member_organisations(member: Member, user):
+    """A member's organisations for her page: those she belongs to now (role, since) and those
+    she left (left on), of the organisations the viewer sees; the others are counted. None
+    if she belongs to none, or the viewer may not see organisations."""
+    if not user.has_perm("organisations.view_organisation"):
+        return None
+    memberships = list(
+        # Current ones first, then the latest to leave (Membership.Meta.ordering).
+        Membership.objects.filter(member=member).select_related("organisation")
+    )
+    if not memberships:
+        return None
+    ids = {membership.organisation_id for membership in memberships}
+    visible = set(
+        Organisation.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    shown = [membership for membership in memberships if membership.organisation_id in visible]
+    return MemberSection(
+        template="organisations/member_organisations.html",
+        context={
+            "current": [membership for membership in shown if membership.left_on is None],
+            "ended": [membership for membership in shown if membership.left_on is not None],
+            "others_count": len(ids - visible),
+        },
+    )

@@ -17,7 +17,7 @@ from tongzhan.scoping import enclosing_area_ids, visible_area_ids
 from tongzhan.widgets import DateInput
 
 from .models import CommunityNeed, Kind, Match, Project, ProjectStage, Resource
-from .services import AREA_LEVELS, PROJECT_FIELDS
+from .services import AREA_LEVELS, MATCHED_FOR, PROJECT_FIELDS
 
 
 def _members_and_organisations(form, user) -> None:
@@ -136,6 +136,11 @@ class CommunityNeedForm(forms.ModelForm):
         field.label_from_instance = lambda area: area.name
         if user.area_id and user.area.level == Area.Level.COMMUNITY:
             field.initial = user.area_id
+        if self.instance.pk and self.instance.matches.exists():
+            # What its matches were made for stays (services.community_need_update).
+            for name in MATCHED_FOR:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed once a resource is matched to the need.")
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)

@@ -8,7 +8,8 @@ belongs to the area of its need, whose staff record and settle it.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -208,6 +209,11 @@ class CommunityNeedQuerySet(ScopedQuerySet):
     def open(self):
         return self.filter(status=CommunityNeed.Status.OPEN)
 
+    def with_progress(self):
+        """Annotated with `settled`, how much of the quantity the matches settled 已落实 have
+        met (`CommunityNeed.settled_of`), for the "已落实 2 / 5" of the pages."""
+        return self.annotate(settled=CommunityNeed.settled_of(OuterRef("pk")))
+
 
 class CommunityNeed(Recorded):
     """What a community needs (需求清单): legal-advice volunteers, five jobs, a venue."""
@@ -263,6 +269,24 @@ class CommunityNeed(Recorded):
 
     def kind_label(self) -> str:
         return self.get_service_display() if self.service else self.get_kind_display()
+
+    @staticmethod
+    def settled_of(need) -> Coalesce:
+        """How much of a need's quantity is met, as an expression: the people served by its
+        matches settled 已落实, each counting at least one (five jobs are met by five people
+        placed, in one match or several; a venue lent serves its one).
+
+        `need` is the need's pk or an OuterRef to it."""
+        return Coalesce(
+            Subquery(
+                Match.objects.filter(community_need=need, state=Match.State.FULFILLED)
+                .order_by()
+                .values("community_need")
+                .annotate(n=Sum(Greatest("people_served", 1)))
+                .values("n")
+            ),
+            0,
+        )
 
 
 class MatchQuerySet(ScopedQuerySet):

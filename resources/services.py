@@ -192,7 +192,7 @@ def _community_need_data(actor, data: dict) -> dict:
         or (ids is not None and area.pk not in ids)
     ):  # fmt: skip
         raise ValidationError({"area": _("Choose a community of yours.")})
-    if data.get("kind") != Kind.SERVICE:
+    if "kind" in data and data["kind"] != Kind.SERVICE:
         data["service"] = ""
     return data
 
@@ -207,6 +207,63 @@ def community_need_create(*, actor, data: dict, request=None) -> CommunityNeed:
         need.full_clean(exclude=["recorded_by"])
         need.save()
         _audit(actor, need, AuditEvent.Action.CREATE, request, fields=sorted(data))
+    return need
+
+
+def community_need_settled(need: CommunityNeed) -> int:
+    """How much of the need's quantity its matches settled 已落实 have met."""
+    return CommunityNeed.objects.with_progress().values_list("settled", flat=True).get(pk=need.pk)
+
+
+def community_need_frozen(need: CommunityNeed) -> str:
+    """Why the need can no longer be changed ("" while it is open): a need met or closed is
+    a record of what was done, and its matches were settled against what it said."""
+    if need.status == CommunityNeed.Status.MET:
+        return _("This need has been met: it can no longer be changed.")
+    if need.status == CommunityNeed.Status.CLOSED:
+        return _("This need was closed: it can no longer be changed.")
+    return ""
+
+
+# What an open need's editor may change; its status moves by matches settled and closing.
+COMMUNITY_NEED_FIELDS = ("area", "kind", "service", "description", "quantity", "due_date")
+# What the matches of a need were made for: fixed once a resource is matched to it.
+MATCHED_FOR = ("area", "kind", "service")
+
+
+def community_need_update(*, actor, need: CommunityNeed, data: dict, request=None) -> CommunityNeed:
+    """Change an open need of the actor's area. Its community and kind stay once a resource
+    has been matched to it; its quantity is not below what is met already, and a quantity
+    the settled matches reach makes it met."""
+    if not CommunityNeed.objects.editable_by(actor).filter(pk=need.pk).exists():
+        raise PermissionDenied
+    data = {name: data[name] for name in COMMUNITY_NEED_FIELDS if name in data}
+    data = _community_need_data(actor, data)
+    with transaction.atomic():
+        need = CommunityNeed.objects.select_for_update().get(pk=need.pk)
+        if refusal := community_need_frozen(need):
+            raise ValidationError(refusal)
+        changed = [name for name, value in data.items() if getattr(need, name) != value]
+        if set(changed) & set(MATCHED_FOR) and need.matches.exists():
+            raise ValidationError(
+                _("A resource has been matched to this need: its community and kind stay.")
+            )
+        for name in changed:
+            setattr(need, name, data[name])
+        need.full_clean(exclude=["recorded_by"])
+        settled = community_need_settled(need)
+        if need.quantity < settled:
+            raise ValidationError(
+                {"quantity": _("%(settled)s are met already: the quantity is not less.")
+                 % {"settled": settled}}
+            )  # fmt: skip
+        detail = {"fields": sorted(changed)}
+        if settled and settled >= need.quantity:
+            need.status, need.closed_on = CommunityNeed.Status.MET, timezone.localdate()
+            detail["status"] = need.status
+        need.save()
+        if changed:
+            _audit(actor, need, AuditEvent.Action.UPDATE, request, **detail)
     return need
 
 
@@ -447,7 +504,8 @@ def _need_met(actor, match: Match, day, note: str, request) -> None:
             )  # fmt: skip
         return
     need = CommunityNeed.objects.select_for_update().get(pk=match.community_need_id)
-    if need.status == CommunityNeed.Status.OPEN:
+    # Met once the matches settled 已落实 reach its quantity: 5 jobs wait for 5 people placed.
+    if need.status == CommunityNeed.Status.OPEN and community_need_settled(need) >= need.quantity:
         need.status, need.closed_on = CommunityNeed.Status.MET, day
         need.save(update_fields=["status", "closed_on", "updated_at"])
         _audit(actor, need, AuditEvent.Action.STATUS, request, status=need.status,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("needs/", views.CommunityNeedListView.as_view(), name="need_list"),
     path("needs/new/", views.CommunityNeedCreateView.as_view(), name="need_create"),
     path("needs/<int:pk>/", views.CommunityNeedDetailView.as_view(), name="need_detail"),
+    path("needs/<int:pk>/edit/", views.CommunityNeedUpdateView.as_view(), name="need_update"),
     path("needs/<int:pk>/close/", views.community_need_close, name="need_close"),
     path("needs/<int:pk>/match/", views.match_community_need, name="match_community_need"),
     path("member-needs/", views.MemberNeedListView.as_view(), name="member_need_list"),

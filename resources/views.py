@@ -6,6 +6,7 @@ member who offers a resource is named in full to her area's staff and masked els
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -285,6 +286,7 @@ class CommunityNeedListView(LoginRequiredMixin, PermissionRequiredMixin, ListVie
     def get_queryset(self):
         return (
             CommunityNeed.objects.visible_to(self.request.user)
+            .with_progress()
             .select_related("area")
             .order_by("status", "due_date", "-id")
         )
@@ -323,14 +325,44 @@ class CommunityNeedCreateView(_FormMixin, CreateView):
         )
 
 
+class CommunityNeedUpdateView(_FormMixin, UpdateView):
+    """An open need's description, quantity, due day (and, before any match, its community
+    and kind); a need met or closed is shown on its page, saying why it stays as it is."""
+
+    model = CommunityNeed
+    form_class = CommunityNeedForm
+    permission_required = "resources.change_communityneed"
+    template_name = "resources/need_form.html"
+    success_url_name = "resources:need_detail"
+    success_message = gettext_lazy("The changes were saved.")
+
+    def get_object(self, queryset=None):
+        return _editable_or_denied(CommunityNeed, self.request.user, self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if refusal := services.community_need_frozen(self.object):
+            messages.error(request, refusal)
+            return redirect("resources:need_detail", pk=self.object.pk)
+        return super().get(request, *args, **kwargs)
+
+    def write(self, form):
+        return services.community_need_update(
+            actor=self.request.user, need=self.object, data=form.service_data(),
+            request=self.request,
+        )  # fmt: skip
+
+
 class CommunityNeedDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     permission_required = "resources.view_communityneed"
     template_name = "resources/need_detail.html"
     context_object_name = "need"
 
     def get_queryset(self):
-        return CommunityNeed.objects.visible_to(self.request.user).select_related(
-            "area", "recorded_by"
+        return (
+            CommunityNeed.objects.visible_to(self.request.user)
+            .with_progress()
+            .select_related("area", "recorded_by")
         )
 
     def get_context_data(self, **kwargs):

@@ -273,6 +273,13 @@ def _admin_cases(areas, community_user):
         "liaison.notice": (lambda: None, {}, {}),
         "liaison.task": (lambda: None, {}, {}),
         "liaison.taskcopy": (lambda: None, {}, {}),
+        # Organisations, resources and projects: read only in the admin (kept on their pages).
+        **dict.fromkeys(
+            ["organisations.organisation", "organisations.membership", "organisations.place",
+             "resources.resource", "resources.communityneed", "resources.match",
+             "resources.project", "resources.projectstep"],
+            (lambda: None, {}, {}),
+        ),
         "assessment.evaluationtemplate": (
             lambda: EvaluationTemplate.objects.create(name="模板乙"),
             {"name": "简化模板"},

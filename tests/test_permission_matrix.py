@@ -381,6 +381,8 @@ MATRIX = [
     ("resources:need_create", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:need_create", [], "post", "302 200 200 200 200 200 200 403"),
     ("resources:need_detail", ["community_need"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:need_update", ["community_need"], "get", "302 200 404 200 200 404 200 403"),
+    ("resources:need_update", ["community_need"], "post", "302 200 404 200 200 404 200 403"),
     ("resources:need_close", ["fresh_community_need"], "post", "302 302 404 302 302 404 302 403"),  # noqa: E501
     ("resources:need_close", ["fresh_community_need"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
     ("resources:match_community_need", ["community_need"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501

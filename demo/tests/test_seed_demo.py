@@ -8,7 +8,7 @@ from django.core.management import call_command
 from activities.models import Activity, Need, Participation
 from assessment.models import Period
 from members.models import Member
-from resources.models import CommunityNeed, Match, Resource
+from resources.models import CommunityNeed, Match, Project, Resource
 from tongzhan.models import Area, User
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,14 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     match = Match.objects.get()
     assert match.state == Match.State.FULFILLED and match.resource.title == "律师义务法律咨询"
     assert Need.objects.get(pk=match.need_id).status == Need.Status.RESOLVED
+    # Projects of investment and talent (引资引智) at different stages, each step recorded.
+    stages = dict(Project.objects.values_list("name", "stage"))
+    assert sorted(stages.values()) == ["landed", "negotiating", "signed"]
+    assert "老字号面食加工厂扩建" in stages
+    landed = Project.objects.get(stage="landed")
+    assert list(landed.steps.values_list("stage", flat=True)) == [
+        "intent", "negotiating", "signed", "landed"
+    ]  # fmt: skip
     assert "Tz-demo-2026" in output
     # The accounts' areas by the 12-digit codes people see on the pages.
     assert "柳巷街道 (140106001000)" in output and "迎泽区 (140106000000)" in output
@@ -45,3 +53,7 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     assert "nothing seeded" in output
     assert Member.objects.count() == 30 and Period.objects.count() == 1
     assert Resource.objects.count() == 3 and Match.objects.count() == 1
+    assert Project.objects.count() == 3
+    # Seeding more members adds no second set of examples.
+    seed(members=1, participations=0)
+    assert Project.objects.count() == 3 and Resource.objects.count() == 3

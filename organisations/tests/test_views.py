@@ -156,3 +156,51 @@ def test_members_from_other_communities_are_counted_not_named(
     client.force_login(street_user)
     page = client.get(reverse("organisations:detail", args=[group.pk])).content.decode()
     assert "李医生" in page and "赵律师" in page
+
+
+# -- A member's organisations on her page ------------------------------------------------------
+
+
+def test_a_members_page_lists_her_organisations_the_viewer_sees_and_counts_the_others(
+    client, areas, member, community_user, street_user, django_assert_max_num_queries
+):
+    law_firm = organisation_make(community_user, areas[QIAODONG], name="桥东律师事务所")
+    choir = organisation_make(community_user, areas[QIAODONG], name="桥东合唱团")
+    chamber = organisation_make(street_user, areas[LIUXIANG], name="柳巷商会", kind="chamber")
+    services.membership_add(
+        actor=community_user, organisation=law_firm, member=member, role="合伙人",
+        joined_on=datetime.date(2025, 3, 1),
+    )  # fmt: skip
+    sung = services.membership_add(
+        actor=community_user, organisation=choir, member=member, role="团员",
+        joined_on=datetime.date(2020, 5, 1),
+    )  # fmt: skip
+    services.membership_end(
+        actor=community_user, membership=sung, left_on=datetime.date(2024, 6, 30)
+    )
+    services.membership_add(
+        actor=street_user, organisation=chamber, member=member, role="副会长",
+        joined_on=datetime.date(2023, 1, 1),
+    )  # fmt: skip
+    url = reverse("members:detail", args=[member.pk])
+    client.force_login(community_user)
+    with django_assert_max_num_queries(30):
+        page = client.get(url).content.decode()
+    section = page[page.index('id="organisations"') :]
+    section = section[: section.index("</section>")]
+    assert reverse("organisations:detail", args=[law_firm.pk]) in section
+    assert "合伙人" in section and "2025-03-01 加入" in section
+    # Left: shown apart, with the day she left.
+    assert section.index("已退出") < section.index("桥东合唱团")
+    assert "2020-05-01 至 2024-06-30" in section
+    # The street's chamber is not the community worker's to see: counted, not named.
+    assert "柳巷商会" not in section and "另有 1 个组织在您的辖区以外" in section
+    client.force_login(street_user)
+    section = client.get(url).content.decode()
+    assert "柳巷商会" in section and "副会长" in section and "另有" not in section
+
+
+def test_a_member_of_no_organisation_has_no_such_section(client, member, community_user):
+    client.force_login(community_user)
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert 'id="organisations"' not in page

@@ -233,3 +233,119 @@ def test_what_a_merged_community_offered_needed_and_served_follows_it(
     assert AuditEvent.objects.filter(
         object_id=str(areas[QIAODONG].pk), detail__community_needs=1
     ).exists()
+
+
+# -- A community need's quantity, and editing an open one ------------------------------------
+
+
+@pytest.fixture
+def employers(areas, community_user):
+    """Two employers of 桥东 offering jobs there."""
+    return [
+        resource_make(community_user, member=MemberFactory(community=areas[QIAODONG]),
+                      title=title, kind="jobs", service="")
+        for title in ("超市收银员岗位", "物业保洁员岗位")
+    ]  # fmt: skip
+
+
+def settle(actor, need, resource, people, state="fulfilled"):
+    match = services.match_create(actor=actor, community_need=need, resource=resource)
+    return services.match_settle(actor=actor, match=match, state=state, people_served=people)
+
+
+def jobs_need(actor, area, quantity=5):
+    return community_need_make(
+        actor, area, kind="jobs", service="", description="5个就业岗位", quantity=quantity
+    )
+
+
+def test_five_jobs_are_met_once_five_people_are_placed_across_matches(
+    areas, community_user, employers
+):
+    need = jobs_need(community_user, areas[QIAODONG])
+    settle(community_user, need, employers[0], 2)
+    need.refresh_from_db()
+    # Two of five: still open, and still matched with the next employer.
+    assert need.status == CommunityNeed.Status.OPEN and need.closed_on is None
+    assert services.community_need_settled(need) == 2
+    assert not AuditEvent.objects.filter(
+        object_type="resources.communityneed", object_id=str(need.pk), action="status"
+    ).exists()
+    settle(community_user, need, employers[1], 3)
+    need.refresh_from_db()
+    assert need.status == CommunityNeed.Status.MET and need.closed_on == timezone.localdate()
+    assert services.community_need_settled(need) == 5
+    assert AuditEvent.objects.filter(
+        object_type="resources.communityneed", object_id=str(need.pk), action="status",
+        detail__status="met",
+    ).exists()  # fmt: skip
+
+
+def test_a_match_not_fulfilled_counts_nothing_and_a_fulfilled_one_counts_at_least_one(
+    areas, community_user, employers
+):
+    need = jobs_need(community_user, areas[QIAODONG], quantity=2)
+    settle(community_user, need, employers[0], 4, state="unfulfilled")
+    assert services.community_need_settled(need) == 0
+    # Settled 已落实 without a number of people: it delivered one.
+    settle(community_user, need, employers[1], 0)
+    need.refresh_from_db()
+    assert services.community_need_settled(need) == 1
+    assert need.status == CommunityNeed.Status.OPEN
+
+
+def test_an_open_need_is_edited_by_its_areas_staff_and_audited(
+    areas, community_user, street_user, neighbour_user
+):
+    need = jobs_need(community_user, areas[QIAODONG])
+    data = {"area": areas[QIAODONG], "kind": "jobs", "service": "", "quantity": 8,
+            "description": "8个保洁、保安岗位",
+            "due_date": datetime.date(2026, 12, 31)}  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        services.community_need_update(actor=neighbour_user, need=need, data=data)
+    services.community_need_update(actor=street_user, need=need, data=data)
+    need.refresh_from_db()
+    assert (need.quantity, need.description) == (8, "8个保洁、保安岗位")
+    assert need.status == CommunityNeed.Status.OPEN
+    event = AuditEvent.objects.get(
+        object_type="resources.communityneed", object_id=str(need.pk), action="update"
+    )
+    assert event.detail["fields"] == ["description", "due_date", "quantity"]
+    # Its status is no field of the form: it moves by matches and closing only.
+    services.community_need_update(actor=street_user, need=need, data={**data, "status": "met"})
+    need.refresh_from_db()
+    assert need.status == CommunityNeed.Status.OPEN
+
+
+def test_a_met_or_closed_need_is_not_edited(areas, community_user, employers):
+    met = jobs_need(community_user, areas[QIAODONG], quantity=1)
+    settle(community_user, met, employers[0], 1)
+    closed = jobs_need(community_user, areas[QIAODONG])
+    services.community_need_close(actor=community_user, need=closed)
+    for need, word in ((met, "已满足"), (closed, "已关闭")):
+        with pytest.raises(ValidationError) as refused:
+            services.community_need_update(
+                actor=community_user, need=need, data={"description": "改"}
+            )
+        assert f"该需求{word}，不能再修改。" in refused.value.messages
+        need.refresh_from_db()
+        assert need.description == "5个就业岗位"
+
+
+def test_once_matched_a_needs_community_and_kind_stay_and_its_quantity_not_below_whats_met(
+    areas, community_user, street_user, employers
+):
+    need = jobs_need(community_user, areas[QIAODONG])
+    settle(community_user, need, employers[0], 3)
+    data = {"area": areas[QIAODONG], "kind": "jobs", "service": "", "quantity": 5,
+            "description": "5个就业岗位", "due_date": None}  # fmt: skip
+    for changed in ({"area": areas[WUYIER]}, {"kind": "venue"}):
+        with pytest.raises(ValidationError):
+            services.community_need_update(actor=street_user, need=need, data={**data, **changed})
+    with pytest.raises(ValidationError) as refused:
+        services.community_need_update(actor=street_user, need=need, data={**data, "quantity": 2})
+    assert refused.value.message_dict["quantity"] == ["已落实 3，数量不能少于此数。"]
+    # Lowered to what is met: the need is met.
+    services.community_need_update(actor=street_user, need=need, data={**data, "quantity": 3})
+    need.refresh_from_db()
+    assert need.status == CommunityNeed.Status.MET and need.quantity == 3

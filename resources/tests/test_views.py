@@ -140,3 +140,89 @@ def test_the_ledger_lists_the_areas_matches_and_exports_them_as_audited_text_cel
     client.force_login(other_district_user)
     response = client.get(reverse("resources:ledger_export"))
     assert len(list(load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=4))) == 0
+
+
+# -- A community need: its progress, and editing it ------------------------------------------
+
+
+def jobs_for(actor, area, quantity):
+    need = community_need_make(
+        actor, area, kind="jobs", service="", description="就业岗位", quantity=quantity
+    )
+    employer = resource_make(
+        actor, member=MemberFactory(community=area), title="收银员岗位", kind="jobs", service=""
+    )
+    return need, employer
+
+
+def test_the_need_page_and_list_show_how_much_is_met(
+    client, areas, community_user, django_assert_max_num_queries
+):
+    need, employer = jobs_for(community_user, areas[QIAODONG], 5)
+    match = services.match_create(actor=community_user, community_need=need, resource=employer)
+    services.match_settle(actor=community_user, match=match, state="fulfilled", people_served=2)
+    for number in range(4):  # more rows, no more queries
+        community_need_make(community_user, areas[QIAODONG], description=f"需求{number}")
+    client.force_login(community_user)
+    page = client.get(reverse("resources:need_detail", args=[need.pk])).content.decode()
+    assert "已落实 2 / 5" in page and "cneed-open" in page
+    assert reverse("resources:need_update", args=[need.pk]) in page
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("resources:need_list")).content.decode()
+    assert "已落实 2 / 5" in page and page.count("已落实 0 / 1") == 4
+
+
+def test_an_open_need_is_edited_on_its_page(client, areas, community_user, neighbour_user):
+    need, _employer = jobs_for(community_user, areas[QIAODONG], 5)
+    url = reverse("resources:need_update", args=[need.pk])
+    client.force_login(neighbour_user)
+    assert client.get(url).status_code == 404
+    client.force_login(community_user)
+    page = client.get(url).content.decode()
+    assert "修改社区需求" in page and "就业岗位" in page
+    response = client.post(url, {
+        "area": areas[QIAODONG].pk, "kind": "jobs", "service": "", "quantity": "6",
+        "description": "6个超市岗位", "due_date": "2026-12-31",
+    })  # fmt: skip
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert (need.quantity, need.description) == (6, "6个超市岗位")
+    assert AuditEvent.objects.filter(
+        object_type="resources.communityneed", object_id=str(need.pk), action="update"
+    ).exists()
+
+
+def test_a_matched_needs_community_and_kind_are_shown_fixed(client, areas, community_user):
+    need, employer = jobs_for(community_user, areas[QIAODONG], 5)
+    services.match_create(actor=community_user, community_need=need, resource=employer)
+    url = reverse("resources:need_update", args=[need.pk])
+    client.force_login(community_user)
+    assert "需求已对接资源，不能再更改。" in client.get(url).content.decode()
+    # A crafted post changing the kind leaves it: the field is fixed.
+    response = client.post(url, {
+        "area": areas[WUYIER].pk, "kind": "venue", "service": "", "quantity": "5",
+        "description": "就业岗位", "due_date": "",
+    })  # fmt: skip
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert (need.kind, need.area) == ("jobs", areas[QIAODONG])
+
+
+def test_a_met_need_is_not_edited_and_the_page_says_why(client, areas, community_user):
+    need, employer = jobs_for(community_user, areas[QIAODONG], 1)
+    match = services.match_create(actor=community_user, community_need=need, resource=employer)
+    services.match_settle(actor=community_user, match=match, state="fulfilled", people_served=1)
+    client.force_login(community_user)
+    detail = reverse("resources:need_detail", args=[need.pk])
+    url = reverse("resources:need_update", args=[need.pk])
+    assert url not in client.get(detail).content.decode()
+    response = client.get(url, follow=True)
+    assert response.redirect_chain == [(detail, 302)]
+    assert "该需求已满足，不能再修改。" in response.content.decode()
+    page = client.post(url, {
+        "area": areas[QIAODONG].pk, "kind": "jobs", "service": "", "quantity": "3",
+        "description": "改", "due_date": "",
+    }).content.decode()  # fmt: skip
+    assert "该需求已满足，不能再修改。" in page
+    need.refresh_from_db()
+    assert need.quantity == 1

@@ -38,7 +38,7 @@ from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
 from organisations import services as organisations
 from organisations.models import Organisation, Place
 from resources import services as resources
-from resources.models import CommunityNeed, Match, Resource
+from resources.models import CommunityNeed, Match, Project, Resource
 from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.idnumber import check_character
 from tongzhan.models import Area, User
@@ -772,6 +772,7 @@ class Command(BaseCommand):
             self.liaison_examples()
             self.organisation_examples()
             self.resource_examples()
+            self.project_examples()
         self.print_accounts()
 
     def open_assessment(self) -> None:
@@ -931,6 +932,76 @@ class Command(BaseCommand):
             f"resources: 3 offered, {CommunityNeed.objects.count()} community need, "
             "a legal need matched with the lawyer and fulfilled"
         )
+
+    def project_examples(self) -> None:
+        """Three projects of investment and talent (引资引智) at different stages, introduced
+        by a member of the non-public economy, the street's service group and a returned
+        scholar, so the projects' list, pages and table per area have something to show."""
+        if Project.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ = (accounts[name] for name in ("quwei", "jiedao", "shequ"))
+        group = Organisation.objects.filter(name="柳巷街道同心·社会服务团").first()
+        street = Member.objects.filter(
+            community__in=Area.objects.communities().within(jiedao.area)
+        ).order_by("pk")
+        entrepreneur = street.filter(categories__slug="private_economy").first() or street.first()
+        if group is None or entrepreneur is None:
+            return
+        scholar = (
+            street.filter(categories__slug="overseas_study").exclude(pk=entrepreneur.pk).first()
+            or entrepreneur
+        )
+        today = timezone.localdate()
+
+        def days_ago(days: int) -> datetime.date:
+            return today - datetime.timedelta(days=days)
+
+        def project(actor, data: dict, steps: list[tuple[str, int, str]]) -> None:
+            """A project recorded at 意向 on the first step's day, then moved on step by step."""
+            (_stage, ago, note), *later = steps
+            made = resources.project_create(
+                actor=actor,
+                data={"description": "", "member": None, "organisation": None,
+                      "amount_planned": None, "amount_signed": None, "amount_in_place": None,
+                      "jobs": None, **data},
+                intent_on=days_ago(ago), note=note,
+            )  # fmt: skip
+            for stage, ago, note in later:
+                resources.project_advance(
+                    actor=actor, project=made, stage=stage, date=days_ago(ago), note=note
+                )
+
+        S = Project.Stage
+        # Landed in the community: the service group brought an elderly-care operator.
+        project(
+            jiedao,
+            {"name": f"{shequ.area.name}智慧养老服务站", "organisation": group, "area": shequ.area,
+             "industry": "养老服务", "amount_planned": 120, "amount_signed": 120,
+             "amount_in_place": 118, "jobs": 12,
+             "description": "引进连锁养老服务企业运营社区日间照料和助餐服务。"},
+            [(S.INTENT, 200, "服务团走访企业，企业有意向进驻"),
+             (S.NEGOTIATING, 160, "洽谈场地与运营方案"),
+             (S.SIGNED, 110, "签订运营协议"), (S.LANDED, 30, "服务站开业运营")],
+        )  # fmt: skip
+        # Signed in the street: a member's food company expands.
+        project(
+            jiedao,
+            {"name": "老字号面食加工厂扩建", "member": entrepreneur, "area": jiedao.area,
+             "industry": "食品加工", "amount_planned": 3000, "amount_signed": 2800,
+             "jobs": 60, "description": "新建标准化生产线及冷链仓储。"},
+            [(S.INTENT, 120, "企业家座谈会上提出扩产意向"), (S.NEGOTIATING, 75, "协调用地和环评"),
+             (S.SIGNED, 20, "与街道签订投资协议")],
+        )  # fmt: skip
+        # Negotiating in the district: a returned scholar's research team.
+        project(
+            quwei,
+            {"name": "生物医药研发团队引进", "member": scholar, "area": quwei.area,
+             "industry": "生物医药", "amount_planned": 5000,
+             "description": "留学归国博士团队拟设立新药研发中心。"},
+            [(S.INTENT, 45, "海外联谊会推荐"), (S.NEGOTIATING, 10, "洽谈人才公寓和研发场地")],
+        )  # fmt: skip
+        self.progress("projects: 3 of investment and talent, landed, signed and negotiating")
 
     def liaison_examples(self) -> None:
         """A little of the work between the levels, so that 我的待办 and its pages have

@@ -1,0 +1,60 @@
+"""Organisations, memberships and places in the admin: shown read-only, within the
+administrator's scope. They are kept on their pages through `organisations.services`, which
+check the rules (a sub-group's parent, one open membership, the area's levels) and write the
+audit line; an admin save beside them would be a second writer. Phones show masked only."""
+
+from django.contrib import admin
+
+from .models import Membership, Organisation, Place
+
+
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    """Read-only and scoped like the pages; `scoped(request, queryset)` narrows the list."""
+
+    def scoped(self, request, queryset):
+        return queryset.visible_to(request.user)
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyScopedAdmin):
+    list_display = ["name", "kind", "area", "contact_name", "contact_phone_masked", "is_active"]
+    list_filter = ["kind", "is_active"]
+    list_select_related = ["area"]
+    search_fields = ["name", "credit_code"]
+    # Not the phone itself: its masked copy, as on the pages.
+    fields = [
+        "name", "kind", "parent", "credit_code", "area", "address", "contact_member",
+        "contact_name", "contact_phone_masked", "notes", "is_active", "created_at", "updated_at",
+    ]  # fmt: skip
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyScopedAdmin):
+    list_display = ["member", "organisation", "role", "joined_on", "left_on"]
+    list_select_related = ["member", "organisation"]
+    search_fields = ["member__name", "organisation__name", "role"]
+    fields = ["member", "organisation", "role", "joined_on", "left_on"]
+
+
+@admin.register(Place)
+class PlaceAdmin(ReadOnlyScopedAdmin):
+    list_display = ["name", "kind", "area", "manager_name", "manager_phone_masked", "is_active"]
+    list_filter = ["kind", "is_active"]
+    list_select_related = ["area"]
+    search_fields = ["name"]
+    fields = [
+        "name", "kind", "area", "address", "opening_hours", "manager_name",
+        "manager_phone_masked", "notes", "is_active", "created_at", "updated_at",
+    ]  # fmt: skip
