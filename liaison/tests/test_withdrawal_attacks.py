@@ -18,7 +18,7 @@ from conftest import _user
 from liaison import reminders, services, todo
 from liaison.models import Notice, Report, Task, TaskCopy
 from tongzhan.models import AuditEvent, User
-from tongzhan.tests.races import race_or_skip
+from tongzhan.tests.races import race_or_skip, refused_or_done
 
 pytestmark = pytest.mark.django_db
 
@@ -431,14 +431,6 @@ def race(monkeypatch):
     race = race_or_skip()
     race.pause_after(monkeypatch, services, "audit_record")
     return race
-
-
-def refused_or_done(outcome) -> None:
-    """Each write either done or refused in words: never a database error."""
-    for name, result in outcome.items():
-        assert not isinstance(result, Exception) or isinstance(result, ValidationError), (
-            f"{name}: {result!r}"
-        )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

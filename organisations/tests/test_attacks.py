@@ -6,13 +6,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from liaison.tests.test_withdrawal_attacks import Race, refused_or_done
 from organisations import services
 from organisations.models import Membership, Organisation, Place
+from tongzhan.tests.races import race_or_skip, refused_or_done
 
 from .factories import organisation_make, place_make
 
@@ -101,9 +100,7 @@ def test_an_edit_keeps_a_sub_groups_service_group_of_the_street(
 @pytest.fixture
 def race(monkeypatch):
     """The first write pauses after its audit line, inside its transaction."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's row locks")
-    race = Race()
+    race = race_or_skip()
     audit = services.audit_record
 
     def audit_then_pause(**kwargs):

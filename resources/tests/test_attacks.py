@@ -7,19 +7,18 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import services as activity_services
 from activities.models import Need, NeedChange
-from liaison.tests.test_withdrawal_attacks import Race, refused_or_done
 from members.models import Member
 from members.tests.factories import MemberFactory
 from organisations.tests.factories import organisation_make
 from resources import services
 from resources.models import CommunityNeed, Match
+from tongzhan.tests.races import race_or_skip, refused_or_done
 
 from .factories import community_need_make, resource_make
 from .test_projects import project_make
@@ -173,9 +172,7 @@ def test_a_title_or_name_of_invisible_characters_is_no_title_or_name(areas, comm
 
 @pytest.fixture
 def race():
-    if connection.vendor != "postgresql":
-        pytest.skip("the race needs PostgreSQL's row locks")
-    return Race()
+    return race_or_skip()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
