@@ -1035,8 +1035,9 @@ def transfer_request(
 
 
 # What other apps keep of a member that must follow her to her new community when a transfer
-# is accepted (a need referred up to her old street: activities), each a function called
-# with actor, member, from_community, to_community and request, in the same transaction.
+# is accepted (a need referred up to her old street: activities; her resources: resources),
+# each a function called with actor, member, from_community, to_community and request, in
+# the same transaction.
 TRANSFER_FOLLOWERS: list = []
 
 

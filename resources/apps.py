@@ -28,3 +28,7 @@ class ResourcesConfig(AppConfig):
                 move=services.area_projects_move,
             )
         )
+        # A member's resources in her community follow her to another (members.services).
+        from members.services import transfer_follower_register
+
+        transfer_follower_register(services.member_resources_follow_transfer)

@@ -539,6 +539,33 @@ def area_resources_move(*, actor, source: Area, target: Area, request=None, chan
     )  # fmt: skip
 
 
+# -- A member transferred (members.services.transfer_follower_register) ----------------------
+
+
+def member_resources_follow_transfer(*, actor, member, from_community, to_community, request):
+    """What a member offers in her old community goes with her to the new one: each of her
+    resources kept at `from_community` is kept at `to_community`, and if it served her old
+    community it serves her new one instead (once, if it served both): someone who moved
+    offers her help where she now lives. The other areas it serves stay, and so does a
+    resource kept at a street or the district, which is that area's, not her community's.
+    A match stays with its need, in the need's area. One audit line per resource moved."""
+    for resource in Resource.objects.select_for_update(of=("self",)).filter(
+        member=member, area=from_community
+    ):
+        served = ResourceArea.objects.filter(resource=resource)
+        if served.filter(area=to_community).exists():
+            served.filter(area=from_community).delete()
+        else:
+            served.filter(area=from_community).update(area=to_community)
+        resource.area = to_community
+        resource.save(update_fields=["area", "updated_at"])
+        _audit(
+            actor, resource, AuditEvent.Action.TRANSFER, request, fields=["area"],
+            member=member.pk, **{"from": from_community.code, "to": to_community.code},
+            served=sorted(served.values_list("area_id", flat=True)),
+        )  # fmt: skip
+
+
 # -- Projects (引资引智) -----------------------------------------------------------------------
 # A project lands in an area of the actor's (a community, street or district) and is
 # introduced by a member or an organisation the actor sees. It moves 意向 → 洽谈 → 签约 → 落地

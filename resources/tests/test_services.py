@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from activities import services as activity_services
@@ -349,3 +350,30 @@ def test_once_matched_a_needs_community_and_kind_stay_and_its_quantity_not_below
     services.community_need_update(actor=street_user, need=need, data={**data, "quantity": 3})
     need.refresh_from_db()
     assert need.status == CommunityNeed.Status.MET and need.quantity == 3
+
+
+def test_a_members_community_resources_follow_her_transfer_and_a_streets_stay(
+    client, areas, community_user, neighbour_user, street_user, district_user, member
+):
+    from members import services as member_services
+
+    hers = resource_make(community_user, member=member, title="张律师义务咨询")
+    streets = resource_make(street_user, member=member, title="街道法律讲座",
+                            served=[areas[LIUXIANG]])  # fmt: skip
+    Resource.objects.filter(pk=streets.pk).update(area=areas[LIUXIANG])
+    member_services.transfer_request(
+        actor=district_user, member=member, to_community=areas[WUYIER], reason="搬家"
+    )
+    hers.refresh_from_db()
+    streets.refresh_from_db()
+    assert hers.area == areas[WUYIER] and list(hers.served_areas.all()) == [areas[WUYIER]]
+    assert streets.area == areas[LIUXIANG]
+    assert list(streets.served_areas.all()) == [areas[LIUXIANG]]
+    url = reverse("resources:list")
+    client.force_login(neighbour_user)
+    assert "张律师义务咨询" in client.get(url).content.decode()
+    client.force_login(community_user)
+    assert "张律师义务咨询" not in client.get(url).content.decode()
+    line = AuditEvent.objects.get(object_type="resources.resource", action="transfer")
+    assert line.object_id == str(hers.pk)
+    assert (line.detail["from"], line.detail["to"]) == (QIAODONG, WUYIER)
