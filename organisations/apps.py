@@ -27,6 +27,18 @@ class OrganisationsConfig(AppConfig):
                 move=services.area_places_move,
             )
         )
+        # A merged record's memberships go to the kept record (members.services).
+        from members.services import MemberMover, member_mover_register
+
+        member_mover_register(
+            MemberMover(
+                key="organisations.memberships",
+                label=_("memberships"),
+                count=services.member_memberships_count,
+                move=services.member_memberships_move,
+                undo=services.member_memberships_undo,
+            )
+        )
         # A member's page shows her organisations: the registry names no app above it.
         from members.views import member_section_register
 

@@ -245,3 +245,50 @@ def area_places_move(*, actor, source: Area, target: Area, request=None, change=
         actor=actor, source=source, target=target, records={"places": Place}, request=request,
         change=change, distinct_names=True,
     )  # fmt: skip
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------
+#
+# Registered as a `MemberMover`: the merged record's memberships become the kept record's.
+# Where both are in one organisation now, the person is in it once (the one-open-spell rule):
+# the kept record's spell stays, with its role, from the earlier of the two days of joining,
+# and the merged record's goes; an undo recreates it and gives the kept spell its own day
+# back. Ended spells move as they are: they are history.
+
+
+def member_memberships_count(member: Member) -> int:
+    return Membership.objects.filter(member=member).count()
+
+
+def member_memberships_move(*, keep: Member, merged: Member) -> dict:
+    kept = {row.organisation_id: row for row in Membership.objects.current().filter(member=keep)}
+    dropped = []
+    for row in Membership.objects.current().filter(member=merged, organisation_id__in=kept):
+        into = kept[row.organisation_id]
+        dropped.append({
+            "organisation": row.organisation_id, "role": row.role,
+            "joined_on": row.joined_on.isoformat(), "into": into.pk,
+            "into_joined_on": into.joined_on.isoformat(),
+        })  # fmt: skip
+        if row.joined_on < into.joined_on:
+            into.joined_on = row.joined_on
+            into.save(update_fields=["joined_on"])
+        row.delete()
+    moved = list(Membership.objects.filter(member=merged).values_list("pk", flat=True))
+    Membership.objects.filter(pk__in=moved).update(member=keep)
+    return {"moved": moved, "dropped": dropped}
+
+
+def member_memberships_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Membership.objects.filter(pk__in=moved["moved"], member=keep).update(member=merged)
+    for row in moved["dropped"]:
+        joined_on = datetime.date.fromisoformat(row["joined_on"])
+        into_joined_on = datetime.date.fromisoformat(row["into_joined_on"])
+        # The kept spell's own day back, unless it was changed or ended before it since.
+        Membership.objects.filter(pk=row["into"], member=keep, joined_on=joined_on).exclude(
+            left_on__lt=into_joined_on
+        ).update(joined_on=into_joined_on)
+        Membership.objects.create(
+            member=merged, organisation_id=row["organisation"], role=row["role"],
+            joined_on=joined_on,
+        )  # fmt: skip

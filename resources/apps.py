@@ -28,7 +28,21 @@ class ResourcesConfig(AppConfig):
                 move=services.area_projects_move,
             )
         )
-        # A member's resources in her community follow her to another (members.services).
-        from members.services import transfer_follower_register
+        # A member's resources in her community follow her to another, and what a merged
+        # record offers and introduced goes to the kept record (members.services).
+        from members.services import (
+            MemberMover,
+            member_mover_register,
+            transfer_follower_register,
+        )
 
         transfer_follower_register(services.member_resources_follow_transfer)
+        member_mover_register(
+            MemberMover(
+                key="resources.resources",
+                label=_("resources and projects"),
+                count=services.member_resources_count,
+                move=services.member_resources_move,
+                undo=services.member_resources_undo,
+            )
+        )

@@ -542,6 +542,20 @@ def area_resources_move(*, actor, source: Area, target: Area, request=None, chan
 # -- A member transferred (members.services.transfer_follower_register) ----------------------
 
 
+def _resource_relocate(resource: Resource, source: Area, target: Area) -> list[int]:
+    """Keep `resource` at `target` instead of `source`, serving `target` instead of `source`
+    (once, if it served both); the ids of the areas it served before."""
+    served = ResourceArea.objects.filter(resource=resource)
+    before = sorted(served.values_list("area_id", flat=True))
+    if target.pk in before:
+        served.filter(area=source).delete()
+    else:
+        served.filter(area=source).update(area=target)
+    resource.area = target
+    resource.save(update_fields=["area", "updated_at"])
+    return before
+
+
 def member_resources_follow_transfer(*, actor, member, from_community, to_community, request):
     """What a member offers in her old community goes with her to the new one: each of her
     resources kept at `from_community` is kept at `to_community`, and if it served her old
@@ -552,18 +566,57 @@ def member_resources_follow_transfer(*, actor, member, from_community, to_commun
     for resource in Resource.objects.select_for_update(of=("self",)).filter(
         member=member, area=from_community
     ):
+        _resource_relocate(resource, from_community, to_community)
         served = ResourceArea.objects.filter(resource=resource)
-        if served.filter(area=to_community).exists():
-            served.filter(area=from_community).delete()
-        else:
-            served.filter(area=from_community).update(area=to_community)
-        resource.area = to_community
-        resource.save(update_fields=["area", "updated_at"])
         _audit(
             actor, resource, AuditEvent.Action.TRANSFER, request, fields=["area"],
             member=member.pk, **{"from": from_community.code, "to": to_community.code},
             served=sorted(served.values_list("area_id", flat=True)),
         )  # fmt: skip
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------------
+#
+# Registered as a `MemberMover`: what the merged record offers and the projects it introduced
+# become the kept record's. A resource kept at the merged record's community, when the kept
+# record lives in another, goes there as it would with a transfer (`_resource_relocate`); an
+# undo puts it back where it was, serving the areas it served at the merge.
+
+
+def member_resources_count(member: Member) -> int:
+    return (
+        Resource.objects.filter(member=member).count()
+        + Project.objects.filter(member=member).count()
+    )
+
+
+def member_resources_move(*, keep: Member, merged: Member) -> dict:
+    resources = list(Resource.objects.filter(member=merged).values_list("pk", flat=True))
+    relocated = {}
+    if keep.community_id != merged.community_id:
+        for resource in Resource.objects.filter(member=merged, area_id=merged.community_id):
+            served = _resource_relocate(resource, merged.community, keep.community)
+            relocated[str(resource.pk)] = {"area": merged.community_id, "served": served}
+    Resource.objects.filter(pk__in=resources).update(member=keep)
+    projects = list(Project.objects.filter(member=merged).values_list("pk", flat=True))
+    Project.objects.filter(pk__in=projects).update(member=keep)
+    return {"resources": resources, "relocated": relocated, "projects": projects}
+
+
+def member_resources_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Resource.objects.filter(pk__in=moved["resources"], member=keep).update(member=merged)
+    for pk, before in moved["relocated"].items():
+        # Unless it was moved elsewhere since: then it stays where it was put.
+        resource = Resource.objects.filter(pk=pk, member=merged, area_id=keep.community_id).first()
+        if resource is None:
+            continue
+        resource.area_id = before["area"]
+        resource.save(update_fields=["area", "updated_at"])
+        ResourceArea.objects.filter(resource=resource).delete()
+        ResourceArea.objects.bulk_create(
+            ResourceArea(resource=resource, area_id=area_id) for area_id in before["served"]
+        )
+    Project.objects.filter(pk__in=moved["projects"], member=keep).update(member=merged)
 
 
 # -- Projects (引资引智) -----------------------------------------------------------------------

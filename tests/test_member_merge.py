@@ -337,3 +337,61 @@ def test_a_district_may_not_undo_a_merge_that_would_bring_back_another_district_
     # Nor is she offered the undo on the kept record's page.
     page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
     assert reverse("members:merge_undo", args=[record.pk]) not in page
+
+
+def test_memberships_resources_and_projects_follow_the_merge_and_its_undo(
+    twins, district_user, areas
+):
+    from organisations import services as organisation_services
+    from organisations.models import Membership
+    from organisations.tests.factories import organisation_make
+    from resources.models import Project, Resource
+    from resources.tests.factories import resource_make
+    from resources.tests.test_projects import project_make
+
+    keep, merged = twins
+    association, club = (
+        organisation_make(district_user, areas["140106"], name=name) for name in ("侨联", "书画社")
+    )
+
+    def join(member, organisation, role, day):
+        return organisation_services.membership_add(
+            actor=district_user, organisation=organisation, member=member, role=role,
+            joined_on=day,
+        )  # fmt: skip
+
+    kept_spell = join(keep, association, "会长", datetime.date(2024, 5, 1))
+    join(merged, association, "成员", datetime.date(2020, 3, 1))
+    ended = join(merged, club, "成员", datetime.date(2019, 1, 1))
+    organisation_services.membership_end(
+        actor=district_user, membership=ended, left_on=datetime.date(2021, 1, 1)
+    )
+    offered = resource_make(district_user, member=merged, title="法律咨询")
+    project = project_make(district_user, areas["140106"], member=merged)
+
+    def spells(member):
+        return sorted(
+            (m.organisation.name, m.role, m.joined_on, m.left_on)
+            for m in Membership.objects.filter(member=member)
+        )
+
+    before = {member.pk: spells(member) for member in (keep, merged)}
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    # One open spell in 侨联, the kept one's, from the earlier day; the ended spell is hers.
+    assert spells(keep) == [
+        ("书画社", "成员", datetime.date(2019, 1, 1), datetime.date(2021, 1, 1)),
+        ("侨联", "会长", datetime.date(2020, 3, 1), None),
+    ]
+    assert spells(merged) == []
+    offered = Resource.objects.get(pk=offered.pk)
+    assert offered.member == keep and offered.area == keep.community
+    assert list(offered.served_areas.all()) == [keep.community]
+    assert Project.objects.get(pk=project.pk).member == keep
+
+    services.member_merge_undo(actor=district_user, merge=record)
+    assert {member.pk: spells(member) for member in (keep, merged)} == before
+    assert Membership.objects.get(pk=kept_spell.pk).joined_on == datetime.date(2024, 5, 1)
+    offered = Resource.objects.get(pk=offered.pk)
+    assert offered.member == merged and offered.area == merged.community
+    assert list(offered.served_areas.all()) == [merged.community]
+    assert Project.objects.get(pk=project.pk).member == merged
