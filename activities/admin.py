@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from organisations.models import Place
+from tongzhan.admin import ReadOnlyScopedAdmin
 
 from . import services
 from .models import Activity, ActivityType, Need, Visit
@@ -127,23 +128,8 @@ class ActivityAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
 
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
-    """Visits and needs are recorded and changed on their pages (through the services);
-    the admin shows them, within the administrator's scope."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# Visits and needs are recorded and changed on their pages (through the services); the admin
+# shows them, within the administrator's scope.
 @admin.register(Visit)
 class VisitAdmin(ReadOnlyScopedAdmin):
     list_display = ["date", "community", "way", "staff"]

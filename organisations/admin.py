@@ -5,26 +5,9 @@ audit line; an admin save beside them would be a second writer. Phones show mask
 
 from django.contrib import admin
 
+from tongzhan.admin import ReadOnlyScopedAdmin
+
 from .models import Membership, Organisation, Place
-
-
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
-    """Read-only and scoped like the pages; `scoped(request, queryset)` narrows the list."""
-
-    def scoped(self, request, queryset):
-        return queryset.visible_to(request.user)
-
-    def get_queryset(self, request):
-        return self.scoped(request, super().get_queryset(request))
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Organisation)

@@ -6,7 +6,7 @@ project one stage at a time) and write the audit line; the admin does not write 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from organisations.admin import ReadOnlyScopedAdmin
+from tongzhan.admin import ReadOnlyScopedAdmin
 
 from .models import CommunityNeed, Match, Project, ProjectStep, Resource
 

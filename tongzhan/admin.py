@@ -6,7 +6,8 @@ activities, activity types) saves through it, and the service writes the audit l
 templates are only looked at there (their pages are the one path). Models without a service
 (authenticators, login records) are edited only here; their admins take
 `AuditedAdminMixin`, which writes the line when the admin logs its addition, change or
-deletion. An admin does one or the other, never both.
+deletion. An admin does one or the other, never both. Models kept only through their
+services and shown here read-only take `ReadOnlyScopedAdmin`.
 """
 
 import copy
@@ -78,6 +79,28 @@ class AuditedAdminMixin:
         for obj in queryset:
             self._audit(request, AuditEvent.Action.DELETE, obj, "")
         return super().log_deletions(request, queryset)
+
+
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    """For a model kept on its pages through its app's services (visits and needs,
+    organisations, resources ...): the admin shows it read-only, scoped like the pages, so
+    that it never writes beside the service. `scoped(request, queryset)` narrows the list;
+    the model's own `visible_to` unless a model scoped through another overrides it."""
+
+    def scoped(self, request, queryset):
+        return queryset.visible_to(request.user)
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AreaForm(forms.ModelForm):
