@@ -31,7 +31,7 @@ from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
 from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
-from tongzhan.models import AuditEvent
+from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
 
 from . import services
@@ -249,10 +249,13 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                 )
             )
         ranked = rows.talent_search(data["q"])
-        # Counted only as far as the search ranks: past that the number is "more than". Not
-        # in the members' own order, which would sort every match to count the first ones.
-        cap = settings.TALENT_RANKED_AT_MOST
-        self.matched = ranked.order_by().values("pk")[: cap + 1].count()
+        # Counted only as far as the search ranks: past that the number is "more than".
+        self.matched = rows.talent_matched(
+            data["q"],
+            settings.TALENT_RANKED_AT_MOST,
+            across_communities=self.request.user.area is None
+            or self.request.user.area.level in (Area.Level.DISTRICT, Area.Level.STREET),
+        )
         if not self.more_than_ranked:
             return ranked.for_list().order_by("-talent_score", "name", "pk")
         walk = rows.talent_in_name_order(data["q"]).values_list("pk", flat=True)
