@@ -157,6 +157,19 @@ def resource_update(*, actor, resource: Resource, data: dict, served_areas=None,
         changed = [name for name, value in data.items() if getattr(resource, name) != value]
         for name in changed:
             setattr(resource, name, data[name])
+        if "capacity" in changed and resource.capacity is not None:
+            # The places its matches already take stay taken.
+            taken = resource.matches.filter(Match.objects.is_taking_capacity()).count()
+            if resource.capacity < taken:
+                raise ValidationError(
+                    {
+                        "capacity": _(
+                            "%(count)s places are already taken by matches: the capacity "
+                            "cannot be less."
+                        )
+                        % {"count": taken}
+                    }
+                )
         resource.full_clean()
         resource.save()
         detail = {"fields": sorted(changed)}

@@ -157,6 +157,27 @@ def test_capacity_spent_by_matches_and_freed_when_not_fulfilled(
     assert "律师义务咨询" in titles
 
 
+def test_a_capacity_is_not_lowered_below_the_places_matches_take(
+    offers, community_user, neighbour_user, member
+):
+    street = offers["street"]  # 3 places
+    for _ in range(2):
+        need = activity_services.need_create(
+            actor=community_user, member=member, data={"kind": "legal", "description": "纠纷"}
+        )
+        services.match_create(actor=community_user, need=need, resource=street)
+    data = {"title": street.title, "kind": street.kind, "service": street.service,
+            "member": street.member, "capacity": 1}  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        services.resource_update(actor=neighbour_user, resource=street, data=data)
+    assert refused.value.message_dict["capacity"] == ["已有 2 个名额被对接占用，容量不能少于此数。"]
+    street.refresh_from_db()
+    assert street.capacity == 3
+    services.resource_update(actor=neighbour_user, resource=street, data={**data, "capacity": 2})
+    street.refresh_from_db()
+    assert street.capacity == 2
+
+
 def test_an_unmapped_kind_is_offered_every_professional_service(offers, community_user, member):
     need = activity_services.need_create(
         actor=community_user, member=member, data={"kind": "other", "description": "求助"}
