@@ -734,7 +734,7 @@ class PoliticalArrangement(models.Model):
     cancelled, and kept after that as part of the member's file.
 
     Before issue 18 the registry held these as text (`Member.social_positions`); migration
-    0016 read them into rows with `members.positions`, which the roster import still uses.
+    0017 read them into rows with `members.positions`, which the roster import still uses.
     """
 
     class Body(models.TextChoices):

@@ -1,4 +1,4 @@
-"""The old 社会职务/政治安排 text read into political arrangements (migration 0016), and back."""
+"""The old 社会职务/政治安排 text read into political arrangements (migration 0017), and back."""
 
 import pytest
 from django.db import connection
@@ -6,8 +6,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-BEFORE = [("members", "0015_political_arrangements_and_duty_records")]
-AFTER = [("members", "0016_social_positions_to_arrangements")]
+BEFORE = [("members", "0016_political_arrangements_and_duty_records")]
+AFTER = [("members", "0017_social_positions_to_arrangements")]
 
 
 @pytest.fixture(autouse=True)

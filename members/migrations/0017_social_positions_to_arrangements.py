@@ -8,7 +8,7 @@ any write of her fields.
 
 Backwards, the rows are written back in front of the text, the earlier ones as 原… (cut to
 the field's 200 characters), and the lines this migration wrote are removed; the rows stay
-(with the dates and reasons added since) until 0015 is reversed too, and running this
+(with the dates and reasons added since) until 0016 is reversed too, and running this
 migration again does not record them twice.
 """
 
@@ -96,7 +96,7 @@ def write_positions_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0015_political_arrangements_and_duty_records"),
+        ("members", "0016_political_arrangements_and_duty_records"),
     ]
 
     operations = [migrations.RunPython(read_positions, write_positions_back)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0014_member_talent_search'),
+        ('members', '0015_member_talent_walk'),
     ]
 
     operations = [
