@@ -862,7 +862,9 @@ class PoliticalArrangement(models.Model):
         self.post = " ".join(self.post.split())
         self.session = self.session.strip()
         self.end_reason = self.end_reason.strip()
-        if self.body in self.NAMED_BODIES and not self.organisation:
+        if self.body in positions.BODY_WORDS:
+            self.organisation = ""  # 人大, 政协 and 工商联 name themselves (the form may send one)
+        elif self.body in self.NAMED_BODIES and not self.organisation:
             errors["organisation"] = _("Name the association or body.")
         if self.term_from and self.term_to and self.term_to < self.term_from:
             errors["term_to"] = _("The term ends before it begins.")

@@ -116,7 +116,9 @@ def test_the_model_rules_hold_in_the_database_too(community_user, member):
     with pytest.raises(ValidationError) as refused:
         arrange(community_user, member, body=A.Body.ASSOCIATION, post="理事")
     assert "organisation" in refused.value.error_dict
-    arrangement = arrange(community_user, member)
+    # 人大, 政协 and 工商联 name themselves: a name left in the form is not another seat.
+    arrangement = arrange(community_user, member, organisation="迎泽区政协")
+    assert arrangement.organisation == "" and arrangement.text == "区政协委员"
     # A cancellation without a reason is refused by the database as well as by the form.
     from django.db import IntegrityError, transaction
 
