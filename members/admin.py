@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .forms import MemberForm
-from .models import Category, Ethnicity, Member, MemberChange, PoliticalStatus
+from .models import Category, Ethnicity, Member, MemberChange, PoliticalStatus, change_labels
 
 ADMIN_SOURCE = "管理后台"
 
@@ -49,10 +49,7 @@ class MemberChangeInline(admin.TabularInline):
     @admin.display(description=_("changes"))
     def changed(self, obj):
         """One line a field, "label: before → after", as the member page shows them."""
-        labels = {
-            field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
-        }
-        labels["categories"] = Member._meta.get_field("categories").verbose_name
+        labels = change_labels()
         return format_html_join(
             mark_safe("<br>"),
             "{}：{} → {}",

@@ -44,6 +44,16 @@ class MembersConfig(AppConfig):
                 undo=services.member_relatives_undo,
             )
         )
+        # And its political arrangements and duty records (the representative's file).
+        services.member_mover_register(
+            services.MemberMover(
+                key="members.file",
+                label=_("political arrangements and duty records"),
+                count=services.member_file_count,
+                move=services.member_file_move,
+                undo=services.member_file_undo,
+            )
+        )
         # Large exports and a community's printed forms are made in the background.
         for producer in downloads.PRODUCERS:
             producer_register(producer)

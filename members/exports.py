@@ -19,13 +19,15 @@ import dataclasses
 import io
 from collections.abc import Iterable
 
+from django.db.models import Prefetch
 from django.utils import translation
 
 from tongzhan import spreadsheets as xlsx
 
 from . import reference
-from .models import Category, Ethnicity, Member, PoliticalStatus
+from .models import Category, Ethnicity, Member, PoliticalArrangement, PoliticalStatus
 from .roster import COLUMNS
+from .services import arrangements_text
 
 CATEGORY_SEPARATOR = "、"
 # Columns kept as text so Excel neither rounds 18 digits nor drops a leading 0.
@@ -79,7 +81,9 @@ def _values(member: Member, *, full: bool, labels: dict) -> dict[str, str]:
         "native_place": member.native_place,
         "workplace": member.workplace,
         "professional_title": member.professional_title,
-        "social_positions": member.social_positions,
+        # The arrangements in office as rosters write them, then the other positions: the
+        # import reads the arrangements back into rows and keeps the rest as text.
+        "social_positions": arrangements_text(_arrangements_of(member), member.social_positions),
         "phone": (member.phone if full else member.phone_masked) or "",
         "address": member.address,
         "community": member.community.name,
@@ -89,6 +93,11 @@ def _values(member: Member, *, full: bool, labels: dict) -> dict[str, str]:
         "specialty": member.specialty,
         "notes": member.notes,
     }
+
+
+def _arrangements_of(member: Member):
+    held = getattr(member, "exported_arrangements", None)
+    return held if held is not None else member.arrangements.in_office()
 
 
 def _choice_labels() -> dict:
@@ -104,7 +113,14 @@ def _choice_labels() -> dict:
 def roster_queryset(members, *, full: bool):
     """`members` with what a roster row reads, in a fixed number of queries per chunk."""
     members = members.select_related("community", "grid", "ethnicity", "political_status")
-    members = members.prefetch_related("categories")
+    members = members.prefetch_related(
+        "categories",
+        Prefetch(
+            "arrangements",
+            queryset=PoliticalArrangement.objects.in_office(),
+            to_attr="exported_arrangements",
+        ),
+    )
     if not full:
         # Masked values only: nothing to decrypt.
         members = members.defer("id_number", "phone")
@@ -169,6 +185,9 @@ INSTRUCTIONS = [
     "8. 所属社区填写社区名称或12位区划代码；所属网格填写该社区下的网格名称，可不填。",
     "9. 民族、政治面貌、学历、代表人士请从下拉列表中选择，政治面貌写全称（如“中国民主同盟盟员”）；"
     "代表人士填“是”或“否”，不填视为“否”。",
+    "10. 社会职务/政治安排：多项用顿号“、”分隔，写明层级，"
+    "如“区政协委员、市工商联执委、区知联会理事”或“市、区两级人大代表”；已卸任的写“原区人大代表”。"
+    "能识别的人大、政协、工商联、统战社团职务和特约人员登记为政治安排，其余保留为“其他社会职务”。",
     "",
     "统战对象类别（全称）：",
     *(f"　{code} {name}" for code, _slug, name, _short in reference.CATEGORIES),

@@ -6,7 +6,7 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +17,16 @@ from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import Area
 from tongzhan.widgets import CompactSelect
 
-from .models import Category, Ethnicity, ImportJob, ImportRow, Member, PoliticalStatus
+from .models import (
+    Category,
+    DutyRecord,
+    Ethnicity,
+    ImportJob,
+    ImportRow,
+    Member,
+    PoliticalArrangement,
+    PoliticalStatus,
+)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -92,6 +101,37 @@ class MemberFilterSet(django_filters.FilterSet):
         label=_("Representative figure"),
         widget=CompactSelect(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
     )
+    # The representative's file: members holding a political arrangement of this body, at
+    # this level, in this state, all three of one arrangement (区政协委员 in office); and
+    # members with a duty record of a kind. Applied together in `filter_queryset`.
+    arrangement_body = django_filters.ChoiceFilter(
+        label=_("Political arrangement"),
+        choices=PoliticalArrangement.Body.choices,
+        empty_label=_("All"),
+        method="filter_nothing",
+        widget=CompactSelect,
+    )
+    arrangement_level = django_filters.ChoiceFilter(
+        label=_("Arrangement level"),
+        choices=PoliticalArrangement.Level.choices,
+        empty_label=_("All"),
+        method="filter_nothing",
+        widget=CompactSelect,
+    )
+    arrangement_state = django_filters.ChoiceFilter(
+        label=_("Arrangement state"),
+        choices=PoliticalArrangement.State.choices,
+        empty_label=_("All"),
+        method="filter_nothing",
+        widget=CompactSelect,
+    )
+    duty_kind = django_filters.ChoiceFilter(
+        label=_("Duty record"),
+        choices=DutyRecord.Kind.choices,
+        empty_label=_("All"),
+        method="filter_duty",
+        widget=CompactSelect,
+    )
     age_min = IntegerFilter(
         label=_("Age from"), method="filter_age_min", min_value=0, max_value=MAX_AGE
     )
@@ -136,6 +176,31 @@ class MemberFilterSet(django_filters.FilterSet):
         areas = Area.objects.visible_to(user).exclude(level=Area.Level.GRID)
         self.filters["area"].queryset = areas
         self.form.fields["area"].label_from_instance = _area_label
+
+    ARRANGEMENT_FILTERS = {
+        "arrangement_body": "body",
+        "arrangement_level": "level",
+        "arrangement_state": "state",
+    }
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        held = {
+            field: self.form.cleaned_data.get(name)
+            for name, field in self.ARRANGEMENT_FILTERS.items()
+            if self.form.cleaned_data.get(name)
+        }
+        if not held:
+            return queryset
+        # One arrangement with all of them: a 区人大代表 who is also a 市政协委员 is no 区政协委员.
+        arrangements = PoliticalArrangement.objects.filter(member=OuterRef("pk"), **held)
+        return queryset.filter(Exists(arrangements))
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # applied with its siblings in `filter_queryset`
+
+    def filter_duty(self, queryset, name, value):
+        return queryset.filter(Exists(DutyRecord.objects.filter(member=OuterRef("pk"), kind=value)))
 
     def filter_q(self, queryset, name, value):
         kind, text = search_kind(value)

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from tongzhan import documents
 from tongzhan.models import Area
-from tongzhan.widgets import DateInput
+from tongzhan.widgets import CompactSelect, DateInput
 
 from . import services
-from .models import Category, Member, Relative
+from .models import Category, DutyRecord, Member, PoliticalArrangement, Relative
 from .roster import READ_COLUMNS
 from .roster_reader import RosterFileError, check_size
 
@@ -381,6 +381,106 @@ class RelativeForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+# -- The representative's file (issue 18) ------------------------------------------------------
+
+
+class ServiceDataMixin:
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class PoliticalArrangementForm(ServiceDataMixin, forms.ModelForm):
+    """A political arrangement of `instance.member`: new ones are in office; how one ended
+    is changed here too once it has (a correction), its ending otherwise on its own page."""
+
+    class Meta:
+        model = PoliticalArrangement
+        fields = list(services.ARRANGEMENT_FIELDS)
+        widgets = {
+            "term_from": DateInput(),
+            "term_to": DateInput(),
+            "ended_on": DateInput(),
+            "body": CompactSelect,
+            "level": CompactSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None or self.instance.in_office:
+            for name in ("state", "ended_on", "end_reason"):
+                del self.fields[name]
+        self.fields["organisation"].widget.attrs["data-named-bodies"] = " ".join(
+            PoliticalArrangement.NAMED_BODIES + (PoliticalArrangement.Body.SPECIAL,)
+        )
+
+
+class ArrangementEndForm(forms.Form):
+    """How an arrangement in office ended: its term ran out, or it was cancelled."""
+
+    state = forms.ChoiceField(
+        label=gettext_lazy("How it ended"),
+        choices=[
+            (value, label)
+            for value, label in PoliticalArrangement.State.choices
+            if value != PoliticalArrangement.State.IN_OFFICE
+        ],
+        widget=forms.RadioSelect,
+    )
+    ended_on = forms.DateField(
+        label=gettext_lazy("ended on"),
+        required=False,
+        widget=DateInput(),
+        help_text=gettext_lazy("For a term that ran out, empty means the term's last day."),
+    )
+    end_reason = forms.CharField(
+        label=gettext_lazy("reason"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Required for a cancellation."),
+    )
+
+
+class DutyRecordForm(ServiceDataMixin, forms.ModelForm):
+    """An entry of `instance.member`'s duty record. `as` offers the member's own political
+    arrangements; the outcome lists, by kind, the outcomes of each kind that has them."""
+
+    class Meta:
+        model = DutyRecord
+        fields = list(services.DUTY_FIELDS)
+        widgets = {
+            "kind": CompactSelect,
+            "date": DateInput(),
+            "date_to": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "amount": forms.NumberInput(attrs={"min": 0, "step": "0.01", "inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        member = self.instance.member
+        arrangement = self.fields["arrangement"]
+        arrangement.queryset = member.arrangements.all()
+        arrangement.label_from_instance = _arrangement_label
+        arrangement.empty_label = _("(none)")
+        labels = dict(DutyRecord.Outcome.choices)
+        kinds = dict(DutyRecord.Kind.choices)
+        self.fields["outcome"].choices = [("", "---------")] + [
+            (kinds[kind], [(value, labels[value]) for value in values])
+            for kind, values in DutyRecord.OUTCOMES.items()
+        ]
+        # For the script that shows only what the chosen kind takes.
+        self.fields["outcome"].widget.attrs["data-kinds"] = json.dumps(
+            {kind: list(values) for kind, values in DutyRecord.OUTCOMES.items()}
+        )
+        self.fields["amount"].widget.attrs["data-kinds"] = " ".join(DutyRecord.AMOUNT_KINDS)
+
+
+def _arrangement_label(arrangement: PoliticalArrangement) -> str:
+    if arrangement.in_office:
+        return arrangement.text
+    return f"{arrangement.text}（{arrangement.get_state_display()}）"
 
 
 class RosterUploadForm(forms.Form):

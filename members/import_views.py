@@ -24,7 +24,7 @@ from tongzhan.models import AuditEvent
 from . import jobs
 from .forms import ColumnMappingForm, RosterUploadForm
 from .imports import IMPORT_PERMISSIONS
-from .models import ImportJob, ImportRow, Member
+from .models import ImportJob, ImportRow, change_labels
 
 PERMISSION = IMPORT_PERMISSIONS
 ROWS_PER_PAGE = 25
@@ -115,8 +115,7 @@ class ImportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         page = paginator.get_page(self.request.GET.get("page"))
         page.object_list = list(page.object_list)
         if kind == Kind.UPDATED:
-            fields = [*Member._meta.concrete_fields, *Member._meta.many_to_many]
-            labels = {field.name: field.verbose_name for field in fields}
+            labels = change_labels()
             for row in page.object_list:
                 for change in row.detail:
                     change["label"] = labels.get(change["field"], change["field"])

@@ -29,7 +29,15 @@ from tongzhan.bulk import insert_objects, insert_rows
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent, community_name_key, street_name_key
 
-from .models import Ethnicity, Member, MemberCategory, MemberChange, PoliticalStatus
+from .models import (
+    Ethnicity,
+    Member,
+    MemberCategory,
+    MemberChange,
+    PoliticalArrangement,
+    PoliticalStatus,
+)
+from .positions import IN_OFFICE, ParsedArrangement, parse_positions
 from .roster import COLUMNS
 from .roster_reader import (
     RESIDENCE,
@@ -48,6 +56,7 @@ from .services import (
     duplicates_warnings,
     elsewhere_text,
     member_check_categories,
+    parsed_arrangements_summary,
     possible_duplicates_of_many,
     probe_answers_left,
     probe_refusal,
@@ -147,6 +156,11 @@ class _Row:
     existing: Member | None = None
     counted: Counter | None = None  # the tallies a known person counted in before the row
     fields: list[str] = field(default_factory=list)  # what the row changes of a known person
+    # The political arrangements read from 社会职务/政治安排 (`positions.parse_positions`),
+    # what of that cell was not read, and the arrangements the row adds to the person.
+    arrangements: list[ParsedArrangement] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    new_arrangements: list[ParsedArrangement] = field(default_factory=list)
 
 
 class _Context:
@@ -535,6 +549,10 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
     for name in PLAIN_FIELDS:
         if name in values:
             fields[name] = values[name]
+    # The arrangements the cell names become rows (issue 18); the rest stays text.
+    positions = parse_positions(values.get("social_positions", ""))
+    if "social_positions" in values:
+        fields["social_positions"] = positions.rest
     if values.get("position"):
         fields["workplace"] = _with_position(values.get("workplace", ""), values["position"])
     fields["is_representative"] = values.get("is_representative", False)
@@ -582,7 +600,14 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
             refuse("categories" if key == "political_status" else key, messages[0])
     if errors:
         return None, errors
-    return _Row(number=number, member=member, slugs=slugs), []
+    return _Row(
+        number=number,
+        member=member,
+        slugs=slugs,
+        arrangements=positions.arrangements,
+        unread=positions.unread,
+        new_arrangements=positions.arrangements,
+    ), []
 
 
 STANDARD_TITLES = {column.key: column.title for column in COLUMNS}
@@ -845,6 +870,7 @@ class _Batch:
                 .filter(pk__in=ids)
                 .values_list("pk", flat=True)
             )
+        held_of = _arrangements_held(ids)
         categories_of: dict[int, list] = {}
         for member_id, category_id in MemberCategory.objects.filter(member_id__in=ids).values_list(
             "member_id", "category_id"
@@ -889,6 +915,7 @@ class _Batch:
             before = snapshot(existing, categories_of.get(existing.pk, []))
             row.counted = tally_keys(existing, categories_of.get(existing.pk, []))
             stored = dict(existing.__dict__)
+            _arrangements_of_row(row, held_of.get(existing.pk, []))
             merged = _merge(existing, row)
             slugs, rule_errors = row.slugs, {}
             try:
@@ -902,6 +929,8 @@ class _Batch:
             changes = changes_between(
                 before, snapshot(merged, [context.categories[slug] for slug in slugs])
             )
+            if row.new_arrangements:
+                changes.append(_arrangements_change(row.new_arrangements))
             if not changes and not rule_errors:
                 # The stored member was valid and the row was checked: nothing to do.
                 report.unchanged += 1
@@ -963,6 +992,8 @@ class _Batch:
             chosen = [categories[slug] for slug in row.slugs]
             links.extend((row.member.pk, category.pk) for category in chosen)
             changes = registration_changes(row.member, chosen)
+            if row.new_arrangements:
+                changes.append(_arrangements_change(row.new_arrangements))
             history.append((row.member.pk, MemberChange.Action.CREATE, changes))
         for row, changes in updates:
             member = row.existing
@@ -973,6 +1004,25 @@ class _Batch:
             member.categories.set([categories[slug] for slug in row.slugs])
             history.append((member.pk, MemberChange.Action.UPDATE, changes))
         insert_rows(MemberCategory, ["member_id", "category_id"], links)
+        insert_objects(
+            PoliticalArrangement,
+            [
+                PoliticalArrangement(
+                    member_id=member.pk,
+                    body=item.body,
+                    organisation=item.organisation,
+                    level=item.level,
+                    post=item.post,
+                    session=item.session,
+                    state=item.state,
+                )
+                for member, row in [
+                    *((row.member, row) for row in creates),
+                    *((row.existing, row) for row, _changes in updates),
+                ]
+                for item in row.new_arrangements
+            ],
+        )
         insert_rows(
             MemberChange,
             ["member_id", "at", "actor_id", "action", "source", "changes"],
@@ -999,6 +1049,44 @@ class _Batch:
                 "refused": len(report.refused),
             },
         )
+
+
+def _arrangements_held(ids: list[int]) -> dict[int, list[tuple]]:
+    """(key, state, text) of the political arrangements of these people, by person."""
+    held: dict[int, list[tuple]] = {}
+    rows = PoliticalArrangement.objects.filter(member_id__in=ids).only(
+        "member_id", "body", "level", "organisation", "post", "state"
+    )
+    for arrangement in rows.order_by():
+        held.setdefault(arrangement.member_id, []).append(
+            (arrangement.key, arrangement.state, arrangement.text)
+        )
+    return held
+
+
+def _arrangements_of_row(row: _Row, held: list[tuple]) -> None:
+    """What the row adds to a registered person's arrangements: a seat in office she does
+    not hold in office yet, an earlier one (原…) not recorded as earlier. The cell's unread
+    words that are one of her arrangements as written (an export of an arrangement the
+    reader does not know, 区政府参事) are not other positions: they leave the text."""
+    in_office = {key for key, state, _text in held if state == IN_OFFICE}
+    in_office |= {text for _key, state, text in held if state == IN_OFFICE}
+    earlier = {key for key, state, _text in held if state != IN_OFFICE}
+    earlier |= {text for _key, state, text in held if state != IN_OFFICE}
+    row.new_arrangements = [
+        item
+        for item in row.arrangements
+        if not {item.key, item.source} & (in_office if item.state == IN_OFFICE else earlier)
+    ]
+    texts = {text for _key, _state, text in held}
+    if texts & set(row.unread):
+        unread = [word for word in row.unread if word not in texts]
+        row.member.__dict__["social_positions"] = "、".join(unread)
+
+
+def _arrangements_change(arrangements: list[ParsedArrangement]) -> dict:
+    """The history's line of the arrangements an import adds."""
+    return {"field": "arrangements", "old": "", "new": parsed_arrangements_summary(arrangements)}
 
 
 def _outcome(member: Member, number: int, kind: str, written: bool) -> RowOutcome:

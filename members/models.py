@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from tongzhan.masking import mask_contact, mask_id_number, mask_phone
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
 
+from . import positions
 from .validators import normalize_phone, validate_credit_code
 
 
@@ -320,11 +322,16 @@ class Member(models.Model):
     native_place = models.CharField(_("native place"), max_length=50, blank=True)
     workplace = models.CharField(_("workplace and position"), max_length=200, blank=True)
     professional_title = models.CharField(_("professional title"), max_length=50, blank=True)
+    # Political arrangements are rows of their own (`PoliticalArrangement`, issue 18); what
+    # stays here is what was not read as one, from the text of earlier records and rosters.
     social_positions = models.CharField(
-        _("social positions and political arrangements"),
+        _("other social positions"),
         max_length=200,
         blank=True,
-        help_text=_("For example: district people's congress deputy, CPPCC member."),
+        help_text=_(
+            "Political arrangements (people's congress, CPPCC ...) are recorded one by one in "
+            "their own section of the member's page; other positions are written here."
+        ),
     )
     phone = EncryptedCharField(_("phone"), blank=True)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -731,6 +738,342 @@ class Relative(models.Model):
             raise ValidationError(errors)
 
 
+# -- The representative's file (党外代表人士档案, issue 18) ---------------------------------------
+
+
+class PoliticalArrangementQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The arrangements of the members the user may see."""
+        return self.filter(member__in=Member.objects.visible_to(user))
+
+    def in_office(self):
+        return self.filter(state=PoliticalArrangement.State.IN_OFFICE)
+
+
+class PoliticalArrangement(models.Model):
+    """A member's political arrangement (政治安排): a seat in a people's congress or a CPPCC, a
+    post in the federation of industry and commerce or a united-front association, a special
+    appointment (特约人员), at one level, for a term; in office until its term ends or it is
+    cancelled, and kept after that as part of the member's file.
+
+    Before issue 18 the registry held these as text (`Member.social_positions`); migration
+    0017 read them into rows with `members.positions`, which the roster import still uses.
+    """
+
+    class Body(models.TextChoices):
+        NPC = positions.NPC, _("People's congress")
+        CPPCC = positions.CPPCC, _("CPPCC")
+        FEDERATION = positions.FEDERATION, _("Federation of industry and commerce")
+        ASSOCIATION = positions.ASSOCIATION, _("United-front association")
+        SPECIAL = positions.SPECIAL, _("Special appointee")
+        OTHER = positions.OTHER, pgettext_lazy("arrangement body", "Other")
+
+    class Level(models.TextChoices):
+        NATIONAL = positions.NATIONAL, _("National level")
+        PROVINCE = positions.PROVINCE, _("Provincial level")
+        CITY = positions.CITY, _("City level")
+        DISTRICT = positions.DISTRICT, _("District level")
+        STREET = positions.STREET, _("Street or township level")
+
+    class State(models.TextChoices):
+        IN_OFFICE = positions.IN_OFFICE, _("In office")
+        ENDED = positions.ENDED, _("Term ended")
+        CANCELLED = "cancelled", pgettext_lazy("arrangement", "Cancelled")
+
+    # Bodies named by the organisation field rather than by the body itself.
+    NAMED_BODIES = (Body.ASSOCIATION, Body.OTHER)
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="arrangements"
+    )
+    body = models.CharField(_("body"), max_length=20, choices=Body.choices)
+    organisation = models.CharField(
+        pgettext_lazy("of an arrangement", "organisation"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The association (知联会, 新联会, 侨联 ...) or the body that appointed a special "
+            "appointee (区检察院)."
+        ),
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    post = models.CharField(
+        pgettext_lazy("of an arrangement", "post"),
+        max_length=50,
+        help_text=_("For example: 委员, 常委, 代表, 理事, 特约监督员."),
+    )
+    session = models.CharField(
+        _("session"), max_length=20, blank=True, help_text=_("For example: 第十七届.")
+    )
+    term_from = models.DateField(_("term from"), null=True, blank=True)
+    term_to = models.DateField(_("term to"), null=True, blank=True)
+    state = models.CharField(
+        pgettext_lazy("of an arrangement", "state"),
+        max_length=10,
+        choices=State.choices,
+        default=State.IN_OFFICE,
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PoliticalArrangementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("political arrangement")
+        verbose_name_plural = _("political arrangements")
+        # In office first, then the latest ended.
+        ordering = [
+            models.Case(models.When(state="in_office", then=0), default=1),
+            models.F("term_from").desc(nulls_last=True),
+            "id",
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(term_to__isnull=True)
+                | models.Q(term_from__isnull=True)
+                | models.Q(term_to__gte=models.F("term_from")),
+                name="arrangement_term_to_after_from",
+                violation_error_message=_("The term ends before it begins."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="cancelled")
+                | (~models.Q(end_reason="") & models.Q(ended_on__isnull=False)),
+                name="arrangement_cancelled_with_reason_and_date",
+                violation_error_message=_("A cancellation needs its date and reason."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="in_office")
+                | (models.Q(ended_on__isnull=True) & models.Q(end_reason="")),
+                name="arrangement_in_office_not_ended",
+            ),
+            # A seat is held once at a time; earlier terms of it stay as history.
+            models.UniqueConstraint(
+                fields=["member", "body", "level", "organisation", "post"],
+                condition=models.Q(state="in_office"),
+                name="arrangement_one_in_office_per_seat",
+                violation_error_message=_("The member already holds this post, in office."),
+            ),
+        ]
+        indexes = [
+            # The member list's filter: members holding this body's seat at this level.
+            models.Index(
+                fields=["body", "level", "state", "member"], name="arrangement_filter_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """As rosters write it (区政协委员), and as `members.positions` reads it back."""
+        return positions.arrangement_text(self.body, self.level, self.post, self.organisation)
+
+    @property
+    def key(self) -> tuple:
+        return (self.body, self.level, self.organisation, self.post)
+
+    @property
+    def in_office(self) -> bool:
+        return self.state == self.State.IN_OFFICE
+
+    def clean(self):
+        errors = {}
+        self.organisation = " ".join(self.organisation.split())
+        self.post = " ".join(self.post.split())
+        self.session = self.session.strip()
+        self.end_reason = self.end_reason.strip()
+        if self.body in positions.BODY_WORDS:
+            self.organisation = ""  # 人大, 政协 and 工商联 name themselves (the form may send one)
+        elif self.body in self.NAMED_BODIES and not self.organisation:
+            errors["organisation"] = _("Name the association or body.")
+        if self.term_from and self.term_to and self.term_to < self.term_from:
+            errors["term_to"] = _("The term ends before it begins.")
+        if self.state == self.State.IN_OFFICE:
+            # Back in office (an ending recorded by mistake): nothing of the ending stays.
+            self.ended_on, self.end_reason = None, ""
+        else:
+            if self.ended_on and self.ended_on > timezone.localdate():
+                errors["ended_on"] = _("The day it ended lies in the future.")
+            if self.ended_on and self.term_from and self.ended_on < self.term_from:
+                errors["ended_on"] = _("The day it ended is before the term began.")
+            if self.state == self.State.CANCELLED:
+                if not self.ended_on:
+                    errors["ended_on"] = _("Say when it was cancelled.")
+                if not self.end_reason:
+                    errors["end_reason"] = _("Say why it was cancelled.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DutyRecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The duty records of the members the user may see."""
+        return self.filter(member__in=Member.objects.visible_to(user))
+
+
+class DutyRecord(models.Model):
+    """One entry of a member's record of duties (履职档案): a meeting attended, a proposal
+    or a report of social conditions (社情民意) submitted and what came of it, research, a
+    donation, a public-service project, a reward or a penalty, or a post held (工作经历).
+
+    One model with a kind: the kinds differ only in which of outcome and amount they take
+    (`OUTCOMES`, `AMOUNT_KINDS`), which `clean` enforces.
+    """
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting attended")
+        PROPOSAL = "proposal", _("Proposal")
+        REPORT = "report", _("Social conditions report")
+        RESEARCH = "research", _("Research")
+        DONATION = "donation", _("Donation")
+        PROJECT = "project", _("Public-service project")
+        REWARD = "reward", _("Reward")
+        PENALTY = "penalty", _("Penalty")
+        WORK = "work", _("Work history")
+
+    class Outcome(models.TextChoices):
+        # Meetings
+        ATTENDED = "attended", _("Attended")
+        EXCUSED = "excused", _("Excused")
+        ABSENT = "absent", _("Absent")
+        # Proposals and reports
+        PENDING = "pending", _("Awaiting an answer")
+        FILED = "filed", _("Filed")
+        NOT_FILED = "not_filed", _("Not filed")
+        HANDLED = "handled", _("Handled")
+        ADOPTED = "adopted", _("Adopted")
+        ENDORSED = "endorsed", _("Endorsed by a leader")
+        NOT_ADOPTED = "not_adopted", _("Not adopted")
+
+    # The outcomes each kind may have; other kinds have none.
+    OUTCOMES = {
+        Kind.MEETING: (Outcome.ATTENDED, Outcome.EXCUSED, Outcome.ABSENT),
+        Kind.PROPOSAL: (Outcome.PENDING, Outcome.FILED, Outcome.NOT_FILED, Outcome.HANDLED,
+                        Outcome.ADOPTED),
+        Kind.REPORT: (Outcome.PENDING, Outcome.ADOPTED, Outcome.ENDORSED, Outcome.NOT_ADOPTED),
+    }  # fmt: skip
+    # The kinds with an amount of money (a donation's, a project's funds).
+    AMOUNT_KINDS = (Kind.DONATION, Kind.PROJECT)
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="duties"
+    )
+    kind = models.CharField(pgettext_lazy("of a duty record", "kind"), max_length=10,
+                            choices=Kind.choices)  # fmt: skip
+    date = models.DateField(pgettext_lazy("of a duty record", "date"))
+    date_to = models.DateField(
+        _("until"), null=True, blank=True, help_text=_("For a period: research, a project, a post.")
+    )
+    title = models.CharField(
+        pgettext_lazy("of a duty record", "title"),
+        max_length=200,
+        help_text=_("The meeting, the proposal's subject, the reward, or the workplace and post."),
+    )
+    organisation = models.CharField(
+        pgettext_lazy("of a duty record", "organisation"),
+        max_length=100,
+        blank=True,
+        help_text=_("Who held the meeting, took the proposal, gave the reward or penalty."),
+    )
+    arrangement = models.ForeignKey(
+        PoliticalArrangement,
+        verbose_name=_("as"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duties",
+        help_text=_("The political arrangement in which the member did it, if any."),
+    )
+    outcome = models.CharField(
+        pgettext_lazy("of a duty record", "outcome"),
+        max_length=12,
+        choices=Outcome.choices,
+        blank=True,
+    )
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    description = models.TextField(_("content and results"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DutyRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("duty record")
+        verbose_name_plural = _("duty records")
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_to__isnull=True) | models.Q(date_to__gte=models.F("date")),
+                name="dutyrecord_until_after_date",
+                violation_error_message=_("The end is before the start."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True)
+                | (models.Q(amount__gte=0) & models.Q(kind__in=["donation", "project"])),
+                name="dutyrecord_amount_of_donations_and_projects",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome="")
+                | models.Q(kind="meeting", outcome__in=["attended", "excused", "absent"])
+                | models.Q(
+                    kind="proposal",
+                    outcome__in=["pending", "filed", "not_filed", "handled", "adopted"],
+                )
+                | models.Q(
+                    kind="report", outcome__in=["pending", "adopted", "endorsed", "not_adopted"]
+                ),
+                name="dutyrecord_outcome_of_its_kind",
+            ),  # fmt: skip
+        ]
+        indexes = [models.Index(fields=["kind", "member"], name="dutyrecord_kind_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.title}"
+
+    @property
+    def amount_text(self) -> str:
+        """The amount as people write it: 20000, 1234.50 (yuan); "" for none."""
+        if self.amount is None:
+            return ""
+        amount = Decimal(self.amount).quantize(Decimal("0.01"))
+        return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+    def clean(self):
+        errors = {}
+        self.title = " ".join(self.title.split())
+        self.organisation = " ".join(self.organisation.split())
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = _("A duty record is of something done: the date lies in the future.")
+        if self.date_to:
+            if self.date and self.date_to < self.date:
+                errors["date_to"] = _("The end is before the start.")
+            elif self.date_to > today:
+                errors["date_to"] = _(
+                    "The end lies in the future: leave it empty while it goes on."
+                )
+        allowed = self.OUTCOMES.get(self.kind, ())
+        if not allowed:
+            self.outcome = ""  # a kind without outcomes keeps none (the form may send one)
+        elif self.outcome and self.outcome not in allowed:
+            errors["outcome"] = _("This outcome is not one of a %(kind)s.") % {
+                "kind": self.get_kind_display()
+            }
+        if self.kind not in self.AMOUNT_KINDS:
+            self.amount = None
+        elif self.amount is not None and self.amount < 0:
+            errors["amount"] = _("The amount cannot be negative.")
+        if self.arrangement_id and self.arrangement.member_id != self.member_id:
+            errors["arrangement"] = _("Choose one of this member's political arrangements.")
+        if errors:
+            raise ValidationError(errors)
+
+
 class MemberChange(models.Model):
     """One entry of a member's history: who changed what, when, from which source.
 
@@ -776,6 +1119,19 @@ class MemberChange(models.Model):
     def __str__(self):
         at = timezone.localtime(self.at)
         return f"{self.member} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
+
+
+def change_labels() -> dict:
+    """What each `field` of a history line is called: the member's fields, and the records
+    of the member's file that write their own lines under a name of theirs."""
+    labels = {
+        field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
+    }
+    labels["categories"] = Member._meta.get_field("categories").verbose_name
+    labels["relatives"] = Relative._meta.verbose_name_plural
+    labels["arrangements"] = PoliticalArrangement._meta.verbose_name_plural
+    labels["duties"] = DutyRecord._meta.verbose_name_plural
+    return labels
 
 
 class MemberMerge(models.Model):

@@ -8,6 +8,7 @@ photos, read from storage by `photo_fetcher`; any other address (http, file, ...
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from django.db.models import Prefetch
@@ -19,7 +20,7 @@ from tongzhan.downloads import AuditLine
 from tongzhan.models import AuditEvent
 
 from .forms import MemberForm
-from .models import Member, MemberChange, Relative
+from .models import DutyRecord, Member, MemberChange, Relative, change_labels
 
 # How a page refers to a member's photo; `photo_fetcher` answers only these.
 PHOTO_SCHEME = "tongzhan-photo:"
@@ -38,6 +39,14 @@ ROOMY_SECTIONS = 2
 # The relatives a page lists at each size; more are cut, the last line saying how many in all.
 RELATIVES = {NORMAL: 5, COMPACT: 4, TIGHT: 2}
 PLACE_CHARS = {NORMAL: 30, COMPACT: 30, TIGHT: 16}
+# The representative's file: the political arrangements (in office first) and the latest duty
+# records a page lists at each size, the others counted; duty titles cut to this length. A
+# tight page says each in one line: the arrangements one after another, the duty records
+# counted by kind.
+ARRANGEMENTS = {NORMAL: 5, COMPACT: 4}
+DUTIES = {NORMAL: 6, COMPACT: 4}
+TITLE_CHARS = {NORMAL: 40, COMPACT: 30}
+LINE_CHARS = 56
 
 
 # Puts the parts of a large PDF together (poppler-utils, as pdftotext for the tests).
@@ -66,6 +75,10 @@ def print_queryset(members, *, full: bool):
             queryset=Relative.objects.order_by("id") if full else Relative.objects.defer("contact"),
             to_attr="printed_relatives",
         ),
+        Prefetch("arrangements", to_attr="printed_arrangements"),
+        Prefetch(
+            "duties", queryset=DutyRecord.objects.defer("description"), to_attr="printed_duties"
+        ),
     )
     return members if full else members.defer("id_number", "phone")
 
@@ -79,12 +92,7 @@ def _field_display(member: Member, name: str) -> str:
 
 
 def _labels() -> dict:
-    labels = {
-        field.name: str(field.verbose_name) for field in Member._meta.get_fields() if field.concrete
-    }
-    labels["categories"] = str(Member._meta.get_field("categories").verbose_name)
-    labels["relatives"] = str(Relative._meta.verbose_name_plural)
-    return labels
+    return {name: str(label) for name, label in change_labels().items()}
 
 
 def _relatives(member: Member, *, full: bool, size: int) -> dict:
@@ -106,6 +114,87 @@ def _relatives(member: Member, *, full: bool, size: int) -> dict:
             for relative in shown
         ],
         "more": _("… %(n)s in all") % {"n": len(relatives)} if len(shown) < len(relatives) else "",
+    }
+
+
+def _shown(rows: list, most: int) -> list:
+    """The first rows that fit: all if they do, else one fewer, for the line saying how many."""
+    return rows if len(rows) <= most else rows[: most - 1]
+
+
+def _term(start, end) -> str:
+    """A term as forms write it, by month (2021.12—2026.11), to fit its column."""
+    if not start and not end:
+        return ""
+    return f"{f'{start:%Y.%m}' if start else '…'}—{f'{end:%Y.%m}' if end else '…'}"
+
+
+def _arrangements(member: Member, *, size: int) -> dict:
+    """The political arrangements as printed: in office first, then the earlier ones with how
+    they ended."""
+    arrangements = member.printed_arrangements
+    if size == TIGHT:
+        words = [f"{item.text}（{item.get_state_display()}）" for item in arrangements]
+        return {"line": _cut("、".join(words), LINE_CHARS), "any": bool(arrangements)}
+    shown = _shown(arrangements, ARRANGEMENTS[size])
+    rows = []
+    for arrangement in shown:
+        state = arrangement.get_state_display()
+        if arrangement.ended_on:
+            state = f"{state} {arrangement.ended_on.isoformat()}"
+        rows.append(
+            {
+                "text": arrangement.text,
+                "session": arrangement.session,
+                "term": _term(arrangement.term_from, arrangement.term_to),
+                "state": state,
+                "reason": _cut(arrangement.end_reason, PLACE_CHARS[size]),
+            }
+        )
+    more = _("… %(n)s in all") % {"n": len(arrangements)} if len(shown) < len(arrangements) else ""
+    return {"rows": rows, "more": more, "any": bool(arrangements)}
+
+
+def _duties(member: Member, *, size: int) -> dict:
+    """The latest duty records as printed, and when some are left out, how many of each kind
+    the member has in all."""
+    duties = member.printed_duties
+    if size == TIGHT:
+        return {"line": _cut(_duty_counts(duties), LINE_CHARS), "any": bool(duties)}
+    shown = _shown(duties, DUTIES[size])
+    rows = [
+        {
+            "date": duty.date.isoformat(),
+            "kind": duty.get_kind_display(),
+            "title": _cut(duty.title, TITLE_CHARS[size]),
+            "outcome": " · ".join(
+                part
+                for part in (
+                    duty.get_outcome_display() if duty.outcome else "",
+                    _("%(amount)s yuan") % {"amount": duty.amount_text}
+                    if duty.amount is not None
+                    else "",
+                )
+                if part
+            ),
+        }
+        for duty in shown
+    ]
+    more = _duty_counts(duties) if len(shown) < len(duties) else ""
+    return {"rows": rows, "more": more, "any": bool(duties)}
+
+
+def _duty_counts(duties: list) -> str:
+    """How many duty records the member has, by kind: 共 30 条：参加会议 12、提案 5 …"""
+    if not duties:
+        return ""
+    counts = Counter(duty.kind for duty in duties)
+    labels = dict(DutyRecord.Kind.choices)
+    return _("%(n)s in all: %(kinds)s") % {
+        "n": len(duties),
+        "kinds": "、".join(
+            f"{labels[kind]} {counts[kind]}" for kind in DutyRecord.Kind.values if counts[kind]
+        ),
     }
 
 
@@ -146,6 +235,8 @@ def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None
         "sections": sections,
         "changes": changes,
         "relatives": _relatives(member, full=full, size=size),
+        "arrangements": _arrangements(member, size=size),
+        "duties": _duties(member, size=size),
         "notes": _cut(member.notes, NOTES_CHARS[size]),
         "text": {
             name: _cut(getattr(member, name), text_chars)

@@ -29,11 +29,13 @@ from tongzhan.models import Area, AuditEvent
 from tongzhan.uploads import UploadRefused, check_photo
 
 from .models import (
+    DutyRecord,
     Member,
     MemberCategory,
     MemberChange,
     MemberMerge,
     MemberTally,
+    PoliticalArrangement,
     Relative,
     Transfer,
     receiving_area_ids,
@@ -1617,6 +1619,348 @@ def relative_remove(*, actor, relative: Relative, source: str = "", request=None
         )
 
 
+# -- The representative's file: political arrangements and duty records (issue 18) ----------
+#
+# Like relatives, they belong to the member's record: who may change the member may record
+# them, each write leaves a line in the member's history (under "arrangements" or "duties",
+# what it was and what it is) and in the audit log, in one transaction with the member's row
+# locked, so two writes on one member's file follow each other.
+
+ARRANGEMENT_FIELDS = (
+    "body",
+    "organisation",
+    "level",
+    "post",
+    "session",
+    "term_from",
+    "term_to",
+    "state",
+    "ended_on",
+    "end_reason",
+)
+DUTY_FIELDS = (
+    "kind",
+    "date",
+    "date_to",
+    "title",
+    "organisation",
+    "arrangement",
+    "outcome",
+    "amount",
+    "description",
+)
+HISTORY_CHARS = 200
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def arrangement_summary(arrangement: PoliticalArrangement) -> str:
+    """The arrangement as the member's history shows it: 区政协委员 · 第十七届 · 2021-12-01至
+    2026-11-30 · 在任, or how it ended (取消 2024-05-01：reason)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = [arrangement.text]
+        if arrangement.session:
+            parts.append(arrangement.session)
+        if arrangement.term_from or arrangement.term_to:
+            parts.append(
+                _("%(start)s to %(end)s")
+                % {"start": _day(arrangement.term_from), "end": _day(arrangement.term_to)}
+            )
+        state = arrangement.get_state_display()
+        if arrangement.ended_on:
+            state = f"{state} {arrangement.ended_on.isoformat()}"
+        if arrangement.end_reason:
+            state = f"{state}：{arrangement.end_reason}"
+        parts.append(state)
+        return " · ".join(parts)[:HISTORY_CHARS]
+
+
+def parsed_arrangements_summary(items) -> str:
+    """Arrangements read from a roster's text, as the history line of an import names them:
+    区政协委员（在任）、区人大代表（届满）."""
+    with translation.override(settings.LANGUAGE_CODE):
+        states = dict(PoliticalArrangement.State.choices)
+        return "、".join(f"{item.text}（{states[item.state]}）" for item in items)[:HISTORY_CHARS]
+
+
+def duty_summary(duty: DutyRecord) -> str:
+    """The duty record as the member's history shows it: 2026-03-02 · 提案 · title · 已立案."""
+    with translation.override(settings.LANGUAGE_CODE):
+        when = _day(duty.date)
+        if duty.date_to:
+            when = _("%(start)s to %(end)s") % {"start": when, "end": _day(duty.date_to)}
+        parts = [when, duty.get_kind_display(), duty.title]
+        if duty.outcome:
+            parts.append(duty.get_outcome_display())
+        if duty.amount is not None:
+            parts.append(_("%(amount)s yuan") % {"amount": duty.amount_text})
+        return " · ".join(parts)[:HISTORY_CHARS]
+
+
+def _values_of(record, names) -> dict:
+    return {name: getattr(record, record._meta.get_field(name).attname) for name in names}
+
+
+def _fields_only(data: dict, names, what: str) -> None:
+    # Not `member`: a record changes member only by being removed and added again there.
+    unknown = set(data) - set(names)
+    if unknown:
+        raise ValueError(f"not {what} fields: {sorted(unknown)}")
+
+
+def _file_record(*, actor, record, key: str, field: str, old, new, action, source, request, fields):
+    """The member's history line and the audit line of a change to a record of her file."""
+    _record(
+        actor=actor,
+        member=record.member,
+        action=MemberChange.Action.UPDATE,
+        changes=[{"field": field, "old": old, "new": new}],
+        source=source,
+        request=request,
+        detail={key: record.pk, "fields": fields, "source": source},
+        audit_action=action,
+    )
+
+
+def _lock_member(member_id: int) -> None:
+    Member.objects.select_for_update().filter(pk=member_id).first()
+
+
+def arrangement_add(
+    *, actor, member: Member, data: dict, source: str = "", request=None
+) -> PoliticalArrangement:
+    """Record a political arrangement of `member` (`ARRANGEMENT_FIELDS`); in office unless
+    `data` says otherwise (an earlier term, entered for the file)."""
+    _fields_only(data, ARRANGEMENT_FIELDS, "arrangement")
+    _check_editable(actor, member)
+    arrangement = PoliticalArrangement(member=member)
+    for name, value in data.items():
+        setattr(arrangement, name, value)
+    with transaction.atomic():
+        _lock_member(member.pk)
+        arrangement.full_clean()
+        arrangement.save()
+        _file_record(
+            actor=actor,
+            record=arrangement,
+            key="arrangement",
+            field="arrangements",
+            old="",
+            new=arrangement_summary(arrangement),
+            action=AuditEvent.Action.CREATE,
+            source=source,
+            request=request,
+            fields=[n for n in ARRANGEMENT_FIELDS if getattr(arrangement, n) not in ("", None)],
+        )
+    return arrangement
+
+
+def _stored_arrangement(arrangement: PoliticalArrangement) -> PoliticalArrangement:
+    _lock_member(arrangement.member_id)
+    stored = PoliticalArrangement.objects.select_for_update().filter(pk=arrangement.pk).first()
+    if stored is None:
+        raise ValidationError(_("This political arrangement was removed meanwhile."))
+    return stored
+
+
+def _arrangement_write(*, actor, arrangement, data, source, request):
+    """Write `data` (a dict, or a function of the stored arrangement giving one) over the
+    arrangement as stored, locked."""
+    _check_editable(actor, arrangement.member)
+    with transaction.atomic():
+        stored = _stored_arrangement(arrangement)
+        before, values = arrangement_summary(stored), _values_of(stored, ARRANGEMENT_FIELDS)
+        if callable(data):
+            data = data(stored)
+        for name, value in data.items():
+            setattr(stored, name, value)
+        stored.full_clean()
+        after = _values_of(stored, ARRANGEMENT_FIELDS)
+        fields = [name for name in ARRANGEMENT_FIELDS if values[name] != after[name]]
+        if fields:
+            stored.save()
+            _file_record(
+                actor=actor,
+                record=stored,
+                key="arrangement",
+                field="arrangements",
+                old=before,
+                new=arrangement_summary(stored),
+                action=AuditEvent.Action.UPDATE,
+                source=source,
+                request=request,
+                fields=fields,
+            )
+    return stored
+
+
+def arrangement_update(
+    *, actor, arrangement: PoliticalArrangement, data: dict, source: str = "", request=None
+) -> PoliticalArrangement:
+    """Change an arrangement (a correction, or its state); an unchanged form writes nothing."""
+    _fields_only(data, ARRANGEMENT_FIELDS, "arrangement")
+    return _arrangement_write(
+        actor=actor, arrangement=arrangement, data=data, source=source, request=request
+    )
+
+
+def arrangement_end(
+    *,
+    actor,
+    arrangement: PoliticalArrangement,
+    state: str,
+    ended_on: datetime.date | None,
+    reason: str = "",
+    source: str = "",
+    request=None,
+) -> PoliticalArrangement:
+    """End an arrangement in office: its term ran out (届满; on the term's last day unless
+    `ended_on` says when), or it was cancelled (取消), which needs the day and the reason."""
+    if state not in (PoliticalArrangement.State.ENDED, PoliticalArrangement.State.CANCELLED):
+        raise ValidationError({"state": _("Choose how it ended.")})
+
+    def ending(stored: PoliticalArrangement) -> dict:
+        if not stored.in_office:
+            raise ValidationError(_("This political arrangement has already ended."))
+        day = ended_on
+        term_over = stored.term_to and stored.term_to <= timezone.localdate()
+        if day is None and state == PoliticalArrangement.State.ENDED and term_over:
+            day = stored.term_to
+        return {"state": state, "ended_on": day, "end_reason": reason.strip()}
+
+    return _arrangement_write(
+        actor=actor, arrangement=arrangement, data=ending, source=source, request=request
+    )
+
+
+def arrangement_remove(
+    *, actor, arrangement: PoliticalArrangement, source: str = "", request=None
+) -> None:
+    """Take an arrangement recorded by mistake off the file; the history keeps what it was.
+    One that ended is ended, not removed: it stays part of the member's file."""
+    _check_editable(actor, arrangement.member)
+    with transaction.atomic():
+        stored = _stored_arrangement(arrangement)
+        if stored.duties.exists():
+            raise ValidationError(
+                _(
+                    "Duty records name this political arrangement: change them first, or end "
+                    "the arrangement instead."
+                )
+            )
+        summary = arrangement_summary(stored)
+        stored.delete()
+        stored.pk = arrangement.pk
+        _file_record(
+            actor=actor,
+            record=stored,
+            key="arrangement",
+            field="arrangements",
+            old=summary,
+            new="",
+            action=AuditEvent.Action.DELETE,
+            source=source,
+            request=request,
+            fields=[],
+        )
+
+
+def duty_add(*, actor, member: Member, data: dict, source: str = "", request=None) -> DutyRecord:
+    """Record an entry of `member`'s duty record (`DUTY_FIELDS`)."""
+    _fields_only(data, DUTY_FIELDS, "duty record")
+    _check_editable(actor, member)
+    duty = DutyRecord(member=member)
+    for name, value in data.items():
+        setattr(duty, name, value)
+    with transaction.atomic():
+        _lock_member(member.pk)
+        duty.full_clean()
+        duty.save()
+        _file_record(
+            actor=actor,
+            record=duty,
+            key="duty",
+            field="duties",
+            old="",
+            new=duty_summary(duty),
+            action=AuditEvent.Action.CREATE,
+            source=source,
+            request=request,
+            fields=[n for n in DUTY_FIELDS if getattr(duty, n) not in ("", None)],
+        )
+    return duty
+
+
+def _stored_duty(duty: DutyRecord) -> DutyRecord:
+    _lock_member(duty.member_id)
+    stored = DutyRecord.objects.select_for_update().filter(pk=duty.pk).first()
+    if stored is None:
+        raise ValidationError(_("This duty record was removed meanwhile."))
+    return stored
+
+
+def duty_update(
+    *, actor, duty: DutyRecord, data: dict, source: str = "", request=None
+) -> DutyRecord:
+    """Change a duty record; an unchanged form writes nothing."""
+    _fields_only(data, DUTY_FIELDS, "duty record")
+    _check_editable(actor, duty.member)
+    with transaction.atomic():
+        stored = _stored_duty(duty)
+        before, values = duty_summary(stored), _values_of(stored, DUTY_FIELDS)
+        for name, value in data.items():
+            setattr(stored, name, value)
+        stored.full_clean()
+        after = _values_of(stored, DUTY_FIELDS)
+        fields = [name for name in DUTY_FIELDS if values[name] != after[name]]
+        if fields:
+            stored.save()
+            _file_record(
+                actor=actor,
+                record=stored,
+                key="duty",
+                field="duties",
+                old=before,
+                new=duty_summary(stored),
+                action=AuditEvent.Action.UPDATE,
+                source=source,
+                request=request,
+                fields=fields,
+            )
+    return stored
+
+
+def duty_remove(*, actor, duty: DutyRecord, source: str = "", request=None) -> None:
+    """Take a duty record off the file; the history keeps what it was."""
+    _check_editable(actor, duty.member)
+    with transaction.atomic():
+        stored = _stored_duty(duty)
+        summary = duty_summary(stored)
+        stored.delete()
+        stored.pk = duty.pk
+        _file_record(
+            actor=actor,
+            record=stored,
+            key="duty",
+            field="duties",
+            old=summary,
+            new="",
+            action=AuditEvent.Action.DELETE,
+            source=source,
+            request=request,
+            fields=[],
+        )
+
+
+def arrangements_text(arrangements, other: str = "") -> str:
+    """The roster's 社会职务/政治安排 cell: the arrangements in office as rosters write them,
+    then the other positions, apart by "、"; the import reads it back into the same rows."""
+    texts = [a.text for a in arrangements if a.in_office]
+    return "、".join(dict.fromkeys([*texts, *([other] if other else [])]))
+
+
 # -- Areas merged (撤并) -------------------------------------------------------------------------
 
 
@@ -1771,6 +2115,40 @@ def member_relatives_undo(*, keep: Member, merged: Member, moved: dict) -> None:
     Relative.objects.filter(pk__in=moved["own"], member=keep).update(member=merged)
     Relative.objects.filter(pk__in=moved["linked"], linked_member=keep).update(linked_member=merged)
     Relative.objects.filter(pk__in=moved["cut"], linked_member=None).update(linked_member=merged)
+
+
+# The merged record's file (its political arrangements and duty records) becomes the kept
+# record's; a seat both hold in office stays with the merged record (the kept one holds it
+# already), and that record's duty records done in it name the kept record's seat.
+
+
+def member_file_count(member: Member) -> int:
+    return member.arrangements.count() + member.duties.count()
+
+
+def member_file_move(*, keep: Member, merged: Member) -> dict:
+    held = {a.key: a.pk for a in keep.arrangements.in_office()}
+    stays = {a.pk: held[a.key] for a in merged.arrangements.in_office() if a.key in held}
+    moved = list(merged.arrangements.exclude(pk__in=stays).values_list("pk", flat=True))
+    PoliticalArrangement.objects.filter(pk__in=moved).update(member=keep)
+    duties = list(merged.duties.values_list("pk", "arrangement_id"))
+    DutyRecord.objects.filter(pk__in=[pk for pk, _a in duties]).update(member=keep)
+    repointed = [[pk, arrangement] for pk, arrangement in duties if arrangement in stays]
+    for pk, arrangement in repointed:
+        DutyRecord.objects.filter(pk=pk).update(arrangement=stays[arrangement])
+    return {"arrangements": moved, "duties": [pk for pk, _a in duties], "repointed": repointed}
+
+
+def member_file_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    PoliticalArrangement.objects.filter(pk__in=moved["arrangements"], member=keep).update(
+        member=merged
+    )
+    DutyRecord.objects.filter(pk__in=moved["duties"], member=keep).update(member=merged)
+    for pk, arrangement in moved["repointed"]:
+        DutyRecord.objects.filter(pk=pk, member=merged).update(arrangement=arrangement)
+    # A duty record added to the kept record since, in a seat that now goes back, keeps its
+    # entry without the seat rather than name another person's.
+    DutyRecord.objects.filter(member=keep, arrangement__member=merged).update(arrangement=None)
 
 
 # Fields a merge never fills: who the person is and where the record is kept stay the kept

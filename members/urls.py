@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, print_views, views
+from . import import_views, print_views, representative_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -16,6 +16,32 @@ urlpatterns = [
     path("<int:pk>/relatives/new/", views.RelativeCreateView.as_view(), name="relative_add"),
     path("relatives/<int:pk>/edit/", views.RelativeUpdateView.as_view(), name="relative_update"),
     path("relatives/<int:pk>/remove/", views.relative_remove, name="relative_remove"),
+    # The representative's file (issue 18): political arrangements and duty records.
+    path(
+        "<int:pk>/arrangements/new/",
+        representative_views.ArrangementCreateView.as_view(),
+        name="arrangement_add",
+    ),
+    path(
+        "arrangements/<int:pk>/edit/",
+        representative_views.ArrangementUpdateView.as_view(),
+        name="arrangement_update",
+    ),
+    path(
+        "arrangements/<int:pk>/end/",
+        representative_views.ArrangementEndView.as_view(),
+        name="arrangement_end",
+    ),
+    path(
+        "arrangements/<int:pk>/remove/",
+        representative_views.arrangement_remove,
+        name="arrangement_remove",
+    ),
+    path("<int:pk>/duties/new/", representative_views.DutyCreateView.as_view(), name="duty_add"),
+    path(
+        "duties/<int:pk>/edit/", representative_views.DutyUpdateView.as_view(), name="duty_update"
+    ),
+    path("duties/<int:pk>/remove/", representative_views.duty_remove, name="duty_remove"),
     path("<int:pk>/status/", views.MemberStatusView.as_view(), name="status"),
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),
     path("duplicates/", views.duplicate_list, name="duplicates"),

@@ -39,7 +39,7 @@ from .forms import (
     TransferAcceptForm,
     TransferDeclineForm,
 )
-from .models import Member, MemberMerge, Relative, Transfer
+from .models import Member, MemberMerge, Relative, Transfer, change_labels
 
 WEB_FORM = "网页表单"
 
@@ -261,8 +261,26 @@ class MemberDetailView(MemberMixin, DetailView):
             relative_of=list(relative_of),
             relatives_hint=not relatives and bool(RELATIVE_CATEGORIES & slugs),
             sections=[shown for section in MEMBER_SECTIONS if (shown := section(member, user))],
+            # The representative's file: every arrangement, in office first, and the duty
+            # records, latest first, with the arrangement each was done in.
+            arrangements=list(member.arrangements.all()),
+            **self.duties_shown(member),
         )
         return context
+
+    def duties_shown(self, member: Member) -> dict:
+        """The latest duty records, or all of them on asking (?duties=all)."""
+        duties = member.duties.select_related("arrangement")
+        total = duties.count()
+        if self.request.GET.get("duties") != "all":
+            duties = duties[:DUTIES_SHOWN]
+        duties = list(duties)
+        return {"duties": duties, "duties_total": total, "duties_more": len(duties) < total}
+
+
+# The duty records the member page shows at first (a long-serving representative has
+# hundreds); the rest on asking.
+DUTIES_SHOWN = 20
 
 
 # Categories 11 (台湾同胞及其在大陆的亲属) and 12 (华侨、归侨及侨眷, with 侨眷) are about kin:
@@ -319,11 +337,7 @@ def _field_display(member: Member, name: str) -> str:
 
 def member_history(member: Member) -> list[dict]:
     """Registration and every change of a member, newest first, as timeline entries."""
-    labels = {
-        field.name: field.verbose_name for field in Member._meta.get_fields() if field.concrete
-    }
-    labels["categories"] = Member._meta.get_field("categories").verbose_name
-    labels["relatives"] = Relative._meta.verbose_name_plural
+    labels = change_labels()
     entries = []
     for change in member.changes.select_related("actor"):
         entries.append(

@@ -99,6 +99,23 @@ MATRIX = [
     ("members:relative_update", ["relative"], "get", "302 200 404 403 200 404 200 404"),
     ("members:relative_update", ["relative"], "post", "302 200 404 403 200 404 200 404"),
     ("members:relative_remove", ["fresh_relative"], "post", "302 302 404 403 302 404 302 404"),
+    # The representative's file (issue 18): kept by whoever may change the member, read by
+    # the street (on the member page); an empty form is shown again (200); the auditor sees
+    # no member (404).
+    ("members:arrangement_add", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_add", ["member"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_update", ["arrangement"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_update", ["arrangement"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_end", ["arrangement"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_end", ["arrangement"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:arrangement_remove", ["fresh_arrangement"], "post", "302 302 404 403 302 404 302 404"),  # noqa: E501
+    ("members:arrangement_remove", ["arrangement"], "get", "405 405 405 405 405 405 405 405"),
+    ("members:duty_add", ["member"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:duty_add", ["member"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:duty_update", ["duty"], "get", "302 200 404 403 200 404 200 404"),
+    ("members:duty_update", ["duty"], "post", "302 200 404 403 200 404 200 404"),
+    ("members:duty_remove", ["fresh_duty"], "post", "302 302 404 403 302 404 302 404"),
+    ("members:duty_remove", ["duty"], "get", "405 405 405 405 405 405 405 405"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # The possible duplicates of one's area: the district's and the administrators'.
     ("members:duplicates", [], "get", "302 403 403 403 200 200 200 403"),
@@ -495,6 +512,28 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
             data={"name": "林志明", "relation": "parent", "residence": "TWN"},
         ).pk  # fmt: skip
 
+    arrangement = member_services.arrangement_add(
+        actor=community_user, member=member,
+        data={"body": "cppcc", "level": "district", "post": "委员"},
+    )  # fmt: skip
+    duty = member_services.duty_add(
+        actor=community_user, member=member,
+        data={"kind": "proposal", "date": datetime.date.today(), "title": "加装电梯",
+              "arrangement": arrangement},
+    )  # fmt: skip
+
+    def fresh_arrangement():
+        return member_services.arrangement_add(
+            actor=community_user, member=MemberFactory(community=qiaodong),
+            data={"body": "npc", "level": "district", "post": "代表"},
+        ).pk  # fmt: skip
+
+    def fresh_duty():
+        return member_services.duty_add(
+            actor=community_user, member=member,
+            data={"kind": "meeting", "date": datetime.date.today(), "title": "全会"},
+        ).pk  # fmt: skip
+
     def fresh_transfer():
         return member_services.transfer_request(
             actor=community_user, member=MemberFactory(community=qiaodong),
@@ -736,6 +775,8 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
 
         "transfer": fresh_transfer(), "fresh_transfer": fresh_transfer,
         "relative": relative.pk, "fresh_relative": fresh_relative,
+        "arrangement": arrangement.pk, "fresh_arrangement": fresh_arrangement,
+        "duty": duty.pk, "fresh_duty": fresh_duty,
 
         "other_member": other.pk, "fresh_member": fresh_member, "merge": merge.pk,
         "download": fresh_download(), "fresh_download": fresh_download,

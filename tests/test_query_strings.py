@@ -114,6 +114,9 @@ def _reads_query_string(view) -> bool:
 PATH_ARGUMENTS = {
     "members:transfer": [["member"]],
     "members:import_detail": [["import_job"]],
+    # The member page's duty records, all on asking (?duties=all); a kind chosen to add one.
+    "members:detail": [["member"]],
+    "members:duty_add": [["member"]],
     "assessment:round_scores": [["round"]],
     "assessment:round_scores_download": [["round"]],
     "assessment:round_scores_upload": [["round"]],

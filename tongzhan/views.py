@@ -267,6 +267,10 @@ DETAIL_KEYS = {
     "transfer": "转移申请编号", "note": "说明", "download": "下载的文件", "format": "格式",
     # The study library and training (liaison)
     "attendees": "参训人数", "materials": "学习资料", "trainings": "培训", "year": "年度",
+    # The representative's file (members): its records and the member list's filters on them
+    "arrangement": "政治安排", "duty": "履职记录", "arrangement_body": "政治安排",
+    "arrangement_level": "政治安排层级", "arrangement_state": "政治安排状态",
+    "duty_kind": "履职记录类别",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -282,13 +286,24 @@ DETAIL_CODES = {
     "download": {"members.roster": "统战对象花名册", "members.forms": "统战对象信息登记表"},
     "format": {"pdf": "PDF"},
     "source": {"form": "表单", "import": "导入", "admin": "管理后台"},
+    # The member list's filters on the representative's file (members.PoliticalArrangement
+    # and DutyRecord's choices)
+    "arrangement_body": {"npc": "人大", "cppcc": "政协", "federation": "工商联",
+                         "association": "统战社团", "special": "特约人员", "other": "其他"},
+    "arrangement_level": {"national": "国家级", "province": "省级", "city": "市级",
+                          "district": "区级", "street": "街道（乡镇）级"},
+    "arrangement_state": {"in_office": "在任", "ended": "届满", "cancelled": "取消"},
+    "duty_kind": {"meeting": "参加会议", "proposal": "提案", "report": "社情民意",
+                  "research": "调研", "donation": "捐赠", "project": "公益项目", "reward": "奖励",
+                  "penalty": "处分", "work": "工作经历"},
 }  # fmt: skip
 # The verbs of Django's own permissions (add_member …); the others carry their own names.
 PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
 # A detail holding one of these keys speaks of that model's fields (an indicator's changed
 # fields, an evaluation's source, the member list's filters), not of the event's object's.
 DETAIL_MODELS = {"indicator": "assessment.indicator", "evaluation": "assessment.evaluationscore",
-                 "full": "members.member"}  # fmt: skip
+                 "full": "members.member", "arrangement": "members.politicalarrangement",
+                 "duty": "members.dutyrecord"}  # fmt: skip
 # A value under these keys reads as the choice of the account's role.
 ROLE_KEYS = {"role", "previous_role"}
 

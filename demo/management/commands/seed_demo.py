@@ -32,8 +32,10 @@ from members.models import (
     Member,
     MemberChange,
     MemberTally,
+    PoliticalArrangement,
     PoliticalStatus,
 )
+from members.positions import parse_positions
 from members.validators import CREDIT_CODE_ALPHABET, CREDIT_CODE_WEIGHTS
 from organisations import services as organisations
 from organisations.models import Organisation, Place
@@ -556,7 +558,11 @@ class MemberMaker:
             positions = {self.pick(SOCIAL_POSITIONS)}
             if rng.random() < 0.3:
                 positions.add(self.pick(SOCIAL_POSITIONS))
-            member.social_positions = "、".join(sorted(positions))
+            # Written as rosters write them and read as the import reads them (issue 18):
+            # the political arrangements become rows once the members are saved.
+            parsed = parse_positions("、".join(sorted(positions)))
+            member.social_positions = parsed.rest
+            member.demo_arrangements = parsed.arrangements
         if rng.random() < 0.22:
             member.specialty = rng.choice(SPECIALTIES)
 
@@ -1121,6 +1127,21 @@ class Command(BaseCommand):
                     for slug in slugs
                 ]
                 Through.objects.bulk_create(rows, batch_size=5000)
+                PoliticalArrangement.objects.bulk_create(
+                    [
+                        PoliticalArrangement(
+                            member_id=member.pk,
+                            body=item.body,
+                            organisation=item.organisation,
+                            level=item.level,
+                            post=item.post,
+                            state=item.state,
+                        )
+                        for member, _s, _h in built
+                        for item in getattr(member, "demo_arrangements", ())
+                    ],
+                    batch_size=2000,
+                )
                 with _given_registration_times():
                     MemberChange.objects.bulk_create(
                         [

@@ -1,0 +1,242 @@
+"""The pages of the representative's file (党外代表人士档案, issue 18): a member's political
+arrangements and duty records, added, changed, ended and removed by who may change the
+member; the member page shows them. A record of a member out of the user's
+area is 404, of one they may only read 403, as for the member."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, FormView, UpdateView
+
+from tongzhan.mixins import ServiceFormMixin, action_write
+
+from . import services
+from .forms import ArrangementEndForm, DutyRecordForm, PoliticalArrangementForm
+from .models import DutyRecord, Member, PoliticalArrangement
+from .views import WEB_FORM, MemberMixin
+
+ARRANGEMENTS_ANCHOR = "#arrangements"
+DUTIES_ANCHOR = "#duties"
+
+
+class EditableMemberMixin(MemberMixin):
+    """A member the user may see (else 404) and change (else 403)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
+
+
+class FileFormMixin(ServiceFormMixin):
+    anchor = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, **kwargs)
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.member.pk]) + self.anchor
+
+
+# -- Political arrangements --------------------------------------------------------------------
+
+
+class ArrangementFormMixin(FileFormMixin):
+    form_class = PoliticalArrangementForm
+    template_name = "members/arrangement_form.html"
+    anchor = ARRANGEMENTS_ANCHOR
+
+
+class ArrangementCreateView(EditableMemberMixin, ArrangementFormMixin, CreateView):
+    def get_object(self, queryset=None):
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": PoliticalArrangement(member=self.member)}
+
+    def write(self, form):
+        return services.arrangement_add(
+            actor=self.request.user,
+            member=self.member,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+    def get_success_message(self):
+        return _("%(arrangement)s was added to the political arrangements.") % {
+            "arrangement": self.written.text
+        }
+
+
+class ArrangementMixin(EditableMemberMixin):
+    """An arrangement of a member the user may see (else 404) and change (else 403)."""
+
+    @cached_property
+    def arrangement(self) -> PoliticalArrangement:
+        return get_object_or_404(
+            PoliticalArrangement.objects.visible_to(self.request.user).select_related("member"),
+            pk=self.kwargs["pk"],
+        )
+
+    @cached_property
+    def member(self) -> Member:
+        return self.arrangement.member
+
+
+class ArrangementUpdateView(ArrangementMixin, ArrangementFormMixin, UpdateView):
+    success_message = gettext_lazy("The changes were saved.")
+
+    def get_object(self, queryset=None):
+        return self.arrangement
+
+    def write(self, form):
+        return services.arrangement_update(
+            actor=self.request.user,
+            arrangement=self.arrangement,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+
+class ArrangementEndView(ArrangementMixin, FileFormMixin, FormView):
+    """The term of an arrangement in office ran out (届满) or it was cancelled (取消)."""
+
+    form_class = ArrangementEndForm
+    template_name = "members/arrangement_end.html"
+    anchor = ARRANGEMENTS_ANCHOR
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(arrangement=self.arrangement, **kwargs)
+
+    def write(self, form):
+        return services.arrangement_end(
+            actor=self.request.user,
+            arrangement=self.arrangement,
+            state=form.cleaned_data["state"],
+            ended_on=form.cleaned_data["ended_on"],
+            reason=form.cleaned_data["end_reason"],
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+    def get_success_message(self):
+        return _("%(arrangement)s: %(state)s.") % {
+            "arrangement": self.written.text,
+            "state": self.written.get_state_display(),
+        }
+
+
+def _editable_or_403(user, member_id: int) -> None:
+    editable = Member.objects.editable_by(user).filter(pk=member_id).exists()
+    if not editable or not user.has_perm("members.change_member"):
+        raise PermissionDenied
+
+
+@require_POST
+@login_required
+def arrangement_remove(request, pk):
+    arrangement = get_object_or_404(
+        PoliticalArrangement.objects.visible_to(request.user).select_related("member"), pk=pk
+    )
+    _editable_or_403(request.user, arrangement.member_id)
+    action_write(
+        request,
+        lambda: services.arrangement_remove(
+            actor=request.user, arrangement=arrangement, source=WEB_FORM, request=request
+        ),
+        done=_("%(arrangement)s was removed from the political arrangements.")
+        % {"arrangement": arrangement.text},
+    )
+    return redirect(reverse("members:detail", args=[arrangement.member_id]) + ARRANGEMENTS_ANCHOR)
+
+
+# -- Duty records ------------------------------------------------------------------------------
+
+
+class DutyFormMixin(FileFormMixin):
+    form_class = DutyRecordForm
+    template_name = "members/duty_form.html"
+    anchor = DUTIES_ANCHOR
+
+
+class DutyCreateView(EditableMemberMixin, DutyFormMixin, CreateView):
+    def get_object(self, queryset=None):
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": DutyRecord(member=self.member)}
+
+    def get_initial(self):
+        # "Add a proposal" and the like on the member page choose the kind.
+        kind = self.request.GET.get("kind", "")
+        return {"kind": kind} if kind in DutyRecord.Kind.values else {}
+
+    def write(self, form):
+        return services.duty_add(
+            actor=self.request.user,
+            member=self.member,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+    def get_success_message(self):
+        return _("%(kind)s “%(title)s” was added to the duty record.") % {
+            "kind": self.written.get_kind_display(),
+            "title": self.written.title,
+        }
+
+
+class DutyMixin(EditableMemberMixin):
+    """A duty record of a member the user may see (else 404) and change (else 403)."""
+
+    @cached_property
+    def duty(self) -> DutyRecord:
+        return get_object_or_404(
+            DutyRecord.objects.visible_to(self.request.user).select_related("member"),
+            pk=self.kwargs["pk"],
+        )
+
+    @cached_property
+    def member(self) -> Member:
+        return self.duty.member
+
+
+class DutyUpdateView(DutyMixin, DutyFormMixin, UpdateView):
+    success_message = gettext_lazy("The changes were saved.")
+
+    def get_object(self, queryset=None):
+        return self.duty
+
+    def write(self, form):
+        return services.duty_update(
+            actor=self.request.user,
+            duty=self.duty,
+            data=form.service_data(),
+            source=WEB_FORM,
+            request=self.request,
+        )
+
+
+@require_POST
+@login_required
+def duty_remove(request, pk):
+    duty = get_object_or_404(
+        DutyRecord.objects.visible_to(request.user).select_related("member"), pk=pk
+    )
+    _editable_or_403(request.user, duty.member_id)
+    action_write(
+        request,
+        lambda: services.duty_remove(
+            actor=request.user, duty=duty, source=WEB_FORM, request=request
+        ),
+        done=_("“%(title)s” was removed from the duty record.") % {"title": duty.title},
+    )
+    return redirect(reverse("members:detail", args=[duty.member_id]) + DUTIES_ANCHOR)

@@ -1,0 +1,44 @@
+// The representative's file forms show only what the choice made needs: the duty record's
+// outcome and amount for the kinds that have them (the outcome's options of that kind only),
+// the arrangement's organisation for the bodies named by it. Without script every field
+// stays visible and the server drops what a kind does not take.
+(function () {
+  "use strict";
+  function fieldOf(element) { return element ? element.closest(".field") : null; }
+
+  var kind = document.querySelector('select[name="kind"]');
+  var outcome = document.querySelector('select[name="outcome"]');
+  var amount = document.querySelector('input[name="amount"]');
+  if (kind && outcome) {
+    var outcomes = JSON.parse(outcome.getAttribute("data-kinds") || "{}");
+    var amountKinds = amount ? (amount.getAttribute("data-kinds") || "").split(" ") : [];
+    // The option groups come in the order of `outcomes`' kinds; an outcome two kinds share
+    // (待答复) is in both, and only the chosen kind's group is offered.
+    var kinds = Object.keys(outcomes);
+    var update = function () {
+      var value = outcome.value;
+      var allowed = outcomes[kind.value] || [];
+      fieldOf(outcome).hidden = allowed.length === 0;
+      outcome.querySelectorAll("optgroup").forEach(function (group, index) {
+        var mine = kinds[index] === kind.value;
+        group.hidden = !mine;
+        group.querySelectorAll("option").forEach(function (option) { option.disabled = !mine; });
+      });
+      var same = allowed.indexOf(value) < 0 ? null :
+        outcome.querySelector('optgroup:not([hidden]) option[value="' + value + '"]');
+      if (same) { same.selected = true; } else { outcome.value = ""; }
+      if (amount) { fieldOf(amount).hidden = amountKinds.indexOf(kind.value) < 0; }
+    };
+    kind.addEventListener("change", update);
+    update();
+  }
+
+  var body = document.querySelector('select[name="body"]');
+  var organisation = document.querySelector('input[name="organisation"]');
+  if (body && organisation) {
+    var named = (organisation.getAttribute("data-named-bodies") || "").split(" ");
+    var show = function () { fieldOf(organisation).hidden = named.indexOf(body.value) < 0 && !organisation.value; };
+    body.addEventListener("change", show);
+    show();
+  }
+})();
