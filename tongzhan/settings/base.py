@@ -234,8 +234,9 @@ MEMBER_LIST_PAGE_SIZES = (25, 50, 100)
 MEMBER_LIST_TALLIED_COUNTS = True
 # The talent search (人才库) ranks up to this many matches, those matching most first; a
 # search finding more lists them in name order and says "more than" this many, so a word
-# that a tenth of a million members hold reads a page, not all of them (issue 17).
-TALENT_RANKED_AT_MOST = 1000
+# that a tenth of a million members hold reads a page, not all of them (issue 17). Counting
+# up to it is most of a street's or a district's search (benchmarks/README.md).
+TALENT_RANKED_AT_MOST = 500
 # "Registered outside your area" answers whether somebody the user may not see is in the
 # registry: each answer is audited, and a user gets this many an hour (members.services).
 MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", "10"))
