@@ -257,7 +257,8 @@ def write_template() -> bytes:
     validate("document_type", document_types, error="请从列表中选择证件类型，不填即为居民身份证。")
     validate("document_country", countries, error="请从列表中选择护照的签发国家或地区。")
 
-    notes = book.sheet(INSTRUCTIONS_SHEET, index=1, widths={1: 110})
+    # The notes print as one page, as a sheet of instructions is handed out.
+    notes = book.sheet(INSTRUCTIONS_SHEET, index=1, widths={1: 110}, pages_tall=1)
     for row, line in enumerate(INSTRUCTIONS, 1):
         notes.append([xlsx.text(line, INSTRUCTIONS_TITLE if row == 1 else INSTRUCTION)])
     return book.bytes()

@@ -183,9 +183,11 @@ class Book:
         freeze: str | None = None,
         hidden: bool = False,
         title_rows: tuple[int, int] | None = None,
+        pages_tall: int = 0,
     ) -> "Sheet":
         """A new sheet; `widths` by column number (1 is A), `freeze` the first unfrozen cell,
-        `title_rows` the first and last of the header rows printed at the top of every page."""
+        `title_rows` the first and last of the header rows printed at the top of every page,
+        `pages_tall` the pages it prints on at most (0: as many as its rows need)."""
         if self._fresh and index is None:
             worksheet = self._book.active
             worksheet.title = title
@@ -198,7 +200,7 @@ class Book:
             worksheet.freeze_panes = freeze
         if hidden:
             worksheet.sheet_state = "hidden"
-        _print_layout(worksheet, title_rows)
+        _print_layout(worksheet, title_rows, pages_tall)
         return Sheet(worksheet, streaming=self.streaming, widths=widths)
 
     def save(self, out) -> None:
@@ -359,13 +361,14 @@ class Sheet:
         self._sheet.add_data_validation(validation)
 
 
-def _print_layout(worksheet, title_rows: tuple[int, int] | None) -> None:
-    """A4 landscape, one page wide, `title_rows` on every page, page numbers in the footer."""
+def _print_layout(worksheet, title_rows: tuple[int, int] | None, pages_tall: int) -> None:
+    """A4 landscape, one page wide and `pages_tall` pages down (0: as many as the rows need),
+    `title_rows` on every page, page numbers in the footer."""
     setup = worksheet.page_setup
     setup.paperSize = A4
     setup.orientation = "landscape"
     setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages down as the rows need
+    setup.fitToHeight = pages_tall
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
     # Excel's "narrow" margins: more of the page for the columns.
     worksheet.page_margins = PageMargins(left=0.25, right=0.25, top=0.75, bottom=0.75)
