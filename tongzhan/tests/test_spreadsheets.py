@@ -160,6 +160,11 @@ def test_every_sheet_prints_a4_landscape_one_page_wide_with_its_header_and_page_
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
     assert read["表"].print_title_rows == "$1:$2"
+    # A sheet handed out as one page (an import template's notes) prints one page tall.
+    book = xlsx.Book(streaming=streaming)
+    book.sheet("说明", pages_tall=1).append(["说明"])
+    setup = openpyxl.load_workbook(io.BytesIO(book.bytes()))["说明"].page_setup
+    assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 1)
     assert not read["说明"].print_title_rows
 
 
