@@ -1728,41 +1728,55 @@ def _lock_member(member_id: int) -> None:
     Member.objects.select_for_update().filter(pk=member_id).first()
 
 
+def _file_add(*, actor, row, data: dict, fields, key: str, field: str, summary, source, request):
+    """Add `row` (a new arrangement or duty record of its member) with `data` of `fields`: the
+    member locked, the row checked and saved, the history and audit lines written."""
+    _fields_only(data, fields, key)
+    _check_editable(actor, row.member)
+    for name, value in data.items():
+        setattr(row, name, value)
+    with transaction.atomic():
+        _lock_member(row.member_id)
+        row.full_clean()
+        row.save()
+        _file_record(
+            actor=actor,
+            record=row,
+            key=key,
+            field=field,
+            old="",
+            new=summary(row),
+            action=AuditEvent.Action.CREATE,
+            source=source,
+            request=request,
+            fields=[n for n in fields if getattr(row, n) not in ("", None)],
+        )
+    return row
+
+
+def _stored(row, removed_meanwhile: str):
+    """`row` as stored, locked with its member; refused if it was removed meanwhile."""
+    _lock_member(row.member_id)
+    stored = type(row).objects.select_for_update().filter(pk=row.pk).first()
+    if stored is None:
+        raise ValidationError(removed_meanwhile)
+    return stored
+
+
 def arrangement_add(
     *, actor, member: Member, data: dict, source: str = "", request=None
 ) -> PoliticalArrangement:
     """Record a political arrangement of `member` (`ARRANGEMENT_FIELDS`); in office unless
     `data` says otherwise (an earlier term, entered for the file)."""
-    _fields_only(data, ARRANGEMENT_FIELDS, "arrangement")
-    _check_editable(actor, member)
-    arrangement = PoliticalArrangement(member=member)
-    for name, value in data.items():
-        setattr(arrangement, name, value)
-    with transaction.atomic():
-        _lock_member(member.pk)
-        arrangement.full_clean()
-        arrangement.save()
-        _file_record(
-            actor=actor,
-            record=arrangement,
-            key="arrangement",
-            field="arrangements",
-            old="",
-            new=arrangement_summary(arrangement),
-            action=AuditEvent.Action.CREATE,
-            source=source,
-            request=request,
-            fields=[n for n in ARRANGEMENT_FIELDS if getattr(arrangement, n) not in ("", None)],
-        )
-    return arrangement
+    return _file_add(
+        actor=actor, row=PoliticalArrangement(member=member), data=data,
+        fields=ARRANGEMENT_FIELDS, key="arrangement", field="arrangements",
+        summary=arrangement_summary, source=source, request=request,
+    )  # fmt: skip
 
 
 def _stored_arrangement(arrangement: PoliticalArrangement) -> PoliticalArrangement:
-    _lock_member(arrangement.member_id)
-    stored = PoliticalArrangement.objects.select_for_update().filter(pk=arrangement.pk).first()
-    if stored is None:
-        raise ValidationError(_("This political arrangement was removed meanwhile."))
-    return stored
+    return _stored(arrangement, _("This political arrangement was removed meanwhile."))
 
 
 def _arrangement_write(*, actor, arrangement, data, source, request):
@@ -1869,36 +1883,14 @@ def arrangement_remove(
 
 def duty_add(*, actor, member: Member, data: dict, source: str = "", request=None) -> DutyRecord:
     """Record an entry of `member`'s duty record (`DUTY_FIELDS`)."""
-    _fields_only(data, DUTY_FIELDS, "duty record")
-    _check_editable(actor, member)
-    duty = DutyRecord(member=member)
-    for name, value in data.items():
-        setattr(duty, name, value)
-    with transaction.atomic():
-        _lock_member(member.pk)
-        duty.full_clean()
-        duty.save()
-        _file_record(
-            actor=actor,
-            record=duty,
-            key="duty",
-            field="duties",
-            old="",
-            new=duty_summary(duty),
-            action=AuditEvent.Action.CREATE,
-            source=source,
-            request=request,
-            fields=[n for n in DUTY_FIELDS if getattr(duty, n) not in ("", None)],
-        )
-    return duty
+    return _file_add(
+        actor=actor, row=DutyRecord(member=member), data=data, fields=DUTY_FIELDS,
+        key="duty", field="duties", summary=duty_summary, source=source, request=request,
+    )  # fmt: skip
 
 
 def _stored_duty(duty: DutyRecord) -> DutyRecord:
-    _lock_member(duty.member_id)
-    stored = DutyRecord.objects.select_for_update().filter(pk=duty.pk).first()
-    if stored is None:
-        raise ValidationError(_("This duty record was removed meanwhile."))
-    return stored
+    return _stored(duty, _("This duty record was removed meanwhile."))
 
 
 def duty_update(
