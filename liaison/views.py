@@ -31,7 +31,7 @@ from tongzhan import spreadsheets as xlsx
 from tongzhan.attachments import attachment_response
 from tongzhan.audit import audit_record
 from tongzhan.dates import local_midnight
-from tongzhan.mixins import ServiceFormMixin, action_write, form_write
+from tongzhan.mixins import ServiceFormMixin, action_write, confirm_page, form_write
 from tongzhan.models import Area, AuditEvent, User
 from tongzhan.scoping import enclosing_area_ids, visible_area_ids, within_area
 
@@ -304,29 +304,6 @@ def notice_remind(request, pk):
     return redirect("liaison:notice_status", pk=notice.pk)
 
 
-def _confirm_page(
-    request, *, heading, rows, happens, button, back_url, form=None, hidden=(), back_posts=False
-):
-    """The page a step that cannot be undone is confirmed on (`liaison/confirm.html`): it
-    posts to the page it came from with `confirmed`, and what the step needs. With
-    `back_posts`, going back posts `back` and the `hidden` values, to show them again."""
-    return render(
-        request,
-        "liaison/confirm.html",
-        {
-            "heading": heading,
-            "rows": rows,
-            "happens": happens,
-            "button": button,
-            "back_url": back_url,
-            "action_url": request.path,
-            "form": form,
-            "hidden": hidden,
-            "back_posts": back_posts,
-        },
-    )
-
-
 _FINAL = gettext_lazy("This cannot be undone.")
 
 
@@ -343,7 +320,7 @@ def _withdrawal(request, *, form, write, done, back_url, **page):
         and form_write(request, form, lambda: write(form.cleaned_data["reason"]), done=done)
     ):
         return redirect(back_url)
-    return _confirm_page(request, form=form, back_url=back_url, **page)
+    return confirm_page(request, form=form, back_url=back_url, **page)
 
 
 @login_required
@@ -937,7 +914,7 @@ def task_copy_approve(request, pk):
         return redirect("liaison:task_copy", pk=copy.pk)
     reported = timezone.localtime(copy.reported_at)
     on_time = reported.date() <= copy.task.deadline
-    return _confirm_page(
+    return confirm_page(
         request,
         heading=_("Approve the report"),
         rows=[
@@ -1250,7 +1227,7 @@ class ReportDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
 def _report_decide_confirm(request, report, decision, comment):
     """The decision once more before it is saved: it is final, and the assessment counts it."""
     adopted = decision == Report.Decision.ADOPTED
-    return _confirm_page(
+    return confirm_page(
         request,
         heading=_("Adopt the report") if adopted else _("Do not adopt the report"),
         rows=[

@@ -4,21 +4,19 @@ member; the member page shows them. A record of a member out of the user's
 area is 404, of one they may only read 403, as for the member."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, FormView, UpdateView
 
-from tongzhan.mixins import ServiceFormMixin, action_write
+from tongzhan.mixins import ServiceFormMixin
 
 from . import services
 from .forms import ArrangementEndForm, DutyRecordForm, PoliticalArrangementForm
 from .models import DutyRecord, Member, PoliticalArrangement
-from .views import WEB_FORM, MemberMixin
+from .views import WEB_FORM, MemberMixin, record_remove
 
 ARRANGEMENTS_ANCHOR = "#arrangements"
 DUTIES_ANCHOR = "#duties"
@@ -133,28 +131,27 @@ class ArrangementEndView(ArrangementMixin, FileFormMixin, FormView):
         }
 
 
-def _editable_or_403(user, member_id: int) -> None:
-    editable = Member.objects.editable_by(user).filter(pk=member_id).exists()
-    if not editable or not user.has_perm("members.change_member"):
-        raise PermissionDenied
-
-
-@require_POST
 @login_required
 def arrangement_remove(request, pk):
     arrangement = get_object_or_404(
         PoliticalArrangement.objects.visible_to(request.user).select_related("member"), pk=pk
     )
-    _editable_or_403(request.user, arrangement.member_id)
-    action_write(
+    return record_remove(
         request,
-        lambda: services.arrangement_remove(
+        arrangement,
+        heading=_("Remove a political arrangement"),
+        rows=[(_("Political arrangement"), services.arrangement_summary(arrangement))],
+        write=lambda: services.arrangement_remove(
             actor=request.user, arrangement=arrangement, source=WEB_FORM, request=request
         ),
         done=_("%(arrangement)s was removed from the political arrangements.")
         % {"arrangement": arrangement.text},
+        anchor=ARRANGEMENTS_ANCHOR,
+        instead=_(
+            "If the arrangement was right and is over (its term ended, or it was withdrawn), go "
+            "back and end it instead: it stays part of the file."
+        ),
     )
-    return redirect(reverse("members:detail", args=[arrangement.member_id]) + ARRANGEMENTS_ANCHOR)
 
 
 # -- Duty records ------------------------------------------------------------------------------
@@ -225,18 +222,19 @@ class DutyUpdateView(DutyMixin, DutyFormMixin, UpdateView):
         )
 
 
-@require_POST
 @login_required
 def duty_remove(request, pk):
     duty = get_object_or_404(
         DutyRecord.objects.visible_to(request.user).select_related("member"), pk=pk
     )
-    _editable_or_403(request.user, duty.member_id)
-    action_write(
+    return record_remove(
         request,
-        lambda: services.duty_remove(
+        duty,
+        heading=_("Remove a duty record"),
+        rows=[(_("Duty record"), services.duty_summary(duty))],
+        write=lambda: services.duty_remove(
             actor=request.user, duty=duty, source=WEB_FORM, request=request
         ),
         done=_("“%(title)s” was removed from the duty record.") % {"title": duty.title},
+        anchor=DUTIES_ANCHOR,
     )
-    return redirect(reverse("members:detail", args=[duty.member_id]) + DUTIES_ANCHOR)

@@ -24,7 +24,7 @@ from django.views.generic import CreateView, DetailView, FormView, UpdateView
 from django_filters.views import FilterView
 
 from tongzhan.audit import audit_record
-from tongzhan.mixins import ServiceFormMixin, action_write, form_write
+from tongzhan.mixins import ServiceFormMixin, action_write, confirm_page, form_write
 from tongzhan.models import AuditEvent
 from tongzhan.services import download_request
 
@@ -614,24 +614,50 @@ class RelativeUpdateView(RelativeMixin, RelativeFormMixin, UpdateView):
         )
 
 
-@require_POST
+def record_remove(request, record, *, heading, rows, write, done, anchor, instead=""):
+    """Remove a record of a member's file (a relative, an arrangement, a duty record): the
+    button shows what goes first (`confirm.html`), its confirmation removes it through
+    `write()`. `instead`: what to do if the record is right but over (end it, not remove it).
+    A record of a member out of the user's area is 404 before this, one the user may only read
+    403, as for the member."""
+    user = request.user
+    editable = Member.objects.editable_by(user).filter(pk=record.member_id).exists()
+    if not editable or not user.has_perm("members.change_member"):
+        raise PermissionDenied
+    back_url = reverse("members:detail", args=[record.member_id]) + anchor
+    if request.method == "POST" and request.POST.get("confirmed"):
+        action_write(request, write, done=done)
+        return redirect(back_url)
+    return confirm_page(
+        request,
+        heading=heading,
+        rows=[(_("Member"), record.member.name), *rows],
+        happens=[
+            _("It is taken off the member's file and no longer shown or printed."),
+            _("The member's history keeps what it was, who removed it and when."),
+            *([instead] if instead else []),
+        ],
+        button=_("Remove"),
+        back_url=back_url,
+    )
+
+
 @login_required
 def relative_remove(request, pk):
     relative = get_object_or_404(
         Relative.objects.visible_to(request.user).select_related("member"), pk=pk
     )
-    user = request.user
-    editable = Member.objects.editable_by(user).filter(pk=relative.member_id).exists()
-    if not editable or not user.has_perm("members.change_member"):
-        raise PermissionDenied
-    action_write(
+    return record_remove(
         request,
-        lambda: services.relative_remove(
-            actor=user, relative=relative, source=WEB_FORM, request=request
+        relative,
+        heading=_("Remove a relative"),
+        rows=[(_("Relative"), str(relative))],
+        write=lambda: services.relative_remove(
+            actor=request.user, relative=relative, source=WEB_FORM, request=request
         ),
         done=_("%(name)s was removed from the relatives.") % {"name": relative.name},
+        anchor="#relatives",
     )
-    return redirect(reverse("members:detail", args=[relative.member_id]) + "#relatives")
 
 
 # -- Transfers between communities -------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The one way a view hands a valid form to a service: call it, show its refusal on the form,
 tell the user what was done, redirect. Class-based views take `ServiceFormMixin`; function
-views call `form_write`, or `action_write` for a button without a form.
+views call `form_write`, or `action_write` for a button without a form; a step that cannot be
+undone is shown once more on `confirm_page` first.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 
 
@@ -47,6 +49,29 @@ def action_write(request, write, *, done: str = ""):
     if done:
         messages.success(request, done)
     return True if result is None else result
+
+
+def confirm_page(
+    request, *, heading, rows, happens, button, back_url, form=None, hidden=(), back_posts=False
+):
+    """The page a step that cannot be undone is confirmed on (`confirm.html`): it posts to the
+    page it came from with `confirmed`, and what the step needs. With `back_posts`, going back
+    posts `back` and the `hidden` values, to show them again."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "heading": heading,
+            "rows": rows,
+            "happens": happens,
+            "button": button,
+            "back_url": back_url,
+            "action_url": request.path,
+            "form": form,
+            "hidden": hidden,
+            "back_posts": back_posts,
+        },
+    )
 
 
 class ServiceFormMixin:

@@ -236,10 +236,14 @@ def test_the_relative_pages_answer_404_out_of_scope(
     relative = add(community_user, taiwan_member)
     client.force_login(neighbour_user)
     assert client.get(reverse("members:relative_update", args=[relative.pk])).status_code == 404
-    assert client.post(reverse("members:relative_remove", args=[relative.pk])).status_code == 404
+    remove = reverse("members:relative_remove", args=[relative.pk])
+    assert client.post(remove, {"confirmed": "1"}).status_code == 404
     assert Relative.objects.filter(pk=relative.pk).exists()
     client.force_login(community_user)
-    response = client.post(reverse("members:relative_remove", args=[relative.pk]))
+    page = client.get(remove)
+    assert page.status_code == 200 and str(relative) in page.text
+    assert Relative.objects.filter(pk=relative.pk).exists()  # shown, not yet removed
+    response = client.post(remove, {"confirmed": "1"})
     assert response.status_code == 302 and not Relative.objects.exists()
 
 

@@ -288,15 +288,17 @@ def test_the_file_is_404_out_of_scope_and_403_read_only(
         ("post", reverse("members:arrangement_add", args=[member.pk])),
         ("get", reverse("members:arrangement_update", args=[arrangement.pk])),
         ("post", reverse("members:arrangement_end", args=[arrangement.pk])),
-        ("post", reverse("members:arrangement_remove", args=[arrangement.pk])),
+        ("get", reverse("members:arrangement_remove", args=[arrangement.pk])),
+        ("post", reverse("members:arrangement_remove", args=[arrangement.pk]), {"confirmed": 1}),
         ("post", reverse("members:duty_add", args=[member.pk])),
         ("post", reverse("members:duty_update", args=[duty.pk])),
-        ("post", reverse("members:duty_remove", args=[duty.pk])),
+        ("get", reverse("members:duty_remove", args=[duty.pk])),
+        ("post", reverse("members:duty_remove", args=[duty.pk]), {"confirmed": 1}),
     ]
     for user, status in ((neighbour_user, 404), (street_user, 403)):
         client.force_login(user)
-        for method, url in pages:
-            assert getattr(client, method)(url).status_code == status, (user, url)
+        for method, url, *data in pages:
+            assert getattr(client, method)(url, *data).status_code == status, (user, url)
     assert A.objects.get().in_office and DutyRecord.objects.count() == 1
 
 
@@ -334,6 +336,29 @@ def test_adding_ending_and_recording_through_the_pages(client, community_user, m
     )  # fmt: skip
     assert response.status_code == 302 and response.url.endswith("#duties")
     assert DutyRecord.objects.get().get_outcome_display() == "出席"
+
+
+def test_a_record_is_removed_only_once_its_confirmation_page_was_answered(
+    client, community_user, member
+):
+    arrangement, duty = arrange(community_user, member), record(community_user, member)
+    client.force_login(community_user)
+    detail = client.get(reverse("members:detail", args=[member.pk])).text
+    remove = reverse("members:arrangement_remove", args=[arrangement.pk])
+    assert f'href="{remove}"' in detail  # a link to the page, not a one-click button
+    for url in (remove, reverse("members:duty_remove", args=[duty.pk])):
+        # Opened, or posted without the confirmation: the page says what will happen.
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 200
+            assert "删除" in response.text and "历史记录" in response.text
+    page = client.get(remove).text
+    assert "区政协委员" in page and "办理“终止”" in page
+    assert A.objects.filter(pk=arrangement.pk).exists() and DutyRecord.objects.exists()
+    response = client.post(remove, {"confirmed": "1"})
+    assert response.status_code == 302 and response.url.endswith("#arrangements")
+    response = client.post(reverse("members:duty_remove", args=[duty.pk]), {"confirmed": "1"})
+    assert response.status_code == 302 and response.url.endswith("#duties")
+    assert not A.objects.exists() and not DutyRecord.objects.exists()
 
 
 def test_the_timeline_shows_the_files_changes(client, community_user, member):
