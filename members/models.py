@@ -105,36 +105,45 @@ class MemberQuerySet(ScopedQuerySet):
     # searched), each a reason a member is suggested.
     TALENT_FIELDS = ("specialty", "professional_title", "industry")
 
-    def talent_search(self, text: str):
+    def talent_search(self, text: str, *, communities=None):
         """Members whose expertise, professional title or industry holds every word of
         `text` (words apart by spaces), as typed, case aside, with `talent_score`: how many
         of those fields hold how many of the words, the first thing to rank by.
 
         Chinese has no spaces between words, so a word is a substring. On PostgreSQL a word
-        of two or more characters is looked up first in the bigram index of migration 0014
-        (every bigram of the word is among the member's), then checked as a substring; a
+        of two or more characters is looked up first in the index of migrations 0014 and
+        0018 (every bigram of the word is among the member's), then checked as a substring; a
         one-character word reads every row in scope. SQLite: a scan.
+
+        `communities`: the ids of the areas the rows are in (the user's, `visible_area_ids`),
+        to look up in the same index with the words, so only candidates in them are read
+        from the table. For a street or a community; a district's members are most of the
+        table, and reading its every community's key costs more than it saves.
         """
         words = list(dict.fromkeys(text.split()))
         if not words:
             return self.annotate(talent_score=models.Value(0))
         rows = self
         if connections[self.db].vendor == "postgresql":
+            text_array = ArrayField(models.TextField())
             haystack = models.Func(
                 *(models.F(name) for name in self.TALENT_FIELDS),
                 function="members_talent_text", output_field=models.TextField(),
             )  # fmt: skip
-            bigrams = models.Func(
-                haystack, function="members_bigrams", output_field=ArrayField(models.TextField())
-            )
-            rows = rows.alias(talent_text=haystack, talent_bigrams=bigrams)
+            keys = models.Func(
+                *(models.F(name) for name in (*self.TALENT_FIELDS, "community_id")),
+                function="members_talent_keys", output_field=text_array,
+            )  # fmt: skip
+            rows = rows.alias(talent_text=haystack, talent_keys=keys)
+            if communities is not None:
+                rows = rows.filter(talent_keys__overlap=[f"#{pk}" for pk in communities])
             for word in words:
                 if len(word) >= 2:
                     word_bigrams = models.Func(
                         Upper(models.Value(word)), function="members_bigrams",
-                        output_field=ArrayField(models.TextField()),
+                        output_field=text_array,
                     )  # fmt: skip
-                    rows = rows.filter(talent_bigrams__contains=word_bigrams)
+                    rows = rows.filter(talent_keys__contains=word_bigrams)
                 rows = rows.filter(talent_text__contains=Upper(models.Value(word)))
         else:
             for word in words:
@@ -155,19 +164,22 @@ class MemberQuerySet(ScopedQuerySet):
         )
         return rows.annotate(talent_score=score)
 
-    def talent_matched(self, text: str, at_most: int, *, across_communities: bool) -> int:
-        """How many members `talent_search(text)` finds, counted up to `at_most` + 1 (past
-        that, the search says "more than").
+    def talent_matched(
+        self, text: str, at_most: int, *, communities=None, across_communities: bool
+    ) -> int:
+        """How many members `talent_search(text, communities=)` finds, counted up to
+        `at_most` + 1 (past that, the search says "more than").
 
-        `across_communities`: the rows are a street's or a district's, whose members are most
-        of the table. PostgreSQL's planner would then also read the community index for all
-        of them (half a second at 1,000,000 members) to skip the few bigram candidates
-        outside the area, where reading the candidates until `at_most` + 1 are found is a
-        fraction of that: told here, within this count's own transaction, that index tuples
-        cost what they do, it takes the bigram index alone and checks the area row by row.
-        A community's members are few, and that index helps it: left as it is.
+        `across_communities`: the rows are a street's or a district's. PostgreSQL's planner
+        would then also read the community index for all their members (half a second at
+        1,000,000 members) to skip candidates outside the area, which the talent index has
+        already skipped (a street's `communities`) or which are few (a district's): told
+        here, within this count's own transaction, that index tuples cost what they do, it
+        takes the talent index alone. A community's members are few, and that index helps
+        it: left as it is.
         """
-        rows = self.talent_search(text).order_by().values("pk")[: at_most + 1]
+        rows = self.talent_search(text, communities=communities)
+        rows = rows.order_by().values("pk")[: at_most + 1]
         connection = connections[self.db]
         if not across_communities or connection.vendor != "postgresql":
             return rows.count()

@@ -32,7 +32,7 @@ from tongzhan.audit import audit_record
 from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import Area, AuditEvent
-from tongzhan.scoping import within_area
+from tongzhan.scoping import visible_area_ids, within_area
 
 from . import services
 from .forms import (
@@ -248,13 +248,19 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                     )
                 )
             )
-        ranked = rows.talent_search(data["q"])
+        user = self.request.user
+        level = user.area.level if user.area else None
+        # A street or a community asks the talent index for its communities with the words.
+        communities = (
+            visible_area_ids(user) if level in (Area.Level.STREET, Area.Level.COMMUNITY) else None
+        )
+        ranked = rows.talent_search(data["q"], communities=communities)
         # Counted only as far as the search ranks: past that the number is "more than".
         self.matched = rows.talent_matched(
             data["q"],
             settings.TALENT_RANKED_AT_MOST,
-            across_communities=self.request.user.area is None
-            or self.request.user.area.level in (Area.Level.DISTRICT, Area.Level.STREET),
+            communities=communities,
+            across_communities=level != Area.Level.COMMUNITY,
         )
         if not self.more_than_ranked:
             return ranked.for_list().order_by("-talent_score", "name", "pk")

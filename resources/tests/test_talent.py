@@ -1,6 +1,7 @@
 """The talent search (人才库): scoped to the user's members, ranked, filtered."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -10,6 +11,7 @@ from members.models import Category, Member
 from members.tests.factories import MemberFactory
 from organisations import services as organisation_services
 from organisations.tests.factories import organisation_make
+from tongzhan.scoping import visible_area_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +148,7 @@ def test_the_query_count_stays_fixed(client, people, district_user, django_asser
 
 
 @ON_POSTGRESQL
-def test_chinese_words_go_through_the_bigram_index(people, district_user):
+def test_chinese_words_go_through_the_talent_index(people, district_user):
     rows = Member.objects.visible_to(district_user).talent_search("法律咨询")
     assert set(rows.values_list("name", flat=True)) == {"甲律师", "丙教授", "丁顾问"}
     # On a table this small a scan is cheapest; without it the planner must take the index,
@@ -155,7 +157,28 @@ def test_chinese_words_go_through_the_bigram_index(people, district_user):
         cursor.execute("SET enable_seqscan = off")
         plan = Member.objects.talent_search("法律咨询").order_by().explain()
         cursor.execute("RESET enable_seqscan")
-    assert "member_talent_bigrams" in plan
+    assert "member_talent_keys" in plan
+
+
+@ON_POSTGRESQL
+def test_a_street_asks_the_talent_index_for_its_own_communities(people, street_user, areas):
+    """The street's communities are looked up in the index with the words: what comes back
+    from it, before a row is read, is the street's candidates only."""
+    communities = visible_area_ids(street_user)
+    rows = Member.objects.visible_to(street_user).talent_search("律师", communities=communities)
+    assert set(rows.values_list("name", flat=True)) == {"甲律师"}
+
+    # The bigram 律师 is also 戊律师's (another street) and 己律师's (another district).
+    def from_the_index(rows) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            plan = rows.order_by().values("pk").explain(analyze=True)
+            cursor.execute("RESET enable_seqscan")
+        scan = next(line for line in plan.splitlines() if "on member_talent_keys" in line)
+        return int(re.search(r"actual time=\S+ rows=(\d+)", scan).group(1))
+
+    assert from_the_index(Member.objects.talent_search("律师")) >= 3
+    assert from_the_index(Member.objects.talent_search("律师", communities=communities)) == 1
 
 
 @ON_POSTGRESQL
