@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from activities.models import Need
-from members.models import Member
+from members.models import Member, talent_plan
 from members.views import XLSX, TalliedPaginator
 from organisations.models import Membership
 from tongzhan import spreadsheets as xlsx
@@ -221,6 +221,9 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     context_object_name = "members"
     paginate_by = 25
     matched = 0
+    # A street's or a district's page read through the talent index is read in the plan its
+    # count had (`talent_plan`); a district's pages walking the index of names are not.
+    page_across_communities = False
 
     @cached_property
     def filter_form(self):
@@ -254,18 +257,29 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         communities = (
             visible_area_ids(user) if level in (Area.Level.STREET, Area.Level.COMMUNITY) else None
         )
+        across_communities = level != Area.Level.COMMUNITY
         ranked = rows.talent_search(data["q"], communities=communities)
         # Counted only as far as the search ranks: past that the number is "more than".
         self.matched = rows.talent_matched(
             data["q"],
             settings.TALENT_RANKED_AT_MOST,
             communities=communities,
-            across_communities=level != Area.Level.COMMUNITY,
+            across_communities=across_communities,
+        )
+        self.page_across_communities = across_communities and (
+            communities is not None or not self.more_than_ranked
         )
         if not self.more_than_ranked:
             return ranked.for_list().order_by("-talent_score", "name", "pk")
-        walk = rows.talent_in_name_order(data["q"]).values_list("pk", flat=True)
-        return _InNameOrder(walk, rows.for_list())
+        walk = rows.talent_in_name_order(data["q"], communities=communities)
+        return _InNameOrder(walk.values_list("pk", flat=True), rows.for_list())
+
+    def paginate_queryset(self, queryset, page_size):
+        # The page's rows are read here, in the plan the search's count had.
+        with talent_plan(Member.objects.db, across_communities=self.page_across_communities):
+            paginated = super().paginate_queryset(queryset, page_size)
+            paginated[1].object_list = list(paginated[1].object_list)
+        return paginated
 
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kw):
         count = min(self.matched, settings.TALENT_RANKED_AT_MOST)

@@ -141,9 +141,9 @@ def test_the_page_shows_masked_phones_only(client, people, community_user):
 
 def test_the_query_count_stays_fixed(client, people, district_user, django_assert_max_num_queries):
     client.force_login(district_user)
-    # A district's count runs in a transaction of its own (a savepoint here) with a planner
-    # setting set and reset: four of these.
-    with django_assert_max_num_queries(16):
+    # A district's count and its ranked page each run in a transaction of their own (a
+    # savepoint here) with a planner setting set and reset: eight of these.
+    with django_assert_max_num_queries(20):
         assert client.get(URL, {"q": "法律"}).status_code == 200
 
 
@@ -229,15 +229,23 @@ def test_past_what_it_ranks_pages_walk_on_in_name_order(client, people, district
 
 
 @pytest.mark.parametrize("words", ["法律", "律", "法律 咨询", "it", "IT工程", "法律 教授"])
+@pytest.mark.parametrize("level", ["district", "street"])
 def test_in_name_order_finds_exactly_what_the_ranked_search_finds(
-    people, district_user, areas, words
+    people, district_user, street_user, areas, words, level
 ):
     MemberFactory(name="辛工", community=areas["140106001001"], professional_title="IT工程师")
     MemberFactory(name="壬", community=areas["140106001001"])  # nothing to search
-    visible = Member.objects.visible_to(district_user)
-    ranked = set(visible.talent_search(words).values_list("pk", flat=True))
-    walked = list(visible.talent_in_name_order(words).values_list("pk", flat=True))
-    assert ranked and set(walked) == ranked and len(walked) == len(ranked)
+    user = district_user if level == "district" else street_user
+    # A street's communities go to the talent index; a district walks the index of names.
+    communities = visible_area_ids(user) if level == "street" else None
+    visible = Member.objects.visible_to(user)
+    ranked = visible.talent_search(words, communities=communities)
+    walked = visible.talent_in_name_order(words, communities=communities)
+    pks = list(walked.values_list("pk", flat=True))
+    assert ranked.exists() and set(pks) == set(ranked.values_list("pk", flat=True))
+    assert len(pks) == ranked.count()
+    names = list(walked.values_list("name", flat=True))
+    assert names == sorted(names)
 
 
 @ON_POSTGRESQL
