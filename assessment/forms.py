@@ -424,7 +424,7 @@ class JointMeetingForm(forms.Form):
         help_text=_("Bodies not in the list, separated by 、."),
     )
     attendees = forms.CharField(
-        label=_("Attendees"),
+        label=_("Meeting attendees"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("One a line: the name, then the unit (张三 区人大常委会)."),
     )

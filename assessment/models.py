@@ -716,11 +716,11 @@ class TalkRecord(models.Model):
         Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
         related_name="talk",
     )  # fmt: skip
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind of talk"), max_length=10, choices=Kind.choices)
     held_on = models.DateField(_("held on"), null=True, blank=True)
     held_by = models.CharField(_("talk held by"), max_length=100, blank=True)
     content = models.TextField(_("what was said"), blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(_("outcome of the talk"), blank=True)
     reason = models.TextField(_("why no talk was held"), blank=True)
     recorded_by = models.ForeignKey(
         User, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL,
