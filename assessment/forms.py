@@ -454,6 +454,10 @@ class TalkRecordForm(forms.ModelForm):
         }
         help_texts = {"reason": _("Only when no talk was held: for example 已迁出.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = TalkRecord.Kind.choices  # radios, no empty one
+
     def _post_clean(self):
         # The service checks the record (which fields the kind needs) and saves it.
         pass
