@@ -1040,6 +1040,10 @@ def _round_grid(request, pk):
         "upload": reverse("assessment:round_scores_upload", args=[evaluation_round.pk]) + query,
         "evidence": False,
         "closed": evaluation_round.state != EvaluationRound.State.OPEN,
+        # A round listing outside evaluators takes its public scores from their sheets.
+        "evaluators": meetings.evaluators_of(evaluation_round)
+        if source == Evaluation.Source.PUBLIC
+        else [],
     }
 
     def write(changes, _evidence, origin):

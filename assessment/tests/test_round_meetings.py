@@ -302,6 +302,7 @@ def test_an_evaluators_sheet_page_and_the_round_page_show_the_mean(
         reverse("assessment:round_scores", args=[evaluation_round.pk]) + "?source=public"
     )
     assert grid.context["form"].fields == {}  # typed per evaluator, not here
+    assert 'id="public-by-evaluator"' in grid.content.decode() and url in grid.content.decode()
 
 
 # -- The joint meeting ------------------------------------------------------------------------
