@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from activities.models import ActivityType
 from tongzhan.models import Area
@@ -14,7 +15,9 @@ from .models import (
     EvaluationRound,
     EvaluationTemplate,
     Indicator,
+    JointMeeting,
     Period,
+    TalkRecord,
 )
 
 
@@ -399,3 +402,62 @@ class SourceForm(forms.Form):
     """Which source's scores an evaluation grid shows (its query string)."""
 
     source = forms.ChoiceField(choices=Evaluation.Source.choices, required=False)
+
+
+# -- Around a round: the joint meeting, outside evaluators, talks (issue 18) -----------------
+
+
+class JointMeetingForm(forms.Form):
+    """The joint meeting; the service (`meetings.joint_meeting_set`) checks it all again."""
+
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput)
+    bodies = forms.MultipleChoiceField(
+        label=_("Participating bodies"),
+        choices=JointMeeting.Body.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_bodies = forms.CharField(
+        label=_("Other participating bodies"),
+        max_length=200,
+        required=False,
+        help_text=_("Bodies not in the list, separated by 、."),
+    )
+    attendees = forms.CharField(
+        label=_("Meeting attendees"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One a line: the name, then the unit (张三 区人大常委会)."),
+    )
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}))
+    minutes_file = forms.FileField(
+        label=_("Minutes (PDF)"),
+        required=False,
+        help_text=_("The signed minutes, if scanned; a new file replaces the earlier one."),
+    )
+
+
+class OutsideEvaluatorForm(forms.Form):
+    name = forms.CharField(label=pgettext_lazy("of a person", "name"), max_length=50)
+    unit = forms.CharField(label=_("Unit"), max_length=100)
+
+
+class TalkRecordForm(forms.ModelForm):
+    class Meta:
+        model = TalkRecord
+        fields = ["kind", "held_on", "held_by", "content", "outcome", "reason"]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "held_on": DateInput,
+            "content": forms.Textarea(attrs={"rows": 4}),
+            "outcome": forms.Textarea(attrs={"rows": 2}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"reason": _("Only when no talk was held: for example 已迁出.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = TalkRecord.Kind.choices  # radios, no empty one
+
+    def _post_clean(self):
+        # The service checks the record (which fields the kind needs) and saves it.
+        pass

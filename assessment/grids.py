@@ -173,7 +173,10 @@ def evaluation_grid(user, evaluation_round: EvaluationRound, source: str) -> Gri
     )
     scored = [item for item in items if not item.is_veto]
     vetoes = {item.pk: item.name for item in items if item.is_veto}
-    open_round = evaluation_round.state == EvaluationRound.State.OPEN
+    # A round listing outside evaluators takes its public scores as their mean: not typed here.
+    open_round = evaluation_round.state == EvaluationRound.State.OPEN and not (
+        source == Evaluation.Source.PUBLIC and evaluation_round.outside_evaluators.exists()
+    )
     evaluations = (
         evaluation_round.evaluations.select_related("member__community", "round")
         .prefetch_related("scores", "vetoes")
@@ -465,3 +468,43 @@ def load(grid: Grid, kept: list) -> list[Change]:
         if row.values.get(column.key) != after:
             changes.append(Change(row, column, before, after))
     return changes
+
+
+def evaluator_grid(user, evaluator) -> Grid:
+    """An outside evaluator's sheet (社会评价): the representatives the user enters the public
+    assessment for, by the template's scored items, with this evaluator's scores."""
+    evaluation_round = evaluator.round
+    items = EvaluationItem.objects.filter(
+        category__template=evaluation_round.template_id, is_veto=False
+    )
+    scored = list(
+        items.select_related("category").order_by(
+            "category__sort_order", "category_id", "sort_order", "id"
+        )
+    )
+    open_round = evaluation_round.state == EvaluationRound.State.OPEN
+    given: dict = {}
+    for evaluation, item, score in evaluator.scores.values_list(
+        "evaluation_id", "item_id", "score"
+    ):
+        given.setdefault(evaluation, {})[item] = score
+    rows = [
+        Row(
+            key=str(evaluation.pk),
+            label=evaluation.member.name,
+            obj=evaluation,
+            values=given.get(evaluation.pk, {}),
+            editable={item.pk for item in scored} if open_round else set(),
+        )
+        for evaluation in evaluation_round.evaluations.select_related(
+            "member__community", "round"
+        ).order_by("member__community__code", "member__name", "pk")
+        if services.may_enter(user, evaluation, Evaluation.Source.PUBLIC)
+    ]
+    return Grid(
+        title=f"{evaluation_round.area.name}{evaluation_round.name}（{evaluator}）",
+        key_title=_("Evaluation number"),
+        label_title=_("Name"),
+        columns=[Column(item.pk, item.name, item.max_score, item) for item in scored],
+        rows=rows,
+    )

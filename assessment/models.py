@@ -587,3 +587,205 @@ class VetoMark(models.Model):
 
     def __str__(self):
         return f"{self.evaluation} ✗ {self.item}"
+
+
+# -- Around a round: the joint meeting, outside evaluators, talks (issue 18) -------------------
+
+
+def _minutes_path(instance, filename: str) -> str:
+    # A random name, as for evidence: the uploaded one is kept in `minutes_name`.
+    return f"assessment/rounds/{instance.round_id}/{uuid.uuid4().hex}.pdf"
+
+
+class JointMeeting(models.Model):
+    """A round held as a joint meeting (联席评价) with the people's congress, the CPPCC and
+    others: when, who took part, the minutes (text and, if given, the signed PDF)."""
+
+    class Body(models.TextChoices):
+        NPC = "npc", _("People's congress")
+        CPPCC = "cppcc", _("CPPCC")
+        UNITED_FRONT = "united_front", _("United front work department")
+        ORGANISATION = "organisation", _("Organisation department")
+        FEDERATION = "federation", _("Federation of industry and commerce")
+
+    round = models.OneToOneField(
+        EvaluationRound, verbose_name=_("round"), on_delete=models.CASCADE,
+        related_name="joint_meeting",
+    )  # fmt: skip
+    held_on = models.DateField(_("held on"))
+    bodies = models.JSONField(_("participating bodies"), default=list, blank=True)
+    other_bodies = models.CharField(_("other participating bodies"), max_length=200, blank=True)
+    minutes = models.TextField(_("minutes"))
+    minutes_file = models.FileField(
+        _("minutes (PDF)"), upload_to=_minutes_path, max_length=200, blank=True
+    )
+    minutes_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # [{"name": "张三", "unit": "区人大常委会"}, ...], in the order given.
+    attendees = models.JSONField(_("attendees"), default=list, blank=True)
+    updated_by = models.ForeignKey(
+        User, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("joint meeting")
+        verbose_name_plural = _("joint meetings")
+        ordering = ["-held_on", "id"]
+
+    def __str__(self):
+        return f"{self.round} · {self.held_on}"
+
+    def body_labels(self) -> list[str]:
+        labels = dict(self.Body.choices)
+        names = [str(labels[code]) for code in self.bodies if code in labels]
+        if self.other_bodies:
+            names.append(self.other_bodies)
+        return names
+
+
+class OutsideEvaluator(models.Model):
+    """A named outside evaluator of a round's public assessment (社会评价): a person and their
+    unit, not an account. Once a round lists any, its public score of an item is the mean of
+    theirs (`assessment.meetings`)."""
+
+    round = models.ForeignKey(
+        EvaluationRound, verbose_name=_("round"), on_delete=models.CASCADE,
+        related_name="outside_evaluators",
+    )  # fmt: skip
+    name = models.CharField(pgettext_lazy("of a person", "name"), max_length=50)
+    unit = models.CharField(_("unit"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("outside evaluator")
+        verbose_name_plural = _("outside evaluators")
+        ordering = ["round", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "name", "unit"],
+                name="outsideevaluator_unique_in_round",
+                violation_error_message=_("This evaluator of this unit is already listed."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.unit}）"
+
+
+class OutsideScore(models.Model):
+    """What one outside evaluator gave one item of one representative's evaluation."""
+
+    evaluator = models.ForeignKey(
+        OutsideEvaluator, verbose_name=_("outside evaluator"), on_delete=models.CASCADE,
+        related_name="scores",
+    )  # fmt: skip
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
+        related_name="outside_scores",
+    )  # fmt: skip
+    item = models.ForeignKey(
+        EvaluationItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("outside evaluator's score")
+        verbose_name_plural = _("outside evaluators' scores")
+        ordering = ["evaluator", "evaluation", "item"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluator", "evaluation", "item"], name="outsidescore_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluator} · {self.evaluation} {self.item}: {self.score}"
+
+
+class TalkRecord(models.Model):
+    """The talk (约谈 / 警示谈话) held with a representative the round flagged, or why none was
+    held (已迁出 ...). A round is confirmed only when each flagged person has one."""
+
+    class Kind(models.TextChoices):
+        TALK = "talk", _("Admonitory talk")
+        WARNING = "warning", _("Warning talk")
+        NONE = "none", _("No talk held")
+
+    evaluation = models.OneToOneField(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
+        related_name="talk",
+    )  # fmt: skip
+    kind = models.CharField(_("kind of talk"), max_length=10, choices=Kind.choices)
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    held_by = models.CharField(_("talk held by"), max_length=100, blank=True)
+    content = models.TextField(_("what was said"), blank=True)
+    outcome = models.TextField(_("outcome of the talk"), blank=True)
+    reason = models.TextField(_("why no talk was held"), blank=True)
+    recorded_by = models.ForeignKey(
+        User, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("talk record")
+        verbose_name_plural = _("talk records")
+        ordering = ["evaluation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="none") & ~models.Q(reason=""))
+                | (
+                    ~models.Q(kind="none")
+                    & models.Q(held_on__isnull=False)
+                    & ~models.Q(held_by="")
+                    & ~models.Q(content="")
+                ),
+                name="talkrecord_held_or_reason",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation} · {self.get_kind_display()}"
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.NONE:
+            if not self.reason.strip():
+                errors["reason"] = _("Say why no talk was held.")
+        else:
+            if self.held_on is None:
+                errors["held_on"] = _("Give the day of the talk.")
+            if not self.held_by.strip():
+                errors["held_by"] = _("Say who held the talk.")
+            if not self.content.strip():
+                errors["content"] = _("Say what was said.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ArrangementCancellation(models.Model):
+    """A political arrangement a round's confirmation cancelled (取消推荐资格), so that
+    reopening the round gives back exactly those (`meetings.arrangements_restore`)."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
+        related_name="cancelled_arrangements",
+    )  # fmt: skip
+    arrangement = models.ForeignKey(
+        "members.PoliticalArrangement", verbose_name=_("political arrangement"),
+        on_delete=models.CASCADE, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("arrangement cancelled by a round")
+        verbose_name_plural = _("arrangements cancelled by a round")
+        ordering = ["evaluation", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "arrangement"], name="arrangementcancellation_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.evaluation} ✗ {self.arrangement_id}"

@@ -829,6 +829,13 @@ def evaluation_score(
         raise ValidationError({"source": _("Unknown source.")})
     if not may_enter(actor, evaluation, source):
         raise PermissionDenied
+    if source == Evaluation.Source.PUBLIC and evaluation.round.outside_evaluators.exists():
+        raise ValidationError(
+            _(
+                "This round's public assessment is entered per outside evaluator: its score is "
+                "their mean."
+            )
+        )
     items = {
         item.pk: item
         for item in EvaluationItem.objects.filter(
@@ -1094,6 +1101,11 @@ def round_confirm(
             raise ValidationError(
                 _("The outcome changed since it was shown: check it again before confirming.")
             )
+        from . import meetings  # built on this module
+
+        lacking = meetings.talks_lacking(evaluation_round, outcome)
+        if lacking:
+            raise ValidationError(meetings.talks_lacking_message(lacking))
         rows = outcome.rows
         for row in rows:
             row.evaluation.left = row.left
@@ -1108,6 +1120,9 @@ def round_confirm(
                 data={"is_representative": False},
                 source=reason[:200],
                 request=request,
+            )
+            meetings.arrangements_cancel_for(
+                actor=actor, evaluation=row.evaluation, reason=reason, request=request
             )
             row.evaluation.removed = True
             row.evaluation.save(update_fields=["removed"])
@@ -1188,6 +1203,15 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
                 source=reason[:200],
                 request=request,
             )
+        from . import meetings  # built on this module
+
+        meetings.arrangements_restore_for(
+            actor=actor,
+            evaluation_round=evaluation_round,
+            evaluations=restored,
+            reason=reason,
+            request=request,
+        )
         evaluation_round.evaluations.update(removed=False, left="")
         evaluation_round.state = EvaluationRound.State.OPEN
         evaluation_round.confirmed_at = None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import meeting_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -53,6 +53,33 @@ urlpatterns = [
         "evaluations/<int:pk>/<int:evaluation_pk>/",
         views.evaluation_detail,
         name="evaluation",
+    ),
+    # Around a round (issue 18): its joint meeting, outside evaluators, talks.
+    path("evaluations/<int:pk>/meeting/", meeting_views.round_meeting, name="round_meeting"),
+    path(
+        "evaluations/<int:pk>/meeting/minutes.pdf",
+        meeting_views.round_meeting_file,
+        name="round_meeting_file",
+    ),
+    path(
+        "evaluations/<int:pk>/evaluators/",
+        meeting_views.round_evaluators,
+        name="round_evaluators",
+    ),
+    path(
+        "evaluations/<int:pk>/evaluators/<int:evaluator_pk>/",
+        meeting_views.evaluator_scores,
+        name="evaluator_scores",
+    ),
+    path(
+        "evaluations/<int:pk>/evaluators/<int:evaluator_pk>/remove/",
+        meeting_views.evaluator_remove,
+        name="evaluator_remove",
+    ),
+    path(
+        "evaluations/<int:pk>/<int:evaluation_pk>/talk/",
+        meeting_views.talk_record,
+        name="talk_record",
     ),
     path("<int:pk>/<str:code>/", views.community_detail, name="community"),
     path("<int:pk>/<str:code>/evidence/<int:score_pk>/", views.score_evidence, name="evidence"),

@@ -25,7 +25,7 @@ from tongzhan.audit import audit_record
 from tongzhan.mixins import action_write, form_write
 from tongzhan.models import Area, AuditEvent
 
-from . import grids, services
+from . import grids, meetings, services
 from .forms import (
     CopyIndicatorsForm,
     GridForm,
@@ -46,6 +46,7 @@ from .models import (
     EvaluationRound,
     EvaluationTemplate,
     Indicator,
+    JointMeeting,
     ManualScore,
     Period,
     Result,
@@ -526,11 +527,13 @@ def round_detail(request, pk):
     evaluation_round = _round(request, pk)
     user = request.user
     outcome = services.round_outcome_preview(evaluation_round)
+    _with_outside_scores(evaluation_round, outcome.rows)
     return render(
         request,
         "assessment/round_detail.html",
         {
             "round": evaluation_round,
+            **_round_surroundings(user, evaluation_round),
             "rows": services.round_rows_seen(user, evaluation_round, outcome.rows),
             "missing": services.round_rows_seen(user, evaluation_round, outcome.missing)
             if evaluation_round.state == "open"
@@ -540,6 +543,23 @@ def round_detail(request, pk):
             "reopen_until": services.round_reopen_until(evaluation_round),
         },
     )
+
+
+def _with_outside_scores(evaluation_round: EvaluationRound, rows) -> None:
+    """Each row's outside evaluators' totals (`row.outside`), where its public score comes
+    from when the round lists them."""
+    by_evaluation = meetings.public_by_evaluator(evaluation_round)
+    for row in rows:
+        row.outside = by_evaluation.get(row.evaluation.pk, [])
+
+
+def _round_surroundings(user, evaluation_round: EvaluationRound) -> dict:
+    """The round page's joint meeting and outside evaluators (issue 18)."""
+    return {
+        "meeting": JointMeeting.objects.filter(round=evaluation_round).first(),
+        "evaluators": meetings.evaluators_of(evaluation_round),
+        "may_run": meetings.may_run(user, evaluation_round),
+    }
 
 
 def _round_to_decide(request, pk) -> EvaluationRound:
@@ -574,12 +594,17 @@ def round_confirm(request, pk):
             % {"count": len(removed)},
         )
         return redirect("assessment:round", pk=evaluation_round.pk)
+    outcome = services.round_outcome_preview(evaluation_round)
+    _with_outside_scores(evaluation_round, outcome.rows)
+    talks = meetings.talks_needed(evaluation_round, outcome)
     return render(
         request,
         "assessment/round_confirm.html",
         {
             "round": evaluation_round,
-            "outcome": services.round_outcome_preview(evaluation_round),
+            "outcome": outcome,
+            "talks": talks,
+            "talks_lacking": [entry for entry in talks if entry.talk is None],
             "reopen_days": settings.EVALUATION_REOPEN_DAYS,
         },
     )
@@ -640,9 +665,12 @@ def evaluation_detail(request, pk, evaluation_pk):
     open_round = evaluation_round.state == EvaluationRound.State.OPEN
     sheets = []
     posted = request.POST.get("source") if request.method == "POST" else None
+    evaluators = meetings.evaluators_of(evaluation_round)
     for source, label in Evaluation.Source.choices:
         if not (open_round and services.may_enter(user, evaluation, source)):
             continue
+        if source == Evaluation.Source.PUBLIC and evaluators:
+            continue  # the mean of the outside evaluators' sheets
         form = SheetForm(
             request.POST if posted == source else None,
             items=items,
@@ -704,6 +732,8 @@ def evaluation_detail(request, pk, evaluation_pk):
             "sheets": sheets,
             "veto_form": veto_form,
             "vetoes": evaluation.vetoes.select_related("item"),
+            "evaluators": evaluators,
+            "outside": meetings.public_by_evaluator(evaluation_round).get(evaluation.pk, []),
         },
     )
 
@@ -1010,6 +1040,10 @@ def _round_grid(request, pk):
         "upload": reverse("assessment:round_scores_upload", args=[evaluation_round.pk]) + query,
         "evidence": False,
         "closed": evaluation_round.state != EvaluationRound.State.OPEN,
+        # A round listing outside evaluators takes its public scores from their sheets.
+        "evaluators": meetings.evaluators_of(evaluation_round)
+        if source == Evaluation.Source.PUBLIC
+        else [],
     }
 
     def write(changes, _evidence, origin):

@@ -2450,3 +2450,61 @@ def member_merge_undo(*, actor, merge: MemberMerge, request=None) -> MemberMerge
         )
         tally_refresh(communities=[keep.community_id, merged.community_id])
     return merge
+
+
+# -- Recommendation eligibility withdrawn after an evaluation (取消推荐资格, issue 18) -----------
+#
+# The evaluation of representatives (`assessment`) calls these: it imports members, never the
+# other way round, so the reason arrives as text and the rows to restore as the ones returned.
+
+
+def arrangements_cancel(
+    *, actor, member: Member, on: datetime.date, reason: str, source: str = "", request=None
+) -> list[PoliticalArrangement]:
+    """Cancel each arrangement `member` holds in office (取消) on `on` for `reason`, each with its
+    line in her history; returns those cancelled."""
+    return [
+        arrangement_end(
+            actor=actor,
+            arrangement=arrangement,
+            state=PoliticalArrangement.State.CANCELLED,
+            ended_on=on,
+            reason=reason[:200],
+            source=source,
+            request=request,
+        )  # fmt: skip
+        for arrangement in member.arrangements.in_office().order_by("pk")
+    ]
+
+
+def arrangements_restore(
+    *, actor, arrangements, source: str = "", request=None
+) -> tuple[list[PoliticalArrangement], list[PoliticalArrangement]]:
+    """Put `arrangements` (cancelled by `arrangements_cancel`) back in office, each with its line
+    in the history. Returns (restored, kept): one changed since (no longer cancelled), or whose
+    seat the member holds again meanwhile, is kept as it is."""
+    restored, kept = [], []
+    for arrangement in arrangements:
+        if arrangement.state != PoliticalArrangement.State.CANCELLED:
+            kept.append(arrangement)
+            continue
+        try:
+            with transaction.atomic():
+                restored.append(
+                    _arrangement_write(
+                        actor=actor,
+                        arrangement=arrangement,
+                        data=_back_in_office,
+                        source=source,
+                        request=request,
+                    )
+                )
+        except ValidationError:
+            kept.append(arrangement)
+    return restored, kept
+
+
+def _back_in_office(stored: PoliticalArrangement) -> dict:
+    if stored.state != PoliticalArrangement.State.CANCELLED:
+        raise ValidationError(_("This political arrangement was changed meanwhile."))
+    return {"state": PoliticalArrangement.State.IN_OFFICE, "ended_on": None, "end_reason": ""}

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import ActivityType
+from assessment import meetings as assessment_meetings
 from assessment import services as assessment_services
 from assessment.models import EvaluationItem, EvaluationTemplate
 from conftest import _user
@@ -230,6 +231,21 @@ MATRIX = [
     ("assessment:round_reopen", ["confirmed_round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_reopen", ["fresh_confirmed_round"], "post", "302 403 403 403 302 404 302 403"),  # noqa: E501
     ("assessment:evaluation", ["round", "evaluation"], "get", "302 403 403 200 200 404 200 403"),
+    # Around a round (issue 18): its joint meeting and outside evaluators are the district's
+    # who run it (the street reads the meeting and enters the evaluators' sheets); talks are
+    # recorded by who may confirm it. An empty form is shown again (200); an evaluator's sheet
+    # saved unchanged says so and redirects.
+    ("assessment:round_meeting", ["round"], "get", "302 403 403 403 200 404 200 403"),
+    ("assessment:round_meeting", ["round"], "post", "302 403 403 403 200 404 200 403"),
+    ("assessment:round_meeting_file", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_evaluators", ["round"], "get", "302 403 403 403 200 404 200 403"),
+    ("assessment:round_evaluators", ["round"], "post", "302 403 403 403 200 404 200 403"),
+    ("assessment:evaluator_scores", ["round", "evaluator"], "get", "302 403 403 200 200 404 200 403"),  # noqa: E501
+    ("assessment:evaluator_scores", ["round", "evaluator"], "post", "302 403 403 302 302 404 302 403"),  # noqa: E501
+    ("assessment:evaluator_remove", ["round", "evaluator"], "get", "302 403 403 403 200 404 200 403"),  # noqa: E501
+    ("assessment:evaluator_remove", ["round", "fresh_evaluator"], "post", "302 403 403 403 200 404 200 403"),  # noqa: E501
+    ("assessment:talk_record", ["round", "evaluation"], "get", "302 403 403 403 200 404 200 403"),
+    ("assessment:talk_record", ["round", "evaluation"], "post", "302 403 403 403 200 404 200 403"),
     ("area_list", [], "get", "302 403 403 403 403 403 200 403"),
     ("area_create", [], "get", "302 403 403 403 403 403 200 403"),
     ("area_update", ["area"], "get", "302 403 403 403 403 403 200 403"),
@@ -501,6 +517,22 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         data={"area": areas["140106001"], "name": "综合评价",
               "template": EvaluationTemplate.objects.get(is_example=True)},
     )  # fmt: skip
+    assessment_meetings.joint_meeting_set(
+        actor=district_user, evaluation_round=evaluation_round,
+        data={"held_on": datetime.date(2026, 11, 18), "bodies": ["npc", "cppcc"],
+              "minutes": "听取述职", "attendees": "张三 区人大常委会"},
+        upload=SimpleUploadedFile("纪要.pdf", PDF, "application/pdf"),
+    )  # fmt: skip
+    evaluator = assessment_meetings.evaluator_add(
+        actor=district_user, evaluation_round=evaluation_round, name="张三", unit="区人大常委会"
+    )
+    evaluator_names = iter(range(1000))
+
+    def fresh_evaluator():
+        return assessment_meetings.evaluator_add(
+            actor=district_user, evaluation_round=evaluation_round,
+            name=f"评价人{next(evaluator_names)}", unit="区政协",
+        ).pk  # fmt: skip
 
     relative = member_services.relative_add(
         actor=community_user, member=member,
@@ -611,6 +643,11 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
                     actor=district_user, evaluation=evaluation, source=source,
                     scores={item: item.max_score for item in items},
                 )  # fmt: skip
+        for entry in assessment_meetings.talks_needed(made):
+            assessment_meetings.talk_record_set(
+                actor=district_user, evaluation=entry.row.evaluation,
+                data={"kind": "none", "reason": "已迁出"},
+            )  # fmt: skip
         assessment_services.round_confirm(actor=district_user, evaluation_round=made)
         return made.pk
 
@@ -762,6 +799,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "need": visit.needs.get().pk, "job": job.pk, "report": "members", "period": period.pk,
         "indicator": spare.pk, "code": qiaodong.code, "score": score.pk,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
+        "evaluator": evaluator.pk, "fresh_evaluator": fresh_evaluator,
         # A write changes its object: each user's attempt gets one of its own.
         "mapping_job": mapping_job.pk,
         "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,

@@ -29,6 +29,20 @@ def hold_activities(actor, community, count, **fields):
         )  # fmt: skip
 
 
+def talk_with_the_flagged(evaluation_round, actor):
+    """A warning talk with each representative the round flags and who has no talk record yet:
+    a round is confirmed only then (issue 18)."""
+    from assessment import meetings
+
+    for entry in meetings.talks_needed(evaluation_round):
+        if entry.talk is None:
+            meetings.talk_record_set(
+                actor=actor, evaluation=entry.row.evaluation,
+                data={"kind": "warning", "held_on": timezone.localdate(), "held_by": "区委统战部",
+                      "content": "指出评价中的问题"},
+            )  # fmt: skip
+
+
 def score_everywhere(actor, indicator, points=0, evidence="按台账评定"):
     """Score a hand-scored item in every community of the period's district (finalizing
     needs it); `actor` scores all of them, e.g. an administrator of every area."""

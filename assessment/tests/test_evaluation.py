@@ -11,6 +11,8 @@ from assessment.standings import round_results
 from members.models import Member, MemberChange
 from members.tests.factories import MemberFactory
 
+from .conftest import talk_with_the_flagged
+
 pytestmark = pytest.mark.django_db
 
 
@@ -86,6 +88,7 @@ def test_veto_fails_whatever_the_score_and_the_lowest_share_is_flagged(
     assert [name for name, row in rows.items() if row.flagged] == ["戊"]  # 20 % of 5: one
     assert not rows["乙"].fails
 
+    talk_with_the_flagged(evaluation_round, district_user)
     removed = services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     assert sorted(evaluation.member.name for evaluation in removed) == ["戊", "甲"]
     still = set(Member.objects.filter(is_representative=True).values_list("name", flat=True))
@@ -188,6 +191,7 @@ def test_the_round_pages_from_creation_to_confirmation(
                 actor=district_user, evaluation=evaluation, source=source,
                 scores={item: item.max_score * share / 100 for item in items},
             )  # fmt: skip
+    talk_with_the_flagged(evaluation_round, district_user)
     confirm = reverse("assessment:round_confirm", args=[evaluation_round.pk])
     loses = client.get(confirm).context["outcome"].loses_flag
     client.post(confirm, {"loses": [row.evaluation.member_id for row in loses]})

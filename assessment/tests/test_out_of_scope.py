@@ -20,7 +20,7 @@ from members.services import member_set_status, transfer_request
 from members.tests.factories import MemberFactory
 from tongzhan.models import User
 
-from .conftest import populate
+from .conftest import populate, talk_with_the_flagged
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,7 @@ def test_a_representative_who_left_is_marked_and_keeps_her_record_on_confirmatio
     assert "已迁出" in page and "已退出" in page
     assert not services.may_enter(district_user, rows["戊"].evaluation, "superior")
 
+    talk_with_the_flagged(evaluation_round, district_user)
     removed = services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     assert [evaluation.member.name for evaluation in removed] == ["丙"]
     moved.refresh_from_db()

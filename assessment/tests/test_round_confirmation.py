@@ -17,6 +17,8 @@ from members.services import transfer_request
 from members.tests.factories import MemberFactory
 from tongzhan.models import AuditEvent, User
 
+from .conftest import talk_with_the_flagged
+
 pytestmark = pytest.mark.django_db
 
 NAMES = ["甲", "乙", "丙", "丁", "戊"]
@@ -105,6 +107,7 @@ def test_a_source_weighted_nought_and_a_representative_who_left_need_no_scores(
         actor=district_user, member=gone, to_community=areas["140106002001"], reason="搬家"
     )
     assert services.round_outcome_preview(evaluation_round).ready
+    talk_with_the_flagged(evaluation_round, district_user)
     removed = services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     assert [evaluation.member.name for evaluation in removed] == ["丁"]  # 20 % of four
 
@@ -122,6 +125,7 @@ def test_the_round_is_confirmed_once_every_score_is_entered(evaluation_round, di
     assert [row.evaluation.member.name for row in outcome.vetoed] == ["甲"]
     assert [row.evaluation.member.name for row in outcome.lowest] == ["戊"]
     assert {row.evaluation.member.name for row in outcome.loses_flag} == {"甲", "戊"}
+    talk_with_the_flagged(evaluation_round, district_user)
     removed = services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     assert {evaluation.member.name for evaluation in removed} == {"甲", "戊"}
     assert representatives() == {"乙", "丙", "丁"}
@@ -148,6 +152,7 @@ def test_a_confirmation_whose_outcome_changed_since_it_was_shown_is_refused(
 @pytest.fixture
 def confirmed(evaluation_round, district_user):
     score_everyone(evaluation_round, district_user)
+    talk_with_the_flagged(evaluation_round, district_user)
     services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     evaluation_round.refresh_from_db()
     assert representatives() == {"甲", "乙", "丙", "丁"}
@@ -178,6 +183,7 @@ def test_reopening_gives_the_flags_back_with_history_and_audit(confirmed, distri
     assert steps[1].detail == {"reopened": True, "restored": [Member.objects.get(name="戊").pk]}
     # Open again: scores can change and the round be confirmed anew.
     score(confirmed, district_user, "戊", 99)
+    talk_with_the_flagged(confirmed, district_user)
     removed = services.round_confirm(actor=district_user, evaluation_round=confirmed)
     assert [evaluation.member.name for evaluation in removed] == ["丁"]
 
@@ -272,6 +278,7 @@ def test_the_confirmation_page_lists_who_is_flagged_and_who_loses_the_flag(
     assert "甲" not in flagged and "丙" not in flagged
     assert 'id="count-loses">1<' in html  # 戊 is no representative any more
     assert "移出 1 人的代表人士身份" in html and "30 天内" in html
+    talk_with_the_flagged(evaluation_round, district_user)
     response = client.post(confirm, {"loses": [Member.objects.get(name="乙").pk]})
     assert response.url == reverse("assessment:round", args=[evaluation_round.pk])
     assert representatives() == {"甲", "丙", "丁"}

@@ -8,6 +8,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from assessment import services
 from assessment.models import EvaluationItem, EvaluationRound, EvaluationTemplate
+from assessment.tests.conftest import talk_with_the_flagged
 from members.models import Member
 from members.tests.factories import MemberFactory
 
@@ -71,7 +72,9 @@ def test_a_round_blocked_then_confirmed_and_reopened(
         WebDriverWait(browser, 15).until(replaced(save))
         wait_for_text(browser, ".messages", "分数已保存")
 
-    # Now the round can be confirmed: the page says who is flagged and who loses the flag.
+    # Now the round can be confirmed (the flagged 丁 had her talk, issue 18): the page says
+    # who is flagged and who loses the flag.
+    talk_with_the_flagged(evaluation_round, district_user)
     browser.get(round_url)
     assert not browser.find_elements(By.ID, "missing-scores")
     browser.find_element(By.ID, "confirm-round").click()
