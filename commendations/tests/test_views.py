@@ -113,9 +113,7 @@ def test_counts_per_street_and_community(flow, district_user, street_user, areas
     assert by_name["柳巷街道"] == {**by_name["柳巷街道"], "nominated": 2, "recommended": 2,
                                    "commended": 1}  # fmt: skip
     assert by_name["文庙街道"]["nominated"] == 0
-    page = client_for(street_user).get(
-        reverse("commendations:counts"), {"campaign": campaign.pk}
-    )
+    page = client_for(street_user).get(reverse("commendations:counts"), {"campaign": campaign.pk})
     by_name = {row["area"].name: row for row in page.context["rows"]}
     assert by_name["桥东一社区"]["commended"] == 1
     assert by_name["五一二社区"]["nominated"] == 0
