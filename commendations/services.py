@@ -19,6 +19,7 @@ from tongzhan.attachments import attachment_store, files_kept_only_if_committed,
 from tongzhan.audit import audit_record
 from tongzhan.masking import mask_contact
 from tongzhan.models import Area, AuditEvent
+from tongzhan.services import area_move_audit
 from tongzhan.text import plain_name
 
 from .models import Campaign, Nomination, NominationEvent, NominationFile
@@ -324,3 +325,63 @@ def nomination_decide(
         _step(actor=actor, nomination=stored, action="decide", to_state=stored.state,
               note=opinion, request=request)  # fmt: skip
     return stored
+
+
+# -- Areas merged (撤并) or split: campaigns and nominations follow their area ---------------
+
+
+def area_commendations_count(area: Area) -> int:
+    return (
+        Campaign.objects.filter(area=area).count()
+        + Nomination.objects.filter(community=area).count()
+    )
+
+
+def area_commendations_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    """Campaigns of `source` become `target`'s, and so do its nominations; a resident whose
+    name `target` already nominated in the same campaign gets the old community's name in
+    brackets (one name per community and campaign)."""
+    renamed = []
+    suffix = f"（{source.name}）"
+    room = Nomination._meta.get_field("resident_name").max_length - len(suffix)
+    taken = Nomination.objects.filter(community=target, member__isnull=True)
+    for nomination in Nomination.objects.filter(community=source, member__isnull=True):
+        clash = taken.filter(
+            campaign_id=nomination.campaign_id, resident_name=nomination.resident_name
+        )
+        if clash.exists():
+            nomination.resident_name = nomination.resident_name[:room] + suffix
+            nomination.save(update_fields=["resident_name"])
+            renamed.append(nomination.pk)
+    moved = {
+        "campaigns": Campaign.objects.filter(area=source).update(area=target),
+        "nominations": Nomination.objects.filter(community=source).update(community=target),
+    }
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change, **moved,
+        **({"renamed": renamed} if renamed else {}),
+    )  # fmt: skip
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------
+#
+# Registered as a `MemberMover`: the merged record's nominations become the kept record's, so
+# her commendations show on the record that stays. Where both were nominated in one campaign
+# the merged record keeps its own (a person is nominated once per campaign); an undo puts
+# back those that moved.
+
+
+def member_nominations_count(member: Member) -> int:
+    return Nomination.objects.filter(member=member).count()
+
+
+def member_nominations_move(*, keep: Member, merged: Member) -> dict:
+    kept_campaigns = Nomination.objects.filter(member=keep).values("campaign_id")
+    moving = Nomination.objects.filter(member=merged).exclude(campaign_id__in=kept_campaigns)
+    moved = list(moving.values_list("pk", flat=True))
+    Nomination.objects.filter(pk__in=moved).update(member=keep)
+    return {"moved": moved}
+
+
+def member_nominations_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Nomination.objects.filter(pk__in=moved["moved"], member=keep).update(member=merged)

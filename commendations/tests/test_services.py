@@ -216,3 +216,33 @@ def test_publication_waits_for_every_word_and_reveals_the_results(
         ).count()
         == 2
     )
+
+
+def test_nominations_follow_a_merged_community(
+    campaign, community_user, neighbour_user, admin_user, areas
+):
+    from tongzhan.services import area_merge
+
+    moved = nominate(community_user, campaign, resident_name="刘阿姨")
+    nominate(neighbour_user, campaign, resident_name="刘阿姨")
+    assert services.area_commendations_count(areas["140106001001"]) == 1
+    area_merge(actor=admin_user, source=areas["140106001001"], target=areas["140106001002"])
+    moved.refresh_from_db()
+    assert moved.community == areas["140106001002"]
+    # One name per community and campaign: the one brought along says where it came from.
+    assert moved.resident_name == "刘阿姨（桥东一社区）"
+
+
+def test_a_merged_record_s_commendation_shows_on_the_kept_one(
+    campaign, community_user, district_user, member, areas
+):
+    from members import services as member_services
+
+    twin = MemberFactory(community=areas["140106001001"])
+    nomination = nominate(community_user, campaign, member=twin)
+    merge = member_services.member_merge(actor=district_user, keep=member, merged=twin)
+    nomination.refresh_from_db()
+    assert nomination.member == member
+    member_services.member_merge_undo(actor=district_user, merge=merge)
+    nomination.refresh_from_db()
+    assert nomination.member == twin
