@@ -45,9 +45,8 @@ def campaign_may_create(user) -> bool:
 def campaign_may_run(user, campaign: Campaign) -> bool:
     """The district whose area covers the campaign closes, decides and publishes it."""
     return (
-        user.has_perm("commendations.change_campaign")
-        and _level(user) == Area.Level.DISTRICT
-        and campaign.area.is_within(user.area)
+        _level(user) == Area.Level.DISTRICT
+        and Campaign.objects.editable_by(user).filter(pk=campaign.pk).exists()
     )
 
 

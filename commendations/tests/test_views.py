@@ -134,3 +134,34 @@ def test_a_nomination_form_refuses_in_words(community_user, district_user, membe
     again = alice.post(url, {"member": member.pk, "deeds": "事迹"})
     assert again.status_code == 200
     assert "该统战对象已在本次表彰活动中被推荐" in again.content.decode()
+
+
+def test_the_lists_take_a_fixed_number_of_queries(
+    flow, district_user, community_user, django_assert_max_num_queries, areas
+):
+    from members.tests.factories import MemberFactory
+
+    campaign, _nomination, _resident = flow
+    services.campaign_publish(actor=district_user, campaign=campaign)
+    erin = client_for(district_user)
+    erin.get(reverse("commendations:list"))  # the session and permissions, once
+    with django_assert_max_num_queries(9):
+        assert erin.get(reverse("commendations:list")).status_code == 200
+    with django_assert_max_num_queries(11):
+        assert erin.get(reverse("commendations:detail", args=[campaign.pk])).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert erin.get(reverse("commendations:counts")).status_code == 200
+    # More nominations, no more queries.
+    more = services.campaign_create(
+        actor=district_user,
+        data={"kind": "advanced", "year": 2026, "title": "先进个人", "description": "",
+              "area": None, "quota": None,
+              "deadline": timezone.localdate() + datetime.timedelta(days=5)},
+    )  # fmt: skip
+    for _ in range(5):
+        services.nomination_submit(
+            actor=community_user, campaign=more,
+            data={"member": MemberFactory(community=areas["140106001001"]), "deeds": "事迹"},
+        )  # fmt: skip
+    with django_assert_max_num_queries(11):
+        assert erin.get(reverse("commendations:detail", args=[more.pk])).status_code == 200
