@@ -14,6 +14,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -141,6 +142,7 @@ def campaign_detail(request, pk):
             "rows": rows,
             "results": results,
             "may_nominate": campaign.state == Campaign.State.NOMINATING
+            and campaign.deadline >= timezone.localdate()
             and services.nomination_may_submit(user, campaign),
             "may_close": may_run and campaign.state == Campaign.State.NOMINATING,
             "may_publish": may_run and campaign.state == Campaign.State.REVIEW,
