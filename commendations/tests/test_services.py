@@ -246,3 +246,23 @@ def test_a_merged_record_s_commendation_shows_on_the_kept_one(
     member_services.member_merge_undo(actor=district_user, merge=merge)
     nomination.refresh_from_db()
     assert nomination.member == twin
+
+
+def test_a_street_s_campaign_is_for_that_street_alone(
+    district_user, community_user, other_street_user, areas
+):
+    from commendations.models import Campaign as CampaignModel
+    from conftest import _user
+    from tongzhan.models import User
+
+    street_campaign = make_campaign(district_user, area=areas["140106001"])
+    fudong = _user("fay", User.Role.COMMUNITY, areas["140106002001"])
+    assert (
+        not CampaignModel.objects.visible_to(other_street_user)
+        .filter(pk=street_campaign.pk)
+        .exists()
+    )
+    assert CampaignModel.objects.visible_to(community_user).filter(pk=street_campaign.pk).exists()
+    with pytest.raises(PermissionDenied):
+        nominate(fudong, street_campaign, resident_name="周师傅")
+    assert nominate(community_user, street_campaign, resident_name="周师傅").pk
