@@ -27,6 +27,7 @@ from tongzhan.filters import query_id
 from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin, action_write, form_write
 from tongzhan.models import Area
+from tongzhan.scoping import code_within
 
 from . import services
 from .forms import SEARCH_LIMIT, CampaignForm, CountsForm, DecisionForm, NominationForm, ReviewForm
@@ -397,7 +398,7 @@ def counts(request):
     rows_seen = nominations.values_list("community__code", "state", "campaign__state")
     areas = _count_areas(user)
     for code, state, campaign_state in rows_seen:
-        area = next((a for a in areas if code.startswith(a.code)), None)
+        area = next((a for a in areas if code_within(code, a.code)), None)
         if area is None:
             continue
         cell = tally[area.pk]
