@@ -92,7 +92,7 @@ def campaign_close(*, actor, campaign: Campaign, request=None) -> Campaign:
         stored.save(update_fields=["state"])
         audit_record(
             actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
-            detail={"from": Campaign.State.NOMINATING, "to": Campaign.State.REVIEW},
+            detail={"state": Campaign.State.REVIEW},
         )  # fmt: skip
     campaign.state = stored.state
     return campaign
@@ -140,8 +140,7 @@ def campaign_publish(*, actor, campaign: Campaign, request=None) -> Campaign:
         )  # fmt: skip
         audit_record(
             actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
-            detail={"from": Campaign.State.REVIEW, "to": Campaign.State.PUBLISHED,
-                    "commended": len(commended)},
+            detail={"state": Campaign.State.PUBLISHED, "commended": len(commended)},
         )  # fmt: skip
     campaign.state, campaign.published_at = stored.state, stored.published_at
     return campaign
@@ -250,7 +249,7 @@ def _step(*, actor, nomination, action, to_state, note, request) -> None:
     )
     audit_record(
         actor=actor, action=AuditEvent.Action.STATUS, obj=nomination, request=request,
-        detail={"action": action, "to": to_state},
+        detail={"state": to_state},
     )  # fmt: skip
 
 

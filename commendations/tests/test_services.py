@@ -266,3 +266,14 @@ def test_a_street_s_campaign_is_for_that_street_alone(
     with pytest.raises(PermissionDenied):
         nominate(fudong, street_campaign, resident_name="周师傅")
     assert nominate(community_user, street_campaign, resident_name="周师傅").pk
+
+
+def test_the_audit_lines_read_in_chinese(campaign, community_user, street_user, member):
+    from tongzhan.views import audit_detail_text
+
+    nomination = nominate(community_user, campaign, member=member)
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    lines = AuditEvent.objects.filter(object_type="commendations.nomination").order_by("pk")
+    created, reviewed = (audit_detail_text(line) for line in lines)
+    assert "表彰活动：" in created and "附件数：0" in created
+    assert reviewed == "状态：街道已推荐"
