@@ -280,6 +280,9 @@ def _admin_cases(areas, community_user):
              "resources.project", "resources.projectstep"],
             (lambda: None, {}, {}),
         ),
+        # Commendations: read only in the admin (each step through its page and service).
+        "commendations.campaign": (lambda: None, {}, {}),
+        "commendations.nomination": (lambda: None, {}, {}),
         "assessment.evaluationtemplate": (
             lambda: EvaluationTemplate.objects.create(name="模板乙"),
             {"name": "简化模板"},

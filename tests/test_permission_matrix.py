@@ -441,6 +441,32 @@ MATRIX = [
     ("resources:project_table_export", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:talent", [], "get", "302 200 200 200 200 200 200 403"),
     ("resources:talent", [], "post", "302 405 405 405 405 405 405 403"),
+    # Commendations (表彰): a 迎泽区 campaign of erin's district, alice's nomination in it.
+    # The district names, ends the nominating, decides and publishes (publishing shows a
+    # confirmation page first, 200); communities nominate (an empty form shows again); the
+    # street above reviews (an empty review shows the page again); the administrator reads.
+    ("commendations:list", [], "get", "302 200 200 200 200 200 200 403"),
+    ("commendations:list", [], "post", "302 405 405 405 405 405 405 403"),
+    ("commendations:create", [], "get", "302 403 403 403 200 200 403 403"),
+    ("commendations:create", [], "post", "302 403 403 403 200 200 403 403"),
+    ("commendations:counts", [], "get", "302 200 200 200 200 200 200 403"),
+    ("commendations:counts", [], "post", "405 405 405 405 405 405 405 405"),
+    ("commendations:detail", ["campaign"], "get", "302 200 200 200 200 404 200 403"),
+    ("commendations:detail", ["campaign"], "post", "405 405 405 405 405 405 405 405"),
+    ("commendations:close", ["fresh_campaign"], "post", "302 403 403 403 302 404 403 403"),
+    ("commendations:close", ["campaign"], "get", "405 405 405 405 405 405 405 405"),
+    ("commendations:publish", ["review_campaign"], "get", "302 403 403 403 200 404 403 403"),
+    ("commendations:publish", ["review_campaign"], "post", "302 403 403 403 200 404 403 403"),
+    ("commendations:nominate", ["campaign"], "get", "302 200 200 403 403 403 403 403"),
+    ("commendations:nominate", ["campaign"], "post", "302 200 200 403 403 403 403 403"),
+    ("commendations:nomination", ["nomination"], "get", "302 200 404 200 200 404 200 403"),
+    ("commendations:nomination", ["nomination"], "post", "405 405 405 405 405 405 405 405"),
+    ("commendations:review", ["fresh_nomination"], "post", "302 403 403 200 403 403 403 403"),
+    ("commendations:review", ["nomination"], "get", "405 405 405 405 405 405 405 405"),
+    ("commendations:decide", ["fresh_recommended"], "post", "302 403 403 403 200 404 403 403"),
+    ("commendations:decide", ["nomination"], "get", "405 405 405 405 405 405 405 405"),
+    ("commendations:file", ["nomination", "nomination_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
+    ("commendations:file", ["nomination", "nomination_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -835,6 +861,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
 
 
         **task_arguments(areas, community_user, street_user),
+        **commendation_arguments(community_user, street_user, district_user),
     }  # fmt: skip
     return users, arguments
 
@@ -873,6 +900,46 @@ def task_arguments(areas, community_user, street_user) -> dict:
         "fresh_copy": lambda: copy("issued").pk, "received_copy": lambda: copy("received").pk,
         "working_copy": lambda: copy("in_progress").pk,
         "fresh_done_copy": lambda: copy("done").pk,
+    }  # fmt: skip
+
+
+def commendation_arguments(community_user, street_user, district_user) -> dict:
+    """A campaign of erin's district taking nominations, with one of alice's (and a file);
+    a campaign under review with nothing left to decide; fresh ones for each write."""
+    from commendations import services as commendation_services
+
+    def campaign(title="最美居民评选"):
+        return commendation_services.campaign_create(
+            actor=district_user,
+            data={"kind": "resident", "year": 2026, "title": title, "description": "",
+                  "area": None, "quota": None,
+                  "deadline": timezone.localdate() + datetime.timedelta(days=30)},
+        )  # fmt: skip
+
+    def nominate(into, **data):
+        return commendation_services.nomination_submit(
+            actor=community_user, campaign=into, data={"deeds": "热心公益", **data},
+            uploads=[SimpleUploadedFile("事迹.pdf", PDF, "application/pdf")],
+        )  # fmt: skip
+
+    def fresh_recommended():
+        into = campaign("先进个人评选")
+        made = nominate(into, resident_name="刘阿姨")
+        commendation_services.nomination_review(actor=street_user, nomination=made, recommend=True)
+        commendation_services.campaign_close(actor=district_user, campaign=into)
+        return made.pk
+
+    taking = campaign()
+    nomination = nominate(taking, member=MemberFactory(community=community_user.area))
+    names = iter(range(1000))
+    review_campaign = campaign("已结束征集")
+    commendation_services.campaign_close(actor=district_user, campaign=review_campaign)
+    return {
+        "campaign": taking.pk, "nomination": nomination.pk,
+        "nomination_file": nomination.files.get().pk,
+        "fresh_campaign": lambda: campaign().pk, "review_campaign": review_campaign.pk,
+        "fresh_nomination": lambda: nominate(taking, resident_name=f"居民{next(names)}").pk,
+        "fresh_recommended": fresh_recommended,
     }  # fmt: skip
 
 

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from assessment.models import EvaluationRound, EvaluationTemplate
 from assessment.services import round_create
+from commendations import services as commendation_services
+from commendations.models import Campaign
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
@@ -42,6 +44,7 @@ PROJECT = (
     "tongzhan",
     "members",
     "organisations",
+    "commendations",
     "activities",
     "liaison",
     "resources",
@@ -127,6 +130,8 @@ PATH_ARGUMENTS = {
     # Their activities, a page at a time (?page=).
     "organisations:detail": [["organisation"]],
     "organisations:place_detail": [["place"]],
+    # The member search of a nomination (?q=).
+    "commendations:nominate": [["campaign"]],
 }
 
 
@@ -225,6 +230,13 @@ def users(areas, community_user, street_user, district_user, other_district_user
         actor=district_user, data={"name": "区统战实践基地", "kind": "practice_base",
                                    "area": areas["140106"]},
     )  # fmt: skip
+    # A commendation campaign of the district, for its nomination page's member search (?q=).
+    commendation_services.campaign_create(
+        actor=district_user,
+        data={"kind": "resident", "year": 2026, "title": "最美居民评选", "description": "",
+              "area": None, "quota": None,
+              "deadline": datetime.date.today() + datetime.timedelta(days=10)},
+    )  # fmt: skip
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -239,6 +251,7 @@ def _get(client, name, args, query):
         "task": Task.objects.first(),
         "organisation": Organisation.objects.first(),
         "place": Place.objects.first(),
+        "campaign": Campaign.objects.first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)

@@ -31,6 +31,18 @@ RESOURCE_WRITE = [
     for action in ("view", "add", "change")
 ]
 
+# Commendations (表彰): every level reads the campaigns; communities nominate, streets review
+# their communities' nominations, the district names campaigns, decides and publishes.
+COMMENDATION_VIEW = ["commendations.view_campaign", "commendations.view_nomination"]
+COMMENDATION_COMMUNITY = [*COMMENDATION_VIEW, "commendations.add_nomination"]
+COMMENDATION_STREET = [*COMMENDATION_VIEW, "commendations.review_nomination"]
+COMMENDATION_DISTRICT = [
+    *COMMENDATION_VIEW,
+    "commendations.add_campaign",
+    "commendations.change_campaign",
+    "commendations.decide_nomination",
+]
+
 ASSESSMENT_VIEW = [
     f"assessment.view_{model}"
     for model in ("period", "indicator", "target", "manualscore", "result")
@@ -130,6 +142,7 @@ ROLE_GROUPS = {
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *LIAISON_COMMUNITY,
+            *COMMENDATION_COMMUNITY,
         ],
     ),
     "street": (
@@ -145,6 +158,7 @@ ROLE_GROUPS = {
             "assessment.score_indicator",
             "assessment.score_street_item",
             *LIAISON_STREET,
+            *COMMENDATION_STREET,
         ],
     ),
     "district": (
@@ -159,6 +173,7 @@ ROLE_GROUPS = {
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
             *LIAISON_DISTRICT,
+            *COMMENDATION_DISTRICT,
         ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),
@@ -173,6 +188,7 @@ ROLE_GROUPS = {
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,
+            *COMMENDATION_VIEW,
             "activities.view_activitytype",
             "activities.add_activitytype",
             "activities.change_activitytype",

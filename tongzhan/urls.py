@@ -58,6 +58,7 @@ urlpatterns = [
     path("downloads/<int:pk>/delete/", views.download_remove, name="download_delete"),
     path("members/", include("members.urls")),
     path("organisations/", include("organisations.urls")),
+    path("commendations/", include("commendations.urls")),
     path("activities/", include("activities.urls")),
     path("liaison/", include("liaison.urls")),
     path("resources/", include("resources.urls")),

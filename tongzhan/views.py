@@ -271,6 +271,8 @@ DETAIL_KEYS = {
     "arrangement": "政治安排", "duty": "履职记录", "arrangement_body": "政治安排",
     "arrangement_level": "政治安排层级", "arrangement_state": "政治安排状态",
     "duty_kind": "履职记录类别",
+    # Commendations
+    "files": "附件数", "commended": "受表彰人数", "campaigns": "表彰活动", "nominations": "推荐",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tongzhan",
     "members",
     "organisations",
+    "commendations",
     "activities",
     "liaison",
     "resources",

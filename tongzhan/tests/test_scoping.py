@@ -14,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 APPS = [
     "assessment",
     "activities",
+    "commendations",
     "dashboards",
     "members",
     "organisations",

@@ -1,0 +1,385 @@
+"""The writes of commendations: campaigns, nominations, the street's review, the district's
+decision and the publication. Each checks the actor's right and area, writes in one
+transaction under a lock (a form sent twice waits for the first and is then refused in
+words), records the nomination's history and writes its audit line there.
+
+Who does what (issue 18, 表彰): the district names campaigns for its area or a street of it;
+communities within the area nominate their members or residents who are not members, until
+the deadline; the street reviews its communities' nominations (推荐 / 不推荐); the district
+decides on those the street recommended (表彰 / 不予表彰) and publishes the results.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Member
+from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
+from tongzhan.audit import audit_record
+from tongzhan.masking import mask_contact
+from tongzhan.models import Area, AuditEvent
+from tongzhan.services import area_move_audit
+from tongzhan.text import plain_name
+
+from .models import Campaign, Nomination, NominationEvent, NominationFile
+
+State = Nomination.State
+
+# The levels a campaign covers: the district, or one of its streets.
+CAMPAIGN_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET)
+
+
+def _level(user) -> str | None:
+    return user.area.level if user.is_authenticated and user.area_id else None
+
+
+# -- Campaigns -------------------------------------------------------------------------------
+
+
+def campaign_may_create(user) -> bool:
+    """District staff name campaigns (the issue: "one the district names")."""
+    return user.has_perm("commendations.add_campaign") and _level(user) == Area.Level.DISTRICT
+
+
+def campaign_may_run(user, campaign: Campaign) -> bool:
+    """The district whose area covers the campaign closes, decides and publishes it."""
+    return (
+        _level(user) == Area.Level.DISTRICT
+        and Campaign.objects.editable_by(user).filter(pk=campaign.pk).exists()
+    )
+
+
+def campaign_create(*, actor, data: dict, request=None) -> Campaign:
+    """Name a campaign for the actor's district or a street of it."""
+    if not campaign_may_create(actor):
+        raise PermissionDenied
+    area = data.get("area") or actor.area
+    if area.level not in CAMPAIGN_LEVELS or area.is_retired or not area.is_within(actor.area):
+        raise ValidationError({"area": _("Choose your district or one of its streets.")})
+    data = {**data, "area": area}
+    data["kind_name"] = (data.get("kind_name") or "").strip()
+    if data.get("kind") != Campaign.Kind.OTHER:
+        data["kind_name"] = ""
+    elif not data["kind_name"]:
+        raise ValidationError({"kind_name": _("Name the commendation of another kind.")})
+    if data.get("deadline") and data["deadline"] < timezone.localdate():
+        raise ValidationError({"deadline": _("The nomination deadline has already passed.")})
+    with transaction.atomic():
+        campaign = Campaign(**data, created_by=actor)
+        campaign.full_clean()
+        campaign.save()
+        audit_record(
+            actor=actor, action=AuditEvent.Action.CREATE, obj=campaign, request=request,
+            detail={"fields": sorted(data)},
+        )  # fmt: skip
+    return campaign
+
+
+def _campaign_locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
+
+
+def campaign_close(*, actor, campaign: Campaign, request=None) -> Campaign:
+    """End the nominating (征集中 → 评审中): no community nominates any more."""
+    if not campaign_may_run(actor, campaign):
+        raise PermissionDenied
+    with transaction.atomic():
+        stored = _campaign_locked(campaign)
+        if stored.state != Campaign.State.NOMINATING:
+            raise ValidationError(_("The nominating of this campaign has already ended."))
+        stored.state = Campaign.State.REVIEW
+        stored.save(update_fields=["state"])
+        audit_record(
+            actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
+            detail={"state": Campaign.State.REVIEW},
+        )  # fmt: skip
+    campaign.state = stored.state
+    return campaign
+
+
+def campaign_publish_checks(campaign: Campaign) -> list[str]:
+    """Why the results cannot be published yet; empty when they can."""
+    if campaign.state == Campaign.State.PUBLISHED:
+        return [_("The results of this campaign are already published.")]
+    if campaign.state != Campaign.State.REVIEW:
+        return [_("End the nominating first: results are published after the review.")]
+    problems = []
+    nominations = campaign.nominations.all()
+    waiting_street = nominations.filter(state=State.SUBMITTED).count()
+    if waiting_street:
+        problems.append(
+            _("%(count)s nominations still await the street's review.") % {"count": waiting_street}
+        )
+    waiting_district = nominations.filter(state=State.RECOMMENDED).count()
+    if waiting_district:
+        problems.append(
+            _("%(count)s nominations recommended by the streets still await your decision.")
+            % {"count": waiting_district}
+        )
+    return problems
+
+
+def campaign_publish(*, actor, campaign: Campaign, request=None) -> Campaign:
+    """Publish the results (已公布): everyone in the covered area sees who was commended, and
+    the commended members' pages show it. It cannot be undone."""
+    if not campaign_may_run(actor, campaign):
+        raise PermissionDenied
+    with transaction.atomic():
+        stored = _campaign_locked(campaign)
+        problems = campaign_publish_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        stored.state = Campaign.State.PUBLISHED
+        stored.published_at, stored.published_by = timezone.now(), actor
+        stored.save(update_fields=["state", "published_at", "published_by"])
+        commended = list(stored.nominations.filter(state=State.COMMENDED))
+        NominationEvent.objects.bulk_create(
+            [NominationEvent(nomination=nomination, actor=actor, action="publish",
+                             to_state=nomination.state) for nomination in commended]
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
+            detail={"state": Campaign.State.PUBLISHED, "commended": len(commended)},
+        )  # fmt: skip
+    campaign.state, campaign.published_at = stored.state, stored.published_at
+    return campaign
+
+
+# -- Nominations -----------------------------------------------------------------------------
+
+
+def nomination_may_submit(user, campaign: Campaign) -> bool:
+    """Community staff nominate for their own community, when the campaign covers it."""
+    return (
+        user.has_perm("commendations.add_nomination")
+        and _level(user) == Area.Level.COMMUNITY
+        and user.area.is_within(campaign.area)
+    )
+
+
+def nomination_submit(
+    *, actor, campaign: Campaign, data: dict, uploads=(), request=None
+) -> Nomination:
+    """Nominate (推荐) a member of the actor's community, or a resident of it who is not a
+    member (`resident_name`, optional `contact` and `notes`), with their deeds, while the
+    campaign gathers nominations and before its deadline."""
+    if not nomination_may_submit(actor, campaign):
+        raise PermissionDenied
+    community = actor.area
+    member = data.get("member")
+    name = plain_name(data.get("resident_name") or "")
+    deeds = (data.get("deeds") or "").strip()
+    if member is not None and name:
+        raise ValidationError(_("Choose a member or enter a resident's name, not both."))
+    if member is None and not name:
+        raise ValidationError(
+            {"resident_name": _("Choose a member, or enter the resident's name.")}
+        )
+    if member is not None and not (
+        member.community_id == community.pk
+        and Member.objects.visible_to(actor).filter(pk=member.pk).exists()
+    ):
+        raise ValidationError({"member": _("Choose a member of your community.")})
+    if not deeds:
+        raise ValidationError({"deeds": _("Describe the nominee's deeds.")})
+    contact = "" if member is not None else (data.get("contact") or "").strip()
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored, transaction.atomic():
+        # Locked: the same person nominated twice at once waits here for the first, which
+        # the constraint then names in words.
+        locked = _campaign_locked(campaign)
+        if locked.state != Campaign.State.NOMINATING:
+            raise ValidationError(_("This campaign no longer takes nominations."))
+        if timezone.localdate() > locked.deadline:
+            raise ValidationError(
+                _("The nomination deadline (%(day)s) has passed.")
+                % {"day": f"{locked.deadline:%Y-%m-%d}"}
+            )
+        nomination = Nomination(
+            campaign=locked, community=community, member=member, resident_name=name,
+            contact=contact, contact_masked=mask_contact(contact),
+            notes="" if member is not None else (data.get("notes") or "").strip(),
+            deeds=deeds, submitted_by=actor,
+        )  # fmt: skip
+        nomination.full_clean()
+        nomination.save()
+        for upload, file_type in checked:
+            attachment_store(
+                NominationFile, upload, file_type, actor=actor, stored=stored,
+                nomination=nomination,
+            )  # fmt: skip
+        NominationEvent.objects.create(
+            nomination=nomination, actor=actor, action="nominate", to_state=State.SUBMITTED
+        )
+        audit_record(
+            actor=actor, action=AuditEvent.Action.CREATE, obj=nomination, request=request,
+            detail={"campaign": campaign.pk, "member": member.pk if member else None,
+                    "files": len(checked)},
+        )  # fmt: skip
+    return nomination
+
+
+def nomination_may_review(user, nomination: Nomination) -> bool:
+    """The street above the nominating community reviews."""
+    return (
+        user.has_perm("commendations.review_nomination")
+        and _level(user) == Area.Level.STREET
+        and nomination.community.parent_id == user.area_id
+    )
+
+
+def nomination_may_decide(user, nomination: Nomination) -> bool:
+    return user.has_perm("commendations.decide_nomination") and campaign_may_run(
+        user, nomination.campaign
+    )
+
+
+def _nomination_locked(nomination: Nomination) -> Nomination:
+    return (
+        Nomination.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=nomination.pk)
+    )
+
+
+def _step(*, actor, nomination, action, to_state, note, request) -> None:
+    NominationEvent.objects.create(
+        nomination=nomination, actor=actor, action=action, to_state=to_state, note=note
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.STATUS, obj=nomination, request=request,
+        detail={"state": to_state},
+    )  # fmt: skip
+
+
+def nomination_review(
+    *, actor, nomination: Nomination, recommend: bool, opinion: str = "", request=None
+) -> Nomination:
+    """The street's review: 推荐 (recommended to the district) or 不推荐, with its opinion
+    (required when not recommending); once, before the results are published."""
+    if not nomination_may_review(actor, nomination):
+        raise PermissionDenied
+    opinion = (opinion or "").strip()
+    if not recommend and not opinion:
+        raise ValidationError({"opinion": _("Say why the nominee is not recommended.")})
+    with transaction.atomic():
+        stored = _nomination_locked(nomination)
+        if stored.campaign.state == Campaign.State.PUBLISHED:
+            raise ValidationError(_("The results of this campaign are already published."))
+        if stored.state != State.SUBMITTED:
+            raise ValidationError(
+                _("The street has already reviewed this nomination: %(state)s.")
+                % {"state": stored.get_state_display()}
+            )
+        stored.state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
+        stored.street_opinion, stored.street_by, stored.street_at = opinion, actor, timezone.now()
+        stored.save(update_fields=["state", "street_opinion", "street_by", "street_at"])
+        _step(actor=actor, nomination=stored, action="review", to_state=stored.state,
+              note=opinion, request=request)  # fmt: skip
+    return stored
+
+
+def nomination_decide(
+    *, actor, nomination: Nomination, commend: bool, opinion: str = "", request=None
+) -> Nomination:
+    """The district's decision on a nomination the street recommended: 表彰 or 不予表彰, with
+    its opinion (required when not commending), within the campaign's quota; once, after the
+    nominating ended and before the results are published."""
+    if not nomination_may_decide(actor, nomination):
+        raise PermissionDenied
+    opinion = (opinion or "").strip()
+    if not commend and not opinion:
+        raise ValidationError({"opinion": _("Say why the nominee is not commended.")})
+    with transaction.atomic():
+        # The campaign first, as publishing locks it: two decisions against the quota wait
+        # for each other.
+        campaign = _campaign_locked(nomination.campaign)
+        stored = _nomination_locked(nomination)
+        if campaign.state == Campaign.State.PUBLISHED:
+            raise ValidationError(_("The results of this campaign are already published."))
+        if campaign.state != Campaign.State.REVIEW:
+            raise ValidationError(
+                _("The campaign is still taking nominations: end the nominating first.")
+            )
+        if stored.state in (State.COMMENDED, State.NOT_COMMENDED):
+            raise ValidationError(
+                _("This nomination has already been decided: %(state)s.")
+                % {"state": stored.get_state_display()}
+            )
+        if stored.state != State.RECOMMENDED:
+            raise ValidationError(_("Only a nomination the street recommended is decided."))
+        if commend and campaign.quota is not None:
+            commended = campaign.nominations.filter(state=State.COMMENDED).count()
+            if commended >= campaign.quota:
+                raise ValidationError(
+                    _("The quota of %(quota)s commendations is reached.")
+                    % {"quota": campaign.quota}
+                )
+        stored.state = State.COMMENDED if commend else State.NOT_COMMENDED
+        stored.district_opinion, stored.district_by = opinion, actor
+        stored.district_at = timezone.now()
+        stored.save(update_fields=["state", "district_opinion", "district_by", "district_at"])
+        _step(actor=actor, nomination=stored, action="decide", to_state=stored.state,
+              note=opinion, request=request)  # fmt: skip
+    return stored
+
+
+# -- Areas merged (撤并) or split: campaigns and nominations follow their area ---------------
+
+
+def area_commendations_count(area: Area) -> int:
+    return (
+        Campaign.objects.filter(area=area).count()
+        + Nomination.objects.filter(community=area).count()
+    )
+
+
+def area_commendations_move(*, actor, source: Area, target: Area, request=None, change="merge"):
+    """Campaigns of `source` become `target`'s, and so do its nominations; a resident whose
+    name `target` already nominated in the same campaign gets the old community's name in
+    brackets (one name per community and campaign)."""
+    renamed = []
+    suffix = f"（{source.name}）"
+    room = Nomination._meta.get_field("resident_name").max_length - len(suffix)
+    taken = Nomination.objects.filter(community=target, member__isnull=True)
+    for nomination in Nomination.objects.filter(community=source, member__isnull=True):
+        clash = taken.filter(
+            campaign_id=nomination.campaign_id, resident_name=nomination.resident_name
+        )
+        if clash.exists():
+            nomination.resident_name = nomination.resident_name[:room] + suffix
+            nomination.save(update_fields=["resident_name"])
+            renamed.append(nomination.pk)
+    moved = {
+        "campaigns": Campaign.objects.filter(area=source).update(area=target),
+        "nominations": Nomination.objects.filter(community=source).update(community=target),
+    }
+    area_move_audit(
+        actor=actor, source=source, target=target, request=request, change=change, **moved,
+        **({"renamed": renamed} if renamed else {}),
+    )  # fmt: skip
+
+
+# -- Two records of one person merged (members.services.member_merge) ---------------------
+#
+# Registered as a `MemberMover`: the merged record's nominations become the kept record's, so
+# her commendations show on the record that stays. Where both were nominated in one campaign
+# the merged record keeps its own (a person is nominated once per campaign); an undo puts
+# back those that moved.
+
+
+def member_nominations_count(member: Member) -> int:
+    return Nomination.objects.filter(member=member).count()
+
+
+def member_nominations_move(*, keep: Member, merged: Member) -> dict:
+    kept_campaigns = Nomination.objects.filter(member=keep).values("campaign_id")
+    moving = Nomination.objects.filter(member=merged).exclude(campaign_id__in=kept_campaigns)
+    moved = list(moving.values_list("pk", flat=True))
+    Nomination.objects.filter(pk__in=moved).update(member=keep)
+    return {"moved": moved}
+
+
+def member_nominations_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Nomination.objects.filter(pk__in=moved["moved"], member=keep).update(member=merged)
