@@ -120,6 +120,18 @@ LIAISON_STREET = [
 ]
 LIAISON_DISTRICT = [*NOTICE_SEND, *TASK_SEND, *REPORT_DECIDE, *LIBRARY_PUBLISH, *LIBRARY_READ]
 
+# What an assessment leads to (followup): each level sees the rectifications of its area and
+# the 示范社区; the community reports its own, the street checks its communities', the district
+# orders and accepts them and records the model communities' rewards.
+FOLLOWUP_VIEW = ["followup.view_rectification", "followup.view_modelcommunity"]
+FOLLOWUP_COMMUNITY = [*FOLLOWUP_VIEW, "followup.report_rectification"]
+FOLLOWUP_STREET = [*FOLLOWUP_VIEW, "followup.check_rectification"]
+FOLLOWUP_DISTRICT = [
+    *FOLLOWUP_VIEW,
+    "followup.manage_rectification",
+    "followup.change_modelcommunity",
+]
+
 ROLE_GROUPS = {
     "community": (
         "社区统战委员",
@@ -130,6 +142,7 @@ ROLE_GROUPS = {
             *ACTIVITY_WRITE,
             *ASSESSMENT_VIEW,
             *LIAISON_COMMUNITY,
+            *FOLLOWUP_COMMUNITY,
         ],
     ),
     "street": (
@@ -145,6 +158,7 @@ ROLE_GROUPS = {
             "assessment.score_indicator",
             "assessment.score_street_item",
             *LIAISON_STREET,
+            *FOLLOWUP_STREET,
         ],
     ),
     "district": (
@@ -159,6 +173,7 @@ ROLE_GROUPS = {
             *ASSESSMENT_MANAGE,
             *ASSESSMENT_RUN,
             *LIAISON_DISTRICT,
+            *FOLLOWUP_DISTRICT,
         ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),
@@ -173,6 +188,7 @@ ROLE_GROUPS = {
             *ACTIVITY_WRITE,
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,
+            *FOLLOWUP_DISTRICT,
             "activities.view_activitytype",
             "activities.add_activitytype",
             "activities.change_activitytype",

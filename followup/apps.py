@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FollowupConfig(AppConfig):
+    name = "followup"
+    verbose_name = _("What an assessment leads to")
+
+    def ready(self):
+        # A period's and a community's assessment pages show what their results led to: the
+        # assessment names no app above it (layers), so this app registers its part there.
+        from assessment.views import result_section_register
+
+        from .views import result_section
+
+        result_section_register(result_section)
