@@ -152,7 +152,7 @@ class Rectification(models.Model):
 
     @property
     def state_label(self):
-        return _("Sent back") if self.is_returned else self.get_state_display()
+        return _("Returned") if self.is_returned else self.get_state_display()
 
     def is_overdue_on(self, today: datetime.date) -> bool:
         return self.state != self.State.ACCEPTED and self.deadline < today

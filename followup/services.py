@@ -171,7 +171,7 @@ def rectifications_notify(
                 actor=actor,
                 action="notify",
                 to_state=State.RECTIFYING,
-                note=f"{notice}\n{_('Deadline')}: {deadline:%Y-%m-%d}",
+                note=f"{notice}\n" + _("Deadline: %(day)s") % {"day": f"{deadline:%Y-%m-%d}"},
             )
             made.append(rectification)
         audit_record(

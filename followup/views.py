@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_GET, require_POST
 
 from assessment.models import Period, Result
 from assessment.views import ResultSection
@@ -29,6 +30,11 @@ _STATE_ORDER = Case(
     *[When(state=state, then=Value(order)) for state, order in Rectification.ORDER.items()],
     output_field=IntegerField(),
 )
+
+
+def _posted(request):
+    """The form's data on a POST, even an empty one (a form of optional fields is valid empty)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _published_period(request, pk) -> Period:
@@ -74,6 +80,7 @@ def _confirm_page(request, *, heading, rows, happens, button, back_url, form=Non
 # -- The district's table ------------------------------------------------------------------------
 
 
+@require_GET
 @login_required
 @permission_required("followup.view_rectification", raise_exception=True)
 def period_table(request, pk):
@@ -118,7 +125,7 @@ def notify(request, pk):
     back_url = reverse("followup:period", args=[period.pk])
     due = list(services.rectifications_due(period))
     form = NoticeForm(
-        request.POST or None,
+        _posted(request),
         initial={
             "notice": services.default_notice(period),
             "deadline": services.default_deadline(),
@@ -190,6 +197,7 @@ def _page(request, rectification, *, send_back_form=None, return_form=None, stat
     return render(request, "followup/rectification_detail.html", context, status=status)
 
 
+@require_GET
 @login_required
 @permission_required("followup.view_rectification", raise_exception=True)
 def rectification_detail(request, pk):
@@ -204,7 +212,7 @@ def rectification_update(request, pk):
     if not services.may_accept(request.user, rectification):
         raise PermissionDenied
     form = NoticeForm(
-        request.POST or None,
+        _posted(request),
         initial={"notice": rectification.notice, "deadline": rectification.deadline},
     )
     if (
@@ -245,8 +253,8 @@ def rectification_report(request, pk):
     if not services.may_report(request.user, rectification):
         raise PermissionDenied
     form = ReportForm(
-        request.POST or None,
-        request.FILES or None,
+        _posted(request),
+        request.FILES if request.method == "POST" else None,
         initial={"report": rectification.report},
     )
     if (
@@ -374,11 +382,12 @@ def rectification_accept(request, pk):
             _("The rectification is closed as accepted and counts as done."),
             _("This cannot be undone."),
         ],
-        button=_("Accept"),
+        button=pgettext("a rectification", "Accept"),
         back_url=back_url,
     )
 
 
+@require_GET
 @login_required
 @permission_required("followup.view_rectification", raise_exception=True)
 def rectification_file(request, pk, file_pk):
@@ -407,7 +416,7 @@ def model_community(request, pk):
         raise PermissionDenied
     record = ModelCommunity.objects.filter(result=result).first()
     form = ModelCommunityForm(
-        request.POST or None,
+        _posted(request),
         user=request.user,
         community=result.community,
         initial={
