@@ -14,3 +14,16 @@ class FollowupConfig(AppConfig):
         from .views import result_section
 
         result_section_register(result_section)
+
+        # A rectification underway goes with a community merged into another.
+        from tongzhan.services import AreaMover, area_mover_register
+
+        from .services import area_rectifications_count, area_rectifications_move
+
+        area_mover_register(
+            AreaMover(
+                label=_("rectifications underway"),
+                count=area_rectifications_count,
+                move=area_rectifications_move,
+            )
+        )

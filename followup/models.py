@@ -188,6 +188,7 @@ class RectificationEvent(models.Model):
         "send_back": _("Sent back by the street"),
         "accept": _("Accepted by the district"),
         "return": _("Returned by the district"),
+        "merge": _("Moved by an area merge"),
     }
 
     class Meta:

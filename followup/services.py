@@ -450,3 +450,26 @@ def model_community_set(
             detail={"changes": changes},
         )
     return record
+
+
+# -- A community merged into another (tongzhan.services.area_merge) -----------------------------
+#
+# Registered as an `AreaMover`: a rectification still underway goes with the community's work
+# to the community it is merged into, whose workers then report it; the result it stands on
+# stays the old community's, as every assessment result does. Accepted ones are history and
+# stay where they were.
+
+
+def area_rectifications_count(area) -> int:
+    return Rectification.objects.filter(community=area).underway().count()
+
+
+def area_rectifications_move(*, actor, source, target, request=None, change="merge"):
+    moved = list(Rectification.objects.select_for_update().filter(community=source).underway())
+    for rectification in moved:
+        rectification.community = target
+        _move(
+            actor=actor, rectification=rectification, action="merge",
+            to_state=rectification.state, note=f"{source.name} → {target.name}",
+            request=request, detail={"from_area": source.code, "to_area": target.code},
+        )  # fmt: skip

@@ -253,3 +253,21 @@ def test_a_model_communitys_activity_is_its_own_and_in_scope(
             actor=district_user, result=failing, reward=D(1), activity=None
         )
     assert not ModelCommunity.objects.exists()
+
+
+def test_a_rectification_underway_goes_with_a_merged_community(
+    rectification, areas, admin_user, neighbour_user
+):
+    from tongzhan.services import area_merge
+
+    area_merge(actor=admin_user, source=areas["140106001001"], target=areas["140106001002"])
+    rectification.refresh_from_db()
+    assert rectification.community == areas["140106001002"]
+    assert rectification.result.community == areas["140106001001"]  # the result stays
+    assert rectification.events.last().action == "merge"
+    services.rectification_report(
+        actor=neighbour_user, rectification=rectification, report="合并后整改",
+        uploads=[evidence()],
+    )  # fmt: skip
+    rectification.refresh_from_db()
+    assert rectification.state == State.REPORTED
