@@ -54,6 +54,33 @@ from .models import (
 from .standings import round_results, standings
 
 
+@dataclasses.dataclass(frozen=True)
+class ResultSection:
+    """A part of a period's or a community's assessment page another app renders (what the
+    results led to): its template and that template's context (as `section`)."""
+
+    template: str
+    context: dict
+
+
+# What apps above this one show on a final period's page and a community's page of it, each a
+# function `(user, period, community)` (community None on the period's page) returning a
+# `ResultSection`, or None. Registered from the app's AppConfig.ready (layers).
+RESULT_SECTIONS: list = []
+
+
+def result_section_register(section) -> None:
+    """Called from an app's `AppConfig.ready`; registering twice changes nothing."""
+    if section not in RESULT_SECTIONS:
+        RESULT_SECTIONS.append(section)
+
+
+def _result_sections(user, period: Period, community=None) -> list[ResultSection]:
+    if period.state != Period.State.FINAL:
+        return []
+    return [shown for section in RESULT_SECTIONS if (shown := section(user, period, community))]
+
+
 def sees_whole_ranking(user, period: Period) -> bool:
     """District staff and administrators always; everyone else once it is published."""
     return period.published or services.manages_district(user, period.district)
@@ -141,6 +168,7 @@ def period_detail(request, pk):
         "whole_ranking": sees_whole_ranking(user, period),
         "manage": manage,
         "indicator_form": indicator_form if setting_up else None,
+        "sections": _result_sections(user, period),
     }
     if setting_up:
         total = services.period_weight_total(period)
@@ -397,6 +425,7 @@ def community_detail(request, pk, code):
             "scorable": scorable,
             "form": form,
             "scoring": scoring,
+            "sections": _result_sections(user, period, community),
         },
     )
 

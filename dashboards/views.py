@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from assessment.models import Period
 from assessment.standings import standings
+from followup.models import Rectification
 from members.models import Member, MemberChange
 from members.views import XLSX
 from tongzhan.audit import audit_record
@@ -74,6 +75,24 @@ def charts(dashboard: Dashboard) -> dict:
     }
 
 
+def rectifications_shown(user) -> list:
+    """A community's rectifications underway, and for anyone the ones waiting on their area
+    (to check, to accept), overdue first: at most ten, each linked to its page."""
+    if not user.has_perm("followup.view_rectification"):
+        return []
+    today = timezone.localdate()
+    rectifications = Rectification.objects.visible_to(user)
+    if user.area is not None and user.area.level == Area.Level.COMMUNITY:
+        rectifications = rectifications.underway()
+    else:
+        rectifications = rectifications.waiting_for(user)
+    return list(
+        rectifications.with_overdue(today)
+        .select_related("community", "result__period")
+        .order_by("-overdue", "deadline", "community__code")[:10]
+    )
+
+
 def assessment_progress(user) -> dict:
     """A community's standing in its district's open assessment period, if there is one."""
     area = user.area
@@ -109,6 +128,7 @@ def home(request):
         "charts": charts(dashboard),
         "recent": recent,
         "todo": todo_for(request.user, timezone.localdate()),
+        "rectifications": rectifications_shown(request.user),
         **assessment_progress(request.user),
     }
     return render(request, "dashboards/dashboard.html", context)

@@ -467,6 +467,34 @@ MATRIX = [
     ("commendations:decide", ["nomination"], "get", "405 405 405 405 405 405 405 405"),
     ("commendations:file", ["nomination", "nomination_file"], "get", "302 200 404 200 200 404 200 403"),  # noqa: E501
     ("commendations:file", ["nomination", "nomination_file"], "post", "405 405 405 405 405 405 405 405"),  # noqa: E501
+    # What an assessment leads to (followup): a published period of 迎泽区 in which alice's
+    # 桥东一社区 is graded 不合格, its rectification in each state (being rectified, reported
+    # with a file, passed on by the street), and bob's 五一二社区 its 示范社区. The community
+    # reports, its street checks, the district orders and accepts; an empty form shows again.
+    ("followup:period", ["fu_period"], "get", "302 200 200 200 200 404 200 403"),
+    ("followup:period", ["fu_period"], "post", "405 405 405 405 405 405 405 405"),
+    ("followup:notify", ["fu_period"], "get", "302 403 403 403 200 404 200 403"),
+    ("followup:notify", ["fu_period"], "post", "302 403 403 403 200 404 200 403"),
+    ("followup:detail", ["fu_rectifying"], "get", "302 200 404 200 200 404 200 403"),
+    ("followup:detail", ["fu_rectifying"], "post", "405 405 405 405 405 405 405 405"),
+    ("followup:update", ["fu_rectifying"], "get", "302 403 403 403 200 404 200 403"),
+    ("followup:update", ["fu_rectifying"], "post", "302 403 403 403 200 404 200 403"),
+    ("followup:report", ["fu_rectifying"], "get", "302 200 404 403 403 403 403 403"),
+    ("followup:report", ["fu_rectifying"], "post", "302 200 404 403 403 403 403 403"),
+    ("followup:file", ["fu_reported", "fu_file"], "get", "302 200 404 200 200 404 200 403"),
+    ("followup:file", ["fu_reported", "fu_file"], "post", "405 405 405 405 405 405 405 405"),
+    ("followup:send_back", ["fu_reported"], "post", "302 403 403 200 403 403 403 403"),
+    ("followup:send_back", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
+    # Passing on is carl's alone (a second try is a message and a redirect).
+    ("followup:pass", ["fu_reported"], "post", "302 403 403 302 403 403 403 403"),
+    ("followup:pass", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
+    # Accepting shows its confirmation first (a POST without it too).
+    ("followup:accept", ["fu_passed"], "get", "302 403 403 403 200 404 200 403"),
+    ("followup:accept", ["fu_passed"], "post", "302 403 403 403 200 404 200 403"),
+    ("followup:return", ["fu_passed"], "post", "302 403 403 403 200 404 200 403"),
+    ("followup:return", ["fu_passed"], "get", "405 405 405 405 405 405 405 405"),
+    ("followup:model", ["fu_model"], "get", "302 403 403 403 200 404 200 403"),
+    ("followup:model", ["fu_model"], "post", "302 403 403 403 302 404 302 403"),
 ]  # fmt: skip
 
 
@@ -858,10 +886,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "resource": resource.pk, "community_need": community_need,
         "fresh_community_need": fresh_community_need, "resource_match": resource_match.pk,
         "project": project, "fresh_project": fresh_project,
-
-
         **task_arguments(areas, community_user, street_user),
         **commendation_arguments(community_user, street_user, district_user),
+        **followup_arguments(areas, community_user, street_user, district_user),
     }  # fmt: skip
     return users, arguments
 
@@ -940,6 +967,60 @@ def commendation_arguments(community_user, street_user, district_user) -> dict:
         "fresh_campaign": lambda: campaign().pk, "review_campaign": review_campaign.pk,
         "fresh_nomination": lambda: nominate(taking, resident_name=f"居民{next(names)}").pk,
         "fresh_recommended": fresh_recommended,
+    }  # fmt: skip
+
+
+def followup_arguments(areas, community_user, street_user, district_user) -> dict:
+    """Published periods of 迎泽区 (2023–2025, clear of the open period's year) in which bob's
+    五一二社区 alone held an activity: it is the 示范社区, alice's 桥东一社区 is ordered to
+    rectify; her rectification of each period is taken one state further."""
+    from followup import services as followup_services
+    from followup.models import Rectification
+
+    qiaodong, wuyier = areas["140106001001"], areas["140106001002"]
+
+    def published(year):
+        period = assessment_services.period_create(
+            actor=district_user,
+            data={"district": areas["140106"], "name": f"{year}年度", "model_communities": 1,
+                  "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
+        )  # fmt: skip
+        assessment_services.indicator_add(
+            actor=district_user, period=period,
+            data={"name": "活动", "kind": "measured", "metric": "activities", "weight": D(100),
+                  "rule": "fixed", "base": D(1)},
+        )  # fmt: skip
+        assessment_services.period_open(actor=district_user, period=period)
+        activity_services.activity_create(
+            actor=district_user,
+            data={"type": ActivityType.objects.get(code="training"), "title": "经验交流",
+                  "area": wuyier,
+                  "starts_at": timezone.make_aware(datetime.datetime(year, 6, 1, 10))},
+        )  # fmt: skip
+        assessment_services.period_finalize(actor=district_user, period=period)
+        assessment_services.period_publish(actor=district_user, period=period)
+        followup_services.rectifications_notify(
+            actor=district_user, period=period, notice="限期整改",
+            deadline=datetime.date.today() + datetime.timedelta(days=30),
+        )  # fmt: skip
+        return period, Rectification.objects.get(result__period=period, community=qiaodong)
+
+    period, rectifying = published(2025)
+    _period, reported = published(2024)
+    followup_services.rectification_report(
+        actor=community_user, rectification=reported, report="已整改",
+        uploads=[SimpleUploadedFile("整改.pdf", PDF, "application/pdf")],
+    )  # fmt: skip
+    _period, passed = published(2023)
+    followup_services.rectification_report(
+        actor=community_user, rectification=passed, report="已整改",
+        uploads=[SimpleUploadedFile("整改.pdf", PDF, "application/pdf")],
+    )  # fmt: skip
+    followup_services.rectification_pass(actor=street_user, rectification=passed)
+    return {
+        "fu_period": period.pk, "fu_rectifying": rectifying.pk, "fu_reported": reported.pk,
+        "fu_file": reported.files.get().pk, "fu_passed": passed.pk,
+        "fu_model": period.results.get(outcome="model").pk,
     }  # fmt: skip
 
 

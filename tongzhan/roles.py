@@ -132,6 +132,18 @@ LIAISON_STREET = [
 ]
 LIAISON_DISTRICT = [*NOTICE_SEND, *TASK_SEND, *REPORT_DECIDE, *LIBRARY_PUBLISH, *LIBRARY_READ]
 
+# What an assessment leads to (followup): each level sees the rectifications of its area and
+# the 示范社区; the community reports its own, the street checks its communities', the district
+# orders and accepts them and records the model communities' rewards.
+FOLLOWUP_VIEW = ["followup.view_rectification", "followup.view_modelcommunity"]
+FOLLOWUP_COMMUNITY = [*FOLLOWUP_VIEW, "followup.report_rectification"]
+FOLLOWUP_STREET = [*FOLLOWUP_VIEW, "followup.check_rectification"]
+FOLLOWUP_DISTRICT = [
+    *FOLLOWUP_VIEW,
+    "followup.manage_rectification",
+    "followup.change_modelcommunity",
+]
+
 ROLE_GROUPS = {
     "community": (
         "社区统战委员",
@@ -143,6 +155,7 @@ ROLE_GROUPS = {
             *ASSESSMENT_VIEW,
             *LIAISON_COMMUNITY,
             *COMMENDATION_COMMUNITY,
+            *FOLLOWUP_COMMUNITY,
         ],
     ),
     "street": (
@@ -159,6 +172,7 @@ ROLE_GROUPS = {
             "assessment.score_street_item",
             *LIAISON_STREET,
             *COMMENDATION_STREET,
+            *FOLLOWUP_STREET,
         ],
     ),
     "district": (
@@ -174,6 +188,7 @@ ROLE_GROUPS = {
             *ASSESSMENT_RUN,
             *LIAISON_DISTRICT,
             *COMMENDATION_DISTRICT,
+            *FOLLOWUP_DISTRICT,
         ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),
@@ -189,6 +204,7 @@ ROLE_GROUPS = {
             *ASSESSMENT_MANAGE,
             *TEMPLATE_EDIT,
             *COMMENDATION_VIEW,
+            *FOLLOWUP_DISTRICT,
             "activities.view_activitytype",
             "activities.add_activitytype",
             "activities.change_activitytype",

@@ -63,6 +63,7 @@ urlpatterns = [
     path("liaison/", include("liaison.urls")),
     path("resources/", include("resources.urls")),
     path("assessment/", include("assessment.urls")),
+    path("followup/", include("followup.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "liaison",
     "resources",
     "dashboards",
+    "followup",
     "assessment",
     "demo",
     # After tongzhan, whose `db_worker` (this one's, outliving database restarts and running
