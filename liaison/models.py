@@ -26,6 +26,7 @@ from tongzhan.scoping import (
     ScopedQuerySet,
     enclosing_area_ids,
     visible_area_ids,
+    within_area,
 )
 
 # -- Notices (通知公告) ----------------------------------------------------------------------
@@ -567,7 +568,7 @@ class ReportQuerySet(models.QuerySet):
         """Reports sent from `area` (or below it) adopted (采用) from `start` to `end` (moments,
         end excluded): what the assessment counts, by the day of the decision."""
         return self.adopted().filter(
-            area__code__startswith=area.code, decided_at__gte=start, decided_at__lt=end
+            within_area(area, "area"), decided_at__gte=start, decided_at__lt=end
         )
 
 

@@ -14,7 +14,13 @@ from activities.models import Activity, Need, Visit
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent, User
-from tongzhan.scoping import area_prefix, enclosing_area_ids, visible_area_ids, within_area
+from tongzhan.scoping import (
+    area_prefix,
+    code_within,
+    enclosing_area_ids,
+    visible_area_ids,
+    within_area,
+)
 from tongzhan.services import area_move_audit, area_records_repoint
 
 from .models import (
@@ -62,7 +68,7 @@ def notice_can_remind(user, notice: Notice) -> bool:
     prefix = area_prefix(user)
     if prefix is None or not user.has_perm("liaison.add_notice"):
         return False
-    return notice.area.code.startswith(prefix)
+    return code_within(notice.area.code, prefix)
 
 
 def notice_recipients(*, sender_area: Area, area: Area | None = None, communities=()) -> list:

@@ -24,13 +24,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.models import EvaluationRound, EvaluationTemplate
+from assessment.models import EvaluationRound, EvaluationTemplate, Period
 from assessment.services import round_create
 from commendations import services as commendation_services
 from commendations.models import Campaign
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
+from followup.tests.conftest import published_period
 from liaison import services as liaison_services
 from liaison.models import Task
 from members.models import ImportJob
@@ -49,6 +50,7 @@ PROJECT = (
     "liaison",
     "resources",
     "assessment",
+    "followup",
     "dashboards",
 )
 # Read by the generic views (page) or asked for by people trying their luck.
@@ -132,6 +134,8 @@ PATH_ARGUMENTS = {
     "organisations:place_detail": [["place"]],
     # The member search of a nomination (?q=).
     "commendations:nominate": [["campaign"]],
+    # A published period's rectifications, by state or overdue (?state=, ?overdue=).
+    "followup:period": [["published_period"]],
 }
 
 
@@ -237,6 +241,8 @@ def users(areas, community_user, street_user, district_user, other_district_user
               "area": None, "quota": None,
               "deadline": datetime.date.today() + datetime.timedelta(days=10)},
     )  # fmt: skip
+    # A published period of the district, for its rectifications' table.
+    published_period(areas, district_user, year=2024)
     return [community_user, street_user, district_user, admin_user, auditor]
 
 
@@ -252,6 +258,7 @@ def _get(client, name, args, query):
         "organisation": Organisation.objects.first(),
         "place": Place.objects.first(),
         "campaign": Campaign.objects.first(),
+        "published_period": Period.objects.filter(published=True).first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])
     response = client.get(path, query)

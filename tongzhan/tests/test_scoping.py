@@ -16,6 +16,8 @@ APPS = [
     "activities",
     "commendations",
     "dashboards",
+    "followup",
+    "liaison",
     "members",
     "organisations",
     "resources",
