@@ -4,11 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ActivityType
+from members.models import Nomination
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
 from . import grids, rules
 from .models import (
+    Admission,
     Evaluation,
     EvaluationItem,
     EvaluationRound,
@@ -147,6 +149,14 @@ class RoundForm(forms.ModelForm):
             "cut_share",
         ]
 
+    # 入选评价: the nominees evaluated (with an admission template; the service checks them).
+    nominees = forms.ModelMultipleChoiceField(
+        label=_("Nominees (admission evaluation)"),
+        queryset=Nomination.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         area = self.fields["area"]
@@ -154,6 +164,16 @@ class RoundForm(forms.ModelForm):
             level__in=[Area.Level.DISTRICT, Area.Level.STREET]
         )
         area.label_from_instance = lambda item: item.name
+        nominees = self.fields["nominees"]
+        nominees.queryset = (
+            Nomination.objects.visible_to(user)
+            .pending()
+            .exclude(admissions__decision="")
+            .select_related("member__community")
+        )
+        nominees.label_from_instance = lambda item: (
+            f"{item.member.name}（{item.member.community.name}）"
+        )
 
 
 class SheetForm(forms.Form):
@@ -201,8 +221,13 @@ NEW_CATEGORY_ITEMS = 3
 class TemplateForm(forms.ModelForm):
     class Meta:
         model = EvaluationTemplate
-        fields = ["name", "notes"]
+        fields = ["name", "kind", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out, a template is of the yearly kind (or keeps its kind).
+        self.fields["kind"].required = False
 
 
 class CategoryForm(forms.Form):
@@ -399,3 +424,13 @@ class SourceForm(forms.Form):
     """Which source's scores an evaluation grid shows (its query string)."""
 
     source = forms.ChoiceField(choices=Evaluation.Source.choices, required=False)
+
+
+class AdmissionDecisionForm(forms.Form):
+    """The district's decision on a nominee (同意入选 / 不予入选)."""
+
+    decision = forms.ChoiceField(label=_("Decision"), choices=Admission.Decision.choices)
+    decided_on = forms.DateField(label=_("Date of the decision"), widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
