@@ -624,7 +624,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         return made.pk
 
     other = MemberFactory(community=qiaodong)
-    admission = _confirmed_admission(qiaodong, areas["140106001"], community_user, district_user)
+    # In the neighbouring community: alice's community prints its forms at once (few members).
+    admission = _confirmed_admission(
+        areas["140106001002"], areas["140106001"], street_user, district_user
+    )
 
     def fresh_member():
         return MemberFactory(community=qiaodong).pk
@@ -812,11 +815,11 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
     return users, arguments
 
 
-def _confirmed_admission(community, street, community_user, district_user):
+def _confirmed_admission(community, street, nominator, district_user):
     """A nominee of `community` in a confirmed admission round of `street`, undecided."""
     nominee = MemberFactory(community=community)
     nomination = member_services.nomination_create(
-        actor=community_user, member=nominee, reason="履职积极"
+        actor=nominator, member=nominee, reason="履职积极"
     )
     template = assessment_services.template_copy(
         actor=None, template=EvaluationTemplate.objects.get(is_example=True), name="入选评价"
