@@ -802,18 +802,15 @@ def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
             )
         evaluation_round.full_clean()
         evaluation_round.save()
+        representatives = Member.objects.filter(
+            within_area(area, "community"),
+            status=Member.Status.ACTIVE,
+            is_representative=True,
+            merged_into__isnull=True,
+        )
         if admission:
             _admission_evaluations(evaluation_round, nominees)
-        representatives = (
-            Member.objects.none()
-            if admission
-            else Member.objects.filter(
-                within_area(area, "community"),
-                status=Member.Status.ACTIVE,
-                is_representative=True,
-                merged_into__isnull=True,
-            )
-        )
+            representatives = Member.objects.none()
         Evaluation.objects.bulk_create(
             [Evaluation(round=evaluation_round, member=member) for member in representatives]
         )
@@ -1188,7 +1185,11 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
         evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
         if evaluation_round.state != EvaluationRound.State.CONFIRMED:
             raise ValidationError(_("Only a confirmed round can be reopened."))
-        if Admission.objects.filter(evaluation__round=evaluation_round).exclude(decision=""):
+        if (
+            Admission.objects.filter(evaluation__round=evaluation_round)
+            .exclude(decision="")
+            .exists()
+        ):
             raise ValidationError(
                 _("The district has decided on nominees of this round: it cannot be reopened.")
             )
@@ -1241,7 +1242,10 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
 
 
 def _is_admission(evaluation_round: EvaluationRound) -> bool:
-    return evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION
+    return (
+        evaluation_round.template_id is not None
+        and evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION
+    )
 
 
 def _round_link(evaluation_round: EvaluationRound) -> str:

@@ -119,7 +119,7 @@ MATRIX = [
     # Admission and exit (issue 18): staff of every level nominate in their area; the
     # register of entries and exits is read by every level for its area.
     ("members:nominate", ["member"], "get", "302 200 404 200 200 404 200 404"),
-    ("members:nominate", ["fresh_member"], "post", "302 200 404 200 200 404 200 404"),
+    ("members:nominate", ["member"], "post", "302 200 404 200 200 404 200 404"),
     ("members:representative_register", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:representative_register_export", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
