@@ -5,11 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from activities.models import ActivityType
+from members.models import Nomination
 from tongzhan.models import Area
 from tongzhan.widgets import DateInput
 
 from . import grids, rules
 from .models import (
+    Admission,
     Evaluation,
     EvaluationItem,
     EvaluationRound,
@@ -150,6 +152,14 @@ class RoundForm(forms.ModelForm):
             "cut_share",
         ]
 
+    # 入选评价: the nominees evaluated (with an admission template; the service checks them).
+    nominees = forms.ModelMultipleChoiceField(
+        label=_("Nominees (admission evaluation)"),
+        queryset=Nomination.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         area = self.fields["area"]
@@ -157,6 +167,16 @@ class RoundForm(forms.ModelForm):
             level__in=[Area.Level.DISTRICT, Area.Level.STREET]
         )
         area.label_from_instance = lambda item: item.name
+        nominees = self.fields["nominees"]
+        nominees.queryset = (
+            Nomination.objects.visible_to(user)
+            .pending()
+            .exclude(admissions__decision="")
+            .select_related("member__community")
+        )
+        nominees.label_from_instance = lambda item: (
+            f"{item.member.name}（{item.member.community.name}）"
+        )
 
 
 class SheetForm(forms.Form):
@@ -204,8 +224,13 @@ NEW_CATEGORY_ITEMS = 3
 class TemplateForm(forms.ModelForm):
     class Meta:
         model = EvaluationTemplate
-        fields = ["name", "notes"]
+        fields = ["name", "kind", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out, a template is of the yearly kind (or keeps its kind).
+        self.fields["kind"].required = False
 
 
 class CategoryForm(forms.Form):
@@ -461,3 +486,13 @@ class TalkRecordForm(forms.ModelForm):
     def _post_clean(self):
         # The service checks the record (which fields the kind needs) and saves it.
         pass
+
+
+class AdmissionDecisionForm(forms.Form):
+    """The district's decision on a nominee (同意入选 / 不予入选)."""
+
+    decision = forms.ChoiceField(label=_("Decision"), choices=Admission.Decision.choices)
+    decided_on = forms.DateField(label=_("Date of the decision"), widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

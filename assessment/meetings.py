@@ -26,6 +26,7 @@ from .models import (
     EvaluationItem,
     EvaluationRound,
     EvaluationScore,
+    EvaluationTemplate,
     JointMeeting,
     OutsideEvaluator,
     OutsideScore,
@@ -409,7 +410,10 @@ class TalkNeeded:
 
 def talks_needed(evaluation_round: EvaluationRound, outcome=None) -> list[TalkNeeded]:
     """Each representative the round flags (vetoed or among the lowest share, as
-    `round_outcome_preview` finds them) with their talk record, if any."""
+    `round_outcome_preview` finds them) with their talk record, if any. An admission round's
+    nominees are not representatives yet: one who fails is not admitted, not talked to."""
+    if evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION:
+        return []
     outcome = outcome or services.round_outcome_preview(evaluation_round)
     talks = {
         talk.evaluation_id: talk

@@ -348,7 +348,14 @@ class Result(models.Model):
 class EvaluationTemplate(models.Model):
     """Categories and items with their maximum scores; administrators keep the templates."""
 
+    class Kind(models.TextChoices):
+        """综合评价 of those who are representatives; 入选评价 of nominees (凡进必评)."""
+
+        YEARLY = "yearly", _("Yearly evaluation")
+        ADMISSION = "admission", _("Admission evaluation")
+
     name = models.CharField(pgettext_lazy("of a thing", "name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.YEARLY)
     is_example = models.BooleanField(_("example"), default=False)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -789,3 +796,42 @@ class ArrangementCancellation(models.Model):
 
     def __str__(self):
         return f"{self.evaluation} ✗ {self.arrangement_id}"
+
+
+# -- Admission evaluation (凡进必评, issue 18) ---------------------------------------------------
+
+
+class Admission(models.Model):
+    """A nominee evaluated in an admission round (`EvaluationTemplate.Kind.ADMISSION`) and the
+    district's decision on her once the round is confirmed: 同意入选 admits her (the members'
+    service sets the flag and writes the register), 不予入选 closes the nomination."""
+
+    class Decision(models.TextChoices):
+        ADMIT = "admit", _("Admitted")
+        REJECT = "reject", _("Not admitted")
+
+    evaluation = models.OneToOneField(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE,
+        related_name="admission",
+    )  # fmt: skip
+    nomination = models.ForeignKey(
+        "members.Nomination", verbose_name=pgettext_lazy("representative", "nomination"),
+        on_delete=models.PROTECT, related_name="admissions",
+    )  # fmt: skip
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    note = models.TextField(_("decision note"), blank=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("admission")
+        verbose_name_plural = _("admissions")
+        ordering = ["evaluation"]
+        permissions = [("decide_admission", _("Can decide on nominees after their evaluation"))]
+
+    def __str__(self):
+        return f"{self.evaluation} · {self.get_decision_display() or '—'}"

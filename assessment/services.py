@@ -16,12 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from members.models import Member, MemberTally
-from members.services import member_update
+from members.models import Member, MemberTally, Nomination
+from members.services import nomination_decide, representative_set
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
@@ -29,6 +30,7 @@ from tongzhan.uploads import UploadRefused, check_upload
 
 from . import rules
 from .models import (
+    Admission,
     Evaluation,
     EvaluationCategory,
     EvaluationItem,
@@ -777,7 +779,10 @@ def _check_round_open(evaluation_round: EvaluationRound) -> None:
 
 
 def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
-    """An evaluation round over the registered representatives of an area in the actor's."""
+    """An evaluation round over the registered representatives of an area in the actor's;
+    with an admission template (入选评价), over the nominees chosen in `data["nominees"]`."""
+    data = dict(data)
+    nominees = list(data.pop("nominees", None) or [])
     area = data.get("area")
     if (
         not actor.has_perm("assessment.add_evaluationround")
@@ -787,6 +792,14 @@ def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
         raise PermissionDenied
     with transaction.atomic():
         evaluation_round = EvaluationRound(created_by=actor, **data)
+        admission = _is_admission(evaluation_round)
+        if admission:
+            # 末位淘汰 is a rule for sitting representatives: a nominee fails by a veto.
+            evaluation_round.cut_share = 0
+        elif nominees:
+            raise ValidationError(
+                {"nominees": _("Nominees are evaluated in a round with an admission template.")}
+            )
         evaluation_round.full_clean()
         evaluation_round.save()
         representatives = Member.objects.filter(
@@ -795,6 +808,9 @@ def round_create(*, actor, data: dict, request=None) -> EvaluationRound:
             is_representative=True,
             merged_into__isnull=True,
         )
+        if admission:
+            _admission_evaluations(evaluation_round, nominees)
+            representatives = Member.objects.none()
         Evaluation.objects.bulk_create(
             [Evaluation(round=evaluation_round, member=member) for member in representatives]
         )
@@ -1062,7 +1078,10 @@ def round_outcome_preview(evaluation_round: EvaluationRound) -> RoundOutcome:
         missing=missing,
         vetoed=[row for row in failing if row.vetoed],
         lowest=[row for row in failing if not row.vetoed],
-        loses_flag=[row for row in failing if row.evaluation.member.is_representative],
+        # An admission round removes nobody's flag: it tells who passed (`admission_passes`).
+        loses_flag=[]
+        if _is_admission(evaluation_round)
+        else [row for row in failing if row.evaluation.member.is_representative],
     )
 
 
@@ -1114,11 +1133,13 @@ def round_confirm(
         for row in outcome.loses_flag:
             with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
                 reason = _reason(evaluation_round, row)
-            member_update(
+            representative_set(
                 actor=actor,
                 member=row.evaluation.member,
-                data={"is_representative": False},
-                source=reason[:200],
+                value=False,
+                date=timezone.localdate(),
+                reason=reason[:200],
+                link=_round_link(evaluation_round),
                 request=request,
             )
             meetings.arrangements_cancel_for(
@@ -1179,6 +1200,14 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
         evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
         if evaluation_round.state != EvaluationRound.State.CONFIRMED:
             raise ValidationError(_("Only a confirmed round can be reopened."))
+        if (
+            Admission.objects.filter(evaluation__round=evaluation_round)
+            .exclude(decision="")
+            .exists()
+        ):
+            raise ValidationError(
+                _("The district has decided on nominees of this round: it cannot be reopened.")
+            )
         if timezone.now() > round_reopen_until(evaluation_round):
             raise ValidationError(
                 _(
@@ -1196,11 +1225,13 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
                 "round": evaluation_round.name
             }
         for evaluation in restored:
-            member_update(
+            representative_set(
                 actor=actor,
                 member=evaluation.member,
-                data={"is_representative": True},
-                source=reason[:200],
+                value=True,
+                date=timezone.localdate(),
+                reason=reason[:200],
+                link=_round_link(evaluation_round),
                 request=request,
             )
         from . import meetings  # built on this module
@@ -1224,6 +1255,140 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
             request,
         )
     return restored
+
+
+# -- Admission evaluation (凡进必评, issue 18) -------------------------------------------------
+#
+# A round with an admission template evaluates nominees (`members.Nomination`) chosen when it
+# is created, scored as any round is; confirming it changes no flag. Once it is confirmed, a
+# district officer decides on each nominee (同意入选 / 不予入选): the members' service closes
+# the nomination and, admitted, sets the flag and writes the register's entry.
+
+
+def _is_admission(evaluation_round: EvaluationRound) -> bool:
+    return (
+        evaluation_round.template_id is not None
+        and evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION
+    )
+
+
+def _round_link(evaluation_round: EvaluationRound) -> str:
+    return reverse("assessment:round", args=[evaluation_round.pk])
+
+
+def nominees_available(area: Area):
+    """The pending nominations of registered members of `area` that no round evaluates yet
+    (one in a round stays there until the district decides)."""
+    return (
+        Nomination.objects.pending()
+        .filter(
+            within_area(area, "member__community"),
+            member__status=Member.Status.ACTIVE,
+            member__merged_into__isnull=True,
+        )
+        .exclude(admissions__decision="")
+        .select_related("member__community")
+        .order_by("member__community__code", "member__name")
+    )
+
+
+def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) -> None:
+    if not nominees:
+        raise ValidationError({"nominees": _("Choose the nominees this round evaluates.")})
+    available = {
+        nomination.pk: nomination for nomination in nominees_available(evaluation_round.area)
+    }
+    for nomination in nominees:
+        if getattr(nomination, "pk", nomination) not in available:
+            raise ValidationError(
+                {
+                    "nominees": _(
+                        "Only pending nominees of the round's area who are not in another "
+                        "round can be evaluated."
+                    )
+                }
+            )
+    for nomination in nominees:
+        nomination = available[getattr(nomination, "pk", nomination)]
+        evaluation = Evaluation.objects.create(round=evaluation_round, member=nomination.member)
+        Admission.objects.create(evaluation=evaluation, nomination=nomination)
+
+
+def admission_passes(row: EvaluationRow) -> bool:
+    """A nominee passes an admission evaluation unless a veto item fails her (or she left)."""
+    return not row.left and not row.fails
+
+
+def may_decide_admission(actor, evaluation_round: EvaluationRound) -> bool:
+    """District officers holding `decide_admission` decide on the nominees of a round of
+    their district (administrators of every area by scope)."""
+    if not _is_admission(evaluation_round) or not may_confirm(actor, evaluation_round):
+        return False
+    return actor.sees_everything or actor.has_perm("assessment.decide_admission")
+
+
+def admission_decide(
+    *, actor, admission: Admission, decision: str, decided_on, note: str = "", request=None
+) -> Admission:
+    """Record the district's decision on a nominee of a confirmed admission round. 同意入选
+    (only for one who passed) makes her a representative, with the decision as the reason in
+    her history and an entry in the register; 不予入选 closes her nomination."""
+    evaluation = admission.evaluation
+    evaluation_round = evaluation.round
+    if not may_decide_admission(actor, evaluation_round) or not _sees(
+        actor, evaluation.member.community
+    ):
+        raise PermissionDenied
+    if decision not in Admission.Decision.values:
+        raise ValidationError({"decision": _("Choose 同意入选 or 不予入选.")})
+    if decided_on is None:
+        raise ValidationError({"decided_on": _("Give the date of the decision.")})
+    with transaction.atomic():
+        evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
+        if evaluation_round.state != EvaluationRound.State.CONFIRMED:
+            raise ValidationError(
+                _("Decide on the nominees once the round's outcome is confirmed.")
+            )
+        admission = Admission.objects.select_for_update().get(pk=admission.pk)
+        if admission.decision:
+            raise ValidationError(_("The decision on this nominee is recorded already."))
+        admitted = decision == Admission.Decision.ADMIT
+        row = next(r for r in round_results(evaluation_round) if r.evaluation.pk == evaluation.pk)
+        if admitted and not admission_passes(row):
+            raise ValidationError(
+                _("%(name)s did not pass the admission evaluation: she cannot be admitted.")
+                % {"name": evaluation.member.name}
+            )
+        with translation.override(settings.LANGUAGE_CODE):  # history reads in Chinese
+            reason = _("%(round)s: %(decision)s by the district on %(date)s") % {
+                "round": evaluation_round.name,
+                "decision": Admission.Decision(decision).label,
+                "date": decided_on.isoformat(),
+            }
+        nomination_decide(
+            actor=actor,
+            nomination=admission.nomination,
+            admitted=admitted,
+            date=decided_on,
+            note=note,
+            reason=reason,
+            link=_round_link(evaluation_round),
+            request=request,
+        )
+        admission.decision = decision
+        admission.decided_on = decided_on
+        admission.note = (note or "").strip()
+        admission.decided_by = actor
+        admission.decided_at = timezone.now()
+        admission.save()
+        _audit(
+            actor,
+            evaluation_round,
+            AuditEvent.Action.STATUS,
+            {"admission": evaluation.member_id, "decision": decision},
+            request,
+        )
+    return admission
 
 
 # -- Evaluation templates ---------------------------------------------------------------------
@@ -1384,6 +1549,7 @@ def template_create(
     if errors:
         raise ValidationError(errors)
     template = EvaluationTemplate(**{field: data.get(field, "") for field in TEMPLATE_FIELDS})
+    template.kind = data.get("kind") or EvaluationTemplate.Kind.YEARLY
     template.full_clean()
     template.save()
     _save_structure(template, [{**c, "pk": None, "items": [{**i, "pk": None} for i in c["items"]]}
@@ -1423,6 +1589,14 @@ def template_update(
     changed = [field for field in TEMPLATE_FIELDS if data.get(field, "") != getattr(stored, field)]
     for field in TEMPLATE_FIELDS:
         setattr(template, field, data.get(field, ""))
+    if data.get("kind") and data["kind"] != stored.kind:
+        # A round scores nominees or representatives by its template's kind: it stays.
+        if template_rounds(stored):
+            raise ValidationError(
+                {"kind": _("Evaluation rounds use this template: its kind cannot change.")}
+            )
+        template.kind = data["kind"]
+        changed.append("kind")
     template.full_clean()
     template.save()
     if structure_changed:
@@ -1445,7 +1619,7 @@ def template_copy(
     """复制为新模板: a new template with the same notes, categories and items, to change
     where the original is used by a round. One audit line naming the original."""
     _check_template_permission(actor, "assessment.add_evaluationtemplate")
-    copy = EvaluationTemplate(name=name, notes=template.notes)
+    copy = EvaluationTemplate(name=name, notes=template.notes, kind=template.kind)
     copy.full_clean()
     copy.save()
     structure = template_structure(template)

@@ -38,6 +38,11 @@ urlpatterns = [
     path("evaluations/<int:pk>/", views.round_detail, name="round"),
     path("evaluations/<int:pk>/confirm/", views.round_confirm, name="round_confirm"),
     path("evaluations/<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
+    path(
+        "evaluations/<int:pk>/admissions/<int:admission_pk>/decide/",
+        views.admission_decide,
+        name="admission_decide",
+    ),
     path("evaluations/<int:pk>/scores/", views.round_scores, name="round_scores"),
     path(
         "evaluations/<int:pk>/scores.xlsx",

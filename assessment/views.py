@@ -16,17 +16,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
-from tongzhan.mixins import action_write, form_write
+from tongzhan.mixins import action_write, confirm_page, form_write
 from tongzhan.models import Area, AuditEvent
 
 from . import grids, meetings, services
 from .forms import (
+    AdmissionDecisionForm,
     CopyIndicatorsForm,
     GridForm,
     GridUploadForm,
@@ -41,6 +42,7 @@ from .forms import (
     VetoForm,
 )
 from .models import (
+    Admission,
     Evaluation,
     EvaluationItem,
     EvaluationRound,
@@ -570,7 +572,109 @@ def round_detail(request, pk):
             "may_confirm": services.may_confirm(user, evaluation_round),
             "may_reopen": services.may_reopen(user, evaluation_round),
             "reopen_until": services.round_reopen_until(evaluation_round),
+            **_admissions(user, evaluation_round, outcome.rows),
         },
+    )
+
+
+def _admissions(user, evaluation_round: EvaluationRound, rows) -> dict:
+    """An admission round's nominees the user sees: pass or fail, and the decision taken
+    or, once the round is confirmed, the form to take it."""
+    if evaluation_round.template.kind != EvaluationTemplate.Kind.ADMISSION:
+        return {"admission": False}
+    by_evaluation = {
+        admission.evaluation_id: admission
+        for admission in Admission.objects.filter(
+            evaluation__round=evaluation_round
+        ).select_related("decided_by", "nomination")
+    }
+    may_decide = (
+        evaluation_round.state == EvaluationRound.State.CONFIRMED
+        and services.may_decide_admission(user, evaluation_round)
+    )
+    nominees = [
+        {
+            "row": row,
+            "admission": by_evaluation.get(row.evaluation.pk),
+            "passes": services.admission_passes(row),
+        }
+        for row in services.round_rows_seen(user, evaluation_round, rows)
+    ]
+    return {
+        "admission": True,
+        "nominees": nominees,
+        "may_decide": may_decide,
+        "decision_form": AdmissionDecisionForm() if may_decide else None,
+    }
+
+
+@require_POST
+@login_required
+@permission_required("assessment.view_evaluationround", raise_exception=True)
+def admission_decide(request, pk, admission_pk):
+    """The district's decision on a nominee: shown once more, then recorded (同意入选 makes
+    her a representative, which the registry's register of entries keeps)."""
+    evaluation_round = _round(request, pk)
+    admission = get_object_or_404(
+        Admission.objects.filter(evaluation__round=evaluation_round).select_related(
+            "evaluation__member__community", "nomination"
+        ),
+        pk=admission_pk,
+    )
+    evaluation = admission.evaluation
+    evaluation.round = evaluation_round
+    if not services.may_decide_admission(request.user, evaluation_round):
+        raise PermissionDenied
+    if not services._sees(request.user, evaluation.member.community):
+        raise Http404
+    back = reverse("assessment:round", args=[evaluation_round.pk])
+    form = AdmissionDecisionForm(request.POST)
+    if request.POST.get("confirmed") and form.is_valid():
+        action_write(
+            request,
+            lambda: services.admission_decide(
+                actor=request.user,
+                admission=admission,
+                decision=form.cleaned_data["decision"],
+                decided_on=form.cleaned_data["decided_on"],
+                note=form.cleaned_data["note"],
+                request=request,
+            ),
+            done=_("The decision on %(name)s is recorded.") % {"name": evaluation.member.name},
+        )
+        return redirect(back + "#nominees")
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        return redirect(back + "#nominees")
+    admitted = form.cleaned_data["decision"] == Admission.Decision.ADMIT
+    return confirm_page(
+        request,
+        heading=_("Decide on %(name)s") % {"name": evaluation.member.name},
+        rows=[
+            (
+                pgettext("representative", "Nominee"),
+                f"{evaluation.member.name}（{evaluation.member.community.name}）",
+            ),
+            (_("Evaluation round"), f"{evaluation_round.area.name} {evaluation_round.name}"),
+            (_("Decision"), Admission.Decision(form.cleaned_data["decision"]).label),
+            (_("Date of the decision"), form.cleaned_data["decided_on"].isoformat()),
+            (_("Note"), form.cleaned_data["note"]),
+        ],
+        happens=[
+            _(
+                "She becomes a representative, with this decision as the reason in her "
+                "history, and the register of entries and exits records her entry."
+            )
+            if admitted
+            else _("Her nomination is closed as not admitted; her record stays as it is."),
+            _(
+                "The decision cannot be changed afterwards, and the round can no longer be "
+                "reopened."
+            ),
+        ],
+        button=_("Record the decision"),
+        back_url=back,
+        hidden=[(name, request.POST.get(name, "")) for name in ("decision", "decided_on", "note")],
     )
 
 

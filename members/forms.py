@@ -48,7 +48,6 @@ class MemberForm(forms.ModelForm):
             "workplace",
             "professional_title",
             "social_positions",
-            "is_representative",
             "phone",
             "address",
             "community",
@@ -552,3 +551,13 @@ class ColumnMappingForm(forms.Form):
             header: "" if self.cleaned_data[name] == self.IGNORE else self.cleaned_data[name]
             for name, header in self.headers.items()
         }
+
+
+class NominationForm(forms.Form):
+    """Why a member is proposed as a representative (代表人士人选)."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why she is proposed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )

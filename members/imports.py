@@ -34,6 +34,7 @@ from .models import (
     Member,
     MemberCategory,
     MemberChange,
+    Nomination,
     PoliticalArrangement,
     PoliticalStatus,
 )
@@ -56,6 +57,7 @@ from .services import (
     duplicates_warnings,
     elsewhere_text,
     member_check_categories,
+    nominations_from_import,
     parsed_arrangements_summary,
     possible_duplicates_of_many,
     probe_answers_left,
@@ -120,12 +122,15 @@ class ImportReport:
     # For each updated person: row, name and the fields that change (for the preview).
     changes: list[dict] = field(default_factory=list)
     written: bool = False
+    # People the roster proposes as representatives (代表人士 是) who are not: nominated.
+    nominated: int = 0
 
     def as_json(self) -> dict:
         return {
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "nominated": self.nominated,
             "refused": [
                 {"row": error.row, "column": error.column, "message": error.message}
                 for error in sorted(self.refused, key=lambda error: error.row)
@@ -161,6 +166,8 @@ class _Row:
     arrangements: list[ParsedArrangement] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
     new_arrangements: list[ParsedArrangement] = field(default_factory=list)
+    # 代表人士 是: the row proposes the person (a nomination), it does not make her one.
+    proposed: bool = False
 
 
 class _Context:
@@ -555,7 +562,6 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
         fields["social_positions"] = positions.rest
     if values.get("position"):
         fields["workplace"] = _with_position(values.get("workplace", ""), values["position"])
-    fields["is_representative"] = values.get("is_representative", False)
     _relate(member, "ethnicity", context.ethnicities.get(values.get("ethnicity", "")))
     _relate(member, "political_status", context.statuses.get(values.get("political_status", "")))
     fields["id_number"] = values.get("id_number", "")
@@ -607,6 +613,7 @@ def _check_row(number: int, values: dict, context: _Context, titles: dict):
         arrangements=positions.arrangements,
         unread=positions.unread,
         new_arrangements=positions.arrangements,
+        proposed=bool(values.get("is_representative", False)),
     ), []
 
 
@@ -768,11 +775,13 @@ class _Batch:
         self.refusals_told = 0
 
     def finish(self, rows: list[_Row], *, strict: bool) -> None:
+        self.proposed: list[Member] = []
         creates, updates = self._match(rows)
         # Strict, once a row is refused nothing will be kept: check the rest, write no more.
         written = self.write and not (strict and self.report.refused)
         if written:
             self._write(creates, updates)
+        self._nominate(written)
         if self.outcomes is not None:
             warnings = self._duplicates(creates) if not self.write else {}
             for row in creates:
@@ -784,6 +793,28 @@ class _Batch:
                 outcome.detail = changes
                 self.told.append(outcome)
         self.tell()
+
+    def _nominate(self, written: bool) -> None:
+        """The rows' proposals (代表人士 是) become nominations, not the flag (凡进必评): written
+        with the rows, or counted for the preview."""
+        if written:
+            self.report.nominated += nominations_from_import(
+                actor=self.actor, members=self.proposed, source=self.source
+            )
+            return
+        known = [member.pk for member in self.proposed if member.pk]
+        pending = set(
+            Nomination.objects.pending()
+            .filter(member_id__in=known)
+            .values_list("member_id", flat=True)
+        )
+        self.report.nominated += len(
+            {
+                member.pk or id(member)
+                for member in self.proposed
+                if not member.is_representative and member.pk not in pending
+            }
+        )
 
     def _duplicates(self, creates: list[_Row]) -> dict[int, list[dict]]:
         """The preview's warning of possible duplicates (可能重复) for the new people, by row:
@@ -889,6 +920,8 @@ class _Batch:
             if existing is None:
                 creates.append(row)
                 report.created += 1
+                if row.proposed:
+                    self.proposed.append(row.member)
                 continue
             if existing.merged_into_id:
                 # One person, one record: the row is about the record this one went into.
@@ -934,6 +967,8 @@ class _Batch:
             if not changes and not rule_errors:
                 # The stored member was valid and the row was checked: nothing to do.
                 report.unchanged += 1
+                if row.proposed:
+                    self.proposed.append(existing)
                 if self.outcomes is not None:
                     self.told.append(_outcome(existing, row.number, "unchanged", False))
                 continue
@@ -971,6 +1006,8 @@ class _Batch:
             row.existing = merged
             row.fields = _changed_fields(stored, merged)
             updates.append((row, changes))
+            if row.proposed:
+                self.proposed.append(merged)
             report.updated += 1
             report.changes.append({"row": row.number, "name": merged.name, "changes": changes})
         return creates, updates
@@ -1046,6 +1083,7 @@ class _Batch:
                 "created": report.created,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
+                "nominated": report.nominated,
                 "refused": len(report.refused),
             },
         )
@@ -1134,8 +1172,6 @@ def _merge(existing: Member, row: _Row) -> Member:
         value = getattr(new, name)
         if value is not None:
             _relate(existing, name, value)
-    if new.is_representative:
-        existing.is_representative = True
     if new.phone:
         existing.set_phone(new.phone)
     return existing

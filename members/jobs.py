@@ -536,6 +536,7 @@ def _report_dict(report) -> dict:
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
+        "nominated": report.nominated,
         "refused_count": len(report.refused),
         "refused_rows": len({error.row for error in report.refused}),
         "written": report.written,

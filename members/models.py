@@ -1123,6 +1123,8 @@ class MemberChange(models.Model):
         # Two records of one person made one (可能重复): on both, and its undoing.
         MERGE = "merge", _("Records merged")
         MERGE_UNDO = "merge_undo", _("Merge undone")
+        # Proposed as a representative, and the district's decision on it (issue 18).
+        NOMINATION = "nomination", _("Nomination")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"
@@ -1160,6 +1162,7 @@ def change_labels() -> dict:
     labels["relatives"] = Relative._meta.verbose_name_plural
     labels["arrangements"] = PoliticalArrangement._meta.verbose_name_plural
     labels["duties"] = DutyRecord._meta.verbose_name_plural
+    labels["nomination"] = _("Nomination as a representative")
     return labels
 
 
@@ -1545,3 +1548,111 @@ class ImportRow(models.Model):
 
     def __str__(self):
         return f"{self.job_id}:{self.row}"
+
+
+# -- Admission and exit of representatives (凡进必评, 有进有出, issue 18) -------------------------
+#
+# Nobody becomes a representative by a checkbox: a member is nominated (by the staff of her
+# community or street, or by a roster row saying 代表人士 是), evaluated in an admission round
+# (`assessment`), and admitted by the district's decision. Every time the flag changes, the
+# one writer of it (`services.representative_set`) writes a row of the register below.
+
+
+class NominationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The nominations of the members the user may see."""
+        return self.filter(member__in=Member.objects.visible_to(user))
+
+    def pending(self):
+        return self.filter(state=Nomination.State.PENDING)
+
+
+class Nomination(models.Model):
+    """A member proposed as a representative (代表人士人选): who proposed her, when and why.
+    Pending until the district decides after her admission evaluation."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting evaluation and decision")
+        ADMITTED = "admitted", _("Admitted")
+        NOT_ADMITTED = "not_admitted", _("Not admitted")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="nominations"
+    )
+    reason = models.TextField(_("why she is proposed"))
+    # Where the proposal came from when not from a page: the roster import's file.
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    proposed_by = models.ForeignKey(
+        User, verbose_name=_("proposed by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=15, choices=State.choices, default=State.PENDING
+    )
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    objects = NominationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("representative", "nomination")
+        verbose_name_plural = pgettext_lazy("representative", "nominations")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(state="pending"),
+                name="nomination_one_pending_per_member",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.get_state_display()}"
+
+
+class RepresentativeChangeQuerySet(ScopedQuerySet):
+    """Rows belong to the community the member was in when the flag changed: a register of
+    a year stays as it was written when she moves later."""
+
+    area_field = "community"
+
+
+class RepresentativeChange(models.Model):
+    """A row of the register of entries and exits (有进有出): the representative flag set or
+    cleared, when, why, and where it was decided (`link`, a page of the registry)."""
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", _("Entry")
+        EXIT = "exit", _("Exit")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT,
+        related_name="representative_changes",
+    )  # fmt: skip
+    community = models.ForeignKey(
+        Area, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("entry or exit"), max_length=5, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200)
+    link = models.CharField(_("decided in"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = RepresentativeChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("entry or exit of a representative")
+        verbose_name_plural = _("register of entries and exits")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["community", "date"], name="repchange_community_date_idx"),
+            models.Index(fields=["member", "date"], name="repchange_member_date_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.member}"

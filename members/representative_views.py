@@ -3,20 +3,27 @@ arrangements and duty records, added, changed, ended and removed by who may chan
 member; the member page shows them. A record of a member out of the user's
 area is 404, of one they may only read 403, as for the member."""
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, FormView, UpdateView
 
+from tongzhan import spreadsheets as xlsx
+from tongzhan.audit import audit_record
 from tongzhan.mixins import ServiceFormMixin
+from tongzhan.models import AuditEvent
 
 from . import services
-from .forms import ArrangementEndForm, DutyRecordForm, PoliticalArrangementForm
-from .models import DutyRecord, Member, PoliticalArrangement
-from .views import WEB_FORM, MemberMixin, record_remove
+from .forms import ArrangementEndForm, DutyRecordForm, NominationForm, PoliticalArrangementForm
+from .models import DutyRecord, Member, Nomination, PoliticalArrangement, RepresentativeChange
+from .views import WEB_FORM, XLSX, MemberMixin, record_remove
 
 ARRANGEMENTS_ANCHOR = "#arrangements"
 DUTIES_ANCHOR = "#duties"
@@ -238,3 +245,137 @@ def duty_remove(request, pk):
         done=_("“%(title)s” was removed from the duty record.") % {"title": duty.title},
         anchor=DUTIES_ANCHOR,
     )
+
+
+# -- Admission and exit (凡进必评, 有进有出) ------------------------------------------------------
+
+
+class NominationCreateView(MemberMixin, ServiceFormMixin, FormView):
+    """Propose a member of the user's area as a representative: staff of her community,
+    street or district. She becomes one only by the district's decision after an admission
+    evaluation (assessment)."""
+
+    form_class = NominationForm
+    template_name = "members/nomination_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not services.may_nominate(request.user, self.member):
+            if not request.user.has_perm("members.add_nomination"):
+                raise PermissionDenied
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            member=self.member, refusal=services.nomination_refusal(self.member), **kwargs
+        )
+
+    def write(self, form):
+        return services.nomination_create(
+            actor=self.request.user,
+            member=self.member,
+            reason=form.cleaned_data["reason"],
+            request=self.request,
+        )
+
+    def get_success_message(self):
+        return _("%(name)s is nominated: an admission evaluation and the district decide.") % {
+            "name": self.member.name
+        }
+
+    def get_success_url(self):
+        return reverse("members:detail", args=[self.member.pk]) + REPRESENTATIVE_ANCHOR
+
+
+REPRESENTATIVE_ANCHOR = "#representative"
+
+
+def _register_year(request) -> int:
+    try:
+        return int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+def _register(request, year: int):
+    return (
+        RepresentativeChange.objects.visible_to(request.user)
+        .filter(date__year=year)
+        .select_related("member", "community__parent", "actor")
+        .order_by("date", "id")
+    )
+
+
+@login_required
+@permission_required("members.view_representativechange", raise_exception=True)
+def representative_register(request):
+    """The register of entries and exits of the user's area (有进有出), a year at a time,
+    with the nominations awaiting evaluation and decision."""
+    year = _register_year(request)
+    started = services.register_started()
+    return render(
+        request,
+        "members/representative_register.html",
+        {
+            "year": year,
+            "rows": list(_register(request, year)),
+            "years": services.register_years(RepresentativeChange.objects.visible_to(request.user)),
+            "started": started,
+            "before_register": started is not None and year < started.year,
+            "nominations": Nomination.objects.visible_to(request.user)
+            .pending()
+            .select_related("member__community", "proposed_by")
+            .order_by("proposed_at"),
+        },
+    )
+
+
+@login_required
+@permission_required("members.view_representativechange", raise_exception=True)
+def representative_register_export(request):
+    """The year's register as a spreadsheet, through the one writer (text cells)."""
+    year = _register_year(request)
+    rows = list(_register(request, year))
+    title = _("Register of entries and exits of representatives, %(year)s") % {"year": year}
+    book = xlsx.Book()
+    sheet = book.sheet(
+        _("Register"), widths={1: 12, 2: 10, 3: 12, 4: 18, 5: 8, 6: 50}, title_rows=(2, 2)
+    )
+    sheet.append([xlsx.text(title, xlsx.Style(bold=True, size=14))])
+    bold = xlsx.Style(bold=True)
+    sheet.append(
+        [
+            xlsx.text(label, bold)
+            for label in (
+                _("Date"),
+                _("Name"),
+                _("Street"),
+                _("Community"),
+                _("Entry or exit"),
+                _("Reason"),
+            )
+        ]
+    )
+    for row in rows:
+        sheet.append(
+            [
+                row.date.isoformat(),
+                row.member.name,
+                row.community.parent.name if row.community.parent_id else "",
+                row.community.name,
+                row.get_kind_display(),
+                row.reason,
+            ]
+        )
+    content = book.bytes()
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        detail={"report": "representative_register", "year": year, "rows": len(rows)},
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"代表人士进出登记{year}.xlsx"
+    )
+    return response

@@ -35,8 +35,10 @@ from .models import (
     MemberChange,
     MemberMerge,
     MemberTally,
+    Nomination,
     PoliticalArrangement,
     Relative,
+    RepresentativeChange,
     Transfer,
     receiving_area_ids,
 )
@@ -701,6 +703,7 @@ def _record(
             MemberChange.Action.TRANSFER_WITHDRAW: AuditEvent.Action.TRANSFER,
             MemberChange.Action.MERGE: AuditEvent.Action.UPDATE,
             MemberChange.Action.MERGE_UNDO: AuditEvent.Action.UPDATE,
+            MemberChange.Action.NOMINATION: AuditEvent.Action.UPDATE,
         }[action],
         obj=member,
         request=request,
@@ -724,6 +727,16 @@ def _apply(member: Member, data: dict) -> list:
 
 def member_create(*, actor, data: dict, source: str = "", request=None) -> Member:
     """Register a person. `data` holds model field values and `categories`."""
+    # A command loading records kept before the registry (actor None: the demo, fixtures) may
+    # register a representative; a page or an import nominates (凡进必评).
+    if data.get("is_representative") and actor is not None:
+        raise ValidationError(
+            {
+                "is_representative": _(
+                    "A new member is nominated first, not registered as a representative."
+                )
+            }
+        )
     member = Member()
     _apply(member, data)
     if actor is not None and not _may_write_in(actor, member.community):
@@ -811,7 +824,23 @@ def member_update(
 
     `version` is the member's version when the form was opened: a member written since is
     not overwritten (`MemberChanged`). Writes without a form (imports, commands) leave it out.
+    The representative flag is not among them: `representative_set` alone writes it.
     """
+    if "is_representative" in data:
+        raise ValidationError(
+            {
+                "is_representative": _(
+                    "A member becomes a representative through an admission evaluation and "
+                    "the district's decision, not by editing the record."
+                )
+            }
+        )
+    return _member_write(
+        actor=actor, member=member, data=data, version=version, source=source, request=request
+    )
+
+
+def _member_write(*, actor, member, data, version=None, source="", request=None) -> Member:
     _check_editable(actor, member)
     if DOCUMENT_FIELDS & data.keys():
         # Before the transaction, as in `member_create`.
@@ -2508,3 +2537,223 @@ def _back_in_office(stored: PoliticalArrangement) -> dict:
     if stored.state != PoliticalArrangement.State.CANCELLED:
         raise ValidationError(_("This political arrangement was changed meanwhile."))
     return {"state": PoliticalArrangement.State.IN_OFFICE, "ended_on": None, "end_reason": ""}
+
+
+# -- Admission and exit of representatives (凡进必评, 有进有出, issue 18) -------------------------
+#
+# `representative_set` is the one writer of `Member.is_representative`: the district's
+# admission decision (`assessment.services.admission_decide`), a round's confirmation and its
+# reopening call it, and it writes the register's row with the flag, in one transaction.
+# Nominations are made here (`nomination_create`, and by the roster import) and closed by the
+# decision (`nomination_decide`).
+
+
+def may_nominate(actor, member: Member) -> bool:
+    """Staff of the member's community, street or district (and administrators) propose."""
+    return (
+        actor.has_perm("members.add_nomination")
+        and Member.objects.visible_to(actor).filter(pk=member.pk).exists()
+    )
+
+
+def nomination_refusal(member: Member) -> str:
+    """Why `member` cannot be nominated now ("" if she can)."""
+    if member.merged_into_id or member.status != Member.Status.ACTIVE:
+        return _("Only a registered member can be nominated.")
+    if member.is_representative:
+        return _("%(name)s is already a representative.") % {"name": member.name}
+    if Nomination.objects.pending().filter(member=member).exists():
+        return _("%(name)s is already nominated and awaits the decision.") % {"name": member.name}
+    return ""
+
+
+def _nomination_line(nomination: Nomination, old: str, new: str) -> list[dict]:
+    return [{"field": "nomination", "old": old, "new": new}]
+
+
+def nomination_create(
+    *, actor, member: Member, reason: str, source: str = "", request=None
+) -> Nomination:
+    """Propose `member` as a representative (代表人士人选): she is evaluated in an admission
+    round and admitted only by the district's decision."""
+    if actor is not None and not may_nominate(actor, member):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why she is proposed.")})
+    with transaction.atomic():
+        stored = Member.objects.select_for_update().get(pk=member.pk)
+        refusal = nomination_refusal(stored)
+        if refusal:
+            raise ValidationError(refusal)
+        nomination = Nomination.objects.create(
+            member=stored, reason=reason, source=source[:200], proposed_by=actor
+        )
+        _record(
+            actor=actor,
+            member=stored,
+            action=MemberChange.Action.NOMINATION,
+            changes=_nomination_line(
+                nomination, "", _history_text(gettext_lazy("Proposed: %(why)s"), why=reason)
+            ),
+            source=source[:200],
+            request=request,
+        )
+    return nomination
+
+
+def nominations_from_import(*, actor, members: list[Member], source: str) -> int:
+    """The roster import's proposals (代表人士 是 for a member who is not one): a nomination
+    each, unless she is one or is nominated already. Written in the import's transaction;
+    its audit line counts them. Returns how many were made."""
+    ids = [member.pk for member in members if not member.is_representative]
+    if not ids:
+        return 0
+    pending = set(
+        Nomination.objects.pending().filter(member_id__in=ids).values_list("member_id", flat=True)
+    )
+    fresh = [pk for pk in dict.fromkeys(ids) if pk not in pending]
+    now = timezone.now()
+    reason = _history_text(gettext_lazy("The roster says 代表人士: 是."))
+    Nomination.objects.bulk_create(
+        [
+            Nomination(
+                member_id=pk, reason=reason, source=source[:200], proposed_by=actor, proposed_at=now
+            )
+            for pk in fresh
+        ]
+    )
+    MemberChange.objects.bulk_create(
+        [
+            MemberChange(
+                member_id=pk,
+                actor=actor,
+                action=MemberChange.Action.NOMINATION,
+                source=source[:200],
+                changes=[
+                    {
+                        "field": "nomination",
+                        "old": "",
+                        "new": _history_text(gettext_lazy("Proposed: %(why)s"), why=reason),
+                    }
+                ],
+            )
+            for pk in fresh
+        ]
+    )
+    return len(fresh)
+
+
+def representative_set(
+    *,
+    actor,
+    member: Member,
+    value: bool,
+    date: datetime.date,
+    reason: str,
+    link: str = "",
+    request=None,
+) -> RepresentativeChange | None:
+    """Set or clear the representative flag, with `reason` in the member's history and a row
+    of the register of entries and exits (`link`: the page where it was decided). Returns the
+    row, or None when the flag already was `value` (nothing is written)."""
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise ValidationError(_("Give the reason for the change."))
+    _check_editable(actor, member)
+    with transaction.atomic():
+        stored = _stored_tally_keys(member).stored
+        if stored.is_representative == value:
+            return None
+        _member_write(
+            actor=actor,
+            member=member,
+            data={"is_representative": value},
+            source=reason,
+            request=request,
+        )
+        return RepresentativeChange.objects.create(
+            member=member,
+            community_id=stored.community_id,
+            kind=RepresentativeChange.Kind.ENTRY if value else RepresentativeChange.Kind.EXIT,
+            date=date,
+            reason=reason,
+            link=link[:200],
+            actor=actor,
+        )
+
+
+def nomination_decide(
+    *,
+    actor,
+    nomination: Nomination,
+    admitted: bool,
+    date: datetime.date,
+    note: str,
+    reason: str,
+    link: str = "",
+    request=None,
+) -> Nomination:
+    """Close a pending nomination with the district's decision; admitted, the member becomes a
+    representative (`representative_set`, with `reason`). Whether the decider may decide is
+    the caller's rule (the assessment's); the record must be the actor's to change."""
+    _check_editable(actor, nomination.member)
+    with transaction.atomic():
+        nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+        if nomination.state != Nomination.State.PENDING:
+            raise ValidationError(_("This nomination is decided already."))
+        nomination.state = Nomination.State.ADMITTED if admitted else Nomination.State.NOT_ADMITTED
+        nomination.decided_on = date
+        nomination.decision_note = (note or "").strip()
+        nomination.save(update_fields=["state", "decided_on", "decision_note"])
+        with translation.override(settings.LANGUAGE_CODE):
+            new = str(nomination.get_state_display())
+            old = str(Nomination.State.PENDING.label)
+        _record(
+            actor=actor,
+            member=nomination.member,
+            action=MemberChange.Action.NOMINATION,
+            changes=_nomination_line(nomination, old, new),
+            source=reason[:200],
+            request=request,
+        )
+        if admitted:
+            representative_set(
+                actor=actor,
+                member=nomination.member,
+                value=True,
+                date=date,
+                reason=reason,
+                link=link,
+                request=request,
+            )
+    return nomination
+
+
+def register_years(queryset) -> list[dict]:
+    """Entries and exits per year of a register queryset, newest year first."""
+    rows = (
+        queryset.annotate(year=ExtractYear("date"))
+        .values("year")
+        .annotate(
+            entries=Count("pk", filter=models.Q(kind=RepresentativeChange.Kind.ENTRY)),
+            exits=Count("pk", filter=models.Q(kind=RepresentativeChange.Kind.EXIT)),
+        )
+        .order_by("-year")
+    )
+    return list(rows)
+
+
+def register_started() -> datetime.datetime | None:
+    """When the register of entries and exits began: the migration that made it was applied
+    (nothing before was back-filled: no history of the flag was kept). Found by the name's
+    end, which stays when migrations are renumbered."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return (
+        MigrationRecorder.Migration.objects.filter(
+            app="members", name__endswith="nominations_and_representative_register"
+        )
+        .values_list("applied", flat=True)
+        .first()
+    )

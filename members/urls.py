@@ -42,6 +42,22 @@ urlpatterns = [
         "duties/<int:pk>/edit/", representative_views.DutyUpdateView.as_view(), name="duty_update"
     ),
     path("duties/<int:pk>/remove/", representative_views.duty_remove, name="duty_remove"),
+    # Admission and exit (凡进必评, 有进有出, issue 18).
+    path(
+        "<int:pk>/nominate/",
+        representative_views.NominationCreateView.as_view(),
+        name="nominate",
+    ),
+    path(
+        "representatives/register/",
+        representative_views.representative_register,
+        name="representative_register",
+    ),
+    path(
+        "representatives/register.xlsx",
+        representative_views.representative_register_export,
+        name="representative_register_export",
+    ),
     path("<int:pk>/status/", views.MemberStatusView.as_view(), name="status"),
     path("<int:pk>/transfer/", views.MemberTransferView.as_view(), name="transfer"),
     path("duplicates/", views.duplicate_list, name="duplicates"),

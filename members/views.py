@@ -265,6 +265,12 @@ class MemberDetailView(MemberMixin, DetailView):
             # records, latest first, with the arrangement each was done in.
             arrangements=list(member.arrangements.all()),
             **self.duties_shown(member),
+            # Admission and exit (凡进必评, 有进有出): the flag is read-only here; its history is
+            # the nominations and the register's rows.
+            nominations=list(member.nominations.select_related("proposed_by")),
+            representative_changes=list(member.representative_changes.all()),
+            can_nominate=services.may_nominate(user, member)
+            and not services.nomination_refusal(member),
         )
         return context
 

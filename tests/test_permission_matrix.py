@@ -118,6 +118,12 @@ MATRIX = [
     ("members:duty_update", ["duty"], "post", "302 200 404 403 200 404 200 404"),
     ("members:duty_remove", ["fresh_duty"], "post", "302 200 404 403 200 404 200 404"),
     ("members:duty_remove", ["duty"], "get", "302 200 404 403 200 404 200 404"),
+    # Admission and exit (issue 18): staff of every level nominate in their area; the
+    # register of entries and exits is read by every level for its area.
+    ("members:nominate", ["member"], "get", "302 200 404 200 200 404 200 404"),
+    ("members:nominate", ["member"], "post", "302 200 404 200 200 404 200 404"),
+    ("members:representative_register", [], "get", "302 200 200 200 200 200 200 403"),
+    ("members:representative_register_export", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # The possible duplicates of one's area: the district's and the administrators'.
     ("members:duplicates", [], "get", "302 403 403 403 200 200 200 403"),
@@ -230,6 +236,10 @@ MATRIX = [
     ("assessment:round_confirm", ["fresh_round"], "post", "302 403 403 403 302 404 302 403"),
     ("assessment:round_reopen", ["confirmed_round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_reopen", ["fresh_confirmed_round"], "post", "302 403 403 403 302 404 302 403"),  # noqa: E501
+    # The district's decision on a nominee of a confirmed admission round (an empty form is
+    # sent back to the round); a GET is refused.
+    ("assessment:admission_decide", ["admission_round", "admission"], "post", "302 403 403 403 302 404 302 403"),  # noqa: E501
+    ("assessment:admission_decide", ["admission_round", "admission"], "get", "405 405 405 405 405 405 405 405"),  # noqa: E501
     ("assessment:evaluation", ["round", "evaluation"], "get", "302 403 403 200 200 404 200 403"),
     # Around a round (issue 18): its joint meeting and outside evaluators are the district's
     # who run it (the street reads the meeting and enters the evaluators' sheets); talks are
@@ -706,6 +716,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         return made.pk
 
     other = MemberFactory(community=qiaodong)
+    # In the neighbouring community: alice's community prints its forms at once (few members).
+    admission = _confirmed_admission(
+        areas["140106001002"], areas["140106001"], street_user, district_user
+    )
 
     def fresh_member():
         return MemberFactory(community=qiaodong).pk
@@ -854,6 +868,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "indicator": spare.pk, "code": qiaodong.code, "score": score.pk,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
         "evaluator": evaluator.pk, "fresh_evaluator": fresh_evaluator,
+        "admission_round": admission.evaluation.round_id, "admission": admission.pk,
         # A write changes its object: each user's attempt gets one of its own.
         "mapping_job": mapping_job.pk,
         "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,
@@ -891,6 +906,31 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         **followup_arguments(areas, community_user, street_user, district_user),
     }  # fmt: skip
     return users, arguments
+
+
+def _confirmed_admission(community, street, nominator, district_user):
+    """A nominee of `community` in a confirmed admission round of `street`, undecided."""
+    nominee = MemberFactory(community=community)
+    nomination = member_services.nomination_create(
+        actor=nominator, member=nominee, reason="履职积极"
+    )
+    template = assessment_services.template_copy(
+        actor=None, template=EvaluationTemplate.objects.get(is_example=True), name="入选评价"
+    )
+    EvaluationTemplate.objects.filter(pk=template.pk).update(kind="admission")
+    template.refresh_from_db()
+    made = assessment_services.round_create(
+        actor=district_user,
+        data={"area": street, "name": "入选评价", "template": template, "nominees": [nomination]},
+    )
+    items = EvaluationItem.objects.filter(category__template=template, is_veto=False)
+    for source in ("superior", "self", "public"):
+        assessment_services.evaluation_score(
+            actor=district_user, evaluation=made.evaluations.get(), source=source,
+            scores={item: item.max_score for item in items},
+        )  # fmt: skip
+    assessment_services.round_confirm(actor=district_user, evaluation_round=made)
+    return made.evaluations.get().admission
 
 
 def task_arguments(areas, community_user, street_user) -> dict:

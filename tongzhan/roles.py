@@ -10,6 +10,14 @@ MEMBER_WRITE = [
     "members.view_memberchange",
 ]
 
+# Proposing members as representatives and reading the register of entries and exits
+# (issue 18): the staff of every level, for their own area.
+NOMINATE = [
+    "members.view_nomination",
+    "members.add_nomination",
+    "members.view_representativechange",
+]
+
 ACTIVITY_WRITE = [
     f"activities.{action}_{model}"
     for model in ("activity", "visit", "need")
@@ -71,6 +79,7 @@ ASSESSMENT_RUN = [
         "score_district_item",
         "review_evaluation",
         "confirm_evaluationround",
+        "decide_admission",
     )
 ]
 TEMPLATE_EDIT = [
@@ -149,6 +158,7 @@ ROLE_GROUPS = {
         "社区统战委员",
         [
             *MEMBER_WRITE,
+            *NOMINATE,
             *ORGANISATION_WRITE,
             *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
@@ -163,6 +173,7 @@ ROLE_GROUPS = {
         [
             "members.view_member",
             "members.view_memberchange",
+            *NOMINATE,
             *ORGANISATION_WRITE,
             *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
@@ -181,6 +192,7 @@ ROLE_GROUPS = {
             *MEMBER_WRITE,
             "members.import_member",
             "members.merge_member",
+            *NOMINATE,
             *ORGANISATION_WRITE,
             *RESOURCE_WRITE,
             *ACTIVITY_WRITE,
@@ -198,6 +210,7 @@ ROLE_GROUPS = {
             *MEMBER_WRITE,
             "members.import_member",
             "members.merge_member",
+            *NOMINATE,
             *ORGANISATION_WRITE,
             *RESOURCE_WRITE,
             *ACTIVITY_WRITE,

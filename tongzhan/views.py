@@ -273,11 +273,14 @@ DETAIL_KEYS = {
     "duty_kind": "履职记录类别",
     # Commendations
     "files": "附件数", "commended": "受表彰人数", "campaigns": "表彰活动", "nominations": "推荐",
+    # Admission and exit of representatives (issue 18)
+    "nominated": "提名人选", "admission": "入选人选", "decision": "决定",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
                "needs": "诉求办理情况统计表", "assessment": "考核结果", "audit": "审计日志",
-               "score_grid": "评分表", "compare": "各地区对比", "training_hours": "培训学时表"},
+               "score_grid": "评分表", "compare": "各地区对比", "training_hours": "培训学时表",
+               "representative_register": "代表人士进出登记"},
     "step": {"upload": "上传", "check": "检查", "confirm": "确认", "import": "导入",
              "cancel": "取消", "request": "申请", "accept": "接收", "decline": "退回",
              "withdraw": "撤回"},
@@ -298,6 +301,7 @@ DETAIL_CODES = {
     "duty_kind": {"meeting": "参加会议", "proposal": "提案", "report": "社情民意",
                   "research": "调研", "donation": "捐赠", "project": "公益项目", "reward": "奖励",
                   "penalty": "处分", "work": "工作经历"},
+    "decision": {"admit": "同意入选", "reject": "不予入选"},
 }  # fmt: skip
 # The verbs of Django's own permissions (add_member …); the others carry their own names.
 PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from activities.models import Activity, Need, Participation
-from assessment.models import Period
-from members.models import Member
+from assessment.models import EvaluationRound, Period
+from members.models import Member, Nomination
 from resources.models import CommunityNeed, Match, Project, Resource
 from tongzhan.models import Area, User
 
@@ -44,6 +44,10 @@ def test_the_demo_district_is_seeded_once_and_make_run_keeps_it():
     assert list(landed.steps.values_list("stage", flat=True)) == [
         "intent", "negotiating", "signed", "landed"
     ]  # fmt: skip
+    # 凡进必评: a nominee awaiting a round, and an admission round over another.
+    assert Nomination.objects.pending().count() == 2
+    admission = EvaluationRound.objects.get(template__kind="admission")
+    assert admission.evaluations.count() == 1 and admission.cut_share == 0
     assert "Tz-demo-2026" in output
     # The accounts' areas by the 12-digit codes people see on the pages.
     assert "柳巷街道 (140106001000)" in output and "迎泽区 (140106000000)" in output

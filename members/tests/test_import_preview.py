@@ -113,6 +113,7 @@ def test_the_report_stays_a_few_counts_however_many_rows(client, mixed):
         "created",
         "updated",
         "unchanged",
+        "nominated",
         "refused_count",
         "refused_rows",
         "written",

@@ -157,9 +157,9 @@ def test_member_update_puts_a_new_party_member_in_the_category(areas, community_
 def test_a_write_of_other_fields_does_not_fail_on_an_older_record(areas, community_user, member):
     # A record stored before the services enforced the rules (as the demo's bulk load could).
     member.categories.add(Category.objects.get(slug="democratic_party"))
-    services.member_update(actor=community_user, member=member, data={"is_representative": True})
+    services.member_update(actor=community_user, member=member, data={"notes": "补记"})
     member.refresh_from_db()
-    assert member.is_representative
+    assert member.notes == "补记"
 
 
 def test_member_create_refuses_a_person_already_registered(areas, member):
@@ -265,15 +265,9 @@ def test_an_update_through_an_older_instance_writes_only_its_data(areas, distric
         date=datetime.date(2026, 3, 1),
         reason="迁往外省",
     )
-    services.member_update(
-        actor=district_user, member=read_earlier, data={"is_representative": True}
-    )
+    services.member_update(actor=district_user, member=read_earlier, data={"notes": "补记"})
     member.refresh_from_db()
-    assert (member.status, member.status_reason, member.is_representative) == (
-        "moved_out",
-        "迁往外省",
-        True,
-    )
+    assert (member.status, member.status_reason, member.notes) == ("moved_out", "迁往外省", "补记")
 
 
 def test_every_write_raises_the_version_once(areas, district_user, member):

@@ -4,6 +4,8 @@ Members, accounts, activities, visits and needs move with a merged community, ea
 with a history line; the dashboards count the same before and after; nothing live is left
 pointing at a retired area, which keeps its row so old records still name it."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
@@ -358,7 +360,7 @@ def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(a
     deadlock, and then applies to the member where she is now."""
     from django.db import connection
 
-    from members.services import member_update
+    from members.services import representative_set
     from members.tests.factories import MemberFactory
 
     if connection.vendor != "postgresql":
@@ -367,10 +369,12 @@ def test_an_edit_during_a_merge_of_its_community_waits_and_lands_in_the_target(a
     member = MemberFactory(community=source)
 
     def edit():
-        member_update(
+        representative_set(
             actor=None,
             member=Member.objects.get(pk=member.pk),
-            data={"is_representative": True},  # counted in the tallies
+            value=True,  # counted in the tallies
+            date=datetime.date(2026, 6, 1),
+            reason="同意入选",
         )
 
     assert merge_while(source, target, edit) == []

@@ -23,15 +23,17 @@ from django.utils import timezone
 from activities import services as activity_services
 from activities.models import Activity, ActivityType, Need, Participation, Visit
 from assessment import services as assessment
-from assessment.models import Indicator, Period
+from assessment.models import EvaluationTemplate, Indicator, Period
 from liaison import services as liaison
 from liaison.models import Notice
+from members import services as member_services
 from members.models import (
     Category,
     Ethnicity,
     Member,
     MemberChange,
     MemberTally,
+    Nomination,
     PoliticalArrangement,
     PoliticalStatus,
 )
@@ -779,7 +781,46 @@ class Command(BaseCommand):
             self.organisation_examples()
             self.resource_examples()
             self.project_examples()
+            self.admission_examples()
         self.print_accounts()
+
+    def admission_examples(self) -> None:
+        """凡进必评 (issue 18): one nominee awaiting an admission round, and an admission round
+        over another, open for scoring, so the pages of admission have something to show."""
+        if Nomination.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao = accounts["quwei"], accounts["jiedao"]
+        candidates = list(
+            Member.objects.filter(
+                community__in=Area.objects.communities().within(jiedao.area),
+                is_representative=False,
+                status=Member.Status.ACTIVE,
+            ).order_by("pk")[:2]
+        )
+        example = EvaluationTemplate.objects.filter(is_example=True).first()
+        if len(candidates) < 2 or example is None:
+            return
+        member_services.nomination_create(
+            actor=jiedao, member=candidates[0], reason="热心社区公益，群众基础好"
+        )
+        evaluated = member_services.nomination_create(
+            actor=jiedao, member=candidates[1], reason="参政议政能力强，多次提出社情民意"
+        )
+        template = EvaluationTemplate.objects.filter(kind=EvaluationTemplate.Kind.ADMISSION).first()
+        if template is None:
+            template = assessment.template_copy(
+                actor=None, template=example, name="代表人士入选评价"
+            )
+            EvaluationTemplate.objects.filter(pk=template.pk).update(
+                kind=EvaluationTemplate.Kind.ADMISSION
+            )
+            template.refresh_from_db()
+        assessment.round_create(
+            actor=quwei,
+            data={"area": jiedao.area, "name": f"{timezone.localdate().year}年代表人士入选评价",
+                  "template": template, "nominees": [evaluated]},
+        )  # fmt: skip
 
     def open_assessment(self) -> None:
         """This year's assessment of the demo district, open, with the usual kinds of items."""

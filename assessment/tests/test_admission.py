@@ -1,0 +1,315 @@
+"""Admission and exit of representatives (凡进必评, 有进有出; issue 18): nobody becomes one by a
+checkbox or an import; a nominee is evaluated in an admission round and admitted by the
+district's decision; every set and cleared flag is a row of the register."""
+
+import datetime
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from assessment import services
+from assessment.models import Admission, EvaluationItem, EvaluationTemplate
+from members import services as member_services
+from members.forms import MemberForm
+from members.imports import roster_import
+from members.models import Member, MemberChange, Nomination, RepresentativeChange
+from members.tests.factories import MemberFactory
+from members.tests.test_imports import person, roster
+
+pytestmark = pytest.mark.django_db
+
+SOURCES = ("superior", "self", "public")
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def admission_template(admin_user):
+    template = services.template_copy(
+        actor=admin_user, template=EvaluationTemplate.objects.get(is_example=True), name="入选评价"
+    )
+    EvaluationTemplate.objects.filter(pk=template.pk).update(kind="admission")
+    template.refresh_from_db()
+    return template
+
+
+@pytest.fixture
+def nominee(areas, community_user):
+    member = MemberFactory(name="林入选", community=areas["140106001001"])
+    member_services.nomination_create(actor=community_user, member=member, reason="履职积极")
+    return member
+
+
+def admission_round(actor, area, template, nominees, **data):
+    return services.round_create(
+        actor=actor,
+        data={"area": area, "name": "2026年入选评价", "template": template,
+              "nominees": [member.nominations.get(state="pending") for member in nominees],
+              **data},
+    )  # fmt: skip
+
+
+def score_all(evaluation_round, actor):
+    items = EvaluationItem.objects.filter(
+        category__template=evaluation_round.template, is_veto=False
+    )
+    for evaluation in evaluation_round.evaluations.all():
+        for source in SOURCES:
+            services.evaluation_score(
+                actor=actor, evaluation=evaluation, source=source,
+                scores={item: item.max_score for item in items},
+            )  # fmt: skip
+
+
+# -- Nobody is made a representative by hand ------------------------------------------------------
+
+
+def test_the_member_form_has_no_representative_checkbox():
+    assert "is_representative" not in MemberForm.base_fields
+
+
+def test_the_member_service_refuses_to_write_the_flag(areas, community_user):
+    member = MemberFactory(community=areas["140106001001"])
+    with pytest.raises(ValidationError) as refused:
+        member_services.member_update(
+            actor=community_user, member=member, data={"is_representative": True}
+        )
+    assert "入选评价" in refused.value.messages[0]
+    member.refresh_from_db()
+    assert not member.is_representative
+
+
+def test_a_roster_saying_representative_nominates_instead(areas, district_user):
+    known = MemberFactory(name="周已是", community=areas["140106001001"], is_representative=True)
+    titles = (
+        "姓名",
+        "性别",
+        "民族",
+        "公民身份号码",
+        "政治面貌",
+        "所属社区",
+        "统战对象类别",
+        "代表人士",
+    )
+    data = roster(
+        (*person("陈新"), "是"),
+        (*person("周已是", number=known.id_number), "是"),
+        (*person("吴否"), "否"),
+        titles=titles,
+    )
+    preview = roster_import(actor=district_user, data=data, filename="花名册.xlsx", dry_run=True)
+    assert preview.nominated == 1 and not Nomination.objects.exists()
+    report = roster_import(actor=district_user, data=data, filename="花名册.xlsx")
+    assert report.nominated == 1
+    new = Member.objects.get(name="陈新")
+    assert not new.is_representative
+    nomination = new.nominations.get()
+    assert nomination.state == "pending" and "花名册.xlsx" in nomination.source
+    assert not Member.objects.get(name="吴否").nominations.exists()
+    assert not RepresentativeChange.objects.exists()
+    # Imported again: she is nominated already, nothing more.
+    again = roster_import(actor=district_user, data=data, filename="花名册.xlsx")
+    assert again.nominated == 0 and new.nominations.count() == 1
+
+
+# -- Nominations ---------------------------------------------------------------------------------
+
+
+def test_staff_nominate_within_their_area_only(areas, community_user, street_user, nominee):
+    assert nominee.changes.filter(action=MemberChange.Action.NOMINATION).exists()
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_create(actor=street_user, member=nominee, reason="再提")
+    assert "已被提名" in refused.value.messages[0]
+    neighbour = MemberFactory(community=areas["140106001002"])
+    with pytest.raises(PermissionDenied):
+        member_services.nomination_create(actor=community_user, member=neighbour, reason="好")
+    member_services.nomination_create(actor=street_user, member=neighbour, reason="好")
+    assert list(Nomination.objects.visible_to(community_user)) == [nominee.nominations.get()]
+
+
+# -- The admission round and the district's decision ---------------------------------------------
+
+
+def test_an_admission_round_evaluates_the_nominees_not_the_representatives(
+    areas, district_user, admission_template, nominee
+):
+    MemberFactory(community=areas["140106001001"], is_representative=True)
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    assert [e.member for e in evaluation_round.evaluations.all()] == [nominee]
+    assert evaluation_round.cut_share == 0
+    # In a round until the district decides: not offered to another one.
+    assert not services.nominees_available(areas["140106001"]).exists()
+
+
+def test_a_yearly_round_refuses_nominees(areas, district_user, nominee):
+    with pytest.raises(ValidationError):
+        admission_round(
+            district_user, areas["140106001"], EvaluationTemplate.objects.get(is_example=True),
+            [nominee],
+        )  # fmt: skip
+
+
+def test_the_district_admits_a_nominee_who_passed(
+    areas, district_user, other_district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    admission = Admission.objects.get()
+    with pytest.raises(ValidationError):  # not before the round is confirmed
+        services.admission_decide(
+            actor=district_user, admission=admission, decision="admit", decided_on=TODAY
+        )
+    score_all(evaluation_round, district_user)
+    assert services.round_confirm(actor=district_user, evaluation_round=evaluation_round) == []
+    nominee.refresh_from_db()
+    assert not nominee.is_representative  # confirming changes no flag
+    with pytest.raises(PermissionDenied):  # another district's officer
+        services.admission_decide(
+            actor=other_district_user, admission=admission, decision="admit", decided_on=TODAY
+        )
+    services.admission_decide(
+        actor=district_user, admission=admission, decision="admit",
+        decided_on=datetime.date(2026, 6, 1), note="部务会研究同意",
+    )  # fmt: skip
+    nominee.refresh_from_db()
+    assert nominee.is_representative
+    assert nominee.nominations.get().state == "admitted"
+    entry = RepresentativeChange.objects.get()
+    assert (entry.member, entry.kind, entry.date) == (nominee, "entry", datetime.date(2026, 6, 1))
+    assert entry.link == reverse("assessment:round", args=[evaluation_round.pk])
+    assert "同意入选" in entry.reason
+    flag_change = nominee.changes.filter(changes__0__field="is_representative").get()
+    assert flag_change.source == entry.reason
+    with pytest.raises(ValidationError):  # decided once
+        services.admission_decide(
+            actor=district_user, admission=admission, decision="reject", decided_on=TODAY
+        )
+    with pytest.raises(ValidationError):  # a decided round stays confirmed
+        services.round_reopen(actor=district_user, evaluation_round=evaluation_round)
+
+
+def test_a_vetoed_nominee_cannot_be_admitted_and_is_not_admitted(
+    areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    score_all(evaluation_round, district_user)
+    veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
+    services.veto_mark(
+        actor=district_user, evaluation=evaluation_round.evaluations.get(), item=veto, note="失信"
+    )
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    admission = Admission.objects.get()
+    with pytest.raises(ValidationError) as refused:
+        services.admission_decide(
+            actor=district_user, admission=admission, decision="admit", decided_on=TODAY
+        )
+    assert "未通过入选评价" in refused.value.messages[0]
+    services.admission_decide(
+        actor=district_user, admission=admission, decision="reject", decided_on=TODAY
+    )
+    nominee.refresh_from_db()
+    assert not nominee.is_representative
+    assert nominee.nominations.get().state == "not_admitted"
+    assert not RepresentativeChange.objects.exists()
+
+
+# -- The register of entries and exits ----------------------------------------------------------
+
+
+def test_a_yearly_rounds_removal_and_reopening_are_registered(areas, district_user):
+    MemberFactory(name="甲", community=areas["140106001001"], is_representative=True)
+    evaluation_round = services.round_create(
+        actor=district_user,
+        data={"area": areas["140106001"], "name": "综合评价",
+              "template": EvaluationTemplate.objects.get(is_example=True), "cut_share": 50},
+    )  # fmt: skip
+    score_all(evaluation_round, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    exit_row = RepresentativeChange.objects.get()
+    assert (exit_row.member.name, exit_row.kind, exit_row.date) == ("甲", "exit", TODAY)
+    assert "末位" in exit_row.reason
+    services.round_reopen(actor=district_user, evaluation_round=evaluation_round)
+    assert list(RepresentativeChange.objects.order_by("id").values_list("kind", flat=True)) == [
+        "exit",
+        "entry",
+    ]
+
+
+def test_the_register_page_shows_the_users_area_and_counts_per_year(
+    areas, community_user, neighbour_user, district_user
+):
+    mine = MemberFactory(name="甲", community=areas["140106001001"], is_representative=True)
+    other = MemberFactory(name="乙", community=areas["140106001002"])
+    member_services.representative_set(
+        actor=district_user, member=mine, value=False, date=datetime.date(2026, 3, 1),
+        reason="去世",
+    )  # fmt: skip
+    member_services.representative_set(
+        actor=district_user, member=other, value=True, date=datetime.date(2026, 4, 1),
+        reason="同意入选",
+    )  # fmt: skip
+    client = Client()
+    client.force_login(community_user)
+    page = client.get(reverse("members:representative_register"), {"year": 2026})
+    assert [row.member.name for row in page.context["rows"]] == ["甲"]
+    assert page.context["years"] == [{"year": 2026, "entries": 0, "exits": 1}]
+    client.force_login(district_user)
+    page = client.get(reverse("members:representative_register"), {"year": 2026})
+    assert page.context["years"] == [{"year": 2026, "entries": 1, "exits": 1}]
+    assert "register-exit" in page.content.decode()
+    old = client.get(reverse("members:representative_register"), {"year": 2001})
+    assert "before-register" in old.content.decode()
+    sheet = load_workbook(
+        io.BytesIO(
+            client.get(reverse("members:representative_register_export"), {"year": 2026}).content
+        )
+    ).active
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
+    assert [line[1] for line in cells] == ["甲", "乙"] and cells[0][4] == "出"
+
+
+# -- The pages -----------------------------------------------------------------------------------
+
+
+def test_nominate_and_decide_through_the_pages(
+    areas, community_user, district_user, admission_template
+):
+    member = MemberFactory(name="林入选", community=areas["140106001001"])
+    client = Client()
+    client.force_login(community_user)
+    detail = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "nominate-member" in detail
+    client.post(reverse("members:nominate", args=[member.pk]), {"reason": "热心公益"})
+    assert member.nominations.get().reason == "热心公益"
+    client.force_login(district_user)
+    created = client.post(
+        reverse("assessment:rounds"),
+        {"area": areas["140106001"].pk, "name": "入选评价", "template": admission_template.pk,
+         "superior_weight": 50, "self_weight": 20, "public_weight": 30, "cut_share": 10,
+         "nominees": [member.nominations.get().pk]},
+    )  # fmt: skip
+    evaluation_round = member.evaluations.get().round
+    assert created.url == reverse("assessment:round", args=[evaluation_round.pk])
+    score_all(evaluation_round, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    url = reverse(
+        "assessment:admission_decide", args=[evaluation_round.pk, Admission.objects.get().pk]
+    )
+    decision = {"decision": "admit", "decided_on": "2026-06-01", "note": "同意"}
+    shown = client.post(url, decision)
+    assert shown.status_code == 200 and "confirm-form" in shown.content.decode()
+    member.refresh_from_db()
+    assert not member.is_representative  # shown, not done
+    client.post(url, {**decision, "confirmed": "1"})
+    member.refresh_from_db()
+    assert member.is_representative
+    assert client.get(url).status_code == 405
