@@ -893,37 +893,55 @@ def member_set_status(
         raise ValidationError({"status": _("Unknown status.")})
     if status != Member.Status.ACTIVE and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the change.")})
-    before = snapshot(member)
-    counted = _stored_tally_keys(member)
-    member.status, member.status_date, member.status_reason = status, date, reason.strip()
-    member.version = counted.stored.version + 1
-    member.full_clean()
-    member.save(update_fields=["status", "status_date", "status_reason", "version", "updated_at"])
-    _record(
-        actor=actor,
-        member=member,
-        action=MemberChange.Action.STATUS,
-        changes=changes_between(before, snapshot(member)),
-        source="",
-        request=request,
-    )
-    if status != Member.Status.ACTIVE:
-        # Nobody can receive a member who has left the registry (去世/迁出/退出).
-        _withdraw_pending(
+    # The status, the flag and the register change together, or not at all.
+    with transaction.atomic():
+        before = snapshot(member)
+        counted = _stored_tally_keys(member)
+        member.status, member.status_date, member.status_reason = status, date, reason.strip()
+        member.version = counted.stored.version + 1
+        member.full_clean()
+        member.save(
+            update_fields=["status", "status_date", "status_reason", "version", "updated_at"]
+        )
+        _record(
             actor=actor,
             member=member,
-            reason=_history_text(
-                gettext_lazy("The member's status became %(status)s."),
-                status=Member.Status(member.status).label,
-            ),
+            action=MemberChange.Action.STATUS,
+            changes=changes_between(before, snapshot(member)),
+            source="",
             request=request,
         )
-    tally_apply(
-        tally_change(
-            counted,
-            _tally_keys_written(counted, status=member.status, status_date=member.status_date),
+        if status != Member.Status.ACTIVE and counted.stored.is_representative:
+            # 有进有出: who leaves the registry leaves the representatives, in the register too.
+            representative_set(
+                actor=actor,
+                member=member,
+                value=False,
+                date=date,
+                reason=_history_text(
+                    gettext_lazy("%(status)s: %(reason)s"),
+                    status=Member.Status(status).label,
+                    reason=reason.strip(),
+                ),
+                request=request,
+            )
+        if status != Member.Status.ACTIVE:
+            # Nobody can receive a member who has left the registry (去世/迁出/退出).
+            _withdraw_pending(
+                actor=actor,
+                member=member,
+                reason=_history_text(
+                    gettext_lazy("The member's status became %(status)s."),
+                    status=Member.Status(member.status).label,
+                ),
+                request=request,
+            )
+        tally_apply(
+            tally_change(
+                counted,
+                _tally_keys_written(counted, status=member.status, status_date=member.status_date),
+            )
         )
-    )
     return member
 
 

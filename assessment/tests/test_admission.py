@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,9 @@ from members.imports import roster_import
 from members.models import Member, MemberChange, Nomination, RepresentativeChange
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
+from members.tests.test_transfers import tallies
+
+from .conftest import talk_with_the_flagged
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +237,7 @@ def test_a_yearly_rounds_removal_and_reopening_are_registered(areas, district_us
               "template": EvaluationTemplate.objects.get(is_example=True), "cut_share": 50},
     )  # fmt: skip
     score_all(evaluation_round, district_user)
+    talk_with_the_flagged(evaluation_round, district_user)
     services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     exit_row = RepresentativeChange.objects.get()
     assert (exit_row.member.name, exit_row.kind, exit_row.date) == ("甲", "exit", TODAY)
@@ -242,6 +247,29 @@ def test_a_yearly_rounds_removal_and_reopening_are_registered(areas, district_us
         "exit",
         "entry",
     ]
+
+
+def test_a_representative_who_leaves_the_registry_leaves_the_representatives(areas, community_user):
+    member = MemberFactory(name="乙", community=areas["140106001001"], is_representative=True)
+    member_services.member_set_status(
+        actor=community_user, member=member, status=Member.Status.DECEASED, date=TODAY,
+        reason="病故",
+    )  # fmt: skip
+    member.refresh_from_db()
+    assert not member.is_representative
+    exit_row = RepresentativeChange.objects.get()
+    assert (exit_row.kind, exit_row.date) == ("exit", TODAY)
+    assert "去世" in exit_row.reason and "病故" in exit_row.reason
+    # Registered again, she is not a representative again: that takes an admission.
+    member_services.member_set_status(
+        actor=community_user, member=member, status=Member.Status.ACTIVE, date=TODAY, reason=""
+    )
+    member.refresh_from_db()
+    assert not member.is_representative and RepresentativeChange.objects.count() == 1
+    # The counts of representatives moved with her, as a recount finds them.
+    kept = tallies()
+    call_command("tally_rebuild", stdout=io.StringIO())
+    assert kept == tallies()
 
 
 def test_the_register_page_shows_the_users_area_and_counts_per_year(
