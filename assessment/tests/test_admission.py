@@ -327,6 +327,9 @@ def test_nominate_and_decide_through_the_pages(
     )  # fmt: skip
     evaluation_round = member.evaluations.get().round
     assert created.url == reverse("assessment:round", args=[evaluation_round.pk])
+    page = client.get(created.url).content.decode()
+    # The ranking names them nominees (人选): they are not representatives yet.
+    assert '<th scope="col">人选</th>' in page and '<th scope="col">代表人士</th>' not in page
     score_all(evaluation_round, district_user)
     services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
     url = reverse(
