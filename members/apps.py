@@ -54,6 +54,17 @@ class MembersConfig(AppConfig):
                 undo=services.member_file_undo,
             )
         )
+        # And its nominations and register rows (admission and exit of representatives).
+        services.member_mover_register(
+            services.MemberMover(
+                key="members.representative",
+                label=_("nominations and register entries of a representative"),
+                count=services.member_representative_count,
+                move=services.member_representative_move,
+                undo=services.member_representative_undo,
+                refusal=services.member_representative_refusal,
+            )
+        )
         # Large exports and a community's printed forms are made in the background.
         for producer in downloads.PRODUCERS:
             producer_register(producer)

@@ -2190,6 +2190,33 @@ def member_file_undo(*, keep: Member, merged: Member, moved: dict) -> None:
     DutyRecord.objects.filter(member=keep, arrangement__member=merged).update(arrangement=None)
 
 
+def member_representative_count(member: Member) -> int:
+    return member.nominations.count() + member.representative_changes.count()
+
+
+def member_representative_refusal(keep: Member, merged: Member) -> str:
+    """One person has at most one nomination awaiting its decision."""
+    pending = Nomination.objects.filter(state=Nomination.State.PENDING)
+    if pending.filter(member=keep).exists() and pending.filter(member=merged).exists():
+        return _("Both records have a nomination awaiting its decision: decide one of them first.")
+    return ""
+
+
+def member_representative_move(*, keep: Member, merged: Member) -> dict:
+    """A merged record's nominations and its rows of the register of entries and exits go
+    to the kept record: they are the same person's."""
+    nominations = list(merged.nominations.values_list("pk", flat=True))
+    changes = list(merged.representative_changes.values_list("pk", flat=True))
+    Nomination.objects.filter(pk__in=nominations).update(member=keep)
+    RepresentativeChange.objects.filter(pk__in=changes).update(member=keep)
+    return {"nominations": nominations, "changes": changes}
+
+
+def member_representative_undo(*, keep: Member, merged: Member, moved: dict) -> None:
+    Nomination.objects.filter(pk__in=moved["nominations"], member=keep).update(member=merged)
+    RepresentativeChange.objects.filter(pk__in=moved["changes"], member=keep).update(member=merged)
+
+
 # Fields a merge never fills: who the person is and where the record is kept stay the kept
 # record's; its life in the registry is its own.
 MERGE_KEPT_FIELDS = frozenset(

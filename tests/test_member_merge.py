@@ -395,3 +395,29 @@ def test_memberships_resources_and_projects_follow_the_merge_and_its_undo(
     assert offered.member == merged and offered.area == merged.community
     assert list(offered.served_areas.all()) == [merged.community]
     assert Project.objects.get(pk=project.pk).member == merged
+
+
+def test_nominations_and_register_rows_follow_the_merge_and_its_undo(twins, district_user):
+    keep, merged = twins
+    keep_nomination = services.nomination_create(
+        actor=district_user, member=keep, reason="热心公益"
+    )
+    merged_nomination = services.nomination_create(
+        actor=district_user, member=merged, reason="再次提名"
+    )
+    # One person has one nomination awaiting its decision: the merge waits for one.
+    with pytest.raises(ValidationError, match="待决定的代表人士提名"):
+        services.member_merge(actor=district_user, keep=keep, merged=merged)
+    services.nomination_decide(
+        actor=district_user, nomination=merged_nomination, admitted=True,
+        date=datetime.date(2025, 6, 1), note="同意", reason="区委统战部决定入选",
+    )  # fmt: skip
+    record = services.member_merge(actor=district_user, keep=keep, merged=merged)
+    assert set(keep.nominations.values_list("pk", flat=True)) == {
+        keep_nomination.pk, merged_nomination.pk,
+    }  # fmt: skip
+    assert keep.representative_changes.get().reason == "区委统战部决定入选"
+    services.member_merge_undo(actor=district_user, merge=record)
+    assert list(merged.nominations.values_list("pk", flat=True)) == [merged_nomination.pk]
+    assert merged.representative_changes.count() == 1
+    assert not keep.representative_changes.exists()
