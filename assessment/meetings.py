@@ -147,6 +147,7 @@ def joint_meeting_set(
         meeting = JointMeeting.objects.filter(round=evaluation_round).first()
         created = meeting is None
         meeting = meeting or JointMeeting(round=evaluation_round)
+        before = _meeting_values(meeting)
         meeting.held_on = data.get("held_on")
         meeting.bodies, meeting.other_bodies = bodies, other_bodies
         meeting.minutes, meeting.attendees = minutes, attendees
@@ -171,10 +172,32 @@ def joint_meeting_set(
                 "bodies": meeting.body_labels(),
                 "attendees": len(attendees),
                 **({"file": meeting.minutes_name} if upload is not None else {}),
+                # A correction keeps what it replaced: the record is overwritten.
+                **(
+                    {}
+                    if created
+                    else {
+                        "before": {
+                            name: value
+                            for name, value in before.items()
+                            if value != _meeting_values(meeting)[name]
+                        }
+                    }
+                ),
             },
             request,
         )
     return meeting
+
+
+def _meeting_values(meeting: JointMeeting) -> dict:
+    return {
+        "held_on": meeting.held_on.isoformat() if meeting.held_on else "",
+        "bodies": list(meeting.bodies or []),
+        "other_bodies": meeting.other_bodies,
+        "minutes": meeting.minutes,
+        "attendees": attendees_text(meeting.attendees or []),
+    }
 
 
 # -- Named outside evaluators of the public assessment (社会评价) -----------------------------
@@ -466,6 +489,7 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
                 )
         created = talk is None
         talk = talk or TalkRecord(evaluation=evaluation)
+        before = _talk_values(talk)
         talk.kind, talk.held_on = data.get("kind") or "", data.get("held_on")
         for name in ("held_by", "content", "outcome", "reason"):
             setattr(talk, name, plain_name(data.get(name)))
@@ -476,6 +500,12 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
         _check_not_future("held_on", talk.held_on)
         talk.recorded_by = actor
         talk.full_clean()
+        # A correction keeps what it replaced in its audit line: the record is overwritten.
+        replaced = {
+            name: value for name, value in before.items() if value != _talk_values(talk)[name]
+        }
+        if not created and not replaced:
+            return talk
         talk.save()
         services._audit(
             actor,
@@ -485,10 +515,20 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
                 "evaluation": evaluation_round.name,
                 "talk": talk.kind,
                 **({"held_on": talk.held_on.isoformat()} if talk.held_on else {}),
+                **({} if created else {"before": replaced}),
             },
             request,
         )
     return talk
+
+
+def _talk_values(talk: TalkRecord) -> dict:
+    return {
+        name: talk.held_on.isoformat()
+        if name == "held_on" and talk.held_on
+        else getattr(talk, name) or ""
+        for name in TALK_FIELDS
+    }
 
 
 # -- Recommendation eligibility withdrawn (取消推荐资格) --------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessment import meetings
 from assessment.models import JointMeeting, OutsideEvaluator, TalkRecord
+from tongzhan.models import AuditEvent
 
 from .test_round_meetings import PDF, WARNING, evaluation_of, evaluation_round, score_everyone
 
@@ -126,3 +127,33 @@ def test_minutes_are_checked_by_their_bytes_and_kept_from_another_district(
     url = reverse("assessment:evaluator_remove", args=[evaluation_round.pk, evaluator.pk])
     assert client.post(url, {"confirmed": "1"}).status_code == 404
     assert OutsideEvaluator.objects.filter(pk=evaluator.pk).exists()
+
+
+def test_a_corrected_talk_or_meeting_keeps_what_it_replaced_in_the_audit_log(
+    evaluation_round, district_user
+):
+    score_everyone(evaluation_round, district_user)
+    flagged = evaluation_of(evaluation_round, "戊")
+    meetings.talk_record_set(actor=district_user, evaluation=flagged, data=WARNING)
+    meetings.talk_record_set(
+        actor=district_user, evaluation=flagged, data={**WARNING, "content": "改写后的内容"}
+    )
+    corrected = AuditEvent.objects.filter(
+        object_type="members.member", action=AuditEvent.Action.UPDATE, detail__talk="warning"
+    ).get()
+    assert corrected.detail["before"] == {"content": WARNING["content"]}
+    # Saved again unchanged: nothing to keep, nothing written.
+    meetings.talk_record_set(
+        actor=district_user, evaluation=flagged, data={**WARNING, "content": "改写后的内容"}
+    )
+    assert AuditEvent.objects.filter(detail__talk="warning").count() == 2
+    meetings.joint_meeting_set(actor=district_user, evaluation_round=evaluation_round, data=MEETING)
+    meetings.joint_meeting_set(
+        actor=district_user, evaluation_round=evaluation_round,
+        data={**MEETING, "minutes": "更正后的纪要。"},
+    )  # fmt: skip
+    corrected = AuditEvent.objects.filter(
+        object_type="assessment.evaluationround", detail__has_key="joint_meeting",
+        action=AuditEvent.Action.UPDATE,
+    ).get()  # fmt: skip
+    assert corrected.detail["before"] == {"minutes": MEETING["minutes"]}
