@@ -11,8 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import meetings
+from assessment import meetings, services
 from assessment.models import JointMeeting, OutsideEvaluator, TalkRecord
+from members import services as member_services
+from members.models import Member, PoliticalArrangement
 from tongzhan.models import AuditEvent
 
 from .test_round_meetings import PDF, WARNING, evaluation_of, evaluation_round, score_everyone
@@ -157,3 +159,27 @@ def test_a_corrected_talk_or_meeting_keeps_what_it_replaced_in_the_audit_log(
         action=AuditEvent.Action.UPDATE,
     ).get()  # fmt: skip
     assert corrected.detail["before"] == {"minutes": MEETING["minutes"]}
+
+
+def test_a_seat_whose_term_has_not_begun_does_not_block_the_confirmation(
+    evaluation_round, district_user
+):
+    # 戊, flagged, was elected to a seat whose term begins next month: the confirmation
+    # withdraws it before it begins, and reopening gives it back.
+    seat = member_services.arrangement_add(
+        actor=district_user, member=Member.objects.get(name="戊"),
+        data={"body": "cppcc", "level": "district", "post": "委员", "session": "第十八届",
+              "term_from": TOMORROW + datetime.timedelta(days=30)},
+    )  # fmt: skip
+    score_everyone(evaluation_round, district_user)
+    meetings.talk_record_set(
+        actor=district_user, evaluation=evaluation_of(evaluation_round, "戊"), data=WARNING
+    )
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    seat.refresh_from_db()
+    assert seat.state == PoliticalArrangement.State.CANCELLED
+    assert seat.ended_on == timezone.localdate()
+    evaluation_round.refresh_from_db()
+    services.round_reopen(actor=district_user, evaluation_round=evaluation_round)
+    seat.refresh_from_db()
+    assert seat.state == PoliticalArrangement.State.IN_OFFICE and seat.ended_on is None
