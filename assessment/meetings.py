@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from members.services import arrangements_cancel, arrangements_restore
 from tongzhan.models import AuditEvent
+from tongzhan.text import plain_name
 from tongzhan.uploads import UploadRefused, check_upload
 
 from . import services
@@ -59,6 +60,12 @@ def _locked_open(evaluation_round: EvaluationRound) -> EvaluationRound:
     return locked
 
 
+def _check_not_future(field: str, day) -> None:
+    """A meeting or a talk is recorded once it was held: its day is not to come."""
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({field: _("The day is in the future.")})
+
+
 # -- The joint meeting (联席评价) -----------------------------------------------------------
 
 
@@ -67,12 +74,12 @@ def parse_attendees(text: str) -> list[dict]:
     (张三 区人大常委会). Refused naming the line when a name or a unit is missing."""
     attendees = []
     for number, line in enumerate((text or "").splitlines(), start=1):
-        line = line.strip()
+        line = plain_name(line)
         if not line:
             continue
         for separator in ("，", ",", "、", "\t", "　", " "):
             if separator in line:
-                name, unit = (part.strip() for part in line.split(separator, 1))
+                name, unit = (plain_name(part) for part in line.split(separator, 1))
                 break
         else:
             name, unit = line, ""
@@ -117,15 +124,16 @@ def joint_meeting_set(
     unknown = [code for code in bodies if code not in JointMeeting.Body.values]
     if unknown:
         raise ValidationError({"bodies": _("Choose the participating bodies from the list.")})
-    other_bodies = (data.get("other_bodies") or "").strip()
+    other_bodies = plain_name(data.get("other_bodies"))
     if not bodies and not other_bodies:
         raise ValidationError({"bodies": _("Name the bodies that took part in the meeting.")})
     attendees = parse_attendees(data.get("attendees") or "")
     if not attendees:
         raise ValidationError({"attendees": _("List who attended, one a line.")})
-    minutes = (data.get("minutes") or "").strip()
+    minutes = plain_name(data.get("minutes"))
     if not minutes:
         raise ValidationError({"minutes": _("Write the minutes of the meeting.")})
+    _check_not_future("held_on", data.get("held_on"))
     if upload is not None:
         try:
             file_type = check_upload(upload)
@@ -140,6 +148,7 @@ def joint_meeting_set(
         meeting = JointMeeting.objects.filter(round=evaluation_round).first()
         created = meeting is None
         meeting = meeting or JointMeeting(round=evaluation_round)
+        before = _meeting_values(meeting)
         meeting.held_on = data.get("held_on")
         meeting.bodies, meeting.other_bodies = bodies, other_bodies
         meeting.minutes, meeting.attendees = minutes, attendees
@@ -164,10 +173,32 @@ def joint_meeting_set(
                 "bodies": meeting.body_labels(),
                 "attendees": len(attendees),
                 **({"file": meeting.minutes_name} if upload is not None else {}),
+                # A correction keeps what it replaced: the record is overwritten.
+                **(
+                    {}
+                    if created
+                    else {
+                        "before": {
+                            name: value
+                            for name, value in before.items()
+                            if value != _meeting_values(meeting)[name]
+                        }
+                    }
+                ),
             },
             request,
         )
     return meeting
+
+
+def _meeting_values(meeting: JointMeeting) -> dict:
+    return {
+        "held_on": meeting.held_on.isoformat() if meeting.held_on else "",
+        "bodies": list(meeting.bodies or []),
+        "other_bodies": meeting.other_bodies,
+        "minutes": meeting.minutes,
+        "attendees": attendees_text(meeting.attendees or []),
+    }
 
 
 # -- Named outside evaluators of the public assessment (社会评价) -----------------------------
@@ -185,7 +216,9 @@ def evaluator_add(
     _check_runs(actor, evaluation_round)
     if not evaluation_round.public_weight:
         raise ValidationError(_("This round gives the public assessment no weight."))
-    name, unit = (name or "").strip(), (unit or "").strip()
+    # One that differs from another only by characters that show nothing is the same person,
+    # which the constraint of one name and unit per round then refuses (tongzhan.text).
+    name, unit = plain_name(name), plain_name(unit)
     with transaction.atomic():
         evaluation_round = _locked_open(evaluation_round)
         evaluators = evaluation_round.outside_evaluators
@@ -460,15 +493,23 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
                 )
         created = talk is None
         talk = talk or TalkRecord(evaluation=evaluation)
+        before = _talk_values(talk)
         talk.kind, talk.held_on = data.get("kind") or "", data.get("held_on")
         for name in ("held_by", "content", "outcome", "reason"):
-            setattr(talk, name, (data.get(name) or "").strip())
+            setattr(talk, name, plain_name(data.get(name)))
         if talk.kind == TalkRecord.Kind.NONE:
             talk.held_on, talk.held_by, talk.content, talk.outcome = None, "", "", ""
         else:
             talk.reason = ""
+        _check_not_future("held_on", talk.held_on)
         talk.recorded_by = actor
         talk.full_clean()
+        # A correction keeps what it replaced in its audit line: the record is overwritten.
+        replaced = {
+            name: value for name, value in before.items() if value != _talk_values(talk)[name]
+        }
+        if not created and not replaced:
+            return talk
         talk.save()
         services._audit(
             actor,
@@ -478,10 +519,20 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
                 "evaluation": evaluation_round.name,
                 "talk": talk.kind,
                 **({"held_on": talk.held_on.isoformat()} if talk.held_on else {}),
+                **({} if created else {"before": replaced}),
             },
             request,
         )
     return talk
+
+
+def _talk_values(talk: TalkRecord) -> dict:
+    return {
+        name: talk.held_on.isoformat()
+        if name == "held_on" and talk.held_on
+        else getattr(talk, name) or ""
+        for name in TALK_FIELDS
+    }
 
 
 # -- Recommendation eligibility withdrawn (取消推荐资格) --------------------------------------

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from members.models import Member
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
-from tongzhan.masking import mask_contact
+from tongzhan.masking import mask_contact, name_seen_by
 from tongzhan.models import Area, AuditEvent
 from tongzhan.services import area_move_audit
 from tongzhan.text import plain_name
@@ -32,6 +32,18 @@ CAMPAIGN_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET)
 
 def _level(user) -> str | None:
     return user.area.level if user.is_authenticated and user.area_id else None
+
+
+# -- Names masked outside their area ---------------------------------------------------------
+
+
+def nominee_seen_by(user, nomination: Nomination) -> str:
+    """The nominee's name as `user` may read it: a member's in full to those who see the
+    community she belongs to now (one who moved away is the new community's), a resident's to
+    those who see the nominating community; masked to the others."""
+    if nomination.member_id:
+        return name_seen_by(user, nomination.member.name, nomination.member.community_id)
+    return name_seen_by(user, nomination.resident_name, nomination.community_id)
 
 
 # -- Campaigns -------------------------------------------------------------------------------
@@ -58,7 +70,9 @@ def campaign_create(*, actor, data: dict, request=None) -> Campaign:
     if area.level not in CAMPAIGN_LEVELS or area.is_retired or not area.is_within(actor.area):
         raise ValidationError({"area": _("Choose your district or one of its streets.")})
     data = {**data, "area": area}
-    data["kind_name"] = (data.get("kind_name") or "").strip()
+    # A title or a name of characters that show nothing is no title (tongzhan.text).
+    data["title"] = plain_name(data.get("title"))
+    data["kind_name"] = plain_name(data.get("kind_name"))
     if data.get("kind") != Campaign.Kind.OTHER:
         data["kind_name"] = ""
     elif not data["kind_name"]:
@@ -169,7 +183,7 @@ def nomination_submit(
     community = actor.area
     member = data.get("member")
     name = plain_name(data.get("resident_name") or "")
-    deeds = (data.get("deeds") or "").strip()
+    deeds = plain_name(data.get("deeds"))
     if member is not None and name:
         raise ValidationError(_("Choose a member or enter a resident's name, not both."))
     if member is None and not name:
@@ -183,7 +197,7 @@ def nomination_submit(
         raise ValidationError({"member": _("Choose a member of your community.")})
     if not deeds:
         raise ValidationError({"deeds": _("Describe the nominee's deeds.")})
-    contact = "" if member is not None else (data.get("contact") or "").strip()
+    contact = "" if member is not None else plain_name(data.get("contact"))
     checked = uploads_checked(uploads)
     with files_kept_only_if_committed() as stored, transaction.atomic():
         # Locked: the same person nominated twice at once waits here for the first, which
@@ -199,7 +213,7 @@ def nomination_submit(
         nomination = Nomination(
             campaign=locked, community=community, member=member, resident_name=name,
             contact=contact, contact_masked=mask_contact(contact),
-            notes="" if member is not None else (data.get("notes") or "").strip(),
+            notes="" if member is not None else plain_name(data.get("notes")),
             deeds=deeds, submitted_by=actor,
         )  # fmt: skip
         nomination.full_clean()
@@ -260,7 +274,7 @@ def nomination_review(
     (required when not recommending); once, before the results are published."""
     if not nomination_may_review(actor, nomination):
         raise PermissionDenied
-    opinion = (opinion or "").strip()
+    opinion = plain_name(opinion)
     if not recommend and not opinion:
         raise ValidationError({"opinion": _("Say why the nominee is not recommended.")})
     with transaction.atomic():
@@ -288,7 +302,7 @@ def nomination_decide(
     nominating ended and before the results are published."""
     if not nomination_may_decide(actor, nomination):
         raise PermissionDenied
-    opinion = (opinion or "").strip()
+    opinion = plain_name(opinion)
     if not commend and not opinion:
         raise ValidationError({"opinion": _("Say why the nominee is not commended.")})
     with transaction.atomic():

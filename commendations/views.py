@@ -24,7 +24,6 @@ from members.models import Member
 from members.views import MemberSection
 from tongzhan.attachments import attachment_response
 from tongzhan.filters import query_id
-from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin, action_write, confirm_page, form_write
 from tongzhan.models import Area
 from tongzhan.scoping import code_within
@@ -63,9 +62,8 @@ def _shown_state(nomination: Nomination, sees_decisions: bool):
 
 
 def _named(user, nomination: Nomination) -> str:
-    """The nominee's name as the viewer may read it: masked outside the viewer's area, as
-    the lists of members show names."""
-    return name_seen_by(user, nomination.nominee_name, nomination.community_id)
+    """The nominee's name as the viewer may read it (`services.nominee_seen_by`)."""
+    return services.nominee_seen_by(user, nomination)
 
 
 class CampaignListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):

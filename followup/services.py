@@ -30,6 +30,7 @@ from assessment.models import Period, Result
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
 from tongzhan.audit import audit_record
 from tongzhan.models import AuditEvent
+from tongzhan.text import plain_name
 
 from .models import (
     ModelCommunity,
@@ -121,7 +122,8 @@ def _check_deadline(deadline, *, today=None) -> None:
 
 
 def _check_notice(notice: str) -> str:
-    notice = (notice or "").strip()
+    # A text of characters that show nothing says nothing (tongzhan.text).
+    notice = plain_name(notice)
     if not notice:
         raise ValidationError({"notice": _("Write the notice: what is to be rectified.")})
     return notice
@@ -277,7 +279,7 @@ def rectification_report(
     if given, photos or PDFs (checked by their bytes, as every upload is)."""
     if not may_report(actor, rectification):
         raise PermissionDenied
-    report = (report or "").strip()
+    report = plain_name(report)
     if not report:
         raise ValidationError({"report": _("Say what was rectified.")})
     checked = uploads_checked(uploads)
@@ -320,7 +322,7 @@ def rectification_pass(*, actor, rectification: Rectification, request=None) -> 
 
 
 def _send_back(*, actor, rectification, reason, allowed, action, refusal, request):
-    reason = (reason or "").strip()
+    reason = plain_name(reason)
     if not reason:
         raise ValidationError({"reason": _("Say why it is sent back.")})
     with transaction.atomic():

@@ -926,7 +926,14 @@ class PoliticalArrangement(models.Model):
         else:
             if self.ended_on and self.ended_on > timezone.localdate():
                 errors["ended_on"] = _("The day it ended lies in the future.")
-            if self.ended_on and self.term_from and self.ended_on < self.term_from:
+            # A term runs out after it began; a seat is cancelled (取消推荐资格, say) before
+            # its term begins as well as during it.
+            if (
+                self.state == self.State.ENDED
+                and self.ended_on
+                and self.term_from
+                and self.ended_on < self.term_from
+            ):
                 errors["ended_on"] = _("The day it ended is before the term began.")
             if self.state == self.State.CANCELLED:
                 if not self.ended_on:
