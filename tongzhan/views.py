@@ -275,6 +275,10 @@ DETAIL_KEYS = {
     "files": "附件数", "commended": "受表彰人数", "campaigns": "表彰活动", "nominations": "推荐",
     # Admission and exit of representatives (issue 18)
     "nominated": "提名人选", "admission": "入选人选", "decision": "决定",
+    # Around an evaluation round: the joint meeting, outside evaluators, talks (issue 18)
+    "joint_meeting": "联席评价会议", "bodies": "参加单位", "outside_evaluator": "社会评价人",
+    "added": "添加", "scores": "评分数", "talk": "谈话记录", "held_on": "日期",
+    "kind": "类别", "before": "修改前",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
