@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tongzhan.mixins import action_write, confirm_page, form_write
 
@@ -65,6 +65,7 @@ def round_meeting(request, pk):
     )
 
 
+@require_GET
 @login_required
 @permission_required("assessment.view_evaluationround", raise_exception=True)
 def round_meeting_file(request, pk):

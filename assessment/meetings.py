@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from members.services import arrangements_cancel, arrangements_restore
 from tongzhan.models import AuditEvent
 from tongzhan.text import plain_name
-from tongzhan.uploads import UploadRefused, check_upload
+from tongzhan.uploads import UploadRefused, check_upload, upload_name
 
 from . import services
 from .models import (
@@ -159,7 +159,7 @@ def joint_meeting_set(
         if upload is not None:
             replaced = meeting.minutes_file.name
             storage = meeting.minutes_file.storage
-            meeting.minutes_name = upload.name[:200]
+            meeting.minutes_name = upload_name(upload, default="minutes.pdf")
             meeting.minutes_file.save("minutes.pdf", upload, save=False)
             meeting.save(update_fields=["minutes_file", "minutes_name"])
             if replaced:

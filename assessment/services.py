@@ -26,7 +26,7 @@ from members.services import nomination_decide, representative_set
 from tongzhan.audit import audit_record
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import within_area
-from tongzhan.uploads import UploadRefused, check_upload
+from tongzhan.uploads import UploadRefused, check_upload, upload_name
 
 from . import rules
 from .models import (
@@ -563,7 +563,7 @@ def score_set(
         if file_type is not None:
             replaced = score.evidence_file.name
             storage = score.evidence_file.storage
-            score.evidence_type, score.evidence_name = file_type.content_type, upload.name[:200]
+            score.evidence_type, score.evidence_name = file_type.content_type, upload_name(upload)
             score.evidence_file.save("evidence", upload, save=False)
             score.save(update_fields=["evidence_file", "evidence_name", "evidence_type"])
             if replaced:

@@ -10,6 +10,7 @@ publishes the results.
 """
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,7 @@ class Campaign(models.Model):
         _("quota"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("The most people commended; leave empty for no limit."),
     )
     state = models.CharField(

@@ -195,6 +195,11 @@ def nomination_submit(
         and Member.objects.visible_to(actor).filter(pk=member.pk).exists()
     ):
         raise ValidationError({"member": _("Choose a member of your community.")})
+    if member is not None and member.status != Member.Status.ACTIVE:
+        raise ValidationError(
+            {"member": _("%(name)s is no longer registered (%(status)s): nominate a member who is.")
+             % {"name": member.name, "status": member.get_status_display()}}
+        )  # fmt: skip
     if not deeds:
         raise ValidationError({"deeds": _("Describe the nominee's deeds.")})
     contact = "" if member is not None else plain_name(data.get("contact"))

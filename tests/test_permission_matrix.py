@@ -248,6 +248,7 @@ MATRIX = [
     ("assessment:round_meeting", ["round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_meeting", ["round"], "post", "302 403 403 403 200 404 200 403"),
     ("assessment:round_meeting_file", ["round"], "get", "302 403 403 200 200 404 200 403"),
+    ("assessment:round_meeting_file", ["round"], "post", "405 405 405 405 405 405 405 405"),
     ("assessment:round_evaluators", ["round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_evaluators", ["round"], "post", "302 403 403 403 200 404 200 403"),
     ("assessment:evaluator_scores", ["round", "evaluator"], "get", "302 403 403 200 200 404 200 403"),  # noqa: E501

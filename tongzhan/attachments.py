@@ -17,7 +17,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .uploads import UploadRefused, check_upload
+from .uploads import UploadRefused, check_upload, upload_name
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
@@ -100,7 +100,7 @@ def attachment_store(model, upload, file_type, *, actor, stored: list, **owner) 
     `owner` (its foreign keys by name: `activity=activity`), noting the file in `stored`."""
     attached = model(
         **owner,
-        name=upload.name[:200],
+        name=upload_name(upload),
         kind=file_type.kind,
         content_type=file_type.content_type,
         size=upload.size,

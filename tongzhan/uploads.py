@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from .text import plain_name
+
 
 @dataclass(frozen=True)
 class FileType:
@@ -66,6 +68,14 @@ def _sniffed(upload) -> FileType | None:
                 )
             return file_type
     return None
+
+
+def upload_name(upload, default: str = "file") -> str:
+    """The name an upload is kept and downloaded under: the uploader's, without folders and
+    without the characters that show nothing. A direction override (U+202E) would otherwise
+    show 文件\u202efdp.exe as 文件exe.pdf in the download's name."""
+    name = plain_name(str(upload.name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    return name[:200] or default
 
 
 def check_upload(upload) -> FileType:

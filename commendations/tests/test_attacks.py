@@ -157,3 +157,23 @@ def test_publishing_takes_a_confirmed_post_and_happens_once(
     with pytest.raises(ValidationError, match="已经公布"):
         services.campaign_publish(actor=district_user, campaign=campaign)
     assert nomination.events.filter(action="publish").count() == 1
+
+
+def test_a_member_who_left_the_registry_is_not_nominated(campaign, community_user, areas):
+    from members.tests.factories import MemberFactory
+
+    gone = MemberFactory(
+        name="周已故", community=areas["140106001001"], status=Member.Status.DECEASED
+    )
+    with pytest.raises(ValidationError, match="周已故已不在册"):
+        services.nomination_submit(
+            actor=community_user, campaign=campaign, data={"member": gone, "deeds": "助人为乐"}
+        )
+    assert not Nomination.objects.exists()
+
+
+def test_a_quota_of_none_commended_is_refused(district_user):
+    with pytest.raises(ValidationError) as refused:
+        campaign_make(district_user, quota=0)
+    assert "quota" in refused.value.message_dict
+    assert campaign_make(district_user, quota=1).quota == 1

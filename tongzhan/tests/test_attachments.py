@@ -108,3 +108,15 @@ def test_a_pdf_is_downloaded_and_a_photo_shown_both_kept_only_by_the_browser(
     assert (shown["Content-Type"], downloaded["Content-Type"]) == ("image/jpeg", "application/pdf")
     assert shown["Cache-Control"] == downloaded["Cache-Control"] == "private, max-age=3600"
     assert b"".join(downloaded.streaming_content) == PDF
+
+
+@pytest.mark.django_db
+def test_a_name_that_hides_its_real_ending_is_kept_without_what_hides_it(activity, community_user):
+    # U+202E turns the rest of the name around on screen: 会议纪要\u202egpj.pdf reads as
+    # 会议纪要fdp.jpg. Kept and downloaded without it, the name says what it is.
+    with files_kept_only_if_committed() as stored, transaction.atomic():
+        sheet = _store(activity, community_user, stored, "会议纪要\u202egpj.pdf", PDF)
+        blank = _store(activity, community_user, stored, "\u200b\u200d.pdf", PDF)
+    assert sheet.name == "会议纪要gpj.pdf"
+    assert "\u202e" not in attachment_response(sheet)["Content-Disposition"]
+    assert blank.name == ".pdf"
