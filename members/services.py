@@ -26,6 +26,7 @@ from tongzhan.audit import audit_record
 from tongzhan.crypto import lookup_hash
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
+from tongzhan.text import plain_name
 from tongzhan.uploads import UploadRefused, check_photo
 
 from .models import (
@@ -718,6 +719,9 @@ def _apply(member: Member, data: dict) -> list:
             continue
         if name == "id_number":
             member.id_number = value
+        elif name == "name":
+            # A name sprinkled with characters that show nothing is the same person's name.
+            member.name = plain_name(value)
         elif name == "phone":
             member.phone = value
         else:

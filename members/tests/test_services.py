@@ -103,6 +103,16 @@ def test_no_decimal_digit_of_another_script_registers_a_person_again(
     assert all(value.isascii() for value in hashed)
 
 
+def test_a_name_is_kept_without_the_characters_that_show_nothing(areas, community_user):
+    data = new_member_data(areas["140106001001"], name="张\u200b三\u202e")
+    member = services.member_create(actor=community_user, data=data)
+    assert Member.objects.get(pk=member.pk).name == "张三"
+    with pytest.raises(ValidationError) as refused:
+        services.member_update(actor=community_user, member=member, data={"name": "\u200b\ufeff"})
+    assert "name" in refused.value.message_dict
+    assert Member.objects.get(pk=member.pk).name == "张三"
+
+
 # -- The category rules and "already registered", whoever writes -------------------------------
 
 
