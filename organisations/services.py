@@ -257,7 +257,10 @@ def area_places_move(*, actor, source: Area, target: Area, request=None, change=
 
 
 def member_memberships_count(member: Member) -> int:
-    return Membership.objects.filter(member=member).count()
+    return (
+        Membership.objects.filter(member=member).count()
+        + Organisation.objects.filter(contact_member=member).count()
+    )
 
 
 def member_memberships_move(*, keep: Member, merged: Member) -> dict:
@@ -276,11 +279,17 @@ def member_memberships_move(*, keep: Member, merged: Member) -> dict:
         row.delete()
     moved = list(Membership.objects.filter(member=merged).values_list("pk", flat=True))
     Membership.objects.filter(pk__in=moved).update(member=keep)
-    return {"moved": moved, "dropped": dropped}
+    # The organisations she is the contact of name the kept record.
+    contacts = list(Organisation.objects.filter(contact_member=merged).values_list("pk", flat=True))
+    Organisation.objects.filter(pk__in=contacts).update(contact_member=keep)
+    return {"moved": moved, "dropped": dropped, "contacts": contacts}
 
 
 def member_memberships_undo(*, keep: Member, merged: Member, moved: dict) -> None:
     Membership.objects.filter(pk__in=moved["moved"], member=keep).update(member=merged)
+    Organisation.objects.filter(pk__in=moved.get("contacts", []), contact_member=keep).update(
+        contact_member=merged
+    )
     for row in moved["dropped"]:
         joined_on = datetime.date.fromisoformat(row["joined_on"])
         into_joined_on = datetime.date.fromisoformat(row["into_joined_on"])

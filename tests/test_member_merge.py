@@ -353,6 +353,8 @@ def test_memberships_resources_and_projects_follow_the_merge_and_its_undo(
     association, club = (
         organisation_make(district_user, areas["140106"], name=name) for name in ("侨联", "书画社")
     )
+    club.contact_member = merged  # its contact, as the form would choose her
+    club.save(update_fields=["contact_member"])
 
     def join(member, organisation, role, day):
         return organisation_services.membership_add(
@@ -387,6 +389,8 @@ def test_memberships_resources_and_projects_follow_the_merge_and_its_undo(
     assert offered.member == keep and offered.area == keep.community
     assert list(offered.served_areas.all()) == [keep.community]
     assert Project.objects.get(pk=project.pk).member == keep
+    club.refresh_from_db()
+    assert club.contact_member == keep
 
     services.member_merge_undo(actor=district_user, merge=record)
     assert {member.pk: spells(member) for member in (keep, merged)} == before
@@ -395,6 +399,8 @@ def test_memberships_resources_and_projects_follow_the_merge_and_its_undo(
     assert offered.member == merged and offered.area == merged.community
     assert list(offered.served_areas.all()) == [merged.community]
     assert Project.objects.get(pk=project.pk).member == merged
+    club.refresh_from_db()
+    assert club.contact_member == merged
 
 
 def test_nominations_and_register_rows_follow_the_merge_and_its_undo(twins, district_user):
