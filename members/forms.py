@@ -561,3 +561,16 @@ class NominationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
     )
+
+
+class RegisterYearForm(forms.Form):
+    """The year the register of entries and exits shows (this year when none is asked)."""
+
+    year = forms.IntegerField(
+        label=gettext_lazy("Year"), min_value=1949, max_value=2100, required=False
+    )
+
+    def year_or_this(self) -> int:
+        if self.is_valid() and self.cleaned_data["year"] is not None:
+            return self.cleaned_data["year"]
+        return timezone.localdate().year

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -21,7 +20,13 @@ from tongzhan.mixins import ServiceFormMixin
 from tongzhan.models import AuditEvent
 
 from . import services
-from .forms import ArrangementEndForm, DutyRecordForm, NominationForm, PoliticalArrangementForm
+from .forms import (
+    ArrangementEndForm,
+    DutyRecordForm,
+    NominationForm,
+    PoliticalArrangementForm,
+    RegisterYearForm,
+)
 from .models import DutyRecord, Member, Nomination, PoliticalArrangement, RepresentativeChange
 from .views import WEB_FORM, XLSX, MemberMixin, record_remove
 
@@ -290,13 +295,6 @@ class NominationCreateView(MemberMixin, ServiceFormMixin, FormView):
 REPRESENTATIVE_ANCHOR = "#representative"
 
 
-def _register_year(request) -> int:
-    try:
-        return int(request.GET.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-
-
 def _register(request, year: int):
     return (
         RepresentativeChange.objects.visible_to(request.user)
@@ -311,12 +309,14 @@ def _register(request, year: int):
 def representative_register(request):
     """The register of entries and exits of the user's area (有进有出), a year at a time,
     with the nominations awaiting evaluation and decision."""
-    year = _register_year(request)
+    form = RegisterYearForm(request.GET or None)
+    year = form.year_or_this()
     started = services.register_started()
     return render(
         request,
         "members/representative_register.html",
         {
+            "form": form,
             "year": year,
             "rows": list(_register(request, year)),
             "years": services.register_years(RepresentativeChange.objects.visible_to(request.user)),
@@ -333,8 +333,12 @@ def representative_register(request):
 @login_required
 @permission_required("members.view_representativechange", raise_exception=True)
 def representative_register_export(request):
-    """The year's register as a spreadsheet, through the one writer (text cells)."""
-    year = _register_year(request)
+    """The year's register as a spreadsheet, through the one writer (text cells); a year that
+    is not one is shown on the register's page, by its field."""
+    form = RegisterYearForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return representative_register(request)
+    year = form.year_or_this()
     rows = list(_register(request, year))
     title = _("Register of entries and exits of representatives, %(year)s") % {"year": year}
     book = xlsx.Book()

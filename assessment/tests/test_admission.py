@@ -303,6 +303,10 @@ def test_the_register_page_shows_the_users_area_and_counts_per_year(
     ).active
     cells = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     assert [line[1] for line in cells] == ["甲", "乙"] and cells[0][4] == "出"
+    # A year that is not one is told by its field, on the page and from the export alike.
+    for name in ("members:representative_register", "members:representative_register_export"):
+        refused = client.get(reverse(name), {"year": "99999999999999999999"})
+        assert refused.status_code == 200 and "年度：" in refused.content.decode()
 
 
 # -- The pages -----------------------------------------------------------------------------------
