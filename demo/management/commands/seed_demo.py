@@ -1018,8 +1018,13 @@ class Command(BaseCommand):
             accounts[name] for name in ("quwei", "jiedao", "shequ", "shequ2")
         )
         today = timezone.localdate()
+        # Only a registered (active) member is nominated.
         members = {
-            user.pk: list(Member.objects.filter(community=user.area).order_by("pk")[:2])
+            user.pk: list(
+                Member.objects.filter(community=user.area, status=Member.Status.ACTIVE).order_by(
+                    "pk"
+                )[:2]
+            )
             for user in (shequ, shequ2)
         }
 
