@@ -12,9 +12,11 @@ import datetime
 import random
 import time
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
@@ -24,6 +26,12 @@ from activities import services as activity_services
 from activities.models import Activity, ActivityType, Need, Participation, Visit
 from assessment import services as assessment
 from assessment.models import EvaluationTemplate, Indicator, Period
+from assessment.standings import standings
+from commendations import services as commendations
+from commendations.models import Campaign, NominationEvent
+from commendations.models import Nomination as CommendationNomination
+from followup import services as followup
+from followup.models import ModelCommunity, Rectification
 from liaison import services as liaison
 from liaison.models import Notice
 from members import services as member_services
@@ -735,6 +743,44 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _indicators_add(period: Period) -> None:
+    """The demo's indicators of a year's assessment: measured items whose targets follow from
+    each community's members when the period opens, a street's hand-scored item, and a bonus
+    and a deduction of the district."""
+    M, K = Indicator.Metric, Indicator.Kind
+    for sort_order, data in enumerate(
+        [
+            {"name": "开展统战活动", "kind": K.MEASURED, "metric": M.ACTIVITIES,
+             "weight": 30, "rule": "tiers", "tiers": [[0, 4], [50, 8], [150, 12]]},
+            {"name": "走访覆盖率", "kind": K.MEASURED, "metric": M.VISITED_SHARE,
+             "weight": 20, "rule": "fixed", "base": 30},
+            {"name": "解决实事", "kind": K.MEASURED, "metric": M.NEEDS_RESOLVED,
+             "weight": 20, "rule": "linear", "base": 1, "rate": "0.02"},
+            {"name": "信息完整率", "kind": K.MEASURED, "metric": M.COMPLETENESS,
+             "weight": 10, "rule": "fixed", "base": 95},
+            {"name": "工作制度健全", "kind": K.SCORED, "weight": 20, "scored_by": "street"},
+            {"name": "工作创新（加分）", "kind": K.BONUS, "weight": 5,
+             "scored_by": "district"},
+            {"name": "信息报送不及时（减分）", "kind": K.DEDUCTION, "weight": 5,
+             "scored_by": "district"},
+        ]
+    ):  # fmt: skip
+        assessment.indicator_add(actor=None, period=period, data={**data, "sort_order": sort_order})
+
+
+def _evidence_pdf(community: Area) -> bytes:
+    """A one-page 整改情况说明 as PDF, the evidence of the demo's rectification report."""
+    import weasyprint  # noqa: PLC0415 - slow to import, needed once
+
+    return weasyprint.HTML(
+        string=f"""<html lang="zh-Hans"><body style="font-size: 14pt">
+        <h1 style="text-align: center">整改情况说明</h1>
+        <p>{community.name}针对考核中发现的统战工作制度不健全、信息报送不及时等问题，
+        已建立统战工作制度并上墙公示，补齐统战对象台账，明确专人按时报送信息。</p>
+        <p style="text-align: right">{community.name}</p></body></html>"""
+    ).write_pdf()
+
+
 class Command(BaseCommand):
     help = (
         "Load the demo district 迎泽区 (streets, communities, grids), create the demo accounts "
@@ -782,6 +828,9 @@ class Command(BaseCommand):
             self.resource_examples()
             self.project_examples()
             self.admission_examples()
+            self.past_assessment()
+            self.followup_examples()
+            self.commendation_examples()
         self.print_accounts()
 
     def admission_examples(self) -> None:
@@ -833,29 +882,226 @@ class Command(BaseCommand):
             data={"district": district, "name": f"{year}年度社区统战工作考核",
                   "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
         )  # fmt: skip
-        M, K = Indicator.Metric, Indicator.Kind
-        for sort_order, data in enumerate(
-            [
-                {"name": "开展统战活动", "kind": K.MEASURED, "metric": M.ACTIVITIES,
-                 "weight": 30, "rule": "tiers", "tiers": [[0, 4], [50, 8], [150, 12]]},
-                {"name": "走访覆盖率", "kind": K.MEASURED, "metric": M.VISITED_SHARE,
-                 "weight": 20, "rule": "fixed", "base": 30},
-                {"name": "解决实事", "kind": K.MEASURED, "metric": M.NEEDS_RESOLVED,
-                 "weight": 20, "rule": "linear", "base": 1, "rate": "0.02"},
-                {"name": "信息完整率", "kind": K.MEASURED, "metric": M.COMPLETENESS,
-                 "weight": 10, "rule": "fixed", "base": 95},
-                {"name": "工作制度健全", "kind": K.SCORED, "weight": 20, "scored_by": "street"},
-                {"name": "工作创新（加分）", "kind": K.BONUS, "weight": 5,
-                 "scored_by": "district"},
-                {"name": "信息报送不及时（减分）", "kind": K.DEDUCTION, "weight": 5,
-                 "scored_by": "district"},
-            ]
-        ):  # fmt: skip
-            assessment.indicator_add(
-                actor=None, period=period, data={**data, "sort_order": sort_order}
-            )
+        _indicators_add(period)
         assessment.period_open(actor=None, period=period)
         self.progress(f"assessment: {period.name} open with 7 indicators")
+
+    def past_assessment(self) -> None:
+        """Last year's assessment of the demo district, finalized and published, so that what
+        it leads to (结果运用) has something to show: 桥东一社区 graded 不合格 and ordered to
+        rectify, the best community 示范社区.
+
+        The same indicators as this year's. The street's item is scored for every community
+        (16 of 20 points), the best-measured community (桥东一社区 apart) gets all of it and
+        the district's bonus, 桥东一社区 none of it and the deduction: 30 points at least
+        between the two. If the usual thresholds (90 / 80 / 60) do not then grade the one
+        优秀 and the other 不合格 (at a very small or very large demo the measured items come
+        out otherwise), the period's thresholds are set between the two before finalizing.
+        """
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, shequ, admin = accounts["quwei"], accounts["shequ"], accounts["admin"]
+        district = quwei.area
+        year = timezone.localdate().year - 1
+        if Period.objects.filter(district=district, starts_on__year=year).exists():
+            return
+        period = assessment.period_create(
+            actor=None,
+            data={"district": district, "name": f"{year}年度社区统战工作考核",
+                  "model_communities": 1,
+                  "starts_on": datetime.date(year, 1, 1), "ends_on": datetime.date(year, 12, 31)},
+        )  # fmt: skip
+        _indicators_add(period)
+        assessment.period_open(actor=None, period=period)
+        measured = {s.community.pk: (s.total, s.community) for s in standings(period)}
+        failing = shequ.area
+        best = max(
+            (total, -community.pk) for pk, (total, community) in measured.items()
+            if pk != failing.pk
+        )  # fmt: skip
+        model = measured[-best[1]][1]
+        items = {indicator.kind: indicator for indicator in period.indicators.all()}
+        K = Indicator.Kind
+        for _total, community in measured.values():
+            points = {model.pk: 20, failing.pk: 0}.get(community.pk, 16)
+            assessment.score_set(
+                actor=admin, indicator=items[K.SCORED], community=community, points=points,
+                evidence="制度上墙、台账齐全" if points else "未建立统战工作制度和台账",
+            )  # fmt: skip
+        assessment.score_set(
+            actor=admin, indicator=items[K.BONUS], community=model, points=5,
+            evidence="首创“同心议事厅”协商议事机制",
+        )  # fmt: skip
+        assessment.score_set(
+            actor=admin, indicator=items[K.DEDUCTION], community=failing, points=5,
+            evidence="三次信息报送逾期",
+        )  # fmt: skip
+        totals = {s.community.pk: s.total for s in standings(period)}
+        top, bottom = totals[model.pk], totals[failing.pk]
+        excellent = min(Decimal(90), top)
+        passing = min(Decimal(60), excellent)
+        if bottom >= passing:
+            passing = bottom + 1
+            excellent = max(excellent, passing)
+        good = min(max(Decimal(80), passing), excellent)
+        thresholds = {"excellent_from": excellent, "good_from": good, "pass_from": passing}
+        if any(getattr(period, name) != value for name, value in thresholds.items()):
+            assessment.period_update(actor=None, period=period, data=thresholds)
+        assessment.period_finalize(actor=quwei, period=period)
+        assessment.period_publish(actor=quwei, period=period)
+        self.progress(
+            f"assessment: {period.name} finalized and published, {model.name} 示范社区, "
+            f"{failing.name} 不合格"
+        )
+
+    def followup_examples(self) -> None:
+        """What last year's published assessment led to: the district's rectification notices
+        to the communities graded 不合格, 桥东一社区's report with its evidence (a PDF) passed
+        on by 柳巷街道 and waiting for the district's acceptance; and the 示范社区's reward
+        and its experience-sharing activity."""
+        if Rectification.objects.exists() or ModelCommunity.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ = (accounts[name] for name in ("quwei", "jiedao", "shequ"))
+        period = Period.objects.filter(
+            district=quwei.area,
+            starts_on__year=timezone.localdate().year - 1,
+            state=Period.State.FINAL,
+            published=True,
+        ).first()
+        if period is None:
+            return
+        made = followup.rectifications_notify(
+            actor=quwei, period=period, deadline=followup.default_deadline(),
+            notice=followup.default_notice(period),
+        )  # fmt: skip
+        own = next((r for r in made if r.community_id == shequ.area_id), None)
+        if own is not None:
+            followup.rectification_report(
+                actor=shequ, rectification=own,
+                report="已建立统战工作制度并上墙公示，补齐统战对象台账，明确专人按时报送信息。",
+                uploads=[SimpleUploadedFile("整改情况说明.pdf", _evidence_pdf(shequ.area),
+                                            "application/pdf")],
+            )  # fmt: skip
+            followup.rectification_pass(actor=jiedao, rectification=own)
+        result = followup.model_results(period).first()
+        if result is not None:
+            activity = activity_services.activity_create(
+                actor=quwei,
+                data={"type": ActivityType.objects.get(code="consultation"),
+                      "title": f"{result.community.name}示范社区创建经验交流会",
+                      "area": result.community, "place": "社区服务中心会议室",
+                      "starts_at": timezone.now() - datetime.timedelta(days=12)},
+            )  # fmt: skip
+            followup.model_community_set(
+                actor=quwei, result=result, reward=Decimal(5000), activity=activity
+            )
+        self.progress(
+            f"follow-up: {len(made)} rectifications ordered, "
+            f"{'one reported and passed on, ' if own else ''}"
+            f"{'a 示范社区 rewarded' if result else 'no 示范社区'}"
+        )
+
+    def commendation_examples(self) -> None:
+        """最美居民 of 迎泽区: last year's campaign with nominations from two communities (a
+        member and a resident who is not one), reviewed by the street, decided by the district
+        and published; this year's still taking nominations, with one from 桥东一社区 awaiting
+        the street's review.
+
+        Last year's runs through the services today, then its dates are put back into last
+        year (a nomination cannot be made after its deadline): what the pages show is a
+        campaign of last year, the audit log the day it was seeded.
+        """
+        if Campaign.objects.exists():
+            return
+        accounts = User.objects.in_bulk([a[0] for a in DEMO_ACCOUNTS], field_name="username")
+        quwei, jiedao, shequ, shequ2 = (
+            accounts[name] for name in ("quwei", "jiedao", "shequ", "shequ2")
+        )
+        today = timezone.localdate()
+        # Only a registered (active) member is nominated.
+        members = {
+            user.pk: list(
+                Member.objects.filter(community=user.area, status=Member.Status.ACTIVE).order_by(
+                    "pk"
+                )[:2]
+            )
+            for user in (shequ, shequ2)
+        }
+
+        def campaign(year, deadline):
+            return commendations.campaign_create(
+                actor=quwei,
+                data={"kind": Campaign.Kind.RESIDENT, "year": year,
+                      "title": f"{year}年度迎泽区“最美居民”评选", "area": quwei.area,
+                      "description": "推荐热心公益、崇德向善、邻里互助的身边好人。",
+                      "deadline": deadline, "quota": 5},
+            )  # fmt: skip
+
+        def nominate(actor, campaign, deeds, member=None, resident=None):
+            data = {"member": member, "deeds": deeds}
+            if member is None:
+                name, contact, notes = resident
+                data.update(resident_name=name, contact=contact, notes=notes)
+            return commendations.nomination_submit(actor=actor, campaign=campaign, data=data)
+
+        past = campaign(today.year - 1, today)
+        resident = ("郝桂兰", "13903510233", "退休教师，居住在桥东街12号院")
+        nominated = [
+            nominate(shequ, past, "十年如一日照顾孤寡老人，组建楼道互助小组。",
+                     resident=resident),
+        ]  # fmt: skip
+        for user, deeds in (
+            (shequ, "义务为居民调解邻里纠纷，协助社区开展法律宣传。"),
+            (shequ2, "组织志愿者清理楼道堆物，带头参与垃圾分类。"),
+        ):
+            if members[user.pk]:
+                nominated.append(nominate(user, past, deeds, member=members[user.pk][0]))
+        for nomination in nominated[:-1]:
+            commendations.nomination_review(actor=jiedao, nomination=nomination, recommend=True)
+        commendations.nomination_review(
+            actor=jiedao, nomination=nominated[-1], recommend=len(nominated) < 3,
+            opinion="事迹材料较单薄，建议明年补充后再推荐" if len(nominated) >= 3 else "",
+        )  # fmt: skip
+        commendations.campaign_close(actor=quwei, campaign=past)
+        for nomination in nominated:
+            nomination.refresh_from_db()
+            if nomination.state == CommendationNomination.State.RECOMMENDED:
+                commendations.nomination_decide(actor=quwei, nomination=nomination, commend=True)
+        commendations.campaign_publish(actor=quwei, campaign=past)
+        self.backdate(past, datetime.date(today.year - 1, 11, 30))
+
+        current = campaign(today.year, today + datetime.timedelta(days=30))
+        if members[shequ.pk][1:]:
+            nominate(shequ, current, "疫情期间主动为独居老人代购药品和生活用品。",
+                     member=members[shequ.pk][1])  # fmt: skip
+        else:
+            nominate(shequ, current, "疫情期间主动为独居老人代购药品和生活用品。",
+                     resident=("田玉珍", "", ""))  # fmt: skip
+        self.progress(
+            f"commendations: {past.title} published with {len(nominated)} nominations, "
+            f"{current.title} taking nominations"
+        )
+
+    @staticmethod
+    def backdate(campaign: Campaign, deadline: datetime.date) -> None:
+        """Put a campaign run today back to its `deadline`: nominated in the weeks before,
+        reviewed, decided and published in the weeks after."""
+        zone = timezone.get_current_timezone()
+
+        def day(offset: int) -> datetime.datetime:
+            moment = datetime.datetime.combine(deadline, datetime.time(10))
+            return (moment + datetime.timedelta(days=offset)).replace(tzinfo=zone)
+
+        Campaign.objects.filter(pk=campaign.pk).update(
+            deadline=deadline, created_at=day(-45), published_at=day(20)
+        )
+        nominations = CommendationNomination.objects.filter(campaign=campaign)
+        nominations.update(submitted_at=day(-10))
+        nominations.filter(street_at__isnull=False).update(street_at=day(5))
+        nominations.filter(district_at__isnull=False).update(district_at=day(12))
+        events = NominationEvent.objects.filter(nomination__campaign=campaign)
+        for action, offset in (("nominate", -10), ("review", 5), ("decide", 12), ("publish", 20)):
+            events.filter(action=action).update(at=day(offset))
 
     def organisation_examples(self) -> None:
         """A service group of the street with a legal sub-group and one of its members, a law
