@@ -303,6 +303,12 @@ def test_the_register_page_shows_the_users_area_and_counts_per_year(
     ).active
     cells = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     assert [line[1] for line in cells] == ["甲", "乙"] and cells[0][4] == "出"
+    # The way there: the evaluations' page, and the member list showing representatives (on
+    # a phone, the plain list keeps its first result on the first screen).
+    assert "representative-register" in client.get(reverse("assessment:rounds")).text
+    members = reverse("members:list")
+    assert "representative-register" in client.get(members, {"is_representative": "true"}).text
+    assert "representative-register" not in client.get(members).text
     # A year that is not one is told by its field, on the page and from the export alike.
     for name in ("members:representative_register", "members:representative_register_export"):
         refused = client.get(reverse(name), {"year": "99999999999999999999"})
