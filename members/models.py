@@ -177,6 +177,14 @@ class MemberQuerySet(ScopedQuerySet):
                         connector=models.Q.OR,
                     )
                 )
+        return rows.talent_scored(text)
+
+    def talent_scored(self, text: str):
+        """The rows with `talent_score`: how many of the searched fields hold how many of the
+        words of `text`, what the talent search ranks by first."""
+        words = list(dict.fromkeys(text.split()))
+        if not words:
+            return self.annotate(talent_score=models.Value(0))
         score = sum(
             models.Case(
                 models.When(**{f"{name}__icontains": word}, then=1),
@@ -186,17 +194,18 @@ class MemberQuerySet(ScopedQuerySet):
             for word in words
             for name in self.TALENT_FIELDS
         )
-        return rows.annotate(talent_score=score)
+        return self.annotate(talent_score=score)
 
     def talent_matched(
         self, text: str, at_most: int, *, communities=None, across_communities: bool
-    ) -> int:
-        """How many members `talent_search(text, communities=)` finds, counted up to
-        `at_most` + 1 (past that, the search says "more than"), in the plan `talent_plan`
-        gives the rows of `across_communities`."""
-        rows = self.talent_search(text, communities=communities)
+    ) -> list[int]:
+        """The ids of the members `talent_search(text, communities=)` finds, unordered, at
+        most `at_most` + 1 of them (past `at_most`, the search says "more than"), read in the
+        plan `talent_plan` gives the rows of `across_communities`. One read of the matches:
+        when they are `at_most` or fewer, they are ranked from these ids alone."""
+        rows = self.talent_search(text, communities=communities).order_by().values("pk")
         with talent_plan(self.db, across_communities=across_communities):
-            return rows.order_by().values("pk")[: at_most + 1].count()
+            return [row["pk"] for row in rows[: at_most + 1]]
 
     def talent_in_name_order(self, text: str, *, communities=None):
         """The members `talent_search(text, communities=)` finds, unranked, in name order:

@@ -221,8 +221,8 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     context_object_name = "members"
     paginate_by = 25
     matched = 0
-    # A street's or a district's page read through the talent index is read in the plan its
-    # count had (`talent_plan`); a district's pages walking the index of names are not.
+    # A street's pages past what the search ranks, read through the talent index, are read in
+    # the plan its matches had (`talent_plan`); a district's walking the index of names are not.
     page_across_communities = False
 
     @cached_property
@@ -258,24 +258,24 @@ class TalentSearchView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
             visible_area_ids(user) if level in (Area.Level.STREET, Area.Level.COMMUNITY) else None
         )
         across_communities = level != Area.Level.COMMUNITY
-        ranked = rows.talent_search(data["q"], communities=communities)
-        # Counted only as far as the search ranks: past that the number is "more than".
-        self.matched = rows.talent_matched(
+        # Read only as far as the search ranks: past that the number is "more than".
+        matched = rows.talent_matched(
             data["q"],
             settings.TALENT_RANKED_AT_MOST,
             communities=communities,
             across_communities=across_communities,
         )
-        self.page_across_communities = across_communities and (
-            communities is not None or not self.more_than_ranked
-        )
+        self.matched = len(matched)
         if not self.more_than_ranked:
-            return ranked.for_list().order_by("-talent_score", "name", "pk")
+            # Ranked from their ids: the matches are not looked for again.
+            scored = rows.filter(pk__in=matched).talent_scored(data["q"])
+            return scored.for_list().order_by("-talent_score", "name", "pk")
+        # The page's ids read through the talent index are read in the plan the matches had.
+        self.page_across_communities = across_communities and communities is not None
         walk = rows.talent_in_name_order(data["q"], communities=communities)
         return _InNameOrder(walk.values_list("pk", flat=True), rows.for_list())
 
     def paginate_queryset(self, queryset, page_size):
-        # The page's rows are read here, in the plan the search's count had.
         with talent_plan(Member.objects.db, across_communities=self.page_across_communities):
             paginated = super().paginate_queryset(queryset, page_size)
             paginated[1].object_list = list(paginated[1].object_list)
