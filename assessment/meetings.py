@@ -10,12 +10,14 @@ Writes as in `services`: keyword-only, checked, in one transaction with their au
 import dataclasses
 import decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.services import arrangements_cancel, arrangements_restore
+from members.models import MemberChange
+from members.services import arrangements_cancel, arrangements_restore, member_history_line
 from tongzhan.models import AuditEvent
 from tongzhan.text import plain_name
 from tongzhan.uploads import UploadRefused, check_upload, upload_name
@@ -511,6 +513,17 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
         if not created and not replaced:
             return talk
         talk.save()
+        # In her history too, where her page shows it.
+        with translation.override(settings.LANGUAGE_CODE):
+            member_history_line(
+                actor=actor,
+                member=evaluation.member,
+                action=MemberChange.Action.TALK,
+                field="talk",
+                old="" if created else _talk_summary(before),
+                new=_talk_summary(_talk_values(talk)),
+                source=str(evaluation_round),
+            )
         services._audit(
             actor,
             evaluation.member,
@@ -524,6 +537,17 @@ def talk_record_set(*, actor, evaluation: Evaluation, data: dict, request=None) 
             request,
         )
     return talk
+
+
+def _talk_summary(values: dict) -> str:
+    """A talk record as the member's history shows it: 警示谈话 · 2026-11-30 · 区委统战部 ·
+    outcome, or 未谈话 · why."""
+    kind = str(TalkRecord.Kind(values["kind"]).label) if values["kind"] else ""
+    if values["kind"] == TalkRecord.Kind.NONE:
+        return " · ".join(part for part in (kind, values["reason"]) if part)
+    return " · ".join(
+        part for part in (kind, values["held_on"], values["held_by"], values["outcome"]) if part
+    )
 
 
 def _talk_values(talk: TalkRecord) -> dict:

@@ -1141,6 +1141,8 @@ class MemberChange(models.Model):
         MERGE_UNDO = "merge_undo", _("Merge undone")
         # Proposed as a representative, and the district's decision on it (issue 18).
         NOMINATION = "nomination", _("Nomination")
+        # The talk an evaluation of representatives held with her, or why none was held.
+        TALK = "talk", _("Talk after an evaluation")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"
@@ -1179,6 +1181,7 @@ def change_labels() -> dict:
     labels["arrangements"] = PoliticalArrangement._meta.verbose_name_plural
     labels["duties"] = DutyRecord._meta.verbose_name_plural
     labels["nomination"] = _("Nomination as a representative")
+    labels["talk"] = _("Talk record")
     return labels
 
 

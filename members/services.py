@@ -2651,6 +2651,20 @@ def nomination_create(
     return nomination
 
 
+def member_history_line(*, actor, member: Member, action: str, field: str, old, new, source=""):
+    """A line in the member's history that another app writes about her (the evaluation's
+    talk records): her `field` from `old` to `new`. That app audits its own record."""
+    return MemberChange.objects.create(
+        member=member,
+        actor=actor,
+        action=action,
+        source=str(source)[:200],
+        changes=[
+            {"field": field, "old": str(old)[:HISTORY_CHARS], "new": str(new)[:HISTORY_CHARS]}
+        ],
+    )
+
+
 def nominations_from_import(*, actor, members: list[Member], source: str) -> int:
     """The roster import's proposals (代表人士 是 for a member who is not one): a nomination
     each, unless she is one or is nominated already. Written in the import's transaction;

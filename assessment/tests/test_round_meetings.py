@@ -80,7 +80,7 @@ WARNING = {"kind": "warning", "held_on": datetime.date(2026, 11, 20), "held_by":
 
 
 def test_a_round_is_confirmed_only_once_each_flagged_person_has_a_talk_or_a_reason(
-    evaluation_round, district_user
+    client, evaluation_round, district_user
 ):
     score_everyone(evaluation_round, district_user)
     veto(evaluation_round, district_user, "甲")
@@ -107,6 +107,23 @@ def test_a_round_is_confirmed_only_once_each_flagged_person_has_a_talk_or_a_reas
     assert talk.reason == "已迁出本区，无法约谈" and talk.held_by == "" and talk.held_on is None
     audit = AuditEvent.objects.filter(object_type="members.member", detail__talk="warning")
     assert audit.count() == 1
+    # Each talk, or why none was held, is a line of the person's history on her page.
+    line = MemberChange.objects.get(member__name="甲", action=MemberChange.Action.TALK)
+    assert line.changes == [{"field": "talk", "old": "", "new": "未谈话 · 已迁出本区，无法约谈"}]
+    assert line.source == str(evaluation_round)
+    client.force_login(district_user)
+    page = client.get(reverse("members:detail", args=[line.member_id])).text
+    assert "评价后谈话" in page and "已迁出本区，无法约谈" in page
+    # A correction shows what it replaced.
+    meetings.talk_record_set(
+        actor=district_user, evaluation=evaluation_of(evaluation_round, "戊"),
+        data={**WARNING, "outcome": "本人已书面检查"},
+    )  # fmt: skip
+    corrected = MemberChange.objects.filter(member__name="戊", action="talk").latest("id")
+    assert corrected.changes[0]["old"].endswith("本人表示接受")
+    assert (
+        corrected.changes[0]["new"] == "警示谈话 · 2026-11-20 · 区委统战部王部长 · 本人已书面检查"
+    )
 
 
 def test_a_talk_record_refuses_bad_input_in_chinese(evaluation_round, district_user):
