@@ -146,6 +146,17 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# How passwords are kept: PBKDF2 with HMAC-SM3 (the national hash, for the 密评); the others
+# only read passwords kept before, each rehashed with the first at its next login.
+PASSWORD_HASHERS = [
+    "tongzhan.passwords.PBKDF2SM3PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 # Password rules (configurable): PASSWORD_MIN_LENGTH characters (10), PASSWORD_MIN_CLASSES of
 # the four kinds of character (3), not a common password, not containing the username, not
 # the account's current password.
