@@ -28,19 +28,10 @@ from .forms import (
     RegisterYearForm,
 )
 from .models import DutyRecord, Member, Nomination, PoliticalArrangement, RepresentativeChange
-from .views import WEB_FORM, XLSX, MemberMixin, record_remove
+from .views import WEB_FORM, XLSX, EditableMemberMixin, MemberMixin, record_remove
 
 ARRANGEMENTS_ANCHOR = "#arrangements"
 DUTIES_ANCHOR = "#duties"
-
-
-class EditableMemberMixin(MemberMixin):
-    """A member the user may see (else 404) and change (else 403)."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require_editable()
-        return super().dispatch(request, *args, **kwargs)
 
 
 class FileFormMixin(ServiceFormMixin):

@@ -127,10 +127,23 @@ class MemberMixin(LoginRequiredMixin):
         return self.member
 
     def require_editable(self, permission="members.change_member"):
-        user = self.request.user
-        editable = Member.objects.editable_by(user).filter(pk=self.member.pk).exists()
-        if not editable or not user.has_perm(permission):
-            raise PermissionDenied
+        require_editable(self.request.user, self.member.pk, permission)
+
+
+def require_editable(user, member_id: int, permission="members.change_member") -> None:
+    """403 unless `user` may change the member (her area's, and the role's permission)."""
+    editable = Member.objects.editable_by(user).filter(pk=member_id).exists()
+    if not editable or not user.has_perm(permission):
+        raise PermissionDenied
+
+
+class EditableMemberMixin(MemberMixin):
+    """A member the user may see (else 404) and change (else 403)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.require_editable()
+        return super().dispatch(request, *args, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -385,15 +398,10 @@ class MemberCreateView(LoginRequiredMixin, PermissionRequiredMixin, ServiceFormM
         return reverse("members:detail", args=[self.written.pk])
 
 
-class MemberUpdateView(MemberMixin, ServiceFormMixin, UpdateView):
+class MemberUpdateView(EditableMemberMixin, ServiceFormMixin, UpdateView):
     model = Member
     form_class = MemberForm
     template_name = "members/member_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require_editable()
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         # The form shows the full ID number and phone to edit them: that is a reveal.
@@ -432,14 +440,9 @@ class MemberUpdateView(MemberMixin, ServiceFormMixin, UpdateView):
         return reverse("members:detail", args=[self.object.pk])
 
 
-class MemberStatusView(MemberMixin, ServiceFormMixin, FormView):
+class MemberStatusView(EditableMemberMixin, ServiceFormMixin, FormView):
     form_class = MemberStatusForm
     template_name = "members/member_status.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require_editable()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         return {"status": self.member.status, "reason": self.member.status_reason}
@@ -524,12 +527,7 @@ class RelativeFormMixin(ServiceFormMixin):
         return reverse("members:detail", args=[self.member.pk]) + "#relatives"
 
 
-class RelativeCreateView(MemberMixin, RelativeFormMixin, CreateView):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require_editable()
-        return super().dispatch(request, *args, **kwargs)
-
+class RelativeCreateView(EditableMemberMixin, RelativeFormMixin, CreateView):
     def get_object(self, queryset=None):
         return None
 
@@ -568,7 +566,7 @@ class RelativeCreateView(MemberMixin, RelativeFormMixin, CreateView):
         return super().get_success_url()
 
 
-class RelativeMixin(MemberMixin):
+class RelativeMixin(EditableMemberMixin):
     """A relative of a member the user may see (else 404) and change (else 403)."""
 
     @cached_property
@@ -581,11 +579,6 @@ class RelativeMixin(MemberMixin):
     @cached_property
     def member(self) -> Member:
         return self.relative.member
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.require_editable()
-        return super().dispatch(request, *args, **kwargs)
 
 
 class RelativeUpdateView(RelativeMixin, RelativeFormMixin, UpdateView):
@@ -626,10 +619,7 @@ def record_remove(request, record, *, heading, rows, write, done, anchor, instea
     `write()`. `instead`: what to do if the record is right but over (end it, not remove it).
     A record of a member out of the user's area is 404 before this, one the user may only read
     403, as for the member."""
-    user = request.user
-    editable = Member.objects.editable_by(user).filter(pk=record.member_id).exists()
-    if not editable or not user.has_perm("members.change_member"):
-        raise PermissionDenied
+    require_editable(request.user, record.member_id)
     back_url = reverse("members:detail", args=[record.member_id]) + anchor
     if request.method == "POST" and request.POST.get("confirmed"):
         action_write(request, write, done=done)
