@@ -187,6 +187,18 @@ def rectification_detail(request, pk):
     return _page(request, _rectification(request, pk))
 
 
+def _rectification_form(request, rectification, form, write, *, done, **page):
+    """A rectification's form page: on a valid POST, `write()` (the service), then back to the
+    rectification; otherwise the form (again, with the service's refusal on it)."""
+    if request.method == "POST" and form.is_valid() and form_write(request, form, write, done=done):
+        return redirect("followup:detail", pk=rectification.pk)
+    return render(
+        request,
+        "followup/rectification_form.html",
+        {"rectification": rectification, "form": form, **page},
+    )
+
+
 @login_required
 @permission_required("followup.manage_rectification", raise_exception=True)
 def rectification_update(request, pk):
@@ -198,34 +210,16 @@ def rectification_update(request, pk):
         _posted(request),
         initial={"notice": rectification.notice, "deadline": rectification.deadline},
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form_write(
-            request,
-            form,
-            lambda: services.rectification_update(
-                actor=request.user,
-                rectification=rectification,
-                notice=form.cleaned_data["notice"],
-                deadline=form.cleaned_data["deadline"],
-                request=request,
-            ),
-            done=_("The notice was saved."),
-        )
-    ):
-        return redirect("followup:detail", pk=rectification.pk)
-    return render(
-        request,
-        "followup/rectification_form.html",
-        {
-            "rectification": rectification,
-            "form": form,
-            "heading": _("Change the notice or the deadline"),
-            "button": _("Save"),
-            "multipart": False,
-        },
-    )
+    return _rectification_form(
+        request, rectification, form,
+        lambda: services.rectification_update(
+            actor=request.user, rectification=rectification,
+            notice=form.cleaned_data["notice"], deadline=form.cleaned_data["deadline"],
+            request=request,
+        ),
+        done=_("The notice was saved."),
+        heading=_("Change the notice or the deadline"), button=_("Save"), multipart=False,
+    )  # fmt: skip
 
 
 @login_required
@@ -240,35 +234,17 @@ def rectification_report(request, pk):
         request.FILES if request.method == "POST" else None,
         initial={"report": rectification.report},
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form_write(
-            request,
-            form,
-            lambda: services.rectification_report(
-                actor=request.user,
-                rectification=rectification,
-                report=form.cleaned_data["report"],
-                uploads=form.cleaned_data["files"],
-                request=request,
-            ),
-            done=_("The rectification was reported to the street."),
-        )
-    ):
-        return redirect("followup:detail", pk=rectification.pk)
-    return render(
-        request,
-        "followup/rectification_form.html",
-        {
-            "rectification": rectification,
-            "form": form,
-            "heading": _("Report the rectification"),
-            "button": _("Report to the street"),
-            "multipart": True,
-            "files": rectification.files.all(),
-        },
-    )
+    return _rectification_form(
+        request, rectification, form,
+        lambda: services.rectification_report(
+            actor=request.user, rectification=rectification,
+            report=form.cleaned_data["report"], uploads=form.cleaned_data["files"],
+            request=request,
+        ),
+        done=_("The rectification was reported to the street."),
+        heading=_("Report the rectification"), button=_("Report to the street"),
+        multipart=True, files=rectification.files.all(),
+    )  # fmt: skip
 
 
 @require_POST
