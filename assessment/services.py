@@ -1168,14 +1168,23 @@ def round_reopen_until(evaluation_round: EvaluationRound):
     return evaluation_round.confirmed_at + datetime.timedelta(days=settings.EVALUATION_REOPEN_DAYS)
 
 
+def _decided(evaluation_round: EvaluationRound) -> bool:
+    """Whether the district has decided on a nominee of the (admission) round."""
+    return (
+        Admission.objects.filter(evaluation__round=evaluation_round).exclude(decision="").exists()
+    )
+
+
 def may_reopen(actor, evaluation_round: EvaluationRound) -> bool:
-    """Whoever may confirm the round may reopen it, while it is confirmed and recent."""
+    """Whoever may confirm the round may reopen it, while it is confirmed and recent, and no
+    nominee of it has been decided on."""
     until = round_reopen_until(evaluation_round)
     return (
         evaluation_round.state == EvaluationRound.State.CONFIRMED
         and until is not None
         and timezone.now() <= until
         and may_confirm(actor, evaluation_round)
+        and not _decided(evaluation_round)
     )
 
 
@@ -1200,11 +1209,7 @@ def round_reopen(*, actor, evaluation_round: EvaluationRound, request=None) -> l
         evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
         if evaluation_round.state != EvaluationRound.State.CONFIRMED:
             raise ValidationError(_("Only a confirmed round can be reopened."))
-        if (
-            Admission.objects.filter(evaluation__round=evaluation_round)
-            .exclude(decision="")
-            .exists()
-        ):
+        if _decided(evaluation_round):
             raise ValidationError(
                 _("The district has decided on nominees of this round: it cannot be reopened.")
             )

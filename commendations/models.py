@@ -10,7 +10,7 @@ publishes the results.
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -68,9 +68,11 @@ class Campaign(models.Model):
         blank=True,
         help_text=_("For another kind: what the commendation is called."),
     )
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)]
+    )
     title = models.CharField(_("title"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("of a campaign", "description"), blank=True)
     area = models.ForeignKey(
         Area, verbose_name=_("area covered"), on_delete=models.PROTECT, related_name="+"
     )

@@ -328,6 +328,8 @@ def test_nominate_and_decide_through_the_pages(
     assert "nominate-member" in detail
     client.post(reverse("members:nominate", args=[member.pk]), {"reason": "热心公益"})
     assert member.nominations.get().reason == "热心公益"
+    register = client.get(reverse("members:representative_register")).text
+    assert "提名理由" in register and "热心公益" in register and "重复依据" not in register
     client.force_login(district_user)
     created = client.post(
         reverse("assessment:rounds"),
@@ -353,4 +355,6 @@ def test_nominate_and_decide_through_the_pages(
     client.post(url, {**decision, "confirmed": "1"})
     member.refresh_from_db()
     assert member.is_representative
+    # Decided on, the round is not offered for reopening, which would be refused.
+    assert not services.may_reopen(district_user, evaluation_round)
     assert client.get(url).status_code == 405

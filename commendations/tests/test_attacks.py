@@ -177,3 +177,14 @@ def test_a_quota_of_none_commended_is_refused(district_user):
         campaign_make(district_user, quota=0)
     assert "quota" in refused.value.message_dict
     assert campaign_make(district_user, quota=1).quota == 1
+
+
+def test_a_year_that_is_not_one_is_refused_and_the_description_is_the_campaigns(
+    client, district_user
+):
+    with pytest.raises(ValidationError) as refused:
+        campaign_make(district_user, year=20262026)
+    assert "year" in refused.value.message_dict
+    client.force_login(district_user)
+    form = client.get(reverse("commendations:create")).text
+    assert "活动说明" in form and "诉求内容" not in form
