@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, FormView, UpdateView
 
 from tongzhan import spreadsheets as xlsx
@@ -312,6 +313,7 @@ def _register(request, year: int):
     return rows
 
 
+@require_GET
 @login_required
 @permission_required("members.view_representativechange", raise_exception=True)
 def representative_register(request):
@@ -338,6 +340,7 @@ def representative_register(request):
     )
 
 
+@require_GET
 @login_required
 @permission_required("members.view_representativechange", raise_exception=True)
 def representative_register_export(request):
