@@ -1313,8 +1313,9 @@ def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) ->
                     )
                 }
             )
-    for nomination in nominees:
-        nomination = available[getattr(nomination, "pk", nomination)]
+    # A nominee named twice (a crafted POST, a caller's list) is evaluated once.
+    for pk in dict.fromkeys(getattr(nomination, "pk", nomination) for nomination in nominees):
+        nomination = available[pk]
         evaluation = Evaluation.objects.create(round=evaluation_round, member=nomination.member)
         Admission.objects.create(evaluation=evaluation, nomination=nomination)
 

@@ -12,10 +12,12 @@ from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, FormView, UpdateView
 
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
+from tongzhan.masking import name_seen_by
 from tongzhan.mixins import ServiceFormMixin
 from tongzhan.models import AuditEvent
 
@@ -287,14 +289,22 @@ REPRESENTATIVE_ANCHOR = "#representative"
 
 
 def _register(request, year: int):
-    return (
+    """The year's rows of the user's area. A row stays in the community she was in; one who
+    has moved out of the user's area since is named as the lists of members name her to
+    those outside it (masked), and not linked."""
+    rows = list(
         RepresentativeChange.objects.visible_to(request.user)
         .filter(date__year=year)
         .select_related("member", "community__parent", "actor")
         .order_by("date", "id")
     )
+    for row in rows:
+        row.name = name_seen_by(request.user, row.member.name, row.member.community_id)
+        row.linked = row.name == row.member.name
+    return rows
 
 
+@require_GET
 @login_required
 @permission_required("members.view_representativechange", raise_exception=True)
 def representative_register(request):
@@ -321,6 +331,7 @@ def representative_register(request):
     )
 
 
+@require_GET
 @login_required
 @permission_required("members.view_representativechange", raise_exception=True)
 def representative_register_export(request):
@@ -355,7 +366,7 @@ def representative_register_export(request):
         sheet.append(
             [
                 row.date.isoformat(),
-                row.member.name,
+                row.name,
                 row.community.parent.name if row.community.parent_id else "",
                 row.community.name,
                 row.get_kind_display(),

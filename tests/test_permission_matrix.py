@@ -124,6 +124,8 @@ MATRIX = [
     ("members:nominate", ["member"], "post", "302 200 404 200 200 404 200 404"),
     ("members:representative_register", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:representative_register_export", [], "get", "302 200 200 200 200 200 200 403"),
+    ("members:representative_register", [], "post", "405 405 405 405 405 405 405 405"),
+    ("members:representative_register_export", [], "post", "405 405 405 405 405 405 405 405"),
     ("members:transfer", ["member"], "get", "302 200 404 403 200 404 200 404"),
     # The possible duplicates of one's area: the district's and the administrators'.
     ("members:duplicates", [], "get", "302 403 403 403 200 200 200 403"),
@@ -231,6 +233,7 @@ MATRIX = [
     ("assessment:scores_upload", ["period"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:scores_upload", ["period"], "post", "302 403 403 200 200 404 200 403"),
     ("assessment:rounds", [], "get", "302 403 403 200 200 200 200 403"),
+    ("assessment:rounds", [], "post", "302 403 403 403 200 200 200 403"),
     ("assessment:round", ["round"], "get", "302 403 403 200 200 404 200 403"),
     ("assessment:round_confirm", ["round"], "get", "302 403 403 403 200 404 200 403"),
     ("assessment:round_confirm", ["fresh_round"], "post", "302 403 403 403 302 404 302 403"),

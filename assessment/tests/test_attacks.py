@@ -1,7 +1,9 @@
 """What an attacker (or an unlucky moment) tries around an evaluation round: a joint meeting
 or a talk dated on a day still to come, an outside evaluator listed twice by characters that
 show nothing, an attendee of no visible name, minutes that only call themselves a PDF, and
-another district's minutes or evaluator reached by a crafted id."""
+another district's minutes or evaluator reached by a crafted id; an admission round crafted
+with another district's, a decided or a repeated nominee, and a decision by the wrong hands
+or made twice."""
 
 import datetime
 
@@ -12,14 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import meetings, services
-from assessment.models import JointMeeting, OutsideEvaluator, TalkRecord
+from assessment.models import Admission, EvaluationRound, JointMeeting, OutsideEvaluator, TalkRecord
 from members import services as member_services
-from members.models import Member, PoliticalArrangement
+from members.models import Member, Nomination, PoliticalArrangement, RepresentativeChange
+from members.tests.factories import MemberFactory
 from tongzhan.models import AuditEvent
 
+from .test_admission import admission_round, admission_template, score_all
 from .test_round_meetings import PDF, WARNING, evaluation_of, evaluation_round, score_everyone
 
-__all__ = ["evaluation_round"]  # the fixture, used by name
+__all__ = ["admission_template", "evaluation_round"]  # the fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +187,76 @@ def test_a_seat_whose_term_has_not_begun_does_not_block_the_confirmation(
     services.round_reopen(actor=district_user, evaluation_round=evaluation_round)
     seat.refresh_from_db()
     assert seat.state == PoliticalArrangement.State.IN_OFFICE and seat.ended_on is None
+
+
+# -- Admission rounds and the district's decision (issue 18) ---------------------------------------
+
+
+def _nominee(areas, community_user):
+    member = MemberFactory(name="林入选", community=areas["140106001001"])
+    member_services.nomination_create(actor=community_user, member=member, reason="履职积极")
+    return member
+
+
+ROUND_FORM = {"name": "入选评价", "superior_weight": 50, "self_weight": 20, "public_weight": 30,
+              "cut_share": 10}  # fmt: skip
+
+
+def test_a_crafted_round_takes_no_other_districts_nor_decided_nor_repeated_nominee(
+    client, areas, community_user, district_user, other_district_user, admission_template
+):
+    template, member = admission_template, _nominee(areas, community_user)
+    theirs = MemberFactory(name="外区人", community=areas["140105001001"])
+    member_services.nomination_create(actor=other_district_user, member=theirs, reason="x")
+    decided = MemberFactory(name="已决定", community=areas["140106001001"])
+    closed = member_services.nomination_create(actor=district_user, member=decided, reason="x")
+    Nomination.objects.filter(pk=closed.pk).update(state="not_admitted")
+    client.force_login(district_user)
+    for crafted in (theirs.nominations.get().pk, closed.pk):
+        client.post(reverse("assessment:rounds"), {**ROUND_FORM, "area": areas["140106"].pk,
+                    "template": template.pk, "nominees": [crafted]})  # fmt: skip
+    assert not EvaluationRound.objects.exists()
+    for crafted in (theirs.nominations.get(), closed):
+        with pytest.raises(ValidationError):
+            services.round_create(actor=district_user, data={
+                "area": areas["140106"], "name": "入选", "template": template,
+                "nominees": [crafted]})  # fmt: skip
+    # The same nominee named twice is evaluated once (it was a database error).
+    mine = member.nominations.get()
+    made = services.round_create(actor=district_user, data={
+        "area": areas["140106"], "name": "入选", "template": template,
+        "nominees": [mine, mine.pk]})  # fmt: skip
+    assert made.evaluations.get().member == member
+    assert Admission.objects.get().nomination == mine
+
+
+def test_another_districts_or_a_lower_role_or_a_second_decision_changes_nothing(
+    client, areas, community_user, street_user, district_user, other_district_user,
+    admission_template,
+):  # fmt: skip
+    template, member = admission_template, _nominee(areas, community_user)
+    evaluation_round = admission_round(district_user, areas["140106"], template, [member])
+    score_all(evaluation_round, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    admission = Admission.objects.get()
+    url = reverse("assessment:admission_decide", args=[evaluation_round.pk, admission.pk])
+    decision = {"decision": "admit", "decided_on": "2026-06-01", "confirmed": "1"}
+    for user, status in ((other_district_user, 404), (street_user, 403), (community_user, 403)):
+        client.force_login(user)
+        assert client.post(url, decision).status_code == status
+    assert client.get(url).status_code == 405
+    admission.refresh_from_db()
+    assert admission.decision == "" and not RepresentativeChange.objects.exists()
+    # An admission reached through a round it is not of is not found.
+    client.force_login(district_user)
+    elsewhere = reverse(
+        "assessment:admission_decide", args=[evaluation_round.pk + 999, admission.pk]
+    )
+    assert client.post(elsewhere, decision).status_code == 404
+    client.post(url, decision)
+    again = client.post(url, {**decision, "decision": "reject"}, follow=True)
+    assert "已记录" in again.content.decode()
+    admission.refresh_from_db()
+    member.refresh_from_db()
+    assert admission.decision == "admit" and member.is_representative
+    assert RepresentativeChange.objects.count() == 1
