@@ -51,6 +51,7 @@ PROJECT = (
     "resources",
     "assessment",
     "followup",
+    "privacy",
     "dashboards",
 )
 # Read by the generic views (page) or asked for by people trying their luck.

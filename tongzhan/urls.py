@@ -64,6 +64,7 @@ urlpatterns = [
     path("resources/", include("resources.urls")),
     path("assessment/", include("assessment.urls")),
     path("followup/", include("followup.urls")),
+    path("privacy/", include("privacy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "resources",
     "dashboards",
     "followup",
+    "privacy",
     "assessment",
     "demo",
     # After tongzhan, whose `db_worker` (this one's, outliving database restarts and running

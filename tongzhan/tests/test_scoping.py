@@ -20,6 +20,7 @@ APPS = [
     "liaison",
     "members",
     "organisations",
+    "privacy",
     "resources",
     "tongzhan",
 ]
