@@ -1035,6 +1035,12 @@ class RoundOutcome:
     def flagged(self) -> list[EvaluationRow]:
         return self.vetoed + self.lowest
 
+    @property
+    def passing(self) -> list[EvaluationRow]:
+        """Those still in the round and not flagged: in an admission round, the nominees the
+        district may admit."""
+        return [row for row in self.ranked if not row.fails]
+
 
 def _weighted_sources(evaluation_round: EvaluationRound) -> list[str]:
     weights = {
@@ -1085,11 +1091,18 @@ def round_outcome_preview(evaluation_round: EvaluationRound) -> RoundOutcome:
     )
 
 
-def _missing_message(missing: list[Missing]) -> str:
-    return _(
-        "The outcome cannot be confirmed yet: %(count)s representatives still lack scores "
-        "(%(who)s). Enter them first."
-    ) % {
+def _missing_message(evaluation_round: EvaluationRound, missing: list[Missing]) -> str:
+    if _is_admission(evaluation_round):
+        message = _(
+            "The outcome cannot be confirmed yet: %(count)s nominees still lack scores "
+            "(%(who)s). Enter them first."
+        )
+    else:
+        message = _(
+            "The outcome cannot be confirmed yet: %(count)s representatives still lack scores "
+            "(%(who)s). Enter them first."
+        )
+    return message % {
         "count": len(missing),
         "who": "；".join(
             f"{entry.row.evaluation.member.name}：{'、'.join(entry.labels())}" for entry in missing
@@ -1114,7 +1127,7 @@ def round_confirm(
         _check_round_open(evaluation_round)
         outcome = round_outcome_preview(evaluation_round)
         if outcome.missing:
-            raise ValidationError(_missing_message(outcome.missing))
+            raise ValidationError(_missing_message(evaluation_round, outcome.missing))
         losing = {row.evaluation.member_id for row in outcome.loses_flag}
         if expected is not None and {str(pk) for pk in expected} != {str(pk) for pk in losing}:
             raise ValidationError(

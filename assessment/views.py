@@ -709,6 +709,7 @@ def _round_to_decide(request, pk) -> EvaluationRound:
 def round_confirm(request, pk):
     """GET: what confirming would do, from the service; POST: confirm it."""
     evaluation_round = _round_to_decide(request, pk)
+    admission = evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION
     if request.method == "POST":
         removed = action_write(
             request,
@@ -721,11 +722,13 @@ def round_confirm(request, pk):
         )
         if removed is None:
             return redirect("assessment:round_confirm", pk=evaluation_round.pk)
-        messages.success(
-            request,
-            _("The outcome is confirmed: %(count)s left the representatives.")
-            % {"count": len(removed)},
-        )
+        if admission:
+            done = _("The outcome is confirmed: the district now decides on each nominee.")
+        else:
+            done = _("The outcome is confirmed: %(count)s left the representatives.") % {
+                "count": len(removed)
+            }
+        messages.success(request, done)
         return redirect("assessment:round", pk=evaluation_round.pk)
     outcome = services.round_outcome_preview(evaluation_round)
     _with_outside_scores(evaluation_round, outcome.rows)
@@ -739,6 +742,7 @@ def round_confirm(request, pk):
             "talks": talks,
             "talks_lacking": [entry for entry in talks if entry.talk is None],
             "reopen_days": settings.EVALUATION_REOPEN_DAYS,
+            "admission": admission,
         },
     )
 

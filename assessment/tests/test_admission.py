@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from lxml import html
 from openpyxl import load_workbook
 
 from assessment import services
@@ -358,3 +359,56 @@ def test_nominate_and_decide_through_the_pages(
     # Decided on, the round is not offered for reopening, which would be refused.
     assert not services.may_reopen(district_user, evaluation_round)
     assert client.get(url).status_code == 405
+
+
+# -- An admission round speaks of nominees and of admission ---------------------------------------
+
+
+def page_text(response) -> str:
+    """What the page itself says (the menu names 代表人士 on every page)."""
+    return html.fromstring(response.content).find_class("main")[0].text_content()
+
+
+def test_an_admission_rounds_missing_scores_speak_of_nominees(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    client.force_login(district_user)
+    for name in ("assessment:round", "assessment:round_confirm"):
+        page = client.get(reverse(name, args=[evaluation_round.pk]))
+        notice = html.fromstring(page.content).get_element_by_id("missing-scores").text_content()
+        assert "1 名人选还缺少评分" in notice and "缺少评分的人选" in notice
+        assert "代表人士" not in notice
+    with pytest.raises(ValidationError) as refused:
+        services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    assert "1 名人选还缺少评分" in refused.value.messages[0]
+    assert "代表人士" not in refused.value.messages[0]
+
+
+def test_an_admission_rounds_confirmation_says_what_it_does_for_nominees(
+    client, areas, district_user, admission_template, nominee
+):
+    other = MemberFactory(name="周人选", community=areas["140106001002"])
+    member_services.nomination_create(actor=district_user, member=other, reason="热心公益")
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee, other]
+    )
+    score_all(evaluation_round, district_user)
+    veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
+    services.veto_mark(
+        actor=district_user, evaluation=evaluation_round.evaluations.get(member=other),
+        item=veto, note="失信",
+    )  # fmt: skip
+    client.force_login(district_user)
+    url = reverse("assessment:round_confirm", args=[evaluation_round.pk])
+    text = page_text(client.get(url))
+    # Nobody leaves the representatives: the one who failed is not admitted.
+    assert "移出" not in text and "淘汰" not in text and "已不是代表人士" not in text
+    assert "未通过评价的人选不予入选" in text
+    assert "参评人选" in text and "周人选" in text
+    confirmed = client.post(url, follow=True)
+    said = page_text(confirmed)
+    assert "评价结果已确认" in said and "移出代表人士" not in said
+    assert "逐一作出决定" in said
