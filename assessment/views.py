@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.views import XLSX
@@ -572,16 +572,38 @@ def round_detail(request, pk):
             "may_confirm": services.may_confirm(user, evaluation_round),
             "may_reopen": services.may_reopen(user, evaluation_round),
             "reopen_until": services.round_reopen_until(evaluation_round),
-            **_admissions(user, evaluation_round, outcome.rows),
+            **_admissions(user, evaluation_round, outcome),
         },
     )
 
 
-def _admissions(user, evaluation_round: EvaluationRound, rows) -> dict:
-    """An admission round's nominees the user sees: pass or fail, and the decision taken
-    or, once the round is confirmed, the form to take it."""
+# Where a nominee stands in her admission evaluation, as the round's list of nominees says it.
+ADMISSION_RESULTS = {
+    "passed": gettext_lazy("Passed"),
+    "failed": pgettext_lazy("admission evaluation", "Failed"),
+    # Until every weighted source has scored her, a pass would rest on scores never given.
+    "unscored": gettext_lazy("Not scored yet"),
+    "incomplete": gettext_lazy("Scores incomplete"),
+}
+
+
+def _admission_result(row, lacking: set) -> str:
+    """A key of `ADMISSION_RESULTS`, or "" for one who left the round (her row says why)."""
+    if row.left:
+        return ""
+    if row.fails:
+        return "failed"  # a veto fails her whatever her scores
+    if row.evaluation.pk in lacking:
+        return "incomplete" if row.by_source else "unscored"
+    return "passed"
+
+
+def _admissions(user, evaluation_round: EvaluationRound, outcome) -> dict:
+    """An admission round's nominees the user sees: passed, failed or not fully scored yet,
+    and the decision taken or, once the round is confirmed, the form to take it."""
     if evaluation_round.template.kind != EvaluationTemplate.Kind.ADMISSION:
         return {"admission": False}
+    lacking = {entry.row.evaluation.pk for entry in outcome.missing}
     by_evaluation = {
         admission.evaluation_id: admission
         for admission in Admission.objects.filter(
@@ -592,14 +614,15 @@ def _admissions(user, evaluation_round: EvaluationRound, rows) -> dict:
         evaluation_round.state == EvaluationRound.State.CONFIRMED
         and services.may_decide_admission(user, evaluation_round)
     )
-    nominees = [
-        {
+    nominees = []
+    for row in services.round_rows_seen(user, evaluation_round, outcome.rows):
+        result = _admission_result(row, lacking)
+        nominees.append({
             "row": row,
             "admission": by_evaluation.get(row.evaluation.pk),
-            "passes": services.admission_passes(row),
-        }
-        for row in services.round_rows_seen(user, evaluation_round, rows)
-    ]
+            "passes": result == "passed",
+            "result": ADMISSION_RESULTS[result] if result else row.get_left_display(),
+        })  # fmt: skip
     return {
         "admission": True,
         "nominees": nominees,

@@ -412,3 +412,31 @@ def test_an_admission_rounds_confirmation_says_what_it_does_for_nominees(
     said = page_text(confirmed)
     assert "评价结果已确认" in said and "移出代表人士" not in said
     assert "逐一作出决定" in said
+
+
+def test_a_nominee_nobody_scored_has_not_passed(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    client.force_login(district_user)
+    url = reverse("assessment:round", args=[evaluation_round.pk])
+
+    def result():
+        row = html.fromstring(client.get(url).content).get_element_by_id(f"nominee-{nominee.pk}")
+        return row.find_class("result")[0].text_content()
+
+    assert result() == "未评分"
+    evaluation = evaluation_round.evaluations.get()
+    items = EvaluationItem.objects.filter(category__template=admission_template, is_veto=False)
+    services.evaluation_score(
+        actor=district_user, evaluation=evaluation, source="superior",
+        scores={item: item.max_score for item in items},
+    )  # fmt: skip
+    assert result() == "评分未完成"
+    score_all(evaluation_round, district_user)
+    assert result() == "通过"
+    veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
+    services.veto_mark(actor=district_user, evaluation=evaluation, item=veto, note="失信")
+    assert result() == "未通过"
