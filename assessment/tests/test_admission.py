@@ -440,3 +440,28 @@ def test_a_nominee_nobody_scored_has_not_passed(
     veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
     services.veto_mark(actor=district_user, evaluation=evaluation, item=veto, note="失信")
     assert result() == "未通过"
+
+
+def test_the_decision_has_no_default_and_without_one_the_form_says_so(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    score_all(evaluation_round, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    client.force_login(district_user)
+    back = reverse("assessment:round", args=[evaluation_round.pk])
+    row = html.fromstring(client.get(back).content).get_element_by_id(f"nominee-{nominee.pk}")
+    (choice,) = row.xpath(".//select[@name='decision']")
+    options = choice.xpath("./option")
+    # Nothing chosen until the officer chooses: the first option is no decision.
+    assert options[0].get("value") == "" and choice.get("required") is not None
+    assert not [option for option in options if option.get("selected") is not None]
+    assert [option.text for option in options[1:]] == ["同意入选", "不予入选"]
+    url = reverse(
+        "assessment:admission_decide", args=[evaluation_round.pk, Admission.objects.get().pk]
+    )
+    refused = client.post(url, {"decision": "", "decided_on": "2026-06-01"}, follow=True)
+    assert "请选择“同意入选”或“不予入选”" in page_text(refused)
+    assert Admission.objects.get().decision == ""
