@@ -465,3 +465,25 @@ def test_the_decision_has_no_default_and_without_one_the_form_says_so(
     refused = client.post(url, {"decision": "", "decided_on": "2026-06-01"}, follow=True)
     assert "请选择“同意入选”或“不予入选”" in page_text(refused)
     assert Admission.objects.get().decision == ""
+
+
+def test_a_nominee_in_a_round_awaiting_the_decision_is_refused_by_another_naming_her(
+    areas, district_user, admission_template, nominee
+):
+    first = admission_round(district_user, areas["140106001"], admission_template, [nominee])
+    nomination = nominee.nominations.get()
+    for area in (areas["140106"], areas["140106001"]):  # the district's round, the street's
+        with pytest.raises(ValidationError) as refused:
+            services.round_create(
+                actor=district_user,
+                data={"area": area, "name": "第二轮入选评价", "template": admission_template,
+                      "nominees": [nomination]},
+            )  # fmt: skip
+        (message,) = refused.value.message_dict["nominees"]
+        assert "林入选" in message and str(first) in message
+    # Confirmed but not decided on, she is still that round's.
+    score_all(first, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=first)
+    with pytest.raises(ValidationError, match="林入选"):
+        admission_round(district_user, areas["140106001"], admission_template, [nominee])
+    assert Admission.objects.count() == 1
