@@ -1036,6 +1036,11 @@ class RoundOutcome:
         return self.vetoed + self.lowest
 
     @property
+    def departed(self) -> list[EvaluationRow]:
+        """Those who left the round (`Evaluation.departure`): neither ranked nor cut."""
+        return [row for row in self.rows if row.left]
+
+    @property
     def passing(self) -> list[EvaluationRow]:
         """Those still in the round and not flagged: in an admission round, the nominees the
         district may admit."""

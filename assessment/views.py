@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
+from tongzhan.masking import name_seen_by
 from tongzhan.mixins import action_write, confirm_page, form_write
 from tongzhan.models import Area, AuditEvent
 
@@ -559,6 +560,7 @@ def round_detail(request, pk):
     user = request.user
     outcome = services.round_outcome_preview(evaluation_round)
     _with_outside_scores(evaluation_round, outcome.rows)
+    _names_seen(user, outcome.rows)
     return render(
         request,
         "assessment/round_detail.html",
@@ -701,6 +703,16 @@ def admission_decide(request, pk, admission_pk):
     )
 
 
+def _names_seen(user, rows) -> None:
+    """Each row's member named as `user` may read her (`row.name`): one who has moved out of
+    the user's area since is named as the lists of members name her to those outside it
+    (masked), and not linked (`row.linked`), as the register of entries and exits does."""
+    for row in rows:
+        member = row.evaluation.member
+        row.name = name_seen_by(user, member.name, member.community_id)
+        row.linked = row.name == member.name
+
+
 def _with_outside_scores(evaluation_round: EvaluationRound, rows) -> None:
     """Each row's outside evaluators' totals (`row.outside`), where its public score comes
     from when the round lists them."""
@@ -755,6 +767,7 @@ def round_confirm(request, pk):
         return redirect("assessment:round", pk=evaluation_round.pk)
     outcome = services.round_outcome_preview(evaluation_round)
     _with_outside_scores(evaluation_round, outcome.rows)
+    _names_seen(request.user, outcome.rows)
     talks = meetings.talks_needed(evaluation_round, outcome)
     return render(
         request,

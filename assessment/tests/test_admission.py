@@ -487,3 +487,27 @@ def test_a_nominee_in_a_round_awaiting_the_decision_is_refused_by_another_naming
     with pytest.raises(ValidationError, match="林入选"):
         admission_round(district_user, areas["140106001"], admission_template, [nominee])
     assert Admission.objects.count() == 1
+
+
+def test_a_nominee_who_moved_out_of_the_users_area_is_named_masked(
+    client, areas, district_user, admission_template, nominee
+):
+    other = MemberFactory(name="周人选", community=areas["140106001002"])
+    member_services.nomination_create(actor=district_user, member=other, reason="热心公益")
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee, other]
+    )
+    score_all(evaluation_round, district_user)
+    # She moves to another district: out of the round's area, and of its district's staff's.
+    Member.objects.filter(pk=nominee.pk).update(community=areas["140105001001"])
+    client.force_login(district_user)
+    page = client.get(reverse("assessment:round", args=[evaluation_round.pk]))
+    text, tree = page_text(page), html.fromstring(page.content)
+    assert "林入选" not in text and "坞城社区" not in text
+    row = tree.get_element_by_id(f"nominee-{nominee.pk}")
+    assert "林**" in row.text_content() and not row.xpath(".//a") and not row.xpath(".//form")
+    assert "周人选" in text  # in her area, named in full and linked
+    assert tree.get_element_by_id(f"nominee-{other.pk}").xpath(".//a")
+    # The confirmation says who left the round, named as she may be read.
+    confirm = page_text(client.get(reverse("assessment:round_confirm", args=[evaluation_round.pk])))
+    assert "林**" in confirm and "林入选" not in confirm and "坞城社区" not in confirm
