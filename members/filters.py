@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongzhan import documents
-from tongzhan.crypto import lookup_hash
+from tongzhan.crypto import lookup_hashes
 from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, FilterForm, IntegerFilter, YearFilter
 from tongzhan.masking import mask_id_number, mask_phone
 from tongzhan.models import Area
@@ -206,14 +206,14 @@ class MemberFilterSet(django_filters.FilterSet):
         kind, text = search_kind(value)
         if kind == "id_number":
             # Every document the number can be (an 18-digit one is usually an ID card).
-            hashes = [lookup_hash(key) for key in documents.search_keys(text)]
+            hashes = [h for key in documents.search_keys(text) for h in lookup_hashes(key)]
             return queryset.filter(id_number_hash__in=hashes)
         if kind == "document":
             # A permit or passport number, or a Latin name with digits: either may match.
-            hashes = [lookup_hash(key) for key in documents.search_keys(text)]
+            hashes = [h for key in documents.search_keys(text) for h in lookup_hashes(key)]
             return queryset.filter(Q(id_number_hash__in=hashes) | Q(name__contains=value.strip()))
         if kind == "phone":
-            return queryset.filter(phone_hash=lookup_hash(text))
+            return queryset.filter(phone_hash__in=lookup_hashes(text))
         if kind == "last_four":
             return queryset.filter(
                 Q(id_number_masked__endswith=text) | Q(phone_masked__endswith=text)

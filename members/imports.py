@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from tongzhan import documents
 from tongzhan.audit import audit_record
 from tongzhan.bulk import insert_objects, insert_rows
+from tongzhan.crypto import lookup_has_aliases
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent, community_name_key, street_name_key
 
@@ -892,6 +893,7 @@ class _Batch:
             # of several members lock them, so two such writes cannot wait for each other.
             known = known.select_for_update()
         known = {member.id_number_hash: member for member in known}
+        aliases = lookup_has_aliases()
         # Whom the rows may change: the edit page's rule, for the people found (read once
         # they are locked, so a transfer cannot move one out of reach in between).
         editable = None
@@ -913,6 +915,11 @@ class _Batch:
         left = probe_answers_left(context.actor) if context.actor is not None else None
         for row in rows:
             existing = known.get(row.member.id_number_hash)
+            if existing is None and aliases:
+                # A key rotation under way: the person may still be stored under an old hash.
+                existing = next(
+                    (known[h] for h in row.member.id_number_hashes() if h in known), None
+                )
             if existing is None and left is not None and left <= 0:
                 error = probe_refusal(actor=context.actor, masked=row.member.id_number_masked)
                 report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
@@ -1145,7 +1152,10 @@ def _known_ids(rows: list[_Row]) -> list[int]:
     On PostgreSQL one array parameter instead of an IN list of CHUNK parameters: for a first
     import, where nobody is known yet, binding those parameters was most of the lookup.
     """
-    hashes = [row.member.id_number_hash for row in rows]
+    if lookup_has_aliases():
+        hashes = [h for row in rows for h in row.member.id_number_hashes()]
+    else:
+        hashes = [row.member.id_number_hash for row in rows]
     if connection.vendor != "postgresql":
         return list(Member.objects.filter(id_number_hash__in=hashes).values_list("pk", flat=True))
     with connection.cursor() as cursor:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tongzhan import documents
-from tongzhan.crypto import EncryptedCharField, lookup_hash
+from tongzhan.crypto import EncryptedCharField, lookup_has_aliases, lookup_hash, lookup_hashes
 from tongzhan.masking import mask_contact, mask_id_number, mask_phone
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
@@ -574,6 +574,21 @@ class Member(models.Model):
         self.id_number_hash = lookup_hash(documents.lookup_key(parsed.type, parsed.number))
         self.id_number_masked = mask_id_number(parsed.number)
         return parsed
+
+    def id_number_hashes(self) -> list[str]:
+        """Every hash the member's number may be stored under: the current one, and while a
+        key rotation is under way (tongzhan.crypto) those it may still have."""
+        if not lookup_has_aliases():
+            return [self.id_number_hash]
+        return lookup_hashes(documents.lookup_key(self.document_type, self.id_number))
+
+    def lookup_hash_values(self) -> dict[str, str]:
+        """The hash columns as the current key computes them from the values (`manage.py
+        rotate_keys` writes those that differ)."""
+        return {
+            "id_number_hash": lookup_hash(documents.lookup_key(self.document_type, self.id_number)),
+            "phone_hash": lookup_hash(self.phone) if self.phone else "",
+        }
 
     def set_phone(self, raw) -> None:
         phone = normalize_phone(raw)

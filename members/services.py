@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from tongzhan import documents
 from tongzhan.audit import audit_record
-from tongzhan.crypto import lookup_hash
+from tongzhan.crypto import lookup_hash, lookup_hashes
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 from tongzhan.text import plain_name
@@ -285,10 +285,12 @@ def _check_not_registered(*, actor, data: dict, member: Member | None, request) 
         number = documents.parse(document_type, raw).number
     except ValidationError:
         return  # The model's own rules say what is wrong with the number.
-    number_hash = lookup_hash(documents.lookup_key(document_type, number))
-    if member is not None and member.id_number_hash == number_hash:
+    number_hashes = lookup_hashes(documents.lookup_key(document_type, number))
+    if member is not None and member.id_number_hash in number_hashes:
         return  # The member's own number: nothing is looked up.
-    existing = Member.objects.filter(id_number_hash=number_hash).select_related("community").first()
+    existing = (
+        Member.objects.filter(id_number_hash__in=number_hashes).select_related("community").first()
+    )
     if existing is not None and existing.merged_into_id:
         # A merged record's number is the person of the record it went into.
         existing = Member.objects.select_related("community").get(pk=existing.merged_into_id)

@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {
     "SECRET_KEY": "x" * 20 + "a-long-and-random-enough-production-secret-key-value",
-    "FIELD_ENCRYPTION_KEYS": "6Q6nM0tq2n0p1qFYTNv2Jm5T2QTKUSo3y6oN5m2l1Hk=",
+    "FIELD_SM4_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZg==",
     "FIELD_HASH_KEY": "hash-key-for-the-test",
+    "AUDIT_CHAIN_KEY": "audit-key-for-the-test",
     "ALLOWED_HOSTS": "tongzhan.example",
     "DATABASE_URL": "postgres://tongzhan:secret@db.example:5432/tongzhan",
 }
@@ -21,7 +23,9 @@ SECRETS = {
 
 def manage(*args, env):
     base = {
-        k: v for k, v in os.environ.items() if k not in SECRETS and k != "DJANGO_SETTINGS_MODULE"
+        k: v
+        for k, v in os.environ.items()
+        if k not in SECRETS and k not in ("DJANGO_SETTINGS_MODULE", "KEYS_FILE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args, "--settings=tongzhan.settings.production"],
@@ -39,7 +43,27 @@ def test_production_refuses_to_start_without_a_secret_its_database_or_its_hosts(
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-    assert f"The environment variable {missing} must be set in production." in result.stderr
+    assert f"{missing} must be set in production" in result.stderr
+
+
+def test_production_takes_its_keys_from_a_key_file(tmp_path):
+    keys = {name: SECRETS[name] for name in ("FIELD_SM4_KEYS", "FIELD_HASH_KEY", "AUDIT_CHAIN_KEY")}
+    # A list is taken as the comma separated setting.
+    listed = {**keys, "FIELD_SM4_KEYS": [keys["FIELD_SM4_KEYS"]]}
+    (tmp_path / "keys.json").write_text(json.dumps(listed))
+    env = {k: v for k, v in SECRETS.items() if k not in keys}
+    assert manage("check", env=env).returncode != 0
+    result = manage("check", env={**env, "KEYS_FILE": str(tmp_path / "keys.json")})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_production_with_aes_needs_its_fernet_keys():
+    env = {**SECRETS, "FIELD_ENCRYPTION_ALGORITHM": "aes"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set in production" in result.stderr
+    result = manage("check", env={**env, "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_production_refuses_an_embedded_sqlite_database():
@@ -167,7 +191,7 @@ import django, json
 django.setup()
 from django.conf import settings
 print(json.dumps([settings.DEBUG, settings.SECRET_KEY, settings.FIELD_ENCRYPTION_KEYS,
-                  settings.FIELD_HASH_KEY]))
+                  settings.FIELD_HASH_KEY, settings.FIELD_SM4_KEYS, settings.AUDIT_CHAIN_KEY]))
 """
 
 
@@ -177,13 +201,31 @@ def test_make_run_keys_are_made_once_kept_private_and_the_environment_wins(tmp_p
         assert result.returncode == 0, result.stderr[-3000:]
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    debug, secret, encryption, hash_key = first = keys()
+    debug, secret, encryption, hash_key, sm4, audit_key = first = keys()
     assert debug is False
     assert len(secret) >= 50 and "insecure" not in secret
-    assert len(encryption) == 1 and encryption[0] and hash_key
+    assert len(encryption) == 1 and encryption[0] and hash_key and audit_key
+    assert len(sm4) == 1 and sm4[0].startswith("local1:")
     assert keys() == first  # a restart reads the same keys: the stored data stays readable
     assert (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
     assert keys({"SECRET_KEY": "from-the-environment", "DJANGO_DEBUG": "1"})[:2] == [
         True,
         "from-the-environment",
     ]
+
+
+def test_a_key_file_from_before_sm4_keeps_its_keys_and_gains_the_new_ones(tmp_path):
+    older = {"SECRET_KEY": "s" * 50, "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+             "FIELD_HASH_KEY": "the-old-hash-key"}  # fmt: skip
+    (tmp_path / "keys.json").write_text(json.dumps(older))
+    result = as_make_run(tmp_path, PRINT_KEYS, None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    _debug, secret, encryption, hash_key, sm4, audit_key = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
+    assert (secret, encryption, hash_key) == (
+        older["SECRET_KEY"], [older["FIELD_ENCRYPTION_KEYS"]], older["FIELD_HASH_KEY"]
+    )  # fmt: skip
+    assert sm4[0].startswith("local1:") and audit_key
+    kept = json.loads((tmp_path / "keys.json").read_text())
+    assert kept["FIELD_SM4_KEYS"] == sm4[0]

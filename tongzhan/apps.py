@@ -17,6 +17,7 @@ class TongzhanConfig(AppConfig):
         from django.core.signals import request_started
 
         from . import signals  # noqa: F401  (login/logout audit receivers)
+        from .auditchain import audit_seal, audit_verify
         from .schedule import periodic_register, task_results_prune
         from .services import downloads_expire
         from .workers import in_process_worker_start
@@ -29,6 +30,10 @@ class TongzhanConfig(AppConfig):
         periodic_register(
             "tongzhan.downloads_expire", downloads_expire, every=datetime.timedelta(hours=1)
         )
+        # The audit log's chain: lines whose seal after their commit was missed, and the
+        # check of the whole chain whose result the auditor's page shows.
+        periodic_register("tongzhan.audit_seal", audit_seal, every=datetime.timedelta(minutes=10))
+        periodic_register("tongzhan.audit_verify", audit_verify, at=datetime.time(2, 40))
         # The embedded server's worker thread starts with its first request: in the process
         # that serves, not in runserver's reloader nor in other commands (TASKS_IN_PROCESS).
         request_started.connect(in_process_worker_start, dispatch_uid="tasks-in-process")

@@ -1,7 +1,9 @@
 """Writing the audit log. Callers pass masked values only; see `tongzhan.masking`."""
 
 from django.conf import settings
+from django.utils import timezone
 
+from .auditchain import event_write
 from .models import AuditEvent
 from .requestid import request_id_var
 
@@ -38,15 +40,18 @@ def audit_record(
         ip, request_id = client_ip(request), getattr(request, "id", "")
     elif not request_id and request_id_var.get() != "-":
         request_id = request_id_var.get()
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        username=username or (actor.get_username() if actor is not None else ""),
-        ip=ip,
-        request_id=request_id,
-        action=action,
-        outcome=outcome or AuditEvent.Outcome.DONE,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        detail=detail or {},
+    return event_write(
+        {
+            "at": timezone.now(),
+            "actor": actor if actor is not None and actor.pk else None,
+            "username": username or (actor.get_username() if actor is not None else ""),
+            "ip": ip,
+            "request_id": request_id,
+            "action": action,
+            "outcome": outcome or AuditEvent.Outcome.DONE,
+            "object_type": obj._meta.label_lower if obj is not None else "",
+            "object_id": str(obj.pk) if obj is not None else "",
+            "object_repr": str(obj)[:200] if obj is not None else "",
+            "detail": detail or {},
+        }
     )

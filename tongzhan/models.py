@@ -397,7 +397,8 @@ class AuditEvent(models.Model):
         DONE = "done", _("Done")
         REFUSED = "refused", _("Refused")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by the writer before the insert, as the line's MAC covers it (tongzhan.auditchain).
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         User,
         verbose_name=_("user"),
@@ -420,12 +421,23 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object ID"), max_length=50, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # The chain that proves the log was not altered (tongzhan.auditchain): an HMAC-SM3 of
+    # the line written with it, and its link, sealed after its transaction commits.
+    line_mac = models.CharField(_("line MAC"), max_length=64, blank=True, editable=False)
+    chain_seq = models.BigIntegerField(_("place in the chain"), null=True, blank=True, unique=True)
+    chain_mac = models.CharField(_("chain MAC"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The few lines waiting to be sealed into the chain.
+            models.Index(
+                fields=["id"], condition=models.Q(chain_seq__isnull=True), name="audit_unsealed_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
@@ -439,6 +451,79 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class AuditVerification(models.Model):
+    """One check of the audit log's chain (`manage.py audit_verify`, and daily): how far it
+    reached and, if it failed, the first line found changed, removed or inserted."""
+
+    class Problem(models.TextChoices):
+        NONE = "", _("None")
+        CHANGED = "changed", _("A line was changed after it was written")
+        REMOVED = "removed", _("Lines were removed: a place in the chain is missing")
+        BROKEN = (
+            "broken",
+            _("The chain breaks: a line before this one was removed or a link rewritten"),
+        )
+        TRUNCATED = (
+            "truncated",
+            _("Lines were removed from the end: the chain is shorter than a check found it"),
+        )
+        UNSEALED = (
+            "unsealed",
+            _(
+                "A line does not match its MAC: inserted without the key, or changed before it "
+                "was sealed"
+            ),
+        )
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    passed = models.BooleanField(pgettext_lazy("audit check", "passed"))
+    lines = models.PositiveBigIntegerField(_("lines checked"))
+    head_seq = models.BigIntegerField(_("last place in the chain"), null=True)
+    head_mac = models.CharField(_("last chain MAC"), max_length=64, blank=True)
+    problem = models.CharField(
+        pgettext_lazy("audit check", "problem"), max_length=10, choices=Problem.choices, blank=True
+    )
+    # The first line in question (its id), and its place in the chain where it has one.
+    first_bad_event = models.BigIntegerField(_("first line in question"), null=True)
+    first_bad_place = models.BigIntegerField(_("its place in the chain"), null=True)
+
+    class Meta:
+        verbose_name = _("audit log check")
+        verbose_name_plural = _("audit log checks")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.passed else self.problem}"
+
+
+class KeyRotation(models.Model):
+    """A rewrite of every encrypted value and lookup hash in the current form and key
+    (`manage.py rotate_keys`, tongzhan.rotation): resumable from `progress`, which holds
+    for each model the last primary key done and how many rows were rewritten."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("key rotation", "Queued")
+        RUNNING = "running", pgettext_lazy("key rotation", "Running")
+        DONE = "done", pgettext_lazy("key rotation", "Done")
+        FAILED = "failed", pgettext_lazy("key rotation", "Failed")
+
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    started_by = models.CharField(_("started by"), max_length=150, blank=True)
+    target = models.CharField(_("target"), max_length=50)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.JSONField(pgettext_lazy("key rotation", "progress"), default=dict)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(pgettext_lazy("key rotation", "error"), blank=True)
+
+    class Meta:
+        verbose_name = _("key rotation")
+        verbose_name_plural = _("key rotations")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.target} {self.get_state_display()}"
 
 
 class DownloadQuerySet(models.QuerySet):

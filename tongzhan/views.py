@@ -42,6 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import spreadsheets
 from .audit import audit_record
+from .auditchain import last_passed, last_verification
 from .downloads import download_content
 from .filters import AccountFilterSet, AreaFilterSet, AuditEventFilterSet, query_id
 from .forms import (
@@ -231,6 +232,9 @@ class AuditLogView(AuditorRequiredMixin, FilterView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        context["last_check"] = last_verification()
+        if context["last_check"] is not None and not context["last_check"].passed:
+            context["last_passed"] = last_passed()
         for event in context["events"]:  # the page's words, the export's (one owner)
             event.object_type_text = audit_object_type(event)
             event.detail_text = audit_detail_text(event)
@@ -279,6 +283,8 @@ DETAIL_KEYS = {
     "joint_meeting": "联席评价会议", "bodies": "参加单位", "outside_evaluator": "社会评价人",
     "added": "添加", "scores": "评分数", "talk": "谈话记录", "held_on": "日期",
     "kind": "类别", "before": "修改前",
+    # Key rotation (issue 19)
+    "key_rotation": "密钥轮换", "target": "目标", "progress": "进度",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -306,6 +312,7 @@ DETAIL_CODES = {
                   "research": "调研", "donation": "捐赠", "project": "公益项目", "reward": "奖励",
                   "penalty": "处分", "work": "工作经历"},
     "decision": {"admit": "同意入选", "reject": "不予入选"},
+    "key_rotation": {"start": "开始", "done": "完成"},
 }  # fmt: skip
 # The verbs of Django's own permissions (add_member …); the others carry their own names.
 PERMISSION_VERBS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}

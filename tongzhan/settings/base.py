@@ -5,6 +5,7 @@ intranet server are read from the environment here, never edited in the other mo
 """
 
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -23,6 +24,27 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def key_file(path: str) -> dict:
+    """The keys kept in a JSON file (KEYS_FILE, readable by the service's user only): an
+    object whose names are the settings below, each a string or a list of strings."""
+    if not path:
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+KEYS = key_file(os.environ.get("KEYS_FILE", ""))
+
+
+def key_setting(name: str, default: str = "") -> str:
+    """A key from the environment, else from KEYS_FILE."""
+    value = os.environ.get(name, "").strip() or KEYS.get(name, default)
+    return ",".join(value) if isinstance(value, list) else value
+
+
+def key_list(name: str) -> list[str]:
+    return [item.strip() for item in key_setting(name).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -230,12 +252,25 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": ["'none'"],
 }
 
-# Keys for personal data at rest (ID numbers, phones). FIELD_ENCRYPTION_KEYS is a comma
-# separated list of Fernet keys, newest first, so an old key can be retired by re-saving;
-# FIELD_HASH_KEY keys the lookup hashes. Outside production both fall back to keys derived
-# from SECRET_KEY so a laptop needs no extra setup.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
-FIELD_HASH_KEY = os.environ.get("FIELD_HASH_KEY", "")
+# Keys for personal data at rest (ID numbers, phones; tongzhan.crypto), each from the
+# environment or from KEYS_FILE, never the database.
+# - FIELD_ENCRYPTION_ALGORITHM: "sm4" (SM4-GCM values, HMAC-SM3 lookup hashes) or "aes"
+#   (Fernet values, HMAC-SHA256 hashes) for deployments not evaluated for their cryptography.
+# - FIELD_SM4_KEYS: "<id>:<base64 of 16 bytes>", comma separated, newest first: the newest
+#   encrypts, all decrypt. FIELD_ENCRYPTION_KEYS: the Fernet keys, likewise. While the
+#   other algorithm's keys are configured its values are read and its hashes looked for;
+#   `manage.py rotate_keys` rewrites everything in the chosen form, then they can go.
+# - FIELD_HASH_KEY keys the lookup hashes; FIELD_HASH_PREVIOUS_KEYS are looked for until the
+#   rotation has re-indexed every value.
+# - AUDIT_CHAIN_KEY keys the audit log's chain of HMAC-SM3 (tongzhan.auditchain).
+# Outside production missing keys fall back to keys derived from SECRET_KEY, so a laptop
+# needs no extra setup.
+FIELD_ENCRYPTION_ALGORITHM = key_setting("FIELD_ENCRYPTION_ALGORITHM", "sm4").lower()
+FIELD_SM4_KEYS = key_list("FIELD_SM4_KEYS")
+FIELD_ENCRYPTION_KEYS = key_list("FIELD_ENCRYPTION_KEYS")
+FIELD_HASH_KEY = key_setting("FIELD_HASH_KEY")
+FIELD_HASH_PREVIOUS_KEYS = key_list("FIELD_HASH_PREVIOUS_KEYS")
+AUDIT_CHAIN_KEY = key_setting("AUDIT_CHAIN_KEY")
 
 # Widgets render through the project's template settings, so a widget's template can live
 # in templates/ beside the pages (Django's own widget templates come from django.forms).

@@ -1,6 +1,7 @@
 """Production settings: every secret comes from the environment and has no default.
 
-A missing SECRET_KEY, FIELD_ENCRYPTION_KEYS, FIELD_HASH_KEY, DATABASE_URL or ALLOWED_HOSTS
+A missing SECRET_KEY, encryption key (FIELD_SM4_KEYS, or FIELD_ENCRYPTION_KEYS for "aes"),
+FIELD_HASH_KEY, AUDIT_CHAIN_KEY, DATABASE_URL or ALLOWED_HOSTS
 stops the process at start rather than running with a guessable key, on an embedded SQLite
 file beside the code, or answering to any host name.
 """
@@ -11,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_list
+from .base import FIELD_ENCRYPTION_ALGORITHM, env_bool, env_list, key_setting
 
 
 def required(name: str) -> str:
@@ -21,10 +22,22 @@ def required(name: str) -> str:
     return value
 
 
+def required_key(name: str) -> str:
+    """A key from the environment or KEYS_FILE (base.py)."""
+    value = key_setting(name)
+    if not value:
+        raise ImproperlyConfigured(
+            f"The key {name} must be set in production, in the environment or in KEYS_FILE."
+        )
+    return value
+
+
 DEBUG = False
 SECRET_KEY = required("SECRET_KEY")
-required("FIELD_ENCRYPTION_KEYS")
-FIELD_HASH_KEY = required("FIELD_HASH_KEY")
+# The algorithm's own keys: SM4 keys for "sm4", Fernet keys for "aes" (base.py).
+required_key("FIELD_SM4_KEYS" if FIELD_ENCRYPTION_ALGORITHM == "sm4" else "FIELD_ENCRYPTION_KEYS")
+FIELD_HASH_KEY = required_key("FIELD_HASH_KEY")
+AUDIT_CHAIN_KEY = required_key("AUDIT_CHAIN_KEY")
 
 # The registry lives in PostgreSQL (README, "Production deployment"); base.py's fallback to a
 # SQLite file is for a laptop.
