@@ -491,8 +491,20 @@ class TalkRecordForm(forms.ModelForm):
 class AdmissionDecisionForm(forms.Form):
     """The district's decision on a nominee (同意入选 / 不予入选)."""
 
-    decision = forms.ChoiceField(label=_("Decision"), choices=Admission.Decision.choices)
-    decided_on = forms.DateField(label=_("Date of the decision"), widget=DateInput())
+    # No default: the officer chooses one, the page preselects none.
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=Admission.Decision.choices,
+        error_messages={
+            "required": _("Choose 同意入选 or 不予入选."),
+            "invalid_choice": _("Choose 同意入选 or 不予入选."),
+        },
+    )
+    decided_on = forms.DateField(
+        label=_("Date of the decision"),
+        widget=DateInput(),
+        error_messages={"required": _("Give the date of the decision.")},
+    )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

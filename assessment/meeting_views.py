@@ -118,6 +118,7 @@ def round_evaluators(request, pk):
             "evaluators": meetings.evaluators_of(evaluation_round),
             "form": form,
             "open": evaluation_round.state == EvaluationRound.State.OPEN,
+            "refusal": meetings.evaluator_add_refusal(evaluation_round),
         },
     )
 

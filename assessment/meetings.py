@@ -210,36 +210,45 @@ def evaluators_of(evaluation_round: EvaluationRound) -> list[OutsideEvaluator]:
     return list(evaluation_round.outside_evaluators.all())
 
 
+def evaluator_add_refusal(evaluation_round: EvaluationRound) -> str:
+    """Why no outside evaluator can be added to the round now, "" if one can: the evaluators'
+    page offers its form only then, and `evaluator_add` refuses in these words."""
+    if evaluation_round.state != EvaluationRound.State.OPEN:
+        return _("The outcome of this round is confirmed: it cannot change.")
+    if not evaluation_round.public_weight:
+        return _("This round gives the public assessment no weight.")
+    listed = evaluation_round.outside_evaluators.count()
+    # A round whose public assessment was entered one sheet per representative keeps that way.
+    if (
+        not listed
+        and EvaluationScore.objects.filter(
+            evaluation__round=evaluation_round, source=Evaluation.Source.PUBLIC
+        ).exists()
+    ):
+        return _(
+            "The public assessment of this round was already entered one sheet per "
+            "representative: it cannot be entered per evaluator as well."
+        )
+    if listed >= MAX_EVALUATORS:
+        return _("At most %(most)s outside evaluators in a round.") % {"most": MAX_EVALUATORS}
+    return ""
+
+
 def evaluator_add(
     *, actor, evaluation_round: EvaluationRound, name: str, unit: str, request=None
 ) -> OutsideEvaluator:
-    """List an outside evaluator (a person and their unit, not an account). A round whose public
-    assessment was entered one sheet per representative keeps that way: it lists none."""
+    """List an outside evaluator (a person and their unit, not an account), unless
+    `evaluator_add_refusal` says why not."""
     _check_runs(actor, evaluation_round)
-    if not evaluation_round.public_weight:
-        raise ValidationError(_("This round gives the public assessment no weight."))
     # One that differs from another only by characters that show nothing is the same person,
     # which the constraint of one name and unit per round then refuses (tongzhan.text).
     name, unit = plain_name(name), plain_name(unit)
     with transaction.atomic():
         evaluation_round = _locked_open(evaluation_round)
+        refusal = evaluator_add_refusal(evaluation_round)
+        if refusal:
+            raise ValidationError(refusal)
         evaluators = evaluation_round.outside_evaluators
-        if (
-            not evaluators.exists()
-            and EvaluationScore.objects.filter(
-                evaluation__round=evaluation_round, source=Evaluation.Source.PUBLIC
-            ).exists()
-        ):
-            raise ValidationError(
-                _(
-                    "The public assessment of this round was already entered one sheet per "
-                    "representative: it cannot be entered per evaluator as well."
-                )
-            )
-        if evaluators.count() >= MAX_EVALUATORS:
-            raise ValidationError(
-                _("At most %(most)s outside evaluators in a round.") % {"most": MAX_EVALUATORS}
-            )
         last = evaluators.order_by("-sort_order").values_list("sort_order", flat=True).first()
         evaluator = OutsideEvaluator(
             round=evaluation_round, name=name, unit=unit, sort_order=(last or 0) + 1

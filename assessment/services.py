@@ -1035,6 +1035,17 @@ class RoundOutcome:
     def flagged(self) -> list[EvaluationRow]:
         return self.vetoed + self.lowest
 
+    @property
+    def departed(self) -> list[EvaluationRow]:
+        """Those who left the round (`Evaluation.departure`): neither ranked nor cut."""
+        return [row for row in self.rows if row.left]
+
+    @property
+    def passing(self) -> list[EvaluationRow]:
+        """Those still in the round and not flagged: in an admission round, the nominees the
+        district may admit."""
+        return [row for row in self.ranked if not row.fails]
+
 
 def _weighted_sources(evaluation_round: EvaluationRound) -> list[str]:
     weights = {
@@ -1085,11 +1096,18 @@ def round_outcome_preview(evaluation_round: EvaluationRound) -> RoundOutcome:
     )
 
 
-def _missing_message(missing: list[Missing]) -> str:
-    return _(
-        "The outcome cannot be confirmed yet: %(count)s representatives still lack scores "
-        "(%(who)s). Enter them first."
-    ) % {
+def _missing_message(evaluation_round: EvaluationRound, missing: list[Missing]) -> str:
+    if _is_admission(evaluation_round):
+        message = _(
+            "The outcome cannot be confirmed yet: %(count)s nominees still lack scores "
+            "(%(who)s). Enter them first."
+        )
+    else:
+        message = _(
+            "The outcome cannot be confirmed yet: %(count)s representatives still lack scores "
+            "(%(who)s). Enter them first."
+        )
+    return message % {
         "count": len(missing),
         "who": "；".join(
             f"{entry.row.evaluation.member.name}：{'、'.join(entry.labels())}" for entry in missing
@@ -1114,7 +1132,7 @@ def round_confirm(
         _check_round_open(evaluation_round)
         outcome = round_outcome_preview(evaluation_round)
         if outcome.missing:
-            raise ValidationError(_missing_message(outcome.missing))
+            raise ValidationError(_missing_message(evaluation_round, outcome.missing))
         losing = {row.evaluation.member_id for row in outcome.loses_flag}
         if expected is not None and {str(pk) for pk in expected} != {str(pk) for pk in losing}:
             raise ValidationError(
@@ -1281,16 +1299,20 @@ def _round_link(evaluation_round: EvaluationRound) -> str:
     return reverse("assessment:round", args=[evaluation_round.pk])
 
 
+def _nominations_of(area: Area):
+    """The pending nominations of registered members of `area`."""
+    return Nomination.objects.pending().filter(
+        within_area(area, "member__community"),
+        member__status=Member.Status.ACTIVE,
+        member__merged_into__isnull=True,
+    )
+
+
 def nominees_available(area: Area):
     """The pending nominations of registered members of `area` that no round evaluates yet
     (one in a round stays there until the district decides)."""
     return (
-        Nomination.objects.pending()
-        .filter(
-            within_area(area, "member__community"),
-            member__status=Member.Status.ACTIVE,
-            member__merged_into__isnull=True,
-        )
+        _nominations_of(area)
         .exclude(admissions__decision="")
         .select_related("member__community")
         .order_by("member__community__code", "member__name")
@@ -1300,21 +1322,47 @@ def nominees_available(area: Area):
 def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) -> None:
     if not nominees:
         raise ValidationError({"nominees": _("Choose the nominees this round evaluates.")})
-    available = {
-        nomination.pk: nomination for nomination in nominees_available(evaluation_round.area)
-    }
-    for nomination in nominees:
-        if getattr(nomination, "pk", nomination) not in available:
-            raise ValidationError(
-                {
-                    "nominees": _(
-                        "Only pending nominees of the round's area who are not in another "
-                        "round can be evaluated."
-                    )
-                }
-            )
     # A nominee named twice (a crafted POST, a caller's list) is evaluated once.
-    for pk in dict.fromkeys(getattr(nomination, "pk", nomination) for nomination in nominees):
+    chosen = list(dict.fromkeys(getattr(nomination, "pk", nomination) for nomination in nominees))
+    # Locked, in order: of two rounds created at once naming one nominee, the second waits
+    # for the first and then finds her taken, as `nomination_decide` waits for both.
+    list(
+        Nomination.objects.select_for_update()
+        .filter(pk__in=chosen)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    area = evaluation_round.area
+    available = {n.pk: n for n in nominees_available(area).filter(pk__in=chosen)}
+    refused = [pk for pk in chosen if pk not in available]
+    if refused:
+        # Those of the round's area held by another round are named with it; anything else
+        # (another area's, decided, a crafted id) is refused without a name.
+        taken = (
+            Admission.objects.filter(
+                nomination__in=_nominations_of(area).filter(pk__in=chosen), decision=""
+            )
+            .select_related("nomination__member", "evaluation__round__area")
+            .order_by("nomination__member__name", "pk")
+        )
+        holding = {admission.nomination_id: admission for admission in taken}
+        errors = [
+            _(
+                "%(name)s is already a nominee of %(round)s: she is evaluated in no other round "
+                "until the district decides on her there."
+            )
+            % {"name": admission.nomination.member.name, "round": admission.evaluation.round}
+            for admission in holding.values()
+        ]
+        if len(holding) < len(refused):
+            errors.append(
+                _(
+                    "Only pending nominees of the round's area who are not in another round "
+                    "can be evaluated."
+                )
+            )
+        raise ValidationError({"nominees": errors})
+    for pk in chosen:
         nomination = available[pk]
         evaluation = Evaluation.objects.create(round=evaluation_round, member=nomination.member)
         Admission.objects.create(evaluation=evaluation, nomination=nomination)

@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.views import XLSX
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
+from tongzhan.masking import name_seen_by
 from tongzhan.mixins import action_write, confirm_page, form_write
 from tongzhan.models import Area, AuditEvent
 
@@ -559,6 +560,7 @@ def round_detail(request, pk):
     user = request.user
     outcome = services.round_outcome_preview(evaluation_round)
     _with_outside_scores(evaluation_round, outcome.rows)
+    _names_seen(user, outcome.rows)
     return render(
         request,
         "assessment/round_detail.html",
@@ -572,16 +574,38 @@ def round_detail(request, pk):
             "may_confirm": services.may_confirm(user, evaluation_round),
             "may_reopen": services.may_reopen(user, evaluation_round),
             "reopen_until": services.round_reopen_until(evaluation_round),
-            **_admissions(user, evaluation_round, outcome.rows),
+            **_admissions(user, evaluation_round, outcome),
         },
     )
 
 
-def _admissions(user, evaluation_round: EvaluationRound, rows) -> dict:
-    """An admission round's nominees the user sees: pass or fail, and the decision taken
-    or, once the round is confirmed, the form to take it."""
+# Where a nominee stands in her admission evaluation, as the round's list of nominees says it.
+ADMISSION_RESULTS = {
+    "passed": gettext_lazy("Passed"),
+    "failed": pgettext_lazy("admission evaluation", "Failed"),
+    # Until every weighted source has scored her, a pass would rest on scores never given.
+    "unscored": gettext_lazy("Not scored yet"),
+    "incomplete": gettext_lazy("Scores incomplete"),
+}
+
+
+def _admission_result(row, lacking: set) -> str:
+    """A key of `ADMISSION_RESULTS`, or "" for one who left the round (her row says why)."""
+    if row.left:
+        return ""
+    if row.fails:
+        return "failed"  # a veto fails her whatever her scores
+    if row.evaluation.pk in lacking:
+        return "incomplete" if row.by_source else "unscored"
+    return "passed"
+
+
+def _admissions(user, evaluation_round: EvaluationRound, outcome) -> dict:
+    """An admission round's nominees the user sees: passed, failed or not fully scored yet,
+    and the decision taken or, once the round is confirmed, the form to take it."""
     if evaluation_round.template.kind != EvaluationTemplate.Kind.ADMISSION:
         return {"admission": False}
+    lacking = {entry.row.evaluation.pk for entry in outcome.missing}
     by_evaluation = {
         admission.evaluation_id: admission
         for admission in Admission.objects.filter(
@@ -592,14 +616,15 @@ def _admissions(user, evaluation_round: EvaluationRound, rows) -> dict:
         evaluation_round.state == EvaluationRound.State.CONFIRMED
         and services.may_decide_admission(user, evaluation_round)
     )
-    nominees = [
-        {
+    nominees = []
+    for row in services.round_rows_seen(user, evaluation_round, outcome.rows):
+        result = _admission_result(row, lacking)
+        nominees.append({
             "row": row,
             "admission": by_evaluation.get(row.evaluation.pk),
-            "passes": services.admission_passes(row),
-        }
-        for row in services.round_rows_seen(user, evaluation_round, rows)
-    ]
+            "passes": result == "passed",
+            "result": ADMISSION_RESULTS[result] if result else row.get_left_display(),
+        })  # fmt: skip
     return {
         "admission": True,
         "nominees": nominees,
@@ -678,6 +703,16 @@ def admission_decide(request, pk, admission_pk):
     )
 
 
+def _names_seen(user, rows) -> None:
+    """Each row's member named as `user` may read her (`row.name`): one who has moved out of
+    the user's area since is named as the lists of members name her to those outside it
+    (masked), and not linked (`row.linked`), as the register of entries and exits does."""
+    for row in rows:
+        member = row.evaluation.member
+        row.name = name_seen_by(user, member.name, member.community_id)
+        row.linked = row.name == member.name
+
+
 def _with_outside_scores(evaluation_round: EvaluationRound, rows) -> None:
     """Each row's outside evaluators' totals (`row.outside`), where its public score comes
     from when the round lists them."""
@@ -709,6 +744,7 @@ def _round_to_decide(request, pk) -> EvaluationRound:
 def round_confirm(request, pk):
     """GET: what confirming would do, from the service; POST: confirm it."""
     evaluation_round = _round_to_decide(request, pk)
+    admission = evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION
     if request.method == "POST":
         removed = action_write(
             request,
@@ -721,14 +757,17 @@ def round_confirm(request, pk):
         )
         if removed is None:
             return redirect("assessment:round_confirm", pk=evaluation_round.pk)
-        messages.success(
-            request,
-            _("The outcome is confirmed: %(count)s left the representatives.")
-            % {"count": len(removed)},
-        )
+        if admission:
+            done = _("The outcome is confirmed: the district now decides on each nominee.")
+        else:
+            done = _("The outcome is confirmed: %(count)s left the representatives.") % {
+                "count": len(removed)
+            }
+        messages.success(request, done)
         return redirect("assessment:round", pk=evaluation_round.pk)
     outcome = services.round_outcome_preview(evaluation_round)
     _with_outside_scores(evaluation_round, outcome.rows)
+    _names_seen(request.user, outcome.rows)
     talks = meetings.talks_needed(evaluation_round, outcome)
     return render(
         request,
@@ -739,6 +778,7 @@ def round_confirm(request, pk):
             "talks": talks,
             "talks_lacking": [entry for entry in talks if entry.talk is None],
             "reopen_days": settings.EVALUATION_REOPEN_DAYS,
+            "admission": admission,
         },
     )
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from lxml import html
 from openpyxl import load_workbook
 
 from assessment import services
@@ -358,3 +359,155 @@ def test_nominate_and_decide_through_the_pages(
     # Decided on, the round is not offered for reopening, which would be refused.
     assert not services.may_reopen(district_user, evaluation_round)
     assert client.get(url).status_code == 405
+
+
+# -- An admission round speaks of nominees and of admission ---------------------------------------
+
+
+def page_text(response) -> str:
+    """What the page itself says (the menu names 代表人士 on every page)."""
+    return html.fromstring(response.content).find_class("main")[0].text_content()
+
+
+def test_an_admission_rounds_missing_scores_speak_of_nominees(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    client.force_login(district_user)
+    for name in ("assessment:round", "assessment:round_confirm"):
+        page = client.get(reverse(name, args=[evaluation_round.pk]))
+        notice = html.fromstring(page.content).get_element_by_id("missing-scores").text_content()
+        assert "1 名人选还缺少评分" in notice and "缺少评分的人选" in notice
+        assert "代表人士" not in notice
+    with pytest.raises(ValidationError) as refused:
+        services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    assert "1 名人选还缺少评分" in refused.value.messages[0]
+    assert "代表人士" not in refused.value.messages[0]
+
+
+def test_an_admission_rounds_confirmation_says_what_it_does_for_nominees(
+    client, areas, district_user, admission_template, nominee
+):
+    other = MemberFactory(name="周人选", community=areas["140106001002"])
+    member_services.nomination_create(actor=district_user, member=other, reason="热心公益")
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee, other]
+    )
+    score_all(evaluation_round, district_user)
+    veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
+    services.veto_mark(
+        actor=district_user, evaluation=evaluation_round.evaluations.get(member=other),
+        item=veto, note="失信",
+    )  # fmt: skip
+    client.force_login(district_user)
+    url = reverse("assessment:round_confirm", args=[evaluation_round.pk])
+    text = page_text(client.get(url))
+    # Nobody leaves the representatives: the one who failed is not admitted.
+    assert "移出" not in text and "淘汰" not in text and "已不是代表人士" not in text
+    assert "未通过评价的人选不予入选" in text
+    assert "参评人选" in text and "周人选" in text
+    confirmed = client.post(url, follow=True)
+    said = page_text(confirmed)
+    assert "评价结果已确认" in said and "移出代表人士" not in said
+    assert "逐一作出决定" in said
+
+
+def test_a_nominee_nobody_scored_has_not_passed(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    client.force_login(district_user)
+    url = reverse("assessment:round", args=[evaluation_round.pk])
+
+    def result():
+        row = html.fromstring(client.get(url).content).get_element_by_id(f"nominee-{nominee.pk}")
+        return row.find_class("result")[0].text_content()
+
+    assert result() == "未评分"
+    evaluation = evaluation_round.evaluations.get()
+    items = EvaluationItem.objects.filter(category__template=admission_template, is_veto=False)
+    services.evaluation_score(
+        actor=district_user, evaluation=evaluation, source="superior",
+        scores={item: item.max_score for item in items},
+    )  # fmt: skip
+    assert result() == "评分未完成"
+    score_all(evaluation_round, district_user)
+    assert result() == "通过"
+    veto = EvaluationItem.objects.filter(category__template=admission_template, is_veto=True)[0]
+    services.veto_mark(actor=district_user, evaluation=evaluation, item=veto, note="失信")
+    assert result() == "未通过"
+
+
+def test_the_decision_has_no_default_and_without_one_the_form_says_so(
+    client, areas, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    score_all(evaluation_round, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    client.force_login(district_user)
+    back = reverse("assessment:round", args=[evaluation_round.pk])
+    row = html.fromstring(client.get(back).content).get_element_by_id(f"nominee-{nominee.pk}")
+    (choice,) = row.xpath(".//select[@name='decision']")
+    options = choice.xpath("./option")
+    # Nothing chosen until the officer chooses: the first option is no decision.
+    assert options[0].get("value") == "" and choice.get("required") is not None
+    assert not [option for option in options if option.get("selected") is not None]
+    assert [option.text for option in options[1:]] == ["同意入选", "不予入选"]
+    url = reverse(
+        "assessment:admission_decide", args=[evaluation_round.pk, Admission.objects.get().pk]
+    )
+    refused = client.post(url, {"decision": "", "decided_on": "2026-06-01"}, follow=True)
+    assert "请选择“同意入选”或“不予入选”" in page_text(refused)
+    assert Admission.objects.get().decision == ""
+
+
+def test_a_nominee_in_a_round_awaiting_the_decision_is_refused_by_another_naming_her(
+    areas, district_user, admission_template, nominee
+):
+    first = admission_round(district_user, areas["140106001"], admission_template, [nominee])
+    nomination = nominee.nominations.get()
+    for area in (areas["140106"], areas["140106001"]):  # the district's round, the street's
+        with pytest.raises(ValidationError) as refused:
+            services.round_create(
+                actor=district_user,
+                data={"area": area, "name": "第二轮入选评价", "template": admission_template,
+                      "nominees": [nomination]},
+            )  # fmt: skip
+        (message,) = refused.value.message_dict["nominees"]
+        assert "林入选" in message and str(first) in message
+    # Confirmed but not decided on, she is still that round's.
+    score_all(first, district_user)
+    services.round_confirm(actor=district_user, evaluation_round=first)
+    with pytest.raises(ValidationError, match="林入选"):
+        admission_round(district_user, areas["140106001"], admission_template, [nominee])
+    assert Admission.objects.count() == 1
+
+
+def test_a_nominee_who_moved_out_of_the_users_area_is_named_masked(
+    client, areas, district_user, admission_template, nominee
+):
+    other = MemberFactory(name="周人选", community=areas["140106001002"])
+    member_services.nomination_create(actor=district_user, member=other, reason="热心公益")
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee, other]
+    )
+    score_all(evaluation_round, district_user)
+    # She moves to another district: out of the round's area, and of its district's staff's.
+    Member.objects.filter(pk=nominee.pk).update(community=areas["140105001001"])
+    client.force_login(district_user)
+    page = client.get(reverse("assessment:round", args=[evaluation_round.pk]))
+    text, tree = page_text(page), html.fromstring(page.content)
+    assert "林入选" not in text and "坞城社区" not in text
+    row = tree.get_element_by_id(f"nominee-{nominee.pk}")
+    assert "林**" in row.text_content() and not row.xpath(".//a") and not row.xpath(".//form")
+    assert "周人选" in text  # in her area, named in full and linked
+    assert tree.get_element_by_id(f"nominee-{other.pk}").xpath(".//a")
+    # The confirmation says who left the round, named as she may be read.
+    confirm = page_text(client.get(reverse("assessment:round_confirm", args=[evaluation_round.pk])))
+    assert "林**" in confirm and "林入选" not in confirm and "坞城社区" not in confirm

@@ -2,8 +2,8 @@
 or a talk dated on a day still to come, an outside evaluator listed twice by characters that
 show nothing, an attendee of no visible name, minutes that only call themselves a PDF, and
 another district's minutes or evaluator reached by a crafted id; an admission round crafted
-with another district's, a decided or a repeated nominee, and a decision by the wrong hands
-or made twice."""
+with another district's, a decided or a repeated nominee, two admission rounds created at once
+over one nominee, and a decision by the wrong hands or made twice."""
 
 import datetime
 
@@ -19,6 +19,7 @@ from members import services as member_services
 from members.models import Member, Nomination, PoliticalArrangement, RepresentativeChange
 from members.tests.factories import MemberFactory
 from tongzhan.models import AuditEvent
+from tongzhan.tests.races import race_or_skip, refused_or_done
 
 from .test_admission import admission_round, admission_template, score_all
 from .test_round_meetings import PDF, WARNING, evaluation_of, evaluation_round, score_everyone
@@ -260,3 +261,31 @@ def test_another_districts_or_a_lower_role_or_a_second_decision_changes_nothing(
     member.refresh_from_db()
     assert admission.decision == "admit" and member.is_representative
     assert RepresentativeChange.objects.count() == 1
+
+
+@pytest.fixture
+def race():
+    return race_or_skip()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_admission_rounds_created_at_once_take_a_nominee_once(
+    race, monkeypatch, areas, community_user, district_user, admission_template
+):
+    nomination = _nominee(areas, community_user).nominations.get()
+    # The first round pauses once it has taken her, its transaction still open.
+    race.pause_after(monkeypatch, services, "_admission_evaluations")
+
+    def create(name, area):
+        return lambda: services.round_create(
+            actor=district_user,
+            data={"area": area, "name": name, "template": admission_template,
+                  "nominees": [nomination]},
+        )  # fmt: skip
+
+    outcome = race.run(create("第一轮", areas["140106"]), create("第二轮", areas["140106001"]))
+    refused_or_done(outcome)
+    assert isinstance(outcome["second"], ValidationError)
+    assert "林入选" in outcome["second"].messages[0] and "第一轮" in outcome["second"].messages[0]
+    assert Admission.objects.get().evaluation.round.name == "第一轮"
+    assert list(EvaluationRound.objects.values_list("name", flat=True)) == ["第一轮"]

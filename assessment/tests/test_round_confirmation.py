@@ -327,7 +327,8 @@ def test_a_long_list_of_missing_scores_is_folded_and_a_short_one_shown():
 
     def entry(pk):
         member = SimpleNamespace(name=f"代表{pk}", community=SimpleNamespace(name="桥东一社区"))
-        row = SimpleNamespace(evaluation=SimpleNamespace(pk=pk, member=member))
+        # `name` as the round's views set it (`_names_seen`): the name the user may read.
+        row = SimpleNamespace(evaluation=SimpleNamespace(pk=pk, member=member), name=member.name)
         return SimpleNamespace(row=row, labels=["自我评价"])
 
     def page(count):

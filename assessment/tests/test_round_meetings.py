@@ -461,3 +461,24 @@ def test_reopening_leaves_an_arrangement_changed_since_alone(evaluation_round, d
     seat.refresh_from_db()
     assert seat.state == "ended"
     assert Member.objects.get(name="戊").is_representative
+
+
+def test_the_evaluators_page_offers_the_form_only_when_an_evaluator_can_be_added(
+    client, evaluation_round, district_user, street_user
+):
+    client.force_login(district_user)
+    url = reverse("assessment:round_evaluators", args=[evaluation_round.pk])
+    assert 'id="evaluator-form"' in client.get(url).content.decode()
+    # Public sheets typed one per representative: the round keeps that way (`evaluator_add`).
+    score(evaluation_round, street_user, "甲", 80, sources=("public",))
+    page = client.get(url).content.decode()
+    assert 'id="evaluator-form"' not in page
+    assert 'id="evaluator-refusal"' in page and "不能再按评价人录入" in page
+    # A round giving the public assessment no weight has no outside evaluators either.
+    weightless = services.round_create(
+        actor=district_user,
+        data={"area": evaluation_round.area, "name": "复评", "template": evaluation_round.template,
+              "superior_weight": 80, "self_weight": 20, "public_weight": 0},
+    )  # fmt: skip
+    page = client.get(reverse("assessment:round_evaluators", args=[weightless.pk])).content.decode()
+    assert 'id="evaluator-form"' not in page and "社会评价的权重为 0" in page
