@@ -803,13 +803,20 @@ def round_reopen(request, pk):
             )
         return redirect("assessment:round", pk=evaluation_round.pk)
     restored, kept_out = services.round_reopen_preview(evaluation_round)
+    user = request.user
     return render(
         request,
         "assessment/round_reopen.html",
         {
             "round": evaluation_round,
-            "restored": restored,
-            "kept_out": kept_out,
+            "admission": evaluation_round.template.kind == EvaluationTemplate.Kind.ADMISSION,
+            # Named as the user may read them: one who moved out of her area since, masked.
+            "restored": [
+                (name_seen_by(user, e.member.name, e.member.community_id), e) for e in restored
+            ],
+            "kept_out": [
+                name_seen_by(user, e.member.name, e.member.community_id) for e in kept_out
+            ],
             "may_reopen": services.may_reopen(request.user, evaluation_round),
             "reopen_until": services.round_reopen_until(evaluation_round),
         },

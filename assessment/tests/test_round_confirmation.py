@@ -339,3 +339,14 @@ def test_a_long_list_of_missing_scores_is_folded_and_a_short_one_shown():
 
     assert "<details open>" in page(10)
     assert "<details>" in page(253) and "代表253" in page(253)
+
+
+def test_the_reopen_page_names_one_who_left_the_area_masked(
+    client, confirmed, district_user, areas
+):
+    # 戊, removed by the confirmation, has since moved to another district.
+    Member.objects.filter(name="戊").update(name="戊某某", community=areas["140105001001"])
+    client.force_login(district_user)
+    html = client.get(reverse("assessment:round_reopen", args=[confirmed.pk])).content.decode()
+    assert "戊某某" not in html and "坞城" not in html
+    assert "戊**" in html[html.index('id="restored"') :]
