@@ -7,12 +7,15 @@ Who does what (issue 18, 表彰): the district names campaigns for its area or a
 communities within the area nominate their members or residents who are not members, until
 the deadline; the street reviews its communities' nominations (推荐 / 不推荐); the district
 decides on those the street recommended (表彰 / 不予表彰) and publishes the results.
+
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
@@ -25,6 +28,8 @@ from tongzhan.text import plain_name
 from .models import Campaign, Nomination, NominationEvent, NominationFile
 
 State = Nomination.State
+# The district's decisions.
+DECIDED = (State.COMMENDED, State.NOT_COMMENDED)
 
 # The levels a campaign covers: the district, or one of its streets.
 CAMPAIGN_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET)
@@ -163,6 +168,18 @@ def campaign_publish(*, actor, campaign: Campaign, request=None) -> Campaign:
 # -- Nominations -----------------------------------------------------------------------------
 
 
+def _nominating_problems(campaign: Campaign) -> list[str]:
+    """Why the campaign takes no nominations (it is past nominating, or its deadline)."""
+    if campaign.state != Campaign.State.NOMINATING:
+        return [_("This campaign no longer takes nominations.")]
+    if timezone.localdate() > campaign.deadline:
+        return [
+            _("The nomination deadline (%(day)s) has passed.")
+            % {"day": f"{campaign.deadline:%Y-%m-%d}"}
+        ]
+    return []
+
+
 def nomination_may_submit(user, campaign: Campaign) -> bool:
     """Community staff nominate for their own community, when the campaign covers it."""
     return (
@@ -208,13 +225,9 @@ def nomination_submit(
         # Locked: the same person nominated twice at once waits here for the first, which
         # the constraint then names in words.
         locked = _campaign_locked(campaign)
-        if locked.state != Campaign.State.NOMINATING:
-            raise ValidationError(_("This campaign no longer takes nominations."))
-        if timezone.localdate() > locked.deadline:
-            raise ValidationError(
-                _("The nomination deadline (%(day)s) has passed.")
-                % {"day": f"{locked.deadline:%Y-%m-%d}"}
-            )
+        problems = _nominating_problems(locked)
+        if problems:
+            raise ValidationError(problems)
         nomination = Nomination(
             campaign=locked, community=community, member=member, resident_name=name,
             contact=contact, contact_masked=mask_contact(contact),
@@ -237,6 +250,135 @@ def nomination_submit(
                     "files": len(checked)},
         )  # fmt: skip
     return nomination
+
+
+def nomination_may_edit(user, nomination: Nomination) -> bool:
+    """Staff of the nominating community edit its nomination, and withdraw it."""
+    return (
+        user.has_perm("commendations.add_nomination")
+        and _level(user) == Area.Level.COMMUNITY
+        and nomination.community_id == user.area_id
+    )
+
+
+def nomination_may_withdraw(user, nomination: Nomination) -> bool:
+    return nomination_may_edit(user, nomination)
+
+
+def _street_state_label(nomination: Nomination) -> str:
+    """The state as the street left it: the district's decision is not told before it
+    publishes (the pages read a decided nomination as recommended)."""
+    state = State.RECOMMENDED if nomination.state in DECIDED else State(nomination.state)
+    return str(state.label)
+
+
+def _awaiting_review_problems(nomination: Nomination, refusal: str) -> list[str]:
+    """`refusal` with the street's word, unless the street has not reviewed the nomination
+    yet; that it was withdrawn, if it was."""
+    if nomination.state == State.WITHDRAWN:
+        return [_("The community has withdrawn this nomination.")]
+    if nomination.state != State.SUBMITTED:
+        return [refusal % {"state": _street_state_label(nomination)}]
+    return []
+
+
+def nomination_edit_checks(nomination: Nomination) -> list[str]:
+    """Why the community cannot edit its nomination now; empty when it can."""
+    return _awaiting_review_problems(
+        nomination,
+        _("The street has already reviewed this nomination (%(state)s): it is no longer edited."),
+    ) or _nominating_problems(nomination.campaign)
+
+
+def nomination_withdraw_checks(nomination: Nomination) -> list[str]:
+    """Why the community cannot withdraw its nomination now; empty when it can."""
+    if nomination.campaign.state == Campaign.State.PUBLISHED:
+        return [_("The results of this campaign are already published.")]
+    if nomination.state == State.WITHDRAWN:
+        return [_("This nomination is already withdrawn.")]
+    return _awaiting_review_problems(
+        nomination,
+        _("The street has already reviewed this nomination (%(state)s): it is no longer "
+          "withdrawn."),
+    )  # fmt: skip
+
+
+def nomination_edit(
+    *, actor, nomination: Nomination, data: dict, uploads=(), request=None
+) -> Nomination:
+    """Change what the actor's community wrote of its nomination (the deeds, and for a
+    resident the contact and notes; `contact` left out keeps it) and add files, while the
+    street has not reviewed it and the campaign takes nominations."""
+    if not nomination_may_edit(actor, nomination):
+        raise PermissionDenied
+    values = {"deeds": plain_name(data.get("deeds"))}
+    if not values["deeds"]:
+        raise ValidationError({"deeds": _("Describe the nominee's deeds.")})
+    if not nomination.member_id:
+        values["notes"] = plain_name(data.get("notes"))
+        if "contact" in data:
+            values["contact"] = plain_name(data["contact"])
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored_files, transaction.atomic():
+        campaign = _campaign_locked(nomination.campaign)
+        stored = _nomination_locked(nomination)
+        stored.campaign = campaign
+        problems = nomination_edit_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
+        if not changed and not checked:
+            raise ValidationError(_("Nothing was changed: the nomination is as it was."))
+        for name in changed:
+            setattr(stored, name, values[name])
+        if "contact" in changed:
+            stored.contact_masked = mask_contact(stored.contact)
+            changed_columns = [*changed, "contact_masked"]
+        else:
+            changed_columns = changed
+        stored.full_clean()
+        if changed_columns:
+            stored.save(update_fields=changed_columns)
+        for upload, file_type in checked:
+            attachment_store(
+                NominationFile, upload, file_type, actor=actor, stored=stored_files,
+                nomination=stored,
+            )  # fmt: skip
+        words = [str(Nomination._meta.get_field(name).verbose_name) for name in changed]
+        if checked:
+            words.append(
+                ngettext("%(count)s file added", "%(count)s files added", len(checked))
+                % {"count": len(checked)}
+            )
+        NominationEvent.objects.create(
+            nomination=stored, actor=actor, action="edit", to_state=stored.state,
+            note=_("Changed: %(what)s") % {"what": "、".join(words)},
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=stored, request=request,
+            detail={"fields": changed, "files": len(checked)},
+        )  # fmt: skip
+    return stored
+
+
+def nomination_withdraw(*, actor, nomination: Nomination, request=None) -> Nomination:
+    """Take back (撤回) the actor's community's nomination while the street has not reviewed
+    it and the results are not published. It is kept, with its history, and counts no more:
+    the same person may be nominated again."""
+    if not nomination_may_withdraw(actor, nomination):
+        raise PermissionDenied
+    with transaction.atomic():
+        campaign = _campaign_locked(nomination.campaign)
+        stored = _nomination_locked(nomination)
+        stored.campaign = campaign
+        problems = nomination_withdraw_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        stored.state = State.WITHDRAWN
+        stored.save(update_fields=["state"])
+        _step(actor=actor, nomination=stored, action="withdraw", to_state=stored.state,
+              note="", request=request)  # fmt: skip
+    return stored
 
 
 def nomination_may_review(user, nomination: Nomination) -> bool:
@@ -286,11 +428,11 @@ def nomination_review(
         stored = _nomination_locked(nomination)
         if stored.campaign.state == Campaign.State.PUBLISHED:
             raise ValidationError(_("The results of this campaign are already published."))
-        if stored.state != State.SUBMITTED:
-            raise ValidationError(
-                _("The street has already reviewed this nomination: %(state)s.")
-                % {"state": stored.get_state_display()}
-            )
+        problems = _awaiting_review_problems(
+            stored, _("The street has already reviewed this nomination: %(state)s.")
+        )
+        if problems:
+            raise ValidationError(problems)
         stored.state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
         stored.street_opinion, stored.street_by, stored.street_at = opinion, actor, timezone.now()
         stored.save(update_fields=["state", "street_opinion", "street_by", "street_at"])
@@ -321,7 +463,7 @@ def nomination_decide(
             raise ValidationError(
                 _("The campaign is still taking nominations: end the nominating first.")
             )
-        if stored.state in (State.COMMENDED, State.NOT_COMMENDED):
+        if stored.state in DECIDED:
             raise ValidationError(
                 _("This nomination has already been decided: %(state)s.")
                 % {"state": stored.get_state_display()}
@@ -357,12 +499,13 @@ def area_commendations_count(area: Area) -> int:
 def area_commendations_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """Campaigns of `source` become `target`'s, and so do its nominations; a resident whose
     name `target` already nominated in the same campaign gets the old community's name in
-    brackets (one name per community and campaign)."""
+    brackets (one name per community and campaign, withdrawn nominations aside)."""
     renamed = []
     suffix = f"（{source.name}）"
     room = Nomination._meta.get_field("resident_name").max_length - len(suffix)
-    taken = Nomination.objects.filter(community=target, member__isnull=True)
-    for nomination in Nomination.objects.filter(community=source, member__isnull=True):
+    taken = Nomination.objects.standing().filter(community=target, member__isnull=True)
+    residents = Nomination.objects.standing().filter(community=source, member__isnull=True)
+    for nomination in residents:
         clash = taken.filter(
             campaign_id=nomination.campaign_id, resident_name=nomination.resident_name
         )
@@ -384,8 +527,8 @@ def area_commendations_move(*, actor, source: Area, target: Area, request=None, 
 #
 # Registered as a `MemberMover`: the merged record's nominations become the kept record's, so
 # her commendations show on the record that stays. Where both were nominated in one campaign
-# the merged record keeps its own (a person is nominated once per campaign); an undo puts
-# back those that moved.
+# the merged record keeps its own (a person is nominated once per campaign; a withdrawn
+# nomination does not count and moves); an undo puts back those that moved.
 
 
 def member_nominations_count(member: Member) -> int:
@@ -393,8 +536,10 @@ def member_nominations_count(member: Member) -> int:
 
 
 def member_nominations_move(*, keep: Member, merged: Member) -> dict:
-    kept_campaigns = Nomination.objects.filter(member=keep).values("campaign_id")
-    moving = Nomination.objects.filter(member=merged).exclude(campaign_id__in=kept_campaigns)
+    kept_campaigns = Nomination.objects.standing().filter(member=keep).values("campaign_id")
+    moving = Nomination.objects.filter(member=merged).exclude(
+        Q(campaign_id__in=kept_campaigns) & ~Q(state=State.WITHDRAWN)
+    )
     moved = list(moving.values_list("pk", flat=True))
     Nomination.objects.filter(pk__in=moved).update(member=keep)
     return {"moved": moved}

@@ -23,17 +23,26 @@ from django.views.generic import CreateView, ListView
 from members.models import Member
 from members.views import MemberSection
 from tongzhan.attachments import attachment_response
+from tongzhan.audit import audit_record
 from tongzhan.filters import query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, confirm_page, form_write
-from tongzhan.models import Area
+from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import code_within
 
 from . import services
-from .forms import SEARCH_LIMIT, CampaignForm, CountsForm, DecisionForm, NominationForm, ReviewForm
+from .forms import (
+    SEARCH_LIMIT,
+    CampaignForm,
+    CountsForm,
+    DecisionForm,
+    NominationEditForm,
+    NominationForm,
+    ReviewForm,
+)
 from .models import Campaign, Nomination
 
 State = Nomination.State
-DECIDED = (State.COMMENDED, State.NOT_COMMENDED)
+DECIDED = services.DECIDED
 
 
 def _campaign(user, pk) -> Campaign:
@@ -186,7 +195,7 @@ def campaign_publish(request, pk):
         for problem in problems:
             messages.error(request, problem)
         return redirect(back_url)
-    nominations = campaign.nominations.all()
+    nominations = campaign.nominations.standing()
     commended = nominations.filter(state=State.COMMENDED).count()
     return confirm_page(
         request,
@@ -272,6 +281,7 @@ def _nomination_page(request, nomination, *, review_form=None, decision_form=Non
         and campaign.state == Campaign.State.REVIEW
         and services.nomination_may_decide(user, nomination)
     )
+    ours = services.nomination_may_edit(user, nomination)
     return render(
         request,
         "commendations/nomination_detail.html",
@@ -285,6 +295,8 @@ def _nomination_page(request, nomination, *, review_form=None, decision_form=Non
             "files": nomination.files.all(),
             "review_form": review_form or (ReviewForm() if may_review else None),
             "decision_form": decision_form or (DecisionForm() if may_decide else None),
+            "may_edit": ours and not services.nomination_edit_checks(nomination),
+            "may_withdraw": ours and not services.nomination_withdraw_checks(nomination),
         },
         status=status,
     )
@@ -347,6 +359,106 @@ def nomination_decide(request, pk):
     return _nomination_page(request, _nomination(request.user, pk), decision_form=form)
 
 
+def _nominee_rows(user, nomination) -> list:
+    return [
+        (_("Nominee"), _named(user, nomination)),
+        (_("Community"), nomination.community.name),
+        (_("Commendation campaign"), nomination.campaign.title),
+    ]
+
+
+@login_required
+@permission_required("commendations.add_nomination", raise_exception=True)
+def nomination_edit(request, pk):
+    """The nominating community changes the deeds (and a resident's contact and notes) or
+    adds files, while the street has not reviewed it and the campaign takes nominations."""
+    user = request.user
+    nomination = _nomination(user, pk)
+    if not services.nomination_may_edit(user, nomination):
+        raise PermissionDenied
+    back_url = reverse("commendations:nomination", args=[nomination.pk])
+    if request.method != "POST":
+        problems = services.nomination_edit_checks(nomination)
+        if problems:
+            for problem in problems:
+                messages.error(request, problem)
+            return redirect(back_url)
+    form = NominationEditForm(
+        request.POST or None, request.FILES or None, nomination=nomination, user=user
+    )
+    if request.method == "POST":
+        if form.is_valid() and form_write(
+            request, form,
+            lambda: services.nomination_edit(
+                actor=user, nomination=nomination, data=form.service_data(),
+                uploads=request.FILES.getlist("files"), request=request,
+            ),
+            done=_("The nomination was saved."),
+        ):  # fmt: skip
+            return redirect(back_url)
+    elif form.contact_shown:
+        # The contact in full, as a member's phone is shown: logged.
+        audit_record(
+            actor=user, action=AuditEvent.Action.REVEAL, obj=nomination, request=request,
+            detail={"fields": ["contact"], "page": "edit"},
+        )  # fmt: skip
+    return render(
+        request,
+        "commendations/nomination_edit.html",
+        {"nomination": nomination, "campaign": nomination.campaign, "form": form,
+         "name": _named(user, nomination)},
+    )  # fmt: skip
+
+
+@login_required
+@permission_required("commendations.add_nomination", raise_exception=True)
+def nomination_withdraw(request, pk):
+    """Take back (撤回) a nomination of the user's community awaiting the street's review: a
+    page says what that does, then withdraws it on confirmation."""
+    user = request.user
+    nomination = _nomination(user, pk)
+    if not services.nomination_may_withdraw(user, nomination):
+        raise PermissionDenied
+    back_url = reverse("commendations:nomination", args=[nomination.pk])
+    if request.method == "POST" and request.POST.get("confirmed"):
+        if action_write(
+            request,
+            lambda: services.nomination_withdraw(
+                actor=user, nomination=nomination, request=request
+            ),
+            done=_("The nomination was withdrawn."),
+        ):
+            return redirect("commendations:detail", pk=nomination.campaign_id)
+        return redirect(back_url)
+    problems = services.nomination_withdraw_checks(nomination)
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect(back_url)
+    name = _named(user, nomination)
+    return confirm_page(
+        request,
+        heading=_("Withdraw the nomination"),
+        rows=[
+            *_nominee_rows(user, nomination),
+            (_("Nominated at"), f"{timezone.localtime(nomination.submitted_at):%Y-%m-%d %H:%M}"),
+            (_("State"), nomination.get_state_display()),
+        ],
+        happens=[
+            _(
+                "The street no longer reviews it; it stays in the campaign's list, marked "
+                "withdrawn, with its history."
+            ),
+            _("It no longer counts among the campaign's nominations."),
+            _("While the campaign takes nominations you can nominate %(name)s again.")
+            % {"name": name},
+            _("This cannot be undone."),
+        ],
+        button=_("Withdraw"),
+        back_url=back_url,
+    )
+
+
 @require_GET
 @login_required
 @permission_required("commendations.view_nomination", raise_exception=True)
@@ -381,7 +493,7 @@ def counts(request):
     if form.is_valid():
         campaign = form.cleaned_data["campaign"]
         year = form.cleaned_data["year"] or year
-    nominations = Nomination.objects.visible_to(user)
+    nominations = Nomination.objects.visible_to(user).standing()
     if campaign is not None:
         nominations = nominations.filter(campaign=campaign)
     else:

@@ -475,6 +475,11 @@ MATRIX = [
     ("commendations:nominate", ["campaign"], "post", "302 200 200 403 403 403 403 403"),
     ("commendations:nomination", ["nomination"], "get", "302 200 404 200 200 404 200 403"),
     ("commendations:nomination", ["nomination"], "post", "405 405 405 405 405 405 405 405"),
+    # The nominating community edits and withdraws (confirmed on a page) its nomination.
+    ("commendations:edit", ["nomination"], "get", "302 200 404 403 403 403 403 403"),
+    ("commendations:edit", ["fresh_nomination"], "post", "302 200 404 403 403 403 403 403"),
+    ("commendations:withdraw", ["nomination"], "get", "302 200 404 403 403 403 403 403"),
+    ("commendations:withdraw", ["fresh_nomination"], "post", "302 200 404 403 403 403 403 403"),
     ("commendations:review", ["fresh_nomination"], "post", "302 403 403 200 403 403 403 403"),
     ("commendations:review", ["nomination"], "get", "405 405 405 405 405 405 405 405"),
     ("commendations:decide", ["fresh_recommended"], "post", "302 403 403 403 200 404 403 403"),

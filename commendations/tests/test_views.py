@@ -165,3 +165,106 @@ def test_the_lists_take_a_fixed_number_of_queries(
         )  # fmt: skip
     with django_assert_max_num_queries(11):
         assert erin.get(reverse("commendations:detail", args=[more.pk])).status_code == 200
+
+
+# -- The community's ways back: withdrawing and editing its nomination -----------------------------
+
+
+@pytest.fixture
+def taking(district_user):
+    """A campaign taking nominations for five more days."""
+    return services.campaign_create(
+        actor=district_user,
+        data={"kind": "resident", "year": timezone.localdate().year, "title": "最美居民评选",
+              "description": "", "area": None, "quota": None,
+              "deadline": timezone.localdate() + datetime.timedelta(days=5)},
+    )  # fmt: skip
+
+
+def test_a_community_withdraws_its_nomination_after_a_confirmation(
+    taking, community_user, neighbour_user, street_user, member
+):
+    from commendations.models import Nomination
+
+    nomination = services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    url = reverse("commendations:withdraw", args=[nomination.pk])
+    assert client_for(neighbour_user).get(url).status_code == 404
+    assert client_for(street_user).get(url).status_code == 403
+    alice = client_for(community_user)
+    page = alice.get(reverse("commendations:nomination", args=[nomination.pk])).text
+    assert 'id="withdraw-nomination"' in page and 'id="edit-nomination"' in page
+    confirm = alice.get(url).text
+    assert "撤回推荐" in confirm and "张三" in confirm and "不能撤销" in confirm
+    # Neither the page nor a POST without the confirmation withdraws it.
+    assert alice.post(url).status_code == 200
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.SUBMITTED
+    done = alice.post(url, {"confirmed": "1"}, follow=True)
+    assert "推荐已撤回" in done.text
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.WITHDRAWN
+    # The list shows it withdrawn; the counts leave it out.
+    assert "已撤回" in alice.get(reverse("commendations:detail", args=[taking.pk])).text
+    counts = alice.get(reverse("commendations:counts"), {"campaign": taking.pk})
+    assert counts.context["totals"]["nominated"] == 0
+    page = alice.get(reverse("commendations:nomination", args=[nomination.pk])).text
+    assert "社区已撤回" in page and 'id="withdraw-nomination"' not in page
+    # Nominated again from the nomination page.
+    again = alice.post(
+        reverse("commendations:nominate", args=[taking.pk]),
+        {"member": member.pk, "deeds": "助人为乐"},
+    )
+    assert again.status_code == 302
+    assert Nomination.objects.filter(member=member).count() == 2
+
+
+def test_withdrawing_a_reviewed_nomination_is_refused_in_words(
+    taking, community_user, street_user, member
+):
+    nomination = services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    alice = client_for(community_user)
+    url = reverse("commendations:withdraw", args=[nomination.pk])
+    alice.get(url)  # the confirmation is open while the street reviews
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    refused = alice.post(url, {"confirmed": "1"}, follow=True)
+    assert "街道已审核过该推荐（街道已推荐）：不能再撤回" in refused.text
+    refused = alice.get(url, follow=True)
+    assert "不能再撤回" in refused.text
+    assert 'id="withdraw-nomination"' not in refused.text
+
+
+def test_a_community_edits_its_nomination_on_a_prefilled_form(
+    taking, community_user, neighbour_user, member
+):
+    from tongzhan.models import AuditEvent
+
+    resident = services.nomination_submit(
+        actor=community_user, campaign=taking,
+        data={"resident_name": "刘阿姨", "contact": "13812345678", "notes": "退休教师",
+              "deeds": "义务巡逻"},
+    )  # fmt: skip
+    url = reverse("commendations:edit", args=[resident.pk])
+    assert client_for(neighbour_user).get(url).status_code == 404
+    alice = client_for(community_user)
+    form = alice.get(url).text
+    assert "义务巡逻" in form and "退休教师" in form and 'value="13812345678"' in form
+    # Shown in full, logged as the member's phone is.
+    assert AuditEvent.objects.filter(
+        object_id=str(resident.pk), action="reveal", detail__page="edit"
+    ).exists()
+    saved = alice.post(url, {"deeds": "义务巡逻五年", "contact": "13812345678", "notes": ""})
+    assert saved.status_code == 302
+    page = alice.get(reverse("commendations:nomination", args=[resident.pk])).text
+    assert "义务巡逻五年" in page and "社区已修改" in page and "修改了：事迹、备注" in page
+    unchanged = alice.post(url, {"deeds": "义务巡逻五年", "contact": "13812345678"})
+    assert unchanged.status_code == 200 and "没有修改任何内容" in unchanged.text
+    # A member's nomination offers no contact of its own.
+    nomination = services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    form = alice.get(reverse("commendations:edit", args=[nomination.pk]))
+    assert "contact" not in form.context["form"].fields
