@@ -114,25 +114,34 @@ class NominationEditForm(forms.Form):
         return data
 
 
-class ReviewForm(forms.Form):
+class OpinionForm(forms.Form):
+    """A choice with its opinion; `change` says a choice given before is changed."""
+
+    opinion = forms.CharField(
+        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    change = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["decision", "opinion", "change"]
+
+    @property
+    def changing(self) -> bool:
+        return self.fields["change"].to_python(self["change"].value())
+
+
+class ReviewForm(OpinionForm):
     decision = forms.ChoiceField(
         label=_("street's review"),
         choices=[("yes", _("Recommend")), ("no", _("Do not recommend"))],
         widget=forms.RadioSelect,
     )
-    opinion = forms.CharField(
-        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(OpinionForm):
     decision = forms.ChoiceField(
         label=_("district's decision"),
         choices=[("yes", _("Commend")), ("no", _("Do not commend"))],
         widget=forms.RadioSelect,
-    )
-    opinion = forms.CharField(
-        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 

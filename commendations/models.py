@@ -281,17 +281,21 @@ class NominationFile(Attachment):
 
 
 class NominationEvent(models.Model):
-    """One step of a nomination: who nominated, edited, withdrew, reviewed or decided it, and
-    what they said."""
+    """One step of a nomination: who nominated, edited, withdrew, reviewed or decided it (or
+    changed the review or the decision), and what they said."""
 
     ACTIONS = {
         "nominate": _("Nominated"),
         "edit": _("Edited by the community"),
         "withdraw": _("Withdrawn by the community"),
         "review": _("Reviewed by the street"),
+        "review_change": _("Review changed by the street"),
         "decide": _("Decided by the district"),
+        "decide_change": _("Decision changed by the district"),
         "publish": _("Results published"),
     }
+    # The district's steps, which only the district reads until it publishes the results.
+    DISTRICT_ACTIONS = ("decide", "decide_change")
 
     nomination = models.ForeignKey(
         Nomination, verbose_name=_("nomination"), on_delete=models.CASCADE, related_name="events"

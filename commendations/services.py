@@ -404,49 +404,87 @@ def _nomination_locked(nomination: Nomination) -> Nomination:
     )
 
 
-def _step(*, actor, nomination, action, to_state, note, request) -> None:
+def _step(*, actor, nomination, action, to_state, note, request, before=None) -> None:
+    """The step in the nomination's history and its audit line (`before`: the state a
+    review or a decision changed)."""
     NominationEvent.objects.create(
         nomination=nomination, actor=actor, action=action, to_state=to_state, note=note
     )
+    detail = {"state": to_state}
+    if before is not None:
+        detail["before"] = {"state": before}
     audit_record(
         actor=actor, action=AuditEvent.Action.STATUS, obj=nomination, request=request,
-        detail={"state": to_state},
+        detail=detail,
     )  # fmt: skip
 
 
 def nomination_review(
-    *, actor, nomination: Nomination, recommend: bool, opinion: str = "", request=None
+    *,
+    actor,
+    nomination: Nomination,
+    recommend: bool,
+    opinion: str = "",
+    change: bool = False,
+    request=None,
 ) -> Nomination:
     """The street's review: 推荐 (recommended to the district) or 不推荐, with its opinion
-    (required when not recommending); once, before the results are published."""
+    (required when not recommending), before the results are published. Given once (the
+    same form sent twice is refused in words); with `change`, a review given is changed while
+    the district has not decided the nomination."""
     if not nomination_may_review(actor, nomination):
         raise PermissionDenied
     opinion = plain_name(opinion)
     if not recommend and not opinion:
         raise ValidationError({"opinion": _("Say why the nominee is not recommended.")})
+    to_state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
     with transaction.atomic():
+        # The campaign first, as publishing locks it: a review changed back to recommended
+        # waits for a publication that counts the nominations awaiting a decision.
+        campaign = _campaign_locked(nomination.campaign)
         stored = _nomination_locked(nomination)
-        if stored.campaign.state == Campaign.State.PUBLISHED:
+        before = stored.state
+        if campaign.state == Campaign.State.PUBLISHED:
             raise ValidationError(_("The results of this campaign are already published."))
-        problems = _awaiting_review_problems(
-            stored, _("The street has already reviewed this nomination: %(state)s.")
-        )
-        if problems:
-            raise ValidationError(problems)
-        stored.state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
+        if not change:
+            problems = _awaiting_review_problems(
+                stored, _("The street has already reviewed this nomination: %(state)s.")
+            )
+            if problems:
+                raise ValidationError(problems)
+        elif stored.state == State.WITHDRAWN:
+            raise ValidationError(_("The community has withdrawn this nomination."))
+        elif stored.state == State.SUBMITTED:
+            raise ValidationError(_("The street has not reviewed this nomination yet."))
+        elif stored.state in DECIDED:
+            raise ValidationError(
+                _("The district has already decided on this nomination: the street's review "
+                  "is no longer changed.")
+            )  # fmt: skip
+        elif stored.state == to_state and stored.street_opinion == opinion:
+            raise ValidationError(_("The review is unchanged."))
+        stored.state = to_state
         stored.street_opinion, stored.street_by, stored.street_at = opinion, actor, timezone.now()
         stored.save(update_fields=["state", "street_opinion", "street_by", "street_at"])
-        _step(actor=actor, nomination=stored, action="review", to_state=stored.state,
-              note=opinion, request=request)  # fmt: skip
+        _step(actor=actor, nomination=stored, action="review_change" if change else "review",
+              to_state=stored.state, note=opinion, request=request,
+              before=before if change else None)  # fmt: skip
     return stored
 
 
 def nomination_decide(
-    *, actor, nomination: Nomination, commend: bool, opinion: str = "", request=None
+    *,
+    actor,
+    nomination: Nomination,
+    commend: bool,
+    opinion: str = "",
+    change: bool = False,
+    request=None,
 ) -> Nomination:
     """The district's decision on a nomination the street recommended: 表彰 or 不予表彰, with
-    its opinion (required when not commending), within the campaign's quota; once, after the
-    nominating ended and before the results are published."""
+    its opinion (required when not commending), within the campaign's quota; after the
+    nominating ended and before the results are published. Given once (the same form sent
+    twice is refused in words); with `change`, a decision given is changed."""
     if not nomination_may_decide(actor, nomination):
         raise PermissionDenied
     opinion = plain_name(opinion)
@@ -463,26 +501,37 @@ def nomination_decide(
             raise ValidationError(
                 _("The campaign is still taking nominations: end the nominating first.")
             )
-        if stored.state in DECIDED:
+        to_state = State.COMMENDED if commend else State.NOT_COMMENDED
+        before = stored.state
+        if change:
+            if stored.state not in DECIDED:
+                raise ValidationError(_("You have not decided this nomination yet."))
+            if stored.state == to_state and stored.district_opinion == opinion:
+                raise ValidationError(_("The decision is unchanged."))
+        elif stored.state in DECIDED:
             raise ValidationError(
                 _("This nomination has already been decided: %(state)s.")
                 % {"state": stored.get_state_display()}
             )
-        if stored.state != State.RECOMMENDED:
+        elif stored.state != State.RECOMMENDED:
             raise ValidationError(_("Only a nomination the street recommended is decided."))
         if commend and campaign.quota is not None:
-            commended = campaign.nominations.filter(state=State.COMMENDED).count()
+            # A decision changed to 表彰 does not count its own nomination twice.
+            commended = (
+                campaign.nominations.filter(state=State.COMMENDED).exclude(pk=stored.pk).count()
+            )
             if commended >= campaign.quota:
                 raise ValidationError(
                     _("The quota of %(quota)s commendations is reached.")
                     % {"quota": campaign.quota}
                 )
-        stored.state = State.COMMENDED if commend else State.NOT_COMMENDED
+        stored.state = to_state
         stored.district_opinion, stored.district_by = opinion, actor
         stored.district_at = timezone.now()
         stored.save(update_fields=["state", "district_opinion", "district_by", "district_at"])
-        _step(actor=actor, nomination=stored, action="decide", to_state=stored.state,
-              note=opinion, request=request)  # fmt: skip
+        _step(actor=actor, nomination=stored, action="decide_change" if change else "decide",
+              to_state=stored.state, note=opinion, request=request,
+              before=before if change else None)  # fmt: skip
     return stored
 
 

@@ -28,6 +28,7 @@ from tongzhan.filters import query_id
 from tongzhan.mixins import ServiceFormMixin, action_write, confirm_page, form_write
 from tongzhan.models import Area, AuditEvent
 from tongzhan.scoping import code_within
+from tongzhan.text import plain_name
 
 from . import services
 from .forms import (
@@ -39,7 +40,7 @@ from .forms import (
     NominationForm,
     ReviewForm,
 )
-from .models import Campaign, Nomination
+from .models import Campaign, Nomination, NominationEvent
 
 State = Nomination.State
 DECIDED = services.DECIDED
@@ -262,25 +263,61 @@ def nomination_create(request, pk):
     )
 
 
-def _nomination_page(request, nomination, *, review_form=None, decision_form=None, status=200):
+def _review_offer(user, nomination) -> str | None:
+    """What of the street's review the page offers the user: "first" (to give it),
+    "change" (to change it, while the district has not decided), or None."""
+    if nomination.campaign.is_published or not services.nomination_may_review(user, nomination):
+        return None
+    if nomination.state == State.SUBMITTED:
+        return "first"
+    if nomination.state in (State.RECOMMENDED, State.NOT_RECOMMENDED):
+        return "change"
+    return None
+
+
+def _decision_offer(user, nomination) -> str | None:
+    """What of the district's decision the page offers: "first", "change" (while the
+    campaign is under review), or None."""
+    if nomination.campaign.state != Campaign.State.REVIEW or not (
+        services.nomination_may_decide(user, nomination)
+    ):
+        return None
+    if nomination.state == State.RECOMMENDED:
+        return "first"
+    if nomination.state in DECIDED:
+        return "change"
+    return None
+
+
+def _nomination_page(
+    request, nomination, *, changing=None, review_form=None, decision_form=None, status=200
+):
+    """The nomination's page; `changing` ("review" or "decision") opens the form to change
+    the street's review or the district's decision, prefilled, where it is offered."""
     user = request.user
     campaign = nomination.campaign
     sees_decisions = _sees_decisions(user, campaign)
     events = [
         event
         for event in nomination.events.select_related("actor")
-        if sees_decisions or event.action != "decide"
+        if sees_decisions or event.action not in NominationEvent.DISTRICT_ACTIONS
     ]
-    may_review = (
-        nomination.state == State.SUBMITTED
-        and not campaign.is_published
-        and services.nomination_may_review(user, nomination)
-    )
-    may_decide = (
-        nomination.state == State.RECOMMENDED
-        and campaign.state == Campaign.State.REVIEW
-        and services.nomination_may_decide(user, nomination)
-    )
+    review_offer = _review_offer(user, nomination)
+    decision_offer = _decision_offer(user, nomination)
+    if review_form is None and review_offer == "first":
+        review_form = ReviewForm()
+    elif review_form is None and review_offer == "change" and changing == "review":
+        review_form = ReviewForm(
+            initial={"decision": "yes" if nomination.state == State.RECOMMENDED else "no",
+                     "opinion": nomination.street_opinion, "change": True}
+        )  # fmt: skip
+    if decision_form is None and decision_offer == "first":
+        decision_form = DecisionForm()
+    elif decision_form is None and decision_offer == "change" and changing == "decision":
+        decision_form = DecisionForm(
+            initial={"decision": "yes" if nomination.state == State.COMMENDED else "no",
+                     "opinion": nomination.district_opinion, "change": True}
+        )  # fmt: skip
     ours = services.nomination_may_edit(user, nomination)
     return render(
         request,
@@ -293,8 +330,10 @@ def _nomination_page(request, nomination, *, review_form=None, decision_form=Non
             "sees_decisions": sees_decisions,
             "events": events,
             "files": nomination.files.all(),
-            "review_form": review_form or (ReviewForm() if may_review else None),
-            "decision_form": decision_form or (DecisionForm() if may_decide else None),
+            "review_form": review_form,
+            "decision_form": decision_form,
+            "may_change_review": review_offer == "change" and review_form is None,
+            "may_change_decision": decision_offer == "change" and decision_form is None,
             "may_edit": ours and not services.nomination_edit_checks(nomination),
             "may_withdraw": ours and not services.nomination_withdraw_checks(nomination),
         },
@@ -306,57 +345,35 @@ def _nomination_page(request, nomination, *, review_form=None, decision_form=Non
 @login_required
 @permission_required("commendations.view_nomination", raise_exception=True)
 def nomination_detail(request, pk):
-    return _nomination_page(request, _nomination(request.user, pk))
+    return _nomination_page(
+        request, _nomination(request.user, pk), changing=request.GET.get("change")
+    )
 
 
-@require_POST
-@login_required
-@permission_required("commendations.review_nomination", raise_exception=True)
-def nomination_review(request, pk):
-    """The street's 推荐 / 不推荐; without its choice the page shows the form again."""
-    nomination = _nomination(request.user, pk)
-    if not services.nomination_may_review(request.user, nomination):
-        raise PermissionDenied
-    form = ReviewForm(request.POST)
-    if form.is_valid() and form_write(
-        request,
-        form,
-        lambda: services.nomination_review(
-            actor=request.user,
-            nomination=nomination,
-            recommend=form.cleaned_data["decision"] == "yes",
-            opinion=form.cleaned_data["opinion"],
-            request=request,
-        ),  # fmt: skip
-        done=_("The review was saved."),
-    ):
-        return redirect("commendations:nomination", pk=nomination.pk)
-    return _nomination_page(request, _nomination(request.user, pk), review_form=form)
-
-
-@require_POST
-@login_required
-@permission_required("commendations.decide_nomination", raise_exception=True)
-def nomination_decide(request, pk):
-    """The district's 表彰 / 不予表彰; without its choice the page shows the form again."""
-    nomination = _nomination(request.user, pk)
-    if not services.nomination_may_decide(request.user, nomination):
-        raise PermissionDenied
-    form = DecisionForm(request.POST)
-    if form.is_valid() and form_write(
-        request,
-        form,
-        lambda: services.nomination_decide(
-            actor=request.user,
-            nomination=nomination,
-            commend=form.cleaned_data["decision"] == "yes",
-            opinion=form.cleaned_data["opinion"],
-            request=request,
-        ),  # fmt: skip
-        done=_("The decision was saved."),
-    ):
-        return redirect("commendations:nomination", pk=nomination.pk)
-    return _nomination_page(request, _nomination(request.user, pk), decision_form=form)
+def _opinion_step(request, nomination, *, form_class, form_name, offer, confirm, write, done):
+    """The POST of the street's review or the district's decision: a valid form is shown on
+    a confirmation page first, whose 返回修改 brings the form back with its values; the
+    confirmed one is written. A choice the page no longer offers, or a refusal without the
+    opinion it needs, goes straight to the service, which says why in words."""
+    back_url = reverse("commendations:nomination", args=[nomination.pk])
+    if request.POST.get("back"):
+        form = form_class(
+            initial={name: request.POST.get(name, "") for name in ("decision", "opinion", "change")}
+        )
+        return _nomination_page(request, nomination, **{form_name: form})
+    form = form_class(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        yes, change = data["decision"] == "yes", data["change"]
+        opinion = plain_name(data["opinion"])
+        offered = offer == ("change" if change else "first")
+        if not request.POST.get("confirmed") and offered and (yes or opinion):
+            hidden = [("decision", data["decision"]), ("opinion", opinion),
+                      ("change", "1" if change else "")]  # fmt: skip
+            return confirm(yes=yes, opinion=opinion, change=change, hidden=hidden, back=back_url)
+        if form_write(request, form, lambda: write(yes, opinion, change), done=done):
+            return redirect(back_url)
+    return _nomination_page(request, _nomination(request.user, nomination.pk), **{form_name: form})
 
 
 def _nominee_rows(user, nomination) -> list:
@@ -365,6 +382,111 @@ def _nominee_rows(user, nomination) -> list:
         (_("Community"), nomination.community.name),
         (_("Commendation campaign"), nomination.campaign.title),
     ]
+
+
+@require_POST
+@login_required
+@permission_required("commendations.review_nomination", raise_exception=True)
+def nomination_review(request, pk):
+    """The street's 推荐 / 不推荐, or its change, confirmed on a page of its own; without its
+    choice the page shows the form again."""
+    user = request.user
+    nomination = _nomination(user, pk)
+    if not services.nomination_may_review(user, nomination):
+        raise PermissionDenied
+
+    def confirm(*, yes, opinion, change, hidden, back):
+        rows = _nominee_rows(user, nomination)
+        if change:
+            rows.append((_("Review so far"), nomination.get_state_display()))
+        rows += [
+            (_("Street's review"), _("Recommend") if yes else _("Do not recommend")),
+            (_("Opinion"), opinion),
+        ]
+        return confirm_page(
+            request,
+            heading=_("Change the street's review") if change else _("Street's review"),
+            rows=rows,
+            happens=[
+                _("The nomination goes to the district, which decides whether to commend.")
+                if yes
+                else _("The nomination goes no further: the district does not decide on it."),
+                _("The community sees the review and your opinion."),
+                _("You can change the review while the district has not decided on it."),
+            ],
+            button=_("Recommend") if yes else _("Do not recommend"),
+            back_url=back,
+            hidden=hidden,
+            back_posts=True,
+        )
+
+    def write(yes, opinion, change):
+        return services.nomination_review(
+            actor=user, nomination=nomination, recommend=yes, opinion=opinion, change=change,
+            request=request,
+        )  # fmt: skip
+
+    return _opinion_step(
+        request, nomination, form_class=ReviewForm, form_name="review_form",
+        offer=_review_offer(user, nomination), confirm=confirm, write=write,
+        done=_("The review was saved."),
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+@permission_required("commendations.decide_nomination", raise_exception=True)
+def nomination_decide(request, pk):
+    """The district's 表彰 / 不予表彰, or its change, confirmed on a page of its own; without
+    its choice the page shows the form again."""
+    user = request.user
+    nomination = _nomination(user, pk)
+    if not services.nomination_may_decide(user, nomination):
+        raise PermissionDenied
+
+    def confirm(*, yes, opinion, change, hidden, back):
+        campaign = nomination.campaign
+        rows = _nominee_rows(user, nomination)
+        if change:
+            rows.append((_("Decision so far"), nomination.get_state_display()))
+        commended = campaign.nominations.filter(state=State.COMMENDED).exclude(pk=nomination.pk)
+        rows += [
+            (_("District's decision"), _("Commend") if yes else _("Do not commend")),
+            (_("Opinion"), opinion),
+            (_("Commended besides"), str(commended.count())),
+            (_("Quota"), str(campaign.quota) if campaign.quota else _("No limit")),
+        ]
+        return confirm_page(
+            request,
+            heading=_("Change the district's decision") if change else _("District's decision"),
+            rows=rows,
+            happens=[
+                _("The nominee is among the commended when you publish the results.")
+                if yes
+                else _("The nominee is not commended."),
+                _(
+                    "The streets and communities see the decision and your opinion once the "
+                    "results are published."
+                ),
+                _("You can change the decision until the results are published."),
+            ],
+            button=_("Commend") if yes else _("Do not commend"),
+            back_url=back,
+            hidden=hidden,
+            back_posts=True,
+        )
+
+    def write(yes, opinion, change):
+        return services.nomination_decide(
+            actor=user, nomination=nomination, commend=yes, opinion=opinion, change=change,
+            request=request,
+        )  # fmt: skip
+
+    return _opinion_step(
+        request, nomination, form_class=DecisionForm, form_name="decision_form",
+        offer=_decision_offer(user, nomination), confirm=confirm, write=write,
+        done=_("The decision was saved."),
+    )  # fmt: skip
 
 
 @login_required

@@ -424,6 +424,96 @@ def test_a_nomination_is_not_edited_once_the_nominating_ended(
     assert _state(nomination) == Nomination.State.WITHDRAWN
 
 
+def test_the_street_changes_its_review_until_the_district_decides(
+    campaign, community_user, street_user, district_user, member
+):
+    from tongzhan.views import audit_detail_text
+
+    nomination = nominate(community_user, campaign, member=member)
+    with pytest.raises(ValidationError, match="尚未审核"):
+        services.nomination_review(actor=street_user, nomination=nomination, recommend=True,
+                                   change=True)  # fmt: skip
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    with pytest.raises(ValidationError, match="不推荐的理由"):
+        services.nomination_review(actor=street_user, nomination=nomination, recommend=False,
+                                   change=True)  # fmt: skip
+    changed = services.nomination_review(
+        actor=street_user, nomination=nomination, recommend=False, opinion="事迹需核实",
+        change=True,
+    )  # fmt: skip
+    assert changed.state == Nomination.State.NOT_RECOMMENDED
+    assert changed.street_opinion == "事迹需核实"
+    with pytest.raises(ValidationError, match="审核意见没有变化"):
+        services.nomination_review(actor=street_user, nomination=nomination, recommend=False,
+                                   opinion="事迹需核实", change=True)  # fmt: skip
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True,
+                               opinion="已核实", change=True)  # fmt: skip
+    assert [(e.action, e.to_state) for e in nomination.events.all()] == [
+        ("nominate", "submitted"), ("review", "recommended"),
+        ("review_change", "not_recommended"), ("review_change", "recommended"),
+    ]  # fmt: skip
+    line = AuditEvent.objects.filter(object_id=str(nomination.pk), action="status").latest("pk")
+    assert line.detail == {"state": "recommended", "before": {"state": "not_recommended"}}
+    assert audit_detail_text(line) == "状态：街道已推荐；修改前：（状态：街道不推荐）"
+    services.campaign_close(actor=district_user, campaign=campaign)
+    services.nomination_decide(actor=district_user, nomination=nomination, commend=True)
+    with pytest.raises(ValidationError, match="已对该推荐作出决定") as refused:
+        services.nomination_review(actor=street_user, nomination=nomination, recommend=False,
+                                   opinion="改变主意", change=True)  # fmt: skip
+    assert "受表彰" not in str(refused.value)
+    assert _state(nomination) == Nomination.State.COMMENDED
+
+
+def test_the_district_changes_its_decision_within_the_quota_until_it_publishes(
+    community_user, street_user, district_user, areas
+):
+    campaign = make_campaign(district_user, quota=1)
+    first, second = (
+        nominate(community_user, campaign, member=MemberFactory(community=areas["140106001001"]))
+        for _ in range(2)
+    )
+    for nomination in (first, second):
+        services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    services.campaign_close(actor=district_user, campaign=campaign)
+    services.nomination_decide(actor=district_user, nomination=first, commend=True)
+    with pytest.raises(ValidationError, match="您尚未对该推荐作出决定"):
+        services.nomination_decide(actor=district_user, nomination=second, commend=False,
+                                   opinion="名额已满", change=True)  # fmt: skip
+    services.nomination_decide(actor=district_user, nomination=second, commend=False,
+                               opinion="名额已满")  # fmt: skip
+    # The commended one keeps its place when its opinion changes: it is not counted twice.
+    services.nomination_decide(actor=district_user, nomination=first, commend=True,
+                               opinion="事迹突出", change=True)  # fmt: skip
+    assert _state(first) == Nomination.State.COMMENDED
+    with pytest.raises(ValidationError, match="名额"):
+        services.nomination_decide(actor=district_user, nomination=second, commend=True,
+                                   change=True)  # fmt: skip
+    services.nomination_decide(actor=district_user, nomination=first, commend=False,
+                               opinion="另有人选", change=True)  # fmt: skip
+    services.nomination_decide(actor=district_user, nomination=second, commend=True,
+                               change=True)  # fmt: skip
+    assert (_state(first), _state(second)) == (
+        Nomination.State.NOT_COMMENDED,
+        Nomination.State.COMMENDED,
+    )
+    with pytest.raises(ValidationError, match="决定没有变化"):
+        services.nomination_decide(actor=district_user, nomination=second, commend=True,
+                                   change=True)  # fmt: skip
+    assert [e.action for e in second.events.all()] == [
+        "nominate",
+        "review",
+        "decide",
+        "decide_change",
+    ]
+    # A first decision sent twice is still refused in words.
+    with pytest.raises(ValidationError, match="已经决定"):
+        services.nomination_decide(actor=district_user, nomination=second, commend=True)
+    services.campaign_publish(actor=district_user, campaign=campaign)
+    with pytest.raises(ValidationError, match="已经公布"):
+        services.nomination_decide(actor=district_user, nomination=first, commend=True,
+                                   change=True)  # fmt: skip
+
+
 def test_a_withdrawn_nomination_does_not_keep_a_merged_record_s_from_moving(
     campaign, community_user, district_user, member, areas
 ):

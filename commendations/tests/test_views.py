@@ -167,7 +167,7 @@ def test_the_lists_take_a_fixed_number_of_queries(
         assert erin.get(reverse("commendations:detail", args=[more.pk])).status_code == 200
 
 
-# -- The community's ways back: withdrawing and editing its nomination -----------------------------
+# -- The ways back, and the steps confirmed on a page of their own ----------------------------
 
 
 @pytest.fixture
@@ -268,3 +268,91 @@ def test_a_community_edits_its_nomination_on_a_prefilled_form(
     )
     form = alice.get(reverse("commendations:edit", args=[nomination.pk]))
     assert "contact" not in form.context["form"].fields
+
+
+def test_the_street_s_review_is_confirmed_and_brought_back_to_be_changed(
+    taking, community_user, street_user, member
+):
+    from commendations.models import Nomination
+
+    nomination = services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    carl = client_for(street_user)
+    url = reverse("commendations:review", args=[nomination.pk])
+    confirm = carl.post(url, {"decision": "no", "opinion": "事迹需核实"})
+    assert confirm.status_code == 200
+    text = confirm.text
+    assert 'id="confirm-form"' in text and "不推荐" in text and "事迹需核实" in text
+    assert 'name="opinion" value="事迹需核实"' in text and 'id="back"' in text
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.SUBMITTED
+    # 返回修改: the form again, with the choice and the opinion as they were.
+    back = carl.post(url, {"decision": "no", "opinion": "事迹需核实", "change": "",
+                           "confirmed": "1", "back": "1"})  # fmt: skip
+    form = back.context["review_form"]
+    assert form["decision"].value() == "no" and form["opinion"].value() == "事迹需核实"
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.SUBMITTED
+    # Not recommending without a word is refused at once, without a confirmation.
+    refused = carl.post(url, {"decision": "no", "opinion": ""})
+    assert "不推荐的理由" in refused.text and 'id="confirm-form"' not in refused.text
+    carl.post(url, {"decision": "no", "opinion": "事迹需核实", "change": "", "confirmed": "1"})
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.NOT_RECOMMENDED
+
+    # 修改审核意见: prefilled, confirmed again, recorded.
+    page = carl.get(reverse("commendations:nomination", args=[nomination.pk])).text
+    assert 'id="change-review"' in page and 'id="review"' not in page
+    page = carl.get(reverse("commendations:nomination", args=[nomination.pk]), {"change": "review"})
+    form = page.context["review_form"]
+    assert form["decision"].value() == "no" and form.changing
+    assert "修改街道审核意见" in page.text
+    confirm = carl.post(url, {"decision": "yes", "opinion": "已核实", "change": "True"})
+    assert "修改街道审核意见" in confirm.text and "原审核意见" in confirm.text
+    assert 'name="change" value="1"' in confirm.text
+    carl.post(url, {"decision": "yes", "opinion": "已核实", "change": "1", "confirmed": "1"})
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.RECOMMENDED
+    history = client_for(community_user).get(
+        reverse("commendations:nomination", args=[nomination.pk])
+    )
+    assert "街道修改审核意见" in history.text and "已核实" in history.text
+
+
+def test_the_district_s_decision_is_confirmed_and_changed_before_publication(
+    taking, community_user, street_user, district_user, member
+):
+    from commendations.models import Nomination
+
+    nomination = services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    services.campaign_close(actor=district_user, campaign=taking)
+    erin = client_for(district_user)
+    url = reverse("commendations:decide", args=[nomination.pk])
+    confirm = erin.post(url, {"decision": "yes", "opinion": "同意表彰"})
+    assert 'id="confirm-form"' in confirm.text and "同意表彰" in confirm.text
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.RECOMMENDED
+    erin.post(url, {"decision": "yes", "opinion": "同意表彰", "change": "", "confirmed": "1"})
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.COMMENDED
+    page = erin.get(reverse("commendations:nomination", args=[nomination.pk])).text
+    assert 'id="change-decision"' in page
+    form = erin.get(
+        reverse("commendations:nomination", args=[nomination.pk]), {"change": "decision"}
+    ).context["decision_form"]
+    assert form["decision"].value() == "yes" and form["opinion"].value() == "同意表彰"
+    erin.post(url, {"decision": "no", "opinion": "名额调整", "change": "1", "confirmed": "1"})
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.NOT_COMMENDED
+    # The community reads neither the decision nor its change before publication.
+    alice_page = client_for(community_user).get(
+        reverse("commendations:nomination", args=[nomination.pk])
+    )
+    assert "改变决定" not in alice_page.text and "名额调整" not in alice_page.text
+    services.campaign_publish(actor=district_user, campaign=taking)
+    page = erin.get(reverse("commendations:nomination", args=[nomination.pk])).text
+    assert 'id="change-decision"' not in page
