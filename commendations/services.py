@@ -8,6 +8,11 @@ communities within the area nominate their members or residents who are not memb
 the deadline; the street reviews its communities' nominations (推荐 / 不推荐); the district
 decides on those the street recommended (表彰 / 不予表彰) and publishes the results.
 
+And the ways back before the results are published: a community edits its nomination while
+the street has not reviewed it and the campaign takes nominations, and withdraws it (撤回)
+while the street has not reviewed it; the street changes its review while the district has
+not decided; the district changes its decisions while the campaign is under review, and
+reopens the nominating it ended while the deadline has not passed and nothing is decided.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -112,6 +117,52 @@ def campaign_close(*, actor, campaign: Campaign, request=None) -> Campaign:
         audit_record(
             actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
             detail={"state": Campaign.State.REVIEW},
+        )  # fmt: skip
+    campaign.state = stored.state
+    return campaign
+
+
+def campaign_reopen_checks(campaign: Campaign) -> list[str]:
+    """Why the nominating cannot be reopened; empty when it can: the campaign is under
+    review, its deadline has not passed and the district has decided no nomination yet."""
+    if campaign.state == Campaign.State.PUBLISHED:
+        return [_("The results of this campaign are already published.")]
+    if campaign.state != Campaign.State.REVIEW:
+        return [_("The campaign is still taking nominations.")]
+    problems = []
+    if timezone.localdate() > campaign.deadline:
+        problems.append(
+            _("The nomination deadline (%(day)s) has passed: the nominating is not reopened.")
+            % {"day": f"{campaign.deadline:%Y-%m-%d}"}
+        )
+    decided = campaign.nominations.filter(state__in=DECIDED).count()
+    if decided:
+        problems.append(
+            ngettext(
+                "You have decided %(count)s nomination already: the nominating is not reopened.",
+                "You have decided %(count)s nominations already: the nominating is not reopened.",
+                decided,
+            )
+            % {"count": decided}
+        )
+    return problems
+
+
+def campaign_reopen(*, actor, campaign: Campaign, request=None) -> Campaign:
+    """Take the nominating up again (评审中 → 征集中), as a way back from ending it early:
+    communities nominate again until the deadline."""
+    if not campaign_may_run(actor, campaign):
+        raise PermissionDenied
+    with transaction.atomic():
+        stored = _campaign_locked(campaign)
+        problems = campaign_reopen_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        stored.state = Campaign.State.NOMINATING
+        stored.save(update_fields=["state"])
+        audit_record(
+            actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
+            detail={"state": Campaign.State.NOMINATING, "reopened": True},
         )  # fmt: skip
     campaign.state = stored.state
     return campaign

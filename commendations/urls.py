@@ -9,6 +9,7 @@ urlpatterns = [
     path("counts/", views.counts, name="counts"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/close/", views.campaign_close, name="close"),
+    path("<int:pk>/reopen/", views.campaign_reopen, name="reopen"),
     path("<int:pk>/publish/", views.campaign_publish, name="publish"),
     path("<int:pk>/nominate/", views.nomination_create, name="nominate"),
     path("nominations/<int:pk>/", views.nomination_detail, name="nomination"),

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, ListView
 
@@ -143,6 +143,7 @@ def campaign_detail(request, pk):
         )
         results = [{"nomination": n, "name": _named(user, n)} for n in commended]
     may_run = services.campaign_may_run(user, campaign)
+    under_review = campaign.state == Campaign.State.REVIEW
     return render(
         request,
         "commendations/campaign_detail.html",
@@ -154,23 +155,82 @@ def campaign_detail(request, pk):
             and campaign.deadline >= timezone.localdate()
             and services.nomination_may_submit(user, campaign),
             "may_close": may_run and campaign.state == Campaign.State.NOMINATING,
-            "may_publish": may_run and campaign.state == Campaign.State.REVIEW,
+            "may_reopen": may_run
+            and under_review
+            and not services.campaign_reopen_checks(campaign),
+            "may_publish": may_run and under_review,
         },
+    )
+
+
+@login_required
+@permission_required("commendations.change_campaign", raise_exception=True)
+def campaign_close(request, pk):
+    """End the nominating, the campaign goes to review: a page says what that does (and how
+    many days were left), then ends it on confirmation."""
+    campaign = _campaign(request.user, pk)
+    if not services.campaign_may_run(request.user, campaign):
+        raise PermissionDenied
+    back_url = reverse("commendations:detail", args=[campaign.pk])
+    if request.method == "POST" and request.POST.get("confirmed"):
+        action_write(
+            request,
+            lambda: services.campaign_close(actor=request.user, campaign=campaign, request=request),
+            done=_("The nominating has ended; the nominations are under review."),
+        )
+        return redirect(back_url)
+    if campaign.state != Campaign.State.NOMINATING:
+        messages.error(request, _("The nominating of this campaign has already ended."))
+        return redirect(back_url)
+    deadline = f"{campaign.deadline:%Y-%m-%d}"
+    days = (campaign.deadline - timezone.localdate()).days
+    happens = [_("Communities can no longer nominate; the streets and you go on reviewing.")]
+    if days > 0:
+        happens.append(
+            ngettext(
+                "The deadline (%(day)s) is %(count)s day away: communities lose that time to "
+                "nominate.",
+                "The deadline (%(day)s) is %(count)s days away: communities lose that time to "
+                "nominate.",
+                days,
+            )
+            % {"day": deadline, "count": days}
+        )
+    elif days == 0:
+        happens.append(
+            _("The deadline (%(day)s) is today: communities lose the rest of the day to nominate.")
+            % {"day": deadline}
+        )
+    happens.append(
+        _("Until the deadline you can reopen the nominating, as long as you have decided no "
+          "nomination.")
+    )  # fmt: skip
+    return confirm_page(
+        request,
+        heading=_("End the nominating"),
+        rows=[
+            (_("Commendation campaign"), campaign.title),
+            (_("Nomination deadline"), deadline),
+            (_("Nominations so far"), str(campaign.nominations.standing().count())),
+        ],
+        happens=happens,
+        button=_("End the nominating"),
+        back_url=back_url,
     )
 
 
 @require_POST
 @login_required
 @permission_required("commendations.change_campaign", raise_exception=True)
-def campaign_close(request, pk):
-    """End the nominating: the campaign goes to review."""
+def campaign_reopen(request, pk):
+    """Take the nominating up again, before the deadline and any decision."""
     campaign = _campaign(request.user, pk)
     if not services.campaign_may_run(request.user, campaign):
         raise PermissionDenied
     action_write(
         request,
-        lambda: services.campaign_close(actor=request.user, campaign=campaign, request=request),
-        done=_("The nominating has ended; the nominations are under review."),
+        lambda: services.campaign_reopen(actor=request.user, campaign=campaign, request=request),
+        done=_("The nominating is open again until the deadline."),
     )
     return redirect("commendations:detail", pk=campaign.pk)
 

@@ -514,6 +514,43 @@ def test_the_district_changes_its_decision_within_the_quota_until_it_publishes(
                                    change=True)  # fmt: skip
 
 
+def test_the_district_reopens_the_nominating_it_ended_early(
+    campaign, community_user, street_user, district_user, member
+):
+    from tongzhan.views import audit_detail_text
+
+    with pytest.raises(ValidationError, match="仍在征集"):
+        services.campaign_reopen(actor=district_user, campaign=campaign)
+    services.campaign_close(actor=district_user, campaign=campaign)
+    with pytest.raises(PermissionDenied):
+        services.campaign_reopen(actor=street_user, campaign=campaign)
+    services.campaign_reopen(actor=district_user, campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.NOMINATING
+    line = AuditEvent.objects.filter(object_id=str(campaign.pk), action="status").latest("pk")
+    assert audit_detail_text(line) == "状态：征集中；重新开放：是"
+    # Communities nominate again.
+    nomination = nominate(community_user, campaign, member=member)
+    services.nomination_review(actor=street_user, nomination=nomination, recommend=True)
+    services.campaign_close(actor=district_user, campaign=campaign)
+    services.nomination_decide(actor=district_user, nomination=nomination, commend=False,
+                               opinion="事迹一般")  # fmt: skip
+    with pytest.raises(ValidationError, match="已对 1 名推荐人选作出决定"):
+        services.campaign_reopen(actor=district_user, campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.REVIEW
+
+
+def test_the_nominating_is_not_reopened_after_the_deadline(campaign, district_user):
+    services.campaign_close(actor=district_user, campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        deadline=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    campaign.refresh_from_db()
+    with pytest.raises(ValidationError, match="推荐截止日期.*已过：不能重新开放征集"):
+        services.campaign_reopen(actor=district_user, campaign=campaign)
+
+
 def test_a_withdrawn_nomination_does_not_keep_a_merged_record_s_from_moving(
     campaign, community_user, district_user, member, areas
 ):

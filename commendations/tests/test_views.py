@@ -356,3 +356,46 @@ def test_the_district_s_decision_is_confirmed_and_changed_before_publication(
     services.campaign_publish(actor=district_user, campaign=taking)
     page = erin.get(reverse("commendations:nomination", args=[nomination.pk])).text
     assert 'id="change-decision"' not in page
+
+
+def test_ending_the_nominating_is_confirmed_and_reopened(
+    taking, community_user, street_user, district_user, member
+):
+    from commendations.models import Campaign
+
+    erin = client_for(district_user)
+    url = reverse("commendations:close", args=[taking.pk])
+    detail = reverse("commendations:detail", args=[taking.pk])
+    services.nomination_submit(
+        actor=community_user, campaign=taking, data={"member": member, "deeds": "助人为乐"}
+    )
+    assert client_for(street_user).get(url).status_code == 403
+    confirm = erin.get(url).text
+    assert "结束推荐征集" in confirm
+    assert f"{taking.deadline:%Y-%m-%d}" in confirm and "还有 5 天" in confirm
+    assert "目前推荐人数" in confirm
+    taking.refresh_from_db()
+    assert taking.state == Campaign.State.NOMINATING
+    assert erin.post(url, {"confirmed": "1"}).status_code == 302
+    taking.refresh_from_db()
+    assert taking.state == Campaign.State.REVIEW
+    # Sent again, the ending is refused in words.
+    assert "已经结束" in erin.get(url, follow=True).text
+    page = erin.get(detail).text
+    assert 'id="reopen-nominating"' in page
+    assert 'id="reopen-nominating"' not in client_for(street_user).get(detail).text
+    assert erin.post(reverse("commendations:reopen", args=[taking.pk])).status_code == 302
+    taking.refresh_from_db()
+    assert taking.state == Campaign.State.NOMINATING
+    assert 'id="nominate"' in client_for(community_user).get(detail).text
+
+
+def test_the_nominating_is_not_reopened_after_a_decision(flow, district_user):
+    campaign, _nomination, _resident = flow
+    erin = client_for(district_user)
+    detail = reverse("commendations:detail", args=[campaign.pk])
+    assert 'id="reopen-nominating"' not in erin.get(detail).text
+    refused = erin.post(reverse("commendations:reopen", args=[campaign.pk]), follow=True)
+    assert "不能重新开放征集" in refused.text
+    campaign.refresh_from_db()
+    assert campaign.state == "review"

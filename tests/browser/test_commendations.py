@@ -1,7 +1,7 @@
 """A 最美居民 campaign from nomination to publication: the district names it, a community
 nominates a member and a resident who is not one, the street recommends both (confirming each,
-going back once to change the opinion), the district ends the nominating, decides (each
-decision confirmed) and publishes, and the member's page shows the commendation. On a phone, and the
+going back once to change the opinion), the district ends the nominating and decides (each
+confirmed) and publishes, and the member's page shows the commendation. On a phone, and the
 campaign's page once more at desktop width."""
 
 import datetime
@@ -103,6 +103,10 @@ def test_a_most_beautiful_resident_campaign_from_nomination_to_publication(
     switch_to(browser, live_server, "erin")
     browser.get(f"{live_server.url}/commendations/{campaign.pk}/")
     browser.find_element(By.ID, "close-nominating").click()
+    wait_for_text(browser, "#what-happens", "还有 14 天")
+    assert fits(browser)
+    screenshot("close-confirm")
+    browser.find_element(By.ID, "confirm").click()
     wait_for_text(browser, "#campaign-state", "评审中")
     member_nomination, resident = Nomination.objects.order_by("pk")
     for nomination, decision in ((member_nomination, "yes"), (resident, "yes")):
