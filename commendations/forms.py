@@ -72,25 +72,76 @@ class NominationForm(forms.Form):
         return data
 
 
-class ReviewForm(forms.Form):
+class NominationEditForm(forms.Form):
+    """What the nominating community changes: the deeds, for a resident the contact and notes,
+    and more files. The contact shows in full only to those who may see full contacts (the
+    view logs that as a reveal); for others it starts empty, and left empty keeps the one
+    stored."""
+
+    deeds = forms.CharField(label=_("deeds"), widget=forms.Textarea(attrs={"rows": 6}))
+    contact = forms.CharField(label=_("contact"), max_length=50, required=False)
+    notes = forms.CharField(
+        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    files = forms.FileField(
+        label=_("add a photo or PDF"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,.pdf"}),
+    )
+
+    def __init__(self, *args, nomination, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contact_kept = self.contact_shown = False
+        self.initial.update(deeds=nomination.deeds, notes=nomination.notes)
+        if nomination.member_id:
+            # A member's contact and notes are her record's.
+            del self.fields["contact"], self.fields["notes"]
+        elif nomination.contact and user.has_perm("members.reveal_member"):
+            self.contact_shown = True
+            self.initial["contact"] = nomination.contact
+        elif nomination.contact:
+            self.contact_kept = True
+            self.fields["contact"].widget.attrs["placeholder"] = nomination.contact_masked
+            self.fields["contact"].help_text = _("Leave empty to keep %(phone)s.") % {
+                "phone": nomination.contact_masked
+            }
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("files", None)
+        if self.contact_kept and not data.get("contact"):
+            data.pop("contact")
+        return data
+
+
+class OpinionForm(forms.Form):
+    """A choice with its opinion; `change` says a choice given before is changed."""
+
+    opinion = forms.CharField(
+        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    change = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["decision", "opinion", "change"]
+
+    @property
+    def changing(self) -> bool:
+        return self.fields["change"].to_python(self["change"].value())
+
+
+class ReviewForm(OpinionForm):
     decision = forms.ChoiceField(
         label=_("street's review"),
         choices=[("yes", _("Recommend")), ("no", _("Do not recommend"))],
         widget=forms.RadioSelect,
     )
-    opinion = forms.CharField(
-        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(OpinionForm):
     decision = forms.ChoiceField(
         label=_("district's decision"),
         choices=[("yes", _("Commend")), ("no", _("Do not commend"))],
         widget=forms.RadioSelect,
-    )
-    opinion = forms.CharField(
-        label=_("opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 

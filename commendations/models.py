@@ -139,6 +139,10 @@ class NominationQuerySet(ScopedQuerySet):
     area_field = "community"
     change_permission = "commendations.add_nomination"
 
+    def standing(self):
+        """Those not withdrawn: the nominations counted, reviewed, decided and published."""
+        return self.exclude(state=Nomination.State.WITHDRAWN)
+
     def commended(self):
         """Commended in a published campaign: the results everyone sees."""
         return self.filter(
@@ -149,7 +153,8 @@ class NominationQuerySet(ScopedQuerySet):
 class Nomination(models.Model):
     """A person a community nominates (推荐) for a campaign: one of its members, or a resident
     who is not one (name, and optionally a contact), with their deeds (事迹); then the street's
-    review and the district's decision, each with its opinion."""
+    review and the district's decision, each with its opinion. The community may withdraw it
+    (撤回) while it awaits the street's review: it stays, with its history, and counts no more."""
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Awaiting the street's review")
@@ -157,6 +162,7 @@ class Nomination(models.Model):
         NOT_RECOMMENDED = "not_recommended", _("Not recommended by the street")
         COMMENDED = "commended", _("Commended")
         NOT_COMMENDED = "not_commended", _("Not commended")
+        WITHDRAWN = "withdrawn", pgettext_lazy("taken back", "Withdrawn")
 
     campaign = models.ForeignKey(
         Campaign,
@@ -226,16 +232,17 @@ class Nomination(models.Model):
             models.Index(fields=["campaign", "community"], name="nomination_campaign_idx"),
             models.Index(fields=["member"], name="nomination_member_idx"),
         ]
+        # A withdrawn nomination is kept, and the same person may be nominated again.
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "member"],
-                condition=Q(member__isnull=False),
+                condition=Q(member__isnull=False) & ~Q(state="withdrawn"),
                 name="nomination_member_once",
                 violation_error_message=_("This member is already nominated in this campaign."),
             ),
             models.UniqueConstraint(
                 fields=["campaign", "community", "resident_name"],
-                condition=Q(member__isnull=True),
+                condition=Q(member__isnull=True) & ~Q(state="withdrawn"),
                 name="nomination_resident_once",
                 violation_error_message=_(
                     "A resident of this name is already nominated by this community in this "
@@ -274,14 +281,21 @@ class NominationFile(Attachment):
 
 
 class NominationEvent(models.Model):
-    """One step of a nomination: who nominated, reviewed or decided it, and what they said."""
+    """One step of a nomination: who nominated, edited, withdrew, reviewed or decided it (or
+    changed the review or the decision), and what they said."""
 
     ACTIONS = {
         "nominate": _("Nominated"),
+        "edit": _("Edited by the community"),
+        "withdraw": _("Withdrawn by the community"),
         "review": _("Reviewed by the street"),
+        "review_change": _("Review changed by the street"),
         "decide": _("Decided by the district"),
+        "decide_change": _("Decision changed by the district"),
         "publish": _("Results published"),
     }
+    # The district's steps, which only the district reads until it publishes the results.
+    DISTRICT_ACTIONS = ("decide", "decide_change")
 
     nomination = models.ForeignKey(
         Nomination, verbose_name=_("nomination"), on_delete=models.CASCADE, related_name="events"

@@ -7,12 +7,20 @@ Who does what (issue 18, 表彰): the district names campaigns for its area or a
 communities within the area nominate their members or residents who are not members, until
 the deadline; the street reviews its communities' nominations (推荐 / 不推荐); the district
 decides on those the street recommended (表彰 / 不予表彰) and publishes the results.
+
+And the ways back before the results are published: a community edits its nomination while
+the street has not reviewed it and the campaign takes nominations, and withdraws it (撤回)
+while the street has not reviewed it; the street changes its review while the district has
+not decided; the district changes its decisions while the campaign is under review, and
+reopens the nominating it ended while the deadline has not passed and nothing is decided.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member
 from tongzhan.attachments import attachment_store, files_kept_only_if_committed, uploads_checked
@@ -25,6 +33,8 @@ from tongzhan.text import plain_name
 from .models import Campaign, Nomination, NominationEvent, NominationFile
 
 State = Nomination.State
+# The district's decisions.
+DECIDED = (State.COMMENDED, State.NOT_COMMENDED)
 
 # The levels a campaign covers: the district, or one of its streets.
 CAMPAIGN_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET)
@@ -112,6 +122,52 @@ def campaign_close(*, actor, campaign: Campaign, request=None) -> Campaign:
     return campaign
 
 
+def campaign_reopen_checks(campaign: Campaign) -> list[str]:
+    """Why the nominating cannot be reopened; empty when it can: the campaign is under
+    review, its deadline has not passed and the district has decided no nomination yet."""
+    if campaign.state == Campaign.State.PUBLISHED:
+        return [_("The results of this campaign are already published.")]
+    if campaign.state != Campaign.State.REVIEW:
+        return [_("The campaign is still taking nominations.")]
+    problems = []
+    if timezone.localdate() > campaign.deadline:
+        problems.append(
+            _("The nomination deadline (%(day)s) has passed: the nominating is not reopened.")
+            % {"day": f"{campaign.deadline:%Y-%m-%d}"}
+        )
+    decided = campaign.nominations.filter(state__in=DECIDED).count()
+    if decided:
+        problems.append(
+            ngettext(
+                "You have decided %(count)s nomination already: the nominating is not reopened.",
+                "You have decided %(count)s nominations already: the nominating is not reopened.",
+                decided,
+            )
+            % {"count": decided}
+        )
+    return problems
+
+
+def campaign_reopen(*, actor, campaign: Campaign, request=None) -> Campaign:
+    """Take the nominating up again (评审中 → 征集中), as a way back from ending it early:
+    communities nominate again until the deadline."""
+    if not campaign_may_run(actor, campaign):
+        raise PermissionDenied
+    with transaction.atomic():
+        stored = _campaign_locked(campaign)
+        problems = campaign_reopen_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        stored.state = Campaign.State.NOMINATING
+        stored.save(update_fields=["state"])
+        audit_record(
+            actor=actor, action=AuditEvent.Action.STATUS, obj=stored, request=request,
+            detail={"state": Campaign.State.NOMINATING, "reopened": True},
+        )  # fmt: skip
+    campaign.state = stored.state
+    return campaign
+
+
 def campaign_publish_checks(campaign: Campaign) -> list[str]:
     """Why the results cannot be published yet; empty when they can."""
     if campaign.state == Campaign.State.PUBLISHED:
@@ -163,6 +219,18 @@ def campaign_publish(*, actor, campaign: Campaign, request=None) -> Campaign:
 # -- Nominations -----------------------------------------------------------------------------
 
 
+def _nominating_problems(campaign: Campaign) -> list[str]:
+    """Why the campaign takes no nominations (it is past nominating, or its deadline)."""
+    if campaign.state != Campaign.State.NOMINATING:
+        return [_("This campaign no longer takes nominations.")]
+    if timezone.localdate() > campaign.deadline:
+        return [
+            _("The nomination deadline (%(day)s) has passed.")
+            % {"day": f"{campaign.deadline:%Y-%m-%d}"}
+        ]
+    return []
+
+
 def nomination_may_submit(user, campaign: Campaign) -> bool:
     """Community staff nominate for their own community, when the campaign covers it."""
     return (
@@ -208,13 +276,9 @@ def nomination_submit(
         # Locked: the same person nominated twice at once waits here for the first, which
         # the constraint then names in words.
         locked = _campaign_locked(campaign)
-        if locked.state != Campaign.State.NOMINATING:
-            raise ValidationError(_("This campaign no longer takes nominations."))
-        if timezone.localdate() > locked.deadline:
-            raise ValidationError(
-                _("The nomination deadline (%(day)s) has passed.")
-                % {"day": f"{locked.deadline:%Y-%m-%d}"}
-            )
+        problems = _nominating_problems(locked)
+        if problems:
+            raise ValidationError(problems)
         nomination = Nomination(
             campaign=locked, community=community, member=member, resident_name=name,
             contact=contact, contact_masked=mask_contact(contact),
@@ -237,6 +301,135 @@ def nomination_submit(
                     "files": len(checked)},
         )  # fmt: skip
     return nomination
+
+
+def nomination_may_edit(user, nomination: Nomination) -> bool:
+    """Staff of the nominating community edit its nomination, and withdraw it."""
+    return (
+        user.has_perm("commendations.add_nomination")
+        and _level(user) == Area.Level.COMMUNITY
+        and nomination.community_id == user.area_id
+    )
+
+
+def nomination_may_withdraw(user, nomination: Nomination) -> bool:
+    return nomination_may_edit(user, nomination)
+
+
+def _street_state_label(nomination: Nomination) -> str:
+    """The state as the street left it: the district's decision is not told before it
+    publishes (the pages read a decided nomination as recommended)."""
+    state = State.RECOMMENDED if nomination.state in DECIDED else State(nomination.state)
+    return str(state.label)
+
+
+def _awaiting_review_problems(nomination: Nomination, refusal: str) -> list[str]:
+    """`refusal` with the street's word, unless the street has not reviewed the nomination
+    yet; that it was withdrawn, if it was."""
+    if nomination.state == State.WITHDRAWN:
+        return [_("The community has withdrawn this nomination.")]
+    if nomination.state != State.SUBMITTED:
+        return [refusal % {"state": _street_state_label(nomination)}]
+    return []
+
+
+def nomination_edit_checks(nomination: Nomination) -> list[str]:
+    """Why the community cannot edit its nomination now; empty when it can."""
+    return _awaiting_review_problems(
+        nomination,
+        _("The street has already reviewed this nomination (%(state)s): it is no longer edited."),
+    ) or _nominating_problems(nomination.campaign)
+
+
+def nomination_withdraw_checks(nomination: Nomination) -> list[str]:
+    """Why the community cannot withdraw its nomination now; empty when it can."""
+    if nomination.campaign.state == Campaign.State.PUBLISHED:
+        return [_("The results of this campaign are already published.")]
+    if nomination.state == State.WITHDRAWN:
+        return [_("This nomination is already withdrawn.")]
+    return _awaiting_review_problems(
+        nomination,
+        _("The street has already reviewed this nomination (%(state)s): it is no longer "
+          "withdrawn."),
+    )  # fmt: skip
+
+
+def nomination_edit(
+    *, actor, nomination: Nomination, data: dict, uploads=(), request=None
+) -> Nomination:
+    """Change what the actor's community wrote of its nomination (the deeds, and for a
+    resident the contact and notes; `contact` left out keeps it) and add files, while the
+    street has not reviewed it and the campaign takes nominations."""
+    if not nomination_may_edit(actor, nomination):
+        raise PermissionDenied
+    values = {"deeds": plain_name(data.get("deeds"))}
+    if not values["deeds"]:
+        raise ValidationError({"deeds": _("Describe the nominee's deeds.")})
+    if not nomination.member_id:
+        values["notes"] = plain_name(data.get("notes"))
+        if "contact" in data:
+            values["contact"] = plain_name(data["contact"])
+    checked = uploads_checked(uploads)
+    with files_kept_only_if_committed() as stored_files, transaction.atomic():
+        campaign = _campaign_locked(nomination.campaign)
+        stored = _nomination_locked(nomination)
+        stored.campaign = campaign
+        problems = nomination_edit_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
+        if not changed and not checked:
+            raise ValidationError(_("Nothing was changed: the nomination is as it was."))
+        for name in changed:
+            setattr(stored, name, values[name])
+        if "contact" in changed:
+            stored.contact_masked = mask_contact(stored.contact)
+            changed_columns = [*changed, "contact_masked"]
+        else:
+            changed_columns = changed
+        stored.full_clean()
+        if changed_columns:
+            stored.save(update_fields=changed_columns)
+        for upload, file_type in checked:
+            attachment_store(
+                NominationFile, upload, file_type, actor=actor, stored=stored_files,
+                nomination=stored,
+            )  # fmt: skip
+        words = [str(Nomination._meta.get_field(name).verbose_name) for name in changed]
+        if checked:
+            words.append(
+                ngettext("%(count)s file added", "%(count)s files added", len(checked))
+                % {"count": len(checked)}
+            )
+        NominationEvent.objects.create(
+            nomination=stored, actor=actor, action="edit", to_state=stored.state,
+            note=_("Changed: %(what)s") % {"what": "、".join(words)},
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=stored, request=request,
+            detail={"fields": changed, "files": len(checked)},
+        )  # fmt: skip
+    return stored
+
+
+def nomination_withdraw(*, actor, nomination: Nomination, request=None) -> Nomination:
+    """Take back (撤回) the actor's community's nomination while the street has not reviewed
+    it and the results are not published. It is kept, with its history, and counts no more:
+    the same person may be nominated again."""
+    if not nomination_may_withdraw(actor, nomination):
+        raise PermissionDenied
+    with transaction.atomic():
+        campaign = _campaign_locked(nomination.campaign)
+        stored = _nomination_locked(nomination)
+        stored.campaign = campaign
+        problems = nomination_withdraw_checks(stored)
+        if problems:
+            raise ValidationError(problems)
+        stored.state = State.WITHDRAWN
+        stored.save(update_fields=["state"])
+        _step(actor=actor, nomination=stored, action="withdraw", to_state=stored.state,
+              note="", request=request)  # fmt: skip
+    return stored
 
 
 def nomination_may_review(user, nomination: Nomination) -> bool:
@@ -262,49 +455,87 @@ def _nomination_locked(nomination: Nomination) -> Nomination:
     )
 
 
-def _step(*, actor, nomination, action, to_state, note, request) -> None:
+def _step(*, actor, nomination, action, to_state, note, request, before=None) -> None:
+    """The step in the nomination's history and its audit line (`before`: the state a
+    review or a decision changed)."""
     NominationEvent.objects.create(
         nomination=nomination, actor=actor, action=action, to_state=to_state, note=note
     )
+    detail = {"state": to_state}
+    if before is not None:
+        detail["before"] = {"state": before}
     audit_record(
         actor=actor, action=AuditEvent.Action.STATUS, obj=nomination, request=request,
-        detail={"state": to_state},
+        detail=detail,
     )  # fmt: skip
 
 
 def nomination_review(
-    *, actor, nomination: Nomination, recommend: bool, opinion: str = "", request=None
+    *,
+    actor,
+    nomination: Nomination,
+    recommend: bool,
+    opinion: str = "",
+    change: bool = False,
+    request=None,
 ) -> Nomination:
     """The street's review: 推荐 (recommended to the district) or 不推荐, with its opinion
-    (required when not recommending); once, before the results are published."""
+    (required when not recommending), before the results are published. Given once (the
+    same form sent twice is refused in words); with `change`, a review given is changed while
+    the district has not decided the nomination."""
     if not nomination_may_review(actor, nomination):
         raise PermissionDenied
     opinion = plain_name(opinion)
     if not recommend and not opinion:
         raise ValidationError({"opinion": _("Say why the nominee is not recommended.")})
+    to_state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
     with transaction.atomic():
+        # The campaign first, as publishing locks it: a review changed back to recommended
+        # waits for a publication that counts the nominations awaiting a decision.
+        campaign = _campaign_locked(nomination.campaign)
         stored = _nomination_locked(nomination)
-        if stored.campaign.state == Campaign.State.PUBLISHED:
+        before = stored.state
+        if campaign.state == Campaign.State.PUBLISHED:
             raise ValidationError(_("The results of this campaign are already published."))
-        if stored.state != State.SUBMITTED:
-            raise ValidationError(
-                _("The street has already reviewed this nomination: %(state)s.")
-                % {"state": stored.get_state_display()}
+        if not change:
+            problems = _awaiting_review_problems(
+                stored, _("The street has already reviewed this nomination: %(state)s.")
             )
-        stored.state = State.RECOMMENDED if recommend else State.NOT_RECOMMENDED
+            if problems:
+                raise ValidationError(problems)
+        elif stored.state == State.WITHDRAWN:
+            raise ValidationError(_("The community has withdrawn this nomination."))
+        elif stored.state == State.SUBMITTED:
+            raise ValidationError(_("The street has not reviewed this nomination yet."))
+        elif stored.state in DECIDED:
+            raise ValidationError(
+                _("The district has already decided on this nomination: the street's review "
+                  "is no longer changed.")
+            )  # fmt: skip
+        elif stored.state == to_state and stored.street_opinion == opinion:
+            raise ValidationError(_("The review is unchanged."))
+        stored.state = to_state
         stored.street_opinion, stored.street_by, stored.street_at = opinion, actor, timezone.now()
         stored.save(update_fields=["state", "street_opinion", "street_by", "street_at"])
-        _step(actor=actor, nomination=stored, action="review", to_state=stored.state,
-              note=opinion, request=request)  # fmt: skip
+        _step(actor=actor, nomination=stored, action="review_change" if change else "review",
+              to_state=stored.state, note=opinion, request=request,
+              before=before if change else None)  # fmt: skip
     return stored
 
 
 def nomination_decide(
-    *, actor, nomination: Nomination, commend: bool, opinion: str = "", request=None
+    *,
+    actor,
+    nomination: Nomination,
+    commend: bool,
+    opinion: str = "",
+    change: bool = False,
+    request=None,
 ) -> Nomination:
     """The district's decision on a nomination the street recommended: 表彰 or 不予表彰, with
-    its opinion (required when not commending), within the campaign's quota; once, after the
-    nominating ended and before the results are published."""
+    its opinion (required when not commending), within the campaign's quota; after the
+    nominating ended and before the results are published. Given once (the same form sent
+    twice is refused in words); with `change`, a decision given is changed."""
     if not nomination_may_decide(actor, nomination):
         raise PermissionDenied
     opinion = plain_name(opinion)
@@ -321,26 +552,37 @@ def nomination_decide(
             raise ValidationError(
                 _("The campaign is still taking nominations: end the nominating first.")
             )
-        if stored.state in (State.COMMENDED, State.NOT_COMMENDED):
+        to_state = State.COMMENDED if commend else State.NOT_COMMENDED
+        before = stored.state
+        if change:
+            if stored.state not in DECIDED:
+                raise ValidationError(_("You have not decided this nomination yet."))
+            if stored.state == to_state and stored.district_opinion == opinion:
+                raise ValidationError(_("The decision is unchanged."))
+        elif stored.state in DECIDED:
             raise ValidationError(
                 _("This nomination has already been decided: %(state)s.")
                 % {"state": stored.get_state_display()}
             )
-        if stored.state != State.RECOMMENDED:
+        elif stored.state != State.RECOMMENDED:
             raise ValidationError(_("Only a nomination the street recommended is decided."))
         if commend and campaign.quota is not None:
-            commended = campaign.nominations.filter(state=State.COMMENDED).count()
+            # A decision changed to 表彰 does not count its own nomination twice.
+            commended = (
+                campaign.nominations.filter(state=State.COMMENDED).exclude(pk=stored.pk).count()
+            )
             if commended >= campaign.quota:
                 raise ValidationError(
                     _("The quota of %(quota)s commendations is reached.")
                     % {"quota": campaign.quota}
                 )
-        stored.state = State.COMMENDED if commend else State.NOT_COMMENDED
+        stored.state = to_state
         stored.district_opinion, stored.district_by = opinion, actor
         stored.district_at = timezone.now()
         stored.save(update_fields=["state", "district_opinion", "district_by", "district_at"])
-        _step(actor=actor, nomination=stored, action="decide", to_state=stored.state,
-              note=opinion, request=request)  # fmt: skip
+        _step(actor=actor, nomination=stored, action="decide_change" if change else "decide",
+              to_state=stored.state, note=opinion, request=request,
+              before=before if change else None)  # fmt: skip
     return stored
 
 
@@ -357,12 +599,13 @@ def area_commendations_count(area: Area) -> int:
 def area_commendations_move(*, actor, source: Area, target: Area, request=None, change="merge"):
     """Campaigns of `source` become `target`'s, and so do its nominations; a resident whose
     name `target` already nominated in the same campaign gets the old community's name in
-    brackets (one name per community and campaign)."""
+    brackets (one name per community and campaign, withdrawn nominations aside)."""
     renamed = []
     suffix = f"（{source.name}）"
     room = Nomination._meta.get_field("resident_name").max_length - len(suffix)
-    taken = Nomination.objects.filter(community=target, member__isnull=True)
-    for nomination in Nomination.objects.filter(community=source, member__isnull=True):
+    taken = Nomination.objects.standing().filter(community=target, member__isnull=True)
+    residents = Nomination.objects.standing().filter(community=source, member__isnull=True)
+    for nomination in residents:
         clash = taken.filter(
             campaign_id=nomination.campaign_id, resident_name=nomination.resident_name
         )
@@ -384,8 +627,8 @@ def area_commendations_move(*, actor, source: Area, target: Area, request=None, 
 #
 # Registered as a `MemberMover`: the merged record's nominations become the kept record's, so
 # her commendations show on the record that stays. Where both were nominated in one campaign
-# the merged record keeps its own (a person is nominated once per campaign); an undo puts
-# back those that moved.
+# the merged record keeps its own (a person is nominated once per campaign; a withdrawn
+# nomination does not count and moves); an undo puts back those that moved.
 
 
 def member_nominations_count(member: Member) -> int:
@@ -393,8 +636,10 @@ def member_nominations_count(member: Member) -> int:
 
 
 def member_nominations_move(*, keep: Member, merged: Member) -> dict:
-    kept_campaigns = Nomination.objects.filter(member=keep).values("campaign_id")
-    moving = Nomination.objects.filter(member=merged).exclude(campaign_id__in=kept_campaigns)
+    kept_campaigns = Nomination.objects.standing().filter(member=keep).values("campaign_id")
+    moving = Nomination.objects.filter(member=merged).exclude(
+        Q(campaign_id__in=kept_campaigns) & ~Q(state=State.WITHDRAWN)
+    )
     moved = list(moving.values_list("pk", flat=True))
     Nomination.objects.filter(pk__in=moved).update(member=keep)
     return {"moved": moved}

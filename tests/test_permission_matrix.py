@@ -467,14 +467,22 @@ MATRIX = [
     ("commendations:counts", [], "post", "405 405 405 405 405 405 405 405"),
     ("commendations:detail", ["campaign"], "get", "302 200 200 200 200 404 200 403"),
     ("commendations:detail", ["campaign"], "post", "405 405 405 405 405 405 405 405"),
-    ("commendations:close", ["fresh_campaign"], "post", "302 403 403 403 302 404 403 403"),
-    ("commendations:close", ["campaign"], "get", "405 405 405 405 405 405 405 405"),
+    # Ending the nominating is confirmed on a page first; a POST without `confirmed` shows it.
+    ("commendations:close", ["fresh_campaign"], "post", "302 403 403 403 200 404 403 403"),
+    ("commendations:close", ["campaign"], "get", "302 403 403 403 200 404 403 403"),
+    ("commendations:reopen", ["fresh_review_campaign"], "post", "302 403 403 403 302 404 403 403"),
+    ("commendations:reopen", ["review_campaign"], "get", "405 405 405 405 405 405 405 405"),
     ("commendations:publish", ["review_campaign"], "get", "302 403 403 403 200 404 403 403"),
     ("commendations:publish", ["review_campaign"], "post", "302 403 403 403 200 404 403 403"),
     ("commendations:nominate", ["campaign"], "get", "302 200 200 403 403 403 403 403"),
     ("commendations:nominate", ["campaign"], "post", "302 200 200 403 403 403 403 403"),
     ("commendations:nomination", ["nomination"], "get", "302 200 404 200 200 404 200 403"),
     ("commendations:nomination", ["nomination"], "post", "405 405 405 405 405 405 405 405"),
+    # The nominating community edits and withdraws (confirmed on a page) its nomination.
+    ("commendations:edit", ["nomination"], "get", "302 200 404 403 403 403 403 403"),
+    ("commendations:edit", ["fresh_nomination"], "post", "302 200 404 403 403 403 403 403"),
+    ("commendations:withdraw", ["nomination"], "get", "302 200 404 403 403 403 403 403"),
+    ("commendations:withdraw", ["fresh_nomination"], "post", "302 200 404 403 403 403 403 403"),
     ("commendations:review", ["fresh_nomination"], "post", "302 403 403 200 403 403 403 403"),
     ("commendations:review", ["nomination"], "get", "405 405 405 405 405 405 405 405"),
     ("commendations:decide", ["fresh_recommended"], "post", "302 403 403 403 200 404 403 403"),
@@ -1000,6 +1008,11 @@ def commendation_arguments(community_user, street_user, district_user) -> dict:
         commendation_services.campaign_close(actor=district_user, campaign=into)
         return made.pk
 
+    def fresh_review_campaign():
+        into = campaign("征集提前结束")
+        commendation_services.campaign_close(actor=district_user, campaign=into)
+        return into.pk
+
     taking = campaign()
     nomination = nominate(taking, member=MemberFactory(community=community_user.area))
     names = iter(range(1000))
@@ -1009,6 +1022,7 @@ def commendation_arguments(community_user, street_user, district_user) -> dict:
         "campaign": taking.pk, "nomination": nomination.pk,
         "nomination_file": nomination.files.get().pk,
         "fresh_campaign": lambda: campaign().pk, "review_campaign": review_campaign.pk,
+        "fresh_review_campaign": fresh_review_campaign,
         "fresh_nomination": lambda: nominate(taking, resident_name=f"居民{next(names)}").pk,
         "fresh_recommended": fresh_recommended,
     }  # fmt: skip

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from assessment.models import EvaluationRound, EvaluationTemplate, Period
 from assessment.services import round_create
 from commendations import services as commendation_services
-from commendations.models import Campaign
+from commendations.models import Campaign, Nomination
 from conftest import _user
 from dashboards.reports import REPORTS
 from dashboards.tests.conftest import build_world
@@ -135,6 +135,8 @@ PATH_ARGUMENTS = {
     "organisations:place_detail": [["place"]],
     # The member search of a nomination (?q=).
     "commendations:nominate": [["campaign"]],
+    # A nomination's page, opening the form to change a review or a decision (?change=).
+    "commendations:nomination": [["nomination"]],
     # A published period's rectifications, by state or overdue (?state=, ?overdue=).
     "followup:period": [["published_period"]],
 }
@@ -236,12 +238,19 @@ def users(areas, community_user, street_user, district_user, other_district_user
                                    "area": areas["140106"]},
     )  # fmt: skip
     # A commendation campaign of the district, for its nomination page's member search (?q=).
-    commendation_services.campaign_create(
+    # One of its nominations the street recommended, for the page's ?change=.
+    campaign = commendation_services.campaign_create(
         actor=district_user,
         data={"kind": "resident", "year": 2026, "title": "最美居民评选", "description": "",
               "area": None, "quota": None,
               "deadline": datetime.date.today() + datetime.timedelta(days=10)},
     )  # fmt: skip
+    nomination = commendation_services.nomination_submit(
+        actor=community_user, campaign=campaign, data={"resident_name": "刘阿姨", "deeds": "巡逻"}
+    )
+    commendation_services.nomination_review(
+        actor=street_user, nomination=nomination, recommend=True
+    )
     # A published period of the district, for its rectifications' table.
     published_period(areas, district_user, year=2024)
     return [community_user, street_user, district_user, admin_user, auditor]
@@ -259,6 +268,7 @@ def _get(client, name, args, query):
         "organisation": Organisation.objects.first(),
         "place": Place.objects.first(),
         "campaign": Campaign.objects.first(),
+        "nomination": Nomination.objects.first(),
         "published_period": Period.objects.filter(published=True).first(),
     }
     path = reverse(name, args=[objects[arg].pk if arg in objects else arg for arg in args])

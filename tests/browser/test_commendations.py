@@ -1,6 +1,7 @@
 """A 最美居民 campaign from nomination to publication: the district names it, a community
-nominates a member and a resident who is not one, the street recommends both, the district
-decides and publishes, and the member's page shows the commendation. On a phone, and the
+nominates a member and a resident who is not one, the street recommends both (confirming each,
+going back once to change the opinion), the district ends the nominating and decides (each
+confirmed) and publishes, and the member's page shows the commendation. On a phone, and the
 campaign's page once more at desktop width."""
 
 import datetime
@@ -73,9 +74,10 @@ def test_a_most_beautiful_resident_campaign_from_nomination_to_publication(
     wait_for_text(browser, "#nominations", "刘阿姨")
     assert fits(browser)
 
-    # The street recommends both.
+    # The street recommends both, each on a confirmation page; once it goes back to the form
+    # and finds its words kept.
     switch_to(browser, live_server, "charlie")
-    for nomination in Nomination.objects.order_by("pk"):
+    for index, nomination in enumerate(Nomination.objects.order_by("pk")):
         browser.get(f"{live_server.url}/commendations/nominations/{nomination.pk}/")
         wait_for_text(browser, "#nomination-state", "待街道审核")
         choose(browser, "decision", "yes")
@@ -83,12 +85,28 @@ def test_a_most_beautiful_resident_campaign_from_nomination_to_publication(
         assert fits(browser)
         screenshot(f"review-{nomination.pk}")
         browser.find_element(By.ID, "save-review").click()
+        wait_for_text(browser, "#confirm-subject", "事迹属实，同意推荐。")
+        if index == 0:
+            assert fits(browser)
+            screenshot("review-confirm")
+            browser.find_element(By.ID, "back").click()
+            wait_for_text(browser, "#review", "街道审核")
+            opinion = browser.find_element(By.NAME, "opinion")
+            assert opinion.get_attribute("value") == "事迹属实，同意推荐。"
+            opinion.send_keys("已走访核实。")
+            browser.find_element(By.ID, "save-review").click()
+            wait_for_text(browser, "#confirm-subject", "已走访核实。")
+        browser.find_element(By.ID, "confirm").click()
         wait_for_text(browser, "#nomination-state", "街道已推荐")
 
     # The district ends the nominating, decides and publishes.
     switch_to(browser, live_server, "erin")
     browser.get(f"{live_server.url}/commendations/{campaign.pk}/")
     browser.find_element(By.ID, "close-nominating").click()
+    wait_for_text(browser, "#what-happens", "还有 14 天")
+    assert fits(browser)
+    screenshot("close-confirm")
+    browser.find_element(By.ID, "confirm").click()
     wait_for_text(browser, "#campaign-state", "评审中")
     member_nomination, resident = Nomination.objects.order_by("pk")
     for nomination, decision in ((member_nomination, "yes"), (resident, "yes")):
@@ -96,6 +114,8 @@ def test_a_most_beautiful_resident_campaign_from_nomination_to_publication(
         choose(browser, "decision", decision)
         browser.find_element(By.NAME, "opinion").send_keys("同意表彰。")
         browser.find_element(By.ID, "save-decision").click()
+        wait_for_text(browser, "#confirm-subject", "同意表彰。")
+        browser.find_element(By.ID, "confirm").click()
         wait_for_text(browser, "#nomination-state", "受表彰")
     browser.get(f"{live_server.url}/commendations/{campaign.pk}/")
     browser.find_element(By.ID, "publish").click()
