@@ -443,7 +443,9 @@ class ArrangementEndForm(forms.Form):
 
 class DutyRecordForm(ServiceDataMixin, forms.ModelForm):
     """An entry of `instance.member`'s duty record. `as` offers the member's own political
-    arrangements; the outcome lists, by kind, the outcomes of each kind that has them."""
+    arrangements; the outcome lists every outcome once (an outcome two kinds share, 待答复,
+    is one option), and the script offers those of the chosen kind; the model refuses the
+    others."""
 
     class Meta:
         model = DutyRecord
@@ -463,12 +465,6 @@ class DutyRecordForm(ServiceDataMixin, forms.ModelForm):
         arrangement.queryset = member.arrangements.all()
         arrangement.label_from_instance = _arrangement_label
         arrangement.empty_label = _("(none)")
-        labels = dict(DutyRecord.Outcome.choices)
-        kinds = dict(DutyRecord.Kind.choices)
-        self.fields["outcome"].choices = [("", "---------")] + [
-            (kinds[kind], [(value, labels[value]) for value in values])
-            for kind, values in DutyRecord.OUTCOMES.items()
-        ]
         # For the script that shows only what the chosen kind takes.
         self.fields["outcome"].widget.attrs["data-kinds"] = json.dumps(
             {kind: list(values) for kind, values in DutyRecord.OUTCOMES.items()}
