@@ -499,9 +499,9 @@ MATRIX = [
     ("followup:file", ["fu_reported", "fu_file"], "post", "405 405 405 405 405 405 405 405"),
     ("followup:send_back", ["fu_reported"], "post", "302 403 403 200 403 403 403 403"),
     ("followup:send_back", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
-    # Passing on is carl's alone (a second try is a message and a redirect).
-    ("followup:pass", ["fu_reported"], "post", "302 403 403 302 403 403 403 403"),
-    ("followup:pass", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
+    # Passing on is carl's alone, and shows its confirmation first (a POST without it too).
+    ("followup:pass", ["fu_reported"], "post", "302 403 403 200 403 403 403 403"),
+    ("followup:pass", ["fu_reported"], "get", "302 403 403 200 403 403 403 403"),
     # Accepting shows its confirmation first (a POST without it too).
     ("followup:accept", ["fu_passed"], "get", "302 403 403 403 200 404 200 403"),
     ("followup:accept", ["fu_passed"], "post", "302 403 403 403 200 404 200 403"),
