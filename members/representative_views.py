@@ -264,8 +264,13 @@ class NominationCreateView(MemberMixin, ServiceFormMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        # One already nominated or a representative gets no form: the page says why, with
+        # the nomination awaiting its decision.
         return super().get_context_data(
-            member=self.member, refusal=services.nomination_refusal(self.member), **kwargs
+            member=self.member,
+            refusal=services.nomination_refusal(self.member),
+            pending=self.member.nominations.pending().select_related("proposed_by").first(),
+            **kwargs,
         )
 
     def write(self, form):

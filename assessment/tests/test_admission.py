@@ -135,6 +135,39 @@ def test_staff_nominate_within_their_area_only(areas, community_user, street_use
     assert list(Nomination.objects.visible_to(community_user)) == [nominee.nominations.get()]
 
 
+def test_the_service_refuses_a_representative_and_a_nominee_in_words(
+    areas, community_user, nominee
+):
+    sitting = MemberFactory(name="周已是", community=areas["140106001001"], is_representative=True)
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_create(actor=community_user, member=sitting, reason="再提")
+    assert refused.value.messages == ["周已是已是代表人士。"]
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_create(actor=community_user, member=nominee, reason="再提")
+    assert refused.value.messages == ["林入选已被提名，正在等待评价和决定。"]
+
+
+def test_the_nominate_page_of_a_nominee_shows_her_nomination_not_the_form(
+    client, areas, community_user, nominee
+):
+    client.force_login(community_user)
+    url = reverse("members:nominate", args=[nominee.pk])
+    for response in (client.get(url), client.post(url, {"reason": "再提一次"})):
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert 'id="nominate"' not in page and 'name="reason"' not in page
+        assert "已被提名，正在等待评价和决定" in page
+        assert 'id="pending-nomination"' in page and "履职积极" in page and "待评价和决定" in page
+    assert nominee.nominations.count() == 1
+    sitting = MemberFactory(community=areas["140106001001"], is_representative=True)
+    page = client.get(reverse("members:nominate", args=[sitting.pk])).content.decode()
+    assert 'id="nominate"' not in page and "已是代表人士" in page
+    assert 'id="pending-nomination"' not in page
+    fresh = MemberFactory(community=areas["140106001001"])
+    page = client.get(reverse("members:nominate", args=[fresh.pk])).content.decode()
+    assert 'id="nominate"' in page and 'name="reason"' in page
+
+
 # -- The admission round and the district's decision ---------------------------------------------
 
 
