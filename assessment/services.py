@@ -1300,6 +1300,10 @@ def nominees_available(area: Area):
 def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) -> None:
     if not nominees:
         raise ValidationError({"nominees": _("Choose the nominees this round evaluates.")})
+    # Locked as a withdrawal locks it (members.services.nomination_withdraw): a nomination
+    # withdrawn meanwhile is not taken in, one taken in is not withdrawn.
+    chosen = {getattr(nomination, "pk", nomination) for nomination in nominees}
+    list(Nomination.objects.select_for_update().filter(pk__in=chosen).order_by("pk"))
     available = {
         nomination.pk: nomination for nomination in nominees_available(evaluation_round.area)
     }
@@ -1318,6 +1322,23 @@ def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) ->
         nomination = available[pk]
         evaluation = Evaluation.objects.create(round=evaluation_round, member=nomination.member)
         Admission.objects.create(evaluation=evaluation, nomination=nomination)
+
+
+def nomination_in_round_refusal(nomination: Nomination) -> str:
+    """A nominee an admission round evaluates stays in it until the district decides on her
+    there: her nomination is not withdrawn meanwhile (members.services.nomination_withdraw)."""
+    admission = (
+        Admission.objects.filter(nomination=nomination, decision="")
+        .select_related("evaluation__round__area")
+        .first()
+    )
+    if admission is None:
+        return ""
+    return _(
+        "%(name)s is being evaluated in the admission round “%(round)s”, which is not "
+        "finished: the district decides on her there (不予入选 closes the nomination); it "
+        "cannot be withdrawn meanwhile."
+    ) % {"name": nomination.member.name, "round": admission.evaluation.round}
 
 
 def admission_passes(row: EvaluationRow) -> bool:

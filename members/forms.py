@@ -559,6 +559,16 @@ class NominationForm(forms.Form):
     )
 
 
+class NominationWithdrawForm(forms.Form):
+    """Why a nomination awaiting its decision is withdrawn (撤回)."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why it is withdrawn"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
 class RegisterYearForm(forms.Form):
     """The year the register of entries and exits shows (this year when none is asked)."""
 
