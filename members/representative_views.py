@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -296,13 +297,13 @@ REPRESENTATIVE_ANCHOR = "#representative"
 
 
 def nomination_rows(nomination: Nomination) -> list[tuple]:
-    """A nomination as the confirmation page and the nominate page show it."""
+    """A nomination as its withdrawal's confirmation page shows it (the day in local time)."""
     proposer = nomination.proposed_by
     by = (proposer.get_full_name() or proposer.username) if proposer else nomination.source
+    day = f"{timezone.localtime(nomination.proposed_at):%Y-%m-%d}"
     return [
         (_("Member"), nomination.member.name),
-        (_("Proposed"), f"{nomination.proposed_at:%Y-%m-%d} · {by}" if by else
-         f"{nomination.proposed_at:%Y-%m-%d}"),
+        (_("Proposed"), f"{day} · {by}" if by else day),
         (_("Why she is proposed"), nomination.reason),
         (_("State"), nomination.get_state_display()),
     ]  # fmt: skip

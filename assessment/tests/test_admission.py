@@ -267,6 +267,7 @@ def test_withdraw_through_the_member_page_and_its_confirmation(
     assert 'id="nominate-member"' not in page
     shown = client.get(url).content.decode()
     assert "confirm-form" in shown and "撤回提名" in shown and "履职积极" in shown
+    assert f"{TODAY:%Y-%m-%d} · 王丽" in shown  # the day proposed, where the office is
     # Confirmed without a reason: the page again, asking for it; nothing done.
     again = client.post(url, {"confirmed": "1", "reason": ""})
     assert again.status_code == 200 and "confirm-form" in again.content.decode()
