@@ -30,6 +30,12 @@ class AssessmentConfig(AppConfig):
                 split=area_targets_split,
             )
         )
+        # A nominee in an admission round not decided on is not withdrawn (members.services).
+        from members.services import nomination_withdraw_check_register
+
+        from .services import nomination_in_round_refusal
+
+        nomination_withdraw_check_register(nomination_in_round_refusal)
         # A representative's evaluations follow her record merged into another.
         member_mover_register(
             MemberMover(

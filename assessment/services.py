@@ -1368,6 +1368,23 @@ def _admission_evaluations(evaluation_round: EvaluationRound, nominees: list) ->
         Admission.objects.create(evaluation=evaluation, nomination=nomination)
 
 
+def nomination_in_round_refusal(nomination: Nomination) -> str:
+    """A nominee an admission round evaluates stays in it until the district decides on her
+    there: her nomination is not withdrawn meanwhile (members.services.nomination_withdraw)."""
+    admission = (
+        Admission.objects.filter(nomination=nomination, decision="")
+        .select_related("evaluation__round__area")
+        .first()
+    )
+    if admission is None:
+        return ""
+    return _(
+        "%(name)s is being evaluated in the admission round “%(round)s”, which is not "
+        "finished: the district decides on her there (不予入选 closes the nomination); it "
+        "cannot be withdrawn meanwhile."
+    ) % {"name": nomination.member.name, "round": admission.evaluation.round}
+
+
 def admission_passes(row: EvaluationRow) -> bool:
     """A nominee passes an admission evaluation unless a veto item fails her (or she left)."""
     return not row.left and not row.fails

@@ -38,3 +38,9 @@ class CommendationsConfig(AppConfig):
         from .views import member_commendations
 
         member_section_register(member_commendations)
+        # And her printed form (统战对象信息登记表), by the printer's registry as well.
+        from members.printing import print_section_register
+
+        from .views import printed_commendations
+
+        print_section_register(printed_commendations)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, ListView
 
 from members.models import Member
+from members.printing import PrintedRows
 from members.views import MemberSection
 from tongzhan.attachments import attachment_response
 from tongzhan.audit import audit_record
@@ -725,3 +726,30 @@ def member_commendations(member: Member, user):
         template="commendations/member_commendations.html",
         context={"commendations": commended},
     )
+
+
+# -- On a member's printed form (members.printing.print_section_register) ----------------------
+
+
+def printed_commendations(members: list, user):
+    """The members' commendations in published campaigns the viewer sees, for their printed
+    forms (year; kind · title), latest first, in one query; None if the viewer may not see
+    campaigns."""
+    if not user.has_perm("commendations.view_campaign"):
+        return None
+    commended = (
+        Nomination.objects.commended()
+        .filter(
+            member_id__in=[member.pk for member in members],
+            campaign__in=Campaign.objects.visible_to(user),
+        )
+        .select_related("campaign")
+        .order_by("member_id", "-campaign__year", "-campaign__published_at", "-id")
+    )
+    rows = defaultdict(list)
+    for nomination in commended:
+        campaign = nomination.campaign
+        rows[nomination.member_id].append(
+            (str(campaign.year), f"{campaign.kind_label} · {campaign.title}")
+        )
+    return PrintedRows(title=_("Commendations"), rows=dict(rows))

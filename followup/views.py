@@ -247,22 +247,55 @@ def rectification_report(request, pk):
     )  # fmt: skip
 
 
-@require_POST
 @login_required
 @permission_required("followup.check_rectification", raise_exception=True)
 def rectification_pass(request, pk):
-    """The street passes the report on to the district."""
+    """审核通过 is one-way for the street: the report goes to the district and the community
+    can no longer change it. The button first shows what passing on does, then passes it."""
     rectification = _rectification(request, pk)
     if not services.may_check(request.user, rectification):
         raise PermissionDenied
-    action_write(
+    back_url = reverse("followup:detail", args=[rectification.pk])
+    if request.method == "POST" and request.POST.get("confirmed"):
+        action_write(
+            request,
+            lambda: services.rectification_pass(
+                actor=request.user, rectification=rectification, request=request
+            ),
+            done=_("The report was passed on to the district."),
+        )
+        return redirect(back_url)
+    if rectification.state != State.REPORTED:
+        messages.error(
+            request,
+            _("%(refusal)s: the rectification is %(state)s.")
+            % {
+                "refusal": _("Only a reported rectification is checked"),
+                "state": rectification.state_label,
+            },
+        )
+        return redirect(back_url)
+    return confirm_page(
         request,
-        lambda: services.rectification_pass(
-            actor=request.user, rectification=rectification, request=request
-        ),
-        done=_("The report was passed on to the district."),
+        heading=_("Pass the rectification on to the district"),
+        rows=[
+            (_("Community"), rectification.community.name),
+            (
+                _("Assessment period"),
+                f"{rectification.result.period} · {rectification.result.get_grade_display()}",
+            ),
+            (_("Deadline"), f"{rectification.deadline:%Y-%m-%d}"),
+            (_("Rectification notice"), rectification.notice),
+            (_("What was rectified"), rectification.report),
+            (_("Attachments"), "、".join(f.name for f in rectification.files.all())),
+        ],
+        happens=[
+            _("The report goes to the district, which accepts it or returns it."),
+            _("The community can no longer change its report, nor can the street send it back."),
+        ],
+        button=_("Checked: pass it on to the district"),
+        back_url=back_url,
     )
-    return redirect("followup:detail", pk=rectification.pk)
 
 
 def _reason_step(request, pk, *, allowed, write, done, form_name):

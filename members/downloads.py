@@ -79,7 +79,7 @@ def forms_produce(*, download, progress) -> Produced:
             % {"community": community.name, "count": count, "limit": settings.MEMBER_PRINT_MAX}
         )
     members = list(printing.print_queryset(members.order_by(*FORMS_ORDER), full=full))
-    pdf = printing.render_forms_in_batches(members, full=full, progress=progress)
+    pdf = printing.render_forms_in_batches(members, full=full, viewer=owner, progress=progress)
     lines = printing.audit_lines(
         members, full=full, detail={"community": community.code}, obj=download
     )

@@ -443,7 +443,9 @@ class ArrangementEndForm(forms.Form):
 
 class DutyRecordForm(ServiceDataMixin, forms.ModelForm):
     """An entry of `instance.member`'s duty record. `as` offers the member's own political
-    arrangements; the outcome lists, by kind, the outcomes of each kind that has them."""
+    arrangements; the outcome lists every outcome once (an outcome two kinds share, 待答复,
+    is one option), and the script offers those of the chosen kind; the model refuses the
+    others."""
 
     class Meta:
         model = DutyRecord
@@ -463,12 +465,6 @@ class DutyRecordForm(ServiceDataMixin, forms.ModelForm):
         arrangement.queryset = member.arrangements.all()
         arrangement.label_from_instance = _arrangement_label
         arrangement.empty_label = _("(none)")
-        labels = dict(DutyRecord.Outcome.choices)
-        kinds = dict(DutyRecord.Kind.choices)
-        self.fields["outcome"].choices = [("", "---------")] + [
-            (kinds[kind], [(value, labels[value]) for value in values])
-            for kind, values in DutyRecord.OUTCOMES.items()
-        ]
         # For the script that shows only what the chosen kind takes.
         self.fields["outcome"].widget.attrs["data-kinds"] = json.dumps(
             {kind: list(values) for kind, values in DutyRecord.OUTCOMES.items()}
@@ -559,6 +555,16 @@ class NominationForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why she is proposed"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+class NominationWithdrawForm(forms.Form):
+    """Why a nomination awaiting its decision is withdrawn (撤回)."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why it is withdrawn"),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
 

@@ -1154,7 +1154,7 @@ class MemberChange(models.Model):
         # Two records of one person made one (可能重复): on both, and its undoing.
         MERGE = "merge", _("Records merged")
         MERGE_UNDO = "merge_undo", _("Merge undone")
-        # Proposed as a representative, and the district's decision on it (issue 18).
+        # Proposed as a representative, and the district's decision on it or its withdrawal.
         NOMINATION = "nomination", _("Nomination")
         # The talk an evaluation of representatives held with her, or why none was held.
         TALK = "talk", _("Talk after an evaluation")
@@ -1603,12 +1603,15 @@ class NominationQuerySet(models.QuerySet):
 
 class Nomination(models.Model):
     """A member proposed as a representative (代表人士人选): who proposed her, when and why.
-    Pending until the district decides after her admission evaluation."""
+    Pending until the district decides after her admission evaluation, or until who may
+    propose her withdraws it (`services.nomination_withdraw`: `decided_on` is then the day
+    and `decision_note` the reason)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Awaiting evaluation and decision")
         ADMITTED = "admitted", _("Admitted")
         NOT_ADMITTED = "not_admitted", _("Not admitted")
+        WITHDRAWN = "withdrawn", pgettext_lazy("taken back", "Withdrawn")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="nominations"

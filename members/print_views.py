@@ -35,7 +35,7 @@ COMMUNITY_CODE = re.compile(r"[0-9]{12}")
 def _pdf(request, members, *, full: bool, filename: str, detail: dict, obj=None):
     """The forms of `members` as a PDF download, audited in the same breath."""
     members = list(printing.print_queryset(members, full=full))
-    pdf = printing.render_forms(members, full=full)
+    pdf = printing.render_forms(members, full=full, viewer=request.user)
     for line in printing.audit_lines(members, full=full, detail=detail, obj=obj):
         audit_record(
             actor=request.user,

@@ -5,6 +5,7 @@ nothing: the style is in the page, and the only resources it may load are the me
 photos, read from storage by `photo_fetcher`; any other address (http, file, ...) is refused.
 """
 
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +48,11 @@ ARRANGEMENTS = {NORMAL: 5, COMPACT: 4}
 DUTIES = {NORMAL: 6, COMPACT: 4}
 TITLE_CHARS = {NORMAL: 40, COMPACT: 30}
 LINE_CHARS = 56
+# The rows of another app's part (`PRINT_SECTIONS`) a page lists at each size, the others
+# counted; a tight page says them in one line, and lists fewer of the last changes to make
+# room for those lines.
+EXTRA_ROWS = {NORMAL: 4, COMPACT: 3}
+CHANGES_SHOWN = {NORMAL: LAST_CHANGES, COMPACT: LAST_CHANGES, TIGHT: 3}
 
 
 # Puts the parts of a large PDF together (poppler-utils, as pdftotext for the tests).
@@ -59,6 +65,28 @@ def _cut(text: str, most: int) -> str:
 
 class FetchRefused(Exception):
     pass
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintedRows:
+    """A part of the printed form another app fills: its title, and for each member (by pk)
+    its rows as (label, text), in the order printed. A member without rows gets "None"."""
+
+    title: str
+    rows: dict
+
+
+# What apps above this one print on a member's form (commendations: her commendations), each
+# a function `(members, viewer)` returning `PrintedRows` for all of `members` at once (one
+# query, however many forms), or None to print nothing (the viewer may not see such records).
+# Registered from the app's AppConfig.ready, so the printer imports none of them (layers).
+PRINT_SECTIONS: list = []
+
+
+def print_section_register(section) -> None:
+    """Called from an app's `AppConfig.ready`; registering twice changes nothing."""
+    if section not in PRINT_SECTIONS:
+        PRINT_SECTIONS.append(section)
 
 
 def print_queryset(members, *, full: bool):
@@ -198,8 +226,23 @@ def _duty_counts(duties: list) -> str:
     }
 
 
-def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None) -> dict:
-    """One person's form: the values as printed, the numbers masked unless `full`."""
+def _extra(section: PrintedRows, member: Member, *, size: int) -> dict:
+    """Another app's part of the form: its rows (the first that fit, then how many in all),
+    or on a tight page one line."""
+    rows = section.rows.get(member.pk, [])
+    if size == TIGHT:
+        line = "、".join(f"{label} {text}" for label, text in rows)
+        return {"title": section.title, "line": _cut(line, LINE_CHARS), "rows": []}
+    shown = _shown(rows, EXTRA_ROWS[size])
+    more = _("… %(n)s in all") % {"n": len(rows)} if len(shown) < len(rows) else ""
+    return {"title": section.title, "rows": shown, "more": more, "line": ""}
+
+
+def page_of(
+    member: Member, *, full: bool, labels: dict, size: int | None = None, extras: tuple = ()
+) -> dict:
+    """One person's form: the values as printed, the numbers masked unless `full`; `extras`
+    the other apps' parts (`PrintedRows`)."""
     if size is None:
         groups = MemberForm.category_sections_for({c.slug for c in member.categories.all()})
         size = COMPACT if len(groups) > ROOMY_SECTIONS else NORMAL
@@ -214,7 +257,7 @@ def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None
             {"title": section["title"], "lines": [rows[i : i + 2] for i in range(0, len(rows), 2)]}
         )
     changes = []
-    for change in member.last_changes:
+    for change in member.last_changes[: CHANGES_SHOWN[size]]:
         fields = [labels.get(row["field"], row["field"]) for row in change.changes]
         more = len(fields) - CHANGED_FIELDS
         changes.append(
@@ -237,6 +280,7 @@ def page_of(member: Member, *, full: bool, labels: dict, size: int | None = None
         "relatives": _relatives(member, full=full, size=size),
         "arrangements": _arrangements(member, size=size),
         "duties": _duties(member, size=size),
+        "extras": [_extra(section, member, size=size) for section in extras],
         "notes": _cut(member.notes, NOTES_CHARS[size]),
         "text": {
             name: _cut(getattr(member, name), text_chars)
@@ -283,12 +327,13 @@ def _overflowing(document) -> set[str]:
     return over
 
 
-def render_forms(members, *, full: bool) -> bytes:
-    """The forms of `members` (from `print_queryset`) as one PDF, one page each."""
-    return render_document(members, full=full).write_pdf()
+def render_forms(members, *, full: bool, viewer) -> bytes:
+    """The forms of `members` (from `print_queryset`) as one PDF, one page each, with what
+    the other apps print on them that `viewer` may see."""
+    return render_document(members, full=full, viewer=viewer).write_pdf()
 
 
-def render_forms_in_batches(members, *, full: bool, progress, batch: int = 50) -> bytes:
+def render_forms_in_batches(members, *, full: bool, viewer, progress, batch: int = 50) -> bytes:
     """`render_forms` for many members (a community's forms, in the background): drawn
     `batch` at a time, each batch written to a PDF of its own and let go, with
     `progress(done, total)` after each; the parts are put together by poppler's `pdfunite`.
@@ -302,7 +347,7 @@ def render_forms_in_batches(members, *, full: bool, progress, batch: int = 50) -
     total = len(members)
     progress(0, total)
     if total <= batch:
-        pdf = render_forms(members, full=full)
+        pdf = render_forms(members, full=full, viewer=viewer)
         progress(total, total)
         return pdf
     printed_at = timezone.localtime()
@@ -312,6 +357,7 @@ def render_forms_in_batches(members, *, full: bool, progress, batch: int = 50) -
             document = render_document(
                 members[start : start + batch],
                 full=full,
+                viewer=viewer,
                 offset=start,
                 total=total,
                 printed_at=printed_at,
@@ -353,16 +399,20 @@ def audit_lines(members, *, full: bool, detail: dict, obj=None) -> list[AuditLin
     return lines
 
 
-def render_document(members, *, full: bool, offset=0, total=None, printed_at=None):
+def render_document(members, *, full: bool, viewer, offset=0, total=None, printed_at=None):
     """The forms of `members` as WeasyPrint's rendered document, one page each; `offset` and
-    `total` number its pages within a larger PDF put together from several."""
+    `total` number its pages within a larger PDF put together from several. The other apps'
+    parts are those `viewer` may see."""
     # Imported here: WeasyPrint loads Pango and the fonts, which only printing needs.
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     members = list(members)
     labels = _labels()
-    pages = [page_of(member, full=full, labels=labels) for member in members]
+    extras = tuple(
+        shown for section in PRINT_SECTIONS if (shown := section(members, viewer)) is not None
+    )
+    pages = [page_of(member, full=full, labels=labels, extras=extras) for member in members]
     fetch = photo_fetcher({member.pk: member for member in members})
     fonts = FontConfiguration()
     context = {
@@ -384,5 +434,6 @@ def render_document(members, *, full: bool, offset=0, total=None, printed_at=Non
             return rendered
         for index in smaller:
             pages[index] = page_of(
-                members[index], full=full, labels=labels, size=pages[index]["size"] + 1
-            )
+                members[index], full=full, labels=labels, size=pages[index]["size"] + 1,
+                extras=extras,
+            )  # fmt: skip

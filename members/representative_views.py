@@ -3,22 +3,24 @@ arrangements and duty records, added, changed, ended and removed by who may chan
 member; the member page shows them. A record of a member out of the user's
 area is 404, of one they may only read 403, as for the member."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, FormView, UpdateView
 
 from tongzhan import spreadsheets as xlsx
 from tongzhan.audit import audit_record
 from tongzhan.masking import name_seen_by
-from tongzhan.mixins import ServiceFormMixin
+from tongzhan.mixins import ServiceFormMixin, confirm_page, form_write
 from tongzhan.models import AuditEvent
 
 from . import services
@@ -26,6 +28,7 @@ from .forms import (
     ArrangementEndForm,
     DutyRecordForm,
     NominationForm,
+    NominationWithdrawForm,
     PoliticalArrangementForm,
     RegisterYearForm,
 )
@@ -264,8 +267,13 @@ class NominationCreateView(MemberMixin, ServiceFormMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        # One already nominated or a representative gets no form: the page says why, with
+        # the nomination awaiting its decision.
         return super().get_context_data(
-            member=self.member, refusal=services.nomination_refusal(self.member), **kwargs
+            member=self.member,
+            refusal=services.nomination_refusal(self.member),
+            pending=self.member.nominations.pending().select_related("proposed_by").first(),
+            **kwargs,
         )
 
     def write(self, form):
@@ -286,6 +294,68 @@ class NominationCreateView(MemberMixin, ServiceFormMixin, FormView):
 
 
 REPRESENTATIVE_ANCHOR = "#representative"
+
+
+def nomination_rows(nomination: Nomination) -> list[tuple]:
+    """A nomination as its withdrawal's confirmation page shows it (the day in local time)."""
+    proposer = nomination.proposed_by
+    by = (proposer.get_full_name() or proposer.username) if proposer else nomination.source
+    day = f"{timezone.localtime(nomination.proposed_at):%Y-%m-%d}"
+    return [
+        (_("Member"), nomination.member.name),
+        (_("Proposed"), f"{day} · {by}" if by else day),
+        (_("Why she is proposed"), nomination.reason),
+        (_("State"), nomination.get_state_display()),
+    ]  # fmt: skip
+
+
+@login_required
+def nomination_withdraw(request, pk):
+    """撤回 a nomination awaiting its decision: the confirmation page asks why, its answer
+    withdraws it. Of a member out of the user's area 404; for who may not propose her, or
+    not at the level that proposed her, 403."""
+    nomination = get_object_or_404(
+        Nomination.objects.visible_to(request.user).select_related("member", "proposed_by__area"),
+        pk=pk,
+    )
+    if not services.may_withdraw_nomination(request.user, nomination):
+        raise PermissionDenied
+    back_url = reverse("members:detail", args=[nomination.member_id]) + REPRESENTATIVE_ANCHOR
+    refusal = services.nomination_withdraw_refusal(nomination)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(back_url)
+    form = NominationWithdrawForm(request.POST if request.method == "POST" else None)
+    if (
+        request.method == "POST"
+        and request.POST.get("confirmed")
+        and form.is_valid()
+        and form_write(
+            request,
+            form,
+            lambda: services.nomination_withdraw(
+                actor=request.user,
+                nomination=nomination,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            ),
+            done=_("The nomination of %(name)s was withdrawn.") % {"name": nomination.member.name},
+        )
+    ):
+        return redirect(back_url)
+    return confirm_page(
+        request,
+        heading=pgettext("representative", "Withdraw the nomination"),
+        rows=nomination_rows(nomination),
+        happens=[
+            _("The nomination is closed as withdrawn: no admission round takes her in for it."),
+            _("The member's history keeps who withdrew it, when and why."),
+            _("It cannot be undone; she can be nominated again later."),
+        ],
+        button=pgettext("representative", "Withdraw the nomination"),
+        back_url=back_url,
+        form=form,
+    )
 
 
 def _register(request, year: int):

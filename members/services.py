@@ -2596,7 +2596,7 @@ def _back_in_office(stored: PoliticalArrangement) -> dict:
 # admission decision (`assessment.services.admission_decide`), a round's confirmation and its
 # reopening call it, and it writes the register's row with the flag, in one transaction.
 # Nominations are made here (`nomination_create`, and by the roster import) and closed by the
-# decision (`nomination_decide`).
+# decision (`nomination_decide`) or withdrawn (`nomination_withdraw`).
 
 
 def may_nominate(actor, member: Member) -> bool:
@@ -2649,6 +2649,81 @@ def nomination_create(
             ),
             source=source[:200],
             request=request,
+        )
+    return nomination
+
+
+# Why a nomination awaiting its decision cannot be withdrawn now, as the apps above this one
+# know it (assessment: she is in an admission round the district has not decided on yet):
+# each `(nomination) -> str`, "" when it can. Registered from the app's AppConfig.ready, so
+# the registry imports none of them (layers).
+NOMINATION_WITHDRAW_CHECKS: list[Callable[[Nomination], str]] = []
+
+
+def nomination_withdraw_check_register(check) -> None:
+    """Called from an app's `AppConfig.ready`; registering twice changes nothing."""
+    if check not in NOMINATION_WITHDRAW_CHECKS:
+        NOMINATION_WITHDRAW_CHECKS.append(check)
+
+
+def may_withdraw_nomination(actor, nomination: Nomination) -> bool:
+    """Who may propose the member, at the level that proposed her or above: a community does
+    not withdraw what its street or district proposed. A proposal of the roster import is its
+    importer's; one whose proposer is gone or has no area, anyone's who may propose her."""
+    if not may_nominate(actor, nomination.member):
+        return False
+    proposer = nomination.proposed_by
+    if actor.sees_everything or proposer is None or proposer.area_id is None:
+        return True
+    return actor.area_id is not None and proposer.area.code.startswith(actor.area.code)
+
+
+def nomination_withdraw_refusal(nomination: Nomination) -> str:
+    """Why `nomination` cannot be withdrawn now ("" if it can)."""
+    if nomination.state != Nomination.State.PENDING:
+        return _("Only a nomination awaiting its decision can be withdrawn.")
+    for check in NOMINATION_WITHDRAW_CHECKS:
+        if refusal := check(nomination):
+            return refusal
+    return ""
+
+
+def nomination_withdraw(*, actor, nomination: Nomination, reason: str, request=None) -> Nomination:
+    """Withdraw a nomination awaiting its decision (撤回), with the reason: it is closed as
+    withdrawn, in the member's history, and she may be proposed again. Refused while an
+    admission round evaluates her (the district decides on her there)."""
+    if not may_withdraw_nomination(actor, nomination):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the nomination is withdrawn.")})
+    with transaction.atomic():
+        # Locked as a round taking her in locks it (assessment.services.round_create): one of
+        # the two waits for the other and then sees what it did.
+        nomination = (
+            Nomination.objects.select_for_update(of=("self",))
+            .select_related("member")
+            .get(pk=nomination.pk)
+        )
+        refusal = nomination_withdraw_refusal(nomination)
+        if refusal:
+            raise ValidationError(refusal)
+        nomination.state = Nomination.State.WITHDRAWN
+        nomination.decided_on = timezone.localdate()
+        nomination.decision_note = reason
+        nomination.save(update_fields=["state", "decided_on", "decision_note"])
+        with translation.override(settings.LANGUAGE_CODE):
+            old = str(Nomination.State.PENDING.label)
+        _record(
+            actor=actor,
+            member=nomination.member,
+            action=MemberChange.Action.NOMINATION,
+            changes=_nomination_line(
+                nomination, old, _history_text(gettext_lazy("Withdrawn: %(why)s"), why=reason)
+            ),
+            source="",
+            request=request,
+            detail={"fields": ["nomination"], "step": "withdraw", "reason": reason[:200]},
         )
     return nomination
 

@@ -49,6 +49,11 @@ urlpatterns = [
         name="nominate",
     ),
     path(
+        "nominations/<int:pk>/withdraw/",
+        representative_views.nomination_withdraw,
+        name="nomination_withdraw",
+    ),
+    path(
         "representatives/register/",
         representative_views.representative_register,
         name="representative_register",

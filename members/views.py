@@ -39,7 +39,7 @@ from .forms import (
     TransferAcceptForm,
     TransferDeclineForm,
 )
-from .models import Member, MemberMerge, Relative, Transfer, change_labels
+from .models import Member, MemberMerge, Nomination, Relative, Transfer, change_labels
 
 WEB_FORM = "网页表单"
 
@@ -280,7 +280,7 @@ class MemberDetailView(MemberMixin, DetailView):
             **self.duties_shown(member),
             # Admission and exit (凡进必评, 有进有出): the flag is read-only here; its history is
             # the nominations and the register's rows.
-            nominations=list(member.nominations.select_related("proposed_by")),
+            nominations=nominations_shown(member, user),
             representative_changes=list(member.representative_changes.all()),
             can_nominate=services.may_nominate(user, member)
             and not services.nomination_refusal(member),
@@ -295,6 +295,20 @@ class MemberDetailView(MemberMixin, DetailView):
             duties = duties[:DUTIES_SHOWN]
         duties = list(duties)
         return {"duties": duties, "duties_total": total, "duties_more": len(duties) < total}
+
+
+def nominations_shown(member: Member, user) -> list:
+    """The member's nominations, newest first; the one awaiting its decision says whether the
+    user may withdraw it (`withdrawable`) or, to one who could, why not now (`kept`)."""
+    nominations = list(member.nominations.select_related("proposed_by__area"))
+    for nomination in nominations:
+        nomination.withdrawable, nomination.kept = False, ""
+        if nomination.state == Nomination.State.PENDING and services.may_withdraw_nomination(
+            user, nomination
+        ):
+            nomination.kept = services.nomination_withdraw_refusal(nomination)
+            nomination.withdrawable = not nomination.kept
+    return nominations
 
 
 # The duty records the member page shows at first (a long-serving representative has

@@ -122,6 +122,10 @@ MATRIX = [
     # register of entries and exits is read by every level for its area.
     ("members:nominate", ["member"], "get", "302 200 404 200 200 404 200 404"),
     ("members:nominate", ["member"], "post", "302 200 404 200 200 404 200 404"),
+    # alice's nomination awaiting its decision: withdrawn by her level and above, on its
+    # confirmation page (a POST without the confirmation and the reason shows it again).
+    ("members:nomination_withdraw", ["pending_nomination"], "get", "302 200 404 200 200 404 200 404"),  # noqa: E501
+    ("members:nomination_withdraw", ["pending_nomination"], "post", "302 200 404 200 200 404 200 404"),  # noqa: E501
     ("members:representative_register", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:representative_register_export", [], "get", "302 200 200 200 200 200 200 403"),
     ("members:representative_register", [], "post", "405 405 405 405 405 405 405 405"),
@@ -507,9 +511,9 @@ MATRIX = [
     ("followup:file", ["fu_reported", "fu_file"], "post", "405 405 405 405 405 405 405 405"),
     ("followup:send_back", ["fu_reported"], "post", "302 403 403 200 403 403 403 403"),
     ("followup:send_back", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
-    # Passing on is carl's alone (a second try is a message and a redirect).
-    ("followup:pass", ["fu_reported"], "post", "302 403 403 302 403 403 403 403"),
-    ("followup:pass", ["fu_reported"], "get", "405 405 405 405 405 405 405 405"),
+    # Passing on is carl's alone, and shows its confirmation first (a POST without it too).
+    ("followup:pass", ["fu_reported"], "post", "302 403 403 200 403 403 403 403"),
+    ("followup:pass", ["fu_reported"], "get", "302 403 403 200 403 403 403 403"),
     # Accepting shows its confirmation first (a POST without it too).
     ("followup:accept", ["fu_passed"], "get", "302 403 403 403 200 404 200 403"),
     ("followup:accept", ["fu_passed"], "post", "302 403 403 403 200 404 200 403"),
@@ -728,6 +732,9 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         return made.pk
 
     other = MemberFactory(community=qiaodong)
+    pending_nomination = member_services.nomination_create(
+        actor=community_user, member=MemberFactory(community=qiaodong), reason="履职积极"
+    )
     # In the neighbouring community: alice's community prints its forms at once (few members).
     admission = _confirmed_admission(
         areas["140106001002"], areas["140106001"], street_user, district_user
@@ -881,6 +888,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "round": evaluation_round.pk, "evaluation": evaluation_round.evaluations.get().pk,
         "evaluator": evaluator.pk, "fresh_evaluator": fresh_evaluator,
         "admission_round": admission.evaluation.round_id, "admission": admission.pk,
+        "pending_nomination": pending_nomination.pk,
         # A write changes its object: each user's attempt gets one of its own.
         "mapping_job": mapping_job.pk,
         "fresh_job": fresh_job, "fresh_file": fresh_file, "fresh_round": fresh_round,

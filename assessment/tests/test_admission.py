@@ -23,6 +23,7 @@ from members.models import Member, MemberChange, Nomination, RepresentativeChang
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from members.tests.test_transfers import tallies
+from tongzhan.models import AuditEvent
 
 from .conftest import talk_with_the_flagged
 
@@ -134,6 +135,160 @@ def test_staff_nominate_within_their_area_only(areas, community_user, street_use
         member_services.nomination_create(actor=community_user, member=neighbour, reason="好")
     member_services.nomination_create(actor=street_user, member=neighbour, reason="好")
     assert list(Nomination.objects.visible_to(community_user)) == [nominee.nominations.get()]
+
+
+def test_the_service_refuses_a_representative_and_a_nominee_in_words(
+    areas, community_user, nominee
+):
+    sitting = MemberFactory(name="周已是", community=areas["140106001001"], is_representative=True)
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_create(actor=community_user, member=sitting, reason="再提")
+    assert refused.value.messages == ["周已是已是代表人士。"]
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_create(actor=community_user, member=nominee, reason="再提")
+    assert refused.value.messages == ["林入选已被提名，正在等待评价和决定。"]
+
+
+def test_the_nominate_page_of_a_nominee_shows_her_nomination_not_the_form(
+    client, areas, community_user, nominee
+):
+    client.force_login(community_user)
+    url = reverse("members:nominate", args=[nominee.pk])
+    for response in (client.get(url), client.post(url, {"reason": "再提一次"})):
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert 'id="nominate"' not in page and 'name="reason"' not in page
+        assert "已被提名，正在等待评价和决定" in page
+        assert 'id="pending-nomination"' in page and "履职积极" in page and "待评价和决定" in page
+    assert nominee.nominations.count() == 1
+    sitting = MemberFactory(community=areas["140106001001"], is_representative=True)
+    page = client.get(reverse("members:nominate", args=[sitting.pk])).content.decode()
+    assert 'id="nominate"' not in page and "已是代表人士" in page
+    assert 'id="pending-nomination"' not in page
+    fresh = MemberFactory(community=areas["140106001001"])
+    page = client.get(reverse("members:nominate", args=[fresh.pk])).content.decode()
+    assert 'id="nominate"' in page and 'name="reason"' in page
+
+
+# -- Withdrawing a nomination (撤回) -------------------------------------------------------------
+
+
+def test_a_pending_nomination_is_withdrawn_with_its_reason(areas, community_user, nominee):
+    nomination = nominee.nominations.get()
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_withdraw(
+            actor=community_user, nomination=nomination, reason="  "
+        )
+    assert "reason" in refused.value.error_dict
+    member_services.nomination_withdraw(
+        actor=community_user, nomination=nomination, reason="本人因工作调动婉拒"
+    )
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.WITHDRAWN
+    assert nomination.get_state_display() == "已撤回"
+    assert (nomination.decided_on, nomination.decision_note) == (TODAY, "本人因工作调动婉拒")
+    line = nominee.changes.filter(action=MemberChange.Action.NOMINATION).first()
+    assert line.actor == community_user
+    assert line.changes == [
+        {"field": "nomination", "old": "待评价和决定", "new": "已撤回：本人因工作调动婉拒"}
+    ]
+    audit = AuditEvent.objects.filter(object_id=str(nominee.pk)).latest("pk")
+    assert audit.actor == community_user and audit.detail["step"] == "withdraw"
+    # Closed: not withdrawn twice, not offered to a round; she may be proposed again.
+    with pytest.raises(ValidationError) as refused:
+        member_services.nomination_withdraw(
+            actor=community_user, nomination=nomination, reason="再撤"
+        )
+    assert refused.value.messages == ["只有等待决定的提名可以撤回。"]
+    assert not services.nominees_available(areas["140106001"]).exists()
+    member_services.nomination_create(actor=community_user, member=nominee, reason="重新提名")
+    assert nominee.nominations.pending().count() == 1
+
+
+def test_who_proposed_her_or_above_withdraws(
+    areas, community_user, neighbour_user, street_user, district_user, nominee
+):
+    nomination = nominee.nominations.get()
+    with pytest.raises(PermissionDenied):
+        member_services.nomination_withdraw(
+            actor=neighbour_user, nomination=nomination, reason="不是本社区的"
+        )
+    # The district's proposal is not the community's to withdraw; the street withdraws
+    # its community's.
+    other = MemberFactory(community=areas["140106001001"])
+    proposed = member_services.nomination_create(
+        actor=district_user, member=other, reason="区里提名"
+    )
+    assert not member_services.may_withdraw_nomination(community_user, proposed)
+    with pytest.raises(PermissionDenied):
+        member_services.nomination_withdraw(
+            actor=community_user, nomination=proposed, reason="社区撤回"
+        )
+    member_services.nomination_withdraw(actor=street_user, nomination=nomination, reason="街道撤回")
+    member_services.nomination_withdraw(actor=district_user, nomination=proposed, reason="区撤回")
+    assert set(Nomination.objects.values_list("state", flat=True)) == {"withdrawn"}
+
+
+def test_a_nominee_in_a_round_not_finished_is_not_withdrawn(
+    areas, community_user, district_user, admission_template, nominee
+):
+    evaluation_round = admission_round(
+        district_user, areas["140106001"], admission_template, [nominee]
+    )
+    nomination = nominee.nominations.get()
+    expected = "林入选正在入选评价“柳巷街道 2026年入选评价”中接受评价，该轮尚未结束"
+    for step in ("open", "confirmed"):
+        with pytest.raises(ValidationError) as refused:
+            member_services.nomination_withdraw(
+                actor=community_user, nomination=nomination, reason="撤回"
+            )
+        assert refused.value.messages[0].startswith(expected), step
+        if step == "open":
+            score_all(evaluation_round, district_user)
+            services.round_confirm(actor=district_user, evaluation_round=evaluation_round)
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.PENDING
+    services.admission_decide(
+        actor=district_user, admission=Admission.objects.get(), decision="reject",
+        decided_on=TODAY,
+    )  # fmt: skip
+    nomination.refresh_from_db()
+    assert member_services.nomination_withdraw_refusal(nomination) == "只有等待决定的提名可以撤回。"
+
+
+def test_withdraw_through_the_member_page_and_its_confirmation(
+    client, areas, community_user, district_user, admission_template, nominee
+):
+    client.force_login(community_user)
+    detail_url = reverse("members:detail", args=[nominee.pk])
+    nomination = nominee.nominations.get()
+    url = reverse("members:nomination_withdraw", args=[nomination.pk])
+    page = client.get(detail_url).content.decode()
+    assert f'id="withdraw-nomination" href="{url}"' in page
+    assert 'id="nominate-member"' not in page
+    shown = client.get(url).content.decode()
+    assert "confirm-form" in shown and "撤回提名" in shown and "履职积极" in shown
+    assert f"{TODAY:%Y-%m-%d} · 王丽" in shown  # the day proposed, where the office is
+    # Confirmed without a reason: the page again, asking for it; nothing done.
+    again = client.post(url, {"confirmed": "1", "reason": ""})
+    assert again.status_code == 200 and "confirm-form" in again.content.decode()
+    nomination.refresh_from_db()
+    assert nomination.state == Nomination.State.PENDING
+    done = client.post(url, {"confirmed": "1", "reason": "本人婉拒"}, follow=True)
+    assert done.redirect_chain[-1][0] == detail_url + "#representative"
+    page = done.content.decode()
+    assert "已撤回对林入选的提名。" in page and "已撤回" in page and "本人婉拒" in page
+    assert 'id="withdraw-nomination"' not in page and 'id="nominate-member"' in page
+    # Nominated again and taken into a round: no button, the page says why.
+    member_services.nomination_create(actor=community_user, member=nominee, reason="重新提名")
+    admission_round(district_user, areas["140106001"], admission_template, [nominee])
+    page = client.get(detail_url).content.decode()
+    assert 'id="withdraw-nomination"' not in page
+    assert "2026年入选评价" in page and 'id="nomination-kept"' in page
+    pending = nominee.nominations.pending().get()
+    refused = client.get(reverse("members:nomination_withdraw", args=[pending.pk]), follow=True)
+    assert "不能撤回提名" in refused.content.decode()
+    assert "confirm-form" not in refused.content.decode()
 
 
 # -- The admission round and the district's decision ---------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from commendations import services
 from conftest import _user
+from members.tests.test_printing import pdf_text
 from tongzhan.models import User
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,23 @@ def test_the_decision_shows_below_the_district_only_once_published(
     text = results.content.decode()
     assert 'id="results"' in text
     assert "张*" in text and "张三" not in text and "刘阿姨" not in text
+
+
+def test_the_printed_form_lists_her_commendations_once_published(
+    flow, areas, community_user, district_user, member
+):
+    campaign, _nomination, _resident = flow
+    alice = client_for(community_user)
+    one = reverse("members:print", args=[member.pk])
+    whole = reverse("members:community_print") + "?community=140106001001"
+    for url in (one, whole):
+        text = " ".join(pdf_text(alice.get(url).content).split())
+        assert "表彰 无" in text and "最美居民评选" not in text
+    services.campaign_publish(actor=district_user, campaign=campaign)
+    year = str(campaign.year)
+    for url in (one, whole):
+        text = " ".join(pdf_text(alice.get(url).content).split())
+        assert f"{year} 最美居民 · 最美居民评选" in text and "表彰 无" not in text
 
 
 def test_publishing_shows_a_confirmation_first(flow, district_user):

@@ -98,6 +98,37 @@ def test_a_report_with_evidence_then_the_street_sends_it_back(
     assert "照片模糊" in client.get(detail).content.decode()
 
 
+def test_the_streets_pass_is_confirmed_first(client, ordered, areas, community_user,
+                                            street_user):  # fmt: skip
+    rectification = _rectification(areas)
+    services.rectification_report(
+        actor=community_user, rectification=rectification, report="台账已补齐",
+        uploads=[evidence()],
+    )  # fmt: skip
+    client.force_login(street_user)
+    detail = reverse("followup:detail", args=[rectification.pk])
+    url = reverse("followup:pass", args=[rectification.pk])
+    assert f'id="pass-on" href="{url}"' in client.get(detail).content.decode()
+    # The button (and a POST without the confirmation) shows what passing on does.
+    for shown in (client.get(url), client.post(url)):
+        page = shown.content.decode()
+        assert shown.status_code == 200 and "confirm-form" in page
+        subject = page.split('id="confirm-subject"')[1].split("</section>")[0]
+        assert "桥东一社区" in subject and "台账已补齐" in subject and "整改照片.pdf" in subject
+        assert "限期整改台账" in subject
+        happens = page.split('id="what-happens"')[1].split("</section>")[0]
+        assert "区验收" in happens and "不能再修改" in happens
+    rectification.refresh_from_db()
+    assert rectification.state == Rectification.State.REPORTED
+    assert client.post(url, {"confirmed": "1"}).status_code == 302
+    rectification.refresh_from_db()
+    assert rectification.state == Rectification.State.PASSED
+    # Passed on already: the page is not offered again, it says why.
+    again = client.get(url, follow=True)
+    assert "只有已报告的整改才能审核" in again.content.decode()
+    assert "confirm-form" not in again.content.decode()
+
+
 def test_acceptance_is_confirmed_first(client, ordered, areas, community_user, street_user,
                                        district_user):  # fmt: skip
     rectification = _rectification(areas)

@@ -227,8 +227,9 @@ def test_forms_in_batches_are_numbered_across_the_whole_pdf(areas, community_use
                                            full=False))  # fmt: skip
     steps = []
     pdf = printing.render_forms_in_batches(
-        members, full=False, progress=lambda done, total: steps.append((done, total)), batch=2
-    )
+        members, full=False, viewer=community_user,
+        progress=lambda done, total: steps.append((done, total)), batch=2,
+    )  # fmt: skip
     assert pdf_pages(pdf) == 3
     text = pdf_text(pdf)
     assert "第 1 页，共 3 页" in text and "第 3 页，共 3 页" in text

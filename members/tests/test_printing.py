@@ -327,7 +327,8 @@ def test_a_communitys_forms_take_the_same_queries_however_many_members(
         other = MemberFactory(community=areas["140106001001"])
         services.member_photo_set(actor=None, member=other, upload=jpeg(f"{n}.jpg"))
     client.force_login(street_user)
-    # One of them the relatives, two the representative's file (arrangements, duty records).
-    with django_assert_max_num_queries(15):
+    # One of them the relatives, two the representative's file (arrangements, duty records),
+    # two the commendations (the areas above the viewer's, the commended).
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("members:community_print"), {"community": "140106001001"})
     assert pdf_pages(response.content) == 7

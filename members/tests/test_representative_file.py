@@ -5,6 +5,7 @@ form, carried by the roster's export and import, and moved by a merge."""
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -336,6 +337,31 @@ def test_adding_ending_and_recording_through_the_pages(client, community_user, m
     )  # fmt: skip
     assert response.status_code == 302 and response.url.endswith("#duties")
     assert DutyRecord.objects.get().get_outcome_display() == "出席"
+
+
+def outcome_options(page: str) -> list[tuple[str, str, bool]]:
+    """The duty form's outcome select: (value, label, selected) of each option."""
+    start = page.index('name="outcome"')
+    select = page[start : page.index("</select>", start)]
+    return [
+        (value, label, bool(selected))
+        for value, selected, label in re.findall(
+            r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select
+        )
+    ]
+
+
+def test_the_outcome_select_offers_each_outcome_once(client, community_user, member):
+    """待答复 and 采用 are outcomes of proposals and of reports alike: offered once each,
+    and a record's own outcome is the one option selected when it is edited."""
+    client.force_login(community_user)
+    options = outcome_options(client.get(reverse("members:duty_add", args=[member.pk])).text)
+    labels = [label for value, label, _selected in options if value]
+    assert labels.count("待答复") == 1 and labels.count("采用") == 1
+    assert len(labels) == len(set(labels)) == len(DutyRecord.Outcome.values)
+    duty = record(community_user, member, outcome=DutyRecord.Outcome.PENDING)
+    options = outcome_options(client.get(reverse("members:duty_update", args=[duty.pk])).text)
+    assert [value for value, _label, selected in options if selected] == ["pending"]
 
 
 def test_a_record_is_removed_only_once_its_confirmation_page_was_answered(

@@ -12,21 +12,17 @@
   if (kind && outcome) {
     var outcomes = JSON.parse(outcome.getAttribute("data-kinds") || "{}");
     var amountKinds = amount ? (amount.getAttribute("data-kinds") || "").split(" ") : [];
-    // The option groups come in the order of `outcomes`' kinds; an outcome two kinds share
-    // (待答复) is in both, and only the chosen kind's group is offered.
-    var kinds = Object.keys(outcomes);
+    // Each outcome is one option, whichever kinds have it (待答复: proposals and reports);
+    // only the chosen kind's are offered.
     var update = function () {
-      var value = outcome.value;
       var allowed = outcomes[kind.value] || [];
       fieldOf(outcome).hidden = allowed.length === 0;
-      outcome.querySelectorAll("optgroup").forEach(function (group, index) {
-        var mine = kinds[index] === kind.value;
-        group.hidden = !mine;
-        group.querySelectorAll("option").forEach(function (option) { option.disabled = !mine; });
+      outcome.querySelectorAll("option").forEach(function (option) {
+        var mine = !option.value || allowed.indexOf(option.value) >= 0;
+        option.hidden = !mine;
+        option.disabled = !mine;
       });
-      var same = allowed.indexOf(value) < 0 ? null :
-        outcome.querySelector('optgroup:not([hidden]) option[value="' + value + '"]');
-      if (same) { same.selected = true; } else { outcome.value = ""; }
+      if (allowed.indexOf(outcome.value) < 0) { outcome.value = ""; }
       if (amount) { fieldOf(amount).hidden = amountKinds.indexOf(kind.value) < 0; }
     };
     kind.addEventListener("change", update);

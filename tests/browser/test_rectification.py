@@ -1,6 +1,7 @@
 """A 不合格 community's rectification through to acceptance: the district sends the notice,
 the community reports with evidence on a phone, the street passes it on, the district returns
-it once, the community reports again, the street passes it on again and the district accepts;
+it once, the community reports again, the street passes it on again and the district accepts,
+the street and the district each confirming their one-way step first;
 the district's table then shows 已验收. Pages at desktop and phone width, none wider than the
 window."""
 
@@ -80,12 +81,17 @@ def test_a_failing_communitys_rectification_through_to_acceptance(
     assert "整改台账.pdf" in browser.find_element(By.ID, "evidence").text
     look("reported")
 
-    # The street checks it and passes it on.
+    # The street checks it and passes it on, confirming first: the community can no longer
+    # change its report.
     as_user("charlie")
     browser.get(detail)
     state_is("已报告，待街道审核")
     look("street-check")
     browser.find_element(By.ID, "pass-on").click()
+    wait_for_text(browser, "#what-happens", "社区不能再修改整改报告")
+    assert "已补齐台账" in browser.find_element(By.ID, "confirm-subject").text
+    look("street-pass")
+    browser.find_element(By.ID, "confirm").click()
     state_is("街道已审核，待区验收")
 
     # The district returns it once, with the reason.
@@ -110,6 +116,8 @@ def test_a_failing_communitys_rectification_through_to_acceptance(
     as_user("charlie")
     browser.get(detail)
     browser.find_element(By.ID, "pass-on").click()
+    wait_for_text(browser, "#confirm-subject", "已补签到表")
+    browser.find_element(By.ID, "confirm").click()
     state_is("街道已审核，待区验收")
 
     # The district accepts it, confirming first; its table shows 已验收.
