@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import threading
+from decimal import Decimal
 
 from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
@@ -62,6 +63,20 @@ def _mac(*parts: str) -> str:
     return mac.finalize().hex()
 
 
+def _as_stored(value):
+    """A JSON value as PostgreSQL's jsonb gives it back: its numbers are decimals, so a float
+    Python writes with an exponent (1e+16) comes back as the integer it is, -0.0 as 0.0."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        return int(Decimal(repr(value))) if "e+" in repr(value) else value
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_stored(item) for item in value]
+    return value
+
+
 def _canonical(values: dict) -> str:
     """The line as the MAC reads it, the same whether built before the insert or read back:
     the time in UTC ISO form, the detail as JSON would store it (keys sorted)."""
@@ -71,7 +86,7 @@ def _canonical(values: dict) -> str:
         if name == "at":
             value = value.isoformat()
         elif name == "detail":
-            value = json.loads(json.dumps(value or {}))
+            value = _as_stored(json.loads(json.dumps(value or {})))
         shown.append(value)
     return json.dumps(shown, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -97,7 +112,8 @@ def event_write(values: dict) -> AuditEvent:
     """Insert one line with its MAC (`tongzhan.audit.audit_record` is the one caller), and
     have it sealed once its transaction commits."""
     ip_field = AuditEvent._meta.get_field("ip")
-    values = {**values, "ip": ip_field.get_prep_value(values.get("ip"))}
+    # As stored: an IPv6 address in its short form, no address (even "") as NULL.
+    values = {**values, "ip": ip_field.get_prep_value(values.get("ip")) or None}
     event_id = next_id()
     if event_id is not None:
         event = AuditEvent(id=event_id, **values)
