@@ -235,15 +235,18 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> AuditVerifica
             problem, bad_event, bad_place = Problem.BROKEN, links_at[place][0], place
             break
     if not problem:
-        # What the seal left out: a line without a valid MAC, inserted or changed.
-        outside = (
+        # What the seal left out: a line without a valid MAC, inserted or changed. A line
+        # with a valid one is waiting for its seal: committed since this check's, while the
+        # site serves.
+        waiting = (
             AuditEvent.objects.filter(chain_seq__isnull=True)
             .order_by("id")
-            .values_list("id", flat=True)
-            .first()
+            .values(*LINE_FIELDS, "line_mac")
         )
-        if outside is not None:
-            problem, bad_event = Problem.UNSEALED, outside
+        for values in waiting.iterator(chunk_size=SEAL_BATCH):
+            if values["line_mac"] != line_mac(values):
+                problem, bad_event = Problem.UNSEALED, values["id"]
+                break
     return AuditVerification.objects.create(
         passed=not problem, lines=lines, head_seq=seq or None, head_mac=previous,
         problem=problem, first_bad_event=bad_event, first_bad_place=bad_place,

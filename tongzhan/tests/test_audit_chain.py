@@ -193,3 +193,24 @@ def test_an_honest_line_is_sealed_and_passes_whatever_its_detail_and_address(det
     audit_seal()
     assert AuditEvent.objects.get(pk=line.pk).chain_seq is not None
     assert audit_verify().passed
+
+
+def test_a_line_committed_during_the_check_and_waiting_for_its_seal_is_no_alarm(lines, monkeypatch):
+    """The nightly check runs while people work: a line committed after the check's seal,
+    whose own seal has not run yet, is honest."""
+    from tongzhan import auditchain
+
+    seal = auditchain.audit_seal
+
+    def seal_then_a_login(**kwargs):
+        sealed = seal(**kwargs)
+        audit_record(actor=None, username="x", action=AuditEvent.Action.LOGIN_FAILED)
+        return sealed
+
+    monkeypatch.setattr(auditchain, "audit_seal", seal_then_a_login)
+    assert audit_verify().passed
+    # One changed while it waits is named all the same.
+    waiting = audit_record(actor=None, username="y", action=AuditEvent.Action.LOGIN_FAILED)
+    tamper(("UPDATE tongzhan_auditevent SET username = 'z' WHERE id = %s", [waiting.pk]))
+    check = audit_verify()
+    assert (check.problem, check.first_bad_event) == (Problem.UNSEALED, waiting.pk)
