@@ -53,6 +53,12 @@ def test_production_takes_its_keys_from_a_key_file(tmp_path):
     (tmp_path / "keys.json").write_text(json.dumps(listed))
     env = {k: v for k, v in SECRETS.items() if k not in keys}
     assert manage("check", env=env).returncode != 0
+    # Readable by others, the keys are theirs too: the start is refused.
+    (tmp_path / "keys.json").chmod(0o644)
+    result = manage("check", env={**env, "KEYS_FILE": str(tmp_path / "keys.json")})
+    assert result.returncode != 0
+    assert "KEYS_FILE must be readable by the service's user only" in result.stderr
+    (tmp_path / "keys.json").chmod(0o600)
     result = manage("check", env={**env, "KEYS_FILE": str(tmp_path / "keys.json")})
     assert result.returncode == 0, result.stderr[-2000:]
 

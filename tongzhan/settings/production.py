@@ -4,11 +4,12 @@ A missing SECRET_KEY, encryption key (FIELD_SM4_KEYS, or FIELD_ENCRYPTION_KEYS f
 FIELD_HASH_KEY, AUDIT_CHAIN_KEY, DATABASE_URL or ALLOWED_HOSTS
 stops the process at start rather than running with a guessable key, on an embedded SQLite
 file beside the code, or answering to any host name. So does a key left at the example's
-placeholder (deploy/tongzhan.env.example), an HMAC key too short to be random enough, or a
-key setting that holds no key (",").
+placeholder (deploy/tongzhan.env.example), an HMAC key too short to be random enough, a
+key setting that holds no key (","), or a KEYS_FILE that others than its owner may read.
 """
 
 import os
+from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,10 @@ def required_key(name: str, *, min_length: int = 0) -> str:
 
 
 DEBUG = False
+if os.environ.get("KEYS_FILE") and Path(os.environ["KEYS_FILE"]).stat().st_mode & 0o077:
+    raise ImproperlyConfigured(
+        "KEYS_FILE must be readable by the service's user only (chmod 600, owner tongzhan)."
+    )
 SECRET_KEY = not_placeholder("SECRET_KEY", required("SECRET_KEY"))
 # The algorithm's own keys: SM4 keys for "sm4", Fernet keys for "aes" (base.py), as parsed:
 # a setting of commas alone is no key, and the keys derived from SECRET_KEY would encrypt.
