@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from tongzhan import documents
 from tongzhan.audit import audit_record
-from tongzhan.crypto import lookup_hash, lookup_hashes
+from tongzhan.crypto import lookup_has_aliases, lookup_hashes
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
 from tongzhan.text import plain_name
@@ -399,17 +399,21 @@ def _duplicate_keys(data) -> dict:
         document_type = get("document_type") or Member.DocumentType.ID_CARD
         with contextlib.suppress(ValidationError):
             birth_date = documents.parse(document_type, get("id_number")).birth_date
-    phone_hash = ""
+    # Every hash the phone may be stored under: more than one while a key rotation is under
+    # way (tongzhan.crypto), as `_check_not_registered` looks for the number.
+    phone_hashes: tuple[str, ...] = ()
     if isinstance(data, Member) and data.phone_hash:
-        phone_hash = data.phone_hash
+        phone_hashes = (data.phone_hash,)
+        if lookup_has_aliases():
+            phone_hashes = tuple(dict.fromkeys([data.phone_hash, *lookup_hashes(data.phone)]))
     else:
         with contextlib.suppress(ValidationError):
             phone = normalize_phone(get("phone"))
-            phone_hash = lookup_hash(phone) if phone else ""
+            phone_hashes = tuple(lookup_hashes(phone)) if phone else ()
     return {
         "name": name,
         "birth_date": birth_date,
-        "phone_hash": phone_hash,
+        "phone_hashes": phone_hashes,
         "workplace": (get("workplace") or "").strip(),
     }
 
@@ -421,7 +425,7 @@ def _duplicate_reasons(keys: dict, member: Member) -> list[str]:
             reasons.append("name_birth")
         if keys["workplace"] and keys["workplace"] == member.workplace.strip():
             reasons.append("name_workplace")
-    if keys["phone_hash"] and keys["phone_hash"] == member.phone_hash:
+    if member.phone_hash and member.phone_hash in keys["phone_hashes"]:
         reasons.append("phone")
     return reasons
 
@@ -433,7 +437,7 @@ def _duplicate_filter(many: list[dict]) -> models.Q | None:
     names = {keys["name"] for keys in many if keys["name"]}
     births = {keys["birth_date"] for keys in many if keys["name"] and keys["birth_date"]}
     workplaces = {keys["workplace"] for keys in many if keys["name"] and keys["workplace"]}
-    phones = {keys["phone_hash"] for keys in many if keys["phone_hash"]}
+    phones = {phone for keys in many for phone in keys["phone_hashes"]}
     wanted = models.Q()
     if names and (births or workplaces):
         wanted |= models.Q(name__in=names) & (
@@ -473,7 +477,7 @@ def possible_duplicates_of_many(items: list, *, exclude=None) -> list[list[tuple
         seen: dict[int, Member] = {}
         for key in (
             ("name_birth", keys["name"], keys["birth_date"]),
-            ("phone", keys["phone_hash"]),
+            *(("phone", phone) for phone in keys["phone_hashes"]),
             ("name_workplace", keys["name"], keys["workplace"]),
         ):
             for member in by_key.get(key, ()) if all(key[1:]) else ():

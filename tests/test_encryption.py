@@ -146,3 +146,18 @@ def test_a_badly_written_key_stops_the_start_with_its_reason(settings):
     settings.FIELD_ENCRYPTION_ALGORITHM = "rot13"
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_ALGORITHM"):
         crypto.encrypt("x")
+
+
+def test_a_key_written_without_its_id_is_refused_without_showing_it(settings):
+    """The start's error goes to the service's log: it names the entry, never its text."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tongzhan import crypto
+
+    key = SM4_A.partition(":")[2]
+    for entries in ([key], [SM4_B, f"a1 {key}"], ["k1" + "x" * 14]):
+        settings.FIELD_SM4_KEYS = entries
+        with pytest.raises(ImproperlyConfigured, match="<id>:<base64") as refused:
+            crypto.encrypt("x")
+        assert entries[-1] not in str(refused.value) and key not in str(refused.value)
+        assert f"entry {len(entries)}" in str(refused.value)

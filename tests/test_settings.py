@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {
     "SECRET_KEY": "x" * 20 + "a-long-and-random-enough-production-secret-key-value",
     "FIELD_SM4_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZg==",
-    "FIELD_HASH_KEY": "hash-key-for-the-test",
-    "AUDIT_CHAIN_KEY": "audit-key-for-the-test",
+    "FIELD_HASH_KEY": "hash-key-for-the-test-32-characters-or-more",
+    "AUDIT_CHAIN_KEY": "audit-key-for-the-test-32-characters-or-more",
     "ALLOWED_HOSTS": "tongzhan.example",
     "DATABASE_URL": "postgres://tongzhan:secret@db.example:5432/tongzhan",
 }
@@ -53,6 +53,12 @@ def test_production_takes_its_keys_from_a_key_file(tmp_path):
     (tmp_path / "keys.json").write_text(json.dumps(listed))
     env = {k: v for k, v in SECRETS.items() if k not in keys}
     assert manage("check", env=env).returncode != 0
+    # Readable by others, the keys are theirs too: the start is refused.
+    (tmp_path / "keys.json").chmod(0o644)
+    result = manage("check", env={**env, "KEYS_FILE": str(tmp_path / "keys.json")})
+    assert result.returncode != 0
+    assert "KEYS_FILE must be readable by the service's user only" in result.stderr
+    (tmp_path / "keys.json").chmod(0o600)
     result = manage("check", env={**env, "KEYS_FILE": str(tmp_path / "keys.json")})
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -64,6 +70,40 @@ def test_production_with_aes_needs_its_fernet_keys():
     assert "FIELD_ENCRYPTION_KEYS must be set in production" in result.stderr
     result = manage("check", env={**env, "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()})
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def example_environment() -> dict[str, str]:
+    lines = (ROOT / "deploy" / "tongzhan.env.example").read_text().splitlines()
+    pairs = (line.partition("=") for line in lines if line and not line.startswith("#"))
+    return {name: value for name, _sep, value in pairs}
+
+
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "FIELD_SM4_KEYS", "FIELD_HASH_KEY", "AUDIT_CHAIN_KEY"]
+)
+def test_production_refuses_a_key_left_as_the_examples_placeholder(name):
+    placeholder = example_environment()[name]
+    result = manage("check", env={**SECRETS, name: placeholder})
+    assert result.returncode != 0
+    assert f"{name} is still the example's placeholder" in result.stderr
+    assert placeholder not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        # Commas alone passed for a key, and SECRET_KEY's derived key encrypted.
+        ("FIELD_SM4_KEYS", ",", "FIELD_SM4_KEYS holds no key"),
+        # Found only by the first page that read a number.
+        ("FIELD_SM4_KEYS", "k1:c2hvcnQ=", "key 'k1' must be 16 bytes"),
+        ("FIELD_HASH_KEY", "a-short-hash-key", "FIELD_HASH_KEY must be at least 32 characters"),
+        ("AUDIT_CHAIN_KEY", "x", "AUDIT_CHAIN_KEY must be at least 32 characters"),
+    ],
+)
+def test_production_refuses_to_start_with_a_key_that_is_no_key_or_too_short(name, value, reason):
+    result = manage("check", env={**SECRETS, name: value})
+    assert result.returncode != 0
+    assert reason in result.stderr
 
 
 def test_production_refuses_an_embedded_sqlite_database():

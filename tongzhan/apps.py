@@ -18,10 +18,13 @@ class TongzhanConfig(AppConfig):
 
         from . import signals  # noqa: F401  (login/logout audit receivers)
         from .auditchain import audit_seal, audit_verify
+        from .crypto import keyring
         from .schedule import periodic_register, task_results_prune
         from .services import downloads_expire
         from .workers import in_process_worker_start
 
+        # A key badly written stops the start, not the first page that reads a number.
+        keyring()
         # Periodic jobs of the kernel; each app registers its own in its ready().
         periodic_register(
             "tongzhan.task_results_prune", task_results_prune, at=datetime.time(3, 20)

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import threading
+from decimal import Decimal
 
 from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
@@ -62,6 +63,20 @@ def _mac(*parts: str) -> str:
     return mac.finalize().hex()
 
 
+def _as_stored(value):
+    """A JSON value as PostgreSQL's jsonb gives it back: its numbers are decimals, so a float
+    Python writes with an exponent (1e+16) comes back as the integer it is, -0.0 as 0.0."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        return int(Decimal(repr(value))) if "e+" in repr(value) else value
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_stored(item) for item in value]
+    return value
+
+
 def _canonical(values: dict) -> str:
     """The line as the MAC reads it, the same whether built before the insert or read back:
     the time in UTC ISO form, the detail as JSON would store it (keys sorted)."""
@@ -71,7 +86,7 @@ def _canonical(values: dict) -> str:
         if name == "at":
             value = value.isoformat()
         elif name == "detail":
-            value = json.loads(json.dumps(value or {}))
+            value = _as_stored(json.loads(json.dumps(value or {})))
         shown.append(value)
     return json.dumps(shown, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -97,7 +112,8 @@ def event_write(values: dict) -> AuditEvent:
     """Insert one line with its MAC (`tongzhan.audit.audit_record` is the one caller), and
     have it sealed once its transaction commits."""
     ip_field = AuditEvent._meta.get_field("ip")
-    values = {**values, "ip": ip_field.get_prep_value(values.get("ip"))}
+    # As stored: an IPv6 address in its short form, no address (even "") as NULL.
+    values = {**values, "ip": ip_field.get_prep_value(values.get("ip")) or None}
     event_id = next_id()
     if event_id is not None:
         event = AuditEvent(id=event_id, **values)
@@ -219,15 +235,18 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> AuditVerifica
             problem, bad_event, bad_place = Problem.BROKEN, links_at[place][0], place
             break
     if not problem:
-        # What the seal left out: a line without a valid MAC, inserted or changed.
-        outside = (
+        # What the seal left out: a line without a valid MAC, inserted or changed. A line
+        # with a valid one is waiting for its seal: committed since this check's, while the
+        # site serves.
+        waiting = (
             AuditEvent.objects.filter(chain_seq__isnull=True)
             .order_by("id")
-            .values_list("id", flat=True)
-            .first()
+            .values(*LINE_FIELDS, "line_mac")
         )
-        if outside is not None:
-            problem, bad_event = Problem.UNSEALED, outside
+        for values in waiting.iterator(chunk_size=SEAL_BATCH):
+            if values["line_mac"] != line_mac(values):
+                problem, bad_event = Problem.UNSEALED, values["id"]
+                break
     return AuditVerification.objects.create(
         passed=not problem, lines=lines, head_seq=seq or None, head_mac=previous,
         problem=problem, first_bad_event=bad_event, first_bad_place=bad_place,

@@ -58,11 +58,14 @@ def _derived_key(purpose: bytes) -> bytes:
 def parse_sm4_keys(entries) -> tuple[tuple[str, bytes], ...]:
     """``<id>:<base64 of 16 bytes>`` entries, newest first, checked."""
     keys = []
-    for entry in entries:
-        key_id, _sep, encoded = entry.strip().partition(":")
-        if not KEY_ID.match(key_id):
+    for place, entry in enumerate(entries, 1):
+        key_id, sep, encoded = entry.strip().partition(":")
+        if not sep or not KEY_ID.match(key_id):
+            # Named by its place, not its text: an entry without its id may be the key itself,
+            # and this message goes to the service's log.
             raise ImproperlyConfigured(
-                f"FIELD_SM4_KEYS: a key id is 1 to 16 letters, digits, - or _ ({key_id!r})."
+                f"FIELD_SM4_KEYS: entry {place} is not <id>:<base64 key>; a key id is 1 to 16 "
+                "letters, digits, - or _."
             )
         try:
             key = base64.b64decode(encoded, validate=True)

@@ -501,7 +501,8 @@ class AuditVerification(models.Model):
 class KeyRotation(models.Model):
     """A rewrite of every encrypted value and lookup hash in the current form and key
     (`manage.py rotate_keys`, tongzhan.rotation): resumable from `progress`, which holds
-    for each model the last primary key done and how many rows were rewritten."""
+    for each model the last primary key done and how many rows were rewritten, and which
+    keys it writes with (`tongzhan.rotation.keys_check`)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", pgettext_lazy("key rotation", "Queued")

@@ -3,10 +3,13 @@ lookup hash computed again, in the background while the application serves (issu
 
 `manage.py rotate_keys` starts a `KeyRotation` and queues `rotation_task`; a rotation that
 did not finish (its worker stopped, the machine restarted) is taken up again where it
-stopped by running the command again. The work goes model by model in primary key order, a
-batch per transaction: the batch's rows are locked (a user's change to one of them waits a
-moment), rewritten, and the rotation's progress moved past them in the same transaction,
-so an interruption loses at most the batch under way and nothing is done twice wrongly.
+stopped by running the command again, if the keys are still those it began with: begun under
+others, the rows it passed hold what those wrote, so it is closed and a new one starts from
+the beginning. A worker whose keys are not the rotation's rewrites nothing. The work goes
+model by model in primary key order, a batch per transaction: the batch's rows are locked (a
+user's change to one of them waits a moment), rewritten, and the rotation's progress moved
+past them in the same transaction, so an interruption loses at most the batch under way and
+nothing is done twice wrongly.
 
 Values already in the current form are kept as they are; Fernet values are read (while
 FIELD_ENCRYPTION_KEYS is configured) and written as SM4, so upgrading from Fernet is one
@@ -17,19 +20,21 @@ the start and one at the end.
 import logging
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tasks import task
 
 from .audit import audit_record
-from .crypto import EncryptedCharField, keyring, value_form
+from .crypto import EncryptedCharField, keyring, lookup_hash, value_form
 from .models import AuditEvent, KeyRotation
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
 State = KeyRotation.State
+KEYS = "keys"  # the entry of `progress` naming the keys it writes with (`keys_check`)
 
 
 def encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
@@ -55,19 +60,37 @@ def rotation_target() -> str:
     return "aes"
 
 
+def keys_check() -> str:
+    """The keys a rotation writes with, told apart without telling them: the lookup hash of
+    the target's name, a hash like every one stored, which changes with the newest SM4 key
+    or the algorithm (the target) and with the hash key."""
+    return lookup_hash(f"tongzhan key rotation {rotation_target()}")
+
+
 def rotation_start(*, by: str = "") -> tuple[KeyRotation, bool]:
-    """The rotation to run: the unfinished one if there is one (resumed), else a new one.
-    (rotation, whether it is new)."""
+    """The rotation to run: the unfinished one begun under the same keys (resumed), else a
+    new one; an unfinished one under other keys is closed. (rotation, whether it is new)."""
+    check = keys_check()
     with transaction.atomic():
         unfinished = (
             KeyRotation.objects.select_for_update()
             .exclude(state=State.DONE)
+            .filter(finished_at__isnull=True)  # closed: superseded under other keys
             .order_by("-started_at")
             .first()
         )
-        if unfinished is not None:
+        if unfinished is not None and unfinished.progress.get(KEYS) == check:
             return unfinished, False
-        rotation = KeyRotation.objects.create(started_by=by, target=rotation_target())
+        rotation = KeyRotation.objects.create(
+            started_by=by, target=rotation_target(), progress={KEYS: check}
+        )
+        if unfinished is not None:
+            unfinished.state, unfinished.finished_at = State.FAILED, timezone.now()
+            unfinished.error = (
+                f"The keys changed since it started: rotation {rotation.pk} starts again "
+                "from the beginning."
+            )
+            unfinished.save(update_fields=["state", "finished_at", "error"])
         audit_record(
             actor=None, username=by, action=AuditEvent.Action.UPDATE, obj=rotation,
             detail={"key_rotation": "start", "target": rotation.target},
@@ -83,6 +106,14 @@ def rotation_task(rotation_id: int) -> None:
 def rotation_run(rotation: KeyRotation, *, batch: int = BATCH, stop_after: int | None = None):
     """Run (or go on with) `rotation` to the end; `stop_after` batches, for the tests of an
     interruption. Returns the rotation as stored."""
+    stored = KeyRotation.objects.get(pk=rotation.pk)
+    if stored.state != State.DONE and stored.progress.get(KEYS) != keys_check():
+        error = (
+            "This process's keys are not those the rotation started with: restart the workers "
+            "with the keys `manage.py rotate_keys` ran with, and run it again."
+        )
+        KeyRotation.objects.filter(pk=rotation.pk).update(state=State.FAILED, error=error)
+        raise ImproperlyConfigured(error)
     KeyRotation.objects.filter(pk=rotation.pk).exclude(state=State.DONE).update(
         state=State.RUNNING, error=""
     )
@@ -104,9 +135,10 @@ def rotation_run(rotation: KeyRotation, *, batch: int = BATCH, stop_after: int |
         if stored.state != State.DONE:
             stored.state, stored.finished_at = State.DONE, timezone.now()
             stored.save(update_fields=["state", "finished_at"])
+            steps = {label: step for label, step in stored.progress.items() if label != KEYS}
             audit_record(
                 actor=None, username=stored.started_by, action=AuditEvent.Action.UPDATE,
-                obj=stored, detail={"key_rotation": "done", "progress": stored.progress},
+                obj=stored, detail={"key_rotation": "done", "progress": steps},
             )  # fmt: skip
     return stored
 

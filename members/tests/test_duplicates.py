@@ -3,6 +3,7 @@ the same name and workplace, found across the registry; told as a warning the us
 override, naming only what lies in the user's area and answering the rest as a probe."""
 
 import pytest
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from members import services
@@ -188,6 +189,24 @@ def test_the_import_preview_marks_new_people_who_may_be_registered(
     assert "可能重复" in page
     assert reverse("members:detail", args=[member.pk]) in page and ELSEWHERE_ONE in page
     assert probes().get().detail["members"] == [far_member.pk]
+
+
+def test_during_a_key_rotation_a_phone_is_matched_under_the_hash_it_was_written_with(
+    areas, settings
+):
+    """Until rotate_keys has run, a phone written before SM4 keeps its HMAC-SHA256 hash,
+    as the number does, and the warning finds it as the registration's check finds her."""
+    settings.FIELD_ENCRYPTION_ALGORITHM = "aes"
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    settings.FIELD_SM4_KEYS = []
+    before = MemberFactory(name="王五", phone="13900001111", community=areas["140106001002"])
+    settings.FIELD_ENCRYPTION_ALGORITHM = "sm4"
+    settings.FIELD_SM4_KEYS = ["n1:MDEyMzQ1Njc4OWFiY2RlZg=="]
+    found = services.member_possible_duplicates({"name": "李四", "phone": "139-0000-1111"})
+    assert reasons_of(found) == {before.pk: ["phone"]}
+    since = MemberFactory(name="李四", phone="13900001111", community=areas["140106001001"])
+    assert reasons_of(services.member_possible_duplicates(since)) == {before.pk: ["phone"]}
+    assert reasons_of(services.member_possible_duplicates(before)) == {since.pk: ["phone"]}
 
 
 # -- The district's list ------------------------------------------------------------------------

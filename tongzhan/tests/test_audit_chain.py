@@ -175,3 +175,42 @@ def test_lines_removed_from_the_end_are_caught_against_the_last_head(lines, caps
     with pytest.raises(CommandError, match=f"链中位置 {place}"):
         call_command("audit_verify", "--expect-head", head)
     assert audit_verify().passed  # without a head to reach, the shorter chain is whole
+
+
+@pytest.mark.parametrize(
+    ("detail", "ip"),
+    [
+        # jsonb keeps numbers as decimals: 1e+16 comes back 10000000000000000, -0.0 as 0.0.
+        ({"score": 1e16, "mean": 1.2345678901234568e17, "zero": -0.0}, None),
+        ({"nested": [{"x": 1.0, "big": 2**80, "text": "统战 é 😀", "none": None}]}, "::1"),
+        # A caller's empty address is stored NULL.
+        ({}, ""),
+    ],
+)
+def test_an_honest_line_is_sealed_and_passes_whatever_its_detail_and_address(detail, ip):
+    line = audit_record(actor=None, username="x", action=AuditEvent.Action.LOGIN,
+                        detail=detail, ip=ip)  # fmt: skip
+    audit_seal()
+    assert AuditEvent.objects.get(pk=line.pk).chain_seq is not None
+    assert audit_verify().passed
+
+
+def test_a_line_committed_during_the_check_and_waiting_for_its_seal_is_no_alarm(lines, monkeypatch):
+    """The nightly check runs while people work: a line committed after the check's seal,
+    whose own seal has not run yet, is honest."""
+    from tongzhan import auditchain
+
+    seal = auditchain.audit_seal
+
+    def seal_then_a_login(**kwargs):
+        sealed = seal(**kwargs)
+        audit_record(actor=None, username="x", action=AuditEvent.Action.LOGIN_FAILED)
+        return sealed
+
+    monkeypatch.setattr(auditchain, "audit_seal", seal_then_a_login)
+    assert audit_verify().passed
+    # One changed while it waits is named all the same.
+    waiting = audit_record(actor=None, username="y", action=AuditEvent.Action.LOGIN_FAILED)
+    tamper(("UPDATE tongzhan_auditevent SET username = 'z' WHERE id = %s", [waiting.pk]))
+    check = audit_verify()
+    assert (check.problem, check.first_bad_event) == (Problem.UNSEALED, waiting.pk)

@@ -4,7 +4,7 @@ with every value and every lookup working before, during and after."""
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -162,3 +162,56 @@ def test_a_seeded_demo_written_with_fernet_reads_and_finds_everyone_after_the_ro
         for text in (member.id_number, member.phone):
             page = client.get(reverse("members:list"), {"q": text}).content.decode()
             assert member.name in page, text
+
+
+SM4_NEXT = "n2:ZmVkY2JhOTg3NjU0MzIxMA=="
+
+
+def test_a_rotation_stopped_and_taken_up_under_a_newer_key_starts_again(
+    written_with_fernet, settings
+):
+    """Resumed where it stopped, the rows it had passed would keep the key it wrote then,
+    which is removed once the rotation says it is done."""
+    first = rotation_run(rotation_start()[0], batch=2, stop_after=2)
+    assert forms_of_members()[0] == {"sm4:n1": 4, "aes": 3}
+    settings.FIELD_SM4_KEYS = [SM4_NEXT, SM4_NEW]
+    rotation, new = rotation_start()
+    assert new and rotation.target == "sm4:n2"
+    closed = KeyRotation.objects.get(pk=first.pk)
+    assert closed.state == KeyRotation.State.FAILED and f"rotation {rotation.pk}" in closed.error
+    assert rotation_run(rotation).state == KeyRotation.State.DONE
+    assert forms_of_members() == ({"sm4:n2": 7}, {"sm4:n2": 7})
+    settings.FIELD_SM4_KEYS, settings.FIELD_ENCRYPTION_KEYS = [SM4_NEXT], []
+    for member in written_with_fernet:
+        assert Member.objects.get(pk=member.pk).id_number == member.id_number
+    assert rotation_start()[0].pk not in (first.pk, rotation.pk)  # the closed one stays closed
+
+
+def test_a_rotation_stopped_and_taken_up_under_a_new_hash_key_starts_again(
+    written_with_fernet, settings
+):
+    settings.FIELD_HASH_KEY = "the-hash-key-of-the-first-run"
+    rotation_run(rotation_start()[0], batch=2, stop_after=2)
+    settings.FIELD_HASH_KEY = "the-hash-key-of-the-second-run"
+    settings.FIELD_HASH_PREVIOUS_KEYS = ["the-hash-key-of-the-first-run"]
+    rotation, new = rotation_start()
+    assert new
+    rotation_run(rotation)
+    settings.FIELD_HASH_PREVIOUS_KEYS, settings.FIELD_ENCRYPTION_KEYS = [], []
+    for member in written_with_fernet:
+        stored = Member.objects.get(pk=member.pk)
+        assert stored.id_number_hash == stored.lookup_hash_values()["id_number_hash"]
+        assert Member.objects.filter(phone_hash__in=crypto.lookup_hashes(member.phone)).exists()
+
+
+def test_a_worker_with_other_keys_than_the_rotations_rewrites_nothing(
+    written_with_fernet, settings
+):
+    """A worker not restarted with the new keys would write the old key everywhere and
+    call the rotation done."""
+    rotation, _new = rotation_start()
+    settings.FIELD_SM4_KEYS = [SM4_NEXT, SM4_NEW]  # the command's keys, not yet the worker's
+    with pytest.raises(ImproperlyConfigured, match="keys"):
+        rotation_run(rotation)
+    assert KeyRotation.objects.get(pk=rotation.pk).state == KeyRotation.State.FAILED
+    assert forms_of_members() == ({"aes": 7}, {"aes": 7})
