@@ -52,7 +52,7 @@ class Approval(models.Model):
         ordering = ["-approved_at", "-id"]
 
     def __str__(self):
-        return f"{self.pk} · {self.approved_at:%Y-%m-%d}"
+        return str(self.pk)
 
 
 class AnonymisationQuerySet(ScopedQuerySet):

@@ -215,7 +215,7 @@ def anonymisation_run(pk: int) -> int:
                 actor=None,
                 action=AuditEvent.Action.UPDATE,
                 obj=item.approval,
-                detail={"skipped": member.pk, "status": member.status},
+                detail={"skipped": member.pk},
             )
             return 0
         done = member_anonymise(member, source=_source(item))
