@@ -363,9 +363,14 @@ def member_anonymise(member: Member, *, source: str) -> dict:
     RepresentativeChange.objects.filter(member__in=ids).update(reason=word)
 
     # Roster imports: the rows of her, and the files still kept that hold them.
-    rows = ImportRow.objects.filter(
-        Q(member__in=ids) | Q(member__isnull=True, name__in=names, id_number_masked__in=masked)
+    # A check's rows and a refused row name no record: they are hers by name and masked
+    # number (kept until the upload is confirmed or cancelled, refused rows for
+    # REFUSED_FILE_DAYS, a failed import's check rows as they were). A scan of the rows
+    # without a record, once a night for each record approved.
+    unlinked = ImportRow.objects.filter(
+        member__isnull=True, name__in=names, id_number_masked__in=masked
     )
+    rows = ImportRow.objects.filter(Q(member__in=ids) | Q(pk__in=unlinked.values("pk")))
     jobs = set(rows.values_list("job_id", flat=True))
     done["import_rows"] = rows.update(name=word, id_number_masked="", detail=[])
     ImportJob.objects.filter(pk__in=jobs).update(refused_file=None)

@@ -151,3 +151,19 @@ def test_the_retention_page_shows_the_periods(client, leavers, district_user, se
         ("迁出", 3), ("去世", 2), ("退出", 4)
     ]  # fmt: skip
     assert page.context["due_count"] == 2
+
+
+def test_the_list_reads_a_fixed_number_of_queries(
+    client, areas, district_user, django_assert_max_num_queries
+):
+    client.force_login(district_user)
+    for _index in range(3):
+        leaver(areas["140106001001"])
+    client.get(reverse("privacy:due"))  # the session and the user, loaded once
+    with django_assert_max_num_queries(15) as captured:
+        client.get(reverse("privacy:due"))
+    few = len(captured)
+    for _index in range(5):
+        leaver(areas["140106001002"])
+    with django_assert_max_num_queries(few):
+        assert len(client.get(reverse("privacy:due")).context["members"]) == 8
