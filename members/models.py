@@ -111,6 +111,11 @@ class MemberQuerySet(ScopedQuerySet):
         # export starts here, so none shows it twice.
         return super().visible_to(user).filter(merged_into__isnull=True)
 
+    def editable_by(self, user):
+        # An anonymised record (privacy app, PIPL art. 47) is nobody's to change: what was
+        # removed cannot be written back, nor the record registered again in her name.
+        return super().editable_by(user).filter(anonymised_at__isnull=True)
+
     def merged_away_visible_to(self, user):
         """The records in the user's area merged into another: an old link to one leads to
         the record it became."""
@@ -467,6 +472,9 @@ class Member(models.Model):
         related_name="+",
         editable=False,
     )
+    # Set when the record's retention period passed and its personal values were removed
+    # (privacy.anonymise, approved by the district): kept for the counts, changed no more.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
     # Raised by one at every write of the services that enters the history, so a form saved
     # over a change made after it was opened is recognised and refused (no lost update).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -1158,6 +1166,8 @@ class MemberChange(models.Model):
         NOMINATION = "nomination", _("Nomination")
         # The talk an evaluation of representatives held with her, or why none was held.
         TALK = "talk", _("Talk after an evaluation")
+        # Her retention period passed: her personal values were removed (privacy app).
+        ANONYMISE = "anonymise", _("Anonymised")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="changes"

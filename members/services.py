@@ -66,6 +66,8 @@ HISTORY_EXCLUDED = {
     "photo",
     # The merge's own history line says it.
     "merged_into",
+    # So does the anonymisation's (privacy app).
+    "anonymised_at",
 }
 
 

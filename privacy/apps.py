@@ -10,3 +10,14 @@ class PrivacyConfig(AppConfig):
 
     name = "privacy"
     verbose_name = _("Personal information")
+
+    def ready(self):
+        import datetime
+
+        from tongzhan.schedule import periodic_register
+
+        from .services import anonymisations_run
+
+        # The records the district approved for anonymisation are anonymised at night, each
+        # in its own transaction (privacy.services, privacy.anonymise).
+        periodic_register("privacy.anonymisations_run", anonymisations_run, at=datetime.time(3, 40))

@@ -16,6 +16,7 @@ from activities.models import Activity
 from assessment.models import EvaluationRound, Period
 from conftest import _user
 from members.models import ImportJob
+from privacy.models import Approval
 from tongzhan.audit import audit_record
 from tongzhan.models import AuditEvent, Download, User
 from tongzhan.services import user_grant_auditor
@@ -148,6 +149,13 @@ def every_event(areas, community_user, district_user, admin_user, member):
                               "community": "140106001001"}),
         (A.EXPORT, download, {"download": "members.roster", "rows": 10, "size": 2048}),
         (A.EXPORT, download, {"download": "members.forms", "rows": 3, "size": 4096}),
+        # Retention (privacy): an approval of anonymisation, and one record's run.
+        (A.CREATE, unsaved(Approval, 7), {"members": [3, 4], "all_due": False, "rows": 2}),
+        (A.DELETE, member, {"anonymised": True, "approval": 7, "status": "moved_out",
+                            "left_on": "2022-11-30", "records": 1, "relatives": 1,
+                            "history": 4, "visits": 2, "needs": 1, "files": 1,
+                            "import_rows": 0, "downloads": 0}),
+        (A.UPDATE, unsaved(Approval, 7), {"skipped": 4}),
     ]  # fmt: skip
     for action, obj, detail in events:
         audit_record(actor=district_user, action=action, obj=obj, detail=detail)

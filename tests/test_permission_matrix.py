@@ -39,6 +39,7 @@ from members.tests.factories import MemberFactory
 from members.tests.test_imports import person, roster
 from members.tests.test_printing import photo_bytes
 from organisations import services as organisation_services
+from privacy import services as privacy_services
 from resources import services as resource_services
 from tongzhan.models import User
 from tongzhan.services import download_request
@@ -521,6 +522,17 @@ MATRIX = [
     ("followup:return", ["fu_passed"], "get", "405 405 405 405 405 405 405 405"),
     ("followup:model", ["fu_model"], "get", "302 403 403 403 200 404 200 403"),
     ("followup:model", ["fu_model"], "post", "302 403 403 403 302 404 302 403"),
+    # Retention (privacy): the district's pages, each of its own area; an approval of erin's
+    # is 404 to frank. Approving shows its confirmation first; nothing chosen is a message
+    # and a redirect.
+    ("privacy:retention", [], "get", "302 403 403 403 200 200 200 403"),
+    ("privacy:retention", [], "post", "405 405 405 405 405 405 405 405"),
+    ("privacy:due", [], "get", "302 403 403 403 200 200 200 403"),
+    ("privacy:due", [], "post", "405 405 405 405 405 405 405 405"),
+    ("privacy:approve", [], "post", "302 403 403 403 302 302 302 403"),
+    ("privacy:approve", [], "get", "405 405 405 405 405 405 405 405"),
+    ("privacy:approval", ["retention_approval"], "get", "302 403 403 403 200 404 200 403"),
+    ("privacy:approval", ["retention_approval"], "post", "405 405 405 405 405 405 405 405"),
 ]  # fmt: skip
 
 
@@ -875,6 +887,12 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
 
     project = fresh_project()
 
+    gone = member_services.member_set_status(
+        actor=community_user, member=MemberFactory(community=qiaodong), status="moved_out",
+        date=datetime.date.today() - datetime.timedelta(days=4 * 366), reason="迁往外地",
+    )  # fmt: skip
+    retention_approval = privacy_services.approval_create(actor=district_user, member_ids=[gone.pk])
+
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
         "erin": district_user, "frank": other_district_user, "grace": admin_user,
@@ -921,6 +939,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "resource": resource.pk, "community_need": community_need,
         "fresh_community_need": fresh_community_need, "resource_match": resource_match.pk,
         "project": project, "fresh_project": fresh_project,
+        "retention_approval": retention_approval.pk,
         **task_arguments(areas, community_user, street_user),
         **commendation_arguments(community_user, street_user, district_user),
         **followup_arguments(areas, community_user, street_user, district_user),

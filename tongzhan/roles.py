@@ -153,6 +153,10 @@ FOLLOWUP_DISTRICT = [
     "followup.change_modelcommunity",
 ]
 
+# Retention (privacy): the district sees which records of people who left are past their
+# retention period and approves their anonymisation (PIPL art. 47).
+RETENTION_DISTRICT = ["privacy.view_anonymisation", "privacy.approve_anonymisation"]
+
 ROLE_GROUPS = {
     "community": (
         "社区统战委员",
@@ -201,6 +205,7 @@ ROLE_GROUPS = {
             *LIAISON_DISTRICT,
             *COMMENDATION_DISTRICT,
             *FOLLOWUP_DISTRICT,
+            *RETENTION_DISTRICT,
         ],
     ),
     "auditor": ("审计员", ["tongzhan.view_auditevent"]),

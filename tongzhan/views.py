@@ -285,6 +285,11 @@ DETAIL_KEYS = {
     "kind": "类别", "before": "修改前",
     # Key rotation (issue 19)
     "key_rotation": "密钥轮换", "target": "目标", "progress": "进度",
+    # Retention: the approval of anonymisation and each record's run (privacy, issue 20)
+    "all_due": "全部到期记录", "anonymised": "已匿名化", "approval": "审批编号",
+    "left_on": "离开日期", "records": "记录数", "relatives": "亲属", "history": "变更记录",
+    "visits": "走访", "needs": "诉求", "import_rows": "导入行", "downloads": "待下载文件",
+    "skipped": "未匿名化（已不再到期）",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",

@@ -292,6 +292,15 @@ MEMBER_PROBE_LIMIT_PER_HOUR = int(os.environ.get("MEMBER_PROBE_LIMIT_PER_HOUR", 
 # How long a merge of two records of one person can be undone from the kept record's history.
 MEMBER_MERGE_UNDO_DAYS = int(os.environ.get("MEMBER_MERGE_UNDO_DAYS", "30"))
 
+# How long the record of a member who left the registry is kept, in years from the day she
+# left, before the district approves its anonymisation (PIPL art. 19 and 47: kept no longer
+# than the purpose needs, then deleted or anonymised; privacy/anonymise.py says what goes).
+RETENTION_YEARS = {
+    "moved_out": int(os.environ.get("RETENTION_YEARS_MOVED_OUT", "3")),
+    "deceased": int(os.environ.get("RETENTION_YEARS_DECEASED", "1")),
+    "withdrawn": int(os.environ.get("RETENTION_YEARS_WITHDRAWN", "3")),
+}
+
 # A confirmed evaluation round may be reopened by the district this many days after its
 # confirmation, restoring the representatives it removed (assessment.services.round_reopen).
 EVALUATION_REOPEN_DAYS = int(os.environ.get("EVALUATION_REOPEN_DAYS", "30"))
