@@ -26,6 +26,7 @@ from tongzhan.audit import audit_record
 from tongzhan.crypto import lookup_has_aliases, lookup_hashes
 from tongzhan.masking import mask_id_number
 from tongzhan.models import Area, AuditEvent
+from tongzhan.scoping import code_within
 from tongzhan.text import plain_name
 from tongzhan.uploads import UploadRefused, check_photo
 
@@ -2681,7 +2682,7 @@ def may_withdraw_nomination(actor, nomination: Nomination) -> bool:
     proposer = nomination.proposed_by
     if actor.sees_everything or proposer is None or proposer.area_id is None:
         return True
-    return actor.area_id is not None and proposer.area.code.startswith(actor.area.code)
+    return actor.area_id is not None and code_within(proposer.area.code, actor.area.code)
 
 
 def nomination_withdraw_refusal(nomination: Nomination) -> str:
