@@ -104,15 +104,17 @@ def logged_in_clients(usernames) -> dict:
     return clients
 
 
-def time_cases(clients: dict, cases, requests: int, check=None) -> tuple[dict, dict]:
+def time_cases(clients: dict, cases, requests: int, check=None) -> tuple[dict, dict, dict]:
     """Request each (username, scenario name, address) of `cases` WARMUP times, then
     `requests` times round-robin; every answer must be 200 (and pass `check(case, response)`
-    when given). Returns the times in ms per (user, name), and per (user, name) the number
-    of queries of one request, the slowest one's ms and its SQL."""
+    when given). Returns per (user, name) the times in ms; the number of queries of one
+    request, the slowest one's ms and its SQL; and the CPU ms of this process per request
+    (what the Python side costs, whatever else the machine runs meanwhile)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     timings: dict[tuple[str, str], list[float]] = {(user, name): [] for user, name, _url in cases}
+    cpu: dict[tuple[str, str], list[float]] = {(user, name): [] for user, name, _url in cases}
     queries = {}
     for case in cases:
         user, name, url = case
@@ -129,12 +131,13 @@ def time_cases(clients: dict, cases, requests: int, check=None) -> tuple[dict, d
     # Round-robin, so drift (autovacuum, caches) spreads over every scenario alike.
     for _round in range(requests):
         for user, name, url in cases:
-            begin = time.perf_counter()
+            begin, cpu_begin = time.perf_counter(), time.process_time()
             response = clients[user].get(url)
             elapsed = (time.perf_counter() - begin) * 1000
+            cpu[(user, name)].append((time.process_time() - cpu_begin) * 1000)
             assert response.status_code == 200, (user, url, response.status_code)
             timings[(user, name)].append(elapsed)
-    return timings, queries
+    return timings, queries, cpu
 
 
 def page_benchmark(
@@ -176,7 +179,7 @@ def page_benchmark(
     clients = logged_in_clients(users)
     cases = make_cases()
     width = max(24, *(display_width(name) + 2 for _user, name, _url in cases))
-    timings, queries = time_cases(clients, cases, options.requests)
+    timings, queries, _cpu = time_cases(clients, cases, options.requests)
 
     header = (
         f"{'user':<7} {'scenario':<{width}} {'requests':>8} {'median ms':>10} {'p95 ms':>8} "

@@ -10,17 +10,17 @@ key), the keys being those of the settings (the local key file):
 
 1. per value, in this process: --rows ID numbers encrypted, decrypted and hashed;
 2. the member list and a member's page through Django's test client with --members members:
-   seeded with Fernet, timed, rotated to SM4 by the key rotation (timed too: what an upgrade
-   costs), timed again;
+   seeded with Fernet and timed, rotated to SM4 by the key rotation (timed too: what an
+   upgrade costs) and timed, rotated back to Fernet and timed again (so drift shows);
 3. the roster import (roster_import.py's file and import) of --rows rows into emptied member
    tables, in child processes: Fernet, SM4, SM4, Fernet.
 
 DATABASE_URL names the member list's database (default: the local `tongzhan_enc`), seeded up to
---members unless it holds that many already; what an earlier run left in SM4 is rotated back
-to Fernet first (timed as well), what this run rotates is left in SM4. The import empties the
-member tables of its own database, --import-url (default: the same name with `_import`),
-which may be the same database when nothing is to be kept. Both are created if missing. See
-benchmarks/README.md.
+--members unless it holds that many already; anything in SM4 there (a database of the page
+benchmarks, an interrupted run) is rotated to Fernet first, and the run leaves it in Fernet.
+The import empties the member tables of its own database, --import-url (default: the same
+name with `_import`), which may be the same database when nothing is to be kept. Both are
+created if missing. See benchmarks/README.md.
 """
 
 import argparse
@@ -50,6 +50,8 @@ CONFIGURATIONS = {
     "to-aes": ("aes", True, True),
 }
 LABELS = {"aes": "Fernet", "sm4": "SM4"}
+# The member list's phases: name, algorithm, the rotation that leads to it (if any).
+PHASES = [("aes", "aes", None), ("sm4", "sm4", "to-sm4"), ("aes again", "aes", "to-aes")]
 SCENARIOS = [
     ("quwei", "list, unfiltered", "/members/"),
     ("quwei", "search by ID number", "/members/?q={id_number}"),
@@ -128,11 +130,13 @@ def child_rotate(_argument: str) -> dict:
     """A key rotation to the configured algorithm, run here (`rotate_keys --now`)."""
     from tongzhan.rotation import rotation_run, rotation_start
 
+    backend_begin, python_begin = roster_import.backend_cpu(), time.process_time()
     begin = time.perf_counter()
     rotation, _new = rotation_start(by="benchmarks/encryption.py")
     done = rotation_run(rotation)
     return {
         "seconds": time.perf_counter() - begin,
+        **roster_import.cpu_figures(python_begin, backend_begin),
         "target": done.target,
         "state": done.state,
         "progress": done.progress,
@@ -251,7 +255,8 @@ def list_cases() -> tuple[list[tuple[str, str, str]], object]:
     return cases, member
 
 
-def time_list(clients, cases, member, requests: int) -> dict:
+def time_list(clients, cases, member, requests: int) -> tuple[dict, dict]:
+    """Wall and CPU ms per request of each case."""
     found = f"/members/{member.pk}/"
 
     def check(case, response):
@@ -259,8 +264,8 @@ def time_list(clients, cases, member, requests: int) -> dict:
         if "q=" in case[2]:
             assert found in response.content.decode(), (case, "member not found")
 
-    timings, _queries = common.time_cases(clients, cases, requests, check)
-    return timings
+    timings, _queries, cpu = common.time_cases(clients, cases, requests, check)
+    return timings, cpu
 
 
 def rotation_rows(progress: dict) -> tuple[int, int]:
@@ -327,35 +332,36 @@ def main() -> int:
     print(f"Per value: {options.rows} ID numbers encrypted, decrypted and hashed...", flush=True)
     values = per_value(options.rows, options.seed)
 
-    # 2. The member list, written with Fernet.
+    # 2. The member list: Fernet, SM4 after the rotation, Fernet again after the rotation back
+    # (so that drift over the run shows, and the database is left as it was found).
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     configure("aes")
-    back = None
+    rotations = {}
     if set(stored_forms()) - {"aes"}:
-        print("Rotating what an earlier run left in SM4 back to Fernet...", flush=True)
-        back = run_child("rotate", "to-aes")
+        print("Rotating what an earlier run left in SM4 to Fernet first...", flush=True)
+        rotations["before"] = run_child("rotate", "to-aes")
     seeded, present = None, Member.objects.count()
     if present < options.members:
         print(f"Seeding {options.members - present} members with Fernet...", flush=True)
         seeded = run_child("seed", "aes", str(options.members - present))
     total = Member.objects.count()
-    compacted = {"aes": compact()}
     clients = common.logged_in_clients({user for user, _name, _url in SCENARIOS})
     cases, member = list_cases()
-    print(f"{total} members; the list with Fernet...", flush=True)
-    timings = {"aes": time_list(clients, cases, member, options.requests)}
-    print("Key rotation to SM4...", flush=True)
-    rotation = run_child("rotate", "to-sm4")
-    compacted["sm4"] = compact()
-    configure("sm4")
-    forms = stored_forms()
-    assert set(forms) == {sm4_form()}, forms  # every value rewritten
-    print("The list with SM4...", flush=True)
-    timings["sm4"] = time_list(clients, cases, member, options.requests)
+    compacted, timings = {}, {}
+    for phase, algorithm, rotate in PHASES:
+        if rotate:
+            print(f"Key rotation to {LABELS[algorithm]}...", flush=True)
+            rotations[phase] = run_child("rotate", rotate)
+        compacted[phase] = compact()
+        configure(algorithm)
+        forms = stored_forms()
+        assert set(forms) == {sm4_form() if algorithm == "sm4" else "aes"}, forms
+        print(f"{total} members; the list with {LABELS[algorithm]}...", flush=True)
+        timings[phase] = time_list(clients, cases, member, options.requests)
     connection.close()
 
     # 3. The import, into emptied member tables (each child empties them).
@@ -405,45 +411,67 @@ def main() -> int:
         algorithm: statistics.mean(o["seconds"] for a, o in imports if a == algorithm)
         for algorithm in ("aes", "sm4")
     }
+    cpu = {
+        algorithm: statistics.mean(
+            (o.get("cpu") or 0) + (o.get("pg_cpu") or 0) for a, o in imports if a == algorithm
+        )
+        for algorithm in ("aes", "sm4")
+    }
     print(
         f"mean: Fernet {means['aes']:.1f} s, SM4 {means['sm4']:.1f} s, "
-        f"SM4/Fernet {ratio(means['sm4'], means['aes'])}"
+        f"SM4/Fernet {ratio(means['sm4'], means['aes'])}; CPU s (Python and PostgreSQL) "
+        f"Fernet {cpu['aes']:.1f}, SM4 {cpu['sm4']:.1f}, SM4/Fernet {ratio(cpu['sm4'], cpu['aes'])}"
     )
 
     width = max(common.display_width(name) for _user, name, _url in cases) + 2
     header = (
-        f"\n{'user':<7} {'scenario':<{width}} {'p50 Fernet':>10} {'p50 SM4':>8} {'ratio':>6} "
-        f"{'p95 Fernet':>10} {'p95 SM4':>8} {'ratio':>6}"
+        f"\n{'user':<7} {'scenario':<{width}} "
+        f"{'p50 F':>6} {'p50 SM4':>7} {'p50 F2':>6} {'ratio':>5}  "
+        f"{'p95 F':>6} {'p95 SM4':>7} {'p95 F2':>6} {'ratio':>5}  "
+        f"{'CPU F':>6} {'CPU SM4':>7} {'CPU F2':>6} {'ratio':>5}"
     )
     print(f"{header}\n{'-' * (len(header) - 1)}")
     for user, name, _url in cases:
-        aes_times, sm4_times = timings["aes"][(user, name)], timings["sm4"][(user, name)]
-        p50 = statistics.median(aes_times), statistics.median(sm4_times)
-        p95 = common.percentile(aes_times, 0.95), common.percentile(sm4_times, 0.95)
-        print(
-            f"{user:<7} {common.pad(name, width)} {p50[0]:>10.1f} {p50[1]:>8.1f} "
-            f"{ratio(p50[1], p50[0]):>6} {p95[0]:>10.1f} {p95[1]:>8.1f} {ratio(p95[1], p95[0]):>6}"
-        )
-    print(f"({total} members, {options.requests} timed requests per scenario and algorithm, ms.)")
-
-    read, rewritten = rotation_rows(rotation["progress"])
-    members_read = rotation["progress"].get("members.member", {}).get("read", 0)
+        line = f"{user:<7} {common.pad(name, width)}"
+        for kind, figure in (
+            (0, statistics.median),
+            (0, lambda values: common.percentile(values, 0.95)),
+            (1, statistics.median),
+        ):
+            fernet, sm4, again = (
+                figure(timings[phase][kind][(user, name)]) for phase, _a, _r in PHASES
+            )
+            line += (
+                f" {fernet:>6.1f} {sm4:>7.1f} {again:>6.1f} {ratio(sm4, (fernet + again) / 2):>5} "
+            )
+        print(line.rstrip())
     print(
-        f"\nKey rotation Fernet → SM4 (rotate_keys --now): {rotation['seconds']:.1f} s for "
-        f"{read} rows ({members_read} members), {rewritten} rewritten, "
-        f"{read / rotation['seconds']:.0f} rows/s; peak {rotation['peak_mb']:.0f} MB."
+        f"({total} members; ms; {options.requests} timed requests per scenario and phase: "
+        f"F Fernet, SM4 after the rotation, F2 Fernet after the rotation back; ratio SM4 to "
+        f"the mean of F and F2; CPU the median CPU ms of the Python process per request.)"
     )
-    if back is not None:
-        read_back, _rewritten = rotation_rows(back["progress"])
+
+    print()
+    for phase, algorithm, _rotate in [("before", "aes", "to-aes"), *PHASES]:
+        outcome = rotations.get(phase)
+        if outcome is None:
+            continue
+        read, rewritten = rotation_rows(outcome["progress"])
+        members_read = outcome["progress"].get("members.member", {}).get("read", 0)
+        label = "before the run " if phase == "before" else ""
         print(
-            f"Rotation back to Fernet before the run: {back['seconds']:.1f} s for {read_back} "
-            f"rows, {read_back / back['seconds']:.0f} rows/s."
+            f"Key rotation to {LABELS[algorithm]} {label}(rotate_keys --now): "
+            f"{outcome['seconds']:.1f} s for {read} rows ({members_read} members), "
+            f"{rewritten} rewritten, {read / outcome['seconds']:.0f} rows/s; CPU s "
+            f"{roster_import.cpu_text(outcome.get('cpu'))}, PG CPU s "
+            f"{roster_import.cpu_text(outcome.get('pg_cpu'))}; peak {outcome['peak_mb']:.0f} MB."
         )
     if seeded is not None:
         print(f"Seeding {options.members - present} members: {seeded['seconds']:.1f} s.")
     print(
-        f"VACUUM FULL of the rotated tables: {compacted['aes']:.1f} s before the Fernet list, "
-        f"{compacted['sm4']:.1f} s after the rotation."
+        "VACUUM FULL of the rotated tables before each phase: "
+        + ", ".join(f"{compacted[phase]:.1f} s" for phase, _a, _r in PHASES)
+        + "."
     )
     return 0
 
