@@ -3,6 +3,7 @@
 import argparse
 import math
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,17 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory. Linux keeps `ru_maxrss` across exec, so a child
+    would report its parent's peak if that was higher: VmHWM is the process's own."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def display_width(text: str) -> int:
@@ -77,6 +89,57 @@ def seed_members(members: int, *, reuse: bool) -> None:
         cursor.execute("VACUUM (ANALYZE)")
 
 
+def logged_in_clients(usernames) -> dict:
+    """A test client per user, logged in with force_login (no password hashing)."""
+    from django.test import Client
+
+    from tongzhan.models import User
+
+    clients = {}
+    for username in usernames:
+        # The default test server name is not in ALLOWED_HOSTS.
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(User.objects.get(username=username))
+        clients[username] = client
+    return clients
+
+
+def time_cases(clients: dict, cases, requests: int, check=None) -> tuple[dict, dict, dict]:
+    """Request each (username, scenario name, address) of `cases` WARMUP times, then
+    `requests` times round-robin; every answer must be 200 (and pass `check(case, response)`
+    when given). Returns per (user, name) the times in ms; the number of queries of one
+    request, the slowest one's ms and its SQL; and the CPU ms of this process per request
+    (what the Python side costs, whatever else the machine runs meanwhile)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings: dict[tuple[str, str], list[float]] = {(user, name): [] for user, name, _url in cases}
+    cpu: dict[tuple[str, str], list[float]] = {(user, name): [] for user, name, _url in cases}
+    queries = {}
+    for case in cases:
+        user, name, url = case
+        for _ in range(WARMUP):
+            response = clients[user].get(url)
+            assert response.status_code == 200, (user, url, response.status_code)
+            if check is not None:
+                check(case, response)
+        with CaptureQueriesContext(connection) as captured:
+            clients[user].get(url)
+        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+        queries[(user, name)] = (len(captured), float(slowest["time"]) * 1000, slowest["sql"])
+
+    # Round-robin, so drift (autovacuum, caches) spreads over every scenario alike.
+    for _round in range(requests):
+        for user, name, url in cases:
+            begin, cpu_begin = time.perf_counter(), time.process_time()
+            response = clients[user].get(url)
+            elapsed = (time.perf_counter() - begin) * 1000
+            cpu[(user, name)].append((time.process_time() - cpu_begin) * 1000)
+            assert response.status_code == 200, (user, url, response.status_code)
+            timings[(user, name)].append(elapsed)
+    return timings, queries, cpu
+
+
 def page_benchmark(
     *, description: str, database_url: str, users, make_cases, goal_ms: float
 ) -> int:
@@ -98,11 +161,8 @@ def page_benchmark(
     setup_django(database_url)
 
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from members.models import Member
-    from tongzhan.models import User
 
     if connection.vendor != "postgresql":
         print(f"DATABASE_URL must point at PostgreSQL, not {connection.vendor}.", file=sys.stderr)
@@ -116,34 +176,10 @@ def page_benchmark(
     total = Member.objects.count()
     print(f"PostgreSQL {version}; {total} members; setup took {time.monotonic() - started:.1f} s.")
 
-    # The default test server name is not in ALLOWED_HOSTS.
-    clients = {}
-    for username in users:
-        client = Client(SERVER_NAME="localhost")
-        client.force_login(User.objects.get(username=username))
-        clients[username] = client
-
+    clients = logged_in_clients(users)
     cases = make_cases()
     width = max(24, *(display_width(name) + 2 for _user, name, _url in cases))
-    timings: dict[tuple[str, str], list[float]] = {(user, name): [] for user, name, _url in cases}
-    queries = {}
-    for user, name, url in cases:
-        for _ in range(WARMUP):
-            response = clients[user].get(url)
-            assert response.status_code == 200, (user, url, response.status_code)
-        with CaptureQueriesContext(connection) as captured:
-            clients[user].get(url)
-        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
-        queries[(user, name)] = (len(captured), float(slowest["time"]) * 1000, slowest["sql"])
-
-    # Round-robin, so drift (autovacuum, caches) spreads over every scenario alike.
-    for _round in range(options.requests):
-        for user, name, url in cases:
-            begin = time.perf_counter()
-            response = clients[user].get(url)
-            elapsed = (time.perf_counter() - begin) * 1000
-            assert response.status_code == 200, (user, url, response.status_code)
-            timings[(user, name)].append(elapsed)
+    timings, queries, _cpu = time_cases(clients, cases, options.requests)
 
     header = (
         f"{'user':<7} {'scenario':<{width}} {'requests':>8} {'median ms':>10} {'p95 ms':>8} "

@@ -15,7 +15,6 @@ See benchmarks/README.md.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -61,18 +60,7 @@ def child(path: Path, filename: str) -> dict:
             f"checked: {report.created} new, {len(report.refused):,} errors in "
             f"{len({error.row for error in report.refused}):,} refused rows"
         )
-    return {"seconds": time.perf_counter() - begin, "outcome": outcome, "peak_mb": peak_mb()}
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory. Linux keeps `ru_maxrss` across exec, so a child
-    would report its parent's peak if that was higher: VmHWM is the process's own."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+    return {"seconds": time.perf_counter() - begin, "outcome": outcome, "peak_mb": common.peak_mb()}
 
 
 def run_child(path: Path, filename: str) -> dict:
