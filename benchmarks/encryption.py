@@ -278,9 +278,10 @@ def time_list(clients, cases, member, requests: int) -> tuple[dict, dict]:
 
 def rotation_rows(progress: dict) -> tuple[int, int]:
     """Rows read and rows rewritten over every model."""
+    steps = [step for step in progress.values() if isinstance(step, dict)]  # not the keys
     return (
-        sum(step.get("read", 0) for step in progress.values()),
-        sum(step.get("rewritten", 0) for step in progress.values()),
+        sum(step.get("read", 0) for step in steps),
+        sum(step.get("rewritten", 0) for step in steps),
     )
 
 
