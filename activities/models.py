@@ -603,6 +603,9 @@ class Need(models.Model):
     def __str__(self):
         return f"{self.member} · {self.get_kind_display()}"
 
+    def audit_label(self) -> str:
+        return f"{self.member.audit_label()} · {self.get_kind_display()}"
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN

@@ -524,6 +524,9 @@ class Evaluation(models.Model):
     def __str__(self):
         return f"{self.round} · {self.member}"
 
+    def audit_label(self) -> str:
+        return f"{self.round} · {self.member.audit_label()}"
+
     def departure(self) -> str:
         """Why the representative left the round ("" if she has not): she is no longer
         registered (迁出/去世/退出), or was transferred out of the round's area. Such an

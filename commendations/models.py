@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from members.models import Member
 from tongzhan.attachments import Attachment
 from tongzhan.crypto import EncryptedCharField
+from tongzhan.masking import mask_name
 from tongzhan.models import Area
 from tongzhan.scoping import ScopedQuerySet, enclosing_area_ids, visible_area_ids
 
@@ -259,6 +260,9 @@ class Nomination(models.Model):
 
     def __str__(self):
         return f"{self.nominee_name} · {self.campaign}"
+
+    def audit_label(self) -> str:
+        return f"{mask_name(self.nominee_name)} · {self.campaign}"
 
     @property
     def nominee_name(self) -> str:

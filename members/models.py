@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from tongzhan import documents
 from tongzhan.crypto import EncryptedCharField, lookup_has_aliases, lookup_hash, lookup_hashes
-from tongzhan.masking import mask_contact, mask_id_number, mask_phone
+from tongzhan.masking import mask_contact, mask_id_number, mask_name, mask_phone
 from tongzhan.models import Area, User
 from tongzhan.scoping import ScopedQuerySet, visible_area_ids
 
@@ -538,6 +538,10 @@ class Member(models.Model):
     def __str__(self):
         return self.name
 
+    def audit_label(self) -> str:
+        """Her name in the audit log: masked (an anonymised record's name is no one's)."""
+        return self.name if self.anonymised_at else mask_name(self.name)
+
     def misses_category_fields(self, slugs) -> bool:
         """Whether a field one of these categories asks for is empty: `incomplete_q()`
         for one member in memory (the dashboards' tallies count it on every save)."""
@@ -772,6 +776,9 @@ class Relative(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.relation_display}）"
+
+    def audit_label(self) -> str:
+        return f"{mask_name(self.name)}（{self.relation_display}）"
 
     @property
     def relation_display(self) -> str:
@@ -1194,6 +1201,10 @@ class MemberChange(models.Model):
         at = timezone.localtime(self.at)
         return f"{self.member} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
 
+    def audit_label(self) -> str:
+        at = timezone.localtime(self.at)
+        return f"{self.member.audit_label()} {self.get_action_display()} {at:%Y-%m-%d %H:%M}"
+
 
 def change_labels() -> dict:
     """What each `field` of a history line is called: the member's fields, and the records
@@ -1361,6 +1372,9 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"{self.member} → {self.to_community}"
+
+    def audit_label(self) -> str:
+        return f"{self.member.audit_label()} → {self.to_community}"
 
     @property
     def is_pending(self) -> bool:
@@ -1657,6 +1671,9 @@ class Nomination(models.Model):
     def __str__(self):
         return f"{self.member} · {self.get_state_display()}"
 
+    def audit_label(self) -> str:
+        return f"{self.member.audit_label()} · {self.get_state_display()}"
+
 
 class RepresentativeChangeQuerySet(ScopedQuerySet):
     """Rows belong to the community the member was in when the flag changed: a register of
@@ -1703,3 +1720,6 @@ class RepresentativeChange(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()} {self.member}"
+
+    def audit_label(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.member.audit_label()}"

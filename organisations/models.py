@@ -157,6 +157,9 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.member} · {self.organisation} · {self.role}"
 
+    def audit_label(self) -> str:
+        return f"{self.member.audit_label()} · {self.organisation} · {self.role}"
+
 
 class PlaceQuerySet(ScopedQuerySet):
     area_field = "area"

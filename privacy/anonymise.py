@@ -85,9 +85,10 @@ tongzhan.Download  R  every file made or being made for a user whose area holds 
 django.contrib.admin.LogEntry (of her records)  R  object_repr (已匿名<id>), change_message.
 tongzhan.AuditEvent  K  The audit log is append-only, refused any change by a trigger and
   chained by MACs (tongzhan.auditchain): it keeps who processed her record, which PIPL art. 54
-  and 55 audits ask for. It holds numbers only masked; earlier lines name the record they
-  were about (object_repr), as `audit_record` writes every line. The anonymisation's own line
-  names only 已匿名<id> and counts.
+  and 55 audits ask for. It holds no value of hers to remove: numbers and names only masked
+  (`audit_record` names a person's record by its `audit_label()`, 欧***), and no reason typed.
+  Lines written before that (December 2026) may name her in full. The anonymisation's own
+  line names only 已匿名<id> and counts.
 Not linked to a member, so not searched: liaison notices, tasks and reports, rectifications,
   community needs, training and study material (texts of an area's work, not of a person).
 """

@@ -1,6 +1,7 @@
 """Writing the audit log. Callers pass masked values only; see `tongzhan.masking`."""
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from .auditchain import event_write
@@ -16,6 +17,35 @@ def client_ip(request) -> str | None:
     if settings.BEHIND_PROXY and request.META.get("HTTP_X_REAL_IP"):
         return request.META["HTTP_X_REAL_IP"]
     return request.META.get("REMOTE_ADDR") or None
+
+
+# How the auditor's search finds the lines about a person by her full name, which the lines
+# themselves name masked: each app whose records name a person registers a finder, called with
+# what was typed, returning a Q on AuditEvent or None.
+_object_finders: list = []
+
+
+def object_finder_register(finder) -> None:
+    _object_finders.append(finder)
+
+
+def objects_named(value: str) -> Q:
+    """The lines whose object the registered finders know by `value` (none: an empty Q
+    that matches nothing)."""
+    found = Q(pk__in=[])
+    for finder in _object_finders:
+        q = finder(value)
+        if q is not None:
+            found |= q
+    return found
+
+
+def object_label(obj) -> str:
+    """How a line names its object. A record about a person says `audit_label()`, which names
+    her masked: the log is kept whole for years (append-only, chained) and outlives her record,
+    which retention anonymises (PIPL art. 47); the object's id says which record it was."""
+    label = getattr(obj, "audit_label", None)
+    return label() if callable(label) else str(obj)
 
 
 def audit_record(
@@ -51,7 +81,7 @@ def audit_record(
             "outcome": outcome or AuditEvent.Outcome.DONE,
             "object_type": obj._meta.label_lower if obj is not None else "",
             "object_id": str(obj.pk) if obj is not None else "",
-            "object_repr": str(obj)[:200] if obj is not None else "",
+            "object_repr": object_label(obj)[:200] if obj is not None else "",
             "detail": detail or {},
         }
     )

@@ -10,6 +10,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .audit import objects_named
 from .dates import local_days, local_midnight
 from .forms import area_label
 from .models import Area, AuditEvent, User, short_code
@@ -131,7 +132,10 @@ class AuditEventFilterSet(django_filters.FilterSet):
     def filter_object(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(
-            Q(object_type__iexact=value) | Q(object_id=value) | Q(object_repr__icontains=value)
+            Q(object_type__iexact=value)
+            | Q(object_id=value)
+            | Q(object_repr__icontains=value)
+            | objects_named(value)
         )
 
     def filter_since(self, queryset, name, value):

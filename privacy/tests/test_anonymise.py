@@ -336,15 +336,14 @@ def test_after_the_run_none_of_her_values_is_anywhere(
     for key, value in PERSONAL.items():
         assert found_in_database(value, except_models={"tongzhan.auditevent"}) == [], key
         assert found_in_files(value) == [], key
-    # The audit log is kept whole (append-only, chained): its earlier lines name the record
-    # they were about, and a transfer's line its reason, as they were written.
+    # The audit log is kept whole (append-only, chained), and it never held her values: its
+    # lines name her masked (欧*** for her and her relative) and keep no reason typed.
     audit = " ".join(
         f"{line.object_repr} {json.dumps(line.detail, ensure_ascii=False)}"
         for line in AuditEvent.objects.all()
     )
-    assert sorted(key for key, value in PERSONAL.items() if value in audit) == [
-        "name", "transfer"
-    ]  # fmt: skip
+    assert [key for key, value in PERSONAL.items() if value in audit] == []
+    assert f"{NAME[0]}***" in audit
     # Her photo and the files of her deeds are deleted from storage.
     assert [name for name in files if default_storage.exists(name)] == []
     her.refresh_from_db()
