@@ -1131,4 +1131,57 @@ def test_every_url_answers_each_user_as_the_matrix_says(world, settings, tmp_pat
             got = getattr(client, method)(url).status_code
             if got != int(status):
                 wrong.append(f"{name} as {username}: {got}, expected {status}")
+
+
+# Users the matrix's columns leave out, each outside alice's street: the officer of the next
+# street (文庙街道), and a community worker and a street officer of the next district. Where
+# frank (the next district's officer) may not reach a record of alice's, none of them may.
+OUTSIDERS = {
+    "dora": (User.Role.STREET, "140106002"),
+    "wu": (User.Role.COMMUNITY, "140105001001"),
+    "wendy": (User.Role.STREET, "140105001"),
+}
+DENIED = {"403", "404", "405"}
+# Arguments that are records of the whole district (an assessment period, a commendation
+# campaign), which every street of it reads and scores: the next street's officer reaches them.
+DISTRICTS_OWN = {"period", "campaign", "fu_period"}
+
+
+def test_users_of_another_street_or_district_reach_none_of_alices_records(
+    world, areas, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    users, arguments = world
+    outsiders = {
+        username: _user(username, role, areas[code]) for username, (role, code) in OUTSIDERS.items()
+    }
+    rows = [
+        (name, args, method, expected.split()[USERS.index("frank")])
+        for name, args, method, expected in MATRIX
+        if args
+        and not any(arg.lstrip("?").startswith(("far", "fresh_far", "cross")) for arg in args)
+    ]
+    assert len(rows) > 200
+    wrong = []
+    for name, args, method, frank in rows:
+        if frank not in DENIED:
+            continue
+        for username, user in outsiders.items():
+            if username == "dora" and DISTRICTS_OWN.intersection(args):
+                continue
+            values = [
+                arguments[arg]() if callable(arguments[arg]) else arguments[arg] for arg in args
+            ]
+            path_args = [value for arg, value in zip(args, values, strict=True) if arg[0] != "?"]
+            query = "&".join(
+                f"{arg[1:]}={value}"
+                for arg, value in zip(args, values, strict=True)
+                if arg[0] == "?"
+            )
+            url = reverse(name, args=path_args) + (f"?{query}" if query else "")
+            client = Client()
+            client.force_login(user)
+            got = str(getattr(client, method)(url).status_code)
+            if got not in DENIED:
+                wrong.append(f"{name} {method} as {username}: {got}")
     assert wrong == []
