@@ -14,4 +14,6 @@ max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s %({x-request-id}i)s "%(r)s" %(s)s %(b)s %(L)ss'
+# The path without its query string: a search by ID number or phone (?q=...) is a GET, and
+# the log is no place for a full number (tests/test_deploy.py).
+access_log_format = '%(h)s %({x-request-id}i)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
