@@ -19,7 +19,12 @@ class TongzhanConfig(AppConfig):
         from . import signals  # noqa: F401  (login/logout audit receivers)
         from .auditchain import audit_seal, audit_verify
         from .crypto import keyring
-        from .schedule import periodic_register, task_results_prune
+        from .schedule import (
+            login_records_prune,
+            periodic_register,
+            sessions_clear,
+            task_results_prune,
+        )
         from .services import downloads_expire
         from .workers import in_process_worker_start
 
@@ -28,6 +33,11 @@ class TongzhanConfig(AppConfig):
         # Periodic jobs of the kernel; each app registers its own in its ready().
         periodic_register(
             "tongzhan.task_results_prune", task_results_prune, at=datetime.time(3, 20)
+        )
+        # Expired sessions, and login records past LOGIN_RECORDS_KEEP_DAYS.
+        periodic_register("tongzhan.sessions_clear", sessions_clear, at=datetime.time(3, 25))
+        periodic_register(
+            "tongzhan.login_records_prune", login_records_prune, at=datetime.time(3, 30)
         )
         # Files made in the background, kept DOWNLOAD_KEEP_DAYS for their owner.
         periodic_register(

@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import logging
 from collections.abc import Callable
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -123,6 +124,24 @@ def schedule_run_due(*, now: datetime.datetime | None = None) -> list[str]:
             logger.info("Periodic job %s enqueued as task %s", periodic.name, result.id)
             enqueued.append(periodic.name)
     return enqueued
+
+
+def sessions_clear() -> None:
+    """Delete the expired sessions (as `manage.py clearsessions`): a row outlives its session,
+    which ends after SESSION_IDLE_SECONDS idle or SESSION_ABSOLUTE_SECONDS."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()
+
+
+def login_records_prune() -> int:
+    """Delete the login records and failures older than LOGIN_RECORDS_KEEP_DAYS (their user
+    names, addresses and browsers); the lockouts themselves end with AXES_COOLOFF_TIME."""
+    from axes.models import AccessFailureLog, AccessLog
+
+    cutoff = timezone.now() - datetime.timedelta(days=settings.LOGIN_RECORDS_KEEP_DAYS)
+    deleted = AccessLog.objects.filter(attempt_time__lte=cutoff).delete()[0]
+    deleted += AccessFailureLog.objects.filter(attempt_time__lte=cutoff).delete()[0]
+    return deleted
 
 
 def task_results_prune() -> int:

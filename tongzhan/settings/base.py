@@ -351,6 +351,9 @@ TASKS_IN_PROCESS = env_bool("TASKS_IN_PROCESS", False)
 # Results of finished background tasks are deleted after this many days (a periodic job,
 # tongzhan.schedule.task_results_prune).
 TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS", "14"))
+# The login records (django-axes: who logged in or failed, from where, with which browser) are
+# deleted after this many days; the Cybersecurity Law (art. 21) asks for six months at least.
+LOGIN_RECORDS_KEEP_DAYS = int(os.environ.get("LOGIN_RECORDS_KEEP_DAYS", "180"))
 
 # Every line carries the request id the error page shows (tongzhan.middleware).
 LOGGING = {

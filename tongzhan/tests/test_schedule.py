@@ -137,6 +137,31 @@ def test_old_task_results_are_pruned(settings):
     ]
 
 
+def test_expired_sessions_and_old_login_records_are_deleted(settings, client, community_user):
+    from axes.models import AccessFailureLog, AccessLog
+    from django.contrib.sessions.models import Session
+
+    jobs = {job.name: job for job in schedule.periodic_jobs()}
+    assert jobs["tongzhan.sessions_clear"].at and jobs["tongzhan.login_records_prune"].at
+    client.force_login(community_user)
+    live = Session.objects.get()
+    Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now() - HOUR)
+    now = timezone.now()
+    for days in (181, 179):
+        for model in (AccessLog, AccessFailureLog):
+            row = model.objects.create(
+                username="alice", ip_address="10.0.0.1", user_agent="手机浏览器",
+                **({"locked_out": False} if model is AccessFailureLog else {}),
+            )  # fmt: skip
+            model.objects.filter(pk=row.pk).update(attempt_time=now - datetime.timedelta(days=days))
+    schedule.sessions_clear()
+    assert list(Session.objects.all()) == [live]
+    assert schedule.login_records_prune() == 2
+    # The 179 days old ones stay, and the login just made.
+    assert AccessFailureLog.objects.count() == 1
+    assert AccessLog.objects.filter(ip_address="10.0.0.1").count() == 1
+
+
 # Committed for real: each runner has its own connection, as on two machines.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_runners_on_two_machines_at_once_enqueue_a_due_job_once(registry, settings):
