@@ -366,13 +366,29 @@ def test_a_running_job_whose_worker_lives_is_left_alone(district_user, settings)
     try:
         with worker.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [jobs._LOCK_CLASS, job.pk])
+        assert _run_lock_held(job.pk)
         assert jobs.jobs_recover() == 0
         assert ImportJob.objects.get().state == State.CHECKING
         # A task for it meanwhile (a duplicate) leaves it to the run under way.
         assert jobs.job_check.call(job.pk) == "running elsewhere"
     finally:
         worker.close()  # the worker dies: its lock goes with its session
+    # Once its server process has ended, which on a busy machine takes a moment.
+    deadline = time.monotonic() + 10
+    while _run_lock_held(job.pk) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert jobs.jobs_recover() == 1
+
+
+def _run_lock_held(job_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database"
+            " WHERE locktype = 'advisory' AND d.datname = current_database()"
+            " AND classid = %s AND objid = %s AND objsubid = 2",
+            [jobs._LOCK_CLASS, job_id],
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_a_run_that_loses_the_database_is_queued_again_and_given_up_after_three(
