@@ -202,7 +202,7 @@ def _history(member: Member, staff: Staff) -> Table:
         )
     return Table(
         title=_("History of the record"),
-        headers=[_("Time"), _("What happened"), _("By"), _("Source"), _("Changes")],
+        headers=[_("Time"), _("What happened"), _("By"), _("Source of the change"), _("Changes")],
         rows=rows,
     )
 
@@ -362,6 +362,7 @@ def xlsx(content: Content) -> bytes:
             sheet.write(row, 1, label)
             sheet.write(row, 2, value)
             row += 1
+        sheet.merge(row, 1, row, COLUMNS)
         sheet.write(row, 1, spreadsheets.text(_("Staff are named by their roles."), NOTE))
         row += 2
         for table in content.tables:

@@ -50,6 +50,7 @@ class PersonRequestForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["received_on"].initial = timezone.localdate()
+        self.fields["kind"].choices = PersonRequest.Kind.choices  # no empty choice among the radios
 
 
 class RequestAnswerForm(forms.Form):

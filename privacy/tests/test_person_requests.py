@@ -137,7 +137,8 @@ def test_a_refusal_gives_its_reasons(client, her, community_user):
     url = reverse("privacy:request_refuse", args=[made.pk])
     page = client.post(url, {"answer": "", "answered_on": timezone.localdate()})
     assert page.status_code == 200 and "这个字段是必填项" in page.content.decode()
-    response = client.post(url, {"answer": "所述信息与户籍登记一致", "answered_on": timezone.localdate()})
+    reasons = {"answer": "所述信息与户籍登记一致", "answered_on": timezone.localdate()}
+    response = client.post(url, reasons)
     assert response.status_code == 302
     made.refresh_from_db()
     assert (made.state, made.answer) == ("refused", "所述信息与户籍登记一致")
@@ -157,7 +158,10 @@ def test_the_street_sees_the_requests_and_may_not_keep_them(
     assert client.get(reverse("privacy:request", args=[made.pk])).status_code == 200
     for name in ("privacy:request_answer", "privacy:request_refuse"):
         assert client.get(reverse(name, args=[made.pk])).status_code == 403
-    assert client.post(reverse("privacy:request_copy", args=[made.pk]), {"format": "xlsx"}).status_code == 403  # noqa: E501
+    assert (
+        client.post(reverse("privacy:request_copy", args=[made.pk]), {"format": "xlsx"}).status_code
+        == 403
+    )  # noqa: E501
     assert client.get(reverse("privacy:request_create", args=[her.pk])).status_code == 403
     # Another community sees nothing of her.
     client.force_login(neighbour_user)
@@ -191,9 +195,7 @@ def produce(client, made, file_format):
     return response.content
 
 
-def test_her_xlsx_copy_holds_everything_in_full_with_staff_as_roles(
-    client, her, community_user
-):
+def test_her_xlsx_copy_holds_everything_in_full_with_staff_as_roles(client, her, community_user):
     made = ask(community_user, her, asked_by="agent", agent_name="林志明", agent_relation="兄长")
     client.force_login(community_user)
     data = produce(client, made, "xlsx")
