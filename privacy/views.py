@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from members.models import Member, change_labels
 from members.views import EditReason, MemberSection
+from tongzhan.filters import MAX_ID
 from tongzhan.mixins import confirm_page, form_write
 
 from . import services
@@ -340,23 +341,11 @@ def request_detail(request, pk):
     person_request = _late(_visible_request(request, pk), timezone.localdate())
     editable = PersonRequest.objects.editable_by(request.user).filter(pk=pk).exists()
     is_open = person_request.state == PersonRequest.State.OPEN
-    labels = change_labels()
-    corrections = [
-        {
-            "change": change,
-            "fields": "、".join(
-                str(labels.get(row.get("field"), row.get("field")))
-                for row in change.changes
-                if isinstance(row, dict)
-            ),
-        }
-        for change in services.request_corrections(person_request).select_related("actor")
-    ]
     context = {
         "item": person_request,
         "member": person_request.member,
         "copies": person_request.copies.select_related("produced_by"),
-        "corrections": corrections,
+        "corrections": _corrections(person_request),
         "may_keep": editable,
         "may_answer": editable and is_open,
         "correct_url": (
@@ -369,6 +358,22 @@ def request_detail(request, pk):
         "formats": RequestCopy.Format.choices,
     }
     return render(request, "privacy/request_detail.html", context)
+
+
+def _corrections(person_request: PersonRequest) -> list[dict]:
+    """The changes made under a request to correct, each with the fields it changed."""
+    labels = change_labels()
+    return [
+        {
+            "change": change,
+            "fields": "、".join(
+                str(labels.get(row.get("field"), row.get("field")))
+                for row in change.changes
+                if isinstance(row, dict)
+            ),
+        }
+        for change in services.request_corrections(person_request).select_related("actor")
+    ]
 
 
 def _close_view(request, pk, *, refusal: bool):
@@ -392,11 +397,15 @@ def _close_view(request, pk, *, refusal: bool):
         done = _("The refusal was recorded.") if refusal else _("The answer was recorded.")
         if form_write(request, form, write, done=done):
             return redirect("privacy:request", pk=pk)
-    corrections = list(services.request_corrections(person_request))
     return render(
         request,
         "privacy/request_answer.html",
-        {"form": form, "item": person_request, "refusal": refusal, "corrections": corrections},
+        {
+            "form": form,
+            "item": person_request,
+            "refusal": refusal,
+            "corrections": _corrections(person_request),
+        },
     )
 
 
@@ -468,7 +477,7 @@ def member_requests(member: Member, user):
 
 def correction_reason(user, member: Member, value: str):
     """The edit page opened from an open request to correct this member's record."""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
         return None
     person_request = (
         PersonRequest.objects.editable_by(user)

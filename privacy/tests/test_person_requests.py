@@ -283,7 +283,7 @@ def test_a_correction_goes_through_the_edit_and_is_named_in_her_history(
     assert list(services.request_corrections(made)) == [change]
     # The answer lists the change made under it, and the audit line names it.
     answer_page = client.get(reverse("privacy:request_answer", args=[made.pk])).content.decode()
-    assert "根据本请求所作的更改" in answer_page
+    assert "根据本请求所作的更改" in answer_page and "工作单位" in answer_page
     services.request_answer(actor=community_user, person_request=made)
     line = AuditEvent.objects.filter(object_type="privacy.personrequest", action="update").get()
     assert line.detail["changes"] == [change.pk]
@@ -303,7 +303,8 @@ def test_the_edit_refuses_a_reason_not_hers_or_closed(client, her, community_use
     client.force_login(community_user)
     edit = reverse("members:update", args=[her.pk])
     for reason in (f"person_request:{made.pk}", f"person_request:{copy_request.pk}",
-                   "person_request:x", "unknown:1"):  # fmt: skip
+                   "person_request:x", "person_request:٣", "person_request:99999999999999999999",
+                   "unknown:1"):  # fmt: skip
         assert client.get(edit, {"reason": reason}).status_code == 404, reason
     assert AuditEvent.objects.filter(action="reveal", object_id=str(her.pk)).count() == 0
 
