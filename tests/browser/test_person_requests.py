@@ -90,9 +90,12 @@ def test_alice_records_follows_and_answers_a_request(
         fits(browser, f"list {name}")
         screenshot(f"list-{name}")
         browser.get(f"{live_server.url}/privacy/requests/{made.pk}/")
-        assert "电子表格" in browser.find_element(By.ID, "copy-list").text
+        copies = browser.find_element(By.ID, "copy-list")
+        assert "电子表格" in copies.text
         fits(browser, f"request {name}")
         screenshot(f"request-{name}")
+        browser.execute_script("arguments[0].scrollIntoView();", copies)
+        screenshot(f"copies-{name}")
     browser.get(f"{live_server.url}/privacy/requests/{late.pk}/answer/")
     fits(browser, "answer")
     screenshot("answer-desktop")
