@@ -218,6 +218,13 @@ SOURCES = [
 ]
 
 
+def source_register(source: Source) -> None:
+    """Add another app's kind of thing that waits (from its AppConfig.ready, so this module
+    imports no app above it); registering twice changes nothing."""
+    if all(known.key != source.key for known in SOURCES):
+        SOURCES.append(source)
+
+
 # -- Reading them --------------------------------------------------------------------------
 
 

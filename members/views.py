@@ -167,6 +167,43 @@ def member_section_register(section) -> None:
         MEMBER_SECTIONS.append(section)
 
 
+@dataclasses.dataclass(frozen=True)
+class EditReason:
+    """Why an edit is made, when another app sends the user to the member's edit page (a
+    person's request to correct her record): the history's source line, what the page says
+    above the form, and where saving leads back to."""
+
+    source: str
+    label: str
+    back_url: str
+
+
+# Apps above this one that send users to the edit page with a reason (`?reason=key:value`),
+# each a function `(user, member, value)` returning an `EditReason`, or None when the value
+# names nothing of that member's the user may act on (then the page is 404). Registered from
+# the app's AppConfig.ready, so the edit page imports none of them (layers).
+EDIT_REASONS: dict = {}
+
+
+def edit_reason_register(key: str, reason) -> None:
+    """Called from an app's `AppConfig.ready`; registering twice changes nothing."""
+    EDIT_REASONS[key] = reason
+
+
+def edit_reason(request, member: Member) -> EditReason | None:
+    """The reason the edit page was opened with (`?reason=key:value`), or None; a reason that
+    names nothing the user may act on is 404."""
+    given = request.GET.get("reason", "")
+    if not given:
+        return None
+    key, _colon, value = given.partition(":")
+    resolve = EDIT_REASONS.get(key)
+    reason = resolve(request.user, member, value) if resolve is not None else None
+    if reason is None:
+        raise Http404
+    return reason
+
+
 class MemberDetailView(MemberMixin, DetailView):
     template_name = "members/member_detail.html"
     context_object_name = "member"
@@ -418,6 +455,7 @@ class MemberUpdateView(EditableMemberMixin, ServiceFormMixin, UpdateView):
     template_name = "members/member_form.html"
 
     def get(self, request, *args, **kwargs):
+        _reason = self.reason  # an unknown reason is 404 before anything is shown or audited
         # The form shows the full ID number and phone to edit them: that is a reveal.
         audit_record(
             actor=request.user,
@@ -431,6 +469,13 @@ class MemberUpdateView(EditableMemberMixin, ServiceFormMixin, UpdateView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
+    @cached_property
+    def reason(self) -> EditReason | None:
+        return edit_reason(self.request, self.member)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reason=self.reason, **kwargs)
+
     success_message = gettext_lazy("The changes were saved.")
 
     def write(self, form):
@@ -439,7 +484,7 @@ class MemberUpdateView(EditableMemberMixin, ServiceFormMixin, UpdateView):
             member=form.instance,
             data=form.service_data(),
             version=form.cleaned_data["opened_version"],
-            source=WEB_FORM,
+            source=self.reason.source if self.reason else WEB_FORM,
             request=self.request,
         )
 
@@ -451,6 +496,8 @@ class MemberUpdateView(EditableMemberMixin, ServiceFormMixin, UpdateView):
             form.data["opened_version"] = error.version
 
     def get_success_url(self):
+        if self.reason:
+            return self.reason.back_url
         return reverse("members:detail", args=[self.object.pk])
 
 

@@ -82,6 +82,10 @@ tongzhan.Download  R  every file made or being made for a user whose area holds 
   community (her area's staff, the levels above, administrators of every area), and what any
   file was asked for with if it names her (a search by her number): the files are deleted and
   marked expired, those being made marked failed. They are made again from what is left.
+privacy.PersonRequest (her own requests to see, copy or correct)  K  kind, days, state, who
+  recorded and answered it (the deadline kept).  R  what she asked (已匿名), the agent's name
+  (已匿名 where an agent asked) and relation, the answer (已匿名 where one was given).
+  RequestCopy  K  format, time, SHA-256 and size only (the file was never kept).
 django.contrib.admin.LogEntry (of her records)  R  object_repr (已匿名<id>), change_message.
 tongzhan.AuditEvent  K  The audit log is append-only, refused any change by a trigger and
   chained by MACs (tongzhan.auditchain): it keeps who processed her record, which PIPL art. 54
@@ -124,6 +128,8 @@ from organisations.models import Organisation
 from resources.models import Match, Project, ProjectStep, Resource
 from tongzhan.models import Area, Download
 from tongzhan.scoping import enclosing_areas, within_area
+
+from .models import PersonRequest
 
 # What stays of the member's own row (see the module's docstring); every other field is
 # emptied. `birth_date` keeps its year; `name`, `id_number_hash` and `incomplete` are set.
@@ -456,6 +462,12 @@ def member_anonymise(member: Member, *, source: str) -> dict:
         contacts,
         ["contact_member", "contact_name", "notes", "contact_phone", "contact_phone_masked"],
     )
+
+    # Her own requests about her record (PIPL arts. 44-46): the kind, days and state stay.
+    person_requests = PersonRequest.objects.filter(member__in=ids)
+    done["requests"] = person_requests.update(asks=word, agent_relation="")
+    person_requests.exclude(agent_name="").update(agent_name=word)  # an agent stays named
+    person_requests.exclude(answer="").update(answer=word)
 
     # The admin's own log of her records.
     LogEntry.objects.filter(

@@ -1,5 +1,7 @@
-"""Retention (PIPL art. 19 and 47): which records are past their period, their approval by the
-district, and the daily run that anonymises the approved ones (`privacy.anonymise`).
+"""A person's own requests (PIPL arts. 44-46): recorded, answered or refused with reasons, and
+her copies produced, by whoever may change her record. Then retention (PIPL art. 19 and 47):
+which records are past their period, their approval by the district, and the daily run that
+anonymises the approved ones (`privacy.anonymise`).
 
 A member who left the registry (moved out, died, withdrew) is kept `RETENTION_YEARS[status]`
 years from the day she left: her `status_date`, or where a record has none, the day of the
@@ -10,6 +12,7 @@ is). Every step is audited; nothing is undone.
 """
 
 import datetime
+import hashlib
 import logging
 
 from django.conf import settings
@@ -23,10 +26,11 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from members.models import Member, MemberChange
 from tongzhan.audit import audit_record
+from tongzhan.dates import working_days_after
 from tongzhan.models import Area, AuditEvent
 
 from .anonymise import member_anonymise
-from .models import Anonymisation, Approval
+from .models import Anonymisation, Approval, PersonRequest, RequestCopy
 
 logger = logging.getLogger(__name__)
 
@@ -235,3 +239,193 @@ def anonymisation_run(pk: int) -> int:
             },
         )
     return 1
+
+
+# -- A person's own requests (PIPL arts. 44-46) ---------------------------------------------
+
+Kind, RequestState = PersonRequest.Kind, PersonRequest.State
+
+
+def request_due_on(received_on: datetime.date) -> datetime.date:
+    """The deadline of a request received on `received_on`: working days after it."""
+    return working_days_after(received_on, settings.PERSON_REQUEST_WORKING_DAYS)
+
+
+def _editable_member(actor, member: Member) -> Member:
+    """Her record, locked, if `actor` may change it (else PermissionDenied)."""
+    if actor is None or not Member.objects.editable_by(actor).filter(pk=member.pk).exists():
+        raise PermissionDenied
+    return Member.objects.select_for_update().get(pk=member.pk)
+
+
+def _editable_request(actor, person_request: PersonRequest) -> PersonRequest:
+    if (
+        actor is None
+        or not PersonRequest.objects.editable_by(actor).filter(pk=person_request.pk).exists()
+    ):
+        raise PermissionDenied
+    return PersonRequest.objects.select_for_update().get(pk=person_request.pk)
+
+
+REQUEST_FIELDS = ("kind", "received_on", "channel", "asked_by", "agent_name", "agent_relation",
+                  "asks")  # fmt: skip
+
+
+@transaction.atomic
+def request_record(*, actor, member: Member, data: dict, request=None) -> PersonRequest:
+    """Record a person's request to see, copy or correct her record, with its deadline."""
+    member = _editable_member(actor, member)
+    made = PersonRequest(member=member, recorded_by=actor)
+    for name in REQUEST_FIELDS:
+        if name in data:
+            setattr(made, name, data[name])
+    if made.asked_by == PersonRequest.AskedBy.SELF:
+        made.agent_name = made.agent_relation = ""
+    elif not made.agent_name.strip():
+        raise ValidationError({"agent_name": _("Name the agent who asked for her.")})
+    if made.received_on and made.received_on > timezone.localdate():
+        raise ValidationError({"received_on": _("A request cannot be received in the future.")})
+    if made.received_on:
+        made.due_on = request_due_on(made.received_on)
+    made.full_clean()
+    made.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        obj=made,
+        request=request,
+        detail={"member": member.pk, "kind": made.kind, "due_on": made.due_on.isoformat()},
+    )
+    return made
+
+
+def _close(*, actor, person_request, state, answer, answered_on, request, detail=None):
+    person_request = _editable_request(actor, person_request)
+    if person_request.state != RequestState.OPEN:
+        raise ValidationError(_("This request was already answered."))
+    answered_on = answered_on or timezone.localdate()
+    if answered_on < person_request.received_on:
+        raise ValidationError(
+            {"answered_on": _("A request cannot be answered before it was received.")}
+        )
+    if answered_on > timezone.localdate():
+        raise ValidationError({"answered_on": _("A request cannot be answered in the future.")})
+    person_request.state = state
+    person_request.answer = answer.strip()
+    person_request.answered_on = answered_on
+    person_request.answered_by = actor
+    person_request.full_clean()
+    person_request.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=person_request,
+        request=request,
+        detail={
+            "member": person_request.member_id,
+            "state": state,
+            "answered_on": answered_on.isoformat(),
+            "late_days": max((answered_on - person_request.due_on).days, 0),
+            **(detail or {}),
+        },
+    )
+    return person_request
+
+
+@transaction.atomic
+def request_answer(
+    *, actor, person_request: PersonRequest, answer: str = "", answered_on=None, request=None
+) -> PersonRequest:
+    """Answer a request. A request to correct is answered with the changes made under it
+    (`request_corrections`) named in the audit line."""
+    corrections = [change.pk for change in request_corrections(person_request)]
+    if person_request.kind == Kind.CORRECT and not corrections and not answer.strip():
+        raise ValidationError(
+            {"answer": _("No change was made under this request: say why in the answer.")}
+        )
+    return _close(
+        actor=actor, person_request=person_request, state=RequestState.ANSWERED, answer=answer,
+        answered_on=answered_on, request=request, detail={"changes": corrections},
+    )  # fmt: skip
+
+
+@transaction.atomic
+def request_refuse(
+    *, actor, person_request: PersonRequest, reasons: str, answered_on=None, request=None
+) -> PersonRequest:
+    """Refuse a request, with the reasons the person is given (PIPL art. 50)."""
+    if not reasons.strip():
+        raise ValidationError({"answer": _("A refusal must give its reasons.")})
+    return _close(
+        actor=actor, person_request=person_request, state=RequestState.REFUSED, answer=reasons,
+        answered_on=answered_on, request=request,
+    )  # fmt: skip
+
+
+def request_source(person_request: PersonRequest) -> str:
+    """The source line her history gives an edit made for a request to correct: the same
+    words, in the registry's language, by which `request_corrections` finds those edits."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(
+            gettext_lazy("Correction asked by the person, request No. %(number)s")
+            % {"number": person_request.pk}
+        )
+
+
+def request_corrections(person_request: PersonRequest):
+    """The history lines of the changes made under a request to correct (the member's edit
+    opened from the request names it as the source)."""
+    if person_request.kind != Kind.CORRECT:
+        return MemberChange.objects.none()
+    return MemberChange.objects.filter(
+        member=person_request.member_id, source=request_source(person_request)
+    ).order_by("at", "id")
+
+
+@transaction.atomic
+def copy_produce(*, actor, person_request: PersonRequest, file_format: str, request=None):
+    """Her record's full content as a file for her (`privacy.copies`), recorded as a
+    `RequestCopy` (its SHA-256 and size, not the file) and an audit line in the same
+    transaction. Returns (copy, bytes)."""
+    from . import copies  # WeasyPrint and openpyxl only when a copy is made
+
+    person_request = _editable_request(actor, person_request)
+    if file_format not in RequestCopy.Format.values:
+        raise ValidationError(_("Unknown format."))
+    content = copies.copy_content(person_request)
+    data = copies.xlsx(content) if file_format == RequestCopy.Format.XLSX else copies.pdf(content)
+    made = RequestCopy.objects.create(
+        request=person_request, format=file_format, produced_by=actor,
+        sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=person_request.member,
+        request=request,
+        detail={
+            "copy_for_request": person_request.pk,
+            "format": file_format,
+            "sha256": made.sha256,
+            "size": made.size,
+            "full": True,
+        },
+    )
+    return made, data
+
+
+# A merged record's requests become the kept record's (members.services.MemberMover).
+
+
+def member_requests_count(member: Member) -> int:
+    return PersonRequest.objects.filter(member=member).count()
+
+
+def member_requests_move(*, keep: Member, merged: Member) -> list[int]:
+    ids = list(PersonRequest.objects.filter(member=merged).values_list("pk", flat=True))
+    PersonRequest.objects.filter(pk__in=ids).update(member=keep)
+    return ids
+
+
+def member_requests_undo(*, keep: Member, merged: Member, moved) -> None:
+    PersonRequest.objects.filter(pk__in=moved or [], member=keep).update(member=merged)

@@ -16,7 +16,7 @@ from activities.models import Activity
 from assessment.models import EvaluationRound, Period
 from conftest import _user
 from members.models import ImportJob
-from privacy.models import Approval
+from privacy.models import Approval, PersonRequest
 from tongzhan.audit import audit_record
 from tongzhan.models import AuditEvent, Download, User
 from tongzhan.services import user_grant_auditor
@@ -154,8 +154,16 @@ def every_event(areas, community_user, district_user, admin_user, member):
         (A.DELETE, member, {"anonymised": True, "approval": 7, "status": "moved_out",
                             "left_on": "2022-11-30", "records": 1, "relatives": 1,
                             "history": 4, "visits": 2, "needs": 1, "files": 1,
-                            "import_rows": 0, "downloads": 0}),
+                            "import_rows": 0, "downloads": 0, "requests": 2}),
         (A.UPDATE, unsaved(Approval, 7), {"skipped": 4}),
+        # A person's own requests (privacy): one answered late with the changes made under
+        # it, and her copy produced; her requests' texts are counted in an anonymisation.
+        (A.UPDATE, unsaved(PersonRequest, 8), {"member": member.pk, "kind": "correct",
+                                               "state": "answered", "due_on": "2026-11-23",
+                                               "answered_on": "2026-11-25", "late_days": 2,
+                                               "changes": [41, 42]}),
+        (A.EXPORT, member, {"copy_for_request": 8, "format": "xlsx", "sha256": "ab" * 32,
+                            "size": 9000, "full": True}),
     ]  # fmt: skip
     for action, obj, detail in events:
         audit_record(actor=district_user, action=action, obj=obj, detail=detail)

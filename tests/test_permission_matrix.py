@@ -533,6 +533,21 @@ MATRIX = [
     ("privacy:approve", [], "get", "405 405 405 405 405 405 405 405"),
     ("privacy:approval", ["retention_approval"], "get", "302 403 403 403 200 404 200 403"),
     ("privacy:approval", ["retention_approval"], "post", "405 405 405 405 405 405 405 405"),
+    # A person's own requests (PIPL arts. 44-46), about alice's member: seen by whoever sees
+    # her record, kept by whoever may change it; an empty form is shown again (200), a copy
+    # asked for without its format goes back to the request (302).
+    ("privacy:requests", [], "get", "302 200 200 200 200 200 200 403"),
+    ("privacy:requests", [], "post", "405 405 405 405 405 405 405 405"),
+    ("privacy:request_create", ["member"], "get", "302 200 404 403 200 404 200 403"),
+    ("privacy:request_create", ["member"], "post", "302 200 404 403 200 404 200 403"),
+    ("privacy:request", ["person_request"], "get", "302 200 404 200 200 404 200 403"),
+    ("privacy:request", ["person_request"], "post", "405 405 405 405 405 405 405 405"),
+    ("privacy:request_answer", ["person_request"], "get", "302 200 404 403 200 404 200 403"),
+    ("privacy:request_answer", ["person_request"], "post", "302 200 404 403 200 404 200 403"),
+    ("privacy:request_refuse", ["person_request"], "get", "302 200 404 403 200 404 200 403"),
+    ("privacy:request_refuse", ["person_request"], "post", "302 200 404 403 200 404 200 403"),
+    ("privacy:request_copy", ["person_request"], "post", "302 302 404 403 302 404 302 403"),
+    ("privacy:request_copy", ["person_request"], "get", "405 405 405 405 405 405 405 405"),
 ]  # fmt: skip
 
 
@@ -892,6 +907,10 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         date=datetime.date.today() - datetime.timedelta(days=4 * 366), reason="迁往外地",
     )  # fmt: skip
     retention_approval = privacy_services.approval_create(actor=district_user, member_ids=[gone.pk])
+    person_request = privacy_services.request_record(
+        actor=community_user, member=member,
+        data={"kind": "correct", "received_on": datetime.date.today(), "asks": "更正住址"},
+    )  # fmt: skip
 
     users = {
         "alice": community_user, "bob": neighbour_user, "carl": street_user,
@@ -939,7 +958,7 @@ def world(areas, community_user, neighbour_user, street_user, district_user,
         "resource": resource.pk, "community_need": community_need,
         "fresh_community_need": fresh_community_need, "resource_match": resource_match.pk,
         "project": project, "fresh_project": fresh_project,
-        "retention_approval": retention_approval.pk,
+        "retention_approval": retention_approval.pk, "person_request": person_request.pk,
         **task_arguments(areas, community_user, street_user),
         **commendation_arguments(community_user, street_user, district_user),
         **followup_arguments(areas, community_user, street_user, district_user),

@@ -123,6 +123,8 @@ PATH_ARGUMENTS = {
     # The member page's duty records, all on asking (?duties=all); a kind chosen to add one.
     "members:detail": [["member"]],
     "members:duty_add": [["member"]],
+    # The edit page opened for a person's request to correct her record (?reason=).
+    "members:update": [["member"]],
     "assessment:round_scores": [["round"]],
     "assessment:round_scores_download": [["round"]],
     "assessment:round_scores_upload": [["round"]],

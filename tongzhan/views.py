@@ -290,6 +290,10 @@ DETAIL_KEYS = {
     "left_on": "离开日期", "records": "记录数", "relatives": "亲属", "history": "变更记录",
     "visits": "走访", "needs": "诉求", "import_rows": "导入行", "downloads": "待下载文件",
     "skipped": "未匿名化（已不再到期）",
+    # A person's own requests to see, copy or correct her record (privacy, issue 20)
+    "member": "统战对象", "late_days": "逾期天数", "changes": "据此所作的更改（变更记录编号）",
+    "copy_for_request": "副本对应请求编号", "sha256": "文件校验值",
+    "requests": "个人信息请求",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",
@@ -304,7 +308,7 @@ DETAIL_CODES = {
     "auditor": {"granted": "授予", "revoked": "撤销"},
     # Files made in the background (tongzhan.downloads), by the kind their app registered.
     "download": {"members.roster": "统战对象花名册", "members.forms": "统战对象信息登记表"},
-    "format": {"pdf": "PDF"},
+    "format": {"pdf": "PDF", "xlsx": "Excel"},
     "source": {"form": "表单", "import": "导入", "admin": "管理后台"},
     # The member list's filters on the representative's file (members.PoliticalArrangement
     # and DutyRecord's choices)

@@ -136,6 +136,7 @@ def test_a_report_and_a_referred_need_wait_on_the_street(
     assert member.name in page and "待受理" in page
     assert todo.waiting_counts(street_user) == {
         "notices": 0, "tasks": 0, "reports": 1, "needs": 1, "materials": 0, "transfers": 0,
+        "person_requests": 0,
     }  # fmt: skip
     assert todo.waiting_count(community_user) == 0
 

@@ -300,6 +300,9 @@ RETENTION_YEARS = {
     "deceased": int(os.environ.get("RETENTION_YEARS_DECEASED", "1")),
     "withdrawn": int(os.environ.get("RETENTION_YEARS_WITHDRAWN", "3")),
 }
+# A person's request to see, copy or correct her record is answered within this many working
+# days of its receipt (PIPL arts. 44-46 say "in time"; 15 working days is common practice).
+PERSON_REQUEST_WORKING_DAYS = int(os.environ.get("PERSON_REQUEST_WORKING_DAYS", "15"))
 
 # A confirmed evaluation round may be reopened by the district this many days after its
 # confirmation, restoring the representatives it removed (assessment.services.round_reopen).
