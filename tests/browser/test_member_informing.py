@@ -9,7 +9,7 @@ from members.models import Member
 from members.tests.factories import id_number_for
 
 from .conftest import DESKTOP, PHONE
-from .helpers import log_in, wait_for_text
+from .helpers import log_in, record_notice, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -70,9 +70,7 @@ def test_a_member_registered_before_being_told_is_told_later(
     # Told on a visit: the reason goes, the page says how and when.
     member = Member.objects.get(name="刘待告")
     browser.get(f"{live_server.url}/members/{member.pk}/edit/")
-    Select(browser.find_element(By.NAME, "informed_how")).select_by_visible_text("走访时口头告知")
-    day = browser.find_element(By.NAME, "informed_on")
-    browser.execute_script("arguments[0].value = '2026-03-05'", day)
+    record_notice(browser, how="走访时口头告知")
     browser.find_element(By.CSS_SELECTOR, submit).click()
     wait_for_text(browser, "#informing", "已告知")
     assert browser.find_element(By.ID, "informing").text == "已告知：走访时口头告知，2026-03-05"
