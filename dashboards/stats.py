@@ -179,10 +179,16 @@ class Dashboard:
 
     @cached_property
     def per_community(self) -> dict[int, dict[str, int]]:
-        """community id → total, representatives, incomplete, not contacted."""
+        """community id → total, representatives, incomplete, not told, not contacted."""
         rows = MemberTally.objects.filter(
             community_id__in=self.community_ids,
-            dimension__in=[D.TOTAL, D.REPRESENTATIVE, D.INCOMPLETE, D.LAST_CONTACT],
+            dimension__in=[
+                D.TOTAL,
+                D.REPRESENTATIVE,
+                D.INCOMPLETE,
+                D.NOT_INFORMED,
+                D.LAST_CONTACT,
+            ],
         ).values_list("community_id", "dimension", "value", "count")
         numbers: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         contacts: dict[int, dict[str, int]] = defaultdict(dict)
@@ -216,6 +222,12 @@ class Dashboard:
                 incomplete,
                 link("members:list", incomplete="true"),
                 {"complete_share": share(total - incomplete, total)},
+            ),
+            # 告知 (PIPL arts. 17, 35): registered people not yet told what is kept and why.
+            Row(
+                _("Not yet told what is kept"),
+                self.tally(D.NOT_INFORMED),
+                link("members:list", not_informed="true"),
             ),
             Row(_("Open needs"), self.needs["open"], link("activities:need_list", show="open")),
             Row(
@@ -580,6 +592,10 @@ class Dashboard:
                         "incomplete": counts["incomplete"],
                         "incomplete_url": link("members:list", area=area.code, incomplete="true"),
                         "complete_share": share(total - counts["incomplete"], total),
+                        "not_informed": counts["not_informed"],
+                        "not_informed_url": link(
+                            "members:list", area=area.code, not_informed="true"
+                        ),
                         "not_contacted": counts["not_contacted"],
                         "not_contacted_url": link(
                             "activities:not_contacted",

@@ -59,6 +59,9 @@ WIDTHS = {
     "is_representative": 9,
     "specialty": 20,
     "notes": 30,
+    "informed_how": 16,
+    "informed_on": 12,
+    "not_informed_reason": 24,
 }
 
 
@@ -92,6 +95,9 @@ def _values(member: Member, *, full: bool, labels: dict) -> dict[str, str]:
         "is_representative": "是" if member.is_representative else "否",
         "specialty": member.specialty,
         "notes": member.notes,
+        "informed_how": labels["informed_how"].get(member.informed_how, ""),
+        "informed_on": member.informed_on.isoformat() if member.informed_on else "",
+        "not_informed_reason": member.not_informed_reason,
     }
 
 
@@ -107,6 +113,7 @@ def _choice_labels() -> dict:
             "education": {value: str(label) for value, label in Member.Education.choices},
             "document_type": {value: str(label) for value, label in Member.DocumentType.choices},
             "document_country": {value: str(label) for value, label in Member.Country.choices},
+            "informed_how": {value: str(label) for value, label in Member.InformedHow.choices},
         }
 
 
@@ -188,6 +195,8 @@ INSTRUCTIONS = [
     "10. 社会职务/政治安排：多项用顿号“、”分隔，写明层级，"
     "如“区政协委员、市工商联执委、区知联会理事”或“市、区两级人大代表”；已卸任的写“原区人大代表”。"
     "能识别的人大、政协、工商联、统战社团职务和特约人员登记为政治安排，其余保留为“其他社会职务”。",
+    "11. 告知：新登记的人员须填写告知方式（告知书当面送达、走访时口头告知、短信或微信告知）"
+    "和告知日期，尚未告知的填写未告知原因（如“本人外出务工，待返乡后告知”）。已告知的人员不再填写未告知原因。",
     "",
     "统战对象类别（全称）：",
     *(f"　{code} {name}" for code, _slug, name, _short in reference.CATEGORIES),
@@ -206,6 +215,7 @@ def write_template() -> bytes:
         education = [str(label) for _value, label in Member.Education.choices]
         document_types = [str(label) for _value, label in Member.DocumentType.choices]
         countries = [str(label) for _value, label in Member.Country.choices]
+        informed_how = [str(label) for _value, label in Member.InformedHow.choices]
     lists = [
         [c.name for c in Category.objects.order_by("code")]
         or [name for _code, _slug, name, _short in reference.CATEGORIES],
@@ -256,6 +266,11 @@ def write_template() -> bytes:
     validate("is_representative", ["是", "否"], error="请填写“是”或“否”。")
     validate("document_type", document_types, error="请从列表中选择证件类型，不填即为居民身份证。")
     validate("document_country", countries, error="请从列表中选择护照的签发国家或地区。")
+    validate(
+        "informed_how",
+        informed_how,
+        error="请从列表中选择告知方式；尚未告知的留空，并填写未告知原因。",
+    )
 
     # The notes print as one page, as a sheet of instructions is handed out.
     notes = book.sheet(INSTRUCTIONS_SHEET, index=1, widths={1: 110}, pages_tall=1)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongzhan import documents
 from tongzhan.crypto import lookup_hashes
@@ -164,6 +165,14 @@ class MemberFilterSet(django_filters.FilterSet):
             choices=[("", _("All")), ("false", _("Complete")), ("true", _("Missing fields"))]
         ),
     )
+    # 告知 (PIPL arts. 17, 35): the dashboards count who has not been told and link here.
+    not_informed = django_filters.BooleanFilter(
+        label=pgettext_lazy("informing", "Notice"),
+        method="filter_not_informed",
+        widget=CompactSelect(
+            choices=[("", _("All")), ("true", _("Not yet told")), ("false", _("Told"))]
+        ),
+    )
 
     class Meta:
         model = Member
@@ -256,6 +265,10 @@ class MemberFilterSet(django_filters.FilterSet):
     def filter_incomplete(self, queryset, name, value):
         return queryset.filter(incomplete=value)
 
+    def filter_not_informed(self, queryset, name, value):
+        not_told = Q(informed_how="")
+        return queryset.filter(not_told) if value else queryset.exclude(not_told)
+
     def filter_age_min(self, queryset, name, value):
         latest_birth = _years_before(timezone.localdate(), int(value))
         return queryset.filter(birth_date__lte=latest_birth)
@@ -299,6 +312,7 @@ def tallied_count(filterset: MemberFilterSet, user) -> int | None:
         "sex": lambda value: (D.SEX, value),
         "is_representative": lambda value: (D.REPRESENTATIVE, "") if value else None,
         "incomplete": lambda value: (D.INCOMPLETE, "") if value else None,
+        "not_informed": lambda value: (D.NOT_INFORMED, "") if value else None,
     }
     given = {name: value for name, value in data.items() if value not in (None, "", [])}
     if any(name not in tallied for name in given) or len(given) > 1:

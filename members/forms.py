@@ -56,9 +56,13 @@ class MemberForm(forms.ModelForm):
             "categories",
             *Member.category_field_names(),
             "notes",
+            "informed_how",
+            "informed_on",
+            "not_informed_reason",
         ]
         widgets = {
             "birth_date": DateInput(),
+            "informed_on": DateInput(),
             "party_joined_on": DateInput(),
             "returned_on": DateInput(),
             "categories": forms.CheckboxSelectMultiple,
@@ -72,6 +76,16 @@ class MemberForm(forms.ModelForm):
             ),
             "birth_date": gettext_lazy(
                 "Leave empty to take it from an 18-character number; required for other documents."
+            ),
+            # 告知 (PIPL arts. 17, 35).
+            "informed_how": gettext_lazy(
+                "How the person was told what is kept about her and why. Leave empty while she "
+                "has not been told, and give the reason below."
+            ),
+            "informed_on": gettext_lazy("The day she was told; not in the future."),
+            "not_informed_reason": gettext_lazy(
+                "Only while she has not been told, for example: working away from home, to be "
+                "told on her return. Dropped once a notice is recorded."
             ),
         }
 

@@ -58,6 +58,7 @@ from .services import (
     duplicates_warnings,
     elsewhere_text,
     member_check_categories,
+    member_check_informing,
     nominations_from_import,
     parsed_arrangements_summary,
     possible_duplicates_of_many,
@@ -90,6 +91,9 @@ PLAIN_FIELDS = (
     "address",
     "specialty",
     "notes",
+    "informed_how",
+    "informed_on",
+    "not_informed_reason",
 )
 # Rows checked and written at a time: memory stays flat, queries stay few.
 CHUNK = 2000
@@ -925,6 +929,16 @@ class _Batch:
                 report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
                 continue
             if existing is None:
+                try:
+                    # A registration records the notice, or why not yet, as the form's.
+                    member_check_informing(data=_informing_of(row.member))
+                except ValidationError as error:
+                    report.refused.extend(
+                        RowError(row.number, titles.get(key) or STANDARD_TITLES[key], messages[0])
+                        for key, messages in error.message_dict.items()
+                    )
+                    self.refusing(row.number, row.member)
+                    continue
                 creates.append(row)
                 report.created += 1
                 if row.proposed:
@@ -1094,6 +1108,13 @@ class _Batch:
                 "refused": len(report.refused),
             },
         )
+
+
+def _informing_of(member: Member) -> dict:
+    return {name: getattr(member, name) for name in INFORMING_FIELDS}
+
+
+INFORMING_FIELDS = ("informed_how", "informed_on", "not_informed_reason")
 
 
 def _arrangements_held(ids: list[int]) -> dict[int, list[tuple]]:

@@ -324,6 +324,12 @@ class Member(models.Model):
         RELATIVE = "relative", _("Relative of overseas Chinese")
         FOREIGN = "foreign", _("Foreign citizen of Chinese origin")
 
+    class InformedHow(models.TextChoices):
+        # How the person was told what is kept about her and why (告知, PIPL arts. 17, 35).
+        LETTER = "letter", _("Notice letter handed over in person")
+        VISIT = "visit", _("Told in person on a visit")
+        MESSAGE = "message", _("Told by text message or WeChat")
+
     # The documents people are registered with (issue 14): the resident identity card, or
     # for people without one (categories 09-12) a residence permit, a travel permit, a
     # passport or a foreigner's permanent residence card. Formats in `tongzhan.documents`.
@@ -445,6 +451,18 @@ class Member(models.Model):
         _("overseas identity"), max_length=10, choices=OverseasIdentity.choices, blank=True
     )
 
+    # The notice (告知, PIPL arts. 17 and 35): how and when the person was told what is kept
+    # about her and why, or why not yet. Every registration records one of the two
+    # (`services.member_check_informing`); records from before it have neither.
+    informed_how = models.CharField(
+        _("how the person was told"),
+        max_length=10,
+        choices=InformedHow.choices,
+        blank=True,
+    )
+    informed_on = models.DateField(_("date told"), null=True, blank=True)
+    not_informed_reason = models.CharField(_("reason not yet told"), max_length=100, blank=True)
+
     # Life in the registry (动态管理).
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
@@ -511,6 +529,24 @@ class Member(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["id_number_hash"], name="member_unique_id_number"),
+            # Told: how and a date not before her birth, and no reason why not; not told: neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(informed_how="", informed_on__isnull=True)
+                    | (
+                        ~models.Q(informed_how="")
+                        & models.Q(
+                            informed_on__isnull=False,
+                            informed_on__gte=models.F("birth_date"),
+                            not_informed_reason="",
+                        )
+                    )
+                ),
+                name="member_informing_consistent",
+                violation_error_message=_(
+                    "How and when the person was told, and why not yet, do not agree."
+                ),
+            ),
         ]
         indexes = [
             # Covers the list's count and its common filters (age, name) within a scope, so
@@ -643,8 +679,28 @@ class Member(models.Model):
                 "grid": self.grid,
                 "community": self.community,
             }
+        self._check_informing(errors)
         if errors:
             raise ValidationError(errors)
+
+    def _check_informing(self, errors: dict) -> None:
+        """A notice has how and when, on a day between her birth and today; a reason why not
+        yet is kept only while she has not been told (a notice recorded drops it)."""
+        if self.informed_how and self.informed_on is None:
+            errors["informed_on"] = _("Give the date the person was told.")
+        elif self.informed_on is not None and not self.informed_how:
+            errors["informed_how"] = _("Choose how the person was told on that date.")
+        elif self.informed_on is not None:
+            if self.informed_on > timezone.localdate():
+                errors["informed_on"] = _("The date the person was told lies in the future.")
+            elif self.birth_date and self.informed_on < self.birth_date:
+                errors["informed_on"] = _(
+                    "The date the person was told lies before her date of birth."
+                )
+        if self.informed_how:
+            self.not_informed_reason = ""
+        else:
+            self.not_informed_reason = self.not_informed_reason.strip()
 
     def _check_birth_and_sex(self, parsed: documents.Document, errors: dict) -> None:
         """Taken from the number where it carries them (and must agree); asked for where it
@@ -1403,6 +1459,8 @@ class MemberTally(models.Model):
         SEX = "sex", _("Sex")  # M, F or ""
         BIRTH_YEAR = "birth_year", _("Year of birth")  # "1966"
         INCOMPLETE = "incomplete", _("Incomplete records")
+        # Not yet told what is kept and why (告知, PIPL arts. 17, 35): no notice recorded.
+        NOT_INFORMED = "not_informed", _("Not yet told")
         LAST_CONTACT = "last_contact", _("Last contact")  # month "2026-03", "" never
         # Any status: the month registered, and the month a member left the registry.
         JOINED = "joined", _("Registered in")

@@ -12,6 +12,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -247,6 +248,7 @@ def page_of(
         groups = MemberForm.category_sections_for({c.slug for c in member.categories.all()})
         size = COMPACT if len(groups) > ROOMY_SECTIONS else NORMAL
     text_chars = TEXT_CHARS[size]
+    unit = " ".join(area.name for area in (member.community.parent, member.community) if area)
     categories = list(member.categories.all())
     slugs = {category.slug for category in categories}
     sections = []
@@ -288,7 +290,25 @@ def page_of(
         },
         "size": size,
         "anchor": f"form-{member.pk}",
-        "unit": " ".join(area.name for area in (member.community.parent, member.community) if area),
+        "unit": unit,
+        "letter": letter_of(member, unit=unit),
+    }
+
+
+def letter_of(member: Member, *, unit: str) -> dict:
+    """The notice (告知书) printed after her form: what `members/notice_letter.html` says to
+    her, in the office's wording (a deployment may override that template). The retention
+    periods are the settings the privacy app applies (RETENTION_YEARS); members does not
+    import it (layers)."""
+    years = settings.RETENTION_YEARS
+    return {
+        "anchor": f"letter-{member.pk}",
+        "categories": "、".join(category.name for category in member.categories.all()),
+        "years_moved_out": years.get("moved_out"),
+        "years_deceased": years.get("deceased"),
+        "years_withdrawn": years.get("withdrawn"),
+        "contact": settings.PRIVACY_CONTACT.strip(),
+        "unit": unit,
     }
 
 
@@ -314,7 +334,8 @@ def photo_fetcher(members_by_pk: dict):
 
 def _overflowing(document) -> set[str]:
     """The anchors of the forms that run over their page: a form's anchor is on each page
-    its box reaches, and a page without one continues the form before it."""
+    its box reaches, and a page without one continues the form before it. The notice letter
+    after a form (`letter-…`) is a page of its own, not the form's continuation."""
     over, seen, current = set(), set(), None
     for page in document.pages:
         forms = [name for name in page.anchors if name.startswith("form-")]
@@ -322,6 +343,8 @@ def _overflowing(document) -> set[str]:
         seen.update(forms)
         if forms:
             current = forms[-1]
+        elif any(name.startswith("letter-") for name in page.anchors):
+            current = None
         elif current is not None:
             over.add(current)
     return over

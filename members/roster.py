@@ -55,6 +55,11 @@ COLUMNS = [
     Column("is_representative", "代表人士", ("是否代表人士",)),
     Column("specialty", "专业特长", ("特长",)),
     Column("notes", "备注"),
+    # The notice (告知, PIPL arts. 17, 35): a new person's row gives how and when she was
+    # told, or why not yet.
+    Column("informed_how", "告知方式", ("告知情况",)),
+    Column("informed_on", "告知日期", ("告知时间",)),
+    Column("not_informed_reason", "未告知原因", ("未告知说明",)),
 ]
 
 # Headers that rosters carry and the registry has no use for; they are not "unknown". The

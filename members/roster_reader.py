@@ -1088,6 +1088,70 @@ def _community(value) -> str:
     return _compact(value)
 
 
+# -- The notice (告知)
+
+# What rosters write for each way of telling: the choice's own words and their short forms.
+_INFORMED_HOW = {
+    **dict.fromkeys(
+        ("告知书当面送达", "当面送达告知书", "当面送达", "告知书", "送达告知书", "书面告知"),
+        "letter",
+    ),
+    **dict.fromkeys(("走访时口头告知", "走访告知", "口头告知", "走访", "当面口头告知"), "visit"),
+    **dict.fromkeys(
+        ("短信或微信告知", "短信告知", "微信告知", "短信", "微信", "短信或微信", "短信微信告知"),
+        "message",
+    ),
+}
+
+
+def _informed_how(value) -> str:
+    text = _compact(value)
+    found = _INFORMED_HOW.get(text)
+    if found is None:
+        raise _Refused(
+            # “%(value)s”不是告知方式：请填写“告知书当面送达”“走访时口头告知”或“短信或微信告知”。
+            _(
+                "“%(value)s” is not a way of telling: write 告知书当面送达, 走访时口头告知 "
+                "or 短信或微信告知."
+            )
+            % {"value": text}
+        )
+    return found
+
+
+def _informed_on_error(text: str) -> _Refused:
+    return _Refused(
+        # “%(value)s”不是有效的告知日期：请写成 2026-03-05 或 2026年3月5日 等形式。
+        _("“%(value)s” is not a valid date told: write it as 2026-03-05 or 2026年3月5日.")
+        % {"value": text}
+    )
+
+
+def _informed_on(value) -> datetime.date:
+    """A whole date (year, month and day); whether it lies in the future or before her birth
+    is the model's rule (`Member.clean`)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = _number_text(value)
+        if value == int(value) and 19000101 <= int(value) <= 21001231:
+            return _informed_on(text)
+        if 1 <= value <= 100_000:
+            return EXCEL_EPOCH + datetime.timedelta(days=int(value))
+        raise _informed_on_error(text)
+    text = _text(value)
+    match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
+    if match is None or match.group(3) is None:
+        raise _informed_on_error(text)
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise _informed_on_error(text) from None
+
+
 _PARSERS = {
     "name": _name,
     "sex": _sex,
@@ -1104,9 +1168,16 @@ _PARSERS = {
     "street": _community,
     "categories": _categories,
     "is_representative": _is_representative,
+    "informed_how": _informed_how,
+    "informed_on": _informed_on,
 }
 # What a column with a refused value holds in the row, so the dict always has every key.
-_EMPTY = {"birth_date": None, "categories": (), "is_representative": False}
+_EMPTY = {
+    "birth_date": None,
+    "categories": (),
+    "is_representative": False,
+    "informed_on": None,
+}
 
 
 def _empty(key: str):
@@ -1154,6 +1225,8 @@ _MEMOISED = frozenset(
         "street",
         "categories",
         "is_representative",
+        "informed_how",
+        "informed_on",
     }
 )
 # Distinct values remembered per column: a column that varies more is parsed as met past it.

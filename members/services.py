@@ -227,9 +227,50 @@ def member_check(*, actor, data: dict, member: Member | None = None, request=Non
             _check_not_registered(actor=actor, data=data, member=member, request=request)
         except ValidationError as error:
             errors.update(error.error_dict)
+    try:
+        member_check_informing(data=data, member=member)
+    except ValidationError as error:
+        errors.update(error.error_dict)
     if errors:
         raise ValidationError(errors)
     return categories
+
+
+def member_check_informing(*, data: dict, member: Member | None = None) -> None:
+    """The notice (告知, PIPL arts. 17 and 35): a registration records how and when the person
+    was told what is kept and why, or why she has not been told yet; a notice recorded is
+    not removed. `member` is the stored record of an update (None for a registration).
+
+    Records kept before notices were recorded have neither and are not forced to on update.
+    How, date and reason agreeing with each other is `Member.clean`'s rule.
+    """
+    how = data.get("informed_how", "" if member is None else member.informed_how)
+    if member is None:
+        reason = str(data.get("not_informed_reason") or "").strip()
+        if not how and not reason:
+            raise ValidationError(
+                {
+                    "informed_how": _(
+                        "Record how and when the person was told what is kept about her and "
+                        "why, or give the reason why she has not been told yet."
+                    )
+                },
+                code="not_informed",
+            )
+    elif member.informed_how and not how:
+        raise ValidationError(
+            {
+                "informed_how": _(
+                    "The person was told on %(date)s (%(how)s): a notice recorded cannot be "
+                    "removed. Correct how or when she was told instead."
+                )
+                % {
+                    "date": member.informed_on.isoformat() if member.informed_on else "",
+                    "how": member.get_informed_how_display(),
+                }
+            },
+            code="notice_removed",
+        )
 
 
 def _checked_categories(data: dict, member: Member | None):
@@ -761,7 +802,7 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         _check_current(community=member.community_id, grid=member.grid_id)
         categories = _checked_categories(data, None)
         member.incomplete = member.misses_category_fields([c.slug for c in categories])
-        member.full_clean()
+        _full_clean(member, data=data, stored=None)
         member.save()
         member.categories.set(categories)
         _record(
@@ -774,6 +815,21 @@ def member_create(*, actor, data: dict, source: str = "", request=None) -> Membe
         )
         tally_apply(tally_keys(member, categories))
     return member
+
+
+def _full_clean(member: Member, *, data: dict, stored: Member | None) -> None:
+    """`Member.full_clean` and the notice's rule of the write, their messages together."""
+    errors: dict = {}
+    try:
+        member_check_informing(data=data, member=stored)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    try:
+        member.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_current(**areas) -> None:
@@ -877,7 +933,7 @@ def _member_write(*, actor, member, data, version=None, source="", request=None)
         _apply(member, data)
         kept = categories if categories is not None else counted.categories
         member.incomplete = member.misses_category_fields([c.slug for c in kept])
-        member.full_clean()
+        _full_clean(member, data=data, stored=stored)
         changes = changes_between(before, snapshot(member, kept))
         member.version = stored.version + 1 if changes else stored.version
         member.save()
@@ -1300,6 +1356,8 @@ def tally_keys(member: Member, categories) -> Counter:
         keys.append((community, D.REPRESENTATIVE, ""))
     if member.incomplete:
         keys.append((community, D.INCOMPLETE, ""))
+    if not member.informed_how:
+        keys.append((community, D.NOT_INFORMED, ""))
     return Counter(keys)
 
 
@@ -1388,6 +1446,7 @@ def _tally_counts(dimension: str, ids: list[int]):
         D.TOTAL: (active, Value("")),
         D.REPRESENTATIVE: (active.filter(is_representative=True), Value("")),
         D.INCOMPLETE: (active.filter(incomplete=True), Value("")),
+        D.NOT_INFORMED: (active.filter(informed_how=""), Value("")),
         D.POLITICAL_STATUS: (active, F("political_status_id")),
         D.ETHNICITY: (active, F("ethnicity_id")),
         D.SEX: (active, F("sex")),

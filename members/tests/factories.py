@@ -4,6 +4,7 @@ import datetime
 import itertools
 
 import factory
+from django.utils import timezone
 
 from members.models import Category, Ethnicity, Member, PoliticalStatus
 from members.services import member_create
@@ -46,6 +47,9 @@ class MemberFactory(factory.Factory):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     categories = factory.LazyFunction(lambda: [Category.objects.get(slug="intellectual")])
     community = None
+    # Told what is kept and why (告知), as every registration records.
+    informed_how = Member.InformedHow.LETTER
+    informed_on = factory.LazyFunction(timezone.localdate)
 
     @classmethod
     def _create(cls, model_class, *args, actor=None, **data) -> Member:

@@ -1,5 +1,7 @@
 """Form data for members, as a browser would post it."""
 
+import datetime
+
 from members.models import Member
 
 
@@ -40,6 +42,8 @@ def member_form_data(member: Member | None, **overrides) -> dict:
             id_number=id_number_for(),
             ethnicity=Ethnicity.objects.get(code="01").pk,
             political_status=PoliticalStatus.objects.get(code="13").pk,
+            informed_how=Member.InformedHow.LETTER,
+            informed_on=datetime.date.today().isoformat(),
         )
     for key, value in overrides.items():
         data[key] = value

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from members.models import Member
 from members.tests.factories import MemberFactory
-from members.tests.test_printing import pdf_pages, pdf_text
+from members.tests.test_printing import PAGES_EACH, pdf_pages, pdf_text
 from tongzhan.downloads import download_run
 from tongzhan.models import AuditEvent, Download
 
@@ -206,7 +206,7 @@ def test_a_large_communitys_forms_are_drawn_in_the_background(
     assert download.state == "done" and download.content_type == "application/pdf"
     assert "共 3 份登记表" in client.get(response["Location"]).content.decode()
     pdf = client.get(reverse("download_file", args=[download.pk])).content
-    assert pdf_pages(pdf) == 3
+    assert pdf_pages(pdf) == 3 * PAGES_EACH
     text = pdf_text(pdf)
     assert all(person.name in text for person in [member, *others])
     assert "第 3 页，共 3 页" in text
@@ -230,7 +230,7 @@ def test_forms_in_batches_are_numbered_across_the_whole_pdf(areas, community_use
         members, full=False, viewer=community_user,
         progress=lambda done, total: steps.append((done, total)), batch=2,
     )  # fmt: skip
-    assert pdf_pages(pdf) == 3
+    assert pdf_pages(pdf) == 3 * PAGES_EACH
     text = pdf_text(pdf)
     assert "第 1 页，共 3 页" in text and "第 3 页，共 3 页" in text
     assert steps == [(0, 3), (2, 3), (3, 3)]

@@ -180,7 +180,7 @@ def test_the_search_finds_a_permit_holder_by_the_number_typed(client, areas, dis
 # -- Rosters -----------------------------------------------------------------------------------
 
 TITLES = ("序号", "姓名", "性别", "出生日期", "民族", "证件类型", "证件号码", "国家或地区")
-TITLES += ("政治面貌", "所属社区", "统战对象类别")
+TITLES += ("政治面貌", "所属社区", "统战对象类别", "未告知原因")
 
 
 def roster(*rows, titles=TITLES) -> bytes:
@@ -196,7 +196,8 @@ def roster(*rows, titles=TITLES) -> bytes:
 
 
 def office_row(name, kind, number, country="", sex="", birth="", category="香港同胞"):
-    return (name, sex, birth, "汉族", kind, number, country, "群众", "桥东一社区", category)
+    return (name, sex, birth, "汉族", kind, number, country, "群众", "桥东一社区", category,
+            "本人在港，返回时告知")  # fmt: skip
 
 
 def test_a_roster_with_every_document_type_is_imported(areas, district_user):
@@ -282,10 +283,12 @@ def test_a_roster_row_is_refused_with_its_row_column_and_reason(areas, district_
 
 
 def test_a_roster_with_only_an_id_card_column_imports_as_before(areas, district_user):
-    titles = ("姓名", "民族", "身份证号", "政治面貌", "所属社区", "统战对象类别")
+    titles = ("姓名", "民族", "身份证号", "政治面貌", "所属社区", "统战对象类别", "未告知原因")
     book = Workbook()
     book.active.append(titles)
-    book.active.append(["王五", "汉族", id_number_for(), "群众", "桥东一社区", "党外知识分子"])
+    book.active.append(
+        ["王五", "汉族", id_number_for(), "群众", "桥东一社区", "党外知识分子", "外出务工"]
+    )
     out = io.BytesIO()
     book.save(out)
     report = roster_import(actor=district_user, data=out.getvalue(), filename="旧花名册.xlsx")

@@ -217,8 +217,10 @@ def test_template_has_headers_lists_and_instructions(client, community_user):
         (title,) = [t for t, col in letter.items() if str(validation.sqref).startswith(col + "2")]
         lists[title] = validation
     assert set(lists) == {
-        *("统战对象类别", "民族", "性别", "政治面貌", "学历", "代表人士", "证件类型", "国家或地区")
+        *("统战对象类别", "民族", "性别", "政治面貌", "学历", "代表人士", "证件类型", "国家或地区"),
+        "告知方式",
     }
+    assert lists["告知方式"].formula1 == '"告知书当面送达,走访时口头告知,短信或微信告知"'
     assert lists["性别"].formula1 == '"男,女"'
     assert lists["代表人士"].formula1 == '"是,否"'
     assert not lists["统战对象类别"].showErrorMessage

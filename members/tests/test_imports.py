@@ -33,13 +33,25 @@ TITLES = [column.title for column in COLUMNS]
 def roster(
     *rows, titles=("姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别")
 ):
-    """An .xlsx roster as bytes: a title row, then the header, then the rows."""
+    """An .xlsx roster as bytes: a title row, then the header, then the rows.
+
+    Without notice columns among `titles`, each row gets the notice the factories record
+    (告知书当面送达, today), as every new person's row must give one.
+    """
     book = Workbook()
     sheet = book.active
     sheet.append(["某街道统战对象花名册"])
+    notice = []
+    if not {"告知方式", "告知日期", "未告知原因"} & set(titles):
+        notice = ["告知书当面送达", datetime.date.today().isoformat()]
+        titles = [*titles, "告知方式", "告知日期"]
     sheet.append(list(titles))
+    width = len(titles) - len(notice)
     for row in rows:
-        sheet.append(list(row))
+        row = list(row)
+        if notice:
+            row = [*row, *[""] * (width - len(row)), *notice]
+        sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -75,3 +75,21 @@ def test_the_text_becomes_arrangements_what_is_unclear_stays_and_it_goes_back(me
     assert Member.objects.get(pk=former).social_positions == "原区人大代表"
     assert Member.objects.get(pk=unclear).social_positions == "政协委员"
     assert not Change.objects.filter(source__startswith="政治安排迁移").exists()
+
+
+def test_people_registered_before_notices_count_as_not_yet_told(member, neighbour_member):
+    """Migration 0023: records from before have no notice; the dashboards' tally counts each
+    community's registered members as not yet told, as a recount would."""
+    from members.services import tally_counted, tally_stored
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("members", "0022_member_anonymised_at")])
+    executor = MigrationExecutor(connection)
+    executor.migrate([("members", "0023_member_informing")])
+    communities = [member.community_id, neighbour_member.community_id]
+    stored = tally_stored(communities=communities)
+    assert stored == tally_counted(communities=communities)
+    assert {key: n for key, n in stored.items() if key[1] == "not_informed"} == {
+        (member.community_id, "not_informed", ""): 1,
+        (neighbour_member.community_id, "not_informed", ""): 1,
+    }

@@ -41,6 +41,10 @@ def pdf_text(content: bytes) -> str:
     ).stdout.decode()
 
 
+# Each person's pages: her registration form, then the notice letter (告知书) addressed to her.
+PAGES_EACH = 2
+
+
 def pdf_pages(content: bytes) -> int:
     info = subprocess.run(
         ["pdfinfo", "-"], input=content, capture_output=True, check=True
@@ -75,8 +79,9 @@ def test_one_members_form_is_one_a4_page_with_the_full_number_for_a_revealing_ro
     response = client.get(reverse("members:print", args=[member.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    assert pdf_pages(response.content) == 1
-    text = pdf_text(response.content)
+    assert pdf_pages(response.content) == PAGES_EACH
+    text, letter = pdf_text(response.content).split("\f")[:2]
+    assert "个人信息处理告知书" in letter and "统战对象信息登记表" not in letter
     for shown in ("统战对象信息登记表", "周建华", "14010619800101123X", "13812345678",
                   "中国国民党革命委", "太原市建华机械有限公司", "非公有制经济", "桥东街 12 号",
                   "亲属", "制表单位", "打印时间", "第 1 页"):  # fmt: skip
@@ -155,7 +160,7 @@ def test_a_communitys_forms_are_one_pdf_a_page_each_registered_member(
     client.force_login(street_user)
     response = client.get(reverse("members:community_print"), {"community": "140106001001"})
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    assert pdf_pages(response.content) == 4
+    assert pdf_pages(response.content) == 4 * PAGES_EACH
     text = pdf_text(response.content)
     assert all(person.name in text for person in [member, *others])
     assert "已迁出者" not in text and "邻社区的人" not in text
@@ -316,7 +321,7 @@ def test_a_long_record_still_fits_one_page(client, community_user, member):
         )
     client.force_login(community_user)
     pdf = client.get(reverse("members:print", args=[member.pk])).content
-    assert pdf_pages(pdf) == 1
+    assert pdf_pages(pdf) == PAGES_EACH
 
 
 def test_a_communitys_forms_take_the_same_queries_however_many_members(
@@ -332,4 +337,4 @@ def test_a_communitys_forms_take_the_same_queries_however_many_members(
     # line's id taken before its insert (its MAC covers the id: tongzhan.auditchain).
     with django_assert_max_num_queries(18):
         response = client.get(reverse("members:community_print"), {"community": "140106001001"})
-    assert pdf_pages(response.content) == 7
+    assert pdf_pages(response.content) == 7 * PAGES_EACH

@@ -27,7 +27,7 @@ from members.models import (
 )
 from members.tests.factories import MemberFactory
 from members.tests.test_imports import roster
-from members.tests.test_printing import pdf_pages, pdf_text
+from members.tests.test_printing import PAGES_EACH, pdf_pages, pdf_text
 from tongzhan.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -461,7 +461,7 @@ def test_the_printed_form_lists_the_arrangements_and_the_latest_duty_records(
     client.force_login(community_user)
     pdf = client.get(reverse("members:print", args=[member.pk])).content
     text = pdf_text(pdf)
-    assert pdf_pages(pdf) == 1
+    assert pdf_pages(pdf) == PAGES_EACH
     for shown in ("政治安排", "区政协委员", "第十七届", "2021.12—2026.11", "在任",
                   "区人大代表", "取消 2026-02-01：工作调动", "其他社会职务", "民盟区委委员",
                   "履职记录", "关于加强老旧小区加装电梯的建议", "已立案", "第8次常委会议",
@@ -490,7 +490,7 @@ def test_a_full_file_beside_every_category_still_prints_on_one_page(client, comm
     client.force_login(community_user)
     pdf = client.get(reverse("members:print", args=[member.pk])).content
     text = pdf_text(pdf)
-    assert pdf_pages(pdf) == 1
+    assert pdf_pages(pdf) == PAGES_EACH
     assert "区政协委员（在任）" in text and "共 30 条：提案（建议） 30" in text
 
 

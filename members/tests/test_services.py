@@ -36,6 +36,8 @@ def new_member_data(community, **fields) -> dict:
         "political_status": PoliticalStatus.objects.get(code="13"),  # 群众
         "categories": [Category.objects.get(slug="intellectual")],
         "community": community,
+        "informed_how": Member.InformedHow.VISIT,
+        "informed_on": datetime.date(2026, 1, 5),
         **fields,
     }
 

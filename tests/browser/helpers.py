@@ -2,7 +2,7 @@
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import PASSWORD
 
@@ -40,3 +40,11 @@ def replaced(element):
         return False
 
     return gone
+
+
+def record_notice(browser, how="告知书当面送达", day="2026-03-05"):
+    """Fill the member form's notice (告知): how and the day. The day is set as the date
+    input's value, which reads the same whatever the browser's locale."""
+    Select(browser.find_element(By.NAME, "informed_how")).select_by_visible_text(how)
+    field = browser.find_element(By.NAME, "informed_on")
+    browser.execute_script("arguments[0].value = arguments[1]", field, day)

@@ -7,7 +7,7 @@ from selenium.webdriver.support.ui import Select
 from members.models import Member
 
 from .conftest import DESKTOP, PHONE
-from .helpers import log_in, wait_for_text
+from .helpers import log_in, record_notice, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -48,6 +48,7 @@ def test_register_a_hong_kong_resident_with_a_travel_permit(
     Select(browser.find_element(By.NAME, "ethnicity")).select_by_visible_text("汉族")
     Select(browser.find_element(By.NAME, "political_status")).select_by_visible_text("群众")
     browser.find_element(By.CSS_SELECTOR, 'input[name=categories][value="hong_kong"]').click()
+    record_notice(browser)
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
 
     # The permit does not carry the date of birth or the sex: both are asked for.

@@ -8,7 +8,7 @@ from members.models import Member
 from members.tests.factories import id_number_for
 from tongzhan.models import AuditEvent
 
-from .helpers import log_in, wait_for_text
+from .helpers import log_in, record_notice, wait_for_text
 
 # Browser tests run against a live server: real transactions, so the reference data from
 # the migrations is restored after each test.
@@ -42,6 +42,7 @@ def test_register_a_democratic_party_member_on_a_phone(
     assert not section(browser, "religious").is_displayed()
     browser.find_element(By.NAME, "party_post").send_keys("支部委员")
     browser.find_element(By.NAME, "phone").send_keys("139 0351 2468")
+    record_notice(browser)  # told on registering (告知): handed the notice letter
     screenshot("form")
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
 

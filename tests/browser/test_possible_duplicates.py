@@ -9,7 +9,7 @@ from members.models import Member
 from members.tests.factories import MemberFactory, id_number_for
 
 from .conftest import DESKTOP, PHONE
-from .helpers import log_in, wait_for_text
+from .helpers import log_in, record_notice, wait_for_text
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,6 +30,7 @@ def test_the_warning_fits_links_and_the_checkbox_saves(
     browser.find_element(By.CSS_SELECTOR, 'input[name=categories][value="intellectual"]').click()
     browser.find_element(By.NAME, "workplace").send_keys("太原市第五中学 教师")
     browser.find_element(By.NAME, "phone").send_keys("139 0351 2468")
+    record_notice(browser)
     browser.find_element(By.CSS_SELECTOR, ".form-actions button[type=submit]").click()
     wait_for_text(browser, "#possible-duplicates", "可能重复")
     warning = browser.find_element(By.ID, "possible-duplicates")

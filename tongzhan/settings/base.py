@@ -304,6 +304,11 @@ RETENTION_YEARS = {
 # days of its receipt (PIPL arts. 44-46 say "in time"; 15 working days is common practice).
 PERSON_REQUEST_WORKING_DAYS = int(os.environ.get("PERSON_REQUEST_WORKING_DAYS", "15"))
 
+# Whom a person asks to see, copy or correct what is kept about her (PIPL arts. 44-46), as the
+# printed notice (告知书) names it: an office, an address, a telephone. Empty: the letter names
+# the office of the community that keeps her record.
+PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")
+
 # A confirmed evaluation round may be reopened by the district this many days after its
 # confirmation, restoring the representatives it removed (assessment.services.round_reopen).
 EVALUATION_REOPEN_DAYS = int(os.environ.get("EVALUATION_REOPEN_DAYS", "30"))

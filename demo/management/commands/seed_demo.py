@@ -383,6 +383,18 @@ SPECIALTIES = [
     "书法", "国画", "中医推拿", "法律咨询", "心理咨询", "摄影", "剪纸", "面塑", "古琴", "太极拳",
     "财务会计", "计算机维修", "英语翻译", "声乐", "民族舞蹈", "晋剧", "健康讲座", "家庭教育指导",
 ]  # fmt: skip
+# The notice (告知, PIPL arts. 17, 35): how people were told, and why some not yet. A few
+# registered before notices were recorded have neither.
+INFORMED_HOW = (("letter", 60), ("visit", 30), ("message", 10))
+NOT_INFORMED_SHARE = 0.08
+OLD_STYLE_SHARE = 0.04
+NOT_INFORMED_REASONS = (
+    "本人外出务工，待返乡后告知",
+    "长期在外地居住，已约定下次回社区时告知",
+    "本人住院治疗，待出院后告知",
+    "联系电话停机，待上门走访时告知",
+)
+
 STATUS_REASONS = {
     "moved_out": ["迁往小店区", "迁往杏花岭区", "迁往万柏林区", "随子女迁居北京市",
                   "工作调动至大同市", "迁居外省"],
@@ -417,6 +429,8 @@ class MemberMaker:
 
     def __init__(self, rng: random.Random, communities, grids, existing_hashes: set[str]):
         self.rng = rng
+        # Its own sequence: the notices leave every other generated value as it was.
+        self.notice_rng = random.Random(str(rng.getstate()[1][:4]))
         self.now = timezone.now()
         self.today = timezone.localdate(self.now)
         self.communities = communities
@@ -432,6 +446,7 @@ class MemberMaker:
         # Labels the history shows, computed once instead of per row.
         self.sex_labels = {value: str(label) for value, label in Member.Sex.choices}
         self.status_labels = {value: str(label) for value, label in Member.Status.choices}
+        self.informed_labels = {value: str(label) for value, label in Member.InformedHow.choices}
 
     def pick(self, table):
         values, cumulative = table
@@ -596,6 +611,8 @@ class MemberMaker:
             member.status_date = self.date_between(registered, self.today)
             member.status_reason = rng.choice(STATUS_REASONS[status])
 
+        self.notice(member, registered)
+
         changes = [
             ("name", member.name),
             ("sex", self.sex_labels[sex]),
@@ -608,9 +625,29 @@ class MemberMaker:
             ("grid", member.grid.name if member.grid else ""),
             ("categories", "、".join(self.categories[slug].name for slug in slugs)),
             ("status", self.status_labels[member.status]),
+            ("informed_how", self.informed_labels.get(member.informed_how, "")),
+            ("informed_on", member.informed_on.isoformat() if member.informed_on else ""),
+            ("not_informed_reason", member.not_informed_reason),
         ]
         history = [{"field": field, "old": "", "new": new} for field, new in changes if new]
         return member, slugs, history
+
+    def notice(self, member: Member, registered: datetime.date) -> None:
+        """Most were told on registering or soon after; some not yet, with the reason; a
+        few, registered before notices were recorded, have neither."""
+        rng = self.notice_rng
+        roll = rng.random()
+        if roll < OLD_STYLE_SHARE:
+            return
+        if roll < OLD_STYLE_SHARE + NOT_INFORMED_SHARE:
+            member.not_informed_reason = rng.choice(NOT_INFORMED_REASONS)
+            return
+        member.informed_how = rng.choices(
+            [how for how, _weight in INFORMED_HOW], [weight for _how, weight in INFORMED_HOW]
+        )[0]
+        member.informed_on = min(
+            registered + datetime.timedelta(days=rng.randrange(15)), self.today
+        )
 
     def address(self, community) -> str:
         rng = self.rng
