@@ -15,13 +15,15 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongzhan import documents
 from tongzhan.audit import audit_record
@@ -129,6 +131,9 @@ class ImportReport:
     written: bool = False
     # People the roster proposes as representatives (代表人士 是) who are not: nominated.
     nominated: int = 0
+    # New people of a roster without the notice's columns: registered as not told yet, with
+    # `ROSTER_NOT_INFORMED` as the reason (the dashboards count them until someone records it).
+    not_informed: int = 0
 
     def as_json(self) -> dict:
         return {
@@ -136,6 +141,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "nominated": self.nominated,
+            "not_informed": self.not_informed,
             "refused": [
                 {"row": error.row, "column": error.column, "message": error.message}
                 for error in sorted(self.refused, key=lambda error: error.row)
@@ -929,6 +935,12 @@ class _Batch:
                 report.refused.append(RowError(row.number, titles["id_number"], error.messages[0]))
                 continue
             if existing is None:
+                if not INFORMING_FIELDS & self.titles.keys():
+                    # A roster kept before notices were recorded has none of their columns:
+                    # its new people are registered as not told, saying why.
+                    with translation.override(settings.LANGUAGE_CODE):
+                        row.member.not_informed_reason = str(ROSTER_NOT_INFORMED)
+                    report.not_informed += 1
                 try:
                     # A registration records the notice, or why not yet, as the form's.
                     member_check_informing(data=_informing_of(row.member))
@@ -1105,6 +1117,7 @@ class _Batch:
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "nominated": report.nominated,
+                "not_informed": report.not_informed,
                 "refused": len(report.refused),
             },
         )
@@ -1114,7 +1127,9 @@ def _informing_of(member: Member) -> dict:
     return {name: getattr(member, name) for name in INFORMING_FIELDS}
 
 
-INFORMING_FIELDS = ("informed_how", "informed_on", "not_informed_reason")
+INFORMING_FIELDS = {"informed_how", "informed_on", "not_informed_reason"}
+# The reason a new person of a roster without the notice's columns is registered with.
+ROSTER_NOT_INFORMED = gettext_lazy("The roster registering her said nothing of a notice")
 
 
 def _arrangements_held(ids: list[int]) -> dict[int, list[tuple]]:

@@ -537,6 +537,7 @@ def _report_dict(report) -> dict:
         "updated": report.updated,
         "unchanged": report.unchanged,
         "nominated": report.nominated,
+        "not_informed": report.not_informed,
         "refused_count": len(report.refused),
         "refused_rows": len({error.row for error in report.refused}),
         "written": report.written,

@@ -81,6 +81,8 @@ def test_the_shared_sample(areas):
         (16, "统战对象类别"),
     } <= refused
     assert report.created + len({row for row, _column in refused}) == 60
+    # It has no column of the notice: its new people are registered as not told yet.
+    assert report.created > 40 and report.not_informed == report.created
     assert not report.written and not Member.objects.exists()
 
 

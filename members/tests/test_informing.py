@@ -2,6 +2,7 @@
 her and why, or why not yet; recorded on registering, shown, counted and printed."""
 
 import datetime
+import io
 import os
 from pathlib import Path
 
@@ -9,11 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from openpyxl import Workbook
 
 from members import services
-from members.models import Member, MemberChange, MemberTally
+from members.models import ImportJob, Member, MemberChange, MemberTally
 from members.tests.factories import id_number_for
 from members.tests.helpers import member_form_data
+from members.tests.test_import_jobs import upload
 from members.tests.test_imports import person, roster, run
 from members.tests.test_printing import pdf_pages, pdf_text
 from members.tests.test_services import new_member_data
@@ -223,6 +226,40 @@ def test_an_import_refuses_a_new_person_without_a_notice_naming_row_and_column(a
     assert "日期" in refusals[4, "告知日期"]
     assert "打电话" in refusals[5, "告知方式"]
     assert report.created == 0
+
+
+def roster_kept_before_notices(*rows) -> bytes:
+    """A roster as offices kept them before notices were recorded: no column of the notice."""
+    book = Workbook()
+    book.active.append(
+        ["姓名", "性别", "民族", "公民身份号码", "政治面貌", "所属社区", "统战对象类别"]
+    )
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_roster_without_the_notices_columns_registers_its_people_as_not_told(
+    client, district_user, member
+):
+    data = roster_kept_before_notices(person("钱旧册"), person("张三", number=member.id_number))
+    client.force_login(district_user)
+    upload(client, data)
+    job = ImportJob.objects.get()
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "名册没有告知相关的列" in page and "1 名新登记人员将记为未告知" in page
+    client.post(reverse("members:import_confirm", args=[job.pk]))
+    new = Member.objects.get(name="钱旧册")
+    assert (new.informed_how, new.not_informed_reason) == ("", "登记名册未写告知情况")
+    # Someone registered already keeps the notice she had.
+    member.refresh_from_db()
+    assert member.informed_how == Member.InformedHow.LETTER
+    page = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
+    assert "1 名新登记人员已记为未告知" in page
+    # A roster that has the columns and leaves them empty is refused instead (the test above).
+    assert run(roster_kept_before_notices(person("孙旧册"))).not_informed == 1
 
 
 def test_an_import_leaves_a_known_person_s_notice_alone(areas, member):
