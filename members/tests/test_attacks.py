@@ -13,8 +13,10 @@ from openpyxl import load_workbook
 
 from conftest import _user
 from members import services
-from members.models import Member, Nomination, RepresentativeChange
+from members.models import Member, MemberChange, Nomination, RepresentativeChange
 from members.tests.factories import MemberFactory
+from members.tests.test_imports import person, roster, run
+from members.tests.test_informing import NOTICE_TITLES
 from tongzhan.models import User
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,24 @@ def test_the_register_masks_the_name_of_one_who_moved_out_of_the_viewers_area(
     # Who sees her community now (and above) reads it in full.
     full = _client(district_user).get(reverse("members:representative_register"), {"year": 2026})
     assert "张三丰" in full.text
+
+
+def test_a_roster_s_reason_why_not_yet_told_neither_removes_her_notice_nor_claims_a_change(
+    member, district_user
+):
+    """The notice recorded stays (PIPL arts. 17 and 35), and the history says only what was
+    written: a roster row that says she was not told leaves her record and her history as
+    they were, as the form does."""
+    told = (member.informed_how, member.informed_on)
+    version = member.version
+    report = run(
+        roster(
+            (*person("张三", number=member.id_number), "", "", "拒绝告知"), titles=NOTICE_TITLES
+        ),
+        actor=district_user,
+    )
+    assert (report.updated, report.unchanged, report.refused) == (0, 1, [])
+    member.refresh_from_db()
+    assert (member.informed_how, member.informed_on, member.not_informed_reason) == (*told, "")
+    assert member.version == version
+    assert not MemberChange.objects.filter(member=member, action="update").exists()
