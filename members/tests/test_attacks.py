@@ -15,9 +15,11 @@ from conftest import _user
 from members import services
 from members.models import Member, MemberChange, Nomination, RepresentativeChange
 from members.tests.factories import MemberFactory
+from members.tests.test_exports import _export
 from members.tests.test_imports import person, roster, run
 from members.tests.test_informing import NOTICE_TITLES
-from tongzhan.models import User
+from tongzhan.masking import mask_name
+from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,15 @@ def test_a_roster_s_reason_why_not_yet_told_neither_removes_her_notice_nor_claim
     assert (member.informed_how, member.informed_on, member.not_informed_reason) == (*told, "")
     assert member.version == version
     assert not MemberChange.objects.filter(member=member, action="update").exists()
+
+
+def test_an_export_of_a_list_searched_by_her_name_logs_the_name_masked(
+    client, district_user, member
+):
+    """The audit log is kept whole after retention anonymises her record, and names her
+    masked: a roster exported from a search by her name must not write it there in full."""
+    _export(client, district_user, q=member.name, sex="M")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.detail["rows"] == 1
+    assert event.detail["filters"] == {"q": mask_name(member.name), "sex": "M"}
+    assert member.name not in str(event.detail)
