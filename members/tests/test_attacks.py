@@ -18,6 +18,7 @@ from members.tests.factories import MemberFactory
 from members.tests.test_exports import _export
 from members.tests.test_imports import person, roster, run
 from members.tests.test_informing import NOTICE_TITLES
+from members.tests.test_printing import pdf_text
 from tongzhan.masking import mask_name
 from tongzhan.models import AuditEvent, User
 
@@ -119,3 +120,23 @@ def test_an_export_of_a_list_searched_by_her_name_logs_the_name_masked(
     assert event.detail["rows"] == 1
     assert event.detail["filters"] == {"q": mask_name(member.name), "sex": "M"}
     assert member.name not in str(event.detail)
+
+
+def test_markup_in_her_name_or_her_reason_not_yet_told_stays_text_on_page_and_paper(
+    client, areas, community_user
+):
+    """Her page and her printed 登记表 and 告知书 show what was typed, never run it: the printer
+    would otherwise load an address of the markup's choosing."""
+    member = MemberFactory(
+        name='<img src="http://x/">王', community=areas["140106001001"], informed_how="",
+        informed_on=None, not_informed_reason='<script>alert("x")</script>',
+    )  # fmt: skip
+    client.force_login(community_user)
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "<script>alert" not in page and '<img src="http://x/">' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    printed = client.get(reverse("members:print", args=[member.pk]))
+    assert printed.status_code == 200
+    text = "".join(pdf_text(printed.content).split())  # the form's cell wraps her name
+    assert '尊敬的<imgsrc="http://x/">王' in text  # her letter
+    assert text.count('x/">王') == 2  # and her form, as text
