@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from tongzhan import documents
 from tongzhan.crypto import lookup_hashes
 from tongzhan.filters import FIRST_DAY, LAST_DAY, MAX_ID, FilterForm, IntegerFilter, YearFilter
-from tongzhan.masking import mask_id_number, mask_phone
+from tongzhan.masking import mask_id_number, mask_name, mask_phone
 from tongzhan.models import Area
 from tongzhan.widgets import CompactSelect
 
@@ -383,7 +383,8 @@ def list_filterset(data, queryset, user) -> MemberFilterSet:
 
 
 def masked_filters(query) -> dict:
-    """The list's filters for the audit log, a searched ID number or phone masked."""
+    """The list's filters for the audit log, a searched ID number, phone or name masked (the
+    log outlives her record, and names her masked)."""
     filters = {key: values[0] if len(values) == 1 else values for key, values in query.lists()}
     if "q" in filters:
         # Every value: a query may repeat the box, and the list searches by the last one only.
@@ -398,4 +399,6 @@ def _masked_search(entry: str) -> str:
         return mask_id_number(value)
     if kind == "phone":
         return mask_phone(value)
+    if kind == "name":
+        return mask_name(value)
     return entry

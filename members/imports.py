@@ -1220,6 +1220,9 @@ def _merge(existing: Member, row: _Row) -> Member:
             _relate(existing, name, value)
     if new.phone:
         existing.set_phone(new.phone)
+    # A reason why not yet told is dropped for someone told, as on saving (`Member.clean`):
+    # before the changes are read, so neither the preview nor her history claims one.
+    existing._check_informing({})
     return existing
 
 

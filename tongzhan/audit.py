@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .auditchain import event_write
+from .masking import mask_name
 from .models import AuditEvent
 from .requestid import request_id_var
 
@@ -38,6 +39,16 @@ def objects_named(value: str) -> Q:
         if q is not None:
             found |= q
     return found
+
+
+def object_search_label(value: str) -> str:
+    """An object search as a line of the log writes it: masked when it is a person's full
+    name that a finder knows (`objects_named`), as the lines name her; a type or an id as
+    typed."""
+    value = value.strip()
+    if any(finder(value) is not None for finder in _object_finders):
+        return mask_name(value)
+    return value
 
 
 def object_label(obj) -> str:

@@ -41,7 +41,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import spreadsheets
-from .audit import audit_record
+from .audit import audit_record, object_search_label
 from .auditchain import last_passed, last_verification
 from .downloads import download_content
 from .filters import AccountFilterSet, AreaFilterSet, AuditEventFilterSet, query_id
@@ -469,6 +469,8 @@ class AuditExportView(AuditorRequiredMixin, FilterView):
         query = {
             key: value for key, value in request.GET.items() if value and key in filterset.filters
         }
+        if "object" in query:  # a person's full name, found by it, is written masked
+            query["object"] = object_search_label(query["object"])
         audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, request=request,
                      detail={"report": "audit", "filters": query, "rows": rows})  # fmt: skip
         response = HttpResponse(

@@ -13,9 +13,14 @@ from openpyxl import load_workbook
 
 from conftest import _user
 from members import services
-from members.models import Member, Nomination, RepresentativeChange
+from members.models import Member, MemberChange, Nomination, RepresentativeChange
 from members.tests.factories import MemberFactory
-from tongzhan.models import User
+from members.tests.test_exports import _export
+from members.tests.test_imports import person, roster, run
+from members.tests.test_informing import NOTICE_TITLES
+from members.tests.test_printing import pdf_text
+from tongzhan.masking import mask_name
+from tongzhan.models import AuditEvent, User
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +87,56 @@ def test_the_register_masks_the_name_of_one_who_moved_out_of_the_viewers_area(
     # Who sees her community now (and above) reads it in full.
     full = _client(district_user).get(reverse("members:representative_register"), {"year": 2026})
     assert "张三丰" in full.text
+
+
+def test_a_roster_s_reason_why_not_yet_told_neither_removes_her_notice_nor_claims_a_change(
+    member, district_user
+):
+    """The notice recorded stays (PIPL arts. 17 and 35), and the history says only what was
+    written: a roster row that says she was not told leaves her record and her history as
+    they were, as the form does."""
+    told = (member.informed_how, member.informed_on)
+    version = member.version
+    report = run(
+        roster(
+            (*person("张三", number=member.id_number), "", "", "拒绝告知"), titles=NOTICE_TITLES
+        ),
+        actor=district_user,
+    )
+    assert (report.updated, report.unchanged, report.refused) == (0, 1, [])
+    member.refresh_from_db()
+    assert (member.informed_how, member.informed_on, member.not_informed_reason) == (*told, "")
+    assert member.version == version
+    assert not MemberChange.objects.filter(member=member, action="update").exists()
+
+
+def test_an_export_of_a_list_searched_by_her_name_logs_the_name_masked(
+    client, district_user, member
+):
+    """The audit log is kept whole after retention anonymises her record, and names her
+    masked: a roster exported from a search by her name must not write it there in full."""
+    _export(client, district_user, q=member.name, sex="M")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert event.detail["rows"] == 1
+    assert event.detail["filters"] == {"q": mask_name(member.name), "sex": "M"}
+    assert member.name not in str(event.detail)
+
+
+def test_markup_in_her_name_or_her_reason_not_yet_told_stays_text_on_page_and_paper(
+    client, areas, community_user
+):
+    """Her page and her printed 登记表 and 告知书 show what was typed, never run it: the printer
+    would otherwise load an address of the markup's choosing."""
+    member = MemberFactory(
+        name='<img src="http://x/">王', community=areas["140106001001"], informed_how="",
+        informed_on=None, not_informed_reason='<script>alert("x")</script>',
+    )  # fmt: skip
+    client.force_login(community_user)
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "<script>alert" not in page and '<img src="http://x/">' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    printed = client.get(reverse("members:print", args=[member.pk]))
+    assert printed.status_code == 200
+    text = "".join(pdf_text(printed.content).split())  # the form's cell wraps her name
+    assert '尊敬的<imgsrc="http://x/">王' in text  # her letter
+    assert text.count('x/">王') == 2  # and her form, as text
