@@ -107,7 +107,7 @@ def every_event(areas, community_user, district_user, admin_user, member):
         (A.UPDATE, member, {"veto": "违法违纪"}),
         (A.IMPORT, job, {"step": "upload", "file": "名册.xlsx", "size": 2048}),
         (A.IMPORT, job, {"step": "import", "file": "名册.xlsx", "created": 3, "updated": 1,
-                         "unchanged": 0, "refused": 2}),
+                         "unchanged": 0, "not_informed": 3, "refused": 2}),
         (A.EXPORT, job, {"refused_rows_of": "名册.xlsx", "rows": 2}),
         (A.EXPORT, None, {"filters": {"q": "1401**********1234", "sex": "F",
                                       "status": "moved_out", "registered": "2026-01"},

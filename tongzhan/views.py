@@ -294,6 +294,8 @@ DETAIL_KEYS = {
     "member": "统战对象", "late_days": "逾期天数", "changes": "据此所作的更改（变更记录编号）",
     "copy_for_request": "副本对应请求编号", "sha256": "文件校验值",
     "requests": "个人信息请求",
+    # The notice (告知): new people of a roster without its columns, registered as not told
+    "not_informed": "登记为未告知的人数",
 }  # fmt: skip
 DETAIL_CODES = {
     "report": {"members": "统战对象分类统计表", "activities": "统战活动分类统计表",

@@ -114,6 +114,7 @@ def test_the_report_stays_a_few_counts_however_many_rows(client, mixed):
         "updated",
         "unchanged",
         "nominated",
+        "not_informed",
         "refused_count",
         "refused_rows",
         "written",
