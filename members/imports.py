@@ -1222,7 +1222,7 @@ def _merge(existing: Member, row: _Row) -> Member:
         existing.set_phone(new.phone)
     # A reason why not yet told is dropped for someone told, as on saving (`Member.clean`):
     # before the changes are read, so neither the preview nor her history claims one.
-    existing._check_informing({})
+    existing.settle_informing()
     return existing
 
 

@@ -697,6 +697,10 @@ class Member(models.Model):
                 errors["informed_on"] = _(
                     "The date the person was told lies before her date of birth."
                 )
+        self.settle_informing()
+
+    def settle_informing(self) -> None:
+        """A notice recorded drops the reason why not yet; a reason is kept without blanks."""
         if self.informed_how:
             self.not_informed_reason = ""
         else:

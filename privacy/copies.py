@@ -196,8 +196,8 @@ def _history(member: Member, staff: Staff) -> Table:
                 f"{timezone.localtime(change.at):%Y-%m-%d %H:%M}",
                 change.get_action_display(),
                 staff.role(change.actor),
-                staff.text(change.source),
-                staff.text(what),
+                change.source,
+                what,
             ]
         )
     return Table(
@@ -222,8 +222,8 @@ def _visits(member: Member, staff: Staff) -> Table:
                 visit.date.isoformat(),
                 visit.get_way_display(),
                 staff.role(visit.created_by),
-                staff.text(visit.situation) if alone else _("A visit to several people"),
-                staff.text(visit.opinions) if alone else "",
+                visit.situation if alone else _("A visit to several people"),
+                visit.opinions if alone else "",
             ]
         )
     return Table(
@@ -247,9 +247,9 @@ def _needs(member: Member, staff: Staff) -> Table:
             [
                 need.raised_on.isoformat() if need.raised_on else "",
                 need.get_kind_display(),
-                staff.text(need.description),
+                need.description,
                 need.get_status_display(),
-                staff.text(need.resolution),
+                need.resolution,
             ]
             for need in Need.objects.filter(member=member).order_by("raised_on", "id")
         ],
@@ -268,11 +268,11 @@ def _requests(member: Member, staff: Staff) -> Table:
                 item.received_on.isoformat(),
                 item.get_kind_display(),
                 asked,
-                staff.text(item.asks),
+                item.asks,
                 item.due_on.isoformat(),
                 item.get_state_display(),
                 item.answered_on.isoformat() if item.answered_on else "",
-                staff.text(item.answer),
+                item.answer,
                 staff.role(item.recorded_by),
             ]
         )
@@ -308,7 +308,8 @@ def copy_content(person_request: PersonRequest) -> Content:
         visits = _visits(member, staff)
         needs = _needs(member, staff)
         requests = _requests(member, staff)
-        # Once every member of staff is known, their names go from every text the staff wrote.
+        # Once every member of staff is known (each table names whoever it met by role), their
+        # names go from every text, as one pass over the cells.
         for table in (history, visits, needs, requests):
             table.rows = [[staff.text(cell) for cell in row] for row in table.rows]
         tables = [

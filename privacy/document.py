@@ -24,23 +24,6 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import translation
 
-# The project's own apps, kernel first (pyproject's layers). Django's and third-party apps'
-# tables (sessions, auth, django-tasks, django-axes, django-otp) are described in prose.
-PROJECT_APPS = (
-    "tongzhan",
-    "members",
-    "organisations",
-    "commendations",
-    "activities",
-    "liaison",
-    "resources",
-    "assessment",
-    "followup",
-    "privacy",
-    "dashboards",
-    "demo",
-)
-
 # The classes a field is put in; the document's first section says what each means.
 SENSITIVE = "敏感个人信息"
 PERSONAL = "个人信息"
@@ -72,10 +55,15 @@ def model_fields(model) -> list[str]:
 
 def project_models() -> list:
     """Every concrete model of the project's apps (no proxies, no abstract models, no
-    automatic many-to-many tables), in the apps' order."""
+    automatic many-to-many tables), in the apps' order. The project's apps are those whose
+    package is in this repository, so an app added later is checked without being named here;
+    Django's and third-party apps' tables (sessions, auth, django-tasks, django-axes,
+    django-otp) are described in prose."""
+    base = Path(settings.BASE_DIR).resolve()
     models = []
-    for label in PROJECT_APPS:
-        config = apps.get_app_config(label)
+    for config in apps.get_app_configs():
+        if Path(config.path).resolve().parent != base:
+            continue
         models += [
             model
             for model in config.get_models()

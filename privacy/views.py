@@ -464,7 +464,9 @@ def member_requests(member: Member, user):
     if not user.has_perm("members.view_member"):
         return None
     today = timezone.localdate()
-    requests = member.person_requests.order_by("-received_on", "-id")
+    requests = (
+        PersonRequest.objects.visible_to(user).filter(member=member).order_by("-received_on", "-id")
+    )
     requests = [_late(item, today) for item in requests]
     may_record = Member.objects.editable_by(user).filter(pk=member.pk).exists()
     if not requests and not may_record:
