@@ -382,8 +382,11 @@ def _close_view(request, pk, *, refusal: bool):
         messages.error(request, _("This request was already answered."))
         return redirect("privacy:request", pk=pk)
     form = RequestAnswerForm(request.POST or None, refusal=refusal)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and "back" not in request.POST:
         data = form.cleaned_data
+        if "confirmed" not in request.POST:
+            # Once answered, a request is closed: the answer is shown once more first.
+            return _close_confirm(request, person_request, data, refusal=refusal)
         if refusal:
             write = lambda: services.request_refuse(  # noqa: E731
                 actor=request.user, person_request=person_request, reasons=data["answer"],
@@ -406,6 +409,43 @@ def _close_view(request, pk, *, refusal: bool):
             "refusal": refusal,
             "corrections": _corrections(person_request),
         },
+    )
+
+
+def _close_confirm(request, person_request: PersonRequest, data: dict, *, refusal: bool):
+    answered_on = data["answered_on"]
+    rows = [
+        (_("Request"), str(person_request)),
+        (_("Member"), person_request.member.name),
+        (_("What she asks"), person_request.asks),
+        (_("Reasons for the refusal") if refusal else _("Answer"), data["answer"] or "—"),
+        (_("Answered on"), answered_on.isoformat()),
+    ]
+    late = (answered_on - person_request.due_on).days
+    happens = [
+        _("The request is refused and closed: it can no longer be answered or refused.")
+        if refusal
+        else _("The request is answered and closed: it can no longer be answered or refused."),
+        _("The answer is written to the audit log, with whether it came late."),
+    ]
+    if late > 0:
+        happens.append(
+            ngettext(
+                "It is answered %(days)s day after its deadline.",
+                "It is answered %(days)s days after its deadline.",
+                late,
+            )
+            % {"days": late}
+        )
+    return confirm_page(
+        request,
+        heading=_("Refuse the request") if refusal else _("Answer the request"),
+        rows=rows,
+        happens=happens,
+        button=_("Refuse the request") if refusal else _("Record the answer"),
+        back_url=reverse("privacy:request", args=[person_request.pk]),
+        hidden=[("answer", data["answer"]), ("answered_on", answered_on.isoformat())],
+        back_posts=True,
     )
 
 

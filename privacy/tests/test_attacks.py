@@ -50,7 +50,7 @@ def ask(actor, member, **data):
 def attempts(client, made) -> list[int]:
     """Every page and write on the request: what each answered."""
     pk = made.pk
-    answer = {"answer": "已答复", "answered_on": timezone.localdate()}
+    answer = {"answer": "已答复", "answered_on": timezone.localdate(), "confirmed": "1"}
     return [
         client.get(reverse("privacy:request", args=[pk])).status_code,
         client.get(reverse("privacy:request_answer", args=[pk])).status_code,
@@ -164,8 +164,8 @@ def test_the_forms_take_none_of_the_fields_they_do_not_show(
     assert made.due_on == services.request_due_on(timezone.localdate())
     client.post(
         reverse("privacy:request_answer", args=[made.pk]),
-        {"answer": "已交付", "answered_on": timezone.localdate(), "state": "refused",
-         "answered_by": neighbour_user.pk, "due_on": "2099-01-01"},
+        {"answer": "已交付", "answered_on": timezone.localdate(), "confirmed": "1",
+         "state": "refused", "answered_by": neighbour_user.pk, "due_on": "2099-01-01"},
     )  # fmt: skip
     made.refresh_from_db()
     assert (made.state, made.answered_by, made.due_on) == (
@@ -193,7 +193,7 @@ def test_a_request_is_answered_once_even_from_a_page_opened_before(member, commu
     client = _client(community_user)
     response = client.post(
         reverse("privacy:request_refuse", args=[made.pk]),
-        {"answer": "不予办理", "answered_on": timezone.localdate()},
+        {"answer": "不予办理", "answered_on": timezone.localdate(), "confirmed": "1"},
     )
     assert response.status_code == 302
     made.refresh_from_db()

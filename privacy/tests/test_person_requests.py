@@ -138,7 +138,14 @@ def test_a_refusal_gives_its_reasons(client, her, community_user):
     page = client.post(url, {"answer": "", "answered_on": timezone.localdate()})
     assert page.status_code == 200 and "这个字段是必填项" in page.content.decode()
     reasons = {"answer": "所述信息与户籍登记一致", "answered_on": timezone.localdate()}
-    response = client.post(url, reasons)
+    # It closes the request: shown once more first, with a way back to the form as typed.
+    confirm = client.post(url, reasons).content.decode()
+    assert 'id="confirm-form"' in confirm and "此后不能再答复或不予办理" in confirm
+    made.refresh_from_db()
+    assert made.state == "open"
+    back = client.post(url, {**reasons, "back": "1"}).content.decode()
+    assert 'id="confirm-form"' not in back and "所述信息与户籍登记一致" in back
+    response = client.post(url, {**reasons, "confirmed": "1"})
     assert response.status_code == 302
     made.refresh_from_db()
     assert (made.state, made.answer) == ("refused", "所述信息与户籍登记一致")
