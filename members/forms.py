@@ -80,7 +80,8 @@ class MemberForm(forms.ModelForm):
             # 告知 (PIPL arts. 17, 35).
             "informed_how": gettext_lazy(
                 "How the person was told what is kept about her and why. Leave empty while she "
-                "has not been told, and give the reason below."
+                "has not been told, and give the reason below. Once saved, a notice can be "
+                "corrected but not removed."
             ),
             "informed_on": gettext_lazy("The day she was told; not in the future."),
             "not_informed_reason": gettext_lazy(

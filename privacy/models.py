@@ -211,6 +211,7 @@ class PersonRequest(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(asked_by="agent") | ~models.Q(agent_name=""),
                 name="personrequest_agent_named",
+                violation_error_message=_("Name the agent who asked for her."),
             ),
             models.CheckConstraint(
                 condition=models.Q(due_on__gte=models.F("received_on")),
@@ -224,6 +225,7 @@ class PersonRequest(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(state="refused") | ~models.Q(answer=""),
                 name="personrequest_refusal_reasoned",
+                violation_error_message=_("A refusal must give its reasons."),
             ),
         ]
         indexes = [models.Index(fields=["state", "due_on"], name="personrequest_state_due_idx")]

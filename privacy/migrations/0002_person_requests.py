@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='personrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('asked_by', 'agent'), _negated=True), models.Q(('agent_name', ''), _negated=True), _connector='OR'), name='personrequest_agent_named'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('asked_by', 'agent'), _negated=True), models.Q(('agent_name', ''), _negated=True), _connector='OR'), name='personrequest_agent_named', violation_error_message='Name the agent who asked for her.'),
         ),
         migrations.AddConstraint(
             model_name='personrequest',
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='personrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'refused'), _negated=True), models.Q(('answer', ''), _negated=True), _connector='OR'), name='personrequest_refusal_reasoned'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'refused'), _negated=True), models.Q(('answer', ''), _negated=True), _connector='OR'), name='personrequest_refusal_reasoned', violation_error_message='A refusal must give its reasons.'),
         ),
         migrations.AddConstraint(
             model_name='requestcopy',

@@ -117,6 +117,17 @@ def test_an_agent_must_be_named(her, community_user):
     assert (made.agent_name, made.agent_relation) == ("林志明", "兄长")
 
 
+def test_the_form_says_in_words_that_an_agent_must_be_named(client, her, community_user):
+    client.force_login(community_user)
+    page = client.post(
+        reverse("privacy:request_create", args=[her.pk]),
+        {"kind": "see", "received_on": timezone.localdate(), "channel": "in_person",
+         "asked_by": "agent", "agent_name": "", "asks": "查阅本人信息"},
+    ).content.decode()  # fmt: skip
+    assert "请填写代为提出请求的代理人姓名。" in page and "personrequest_agent_named" not in page
+    assert not her.person_requests.exists()
+
+
 def test_recording_and_answering_are_audited(her, community_user):
     made = ask(community_user, her)
     line = AuditEvent.objects.filter(object_type="privacy.personrequest").first()
